@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Quick start, command 1: the register on its embedded default (SQLite, development keys, demo data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REGISTER_EXTRAS=dev bash scripts/bootstrap.sh
+exec .venv/bin/register demo "$@"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Quick start, command 2: the whole test suite. The suite itself starts a throwaway
+# PostgreSQL server (deploy/local/postgres.py); this script makes sure the server's
+# binaries are installed and that a run which collects no test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing Debian's PostgreSQL server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "test: PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's 'postgresql' package" >&2
+    exit 1
+  fi
+fi
+
+bash scripts/bootstrap.sh
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" = 5 ]; then
+  echo "test: pytest collected no tests; that is a failure" >&2
+  exit 1
+fi
+exit "$rc"

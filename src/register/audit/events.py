@@ -1,0 +1,72 @@
+"""What the audit log records: the Data Protection Act 2018 s.62 categories of processing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ..domain.actors import Actor, Principal
+
+
+class Action(StrEnum):
+    COLLECTION = "collection"  # new data entered
+    ALTERATION = "alteration"  # data corrected, ended or re-keyed
+    CONSULTATION = "consultation"  # data read (including a restricted stub) or searched
+    DISCLOSURE = "disclosure"  # data exported or passed to a third party
+    COMBINATION = "combination"  # records merged (or unmerged)
+    ERASURE = "erasure"  # personal content erased
+    AUTHENTICATION = "authentication"  # a refused token
+    ADMINISTRATION = "administration"  # keys and configuration
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+@dataclass
+class AuditEntry:
+    """One event as a service states it. `tag` is `subject:section:verb`, e.g. `nominal:addresses:add`.
+
+    `details` holds field names, ids, counts and criteria, never the personal values themselves
+    (those live, encrypted, in the record).
+    """
+
+    action: Action
+    tag: str
+    actor: Actor
+    nominal_id: uuid.UUID | None = None
+    section: str | None = None
+    item_id: uuid.UUID | None = None
+    purpose: str | None = None
+    request_id: str | None = None
+    outcome: Outcome = Outcome.SUCCESS
+    details: dict[str, Any] = field(default_factory=dict)
+    occurred_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def columns(self) -> dict[str, Any]:
+        actor = self.actor
+        person = actor if isinstance(actor, Principal) else None
+        return {
+            "event_id": self.event_id,
+            "occurred_at": self.occurred_at,
+            "action": self.action.value,
+            "tag": self.tag,
+            "outcome": self.outcome.value,
+            "actor_user": actor.user_id,
+            "actor_agency": person.agency.value if person else None,
+            "actor_area": person.area.value if person else None,
+            "actor_roles": person.roles_label if person else None,
+            "nominal_id": self.nominal_id,
+            "section": self.section,
+            "item_id": self.item_id,
+            "purpose": self.purpose,
+            "request_id": self.request_id,
+            "details": json.dumps(self.details, sort_keys=True, default=str) if self.details else None,
+        }

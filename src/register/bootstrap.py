@@ -1,0 +1,95 @@
+"""Everything the register needs, built in one place from the settings and passed in, never imported as globals."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from .audit import chain
+from .config import Settings
+from .crypto.envelope import BlindIndex
+from .crypto.keys import KeySet
+from .store.cipher import verify_keys
+from .store.db import make_engine, make_session_factory
+from .store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class NotMigrated(Exception):
+    pass
+
+
+@dataclass
+class Store:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    keys: KeySet
+    blind: BlindIndex
+    chain_key: bytes
+    seal_after_commit: bool = True
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def after_commit(self) -> None:
+        """Seal the audit events just committed. A failure here loses nothing: the
+        events are committed and the next sealing run (or `register audit seal`) seals them."""
+        if not self.seal_after_commit:
+            return
+        try:
+            self.seal_audit()
+        except Exception:  # noqa: BLE001 - sealing is retried later; the write itself succeeded
+            log.exception("sealing the audit log failed; it will be retried")
+
+    def seal_audit(self, *, full: bool = False) -> int:
+        with self.session_factory() as session:
+            sealed = chain.seal_pending(session, self.chain_key, full=full)
+            session.commit()
+            return sealed
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(settings: Settings, url: str | None = None) -> Config:
+    cfg = Config(str(settings.migrations_dir.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(settings.migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", (url or settings.resolved_database_url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings), revision)
+
+
+def build_store(settings: Settings) -> Store:
+    """Connect, load the keys (generating them on a development machine's first run) and check
+    that they are the keys this database was written with."""
+    engine = make_engine(settings.resolved_database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
+    if not inspect(engine).has_table("key_check"):
+        engine.dispose()
+        raise NotMigrated(f"the database at {settings.resolved_database_url} has no register schema: run `register db upgrade`")
+    keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
+    session_factory = make_session_factory(engine)
+    with session_factory() as session:
+        verify_keys(session, keys)
+        session.commit()
+    return Store(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        keys=keys,
+        blind=BlindIndex(keys.blind_root.material),
+        chain_key=chain.chain_key(keys.audit_root.material),
+    )

@@ -1,0 +1,33 @@
+"""Errors the domain raises. Each names a rule, so an API can say which rule failed."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the register was broken. `field` is a dotted path when one field is at fault."""
+
+    def __init__(self, rule: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}{self.message} [{self.rule}]"
+
+
+class InvalidValue(DomainError, ValueError):
+    """A single value is malformed. Raised inside validators, where pydantic adds the field."""
+
+
+class NotFound(DomainError):
+    pass
+
+
+class ConcurrencyConflict(DomainError):
+    """The caller's version of the record is stale: someone else changed it first."""
+
+
+class RuleViolation(DomainError):
+    """A change is well-formed but not allowed (e.g. editing an archived record)."""

@@ -1,0 +1,131 @@
+"""Use cases on records. Each runs inside the caller's unit of work and flushes; the caller commits.
+
+Every use case writes its audit event (and, for changes, an outbox row for the
+search index) in the same transaction as the change itself. Authorisation is the
+access policy's job (the API issue) before a use case is called; here every call
+is attributed to its actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from ..audit.events import Action, AuditEntry
+from ..domain import rules
+from ..domain.actors import Actor
+from ..domain.enums import NominalStatus
+from ..domain.errors import NotFound, RuleViolation
+from ..domain.record import ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
+from ..store.uow import UnitOfWork
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def create_nominal(uow: UnitOfWork, actor: Actor, new: NewNominal, *, request_id: str | None = None) -> uuid.UUID:
+    nominal_id = uuid.uuid4()
+    header = Header.model_validate(new.model_dump(exclude={"identity"}))
+    uow.nominals.add(nominal_id, header, new.identity, actor, _now())
+    uow.audit.record(
+        AuditEntry(Action.COLLECTION, "nominal:record:create", actor, nominal_id=nominal_id, request_id=request_id,
+                   details={"area": header.area.value, "nominal_type": header.nominal_type.value})
+    )
+    uow.outbox.enqueue(nominal_id, 1)
+    return nominal_id
+
+
+def read_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None,
+                sections: set[Section] | None = None) -> Record:
+    """Read a whole record (or some sections), audited as a consultation with its purpose."""
+    record = uow.nominals.load(nominal_id, sections=sections, chronology=sections is None)
+    uow.audit.record(
+        AuditEntry(Action.CONSULTATION, "nominal:record:read", actor, nominal_id=nominal_id, purpose=purpose, request_id=request_id,
+                   details={"sections": sorted(s.value for s in sections) if sections is not None else "all"})
+    )
+    return record
+
+
+def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):  # type: ignore[no-untyped-def]
+    row = uow.nominals.header_row(nominal_id)
+    rules.ensure_editable(NominalStatus(row.status))
+    version = uow.nominals.claim_version(nominal_id, expected_version, actor, _now())
+    return row, version
+
+
+def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: SectionItem, *, expected_version: int,
+             request_id: str | None = None) -> tuple[uuid.UUID, int]:
+    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    if isinstance(item, RiskPlan):
+        item = item.model_copy(update={"version": uow.nominals.max_plan_version(nominal_id) + 1})
+    item_id = uuid.uuid4()
+    uow.nominals.add_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
+    if isinstance(item, LevelChange):
+        _apply_level_history(uow, nominal_id, item)
+    uow.audit.record(AuditEntry(Action.COLLECTION, f"nominal:{item.section.value}:add", actor, nominal_id=nominal_id,
+                                section=item.section.value, item_id=item_id, request_id=request_id))
+    uow.outbox.enqueue(nominal_id, version)
+    return item_id, version
+
+
+def _apply_level_history(uow: UnitOfWork, nominal_id: uuid.UUID, change: LevelChange) -> None:
+    record = uow.nominals.load(nominal_id, sections={Section.MAPPA_LEVELS}, chronology=False)
+    rules.check_level_change(record.header, change)
+    history = [i.data for i in record.items(Section.MAPPA_LEVELS) if i.ended_at is None and isinstance(i.data, LevelChange)]
+    header = rules.current_level(record.header, history, dt.date.today())
+    if header != record.header:
+        uow.nominals.set_header(nominal_id, header)
+
+
+def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, item: SectionItem, *,
+                 expected_version: int, request_id: str | None = None) -> int:
+    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    existing = uow.nominals.item_row(nominal_id, item_id)
+    if existing.section != item.section.value:
+        raise RuleViolation("section_mismatch", f"item {item_id} is in section {existing.section}, not {item.section.value}", "section")
+    before = uow.nominals.open_item(existing)
+    changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
+    uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
+    uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{item.section.value}:correct", actor, nominal_id=nominal_id,
+                                section=item.section.value, item_id=item_id, request_id=request_id, details={"fields": changed}))
+    uow.outbox.enqueue(nominal_id, version)
+    return version
+
+
+def end_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, *, expected_version: int,
+             request_id: str | None = None) -> int:
+    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    existing = uow.nominals.item_row(nominal_id, item_id)
+    if existing.ended_at is not None:
+        raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
+    uow.nominals.end_item(nominal_id, item_id, reason, actor, _now())
+    uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{existing.section}:end", actor, nominal_id=nominal_id,
+                                section=existing.section, item_id=item_id, request_id=request_id, details={"reason": reason}))
+    uow.outbox.enqueue(nominal_id, version)
+    return version
+
+
+def correct_identity(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, identity: Identity, *, expected_version: int,
+                     request_id: str | None = None) -> int:
+    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    uow.nominals.set_identity(nominal_id, row.data_key_id, identity)
+    uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:identity:correct", actor, nominal_id=nominal_id, section="identity",
+                                request_id=request_id))
+    uow.outbox.enqueue(nominal_id, version)
+    return version
+
+
+def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entry: ChronologyEntry, *, expected_version: int,
+                      request_id: str | None = None) -> tuple[uuid.UUID, int]:
+    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record."""
+    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    if entry.amends is not None and not uow.nominals.entry_exists(nominal_id, entry.amends):
+        raise NotFound("amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends")
+    entry_id = uuid.uuid4()
+    uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now())
+    uow.audit.record(AuditEntry(Action.COLLECTION, "nominal:chronology:append", actor, nominal_id=nominal_id, section="chronology",
+                                item_id=entry_id, request_id=request_id,
+                                details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})}))
+    uow.outbox.enqueue(nominal_id, version)
+    return entry_id, version

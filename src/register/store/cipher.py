@@ -1,0 +1,84 @@
+"""Per-record data keys and sealing of column values, within one database session.
+
+A unit of work unwraps each data key it needs once and caches it for its own life only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..crypto.envelope import associated_data, new_data_key, open_sealed, seal
+from ..crypto.keys import KeyMismatch, KeyProvider, KeySet
+from .models import DataKey, KeyCheck
+
+
+class RecordCipher:
+    def __init__(self, session: Session, keyring: KeyProvider) -> None:
+        self.session = session
+        self.keyring = keyring
+        self._keys: dict[uuid.UUID, bytes] = {}
+
+    def new_key(self, nominal_id: uuid.UUID) -> uuid.UUID:
+        key_id = uuid.uuid4()
+        data_key = new_data_key()
+        version, wrapped = self.keyring.wrap(data_key, key_id.bytes)
+        self.session.execute(
+            insert(DataKey).values(id=key_id, nominal_id=nominal_id, kek_version=version, wrapped=wrapped, created_at=dt.datetime.now(dt.timezone.utc))
+        )
+        self._keys[key_id] = data_key
+        return key_id
+
+    def load(self, key_ids: Iterable[uuid.UUID]) -> None:
+        """Unwrap every key not yet cached, in one query."""
+        wanted = set(key_ids) - self._keys.keys()
+        if not wanted:
+            return
+        for row in self.session.execute(select(DataKey.id, DataKey.kek_version, DataKey.wrapped).where(DataKey.id.in_(wanted))):
+            self._keys[row.id] = self.keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
+        missing = wanted - self._keys.keys()
+        if missing:
+            raise KeyMismatch(f"data keys {sorted(map(str, missing))} are missing from the database")
+
+    def _key(self, key_id: uuid.UUID) -> bytes:
+        if key_id not in self._keys:
+            self.load([key_id])
+        return self._keys[key_id]
+
+    def seal(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, plaintext: bytes) -> bytes:
+        return seal(self._key(key_id), plaintext, associated_data(table, column, row_id))
+
+    def open(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, sealed: bytes) -> bytes:
+        return open_sealed(self._key(key_id), sealed, associated_data(table, column, row_id))
+
+
+def _check_value(key: bytes, name: str) -> bytes:
+    return hmac.new(key, f"register-key-check|{name}".encode(), hashlib.sha256).digest()
+
+
+def verify_keys(session: Session, keys: KeySet) -> None:
+    """Refuse to run with keys other than the ones this database was written with.
+
+    The first time a key is seen its check value is recorded; afterwards a different
+    key under the same name is refused with a clear error before anything is written.
+    """
+    expected = {f"kek:{v}": keys.keyring.key_for_check(v) for v in keys.keyring.versions() if not keys.keyring.retired(v)}
+    expected["blind-index"] = keys.blind_root.material
+    expected["audit-chain"] = keys.audit_root.material
+    stored = {row.name: row.check_value for row in session.execute(select(KeyCheck.name, KeyCheck.check_value))}
+    now = dt.datetime.now(dt.timezone.utc)
+    for name, key in expected.items():
+        value = _check_value(key, name)
+        if name not in stored:
+            session.execute(insert(KeyCheck).values(name=name, check_value=value, created_at=now))
+        elif not hmac.compare_digest(stored[name], value):
+            raise KeyMismatch(
+                f"the {name} key in the key directory is not the key this database was written with: "
+                "restore the right key files (nothing was changed)"
+            )

@@ -1,0 +1,237 @@
+"""The database schema (SQLAlchemy 2). Migrations in `migrations/` create exactly this.
+
+Columns ending in `_sealed` hold AES-GCM ciphertext of personal data or narrative;
+every other column is operational metadata (codes, dates, levels, staff ids) that
+quality checks and statistics scan in bulk. See docs/decisions.md for the split.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+    DateTime,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both engines (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DataKey(Base):
+    """A per-record data key, wrapped by a versioned key-encryption key."""
+
+    __tablename__ = "data_key"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    kek_version: Mapped[str] = mapped_column(String(20), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Nominal(Base):
+    __tablename__ = "nominal"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    nominal_type: Mapped[str] = mapped_column(String(20))
+    area: Mapped[str] = mapped_column(String(40))
+    managing_unit: Mapped[str] = mapped_column(String(200))
+    lead_agency: Mapped[str] = mapped_column(String(20))
+    mappa_category: Mapped[int | None] = mapped_column(SmallInteger)
+    mappa_level: Mapped[int | None] = mapped_column(SmallInteger)
+    restricted: Mapped[bool] = mapped_column(Boolean)
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("nominal.id"))
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    identity_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        Index("ix_nominal_area_status", "area", "status"),
+        Index("ix_nominal_category_level", "mappa_category", "mappa_level"),
+    )
+
+
+class Item(Base):
+    """One item of one section of a record (alias, address, order, assessment...)."""
+
+    __tablename__ = "item"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))
+    section: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(40))
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    checked_on: Mapped[dt.date | None] = mapped_column(Date)
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    category: Mapped[int | None] = mapped_column(SmallInteger)
+    audience: Mapped[str | None] = mapped_column(String(60))
+    ref: Mapped[str | None] = mapped_column(String(100))
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_agency: Mapped[str] = mapped_column(String(20))
+    recorded_area: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(100))
+    ended_reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_item_nominal_section", "nominal_id", "section"),
+        Index("ix_item_section_kind", "section", "kind"),
+        Index("ix_item_section_due", "section", "due_on"),
+    )
+
+
+class ChronologyEntry(Base):
+    """The append-only timeline. Rows are never updated: a correction is a new row with `amends_id`."""
+
+    __tablename__ = "chronology_entry"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("chronology_entry.id"))
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_agency: Mapped[str] = mapped_column(String(20))
+    recorded_area: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_chronology_nominal_occurred", "nominal_id", "occurred_at"),
+        Index("ix_chronology_kind_occurred", "kind", "occurred_at"),
+    )
+
+
+class BlindToken(Base):
+    """Keyed-HMAC tokens of normalised values for exact-match lookups without decryption."""
+
+    __tablename__ = "blind_token"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"), index=True)
+    item_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)  # None: the nominal's identity
+    kind: Mapped[str] = mapped_column(String(40))
+    token: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+    __table_args__ = (Index("ix_blind_token_kind_token", "kind", "token"),)
+
+
+class AuditEvent(Base):
+    """The s.62 log. Append-only: the database refuses UPDATE and DELETE (see the baseline migration)."""
+
+    __tablename__ = "audit_event"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(20))
+    tag: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(20))
+    actor_user: Mapped[str] = mapped_column(String(100))
+    actor_agency: Mapped[str | None] = mapped_column(String(20))
+    actor_area: Mapped[str | None] = mapped_column(String(40))
+    actor_roles: Mapped[str | None] = mapped_column(String(200))
+    nominal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    section: Mapped[str | None] = mapped_column(String(30))
+    item_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_event_nominal", "nominal_id", "seq"),
+        Index("ix_audit_event_actor", "actor_user", "seq"),
+        Index("ix_audit_event_occurred", "occurred_at"),
+    )
+
+
+class AuditSeal(Base):
+    """The hash chain over audit events, in sealing order. Append-only like the events."""
+
+    __tablename__ = "audit_seal"
+    position: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    event_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("audit_event.seq"), unique=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sealed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Outbox(Base):
+    """Changes waiting to reach the search index, written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    record_version: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    parked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"),)
+
+
+class KeyCheck(Base):
+    """A check value per key, written with the first key seen: a wrong key is refused before any write."""
+
+    __tablename__ = "key_check"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    check_value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,24 @@
+"""The transactional outbox: a row per changed record, written with the change, drained by the indexer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from .models import Outbox
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enqueue(self, nominal_id: uuid.UUID, record_version: int, topic: str = "nominal.changed") -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        self.session.execute(
+            insert(Outbox).values(
+                nominal_id=nominal_id, record_version=record_version, topic=topic, created_at=now, available_at=now, attempts=0, parked=False
+            )
+        )
