@@ -80,11 +80,15 @@ def build_store(settings: Settings) -> Store:
     if not inspect(engine).has_table("key_check"):
         engine.dispose()
         raise NotMigrated(f"the database at {settings.resolved_database_url} has no register schema: run `register db upgrade`")
-    keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
     session_factory = make_session_factory(engine)
-    with session_factory() as session:
-        verify_keys(session, keys)
-        session.commit()
+    try:
+        keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
+        with session_factory() as session:
+            verify_keys(session, keys)
+            session.commit()
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(
         settings=settings,
         engine=engine,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditEvent
@@ -19,10 +19,14 @@ class AuditLog:
         """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one always has it."""
         self.session.execute(insert(AuditEvent).values(**entry.columns()))
 
-    def for_record(self, nominal_id: uuid.UUID, limit: int = 1000) -> list[AuditEvent]:
-        """Who looked at or changed this record, oldest first."""
-        return list(self.session.scalars(select(AuditEvent).where(AuditEvent.nominal_id == nominal_id).order_by(AuditEvent.seq).limit(limit)))
+    def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
+        table = AuditEvent.__table__
+        return list(self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings())
 
-    def for_user(self, user_id: str, limit: int = 1000) -> list[AuditEvent]:
+    def for_record(self, nominal_id: uuid.UUID, limit: int = 1000) -> list[RowMapping]:
+        """Who looked at or changed this record, oldest first."""
+        return self._events(AuditEvent.nominal_id == nominal_id, limit)
+
+    def for_user(self, user_id: str, limit: int = 1000) -> list[RowMapping]:
         """What this user did, oldest first."""
-        return list(self.session.scalars(select(AuditEvent).where(AuditEvent.actor_user == user_id).order_by(AuditEvent.seq).limit(limit)))
+        return self._events(AuditEvent.actor_user == user_id, limit)

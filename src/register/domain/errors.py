@@ -31,3 +31,23 @@ class ConcurrencyConflict(DomainError):
 
 class RuleViolation(DomainError):
     """A change is well-formed but not allowed (e.g. editing an archived record)."""
+
+
+def field_errors(exc: Exception) -> list[dict[str, str]]:
+    """Each problem of a pydantic ValidationError (or a DomainError) as {field, rule, message}.
+
+    Domain rules raised inside validators carry their own rule and, for cross-field
+    rules, the field at fault; pydantic's own checks use its error type as the rule.
+    """
+    if isinstance(exc, DomainError):
+        return [{"field": exc.field or "", "rule": exc.rule, "message": exc.message}]
+    out = []
+    for e in exc.errors():  # type: ignore[attr-defined]
+        cause = e.get("ctx", {}).get("error")
+        rule = getattr(cause, "rule", e["type"])
+        loc = ".".join(str(p) for p in e["loc"])
+        inner = getattr(cause, "field", None)
+        field = f"{loc}.{inner}" if loc and inner else (inner or loc)
+        message = getattr(cause, "message", e["msg"])
+        out.append({"field": field, "rule": rule, "message": message})
+    return out

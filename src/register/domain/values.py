@@ -75,7 +75,7 @@ _NI = re.compile(r"^(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\
 def normalise_ni(raw: str) -> str:
     value = _compact(raw)
     if not _NI.match(value):
-        raise InvalidValue("ni_format", "a National Insurance number is two letters, six digits and A-D (e.g. QQ123456C)")
+        raise InvalidValue("ni_format", "a National Insurance number is two letters, six digits and A-D (e.g. AB123456C)")
     return value
 
 

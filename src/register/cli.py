@@ -1,0 +1,241 @@
+"""The `register` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import func, select
+
+from . import demo as demo_data
+from .audit import chain
+from .bootstrap import NotMigrated, Store, build_store, migrate
+from .config import Settings
+from .crypto.envelope import TamperedCiphertext
+from .crypto.keys import KeyProblem
+from .domain.actors import SystemActor
+from .domain.errors import DomainError
+from .keys import service as keys_service
+from .nominals import service as nominal_service
+from .store import models as m
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    try:
+        store = build_store(settings)
+    except (NotMigrated, KeyProblem) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield store
+    except (KeyProblem, TamperedCiphertext, DomainError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()
+
+
+def _progress(label: str):  # type: ignore[no-untyped-def]
+    def show(done: int, total: int) -> None:
+        pct = 100 * done // total if total else 100
+        click.echo(f"\r{label}: {done}/{total} ({pct}%)", nl=False, err=True)
+        if done >= total:
+            click.echo("", err=True)
+
+    return show
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """The register: an encrypted, audited store of MAPPA nominals."""
+    ctx.obj = Settings()
+
+
+# ------------------------------------------------------------------ database
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Bring the database schema up to REVISION."""
+    migrate(settings, revision)
+    click.echo(f"database at {revision}: {settings.resolved_database_url}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(settings: Settings, revision: str) -> None:
+    """Take the database schema down to REVISION (`base` drops everything)."""
+    from alembic import command
+
+    from .bootstrap import alembic_config
+
+    command.downgrade(alembic_config(settings), revision)
+    click.echo(f"database at {revision}")
+
+
+# ------------------------------------------------------------------ keys
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption keys and data keys."""
+
+
+@keys.command("status")
+@click.pass_obj
+def keys_status(settings: Settings) -> None:
+    """Which key-encryption key versions exist and how many data keys each wraps."""
+    with _store(settings) as store:
+        ring = store.keys.keyring
+        usage = keys_service.key_usage(store)
+        for version in ring.versions():
+            state = "active" if version == ring.active_version() else ("retired" if ring.retired(version) else "readable")
+            click.echo(f"kek v{version}: {state}, wraps {usage.get(version, 0)} data keys")
+
+
+@keys.command("rotate")
+@click.pass_obj
+def keys_rotate(settings: Settings) -> None:
+    """Make a new key-encryption key active and re-wrap every data key under it (values are not touched)."""
+    with _store(settings) as store:
+        version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"))
+        click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
+
+
+@keys.command("rewrap")
+@click.pass_obj
+def keys_rewrap(settings: Settings) -> None:
+    """Finish an interrupted rotation: re-wrap data keys still under an older version."""
+    with _store(settings) as store:
+        count = keys_service.rewrap_data_keys(store, SystemActor("keys-rewrap"), progress=_progress("re-wrapping data keys"))
+        click.echo(f"{count} data keys re-wrapped")
+
+
+@keys.command("retire")
+@click.argument("version")
+@click.pass_obj
+def keys_retire(settings: Settings, version: str) -> None:
+    """Retire a key-encryption key version no data key uses any more."""
+    with _store(settings) as store:
+        try:
+            keys_service.retire(store, SystemActor("keys-retire"), version)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"key-encryption key v{version} retired")
+
+
+@main.command("reencrypt")
+@click.option("--nominal", "nominals", multiple=True, type=click.UUID, help="a record to re-encrypt (repeatable)")
+@click.option("--all", "everything", is_flag=True, help="re-encrypt every record")
+@click.pass_obj
+def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: bool) -> None:
+    """Give records fresh data keys and reseal every value; the old data keys are deleted."""
+    if not nominals and not everything:
+        raise click.UsageError("name records with --nominal ID, or use --all")
+    with _store(settings) as store:
+        count = keys_service.reencrypt(store, SystemActor("reencrypt"), None if everything else list(nominals),
+                                       progress=_progress("re-encrypting records"))
+        click.echo(f"{count} records re-encrypted")
+
+
+# ------------------------------------------------------------------ audit
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("seal")
+@click.option("--full", is_flag=True, help="look for unsealed events across the whole log, not just recent ones")
+@click.pass_obj
+def audit_seal(settings: Settings, full: bool) -> None:
+    """Seal committed audit events into the hash chain."""
+    with _store(settings) as store:
+        click.echo(f"{store.seal_audit(full=full)} events sealed")
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def audit_verify(settings: Settings, as_json: bool) -> None:
+    """Prove that no committed audit event was modified, deleted or reordered. Exits 1 if one was."""
+    with _store(settings) as store:
+        with store.session_factory() as session:
+            report = chain.verify(session, store.chain_key)
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, "sealed": report.sealed, "unsealed": report.unsealed,
+                               "head": {"position": report.head_position, "digest": report.head_digest},
+                               "problems": [p.__dict__ for p in report.problems]}, indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(f"{problem.kind.upper()}: {problem.message}")
+        click.echo(f"{report.sealed} events sealed, {report.unsealed} awaiting sealing; head at position "
+                   f"{report.head_position} digest {report.head_digest[:16]}")
+        click.echo("audit log intact" if report.ok else "AUDIT LOG TAMPERED WITH")
+    sys.exit(0 if report.ok else 1)
+
+
+# ------------------------------------------------------------------ records
+
+
+@main.command("show")
+@click.argument("nominal_id", type=click.UUID)
+@click.option("--purpose", required=True, help="why the record is being read (recorded in the audit log)")
+@click.pass_obj
+def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
+    """Print a whole record as JSON (an audited consultation)."""
+    with _store(settings) as store, store.unit_of_work() as uow:
+        record = nominal_service.read_record(uow, SystemActor("cli"), nominal_id, purpose=purpose)
+        uow.commit()
+    click.echo(json.dumps(record.to_dict(), indent=2))
+
+
+@main.command("demo")
+@click.option("--reset", is_flag=True, help="delete the embedded database and keys first")
+@click.pass_obj
+def demo(settings: Settings, reset: bool) -> None:
+    """Run the register on its embedded default: SQLite, development keys, demo data."""
+    if settings.environment != "development":
+        raise click.ClickException("the demo runs only with REGISTER_ENVIRONMENT=development")
+    if reset:
+        import shutil
+
+        shutil.rmtree(settings.var_dir, ignore_errors=True)
+    migrate(settings)
+    with _store(settings) as store:
+        with store.session_factory() as session:
+            existing = session.execute(select(func.count()).select_from(m.Nominal)).scalar_one()
+        if existing == 0:
+            with store.unit_of_work() as uow:
+                ids = demo_data.load(uow, SystemActor("demo-loader"))
+                uow.commit()
+            click.echo(f"loaded {len(ids)} demo records")
+        with store.session_factory() as session:
+            rows = session.execute(select(m.Nominal.id, m.Nominal.area, m.Nominal.nominal_type, m.Nominal.mappa_category,
+                                          m.Nominal.mappa_level, m.Nominal.version).order_by(m.Nominal.area, m.Nominal.created_at)).all()
+            report = chain.verify(session, store.chain_key)
+    click.echo(f"database: {settings.resolved_database_url}")
+    click.echo(f"keys:     {settings.resolved_key_dir}")
+    click.echo("records (personal data encrypted at rest; read one with `register show ID --purpose ...`):")
+    for r in rows:
+        cat = f"cat {r.mappa_category} level {r.mappa_level}" if r.mappa_category else "no MAPPA category"
+        click.echo(f"  {r.id}  {r.area:<6} {r.nominal_type:<4} {cat:<20} v{r.version}")
+    click.echo(f"audit log: {report.sealed} events sealed, {'intact' if report.ok else 'TAMPERED'}")
+    click.echo("The HTTP API arrives with the API issue; until then the CLI is the way in (`register --help`).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Key management: rotate the key-encryption key, re-encrypt records under new data keys.
+
+Rotation re-wraps data keys without touching a single sealed value. Re-encryption
+gives a record a fresh data key and reseals every value of it; the old data key is
+then deleted (crypto-shredding whatever copy of the old ciphertext survives in a
+backup once the backup's keys expire).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import delete, func, select, update
+
+from ..audit.events import Action, AuditEntry
+from ..domain.actors import Actor
+from ..store import models as m
+from ..store.cipher import verify_keys
+from ..store.uow import UnitOfWork
+
+Progress = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
+    """Re-wrap every data key not under the active key-encryption key. Safe to interrupt and rerun."""
+    keyring = store.keys.keyring
+    active = keyring.active_version()
+    with store.session_factory() as session:
+        total = session.execute(select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version != active)).scalar_one()
+    done = 0
+    progress(0, total)
+    while True:
+        with store.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped).where(m.DataKey.kek_version != active).limit(batch)
+            ).all()
+            if not rows:
+                return done
+            changes = []
+            for row in rows:
+                data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
+                version, wrapped = keyring.wrap(data_key, row.id.bytes)
+                changes.append({"id": row.id, "kek_version": version, "wrapped": wrapped})
+            uow.session.execute(update(m.DataKey), changes)
+            uow.audit.record(
+                AuditEntry(Action.ADMINISTRATION, "keys:data_keys:rewrap", actor, details={"count": len(changes), "kek_version": active})
+            )
+            uow.commit()
+        done += len(rows)
+        progress(done, total)
+
+
+def rotate(store, actor: Actor, *, progress: Progress = _no_progress) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """A new key-encryption key becomes active; every data key is re-wrapped under it."""
+    version = store.keys.keyring.add_version()
+    with store.unit_of_work() as uow:
+        verify_keys(uow.session, store.keys)  # records the new version's check value
+        uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version}))
+        uow.commit()
+    return version, rewrap_data_keys(store, actor, progress=progress)
+
+
+def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untyped-def]
+    """Retire a key-encryption key version, once no data key is wrapped under it any more."""
+    if version == store.keys.keyring.active_version():
+        raise ValueError(f"key-encryption key version {version} is active: rotate to a new version before retiring it")
+    with store.unit_of_work() as uow:
+        still = uow.session.execute(select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version == version)).scalar_one()
+        if still:
+            raise ValueError(f"{still} data keys are still wrapped under version {version}: run `register keys rotate` (or rewrap) first")
+        store.keys.keyring.retire(version)
+        uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version}))
+        uow.commit()
+
+
+def key_usage(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with store.session_factory() as session:
+        return {v: n for v, n in session.execute(select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version))}
+
+
+_SEALED = (
+    (m.Item, "item", "payload_sealed"),
+    (m.ChronologyEntry, "chronology_entry", "payload_sealed"),
+)
+
+
+def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> int:
+    """Reseal every value of one record under a fresh data key. Returns the number of values resealed."""
+    nominal = uow.nominals.header_row(nominal_id, for_update=True)
+    new_key = uow.cipher.new_key(nominal_id)
+    identity = uow.cipher.open(nominal.data_key_id, "nominal", "identity_sealed", nominal.id, nominal.identity_sealed)
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == nominal_id)
+        .values(data_key_id=new_key, identity_sealed=uow.cipher.seal(new_key, "nominal", "identity_sealed", nominal_id, identity))
+    )
+    count = 1
+    for model, table, column in _SEALED:
+        rows = uow.session.execute(select(model.id, model.data_key_id, model.payload_sealed).where(model.nominal_id == nominal_id)).all()
+        uow.cipher.load({r.data_key_id for r in rows})
+        changes = [
+            {
+                "id": r.id,
+                "data_key_id": new_key,
+                column: uow.cipher.seal(new_key, table, column, r.id, uow.cipher.open(r.data_key_id, table, column, r.id, r.payload_sealed)),
+            }
+            for r in rows
+        ]
+        if changes:
+            uow.session.execute(update(model), changes)
+        count += len(changes)
+    # The old keys of this record now seal nothing: delete them.
+    uow.session.execute(delete(m.DataKey).where(m.DataKey.nominal_id == nominal_id, m.DataKey.id != new_key))
+    uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:record:reencrypt", actor, nominal_id=nominal_id, details={"values": count}))
+    return count
+
+
+def reencrypt(store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
+    """Re-encrypt the given records (default: all), one transaction per record."""
+    if nominal_ids is None:
+        with store.session_factory() as session:
+            nominal_ids = list(session.scalars(select(m.Nominal.id).order_by(m.Nominal.id)))
+    total = len(nominal_ids)
+    progress(0, total)
+    for done, nominal_id in enumerate(nominal_ids, 1):
+        with store.unit_of_work() as uow:
+            reencrypt_record(uow, actor, nominal_id)
+            uow.commit()
+        progress(done, total)
+    return total

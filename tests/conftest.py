@@ -1,0 +1,111 @@
+"""Test fixtures: every store test runs twice, on SQLite and on a real PostgreSQL server.
+
+The PostgreSQL server is started once per run by `deploy/local/postgres.py`. If it
+cannot start, every PostgreSQL test errors: nothing is skipped. Each test gets its
+own database, cloned from a template built by the migrations (PostgreSQL:
+CREATE DATABASE ... TEMPLATE; SQLite: a file copy), and its own freshly generated keys.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from register.bootstrap import Store, build_store, migrate
+from register.config import PROJECT_ROOT, Settings
+
+sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "local"))
+from postgres import PostgresServer  # noqa: E402
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _admin(server: PostgresServer):  # type: ignore[no-untyped-def]
+    return create_engine(server.url, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(server: PostgresServer, database: str) -> str:
+    return server.url.rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    admin = _admin(pg_server)
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE register_template"))
+    admin.dispose()
+    migrate(Settings(database_url=_pg_url(pg_server, "register_template"), var_dir=tmp_path_factory.mktemp("pgvar")))
+    return "register_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate(Settings(database_url=f"sqlite:///{path}", var_dir=path.parent))
+    return path
+
+
+@pytest.fixture
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of the parametrised backend; yields its URL."""
+    backend = request.param if hasattr(request, "param") else "sqlite"
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "register.db"
+        shutil.copy(template, target)
+        yield f"sqlite:///{target}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _admin(server)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    try:
+        yield _pg_url(server, name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(fresh_database: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=fresh_database, var_dir=tmp_path / "var", key_dir=tmp_path / "keys")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    s = build_store(settings)
+    yield s
+    s.dispose()
+
+
+def backend_of(store: Store) -> str:
+    return store.engine.dialect.name
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that touches a database runs on both backends."""
+    if "fresh_database" in metafunc.fixturenames:
+        backends = BACKENDS
+        marker = metafunc.definition.get_closest_marker("postgres_only")
+        if marker:
+            backends = ["postgresql"]
+        metafunc.parametrize("fresh_database", backends, indirect=True)
