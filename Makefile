@@ -3,7 +3,7 @@
 
 # Run the register on its embedded default: SQLite, development keys, demo data.
 demo:
-	@bash scripts/demo.sh
+	@bash scripts/demo.sh $(ARGS)
 
 # Run the whole test suite against SQLite and a throwaway real PostgreSQL server.
 test:

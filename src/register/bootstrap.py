@@ -8,7 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .audit import chain
@@ -76,10 +77,19 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 def build_store(settings: Settings) -> Store:
     """Connect, load the keys (generating them on a development machine's first run) and check
     that they are the keys this database was written with."""
-    engine = make_engine(settings.resolved_database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
-    if not inspect(engine).has_table("key_check"):
+    url = settings.resolved_database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise NotMigrated(f"no database at {shown}: it has no register schema: run `register db upgrade` (or `register demo`)")
+    engine = make_engine(url, statement_timeout_ms=settings.db_statement_timeout_ms)
+    try:
+        migrated = inspect(engine).has_table("key_check")
+    except OperationalError as exc:
         engine.dispose()
-        raise NotMigrated(f"the database at {settings.resolved_database_url} has no register schema: run `register db upgrade`")
+        raise NotMigrated(f"cannot reach the database at {shown}: {exc.orig}") from None
+    if not migrated:
+        engine.dispose()
+        raise NotMigrated(f"the database at {shown} has no register schema: run `register db upgrade`")
     session_factory = make_session_factory(engine)
     try:
         keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
