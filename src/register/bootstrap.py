@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .access.tokens import DEV_JWKS_FILE, JwksSource, TokenSettings, TokenVerifier, ensure_dev_signing_key
 from .audit import chain
 from .config import Settings
 from .crypto.envelope import BlindIndex
@@ -107,3 +108,24 @@ def build_store(settings: Settings) -> Store:
         blind=BlindIndex(keys.blind_root.material),
         chain_key=chain.chain_key(keys.audit_root.material),
     )
+
+
+class ConfigurationError(Exception):
+    pass
+
+
+def build_verifier(settings: Settings) -> TokenVerifier:
+    """Token verification as configured: the identity provider's JWKS in production; in development the
+    locally generated signing key's JWKS (trusted in development only)."""
+    if settings.jwks_url:
+        source = JwksSource(url=settings.jwks_url, min_refresh_seconds=settings.jwks_refresh_seconds)
+    else:
+        path = settings.jwks_file
+        if path is None:
+            if settings.environment != "development":
+                raise ConfigurationError("production needs REGISTER_JWKS_URL (or REGISTER_JWKS_FILE): the identity provider's keys")
+            ensure_dev_signing_key(settings.resolved_key_dir)
+            path = settings.resolved_key_dir / DEV_JWKS_FILE
+        source = JwksSource(file=path, min_refresh_seconds=settings.jwks_refresh_seconds)
+    algorithms = frozenset(a.strip() for a in settings.token_algorithms.split(",") if a.strip())
+    return TokenVerifier(source, TokenSettings(settings.token_issuer, settings.token_audience, algorithms, settings.token_leeway_seconds))

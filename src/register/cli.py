@@ -17,7 +17,9 @@ from .bootstrap import NotMigrated, Store, build_store, migrate
 from .config import Settings
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
+from .access.tokens import ensure_dev_signing_key, mint
 from .domain.actors import SystemActor
+from .domain.enums import Agency, Area, Role
 from .domain.errors import DomainError
 from .keys import service as keys_service
 from .nominals import service as nominal_service
@@ -203,10 +205,66 @@ def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
     click.echo(json.dumps(record.to_dict(), indent=2))
 
 
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from .api.app import build_app
+
+    with _store(settings) as store:
+        uvicorn.run(build_app(settings, store), host=host, port=port, log_level="info")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve the HTTP API."""
+    _serve(settings, host, port)
+
+
+def _dev_token(settings: Settings, user: str, agency: Agency, area: Area, roles: list[Role], name: str = "", ttl: int = 8 * 3600) -> str:
+    if settings.environment != "development":
+        raise click.ClickException("development tokens exist only with REGISTER_ENVIRONMENT=development")
+    key = ensure_dev_signing_key(settings.resolved_key_dir)
+    return mint(key, user=user, agency=agency, area=area, roles=roles, name=name, issuer=settings.token_issuer,
+                audience=settings.token_audience, ttl_seconds=ttl)
+
+
+@main.command("dev-token")
+@click.option("--user", required=True)
+@click.option("--agency", required=True, type=click.Choice([a.value for a in Agency]))
+@click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default="")
+@click.option("--ttl", default=8 * 3600, show_default=True, help="seconds")
+@click.pass_obj
+def dev_token(settings: Settings, user: str, agency: str, area: str, roles: tuple[str, ...], name: str, ttl: int) -> None:
+    """Mint a development bearer token (signed with the local development key; development only)."""
+    click.echo(_dev_token(settings, user, Agency(agency), Area(area), [Role(r) for r in roles], name, ttl))
+
+
+# Who the demo prints tokens for: a user of each role in two areas, plus a probation officer (who must not
+# see police-only intelligence).
+DEMO_USERS = [(area, role, Agency.POLICE) for area in (Area.KENT, Area.ESSEX) for role in Role] + [(Area.KENT, Role.OFFENDER_MANAGER, Agency.PROBATION)]
+
+
+def _demo_tokens(settings: Settings) -> dict[str, str]:
+    tokens = {}
+    for area, role, agency in DEMO_USERS:
+        variable = f"{area.value}_{role.value}".upper().replace("-", "_") + ("" if agency == Agency.POLICE else f"_{agency.value.upper()}")
+        user = f"{area.value}.{role.value}" + ("" if agency == Agency.POLICE else f".{agency.value}")
+        tokens[variable] = _dev_token(settings, user, agency, area, [role], name=f"Demo {role.value} ({area.value}, {agency.value})")
+    return tokens
+
+
 @main.command("demo")
 @click.option("--reset", is_flag=True, help="delete the embedded database and keys first")
+@click.option("--serve/--no-serve", "serve_api", default=True, show_default=True, help="serve the API after loading")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
 @click.pass_obj
-def demo(settings: Settings, reset: bool) -> None:
+def demo(settings: Settings, reset: bool, serve_api: bool, host: str, port: int) -> None:
     """Run the register on its embedded default: SQLite, development keys, demo data."""
     if settings.environment != "development":
         raise click.ClickException("the demo runs only with REGISTER_ENVIRONMENT=development")
@@ -234,7 +292,18 @@ def demo(settings: Settings, reset: bool) -> None:
         cat = f"cat {r.mappa_category} level {r.mappa_level}" if r.mappa_category else "no MAPPA category"
         click.echo(f"  {r.id}  {r.area:<6} {r.nominal_type:<4} {cat:<20} v{r.version}")
     click.echo(f"audit log: {report.sealed} events sealed, {'intact' if report.ok else 'TAMPERED'}")
-    click.echo("The HTTP API arrives with the API issue; until then the CLI is the way in (`register --help`).")
+    tokens = _demo_tokens(settings)
+    env_file = settings.var_dir / "demo-tokens.env"
+    env_file.write_text("".join(f"export {k}={v}\n" for k, v in tokens.items()))
+    env_file.chmod(0o600)
+    click.echo(f"\nbearer tokens (8 hours) for a user of each role in kent and essex, written to {env_file}:")
+    for variable, token in tokens.items():
+        click.echo(f"  {variable}={token}")
+    click.echo(f"\nin another shell: source {env_file}")
+    click.echo(f'  curl -s -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" http://{host}:{port}/v1/nominals')
+    if serve_api:
+        click.echo(f"serving the API on http://{host}:{port} (OpenAPI docs at /docs); Ctrl-C stops it")
+        _serve(settings, host, port)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     key_dir: Path | None = Field(default=None, description="directory of key files; default: var/keys")
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL statement timeout per statement")
+    policy_file: Path = Field(default=PROJECT_ROOT / "auth" / "policy.yaml", description="the access policy")
+    token_issuer: str = Field(default="register-dev", description="expected `iss` of bearer tokens")
+    token_audience: str = Field(default="register-api", description="expected `aud` of bearer tokens")
+    token_algorithms: str = Field(default="ES256,RS256,PS256,EdDSA", description="comma-separated asymmetric allow-list")
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_file: Path | None = Field(default=None, description="JWKS file; default in development: the dev key's JWKS")
+    jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL (production)")
+    jwks_refresh_seconds: float = Field(default=60, ge=1, description="least time between JWKS refreshes on an unknown kid")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies are refused with 413")
 
     @property
     def resolved_database_url(self) -> str:

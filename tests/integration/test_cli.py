@@ -19,14 +19,14 @@ def run(env: dict[str, str], *args: str) -> tuple[int, str]:
 def test_demo_builds_the_store_loads_demo_data_and_everything_stays_readable(tmp_path: Path) -> None:
     env = {"REGISTER_VAR_DIR": str(tmp_path / "var"), "REGISTER_DATABASE_URL": "", "REGISTER_KEY_DIR": ""}
     env = {k: v for k, v in env.items() if v}
-    code, out = run(env, "demo")
+    code, out = run(env, "demo", "--no-serve")
     assert code == 0, out
     assert "loaded 5 demo records" in out and "audit log:" in out and "intact" in out
     assert (tmp_path / "var" / "register.db").exists() and (tmp_path / "var" / "keys" / "kek.json").exists()
     ids = re.findall(r"^\s+([0-9a-f-]{36})\s+kent\s+rso\s+cat 1 level 1", out, re.M)
     assert len(ids) == 1
 
-    code, again = run(env, "demo")  # a second run keeps the data and the keys
+    code, again = run(env, "demo", "--no-serve")  # a second run keeps the data and the keys
     assert code == 0 and "loaded" not in again and ids[0] in again
 
     code, shown = run(env, "show", ids[0], "--purpose", "training session")

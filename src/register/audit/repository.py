@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import RowMapping, and_, insert, select
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditEvent
@@ -22,6 +23,20 @@ class AuditLog:
     def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
         table = AuditEvent.__table__
         return list(self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings())
+
+    def query(self, *, nominal_id: uuid.UUID | None = None, user: str | None = None, since: dt.datetime | None = None,
+              until: dt.datetime | None = None, after_seq: int = 0, limit: int = 100) -> list[RowMapping]:
+        """Events matching every given filter, in sequence order, after `after_seq` (keyset pagination)."""
+        conditions = [AuditEvent.seq > after_seq]
+        if nominal_id is not None:
+            conditions.append(AuditEvent.nominal_id == nominal_id)
+        if user is not None:
+            conditions.append(AuditEvent.actor_user == user)
+        if since is not None:
+            conditions.append(AuditEvent.occurred_at >= since)
+        if until is not None:
+            conditions.append(AuditEvent.occurred_at < until)
+        return self._events(and_(*conditions), limit)
 
     def for_record(self, nominal_id: uuid.UUID, limit: int = 1000) -> list[RowMapping]:
         """Who looked at or changed this record, oldest first."""

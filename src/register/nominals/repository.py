@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import BlindIndex
 from ..domain.actors import Actor, Principal
-from ..domain.enums import NominalStatus
+from ..domain.enums import Agency, Area, MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.errors import ConcurrencyConflict, NotFound
 from ..domain.record import (
     SECTION_MODELS,
@@ -32,6 +33,35 @@ from ..domain.record import (
 from ..store import models as m
 from ..store.cipher import RecordCipher
 
+@dataclass(frozen=True)
+class ListFilters:
+    area: Area
+    today: dt.date
+    caseload_user: str | None = None
+    status: NominalStatus | None = NominalStatus.ACTIVE
+    category: MappaCategory | None = None
+    level: MappaLevel | None = None
+    nominal_type: NominalType | None = None
+    review_due_before: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: uuid.UUID
+    version: int
+    status: NominalStatus
+    nominal_type: str
+    area: str
+    mappa_category: int | None
+    mappa_level: int | None
+    restricted: bool
+    managing_unit: str
+    forenames: str
+    surname: str
+    date_of_birth: dt.date | None
+    updated_at: dt.datetime
+
+
 # Stored payloads were validated when written; reading them back must not re-apply
 # rules measured against today (an age that was plausible then stays readable).
 TRUSTED = {"trusted": True}
@@ -43,6 +73,13 @@ def _agency(actor: Actor) -> str:
 
 def _area(actor: Actor) -> str:
     return actor.area.value if isinstance(actor, Principal) else "system"
+
+
+def visible_to(agency: Agency | None):  # type: ignore[no-untyped-def]
+    """SQL: items with no audience, or whose audience names this agency (None: no filtering, for system actors)."""
+    if agency is None:
+        return literal(True)
+    return or_(m.Item.audience.is_(None), (literal(",") + m.Item.audience + literal(",")).contains(f",{agency.value},"))
 
 
 class NominalRepository:
@@ -196,8 +233,11 @@ class NominalRepository:
             raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
         return row
 
-    def item_row(self, nominal_id: uuid.UUID, item_id: uuid.UUID) -> m.Item:
-        row = self.session.scalars(select(m.Item).where(m.Item.id == item_id, m.Item.nominal_id == nominal_id)).one_or_none()
+    def item_row(self, nominal_id: uuid.UUID, item_id: uuid.UUID, audience: Agency | None = None) -> m.Item:
+        """An item of this record; one hidden from `audience` is reported missing, exactly as if absent."""
+        row = self.session.scalars(
+            select(m.Item).where(m.Item.id == item_id, m.Item.nominal_id == nominal_id, visible_to(audience))
+        ).one_or_none()
         if row is None:
             raise NotFound("item_not_found", f"no item {item_id} on nominal {nominal_id}")
         return row
@@ -205,6 +245,50 @@ class NominalRepository:
     def open_item(self, row: m.Item) -> SectionItem:
         model = SECTION_MODELS[Section(row.section)]
         return model.model_validate_json(self.cipher.open(row.data_key_id, "item", "payload_sealed", row.id, row.payload_sealed), context=TRUSTED)
+
+    def page(self, filters: ListFilters, *, limit: int, offset: int) -> tuple[list[Summary], int]:
+        """One page of an area's records (or a caseload), newest change first, with total: three queries."""
+        conditions = [m.Nominal.area == filters.area.value]
+        if filters.status is not None:
+            conditions.append(m.Nominal.status == filters.status.value)
+        if filters.category is not None:
+            conditions.append(m.Nominal.mappa_category == int(filters.category))
+        if filters.level is not None:
+            conditions.append(m.Nominal.mappa_level == int(filters.level))
+        if filters.nominal_type is not None:
+            conditions.append(m.Nominal.nominal_type == filters.nominal_type.value)
+        if filters.caseload_user is not None:
+            conditions.append(
+                select(m.Item.id).where(
+                    m.Item.nominal_id == m.Nominal.id,
+                    m.Item.section == Section.OFFENDER_MANAGERS.value,
+                    m.Item.ref == filters.caseload_user,
+                    m.Item.ended_at.is_(None),
+                    or_(m.Item.ends_on.is_(None), m.Item.ends_on >= filters.today),
+                ).exists()
+            )
+        if filters.review_due_before is not None:
+            conditions.append(
+                select(m.Item.id).where(
+                    m.Item.nominal_id == m.Nominal.id,
+                    m.Item.section.in_([Section.RISK_ASSESSMENTS.value, Section.RISK_PLANS.value]),
+                    m.Item.ended_at.is_(None),
+                    m.Item.due_on <= filters.review_due_before,
+                ).exists()
+            )
+        total = self.session.execute(select(func.count()).select_from(m.Nominal).where(*conditions)).scalar_one()
+        rows = self.session.execute(
+            select(m.Nominal).where(*conditions).order_by(m.Nominal.updated_at.desc(), m.Nominal.id).limit(limit).offset(offset)
+        ).scalars().all()
+        self.cipher.load({r.data_key_id for r in rows})
+        out = []
+        for r in rows:
+            identity = Identity.model_validate_json(
+                self.cipher.open(r.data_key_id, "nominal", "identity_sealed", r.id, r.identity_sealed), context=TRUSTED
+            )
+            out.append(Summary(r.id, r.version, NominalStatus(r.status), r.nominal_type, r.area, r.mappa_category, r.mappa_level,
+                               r.restricted, r.managing_unit, identity.forenames, identity.surname, identity.date_of_birth, r.updated_at))
+        return out, total
 
     def max_plan_version(self, nominal_id: uuid.UUID) -> int:
         return self.session.execute(
@@ -219,9 +303,15 @@ class NominalRepository:
             is not None
         )
 
-    def load(self, nominal_id: uuid.UUID, *, sections: set[Section] | None = None, chronology: bool = True) -> Record:
+    def load(self, nominal_id: uuid.UUID, *, sections: set[Section] | None = None, chronology: bool = True,
+             audience: Agency | None = None) -> Record:
+        """The record, or the given sections of it, with only the items `audience` may see."""
         row = self.header_row(nominal_id)
-        item_q = select(m.Item).where(m.Item.nominal_id == nominal_id).order_by(m.Item.section, m.Item.recorded_at, m.Item.id)
+        item_q = (
+            select(m.Item)
+            .where(m.Item.nominal_id == nominal_id, visible_to(audience))
+            .order_by(m.Item.section, m.Item.recorded_at, m.Item.id)
+        )
         if sections is not None:
             item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
         items = self.session.scalars(item_q).all() if sections is None or sections else []

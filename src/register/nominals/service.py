@@ -14,10 +14,11 @@ import uuid
 from ..audit.events import Action, AuditEntry
 from ..domain import rules
 from ..domain.actors import Actor
-from ..domain.enums import NominalStatus
+from ..domain.enums import Agency, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.record import ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
 from ..store.uow import UnitOfWork
+from .repository import ListFilters, Summary
 
 
 def _now() -> dt.datetime:
@@ -37,14 +38,37 @@ def create_nominal(uow: UnitOfWork, actor: Actor, new: NewNominal, *, request_id
 
 
 def read_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None,
-                sections: set[Section] | None = None) -> Record:
-    """Read a whole record (or some sections), audited as a consultation with its purpose."""
-    record = uow.nominals.load(nominal_id, sections=sections, chronology=sections is None)
+                sections: set[Section] | None = None, chronology: bool | None = None, audience: Agency | None = None) -> Record:
+    """Read a whole record (or some sections), audited as a consultation with its purpose.
+
+    Items whose audience excludes `audience` are left out, as if absent.
+    """
+    with_chronology = sections is None if chronology is None else chronology
+    record = uow.nominals.load(nominal_id, sections=sections, chronology=with_chronology, audience=audience)
+    what = sorted(s.value for s in sections) + (["chronology"] if with_chronology else []) if sections is not None else "all"
     uow.audit.record(
         AuditEntry(Action.CONSULTATION, "nominal:record:read", actor, nominal_id=nominal_id, purpose=purpose, request_id=request_id,
-                   details={"sections": sorted(s.value for s in sections) if sections is not None else "all"})
+                   details={"sections": what})
     )
     return record
+
+
+def restricted_stub(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, owning_area: str, *, purpose: str | None,
+                    request_id: str | None = None) -> dict[str, object]:
+    """What a restricted record shows outside its owning area. Showing it is itself a consultation."""
+    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:record:stub", actor, nominal_id=nominal_id, purpose=purpose,
+                                request_id=request_id))
+    return {"id": nominal_id, "restricted": True, "owning_area": owning_area, "message": "restricted record: contact the owning area"}
+
+
+def list_records(uow: UnitOfWork, actor: Actor, filters: ListFilters, *, page: int, page_size: int,
+                 request_id: str | None = None) -> tuple[list[Summary], int]:
+    """A page of the area's records or the caller's caseload. Listing names is a consultation of each record listed."""
+    rows, total = uow.nominals.page(filters, limit=page_size, offset=(page - 1) * page_size)
+    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:record:list", actor, request_id=request_id,
+                                details={"area": filters.area.value, "caseload": filters.caseload_user is not None,
+                                         "page": page, "total": total, "ids": [str(r.id) for r in rows]}))
+    return rows, total
 
 
 def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):  # type: ignore[no-untyped-def]
@@ -79,9 +103,9 @@ def _apply_level_history(uow: UnitOfWork, nominal_id: uuid.UUID, change: LevelCh
 
 
 def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, item: SectionItem, *,
-                 expected_version: int, request_id: str | None = None) -> int:
+                 expected_version: int, request_id: str | None = None, audience: Agency | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
-    existing = uow.nominals.item_row(nominal_id, item_id)
+    existing = uow.nominals.item_row(nominal_id, item_id, audience)
     if existing.section != item.section.value:
         raise RuleViolation("section_mismatch", f"item {item_id} is in section {existing.section}, not {item.section.value}", "section")
     before = uow.nominals.open_item(existing)
@@ -94,9 +118,9 @@ def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: 
 
 
 def end_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, *, expected_version: int,
-             request_id: str | None = None) -> int:
+             request_id: str | None = None, audience: Agency | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
-    existing = uow.nominals.item_row(nominal_id, item_id)
+    existing = uow.nominals.item_row(nominal_id, item_id, audience)
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
     uow.nominals.end_item(nominal_id, item_id, reason, actor, _now())

@@ -1,0 +1,43 @@
+"""The FastAPI application: one router per capability, one policy, problem+json errors."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..access.policy import Policy
+from ..access.tokens import TokenVerifier
+from ..audit.routes import router as audit_router
+from ..bootstrap import Store, build_verifier
+from ..config import Settings
+from ..keys.routes import router as keys_router
+from ..nominals.routes import router as nominals_router
+from . import problems
+from .middleware import BodyLimit, RequestId
+from .system import router as system_router
+
+DESCRIPTION = """
+The register's API for police, probation and prisons.
+
+* Every call but `/health` and `/ready` needs a bearer token; `register dev-token` mints one in development.
+* Reading a record outside your area needs `?purpose=` (an enquiry reference); every read is audited with it.
+* Reads return an `ETag`; every change must send it back as `If-Match` (428 without, 412 if someone changed the record first).
+* Errors are `application/problem+json` naming the rule, and for bad input each field and rule.
+"""
+
+
+def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int) -> FastAPI:
+    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION)
+    app.state.store = store
+    app.state.policy = policy
+    app.state.verifier = verifier
+    problems.install(app)
+    for router in (system_router, nominals_router, audit_router, keys_router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestId)
+    return app
+
+
+def build_app(settings: Settings, store: Store) -> FastAPI:
+    return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes)

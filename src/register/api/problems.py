@@ -1,0 +1,146 @@
+"""Every error is `application/problem+json` (RFC 9457) naming the rule, and for bad input each field and rule.
+
+    {"type": "/problems/dates_in_order", "title": "Invalid request", "status": 422, "rule": "validation",
+     "detail": "...", "errors": [{"field": "body.date_to", "rule": "dates_in_order", "message": "..."}]}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..access.tokens import AuthenticationFailed
+from ..crypto.envelope import TamperedCiphertext
+from ..crypto.keys import KeyProblem
+from ..domain.errors import ConcurrencyConflict, DomainError, NotFound, RuleViolation, field_errors
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The body of every error response."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str
+    errors: list[FieldError] = []
+    request_id: str | None = None
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, rule: str, detail: str, *, title: str | None = None, errors: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.rule, self.detail = status, rule, detail
+        self.title = title or _TITLES.get(status, "Error")
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+_TITLES = {
+    400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+    409: "Conflict with the record's state", 412: "The record changed since you read it", 413: "Request too large",
+    415: "Unsupported media type", 422: "Invalid request", 428: "If-Match required", 500: "Internal error", 503: "Unavailable",
+}
+
+
+def problem(request: Request | None, status: int, rule: str, detail: str, *, title: str | None = None,
+            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{rule}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "rule": rule,
+        "errors": errors or [],
+        "request_id": getattr(request.state, "request_id", None) if request is not None else None,
+    }
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for e in exc.errors():
+        cause = (e.get("ctx") or {}).get("error")
+        loc = ".".join(str(p) for p in e.get("loc", ()))
+        inner = getattr(cause, "field", None)
+        out.append({
+            "field": f"{loc}.{inner}" if inner else loc,
+            "rule": getattr(cause, "rule", e.get("type", "invalid")),
+            "message": getattr(cause, "message", e.get("msg", "invalid")),
+        })
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem(request, exc.status, exc.rule, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _request_errors(exc)
+        return problem(request, 422, "validation", f"{len(errors)} problem(s) with the request: see errors", errors=errors)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_domain(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = field_errors(exc)
+        return problem(request, 422, "validation", f"{len(errors)} problem(s) with the request: see errors", errors=errors)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status = 422
+        if isinstance(exc, NotFound):
+            status = 404
+        elif isinstance(exc, ConcurrencyConflict):
+            status = 412
+        elif isinstance(exc, RuleViolation):
+            status = 409
+        errors = field_errors(exc) if exc.field else []
+        return problem(request, status, exc.rule, exc.message, errors=errors)
+
+    @app.exception_handler(AuthenticationFailed)
+    async def _unauthenticated(request: Request, exc: AuthenticationFailed) -> JSONResponse:
+        return problem(request, 401, f"token_{exc.reason}", exc.message,
+                       headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        rule = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        return problem(request, exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(TamperedCiphertext)
+    async def _tampered(request: Request, exc: TamperedCiphertext) -> JSONResponse:
+        log.error("integrity failure: %s", exc)
+        return problem(request, 500, "integrity_failure", "a stored value failed its integrity check; the incident is logged")
+
+    @app.exception_handler(KeyProblem)
+    async def _keys(request: Request, exc: KeyProblem) -> JSONResponse:
+        log.error("key problem: %s", exc)
+        return problem(request, 503, "keys_unavailable", "the register cannot reach its keys")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem(request, 500, "internal_error", "an unexpected error; the incident is logged")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": _TITLES[status]}
+    for status in (400, 401, 403, 404, 409, 412, 413, 422, 428)
+}

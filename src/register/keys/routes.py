@@ -1,0 +1,36 @@
+"""Key status for administrators: versions and usage, never key material or record content."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from ..api.deps import Authorize, get_store, request_id, unit_of_work
+from ..api.problems import ERROR_RESPONSES
+from ..audit.events import Action, AuditEntry
+from ..bootstrap import Store
+from ..domain.actors import Principal
+from ..store.uow import UnitOfWork
+from . import service
+
+router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=ERROR_RESPONSES)
+
+
+class KeyVersion(BaseModel):
+    version: str
+    state: str
+    data_keys: int
+
+
+@router.get("/keys", summary="Key-encryption key versions and how many data keys each wraps")
+def key_status(admin: Annotated[Principal, Depends(Authorize("admin.keys"))], store: Annotated[Store, Depends(get_store)],
+               uow: Annotated[UnitOfWork, Depends(unit_of_work)], request: Annotated[str | None, Depends(request_id)]) -> list[KeyVersion]:
+    ring = store.keys.keyring
+    usage = service.key_usage(store)
+    uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:status:read", admin, request_id=request))
+    uow.commit()
+    return [
+        KeyVersion(version=v, state="active" if v == ring.active_version() else ("retired" if ring.retired(v) else "readable"),
+                   data_keys=usage.get(v, 0))
+        for v in ring.versions()
+    ]

@@ -1,0 +1,220 @@
+"""HTTP routes for records. Each route names its action and section through its dependencies; the policy decides.
+
+No `from __future__ import annotations` here: the section routes are built from the domain models at run time,
+and FastAPI reads their annotations as real types.
+"""
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from ..access.policy import Policy
+from ..api.deps import (
+    Access,
+    Authorize,
+    CreateGuard,
+    NewRecordAccess,
+    RecordGuard,
+    etag,
+    expected_version,
+    get_policy,
+    unit_of_work,
+)
+from ..api.problems import ERROR_RESPONSES
+from ..domain.actors import Principal
+from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
+from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Section, SectionItem
+from ..store.uow import UnitOfWork
+from . import examples, service
+from .repository import ListFilters
+from .schemas import (
+    Changed,
+    ChronologyOut,
+    EndItem,
+    EntryOut,
+    IdentityOut,
+    ItemOut,
+    NominalPage,
+    NominalSummary,
+    RecordOut,
+    RestrictedStub,
+    SectionOut,
+)
+
+router = APIRouter(prefix="/v1/nominals", tags=["nominals"], responses=ERROR_RESPONSES)
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+IfMatch = Annotated[int, Depends(expected_version)]
+
+
+def _stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
+    out = service.restricted_stub(uow, access.principal, access.nominal_id, access.facts.area, purpose=access.purpose,
+                                  request_id=access.request_id)
+    uow.commit()
+    return RestrictedStub.model_validate(out)
+
+
+def _changed(response: Response, version: int, item_id: uuid.UUID | None = None) -> Changed:
+    response.headers["ETag"] = etag(version)
+    return Changed(id=item_id, version=version)
+
+
+@router.post("", status_code=201, summary="Create a record owned by your area")
+def create_nominal(
+    access: Annotated[NewRecordAccess, Depends(CreateGuard("record.create", "header"))],
+    uow: UoW,
+    response: Response,
+) -> Changed:
+    nominal_id = service.create_nominal(uow, access.principal, access.new, request_id=access.request_id)
+    uow.commit()
+    response.headers["Location"] = f"/v1/nominals/{nominal_id}"
+    return _changed(response, 1, nominal_id)
+
+
+@router.get("", summary="List your area's records or your caseload")
+def list_nominals(
+    principal: Annotated[Principal, Depends(Authorize("record.list", "header"))],
+    uow: UoW,
+    scope: Annotated[Literal["area", "caseload"], Query(description="area: every record your area owns; caseload: those you manage")] = "area",
+    status: NominalStatus = NominalStatus.ACTIVE,
+    category: MappaCategory | None = None,
+    level: MappaLevel | None = None,
+    nominal_type: NominalType | None = None,
+    review_due_before: Annotated[dt.date | None, Query(description="only records with a risk assessment or plan review due by this date")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> NominalPage:
+    filters = ListFilters(area=principal.area, today=dt.date.today(), caseload_user=principal.user_id if scope == "caseload" else None,
+                          status=status, category=category, level=level, nominal_type=nominal_type, review_due_before=review_due_before)
+    rows, total = service.list_records(uow, principal, filters, page=page, page_size=page_size)
+    uow.commit()
+    return NominalPage(items=[NominalSummary.of(r) for r in rows], page=page, page_size=page_size, total=total)
+
+
+@router.get("/{nominal_id}", summary="Read a whole record (audited; outside your area state a purpose)")
+def read_nominal(
+    access: Annotated[Access, Depends(RecordGuard("record.read", "header"))],
+    uow: UoW,
+    policy: PolicyDep,
+    response: Response,
+) -> RecordOut | RestrictedStub:
+    if access.stub:
+        return _stub(uow, access)
+    readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
+    record = service.read_record(
+        uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
+        sections=None if readable == set(Section) else readable,
+        chronology=policy.section_allows(access.principal, "chronology", "read"), audience=access.audience,
+    )
+    uow.commit()
+    response.headers["ETag"] = etag(record.version)
+    return RecordOut.of(record)
+
+
+@router.get("/{nominal_id}/identity", summary="Read the identity section")
+def read_identity(access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW,
+                  response: Response) -> IdentityOut | RestrictedStub:
+    if access.stub:
+        return _stub(uow, access)
+    record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
+                                 sections=set(), chronology=False, audience=access.audience)
+    uow.commit()
+    response.headers["ETag"] = etag(record.version)
+    return IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity)
+
+
+@router.put("/{nominal_id}/identity", summary="Correct the identity (names and dates of birth go to aliases instead)")
+def correct_identity(
+    access: Annotated[Access, Depends(RecordGuard("record.write", "identity"))],
+    body: Annotated[Identity, Body(openapi_examples={"identity": {"value": examples.NEW_NOMINAL["identity"]}})],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> Changed:
+    new_version = service.correct_identity(uow, access.principal, access.nominal_id, body, expected_version=version,
+                                           request_id=access.request_id)
+    uow.commit()
+    return _changed(response, new_version)
+
+
+@router.get("/{nominal_id}/chronology", summary="Read the chronology, oldest first")
+def read_chronology(access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW,
+                    response: Response) -> ChronologyOut | RestrictedStub:
+    if access.stub:
+        return _stub(uow, access)
+    record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
+                                 sections=set(), chronology=True, audience=access.audience)
+    uow.commit()
+    response.headers["ETag"] = etag(record.version)
+    return ChronologyOut(nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology])
+
+
+@router.post("/{nominal_id}/chronology", status_code=201,
+             summary="Append to the chronology; correct an entry by appending an amendment that names it")
+def append_chronology(
+    access: Annotated[Access, Depends(RecordGuard("record.write", "chronology"))],
+    body: Annotated[ChronologyEntry, Body(openapi_examples={"home visit": {"value": examples.CHRONOLOGY_ENTRY},
+                                                            "amendment": {"value": examples.AMENDMENT}})],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> Changed:
+    entry_id, new_version = service.append_chronology(uow, access.principal, access.nominal_id, body, expected_version=version,
+                                                      request_id=access.request_id)
+    uow.commit()
+    return _changed(response, new_version, entry_id)
+
+
+def _section_routes(section: Section, model: type[SectionItem], example: dict[str, Any]) -> None:
+    """Read, add, correct and end for one section, typed by its domain model."""
+    name = section.value
+    body_type = Annotated[model, Body(openapi_examples={name: {"value": example}})]  # type: ignore[valid-type]
+    read_guard = Depends(RecordGuard("record.read", name))
+    write_guard = Depends(RecordGuard("record.write", name))
+
+    def read_section(access: Annotated[Access, read_guard], uow: UoW, response: Response) -> Any:
+        if access.stub:
+            return _stub(uow, access)
+        record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
+                                     sections={section}, chronology=False, audience=access.audience)
+        uow.commit()
+        response.headers["ETag"] = etag(record.version)
+        return SectionOut[model](nominal_id=record.id, version=record.version, section=name,  # type: ignore[valid-type]
+                                 items=[ItemOut[model].of(i) for i in record.items(section)])  # type: ignore[valid-type]
+
+    def add_item(access: Annotated[Access, write_guard], body: body_type, version: IfMatch, uow: UoW, response: Response) -> Changed:
+        item_id, new_version = service.add_item(uow, access.principal, access.nominal_id, body, expected_version=version,
+                                                request_id=access.request_id)
+        uow.commit()
+        return _changed(response, new_version, item_id)
+
+    def correct_item(access: Annotated[Access, write_guard], item_id: uuid.UUID, body: body_type, version: IfMatch, uow: UoW,
+                     response: Response) -> Changed:
+        new_version = service.correct_item(uow, access.principal, access.nominal_id, item_id, body, expected_version=version,
+                                           request_id=access.request_id, audience=access.audience)
+        uow.commit()
+        return _changed(response, new_version, item_id)
+
+    def end_item(access: Annotated[Access, write_guard], item_id: uuid.UUID, body: EndItem, version: IfMatch, uow: UoW,
+                 response: Response) -> Changed:
+        new_version = service.end_item(uow, access.principal, access.nominal_id, item_id, body.reason, expected_version=version,
+                                       request_id=access.request_id, audience=access.audience)
+        uow.commit()
+        return _changed(response, new_version, item_id)
+
+    label = name.replace("_", " ")
+    router.add_api_route(f"/{{nominal_id}}/{name}", read_section, methods=["GET"], name=f"read_{name}",
+                         response_model=SectionOut[model] | RestrictedStub, summary=f"Read the {label} section")  # type: ignore[valid-type]
+    router.add_api_route(f"/{{nominal_id}}/{name}", add_item, methods=["POST"], status_code=201, name=f"add_{name}",
+                         summary=f"Add an item to {label}")
+    router.add_api_route(f"/{{nominal_id}}/{name}/{{item_id}}", correct_item, methods=["PUT"], name=f"correct_{name}",
+                         summary=f"Correct an item of {label}")
+    router.add_api_route(f"/{{nominal_id}}/{name}/{{item_id}}/end", end_item, methods=["POST"], name=f"end_{name}",
+                         summary=f"End an item of {label} (it stays in the record's history)")
+
+
+_EXAMPLES = examples.section_examples()
+for _section, _model in SECTION_MODELS.items():
+    _section_routes(_section, _model, _EXAMPLES[_section])

@@ -1,0 +1,135 @@
+"""What the nominals API sends and receives. Request bodies are the domain models themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from ..domain.enums import NominalStatus
+from ..domain.record import ChronologyEntry, Header, Identity, Record, StoredEntry, StoredItem
+from .repository import Summary
+
+T = TypeVar("T")
+
+
+class ItemOut(BaseModel, Generic[T]):
+    id: uuid.UUID
+    recorded_by: str
+    recorded_agency: str
+    recorded_at: dt.datetime
+    updated_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    ended_reason: str | None = None
+    data: T
+
+    @classmethod
+    def of(cls, item: StoredItem, data: Any = None) -> ItemOut[Any]:
+        return cls(id=item.id, recorded_by=item.recorded_by, recorded_agency=item.recorded_agency, recorded_at=item.recorded_at,
+                   updated_at=item.updated_at, ended_at=item.ended_at, ended_reason=item.ended_reason,
+                   data=item.data if data is None else data)
+
+
+class EntryOut(BaseModel):
+    id: uuid.UUID
+    recorded_by: str
+    recorded_agency: str
+    recorded_at: dt.datetime
+    data: ChronologyEntry
+
+    @classmethod
+    def of(cls, entry: StoredEntry) -> EntryOut:
+        return cls(id=entry.id, recorded_by=entry.recorded_by, recorded_agency=entry.recorded_agency, recorded_at=entry.recorded_at, data=entry.data)
+
+
+class RecordOut(BaseModel):
+    """A whole record: every section the caller may see, and the chronology."""
+
+    id: uuid.UUID
+    version: int
+    status: NominalStatus
+    header: Header
+    identity: Identity
+    merged_into: uuid.UUID | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    sections: dict[str, list[ItemOut[dict[str, Any]]]]
+    chronology: list[EntryOut]
+
+    @classmethod
+    def of(cls, record: Record) -> RecordOut:
+        return cls(
+            id=record.id, version=record.version, status=record.status, header=record.header, identity=record.identity,
+            merged_into=record.merged_into, created_at=record.created_at, updated_at=record.updated_at,
+            sections={s.value: [ItemOut[dict[str, Any]].of(i, i.data.model_dump(mode="json")) for i in items]
+                      for s, items in record.sections.items()},
+            chronology=[EntryOut.of(e) for e in record.chronology],
+        )
+
+
+class SectionOut(BaseModel, Generic[T]):
+    nominal_id: uuid.UUID
+    version: int
+    section: str
+    items: list[ItemOut[T]]
+
+
+class ChronologyOut(BaseModel):
+    nominal_id: uuid.UUID
+    version: int
+    entries: list[EntryOut]
+
+
+class IdentityOut(BaseModel):
+    nominal_id: uuid.UUID
+    version: int
+    identity: Identity
+
+
+class RestrictedStub(BaseModel):
+    """All that a restricted record shows outside its owning area."""
+
+    id: uuid.UUID
+    restricted: Literal[True] = True
+    owning_area: str
+    message: str = "restricted record: contact the owning area"
+
+
+class Changed(BaseModel):
+    """The result of a change: the item (or record) id and the record's new version (also its new ETag)."""
+
+    id: uuid.UUID | None = None
+    version: int
+
+
+class EndItem(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, examples=["vehicle sold"])
+
+
+class NominalSummary(BaseModel):
+    id: uuid.UUID
+    version: int
+    status: NominalStatus
+    nominal_type: str
+    area: str
+    mappa_category: int | None
+    mappa_level: int | None
+    restricted: bool
+    managing_unit: str
+    forenames: str
+    surname: str
+    date_of_birth: dt.date | None
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, s: Summary) -> NominalSummary:
+        return cls(**s.__dict__)
+
+
+class NominalPage(BaseModel):
+    items: list[NominalSummary]
+    page: int
+    page_size: int
+    total: int
