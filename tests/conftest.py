@@ -105,7 +105,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that touches a database runs on both backends."""
     if "fresh_database" in metafunc.fixturenames:
         backends = BACKENDS
-        marker = metafunc.definition.get_closest_marker("postgres_only")
-        if marker:
+        if metafunc.definition.get_closest_marker("postgres_only"):
             backends = ["postgresql"]
+        elif metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = ["sqlite"]
         metafunc.parametrize("fresh_database", backends, indirect=True)

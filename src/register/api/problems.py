@@ -121,7 +121,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        rule = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        rule = {400: "body_unreadable", 404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
         return problem(request, exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(TamperedCiphertext)
