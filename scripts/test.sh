@@ -15,6 +15,15 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
+if ! command -v curl >/dev/null 2>&1; then  # the README's curl session is run as a test
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+  else
+    echo "test: curl not found; install it" >&2
+    exit 1
+  fi
+fi
+
 bash scripts/bootstrap.sh
 set +e
 .venv/bin/python -m pytest "$@"

@@ -163,3 +163,16 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
             failures.append(f"{d.method} {d.path} as {role.value}/{agency.value}/{area.value} restricted={restricted}: want {want}, got {got}")
     assert not failures, f"{len(failures)} of {checked} combinations disagree with the policy:\n" + "\n".join(failures[:40])
     assert checked == len(routes) * len(Role) * len(Agency) * 2 * 2
+
+
+def test_every_operation_is_documented_with_an_example(app: FastAPI) -> None:
+    missing = []
+    for path, operations in app.openapi()["paths"].items():
+        for method, op in operations.items():
+            ok = next((r for code, r in op["responses"].items() if code.startswith("2")), {})
+            has_response_example = any("example" in c or "examples" in c for c in ok.get("content", {}).values())
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            has_body_example = not op.get("requestBody") or "example" in body or "examples" in body
+            if not (has_response_example and has_body_example) or not op.get("summary"):
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []

@@ -18,13 +18,14 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/health", summary="The process is up")
+@router.get("/health", summary="The process is up", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
 def health() -> Health:
     return Health(status="ok")
 
 
 @router.get("/ready", summary="The database is reachable",
-            responses={503: {"model": Problem, "content": {"application/problem+json": {}}, "description": "database unreachable"}})
+            responses={200: {"content": {"application/json": {"example": {"status": "ready"}}}},
+                       503: {"model": Problem, "content": {"application/problem+json": {}}, "description": "database unreachable"}})
 def ready(store: Annotated[Store, Depends(get_store)]) -> Health:
     try:
         with store.engine.connect() as conn:
@@ -42,7 +43,8 @@ class Me(BaseModel):
     roles: list[str]
 
 
-@router.get("/v1/me", summary="Who the register takes you to be", responses=ERROR_RESPONSES)
+@router.get("/v1/me", summary="Who the register takes you to be", responses={**ERROR_RESPONSES, 200: {"content": {"application/json": {
+    "example": {"user_id": "kent.dc.okafor", "display_name": "DC Sarah Okafor", "agency": "police", "area": "kent", "roles": ["offender_manager"]}}}}})
 def me(principal: Annotated[Principal, Depends(Authorize("self.read"))]) -> Me:
     return Me(user_id=principal.user_id, display_name=principal.display_name, agency=principal.agency.value,
               area=principal.area.value, roles=sorted(r.value for r in principal.roles))

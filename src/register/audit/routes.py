@@ -48,7 +48,13 @@ def _query(uow: UnitOfWork, auditor: Principal, filters: Filters, tag: str, requ
     return [AuditEventOut.model_validate(dict(r)) for r in rows]
 
 
-@router.get("/events", summary="Search the audit log (by record, by user, by period)")
+@router.get("/events", summary="Search the audit log (by record, by user, by period)", responses={200: {"content": {"application/json": {"example": {
+    "events": [{"seq": 57, "event_id": "0b3c9b8e-4f7a-4b1e-9d8e-3a2f1c6d5e4f", "occurred_at": "2026-01-05T10:31:02Z",
+                "action": "consultation", "tag": "nominal:record:read", "outcome": "success", "actor_user": "essex.investigator",
+                "actor_agency": "police", "actor_area": "essex", "actor_roles": "investigator",
+                "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869", "section": None, "item_id": None, "purpose": "OP-HERON-23",
+                "request_id": "5b0f0d0e-8c1e-4a57-9d8e-2f4e4c1b9a77", "details": "{\"sections\": \"all\"}"}],
+    "next_after_seq": None}}}}})
 def audit_events(auditor: Auditor, filters: Annotated[Filters, Depends()], uow: UoW,
                  request: Annotated[str | None, Depends(request_id)]) -> AuditPage:
     events = _query(uow, auditor, filters, "audit:log:read", request)

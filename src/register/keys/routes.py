@@ -22,7 +22,8 @@ class KeyVersion(BaseModel):
     data_keys: int
 
 
-@router.get("/keys", summary="Key-encryption key versions and how many data keys each wraps")
+@router.get("/keys", summary="Key-encryption key versions and how many data keys each wraps", responses={200: {"content": {
+    "application/json": {"example": [{"version": "1", "state": "retired", "data_keys": 0}, {"version": "2", "state": "active", "data_keys": 5}]}}}})
 def key_status(admin: Annotated[Principal, Depends(Authorize("admin.keys"))], store: Annotated[Store, Depends(get_store)],
                uow: Annotated[UnitOfWork, Depends(unit_of_work)], request: Annotated[str | None, Depends(request_id)]) -> list[KeyVersion]:
     ring = store.keys.keyring

@@ -61,7 +61,7 @@ def _changed(response: Response, version: int, item_id: uuid.UUID | None = None)
     return Changed(id=item_id, version=version)
 
 
-@router.post("", status_code=201, summary="Create a record owned by your area")
+@router.post("", status_code=201, summary="Create a record owned by your area", responses=examples.ok(examples.CHANGED, 201))
 def create_nominal(
     access: Annotated[NewRecordAccess, Depends(CreateGuard("record.create", "header"))],
     uow: UoW,
@@ -73,7 +73,7 @@ def create_nominal(
     return _changed(response, 1, nominal_id)
 
 
-@router.get("", summary="List your area's records or your caseload")
+@router.get("", summary="List your area's records or your caseload", responses=examples.ok(examples.PAGE))
 def list_nominals(
     principal: Annotated[Principal, Depends(Authorize("record.list", "header"))],
     uow: UoW,
@@ -93,7 +93,8 @@ def list_nominals(
     return NominalPage(items=[NominalSummary.of(r) for r in rows], page=page, page_size=page_size, total=total)
 
 
-@router.get("/{nominal_id}", summary="Read a whole record (audited; outside your area state a purpose)")
+@router.get("/{nominal_id}", summary="Read a whole record (audited; outside your area state a purpose)",
+            responses=examples.ok(examples.RECORD))
 def read_nominal(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))],
     uow: UoW,
@@ -113,7 +114,7 @@ def read_nominal(
     return RecordOut.of(record)
 
 
-@router.get("/{nominal_id}/identity", summary="Read the identity section")
+@router.get("/{nominal_id}/identity", summary="Read the identity section", responses=examples.ok(examples.IDENTITY))
 def read_identity(access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW,
                   response: Response) -> IdentityOut | RestrictedStub:
     if access.stub:
@@ -125,7 +126,8 @@ def read_identity(access: Annotated[Access, Depends(RecordGuard("record.read", "
     return IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity)
 
 
-@router.put("/{nominal_id}/identity", summary="Correct the identity (names and dates of birth go to aliases instead)")
+@router.put("/{nominal_id}/identity", summary="Correct the identity (other names and dates of birth go to aliases)",
+            responses=examples.ok({"version": 25}))
 def correct_identity(
     access: Annotated[Access, Depends(RecordGuard("record.write", "identity"))],
     body: Annotated[Identity, Body(openapi_examples={"identity": {"value": examples.NEW_NOMINAL["identity"]}})],
@@ -139,7 +141,7 @@ def correct_identity(
     return _changed(response, new_version)
 
 
-@router.get("/{nominal_id}/chronology", summary="Read the chronology, oldest first")
+@router.get("/{nominal_id}/chronology", summary="Read the chronology, oldest first", responses=examples.ok(examples.CHRONOLOGY))
 def read_chronology(access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW,
                     response: Response) -> ChronologyOut | RestrictedStub:
     if access.stub:
@@ -152,7 +154,8 @@ def read_chronology(access: Annotated[Access, Depends(RecordGuard("record.read",
 
 
 @router.post("/{nominal_id}/chronology", status_code=201,
-             summary="Append to the chronology; correct an entry by appending an amendment that names it")
+             summary="Append to the chronology; correct an entry by appending an amendment that names it",
+             responses=examples.ok(examples.CHANGED, 201))
 def append_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.write", "chronology"))],
     body: Annotated[ChronologyEntry, Body(openapi_examples={"home visit": {"value": examples.CHRONOLOGY_ENTRY},
@@ -197,7 +200,8 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         uow.commit()
         return _changed(response, new_version, item_id)
 
-    def end_item(access: Annotated[Access, write_guard], item_id: uuid.UUID, body: EndItem, version: IfMatch, uow: UoW,
+    def end_item(access: Annotated[Access, write_guard], item_id: uuid.UUID,
+                 body: Annotated[EndItem, Body(openapi_examples={"ended": {"value": {"reason": "no longer current"}}})], version: IfMatch, uow: UoW,
                  response: Response) -> Changed:
         new_version = service.end_item(uow, access.principal, access.nominal_id, item_id, body.reason, expected_version=version,
                                        request_id=access.request_id, audience=access.audience)
@@ -206,13 +210,14 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
 
     label = name.replace("_", " ")
     router.add_api_route(f"/{{nominal_id}}/{name}", read_section, methods=["GET"], name=f"read_{name}",
-                         response_model=SectionOut[model] | RestrictedStub, summary=f"Read the {label} section")  # type: ignore[valid-type]
+                         response_model=SectionOut[model] | RestrictedStub, summary=f"Read the {label} section",  # type: ignore[valid-type]
+                         responses=examples.ok(examples.section_response(section)))
     router.add_api_route(f"/{{nominal_id}}/{name}", add_item, methods=["POST"], status_code=201, name=f"add_{name}",
-                         summary=f"Add an item to {label}")
+                         summary=f"Add an item to {label}", responses=examples.ok(examples.CHANGED, 201))
     router.add_api_route(f"/{{nominal_id}}/{name}/{{item_id}}", correct_item, methods=["PUT"], name=f"correct_{name}",
-                         summary=f"Correct an item of {label}")
+                         summary=f"Correct an item of {label}", responses=examples.ok(examples.CHANGED))
     router.add_api_route(f"/{{nominal_id}}/{name}/{{item_id}}/end", end_item, methods=["POST"], name=f"end_{name}",
-                         summary=f"End an item of {label} (it stays in the record's history)")
+                         summary=f"End an item of {label} (it stays in the record's history)", responses=examples.ok(examples.CHANGED))
 
 
 _EXAMPLES = examples.section_examples()
