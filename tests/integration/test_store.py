@@ -231,3 +231,18 @@ def test_identity_correction_replaces_its_tokens(store: Store) -> None:
     with store.session_factory() as s:
         kinds = set(s.scalars(select(m.BlindToken.token).where(m.BlindToken.nominal_id == nid, m.BlindToken.kind == "surname")))
     assert kinds == {store.blind.token("surname", "zabrowskii")} and v == 2
+
+
+def test_associate_links_must_point_at_another_existing_record(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        nid, other = create(uow), create(uow)
+        _, v = add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(other)}, 1)
+        uow.commit()
+    with pytest.raises(NotFound) as err, store.unit_of_work() as uow:
+        add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(uuid.uuid4())}, v)
+    assert (err.value.rule, err.value.field) == ("linked_nominal_not_found", "linked_nominal_id")
+    with pytest.raises(RuleViolation) as err2, store.unit_of_work() as uow:
+        add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(nid)}, v)
+    assert err2.value.rule == "associate_self_link"
+    with store.session_factory() as s:  # the plain link column lets analysts chart associations without decrypting
+        assert s.execute(select(m.Item.ref).where(m.Item.section == "associates")).scalars().all() == [str(other)]

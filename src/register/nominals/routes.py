@@ -37,7 +37,6 @@ from .schemas import (
     IdentityOut,
     ItemOut,
     NominalPage,
-    NominalSummary,
     RecordOut,
     RestrictedStub,
     SectionOut,
@@ -90,7 +89,7 @@ def list_nominals(
                           status=status, category=category, level=level, nominal_type=nominal_type, review_due_before=review_due_before)
     rows, total = service.list_records(uow, principal, filters, page=page, page_size=page_size)
     uow.commit()
-    return NominalPage(items=[NominalSummary.of(r) for r in rows], page=page, page_size=page_size, total=total)
+    return NominalPage(items=rows, page=page, page_size=page_size, total=total)
 
 
 @router.get("/{nominal_id}", summary="Read a whole record (audited; outside your area state a purpose)",

@@ -108,28 +108,8 @@ class EndItem(BaseModel):
     reason: str = Field(min_length=1, max_length=200, examples=["vehicle sold"])
 
 
-class NominalSummary(BaseModel):
-    id: uuid.UUID
-    version: int
-    status: NominalStatus
-    nominal_type: str
-    area: str
-    mappa_category: int | None
-    mappa_level: int | None
-    restricted: bool
-    managing_unit: str
-    forenames: str
-    surname: str
-    date_of_birth: dt.date | None
-    updated_at: dt.datetime
-
-    @classmethod
-    def of(cls, s: Summary) -> NominalSummary:
-        return cls(**s.__dict__)
-
-
 class NominalPage(BaseModel):
-    items: list[NominalSummary]
+    items: list[Summary]
     page: int
     page_size: int
     total: int

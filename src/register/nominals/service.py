@@ -16,7 +16,7 @@ from ..domain import rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.record import ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
+from ..domain.record import Associate, ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
 from ..store.uow import UnitOfWork
 from .repository import ListFilters, Summary
 
@@ -78,9 +78,21 @@ def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected
     return row, version
 
 
+def _check_links(uow: UnitOfWork, nominal_id: uuid.UUID, item: SectionItem) -> None:
+    """A link between nominals must point at another record that exists."""
+    if isinstance(item, Associate) and item.linked_nominal_id is not None:
+        if item.linked_nominal_id == nominal_id:
+            raise RuleViolation("associate_self_link", "a record cannot be its own associate", "linked_nominal_id")
+        try:
+            uow.nominals.header_row(item.linked_nominal_id)
+        except NotFound:
+            raise NotFound("linked_nominal_not_found", f"no nominal {item.linked_nominal_id}", "linked_nominal_id") from None
+
+
 def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: SectionItem, *, expected_version: int,
              request_id: str | None = None) -> tuple[uuid.UUID, int]:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    _check_links(uow, nominal_id, item)
     if isinstance(item, RiskPlan):
         item = item.model_copy(update={"version": uow.nominals.max_plan_version(nominal_id) + 1})
     item_id = uuid.uuid4()
@@ -106,6 +118,7 @@ def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: 
                  expected_version: int, request_id: str | None = None, audience: Agency | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     existing = uow.nominals.item_row(nominal_id, item_id, audience)
+    _check_links(uow, nominal_id, item)
     if existing.section != item.section.value:
         raise RuleViolation("section_mismatch", f"item {item_id} is in section {existing.section}, not {item.section.value}", "section")
     before = uow.nominals.open_item(existing)
