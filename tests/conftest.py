@@ -21,6 +21,7 @@ from register.bootstrap import Store, build_store, migrate
 from register.config import PROJECT_ROOT, Settings
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "local"))
+from esnode import ElasticsearchNode  # noqa: E402
 from postgres import PostgresServer  # noqa: E402
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -34,6 +35,17 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def es_node() -> Iterator[ElasticsearchNode]:
+    """A real Elasticsearch node for the whole run, started on first use. If it cannot start, its tests error."""
+    node = ElasticsearchNode()
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
 
 
 def _admin(server: PostgresServer):  # type: ignore[no-untyped-def]

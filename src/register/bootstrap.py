@@ -129,3 +129,15 @@ def build_verifier(settings: Settings) -> TokenVerifier:
         source = JwksSource(file=path, min_refresh_seconds=settings.jwks_refresh_seconds)
     algorithms = frozenset(a.strip() for a in settings.token_algorithms.split(",") if a.strip())
     return TokenVerifier(source, TokenSettings(settings.token_issuer, settings.token_audience, algorithms, settings.token_leeway_seconds))
+
+
+def build_search_index(settings: Settings):  # type: ignore[no-untyped-def]
+    """The Elasticsearch index as configured, or None on the embedded default (no Elasticsearch)."""
+    if not settings.elasticsearch_url:
+        return None
+    from elasticsearch import Elasticsearch
+
+    from .search.indexer import IndexSpec, SearchIndex
+
+    client = Elasticsearch(settings.elasticsearch_url, request_timeout=30, retry_on_timeout=False, max_retries=0)
+    return SearchIndex(client, IndexSpec.load(settings.search_alias, settings.search_index_definition))

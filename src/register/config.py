@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL (production)")
     jwks_refresh_seconds: float = Field(default=60, ge=1, description="least time between JWKS refreshes on an unknown kid")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies are refused with 413")
+    elasticsearch_url: str | None = Field(default=None, description="Elasticsearch; none: the embedded default, no index")
+    search_alias: str = Field(default="register-nominals", description="the alias the live index sits behind")
+    search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v1.json")
+    indexer_batch: int = Field(default=500, ge=1, le=5000)
+    indexer_max_attempts: int = Field(default=8, ge=1, description="failed attempts before an outbox row is parked")
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
@@ -303,6 +304,21 @@ class NominalRepository:
             is not None
         )
 
+    def load_many(self, nominal_ids: list[uuid.UUID], *, sections: set[Section] | None = None) -> list[Record]:
+        """Many records at once (without their chronologies) in four queries, for the indexer and reindexing."""
+        if not nominal_ids:
+            return []
+        rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all()
+        item_q = select(m.Item).where(m.Item.nominal_id.in_(nominal_ids)).order_by(m.Item.nominal_id, m.Item.section, m.Item.recorded_at, m.Item.id)
+        if sections is not None:
+            item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
+        items = self.session.scalars(item_q).all()
+        self.cipher.load({r.data_key_id for r in rows} | {i.data_key_id for i in items})
+        by_nominal: dict[uuid.UUID, list[m.Item]] = defaultdict(list)
+        for i in items:
+            by_nominal[i.nominal_id].append(i)
+        return [self._assemble(row, by_nominal.get(row.id, []), []) for row in rows]
+
     def load(self, nominal_id: uuid.UUID, *, sections: set[Section] | None = None, chronology: bool = True,
              audience: Agency | None = None) -> Record:
         """The record, or the given sections of it, with only the items `audience` may see."""
@@ -324,6 +340,10 @@ class NominalRepository:
         )
         self.cipher.load({row.data_key_id} | {i.data_key_id for i in items} | {e.data_key_id for e in entries})
 
+        return self._assemble(row, items, entries)
+
+    def _assemble(self, row: m.Nominal, items: Sequence[m.Item], entries: Sequence[m.ChronologyEntry]) -> Record:
+        """Decrypt and build a Record from its rows (the data keys are already loaded)."""
         identity = Identity.model_validate_json(
             self.cipher.open(row.data_key_id, "nominal", "identity_sealed", row.id, row.identity_sealed), context=TRUSTED
         )

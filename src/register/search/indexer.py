@@ -1,0 +1,253 @@
+"""Keeping Elasticsearch true to the database.
+
+* `drain`: take pending outbox rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several workers compete safely), load
+  the records they name in four queries, bulk-index whole documents with the record's version as an *external*
+  version (so a stale document can never overwrite a newer one), mark the rows done. If Elasticsearch fails, the
+  rows stay pending with an exponential backoff; after `max_attempts` they are parked and visible, never lost.
+* `reindex`: build a fresh index from the database, then swap the alias to it atomically; changes made while it ran
+  are replayed into the new index before the swap completes.
+* `check`: compare every record's version in the database with the index; optionally repair the differences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.helpers import BulkIndexError, bulk
+from sqlalchemy import func, select, update
+
+from ..bootstrap import Store
+from ..store import models as m
+from .documents import INDEX_VERSION, document
+
+Progress = Callable[[int, int], None]
+
+
+def _quiet(done: int, total: int) -> None:
+    return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    alias: str
+    definition: dict[str, Any]
+
+    @classmethod
+    def load(cls, alias: str, path: Path) -> IndexSpec:
+        doc = json.loads(path.read_text())
+        return cls(alias, {"settings": doc["settings"], "mappings": doc["mappings"]})
+
+    def new_name(self) -> str:
+        return f"{self.alias}-v{INDEX_VERSION}-{_now():%Y%m%d%H%M%S%f}"
+
+
+class SearchIndex:
+    """The Elasticsearch side: one alias pointing at the live index."""
+
+    def __init__(self, client: Elasticsearch, spec: IndexSpec) -> None:
+        self.client = client
+        self.spec = spec
+
+    def ensure(self) -> None:
+        if not self.client.indices.exists_alias(name=self.spec.alias):
+            name = self.spec.new_name()
+            self.client.indices.create(index=name, **self.spec.definition, aliases={self.spec.alias: {}})
+
+    def write(self, docs: list[dict[str, Any]], index: str | None = None) -> None:
+        """Index whole documents with external versions. A version conflict means the index already holds a
+        newer (or the same) version of that record: that is the point, not an error."""
+        actions = ({"_op_type": "index", "_index": index or self.spec.alias, "_id": d["nominal_id"], "_version": d["version"],
+                    "_version_type": "external", "_source": d} for d in docs)
+        try:
+            bulk(self.client, actions, raise_on_error=True, refresh=False)
+        except BulkIndexError as exc:
+            real = [e for e in exc.errors if (e.get("index") or {}).get("status") != 409]
+            if real:
+                raise
+
+    def delete(self, ids: list[str]) -> None:
+        actions = ({"_op_type": "delete", "_index": self.spec.alias, "_id": i} for i in ids)
+        bulk(self.client, actions, raise_on_error=False, refresh=False)
+
+    def versions(self) -> Iterator[tuple[str, int]]:
+        """(nominal_id, version) of every document, in id order (search_after over a point in time)."""
+        pit = self.client.open_point_in_time(index=self.spec.alias, keep_alive="1m")["id"]
+        try:
+            after: list[Any] | None = None
+            while True:
+                page = self.client.search(pit={"id": pit, "keep_alive": "1m"}, size=5000, sort=[{"nominal_id": "asc"}],
+                                          source=["version"], search_after=after, track_total_hits=False)
+                hits = page["hits"]["hits"]
+                if not hits:
+                    return
+                for h in hits:
+                    yield h["_id"], int(h["_source"]["version"])
+                after = hits[-1]["sort"]
+        finally:
+            self.client.close_point_in_time(id=pit)
+
+    def refresh(self) -> None:
+        self.client.indices.refresh(index=self.spec.alias)
+
+
+def _load_documents(store: Store, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    with store.unit_of_work() as uow:
+        return [document(r) for r in uow.nominals.load_many(ids)]
+
+
+@dataclass
+class DrainResult:
+    indexed: int = 0
+    retried: int = 0
+    parked: int = 0
+
+
+def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: int = 8) -> DrainResult:
+    """One pass over pending outbox rows. Safe to run in several processes at once on PostgreSQL."""
+    result = DrainResult()
+    with store.unit_of_work() as uow:
+        now = _now()
+        query = (
+            select(m.Outbox.id, m.Outbox.nominal_id, m.Outbox.attempts)
+            .where(m.Outbox.processed_at.is_(None), m.Outbox.parked.is_(False), m.Outbox.available_at <= now)
+            .order_by(m.Outbox.id)
+            .limit(batch)
+        )
+        if uow.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = uow.session.execute(query).all()
+        if not rows:
+            return result
+        ids = list(dict.fromkeys(r.nominal_id for r in rows))
+        try:
+            docs = [document(r) for r in uow.nominals.load_many(ids)]
+            index.write(docs)
+        except (TransportError, ApiError, BulkIndexError) as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            for r in rows:
+                attempts = r.attempts + 1
+                parked = attempts >= max_attempts
+                delay = dt.timedelta(seconds=min(300, 2 ** attempts))
+                uow.session.execute(update(m.Outbox).where(m.Outbox.id == r.id).values(
+                    attempts=attempts, parked=parked, available_at=now + delay, last_error=error))
+                result.parked += parked
+                result.retried += not parked
+            uow.commit()
+            return result
+        uow.session.execute(update(m.Outbox).where(m.Outbox.id.in_([r.id for r in rows])).values(processed_at=_now(), last_error=None))
+        uow.commit()
+        result.indexed = len(rows)
+    return result
+
+
+def drain_all(store: Store, index: SearchIndex, *, batch: int = 500) -> DrainResult:
+    """Drain until nothing pending is available now (or Elasticsearch fails)."""
+    total = DrainResult()
+    while True:
+        step = drain(store, index, batch=batch)
+        total.indexed += step.indexed
+        total.retried += step.retried
+        total.parked += step.parked
+        if step.indexed == 0:
+            return total
+
+
+def outbox_status(store: Store) -> dict[str, int]:
+    with store.session_factory() as s:
+        pending = s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.processed_at.is_(None), m.Outbox.parked.is_(False))).scalar_one()
+        parked = s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.parked.is_(True))).scalar_one()
+    return {"pending": pending, "parked": parked}
+
+
+def _id_batches(store: Store, batch: int) -> Iterator[list[uuid.UUID]]:
+    after: uuid.UUID | None = None
+    while True:
+        with store.session_factory() as s:
+            q = select(m.Nominal.id).order_by(m.Nominal.id).limit(batch)
+            if after is not None:
+                q = q.where(m.Nominal.id > after)
+            ids = list(s.scalars(q))
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
+
+
+def reindex(store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet) -> tuple[str, int]:
+    """Build a fresh index from the database and point the alias at it. Returns the new index and the count."""
+    client, spec = index.client, index.spec
+    with store.session_factory() as s:
+        total = s.execute(select(func.count()).select_from(m.Nominal)).scalar_one()
+        outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
+    name = spec.new_name()
+    definition = json.loads(json.dumps(spec.definition))
+    definition["settings"] = {**definition["settings"], "refresh_interval": "-1"}
+    client.indices.create(index=name, **definition)
+    done = 0
+    progress(0, total)
+    for ids in _id_batches(store, batch):
+        index.write(_load_documents(store, ids), index=name)
+        done += len(ids)
+        progress(done, total)
+    # Changes committed while the rebuild ran: write their records again (external versions keep the newest).
+    with store.session_factory() as s:
+        changed = list(s.scalars(select(m.Outbox.nominal_id).where(m.Outbox.id > outbox_mark).distinct()))
+    if changed:
+        index.write(_load_documents(store, changed), index=name)
+    client.indices.put_settings(index=name, settings={"refresh_interval": spec.definition["settings"].get("refresh_interval", "1s")})
+    client.indices.refresh(index=name)
+    old = list(client.indices.get_alias(name=spec.alias).keys()) if client.indices.exists_alias(name=spec.alias) else []
+    client.indices.update_aliases(actions=[{"remove": {"index": o, "alias": spec.alias}} for o in old] + [{"add": {"index": name, "alias": spec.alias}}])
+    for o in old:
+        client.indices.delete(index=o)
+    return name, done
+
+
+@dataclass
+class Drift:
+    missing: list[str] = field(default_factory=list)  # in the database, not in the index
+    stale: list[str] = field(default_factory=list)  # the index holds an older version
+    extra: list[str] = field(default_factory=list)  # in the index, not in the database
+
+    @property
+    def total(self) -> int:
+        return len(self.missing) + len(self.stale) + len(self.extra)
+
+
+def check(store: Store, index: SearchIndex, *, repair: bool = False) -> Drift:
+    """Compare the database's (id, version) with the index's, in one ordered pass over each."""
+    index.refresh()
+    indexed = dict(index.versions())
+    drift = Drift()
+    seen: set[str] = set()
+    for ids in _id_batches(store, 5000):
+        with store.session_factory() as s:
+            rows = s.execute(select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(ids))).all()
+        for nominal_id, version in rows:
+            key = str(nominal_id)
+            seen.add(key)
+            have = indexed.get(key)
+            if have is None:
+                drift.missing.append(key)
+            elif have < version:
+                drift.stale.append(key)
+    drift.extra = sorted(set(indexed) - seen)
+    if repair and drift.total:
+        todo = [uuid.UUID(i) for i in drift.missing + drift.stale]
+        for start in range(0, len(todo), 500):
+            index.write(_load_documents(store, todo[start : start + 500]))
+        if drift.extra:
+            index.delete(drift.extra)
+        index.refresh()
+    return drift

@@ -1,0 +1,197 @@
+"""Keeping the index true, against a real Elasticsearch node: the outbox drains into it with external versions,
+nothing is lost while it is down, a rebuild swaps in atomically, and drift is found and repaired."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from elasticsearch import Elasticsearch
+from sqlalchemy import func, select
+
+from register.bootstrap import Store
+from register.cli import main
+from register.config import Settings
+from register.domain.record import ChronologyEntry, Section
+from register.nominals import service
+from register.search import indexer as idx
+from register.search.indexer import IndexSpec, SearchIndex
+from register.store import models as m
+from tests.factories import OFFICER, add, create
+
+DEFINITION = Settings().search_index_definition
+
+
+def make_index(url: str, alias: str) -> SearchIndex:
+    return SearchIndex(Elasticsearch(url, request_timeout=10, max_retries=0), IndexSpec.load(alias, DEFINITION))
+
+
+@pytest.fixture
+def index(es_node) -> Iterator[SearchIndex]:  # type: ignore[no-untyped-def]
+    alias = f"t-{uuid.uuid4().hex[:12]}"
+    index = make_index(es_node.url, alias)
+    index.ensure()
+    yield index
+    index.client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+    index.client.close()
+
+
+def visit(n: int) -> ChronologyEntry:
+    return ChronologyEntry(occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=n), kind="contact", summary=f"contact {n}")
+
+
+def seed(store: Store, count: int = 3) -> list[uuid.UUID]:
+    ids = []
+    with store.unit_of_work() as uow:
+        for i in range(count):
+            nid = create(uow, identity={"forenames": "Daniel", "surname": f"Hartley{chr(97 + i)}", "date_of_birth": "1984-03-17"})
+            _, v = add(uow, nid, Section.ALIASES, {"forenames": "Danny", "surname": "Harley", "name_type": "nickname"}, 1)
+            _, v = add(uow, nid, Section.VEHICLES, {"vrm": "GK19 XBW", "colour": "Blue", "make": "Ford"}, v)
+            add(uow, nid, Section.INTELLIGENCE, {"received_on": "2025-01-01", "text": "seen at the bandstand", "scheme": "3x5x2",
+                                                 "source_evaluation": "B", "intelligence_assessment": 2, "handling_code": "C", "audience": ["police"]}, v)
+            ids.append(nid)
+        uow.commit()
+    return ids
+
+
+def source(index: SearchIndex, nominal_id: uuid.UUID) -> dict:  # type: ignore[type-arg]
+    return index.client.get(index=index.spec.alias, id=str(nominal_id))["_source"]
+
+
+def test_the_outbox_drains_into_the_index_as_whole_documents(store: Store, index: SearchIndex) -> None:
+    ids = seed(store)
+    result = idx.drain_all(store, index)
+    assert result.indexed == 3 * 4 and idx.outbox_status(store) == {"pending": 0, "parked": 0}
+    doc = source(index, ids[0])
+    assert doc["version"] == 4 and doc["area"] == "kent" and doc["status"] == "active"
+    assert {n["kind"] for n in doc["names"]} == {"primary", "nickname"}
+    assert "danny" in doc["names"][1]["tokens"] and "HRL" in doc["names"][1]["metaphone"]
+    assert doc["vehicles"][0]["vrm"] == "GK19XBW" and "19X" in doc["vehicles"][0]["vrm_3grams"] and doc["vehicles"][0]["colour"] == "blue"
+    assert "bandstand" not in json.dumps(doc)  # police-only intelligence is never indexed
+
+
+def test_a_stale_or_replayed_document_never_overwrites_a_newer_one(store: Store, index: SearchIndex) -> None:
+    [nid] = seed(store, 1)
+    with store.unit_of_work() as uow:
+        old_doc = idx.document(uow.nominals.load(nid))
+        service.append_chronology(uow, OFFICER, nid, visit(1), expected_version=4)
+        uow.commit()
+    idx.drain_all(store, index)
+    assert source(index, nid)["version"] == 5
+    index.write([old_doc])  # an out-of-order event carrying version 4
+    index.write([{**old_doc, "version": 5, "status": "tampered"}])  # a replay of version 5
+    index.refresh()
+    assert source(index, nid)["version"] == 5 and source(index, nid)["status"] == "active"
+
+
+def test_when_elasticsearch_is_unreachable_writes_succeed_and_the_outbox_waits(store: Store, es_node) -> None:  # type: ignore[no-untyped-def]
+    ids = seed(store, 2)
+    dead = make_index("http://127.0.0.1:9", "nowhere")
+    result = idx.drain(store, dead)
+    assert (result.indexed, result.retried) == (0, 8)
+    with store.session_factory() as s:
+        rows = s.execute(select(m.Outbox.attempts, m.Outbox.last_error, m.Outbox.available_at)).all()
+    assert {r.attempts for r in rows} == {1} and all("ConnectionError" in r.last_error for r in rows)
+    assert all(r.available_at > dt.datetime.now(dt.timezone.utc) for r in rows)  # backing off
+    assert idx.drain(store, dead).retried == 0  # nothing is due yet: no hammering
+    # poison rows are parked, visible, after the configured attempts
+    with store.unit_of_work() as uow:
+        uow.session.execute(m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+        uow.commit()
+    assert idx.drain(store, dead, max_attempts=2).parked == 8
+    assert idx.outbox_status(store) == {"pending": 0, "parked": 8}
+    assert len(ids) == 2
+
+
+def test_stop_elasticsearch_make_hundreds_of_changes_start_it_and_nothing_is_lost(store: Store) -> None:
+    import esnode
+
+    node = esnode.ElasticsearchNode()
+    node.start()
+    try:
+        index = make_index(node.url, "register-nominals")
+        index.ensure()
+        ids = seed(store, 5)
+        idx.drain_all(store, index)
+        node.pause()  # Elasticsearch goes down
+        versions = {nid: 4 for nid in ids}
+        for n in range(300):
+            nid = ids[n % len(ids)]
+            with store.unit_of_work() as uow:
+                _, versions[nid] = service.append_chronology(uow, OFFICER, nid, visit(n), expected_version=versions[nid])
+                uow.commit()
+        assert idx.drain(store, index).retried > 0 and idx.outbox_status(store)["pending"] == 300
+        node.start()  # back, same data
+        with store.unit_of_work() as uow:  # the backoff has passed
+            uow.session.execute(m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+            uow.commit()
+        assert idx.drain_all(store, index).indexed == 300
+        drift = idx.check(store, index)
+        assert drift.total == 0
+        assert {source(index, nid)["version"] for nid in ids} == {64}
+    finally:
+        node.stop()
+
+
+def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_meanwhile(store: Store, index: SearchIndex) -> None:
+    ids = seed(store, 5)
+    idx.drain_all(store, index)
+    before = set(index.client.indices.get_alias(name=index.spec.alias))
+    changed: list[int] = []
+
+    def change_during_rebuild(done: int, total: int) -> None:
+        if done and not changed:  # a user edits a record already copied into the new index
+            with store.unit_of_work() as uow:
+                _, v = service.append_chronology(uow, OFFICER, ids[0], visit(99), expected_version=4)
+                uow.commit()
+            changed.append(v)
+
+    name, count = idx.reindex(store, index, batch=2, progress=change_during_rebuild)
+    assert count == 5 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
+    assert not (before & set(index.client.indices.get(index=f"{index.spec.alias}-*")))  # the old index is gone
+    assert source(index, ids[0])["version"] == changed[0] == 5
+    assert idx.check(store, index).total == 0
+
+
+def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, index: SearchIndex) -> None:
+    ids = seed(store, 4)
+    idx.drain_all(store, index)
+    with store.unit_of_work() as uow:  # stale: a change the indexer has not seen
+        service.append_chronology(uow, OFFICER, ids[0], visit(1), expected_version=4)
+        uow.commit()
+    with store.unit_of_work() as uow:  # missing: a record whose outbox event was lost
+        lost = create(uow)
+        uow.session.execute(m.Outbox.__table__.update().where(m.Outbox.nominal_id == lost).values(processed_at=dt.datetime.now(dt.timezone.utc)))
+        uow.commit()
+    index.write([{**source(index, ids[2]), "nominal_id": str(uuid.uuid4())}])  # extra: a record the database never had
+    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+           "REGISTER_ELASTICSEARCH_URL": index.client.transport.node_pool.get().base_url, "REGISTER_SEARCH_ALIAS": index.spec.alias}
+    r = CliRunner().invoke(main, ["index-check"], env=env)
+    assert r.exit_code == 1 and "missing 1, stale 1, extra 1" in r.output
+    r = CliRunner().invoke(main, ["index-check", "--repair"], env=env)
+    assert r.exit_code == 0 and "after repair: 0 differences" in r.output, r.output
+    assert source(index, ids[0])["version"] == 5 and source(index, lost)["version"] == 1
+
+
+@pytest.mark.postgres_only
+def test_competing_indexers_take_each_outbox_row_once(store: Store, index: SearchIndex) -> None:
+    seed(store, 10)
+    results: list[idx.DrainResult] = []
+
+    def worker() -> None:
+        results.append(idx.drain_all(store, index, batch=3))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(r.indexed for r in results) == 40  # every row once, none twice
+    with store.session_factory() as s:
+        assert s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.processed_at.is_(None))).scalar_one() == 0
+    assert idx.check(store, index).total == 0
