@@ -1,0 +1,177 @@
+"""The query model translated to Elasticsearch, mirroring `matching.py` criterion by criterion.
+
+Every leaf becomes a `constant_score` of 1 named after its path, so the hits say which criteria matched and the
+score counts them; conditions on one address, vehicle, mark, identifier, contact, offence or description are a
+single `nested` query over that item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import jellyfish
+
+from ..domain import values
+from . import query as q
+from .backend import FACETS, Hit, Results, leaf_order, statuses
+from .indexer import SearchIndex
+from .matching import fuzziness, name_variants, transposed
+
+Query = dict[str, Any]
+
+
+def _nested(path: str, filters: list[Query]) -> Query:
+    return {"nested": {"path": path, "query": {"bool": {"filter": filters}}}}
+
+
+def _match(field: str, text: str) -> Query:
+    return {"match": {field: {"query": text, "operator": "and"}}}
+
+
+def _window(path: str, c: q.Window) -> list[Query]:
+    out = []
+    if c.until is not None:
+        out.append({"bool": {"should": [{"bool": {"must_not": {"exists": {"field": f"{path}.date_from"}}}},
+                                        {"range": {f"{path}.date_from": {"lte": c.until.isoformat()}}}], "minimum_should_match": 1}})
+    if c.since is not None:
+        out.append({"bool": {"should": [{"bool": {"must_not": {"exists": {"field": f"{path}.date_to"}}}},
+                                        {"range": {f"{path}.date_to": {"gte": c.since.isoformat()}}}], "minimum_should_match": 1}})
+    return out
+
+
+def _name(c: q.Name) -> Query:
+    tokens = values.name_tokens(c.value)
+    if c.mode == "exact":
+        filters = [{"term": {"names.tokens": t}} for t in tokens]
+    elif c.mode == "phonetic":
+        filters = [{"term": {"names.metaphone": jellyfish.metaphone(t)}} for t in tokens]
+    elif c.mode == "nickname":
+        filters = [{"terms": {"names.tokens": sorted(name_variants(t))}} for t in tokens]
+    else:
+        filters = [{"fuzzy": {"names.tokens": {"value": t, "fuzziness": fuzziness(t), "transpositions": True,
+                                               "prefix_length": 0, "max_expansions": 10_000}}} for t in tokens]
+    return _nested("names", filters)
+
+
+def leaf(c: q.Leaf, today: dt.date) -> Query:  # noqa: C901 - one branch per criterion type, mirrored in matching.py
+    if isinstance(c, q.Name):
+        return _name(c)
+    if isinstance(c, q.DateOfBirth):
+        if c.exact is not None:
+            wanted = {c.exact.isoformat()} | ({transposed(c.exact).isoformat()} if c.transposed and transposed(c.exact) else set())  # type: ignore[union-attr]
+            return {"terms": {"dates_of_birth": sorted(wanted)}}
+        if c.year is not None:
+            return {"term": {"dob_years": c.year}}
+        bounds = {k: v.isoformat() for k, v in (("gte", c.date_from), ("lte", c.date_to)) if v is not None}
+        return {"range": {"dates_of_birth": bounds}}
+    if isinstance(c, q.Age):
+        lo, hi = c.dob_range(today)
+        return {"range": {"dates_of_birth": {"gte": lo.isoformat(), "lte": hi.isoformat()}}}
+    if isinstance(c, q.Person):
+        filters: list[Query] = [{"term": {f: v}} for f, v in (("gender", c.gender and c.gender.value), ("ethnicity", c.ethnicity and c.ethnicity.value),
+                                                              ("nationality", c.nationality)) if v]
+        if any(v is not None for v in (c.height_min, c.height_max, c.build, c.hair, c.eyes)):
+            described: list[Query] = []
+            if c.height_min is not None or c.height_max is not None:
+                described.append({"range": {"descriptions.height_cm": {k: v for k, v in (("gte", c.height_min), ("lte", c.height_max)) if v is not None}}})
+            if c.build:
+                described.append({"term": {"descriptions.build": c.build.value}})
+            described += [_match(f"descriptions.{f}", v) for f, v in (("hair", c.hair), ("eyes", c.eyes)) if v]
+            filters.append(_nested("descriptions", described))
+        return {"bool": {"filter": filters}}
+    if isinstance(c, q.Mark):
+        filters = [{"term": {f"marks.{f}": v}} for f, v in (("kind", c.kind and c.kind.value), ("location", c.location and c.location.value)) if v]
+        if c.text:
+            filters.append(_match("marks.description", c.text))
+        return _nested("marks", filters)
+    if isinstance(c, q.Identifier):
+        return _nested("identifiers", [{"term": {"identifiers.kind": c.kind.value}}, {"term": {"identifiers.value": c.value}}])
+    if isinstance(c, q.Address):
+        filters = [{"term": {"addresses.kind": c.kind.value}}] if c.kind else []
+        if c.postcode_level:
+            filters.append({"term": {f"addresses.{c.postcode_level}": c.postcode}})
+        if c.near:
+            filters.append({"geo_distance": {"distance": f"{c.near.radius_km}km",
+                                             "addresses.location": {"lat": c.near.latitude, "lon": c.near.longitude}}})
+        return _nested("addresses", filters + _window("addresses", c))
+    if isinstance(c, q.Vehicle):
+        filters = [{"regexp": {"vehicles.vrm": {"value": c.vrm_regex(), "flags": "NONE"}}}] if c.vrm else []
+        filters += [{"term": {f"vehicles.{f}": values.fold(v)}} for f, v in (("make", c.make), ("model", c.model), ("colour", c.colour)) if v]
+        return _nested("vehicles", filters + _window("vehicles", c))
+    if isinstance(c, q.Contact):
+        filters = [{"term": {"contacts.kind": c.kind.value}}] if c.kind else []
+        value: Query = {"term": {"contacts.value": c.folded}}
+        if c.partial:
+            escaped = c.folded.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+            value = {"bool": {"should": [value, {"wildcard": {"contacts.value": {"value": f"*{escaped}*"}}}], "minimum_should_match": 1}}
+        return _nested("contacts", filters + [value])
+    if isinstance(c, q.Offence):
+        filters = []
+        if c.text:
+            filters.append(_match("offences.offence", c.text))
+        if c.code:
+            filters.append({"term": {"offences.offence_code": c.code}})
+        if c.date_from or c.date_to:
+            filters.append({"range": {"offences.offence_date": {k: v.isoformat() for k, v in (("gte", c.date_from), ("lte", c.date_to)) if v}}})
+        if c.sexual is not None:
+            filters.append({"term": {"offences.sexual": c.sexual}})
+        filters += [{"term": {f"offences.{f}": v}} for f, v in (("victim_age_bands", c.victim_age_band and c.victim_age_band.value),
+                                                                  ("victim_genders", c.victim_gender and c.victim_gender.value),
+                                                                  ("victim_relationships", c.victim_relationship and c.victim_relationship.value)) if v]
+        if c.modus_operandi:
+            filters.append(_match("offences.modus_operandi", c.modus_operandi))
+        return _nested("offences", filters)
+    if isinstance(c, q.Employment):
+        return _match("employment", c.text)
+    if isinstance(c, q.Management):
+        pairs = (("mappa_category", c.mappa_category and int(c.mappa_category)), ("mappa_level", c.mappa_level and int(c.mappa_level)),
+                 ("risk_level", c.risk_level and c.risk_level.value), ("nominal_type", c.nominal_type and c.nominal_type.value),
+                 ("area", c.area and c.area.value))
+        return {"bool": {"filter": [{"term": {f: v}} for f, v in pairs if v]}}
+    raise TypeError(f"no translation for {type(c).__name__}")
+
+
+def translate(group: q.Group, today: dt.date, prefix: str = "") -> Query:
+    children = []
+    for i, c in enumerate(group.criteria):
+        path = f"{prefix}{i}"
+        if isinstance(c, q.Group):
+            children.append(translate(c, today, f"{path}."))
+        else:
+            children.append({"constant_score": {"filter": leaf(c, today), "boost": 1.0, "_name": f"{path}:{c.type}"}})
+    if group.op == "and":
+        return {"bool": {"must": children}}
+    if group.op == "or":
+        return {"bool": {"should": children, "minimum_should_match": 1}}
+    return {"bool": {"must_not": children}}
+
+
+class ElasticBackend:
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+
+    def body(self, request: q.SearchRequest, today: dt.date) -> dict[str, Any]:
+        sort: list[Any] = [{"_score": "desc"}, {"nominal_id": "asc"}]
+        if request.sort == "surname":
+            sort = [{"names.surname": {"order": "asc", "nested": {"path": "names", "filter": {"term": {"names.kind": "primary"}}}}},
+                    {"nominal_id": "asc"}]
+        return {
+            "query": {"bool": {"filter": [{"terms": {"status": statuses(request)}}], "must": [translate(request.query, today)]}},
+            "sort": sort,
+            "track_scores": True,
+            "track_total_hits": True,
+            "from": (request.page - 1) * request.page_size,
+            "size": request.page_size,
+            "source": False,
+            "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
+        }
+
+    def search(self, request: q.SearchRequest, today: dt.date) -> Results:
+        response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today))
+        order = leaf_order(request)
+        hits = [Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), sorted(h.get("matched_queries", []), key=order.__getitem__))
+                for h in response["hits"]["hits"]]
+        facets = {f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS}
+        return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets)

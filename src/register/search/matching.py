@@ -1,0 +1,193 @@
+"""What each criterion means, evaluated against an index document (`documents.document`).
+
+This is the reference semantics: the embedded SQL backend applies it to decrypted candidates, and the
+Elasticsearch translation (`elastic.py`) must agree with it (the conformance suite checks both). Text criteria match
+when every word of the query appears as a word of the field (lower-cased), as Elasticsearch's standard analyzer
+with `operator: and` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from functools import lru_cache
+from typing import Any
+
+import jellyfish
+from nicknames import NickNamer
+
+from ..domain import values
+from . import query as q
+
+Doc = dict[str, Any]
+
+
+def words(text: str | None) -> set[str]:
+    return set(re.findall(r"\w+", (text or "").lower()))
+
+
+def has_words(field: str | None, wanted: str | None) -> bool:
+    return wanted is None or words(wanted) <= words(field)
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+def name_variants(token: str) -> set[str]:
+    """A forename and its nicknames and formal forms, both ways ("danny" <-> "daniel", "dan")."""
+    nn = _nicknamer()
+    out = {token} | nn.nicknames_of(token) | nn.canonicals_of(token)
+    for canonical in nn.canonicals_of(token):
+        out |= nn.nicknames_of(canonical)
+    return {values.fold(v) for v in out}
+
+
+def fuzziness(term: str) -> int:
+    """Elasticsearch's AUTO: exact up to 2 characters, one edit up to 5, two beyond."""
+    return 0 if len(term) <= 2 else 1 if len(term) <= 5 else 2
+
+
+def transposed(d: dt.date) -> dt.date | None:
+    try:
+        return dt.date(d.year, d.day, d.month) if d.day <= 12 and d.day != d.month else None
+    except ValueError:
+        return None
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _overlaps(item: Doc, window: q.Window) -> bool:
+    start, end = _date(item.get("date_from")), _date(item.get("date_to"))
+    return (window.until is None or start is None or start <= window.until) and (window.since is None or end is None or end >= window.since)
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _name_entry(entry: Doc, c: q.Name) -> bool:
+    tokens = values.name_tokens(c.value)
+    if c.mode == "exact":
+        return set(tokens) <= set(entry["tokens"])
+    if c.mode == "phonetic":
+        return {jellyfish.metaphone(t) for t in tokens} <= set(entry["metaphone"])
+    if c.mode == "nickname":
+        return all(name_variants(t) & set(entry["tokens"]) for t in tokens)
+    return all(any(jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t) for have in entry["tokens"]) for t in tokens)
+
+
+def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one branch per criterion type, mirrored in elastic.py
+    if isinstance(c, q.Name):
+        return any(_name_entry(n, c) for n in doc["names"])
+    if isinstance(c, q.DateOfBirth):
+        dobs = [dt.date.fromisoformat(d) for d in doc["dates_of_birth"]]
+        if c.exact is not None:
+            wanted = {c.exact} | ({transposed(c.exact)} - {None} if c.transposed else set())
+            return bool(wanted & set(dobs))
+        if c.year is not None:
+            return c.year in doc["dob_years"]
+        return any((c.date_from is None or d >= c.date_from) and (c.date_to is None or d <= c.date_to) for d in dobs)
+    if isinstance(c, q.Age):
+        lo, hi = c.dob_range(today)
+        return any(lo <= dt.date.fromisoformat(d) <= hi for d in doc["dates_of_birth"])
+    if isinstance(c, q.Person):
+        if c.gender and doc["gender"] != c.gender.value or c.ethnicity and doc["ethnicity"] != c.ethnicity.value:
+            return False
+        if c.nationality and doc["nationality"] != c.nationality:
+            return False
+        if any(v is not None for v in (c.height_min, c.height_max, c.build, c.hair, c.eyes)):
+            return any(
+                (c.height_min is None or (d["height_cm"] is not None and d["height_cm"] >= c.height_min))
+                and (c.height_max is None or (d["height_cm"] is not None and d["height_cm"] <= c.height_max))
+                and (c.build is None or d["build"] == c.build.value)
+                and has_words(d["hair"], c.hair) and has_words(d["eyes"], c.eyes)
+                for d in doc["descriptions"]
+            )
+        return True
+    if isinstance(c, q.Mark):
+        return any((c.kind is None or m["kind"] == c.kind.value) and (c.location is None or m["location"] == c.location.value)
+                   and has_words(m["description"], c.text) for m in doc["marks"])
+    if isinstance(c, q.Identifier):
+        return any(i["kind"] == c.kind.value and i["value"] == c.value for i in doc["identifiers"])
+    if isinstance(c, q.Address):
+        level = c.postcode_level
+        return any(
+            (c.kind is None or a["kind"] == c.kind.value)
+            and (level is None or a[level] == c.postcode)
+            and (c.near is None or (a["location"] is not None and _haversine_km(
+                c.near.latitude, c.near.longitude, a["location"]["lat"], a["location"]["lon"]) <= c.near.radius_km))
+            and _overlaps(a, c)
+            for a in doc["addresses"]
+        )
+    if isinstance(c, q.Vehicle):
+        pattern = re.compile(c.vrm_regex()) if c.vrm else None
+        return any(
+            (pattern is None or pattern.fullmatch(v["vrm"]) is not None)
+            and all(want is None or v[f] == values.fold(want) for f, want in (("make", c.make), ("model", c.model), ("colour", c.colour)))
+            and _overlaps(v, c)
+            for v in doc["vehicles"]
+        )
+    if isinstance(c, q.Contact):
+        return any((c.kind is None or k["kind"] == c.kind.value) and (k["value"] == c.folded or (c.partial and c.folded in k["value"]))
+                   for k in doc["contacts"])
+    if isinstance(c, q.Offence):
+        return any(
+            has_words(o["offence"], c.text) and (c.code is None or o["offence_code"] == c.code)
+            and (c.date_from is None or (o["offence_date"] is not None and _date(o["offence_date"]) >= c.date_from))
+            and (c.date_to is None or (o["offence_date"] is not None and _date(o["offence_date"]) <= c.date_to))
+            and (c.sexual is None or o["sexual"] == c.sexual)
+            and (c.victim_age_band is None or c.victim_age_band.value in o["victim_age_bands"])
+            and (c.victim_gender is None or c.victim_gender.value in o["victim_genders"])
+            and (c.victim_relationship is None or c.victim_relationship.value in o["victim_relationships"])
+            and has_words(o["modus_operandi"], c.modus_operandi)
+            for o in doc["offences"]
+        )
+    if isinstance(c, q.Employment):
+        return has_words(doc["employment"], c.text)
+    if isinstance(c, q.Management):
+        return ((c.mappa_category is None or doc["mappa_category"] == int(c.mappa_category))
+                and (c.mappa_level is None or doc["mappa_level"] == int(c.mappa_level))
+                and (c.risk_level is None or doc["risk_level"] == c.risk_level.value)
+                and (c.nominal_type is None or doc["nominal_type"] == c.nominal_type.value)
+                and (c.area is None or doc["area"] == c.area.value))
+    raise TypeError(f"no semantics for {type(c).__name__}")
+
+
+def evaluate(group: q.Group, doc: Doc, today: dt.date) -> tuple[bool, list[str], float]:
+    """Whether the document matches, which positive leaves matched (the "why"), and its score.
+
+    The score follows Elasticsearch's arithmetic for the translated query: each leaf is a constant score of 1;
+    an AND group scores the sum of its children when all match, an OR group the sum of those that match, a NOT
+    group nothing.
+    """
+    matched: list[str] = []
+
+    def walk(g: q.Group, prefix: str, positive: bool) -> tuple[bool, float]:
+        results: list[tuple[bool, float]] = []
+        for i, c in enumerate(g.criteria):
+            path = f"{prefix}{i}"
+            if isinstance(c, q.Group):
+                results.append(walk(c, f"{path}.", positive and g.op != "not"))
+            else:
+                ok = _leaf(c, doc, today)
+                if ok and positive and g.op != "not":
+                    matched.append(f"{path}:{c.type}")
+                results.append((ok, 1.0 if ok else 0.0))
+        if g.op == "and":
+            ok = all(r for r, _ in results)
+            return ok, sum(s for _, s in results) if ok else 0.0
+        if g.op == "or":
+            return any(r for r, _ in results), sum(s for r, s in results if r)
+        return not results[0][0], 0.0
+
+    ok, score = walk(group, "", True)
+    return ok, (matched if ok else []), (score if ok else 0.0)

@@ -1,0 +1,109 @@
+"""The embedded search backend: no server, and no plaintext in the database.
+
+Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth, identifiers,
+postcodes, registration marks and their 3-grams, contacts) and the plain operational columns, for every criterion of
+a top-level AND that has them; the candidates are then decrypted in batches (four queries a batch), turned into the
+same documents Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no
+indexable criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
+runs Elasticsearch at scale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections import Counter
+from typing import Any
+
+import jellyfish
+from sqlalchemy import Select, select
+
+from ..bootstrap import Store
+from ..domain import values
+from ..domain.record import vrm_ngrams
+from ..store import models as m
+from . import query as q
+from .backend import FACETS, Hit, Results, statuses
+from .documents import document
+from .matching import evaluate, transposed
+
+BATCH = 500
+
+
+def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
+    """(token kind, acceptable values) pairs a matching record must have, one pair per required token."""
+    if isinstance(c, q.Name) and c.mode in ("exact", "phonetic"):
+        words = values.name_tokens(c.value)
+        if c.mode == "exact":
+            return [("name", [w]) for w in words]
+        return [("name_metaphone", [jellyfish.metaphone(w)]) for w in words]
+    if isinstance(c, q.Identifier):
+        return [(f"id_{c.kind.value}", [c.value])]
+    if isinstance(c, q.DateOfBirth):
+        if c.exact is not None:
+            swapped = transposed(c.exact) if c.transposed else None
+            return [("dob", [c.exact.isoformat()] + ([swapped.isoformat()] if swapped else []))]
+        if c.year is not None:
+            return [("dob_year", [str(c.year)])]
+    if isinstance(c, q.Address) and c.postcode_level:
+        kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[c.postcode_level]
+        return [(kind, [c.postcode])]  # type: ignore[list-item]
+    if isinstance(c, q.Vehicle) and c.vrm:
+        if "?" not in c.vrm and "*" not in c.vrm:
+            return [("vrm", [c.vrm])]
+        runs = [r for r in re.split(r"[?*]", c.vrm) if len(r) >= 3]
+        return [("vrm_3gram", [g]) for run in runs for g in vrm_ngrams(run)]
+    if isinstance(c, q.Contact) and c.kind is not None and not c.partial:
+        return [(f"contact_{c.kind.value}", [c.folded])]
+    return []
+
+
+class SqlBackend:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def candidates(self, request: q.SearchRequest) -> Select[Any]:
+        stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
+        if request.query.op != "and":
+            return stmt
+        blind = self.store.blind
+        for c in request.query.criteria:
+            if isinstance(c, q.Group):
+                continue
+            for kind, accepted in _tokens(c):
+                stmt = stmt.where(m.Nominal.id.in_(
+                    select(m.BlindToken.nominal_id).where(m.BlindToken.kind == kind, m.BlindToken.token.in_([blind.token(kind, v) for v in accepted]))
+                ))
+            if isinstance(c, q.Management):
+                for column, value in ((m.Nominal.mappa_category, c.mappa_category), (m.Nominal.mappa_level, c.mappa_level),
+                                      (m.Nominal.nominal_type, c.nominal_type), (m.Nominal.area, c.area)):
+                    if value is not None:
+                        stmt = stmt.where(column == (int(value) if isinstance(value, int) else value.value))
+        return stmt
+
+    def search(self, request: q.SearchRequest, today: dt.date) -> Results:
+        with self.store.session_factory() as session:
+            ids = list(session.scalars(self.candidates(request)))
+        found: list[tuple[float, str, str, Hit]] = []
+        facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+        for start in range(0, len(ids), BATCH):
+            with self.store.unit_of_work() as uow:
+                records = uow.nominals.load_many(ids[start : start + BATCH])
+            for record in records:
+                doc = document(record)
+                ok, matched, score = evaluate(request.query, doc, today)
+                if not ok:
+                    continue
+                surname = doc["names"][0]["surname"]
+                found.append((score, surname, doc["nominal_id"], Hit(uuid.UUID(doc["nominal_id"]), score, matched)))
+                for f in FACETS:
+                    if doc[f] is not None:
+                        facets[f][str(doc[f])] += 1
+        if request.sort == "surname":
+            found.sort(key=lambda t: (t[1], t[2]))
+        else:
+            found.sort(key=lambda t: (-t[0], t[2]))
+        first = (request.page - 1) * request.page_size
+        return Results(total=len(found), hits=[t[3] for t in found[first : first + request.page_size]],
+                       facets={f: dict(c) for f, c in facets.items()})

@@ -1,0 +1,84 @@
+"""The conformance suite on both backends: the embedded SQL backend (on SQLite and PostgreSQL) and Elasticsearch
+(the real node). Every scenario must return exactly its hand-written hits."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from register.bootstrap import Store
+from register.search import indexer as idx
+from register.search.backend import SearchBackend
+from register.search.elastic import ElasticBackend
+from register.search.query import SearchRequest
+from register.search.sql import SqlBackend
+from tests.search import conformance
+from tests.search.test_indexer import make_index
+
+
+def run_scenarios(backend: SearchBackend, ids: dict[str, uuid.UUID]) -> list[str]:
+    names = {v: k for k, v in ids.items()}
+    failures = []
+    for s in conformance.SCENARIOS:
+        request = SearchRequest.model_validate({"query": s.query, "include_archived": s.include_archived, "page_size": 100})
+        results = backend.search(request, conformance.TODAY)
+        got = [names[h.nominal_id] for h in results.hits]
+        problems = []
+        if set(got) != s.expected or results.total != len(s.expected):
+            problems.append(f"got {sorted(got)} (total {results.total}), want {sorted(s.expected)}")
+        if s.order and got[: len(s.order)] != s.order:
+            problems.append(f"ranked {got}, want {s.order} first")
+        for key, why in s.why.items():
+            hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
+            if hit is None or hit.matched != why:
+                problems.append(f"{key} matched {hit.matched if hit else None}, want {why}")
+        if problems:
+            failures.append(f"{s.name}: " + "; ".join(problems))
+    return failures
+
+
+def test_there_are_at_least_forty_scenarios() -> None:
+    assert len(conformance.SCENARIOS) >= 40
+    assert len({s.name for s in conformance.SCENARIOS}) == len(conformance.SCENARIOS)
+
+
+@pytest.fixture
+def fixture_ids(store: Store) -> dict[str, uuid.UUID]:
+    with store.unit_of_work() as uow:
+        ids = conformance.load(uow)
+        uow.commit()
+    return ids
+
+
+def test_the_embedded_sql_backend_passes_every_scenario(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
+    failures = run_scenarios(SqlBackend(store), fixture_ids)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.sqlite_only  # the index is the engine here; the store it is built from is the same on both
+def test_elasticsearch_passes_every_scenario(store: Store, fixture_ids: dict[str, uuid.UUID], es_node) -> None:  # type: ignore[no-untyped-def]
+    index = make_index(es_node.url, f"t-{uuid.uuid4().hex[:12]}")
+    index.ensure()
+    try:
+        idx.drain_all(store, index)
+        index.refresh()
+        failures = run_scenarios(ElasticBackend(index), fixture_ids)
+        assert not failures, "\n".join(failures)
+    finally:
+        index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+@pytest.mark.sqlite_only
+def test_both_backends_agree_on_facets(store: Store, fixture_ids: dict[str, uuid.UUID], es_node) -> None:  # type: ignore[no-untyped-def]
+    index = make_index(es_node.url, f"t-{uuid.uuid4().hex[:12]}")
+    index.ensure()
+    try:
+        idx.drain_all(store, index)
+        index.refresh()
+        request = SearchRequest.model_validate({"query": {"type": "group", "criteria": [{"type": "person", "gender": "male"}]}})
+        sql, es = SqlBackend(store).search(request, conformance.TODAY), ElasticBackend(index).search(request, conformance.TODAY)
+        assert sql.facets == es.facets == {"area": {"kent": 4, "essex": 2}, "mappa_category": {"1": 3, "2": 2}, "mappa_level": {"1": 3, "2": 1, "3": 1}}
+        assert sql.total == es.total == 6
+    finally:
+        index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
