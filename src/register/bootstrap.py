@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
@@ -37,6 +38,7 @@ class Store:
     blind: BlindIndex
     chain_key: bytes
     seal_after_commit: bool = True
+    commit_hooks: list[Callable[[], None]] = field(default_factory=list)  # e.g. wake the in-process indexer
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -44,6 +46,8 @@ class Store:
     def after_commit(self) -> None:
         """Seal the audit events just committed. A failure here loses nothing: the
         events are committed and the next sealing run (or `register audit seal`) seals them."""
+        for hook in list(self.commit_hooks):
+            hook()
         if not self.seal_after_commit:
             return
         try:

@@ -86,6 +86,12 @@ def test_every_route_declares_an_action_the_policy_knows(app: FastAPI) -> None:
     assert {s.value for s in Section} | {"header", "identity", "chronology"} == set(POLICY["sections"])
 
 
+def test_every_action_has_an_audit_category() -> None:
+    from register.api.deps import ACTION_CATEGORY
+
+    assert set(ACTION_CATEGORY) == set(POLICY["actions"])
+
+
 def test_a_route_without_a_policy_entry_is_caught(app: FastAPI) -> None:
     @app.get("/v1/forgotten")
     def forgotten() -> dict[str, str]:
@@ -128,6 +134,8 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool) -> dict[st
             kwargs["json"] = {**NEW_NOMINAL, "area": OWNER.value, "restricted": restricted}
         elif d.path.endswith("/identity"):
             kwargs["json"] = NEW_NOMINAL["identity"]
+        elif d.path.startswith("/v1/search"):
+            kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
         elif d.path.endswith("/chronology"):
             kwargs["json"] = {"occurred_at": "2025-01-01T10:00:00Z", "kind": "contact", "summary": "matrix"}
         else:

@@ -66,6 +66,7 @@ class Policy:
             rules = doc["area_rules"]
             self.purpose_outside_area = bool(rules["purpose_required_outside_own_area"])
             self.purpose_roles = frozenset(Role(r) for r in rules["purpose_required_for_roles"])
+            self.purpose_actions = frozenset(rules.get("purpose_required_for_actions", []))
             self.restricted_stub = rules["restricted_outside_own_area"] == "stub"
             self.item_audience = doc["item_audience"] == "enforced"
             self.public_routes = frozenset(doc["public_routes"])
@@ -123,6 +124,8 @@ class Policy:
             mode = "write" if action in ("record.write", "record.create") else "read"
             if not self.section_allows(principal, section, mode):
                 return Decision.deny("agency_not_permitted", f"{principal.agency} users may not {mode} the {section} section")
+        if action in self.purpose_actions and not (purpose and purpose.strip()):
+            return Decision.deny("purpose_required", "state the purpose (e.g. an enquiry reference) in `purpose`")
         if record is None:
             return ALLOW
         own = record.area == principal.area

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from .. import __version__
 from ..access.policy import Policy
 from ..access.tokens import TokenVerifier
 from ..audit.routes import router as audit_router
-from ..bootstrap import Store, build_verifier
+from ..bootstrap import Store, build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
 from ..nominals.routes import router as nominals_router
+from ..search.routes import router as search_router
+from ..search.elastic import ElasticBackend
+from ..search.indexer import InProcessIndexer, SearchIndex
+from ..search.sql import SqlBackend
 from . import problems
 from .middleware import BodyLimit, RequestId
 from .system import router as system_router
@@ -26,13 +33,26 @@ The register's API for police, probation and prisons.
 """
 
 
-def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int) -> FastAPI:
-    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION)
+def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None) -> FastAPI:
+    indexer = InProcessIndexer(store, search_index) if search_index is not None else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if indexer is not None:
+            search_index.ensure()  # type: ignore[union-attr]
+            indexer.start()
+        yield
+        if indexer is not None:
+            indexer.stop()
+
+    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.search_backend = ElasticBackend(search_index) if search_index is not None else SqlBackend(store)
+    app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
     app.state.policy = policy
     app.state.verifier = verifier
     problems.install(app)
-    for router in (system_router, nominals_router, audit_router, keys_router):
+    for router in (system_router, nominals_router, search_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestId)
@@ -40,4 +60,5 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
-    return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes)
+    return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes,
+                      search_index=build_search_index(settings))

@@ -31,6 +31,7 @@ bearer = HTTPBearer(auto_error=False, description="a JWT from the force's identi
 # The s.62 category a denied or performed action belongs to.
 ACTION_CATEGORY = {
     "record.read": Action.CONSULTATION,
+    "record.search": Action.CONSULTATION,
     "record.list": Action.CONSULTATION,
     "record.create": Action.COLLECTION,
     "record.write": Action.ALTERATION,

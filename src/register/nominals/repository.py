@@ -281,6 +281,14 @@ class NominalRepository:
         rows = self.session.execute(
             select(m.Nominal).where(*conditions).order_by(m.Nominal.updated_at.desc(), m.Nominal.id).limit(limit).offset(offset)
         ).scalars().all()
+        return self._summaries(rows), total
+
+    def summaries(self, nominal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
+        """Summaries (with decrypted names) of the given records, in two queries."""
+        rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all() if nominal_ids else []
+        return {s.id: s for s in self._summaries(rows)}
+
+    def _summaries(self, rows: Sequence[m.Nominal]) -> list[Summary]:
         self.cipher.load({r.data_key_id for r in rows})
         out = []
         for r in rows:
@@ -289,7 +297,7 @@ class NominalRepository:
             )
             out.append(Summary(r.id, r.version, NominalStatus(r.status), r.nominal_type, r.area, r.mappa_category, r.mappa_level,
                                r.restricted, r.managing_unit, identity.forenames, identity.surname, identity.date_of_birth, r.updated_at))
-        return out, total
+        return out
 
     def max_plan_version(self, nominal_id: uuid.UUID) -> int:
         return self.session.execute(

@@ -1,0 +1,42 @@
+"""Searching on behalf of a user: the backend finds, the policy shapes what is shown, the audit log remembers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..access.policy import Policy, RecordFacts
+from ..audit.events import Action, AuditEntry
+from ..domain.actors import Principal
+from ..store.uow import UnitOfWork
+from .backend import SearchBackend
+from .query import SearchRequest
+from .schemas import SearchHit, SearchResults
+
+STUB = "restricted record: contact the owning area"
+
+
+def search(uow: UnitOfWork, principal: Principal, policy: Policy, backend: SearchBackend, backend_name: str,
+           request: SearchRequest, *, purpose: str, request_id: str | None, export: bool = False) -> SearchResults:
+    """Run a search and audit it with its criteria and the ids returned (an export is audited as a disclosure)."""
+    results = backend.search(request, dt.date.today())
+    summaries = uow.nominals.summaries([h.nominal_id for h in results.hits])
+    hits = []
+    for h in results.hits:
+        s = summaries.get(h.nominal_id)
+        if s is None:  # in the index but no longer in the database: the indexer will remove it
+            continue
+        decision = policy.decide(principal, "record.read", record=RecordFacts(area=s.area, restricted=s.restricted), purpose=purpose)  # type: ignore[arg-type]
+        if decision.stub:
+            hits.append(SearchHit(id=s.id, score=h.score, restricted=True, owning_area=s.area, message=STUB))
+        else:
+            hits.append(SearchHit(id=s.id, score=h.score, owning_area=s.area, matched=h.matched, forenames=s.forenames, surname=s.surname,
+                                  date_of_birth=s.date_of_birth, status=s.status.value, nominal_type=s.nominal_type,
+                                  mappa_category=s.mappa_category, mappa_level=s.mappa_level))
+    uow.audit.record(AuditEntry(
+        Action.DISCLOSURE if export else Action.CONSULTATION, "search:results:export" if export else "search:query:run", principal,
+        purpose=purpose, request_id=request_id,
+        details={"criteria": request.model_dump(mode="json"), "total": results.total, "backend": backend_name,
+                 "ids": [str(h.id) for h in hits], "stubs": [str(h.id) for h in hits if h.restricted]},
+    ))
+    return SearchResults(total=results.total, page=request.page, page_size=request.page_size, backend=backend_name,  # type: ignore[arg-type]
+                         hits=hits, facets=results.facets)
