@@ -43,7 +43,7 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(client: Tes
     assert r.status_code == 200
     body = r.json()
     assert body["backend"] == "sql" and body["total"] == 1
-    assert body["hits"][0]["surname"] == "Hartley" and body["hits"][0]["matched"] == ["0:vehicle"]
+    assert body["hits"][0]["surname"] == "Hartley" and body["hits"][0]["matched"] == ["0:vehicle (vehicle GK19XBW)"]
     [event] = events(store, "search:query:run")
     assert event["purpose"] == "OP-HERON-23" and event["action"] == "consultation" and event["ids"] == [nid]
     assert event["criteria"]["query"]["criteria"][0]["vrm"] == "GK19*"

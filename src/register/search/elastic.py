@@ -17,7 +17,7 @@ from ..domain import values
 from . import query as q
 from .backend import FACETS, Hit, Results, leaf_order, statuses
 from .indexer import SearchIndex
-from .matching import fuzziness, name_variants, transposed
+from .matching import NESTED, fuzziness, label, name_variants, transposed
 
 Query = dict[str, Any]
 
@@ -133,14 +133,27 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:  # noqa: C901 - one branch per cri
     raise TypeError(f"no translation for {type(c).__name__}")
 
 
-def translate(group: q.Group, today: dt.date, prefix: str = "") -> Query:
+def _with_inner_hits(query: Query, name: str) -> Query:
+    """Ask for the first nested item that met the criterion, to say which alias, address or vehicle matched."""
+    if "nested" in query:
+        return {"nested": {**query["nested"], "inner_hits": {"name": name, "size": 1, "_source": True}}}
+    if "bool" in query:  # a person criterion: its description conditions are one nested query among the filters
+        return {"bool": {**query["bool"], "filter": [_with_inner_hits(f, name) for f in query["bool"].get("filter", [])]}}
+    return query
+
+
+def translate(group: q.Group, today: dt.date, prefix: str = "", positive: bool = True) -> Query:
     children = []
     for i, c in enumerate(group.criteria):
         path = f"{prefix}{i}"
         if isinstance(c, q.Group):
-            children.append(translate(c, today, f"{path}."))
+            children.append(translate(c, today, f"{path}.", positive and group.op != "not"))
         else:
-            children.append({"constant_score": {"filter": leaf(c, today), "boost": 1.0, "_name": f"{path}:{c.type}"}})
+            name = f"{path}:{c.type}"
+            query = leaf(c, today)
+            if positive and group.op != "not" and c.type in NESTED:
+                query = _with_inner_hits(query, name)
+            children.append({"constant_score": {"filter": query, "boost": 1.0, "_name": name}})
     if group.op == "and":
         return {"bool": {"must": children}}
     if group.op == "or":
@@ -171,7 +184,14 @@ class ElasticBackend:
     def search(self, request: q.SearchRequest, today: dt.date) -> Results:
         response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today))
         order = leaf_order(request)
-        hits = [Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), sorted(h.get("matched_queries", []), key=order.__getitem__))
-                for h in response["hits"]["hits"]]
+        hits = []
+        for h in response["hits"]["hits"]:
+            inner = h.get("inner_hits", {})
+            matched = []
+            for name in sorted(h.get("matched_queries", []), key=order.__getitem__):
+                found = inner.get(name, {}).get("hits", {}).get("hits", [])
+                item = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
+                matched.append(name + (f" ({item})" if item else ""))
+            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched))
         facets = {f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS}
         return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets)

@@ -85,6 +85,40 @@ def _name_entry(entry: Doc, c: q.Name) -> bool:
     return all(any(jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t) for have in entry["tokens"]) for t in tokens)
 
 
+NESTED = {"name": "names", "person": "descriptions", "mark": "marks", "identifier": "identifiers", "address": "addresses",
+          "vehicle": "vehicles", "contact": "contacts", "offence": "offences"}
+
+
+def label(path: str, item: Doc) -> str:
+    """How a matched item is named in "why it matched" (the same for both backends)."""
+    if path == "names":
+        return f"{item['kind']} name {item['full']}"
+    if path == "addresses":
+        return f"{item['kind']} address {item.get('postcode') or item.get('town') or ''}".strip()
+    if path == "vehicles":
+        return f"vehicle {item['vrm']}"
+    if path == "marks":
+        return f"{item['kind']} on {item['location']}"
+    if path == "identifiers":
+        return f"{item['kind']} identifier"
+    if path == "contacts":
+        return f"{item['kind']} {item['value']}"
+    if path == "offences":
+        return f"offence {item['offence']}"
+    return f"description of {item.get('observed_on')}"
+
+
+def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
+    """The first item of a nested criterion's section that meets it on its own, named for "why it matched"."""
+    path = NESTED.get(c.type)
+    if path is None:
+        return None
+    for item in doc[path]:
+        if _leaf(c, {**doc, path: [item]}, today):
+            return label(path, item)
+    return None
+
+
 def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one branch per criterion type, mirrored in elastic.py
     if isinstance(c, q.Name):
         return any(_name_entry(n, c) for n in doc["names"])
@@ -163,7 +197,8 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one bran
 
 
 def evaluate(group: q.Group, doc: Doc, today: dt.date) -> tuple[bool, list[str], float]:
-    """Whether the document matches, which positive leaves matched (the "why"), and its score.
+    """Whether the document matches, which positive leaves matched (the "why", each with the item that met it
+    for criteria on aliases, addresses, vehicles and the like), and its score.
 
     The score follows Elasticsearch's arithmetic for the translated query: each leaf is a constant score of 1;
     an AND group scores the sum of its children when all match, an OR group the sum of those that match, a NOT
@@ -180,7 +215,8 @@ def evaluate(group: q.Group, doc: Doc, today: dt.date) -> tuple[bool, list[str],
             else:
                 ok = _leaf(c, doc, today)
                 if ok and positive and g.op != "not":
-                    matched.append(f"{path}:{c.type}")
+                    item = which(c, doc, today)
+                    matched.append(f"{path}:{c.type}" + (f" ({item})" if item else ""))
                 results.append((ok, 1.0 if ok else 0.0))
         if g.op == "and":
             ok = all(r for r, _ in results)
