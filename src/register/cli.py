@@ -138,6 +138,20 @@ def keys_retire(settings: Settings, version: str) -> None:
         click.echo(f"key-encryption key v{version} retired")
 
 
+@main.group()
+def tokens() -> None:
+    """Blind-index tokens (exact-match lookups without decryption)."""
+
+
+@tokens.command("rebuild")
+@click.pass_obj
+def tokens_rebuild(settings: Settings) -> None:
+    """Recompute every record's blind-index tokens (after an upgrade that adds token kinds)."""
+    with _store(settings) as store:
+        count = keys_service.rebuild_tokens(store, SystemActor("tokens-rebuild"), progress=_progress("rebuilding tokens"))
+        click.echo(f"tokens rebuilt for {count} records")
+
+
 @main.command("reencrypt")
 @click.option("--nominal", "nominals", multiple=True, type=click.UUID, help="a record to re-encrypt (repeatable)")
 @click.option("--all", "everything", is_flag=True, help="re-encrypt every record")

@@ -11,6 +11,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -337,10 +338,23 @@ class Address(SectionItem, Period):
         return Plain(kind=self.kind, starts_on=self.date_from, ends_on=self.date_to, checked_on=self.last_verified_on)
 
     def tokens(self) -> list[Token]:
-        if not self.postcode:
-            return []
-        pc = self.postcode
-        return [("postcode", pc), ("postcode_sector", values.postcode_sector(pc)), ("postcode_district", values.postcode_district(pc))]
+        out: list[Token] = []
+        if self.postcode:
+            pc = self.postcode
+            out += [("postcode", pc), ("postcode_sector", values.postcode_sector(pc)), ("postcode_district", values.postcode_district(pc))]
+        if self.latitude is not None and self.longitude is not None:
+            out += [(f"geo_cell_{size}", geo_cell(self.latitude, self.longitude, size)) for size in GEO_CELL_SIZES]
+        return out
+
+
+# Coarse geographic cells (degrees) for radius searches without decrypting every address: the embedded backend
+# narrows to the cells a circle touches, then measures exact distances on the decrypted candidates.
+GEO_CELL_SIZES = ("0.05", "0.5")
+
+
+def geo_cell(latitude: float, longitude: float, size: str) -> str:
+    step = float(size)
+    return f"{math.floor(latitude / step)}:{math.floor(longitude / step)}"
 
 
 _CONTACT_NORMALISERS = {

@@ -107,7 +107,7 @@ class NominalRepository:
                 **self._header_columns(header),
             )
         )
-        self._write_tokens(nominal_id, None, identity.tokens())
+        self.write_tokens(nominal_id, None, identity.tokens())
 
     @staticmethod
     def _header_columns(header: Header) -> dict[str, object]:
@@ -141,7 +141,7 @@ class NominalRepository:
     def set_identity(self, nominal_id: uuid.UUID, key_id: uuid.UUID, identity: Identity) -> None:
         sealed = self.cipher.seal(key_id, "nominal", "identity_sealed", nominal_id, identity.model_dump_json().encode())
         self.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(identity_sealed=sealed))
-        self._write_tokens(nominal_id, None, identity.tokens())
+        self.write_tokens(nominal_id, None, identity.tokens())
 
     def add_item(self, nominal_id: uuid.UUID, key_id: uuid.UUID, item_id: uuid.UUID, data: SectionItem, actor: Actor, now: dt.datetime) -> None:
         self.session.execute(
@@ -160,7 +160,7 @@ class NominalRepository:
                 **self._plain_columns(data),
             )
         )
-        self._write_tokens(nominal_id, item_id, data.tokens())
+        self.write_tokens(nominal_id, item_id, data.tokens())
 
     def replace_item(self, nominal_id: uuid.UUID, key_id: uuid.UUID, item_id: uuid.UUID, data: SectionItem, actor: Actor, now: dt.datetime) -> None:
         self.session.execute(
@@ -174,7 +174,7 @@ class NominalRepository:
                 **self._plain_columns(data),
             )
         )
-        self._write_tokens(nominal_id, item_id, data.tokens())
+        self.write_tokens(nominal_id, item_id, data.tokens())
 
     def end_item(self, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, actor: Actor, now: dt.datetime) -> None:
         self.session.execute(
@@ -216,7 +216,7 @@ class NominalRepository:
             )
         )
 
-    def _write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
+    def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id
         self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id == nominal_id, owner))
         rows = [{"nominal_id": nominal_id, "item_id": item_id, "kind": kind, "token": self.blind.token(kind, value)} for kind, value in dict.fromkeys(tokens)]

@@ -11,6 +11,7 @@ runs Elasticsearch at scale.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import uuid
 from collections import Counter
@@ -21,7 +22,7 @@ from sqlalchemy import Select, select
 
 from ..bootstrap import Store
 from ..domain import values
-from ..domain.record import vrm_ngrams
+from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
 from ..store import models as m
 from . import query as q
 from .backend import FACETS, Hit, Results, statuses
@@ -46,9 +47,14 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
             return [("dob", [c.exact.isoformat()] + ([swapped.isoformat()] if swapped else []))]
         if c.year is not None:
             return [("dob_year", [str(c.year)])]
-    if isinstance(c, q.Address) and c.postcode_level:
-        kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[c.postcode_level]
-        return [(kind, [c.postcode])]  # type: ignore[list-item]
+    if isinstance(c, q.Address):
+        out = []
+        if c.postcode_level:
+            kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[c.postcode_level]
+            out.append((kind, [c.postcode]))
+        if c.near:
+            out.append(_cells(c.near))
+        return out  # type: ignore[return-value]
     if isinstance(c, q.Vehicle) and c.vrm:
         if "?" not in c.vrm and "*" not in c.vrm:
             return [("vrm", [c.vrm])]
@@ -57,6 +63,19 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
     if isinstance(c, q.Contact) and c.kind is not None and not c.partial:
         return [(f"contact_{c.kind.value}", [c.folded])]
     return []
+
+
+def _cells(near: q.Near) -> tuple[str, list[str]]:
+    """The grid cells a circle's bounding box touches, at the finest size that needs at most 100 of them."""
+    dlat = near.radius_km / 110.574
+    dlon = near.radius_km / (111.320 * math.cos(math.radians(near.latitude)))
+    for size in GEO_CELL_SIZES:
+        step = float(size)
+        lats = range(math.floor((near.latitude - dlat) / step), math.floor((near.latitude + dlat) / step) + 1)
+        lons = range(math.floor((near.longitude - dlon) / step), math.floor((near.longitude + dlon) / step) + 1)
+        if len(lats) * len(lons) <= 100 or size == GEO_CELL_SIZES[-1]:
+            return f"geo_cell_{size}", [f"{a}:{o}" for a in lats for o in lons]
+    raise AssertionError("unreachable")
 
 
 class SqlBackend:
