@@ -15,6 +15,18 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
+# The suite also starts a real Elasticsearch node (deploy/local/esnode.py), fetched from Maven Central: it needs
+# Maven and a JDK (17 or newer). Both are on this kind of machine; install Debian's if they are missing.
+if ! command -v mvn >/dev/null 2>&1 || ! ls /usr/lib/jvm/*/bin/java >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing Maven and OpenJDK 17 for the Elasticsearch test node"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null
+  else
+    echo "test: Maven and a JDK (17+) are needed to run the Elasticsearch test node" >&2
+    exit 1
+  fi
+fi
+
 if ! command -v curl >/dev/null 2>&1; then  # the README's curl session is run as a test
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null

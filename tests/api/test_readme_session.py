@@ -72,7 +72,7 @@ def test_the_readme_curl_session_works_as_printed(demo_server) -> None:  # type:
             continue
         doc, i = decoder.raw_decode(out, i)
         docs.append(doc)
-    caseload, vehicles, no_etag, stale, appended, invalid, police_intel, probation_intel, no_purpose, identity, stub, audit = docs
+    caseload, vehicles, no_etag, stale, appended, invalid, police_intel, probation_intel, no_purpose, identity, stub, found, audit = docs
     assert caseload["items"][0]["surname"] == "Hartley"
     assert vehicles["items"][0]["data"]["vrm"] == "GK19XBW"
     assert no_etag["status"] == 428 and stale["status"] == 412 and stale["rule"] == "version_stale"
@@ -82,4 +82,5 @@ def test_the_readme_curl_session_works_as_printed(demo_server) -> None:  # type:
     assert len(police_intel["items"]) == 1 and probation_intel["items"] == []
     assert no_purpose["rule"] == "purpose_required" and identity["identity"]["surname"] == "Hartley"
     assert stub == {"id": stub["id"], "restricted": True, "owning_area": "kent", "message": "restricted record: contact the owning area"}
+    assert found["total"] == 1 and found["hits"][0]["surname"] == "Hartley" and found["backend"] == "sql"
     assert [e["tag"] for e in audit["events"]][:1] == ["nominal:record:create"]
