@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,6 +12,7 @@ from register.bootstrap import Store
 from register.search import indexer as idx
 from register.search.backend import SearchBackend
 from register.search.elastic import ElasticBackend
+from register.search.indexer import SearchIndex
 from register.search.query import SearchRequest
 from register.search.sql import SqlBackend
 from tests.search import conformance
@@ -56,32 +58,31 @@ def test_the_embedded_sql_backend_passes_every_scenario(store: Store, fixture_id
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.sqlite_only  # the index is the engine here; the store it is built from is the same on both
-def test_elasticsearch_passes_every_scenario(store: Store, fixture_ids: dict[str, uuid.UUID], es_node) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def fixture_index(store: Store, fixture_ids: dict[str, uuid.UUID], es_node) -> Iterator[SearchIndex]:  # type: ignore[no-untyped-def]
+    """The fixture register indexed into a fresh alias on the real node."""
     index = make_index(es_node.url, f"t-{uuid.uuid4().hex[:12]}")
     index.ensure()
     try:
         idx.drain_all(store, index)
         index.refresh()
-        failures = run_scenarios(ElasticBackend(index), fixture_ids)
-        assert not failures, "\n".join(failures)
+        yield index
     finally:
         index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+@pytest.mark.sqlite_only  # the index is the engine here; the store it is built from is the same on both
+def test_elasticsearch_passes_every_scenario(fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]) -> None:
+    failures = run_scenarios(ElasticBackend(fixture_index), fixture_ids)
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.sqlite_only
-def test_both_backends_agree_on_facets(store: Store, fixture_ids: dict[str, uuid.UUID], es_node) -> None:  # type: ignore[no-untyped-def]
-    index = make_index(es_node.url, f"t-{uuid.uuid4().hex[:12]}")
-    index.ensure()
-    try:
-        idx.drain_all(store, index)
-        index.refresh()
-        request = SearchRequest.model_validate({"query": {"type": "group", "criteria": [{"type": "person", "gender": "male"}]}})
-        sql, es = SqlBackend(store).search(request, conformance.TODAY), ElasticBackend(index).search(request, conformance.TODAY)
-        assert sql.facets == es.facets == {"area": {"kent": 4, "essex": 2}, "mappa_category": {"1": 3, "2": 2}, "mappa_level": {"1": 3, "2": 1, "3": 1}}
-        assert sql.total == es.total == 6
-    finally:
-        index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+def test_both_backends_agree_on_facets(store: Store, fixture_index: SearchIndex) -> None:
+    request = SearchRequest.model_validate({"query": {"type": "group", "criteria": [{"type": "person", "gender": "male"}]}})
+    sql, es = SqlBackend(store).search(request, conformance.TODAY), ElasticBackend(fixture_index).search(request, conformance.TODAY)
+    assert sql.facets == es.facets == {"area": {"kent": 4, "essex": 2}, "mappa_category": {"1": 3, "2": 2}, "mappa_level": {"1": 3, "2": 1, "3": 1}}
+    assert sql.total == es.total == 6
 
 
 def test_the_sql_backend_narrows_radius_searches_to_nearby_cells(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
