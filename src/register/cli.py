@@ -152,6 +152,20 @@ def tokens_rebuild(settings: Settings) -> None:
         click.echo(f"tokens rebuilt for {count} records")
 
 
+@main.group()
+def notification() -> None:
+    """Notification requirements (Sexual Offences Act 2003 s.82), derived from each record."""
+
+
+@notification.command("refresh")
+@click.pass_obj
+def notification_refresh(settings: Settings) -> None:
+    """Recompute every record's derived notification dates."""
+    with _store(settings) as store:
+        count = nominal_service.refresh_notifications(store, progress=_progress("recomputing notification dates"))
+        click.echo(f"notification dates recomputed for {count} records")
+
+
 @main.command("reencrypt")
 @click.option("--nominal", "nominals", multiple=True, type=click.UUID, help="a record to re-encrypt (repeatable)")
 @click.option("--all", "everything", is_flag=True, help="re-encrypt every record")

@@ -33,6 +33,8 @@ def test_demo_builds_the_store_loads_demo_data_and_everything_stays_readable(tmp
     record = json.loads(shown)
     assert code == 0 and record["identity"]["surname"] == "Hartley" and record["sections"]["marks"][0]["location"] == "left_forearm"
 
+    code, out = run(env, "notification", "refresh")
+    assert code == 0 and "notification dates recomputed for 5 records" in out
     code, out = run(env, "keys", "rotate")
     assert code == 0 and "v2 is active; 5 data keys re-wrapped" in out
     code, out = run(env, "reencrypt", "--all")

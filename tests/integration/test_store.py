@@ -246,3 +246,43 @@ def test_associate_links_must_point_at_another_existing_record(store: Store) -> 
     assert err2.value.rule == "associate_self_link"
     with store.session_factory() as s:  # the plain link column lets analysts chart associations without decrypting
         assert s.execute(select(m.Item.ref).where(m.Item.section == "associates")).scalars().all() == [str(other)]
+
+
+def test_notification_dates_follow_the_record(store: Store) -> None:
+    def stored(nid: uuid.UUID) -> tuple:  # type: ignore[type-arg]
+        with store.session_factory() as s:
+            row = s.get(m.Nominal, nid)
+            return row.notification_subject, row.notification_indefinite, row.notification_ends_on, row.notification_due_on
+
+    with store.unit_of_work() as uow:
+        nid = create(uow, identity={"forenames": "A", "surname": "B", "date_of_birth": "1980-05-05"})
+        uow.commit()
+    assert stored(nid) == (False, None, None, None)
+    with store.unit_of_work() as uow:
+        offence, v = add(uow, nid, Section.OFFENCES, {"offence": "Sexual assault", "conviction_date": "2020-01-20", "sexual": True,
+                                                      "disposal": {"kind": "imprisonment", "custody_months": 12}}, 1)
+        _, v = add(uow, nid, Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": "2020-06-01"}, v)
+        uow.commit()
+    assert stored(nid) == (True, False, dt.date(2030, 1, 20), dt.date(2020, 1, 23))  # 10 years; initial notification within 3 days
+    with store.unit_of_work() as uow:
+        entry = ChronologyEntry(occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc), kind="notification", summary="annual notification")
+        _, v = service.append_chronology(uow, OFFICER, nid, entry, expected_version=v)
+        from register.domain.rules import parse_item
+
+        v = service.correct_item(uow, OFFICER, nid, offence, parse_item(Section.OFFENCES, {
+            "offence": "Sexual assault", "conviction_date": "2020-01-20", "sexual": True,
+            "disposal": {"kind": "imprisonment", "custody_months": 30}}), expected_version=v)
+        uow.commit()
+    assert stored(nid) == (True, True, None, dt.date(2026, 3, 1))  # now indefinite; next annual a year after the last
+    with store.unit_of_work() as uow:
+        record = service.read_record(uow, OFFICER, nid, purpose="test")
+    from register.nominals.schemas import RecordOut
+
+    out = RecordOut.of(record).notification
+    assert out.indefinite and out.review_from == dt.date(2040, 3, 1)  # 15 years from the first recorded notification
+    assert out.explanation.startswith("indefinite: imprisonment of 30 months (Sexual assault, 2020-01-20)")
+    with store.unit_of_work() as uow:  # the sweep recomputes the same thing from scratch
+        uow.session.execute(update(m.Nominal).where(m.Nominal.id == nid).values(notification_subject=False, notification_due_on=None))
+        uow.commit()
+    assert service.refresh_notifications(store) == 1
+    assert stored(nid) == (True, True, None, dt.date(2026, 3, 1))

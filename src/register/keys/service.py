@@ -153,3 +153,4 @@ def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress 
             uow.commit()
         progress(min(start + batch, len(ids)), len(ids))
     return len(ids)
+

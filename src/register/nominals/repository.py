@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -137,6 +138,11 @@ class NominalRepository:
 
     def set_header(self, nominal_id: uuid.UUID, header: Header) -> None:
         self.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(**self._header_columns(header)))
+
+    def set_notification(self, nominal_id: uuid.UUID, derived: Any) -> None:
+        self.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
+            notification_subject=derived.subject, notification_indefinite=derived.indefinite if derived.subject else None,
+            notification_ends_on=derived.ends_on, notification_review_from=derived.review_from, notification_due_on=derived.next_due))
 
     def set_identity(self, nominal_id: uuid.UUID, key_id: uuid.UUID, identity: Identity) -> None:
         sealed = self.cipher.seal(key_id, "nominal", "identity_sealed", nominal_id, identity.model_dump_json().encode())
@@ -312,8 +318,8 @@ class NominalRepository:
             is not None
         )
 
-    def load_many(self, nominal_ids: list[uuid.UUID], *, sections: set[Section] | None = None) -> list[Record]:
-        """Many records at once (without their chronologies) in four queries, for the indexer and reindexing."""
+    def load_many(self, nominal_ids: list[uuid.UUID], *, sections: set[Section] | None = None, chronology: bool = False) -> list[Record]:
+        """Many records at once in four or five queries, for the indexer, reindexing and sweeps."""
         if not nominal_ids:
             return []
         rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all()
@@ -321,11 +327,18 @@ class NominalRepository:
         if sections is not None:
             item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
         items = self.session.scalars(item_q).all()
-        self.cipher.load({r.data_key_id for r in rows} | {i.data_key_id for i in items})
+        entries = self.session.scalars(
+            select(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id.in_(nominal_ids))
+            .order_by(m.ChronologyEntry.nominal_id, m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
+        ).all() if chronology else []
+        self.cipher.load({r.data_key_id for r in rows} | {i.data_key_id for i in items} | {e.data_key_id for e in entries})
         by_nominal: dict[uuid.UUID, list[m.Item]] = defaultdict(list)
         for i in items:
             by_nominal[i.nominal_id].append(i)
-        return [self._assemble(row, by_nominal.get(row.id, []), []) for row in rows]
+        timeline: dict[uuid.UUID, list[m.ChronologyEntry]] = defaultdict(list)
+        for e in entries:
+            timeline[e.nominal_id].append(e)
+        return [self._assemble(row, by_nominal.get(row.id, []), timeline.get(row.id, [])) for row in rows]
 
     def load(self, nominal_id: uuid.UUID, *, sections: set[Section] | None = None, chronology: bool = True,
              audience: Agency | None = None) -> Record:

@@ -44,8 +44,20 @@ class EntryOut(BaseModel):
         return cls(id=entry.id, recorded_by=entry.recorded_by, recorded_agency=entry.recorded_agency, recorded_at=entry.recorded_at, data=entry.data)
 
 
+class NotificationOut(BaseModel):
+    """The notification requirement as the law computes it from the record (SOA 2003 s.82), explained."""
+
+    subject: bool
+    indefinite: bool
+    relevant_date: dt.date | None
+    ends_on: dt.date | None
+    review_from: dt.date | None
+    next_due: dt.date | None
+    explanation: str
+
+
 class RecordOut(BaseModel):
-    """A whole record: every section the caller may see, and the chronology."""
+    """A whole record: every section the caller may see, the chronology, and its derived notification dates."""
 
     id: uuid.UUID
     version: int
@@ -57,15 +69,20 @@ class RecordOut(BaseModel):
     updated_at: dt.datetime
     sections: dict[str, list[ItemOut[dict[str, Any]]]]
     chronology: list[EntryOut]
+    notification: NotificationOut
 
     @classmethod
     def of(cls, record: Record) -> RecordOut:
+        from .service import notification_of
+
+        derived = notification_of(record, dt.date.today())
         return cls(
             id=record.id, version=record.version, status=record.status, header=record.header, identity=record.identity,
             merged_into=record.merged_into, created_at=record.created_at, updated_at=record.updated_at,
             sections={s.value: [ItemOut[dict[str, Any]].of(i, i.data.model_dump(mode="json")) for i in items]
                       for s, items in record.sections.items()},
             chronology=[EntryOut.of(e) for e in record.chronology],
+            notification=NotificationOut(**derived.__dict__),
         )
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+
+from sqlalchemy import select
 
 from ..audit.events import Action, AuditEntry
 from ..domain import rules
 from ..domain.actors import Actor
-from ..domain.enums import Agency, NominalStatus
+from ..domain import notification
+from ..domain.enums import Agency, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.record import Associate, ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
+from ..store.models import Nominal
 from ..store.uow import UnitOfWork
 from .repository import ListFilters, Summary
 
@@ -99,6 +104,7 @@ def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: Section
     uow.nominals.add_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
     if isinstance(item, LevelChange):
         _apply_level_history(uow, nominal_id, item)
+    _refresh_after(uow, nominal_id, item.section)
     uow.audit.record(AuditEntry(Action.COLLECTION, f"nominal:{item.section.value}:add", actor, nominal_id=nominal_id,
                                 section=item.section.value, item_id=item_id, request_id=request_id))
     uow.outbox.enqueue(nominal_id, version)
@@ -114,6 +120,29 @@ def _apply_level_history(uow: UnitOfWork, nominal_id: uuid.UUID, change: LevelCh
         uow.nominals.set_header(nominal_id, header)
 
 
+NOTIFICATION_INPUTS = {Section.OFFENCES, Section.ORDERS, Section.ADDRESSES}
+
+
+def notification_of(record: Record, today: dt.date) -> notification.Notification:
+    def current(section: Section) -> list:  # type: ignore[type-arg]
+        return [i.data for i in record.items(section) if i.ended_at is None]
+
+    return notification.compute(record.identity, current(Section.OFFENCES), current(Section.ORDERS), current(Section.ADDRESSES),
+                                [e.data for e in record.chronology], today)
+
+
+def refresh_notification(uow: UnitOfWork, record: Record, today: dt.date | None = None) -> notification.Notification:
+    """Recompute the record's derived notification dates and keep them in its plain columns."""
+    derived = notification_of(record, today or dt.date.today())
+    uow.nominals.set_notification(record.id, derived)
+    return derived
+
+
+def _refresh_after(uow: UnitOfWork, nominal_id: uuid.UUID, section: Section | None) -> None:
+    if section is None or section in NOTIFICATION_INPUTS:
+        refresh_notification(uow, uow.nominals.load(nominal_id, sections=NOTIFICATION_INPUTS, chronology=True))
+
+
 def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, item: SectionItem, *,
                  expected_version: int, request_id: str | None = None, audience: Agency | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
@@ -124,6 +153,7 @@ def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: 
     before = uow.nominals.open_item(existing)
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
     uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
+    _refresh_after(uow, nominal_id, item.section)
     uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{item.section.value}:correct", actor, nominal_id=nominal_id,
                                 section=item.section.value, item_id=item_id, request_id=request_id, details={"fields": changed}))
     uow.outbox.enqueue(nominal_id, version)
@@ -137,6 +167,7 @@ def end_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
     uow.nominals.end_item(nominal_id, item_id, reason, actor, _now())
+    _refresh_after(uow, nominal_id, Section(existing.section))
     uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{existing.section}:end", actor, nominal_id=nominal_id,
                                 section=existing.section, item_id=item_id, request_id=request_id, details={"reason": reason}))
     uow.outbox.enqueue(nominal_id, version)
@@ -147,6 +178,7 @@ def correct_identity(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, ident
                      request_id: str | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     uow.nominals.set_identity(nominal_id, row.data_key_id, identity)
+    _refresh_after(uow, nominal_id, None)  # the date of birth decides whether periods are halved
     uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:identity:correct", actor, nominal_id=nominal_id, section="identity",
                                 request_id=request_id))
     uow.outbox.enqueue(nominal_id, version)
@@ -161,8 +193,24 @@ def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entr
         raise NotFound("amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends")
     entry_id = uuid.uuid4()
     uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now())
+    if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
+        _refresh_after(uow, nominal_id, None)
     uow.audit.record(AuditEntry(Action.COLLECTION, "nominal:chronology:append", actor, nominal_id=nominal_id, section="chronology",
                                 item_id=entry_id, request_id=request_id,
                                 details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})}))
     uow.outbox.enqueue(nominal_id, version)
     return entry_id, version
+
+
+def refresh_notifications(store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None) -> int:  # type: ignore[no-untyped-def]
+    """Recompute every record's derived notification dates (after an upgrade or a change in the rules)."""
+    with store.session_factory() as session:
+        ids = list(session.scalars(select(Nominal.id).order_by(Nominal.id)))
+    progress(0, len(ids))
+    for start in range(0, len(ids), batch):
+        with store.unit_of_work() as uow:
+            for record in uow.nominals.load_many(ids[start : start + batch], sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True):
+                refresh_notification(uow, record)
+            uow.commit()
+        progress(min(start + batch, len(ids)), len(ids))
+    return len(ids)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     Uuid,
     DateTime,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,9 +95,16 @@ class Nominal(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
+    # Derived by domain.notification whenever an input changes; plain so checks and statistics run set-based.
+    notification_subject: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    notification_indefinite: Mapped[bool | None] = mapped_column(Boolean)
+    notification_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    notification_review_from: Mapped[dt.date | None] = mapped_column(Date)
+    notification_due_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_nominal_area_status", "area", "status"),
+        Index("ix_nominal_notification_due", "notification_subject", "notification_due_on"),
         Index("ix_nominal_category_level", "mappa_category", "mappa_level"),
     )
 

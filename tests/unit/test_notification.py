@@ -1,0 +1,105 @@
+"""Notification periods under the Sexual Offences Act 2003 s.82, at their boundaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from register.domain.notification import add_months, compute, period_for, under_18_on
+from register.domain.record import Address, ChronologyEntry, Identity, Offence, Order
+
+CONVICTED = dt.date(2012, 1, 20)
+TODAY = dt.date(2026, 1, 1)
+ADULT = dt.date(1980, 5, 5)
+
+
+def offence(disposal: dict[str, Any], convicted: dt.date = CONVICTED, sexual: bool = True) -> Offence:
+    return Offence(offence="Sexual assault", conviction_date=convicted, sexual=sexual, disposal=disposal)  # type: ignore[arg-type]
+
+
+def custody(months: int) -> dict[str, Any]:
+    return {"kind": "imprisonment", "custody_months": months}
+
+
+@pytest.mark.parametrize("disposal,months", [
+    (custody(6), 84), (custody(7), 120), (custody(29), 120), (custody(30), None), (custody(36), None), (custody(0), 84),
+    ({"kind": "life_imprisonment"}, None), ({"kind": "imprisonment_for_public_protection"}, None),
+    ({"kind": "hospital_order_with_restriction"}, None), ({"kind": "hospital_order"}, 84), ({"kind": "caution"}, 24),
+    ({"kind": "conditional_discharge", "discharge_months": 18}, 18), ({"kind": "community_order"}, 60), ({"kind": "fine"}, 60),
+])
+def test_the_table_of_section_82(disposal: dict[str, Any], months: int | None) -> None:
+    assert period_for(offence(disposal), ADULT).months == months
+
+
+def test_an_18th_birthday_on_the_conviction_date_is_an_adult_period() -> None:
+    born_18_years_before = dt.date(1994, 1, 20)
+    assert not under_18_on(born_18_years_before, CONVICTED)
+    assert period_for(offence(custody(12)), born_18_years_before).months == 120
+    a_day_younger = dt.date(1994, 1, 21)
+    assert under_18_on(a_day_younger, CONVICTED)
+    assert period_for(offence(custody(12)), a_day_younger).months == 60
+
+
+@given(st.integers(min_value=0, max_value=600))
+def test_custody_length_decides_the_period(months: int) -> None:
+    period = period_for(offence(custody(months)), ADULT)
+    assert period.indefinite == (months >= 30)
+    if not period.indefinite:
+        assert period.months == (120 if months > 6 else 84)
+
+
+@given(st.sampled_from([custody(3), custody(12), custody(40), {"kind": "caution"}, {"kind": "fine"}, {"kind": "hospital_order"},
+                        {"kind": "conditional_discharge", "discharge_months": 24}, {"kind": "life_imprisonment"}]),
+       st.integers(min_value=10, max_value=17))
+def test_under_18s_have_fixed_periods_halved_but_not_indefinite_ones_or_discharges(disposal: dict[str, Any], age: int) -> None:
+    dob = dt.date(CONVICTED.year - age, 6, 1)
+    adult, young = period_for(offence(disposal), ADULT), period_for(offence(disposal), dob)
+    if adult.indefinite or disposal["kind"] == "conditional_discharge":
+        assert young.months == adult.months
+    else:
+        assert young.months * 2 == adult.months and "halved" in young.reason
+
+
+@given(st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2090, 12, 31)), st.integers(min_value=0, max_value=240))
+def test_adding_months_lands_in_the_right_month(start: dt.date, months: int) -> None:
+    end = add_months(start, months)
+    assert (end.year * 12 + end.month) - (start.year * 12 + start.month) == months
+    assert end.day == start.day or end.day < start.day and (end + dt.timedelta(days=1)).day == 1
+
+
+def test_end_date_review_date_and_the_explanation() -> None:
+    fixed = compute(Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence(custody(12))], [], [], [], TODAY)
+    assert fixed.ends_on == dt.date(2022, 1, 20) and not fixed.subject and fixed.next_due is None
+    assert fixed.explanation.startswith("10 years: imprisonment of 12 months")
+    indefinite = compute(Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence(custody(36))], [],
+                         [Address(kind="home", postcode="ME16 8RP", date_from=dt.date(2020, 1, 1))],
+                         [ChronologyEntry(occurred_at=dt.datetime(2012, 1, 23, tzinfo=dt.timezone.utc), kind="notification", summary="initial"),
+                          ChronologyEntry(occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc), kind="notification", summary="annual")],
+                         TODAY)
+    assert indefinite.indefinite and indefinite.subject and indefinite.ends_on is None
+    assert indefinite.review_from == dt.date(2027, 1, 23) and indefinite.next_due == dt.date(2026, 3, 1)
+    assert "indefinite: imprisonment of 36 months" in indefinite.explanation and "initial notification on 2012-01-23" in indefinite.explanation
+
+
+def test_no_fixed_abode_means_weekly_notification_and_young_indefinite_review_after_8_years() -> None:
+    young = Identity(forenames="A", surname="B", date_of_birth=dt.date(1995, 6, 1))
+    n = compute(young, [offence({"kind": "life_imprisonment"}, convicted=dt.date(2012, 1, 20))], [],
+                [Address(kind="no_fixed_abode", date_from=dt.date(2025, 1, 1))],
+                [ChronologyEntry(occurred_at=dt.datetime(2025, 12, 29, tzinfo=dt.timezone.utc), kind="notification", summary="weekly")], TODAY)
+    assert n.next_due == dt.date(2026, 1, 5) and "weekly" in n.explanation
+    assert n.review_from == dt.date(2033, 12, 29)  # 8 years (under 18 when convicted) from the initial notification
+    unrecorded = compute(young, [offence({"kind": "life_imprisonment"}, convicted=dt.date(2012, 1, 20))], [], [], [], TODAY)
+    assert unrecorded.review_from == dt.date(2020, 1, 20) and "initial notification not recorded" in unrecorded.explanation
+    assert unrecorded.next_due == dt.date(2012, 1, 23) and "(initial notification, within 3 days)" in unrecorded.explanation
+
+
+def test_an_shpo_keeps_notification_going_and_non_sexual_offences_do_not_count() -> None:
+    shpo = Order(kind="shpo", made_on=dt.date(2016, 5, 11), starts_on=dt.date(2016, 5, 11), ends_on=dt.date(2031, 5, 10))
+    n = compute(Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence({"kind": "caution"})], [shpo], [], [], TODAY)
+    assert n.ends_on == dt.date(2031, 5, 10) and n.subject and n.explanation.startswith("SHPO in force until 2031-05-10")
+    violent_only = compute(Identity(forenames="A", surname="B"), [offence(custody(60), sexual=False)], [], [], [], TODAY)
+    assert not violent_only.subject and violent_only.explanation.startswith("no qualifying")
