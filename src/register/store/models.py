@@ -243,3 +243,34 @@ class KeyCheck(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     check_value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class QualityRun(Base):
+    """One sweep of the quality rules over an area; its findings are kept so trends can be shown."""
+
+    __tablename__ = "quality_run"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    area: Mapped[str] = mapped_column(String(40))
+    run_on: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_quality_run_area_started", "area", "started_at"),)
+
+
+class QualityFinding(Base):
+    """A record that breaks a rule in a run. Plain metadata only: who must act, where, and the record's id."""
+
+    __tablename__ = "quality_finding"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_run.id"))
+    rule_id: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    who: Mapped[str] = mapped_column(String(30))
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))
+    area: Mapped[str] = mapped_column(String(40))
+    managing_unit: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_quality_finding_run_rule", "run_id", "rule_id"), Index("ix_quality_finding_run_owner", "run_id", "owner"))

@@ -1,0 +1,127 @@
+"""The checks the quality rules name. Each builds one SQL condition on a `nominal` row from plain columns only (no
+decryption), with its cut-off dates computed here so the same SQL runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
+
+from ..domain.enums import ChronologyKind, MeetingKind, NominalType, OrderKind
+from ..domain.notification import add_months
+from ..domain.record import Section
+from ..store import models as m
+
+N = m.Nominal
+Check = Callable[..., ColumnElement[bool]]
+
+
+def _items(section: Section | str, *conditions: Any, current: bool = True, today: dt.date | None = None) -> Any:
+    section_value = section.value if isinstance(section, Section) else section
+    clauses = [m.Item.nominal_id == N.id, m.Item.section == section_value]
+    if current:
+        clauses.append(m.Item.ended_at.is_(None))
+        if today is not None:
+            clauses.append(or_(m.Item.ends_on.is_(None), m.Item.ends_on >= today))
+    return exists(select(m.Item.id).where(*clauses, *conditions))
+
+
+def missing_section(today: dt.date, section: str, current: bool = False) -> ColumnElement[bool]:
+    return not_(_items(section, today=today if current else None))
+
+
+def missing_current_address(today: dt.date) -> ColumnElement[bool]:
+    return not_(_items(Section.ADDRESSES, today=today))
+
+
+def missing_token(today: dt.date, kind: str, category: int | None = None) -> ColumnElement[bool]:
+    missing = not_(exists(select(m.BlindToken.id).where(m.BlindToken.nominal_id == N.id, m.BlindToken.kind == kind)))
+    return and_(N.mappa_category == category, missing) if category is not None else missing
+
+
+def missing_category_level(today: dt.date) -> ColumnElement[bool]:
+    return and_(N.nominal_type != NominalType.PDP.value, or_(N.mappa_category.is_(None), N.mappa_level.is_(None)))
+
+
+def assessment_overdue(today: dt.date, max_age_months: int) -> ColumnElement[bool]:
+    cutoff = add_months(today, -max_age_months)
+    return not_(_items(Section.RISK_ASSESSMENTS, m.Item.starts_on >= cutoff, or_(m.Item.due_on.is_(None), m.Item.due_on >= today)))
+
+
+def level1_no_annual_review(today: dt.date, months: int) -> ColumnElement[bool]:
+    cutoff = add_months(today, -months)
+    return and_(N.mappa_level == 1, not_(_items(Section.MEETINGS, m.Item.kind == MeetingKind.ANNUAL_REVIEW.value, m.Item.starts_on >= cutoff)))
+
+
+def level23_plan(today: dt.date) -> ColumnElement[bool]:
+    return and_(N.mappa_level.in_([2, 3]), not_(_items(Section.RISK_PLANS, m.Item.due_on >= today)))
+
+
+def _risk_level() -> Any:
+    """The overall RoSH of the latest current risk assessment (plain `status` column), or 'unknown'."""
+    latest = (select(m.Item.status).where(m.Item.nominal_id == N.id, m.Item.section == Section.RISK_ASSESSMENTS.value, m.Item.ended_at.is_(None))
+              .order_by(m.Item.starts_on.desc()).limit(1).scalar_subquery())
+    return latest
+
+
+def visit_overdue(today: dt.date, intervals_months: dict[str, int]) -> ColumnElement[bool]:
+    risk = _risk_level()
+    branches = []
+    for level, months in intervals_months.items():
+        since = dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.timezone.utc)
+        visited = exists(select(m.ChronologyEntry.id).where(m.ChronologyEntry.nominal_id == N.id,
+                                                           m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
+                                                           m.ChronologyEntry.occurred_at >= since))
+        matches_level = risk.is_(None) if level == "unknown" else risk == level
+        branches.append(and_(matches_level, not_(visited)))
+    return or_(*branches) if branches else false()
+
+
+def notification_overdue(today: dt.date) -> ColumnElement[bool]:
+    return and_(N.notification_subject.is_(True), N.notification_due_on < today)
+
+
+def notification_ended_active(today: dt.date) -> ColumnElement[bool]:
+    return and_(N.notification_subject.is_(False), N.notification_ends_on.is_not(None), N.notification_ends_on <= today,
+                N.nominal_type == NominalType.RSO.value)
+
+
+def indefinite_review_due(today: dt.date) -> ColumnElement[bool]:
+    return and_(N.notification_indefinite.is_(True), N.notification_review_from <= today)
+
+
+def licence_ended_category2(today: dt.date) -> ColumnElement[bool]:
+    licence = m.Item.kind == OrderKind.LICENCE.value
+    return and_(N.mappa_category == 2, _items(Section.ORDERS, licence, m.Item.ends_on < today),
+                not_(_items(Section.ORDERS, licence, today=today)))
+
+
+def address_unverified(today: dt.date, months: int) -> ColumnElement[bool]:
+    cutoff = add_months(today, -months)
+    fixed = m.Item.kind != "no_fixed_abode"
+    return and_(_items(Section.ADDRESSES, fixed, today=today),
+                not_(_items(Section.ADDRESSES, fixed, m.Item.checked_on >= cutoff, today=today)))
+
+
+def record_stale(today: dt.date, months: int) -> ColumnElement[bool]:
+    return N.updated_at < dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.timezone.utc)
+
+
+def item_status(today: dt.date, section: str, kind: str | None = None, status: str | None = None) -> ColumnElement[bool]:
+    conditions = ([m.Item.kind == kind] if kind else []) + ([m.Item.status == status] if status else [])
+    return _items(section, *conditions)
+
+
+CHECKS: dict[str, Check] = {f.__name__: f for f in (
+    missing_section, missing_current_address, missing_token, missing_category_level, assessment_overdue, level1_no_annual_review,
+    level23_plan, visit_overdue, notification_overdue, notification_ended_active, indefinite_review_due, licence_ended_category2,
+    address_unverified, record_stale, item_status,
+)}
+
+
+def current_offender_manager() -> Any:
+    """The user id of the record's current offender manager (for worklists), or NULL."""
+    return (select(m.Item.ref).where(m.Item.nominal_id == N.id, m.Item.section == Section.OFFENDER_MANAGERS.value, m.Item.ended_at.is_(None))
+            .order_by(m.Item.starts_on.desc()).limit(1).scalar_subquery())

@@ -1,0 +1,138 @@
+"""Each quality rule fires on a record that breaks it, and none fires on a record in good order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select, update
+
+from register.bootstrap import Store
+from register.domain.actors import SystemActor
+from register.domain.enums import Area
+from register.domain.record import ChronologyEntry, NewNominal, Section
+from register.domain.rules import parse_item
+from register.domain.values import check_letter
+from register.nominals import service
+from register.quality import service as quality
+from register.store import models as m
+from register.store.uow import UnitOfWork
+from tests.factories import OFFICER
+
+TODAY = dt.date.today()
+
+
+def ago(days: int) -> str:
+    return (TODAY - dt.timedelta(days=days)).isoformat()
+
+
+def at(days_ago: int) -> dt.datetime:
+    return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.timezone.utc)
+
+
+def build(uow: UnitOfWork, omit: set[str] = frozenset(), replace: dict[str, Any] | None = None, header: dict[str, Any] | None = None,
+          identity: dict[str, Any] | None = None, extra: list[tuple[Section, dict[str, Any]]] = (),
+          visits: list[int] = (30,), notifications: list[int] = (60,)) -> uuid.UUID:
+    """A record in good order, less what `omit` names, with `replace` overriding named parts."""
+    parts: dict[str, tuple[Section, dict[str, Any]]] = {
+        "photo": (Section.PHOTOGRAPHS, {"taken_on": ago(100), "reference": "p/1.jpg"}),
+        "address": (Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": ago(900), "last_verified_on": ago(30)}),
+        "pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2005/0000001{check_letter('050000001')}"}),
+        "om": (Section.OFFENDER_MANAGERS, {"agency": "police", "name": "DC Test", "user_id": "kent.om", "date_from": ago(400)}),
+        "ra": (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": ago(60), "assessor": "DC", "rosh": {"public": "medium"},
+                                          "next_review_on": ago(-300)}),
+        "meeting": (Section.MEETINGS, {"kind": "annual_review", "held_on": ago(90), "level": 1}),
+        "offence": (Section.OFFENCES, {"offence": "Sexual assault", "conviction_date": ago(2000), "sexual": True,
+                                       "disposal": {"kind": "imprisonment", "custody_months": 12}}),
+    } | (replace or {})
+    new = NewNominal.model_validate({"nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone", "lead_agency": "police",
+                                     "mappa_category": 1, "mappa_level": 1, **(header or {}),
+                                     "identity": {"forenames": "A", "surname": "Test", "date_of_birth": "1980-01-01", **(identity or {})}})
+    nid = service.create_nominal(uow, OFFICER, new)
+    v = 1
+    for name, (section, payload) in parts.items():
+        if name not in omit:
+            _, v = service.add_item(uow, OFFICER, nid, parse_item(section, payload), expected_version=v)
+    for section, payload in extra:
+        _, v = service.add_item(uow, OFFICER, nid, parse_item(section, payload), expected_version=v)
+    for days in visits:
+        _, v = service.append_chronology(uow, OFFICER, nid, ChronologyEntry(occurred_at=at(days), kind="home_visit", summary="visit"), expected_version=v)
+    for days in notifications:
+        _, v = service.append_chronology(uow, OFFICER, nid, ChronologyEntry(occurred_at=at(days), kind="notification", summary="notified"), expected_version=v)
+    return nid
+
+
+def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        clean = build(uow)
+        breaches = {
+            "MISSING-PHOTO": build(uow, omit={"photo"}),
+            "MISSING-ADDRESS": build(uow, omit={"address"}),
+            "MISSING-DOB": build(uow, identity={"date_of_birth": None}),
+            "MISSING-PNC-CAT1": build(uow, omit={"pnc"}),
+            "MISSING-CATEGORY-LEVEL": build(uow, header={"nominal_type": "vo", "mappa_category": None, "mappa_level": None}),
+            "MISSING-OFFENDER-MANAGER": build(uow, omit={"om"}),
+            "RA-OVERDUE": build(uow, replace={"ra": (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": ago(200), "assessor": "DC",
+                                                                                 "rosh": {"public": "medium"}, "next_review_on": ago(10)})}),
+            "L1-NO-ANNUAL-REVIEW": build(uow, omit={"meeting"}),
+            "L23-NO-PLAN": build(uow, header={"mappa_level": 2}),
+            "VISIT-OVERDUE": build(uow, visits=[]),
+            "NOTIFICATION-OVERDUE": build(uow, notifications=[400]),
+            "NOTIFICATION-ENDED-ACTIVE": build(uow, replace={"offence": (Section.OFFENCES, {
+                "offence": "Exposure", "conviction_date": ago(3000), "sexual": True, "disposal": {"kind": "caution"}})}),
+            "INDEFINITE-REVIEW-DUE": build(uow, replace={"offence": (Section.OFFENCES, {
+                "offence": "Rape", "conviction_date": ago(7000), "sexual": True, "disposal": {"kind": "imprisonment", "custody_months": 96}})},
+                notifications=[6990, 60]),
+            "LICENCE-ENDED-CAT2": build(uow, header={"nominal_type": "vo", "mappa_category": 2}, extra=[(Section.ORDERS, {
+                "kind": "licence", "made_on": ago(800), "starts_on": ago(800), "ends_on": ago(100), "status": "expired"})]),
+            "ADDRESS-UNVERIFIED": build(uow, replace={"address": (Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP",
+                                                                                        "date_from": ago(900), "last_verified_on": ago(500)})}),
+            "RECORD-STALE": build(uow),
+            "INTEL-UNGRADED": build(uow, extra=[(Section.INTELLIGENCE, {"received_on": ago(5), "text": "ungraded report"})]),
+            "DISCLOSURE-NO-RATIONALE": build(uow, extra=[(Section.DISCLOSURES, {"decided_on": ago(5), "recipient": "partner", "decision": "disclose"})]),
+        }
+        uow.session.execute(update(m.Nominal).where(m.Nominal.id == breaches["RECORD-STALE"]).values(
+            updated_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)))
+        uow.commit()
+    rules = quality.load_rules()
+    assert {r.id for r in rules} == set(breaches)
+    with store.unit_of_work() as uow:
+        run_id = quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
+        uow.commit()
+    with store.session_factory() as s:
+        findings = s.execute(select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id).where(m.QualityFinding.run_id == run_id)).all()
+    fired: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for rule_id, nominal_id in findings:
+        fired[rule_id].add(nominal_id)
+    missed = [rule for rule, nid in breaches.items() if nid not in fired[rule]]
+    assert missed == [], f"rules that did not fire on their breach: {missed}"
+    assert [rule for rule, ids in fired.items() if clean in ids] == [], "a record in good order was flagged"
+
+
+def test_dashboard_trend_and_worklists(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        build(uow, omit={"photo"})
+        uow.commit()
+    with store.unit_of_work() as uow:
+        quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        build(uow, omit={"photo"})
+        build(uow, omit={"photo", "om"})
+        uow.commit()
+    with store.unit_of_work() as uow:
+        quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        board = quality.dashboard(uow, Area.KENT)
+        mine = quality.worklist(uow, Area.KENT, owner="kent.om")
+        unit = quality.worklist(uow, Area.KENT, unit="Maidstone", rule="MISSING-PHOTO")
+        essex = quality.dashboard(uow, Area.ESSEX)
+    photo = next(r for r in board["rules"] if r["rule"] == "MISSING-PHOTO")
+    assert (photo["count"], photo["change"]) == (3, 2)
+    assert board["by_severity"]["medium"] >= 3 and board["previous_run"] is not None
+    assert {w["rule"] for w in mine} == {"MISSING-PHOTO"} and len(mine) == 2  # the third has no offender manager
+    assert len(unit) == 3 and all(w["record"].startswith("/v1/nominals/") for w in unit)
+    assert essex["run"] is None
