@@ -9,6 +9,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,6 +97,13 @@ def build_store(settings: Settings) -> Store:
     if not migrated:
         engine.dispose()
         raise NotMigrated(f"the database at {shown} has no register schema: run `register db upgrade`")
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    wanted = set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+    if current != wanted:
+        engine.dispose()
+        raise NotMigrated(f"the database at {shown} is at schema {', '.join(sorted(current)) or 'none'}, "
+                          f"this register needs {', '.join(sorted(wanted))}: run `register db upgrade`")
     session_factory = make_session_factory(engine)
     try:
         keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)

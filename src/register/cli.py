@@ -152,6 +152,34 @@ def tokens_rebuild(settings: Settings) -> None:
         click.echo(f"tokens rebuilt for {count} records")
 
 
+@main.command("quality")
+@click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
+@click.option("--json", "as_json", is_flag=True, help="print the dashboard as JSON")
+@click.option("--worklist", "worklist_owner", default=None, help="also print the worklist of this offender manager (user id)")
+@click.pass_obj
+def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: str | None) -> None:
+    """Run the data-quality rules over an area and print the dashboard (counts per rule, change since the last run)."""
+    import datetime as dt
+
+    from .quality import service as quality
+
+    with _store(settings) as store, store.unit_of_work() as uow:
+        quality.run(uow, SystemActor("quality"), Area(area), dt.date.today(), progress=_progress("running rules"))
+        board = quality.dashboard(uow, Area(area))
+        work = quality.worklist(uow, Area(area), owner=worklist_owner) if worklist_owner else []
+        uow.commit()
+    if as_json:
+        click.echo(json.dumps({**board, "worklist": work} if worklist_owner else board, indent=2))
+        return
+    click.echo(f"{'rule':<26} {'severity':<8} {'count':>6} {'change':>7}  who")
+    for row in board["rules"]:
+        change = "" if row["change"] is None else f"{row['change']:+d}"
+        click.echo(f"{row['rule']:<26} {row['severity']:<8} {row['count']:>6} {change:>7}  {row['who']}")
+    click.echo("by severity: " + ", ".join(f"{k} {v}" for k, v in board["by_severity"].items()))
+    for w in work:
+        click.echo(f"  {w['severity']:<6} {w['rule']:<26} {w['record']}")
+
+
 @main.group()
 def notification() -> None:
     """Notification requirements (Sexual Offences Act 2003 s.82), derived from each record."""

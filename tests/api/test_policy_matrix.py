@@ -138,9 +138,8 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool) -> dict[st
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
         elif d.path.endswith("/chronology"):
             kwargs["json"] = {"occurred_at": "2025-01-01T10:00:00Z", "kind": "contact", "summary": "matrix"}
-        else:
-            section = d.path.split("/")[4]
-            kwargs["json"] = BODIES[section]
+        elif d.path.startswith("/v1/nominals/{nominal_id}/"):
+            kwargs["json"] = BODIES[d.path.split("/")[4]]
     return {"method": d.method, "url": path, **kwargs}
 
 

@@ -36,6 +36,8 @@ ACTION_CATEGORY = {
     "record.create": Action.COLLECTION,
     "record.write": Action.ALTERATION,
     "audit.read": Action.CONSULTATION,
+    "quality.run": Action.CONSULTATION,
+    "quality.read": Action.CONSULTATION,
     "admin.keys": Action.ADMINISTRATION,
     "self.read": Action.CONSULTATION,
 }

@@ -1,0 +1,40 @@
+"""What the quality API returns."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class RuleCount(BaseModel):
+    rule: str
+    description: str
+    severity: str
+    who: str
+    count: int
+    change: int | None  # since the run before; None on the first run
+
+
+class RunRef(BaseModel):
+    id: str
+    run_on: str
+
+
+class Dashboard(BaseModel):
+    area: str
+    run: RunRef | None
+    previous_run: str | None = None
+    rules: list[RuleCount]
+    by_severity: dict[str, int]
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: str
+    who: str
+    nominal_id: str
+    record: str
+    managing_unit: str
+    owner: str | None
+
+
+EXPORT_COLUMNS = list(Finding.model_fields)
