@@ -390,3 +390,21 @@ class LeadAgency(StrEnum):
     POLICE = "police"
     PROBATION = "probation"
     PRISON = "prison"
+
+
+class BreachOf(StrEnum):
+    """What a breach (or recall) event was a breach of: the statistics count these."""
+
+    NOTIFICATION = "notification"
+    SHPO = "shpo"
+    SRO = "sro"
+    LICENCE = "licence"
+    OTHER_ORDER = "other_order"
+
+
+class EventOutcome(StrEnum):
+    CAUTION = "caution"
+    CONVICTION = "conviction"
+    RECALL = "recall"  # returned to custody
+    WARNING = "warning"
+    NO_FURTHER_ACTION = "no_further_action"

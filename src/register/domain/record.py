@@ -31,6 +31,8 @@ from pydantic import (
 from . import values
 from .enums import (
     ActionStatus,
+    BreachOf,
+    EventOutcome,
     AddressKind,
     Agency,
     Area,
@@ -529,7 +531,8 @@ class Order(SectionItem):
         return self
 
     def plain(self) -> Plain:
-        return Plain(kind=self.kind, status=self.status, starts_on=self.starts_on, ends_on=self.ends_on, checked_on=self.made_on)
+        return Plain(kind=self.kind, status=self.status, starts_on=self.starts_on, ends_on=self.ends_on, checked_on=self.made_on,
+                     ref="foreign_travel_restriction" if self.foreign_travel_restriction else None)
 
 
 # ---------------------------------------------------------------- MAPPA management
@@ -757,6 +760,8 @@ class ChronologyEntry(Model):
     summary: Text
     details: Annotated[str, Field(max_length=20000)] | None = None
     amends: uuid.UUID | None = None
+    breach_of: BreachOf | None = Field(default=None, description="for breach and recall events: what was breached")
+    outcome: EventOutcome | None = Field(default=None, description="for breach and recall events: caution, conviction, recall...")
 
     @field_validator("occurred_at")
     @classmethod
@@ -771,6 +776,10 @@ class ChronologyEntry(Model):
     def _amendment(self) -> ChronologyEntry:
         if (self.kind == ChronologyKind.AMENDMENT) != (self.amends is not None):
             raise InvalidValue("amendment_reference", "an amendment names the entry it amends (and only an amendment does)", "amends")
+        if self.kind in (ChronologyKind.BREACH, ChronologyKind.RECALL) and self.breach_of is None:
+            raise InvalidValue("breach_of_required", "a breach or recall event says what was breached", "breach_of")
+        if self.breach_of is not None and self.kind not in (ChronologyKind.BREACH, ChronologyKind.RECALL):
+            raise InvalidValue("breach_of_only_for_breaches", "only breach and recall events name what was breached", "breach_of")
         return self
 
 

@@ -213,6 +213,8 @@ class NominalRepository:
                 occurred_at=entry.occurred_at,
                 kind=entry.kind.value,
                 amends_id=entry.amends,
+                breach_of=entry.breach_of.value if entry.breach_of else None,
+                outcome=entry.outcome.value if entry.outcome else None,
                 data_key_id=key_id,
                 payload_sealed=self.cipher.seal(key_id, "chronology_entry", "payload_sealed", entry_id, entry.model_dump_json().encode()),
                 recorded_by=actor.user_id,

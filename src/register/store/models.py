@@ -154,6 +154,8 @@ class ChronologyEntry(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(30))
     amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("chronology_entry.id"))
+    breach_of: Mapped[str | None] = mapped_column(String(20))  # plain: the annual statistics count breaches and recalls
+    outcome: Mapped[str | None] = mapped_column(String(20))
     data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
     payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     recorded_by: Mapped[str] = mapped_column(String(100))
