@@ -180,6 +180,25 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
         click.echo(f"  {w['severity']:<6} {w['rule']:<26} {w['record']}")
 
 
+@main.command("stats")
+@click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
+@click.option("--year", required=True, type=int, help="the year the reporting year ends in (2023: April 2022 to March 2023)")
+@click.option("--population", type=int, default=None, help="the area's population aged 10 and over, for the rate per 100,000")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "html"]), default="json", show_default=True)
+@click.pass_obj
+def stats_cmd(settings: Settings, area: str, year: int, population: int | None, fmt: str) -> None:
+    """Produce an area's MAPPA annual statistics tables."""
+    from .audit.events import Action, AuditEntry
+    from .statistics import render
+    from .statistics import service as statistics
+
+    with _store(settings) as store, store.unit_of_work() as uow:
+        figures = statistics.compute(uow.session, area, year, population)
+        uow.audit.record(AuditEntry(Action.CONSULTATION, "statistics:tables:read", SystemActor("stats"), details={"area": area, "year": year}))
+        uow.commit()
+    click.echo(json.dumps(figures, indent=2) if fmt == "json" else render.to_csv(figures) if fmt == "csv" else render.to_html(figures))
+
+
 @main.group()
 def notification() -> None:
     """Notification requirements (Sexual Offences Act 2003 s.82), derived from each record."""

@@ -126,7 +126,8 @@ BODIES: dict[str, Any] = {s.value: payload for s, payload in section_examples().
 
 def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool) -> dict[str, Any]:
     path = d.path.replace("{nominal_id}", str(nominal_id)).replace("{item_id}", str(uuid.uuid4()))
-    kwargs: dict[str, Any] = {"params": {"purpose": "OP-MATRIX-1"}, "headers": {"If-Match": '"0"'}}  # stale on purpose: no change lands
+    params = {"purpose": "OP-MATRIX-1", "year": 2023, "table": "eligible_on_31_march", "row": "1", "column": "1"}  # routes ignore the rest
+    kwargs: dict[str, Any] = {"params": params, "headers": {"If-Match": '"0"'}}  # stale on purpose: no change lands
     if d.method in ("POST", "PUT"):
         if d.path.endswith("/end"):
             kwargs["json"] = {"reason": "matrix"}

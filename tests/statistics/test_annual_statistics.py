@@ -11,6 +11,7 @@ from register.domain.record import ChronologyEntry, NewNominal, Section
 from register.domain.rules import parse_item
 from register.nominals import service
 from register.statistics import service as stats
+from tests.api.conftest import app, client, token  # noqa: F401 - fixtures for the API test
 from tests.factories import OFFICER
 
 YEAR = 2023  # 1 April 2022 to 31 March 2023; snapshot 31 March 2023
@@ -70,3 +71,45 @@ def test_the_annual_tables_match_a_register_with_known_figures(store: Store) -> 
     assert figures["notification_rate_per_100k"] == 0.5
     assert behind == {r2, r8} and units == {r1, r6, r10}
     assert r4 and r5 and r9  # named for the reader: each appears in the cells above
+
+
+def test_csv_and_html_carry_every_figure() -> None:
+    from register.statistics import render
+
+    figures = {"area": "kent", "year": "2022/23", "period": {"from": "2022-04-01", "to": "2023-03-31"}, "snapshot": "2023-03-31",
+               "tables": {"eligible_on_31_march": {"1": {"1": 3, "2": 2}}, "registered_sex_offenders_by_unit": {"<Unit & Co>": {"count": 5}}},
+               "unpublished": {}, "notification_rate_per_100k": 0.5}
+    csv_text = render.to_csv(figures)
+    assert "kent,2022/23,eligible_on_31_march,1,2,2" in csv_text and "notification_rate_per_100k,category_1,rate,0.5" in csv_text
+    page = render.to_html(figures)
+    assert "<td>1</td><td>3</td><td>2</td><td>5</td>" in page  # row, level 1, level 2, total
+    assert "&lt;Unit &amp; Co&gt;" in page and "<Unit & Co>" not in page  # escaped
+
+
+def test_statistics_through_the_api_with_audited_drill_down(client, token, store: Store) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from sqlalchemy import select
+
+    from register.domain.enums import Role
+    from register.store import models as m
+    from tests.api.conftest import auth
+
+    with store.unit_of_work() as uow:
+        nid = person(uow, {"mappa_level": 2})
+        uow.commit()
+    supervisor = token(Role.SUPERVISOR)
+    today = dt.date.today()
+    year = today.year + (1 if today.month >= 4 else 0)  # the reporting year that includes today
+    figures = client.get("/v1/statistics", params={"year": year, "population_10_plus": 200_000}, headers=auth(supervisor)).json()
+    assert figures["tables"]["eligible_on_31_march"] == {"1": {"2": 1}} and figures["notification_rate_per_100k"] == 0.5
+    assert client.get("/v1/statistics", params={"year": year, "format": "html"}, headers=auth(supervisor)).text.startswith("<!doctype html>")
+    cell = client.get("/v1/statistics/cell", params={"year": year, "table": "eligible_on_31_march", "row": "1", "column": "2"},
+                      headers=auth(supervisor)).json()
+    assert cell["nominal_ids"] == [str(nid)]
+    with store.session_factory() as s:
+        details = json.loads(s.execute(select(m.AuditEvent.details).where(m.AuditEvent.tag == "statistics:cell:people")).scalar_one())
+    assert details["ids"] == [str(nid)]
+    assert client.get("/v1/statistics", params={"year": year}, headers=auth(token(Role.OFFENDER_MANAGER))).status_code == 403
+    bad = client.get("/v1/statistics/cell", params={"year": year, "table": "nope", "row": "1", "column": "1"}, headers=auth(supervisor))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.table"

@@ -38,6 +38,7 @@ ACTION_CATEGORY = {
     "audit.read": Action.CONSULTATION,
     "quality.run": Action.CONSULTATION,
     "quality.read": Action.CONSULTATION,
+    "statistics.read": Action.CONSULTATION,
     "admin.keys": Action.ADMINISTRATION,
     "self.read": Action.CONSULTATION,
 }

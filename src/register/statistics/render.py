@@ -1,0 +1,59 @@
+"""The annual statistics as CSV and as a readable HTML page. Pure: figures in, text out."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import Any
+
+TITLES = {
+    "eligible_on_31_march": "MAPPA-eligible individuals in the community on 31 March (category by level)",
+    "level_2_3_during_year": "MAPPA-eligible individuals managed at Level 2 and 3 during the year (category by level)",
+    "category_1_breach_of_notification": "Category 1 cautioned or convicted for breach of notification requirements",
+    "lifetime_notification_revoked": "Category 1 whose lifetime notification was revoked on application",
+    "orders_made": "Restrictive orders for Category 1: SHPOs, SHPOs with foreign travel restriction, Notification Orders",
+    "notification_after_sro_breach": "Individuals who became subject to notification following breach of a Sexual Risk Order",
+    "level_2_3_returned_to_custody": "Level 2 and 3 individuals returned to custody for breach of licence (category by level)",
+    "breach_of_shpo": "Breach of SHPO (by level)",
+    "registered_sex_offenders_by_unit": "Registered sex offenders in the community by policing unit",
+}
+
+
+def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [{"table": t, "row": r, "column": c, "count": n} for t, table in figures["tables"].items() for r, cols in sorted(table.items())
+           for c, n in sorted(cols.items())]
+    if figures.get("notification_rate_per_100k") is not None:
+        out.append({"table": "notification_rate_per_100k", "row": "category_1", "column": "rate", "count": figures["notification_rate_per_100k"]})
+    return out
+
+
+def to_csv(figures: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["area", "year", "table", "row", "column", "count"])
+    writer.writeheader()
+    for row in rows(figures):
+        writer.writerow({"area": figures["area"], "year": figures["year"], **row})
+    return buffer.getvalue()
+
+
+def to_html(figures: dict[str, Any]) -> str:
+    e = html.escape
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics {e(figures['area'])} {e(figures['year'])}</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+             "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}</style></head><body>",
+             f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
+             f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover {e(figures['period']['from'])} to {e(figures['period']['to'])}. "
+             "Category 4 is counted but not published.</p>"]
+    for name, table in figures["tables"].items():
+        columns = sorted({c for cols in table.values() for c in cols})
+        parts.append(f"<h2>{e(TITLES.get(name, name))}</h2><table><tr><th></th>" + "".join(f"<th>{e(c)}</th>" for c in columns) + "<th>total</th></tr>")
+        for row_key, cols in sorted(table.items()):
+            parts.append(f"<tr><td>{e(row_key)}</td>" + "".join(f"<td>{cols.get(c, 0)}</td>" for c in columns) + f"<td>{sum(cols.values())}</td></tr>")
+        if not table:
+            parts.append("<tr><td>none</td><td>0</td></tr>")
+        parts.append("</table>")
+    if figures.get("notification_rate_per_100k") is not None:
+        parts.append(f"<h2>Individuals subject to notification per 100,000 population</h2><p>{figures['notification_rate_per_100k']}</p>")
+    parts.append("</body></html>")
+    return "".join(parts)
