@@ -112,6 +112,8 @@ def expected(role: Role, agency: Agency, area: Area, restricted: bool, d: Declar
         mode = "write" if action in ("record.write", "record.create") else "read"
         if agency.value not in POLICY["sections"][section][mode]:
             return "deny"
+    if "{transfer_id}" in d.path:
+        return "allow"  # the role check; the transfer's own area is tested with real transfers
     if isinstance(d.guard, (RecordGuard, CreateGuard)):
         own = area == OWNER
         if scope == "own_area" and not own:
@@ -125,7 +127,7 @@ BODIES: dict[str, Any] = {s.value: payload for s, payload in section_examples().
 
 
 def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool) -> dict[str, Any]:
-    path = d.path.replace("{nominal_id}", str(nominal_id)).replace("{item_id}", str(uuid.uuid4()))
+    path = d.path.replace("{nominal_id}", str(nominal_id)).replace("{item_id}", str(uuid.uuid4())).replace("{transfer_id}", str(uuid.uuid4()))
     params = {"purpose": "OP-MATRIX-1", "year": 2023, "table": "eligible_on_31_march", "row": "1", "column": "1"}  # routes ignore the rest
     kwargs: dict[str, Any] = {"params": params, "headers": {"If-Match": '"0"'}}  # stale on purpose: no change lands
     if d.method in ("POST", "PUT"):
@@ -135,6 +137,12 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool) -> dict[st
             kwargs["json"] = {**NEW_NOMINAL, "area": OWNER.value, "restricted": restricted}
         elif d.path.endswith("/identity"):
             kwargs["json"] = NEW_NOMINAL["identity"]
+        elif d.path.endswith("/transfers"):
+            kwargs["json"] = {"to_area": "essex", "reason": "matrix"}
+        elif d.path.endswith("/accept"):
+            kwargs["json"] = {"managing_unit": "matrix"}
+        elif d.path.endswith("/reject"):
+            kwargs["json"] = {"reason": "matrix"}
         elif d.path.startswith("/v1/search"):
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
         elif d.path.endswith("/chronology"):
@@ -162,7 +170,11 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         spec["headers"] = {**spec["headers"], **auth(tokens[(role, agency, area)])}
         r = client.request(**spec)
         body = r.json() if r.headers.get("content-type", "").endswith("json") else {}
+        # A decision on a transfer names an unknown transfer here: passing the role check shows as 404 transfer_not_found.
+        # The area half of those rules (receiving / sending area) is checked in tests/api/test_transfers_api.py.
+        passed_to_lookup = r.status_code == 404 and isinstance(body, dict) and body.get("rule") == "transfer_not_found"
         got = ("stub" if r.status_code == 200 and isinstance(body, dict) and body.get("restricted") is True
+               else "allow" if passed_to_lookup
                else "deny" if r.status_code == 403
                else "allow" if r.status_code in (200, 201, 412)
                else f"unexpected {r.status_code}: {r.text[:200]}")

@@ -18,6 +18,7 @@ from ..nominals.routes import router as nominals_router
 from ..quality.routes import router as quality_router
 from ..search.routes import router as search_router
 from ..statistics.routes import router as statistics_router
+from ..transfers.routes import router as transfers_router
 from ..search.elastic import ElasticBackend
 from ..search.indexer import InProcessIndexer, SearchIndex
 from ..search.sql import SqlBackend
@@ -54,7 +55,7 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
     app.state.policy = policy
     app.state.verifier = verifier
     problems.install(app)
-    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, audit_router, keys_router):
+    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestId)

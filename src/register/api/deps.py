@@ -39,6 +39,9 @@ ACTION_CATEGORY = {
     "quality.run": Action.CONSULTATION,
     "quality.read": Action.CONSULTATION,
     "statistics.read": Action.CONSULTATION,
+    "transfer.start": Action.COLLECTION,
+    "transfer.decide": Action.ALTERATION,
+    "transfer.list": Action.CONSULTATION,
     "admin.keys": Action.ADMINISTRATION,
     "self.read": Action.CONSULTATION,
 }

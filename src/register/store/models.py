@@ -276,3 +276,22 @@ class QualityFinding(Base):
     owner: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_quality_finding_run_rule", "run_id", "rule_id"), Index("ix_quality_finding_run_owner", "run_id", "owner"))
+
+
+class Transfer(Base):
+    """A record moving between areas. Until accepted the sending area stays responsible and keeps editing rights."""
+
+    __tablename__ = "transfer"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"), index=True)
+    from_area: Mapped[str] = mapped_column(String(40))
+    to_area: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # pending | accepted | rejected | cancelled
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # reason, new address, handover notes, decision reason
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_transfer_to_status", "to_area", "status"), Index("ix_transfer_from_status", "from_area", "status"))
