@@ -93,6 +93,16 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
             "INTEL-UNGRADED": build(uow, extra=[(Section.INTELLIGENCE, {"received_on": ago(5), "text": "ungraded report"})]),
             "DISCLOSURE-NO-RATIONALE": build(uow, extra=[(Section.DISCLOSURES, {"decided_on": ago(5), "recipient": "partner", "decision": "disclose"})]),
         }
+        breaches["TRANSFER-PENDING"] = build(uow)
+        from register.domain.enums import Area as AreaEnum
+        from register.transfers import schemas as transfer_schemas
+        from register.transfers import service as transfers
+
+        version = uow.nominals.header_row(breaches["TRANSFER-PENDING"]).version
+        transfer_id, _ = transfers.start(uow, OFFICER, breaches["TRANSFER-PENDING"],
+                                         transfer_schemas.TransferRequest(to_area=AreaEnum.ESSEX, reason="moved"), expected_version=version)
+        uow.session.execute(update(m.Transfer).where(m.Transfer.id == transfer_id).values(
+            requested_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)))
         uow.session.execute(update(m.Nominal).where(m.Nominal.id == breaches["RECORD-STALE"]).values(
             updated_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)))
         uow.commit()

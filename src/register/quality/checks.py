@@ -114,10 +114,15 @@ def item_status(today: dt.date, section: str, kind: str | None = None, status: s
     return _items(section, *conditions)
 
 
+def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
+    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.timezone.utc)
+    return exists(select(m.Transfer.id).where(m.Transfer.nominal_id == N.id, m.Transfer.status == "pending", m.Transfer.requested_at < since))
+
+
 CHECKS: dict[str, Check] = {f.__name__: f for f in (
     missing_section, missing_current_address, missing_token, missing_category_level, assessment_overdue, level1_no_annual_review,
     level23_plan, visit_overdue, notification_overdue, notification_ended_active, indefinite_review_due, licence_ended_category2,
-    address_unverified, record_stale, item_status,
+    address_unverified, record_stale, item_status, transfer_pending,
 )}
 
 
