@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..access.policy import Policy
 from ..access.tokens import TokenVerifier
+from ..archive.routes import router as archive_router
 from ..audit.routes import router as audit_router
 from ..bootstrap import Store, build_search_index, build_verifier
 from ..config import Settings
@@ -55,7 +56,7 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
     app.state.policy = policy
     app.state.verifier = verifier
     problems.install(app)
-    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, audit_router, keys_router):
+    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, archive_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestId)

@@ -39,6 +39,7 @@ ACTION_CATEGORY = {
     "quality.run": Action.CONSULTATION,
     "quality.read": Action.CONSULTATION,
     "statistics.read": Action.CONSULTATION,
+    "record.archive": Action.ALTERATION,
     "transfer.start": Action.COLLECTION,
     "transfer.decide": Action.ALTERATION,
     "transfer.list": Action.CONSULTATION,

@@ -356,6 +356,7 @@ class ChronologyKind(StrEnum):
     RISK_ASSESSMENT = "risk_assessment"
     INTELLIGENCE = "intelligence"
     TRANSFER = "transfer"
+    ARCHIVE = "archive"
     OTHER = "other"
     AMENDMENT = "amendment"  # corrects an earlier entry; never overwrites it
 
@@ -408,3 +409,10 @@ class EventOutcome(StrEnum):
     RECALL = "recall"  # returned to custody
     WARNING = "warning"
     NO_FURTHER_ACTION = "no_further_action"
+
+
+class ArchiveReason(StrEnum):
+    DIED = "died"
+    ELIGIBILITY_ENDED = "eligibility_ended"  # notification and MAPPA eligibility ended
+    LEFT_JURISDICTION = "left_jurisdiction"
+    OTHER = "other"  # with text

@@ -101,6 +101,8 @@ class Nominal(Base):
     notification_ends_on: Mapped[dt.date | None] = mapped_column(Date)
     notification_review_from: Mapped[dt.date | None] = mapped_column(Date)
     notification_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    archived_reason: Mapped[str | None] = mapped_column(String(30))  # plain: retention rules are set per reason
+    archived_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_nominal_area_status", "area", "status"),

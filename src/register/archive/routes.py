@@ -1,0 +1,37 @@
+"""Archive and unarchive through the API (supervisors of the owning area)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Response
+
+from ..api.deps import Access, RecordGuard, etag, expected_version, unit_of_work
+from ..api.problems import ERROR_RESPONSES
+from ..store.uow import UnitOfWork
+from . import service
+from .schemas import ArchiveRequest, Unarchive
+
+router = APIRouter(prefix="/v1/nominals", tags=["archive"], responses=ERROR_RESPONSES)
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+IfMatch = Annotated[int, Depends(expected_version)]
+DONE = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
+
+
+@router.post("/{nominal_id}/archive", summary="Archive a record (read-only; out of caseloads and default searches)", responses=DONE)
+def archive(access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
+            body: Annotated[ArchiveRequest, Body(openapi_examples={"died": {"value": {"reason": "died"}},
+                                                                   "other": {"value": {"reason": "other", "text": "deported"}}})],
+            version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
+    new_version = service.archive(uow, access.principal, access.nominal_id, body, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = etag(new_version)
+    return {"version": new_version}
+
+
+@router.post("/{nominal_id}/unarchive", summary="Bring an archived record back into active management", responses=DONE)
+def unarchive(access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
+              body: Annotated[Unarchive, Body(openapi_examples={"returned": {"value": {"reason": "returned to the area"}}})],
+              version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
+    new_version = service.unarchive(uow, access.principal, access.nominal_id, body, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = etag(new_version)
+    return {"version": new_version}
