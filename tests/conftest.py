@@ -11,13 +11,19 @@ from __future__ import annotations
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from fastapi.testclient import TestClient
+
+from register.access.tokens import ensure_dev_signing_key, mint
+from register.api.app import build_app
 from register.bootstrap import Store, build_store, migrate
+from register.domain.enums import Agency, Area, Role
 from register.config import PROJECT_ROOT, Settings
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "local"))
@@ -122,3 +128,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         elif metafunc.definition.get_closest_marker("sqlite_only"):
             backends = ["sqlite"]
         metafunc.parametrize("fresh_database", backends, indirect=True)
+
+
+# ------------------------------------------------------------------ the API, with tokens signed by the development key
+
+Minter = Callable[..., str]
+
+
+@pytest.fixture
+def app(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
+    return build_app(settings, store)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def token(settings: Settings) -> Minter:
+    key = ensure_dev_signing_key(settings.resolved_key_dir)
+
+    def make(role: Role | str = Role.OFFENDER_MANAGER, agency: Agency | str = Agency.POLICE, area: Area | str = Area.KENT,
+             user: str | None = None, **overrides: Any) -> str:
+        role, agency, area = Role(role), Agency(agency), Area(area)
+        return mint(key, user=user or f"{area.value}.{role.value}.{agency.value}", agency=agency, area=area, roles=[role],
+                    issuer=settings.token_issuer, audience=settings.token_audience, **overrides)
+
+    return make

@@ -26,10 +26,6 @@ def cro(serial: int, year: int) -> str:
     return f"{s}/{year:02d}{check_letter(f'{year:02d}{s}')}"
 
 
-def _d(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
 def _t(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
 

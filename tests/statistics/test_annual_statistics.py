@@ -11,7 +11,6 @@ from register.domain.record import ChronologyEntry, NewNominal, Section
 from register.domain.rules import parse_item
 from register.nominals import service
 from register.statistics import service as stats
-from tests.api.conftest import app, client, token  # noqa: F401 - fixtures for the API test
 from tests.factories import OFFICER
 
 YEAR = 2023  # 1 April 2022 to 31 March 2023; snapshot 31 March 2023

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
+from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from ..store.cipher import verify_keys
 from ..store.uow import UnitOfWork
@@ -122,35 +123,35 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
 
 def reencrypt(store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
     """Re-encrypt the given records (default: all), one transaction per record."""
-    if nominal_ids is None:
-        with store.session_factory() as session:
-            nominal_ids = list(session.scalars(select(m.Nominal.id).order_by(m.Nominal.id)))
-    total = len(nominal_ids)
+    batches = [nominal_ids] if nominal_ids is not None else id_batches(store.session_factory, 500)
+    total = len(nominal_ids) if nominal_ids is not None else count_records(store.session_factory)
+    done = 0
     progress(0, total)
-    for done, nominal_id in enumerate(nominal_ids, 1):
-        with store.unit_of_work() as uow:
-            reencrypt_record(uow, actor, nominal_id)
-            uow.commit()
-        progress(done, total)
-    return total
+    for ids in batches:
+        for nominal_id in ids:
+            with store.unit_of_work() as uow:
+                reencrypt_record(uow, actor, nominal_id)
+                uow.commit()
+            done += 1
+            progress(done, total)
+    return done
 
 
 def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
     """Recompute every record's blind-index tokens (after the token definitions change, or a blind-index key
     rotation). One transaction per batch; safe to interrupt and rerun."""
-    with store.session_factory() as session:
-        ids = list(session.scalars(select(m.Nominal.id).order_by(m.Nominal.id)))
-    progress(0, len(ids))
-    for start in range(0, len(ids), batch):
+    total, done = count_records(store.session_factory), 0
+    progress(0, total)
+    for ids in id_batches(store.session_factory, batch):
         with store.unit_of_work() as uow:
-            for record in uow.nominals.load_many(ids[start : start + batch]):
+            for record in uow.nominals.load_many(ids):
                 uow.nominals.write_tokens(record.id, None, record.identity.tokens())
                 for items in record.sections.values():
                     for item in items:
                         uow.nominals.write_tokens(record.id, item.id, item.data.tokens())
-            uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor,
-                                        details={"records": len(ids[start : start + batch])}))
+            uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor, details={"records": len(ids)}))
             uow.commit()
-        progress(min(start + batch, len(ids)), len(ids))
-    return len(ids)
+        done += len(ids)
+        progress(done, total)
+    return done
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,27 @@ def _agency(actor: Actor) -> str:
 
 def _area(actor: Actor) -> str:
     return actor.area.value if isinstance(actor, Principal) else "system"
+
+
+def count_records(session_factory: Callable[[], Session]) -> int:
+    with session_factory() as session:
+        return session.execute(select(func.count()).select_from(m.Nominal)).scalar_one()
+
+
+def id_batches(session_factory: Callable[[], Session], batch: int) -> Iterator[list[uuid.UUID]]:
+    """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what sweeps
+    (reindex, index-check, token rebuild, re-encryption, notification refresh) walk."""
+    after: uuid.UUID | None = None
+    while True:
+        with session_factory() as session:
+            q = select(m.Nominal.id).order_by(m.Nominal.id).limit(batch)
+            if after is not None:
+                q = q.where(m.Nominal.id > after)
+            ids = list(session.scalars(q))
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
 
 
 def visible_to(agency: Agency | None):  # type: ignore[no-untyped-def]

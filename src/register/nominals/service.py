@@ -12,8 +12,6 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from ..audit.events import Action, AuditEntry
 from ..domain import rules
 from ..domain.actors import Actor
@@ -21,9 +19,8 @@ from ..domain import notification
 from ..domain.enums import Agency, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.record import Associate, ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
-from ..store.models import Nominal
 from ..store.uow import UnitOfWork
-from .repository import ListFilters, Summary
+from .repository import ListFilters, Summary, count_records, id_batches
 
 
 def _now() -> dt.datetime:
@@ -204,13 +201,13 @@ def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entr
 
 def refresh_notifications(store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None) -> int:  # type: ignore[no-untyped-def]
     """Recompute every record's derived notification dates (after an upgrade or a change in the rules)."""
-    with store.session_factory() as session:
-        ids = list(session.scalars(select(Nominal.id).order_by(Nominal.id)))
-    progress(0, len(ids))
-    for start in range(0, len(ids), batch):
+    total, done = count_records(store.session_factory), 0
+    progress(0, total)
+    for ids in id_batches(store.session_factory, batch):
         with store.unit_of_work() as uow:
-            for record in uow.nominals.load_many(ids[start : start + batch], sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True):
+            for record in uow.nominals.load_many(ids, sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True):
                 refresh_notification(uow, record)
             uow.commit()
-        progress(min(start + batch, len(ids)), len(ids))
-    return len(ids)
+        done += len(ids)
+        progress(done, total)
+    return done

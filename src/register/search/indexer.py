@@ -24,6 +24,7 @@ from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
 from ..bootstrap import Store
+from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from .documents import INDEX_VERSION, document
 
@@ -170,25 +171,11 @@ def outbox_status(store: Store) -> dict[str, int]:
     return {"pending": pending, "parked": parked}
 
 
-def _id_batches(store: Store, batch: int) -> Iterator[list[uuid.UUID]]:
-    after: uuid.UUID | None = None
-    while True:
-        with store.session_factory() as s:
-            q = select(m.Nominal.id).order_by(m.Nominal.id).limit(batch)
-            if after is not None:
-                q = q.where(m.Nominal.id > after)
-            ids = list(s.scalars(q))
-        if not ids:
-            return
-        yield ids
-        after = ids[-1]
-
-
 def reindex(store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet) -> tuple[str, int]:
     """Build a fresh index from the database and point the alias at it. Returns the new index and the count."""
     client, spec = index.client, index.spec
+    total = count_records(store.session_factory)
     with store.session_factory() as s:
-        total = s.execute(select(func.count()).select_from(m.Nominal)).scalar_one()
         outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
     name = spec.new_name()
     definition = json.loads(json.dumps(spec.definition))
@@ -196,7 +183,7 @@ def reindex(store: Store, index: SearchIndex, *, batch: int = 500, progress: Pro
     client.indices.create(index=name, **definition)
     done = 0
     progress(0, total)
-    for ids in _id_batches(store, batch):
+    for ids in id_batches(store.session_factory, batch):
         index.write(_load_documents(store, ids), index=name)
         done += len(ids)
         progress(done, total)
@@ -231,7 +218,7 @@ def check(store: Store, index: SearchIndex, *, repair: bool = False) -> Drift:
     indexed = dict(index.versions())
     drift = Drift()
     seen: set[str] = set()
-    for ids in _id_batches(store, 5000):
+    for ids in id_batches(store.session_factory, 5000):
         with store.session_factory() as s:
             rows = s.execute(select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(ids))).all()
         for nominal_id, version in rows:

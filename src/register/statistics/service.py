@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, or_, select
 
-from ..domain.enums import AddressKind, BreachOf, ChronologyKind, EventOutcome, MappaCategory, OrderKind, OrderStatus
+from ..domain.enums import AddressKind, BreachOf, ChronologyKind, EventOutcome, OrderKind, OrderStatus
 from ..domain.record import Section
 from ..store import models as m
 
@@ -187,6 +187,3 @@ def people(session: Any, area: str, year: int, table: str, row: str, col: str) -
     ids = session.scalars(select(func.distinct(q.c.nominal_id)).where(q.c.row == cast(row), q.c.col == cast(col)))
     return sorted((i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids), key=str)  # a UNION loses the column type
 
-
-def published_categories() -> list[int]:
-    return [int(c) for c in PUBLISHED_CATEGORIES if c != MappaCategory.TERRORISM]
