@@ -216,3 +216,25 @@ def test_the_database_holds_no_key_material(store: Store, settings: Settings) ->
     keyring = store.keys.keyring
     materials = [keyring.key_for_check(v) for v in keyring.versions()] + [store.keys.blind_root.material, store.keys.audit_root.material]
     assert not any(k in b for k in materials for b in blobs)
+
+
+def test_reencryption_reseals_transfer_details_and_keeps_keys_that_still_seal_something(store: Store) -> None:
+    from register.domain.record import Mark
+    from register.transfers import service as transfers
+    from register.transfers.schemas import TransferRequest
+
+    with store.unit_of_work() as uow:
+        nid = create(uow)
+        transfers.start(uow, OFFICER, nid, TransferRequest(to_area="essex", reason="moved to Chelmsford"), expected_version=1)
+        other = create(uow)
+        # A row of another record sealed under this record's key (what an unmerge leaves behind).
+        key = uow.nominals.header_row(nid).data_key_id
+        shared = uuid.uuid4()
+        uow.nominals.add_item(other, key, shared, Mark(kind="scar", location="face", description="old scar"), OFFICER, dt.datetime.now(dt.timezone.utc))
+        uow.commit()
+    keys_service.reencrypt(store, SystemActor("test"), [nid])
+    with store.unit_of_work() as uow:
+        row = uow.session.get(m.Transfer, uow.session.scalars(select(m.Transfer.id).where(m.Transfer.nominal_id == nid)).one())
+        assert row.data_key_id == uow.nominals.header_row(nid).data_key_id
+        assert b"Chelmsford" in uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed)
+        assert uow.nominals.load(other).items(Section.MARKS)[0].data.description == "old scar"  # its key was kept

@@ -15,6 +15,7 @@ from ..audit.routes import router as audit_router
 from ..bootstrap import Store, build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
+from ..merges.routes import router as merges_router
 from ..nominals.routes import router as nominals_router
 from ..quality.routes import router as quality_router
 from ..search.routes import router as search_router
@@ -56,7 +57,7 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
     app.state.policy = policy
     app.state.verifier = verifier
     problems.install(app)
-    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, archive_router, audit_router, keys_router):
+    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestId)

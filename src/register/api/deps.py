@@ -40,6 +40,7 @@ ACTION_CATEGORY = {
     "quality.read": Action.CONSULTATION,
     "statistics.read": Action.CONSULTATION,
     "record.archive": Action.ALTERATION,
+    "record.merge": Action.COMBINATION,
     "transfer.start": Action.COLLECTION,
     "transfer.decide": Action.ALTERATION,
     "transfer.list": Action.CONSULTATION,

@@ -825,6 +825,7 @@ class StoredItem:
     updated_at: dt.datetime
     ended_at: dt.datetime | None = None
     ended_reason: str | None = None
+    merged_from: uuid.UUID | None = None  # the duplicate record it came from in a merge
 
 
 @dataclass
@@ -834,6 +835,7 @@ class StoredEntry:
     recorded_by: str
     recorded_agency: str
     recorded_at: dt.datetime
+    merged_from: uuid.UUID | None = None
 
 
 @dataclass

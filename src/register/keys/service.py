@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
@@ -115,8 +115,17 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
         if changes:
             uow.session.execute(update(model), changes)
         count += len(changes)
-    # The old keys of this record now seal nothing: delete them.
-    uow.session.execute(delete(m.DataKey).where(m.DataKey.nominal_id == nominal_id, m.DataKey.id != new_key))
+    # Transfer details are resealed too; then the record's old keys that seal nothing any more are deleted (a key
+    # still sealing rows elsewhere, e.g. items returned to another record by an unmerge, is kept).
+    rows = uow.session.execute(select(m.Transfer.id, m.Transfer.data_key_id, m.Transfer.details_sealed).where(m.Transfer.nominal_id == nominal_id)).all()
+    uow.cipher.load({r.data_key_id for r in rows})
+    for r in rows:
+        opened = uow.cipher.open(r.data_key_id, "transfer", "details_sealed", r.id, r.details_sealed)
+        uow.session.execute(update(m.Transfer).where(m.Transfer.id == r.id).values(
+            data_key_id=new_key, details_sealed=uow.cipher.seal(new_key, "transfer", "details_sealed", r.id, opened)))
+    count += len(rows)
+    in_use = [exists(select(t.id).where(t.data_key_id == m.DataKey.id)) for t in (m.Nominal, m.Item, m.ChronologyEntry, m.Transfer)]
+    uow.session.execute(delete(m.DataKey).where(m.DataKey.nominal_id == nominal_id, m.DataKey.id != new_key, ~or_(*in_use)))
     uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:record:reencrypt", actor, nominal_id=nominal_id, details={"values": count}))
     return count
 

@@ -405,6 +405,7 @@ class NominalRepository:
                     updated_at=i.updated_at,
                     ended_at=i.ended_at,
                     ended_reason=i.ended_reason,
+                    merged_from=i.merged_from_id,
                 )
             )
         timeline = [
@@ -416,6 +417,7 @@ class NominalRepository:
                 recorded_by=e.recorded_by,
                 recorded_agency=e.recorded_agency,
                 recorded_at=e.recorded_at,
+                merged_from=e.merged_from_id,
             )
             for e in entries
         ]

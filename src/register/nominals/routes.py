@@ -48,7 +48,7 @@ PolicyDep = Annotated[Policy, Depends(get_policy)]
 IfMatch = Annotated[int, Depends(expected_version)]
 
 
-def _stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
+def stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
     out = service.restricted_stub(uow, access.principal, access.nominal_id, access.facts.area, purpose=access.purpose,
                                   request_id=access.request_id)
     uow.commit()
@@ -101,7 +101,7 @@ def read_nominal(
     response: Response,
 ) -> RecordOut | RestrictedStub:
     if access.stub:
-        return _stub(uow, access)
+        return stub(uow, access)
     readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
     record = service.read_record(
         uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
@@ -117,7 +117,7 @@ def read_nominal(
 def read_identity(access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW,
                   response: Response) -> IdentityOut | RestrictedStub:
     if access.stub:
-        return _stub(uow, access)
+        return stub(uow, access)
     record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
                                  sections=set(), chronology=False, audience=access.audience)
     uow.commit()
@@ -144,7 +144,7 @@ def correct_identity(
 def read_chronology(access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW,
                     response: Response) -> ChronologyOut | RestrictedStub:
     if access.stub:
-        return _stub(uow, access)
+        return stub(uow, access)
     record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
                                  sections=set(), chronology=True, audience=access.audience)
     uow.commit()
@@ -178,7 +178,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
 
     def read_section(access: Annotated[Access, read_guard], uow: UoW, response: Response) -> Any:
         if access.stub:
-            return _stub(uow, access)
+            return stub(uow, access)
         record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
                                      sections={section}, chronology=False, audience=access.audience)
         uow.commit()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     DateTime,
     false,
@@ -103,6 +104,12 @@ class Nominal(Base):
     notification_due_on: Mapped[dt.date | None] = mapped_column(Date)
     archived_reason: Mapped[str | None] = mapped_column(String(30))  # plain: retention rules are set per reason
     archived_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Retention (archive/retention.yaml): a hold stops disposal; the review date and the year disposal may fall due
+    # are plain so the sweep is set-based; the exact disposal date is worked out from the sealed identity.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    retention_review_on: Mapped[dt.date | None] = mapped_column(Date)
+    dispose_from: Mapped[dt.date | None] = mapped_column(Date)
+    erased_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_nominal_area_status", "area", "status"),
@@ -139,6 +146,7 @@ class Item(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(100))
     ended_reason: Mapped[str | None] = mapped_column(String(200))
+    merged_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # provenance: the duplicate it came from
 
     __table_args__ = (
         Index("ix_item_nominal_section", "nominal_id", "section"),
@@ -164,6 +172,7 @@ class ChronologyEntry(Base):
     recorded_agency: Mapped[str] = mapped_column(String(20))
     recorded_area: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    merged_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # provenance: the duplicate it came from
 
     __table_args__ = (
         Index("ix_chronology_nominal_occurred", "nominal_id", "occurred_at"),
@@ -297,3 +306,36 @@ class Transfer(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_transfer_to_status", "to_area", "status"), Index("ix_transfer_from_status", "from_area", "status"))
+
+
+class Merge(Base):
+    """Two records of one person combined: the merged one is a tombstone pointing at the survivor. What moved is
+    marked on the moved rows (`merged_from_id`), so an unmerge moves exactly those back; nothing is copied."""
+
+    __tablename__ = "merge"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    survivor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"), index=True)
+    merged_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"), index=True)
+    area: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # merged | unmerged
+    merged_status_before: Mapped[str] = mapped_column(String(20))
+    added_item_ids: Mapped[str] = mapped_column(Text)  # JSON list: the aliases the merge created on the survivor
+    rule: Mapped[str | None] = mapped_column(String(40))  # the cascade rule that proposed the pair, if any
+    merged_by: Mapped[str] = mapped_column(String(100))
+    merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    unmerged_by: Mapped[str | None] = mapped_column(String(100))
+    unmerged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DuplicateDismissal(Base):
+    """A pair of records a supervisor has said are two people (or that were unmerged): never proposed again."""
+
+    __tablename__ = "duplicate_dismissal"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    first_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))  # the smaller id of the pair
+    second_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))
+    reason: Mapped[str] = mapped_column(String(20))  # not_duplicate | unmerged
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("first_id", "second_id"),)

@@ -1,0 +1,1 @@
+"""Finding duplicate records, merging them and undoing a merge."""

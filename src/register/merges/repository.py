@@ -1,0 +1,163 @@
+"""The duplicate cascade and the row moves of a merge, in SQL.
+
+The cascade compares blind-index tokens (keyed HMACs of normalised values), so it finds candidates without
+decrypting anything, in one query whatever the size of the register:
+
+  1. identifier       the same PNC ID, CRO number or National Insurance number
+  2. dob_and_names    the same date of birth and at least two name words that sound alike (metaphone)
+  3. dob_and_name     the same date of birth and one name word that sounds alike
+  4. contact_and_name the same phone number, email or username and one name word that sounds alike
+
+Names and dates of birth include aliases. A pair is listed once, under its strongest rule. Pairs a supervisor
+has dismissed (or unmerged) are never proposed again, and merged or erased records are never candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all, update
+from sqlalchemy.orm import Session, aliased
+
+from ..domain.enums import NominalStatus
+from ..store import models as m
+
+RULES = ("identifier", "dob_and_names", "dob_and_name", "contact_and_name")
+IDENTIFIER_KINDS = ("id_pnc", "id_cro", "id_ni")
+CANDIDATE_STATUSES = (NominalStatus.ACTIVE.value, NominalStatus.ARCHIVED.value)
+
+
+def _shared(kinds: tuple[str, ...] | None = None, like: str | None = None) -> Select:  # type: ignore[type-arg]
+    """Pairs (first < second) of records holding the same token of the given kinds."""
+    a, b = aliased(m.BlindToken), aliased(m.BlindToken)
+    condition = a.kind.in_(kinds) if kinds else a.kind.like(like)  # type: ignore[arg-type]
+    return (select(a.nominal_id.label("first"), b.nominal_id.label("second"))
+            .join(b, and_(b.kind == a.kind, b.token == a.token, b.nominal_id > a.nominal_id))
+            .where(condition).distinct())
+
+
+def _sounding_alike(pairs: Select, minimum: int) -> Select:  # type: ignore[type-arg]
+    """Of the given pairs, those sharing at least `minimum` distinct name words by sound."""
+    p = pairs.subquery()
+    a, b = aliased(m.BlindToken), aliased(m.BlindToken)
+    return (select(p.c.first, p.c.second)
+            .join(a, and_(a.nominal_id == p.c.first, a.kind == "name_metaphone"))
+            .join(b, and_(b.nominal_id == p.c.second, b.kind == "name_metaphone", b.token == a.token))
+            .group_by(p.c.first, p.c.second).having(func.count(func.distinct(a.token)) >= minimum))
+
+
+def candidate_pairs() -> Select:  # type: ignore[type-arg]
+    """Every candidate pair with its strongest rule: columns first, second, rule."""
+    dob = _shared(("dob",))
+    ranked = union_all(
+        select(literal(0).label("rank"), *_shared(IDENTIFIER_KINDS).subquery().c),
+        select(literal(1).label("rank"), *_sounding_alike(dob, 2).subquery().c),
+        select(literal(2).label("rank"), *_sounding_alike(dob, 1).subquery().c),
+        select(literal(3).label("rank"), *_sounding_alike(_shared(like="contact_%"), 1).subquery().c),
+    ).subquery()
+    best = select(ranked.c.first, ranked.c.second, func.min(ranked.c.rank).label("rank")).group_by(ranked.c.first, ranked.c.second).subquery()
+    na, nb = aliased(m.Nominal), aliased(m.Nominal)
+    dismissed = exists(select(m.DuplicateDismissal.id).where(m.DuplicateDismissal.first_id == best.c.first,
+                                                             m.DuplicateDismissal.second_id == best.c.second))
+    rule = case(*((best.c.rank == i, name) for i, name in enumerate(RULES)))
+    return (select(best.c.first, best.c.second, rule.label("rule"), best.c.rank, na.area.label("first_area"), nb.area.label("second_area"))
+            .join(na, na.id == best.c.first).join(nb, nb.id == best.c.second)
+            .where(na.status.in_(CANDIDATE_STATUSES), nb.status.in_(CANDIDATE_STATUSES), ~dismissed))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    first: uuid.UUID
+    second: uuid.UUID
+    rule: str
+    first_area: str
+    second_area: str
+
+
+def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple[list[Candidate], int]:
+    """The pairs with at least one record in `area`, strongest rule first."""
+    pairs = candidate_pairs().subquery()
+    mine = or_(pairs.c.first_area == area, pairs.c.second_area == area)
+    total = session.execute(select(func.count()).select_from(pairs).where(mine)).scalar_one()
+    rows = session.execute(select(pairs).where(mine).order_by(pairs.c.rank, pairs.c.first, pairs.c.second).limit(limit).offset(offset)).all()
+    return [Candidate(r.first, r.second, r.rule, r.first_area, r.second_area) for r in rows], total
+
+
+def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | None:
+    a, b = sorted((first, second))
+    pairs = candidate_pairs().subquery()
+    return session.execute(select(pairs.c.rule).where(pairs.c.first == a, pairs.c.second == b)).scalar()
+
+
+def suspected(nominal_id) -> object:  # type: ignore[no-untyped-def]
+    """SQL: this record is one of a candidate pair (for the quality rule)."""
+    pairs = candidate_pairs().subquery()
+    return or_(nominal_id.in_(select(pairs.c.first)), nominal_id.in_(select(pairs.c.second)))
+
+
+def dismiss(session: Session, first: uuid.UUID, second: uuid.UUID, reason: str, user: str, now) -> bool:  # type: ignore[no-untyped-def]
+    """Mark a pair as two people. False when it was already marked."""
+    a, b = sorted((first, second))
+    if session.execute(select(m.DuplicateDismissal.id).where(m.DuplicateDismissal.first_id == a, m.DuplicateDismissal.second_id == b)).first():
+        return False
+    session.add(m.DuplicateDismissal(first_id=a, second_id=b, reason=reason, decided_by=user, decided_at=now))
+    session.flush()
+    return True
+
+
+# ------------------------------------------------------------------ moving rows
+
+
+def move_rows(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> tuple[int, int]:
+    """Every item, chronology entry and item token of the merged record moves to the survivor, marked with where
+    it came from. Three statements, whatever the size of the records."""
+    items = session.execute(update(m.Item).where(m.Item.nominal_id == merged_id)
+                            .values(nominal_id=survivor_id, merged_from_id=merged_id)).rowcount
+    entries = session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == merged_id)
+                              .values(nominal_id=survivor_id, merged_from_id=merged_id)).rowcount
+    session.execute(update(m.BlindToken).where(m.BlindToken.nominal_id == merged_id, m.BlindToken.item_id.is_not(None))
+                    .values(nominal_id=survivor_id))
+    return items, entries
+
+
+def move_back(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> tuple[int, int]:
+    """The exact reverse of `move_rows`: what came from the merged record goes back, provenance cleared."""
+    came = select(m.Item.id).where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
+    session.execute(update(m.BlindToken).where(m.BlindToken.nominal_id == survivor_id, m.BlindToken.item_id.in_(came))
+                    .values(nominal_id=merged_id))
+    items = session.execute(update(m.Item).where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
+                            .values(nominal_id=merged_id, merged_from_id=None)).rowcount
+    entries = session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == survivor_id,
+                                                              m.ChronologyEntry.merged_from_id == merged_id)
+                              .values(nominal_id=merged_id, merged_from_id=None)).rowcount
+    return items, entries
+
+
+def added_since(session: Session, survivor_id: uuid.UUID, merge: m.Merge) -> list[dict[str, object]]:
+    """What was written on the survivor after the merge (it stays there; the supervisor is told)."""
+    created = set(json.loads(merge.added_item_ids))
+    items = session.execute(select(m.Item.id, m.Item.section, m.Item.recorded_at, m.Item.recorded_by).where(
+        m.Item.nominal_id == survivor_id, m.Item.recorded_at > merge.merged_at)).all()
+    entries = session.execute(select(m.ChronologyEntry.id, m.ChronologyEntry.kind, m.ChronologyEntry.recorded_at,
+                                     m.ChronologyEntry.recorded_by, m.ChronologyEntry.amends_id).where(
+        m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.recorded_at > merge.merged_at)).all()
+    out: list[dict[str, object]] = [
+        {"kind": "item", "id": str(i.id), "section": i.section, "recorded_at": i.recorded_at.isoformat(), "recorded_by": i.recorded_by}
+        for i in items if str(i.id) not in created]
+    out += [{"kind": "chronology", "id": str(e.id), "section": "chronology", "entry_kind": e.kind, "recorded_at": e.recorded_at.isoformat(),
+             "recorded_by": e.recorded_by, **({"amends": str(e.amends_id)} if e.amends_id else {})} for e in entries]
+    return out
+
+
+def changed_since(session: Session, merged_id: uuid.UUID, merge: m.Merge) -> list[dict[str, object]]:
+    """Items that came from the merged record and were corrected or ended on the survivor after the merge."""
+    rows = session.execute(select(m.Item.id, m.Item.section, m.Item.updated_at, m.Item.updated_by).where(
+        m.Item.merged_from_id == merged_id, m.Item.updated_at > merge.merged_at)).all()
+    return [{"kind": "item", "id": str(r.id), "section": r.section, "updated_at": r.updated_at.isoformat(), "updated_by": r.updated_by}
+            for r in rows]
+
+
+def active_merge_as_survivor(session: Session, nominal_id: uuid.UUID) -> bool:
+    return session.execute(select(m.Merge.id).where(m.Merge.survivor_id == nominal_id, m.Merge.status == "merged")).first() is not None

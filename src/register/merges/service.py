@@ -1,0 +1,209 @@
+"""Duplicates, merge and unmerge. s.62 calls a merge a "combination": each is audited on both records.
+
+A merge moves rows, it does not copy them: every item and chronology entry of the duplicate is re-pointed at the
+survivor and marked with where it came from (still sealed under the duplicate's data key, which the survivor's
+reads load like any other). The duplicate keeps its identity and becomes a tombstone pointing at the survivor.
+Unmerge moves exactly the marked rows back, removes the aliases the merge created, and reports what was written on
+the survivor since. Everything happens in the caller's one transaction: a failure half-way leaves nothing done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import delete, insert, select, update
+
+from ..audit.events import Action, AuditEntry
+from ..domain import merge as merging
+from ..domain.actors import Principal
+from ..domain.enums import Agency, NominalStatus
+from ..domain.errors import ConcurrencyConflict, NotFound, RuleViolation
+from ..domain.record import Record, Section, StoredItem
+from ..nominals import service as nominals
+from ..nominals.schemas import RecordOut
+from ..store import models as m
+from ..store.uow import UnitOfWork
+from . import repository
+from .schemas import CandidateOut, CandidatePage, ConflictOut, Dismissal, MergeOut, MergePreview, Merged, Side, Unmerged
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _check(uow: UnitOfWork, survivor: m.Nominal, merged: m.Nominal) -> None:
+    merging.check_pair(survivor.id, survivor.status, survivor.area, survivor.merged_into_id, merged.id, merged.status, merged.area,
+                       repository.active_merge_as_survivor(uow.session, merged.id))
+    pending = uow.session.execute(select(m.Transfer.nominal_id).where(m.Transfer.nominal_id.in_([survivor.id, merged.id]),
+                                                                      m.Transfer.status == "pending")).first()
+    if pending:
+        raise RuleViolation("merge_transfer_pending", f"record {pending.nominal_id} has a transfer pending: decide it first")
+
+
+def _combined(survivor: Record, merged: Record, aliases: list[StoredItem]) -> Record:
+    sections: dict[Section, list[StoredItem]] = defaultdict(list)
+    for section, items in survivor.sections.items():
+        sections[section].extend(items)
+    for section, items in merged.sections.items():
+        sections[section].extend(dataclasses.replace(i, merged_from=merged.id) for i in items)
+    sections[Section.ALIASES].extend(aliases)
+    chronology = sorted([*survivor.chronology, *(dataclasses.replace(e, merged_from=merged.id) for e in merged.chronology)],
+                        key=lambda e: (e.data.occurred_at, e.recorded_at))
+    return dataclasses.replace(survivor, sections=dict(sections), chronology=chronology)
+
+
+def _conflicts(plan: merging.MergePlan) -> list[ConflictOut]:
+    return [ConflictOut(field=c.field, survivor=c.survivor, merged=c.merged) for c in plan.conflicts]
+
+
+def preview(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, audience: Agency | None,
+            request_id: str | None = None) -> MergePreview:
+    """The survivor as it would read after the merge, with the conflicts. Reading both records is a consultation."""
+    s_row, m_row = uow.nominals.header_row(survivor_id), uow.nominals.header_row(merged_id)
+    _check(uow, s_row, m_row)
+    survivor = uow.nominals.load(survivor_id, audience=audience)
+    merged = uow.nominals.load(merged_id, audience=audience)
+    plan = merging.plan(survivor, merged, dt.date.today())
+    now = _now()
+    aliases = [StoredItem(id=uuid.uuid4(), section=Section.ALIASES, data=a, recorded_by=actor.user_id, recorded_agency=actor.agency.value,
+                          recorded_at=now, updated_at=now, merged_from=merged_id) for a in plan.aliases]
+    for nominal_id, side in ((survivor_id, "survivor"), (merged_id, "merged")):
+        uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:record:merge_preview", actor, nominal_id=nominal_id, request_id=request_id,
+                                    details={"side": side, "survivor": str(survivor_id), "merged": str(merged_id)}))
+    return MergePreview(survivor_id=survivor_id, survivor_version=survivor.version, merged_id=merged_id, merged_version=merged.version,
+                        rule=repository.rule_for(uow.session, survivor_id, merged_id), conflicts=_conflicts(plan),
+                        aliases_added=[a.model_dump(mode="json") for a in plan.aliases], items_moved=plan.moved_items,
+                        entries_moved=plan.moved_entries, combined=RecordOut.of(_combined(survivor, merged, aliases)))
+
+
+def _lock_pair(uow: UnitOfWork, a: uuid.UUID, b: uuid.UUID) -> dict[uuid.UUID, m.Nominal]:
+    """Both rows locked for the transaction, always in id order so two merges of one pair cannot deadlock."""
+    return {i: uow.nominals.header_row(i, for_update=True) for i in sorted((a, b))}
+
+
+def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, expected_version: int, merged_version: int,
+          request_id: str | None = None) -> Merged:
+    rows = _lock_pair(uow, survivor_id, merged_id)
+    s_row, m_row = rows[survivor_id], rows[merged_id]
+    _check(uow, s_row, m_row)
+    status_before, key_id, area = m_row.status, s_row.data_key_id, s_row.area  # (ORM updates below refresh these rows)
+    if m_row.version != merged_version:
+        raise ConcurrencyConflict("version_stale", f"the record to merge is at version {m_row.version}, not {merged_version}: preview again")
+    survivor = uow.nominals.load(survivor_id)
+    merged = uow.nominals.load(merged_id)
+    plan = merging.plan(survivor, merged, dt.date.today())
+    rule = repository.rule_for(uow.session, survivor_id, merged_id)
+    now = _now()
+    version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
+    merged_new_version = uow.nominals.claim_version(merged_id, merged_version, actor, now)
+    items, entries = repository.move_rows(uow.session, merged_id, survivor_id)
+    added = []
+    for alias in plan.aliases:
+        item_id = uuid.uuid4()
+        uow.nominals.add_item(survivor_id, key_id, item_id, alias, actor, now)
+        added.append(str(item_id))
+    uow.session.execute(update(m.Nominal).where(m.Nominal.id == merged_id).values(status=NominalStatus.MERGED.value, merged_into_id=survivor_id))
+    merge_id = uuid.uuid4()
+    uow.session.execute(insert(m.Merge).values(id=merge_id, survivor_id=survivor_id, merged_id=merged_id, area=area, status="merged",
+                                               merged_status_before=status_before, added_item_ids=json.dumps(added), rule=rule,
+                                               merged_by=actor.user_id, merged_at=now))
+    _refresh(uow, survivor_id, merged_id)
+    details = {"merge": str(merge_id), "survivor": str(survivor_id), "merged": str(merged_id), "rule": rule, "items_moved": items,
+               "entries_moved": entries, "aliases_added": len(added), "conflicts": [c.field for c in plan.conflicts]}
+    _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
+    uow.outbox.enqueue(survivor_id, version)
+    uow.outbox.enqueue(merged_id, merged_new_version)
+    return Merged(id=merge_id, version=version, items_moved=items, entries_moved=entries, conflicts=_conflicts(plan))
+
+
+def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
+    for nominal_id in ids:
+        nominals.refresh_notification(uow, uow.nominals.load(nominal_id, sections=nominals.NOTIFICATION_INPUTS, chronology=True))
+
+
+def _both(uow: UnitOfWork, actor: Principal, tag: str, survivor_id: uuid.UUID, merged_id: uuid.UUID, request_id: str | None,
+          details: dict[str, object]) -> None:
+    for nominal_id, side in ((survivor_id, "survivor"), (merged_id, "merged")):
+        uow.audit.record(AuditEntry(Action.COMBINATION, tag, actor, nominal_id=nominal_id, request_id=request_id, details={"side": side, **details}))
+
+
+def get(uow: UnitOfWork, nominal_id: uuid.UUID, merge_id: uuid.UUID) -> m.Merge:
+    row = uow.session.get(m.Merge, merge_id)
+    if row is None or nominal_id not in (row.survivor_id, row.merged_id):
+        raise NotFound("merge_not_found", f"no merge {merge_id} of record {nominal_id}")
+    return row
+
+
+def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: uuid.UUID, reason: str, *, expected_version: int,
+            request_id: str | None = None) -> Unmerged:
+    row = get(uow, nominal_id, merge_id)
+    if row.survivor_id != nominal_id:
+        raise RuleViolation("unmerge_from_survivor", f"unmerge from the surviving record {row.survivor_id}")
+    rows = _lock_pair(uow, row.survivor_id, row.merged_id)
+    # The status is re-read under the lock: of two unmerges at once, the second sees "unmerged".
+    uow.session.refresh(row)
+    if row.status != "merged":
+        raise RuleViolation("merge_already_undone", f"merge {merge_id} was undone on {row.unmerged_at:%Y-%m-%d}")
+    survivor_id, merged_id = row.survivor_id, row.merged_id
+    added_since = repository.added_since(uow.session, survivor_id, row)
+    changed_since = repository.changed_since(uow.session, merged_id, row)
+    now = _now()
+    version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
+    merged_version = uow.nominals.claim_version(merged_id, rows[merged_id].version, actor, now)
+    created = [uuid.UUID(i) for i in json.loads(row.added_item_ids)]
+    if created:
+        uow.session.execute(delete(m.BlindToken).where(m.BlindToken.item_id.in_(created)))
+        uow.session.execute(delete(m.Item).where(m.Item.id.in_(created), m.Item.nominal_id == survivor_id))
+    items, entries = repository.move_back(uow.session, merged_id, survivor_id)
+    uow.session.execute(update(m.Nominal).where(m.Nominal.id == merged_id).values(status=row.merged_status_before, merged_into_id=None))
+    uow.session.execute(update(m.Merge).where(m.Merge.id == merge_id).values(status="unmerged", unmerged_by=actor.user_id, unmerged_at=now))
+    repository.dismiss(uow.session, survivor_id, merged_id, "unmerged", actor.user_id, now)
+    _refresh(uow, survivor_id, merged_id)
+    _both(uow, actor, "nominal:record:unmerge", survivor_id, merged_id, request_id,
+          {"merge": str(merge_id), "survivor": str(survivor_id), "merged": str(merged_id), "reason_given": True, "items_returned": items,
+           "entries_returned": entries, "added_since": [a["id"] for a in added_since], "changed_since": [c["id"] for c in changed_since]})
+    uow.outbox.enqueue(survivor_id, version)
+    uow.outbox.enqueue(merged_id, merged_version)
+    return Unmerged(version=version, merged_version=merged_version, items_returned=items, entries_returned=entries,
+                    added_since=added_since, changed_since=changed_since)
+
+
+def merges_of(uow: UnitOfWork, nominal_id: uuid.UUID) -> list[MergeOut]:
+    rows = uow.session.scalars(select(m.Merge).where((m.Merge.survivor_id == nominal_id) | (m.Merge.merged_id == nominal_id))
+                               .order_by(m.Merge.merged_at)).all()
+    return [MergeOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+def candidates(uow: UnitOfWork, actor: Principal, *, page: int, page_size: int, request_id: str | None = None) -> CandidatePage:
+    """The suspected duplicates touching the actor's area, strongest rule first. Names are shown for records the
+    actor may read in full (own area, or not restricted); a restricted record elsewhere shows only its area."""
+    pairs, total = repository.candidates(uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size)
+    ids = list({i for p in pairs for i in (p.first, p.second)})
+    summaries = uow.nominals.summaries(ids)
+
+    def side(nominal_id: uuid.UUID, area: str) -> Side:
+        s = summaries[nominal_id]
+        if s.restricted and area != actor.area.value:
+            return Side(id=nominal_id, area=area, restricted=True)
+        return Side(id=nominal_id, area=area, forenames=s.forenames, surname=s.surname, date_of_birth=s.date_of_birth, restricted=s.restricted)
+
+    items = [CandidateOut(rule=p.rule, first=side(p.first, p.first_area), second=side(p.second, p.second_area)) for p in pairs]
+    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, request_id=request_id,
+                                details={"area": actor.area.value, "page": page, "total": total, "ids": sorted(map(str, ids))}))
+    return CandidatePage(items=items, page=page, page_size=page_size, total=total)
+
+
+def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id: str | None = None) -> bool:
+    """Mark two records as two people: the cascade never proposes the pair again. Audited on both records."""
+    if request.first_id == request.second_id:
+        raise RuleViolation("dismiss_self", "a record cannot be a duplicate of itself", "second_id")
+    pair = sorted((str(request.first_id), str(request.second_id)))
+    created = repository.dismiss(uow.session, request.first_id, request.second_id, "not_duplicate", actor.user_id, _now())
+    for nominal_id in (request.first_id, request.second_id):
+        uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:duplicates:dismiss", actor, nominal_id=nominal_id, request_id=request_id,
+                                    details={"pair": pair, "new": created}))
+    return created

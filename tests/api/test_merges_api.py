@@ -1,0 +1,171 @@
+"""Duplicates, merge and unmerge: the cascade proposes, the supervisor previews and merges; unmerge gives both
+records back exactly as they were, reporting what was added since; the audit log tells the story from both sides."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from register.bootstrap import Store
+from register.domain.enums import Role
+from register.domain.values import check_letter
+from register.merges import service as merges
+from tests.api.conftest import Minter, auth
+from tests.api.test_records_api import PERSON, POLICE_ONLY, add, create
+
+PNC = {"kind": "pnc", "value": f"2001/0123456{check_letter('010123456')}"}
+SMYTH = {**PERSON, "identity": {"forenames": "Danny", "surname": "Hartly", "date_of_birth": "1984-03-17", "gender": "male"}}
+
+
+def visit(when: str, summary: str) -> dict[str, str]:
+    return {"occurred_at": when, "kind": "home_visit", "summary": summary}
+
+
+def append(client: TestClient, token: str, nid: str, entry: dict[str, str], etag: str) -> str:
+    r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers=auth(token, **{"If-Match": etag}))
+    assert r.status_code == 201, r.text
+    return r.headers["etag"]
+
+
+def content(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without what every change moves on (version, update time): what a person reads."""
+    return {k: v for k, v in record.items() if k not in ("version", "updated_at")}
+
+
+def pair(client: TestClient, om: str) -> tuple[str, str, str, str]:
+    """Two records of one person, created independently: same PNC ID, different spellings and addresses."""
+    a, ea = create(client, om)
+    _, ea = add(client, om, a, "identifiers", PNC, ea)
+    _, ea = add(client, om, a, "addresses", {"kind": "home", "lines": ["14 Tonbridge Road"], "postcode": "ME16 8RA", "date_from": "2023-01-01"}, ea)
+    ea = append(client, om, a, visit("2024-02-01T10:00:00Z", "visit A1"), ea)
+    ea = append(client, om, a, visit("2024-06-01T10:00:00Z", "visit A2"), ea)
+    b, eb = create(client, om, **{k: v for k, v in SMYTH.items() if k != "area"})
+    _, eb = add(client, om, b, "identifiers", PNC, eb)
+    _, eb = add(client, om, b, "addresses", {"kind": "home", "lines": ["3 Week Street"], "postcode": "ME14 1QX", "date_from": "2024-01-01"}, eb)
+    _, eb = add(client, om, b, "aliases", {"forenames": "Dan", "surname": "Hart"}, eb)
+    _, eb = add(client, om, b, "intelligence", POLICE_ONLY, eb)
+    eb = append(client, om, b, visit("2024-04-01T10:00:00Z", "visit B1"), eb)
+    return a, ea, b, eb
+
+
+def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_additions(client: TestClient, token: Minter) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, ea, b, eb = pair(client, om)
+    page = client.get("/v1/duplicates", headers=auth(sup)).json()
+    assert page["total"] == 1 and page["items"][0]["rule"] == "identifier"
+    assert {page["items"][0]["first"]["id"], page["items"][0]["second"]["id"]} == {a, b}
+    assert client.get("/v1/duplicates", headers=auth(om)).status_code == 403
+    before_a, before_b = (content(client.get(f"/v1/nominals/{n}", headers=auth(sup)).json()) for n in (a, b))
+
+    preview = client.get(f"/v1/nominals/{a}/merge-preview", params={"merged_id": b}, headers=auth(sup)).json()
+    assert {c["field"] for c in preview["conflicts"]} == {"addresses.current"}
+    assert preview["aliases_added"][0]["surname"] == "Hartly" and preview["aliases_added"][0]["name_type"] == "merged"
+    assert [e["data"]["summary"] for e in preview["combined"]["chronology"]] == ["visit A1", "visit B1", "visit A2"]
+    assert preview["items_moved"] == 4 and preview["entries_moved"] == 1 and preview["rule"] == "identifier"
+
+    merge = lambda merged_version: client.post(f"/v1/nominals/{a}/merges", json={"merged_id": b, "merged_version": merged_version},  # noqa: E731
+                                               headers=auth(sup, **{"If-Match": ea}))
+    assert merge(int(eb.strip('"')) - 1).status_code == 412  # the duplicate changed since the preview
+    r = merge(int(eb.strip('"')))
+    assert r.status_code == 201, r.text
+    merge_id, ea = r.json()["id"], r.headers["etag"]
+    survivor = client.get(f"/v1/nominals/{a}", headers=auth(sup)).json()
+    assert [e["data"]["summary"] for e in survivor["chronology"]] == ["visit A1", "visit B1", "visit A2"]
+    assert [e["merged_from"] for e in survivor["chronology"]] == [None, b, None]
+    names = {(x["data"]["surname"], x["data"]["name_type"]) for x in survivor["sections"]["aliases"]}
+    assert names == {("Hart", "alias"), ("Hartly", "merged")}
+    assert len(survivor["sections"]["intelligence"]) == 1 and survivor["sections"]["intelligence"][0]["merged_from"] == b
+    tomb = client.get(f"/v1/nominals/{b}", headers=auth(sup)).json()
+    assert tomb["status"] == "merged" and tomb["merged_into"] == a and tomb["sections"] == {} and tomb["chronology"] == []
+    blocked = client.post(f"/v1/nominals/{b}/marks", json={"kind": "scar", "location": "face", "description": "x"},
+                          headers=auth(om, **{"If-Match": f'"{tomb["version"]}"'}))
+    assert blocked.status_code == 409 and blocked.json()["rule"] == "record_read_only"
+    search = client.post("/v1/search", params={"purpose": "OP-1"}, headers=auth(om),
+                         json={"query": {"type": "group", "criteria": [{"type": "name", "value": "Danny Hartly"}]}}).json()
+    assert [h["id"] for h in search["hits"]] == [a]  # the survivor gained the name; the tombstone is gone
+    assert client.get("/v1/duplicates", headers=auth(sup)).json()["total"] == 0
+
+    added_id, ea = add(client, om, a, "marks", {"kind": "tattoo", "location": "left_forearm", "description": "anchor"}, ea)
+    r = client.post(f"/v1/nominals/{a}/merges/{merge_id}/unmerge", json={"reason": "DNA shows two brothers"}, headers=auth(sup, **{"If-Match": ea}))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert [x["id"] for x in report["added_since"]] == [added_id] and report["changed_since"] == []
+    assert report["items_returned"] == 4 and report["entries_returned"] == 1
+    after_a, after_b = (content(client.get(f"/v1/nominals/{n}", headers=auth(sup)).json()) for n in (a, b))
+    marks = after_a["sections"].pop("marks")
+    assert [mk["id"] for mk in marks] == [added_id]
+    assert after_a == before_a and after_b == before_b
+    again = client.post(f"/v1/nominals/{a}/merges/{merge_id}/unmerge", json={"reason": "twice"}, headers=auth(sup, **{"If-Match": r.headers["etag"]}))
+    assert again.status_code == 409 and again.json()["rule"] == "merge_already_undone"
+    assert client.get("/v1/duplicates", headers=auth(sup)).json()["total"] == 0  # an unmerged pair is never proposed again
+
+    auditor = token(Role.AUDITOR)
+    for nid, side in ((a, "survivor"), (b, "merged")):
+        events = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()["events"]
+        story = [(e["tag"], json.loads(e["details"])["side"]) for e in events if e["action"] == "combination"]
+        assert story == [("nominal:record:merge", side), ("nominal:record:unmerge", side)]
+    assert [x["status"] for x in client.get(f"/v1/nominals/{b}/merges", headers=auth(sup)).json()] == ["unmerged"]
+
+
+def test_weaker_rules_and_dismissal(client: TestClient, token: Minter) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, _ = create(client, om)
+    b, _ = create(client, om, identity={**PERSON["identity"], "forenames": "Danial", "surname": "Hartly"})  # same dob, names sound alike
+    c, _ = create(client, om, identity={**PERSON["identity"], "forenames": "Pieter", "surname": "Hartley"})  # one name alike
+    create(client, om, identity={**PERSON["identity"], "forenames": "Olu", "surname": "Adeyemi"})  # same dob only: not proposed
+    rules = {frozenset((p["first"]["id"], p["second"]["id"])): p["rule"] for p in client.get("/v1/duplicates", headers=auth(sup)).json()["items"]}
+    assert rules == {frozenset((a, b)): "dob_and_names", frozenset((a, c)): "dob_and_name", frozenset((b, c)): "dob_and_name"}
+    r = client.post("/v1/duplicates/dismissals", json={"first_id": c, "second_id": a, "reason": "different fathers"}, headers=auth(sup))
+    assert r.status_code == 201 and r.json()["new"] is True
+    remaining = {frozenset((p["first"]["id"], p["second"]["id"])) for p in client.get("/v1/duplicates", headers=auth(sup)).json()["items"]}
+    assert remaining == {frozenset((a, b)), frozenset((b, c))}
+    essex = token(Role.SUPERVISOR, area="essex")
+    assert client.post("/v1/duplicates/dismissals", json={"first_id": b, "second_id": c, "reason": "x"}, headers=auth(essex)).status_code == 403
+
+
+def test_merges_that_would_lose_track_of_a_person_are_refused(client: TestClient, token: Minter) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, ea = create(client, om)
+    b, eb = create(client, om)
+    c, ec = create(client, om)
+    essex_om = token(area="essex")
+    x, _ = create(client, essex_om, area="essex")
+
+    def merge(survivor: str, etag: str, merged: str) -> Any:
+        version = client.get(f"/v1/nominals/{merged}", headers=auth(sup), params={"purpose": "merge"}).json()["version"]
+        return client.post(f"/v1/nominals/{survivor}/merges", json={"merged_id": merged, "merged_version": version}, headers=auth(sup, **{"If-Match": etag}))
+
+    assert merge(a, ea, a).json()["rule"] == "merge_self"
+    assert merge(a, ea, x).json()["rule"] == "merge_across_areas"
+    r = merge(a, ea, b)
+    assert r.status_code == 201
+    ea = r.headers["etag"]
+    assert merge(c, ec, a).json()["rule"] == "merge_chained"  # a has absorbed b: merging a elsewhere would chain
+    assert merge(c, ec, b).json()["rule"] == "merge_status"  # b is a tombstone
+    assert merge(b, f'"{client.get(f"/v1/nominals/{b}", headers=auth(sup)).json()["version"]}"', c).json()["rule"] == "merge_status"
+
+
+@pytest.mark.parametrize("stage", ["after_moving_rows", "after_the_tombstone"])
+def test_a_failure_half_way_through_a_merge_leaves_both_records_untouched(client: TestClient, token: Minter, store: Store,
+                                                                         monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, ea, b, eb = pair(client, om)
+    before = [client.get(f"/v1/nominals/{n}", headers=auth(sup)).json() for n in (a, b)]
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("injected failure")
+
+    if stage == "after_moving_rows":
+        original = merges.repository.move_rows
+        monkeypatch.setattr(merges.repository, "move_rows", lambda *a, **k: (original(*a, **k), boom())[0])
+    else:
+        monkeypatch.setattr(merges, "_refresh", boom)
+    failing = TestClient(client.app, raise_server_exceptions=False)
+    r = failing.post(f"/v1/nominals/{a}/merges", json={"merged_id": b, "merged_version": int(eb.strip('"'))}, headers=auth(sup, **{"If-Match": ea}))
+    assert r.status_code == 500
+    after = [client.get(f"/v1/nominals/{n}", headers=auth(sup)).json() for n in (a, b)]
+    assert after == before
+    assert client.get(f"/v1/nominals/{a}/merges", headers=auth(sup)).json() == []
