@@ -14,6 +14,7 @@ from register.nominals import service
 from register.store.uow import UnitOfWork
 
 OFFICER = Principal("kent.om1", Agency.POLICE, Area.KENT, frozenset({Role.OFFENDER_MANAGER}), "DC Test")
+SUPERVISOR = Principal("kent.sup1", Agency.POLICE, Area.KENT, frozenset({Role.SUPERVISOR}), "DS Test")
 
 
 def new_nominal(**overrides: Any) -> NewNominal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import uuid
@@ -23,6 +24,7 @@ from .domain.enums import Agency, Area, Role
 from .domain.errors import DomainError
 from .keys import service as keys_service
 from .nominals import service as nominal_service
+from .retention import service as retention_service
 from .store import models as m
 
 
@@ -225,6 +227,26 @@ def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: b
         count = keys_service.reencrypt(store, SystemActor("reencrypt"), None if everything else list(nominals),
                                        progress=_progress("re-encrypting records"))
         click.echo(f"{count} records re-encrypted")
+
+
+@main.group()
+def retention() -> None:
+    """Retention of archived records (policy: REGISTER_RETENTION_FILE)."""
+
+
+@retention.command("run")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="the date to dispose as of (default: today)")
+@click.option("--dry-run", is_flag=True, help="list what is due; erase nothing")
+@click.pass_obj
+def retention_run(settings: Settings, today: dt.datetime | None, dry_run: bool) -> None:
+    """Erase the personal content of archived records whose disposal date has come, unless a legal hold is set."""
+    with _store(settings) as store:
+        report = retention_service.run(store, SystemActor("retention"), today=today.date() if today else None, dry_run=dry_run,
+                                       progress=_progress("checking disposal dates"))
+    click.echo(f"{report.candidates} candidates in their disposal year, {len(report.due)} due on {report.today}"
+               + (" (dry run: nothing erased)" if dry_run else f", {report.erased} records erased (tombstones kept)"))
+    for nominal_id in report.due:
+        click.echo(f"  {nominal_id}")
 
 
 # ------------------------------------------------------------------ audit

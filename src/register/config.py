@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL statement timeout per statement")
     policy_file: Path = Field(default=PROJECT_ROOT / "auth" / "policy.yaml", description="the access policy")
+    retention_file: Path = Field(default=Path(__file__).parent / "retention" / "retention.yaml",
+                                 description="review intervals and disposal dates of archived records, per archive reason")
     token_issuer: str = Field(default="register-dev", description="expected `iss` of bearer tokens")
     token_audience: str = Field(default="register-api", description="expected `aud` of bearer tokens")
     token_algorithms: str = Field(default="ES256,RS256,PS256,EdDSA", description="comma-separated asymmetric allow-list")

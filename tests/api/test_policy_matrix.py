@@ -130,8 +130,9 @@ BODIES: dict[str, Any] = {s.value: payload for s, payload in section_examples().
 
 def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uuid.UUID) -> dict[str, Any]:
     path = d.path.replace("{nominal_id}", str(nominal_id))
+    unknown = uuid.uuid4()  # an item, transfer or merge that does not exist (the same id where a body repeats it)
     for name in ("{item_id}", "{transfer_id}", "{merge_id}"):
-        path = path.replace(name, str(uuid.uuid4()))
+        path = path.replace(name, str(unknown))
     params = {"purpose": "OP-MATRIX-1", "year": 2023, "table": "eligible_on_31_march", "row": "1", "column": "1",
               "merged_id": str(other)}  # routes ignore the rest
     kwargs: dict[str, Any] = {"params": params, "headers": {"If-Match": '"0"'}}  # stale on purpose: no change lands
@@ -146,6 +147,10 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["json"] = {"to_area": "essex", "reason": "matrix"}
         elif d.path.endswith("/archive"):
             kwargs["json"] = {"reason": "died"}
+        elif d.path.endswith(("/legal-hold", "/release", "/retention-review")):
+            kwargs["json"] = {"reason": "matrix"}
+        elif d.path.endswith("/erase"):
+            kwargs["json"] = {"reason": "matrix", "confirm": str(unknown)}
         elif d.path.endswith("/merges"):
             kwargs["json"] = {"merged_id": str(other), "merged_version": 1}
         elif d.path == "/v1/duplicates/dismissals":

@@ -44,6 +44,9 @@ def test_demo_builds_the_store_loads_demo_data_and_everything_stays_readable(tmp
     code, out = run(env, "keys", "status")
     assert "kek v1: retired, wraps 0" in out and "kek v2: active, wraps 5" in out
 
+    code, out = run(env, "retention", "run", "--dry-run", "--today", "2200-01-01")
+    assert code == 0 and "0 candidates in their disposal year, 0 due on 2200-01-01 (dry run: nothing erased)" in out
+
     code, shown = run(env, "show", ids[0], "--purpose", "after rotation")
     assert code == 0 and json.loads(shown)["identity"]["surname"] == "Hartley"
     code, out = run(env, "audit", "verify", "--json")

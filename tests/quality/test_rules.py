@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -28,6 +29,9 @@ def ago(days: int) -> str:
     return (TODAY - dt.timedelta(days=days)).isoformat()
 
 
+_people = itertools.count(1)
+
+
 def at(days_ago: int) -> dt.datetime:
     return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.timezone.utc)
 
@@ -35,11 +39,13 @@ def at(days_ago: int) -> dt.datetime:
 def build(uow: UnitOfWork, omit: set[str] = frozenset(), replace: dict[str, Any] | None = None, header: dict[str, Any] | None = None,
           identity: dict[str, Any] | None = None, extra: list[tuple[Section, dict[str, Any]]] = (),
           visits: list[int] = (30,), notifications: list[int] = (60,)) -> uuid.UUID:
-    """A record in good order, less what `omit` names, with `replace` overriding named parts."""
+    """A record in good order, less what `omit` names, with `replace` overriding named parts. Each is a different
+    person (its own date of birth and PNC ID), so the duplicate cascade leaves it alone."""
+    n = next(_people)
     parts: dict[str, tuple[Section, dict[str, Any]]] = {
         "photo": (Section.PHOTOGRAPHS, {"taken_on": ago(100), "reference": "p/1.jpg"}),
         "address": (Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": ago(900), "last_verified_on": ago(30)}),
-        "pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2005/0000001{check_letter('050000001')}"}),
+        "pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2005/{n:07d}{check_letter(f'05{n:07d}')}"}),
         "om": (Section.OFFENDER_MANAGERS, {"agency": "police", "name": "DC Test", "user_id": "kent.om", "date_from": ago(400)}),
         "ra": (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": ago(60), "assessor": "DC", "rosh": {"public": "medium"},
                                           "next_review_on": ago(-300)}),
@@ -49,7 +55,8 @@ def build(uow: UnitOfWork, omit: set[str] = frozenset(), replace: dict[str, Any]
     } | (replace or {})
     new = NewNominal.model_validate({"nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone", "lead_agency": "police",
                                      "mappa_category": 1, "mappa_level": 1, **(header or {}),
-                                     "identity": {"forenames": "A", "surname": "Test", "date_of_birth": "1980-01-01", **(identity or {})}})
+                                     "identity": {"forenames": "A", "surname": "Test",
+                                                  "date_of_birth": (dt.date(1960, 1, 1) + dt.timedelta(days=n)).isoformat(), **(identity or {})}})
     nid = service.create_nominal(uow, OFFICER, new)
     v = 1
     for name, (section, payload) in parts.items():
@@ -93,6 +100,17 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
             "INTEL-UNGRADED": build(uow, extra=[(Section.INTELLIGENCE, {"received_on": ago(5), "text": "ungraded report"})]),
             "DISCLOSURE-NO-RATIONALE": build(uow, extra=[(Section.DISCLOSURES, {"decided_on": ago(5), "recipient": "partner", "decision": "disclose"})]),
         }
+        same_pnc = {"pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2010/0000042{check_letter('100000042')}"})}
+        breaches["DUPLICATE-SUSPECTED"] = build(uow, replace=same_pnc)
+        build(uow, replace=same_pnc)
+        breaches["RETENTION-REVIEW-DUE"] = build(uow)
+        from register.archive import service as archive
+        from register.archive.schemas import ArchiveRequest
+
+        archive.archive(uow, OFFICER, breaches["RETENTION-REVIEW-DUE"], ArchiveRequest(reason="eligibility_ended"),
+                        expected_version=uow.nominals.header_row(breaches["RETENTION-REVIEW-DUE"]).version)
+        uow.session.execute(update(m.Nominal).where(m.Nominal.id == breaches["RETENTION-REVIEW-DUE"]).values(
+            retention_review_on=TODAY - dt.timedelta(days=1)))
         breaches["TRANSFER-PENDING"] = build(uow)
         from register.domain.enums import Area as AreaEnum
         from register.transfers import schemas as transfer_schemas

@@ -195,3 +195,27 @@ def test_competing_indexers_take_each_outbox_row_once(store: Store, index: Searc
     with store.session_factory() as s:
         assert s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.processed_at.is_(None))).scalar_one() == 0
     assert idx.check(store, index).total == 0
+
+
+def test_merged_records_leave_results_and_erased_ones_leave_the_index(store: Store, index: SearchIndex) -> None:
+    from register.archive import service as archive
+    from register.archive.schemas import ArchiveRequest
+    from register.domain.actors import SystemActor
+    from register.domain.notification import add_months
+    from register.merges import service as merges
+    from register.retention import service as retention
+    from tests.factories import SUPERVISOR
+
+    a, b, c = seed(store)
+    with store.unit_of_work() as uow:
+        version = uow.nominals.header_row(a).version
+        done = merges.merge(uow, SUPERVISOR, a, b, expected_version=version, merged_version=uow.nominals.header_row(b).version)
+        archive.archive(uow, SUPERVISOR, c, ArchiveRequest(reason="died"), expected_version=uow.nominals.header_row(c).version)
+        uow.commit()
+    idx.drain_all(store, index)
+    assert source(index, b)["status"] == "merged" and len(source(index, a)["names"]) == 4  # a gained b's two names
+    retention.run(store, SystemActor("retention"), today=add_months(dt.date.today(), 84))
+    idx.drain_all(store, index)
+    index.refresh()
+    assert not index.client.exists(index=index.spec.alias, id=str(c))
+    assert idx.check(store, index).total == 0 and done.items_moved == 3

@@ -16,6 +16,7 @@ from ..bootstrap import Store, build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
 from ..merges.routes import router as merges_router
+from ..retention.routes import router as retention_router
 from ..nominals.routes import router as nominals_router
 from ..quality.routes import router as quality_router
 from ..search.routes import router as search_router
@@ -57,7 +58,7 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
     app.state.policy = policy
     app.state.verifier = verifier
     problems.install(app)
-    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, audit_router, keys_router):
+    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, retention_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestId)

@@ -41,6 +41,8 @@ ACTION_CATEGORY = {
     "statistics.read": Action.CONSULTATION,
     "record.archive": Action.ALTERATION,
     "record.merge": Action.COMBINATION,
+    "record.retention": Action.ALTERATION,
+    "record.erase": Action.ERASURE,
     "transfer.start": Action.COLLECTION,
     "transfer.decide": Action.ALTERATION,
     "transfer.list": Action.CONSULTATION,

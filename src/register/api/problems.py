@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..access.tokens import AuthenticationFailed
 from ..crypto.envelope import TamperedCiphertext
 from ..crypto.keys import KeyProblem
-from ..domain.errors import ConcurrencyConflict, DomainError, NotFound, RuleViolation, field_errors
+from ..domain.errors import ConcurrencyConflict, DomainError, Gone, NotFound, RuleViolation, field_errors
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -111,6 +111,8 @@ def install(app: FastAPI) -> None:
             status = 412
         elif isinstance(exc, RuleViolation):
             status = 409
+        elif isinstance(exc, Gone):
+            status = 410
         errors = field_errors(exc) if exc.field else []
         return problem(request, status, exc.rule, exc.message, errors=errors)
 

@@ -14,6 +14,7 @@ from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import RuleViolation
 from ..domain.record import ChronologyEntry
 from ..nominals import service as nominals
+from ..retention import service as retention
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from .schemas import ArchiveRequest, Unarchive
@@ -32,6 +33,7 @@ def archive(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: A
                                                                                     summary=summary), expected_version=expected_version)
     uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
         status=NominalStatus.ARCHIVED.value, archived_reason=request.reason.value, archived_on=_now().date()))
+    retention.schedule(uow, nominal_id, request.reason, _now().date())
     uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:record:archive", actor, nominal_id=nominal_id, details={"reason": request.reason.value}))
     uow.outbox.enqueue(nominal_id, version)
     return version
@@ -43,6 +45,7 @@ def unarchive(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request:
         raise RuleViolation("record_not_archived", f"the record is {header.status}, not archived")
     uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
         status=NominalStatus.ACTIVE.value, archived_reason=None, archived_on=None))
+    retention.unschedule(uow, nominal_id)
     _, version = nominals.append_chronology(uow, actor, nominal_id, ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE,
                                                                                     summary=f"Unarchived: {request.reason}"),
                                             expected_version=expected_version)

@@ -80,6 +80,7 @@ class NominalStatus(StrEnum):
     ARCHIVED = "archived"
     MERGED = "merged"
     DECEASED = "deceased"
+    ERASED = "erased"  # personal content erased under the retention schedule: a tombstone
 
 
 class MappaCategory(IntEnum):

@@ -33,6 +33,10 @@ class RuleViolation(DomainError):
     """A change is well-formed but not allowed (e.g. editing an archived record)."""
 
 
+class Gone(DomainError):
+    """The record's personal content was erased under the retention schedule: only its tombstone remains."""
+
+
 def field_errors(exc: Exception) -> list[dict[str, str]]:
     """Each problem of a pydantic ValidationError (or a DomainError) as {field, rule, message}.
 

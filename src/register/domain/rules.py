@@ -9,7 +9,8 @@ from .enums import NominalStatus
 from .errors import RuleViolation
 from .record import CATEGORY_FOR_TYPE, SECTION_MODELS, Header, LevelChange, Section, SectionItem
 
-READ_ONLY_STATUSES = {NominalStatus.ARCHIVED: "archived", NominalStatus.MERGED: "merged into another record"}
+READ_ONLY_STATUSES = {NominalStatus.ARCHIVED: "archived", NominalStatus.MERGED: "merged into another record",
+                      NominalStatus.ERASED: "erased under the retention schedule"}
 
 
 def ensure_editable(status: NominalStatus) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..crypto.envelope import BlindIndex
 from ..domain.actors import Actor, Principal
 from ..domain.enums import Agency, Area, MappaCategory, MappaLevel, NominalStatus, NominalType
-from ..domain.errors import ConcurrencyConflict, NotFound
+from ..domain.errors import ConcurrencyConflict, Gone, NotFound
 from ..domain.record import (
     SECTION_MODELS,
     ChronologyEntry,
@@ -77,18 +77,22 @@ def _area(actor: Actor) -> str:
     return actor.area.value if isinstance(actor, Principal) else "system"
 
 
+NOT_ERASED = m.Nominal.status != NominalStatus.ERASED.value
+
+
 def count_records(session_factory: Callable[[], Session]) -> int:
     with session_factory() as session:
-        return session.execute(select(func.count()).select_from(m.Nominal)).scalar_one()
+        return session.execute(select(func.count()).select_from(m.Nominal).where(NOT_ERASED)).scalar_one()
 
 
 def id_batches(session_factory: Callable[[], Session], batch: int) -> Iterator[list[uuid.UUID]]:
     """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what sweeps
-    (reindex, index-check, token rebuild, re-encryption, notification refresh) walk."""
+    (reindex, index-check, token rebuild, re-encryption, notification refresh) walk. Erased tombstones hold nothing
+    to index, re-key or recompute, and are left out."""
     after: uuid.UUID | None = None
     while True:
         with session_factory() as session:
-            q = select(m.Nominal.id).order_by(m.Nominal.id).limit(batch)
+            q = select(m.Nominal.id).where(NOT_ERASED).order_by(m.Nominal.id).limit(batch)
             if after is not None:
                 q = q.where(m.Nominal.id > after)
             ids = list(session.scalars(q))
@@ -321,6 +325,10 @@ class NominalRepository:
         self.cipher.load({r.data_key_id for r in rows})
         out = []
         for r in rows:
+            if r.status == NominalStatus.ERASED.value:
+                out.append(Summary(r.id, r.version, NominalStatus.ERASED, r.nominal_type, r.area, r.mappa_category, r.mappa_level,
+                                   r.restricted, r.managing_unit, "", "(erased)", None, r.updated_at))
+                continue
             identity = Identity.model_validate_json(
                 self.cipher.open(r.data_key_id, "nominal", "identity_sealed", r.id, r.identity_sealed), context=TRUSTED
             )
@@ -345,7 +353,7 @@ class NominalRepository:
         """Many records at once in four or five queries, for the indexer, reindexing and sweeps."""
         if not nominal_ids:
             return []
-        rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all()
+        rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids), NOT_ERASED)).all()
         item_q = select(m.Item).where(m.Item.nominal_id.in_(nominal_ids)).order_by(m.Item.nominal_id, m.Item.section, m.Item.recorded_at, m.Item.id)
         if sections is not None:
             item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
@@ -367,6 +375,9 @@ class NominalRepository:
              audience: Agency | None = None) -> Record:
         """The record, or the given sections of it, with only the items `audience` may see."""
         row = self.header_row(nominal_id)
+        if row.status == NominalStatus.ERASED.value:
+            raise Gone("record_erased", f"the personal content of record {nominal_id} was erased on {row.erased_on} under the retention "
+                                        "schedule; only its tombstone remains")
         item_q = (
             select(m.Item)
             .where(m.Item.nominal_id == nominal_id, visible_to(audience))

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
 from ..domain.enums import ChronologyKind, MeetingKind, NominalType, OrderKind
 from ..domain.notification import add_months
 from ..domain.record import Section
+from ..merges.repository import suspected
 from ..store import models as m
 
 N = m.Nominal
@@ -119,10 +120,19 @@ def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
     return exists(select(m.Transfer.id).where(m.Transfer.nominal_id == N.id, m.Transfer.status == "pending", m.Transfer.requested_at < since))
 
 
+def duplicate_suspected(today: dt.date) -> ColumnElement[bool]:
+    """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed."""
+    return suspected(N.id)  # type: ignore[return-value]
+
+
+def retention_review_due(today: dt.date) -> ColumnElement[bool]:
+    return and_(N.retention_review_on.is_not(None), N.retention_review_on <= today)
+
+
 CHECKS: dict[str, Check] = {f.__name__: f for f in (
     missing_section, missing_current_address, missing_token, missing_category_level, assessment_overdue, level1_no_annual_review,
     level23_plan, visit_overdue, notification_overdue, notification_ended_active, indefinite_review_due, licence_ended_category2,
-    address_unverified, record_stale, item_status, transfer_pending,
+    address_unverified, record_stale, item_status, transfer_pending, duplicate_suspected, retention_review_due,
 )}
 
 

@@ -35,11 +35,13 @@ class Rule:
     who: str
     check: str
     params: dict[str, Any]
+    statuses: tuple[str, ...] = (NominalStatus.ACTIVE.value,)  # the records the rule looks at
 
 
 def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     doc = yaml.safe_load(path.read_text())
-    rules = [Rule(r["id"], r["description"], r["severity"], r["who"], r["check"], r.get("params") or {}) for r in doc["rules"]]
+    rules = [Rule(r["id"], r["description"], r["severity"], r["who"], r["check"], r.get("params") or {},
+                  tuple(NominalStatus(s).value for s in r.get("statuses", [NominalStatus.ACTIVE.value]))) for r in doc["rules"]]
     for r in rules:
         if r.check not in CHECKS:
             raise ValueError(f"rule {r.id} names an unknown check {r.check!r}")
@@ -52,7 +54,8 @@ def load_rules(path: Path = RULES_FILE) -> list[Rule]:
 
 def run(uow: UnitOfWork, actor: Actor, area: Area, today: dt.date, rules: list[Rule] | None = None,
         progress: Callable[[int, int], None] = lambda done, total: None) -> uuid.UUID:
-    """Evaluate every rule over the area's active records, one set-based statement per rule."""
+    """Evaluate every rule over the area's records (active ones unless the rule names other statuses), one set-based
+    statement per rule."""
     rules = rules if rules is not None else load_rules()
     run_id = uuid.uuid4()
     now = dt.datetime.now(dt.timezone.utc)
@@ -63,7 +66,7 @@ def run(uow: UnitOfWork, actor: Actor, area: Area, today: dt.date, rules: list[R
     for done, rule in enumerate(rules, 1):
         condition = CHECKS[rule.check](today, **rule.params)
         chosen = select(literal(run_id, m.QualityRun.id.type), literal(rule.id), literal(rule.severity), literal(rule.who),
-                        N.id, N.area, N.managing_unit, owner).where(N.area == area.value, N.status == NominalStatus.ACTIVE.value, condition)
+                        N.id, N.area, N.managing_unit, owner).where(N.area == area.value, N.status.in_(rule.statuses), condition)
         uow.session.execute(insert(m.QualityFinding).from_select(columns, chosen))
         progress(done, len(rules))
     uow.session.execute(m.QualityRun.__table__.update().where(m.QualityRun.id == run_id).values(finished_at=dt.datetime.now(dt.timezone.utc)))

@@ -134,6 +134,9 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
         try:
             docs = [document(r) for r in uow.nominals.load_many(ids)]
             index.write(docs)
+            gone = {str(i) for i in ids} - {d["nominal_id"] for d in docs}  # erased: nothing may stay searchable
+            if gone:
+                index.delete(sorted(gone))
         except (TransportError, ApiError, BulkIndexError) as exc:
             error = f"{type(exc).__name__}: {str(exc)[:500]}"
             for r in rows:

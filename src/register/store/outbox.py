@@ -22,3 +22,12 @@ class OutboxRepository:
                 nominal_id=nominal_id, record_version=record_version, topic=topic, created_at=now, available_at=now, attempts=0, parked=False
             )
         )
+
+    def enqueue_many(self, changes: list[tuple[uuid.UUID, int]], topic: str = "nominal.changed") -> None:
+        """Many records' changes in one statement (sweeps)."""
+        if not changes:
+            return
+        now = dt.datetime.now(dt.timezone.utc)
+        self.session.execute(insert(Outbox), [
+            {"nominal_id": i, "record_version": v, "topic": topic, "created_at": now, "available_at": now, "attempts": 0, "parked": False}
+            for i, v in changes])

@@ -1,0 +1,53 @@
+"""Retention in SQL: the disposal candidates and the erasure of records, set-based over a batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..domain.enums import NominalStatus
+from ..store import models as m
+
+
+def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:  # type: ignore[no-untyped-def]
+    """Archived records without a legal hold whose disposal year (or exact date) has come, a batch at a time."""
+    after: uuid.UUID | None = None
+    while True:
+        with session_factory() as session:
+            q = (select(m.Nominal.id).where(m.Nominal.status == NominalStatus.ARCHIVED.value, m.Nominal.legal_hold.is_(False),
+                                           m.Nominal.dispose_from.is_not(None), m.Nominal.dispose_from <= today)
+                 .order_by(m.Nominal.id).limit(batch))
+            if after is not None:
+                q = q.where(m.Nominal.id > after)
+            ids = list(session.scalars(q))
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
+
+
+def with_tombstones(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The records and the tombstones of duplicates merged into them (their identities go too)."""
+    merged = session.scalars(select(m.Nominal.id).where(m.Nominal.merged_into_id.in_(ids), m.Nominal.status == NominalStatus.MERGED.value))
+    return [*ids, *merged]
+
+
+def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
+    """Erase the personal content of these records, whatever their size, in six statements: tokens, items,
+    chronology and transfer details are deleted; the identity is overwritten; what is left is a tombstone of
+    plain metadata (id, area, type, archive reason and dates) for the audit trail."""
+    session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_(ids)))
+    session.execute(delete(m.Item).where(m.Item.nominal_id.in_(ids)))
+    doomed = select(m.ChronologyEntry.id).where(m.ChronologyEntry.nominal_id.in_(ids)).scalar_subquery()
+    session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.amends_id.in_(doomed)).values(amends_id=None),
+                    execution_options={"synchronize_session": False})
+    session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id.in_(ids)))
+    session.execute(delete(m.Transfer).where(m.Transfer.nominal_id.in_(ids)))
+    session.execute(update(m.Nominal).where(m.Nominal.id.in_(ids)).values(
+        status=NominalStatus.ERASED.value, identity_sealed=b"", erased_on=today, version=m.Nominal.version + 1, legal_hold=False,
+        retention_review_on=None, dispose_from=None, notification_subject=False, notification_indefinite=None, notification_ends_on=None,
+        notification_review_from=None, notification_due_on=None), execution_options={"synchronize_session": False})
