@@ -1,5 +1,5 @@
 # The two commands of the quick start. Everything else is a detail of these.
-.PHONY: demo test venv
+.PHONY: demo test bench venv
 
 # Run the register on its embedded default: SQLite, development keys, demo data.
 demo:
@@ -8,6 +8,10 @@ demo:
 # Run the whole test suite against SQLite and a throwaway real PostgreSQL server.
 test:
 	@bash scripts/test.sh
+
+# Benchmarks on demand (100,000 people by default; ARGS="--nominals 5000" for a quick look): docs/benchmarks.md.
+bench:
+	@bash scripts/bench.sh $(ARGS)
 
 venv:
 	@bash scripts/bootstrap.sh

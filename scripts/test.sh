@@ -37,6 +37,7 @@ if ! command -v curl >/dev/null 2>&1; then  # the README's curl session is run a
 fi
 
 bash scripts/bootstrap.sh
+if [ "${REGISTER_PREREQUISITES_ONLY:-}" = 1 ]; then exit 0; fi  # scripts/bench.sh needs the same servers
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

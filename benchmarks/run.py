@@ -1,0 +1,356 @@
+"""The benchmark suite: the register's own layers measured against the raw engines underneath, in one run.
+
+    make bench                      # 100,000 people on a real PostgreSQL and Elasticsearch node it starts itself
+    make bench ARGS="--nominals 2000 --sqlite-nominals 2000"
+
+Every figure is reported beside its baseline measured in the same run, with the ratio. Results go to a JSON file
+(`--out`, default var/bench/results.json) and, with `--report`, to docs/benchmarks.md. A tiny size runs in the test
+suite as a smoke test (tests/bench); the real runs are on demand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    s = sorted(samples)
+    pick = lambda q: s[min(len(s) - 1, int(round(q * (len(s) - 1))))]  # noqa: E731
+    return {"n": len(s), "median_ms": round(statistics.median(s) * 1000, 2), "p95_ms": round(pick(0.95) * 1000, 2),
+            "p99_ms": round(pick(0.99) * 1000, 2)}
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    fn()  # warm-up
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def compare(name: str, register: dict[str, float], baseline: dict[str, float], what: str) -> dict[str, Any]:
+    ratio = round(register["median_ms"] / baseline["median_ms"], 1) if baseline["median_ms"] else None
+    return {"figure": name, "register": register, "baseline": baseline, "baseline_is": what, "ratio_median": ratio}
+
+
+def queries(factory: Any, nominals: int) -> list[tuple[str, dict[str, Any]]]:
+    """At least ten investigator searches, built from people known to be in the register."""
+    p = [factory.person(i) for i in (7, 123 % nominals, 456 % nominals, 789 % nominals, 1011 % nominals)]
+    ident = p[0].new.identity
+    item = lambda person, section: next((i for i in person.items if i.section.value == section), None)  # noqa: E731
+    phone = next((i for x in p for i in x.items if i.section.value == "contacts" and i.kind.value == "phone"), None)
+    vehicle = next((i for x in p for i in x.items if i.section.value == "vehicles"), None)
+    address = next((i for x in p for i in x.items if i.section.value == "addresses" and i.date_to is None), None)
+    g = lambda *criteria, op="and": {"type": "group", "op": op, "criteria": list(criteria)}  # noqa: E731
+    out = [
+        ("surname", g({"type": "name", "value": ident.surname})),
+        ("forename and surname", g({"type": "name", "value": f"{ident.forenames.split()[0]} {ident.surname}"})),
+        ("name and date of birth", g({"type": "name", "value": ident.surname}, {"type": "date_of_birth", "exact": ident.date_of_birth.isoformat()})),
+        ("men aged 30-39 with a tattoo on the neck", g({"type": "person", "gender": "male"}, {"type": "age", "min": 30, "max": 39},
+                                                       {"type": "mark", "text": "tattoo", "location": "neck"})),
+        ("sexual offence against a child, Level 2 or 3", g({"type": "offence", "text": "child"},
+                                                           g({"type": "management", "mappa_level": 2}, {"type": "management", "mappa_level": 3}, op="or"))),
+        ("category 2 people with a silver car", g({"type": "management", "mappa_category": 2}, {"type": "vehicle", "colour": "silver"})),
+        ("either of two surnames", g({"type": "name", "value": p[1].new.identity.surname}, {"type": "name", "value": p[2].new.identity.surname}, op="or")),
+        ("rape, not category 1", g({"type": "offence", "text": "rape"}, g({"type": "management", "mappa_category": 1}, op="not"))),
+    ]
+    if vehicle is not None:
+        vrm = vehicle.vrm
+        out.append(("partial registration mark", g({"type": "vehicle", "vrm": vrm[:2] + "?" + vrm[3:5] + "*"})))
+    if phone is not None:
+        out.append(("phone number", g({"type": "contact", "kind": "phone", "value": phone.value})))
+    if address is not None and address.postcode:
+        out.append(("postcode", g({"type": "address", "postcode": address.postcode})))
+    out.append(("employment text", g({"type": "employment", "text": "engineer"}, {"type": "age", "min": 25, "max": 60})))
+    return out
+
+
+def main() -> None:  # noqa: C901 - one script reads best top to bottom
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nominals", type=int, default=100_000)
+    parser.add_argument("--sqlite-nominals", type=int, default=20_000, help="size of the SQLite register for the embedded backend")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--database-url", help="an existing PostgreSQL database already generated with --nominals/--seed")
+    parser.add_argument("--elasticsearch-url", help="an existing Elasticsearch node (default: start one)")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "results.json")
+    parser.add_argument("--report", action="store_true", help="also write docs/benchmarks.md")
+    args = parser.parse_args()
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import insert, select, text
+
+    from register.access.tokens import ensure_dev_signing_key, mint
+    from register.api.app import build_app
+    from register.bootstrap import build_search_index, build_store, migrate
+    from register.config import Settings
+    from register.domain.actors import SystemActor
+    from register.domain.enums import Agency, Area, Role
+    from register.quality import service as quality
+    from register.search import indexer as idx
+    from register.search.query import SearchRequest
+    from register.statistics import service as stats
+    from register.store import models as m
+    from register.synthetic import service as synthetic
+    from register.synthetic.people import PersonFactory
+
+    servers: list[Any] = []
+    results: dict[str, Any] = {"started": dt.datetime.now(dt.timezone.utc).isoformat(), "nominals": args.nominals, "seed": args.seed,
+                               "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": __import__("os").cpu_count()},
+                               "figures": [], "timings": {}}
+    work = Path(tempfile.mkdtemp(prefix="register-bench-"))
+    try:
+        pg_url = args.database_url
+        if pg_url is None:
+            from postgres import PostgresServer
+
+            server = PostgresServer()
+            servers.append(server)
+            pg_url = server.start()
+        es_url = args.elasticsearch_url
+        if es_url is None:
+            from esnode import ElasticsearchNode
+
+            node = ElasticsearchNode()
+            servers.append(node)
+            es_url = node.start()
+        alias = f"bench-{uuid.uuid4().hex[:8]}"
+        settings = Settings(database_url=pg_url, var_dir=work / "pg", elasticsearch_url=es_url, search_alias=alias)
+        migrate(settings)
+        store = build_store(settings)
+        today = dt.date.today()
+        factory = PersonFactory(args.seed, today)
+        with store.session_factory() as s:
+            have = s.execute(select(text("count(*)")).select_from(m.Nominal.__table__)).scalar_one()
+        if have == 0:
+            t = time.perf_counter()
+            synthetic.generate(store, args.nominals, args.seed, today=today)
+            results["timings"]["generate_postgresql_s"] = round(time.perf_counter() - t, 1)
+        results["machine"]["postgresql"] = store.engine.dialect.server_version_info
+        index = build_search_index(settings)
+        assert index is not None
+        index.ensure()
+
+        # Reindex through the register vs a raw bulk load of the same prepared documents.
+        t = time.perf_counter()
+        _, count = idx.reindex(store, index, batch=500)
+        reindex_s = time.perf_counter() - t
+        docs = idx._load_documents(store, [r for r in _ids(store, 20_000)])
+        raw = index.spec.new_name()
+        index.client.indices.create(index=raw, **index.spec.definition)
+        from elasticsearch.helpers import bulk
+
+        t = time.perf_counter()
+        bulk(index.client, ({"_index": raw, "_id": d["nominal_id"], "_source": d} for d in docs), chunk_size=500, refresh=False)
+        raw_s = time.perf_counter() - t
+        index.client.indices.delete(index=raw)
+        results["figures"].append({"figure": "full reindex (documents per second)", "register": round(count / reindex_s),
+                                   "baseline": round(len(docs) / raw_s), "baseline_is": "raw bulk load of the same prepared documents",
+                                   "ratio_throughput": round((len(docs) / raw_s) / (count / reindex_s), 1)})
+        index.refresh()
+
+        key = ensure_dev_signing_key(settings.resolved_key_dir)
+        investigator = mint(key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
+                            issuer=settings.token_issuer, audience=settings.token_audience)
+        om = mint(key, user="bench.om", agency=Agency.POLICE, area=Area.KENT, roles=[Role.OFFENDER_MANAGER],
+                  issuer=settings.token_issuer, audience=settings.token_audience)
+        app = build_app(settings, store)
+        backend = app.state.search_backend
+        with TestClient(app) as client:
+            # Investigator searches: API vs the same query body straight to Elasticsearch.
+            per_query = []
+            api_all: list[float] = []
+            raw_all: list[float] = []
+            for name, query in queries(factory, args.nominals):
+                body = {"query": query, "page_size": 25}
+                request = SearchRequest.model_validate(body)
+                es_body = backend.body(request, today)
+                api = timed(lambda: client.post("/v1/search", params={"purpose": "BENCH"}, json=body,
+                                                headers={"Authorization": f"Bearer {investigator}"}).raise_for_status(), args.repeat)
+                direct = timed(lambda: index.client.search(index=index.spec.alias, **es_body), args.repeat)
+                hits = client.post("/v1/search", params={"purpose": "BENCH"}, json=body, headers={"Authorization": f"Bearer {investigator}"}).json()["total"]
+                per_query.append({"query": name, "hits": hits, **compare(name, summary(api), summary(direct), "the same query body sent to Elasticsearch")})
+                api_all += api
+                raw_all += direct
+            results["figures"].append(compare("investigator searches through the API (Elasticsearch)", summary(api_all), summary(raw_all),
+                                              "the same query bodies sent straight to Elasticsearch"))
+            results["searches"] = per_query
+
+            # Whole-record reads: API (decrypting every section) vs the same rows with plain SQL.
+            ids = _ids(store, 200, status="active", area="kent")
+            it = iter(ids * 100)
+            api = timed(lambda: client.get(f"/v1/nominals/{next(it)}", headers={"Authorization": f"Bearer {om}"}).raise_for_status(), args.repeat * 3)
+            it2 = iter(ids * 100)
+
+            def plain_read() -> None:
+                nid = next(it2)
+                with store.session_factory() as s:
+                    s.execute(select(m.Nominal.__table__).where(m.Nominal.id == nid)).all()
+                    s.execute(select(m.Item.__table__).where(m.Item.nominal_id == nid)).all()
+                    s.execute(select(m.ChronologyEntry.__table__).where(m.ChronologyEntry.nominal_id == nid)).all()
+                    s.execute(select(m.DataKey.__table__).where(m.DataKey.nominal_id == nid)).all()
+
+            results["figures"].append(compare("read a whole record through the API", summary(api), summary(timed(plain_read, args.repeat * 3)),
+                                              "the same rows with plain SQL (no decryption, no policy, no audit)"))
+
+            # Updates: append a chronology entry through the API vs a plain insert of the same row.
+            versions = {nid: client.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in ids[:50]}
+            it3 = iter(list(versions) * 100)
+
+            def api_update() -> None:
+                nid = next(it3)
+                r = client.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
+                                headers={"Authorization": f"Bearer {om}", "If-Match": versions[nid]})
+                r.raise_for_status()
+                versions[nid] = r.headers["etag"]
+
+            key_id = _ids(store, 1, column=m.Nominal.data_key_id)[0]
+
+            def plain_insert() -> None:
+                with store.session_factory() as s:
+                    s.execute(insert(m.ChronologyEntry.__table__).values(
+                        id=uuid.uuid4(), nominal_id=ids[0], occurred_at=dt.datetime.now(dt.timezone.utc), kind="contact", data_key_id=key_id,
+                        payload_sealed=b"x" * 120, recorded_by="bench", recorded_agency="police", recorded_area="kent",
+                        recorded_at=dt.datetime.now(dt.timezone.utc)))
+                    s.commit()
+
+            results["figures"].append(compare("update a record through the API (append to the chronology)", summary(timed(api_update, args.repeat * 3)),
+                                              summary(timed(plain_insert, args.repeat * 3)),
+                                              "a plain SQLAlchemy insert of the same row, committed"))
+            # Sustained updates with several clients.
+            done = [0]
+            stop = time.perf_counter() + 10
+            lock = threading.Lock()
+
+            def worker(mine: list[str]) -> None:
+                local = {nid: client.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in mine}
+                while time.perf_counter() < stop:
+                    for nid in mine:
+                        r = client.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
+                                        headers={"Authorization": f"Bearer {om}", "If-Match": local[nid]})
+                        if r.status_code == 201:
+                            local[nid] = r.headers["etag"]
+                            with lock:
+                                done[0] += 1
+            threads = [threading.Thread(target=worker, args=(ids[50 + 10 * i: 60 + 10 * i],)) for i in range(4)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            results["timings"]["sustained_updates_per_s_4_clients"] = round(done[0] / 10, 1)
+            # Indexer lag: how long after the last write the index holds it.
+            t = time.perf_counter()
+            while idx.outbox_status(store)["pending"] and time.perf_counter() - t < 120:
+                time.sleep(0.1)
+            results["timings"]["indexer_catch_up_after_sustained_writes_s"] = round(time.perf_counter() - t, 2)
+
+        # Sweeps over the whole register.
+        t = time.perf_counter()
+        with store.unit_of_work() as uow:
+            for area in {r for r in _areas(store)}:
+                quality.run(uow, SystemActor("bench"), Area(area), today)
+            uow.commit()
+        results["timings"]["quality_sweep_all_areas_s"] = round(time.perf_counter() - t, 2)
+        t = time.perf_counter()
+        with store.session_factory() as s:
+            for area in _areas(store):
+                stats.compute(s, area, today.year)
+        results["timings"]["annual_statistics_all_areas_s"] = round(time.perf_counter() - t, 2)
+        results["machine"]["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        store.dispose()
+
+        # The embedded backend: the same searches on SQLite.
+        sq = Settings(var_dir=work / "sqlite")
+        migrate(sq)
+        sq_store = build_store(sq)
+        t = time.perf_counter()
+        synthetic.generate(sq_store, args.sqlite_nominals, args.seed, today=today)
+        results["timings"]["generate_sqlite_s"] = round(time.perf_counter() - t, 1)
+        sq_app = build_app(sq, sq_store)
+        sq_key = ensure_dev_signing_key(sq.resolved_key_dir)
+        sq_token = mint(sq_key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
+                        issuer=sq.token_issuer, audience=sq.token_audience)
+        sq_factory = PersonFactory(args.seed, today)
+        with TestClient(sq_app) as client:
+            samples: list[float] = []
+            per_query = []
+            for name, query in queries(sq_factory, args.sqlite_nominals):
+                body = {"query": query, "page_size": 25}
+                run = timed(lambda: client.post("/v1/search", params={"purpose": "BENCH"}, json=body,
+                                                headers={"Authorization": f"Bearer {sq_token}"}).raise_for_status(), max(3, args.repeat // 5))
+                per_query.append({"query": name, **summary(run)})
+                samples += run
+        results["sqlite_searches"] = {"nominals": args.sqlite_nominals, "overall": summary(samples), "per_query": per_query,
+                                      "baseline_is": "the Elasticsearch figures above (the same queries)"}
+        sq_store.dispose()
+    finally:
+        for s in reversed(servers):
+            s.stop()
+    results["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str))
+    print(json.dumps(results, indent=2, default=str))
+    if args.report:
+        (ROOT / "docs" / "benchmarks.md").write_text(render(results))
+
+
+def _ids(store: Any, n: int, *, status: str | None = None, area: str | None = None, column: Any = None) -> list[Any]:
+    from sqlalchemy import select
+
+    from register.store import models as m
+
+    q = select(column if column is not None else m.Nominal.id).order_by(m.Nominal.id).limit(n)
+    if status:
+        q = q.where(m.Nominal.status == status)
+    if area:
+        q = q.where(m.Nominal.area == area)
+    with store.session_factory() as s:
+        return list(s.scalars(q))
+
+
+def _areas(store: Any) -> list[str]:
+    from sqlalchemy import select
+
+    from register.store import models as m
+
+    with store.session_factory() as s:
+        return sorted(s.scalars(select(m.Nominal.area).distinct()))
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = ["# Benchmarks", "", "Produced by `make bench` (benchmarks/run.py); every figure beside its baseline measured in the same run.", "",
+             f"Machine: {r['machine']}. Register: {r['nominals']} people (seed {r['seed']}), run {r['started']}.", "",
+             "| figure | register | baseline | baseline is | ratio |", "| --- | --- | --- | --- | --- |"]
+    for f in r["figures"]:
+        reg, base = f["register"], f["baseline"]
+        fmt = lambda x: f"median {x['median_ms']} ms, p95 {x['p95_ms']}, p99 {x['p99_ms']}" if isinstance(x, dict) else f"{x}/s"  # noqa: E731
+        lines.append(f"| {f['figure']} | {fmt(reg)} | {fmt(base)} | {f['baseline_is']} | {f.get('ratio_median') or f.get('ratio_throughput')}x |")
+    lines += ["", "| timing | value |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in r["timings"].items()]
+    lines += ["", "Searches one by one (API vs raw Elasticsearch, medians in ms):", "", "| query | hits | API | raw | ratio |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |" for q in r.get("searches", [])]
+    sq = r.get("sqlite_searches")
+    if sq:
+        lines += ["", f"Embedded SQL backend on SQLite, {sq['nominals']} people: {sq['overall']}", ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
