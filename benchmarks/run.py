@@ -55,7 +55,6 @@ def queries(factory: Any, nominals: int) -> list[tuple[str, dict[str, Any]]]:
     """At least ten investigator searches, built from people known to be in the register."""
     p = [factory.person(i) for i in (7, 123 % nominals, 456 % nominals, 789 % nominals, 1011 % nominals)]
     ident = p[0].new.identity
-    item = lambda person, section: next((i for i in person.items if i.section.value == section), None)  # noqa: E731
     phone = next((i for x in p for i in x.items if i.section.value == "contacts" and i.kind.value == "phone"), None)
     vehicle = next((i for x in p for i in x.items if i.section.value == "vehicles"), None)
     address = next((i for x in p for i in x.items if i.section.value == "addresses" and i.date_to is None), None)
@@ -148,6 +147,10 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
         index = build_search_index(settings)
         assert index is not None
         index.ensure()
+        from importlib.metadata import version
+
+        results["machine"]["elasticsearch"] = sorted({n["version"] for n in index.client.nodes.info(filter_path="nodes.*.version")["nodes"].values()})
+        results["machine"]["packages"] = {p: version(p) for p in ("sqlalchemy", "psycopg", "fastapi", "pydantic", "cryptography", "elasticsearch")}
 
         # Reindex through the register vs a raw bulk load of the same prepared documents.
         t = time.perf_counter()
@@ -348,7 +351,12 @@ def render(r: dict[str, Any]) -> str:
     lines += [f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |" for q in r.get("searches", [])]
     sq = r.get("sqlite_searches")
     if sq:
-        lines += ["", f"Embedded SQL backend on SQLite, {sq['nominals']} people: {sq['overall']}", ""]
+        lines += ["", f"Embedded SQL backend on SQLite, {sq['nominals']} people: {sq['overall']}", "",
+                  "| query | median ms | p95 | p99 |", "| --- | --- | --- | --- |"]
+        lines += [f"| {q['query']} | {q['median_ms']} | {q['p95_ms']} | {q['p99_ms']} |" for q in sq["per_query"]]
+    analysis = ROOT / "benchmarks" / "analysis.md"
+    if analysis.exists():
+        lines += ["", analysis.read_text().rstrip()]
     return "\n".join(lines) + "\n"
 
 

@@ -85,14 +85,14 @@ def count_records(session_factory: Callable[[], Session]) -> int:
         return session.execute(select(func.count()).select_from(m.Nominal).where(NOT_ERASED)).scalar_one()
 
 
-def id_batches(session_factory: Callable[[], Session], batch: int) -> Iterator[list[uuid.UUID]]:
+def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) -> Iterator[list[uuid.UUID]]:
     """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what sweeps
     (reindex, index-check, token rebuild, re-encryption, notification refresh) walk. Erased tombstones hold nothing
-    to index, re-key or recompute, and are left out."""
+    to index, re-key or recompute, and are left out. `where`: further conditions on the nominal row."""
     after: uuid.UUID | None = None
     while True:
         with session_factory() as session:
-            q = select(m.Nominal.id).where(NOT_ERASED).order_by(m.Nominal.id).limit(batch)
+            q = select(m.Nominal.id).where(NOT_ERASED, *where).order_by(m.Nominal.id).limit(batch)
             if after is not None:
                 q = q.where(m.Nominal.id > after)
             ids = list(session.scalars(q))

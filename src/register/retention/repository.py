@@ -10,24 +10,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.enums import NominalStatus
+from ..nominals.repository import id_batches
 from ..store import models as m
 
 
 def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:  # type: ignore[no-untyped-def]
     """Archived records without a legal hold whose disposal year (or exact date) has come, a batch at a time."""
-    after: uuid.UUID | None = None
-    while True:
-        with session_factory() as session:
-            q = (select(m.Nominal.id).where(m.Nominal.status == NominalStatus.ARCHIVED.value, m.Nominal.legal_hold.is_(False),
-                                           m.Nominal.dispose_from.is_not(None), m.Nominal.dispose_from <= today)
-                 .order_by(m.Nominal.id).limit(batch))
-            if after is not None:
-                q = q.where(m.Nominal.id > after)
-            ids = list(session.scalars(q))
-        if not ids:
-            return
-        yield ids
-        after = ids[-1]
+    return id_batches(session_factory, batch, m.Nominal.status == NominalStatus.ARCHIVED.value, m.Nominal.legal_hold.is_(False),
+                      m.Nominal.dispose_from.is_not(None), m.Nominal.dispose_from <= today)
 
 
 def with_tombstones(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
