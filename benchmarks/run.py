@@ -82,6 +82,12 @@ def queries(factory: Any, nominals: int) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def checkpoint(results: dict[str, Any], out: Path) -> None:
+    """Keep what has been measured so far: a failure late in a long run loses nothing before it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+
+
 def main() -> None:  # noqa: C901 - one script reads best top to bottom
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nominals", type=int, default=100_000)
@@ -169,6 +175,8 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                                    "baseline": round(len(docs) / raw_s), "baseline_is": "raw bulk load of the same prepared documents",
                                    "ratio_throughput": round((len(docs) / raw_s) / (count / reindex_s), 1)})
         index.refresh()
+        results["machine"]["peak_memory_mb_after_reindex"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        checkpoint(results, args.out)
 
         key = ensure_dev_signing_key(settings.resolved_key_dir)
         investigator = mint(key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
@@ -196,6 +204,7 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
             results["figures"].append(compare("investigator searches through the API (Elasticsearch)", summary(api_all), summary(raw_all),
                                               "the same query bodies sent straight to Elasticsearch"))
             results["searches"] = per_query
+            checkpoint(results, args.out)
 
             # Whole-record reads: API (decrypting every section) vs the same rows with plain SQL.
             ids = _ids(store, 200, status="active", area="kent")
@@ -265,6 +274,7 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                 time.sleep(0.1)
             results["timings"]["indexer_catch_up_after_sustained_writes_s"] = round(time.perf_counter() - t, 2)
 
+        checkpoint(results, args.out)
         # Sweeps over the whole register.
         t = time.perf_counter()
         with store.unit_of_work() as uow:
@@ -277,8 +287,9 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
             for area in _areas(store):
                 stats.compute(s, area, today.year)
         results["timings"]["annual_statistics_all_areas_s"] = round(time.perf_counter() - t, 2)
-        results["machine"]["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        results["machine"]["peak_memory_mb_after_api"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         store.dispose()
+        checkpoint(results, args.out)
 
         # The embedded backend: the same searches on SQLite.
         sq = Settings(var_dir=work / "sqlite")
@@ -308,8 +319,7 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
         for s in reversed(servers):
             s.stop()
     results["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str))
+    checkpoint(results, args.out)
     print(json.dumps(results, indent=2, default=str))
     if args.report:
         (ROOT / "docs" / "benchmarks.md").write_text(render(results))

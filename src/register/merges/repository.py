@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
@@ -29,33 +30,38 @@ IDENTIFIER_KINDS = ("id_pnc", "id_cro", "id_ni")
 CANDIDATE_STATUSES = (NominalStatus.ACTIVE.value, NominalStatus.ARCHIVED.value)
 
 
-def _shared(kinds: tuple[str, ...] | None = None, like: str | None = None) -> Select:  # type: ignore[type-arg]
+def _shared(kinds: tuple[str, ...]) -> Select:  # type: ignore[type-arg]
     """Pairs (first < second) of records holding the same token of the given kinds."""
     a, b = aliased(m.BlindToken), aliased(m.BlindToken)
-    condition = a.kind.in_(kinds) if kinds else a.kind.like(like)  # type: ignore[arg-type]
     return (select(a.nominal_id.label("first"), b.nominal_id.label("second"))
             .join(b, and_(b.kind == a.kind, b.token == a.token, b.nominal_id > a.nominal_id))
-            .where(condition).distinct())
+            .where(a.kind.in_(kinds)).distinct())
 
 
-def _sounding_alike(pairs: Select, minimum: int) -> Select:  # type: ignore[type-arg]
-    """Of the given pairs, those sharing at least `minimum` distinct name words by sound."""
-    p = pairs.subquery()
-    a, b = aliased(m.BlindToken), aliased(m.BlindToken)
-    return (select(p.c.first, p.c.second)
-            .join(a, and_(a.nominal_id == p.c.first, a.kind == "name_metaphone"))
-            .join(b, and_(b.nominal_id == p.c.second, b.kind == "name_metaphone", b.token == a.token))
-            .group_by(p.c.first, p.c.second).having(func.count(func.distinct(a.token)) >= minimum))
+def _sharing_and_sounding(kind: Any) -> Select:  # type: ignore[type-arg]
+    """Pairs sharing a token of `kind` (a date of birth, a phone number...) with how many name words they share by
+    sound, in one equi-join.
+
+    Each record's (token, name-word sound) combinations are formed first (a handful per record); two records match
+    where a combination is the same. Joining on the shared token alone and then comparing names would pair everyone
+    born on the same day (hundreds of thousands of pairs in a national register) before discarding nearly all."""
+    d, n = aliased(m.BlindToken), aliased(m.BlindToken)
+    combos = (select(d.nominal_id.label("nominal_id"), d.kind.label("kind"), d.token.label("shared"), n.token.label("word"))
+              .join(n, and_(n.nominal_id == d.nominal_id, n.kind == "name_metaphone")).where(kind(d.kind)).distinct().subquery())
+    x, y = combos.alias("x"), combos.alias("y")
+    return (select(x.c.nominal_id.label("first"), y.c.nominal_id.label("second"), func.count(func.distinct(x.c.word)).label("words"))
+            .join(y, and_(y.c.kind == x.c.kind, y.c.shared == x.c.shared, y.c.word == x.c.word, y.c.nominal_id > x.c.nominal_id))
+            .group_by(x.c.nominal_id, y.c.nominal_id))
 
 
 def candidate_pairs() -> Select:  # type: ignore[type-arg]
     """Every candidate pair with its strongest rule: columns first, second, rule."""
-    dob = _shared(("dob",))
+    dob = _sharing_and_sounding(lambda kind: kind == "dob").subquery()
+    contact = _sharing_and_sounding(lambda kind: kind.like("contact_%")).subquery()
     ranked = union_all(
         select(literal(0).label("rank"), *_shared(IDENTIFIER_KINDS).subquery().c),
-        select(literal(1).label("rank"), *_sounding_alike(dob, 2).subquery().c),
-        select(literal(2).label("rank"), *_sounding_alike(dob, 1).subquery().c),
-        select(literal(3).label("rank"), *_sounding_alike(_shared(like="contact_%"), 1).subquery().c),
+        select(case((dob.c.words >= 2, 1), else_=2).label("rank"), dob.c.first, dob.c.second),
+        select(literal(3).label("rank"), contact.c.first, contact.c.second),
     ).subquery()
     best = select(ranked.c.first, ranked.c.second, func.min(ranked.c.rank).label("rank")).group_by(ranked.c.first, ranked.c.second).subquery()
     na, nb = aliased(m.Nominal), aliased(m.Nominal)
@@ -92,9 +98,9 @@ def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | Non
 
 
 def suspected(nominal_id) -> object:  # type: ignore[no-untyped-def]
-    """SQL: this record is one of a candidate pair (for the quality rule)."""
-    pairs = candidate_pairs().subquery()
-    return or_(nominal_id.in_(select(pairs.c.first)), nominal_id.in_(select(pairs.c.second)))
+    """SQL: this record is one of a candidate pair (for the quality rule). The pairs are worked out once."""
+    pairs = candidate_pairs().cte("duplicate_pairs")
+    return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
 
 
 def dismiss(session: Session, first: uuid.UUID, second: uuid.UUID, reason: str, user: str, now) -> bool:  # type: ignore[no-untyped-def]
