@@ -235,10 +235,18 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                 versions[nid] = r.headers["etag"]
 
             key_id = _ids(store, 1, column=m.Nominal.data_key_id)[0]
+            # The baseline writes the same row shape into a copy of the table (same columns and indexes, no foreign
+            # keys), so the register's own data is never touched by it.
+            with store.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS bench_chronology"))
+                conn.execute(text("CREATE TABLE bench_chronology (LIKE chronology_entry INCLUDING ALL)"))
+            scratch = m.ChronologyEntry.__table__.to_metadata(__import__("sqlalchemy").MetaData(), name="bench_chronology")
+            for fk in list(scratch.foreign_keys):
+                fk.parent.foreign_keys.discard(fk)
 
             def plain_insert() -> None:
                 with store.session_factory() as s:
-                    s.execute(insert(m.ChronologyEntry.__table__).values(
+                    s.execute(insert(scratch).values(
                         id=uuid.uuid4(), nominal_id=ids[0], occurred_at=dt.datetime.now(dt.timezone.utc), kind="contact", data_key_id=key_id,
                         payload_sealed=b"x" * 120, recorded_by="bench", recorded_agency="police", recorded_area="kent",
                         recorded_at=dt.datetime.now(dt.timezone.utc)))
@@ -246,7 +254,9 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
 
             results["figures"].append(compare("update a record through the API (append to the chronology)", summary(timed(api_update, args.repeat * 3)),
                                               summary(timed(plain_insert, args.repeat * 3)),
-                                              "a plain SQLAlchemy insert of the same row, committed"))
+                                              "a plain SQLAlchemy insert of the same row shape, committed (into a copy of the table)"))
+            with store.engine.begin() as conn:
+                conn.execute(text("DROP TABLE bench_chronology"))
             # Sustained updates with several clients.
             done = [0]
             stop = time.perf_counter() + 10

@@ -24,6 +24,7 @@ from ..statistics.routes import router as statistics_router
 from ..transfers.routes import router as transfers_router
 from ..search.elastic import ElasticBackend
 from ..search.indexer import InProcessIndexer, SearchIndex
+from ..store.background import AfterCommitWorker
 from ..search.sql import SqlBackend
 from . import problems
 from .middleware import BodyLimit, RequestId
@@ -41,13 +42,21 @@ The register's API for police, probation and prisons.
 
 def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None) -> FastAPI:
     indexer = InProcessIndexer(store, search_index) if search_index is not None else None
+    # The audit chain is sealed by one background sealer, not inside each request: the events themselves are
+    # committed with the change, so nothing is lost if sealing lags; `register audit seal` catches up.
+    sealer = AfterCommitWorker(store, store.seal_audit, "register-audit-sealer")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if indexer is not None:
             search_index.ensure()  # type: ignore[union-attr]
             indexer.start()
+        sealing_before, store.seal_after_commit = store.seal_after_commit, False
+        sealer.start()
         yield
+        sealer.stop()
+        store.seal_after_commit = sealing_before
+        store.seal_audit()  # what the last requests wrote
         if indexer is not None:
             indexer.stop()
 

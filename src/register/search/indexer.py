@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from ..bootstrap import Store
 from ..nominals.repository import count_records, id_batches
 from ..store import models as m
+from ..store.background import AfterCommitWorker
 from .documents import INDEX_VERSION, document
 
 Progress = Callable[[int, int], None]
@@ -243,36 +244,10 @@ def check(store: Store, index: SearchIndex, *, repair: bool = False) -> Drift:
     return drift
 
 
-class InProcessIndexer:
+class InProcessIndexer(AfterCommitWorker):
     """The indexer inside the API process: woken after every commit, it drains the outbox in a background thread
     (so a slow or absent Elasticsearch never delays a response), and polls every second for retries."""
 
     def __init__(self, store: Store, index: SearchIndex, poll_seconds: float = 1.0) -> None:
-        import threading
-
-        self.store, self.index, self.poll_seconds = store, index, poll_seconds
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="register-indexer", daemon=True)
-
-    def start(self) -> None:
-        self.store.commit_hooks.append(self._wake.set)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        self._thread.join(10)
-        if self._wake.set in self.store.commit_hooks:
-            self.store.commit_hooks.remove(self._wake.set)
-
-    def _run(self) -> None:
-        import logging
-
-        while not self._stopping.is_set():
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
-            try:
-                drain_all(self.store, self.index)
-            except Exception:  # noqa: BLE001 - the outbox keeps the work; the next pass retries
-                logging.getLogger(__name__).exception("in-process indexing failed; the outbox keeps the changes")
+        super().__init__(store, lambda: drain_all(store, index), "register-indexer", poll_seconds)
+        self.index = index

@@ -1,0 +1,46 @@
+"""Work that follows commits without delaying the response: a thread woken after every commit (and every
+`poll_seconds` for retries) that runs one job, e.g. draining the search outbox or sealing the audit log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..bootstrap import Store
+
+log = logging.getLogger(__name__)
+
+
+class AfterCommitWorker:
+    def __init__(self, store: Store, job: Callable[[], object], name: str, poll_seconds: float = 1.0) -> None:
+        self.store, self.job, self.name, self.poll_seconds = store, job, name, poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start (again: an app's lifespan may run more than once, e.g. under several test clients)."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.store.commit_hooks.append(self._wake.set)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self._wake.set in self.store.commit_hooks:
+            self.store.commit_hooks.remove(self._wake.set)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            try:
+                self.job()
+            except Exception:  # noqa: BLE001 - the work is kept in the database; the next pass retries
+                log.exception("%s failed; the next pass retries", self.name)
