@@ -169,3 +169,18 @@ def test_a_failure_half_way_through_a_merge_leaves_both_records_untouched(client
     after = [client.get(f"/v1/nominals/{n}", headers=auth(sup)).json() for n in (a, b)]
     assert after == before
     assert client.get(f"/v1/nominals/{a}/merges", headers=auth(sup)).json() == []
+
+
+def test_a_pair_across_areas_is_listed_for_both_areas_with_the_rule(client: TestClient, token: Minter) -> None:
+    kent_om, essex_om = token(), token(area="essex")
+    a, ea = create(client, kent_om)
+    add(client, kent_om, a, "identifiers", PNC, ea)
+    b, eb = create(client, essex_om, area="essex", identity={**PERSON["identity"], "forenames": "Olu", "surname": "Adeyemi",
+                                                             "date_of_birth": "1990-01-01"})
+    add(client, essex_om, b, "identifiers", PNC, eb)
+    for area, own in (("kent", a), ("essex", b)):
+        page = client.get("/v1/duplicates", headers=auth(token(Role.SUPERVISOR, area=area))).json()
+        assert page["total"] == 1 and page["items"][0]["rule"] == "identifier"
+        sides = {s["id"]: s["area"] for s in (page["items"][0]["first"], page["items"][0]["second"])}
+        assert sides == {a: "kent", b: "essex"} and own in sides
+    assert client.get("/v1/duplicates", headers=auth(token(Role.SUPERVISOR, area="surrey"))).json()["total"] == 0
