@@ -354,12 +354,13 @@ class NominalRepository:
         if not nominal_ids:
             return []
         rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids), NOT_ERASED)).all()
-        item_q = select(m.Item).where(m.Item.nominal_id.in_(nominal_ids)).order_by(m.Item.nominal_id, m.Item.section, m.Item.recorded_at, m.Item.id)
+        # Plain rows, not ORM objects: a sweep reads millions of them and never changes one.
+        item_q = select(*m.Item.__table__.c).where(m.Item.nominal_id.in_(nominal_ids)).order_by(m.Item.nominal_id, m.Item.section, m.Item.recorded_at, m.Item.id)
         if sections is not None:
             item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
-        items = self.session.scalars(item_q).all()
-        entries = self.session.scalars(
-            select(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id.in_(nominal_ids))
+        items = self.session.execute(item_q).all()
+        entries = self.session.execute(
+            select(*m.ChronologyEntry.__table__.c).where(m.ChronologyEntry.nominal_id.in_(nominal_ids))
             .order_by(m.ChronologyEntry.nominal_id, m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
         ).all() if chronology else []
         self.cipher.load({r.data_key_id for r in rows} | {i.data_key_id for i in items} | {e.data_key_id for e in entries})
