@@ -82,6 +82,51 @@ def queries(factory: Any, nominals: int) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+class ApiServer:
+    """The register's API in its own process under uvicorn, called over loopback HTTP as a client would."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import os
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.process = subprocess.Popen([sys.executable, "-c", "from register.cli import main; main()", "serve", "--port", str(self.port)],
+                                        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the API server did not become ready")
+
+    def peak_memory_mb(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def server_env(settings: Any) -> dict[str, str]:
+    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_VAR_DIR": str(settings.var_dir),
+           "REGISTER_KEY_DIR": str(settings.resolved_key_dir), "REGISTER_SEARCH_ALIAS": settings.search_alias}
+    if settings.elasticsearch_url:
+        env["REGISTER_ELASTICSEARCH_URL"] = settings.elasticsearch_url
+    return env
+
+
 def checkpoint(results: dict[str, Any], out: Path) -> None:
     """Keep what has been measured so far: a failure late in a long run loses nothing before it."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -100,11 +145,10 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
     parser.add_argument("--report", action="store_true", help="also write docs/benchmarks.md")
     args = parser.parse_args()
 
-    from fastapi.testclient import TestClient
+    import httpx
     from sqlalchemy import insert, select, text
 
     from register.access.tokens import ensure_dev_signing_key, mint
-    from register.api.app import build_app
     from register.bootstrap import build_search_index, build_store, migrate
     from register.config import Settings
     from register.domain.actors import SystemActor
@@ -162,7 +206,8 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
         t = time.perf_counter()
         _, count = idx.reindex(store, index, batch=500)
         reindex_s = time.perf_counter() - t
-        docs = idx._load_documents(store, [r for r in _ids(store, 20_000)])
+        results["machine"]["peak_memory_mb_reindex"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        docs = idx._load_documents(store, [r for r in _ids(store, 10_000)])
         raw = index.spec.new_name()
         index.client.indices.create(index=raw, **index.spec.definition)
         from elasticsearch.helpers import bulk
@@ -175,7 +220,6 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                                    "baseline": round(len(docs) / raw_s), "baseline_is": "raw bulk load of the same prepared documents",
                                    "ratio_throughput": round((len(docs) / raw_s) / (count / reindex_s), 1)})
         index.refresh()
-        results["machine"]["peak_memory_mb_after_reindex"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         checkpoint(results, args.out)
 
         key = ensure_dev_signing_key(settings.resolved_key_dir)
@@ -183,9 +227,11 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                             issuer=settings.token_issuer, audience=settings.token_audience)
         om = mint(key, user="bench.om", agency=Agency.POLICE, area=Area.KENT, roles=[Role.OFFENDER_MANAGER],
                   issuer=settings.token_issuer, audience=settings.token_audience)
-        app = build_app(settings, store)
-        backend = app.state.search_backend
-        with TestClient(app) as client:
+        from register.search.elastic import ElasticBackend
+
+        backend = ElasticBackend(index)
+        api_server = ApiServer(server_env(settings))
+        with httpx.Client(base_url=api_server.url, timeout=60) as client:
             # Investigator searches: API vs the same query body straight to Elasticsearch.
             per_query = []
             api_all: list[float] = []
@@ -263,10 +309,11 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
             lock = threading.Lock()
 
             def worker(mine: list[str]) -> None:
-                local = {nid: client.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in mine}
+                own = httpx.Client(base_url=api_server.url, timeout=60)
+                local = {nid: own.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in mine}
                 while time.perf_counter() < stop:
                     for nid in mine:
-                        r = client.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
+                        r = own.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
                                         headers={"Authorization": f"Bearer {om}", "If-Match": local[nid]})
                         if r.status_code == 201:
                             local[nid] = r.headers["etag"]
@@ -297,23 +344,24 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
             for area in _areas(store):
                 stats.compute(s, area, today.year)
         results["timings"]["annual_statistics_all_areas_s"] = round(time.perf_counter() - t, 2)
-        results["machine"]["peak_memory_mb_after_api"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        results["machine"]["peak_memory_mb_api"] = api_server.peak_memory_mb()
+        api_server.stop()
         store.dispose()
         checkpoint(results, args.out)
 
         # The embedded backend: the same searches on SQLite.
-        sq = Settings(var_dir=work / "sqlite")
+        sq = Settings(var_dir=work / "sqlite", database_url=None, elasticsearch_url=None)
         migrate(sq)
         sq_store = build_store(sq)
         t = time.perf_counter()
         synthetic.generate(sq_store, args.sqlite_nominals, args.seed, today=today)
         results["timings"]["generate_sqlite_s"] = round(time.perf_counter() - t, 1)
-        sq_app = build_app(sq, sq_store)
+        sq_server = ApiServer(server_env(sq))
         sq_key = ensure_dev_signing_key(sq.resolved_key_dir)
         sq_token = mint(sq_key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
                         issuer=sq.token_issuer, audience=sq.token_audience)
         sq_factory = PersonFactory(args.seed, today)
-        with TestClient(sq_app) as client:
+        with httpx.Client(base_url=sq_server.url, timeout=120) as client:
             samples: list[float] = []
             per_query = []
             for name, query in queries(sq_factory, args.sqlite_nominals):
@@ -322,6 +370,7 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                                                 headers={"Authorization": f"Bearer {sq_token}"}).raise_for_status(), max(3, args.repeat // 5))
                 per_query.append({"query": name, **summary(run)})
                 samples += run
+        sq_server.stop()
         results["sqlite_searches"] = {"nominals": args.sqlite_nominals, "overall": summary(samples), "per_query": per_query,
                                       "baseline_is": "the Elasticsearch figures above (the same queries)"}
         sq_store.dispose()
