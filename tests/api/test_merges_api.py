@@ -184,3 +184,20 @@ def test_a_pair_across_areas_is_listed_for_both_areas_with_the_rule(client: Test
         sides = {s["id"]: s["area"] for s in (page["items"][0]["first"], page["items"][0]["second"])}
         assert sides == {a: "kent", b: "essex"} and own in sides
     assert client.get("/v1/duplicates", headers=auth(token(Role.SUPERVISOR, area="surrey"))).json()["total"] == 0
+
+
+def test_contacts_and_aliases_added_later_feed_the_cascade(client: TestClient, token: Minter) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, ea = create(client, om)
+    add(client, om, a, "contacts", {"kind": "phone", "value": "+44 7700 900123"}, ea)
+    b, eb = create(client, om, identity={**PERSON["identity"], "forenames": "Pieter", "date_of_birth": "1979-05-05"})
+    c, ec = create(client, om, identity={"forenames": "Olu", "surname": "Adeyemi", "date_of_birth": "1990-01-01", "gender": "male"})
+
+    def pairs() -> dict[frozenset[str], str]:
+        return {frozenset((p["first"]["id"], p["second"]["id"])): p["rule"] for p in client.get("/v1/duplicates", headers=auth(sup)).json()["items"]}
+
+    assert pairs() == {}
+    _, eb = add(client, om, b, "contacts", {"kind": "phone", "value": "+44 7700 900 123"}, eb)  # same number, one name alike
+    assert pairs() == {frozenset((a, b)): "contact_and_name"}
+    add(client, om, c, "aliases", {"forenames": "Danny", "surname": "Hartley", "date_of_birth": "1984-03-17"}, ec)
+    assert pairs() == {frozenset((a, b)): "contact_and_name", frozenset((a, c)): "dob_and_name"}

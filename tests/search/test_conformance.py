@@ -101,9 +101,17 @@ def test_rebuilt_tokens_find_what_the_original_tokens_found(store: Store, fixtur
     from register.keys.service import rebuild_tokens
     from register.store import models as m
 
+    from sqlalchemy import select
+
+    def every_token() -> set[tuple[object, ...]]:
+        with store.session_factory() as s:
+            return {tuple(r) for r in s.execute(select(m.BlindToken.nominal_id, m.BlindToken.item_id, m.BlindToken.kind, m.BlindToken.token))}
+
+    written = every_token()
     with store.unit_of_work() as uow:  # a register written before some token kinds existed
-        uow.session.execute(delete(m.BlindToken).where(m.BlindToken.kind.like("geo_cell_%")))
+        uow.session.execute(delete(m.BlindToken).where(m.BlindToken.kind.like("geo_cell_%") | m.BlindToken.kind.like("%_sound")))
         uow.commit()
     assert rebuild_tokens(store, SystemActor("test")) == len(fixture_ids)
+    assert every_token() == written  # the rebuild writes exactly what the writes themselves wrote
     failures = run_scenarios(SqlBackend(store), fixture_ids)
     assert not failures, "\n".join(failures)

@@ -153,11 +153,7 @@ def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress 
     progress(0, total)
     for ids in id_batches(store.session_factory, batch):
         with store.unit_of_work() as uow:
-            for record in uow.nominals.load_many(ids):
-                uow.nominals.write_tokens(record.id, None, record.identity.tokens())
-                for items in record.sections.values():
-                    for item in items:
-                        uow.nominals.write_tokens(record.id, item.id, item.data.tokens())
+            uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
             uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor, details={"records": len(ids)}))
             uow.commit()
         done += len(ids)

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import Select, and_, case, exists, func, literal, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.enums import NominalStatus
@@ -30,37 +30,37 @@ IDENTIFIER_KINDS = ("id_pnc", "id_cro", "id_ni")
 CANDIDATE_STATUSES = (NominalStatus.ACTIVE.value, NominalStatus.ARCHIVED.value)
 
 
-def _shared(kinds: tuple[str, ...]) -> Select:  # type: ignore[type-arg]
-    """Pairs (first < second) of records holding the same token of the given kinds."""
+def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
+    """(first, second, join condition) for pairing two id columns. For the whole register each pair once
+    (left < right); for one area, the left side in the area and the right anywhere, put in order (first < second)."""
+    if area is None:
+        return left, right, right > left
+    return case((left < right, left), else_=right), case((left < right, right), else_=left), right != left
+
+
+def _shared(kinds: tuple[str, ...], area: str | None) -> Select:  # type: ignore[type-arg]
+    """Pairs of records holding the same token of the given kinds, with how many such tokens they share."""
     a, b = aliased(m.BlindToken), aliased(m.BlindToken)
-    return (select(a.nominal_id.label("first"), b.nominal_id.label("second"))
-            .join(b, and_(b.kind == a.kind, b.token == a.token, b.nominal_id > a.nominal_id))
-            .where(a.kind.in_(kinds)).distinct())
+    first, second, apart = _pairing(a.nominal_id, b.nominal_id, area)
+    owned = [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+    return (select(first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared"))
+            .join(b, and_(b.kind == a.kind, b.token == a.token, apart))
+            .where(a.kind.in_(kinds), *owned).group_by(first, second))
 
 
-def _sharing_and_sounding(kind: Any) -> Select:  # type: ignore[type-arg]
-    """Pairs sharing a token of `kind` (a date of birth, a phone number...) with how many name words they share by
-    sound, in one equi-join.
+def candidate_pairs(area: str | None = None) -> Select:  # type: ignore[type-arg]
+    """Every candidate pair with its strongest rule: columns first, second, rule (first < second). With `area`, the
+    pairs with at least one record in that area, found from that area's records' tokens (index lookups).
 
-    Each record's (token, name-word sound) combinations are formed first (a handful per record); two records match
-    where a combination is the same. Joining on the shared token alone and then comparing names would pair everyone
-    born on the same day (hundreds of thousands of pairs in a national register) before discarding nearly all."""
-    d, n = aliased(m.BlindToken), aliased(m.BlindToken)
-    combos = (select(d.nominal_id.label("nominal_id"), d.kind.label("kind"), d.token.label("shared"), n.token.label("word"))
-              .join(n, and_(n.nominal_id == d.nominal_id, n.kind == "name_metaphone")).where(kind(d.kind)).distinct().subquery())
-    x, y = combos.alias("x"), combos.alias("y")
-    return (select(x.c.nominal_id.label("first"), y.c.nominal_id.label("second"), func.count(func.distinct(x.c.word)).label("words"))
-            .join(y, and_(y.c.kind == x.c.kind, y.c.shared == x.c.shared, y.c.word == x.c.word, y.c.nominal_id > x.c.nominal_id))
-            .group_by(x.c.nominal_id, y.c.nominal_id))
-
-
-def candidate_pairs() -> Select:  # type: ignore[type-arg]
-    """Every candidate pair with its strongest rule: columns first, second, rule."""
-    dob = _sharing_and_sounding(lambda kind: kind == "dob").subquery()
-    contact = _sharing_and_sounding(lambda kind: kind.like("contact_%")).subquery()
+    Dates of birth and contacts are compared together with name sounds through the record-level tokens
+    (`domain.record.record_tokens`: each date of birth or contact combined with each name word's sound), so a pair is
+    found by one equi-join on tokens instead of pairing everyone born on the same day and then comparing names."""
+    ids = _shared(IDENTIFIER_KINDS, area).subquery()
+    dob = _shared(("dob_sound",), area).subquery()
+    contact = _shared(("contact_sound",), area).subquery()
     ranked = union_all(
-        select(literal(0).label("rank"), *_shared(IDENTIFIER_KINDS).subquery().c),
-        select(case((dob.c.words >= 2, 1), else_=2).label("rank"), dob.c.first, dob.c.second),
+        select(literal(0).label("rank"), ids.c.first, ids.c.second),
+        select(case((dob.c.shared >= 2, 1), else_=2).label("rank"), dob.c.first, dob.c.second),
         select(literal(3).label("rank"), contact.c.first, contact.c.second),
     ).subquery()
     best = select(ranked.c.first, ranked.c.second, func.min(ranked.c.rank).label("rank")).group_by(ranked.c.first, ranked.c.second).subquery()
@@ -84,10 +84,9 @@ class Candidate:
 
 def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple[list[Candidate], int]:
     """The pairs with at least one record in `area`, strongest rule first."""
-    pairs = candidate_pairs().subquery()
-    mine = or_(pairs.c.first_area == area, pairs.c.second_area == area)
-    total = session.execute(select(func.count()).select_from(pairs).where(mine)).scalar_one()
-    rows = session.execute(select(pairs).where(mine).order_by(pairs.c.rank, pairs.c.first, pairs.c.second).limit(limit).offset(offset)).all()
+    pairs = candidate_pairs(area).subquery()
+    total = session.execute(select(func.count()).select_from(pairs)).scalar_one()
+    rows = session.execute(select(pairs).order_by(pairs.c.rank, pairs.c.first, pairs.c.second).limit(limit).offset(offset)).all()
     return [Candidate(r.first, r.second, r.rule, r.first_area, r.second_area) for r in rows], total
 
 
@@ -97,9 +96,9 @@ def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | Non
     return session.execute(select(pairs.c.rule).where(pairs.c.first == a, pairs.c.second == b)).scalar()
 
 
-def suspected(nominal_id) -> object:  # type: ignore[no-untyped-def]
+def suspected(nominal_id, area: str | None = None) -> object:  # type: ignore[no-untyped-def]
     """SQL: this record is one of a candidate pair (for the quality rule). The pairs are worked out once."""
-    pairs = candidate_pairs().cte("duplicate_pairs")
+    pairs = candidate_pairs(area).cte("duplicate_pairs")
     return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
 
 
@@ -123,7 +122,8 @@ def move_rows(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) ->
                             .values(nominal_id=survivor_id, merged_from_id=merged_id)).rowcount
     entries = session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == merged_id)
                               .values(nominal_id=survivor_id, merged_from_id=merged_id)).rowcount
-    session.execute(update(m.BlindToken).where(m.BlindToken.nominal_id == merged_id, m.BlindToken.item_id.is_not(None))
+    session.execute(update(m.BlindToken).where(m.BlindToken.nominal_id == merged_id, m.BlindToken.item_id.is_not(None),
+                                               m.BlindToken.item_id != merged_id)  # the record-level tokens stay (and are rebuilt)
                     .values(nominal_id=survivor_id))
     return items, entries
 

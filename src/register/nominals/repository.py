@@ -22,6 +22,8 @@ from ..domain.enums import Agency, Area, MappaCategory, MappaLevel, NominalStatu
 from ..domain.errors import ConcurrencyConflict, Gone, NotFound
 from ..domain.record import (
     SECTION_MODELS,
+    Alias,
+    Contact,
     ChronologyEntry,
     Header,
     Identity,
@@ -31,6 +33,7 @@ from ..domain.record import (
     StoredEntry,
     StoredItem,
     Token,
+    record_tokens,
 )
 from ..store import models as m
 from ..store.cipher import RecordCipher
@@ -78,6 +81,7 @@ def _area(actor: Actor) -> str:
 
 
 NOT_ERASED = m.Nominal.status != NominalStatus.ERASED.value
+RECORD_TOKEN_SECTIONS = {Section.ALIASES, Section.CONTACTS}  # what the record-level tokens are made from
 
 
 def count_records(session_factory: Callable[[], Session]) -> int:
@@ -248,6 +252,32 @@ class NominalRepository:
                 recorded_at=now,
             )
         )
+
+    def write_record_tokens(self, record: Record) -> None:
+        """The record-level tokens (owned by the record's own id) from its identity, aliases and contacts."""
+        aliases = [i.data for i in record.items(Section.ALIASES) if isinstance(i.data, Alias)]
+        contacts = [i.data for i in record.items(Section.CONTACTS) if isinstance(i.data, Contact)]
+        self.write_tokens(record.id, record.id, record_tokens(record.identity, aliases, contacts))
+
+    def refresh_record_tokens(self, nominal_id: uuid.UUID) -> None:
+        self.write_record_tokens(self.load(nominal_id, sections=RECORD_TOKEN_SECTIONS, chronology=False))
+
+    def replace_all_tokens(self, records: list[Record]) -> None:
+        """Every token of these records recomputed, in two statements for the whole batch (token rebuild)."""
+        if not records:
+            return
+        rows = []
+        for record in records:
+            aliases = [i.data for i in record.items(Section.ALIASES) if isinstance(i.data, Alias)]
+            contacts = [i.data for i in record.items(Section.CONTACTS) if isinstance(i.data, Contact)]
+            owned: list[tuple[uuid.UUID | None, list[Token]]] = [(None, record.identity.tokens()),
+                                                                  (record.id, record_tokens(record.identity, aliases, contacts))]
+            owned += [(item.id, item.data.tokens()) for items in record.sections.values() for item in items]
+            rows += [{"nominal_id": record.id, "item_id": owner, "kind": kind, "token": self.blind.token(kind, value)}
+                     for owner, tokens in owned for kind, value in dict.fromkeys(tokens)]
+        self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_([r.id for r in records])))
+        if rows:
+            self.session.execute(insert(m.BlindToken.__table__), rows)
 
     def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id

@@ -20,7 +20,7 @@ from ..domain.enums import Agency, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.record import Associate, ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
 from ..store.uow import UnitOfWork
-from .repository import ListFilters, Summary, count_records, id_batches
+from .repository import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
 
 
 def _now() -> dt.datetime:
@@ -31,6 +31,7 @@ def create_nominal(uow: UnitOfWork, actor: Actor, new: NewNominal, *, request_id
     nominal_id = uuid.uuid4()
     header = Header.model_validate(new.model_dump(exclude={"identity"}))
     uow.nominals.add(nominal_id, header, new.identity, actor, _now())
+    uow.nominals.refresh_record_tokens(nominal_id)
     uow.audit.record(
         AuditEntry(Action.COLLECTION, "nominal:record:create", actor, nominal_id=nominal_id, request_id=request_id,
                    details={"area": header.area.value, "nominal_type": header.nominal_type.value})
@@ -102,6 +103,8 @@ def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: Section
     if isinstance(item, LevelChange):
         _apply_level_history(uow, nominal_id, item)
     _refresh_after(uow, nominal_id, item.section)
+    if item.section in RECORD_TOKEN_SECTIONS:
+        uow.nominals.refresh_record_tokens(nominal_id)
     uow.audit.record(AuditEntry(Action.COLLECTION, f"nominal:{item.section.value}:add", actor, nominal_id=nominal_id,
                                 section=item.section.value, item_id=item_id, request_id=request_id))
     uow.outbox.enqueue(nominal_id, version)
@@ -151,6 +154,8 @@ def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: 
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
     uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
     _refresh_after(uow, nominal_id, item.section)
+    if item.section in RECORD_TOKEN_SECTIONS:
+        uow.nominals.refresh_record_tokens(nominal_id)
     uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{item.section.value}:correct", actor, nominal_id=nominal_id,
                                 section=item.section.value, item_id=item_id, request_id=request_id, details={"fields": changed}))
     uow.outbox.enqueue(nominal_id, version)
@@ -175,6 +180,7 @@ def correct_identity(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, ident
                      request_id: str | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     uow.nominals.set_identity(nominal_id, row.data_key_id, identity)
+    uow.nominals.refresh_record_tokens(nominal_id)
     _refresh_after(uow, nominal_id, None)  # the date of birth decides whether periods are halved
     uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:identity:correct", actor, nominal_id=nominal_id, section="identity",
                                 request_id=request_id))

@@ -120,9 +120,10 @@ def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
     return exists(select(m.Transfer.id).where(m.Transfer.nominal_id == N.id, m.Transfer.status == "pending", m.Transfer.requested_at < since))
 
 
-def duplicate_suspected(today: dt.date) -> ColumnElement[bool]:
-    """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed."""
-    return suspected(N.id)  # type: ignore[return-value]
+def duplicate_suspected(today: dt.date, area: str | None = None) -> ColumnElement[bool]:
+    """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed; the pairs
+    are looked up from the swept area's records (the other record of a pair may be in any area)."""
+    return suspected(N.id, area)  # type: ignore[return-value]
 
 
 def retention_review_due(today: dt.date) -> ColumnElement[bool]:

@@ -22,7 +22,7 @@ from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import notification, retention
 from ..domain.actors import SystemActor
 from ..domain.enums import NominalStatus
-from ..domain.record import Address, Offence, Order, Section
+from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
 from ..nominals.repository import NominalRepository
 from ..retention import service as retention_service
 from ..store import models as m
@@ -69,6 +69,8 @@ def _rows(store: Any, people: list[Person], today: dt.date, now: dt.datetime, ru
                        dispose_from=retention.dispose_from(rule, p.archived_on, identity.date_of_birth))
         out["nominals"].append(row)
         out["tokens"] += [{"nominal_id": p.id, "item_id": None, "kind": k, "token": blind.token(k, v)} for k, v in dict.fromkeys(identity.tokens())]
+        combined = record_tokens(identity, [i for i in p.items if isinstance(i, Alias)], [i for i in p.items if isinstance(i, Contact)])
+        out["tokens"] += [{"nominal_id": p.id, "item_id": p.id, "kind": k, "token": blind.token(k, v)} for k, v in dict.fromkeys(combined)]
         agency, area = "police", p.new.area.value
         for item_id, item in zip(p.item_ids, p.items):
             out["items"].append({"id": item_id, "nominal_id": p.id, "section": item.section.value, "data_key_id": key_id,
