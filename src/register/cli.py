@@ -154,6 +154,25 @@ def tokens_rebuild(settings: Settings) -> None:
         click.echo(f"tokens rebuilt for {count} records")
 
 
+@main.command("duplicates")
+@click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.pass_obj
+def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
+    """List suspected duplicate pairs touching an area (ids, areas and the rule; names only through the API)."""
+    from .audit.events import Action, AuditEntry
+    from .merges import repository as duplicates
+
+    with _store(settings) as store, store.unit_of_work() as uow:
+        pairs, total = duplicates.candidates(uow.session, area, limit=limit, offset=0)
+        uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", SystemActor("cli"),
+                                    details={"area": area, "total": total, "ids": sorted({str(i) for p in pairs for i in (p.first, p.second)})}))
+        uow.commit()
+    click.echo(f"{total} suspected duplicate pairs touch {area}" + (f" (first {len(pairs)})" if total > len(pairs) else ""))
+    for p in pairs:
+        click.echo(f"  {p.rule:<17} {p.first} ({p.first_area})  {p.second} ({p.second_area})")
+
+
 @main.command("quality")
 @click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
 @click.option("--json", "as_json", is_flag=True, help="print the dashboard as JSON")

@@ -68,3 +68,21 @@ def test_commands_explain_what_is_wrong_instead_of_crashing(tmp_path: Path) -> N
     assert code == 1 and "no nominal" in out
     code, out = run(env, "reencrypt")
     assert code == 2 and "--nominal" in out
+
+
+def test_duplicates_are_listed_for_an_area(tmp_path: Path) -> None:
+    env = {"REGISTER_VAR_DIR": str(tmp_path / "var")}
+    assert run(env, "db", "upgrade")[0] == 0
+    code, out = run(env, "generate", "--nominals", "120", "--seed", "4", "--today", "2026-11-22")
+    assert code == 0 and "120 people" in out, out
+    import datetime as dt
+
+    from register.synthetic.people import PersonFactory
+
+    people = [PersonFactory(4, dt.date(2026, 11, 22)).person(i) for i in range(120)]
+    planted = next(p for p in people if p.duplicate_of is not None)
+    area = planted.new.area.value
+    code, out = run(env, "duplicates", "--area", area)
+    assert code == 0 and f"suspected duplicate pairs touch {area}" in out
+    listed = [line.split() for line in out.splitlines()[1:]]
+    assert any(row[0] == "identifier" and {row[1], row[3]} == {str(planted.id), str(people[planted.duplicate_of].id)} for row in listed), out
