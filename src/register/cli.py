@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -369,14 +370,16 @@ def indexer(settings: Settings, once: bool, interval: float) -> None:
 
 
 @main.command("reindex")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="processes building documents (default: the CPU count)")
 @click.pass_obj
-def reindex(settings: Settings) -> None:
+def reindex(settings: Settings, workers: int | None) -> None:
     """Rebuild the search index from the database into a fresh index, then swap the alias to it."""
     from .search import indexer as idx
 
     index = _search_index(settings)
     with _store(settings) as store:
-        name, count = idx.reindex(store, index, batch=settings.indexer_batch, progress=_progress("reindexing"))
+        name, count = idx.reindex(store, index, batch=settings.indexer_batch, progress=_progress("reindexing"),
+                                  workers=workers or os.cpu_count() or 1)
     click.echo(f"{count} records indexed into {name}; {settings.search_alias} now points at it")
 
 

@@ -219,3 +219,11 @@ def test_merged_records_leave_results_and_erased_ones_leave_the_index(store: Sto
     index.refresh()
     assert not index.client.exists(index=index.spec.alias, id=str(c))
     assert idx.check(store, index).total == 0 and done.items_moved == 3
+
+
+def test_reindex_with_worker_processes_builds_the_same_index(store: Store, index: SearchIndex) -> None:
+    ids = seed(store, 7)
+    name, count = idx.reindex(store, index, batch=2, workers=2)
+    index.refresh()
+    assert count == 7 and idx.check(store, index).total == 0
+    assert source(index, ids[3])["vehicles"][0]["vrm"] == "GK19XBW"
