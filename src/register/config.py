@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     search_alias: str = Field(default="register-nominals", description="the alias the live index sits behind")
     search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v1.json")
     indexer_batch: int = Field(default=500, ge=1, le=5000)
+    indexer_in_api: bool = Field(default=True, description="the API drains the outbox itself; false where `register indexer` workers run")
     indexer_max_attempts: int = Field(default=8, ge=1, description="failed attempts before an outbox row is parked")
 
     @property

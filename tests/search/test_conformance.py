@@ -94,6 +94,25 @@ def test_the_sql_backend_narrows_radius_searches_to_nearby_cells(store: Store, f
     assert candidates == {fixture_ids["P1"]}  # only records with an address in the touched cells are decrypted
 
 
+def test_the_sql_backend_narrows_or_groups_and_ages_but_never_a_not(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
+    backend = SqlBackend(store)
+
+    def candidates(*criteria: dict, op: str = "and") -> set[uuid.UUID]:  # type: ignore[type-arg]
+        request = SearchRequest.model_validate({"query": {"type": "group", "op": op, "criteria": list(criteria)}})
+        with store.session_factory() as s:
+            return set(s.scalars(backend.candidates(request, conformance.TODAY)))
+
+    everyone = candidates({"type": "person", "gender": "male"})
+    either = candidates({"type": "name", "value": "Brannigan", "mode": "exact"}, {"type": "name", "value": "Doyle", "mode": "exact"}, op="or")
+    assert either == {fixture_ids["P3"], fixture_ids["P5"]}
+    aged_35 = candidates({"type": "age", "min": 35, "max": 35, "at": "2026-01-01"})  # born 1990-05-29
+    assert fixture_ids["P3"] in aged_35 and len(aged_35) < len(everyone)
+    half_known = candidates({"type": "name", "value": "Doyle", "mode": "exact"}, {"type": "person", "gender": "male"}, op="or")
+    assert half_known == everyone  # one branch cannot be narrowed: no narrowing at all, nothing missed
+    assert candidates({"type": "group", "op": "not", "criteria": [{"type": "name", "value": "Doyle", "mode": "exact"}]},
+                      {"type": "person", "gender": "male"}) == everyone
+
+
 def test_rebuilt_tokens_find_what_the_original_tokens_found(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
     from sqlalchemy import delete
 

@@ -40,8 +40,11 @@ The register's API for police, probation and prisons.
 """
 
 
-def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None) -> FastAPI:
-    indexer = InProcessIndexer(store, search_index) if search_index is not None else None
+def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None,
+               index_in_process: bool = True) -> FastAPI:
+    # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
+    # process would take CPU from the requests themselves.
+    indexer = InProcessIndexer(store, search_index) if search_index is not None and index_in_process else None
     # The audit chain is sealed by one background sealer, not inside each request: the events themselves are
     # committed with the change, so nothing is lost if sealing lags; `register audit seal` catches up.
     sealer = AfterCommitWorker(store, store.seal_audit, "register-audit-sealer")
@@ -76,4 +79,4 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
     return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes,
-                      search_index=build_search_index(settings))
+                      search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)

@@ -1,8 +1,8 @@
 """The embedded search backend: no server, and no plaintext in the database.
 
-Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth, identifiers,
-postcodes, registration marks and their 3-grams, contacts) and the plain operational columns, for every criterion of
-a top-level AND that has them; the candidates are then decrypted in batches (four queries a batch), turned into the
+Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth and birth years,
+identifiers, postcodes, registration marks and their 3-grams, contacts) and the plain operational columns: an AND by
+every criterion that has them, an OR when all its branches do (nested groups alike), a NOT never; the candidates are then decrypted in batches (four queries a batch), turned into the
 same documents Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no
 indexable criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
 runs Elasticsearch at scale.
@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 import jellyfish
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 
 from ..bootstrap import Store
 from ..domain import values
@@ -82,28 +82,43 @@ class SqlBackend:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def candidates(self, request: q.SearchRequest) -> Select[Any]:
-        stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
-        if request.query.op != "and":
-            return stmt
+    def _leaf(self, c: q.Leaf, today: dt.date) -> Any:
+        """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None."""
         blind = self.store.blind
-        for c in request.query.criteria:
-            if isinstance(c, q.Group):
-                continue
-            for kind, accepted in _tokens(c):
-                stmt = stmt.where(m.Nominal.id.in_(
-                    select(m.BlindToken.nominal_id).where(m.BlindToken.kind == kind, m.BlindToken.token.in_([blind.token(kind, v) for v in accepted]))
-                ))
-            if isinstance(c, q.Management):
-                for column, value in ((m.Nominal.mappa_category, c.mappa_category), (m.Nominal.mappa_level, c.mappa_level),
-                                      (m.Nominal.nominal_type, c.nominal_type), (m.Nominal.area, c.area)):
-                    if value is not None:
-                        stmt = stmt.where(column == (int(value) if isinstance(value, int) else value.value))
-        return stmt
+        conditions = [m.Nominal.id.in_(select(m.BlindToken.nominal_id).where(
+            m.BlindToken.kind == kind, m.BlindToken.token.in_([blind.token(kind, v) for v in accepted]))) for kind, accepted in _tokens(c)]
+        if isinstance(c, q.Age):
+            earliest, latest = c.dob_range(today)
+            if latest.year - earliest.year <= 40:  # a birth year token among those years (aliases' dates count too)
+                years = [str(y) for y in range(earliest.year, latest.year + 1)]
+                conditions.append(m.Nominal.id.in_(select(m.BlindToken.nominal_id).where(
+                    m.BlindToken.kind == "dob_year", m.BlindToken.token.in_([blind.token("dob_year", y) for y in years]))))
+        if isinstance(c, q.Management):
+            for column, value in ((m.Nominal.mappa_category, c.mappa_category), (m.Nominal.mappa_level, c.mappa_level),
+                                  (m.Nominal.nominal_type, c.nominal_type), (m.Nominal.area, c.area)):
+                if value is not None:
+                    conditions.append(column == (int(value) if isinstance(value, int) else value.value))
+        return and_(*conditions) if conditions else None
+
+    def _narrow(self, group: q.Group, today: dt.date) -> Any:
+        """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by every
+        child that can be narrowed, an OR only when every branch can, a NOT never."""
+        if group.op == "not":
+            return None
+        parts = [self._narrow(c, today) if isinstance(c, q.Group) else self._leaf(c, today) for c in group.criteria]
+        if group.op == "and":
+            known = [p for p in parts if p is not None]
+            return and_(*known) if known else None
+        return or_(*parts) if all(p is not None for p in parts) else None
+
+    def candidates(self, request: q.SearchRequest, today: dt.date | None = None) -> Select[Any]:
+        stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
+        narrowed = self._narrow(request.query, today or dt.date.today())
+        return stmt if narrowed is None else stmt.where(narrowed)
 
     def search(self, request: q.SearchRequest, today: dt.date) -> Results:
         with self.store.session_factory() as session:
-            ids = list(session.scalars(self.candidates(request)))
+            ids = list(session.scalars(self.candidates(request, today)))
         found: list[tuple[float, str, str, Hit]] = []
         facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
         for start in range(0, len(ids), BATCH):
