@@ -201,6 +201,12 @@ class ElasticsearchNode:
 if __name__ == "__main__":
     node = ElasticsearchNode()
     print(node.start(), flush=True)
+    import signal
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # `kill` stops the server too, not only Ctrl-C
+
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(3600)

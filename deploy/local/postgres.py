@@ -107,6 +107,12 @@ class PostgresServer:
 if __name__ == "__main__":
     server = PostgresServer()
     print(server.start(), flush=True)
+    import signal
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # `kill` stops the server too, not only Ctrl-C
+
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(3600)
