@@ -101,6 +101,11 @@ def test_erasing_a_survivor_erases_the_tombstones_merged_into_it(client: TestCli
     archive(client, sup, a, r.headers["etag"], "died")
     assert retention.run(store, SystemActor("retention"), today=add_months(TODAY, 84)).erased == 2
     assert client.get(f"/v1/nominals/{b}", headers=auth(sup)).status_code == 410
+    with store.session_factory() as s:
+        version = s.get(m.Nominal, uuid.UUID(a)).version
+    undo = client.post(f"/v1/nominals/{a}/merges/{r.json()['id']}/unmerge", json={"reason": "too late"},
+                       headers=auth(sup, **{"If-Match": f'"{version}"'}))
+    assert undo.status_code == 409 and undo.json()["rule"] == "record_erased"  # nothing erased comes back
 
 
 def test_erasing_one_item_needs_a_supervisor_and_its_id_repeated(client: TestClient, token: Minter, store: Store) -> None:

@@ -150,6 +150,8 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
     uow.session.refresh(row)
     if row.status != "merged":
         raise RuleViolation("merge_already_undone", f"merge {merge_id} was undone on {row.unmerged_at:%Y-%m-%d}")
+    if NominalStatus.ERASED.value in (rows[row.survivor_id].status, rows[row.merged_id].status):
+        raise RuleViolation("record_erased", "the records were erased under the retention schedule: there is nothing to unmerge")
     survivor_id, merged_id = row.survivor_id, row.merged_id
     added_since = repository.added_since(uow.session, survivor_id, row)
     changed_since = repository.changed_since(uow.session, merged_id, row)
