@@ -38,26 +38,29 @@ def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
     return case((left < right, left), else_=right), case((left < right, right), else_=left), right != left
 
 
-def _shared(kinds: tuple[str, ...], area: str | None) -> Select:  # type: ignore[type-arg]
+def _shared(kinds: tuple[str, ...], area: str | None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:  # type: ignore[type-arg]
     """Pairs of records holding the same token of the given kinds, with how many such tokens they share."""
     a, b = aliased(m.BlindToken), aliased(m.BlindToken)
     first, second, apart = _pairing(a.nominal_id, b.nominal_id, area)
     owned = [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+    if pair is not None:
+        owned += [a.nominal_id == min(pair), b.nominal_id == max(pair)]
     return (select(first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared"))
             .join(b, and_(b.kind == a.kind, b.token == a.token, apart))
             .where(a.kind.in_(kinds), *owned).group_by(first, second))
 
 
-def candidate_pairs(area: str | None = None) -> Select:  # type: ignore[type-arg]
+def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:  # type: ignore[type-arg]
     """Every candidate pair with its strongest rule: columns first, second, rule (first < second). With `area`, the
-    pairs with at least one record in that area, found from that area's records' tokens (index lookups).
+    pairs with at least one record in that area, found from that area's records' tokens (index lookups); with
+    `pair`, that pair only.
 
     Dates of birth and contacts are compared together with name sounds through the record-level tokens
     (`domain.record.record_tokens`: each date of birth or contact combined with each name word's sound), so a pair is
     found by one equi-join on tokens instead of pairing everyone born on the same day and then comparing names."""
-    ids = _shared(IDENTIFIER_KINDS, area).subquery()
-    dob = _shared(("dob_sound",), area).subquery()
-    contact = _shared(("contact_sound",), area).subquery()
+    ids = _shared(IDENTIFIER_KINDS, area, pair).subquery()
+    dob = _shared(("dob_sound",), area, pair).subquery()
+    contact = _shared(("contact_sound",), area, pair).subquery()
     ranked = union_all(
         select(literal(0).label("rank"), ids.c.first, ids.c.second),
         select(case((dob.c.shared >= 2, 1), else_=2).label("rank"), dob.c.first, dob.c.second),
@@ -91,9 +94,9 @@ def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple
 
 
 def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | None:
-    a, b = sorted((first, second))
-    pairs = candidate_pairs().subquery()
-    return session.execute(select(pairs.c.rule).where(pairs.c.first == a, pairs.c.second == b)).scalar()
+    """The strongest rule matching this pair (None: the cascade would not propose it), from the two records' tokens."""
+    pairs = candidate_pairs(pair=(first, second)).subquery()
+    return session.execute(select(pairs.c.rule)).scalar()
 
 
 def suspected(nominal_id, area: str | None = None) -> object:  # type: ignore[no-untyped-def]
