@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from register.bootstrap import Store
 from register.domain.enums import Role
 from register.domain.values import check_letter
 from register.merges import service as merges
+from register.store import models as m
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import PERSON, POLICE_ONLY, add, create
 
@@ -107,10 +109,11 @@ def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_ad
         events = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()["events"]
         story = [(e["tag"], json.loads(e["details"])["side"]) for e in events if e["action"] == "combination"]
         assert story == [("nominal:record:merge", side), ("nominal:record:unmerge", side)]
-    assert [x["status"] for x in client.get(f"/v1/nominals/{b}/merges", headers=auth(sup)).json()] == ["unmerged"]
+    history = client.get(f"/v1/nominals/{b}/merges", headers=auth(sup)).json()
+    assert [(x["status"], x["unmerge_reason"]) for x in history] == [("unmerged", "DNA shows two brothers")]
 
 
-def test_weaker_rules_and_dismissal(client: TestClient, token: Minter) -> None:
+def test_weaker_rules_and_dismissal(client: TestClient, token: Minter, store: Store) -> None:
     om, sup = token(), token(Role.SUPERVISOR)
     a, _ = create(client, om)
     b, _ = create(client, om, identity={**PERSON["identity"], "forenames": "Danial", "surname": "Hartly"})  # same dob, names sound alike
@@ -120,6 +123,9 @@ def test_weaker_rules_and_dismissal(client: TestClient, token: Minter) -> None:
     assert rules == {frozenset((a, b)): "dob_and_names", frozenset((a, c)): "dob_and_name", frozenset((b, c)): "dob_and_name"}
     r = client.post("/v1/duplicates/dismissals", json={"first_id": c, "second_id": a, "reason": "different fathers"}, headers=auth(sup))
     assert r.status_code == 201 and r.json()["new"] is True
+    with store.session_factory() as s:  # the supervisor's words are kept, sealed
+        sealed = s.execute(select(m.DuplicateDismissal.reason_sealed)).scalar_one()
+    assert sealed and b"fathers" not in sealed
     remaining = {frozenset((p["first"]["id"], p["second"]["id"])) for p in client.get("/v1/duplicates", headers=auth(sup)).json()["items"]}
     assert remaining == {frozenset((a, b)), frozenset((b, c))}
     essex = token(Role.SUPERVISOR, area="essex")

@@ -238,3 +238,27 @@ def test_reencryption_reseals_transfer_details_and_keeps_keys_that_still_seal_so
         assert row.data_key_id == uow.nominals.header_row(nid).data_key_id
         assert b"Chelmsford" in uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed)
         assert uow.nominals.load(other).items(Section.MARKS)[0].data.description == "old scar"  # its key was kept
+
+
+def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
+    from register.merges import service as merges
+    from register.merges.repository import dismissal_row_id
+    from register.merges.schemas import Dismissal
+    from tests.factories import SUPERVISOR
+
+    with store.unit_of_work() as uow:
+        a, b, c = create(uow), create(uow), create(uow)
+        done = merges.merge(uow, SUPERVISOR, a, b, expected_version=1, merged_version=1)
+        merges.unmerge(uow, SUPERVISOR, a, done.id, "two brothers", expected_version=done.version)
+        merges.dismiss(uow, SUPERVISOR, Dismissal(first_id=max(a, c), second_id=min(a, c), reason="different fathers"))
+        uow.commit()
+    keys_service.reencrypt(store, SystemActor("test"), [a])
+    with store.unit_of_work() as uow:
+        key = uow.nominals.header_row(a).data_key_id
+        assert {r.data_key_id for r in uow.session.scalars(select(m.Merge))} == {key}
+        [history] = merges.merges_of(uow, SUPERVISOR, a, purpose=None)
+        assert history.unmerge_reason == "two brothers"
+        first = min(a, c)
+        row = uow.session.scalars(select(m.DuplicateDismissal).where(m.DuplicateDismissal.second_id == max(a, c))).one()
+        assert row.first_id == first
+        assert uow.cipher.open(row.data_key_id, "duplicate_dismissal", "reason_sealed", dismissal_row_id(a, c), row.reason_sealed) == b"different fathers"

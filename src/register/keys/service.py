@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
+from ..merges.repository import dismissal_row_id
 from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from ..store.cipher import verify_keys
@@ -84,9 +87,25 @@ def key_usage(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return {v: n for v, n in session.execute(select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version))}
 
 
-_SEALED = (
-    (m.Item, "item", "payload_sealed"),
-    (m.ChronologyEntry, "chronology_entry", "payload_sealed"),
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed column of a record's own rows: where it is, which column names the owning record, what the seal is
+    bound to (the row's id, or for a dismissal the pair)."""
+
+    model: Any
+    table: str
+    column: str
+    owner: str = "nominal_id"
+    bound_to: Callable[[Any], object] = lambda row: row.id
+
+
+SEALED = (
+    Sealed(m.Item, "item", "payload_sealed"),
+    Sealed(m.ChronologyEntry, "chronology_entry", "payload_sealed"),
+    Sealed(m.Transfer, "transfer", "details_sealed"),
+    Sealed(m.Merge, "merge", "unmerge_reason_sealed", owner="survivor_id"),
+    Sealed(m.DuplicateDismissal, "duplicate_dismissal", "reason_sealed", owner="first_id",
+           bound_to=lambda row: dismissal_row_id(row.first_id, row.second_id)),
 )
 
 
@@ -101,30 +120,23 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
         .values(data_key_id=new_key, identity_sealed=uow.cipher.seal(new_key, "nominal", "identity_sealed", nominal_id, identity))
     )
     count = 1
-    for model, table, column in _SEALED:
-        rows = uow.session.execute(select(model.id, model.data_key_id, model.payload_sealed).where(model.nominal_id == nominal_id)).all()
+    for spec in SEALED:
+        table = spec.model.__table__
+        rows = uow.session.execute(select(table).where(table.c[spec.owner] == nominal_id, table.c[spec.column].is_not(None))).all()
         uow.cipher.load({r.data_key_id for r in rows})
-        changes = [
-            {
-                "id": r.id,
-                "data_key_id": new_key,
-                column: uow.cipher.seal(new_key, table, column, r.id, uow.cipher.open(r.data_key_id, table, column, r.id, r.payload_sealed)),
-            }
-            for r in rows
-        ]
-        if changes:
-            uow.session.execute(update(model), changes)
-        count += len(changes)
-    # Transfer details are resealed too; then the record's old keys that seal nothing any more are deleted (a key
-    # still sealing rows elsewhere, e.g. items returned to another record by an unmerge, is kept).
-    rows = uow.session.execute(select(m.Transfer.id, m.Transfer.data_key_id, m.Transfer.details_sealed).where(m.Transfer.nominal_id == nominal_id)).all()
-    uow.cipher.load({r.data_key_id for r in rows})
-    for r in rows:
-        opened = uow.cipher.open(r.data_key_id, "transfer", "details_sealed", r.id, r.details_sealed)
-        uow.session.execute(update(m.Transfer).where(m.Transfer.id == r.id).values(
-            data_key_id=new_key, details_sealed=uow.cipher.seal(new_key, "transfer", "details_sealed", r.id, opened)))
-    count += len(rows)
-    in_use = [exists(select(t.id).where(t.data_key_id == m.DataKey.id)) for t in (m.Nominal, m.Item, m.ChronologyEntry, m.Transfer)]
+        changes = []
+        for r in rows:
+            bound = spec.bound_to(r)
+            opened = uow.cipher.open(r.data_key_id, spec.table, spec.column, bound, getattr(r, spec.column))  # type: ignore[arg-type]
+            changes.append({"row_id": r.id, "sealed": uow.cipher.seal(new_key, spec.table, spec.column, bound, opened)})  # type: ignore[arg-type]
+        if changes:  # one executemany per table
+            uow.session.connection().execute(update(table).where(table.c.id == bindparam("row_id"))
+                                             .values({"data_key_id": new_key, spec.column: bindparam("sealed")}), changes)
+        count += len(rows)
+    # The record's old keys that seal nothing any more are deleted (a key still sealing rows elsewhere, e.g. items
+    # returned to another record by an unmerge, is kept).
+    in_use = [exists(select(t.model.id).where(t.model.data_key_id == m.DataKey.id)) for t in SEALED] + [
+        exists(select(m.Nominal.id).where(m.Nominal.data_key_id == m.DataKey.id))]
     uow.session.execute(delete(m.DataKey).where(m.DataKey.nominal_id == nominal_id, m.DataKey.id != new_key, ~or_(*in_use)))
     uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:record:reencrypt", actor, nominal_id=nominal_id, details={"values": count}))
     return count

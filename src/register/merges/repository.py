@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..domain.enums import NominalStatus
 from ..store import models as m
+from ..store.cipher import RecordCipher
 
 RULES = ("identifier", "dob_and_names", "dob_and_name", "contact_and_name")
 IDENTIFIER_KINDS = ("id_pnc", "id_cro", "id_ni")
@@ -105,12 +106,23 @@ def suspected(nominal_id, area: str | None = None) -> object:  # type: ignore[no
     return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
 
 
-def dismiss(session: Session, first: uuid.UUID, second: uuid.UUID, reason: str, user: str, now) -> bool:  # type: ignore[no-untyped-def]
-    """Mark a pair as two people. False when it was already marked."""
+def dismissal_row_id(first: uuid.UUID, second: uuid.UUID) -> str:
+    """What a dismissal's sealed reason is bound to (the pair, which is unique)."""
+    a, b = sorted((first, second))
+    return f"{a}|{b}"
+
+
+def dismiss(session: Session, cipher: RecordCipher, first: uuid.UUID, second: uuid.UUID, reason: str, text: str, user: str,  # type: ignore[no-untyped-def]
+            now) -> bool:
+    """Mark a pair as two people, the supervisor's words sealed under the first record's data key. False when it was
+    already marked."""
     a, b = sorted((first, second))
     if session.execute(select(m.DuplicateDismissal.id).where(m.DuplicateDismissal.first_id == a, m.DuplicateDismissal.second_id == b)).first():
         return False
-    session.add(m.DuplicateDismissal(first_id=a, second_id=b, reason=reason, decided_by=user, decided_at=now))
+    key_id = session.execute(select(m.Nominal.data_key_id).where(m.Nominal.id == a)).scalar_one()
+    sealed = cipher.seal(key_id, "duplicate_dismissal", "reason_sealed", dismissal_row_id(a, b), text.encode())
+    session.add(m.DuplicateDismissal(first_id=a, second_id=b, reason=reason, decided_by=user, decided_at=now, data_key_id=key_id,
+                                     reason_sealed=sealed))
     session.flush()
     return True
 

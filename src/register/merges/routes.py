@@ -29,7 +29,7 @@ PREVIEW = {"survivor_id": A, "survivor_version": 12, "merged_id": B, "merged_ver
            "items_moved": 4, "entries_moved": 1, "combined": {"id": A, "version": 12, "status": "active", "...": "the whole record"}}
 MERGED = {"id": MERGE, "version": 13, "items_moved": 4, "entries_moved": 1, "conflicts": [CONFLICT]}
 HISTORY = [{"id": MERGE, "survivor_id": A, "merged_id": B, "status": "merged", "rule": "identifier", "merged_by": "kent.sup",
-            "merged_at": "2026-03-01T10:00:00Z", "unmerged_by": None, "unmerged_at": None}]
+            "merged_at": "2026-03-01T10:00:00Z", "unmerged_by": None, "unmerged_at": None, "unmerge_reason": None}]
 UNMERGED = {"version": 15, "merged_version": 6, "items_returned": 4, "entries_returned": 1,
             "added_since": [{"kind": "item", "id": "9f1c2b7a-4d3e-4a5b-8c6d-7e8f9a0b1c2d", "section": "marks",
                              "recorded_at": "2026-03-02T09:00:00Z", "recorded_by": "kent.om"}], "changed_since": []}
@@ -91,7 +91,9 @@ def merge(access: Annotated[Access, Depends(RecordGuard("record.merge", "header"
 def merges(access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW) -> list[MergeOut] | RestrictedStub:
     if access.stub:
         return stub(uow, access)
-    return service.merges_of(uow, access.nominal_id)
+    out = service.merges_of(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id)
+    uow.commit()
+    return out
 
 
 @router.post("/v1/nominals/{nominal_id}/merges/{merge_id}/unmerge",

@@ -58,6 +58,7 @@ class MergeOut(BaseModel):
     merged_at: dt.datetime
     unmerged_by: str | None
     unmerged_at: dt.datetime | None
+    unmerge_reason: str | None = None
 
 
 class Merged(BaseModel):

@@ -110,7 +110,7 @@ def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: 
     merge_id = uuid.uuid4()
     uow.session.execute(insert(m.Merge).values(id=merge_id, survivor_id=survivor_id, merged_id=merged_id, area=area, status="merged",
                                                merged_status_before=status_before, added_item_ids=json.dumps(added), rule=rule,
-                                               merged_by=actor.user_id, merged_at=now))
+                                               merged_by=actor.user_id, merged_at=now, data_key_id=key_id))
     _refresh(uow, survivor_id, merged_id)
     details = {"merge": str(merge_id), "survivor": str(survivor_id), "merged": str(merged_id), "rule": rule, "items_moved": items,
                "entries_moved": entries, "aliases_added": len(added), "conflicts": [c.field for c in plan.conflicts]}
@@ -164,8 +164,10 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
         uow.session.execute(delete(m.Item).where(m.Item.id.in_(created), m.Item.nominal_id == survivor_id))
     items, entries = repository.move_back(uow.session, merged_id, survivor_id)
     uow.session.execute(update(m.Nominal).where(m.Nominal.id == merged_id).values(status=row.merged_status_before, merged_into_id=None))
-    uow.session.execute(update(m.Merge).where(m.Merge.id == merge_id).values(status="unmerged", unmerged_by=actor.user_id, unmerged_at=now))
-    repository.dismiss(uow.session, survivor_id, merged_id, "unmerged", actor.user_id, now)
+    sealed = uow.cipher.seal(row.data_key_id, "merge", "unmerge_reason_sealed", merge_id, reason.encode())
+    uow.session.execute(update(m.Merge).where(m.Merge.id == merge_id).values(status="unmerged", unmerged_by=actor.user_id, unmerged_at=now,
+                                                                             unmerge_reason_sealed=sealed))
+    repository.dismiss(uow.session, uow.cipher, survivor_id, merged_id, "unmerged", reason, actor.user_id, now)
     _refresh(uow, survivor_id, merged_id)
     _both(uow, actor, "nominal:record:unmerge", survivor_id, merged_id, request_id,
           {"merge": str(merge_id), "survivor": str(survivor_id), "merged": str(merged_id), "reason_given": True, "items_returned": items,
@@ -176,10 +178,16 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
                     added_since=added_since, changed_since=changed_since)
 
 
-def merges_of(uow: UnitOfWork, nominal_id: uuid.UUID) -> list[MergeOut]:
+def merges_of(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None) -> list[MergeOut]:
+    """The merges a record took part in, either side, with the reasons given for undoing them (a consultation)."""
     rows = uow.session.scalars(select(m.Merge).where((m.Merge.survivor_id == nominal_id) | (m.Merge.merged_id == nominal_id))
                                .order_by(m.Merge.merged_at)).all()
-    return [MergeOut.model_validate(r, from_attributes=True) for r in rows]
+    uow.cipher.load({r.data_key_id for r in rows})
+    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:merges:read", actor, nominal_id=nominal_id, purpose=purpose, request_id=request_id,
+                                details={"merges": [str(r.id) for r in rows]}))
+    return [MergeOut.model_validate(r, from_attributes=True).model_copy(update={"unmerge_reason": (
+        uow.cipher.open(r.data_key_id, "merge", "unmerge_reason_sealed", r.id, r.unmerge_reason_sealed).decode()
+        if r.unmerge_reason_sealed else None)}) for r in rows]
 
 
 def candidates(uow: UnitOfWork, actor: Principal, *, page: int, page_size: int, request_id: str | None = None) -> CandidatePage:
@@ -206,7 +214,8 @@ def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id
     if request.first_id == request.second_id:
         raise RuleViolation("dismiss_self", "a record cannot be a duplicate of itself", "second_id")
     pair = sorted((str(request.first_id), str(request.second_id)))
-    created = repository.dismiss(uow.session, request.first_id, request.second_id, "not_duplicate", actor.user_id, _now())
+    created = repository.dismiss(uow.session, uow.cipher, request.first_id, request.second_id, "not_duplicate", request.reason,
+                                 actor.user_id, _now())
     for nominal_id in (request.first_id, request.second_id):
         uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:duplicates:dismiss", actor, nominal_id=nominal_id, request_id=request_id,
                                     details={"pair": pair, "new": created}))

@@ -27,8 +27,9 @@ def with_tombstones(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
 
 
 def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
-    """Erase the personal content of these records, whatever their size, in six statements: tokens, items,
-    chronology and transfer details are deleted; the identity is overwritten; what is left is a tombstone of
+    """Erase the personal content of these records, whatever their size, in a fixed number of statements: tokens,
+    items, chronology, transfer details and the reasons given in merges and dismissals are deleted; the identity is
+    overwritten; what is left is a tombstone of
     plain metadata (id, area, type, archive reason and dates) for the audit trail."""
     session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_(ids)))
     session.execute(delete(m.Item).where(m.Item.nominal_id.in_(ids)))
@@ -37,6 +38,10 @@ def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
                     execution_options={"synchronize_session": False})
     session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id.in_(ids)))
     session.execute(delete(m.Transfer).where(m.Transfer.nominal_id.in_(ids)))
+    # Reasons given in merges and dismissals may name people: they go; the fact of the merge stays for the audit trail.
+    session.execute(update(m.Merge).where(m.Merge.survivor_id.in_(ids) | m.Merge.merged_id.in_(ids)).values(unmerge_reason_sealed=None),
+                    execution_options={"synchronize_session": False})
+    session.execute(delete(m.DuplicateDismissal).where(m.DuplicateDismissal.first_id.in_(ids) | m.DuplicateDismissal.second_id.in_(ids)))
     session.execute(update(m.Nominal).where(m.Nominal.id.in_(ids)).values(
         status=NominalStatus.ERASED.value, identity_sealed=b"", erased_on=today, version=m.Nominal.version + 1, legal_hold=False,
         retention_review_on=None, dispose_from=None, notification_subject=False, notification_indefinite=None, notification_ends_on=None,

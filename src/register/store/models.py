@@ -325,6 +325,8 @@ class Merge(Base):
     merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     unmerged_by: Mapped[str | None] = mapped_column(String(100))
     unmerged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))  # the survivor's, for the reason below
+    unmerge_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class DuplicateDismissal(Base):
@@ -337,5 +339,7 @@ class DuplicateDismissal(Base):
     reason: Mapped[str] = mapped_column(String(20))  # not_duplicate | unmerged
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))  # the first record's
+    reason_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # the supervisor's words: personal data may be in them
 
     __table_args__ = (UniqueConstraint("first_id", "second_id"),)
