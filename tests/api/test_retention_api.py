@@ -127,3 +127,18 @@ def test_erasing_one_item_needs_a_supervisor_and_its_id_repeated(client: TestCli
     erasure = [e for e in events if e["tag"] == "nominal:vehicles:erase"]
     assert len(erasure) == 1 and erasure[0]["item_id"] == item and json.loads(erasure[0]["details"])["confirmed"] is True
     assert client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()["chronology"][-1]["data"]["summary"] == "An item of vehicles was erased"
+
+
+def test_erasing_an_offence_recomputes_the_notification_dates(client: TestClient, token: Minter, store: Store) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    nid, etag = create(client, om)
+    offence, etag = add(client, om, nid, "offences", {"offence": "Exposure", "conviction_date": "2025-06-10", "sexual": True,
+                                                      "disposal": {"kind": "caution"}}, etag)
+    with store.session_factory() as s:
+        assert s.get(m.Nominal, uuid.UUID(nid)).notification_subject is True
+    r = client.post(f"/v1/nominals/{nid}/items/{offence}/erase", json={"reason": "entered on the wrong person", "confirm": offence},
+                    headers=auth(sup, **{"If-Match": etag}))
+    assert r.status_code == 200, r.text
+    assert client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()["notification"]["subject"] is False
+    with store.session_factory() as s:  # the plain columns the checks and statistics read follow too
+        assert s.get(m.Nominal, uuid.UUID(nid)).notification_subject is False

@@ -123,8 +123,7 @@ def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: 
 def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
     """What is derived from a record's items: notification dates and the record-level duplicate tokens."""
     for nominal_id in ids:
-        nominals.refresh_notification(uow, uow.nominals.load(nominal_id, sections=nominals.NOTIFICATION_INPUTS, chronology=True))
-        uow.nominals.refresh_record_tokens(nominal_id)
+        nominals.refresh_derived(uow, nominal_id, None)
 
 
 def _both(uow: UnitOfWork, actor: Principal, tag: str, survivor_id: uuid.UUID, merged_id: uuid.UUID, request_id: str | None,

@@ -102,9 +102,7 @@ def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: Section
     uow.nominals.add_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
     if isinstance(item, LevelChange):
         _apply_level_history(uow, nominal_id, item)
-    _refresh_after(uow, nominal_id, item.section)
-    if item.section in RECORD_TOKEN_SECTIONS:
-        uow.nominals.refresh_record_tokens(nominal_id)
+    refresh_derived(uow, nominal_id, item.section)
     uow.audit.record(AuditEntry(Action.COLLECTION, f"nominal:{item.section.value}:add", actor, nominal_id=nominal_id,
                                 section=item.section.value, item_id=item_id, request_id=request_id))
     uow.outbox.enqueue(nominal_id, version)
@@ -138,9 +136,19 @@ def refresh_notification(uow: UnitOfWork, record: Record, today: dt.date | None 
     return derived
 
 
-def _refresh_after(uow: UnitOfWork, nominal_id: uuid.UUID, section: Section | None) -> None:
-    if section is None or section in NOTIFICATION_INPUTS:
-        refresh_notification(uow, uow.nominals.load(nominal_id, sections=NOTIFICATION_INPUTS, chronology=True))
+def refresh_derived(uow: UnitOfWork, nominal_id: uuid.UUID, changed: Section | str | None) -> None:
+    """Recompute what is derived from the record after a change to `changed` (a section, "chronology", or None for
+    the identity or the whole record): notification dates and the record-level duplicate tokens, with one read."""
+    notification = changed is None or changed == "chronology" or changed in NOTIFICATION_INPUTS
+    tokens = changed is None or changed in RECORD_TOKEN_SECTIONS
+    if not (notification or tokens):
+        return
+    sections = (set(NOTIFICATION_INPUTS) if notification else set()) | (set(RECORD_TOKEN_SECTIONS) if tokens else set())
+    record = uow.nominals.load(nominal_id, sections=sections, chronology=notification)
+    if notification:
+        refresh_notification(uow, record)
+    if tokens:
+        uow.nominals.write_record_tokens(record)
 
 
 def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, item: SectionItem, *,
@@ -153,9 +161,7 @@ def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: 
     before = uow.nominals.open_item(existing)
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
     uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
-    _refresh_after(uow, nominal_id, item.section)
-    if item.section in RECORD_TOKEN_SECTIONS:
-        uow.nominals.refresh_record_tokens(nominal_id)
+    refresh_derived(uow, nominal_id, item.section)
     uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{item.section.value}:correct", actor, nominal_id=nominal_id,
                                 section=item.section.value, item_id=item_id, request_id=request_id, details={"fields": changed}))
     uow.outbox.enqueue(nominal_id, version)
@@ -169,7 +175,7 @@ def end_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
     uow.nominals.end_item(nominal_id, item_id, reason, actor, _now())
-    _refresh_after(uow, nominal_id, Section(existing.section))
+    refresh_derived(uow, nominal_id, Section(existing.section))
     uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{existing.section}:end", actor, nominal_id=nominal_id,
                                 section=existing.section, item_id=item_id, request_id=request_id, details={"reason": reason}))
     uow.outbox.enqueue(nominal_id, version)
@@ -180,8 +186,7 @@ def correct_identity(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, ident
                      request_id: str | None = None) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     uow.nominals.set_identity(nominal_id, row.data_key_id, identity)
-    uow.nominals.refresh_record_tokens(nominal_id)
-    _refresh_after(uow, nominal_id, None)  # the date of birth decides whether periods are halved
+    refresh_derived(uow, nominal_id, None)  # the date of birth decides whether periods are halved
     uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:identity:correct", actor, nominal_id=nominal_id, section="identity",
                                 request_id=request_id))
     uow.outbox.enqueue(nominal_id, version)
@@ -197,7 +202,7 @@ def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entr
     entry_id = uuid.uuid4()
     uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now())
     if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
-        _refresh_after(uow, nominal_id, None)
+        refresh_derived(uow, nominal_id, "chronology")
     uow.audit.record(AuditEntry(Action.COLLECTION, "nominal:chronology:append", actor, nominal_id=nominal_id, section="chronology",
                                 item_id=entry_id, request_id=request_id,
                                 details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})}))

@@ -24,6 +24,7 @@ from ..domain.actors import Actor, Principal
 from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
 from ..domain.errors import InvalidValue, NotFound, RuleViolation
 from ..domain.record import ChronologyEntry
+from ..nominals import service as nominals
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from . import repository
@@ -122,8 +123,7 @@ def erase_item(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, item_id
         uow.session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.id == item_id))
     else:
         raise NotFound("item_not_found", f"no item or chronology entry {item_id} on nominal {nominal_id}")
-    if section in ("aliases", "contacts"):
-        uow.nominals.refresh_record_tokens(nominal_id)
+    nominals.refresh_derived(uow, nominal_id, section)  # an erased offence, order or address changes the notification dates
     _note(uow, actor, nominal_id, row.data_key_id, f"An item of {section.replace('_', ' ')} was erased", request.reason)
     uow.audit.record(AuditEntry(Action.ERASURE, f"nominal:{section}:erase", actor, nominal_id=nominal_id, section=section, item_id=item_id,
                                 request_id=request_id, details={"confirmed": True}))
