@@ -111,7 +111,10 @@ class ApiServer:
                 if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            if self.process.poll() is not None:
+                break  # it exited: no point waiting
+            time.sleep(0.2)
         self.stop()
         raise RuntimeError("the API server did not become ready")
 

@@ -199,18 +199,6 @@ class ElasticsearchNode:
 
 
 if __name__ == "__main__":
-    node = ElasticsearchNode()
-    print(node.start(), flush=True)
-    import signal
+    from running import serve_until_stopped
 
-    def _interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # `kill` stops the server too, not only Ctrl-C
-
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.stop()
+    serve_until_stopped(ElasticsearchNode())

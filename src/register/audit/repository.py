@@ -20,6 +20,11 @@ class AuditLog:
         """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one always has it."""
         self.session.execute(insert(AuditEvent).values(**entry.columns()))
 
+    def record_many(self, entries: list[AuditEntry]) -> None:
+        """Many events in one statement (a sweep's events, one per record), in the current transaction."""
+        if entries:
+            self.session.execute(insert(AuditEvent.__table__), [e.columns() for e in entries])
+
     def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
         table = AuditEvent.__table__
         return list(self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings())

@@ -155,9 +155,9 @@ def run(store, actor: Actor, *, today: dt.date | None = None, dry_run: bool = Fa
                 continue
             erased = repository.with_tombstones(uow.session, due)
             repository.erase(uow.session, erased, today)
-            for nominal_id in erased:
-                uow.audit.record(AuditEntry(Action.ERASURE, "nominal:record:erase", actor, nominal_id=nominal_id,
-                                            details={"schedule": "retention", "today": today, "tombstone_of_merge": nominal_id not in due}))
+            uow.audit.record_many([AuditEntry(Action.ERASURE, "nominal:record:erase", actor, nominal_id=nominal_id,
+                                              details={"schedule": "retention", "today": today, "tombstone_of_merge": nominal_id not in due})
+                                   for nominal_id in erased])
             uow.outbox.enqueue_many([(r.id, r.version) for r in uow.session.execute(
                 select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased)))])
             uow.commit()
