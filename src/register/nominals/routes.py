@@ -25,7 +25,7 @@ from ..api.deps import (
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
-from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Section, SectionItem
+from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem
 from ..store.uow import UnitOfWork
 from . import examples, service
 from .repository import ListFilters
@@ -53,6 +53,15 @@ def stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
                                   request_id=access.request_id)
     uow.commit()
     return RestrictedStub.model_validate(out)
+
+
+def _read(uow: UnitOfWork, access: Access, response: Response, *, sections: set[Section] | None, chronology: bool) -> Record:
+    """Read what the route shows (audited with its purpose), commit the audit event, and set the ETag."""
+    record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
+                                 sections=sections, chronology=chronology, audience=access.audience)
+    uow.commit()
+    response.headers["ETag"] = etag(record.version)
+    return record
 
 
 def _changed(response: Response, version: int, item_id: uuid.UUID | None = None) -> Changed:
@@ -103,13 +112,8 @@ def read_nominal(
     if access.stub:
         return stub(uow, access)
     readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
-    record = service.read_record(
-        uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
-        sections=None if readable == set(Section) else readable,
-        chronology=policy.section_allows(access.principal, "chronology", "read"), audience=access.audience,
-    )
-    uow.commit()
-    response.headers["ETag"] = etag(record.version)
+    record = _read(uow, access, response, sections=None if readable == set(Section) else readable,
+                   chronology=policy.section_allows(access.principal, "chronology", "read"))
     return RecordOut.of(record)
 
 
@@ -118,10 +122,7 @@ def read_identity(access: Annotated[Access, Depends(RecordGuard("record.read", "
                   response: Response) -> IdentityOut | RestrictedStub:
     if access.stub:
         return stub(uow, access)
-    record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
-                                 sections=set(), chronology=False, audience=access.audience)
-    uow.commit()
-    response.headers["ETag"] = etag(record.version)
+    record = _read(uow, access, response, sections=set(), chronology=False)
     return IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity)
 
 
@@ -145,10 +146,7 @@ def read_chronology(access: Annotated[Access, Depends(RecordGuard("record.read",
                     response: Response) -> ChronologyOut | RestrictedStub:
     if access.stub:
         return stub(uow, access)
-    record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
-                                 sections=set(), chronology=True, audience=access.audience)
-    uow.commit()
-    response.headers["ETag"] = etag(record.version)
+    record = _read(uow, access, response, sections=set(), chronology=True)
     return ChronologyOut(nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology])
 
 
@@ -179,10 +177,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
     def read_section(access: Annotated[Access, read_guard], uow: UoW, response: Response) -> Any:
         if access.stub:
             return stub(uow, access)
-        record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
-                                     sections={section}, chronology=False, audience=access.audience)
-        uow.commit()
-        response.headers["ETag"] = etag(record.version)
+        record = _read(uow, access, response, sections={section}, chronology=False)
         return SectionOut[model](nominal_id=record.id, version=record.version, section=name,  # type: ignore[valid-type]
                                  items=[ItemOut[model].of(i) for i in record.items(section)])  # type: ignore[valid-type]
 
