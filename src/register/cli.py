@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from . import demo as demo_data
 from .audit import chain
 from .bootstrap import NotMigrated, Store, build_store, migrate
-from .config import Settings
+from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
 from .access.tokens import ensure_dev_signing_key, mint
@@ -414,13 +415,15 @@ def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
     click.echo(json.dumps(record.to_dict(), indent=2))
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, *, quiet: bool = False) -> None:
     import uvicorn
 
     from .api.app import build_app
 
     with _store(settings) as store:
-        uvicorn.run(build_app(settings, store), host=host, port=port, log_level="info")
+        # quiet (the demo): warnings and errors only, no access log: the banner already says where to go
+        uvicorn.run(build_app(settings, store), host=host, port=port, log_level="warning" if quiet else "info",
+                    access_log=not quiet)
 
 
 @main.command("serve")
@@ -468,15 +471,23 @@ def _demo_tokens(settings: Settings) -> dict[str, str]:
 
 
 @main.command("demo")
-@click.option("--reset", is_flag=True, help="delete the embedded database and keys first")
-@click.option("--serve/--no-serve", "serve_api", default=True, show_default=True, help="serve the API after loading")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--reset", is_flag=True, help="delete the demo's database and keys first, and start over")
+@click.option("--serve/--no-serve", "serve_api", default=True, show_default=True, help="serve the register after loading")
+@click.option("--host", default="127.0.0.1", show_default=True, help="the address to serve on")
+@click.option("--port", default=8000, show_default=True, type=int, help="the port to serve on")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where the demo keeps its database, keys and tokens  [default: var/, or REGISTER_VAR_DIR]")
 @click.pass_obj
-def demo(settings: Settings, reset: bool, serve_api: bool, host: str, port: int) -> None:
-    """Run the register on its embedded default: SQLite, development keys, demo data."""
+def demo(settings: Settings, reset: bool, serve_api: bool, host: str, port: int, data_dir: Path | None) -> None:
+    """Run the register on its embedded default: SQLite, development keys, demo data.
+
+    Loads five invented records in Kent and Essex on first run, writes a bearer token for a user of each role to
+    DATA_DIR/demo-tokens.env, and serves the web pages and the API (`make demo ARGS="--port 8080"`).
+    """
     if settings.environment != "development":
         raise click.ClickException("the demo runs only with REGISTER_ENVIRONMENT=development")
+    if data_dir is not None:
+        settings = settings.model_copy(update={"var_dir": data_dir.resolve()})
     if reset:
         import shutil
 
@@ -489,30 +500,26 @@ def demo(settings: Settings, reset: bool, serve_api: bool, host: str, port: int)
             with store.unit_of_work() as uow:
                 ids = demo_data.load(uow, SystemActor("demo-loader"))
                 uow.commit()
-            click.echo(f"loaded {len(ids)} demo records")
-        with store.session_factory() as session:
-            rows = session.execute(select(m.Nominal.id, m.Nominal.area, m.Nominal.nominal_type, m.Nominal.mappa_category,
-                                          m.Nominal.mappa_level, m.Nominal.version).order_by(m.Nominal.area, m.Nominal.created_at)).all()
-            report = chain.verify(session, store.chain_key)
-    click.echo(f"database: {settings.resolved_database_url}")
-    click.echo(f"keys:     {settings.resolved_key_dir}")
-    click.echo("records (personal data encrypted at rest; read one with `register show ID --purpose ...`):")
-    for r in rows:
-        cat = f"cat {r.mappa_category} level {r.mappa_level}" if r.mappa_category else "no MAPPA category"
-        click.echo(f"  {r.id}  {r.area:<6} {r.nominal_type:<4} {cat:<20} v{r.version}")
-    click.echo(f"audit log: {report.sealed} events sealed, {'intact' if report.ok else 'TAMPERED'}")
-    tokens = _demo_tokens(settings)
+            existing = len(ids)
     env_file = settings.var_dir / "demo-tokens.env"
-    env_file.write_text("".join(f"export {k}={v}\n" for k, v in tokens.items()))
+    env_file.write_text("".join(f"export {k}={v}\n" for k, v in _demo_tokens(settings).items()))
     env_file.chmod(0o600)
-    click.echo(f"\nbearer tokens (8 hours) for a user of each role in kent and essex, written to {env_file}:")
-    for variable, token in tokens.items():
-        click.echo(f"  {variable}={token}")
-    click.echo(f"\nin another shell: source {env_file}")
-    click.echo(f'  curl -s -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" http://{host}:{port}/v1/nominals')
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    click.echo(_DEMO_BANNER.format(records=existing, url=url, tokens=display_path(env_file), data=display_path(settings.var_dir)))
     if serve_api:
-        click.echo(f"serving the API on http://{host}:{port} (OpenAPI docs at /docs); Ctrl-C stops it")
-        _serve(settings, host, port)
+        _serve(settings, host, port, quiet=True)
+
+
+_DEMO_BANNER = """
+The register (embedded default: SQLite, development keys, {records} invented records)
+
+  Open     {url}/            API documentation at {url}/docs
+  Tokens   {tokens}   a bearer token for a user of each role in Kent and Essex:
+           source {tokens}
+           curl -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" {url}/v1/nominals
+  Data     {data}/   (database and keys; kept between runs)
+  Stop     Ctrl-C.   Start over: make demo ARGS=--reset   Another port: make demo ARGS="--port 8080"
+"""
 
 
 if __name__ == "__main__":

@@ -55,3 +55,11 @@ class Settings(BaseSettings):
     @property
     def generate_missing_keys(self) -> bool:
         return self.environment == "development"
+
+
+def display_path(path: Path) -> str:
+    """A path as the person who started the register would type it: relative to where they are, if below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
 
 from .. import __version__
 from ..access.policy import Policy
@@ -22,13 +24,18 @@ from ..quality.routes import router as quality_router
 from ..search.routes import router as search_router
 from ..statistics.routes import router as statistics_router
 from ..transfers.routes import router as transfers_router
-from ..search.elastic import ElasticBackend
-from ..search.indexer import InProcessIndexer, SearchIndex
-from ..store.background import AfterCommitWorker
+from ..search.backend import SearchBackend
 from ..search.sql import SqlBackend
+from ..store.background import AfterCommitWorker
+from ..web.assets import Assets
+from ..web.pages import Pages
+from ..web.routes import router as web_router
 from . import problems
 from .middleware import BodyLimit, RequestId
 from .system import router as system_router
+
+if TYPE_CHECKING:  # the Elasticsearch client is an extra: imported only when the configuration names a cluster
+    from ..search.indexer import SearchIndex
 
 DESCRIPTION = """
 The register's API for police, probation and prisons.
@@ -41,10 +48,19 @@ The register's API for police, probation and prisons.
 
 
 def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None,
-               index_in_process: bool = True) -> FastAPI:
+               index_in_process: bool = True, assets: Assets | None = None) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
     # process would take CPU from the requests themselves.
-    indexer = InProcessIndexer(store, search_index) if search_index is not None and index_in_process else None
+    backend: SearchBackend
+    indexer = None
+    if search_index is None:
+        backend = SqlBackend(store)
+    else:
+        from ..search.elastic import ElasticBackend
+        from ..search.indexer import InProcessIndexer
+
+        backend = ElasticBackend(search_index)
+        indexer = InProcessIndexer(store, search_index) if index_in_process else None
     # The audit chain is sealed by one background sealer, not inside each request: the events themselves are
     # committed with the change, so nothing is lost if sealing lags; `register audit seal` catches up.
     sealer = AfterCommitWorker(store, store.seal_audit, "register-audit-sealer")
@@ -63,18 +79,33 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
         if indexer is not None:
             indexer.stop()
 
-    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan)
-    app.state.search_backend = ElasticBackend(search_index) if search_index is not None else SqlBackend(store)
+    assets = assets or Assets.load()
+    # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI and ReDoc.
+    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
+    app.state.pages = Pages(assets)
+    app.state.search_backend = backend
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
     app.state.policy = policy
     app.state.verifier = verifier
     problems.install(app)
-    for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, retention_router, audit_router, keys_router):
+    app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
+    app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
+    for router in (web_router, system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, retention_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestId)
     return app
+
+
+class ImmutableFiles(StaticFiles):
+    """The built assets: every name carries a hash of its content, so a browser may keep each for a year."""
+
+    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
