@@ -43,7 +43,10 @@ def test_disposal_runs_on_schedule_and_never_under_a_legal_hold(client: TestClie
         _, etag = add(client, om, nid, "vehicles", {"vrm": "GK19 XBW"}, etag)
         bucket.update(id=nid, etag=archive(client, sup, nid, etag, "died"))
     status = client.get(f"/v1/nominals/{kept['id']}/retention", headers=auth(sup)).json()
-    assert status["review_on"] == add_months(TODAY, 24).isoformat() and status["dispose_on"] == add_months(TODAY, 84).isoformat()
+    # the schedule runs from the day of archiving (which, in a run that crosses midnight, is not the day it started)
+    archived_on = dt.date.fromisoformat(status["archived_on"])
+    assert archived_on in (TODAY, TODAY + dt.timedelta(days=1))
+    assert status["review_on"] == add_months(archived_on, 24).isoformat() and status["dispose_on"] == add_months(archived_on, 84).isoformat()
     r = client.post(f"/v1/nominals/{held['id']}/legal-hold", json={"reason": "Operation NIGHTJAR"}, headers=auth(om, **{"If-Match": held["etag"]}))
     assert r.status_code == 403  # supervisors only
     r = client.post(f"/v1/nominals/{held['id']}/legal-hold", json={"reason": "Operation NIGHTJAR"}, headers=auth(sup, **{"If-Match": held["etag"]}))
@@ -51,12 +54,12 @@ def test_disposal_runs_on_schedule_and_never_under_a_legal_hold(client: TestClie
     held["etag"] = r.headers["etag"]
     assert client.get(f"/v1/nominals/{held['id']}/retention", headers=auth(sup)).json()["legal_hold"] is True
 
-    day_before = retention.run(store, SystemActor("retention"), today=add_months(TODAY, 84) - dt.timedelta(days=1))
+    day_before = retention.run(store, SystemActor("retention"), today=add_months(archived_on, 84) - dt.timedelta(days=1))
     assert day_before.due == [] and day_before.erased == 0
-    dry = retention.run(store, SystemActor("retention"), today=add_months(TODAY, 84), dry_run=True)
+    dry = retention.run(store, SystemActor("retention"), today=add_months(archived_on, 84), dry_run=True)
     assert [str(i) for i in dry.due] == [kept["id"]] and dry.erased == 0
     assert client.get(f"/v1/nominals/{kept['id']}", headers=auth(sup)).status_code == 200
-    report = retention.run(store, SystemActor("retention"), today=add_months(TODAY, 84))
+    report = retention.run(store, SystemActor("retention"), today=add_months(archived_on, 84))
     assert [str(i) for i in report.due] == [kept["id"]] and report.erased == 1
 
     gone = client.get(f"/v1/nominals/{kept['id']}", headers=auth(sup))
@@ -73,7 +76,7 @@ def test_disposal_runs_on_schedule_and_never_under_a_legal_hold(client: TestClie
     r = client.post(f"/v1/nominals/{held['id']}/legal-hold/release", json={"reason": "proceedings concluded"},
                     headers=auth(sup, **{"If-Match": held["etag"]}))
     assert r.status_code == 200
-    assert retention.run(store, SystemActor("retention"), today=add_months(TODAY, 84)).erased == 1
+    assert retention.run(store, SystemActor("retention"), today=add_months(archived_on, 84)).erased == 1
     auditor = token(Role.AUDITOR)
     for nid in (kept["id"], held["id"]):
         events = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()["events"]
@@ -99,7 +102,7 @@ def test_erasing_a_survivor_erases_the_tombstones_merged_into_it(client: TestCli
     r = client.post(f"/v1/nominals/{a}/merges", json={"merged_id": b, "merged_version": int(eb.strip('"'))}, headers=auth(sup, **{"If-Match": ea}))
     assert r.status_code == 201
     archive(client, sup, a, r.headers["etag"], "died")
-    assert retention.run(store, SystemActor("retention"), today=add_months(TODAY, 84)).erased == 2
+    assert retention.run(store, SystemActor("retention"), today=add_months(TODAY, 85)).erased == 2
     assert client.get(f"/v1/nominals/{b}", headers=auth(sup)).status_code == 410
     with store.session_factory() as s:
         version = s.get(m.Nominal, uuid.UUID(a)).version
