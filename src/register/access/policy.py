@@ -131,10 +131,12 @@ class Policy:
         own = record.area == principal.area
         if scope == Scope.OWN_AREA and not own:
             return Decision.deny("owning_area_only", f"only {record.area} (the owning area) may do this")
-        if action == "record.read" and not own and record.restricted and self.restricted_stub:
-            return Decision(True, "restricted_stub", "restricted record: contact the owning area", stub=True)
+        # The purpose comes first: without one, a restricted record elsewhere answers exactly like any other record
+        # elsewhere (a stub before the purpose would tell a purpose-less caller which records are restricted).
         if action == "record.read" and self.purpose_required(principal, action, own) and not (purpose and purpose.strip()):
             return Decision.deny("purpose_required", "state the purpose of this read (e.g. an enquiry reference) in `purpose`")
+        if action == "record.read" and not own and record.restricted and self.restricted_stub:
+            return Decision(True, "restricted_stub", "restricted record: contact the owning area", stub=True)
         return ALLOW
 
     def audience_agency(self, principal: Principal) -> Agency | None:
