@@ -32,6 +32,51 @@ def etag_of(client: TestClient, token: str, nid: str) -> str:
     return client.get(f"/v1/nominals/{nid}", headers=auth(token)).headers["etag"]
 
 
+# ------------------------------------------------------------------ F2: erasure obeys the item's visibility
+
+
+def test_a_probation_supervisor_cannot_erase_or_detect_police_only_intelligence(client: TestClient, token: Minter) -> None:
+    police = token()
+    nid, etag = create(client, police)
+    secret, etag = add(client, police, nid, "intelligence", POLICE_ONLY, etag)
+    probation_sup = token(Role.SUPERVISOR, agency="probation")
+    missing = str(uuid.uuid4())
+    hidden = client.post(f"/v1/nominals/{nid}/items/{secret}/erase", json={"reason": "probe", "confirm": secret},
+                         headers=auth(probation_sup, **{"If-Match": etag}))
+    absent = client.post(f"/v1/nominals/{nid}/items/{missing}/erase", json={"reason": "probe", "confirm": missing},
+                         headers=auth(probation_sup, **{"If-Match": etag}))
+    assert hidden.status_code == absent.status_code == 404
+    assert problem(hidden, secret) == problem(absent, missing)
+    intel = client.get(f"/v1/nominals/{nid}/intelligence", headers=auth(police)).json()["items"]
+    assert [i["id"] for i in intel] == [secret]  # nothing erased
+    assert etag_of(client, police, nid) == etag  # nothing changed at all
+
+
+# ------------------------------------------------------------------ F10: the erasure's chronology note has the item's audience
+
+
+def test_the_erasure_of_police_only_intelligence_leaves_no_trace_for_probation(client: TestClient, token: Minter) -> None:
+    police, police_sup, probation = token(), token(Role.SUPERVISOR), token(agency="probation")
+    nid, etag = create(client, police)
+    secret, etag = add(client, police, nid, "intelligence", POLICE_ONLY, etag)
+    r = client.post(f"/v1/nominals/{nid}/items/{secret}/erase", json={"reason": "wrong person: Mote Park informant", "confirm": secret},
+                    headers=auth(police_sup, **{"If-Match": etag}))
+    assert r.status_code == 200, r.text
+    as_police = client.get(f"/v1/nominals/{nid}/chronology", headers=auth(police)).json()["entries"]
+    assert [e["data"]["details"] for e in as_police] == ["wrong person: Mote Park informant"]
+    note = as_police[0]["id"]
+    assert client.get(f"/v1/nominals/{nid}/chronology", headers=auth(probation)).json()["entries"] == []
+    whole = client.get(f"/v1/nominals/{nid}", headers=auth(probation))
+    assert "Mote Park" not in whole.text and "intelligence was erased" not in whole.text and note not in whole.text
+    # nor can the note be probed by amending it: it answers like an entry that does not exist
+    amend = lambda target: client.post(f"/v1/nominals/{nid}/chronology", headers=auth(probation, **{"If-Match": whole.headers["etag"]}),  # noqa: E731
+                                       json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "amendment", "summary": "probe",
+                                             "amends": target})
+    missing = str(uuid.uuid4())
+    hidden, absent = amend(note), amend(missing)
+    assert hidden.status_code == absent.status_code == 404 and problem(hidden, note) == problem(absent, missing)
+
+
 # ------------------------------------------------------------------ one rule for restricted records without a purpose
 
 

@@ -49,6 +49,19 @@ class Decision:
 ALLOW = Decision(True)
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """What one caller may see inside a record, for reads and writes alike: the sections their agency may read, and
+    the agency item audiences are matched against (None: every item, for system actors). Whatever falls outside it
+    is, to this caller, absent: not listed, not counted, and any reference to it answers exactly like a missing one."""
+
+    audience: Agency | None
+    sections: frozenset[str]
+
+    def sees_section(self, section: str) -> bool:
+        return section in self.sections
+
+
 class PolicyError(Exception):
     pass
 
@@ -138,6 +151,10 @@ class Policy:
         if action == "record.read" and not own and record.restricted and self.restricted_stub:
             return Decision(True, "restricted_stub", "restricted record: contact the owning area", stub=True)
         return ALLOW
+
+    def visibility(self, principal: Principal) -> Visibility:
+        return Visibility(self.audience_agency(principal),
+                          frozenset(s for s in self.sections if self.section_allows(principal, s, "read")))
 
     def audience_agency(self, principal: Principal) -> Agency | None:
         """The agency item audiences are matched against, or None when audiences are not enforced."""
