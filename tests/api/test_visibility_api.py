@@ -77,6 +77,43 @@ def test_the_erasure_of_police_only_intelligence_leaves_no_trace_for_probation(c
     assert hidden.status_code == absent.status_code == 404 and problem(hidden, note) == problem(absent, missing)
 
 
+# ------------------------------------------------------------------ F3: unmerge reports only what the caller may see
+
+
+def test_unmerge_and_merge_report_only_what_the_caller_may_see(client: TestClient, token: Minter) -> None:
+    police, probation_sup = token(), token(Role.SUPERVISOR, agency="probation")
+    a, ea = create(client, police)
+    _, ea = add(client, police, a, "identifiers", PNC, ea)
+    b, eb = create(client, police, **{k: v for k, v in SMYTH.items() if k != "area"})
+    _, eb = add(client, police, b, "identifiers", PNC, eb)
+    hidden_b, eb = add(client, police, b, "intelligence", POLICE_ONLY, eb)
+    _, eb = add(client, police, b, "aliases", {"forenames": "Dan", "surname": "Hart"}, eb)
+    eb = append(client, police, b, visit("2024-04-01T10:00:00Z", "visit B1"), eb)
+
+    preview = client.get(f"/v1/nominals/{a}/merge-preview", params={"merged_id": b}, headers=auth(probation_sup)).json()
+    r = client.post(f"/v1/nominals/{a}/merges", json={"merged_id": b, "merged_version": int(eb.strip('"'))},
+                    headers=auth(probation_sup, **{"If-Match": ea}))
+    assert r.status_code == 201, r.text
+    merged = r.json()
+    assert (merged["items_moved"], merged["entries_moved"]) == (preview["items_moved"], preview["entries_moved"]) == (2, 1)
+    merge_id = merged["id"]
+
+    # after the merge: police add police-only intelligence to the survivor and end the hidden item that came from b
+    ea = etag_of(client, police, a)
+    hidden_a, ea = add(client, police, a, "intelligence", POLICE_ONLY, ea)
+    r = client.post(f"/v1/nominals/{a}/intelligence/{hidden_b}/end", json={"reason": "superseded"}, headers=auth(police, **{"If-Match": ea}))
+    assert r.status_code == 200, r.text
+    seen, ea = add(client, police, a, "marks", {"kind": "tattoo", "location": "left_forearm", "description": "anchor"}, r.headers["etag"])
+
+    r = client.post(f"/v1/nominals/{a}/merges/{merge_id}/unmerge", json={"reason": "two brothers"},
+                    headers=auth(probation_sup, **{"If-Match": ea}))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert hidden_a not in r.text and hidden_b not in r.text
+    assert [x["id"] for x in report["added_since"]] == [seen] and report["changed_since"] == []
+    assert (report["items_returned"], report["entries_returned"]) == (2, 1)  # the identifier and the alias; the visit
+
+
 # ------------------------------------------------------------------ one rule for restricted records without a purpose
 
 

@@ -81,7 +81,7 @@ def merge(access: Annotated[Access, Depends(RecordGuard("record.merge", "header"
           body: Annotated[MergeRequest, Body(openapi_examples={"merge": {"value": {"merged_id": B, "merged_version": 4}}})],
           version: IfMatch, uow: UoW, response: Response) -> Merged:
     out = service.merge(uow, access.principal, access.nominal_id, body.merged_id, expected_version=version, merged_version=body.merged_version,
-                        request_id=access.request_id)
+                        audience=access.audience, request_id=access.request_id)
     uow.commit()
     response.headers["ETag"] = etag(out.version)
     return out
@@ -103,7 +103,7 @@ def unmerge(access: Annotated[Access, Depends(RecordGuard("record.merge", "heade
             body: Annotated[UnmergeRequest, Body(openapi_examples={"two people": {"value": {"reason": "DNA shows two people"}}})],
             version: IfMatch, uow: UoW, response: Response) -> Unmerged:
     out = service.unmerge(uow, access.principal, access.nominal_id, merge_id, body.reason, expected_version=version,
-                          request_id=access.request_id)
+                          audience=access.audience, request_id=access.request_id)
     uow.commit()
     response.headers["ETag"] = etag(out.version)
     return out

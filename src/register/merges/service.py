@@ -86,16 +86,18 @@ def _lock_pair(uow: UnitOfWork, a: uuid.UUID, b: uuid.UUID) -> dict[uuid.UUID, m
 
 
 def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, expected_version: int, merged_version: int,
-          request_id: str | None = None) -> Merged:
+          audience: Agency | None = None, request_id: str | None = None) -> Merged:
+    """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may see (as in
+    the preview), the audit log has the true counts."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
     _check(uow, s_row, m_row)
     status_before, key_id, area = m_row.status, s_row.data_key_id, s_row.area  # (ORM updates below refresh these rows)
     if m_row.version != merged_version:
         raise ConcurrencyConflict("version_stale", f"the record to merge is at version {m_row.version}, not {merged_version}: preview again")
-    survivor = uow.nominals.load(survivor_id)
-    merged = uow.nominals.load(merged_id)
-    plan = merging.plan(survivor, merged, dt.date.today())
+    survivor = uow.nominals.load(survivor_id, audience=audience)
+    merged = uow.nominals.load(merged_id, audience=audience)
+    plan = merging.plan(survivor, merged, dt.date.today())  # aliases and conflicts come from sections without audiences
     rule = repository.rule_for(uow.session, survivor_id, merged_id)
     now = _now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
@@ -117,7 +119,7 @@ def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: 
     _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
     uow.outbox.enqueue(survivor_id, version)
     uow.outbox.enqueue(merged_id, merged_new_version)
-    return Merged(id=merge_id, version=version, items_moved=items, entries_moved=entries, conflicts=_conflicts(plan))
+    return Merged(id=merge_id, version=version, items_moved=plan.moved_items, entries_moved=plan.moved_entries, conflicts=_conflicts(plan))
 
 
 def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
@@ -140,7 +142,9 @@ def get(uow: UnitOfWork, nominal_id: uuid.UUID, merge_id: uuid.UUID) -> m.Merge:
 
 
 def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: uuid.UUID, reason: str, *, expected_version: int,
-            request_id: str | None = None) -> Unmerged:
+            audience: Agency | None = None, request_id: str | None = None) -> Unmerged:
+    """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may see; the
+    audit log records all of it."""
     row = get(uow, nominal_id, merge_id)
     if row.survivor_id != nominal_id:
         raise RuleViolation("unmerge_from_survivor", f"unmerge from the surviving record {row.survivor_id}")
@@ -154,6 +158,9 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
     survivor_id, merged_id = row.survivor_id, row.merged_id
     added_since = repository.added_since(uow.session, survivor_id, row)
     changed_since = repository.changed_since(uow.session, merged_id, row)
+    shown_added = repository.added_since(uow.session, survivor_id, row, audience)
+    shown_changed = repository.changed_since(uow.session, merged_id, row, audience)
+    shown_items, shown_entries = repository.came_from(uow.session, survivor_id, merged_id, audience)
     now = _now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
     merged_version = uow.nominals.claim_version(merged_id, rows[merged_id].version, actor, now)
@@ -173,8 +180,8 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
            "entries_returned": entries, "added_since": [a["id"] for a in added_since], "changed_since": [c["id"] for c in changed_since]})
     uow.outbox.enqueue(survivor_id, version)
     uow.outbox.enqueue(merged_id, merged_version)
-    return Unmerged(version=version, merged_version=merged_version, items_returned=items, entries_returned=entries,
-                    added_since=added_since, changed_since=changed_since)
+    return Unmerged(version=version, merged_version=merged_version, items_returned=shown_items, entries_returned=shown_entries,
+                    added_since=shown_added, changed_since=shown_changed)
 
 
 def merges_of(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None) -> list[MergeOut]:
