@@ -114,6 +114,33 @@ def test_unmerge_and_merge_report_only_what_the_caller_may_see(client: TestClien
     assert (report["items_returned"], report["entries_returned"]) == (2, 1)  # the identifier and the alias; the visit
 
 
+# ------------------------------------------------------------------ F4: quality counts only what the caller may see
+
+
+def test_quality_counts_and_worklists_leave_out_intelligence_the_caller_may_not_see(client: TestClient, token: Minter) -> None:
+    police = token()
+    nid, etag = create(client, police)
+    add(client, police, nid, "intelligence", UNGRADED_POLICE_ONLY, etag)
+
+    def ungraded(board: dict[str, Any]) -> int:
+        return next(r["count"] for r in board["rules"] if r["rule"] == "INTEL-UNGRADED")
+
+    police_sup, probation_sup = token(Role.SUPERVISOR), token(Role.SUPERVISOR, agency="probation")
+    probation_om = token(agency="probation")
+    for runner in (police_sup, probation_sup):  # whoever ran the rules, each reader sees their own view
+        run = client.post("/v1/quality/runs", headers=auth(runner))
+        assert run.status_code == 201
+        assert ungraded(run.json()) == (1 if runner == police_sup else 0)
+        assert ungraded(client.get("/v1/quality/dashboard", headers=auth(police_sup)).json()) == 1
+        for reader in (probation_sup, probation_om):
+            board = client.get("/v1/quality/dashboard", headers=auth(reader)).json()
+            assert ungraded(board) == 0
+            assert board["by_severity"]["medium"] == sum(r["count"] for r in board["rules"] if r["severity"] == "medium")
+            assert client.get("/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(reader)).json() == []
+        found = client.get("/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(police_sup)).json()
+        assert [f["nominal_id"] for f in found] == [nid]
+
+
 # ------------------------------------------------------------------ one rule for restricted records without a purpose
 
 
