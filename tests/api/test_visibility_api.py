@@ -141,6 +141,35 @@ def test_quality_counts_and_worklists_leave_out_intelligence_the_caller_may_not_
         assert [f["nominal_id"] for f in found] == [nid]
 
 
+# ------------------------------------------------------------------ F9: the duplicates listing and the purpose rule
+
+
+def test_the_duplicates_listing_shows_another_areas_record_only_with_a_purpose(client: TestClient, token: Minter, store: Store) -> None:
+    kent_om, essex_om = token(), token(area="essex")
+    a, ea = create(client, kent_om)
+    add(client, kent_om, a, "identifiers", PNC, ea)
+    b, eb = create(client, essex_om, area="essex", identity={**PERSON["identity"], "forenames": "Olu", "surname": "Adeyemi",
+                                                             "date_of_birth": "1990-01-01"})
+    add(client, essex_om, b, "identifiers", PNC, eb)
+    sup = token(Role.SUPERVISOR)
+
+    def sides(**params: str) -> dict[str, dict[str, Any]]:
+        r = client.get("/v1/duplicates", params=params, headers=auth(sup))
+        assert r.status_code == 200, r.text
+        item = r.json()["items"][0]
+        return {s["id"]: s for s in (item["first"], item["second"])}
+
+    bare = sides()
+    assert bare[a]["surname"] == "Hartley"  # your own area's record: no purpose needed
+    assert "Adeyemi" not in str(bare) and "1990" not in str(bare)
+    assert bare[b]["area"] == "essex" and bare[b]["forenames"] is None and bare[b]["date_of_birth"] is None
+    assert bare[b]["restricted"] is None  # not even whether it is restricted
+    stated = sides(purpose="DUP-REVIEW-7")
+    assert stated[b]["surname"] == "Adeyemi" and stated[b]["restricted"] is False
+    # the listing that showed essex's record is a consultation of it, with the purpose
+    assert ("nominal:duplicates:list", "success", "DUP-REVIEW-7") in audit_tags(store, b)
+
+
 # ------------------------------------------------------------------ one rule for restricted records without a purpose
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from ..access.policy import RecordFacts
-from ..api.deps import Access, Authorize, RecordGuard, etag, expected_version, get_policy, refuse, request_id, unit_of_work
+from ..api.deps import Access, Authorize, Purpose, RecordGuard, etag, expected_version, get_policy, refuse, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..nominals.routes import stub
@@ -42,8 +42,10 @@ def ok(example: object, status: int = 200) -> dict[int | str, dict[str, object]]
 @router.get("/v1/duplicates", summary="Suspected duplicate records touching your area, strongest match first",
             responses=ok(PAGE))
 def duplicates(principal: Annotated[Principal, Depends(Authorize("record.merge"))], uow: UoW, request: Request,
-               page: Annotated[int, Query(ge=1, le=100_000)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 25) -> CandidatePage:
-    out = service.candidates(uow, principal, page=page, page_size=page_size, request_id=request_id(request))
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+               purpose: Purpose = None) -> CandidatePage:
+    out = service.candidates(uow, principal, get_policy(request), page=page, page_size=page_size, purpose=purpose,
+                             request_id=request_id(request))
     uow.commit()
     return out
 

@@ -17,10 +17,11 @@ from collections import defaultdict
 
 from sqlalchemy import delete, insert, select, update
 
+from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
 from ..domain import merge as merging
 from ..domain.actors import Principal
-from ..domain.enums import Agency, NominalStatus
+from ..domain.enums import Agency, Area, NominalStatus
 from ..domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from ..domain.record import Record, Section, StoredItem
 from ..nominals import service as nominals
@@ -196,22 +197,38 @@ def merges_of(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, *, purpo
         if r.unmerge_reason_sealed else None)}) for r in rows]
 
 
-def candidates(uow: UnitOfWork, actor: Principal, *, page: int, page_size: int, request_id: str | None = None) -> CandidatePage:
-    """The suspected duplicates touching the actor's area, strongest rule first. Names are shown for records the
-    actor may read in full (own area, or not restricted); a restricted record elsewhere shows only its area."""
+WITHHELD = "another area's record: state a purpose to see its details"
+
+
+def candidates(uow: UnitOfWork, actor: Principal, policy: Policy, *, page: int, page_size: int, purpose: str | None = None,
+               request_id: str | None = None) -> CandidatePage:
+    """The suspected duplicates touching the actor's area, strongest rule first.
+
+    Each side shows what the access policy lets the actor read of that record, exactly as a read of it would: a
+    record of another area needs a purpose, so without one it shows only its id and owning area (not even whether it
+    is restricted); with one, a restricted record elsewhere is a stub and any other shows its name and date of birth.
+    Every record of another area shown with its details is audited as a consultation with the purpose."""
     pairs, total = repository.candidates(uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size)
     ids = list({i for p in pairs for i in (p.first, p.second)})
     summaries = uow.nominals.summaries(ids)
+    consulted: set[uuid.UUID] = set()
 
     def side(nominal_id: uuid.UUID, area: str) -> Side:
         s = summaries[nominal_id]
-        if s.restricted and area != actor.area.value:
-            return Side(id=nominal_id, area=area, restricted=True)
+        decision = policy.decide(actor, "record.read", record=RecordFacts(area=Area(s.area), restricted=s.restricted), purpose=purpose)
+        if not decision.allowed:
+            return Side(id=nominal_id, area=area, restricted=None, message=WITHHELD)
+        if area != actor.area.value:
+            consulted.add(nominal_id)
+        if decision.stub:
+            return Side(id=nominal_id, area=area, restricted=True, message=decision.reason)
         return Side(id=nominal_id, area=area, forenames=s.forenames, surname=s.surname, date_of_birth=s.date_of_birth, restricted=s.restricted)
 
     items = [CandidateOut(rule=p.rule, first=side(p.first, p.first_area), second=side(p.second, p.second_area)) for p in pairs]
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, request_id=request_id,
+    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, purpose=purpose, request_id=request_id,
                                 details={"area": actor.area.value, "page": page, "total": total, "ids": sorted(map(str, ids))}))
+    uow.audit.record_many([AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, nominal_id=nominal_id, purpose=purpose,
+                                      request_id=request_id, details={"listed_as": "duplicate candidate"}) for nominal_id in sorted(consulted)])
     return CandidatePage(items=items, page=page, page_size=page_size, total=total)
 
 
