@@ -4,6 +4,7 @@ route that shows it) needs a stated purpose before anything else is decided."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -23,7 +24,7 @@ def problem(response: Any, *ids: str) -> dict[str, Any]:
     text = response.text
     for i, value in enumerate(ids):
         text = text.replace(value, f"<id{i}>")
-    body = __import__("json").loads(text)
+    body = json.loads(text)
     body.pop("request_id", None)
     return body
 
