@@ -49,6 +49,19 @@ class Decision:
 ALLOW = Decision(True)
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """What one caller may see inside a record, for reads and writes alike: the sections their agency may read, and
+    the agency item audiences are matched against (None: every item, for system actors). Whatever falls outside it
+    is, to this caller, absent: not listed, not counted, and any reference to it answers exactly like a missing one."""
+
+    audience: Agency | None
+    sections: frozenset[str]
+
+    def sees_section(self, section: str) -> bool:
+        return section in self.sections
+
+
 class PolicyError(Exception):
     pass
 
@@ -131,11 +144,17 @@ class Policy:
         own = record.area == principal.area
         if scope == Scope.OWN_AREA and not own:
             return Decision.deny("owning_area_only", f"only {record.area} (the owning area) may do this")
-        if action == "record.read" and not own and record.restricted and self.restricted_stub:
-            return Decision(True, "restricted_stub", "restricted record: contact the owning area", stub=True)
+        # The purpose comes first: without one, a restricted record elsewhere answers exactly like any other record
+        # elsewhere (a stub before the purpose would tell a purpose-less caller which records are restricted).
         if action == "record.read" and self.purpose_required(principal, action, own) and not (purpose and purpose.strip()):
             return Decision.deny("purpose_required", "state the purpose of this read (e.g. an enquiry reference) in `purpose`")
+        if action == "record.read" and not own and record.restricted and self.restricted_stub:
+            return Decision(True, "restricted_stub", "restricted record: contact the owning area", stub=True)
         return ALLOW
+
+    def visibility(self, principal: Principal) -> Visibility:
+        return Visibility(self.audience_agency(principal),
+                          frozenset(s for s in self.sections if self.section_allows(principal, s, "read")))
 
     def audience_agency(self, principal: Principal) -> Agency | None:
         """The agency item audiences are matched against, or None when audiences are not enforced."""

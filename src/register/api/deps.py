@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Body, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..access.policy import Decision, Policy, RecordFacts
+from ..access.policy import Decision, Policy, RecordFacts, Visibility
 from ..access.tokens import AuthenticationFailed, TokenVerifier
 from ..audit.events import Action, AuditEntry, Outcome
 from ..bootstrap import Store
@@ -132,6 +132,7 @@ class Access:
     stub: bool
     audience: Agency | None
     request_id: str | None
+    visibility: Visibility
 
 
 Purpose = Annotated[str | None, Query(max_length=500, description="why you are reading (e.g. an enquiry reference); required outside your area")]
@@ -154,7 +155,8 @@ class RecordGuard(Authorize):
         decision = policy.decide(principal, self.action, section=self.section, record=facts, purpose=purpose)
         if not decision.allowed:
             raise refuse(request, principal, self.action, decision, section=self.section, nominal_id=nominal_id)
-        return Access(principal, nominal_id, facts, purpose, decision.stub, policy.audience_agency(principal), request_id(request))
+        visibility = policy.visibility(principal)
+        return Access(principal, nominal_id, facts, purpose, decision.stub, visibility.audience, request_id(request), visibility)
 
 
 @dataclass(frozen=True)

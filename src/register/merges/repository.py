@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, literal, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
-from ..domain.enums import NominalStatus
+from ..domain.enums import Agency, NominalStatus
+from ..nominals.repository import entry_visible_to, visible_to
 from ..store import models as m
 from ..store.cipher import RecordCipher
 
@@ -156,14 +157,15 @@ def move_back(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) ->
     return items, entries
 
 
-def added_since(session: Session, survivor_id: uuid.UUID, merge: m.Merge) -> list[dict[str, object]]:
-    """What was written on the survivor after the merge (it stays there; the supervisor is told)."""
+def added_since(session: Session, survivor_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None) -> list[dict[str, object]]:
+    """What was written on the survivor after the merge (it stays there; the supervisor is told), leaving out what
+    `audience` may not see (None: everything, for the audit log)."""
     created = set(json.loads(merge.added_item_ids))
     items = session.execute(select(m.Item.id, m.Item.section, m.Item.recorded_at, m.Item.recorded_by).where(
-        m.Item.nominal_id == survivor_id, m.Item.recorded_at > merge.merged_at)).all()
+        m.Item.nominal_id == survivor_id, m.Item.recorded_at > merge.merged_at, visible_to(audience))).all()
     entries = session.execute(select(m.ChronologyEntry.id, m.ChronologyEntry.kind, m.ChronologyEntry.recorded_at,
                                      m.ChronologyEntry.recorded_by, m.ChronologyEntry.amends_id).where(
-        m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.recorded_at > merge.merged_at)).all()
+        m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.recorded_at > merge.merged_at, entry_visible_to(audience))).all()
     out: list[dict[str, object]] = [
         {"kind": "item", "id": str(i.id), "section": i.section, "recorded_at": i.recorded_at.isoformat(), "recorded_by": i.recorded_by}
         for i in items if str(i.id) not in created]
@@ -172,12 +174,23 @@ def added_since(session: Session, survivor_id: uuid.UUID, merge: m.Merge) -> lis
     return out
 
 
-def changed_since(session: Session, merged_id: uuid.UUID, merge: m.Merge) -> list[dict[str, object]]:
-    """Items that came from the merged record and were corrected or ended on the survivor after the merge."""
+def changed_since(session: Session, merged_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None) -> list[dict[str, object]]:
+    """Items that came from the merged record and were corrected or ended on the survivor after the merge, leaving
+    out what `audience` may not see."""
     rows = session.execute(select(m.Item.id, m.Item.section, m.Item.updated_at, m.Item.updated_by).where(
-        m.Item.merged_from_id == merged_id, m.Item.updated_at > merge.merged_at)).all()
+        m.Item.merged_from_id == merged_id, m.Item.updated_at > merge.merged_at, visible_to(audience))).all()
     return [{"kind": "item", "id": str(r.id), "section": r.section, "updated_at": r.updated_at.isoformat(), "updated_by": r.updated_by}
             for r in rows]
+
+
+def came_from(session: Session, survivor_id: uuid.UUID, merged_id: uuid.UUID, audience: Agency | None) -> tuple[int, int]:
+    """How many items and chronology entries on the survivor came from the merged record, of those `audience` may
+    see: what an unmerge reports as returned."""
+    items = session.execute(select(func.count()).select_from(m.Item).where(
+        m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id, visible_to(audience))).scalar_one()
+    entries = session.execute(select(func.count()).select_from(m.ChronologyEntry).where(
+        m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id, entry_visible_to(audience))).scalar_one()
+    return items, entries
 
 
 def active_merge_as_survivor(session: Session, nominal_id: uuid.UUID) -> bool:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from ..access.policy import RecordFacts
-from ..api.deps import Access, Authorize, RecordGuard, etag, expected_version, get_policy, refuse, request_id, unit_of_work
+from ..api.deps import Access, Authorize, Purpose, RecordGuard, etag, expected_version, get_policy, refuse, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..nominals.routes import stub
@@ -42,8 +42,10 @@ def ok(example: object, status: int = 200) -> dict[int | str, dict[str, object]]
 @router.get("/v1/duplicates", summary="Suspected duplicate records touching your area, strongest match first",
             responses=ok(PAGE))
 def duplicates(principal: Annotated[Principal, Depends(Authorize("record.merge"))], uow: UoW, request: Request,
-               page: Annotated[int, Query(ge=1, le=100_000)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 25) -> CandidatePage:
-    out = service.candidates(uow, principal, page=page, page_size=page_size, request_id=request_id(request))
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+               purpose: Purpose = None) -> CandidatePage:
+    out = service.candidates(uow, principal, get_policy(request), page=page, page_size=page_size, purpose=purpose,
+                             request_id=request_id(request))
     uow.commit()
     return out
 
@@ -81,7 +83,7 @@ def merge(access: Annotated[Access, Depends(RecordGuard("record.merge", "header"
           body: Annotated[MergeRequest, Body(openapi_examples={"merge": {"value": {"merged_id": B, "merged_version": 4}}})],
           version: IfMatch, uow: UoW, response: Response) -> Merged:
     out = service.merge(uow, access.principal, access.nominal_id, body.merged_id, expected_version=version, merged_version=body.merged_version,
-                        request_id=access.request_id)
+                        audience=access.audience, request_id=access.request_id)
     uow.commit()
     response.headers["ETag"] = etag(out.version)
     return out
@@ -103,7 +105,7 @@ def unmerge(access: Annotated[Access, Depends(RecordGuard("record.merge", "heade
             body: Annotated[UnmergeRequest, Body(openapi_examples={"two people": {"value": {"reason": "DNA shows two people"}}})],
             version: IfMatch, uow: UoW, response: Response) -> Unmerged:
     out = service.unmerge(uow, access.principal, access.nominal_id, merge_id, body.reason, expected_version=version,
-                          request_id=access.request_id)
+                          audience=access.audience, request_id=access.request_id)
     uow.commit()
     response.headers["ETag"] = etag(out.version)
     return out

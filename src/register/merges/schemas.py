@@ -84,7 +84,8 @@ class Side(BaseModel):
     forenames: str | None = None
     surname: str | None = None
     date_of_birth: dt.date | None = None
-    restricted: bool = False
+    restricted: bool | None = Field(default=False, description="None: not disclosed (another area's record listed without a purpose)")
+    message: str | None = Field(default=None, description="why details are not shown")
 
 
 class CandidateOut(BaseModel):

@@ -17,10 +17,11 @@ from collections import defaultdict
 
 from sqlalchemy import delete, insert, select, update
 
+from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
 from ..domain import merge as merging
 from ..domain.actors import Principal
-from ..domain.enums import Agency, NominalStatus
+from ..domain.enums import Agency, Area, NominalStatus
 from ..domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from ..domain.record import Record, Section, StoredItem
 from ..nominals import service as nominals
@@ -86,16 +87,18 @@ def _lock_pair(uow: UnitOfWork, a: uuid.UUID, b: uuid.UUID) -> dict[uuid.UUID, m
 
 
 def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, expected_version: int, merged_version: int,
-          request_id: str | None = None) -> Merged:
+          audience: Agency | None = None, request_id: str | None = None) -> Merged:
+    """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may see (as in
+    the preview), the audit log has the true counts."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
     _check(uow, s_row, m_row)
     status_before, key_id, area = m_row.status, s_row.data_key_id, s_row.area  # (ORM updates below refresh these rows)
     if m_row.version != merged_version:
         raise ConcurrencyConflict("version_stale", f"the record to merge is at version {m_row.version}, not {merged_version}: preview again")
-    survivor = uow.nominals.load(survivor_id)
-    merged = uow.nominals.load(merged_id)
-    plan = merging.plan(survivor, merged, dt.date.today())
+    survivor = uow.nominals.load(survivor_id, audience=audience)
+    merged = uow.nominals.load(merged_id, audience=audience)
+    plan = merging.plan(survivor, merged, dt.date.today())  # aliases and conflicts come from sections without audiences
     rule = repository.rule_for(uow.session, survivor_id, merged_id)
     now = _now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
@@ -117,7 +120,7 @@ def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: 
     _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
     uow.outbox.enqueue(survivor_id, version)
     uow.outbox.enqueue(merged_id, merged_new_version)
-    return Merged(id=merge_id, version=version, items_moved=items, entries_moved=entries, conflicts=_conflicts(plan))
+    return Merged(id=merge_id, version=version, items_moved=plan.moved_items, entries_moved=plan.moved_entries, conflicts=_conflicts(plan))
 
 
 def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
@@ -140,7 +143,9 @@ def get(uow: UnitOfWork, nominal_id: uuid.UUID, merge_id: uuid.UUID) -> m.Merge:
 
 
 def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: uuid.UUID, reason: str, *, expected_version: int,
-            request_id: str | None = None) -> Unmerged:
+            audience: Agency | None = None, request_id: str | None = None) -> Unmerged:
+    """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may see; the
+    audit log records all of it."""
     row = get(uow, nominal_id, merge_id)
     if row.survivor_id != nominal_id:
         raise RuleViolation("unmerge_from_survivor", f"unmerge from the surviving record {row.survivor_id}")
@@ -154,6 +159,9 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
     survivor_id, merged_id = row.survivor_id, row.merged_id
     added_since = repository.added_since(uow.session, survivor_id, row)
     changed_since = repository.changed_since(uow.session, merged_id, row)
+    shown_added = repository.added_since(uow.session, survivor_id, row, audience)
+    shown_changed = repository.changed_since(uow.session, merged_id, row, audience)
+    shown_items, shown_entries = repository.came_from(uow.session, survivor_id, merged_id, audience)
     now = _now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
     merged_version = uow.nominals.claim_version(merged_id, rows[merged_id].version, actor, now)
@@ -173,8 +181,8 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
            "entries_returned": entries, "added_since": [a["id"] for a in added_since], "changed_since": [c["id"] for c in changed_since]})
     uow.outbox.enqueue(survivor_id, version)
     uow.outbox.enqueue(merged_id, merged_version)
-    return Unmerged(version=version, merged_version=merged_version, items_returned=items, entries_returned=entries,
-                    added_since=added_since, changed_since=changed_since)
+    return Unmerged(version=version, merged_version=merged_version, items_returned=shown_items, entries_returned=shown_entries,
+                    added_since=shown_added, changed_since=shown_changed)
 
 
 def merges_of(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None) -> list[MergeOut]:
@@ -189,22 +197,38 @@ def merges_of(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, *, purpo
         if r.unmerge_reason_sealed else None)}) for r in rows]
 
 
-def candidates(uow: UnitOfWork, actor: Principal, *, page: int, page_size: int, request_id: str | None = None) -> CandidatePage:
-    """The suspected duplicates touching the actor's area, strongest rule first. Names are shown for records the
-    actor may read in full (own area, or not restricted); a restricted record elsewhere shows only its area."""
+WITHHELD = "another area's record: state a purpose to see its details"
+
+
+def candidates(uow: UnitOfWork, actor: Principal, policy: Policy, *, page: int, page_size: int, purpose: str | None = None,
+               request_id: str | None = None) -> CandidatePage:
+    """The suspected duplicates touching the actor's area, strongest rule first.
+
+    Each side shows what the access policy lets the actor read of that record, exactly as a read of it would: a
+    record of another area needs a purpose, so without one it shows only its id and owning area (not even whether it
+    is restricted); with one, a restricted record elsewhere is a stub and any other shows its name and date of birth.
+    Every record of another area shown with its details is audited as a consultation with the purpose."""
     pairs, total = repository.candidates(uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size)
     ids = list({i for p in pairs for i in (p.first, p.second)})
     summaries = uow.nominals.summaries(ids)
+    consulted: set[uuid.UUID] = set()
 
     def side(nominal_id: uuid.UUID, area: str) -> Side:
         s = summaries[nominal_id]
-        if s.restricted and area != actor.area.value:
-            return Side(id=nominal_id, area=area, restricted=True)
+        decision = policy.decide(actor, "record.read", record=RecordFacts(area=Area(s.area), restricted=s.restricted), purpose=purpose)
+        if not decision.allowed:
+            return Side(id=nominal_id, area=area, restricted=None, message=WITHHELD)
+        if area != actor.area.value:
+            consulted.add(nominal_id)
+        if decision.stub:
+            return Side(id=nominal_id, area=area, restricted=True, message=decision.reason)
         return Side(id=nominal_id, area=area, forenames=s.forenames, surname=s.surname, date_of_birth=s.date_of_birth, restricted=s.restricted)
 
     items = [CandidateOut(rule=p.rule, first=side(p.first, p.first_area), second=side(p.second, p.second_area)) for p in pairs]
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, request_id=request_id,
+    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, purpose=purpose, request_id=request_id,
                                 details={"area": actor.area.value, "page": page, "total": total, "ids": sorted(map(str, ids))}))
+    uow.audit.record_many([AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, nominal_id=nominal_id, purpose=purpose,
+                                      request_id=request_id, details={"listed_as": "duplicate candidate"}) for nominal_id in sorted(consulted)])
     return CandidatePage(items=items, page=page, page_size=page_size, total=total)
 
 

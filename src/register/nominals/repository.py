@@ -106,11 +106,17 @@ def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) 
         after = ids[-1]
 
 
-def visible_to(agency: Agency | None):  # type: ignore[no-untyped-def]
-    """SQL: items with no audience, or whose audience names this agency (None: no filtering, for system actors)."""
+def visible_to(agency: Agency | None, audience: Any = None):  # type: ignore[no-untyped-def]
+    """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or whose
+    audience names this agency (None: no filtering, for system actors)."""
     if agency is None:
         return literal(True)
-    return or_(m.Item.audience.is_(None), (literal(",") + m.Item.audience + literal(",")).contains(f",{agency.value},"))
+    column = m.Item.audience if audience is None else audience
+    return or_(column.is_(None), (literal(",") + column + literal(",")).contains(f",{agency.value},"))
+
+
+def entry_visible_to(agency: Agency | None):  # type: ignore[no-untyped-def]
+    return visible_to(agency, m.ChronologyEntry.audience)
 
 
 class NominalRepository:
@@ -234,7 +240,9 @@ class NominalRepository:
             "ref": p.ref,
         }
 
-    def add_entry(self, nominal_id: uuid.UUID, key_id: uuid.UUID, entry_id: uuid.UUID, entry: ChronologyEntry, actor: Actor, now: dt.datetime) -> None:
+    def add_entry(self, nominal_id: uuid.UUID, key_id: uuid.UUID, entry_id: uuid.UUID, entry: ChronologyEntry, actor: Actor, now: dt.datetime,
+                  *, audience: str | None = None) -> None:
+        """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an item's."""
         self.session.execute(
             insert(m.ChronologyEntry).values(
                 id=entry_id,
@@ -250,6 +258,7 @@ class NominalRepository:
                 recorded_agency=_agency(actor),
                 recorded_area=_area(actor),
                 recorded_at=now,
+                audience=audience,
             )
         )
 
@@ -371,13 +380,15 @@ class NominalRepository:
             select(func.coalesce(func.max(m.Item.level), 0)).where(m.Item.nominal_id == nominal_id, m.Item.section == Section.RISK_PLANS.value)
         ).scalar_one()
 
-    def entry_exists(self, nominal_id: uuid.UUID, entry_id: uuid.UUID) -> bool:
-        return (
-            self.session.execute(
-                select(m.ChronologyEntry.id).where(and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id))
-            ).first()
-            is not None
-        )
+    def entry_row(self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None) -> Any | None:
+        """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or hidden."""
+        return self.session.execute(
+            select(m.ChronologyEntry.id, m.ChronologyEntry.audience).where(
+                and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id), entry_visible_to(audience))
+        ).first()
+
+    def entry_exists(self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None) -> bool:
+        return self.entry_row(nominal_id, entry_id, audience) is not None
 
     def load_many(self, nominal_ids: list[uuid.UUID], *, sections: set[Section] | None = None, chronology: bool = False) -> list[Record]:
         """Many records at once in four or five queries, for the indexer, reindexing and sweeps."""
@@ -404,7 +415,7 @@ class NominalRepository:
 
     def load(self, nominal_id: uuid.UUID, *, sections: set[Section] | None = None, chronology: bool = True,
              audience: Agency | None = None) -> Record:
-        """The record, or the given sections of it, with only the items `audience` may see."""
+        """The record, or the given sections of it, with only the items and chronology entries `audience` may see."""
         row = self.header_row(nominal_id)
         if row.status == NominalStatus.ERASED.value:
             raise Gone("record_erased", f"the personal content of record {nominal_id} was erased on {row.erased_on} under the retention "
@@ -419,7 +430,7 @@ class NominalRepository:
         items = self.session.scalars(item_q).all() if sections is None or sections else []
         entries = (
             self.session.scalars(
-                select(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == nominal_id).order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
+                select(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == nominal_id, entry_visible_to(audience)).order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
             ).all()
             if chronology
             else []

@@ -162,7 +162,7 @@ def append_chronology(
     response: Response,
 ) -> Changed:
     entry_id, new_version = service.append_chronology(uow, access.principal, access.nominal_id, body, expected_version=version,
-                                                      request_id=access.request_id)
+                                                      request_id=access.request_id, audience=access.audience)
     uow.commit()
     return _changed(response, new_version, entry_id)
 

@@ -194,13 +194,19 @@ def correct_identity(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, ident
 
 
 def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entry: ChronologyEntry, *, expected_version: int,
-                      request_id: str | None = None) -> tuple[uuid.UUID, int]:
-    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record."""
+                      request_id: str | None = None, audience: Agency | None = None) -> tuple[uuid.UUID, int]:
+    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record; an entry
+    hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is seen by exactly
+    those who see the entry it amends."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
-    if entry.amends is not None and not uow.nominals.entry_exists(nominal_id, entry.amends):
-        raise NotFound("amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends")
+    inherited = None
+    if entry.amends is not None:
+        amended = uow.nominals.entry_row(nominal_id, entry.amends, audience)
+        if amended is None:
+            raise NotFound("amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends")
+        inherited = amended.audience
     entry_id = uuid.uuid4()
-    uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now())
+    uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now(), audience=inherited)
     if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
         refresh_derived(uow, nominal_id, "chronology")
     uow.audit.record(AuditEntry(Action.COLLECTION, "nominal:chronology:append", actor, nominal_id=nominal_id, section="chronology",

@@ -4,24 +4,28 @@ decryption), with its cut-off dates computed here so the same SQL runs on SQLite
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
 
-from ..domain.enums import ChronologyKind, MeetingKind, NominalType, OrderKind
+from ..domain.enums import Agency, ChronologyKind, MeetingKind, NominalType, OrderKind
 from ..domain.notification import add_months
-from ..domain.record import Section
+from ..domain.record import AUDIENCE_SECTIONS, Section
 from ..merges.repository import suspected
+from ..nominals.repository import visible_to
 from ..store import models as m
 
 N = m.Nominal
 Check = Callable[..., ColumnElement[bool]]
 
 
-def _items(section: Section | str, *conditions: Any, current: bool = True, today: dt.date | None = None) -> Any:
+def _items(section: Section | str, *conditions: Any, current: bool = True, today: dt.date | None = None,
+           audience: Agency | None = None) -> Any:
+    """SQL: the record has an item of `section` meeting the conditions, among the items `audience` may see."""
     section_value = section.value if isinstance(section, Section) else section
-    clauses = [m.Item.nominal_id == N.id, m.Item.section == section_value]
+    clauses = [m.Item.nominal_id == N.id, m.Item.section == section_value, visible_to(audience)]
     if current:
         clauses.append(m.Item.ended_at.is_(None))
         if today is not None:
@@ -29,8 +33,8 @@ def _items(section: Section | str, *conditions: Any, current: bool = True, today
     return exists(select(m.Item.id).where(*clauses, *conditions))
 
 
-def missing_section(today: dt.date, section: str, current: bool = False) -> ColumnElement[bool]:
-    return not_(_items(section, today=today if current else None))
+def missing_section(today: dt.date, section: str, current: bool = False, audience: Agency | None = None) -> ColumnElement[bool]:
+    return not_(_items(section, today=today if current else None, audience=audience))
 
 
 def missing_current_address(today: dt.date) -> ColumnElement[bool]:
@@ -110,9 +114,10 @@ def record_stale(today: dt.date, months: int) -> ColumnElement[bool]:
     return N.updated_at < dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.timezone.utc)
 
 
-def item_status(today: dt.date, section: str, kind: str | None = None, status: str | None = None) -> ColumnElement[bool]:
+def item_status(today: dt.date, section: str, kind: str | None = None, status: str | None = None,
+                audience: Agency | None = None) -> ColumnElement[bool]:
     conditions = ([m.Item.kind == kind] if kind else []) + ([m.Item.status == status] if status else [])
-    return _items(section, *conditions)
+    return _items(section, *conditions, audience=audience)
 
 
 def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
@@ -135,6 +140,14 @@ CHECKS: dict[str, Check] = {f.__name__: f for f in (
     level23_plan, visit_overdue, notification_overdue, notification_ended_active, indefinite_review_due, licence_ended_category2,
     address_unverified, record_stale, item_status, transfer_pending, duplicate_suspected, retention_review_due,
 )}
+
+
+def per_agency(check: str, params: dict[str, Any]) -> bool:
+    """Whether a rule's findings depend on who looks: its check takes an `audience` and looks at a section whose items
+    may name one. Such a rule is evaluated once for each agency (each finding marked with it), so that counts and
+    worklists reflect only what the reader's agency may see; every other rule once, for everyone."""
+    takes = "audience" in inspect.signature(CHECKS[check]).parameters
+    return takes and params.get("section") in {s.value for s in AUDIENCE_SECTIONS}
 
 
 def current_offender_manager() -> Any:

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
-from ..domain.enums import Area, NominalStatus
+from ..domain.enums import Agency, Area, NominalStatus
 from ..store import models as m
 from ..store.uow import UnitOfWork
-from .checks import CHECKS, N, current_offender_manager
+from .checks import CHECKS, N, current_offender_manager, per_agency
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 SEVERITIES = ("high", "medium", "low")
@@ -62,15 +62,20 @@ def run(uow: UnitOfWork, actor: Actor, area: Area, today: dt.date, rules: list[R
     now = dt.datetime.now(dt.timezone.utc)
     uow.session.execute(insert(m.QualityRun).values(id=run_id, area=area.value, run_on=today, started_at=now, started_by=actor.user_id))
     owner = current_offender_manager()
-    columns = ["run_id", "rule_id", "severity", "who", "nominal_id", "area", "managing_unit", "owner"]
+    columns = ["run_id", "rule_id", "severity", "who", "nominal_id", "area", "managing_unit", "owner", "audience"]
     progress(0, len(rules))
     for done, rule in enumerate(rules, 1):
         check = CHECKS[rule.check]
         area_aware = "area" in inspect.signature(check).parameters  # checks that narrow their own work to the area
-        condition = check(today, **rule.params, **({"area": area.value} if area_aware else {}))
-        chosen = select(literal(run_id, m.QualityRun.id.type), literal(rule.id), literal(rule.severity), literal(rule.who),
-                        N.id, N.area, N.managing_unit, owner).where(N.area == area.value, N.status.in_(rule.statuses), condition)
-        uow.session.execute(insert(m.QualityFinding).from_select(columns, chosen))
+        # A rule over items that name an audience is evaluated once per agency, over what that agency may see.
+        audiences: list[Agency | None] = list(Agency) if per_agency(rule.check, rule.params) else [None]
+        for audience in audiences:
+            condition = check(today, **rule.params, **({"area": area.value} if area_aware else {}),
+                              **({"audience": audience} if audience is not None else {}))
+            chosen = select(literal(run_id, m.QualityRun.id.type), literal(rule.id), literal(rule.severity), literal(rule.who),
+                            N.id, N.area, N.managing_unit, owner, literal(audience.value if audience else None, m.QualityFinding.audience.type)
+                            ).where(N.area == area.value, N.status.in_(rule.statuses), condition)
+            uow.session.execute(insert(m.QualityFinding).from_select(columns, chosen))
         progress(done, len(rules))
     uow.session.execute(m.QualityRun.__table__.update().where(m.QualityRun.id == run_id).values(finished_at=dt.datetime.now(dt.timezone.utc)))
     uow.audit.record(AuditEntry(Action.CONSULTATION, "quality:run:execute", actor, details={"area": area.value, "run": str(run_id),
@@ -83,18 +88,28 @@ def _runs(uow: UnitOfWork, area: Area, limit: int) -> list[m.QualityRun]:
                                     .order_by(m.QualityRun.started_at.desc()).limit(limit)))
 
 
-def _counts(uow: UnitOfWork, run_id: uuid.UUID) -> dict[str, int]:
-    return dict(uow.session.execute(select(m.QualityFinding.rule_id, func.count()).where(m.QualityFinding.run_id == run_id)
+def _seen_by(agency: Agency | None) -> Any:
+    """SQL: the findings a reader of this agency may see: those that are the same for everyone and those evaluated
+    for their agency (None: every finding, for system actors)."""
+    if agency is None:
+        return literal(True)
+    return or_(m.QualityFinding.audience.is_(None), m.QualityFinding.audience == agency.value)
+
+
+def _counts(uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None) -> dict[str, int]:
+    return dict(uow.session.execute(select(m.QualityFinding.rule_id, func.count(func.distinct(m.QualityFinding.nominal_id)))
+                                    .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
                                     .group_by(m.QualityFinding.rule_id)).all())  # type: ignore[arg-type]
 
 
-def dashboard(uow: UnitOfWork, area: Area, rules: list[Rule] | None = None) -> dict[str, Any]:
-    """Counts per rule and severity in the latest run, each with its change since the run before."""
+def dashboard(uow: UnitOfWork, area: Area, rules: list[Rule] | None = None, *, agency: Agency | None = None) -> dict[str, Any]:
+    """Counts per rule and severity in the latest run, each with its change since the run before, of what `agency`
+    may see (None: everything, for system actors)."""
     rules = rules if rules is not None else load_rules()
     runs = _runs(uow, area, 2)
     if not runs:
         return {"area": area.value, "run": None, "rules": [], "by_severity": {}}
-    latest, previous = _counts(uow, runs[0].id), (_counts(uow, runs[1].id) if len(runs) > 1 else None)
+    latest, previous = _counts(uow, runs[0].id, agency), (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None)
     rows = [{"rule": r.id, "description": r.description, "severity": r.severity, "who": r.who, "count": latest.get(r.id, 0),
              "change": None if previous is None else latest.get(r.id, 0) - previous.get(r.id, 0)} for r in rules]
     by_severity = {s: sum(row["count"] for row in rows if row["severity"] == s) for s in SEVERITIES}
@@ -102,15 +117,20 @@ def dashboard(uow: UnitOfWork, area: Area, rules: list[Rule] | None = None) -> d
             "previous_run": str(runs[1].id) if len(runs) > 1 else None, "rules": rows, "by_severity": by_severity}
 
 
-def worklist(uow: UnitOfWork, area: Area, *, owner: str | None = None, unit: str | None = None, rule: str | None = None) -> list[dict[str, Any]]:
-    """The latest run's findings for one offender manager, one unit or one rule (drill-down), with links to the records."""
+def worklist(uow: UnitOfWork, area: Area, *, owner: str | None = None, unit: str | None = None, rule: str | None = None,
+             agency: Agency | None = None) -> list[dict[str, Any]]:
+    """The latest run's findings for one offender manager, one unit or one rule (drill-down), with links to the records,
+    of what `agency` may see (None: everything)."""
     runs = _runs(uow, area, 1)
     if not runs:
         return []
-    q = select(m.QualityFinding).where(m.QualityFinding.run_id == runs[0].id)
+    q = select(m.QualityFinding).where(m.QualityFinding.run_id == runs[0].id, _seen_by(agency))
     for column, value in ((m.QualityFinding.owner, owner), (m.QualityFinding.managing_unit, unit), (m.QualityFinding.rule_id, rule)):
         if value is not None:
             q = q.where(column == value)
-    return [{"rule": f.rule_id, "severity": f.severity, "who": f.who, "nominal_id": str(f.nominal_id), "record": f"/v1/nominals/{f.nominal_id}",
-             "managing_unit": f.managing_unit, "owner": f.owner}
-            for f in uow.session.scalars(q.order_by(m.QualityFinding.severity, m.QualityFinding.rule_id, m.QualityFinding.nominal_id))]
+    out: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
+    for f in uow.session.scalars(q.order_by(m.QualityFinding.severity, m.QualityFinding.rule_id, m.QualityFinding.nominal_id)):
+        out.setdefault((f.rule_id, f.nominal_id), {  # a finding evaluated for several agencies is one finding
+            "rule": f.rule_id, "severity": f.severity, "who": f.who, "nominal_id": str(f.nominal_id), "record": f"/v1/nominals/{f.nominal_id}",
+            "managing_unit": f.managing_unit, "owner": f.owner})
+    return list(out.values())

@@ -75,6 +75,6 @@ def erase_item(access: Annotated[Access, Depends(RecordGuard("record.erase", "he
                    "reason": "entered on the wrong person's record", "confirm": "9f1c2b7a-4d3e-4a5b-8c6d-7e8f9a0b1c2d"}}})],
                version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
     new_version = service.erase_item(uow, access.principal, access.nominal_id, item_id, body, expected_version=version,
-                                     request_id=access.request_id)
+                                     visibility=access.visibility, request_id=access.request_id)
     uow.commit()
     return _done(response, new_version)

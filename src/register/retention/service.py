@@ -24,7 +24,9 @@ from ..domain.actors import Actor, Principal
 from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
 from ..domain.errors import InvalidValue, NotFound, RuleViolation
 from ..domain.record import ChronologyEntry
+from ..access.policy import Visibility
 from ..nominals import service as nominals
+from ..nominals.repository import visible_to
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from . import repository
@@ -69,10 +71,12 @@ def status(uow: UnitOfWork, nominal_id: uuid.UUID) -> RetentionOut:
                         review_on=row.retention_review_on, dispose_on=dispose_on)
 
 
-def _note(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, key_id: uuid.UUID, summary: str, details: str) -> None:
-    """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes directly."""
+def _note(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, key_id: uuid.UUID, summary: str, details: str, *,
+          audience: str | None = None) -> None:
+    """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes directly.
+    `audience`: the agencies that may see the note (that of an erased item it speaks of); None: everyone."""
     entry = ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=summary, details=details)
-    uow.nominals.add_entry(nominal_id, key_id, uuid.uuid4(), entry, actor, _now())
+    uow.nominals.add_entry(nominal_id, key_id, uuid.uuid4(), entry, actor, _now(), audience=audience)
 
 
 def _lifecycle_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int) -> m.Nominal:
@@ -106,25 +110,37 @@ def review(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, reason: str
 
 
 def erase_item(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, item_id: uuid.UUID, request: ItemErasure, *,
-               expected_version: int, request_id: str | None = None) -> int:
-    """Erase one item or chronology entry entirely (ending it keeps it in the history; this does not)."""
+               expected_version: int, visibility: Visibility | None, request_id: str | None = None) -> int:
+    """Erase one item or chronology entry entirely (ending it keeps it in the history; this does not).
+
+    Only what the caller may see can be erased: an item or entry outside `visibility` (a section their agency may
+    not read, an audience that leaves them out) answers exactly like one that does not exist. The chronology note
+    the erasure leaves (with its reason) has the erased item's audience, so those who never saw the item never see
+    the note either. `visibility` None: a system actor, who sees everything."""
     if request.confirm != item_id:
         raise InvalidValue("erasure_confirmation", "confirm must repeat the id of the item to erase: erasure cannot be undone", "confirm")
     row = _lifecycle_change(uow, actor, nominal_id, expected_version)
-    item = uow.session.execute(select(m.Item.section).where(m.Item.id == item_id, m.Item.nominal_id == nominal_id)).first()
-    if item is not None:
-        section = item.section
+    agency = visibility.audience if visibility is not None else None
+
+    def sees(section: str) -> bool:
+        return visibility is None or visibility.sees_section(section)
+
+    item = uow.session.execute(select(m.Item.section, m.Item.audience).where(
+        m.Item.id == item_id, m.Item.nominal_id == nominal_id, visible_to(agency))).first()
+    entry = None if item is not None else uow.nominals.entry_row(nominal_id, item_id, agency)
+    if item is not None and sees(item.section):
+        section, audience = item.section, item.audience
         uow.session.execute(delete(m.BlindToken).where(m.BlindToken.item_id == item_id))
         uow.session.execute(delete(m.Item).where(m.Item.id == item_id))
-    elif uow.nominals.entry_exists(nominal_id, item_id):
-        section = "chronology"
+    elif entry is not None and sees("chronology"):
+        section, audience = "chronology", entry.audience
         if uow.session.execute(select(m.ChronologyEntry.id).where(m.ChronologyEntry.amends_id == item_id)).first():
             raise RuleViolation("entry_amended", "an amendment names this entry: erase the amendment first")
         uow.session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.id == item_id))
     else:
         raise NotFound("item_not_found", f"no item or chronology entry {item_id} on nominal {nominal_id}")
     nominals.refresh_derived(uow, nominal_id, section)  # an erased offence, order or address changes the notification dates
-    _note(uow, actor, nominal_id, row.data_key_id, f"An item of {section.replace('_', ' ')} was erased", request.reason)
+    _note(uow, actor, nominal_id, row.data_key_id, f"An item of {section.replace('_', ' ')} was erased", request.reason, audience=audience)
     uow.audit.record(AuditEntry(Action.ERASURE, f"nominal:{section}:erase", actor, nominal_id=nominal_id, section=section, item_id=item_id,
                                 request_id=request_id, details={"confirmed": True}))
     uow.outbox.enqueue(nominal_id, expected_version + 1)

@@ -173,6 +173,7 @@ class ChronologyEntry(Base):
     recorded_area: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     merged_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # provenance: the duplicate it came from
+    audience: Mapped[str | None] = mapped_column(String(60))  # comma-separated agencies that may see it; None: everyone
 
     __table_args__ = (
         Index("ix_chronology_nominal_occurred", "nominal_id", "occurred_at"),
@@ -285,6 +286,7 @@ class QualityFinding(Base):
     area: Mapped[str] = mapped_column(String(40))
     managing_unit: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str | None] = mapped_column(String(100))
+    audience: Mapped[str | None] = mapped_column(String(20))  # the agency it was evaluated for; None: the same for every agency
 
     __table_args__ = (Index("ix_quality_finding_run_rule", "run_id", "rule_id"), Index("ix_quality_finding_run_owner", "run_id", "owner"))
 
