@@ -106,8 +106,9 @@ def keys_status(settings: Settings) -> None:
         ring = store.keys.keyring
         usage = keys_service.key_usage(store)
         for version in ring.versions():
-            state = "active" if version == ring.active_version() else ("retired" if ring.retired(version) else "readable")
-            click.echo(f"kek v{version}: {state}, wraps {usage.get(version, 0)} data keys")
+            click.echo(f"kek v{version}: {ring.state(version)}, wraps {usage.get(version, 0)} data keys")
+        for version in keys_service.missing_versions(store):
+            click.echo(f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the key backup")
 
 
 @keys.command("rotate")
@@ -115,14 +116,22 @@ def keys_status(settings: Settings) -> None:
 def keys_rotate(settings: Settings) -> None:
     """Make a new key-encryption key active and re-wrap every data key under it (values are not touched)."""
     with _store(settings) as store:
-        version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"))
+        before = store.keys.keyring.active_version()
+        try:
+            version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"))
+        except Exception as exc:
+            if store.keys.keyring.active_version() == before:
+                raise
+            raise click.ClickException(f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap stopped "
+                                       f"({exc}): every record stays readable; run `register keys rewrap` to finish") from None
         click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
 
 
 @keys.command("rewrap")
 @click.pass_obj
 def keys_rewrap(settings: Settings) -> None:
-    """Finish an interrupted rotation: re-wrap data keys still under an older version."""
+    """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older versions
+    (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
     with _store(settings) as store:
         count = keys_service.rewrap_data_keys(store, SystemActor("keys-rewrap"), progress=_progress("re-wrapping data keys"))
         click.echo(f"{count} data keys re-wrapped")
@@ -132,7 +141,8 @@ def keys_rewrap(settings: Settings) -> None:
 @click.argument("version")
 @click.pass_obj
 def keys_retire(settings: Settings, version: str) -> None:
-    """Retire a key-encryption key version no data key uses any more."""
+    """Retire a key-encryption key version no data key uses any more (refused, the version left retiring, while any
+    data key, including one being written, is still wrapped under it)."""
     with _store(settings) as store:
         try:
             keys_service.retire(store, SystemActor("keys-retire"), version)

@@ -11,12 +11,35 @@ import hmac
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import associated_data, new_data_key, open_sealed, seal
 from ..crypto.keys import KeyMismatch, KeyProvider, KeySet
 from .models import DataKey, KeyCheck
+
+
+# Wrapping a data key and retiring a key-encryption key version are fenced against each other, so that a retirement
+# sees every data key being written: a transaction that wraps holds the fence shared from before it reads the keyring
+# until it ends; a retirement takes it exclusively (after marking the version retiring) before it counts what is left.
+# PostgreSQL: a transaction-level advisory lock. SQLite: the database's single write lock (a no-op UPDATE takes it).
+KEY_FENCE = 0x7265_6B66  # "rekf"
+
+
+def hold_key_fence(session: Session) -> None:
+    """Before wrapping under the active version: a retirement cannot count data keys until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": KEY_FENCE})
+    else:
+        session.execute(text("UPDATE key_check SET name = name WHERE 0"))
+
+
+def key_barrier(session: Session) -> None:
+    """Wait for every transaction holding the fence to end; hold it exclusively until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": KEY_FENCE})
+    else:
+        session.execute(text("UPDATE key_check SET name = name WHERE 0"))
 
 
 class RecordCipher:
@@ -28,6 +51,7 @@ class RecordCipher:
     def new_key(self, nominal_id: uuid.UUID) -> uuid.UUID:
         key_id = uuid.uuid4()
         data_key = new_data_key()
+        hold_key_fence(self.session)  # then wrap under the active version as the key file says now
         version, wrapped = self.keyring.wrap(data_key, key_id.bytes)
         self.session.execute(
             insert(DataKey).values(id=key_id, nominal_id=nominal_id, kek_version=version, wrapped=wrapped, created_at=dt.datetime.now(dt.timezone.utc))
@@ -68,7 +92,8 @@ def verify_keys(session: Session, keys: KeySet) -> None:
     The first time a key is seen its check value is recorded; afterwards a different
     key under the same name is refused with a clear error before anything is written.
     """
-    expected = {f"kek:{v}": keys.keyring.key_for_check(v) for v in keys.keyring.versions() if not keys.keyring.retired(v)}
+    ring = keys.keyring
+    expected = {f"kek:{v}": ring.key_for_check(v) for v in ring.versions() if not ring.retired(v)}
     expected["blind-index"] = keys.blind_root.material
     expected["audit-chain"] = keys.audit_root.material
     stored = {row.name: row.check_value for row in session.execute(select(KeyCheck.name, KeyCheck.check_value))}
