@@ -31,7 +31,7 @@ from register.api.app import build_app
 from register.bootstrap import Store, build_store
 from register.cli import main
 from register.config import Settings
-from register.crypto.keys import KeySet, LocalKeyring
+from register.crypto.keys import KeyNotAvailable, KeySet, LocalKeyring
 from register.domain.actors import SystemActor
 from register.keys import service as keys_service
 from register.store import models as m
@@ -281,3 +281,31 @@ def test_key_files_and_the_key_directory_are_private(tmp_path: Path) -> None:
     for name in (LocalKeyring.FILE, KeySet.BLIND_FILE, KeySet.AUDIT_FILE):
         assert stat.S_IMODE((made_open / name).stat().st_mode) == 0o600, name
     assert not [p.name for p in key_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_retired_version(store: Store, settings: Settings,
+                                                                                                 tmp_path: Path) -> None:
+    """Hosts with their own copy of the key directory: one not yet given the rotated key file refuses to write once the
+    version it would wrap under is retired, instead of writing data a restart could not read."""
+    import shutil
+
+    stale_dir = tmp_path / "other-host-keys"
+    shutil.copytree(settings.resolved_key_dir, stale_dir)
+    other = build_store(settings.model_copy(update={"key_dir": stale_dir}))
+    try:
+        with store.unit_of_work() as uow:
+            create(uow)
+            uow.commit()
+        keys_service.rotate(store, SystemActor("test"))
+        with other.unit_of_work() as uow:  # version 1 is not retiring yet: still fine to wrap under
+            create(uow)
+            uow.commit()
+        with pytest.raises(ValueError, match="1 data keys are still wrapped under version 1"):
+            keys_service.retire(store, SystemActor("test"), "1")
+        assert keys_service.rewrap_data_keys(store, SystemActor("test")) == 1
+        keys_service.retire(store, SystemActor("test"), "1")
+        with pytest.raises(KeyNotAvailable, match="the key file here is out of date"), other.unit_of_work() as uow:
+            create(uow)
+        assert versions_in_use(store) == {"2": 2}
+    finally:
+        other.dispose()

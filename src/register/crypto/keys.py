@@ -53,6 +53,8 @@ class KeyProvider(Protocol):
 
     def unwrap(self, version: str, wrapped: bytes, context: bytes) -> bytes: ...
 
+    def refresh(self) -> None: ...
+
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
@@ -21,7 +22,7 @@ from ..merges.repository import dismissal_row_id
 from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from ..crypto.keys import KeyNotAvailable
-from ..store.cipher import hold_key_fence, key_barrier, verify_keys
+from ..store.cipher import fence_for_wrapping, key_barrier, mark_kek_state, verify_keys
 from ..store.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]
@@ -48,8 +49,7 @@ def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progres
     progress(0, total)
     while True:
         with store.unit_of_work() as uow:
-            hold_key_fence(uow.session)  # this transaction wraps: a retirement waits for it
-            active = keyring.active_version()
+            active = fence_for_wrapping(uow.session, keyring)  # a retirement waits for this batch
             if version == active:
                 return done
             rows = uow.session.execute(
@@ -62,7 +62,7 @@ def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progres
             changes = []
             for row in rows:
                 data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes, allow_retired=True)
-                wrapped_under, wrapped = keyring.wrap(data_key, row.id.bytes)
+                wrapped_under, wrapped = keyring.wrap(data_key, row.id.bytes)  # `active` or newer (a rotation meanwhile)
                 changes.append({"id": row.id, "kek_version": wrapped_under, "wrapped": wrapped})
             uow.session.execute(update(m.DataKey), changes)
             uow.audit.record(
@@ -119,13 +119,20 @@ def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untype
     if state == "retired":
         raise ValueError(f"key-encryption key version {version} is already retired")
     keyring.mark_retiring(version)
+    with store.unit_of_work() as uow:  # for processes whose copy of the key file is out of date (another host)
+        mark_kek_state(uow.session, version, "retiring")
+        uow.commit()
     with store.unit_of_work() as uow:
-        key_barrier(uow.session)
+        try:
+            key_barrier(uow.session)
+        except OperationalError as exc:  # PostgreSQL's lock_timeout: a long transaction is still writing
+            raise KeysInUse(f"a transaction that may be writing data keys did not finish in time ({exc.orig}): retire again") from None
         still = uow.session.execute(select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version == version)).scalar_one()
         if still:
             raise KeysInUse(f"{still} data keys are still wrapped under version {version}: run `register keys rewrap`, then retire "
                             f"again (version {version} stays retiring: readable, and nothing new is wrapped under it)")
         keyring.retire(version)  # while the barrier holds: no data key can be wrapped meanwhile
+        mark_kek_state(uow.session, version, "retired")
         uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version}))
         uow.commit()
 

@@ -11,11 +11,11 @@ import hmac
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import associated_data, new_data_key, open_sealed, seal
-from ..crypto.keys import KeyMismatch, KeyProvider, KeySet
+from ..crypto.keys import KeyMismatch, KeyNotAvailable, KeyProvider, KeySet
 from .models import DataKey, KeyCheck
 
 
@@ -42,6 +42,38 @@ def key_barrier(session: Session) -> None:
         session.execute(text("UPDATE key_check SET name = name WHERE 0"))
 
 
+def kek_state_name(version: str) -> str:
+    return f"kek-state:{version}"
+
+
+def mark_kek_state(session: Session, version: str, state: str) -> None:
+    """Record in the database that a key-encryption key version is retiring or retired, for processes whose copy of the
+    key file is out of date (one per host): they refuse to wrap under it instead of writing data keys that a retirement
+    would make unreadable. A row of `key_check` named `kek-state:V`; `verify_keys` ignores it."""
+    name = kek_state_name(version)
+    now = dt.datetime.now(dt.timezone.utc)
+    if session.execute(select(KeyCheck.name).where(KeyCheck.name == name)).first() is None:
+        session.execute(insert(KeyCheck).values(name=name, check_value=state.encode(), created_at=now))
+    else:
+        session.execute(update(KeyCheck).where(KeyCheck.name == name).values(check_value=state.encode(), created_at=now))
+
+
+def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
+    """Hold the fence (see KEY_FENCE), then make sure the active version of the key file as it is now is not one the
+    database says is retiring or retired (re-reading the key file once if it is). Returns that version; wrapping in
+    this transaction afterwards uses it or a newer one."""
+    hold_key_fence(session)
+    for attempt in range(2):
+        version = keyring.active_version()
+        state = session.execute(select(KeyCheck.check_value).where(KeyCheck.name == kek_state_name(version))).scalar()
+        if state is None:
+            return version
+        if attempt == 0:
+            keyring.refresh()
+    raise KeyNotAvailable(f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still the active version "
+                          "in this process's key file: the key file here is out of date: install the current one (nothing was written)")
+
+
 class RecordCipher:
     def __init__(self, session: Session, keyring: KeyProvider) -> None:
         self.session = session
@@ -51,7 +83,7 @@ class RecordCipher:
     def new_key(self, nominal_id: uuid.UUID) -> uuid.UUID:
         key_id = uuid.uuid4()
         data_key = new_data_key()
-        hold_key_fence(self.session)  # then wrap under the active version as the key file says now
+        fence_for_wrapping(self.session, self.keyring)
         version, wrapped = self.keyring.wrap(data_key, key_id.bytes)
         self.session.execute(
             insert(DataKey).values(id=key_id, nominal_id=nominal_id, kek_version=version, wrapped=wrapped, created_at=dt.datetime.now(dt.timezone.utc))
