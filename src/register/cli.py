@@ -112,19 +112,25 @@ def keys_status(settings: Settings) -> None:
 
 
 @keys.command("rotate")
+@click.option("--no-rewrap", is_flag=True, help="only add the new version (copy the key file to every host, then `keys rewrap`)")
 @click.pass_obj
-def keys_rotate(settings: Settings) -> None:
+def keys_rotate(settings: Settings, no_rewrap: bool) -> None:
     """Make a new key-encryption key active and re-wrap every data key under it (values are not touched)."""
     with _store(settings) as store:
         before = store.keys.keyring.active_version()
         try:
-            version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"))
+            version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"),
+                                                 rewrap=not no_rewrap)
         except Exception as exc:
             if store.keys.keyring.active_version() == before:
                 raise
             raise click.ClickException(f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap stopped "
                                        f"({exc}): every record stays readable; run `register keys rewrap` to finish") from None
-        click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
+        if no_rewrap:
+            click.echo(f"key-encryption key v{version} is active; no data key moved yet: install the key file on every host, "
+                       "then run `register keys rewrap`")
+        else:
+            click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
 
 
 @keys.command("rewrap")

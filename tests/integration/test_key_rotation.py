@@ -309,3 +309,20 @@ def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_
         assert versions_in_use(store) == {"2": 2}
     finally:
         other.dispose()
+
+
+def test_an_interrupted_rotation_is_finished_by_rewrap_and_every_record_stays_readable(store: Store, settings: Settings) -> None:
+    with store.unit_of_work() as uow:
+        ids = [create(uow) for _ in range(5)]
+        uow.commit()
+    code, out = cli(settings, "keys", "rotate", "--no-rewrap")  # what an interrupted rotation leaves: v2 active, nothing moved
+    assert code == 0 and "v2 is active; no data key moved yet" in out, out
+    assert versions_in_use(store) == {"1": 5}
+    seen: list[tuple[int, int]] = []
+    assert keys_service.rewrap_data_keys(store, SystemActor("test"), batch=2, progress=lambda d, t: seen.append((d, t))) == 5
+    assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
+    assert cli(settings, "keys", "rewrap")[1].strip().endswith("0 data keys re-wrapped")  # rerunning is harmless
+    code, out = cli(settings, "keys", "retire", "1")
+    assert code == 0, out
+    with store.unit_of_work() as uow:
+        assert all(uow.nominals.load(i).identity.surname for i in ids)

@@ -83,7 +83,7 @@ def missing_versions(store) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted((v for v in key_usage(store) if v not in known), key=lambda v: (len(v), v))
 
 
-def rotate(store, actor: Actor, *, progress: Progress = _no_progress) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:  # type: ignore[no-untyped-def]
     """A new key-encryption key becomes active; every data key is re-wrapped under it.
 
     Checked first, so that a rotation does not stop half way for a reason known in advance. The new version is in the
@@ -98,7 +98,7 @@ def rotate(store, actor: Actor, *, progress: Progress = _no_progress) -> tuple[s
         verify_keys(uow.session, store.keys)  # records the new version's check value
         uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version}))
         uow.commit()
-    return version, rewrap_data_keys(store, actor, progress=progress)
+    return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
 
 
 def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untyped-def]
