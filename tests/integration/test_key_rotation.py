@@ -31,7 +31,7 @@ from register.api.app import build_app
 from register.bootstrap import Store, build_store
 from register.cli import main
 from register.config import Settings
-from register.crypto.keys import KeyNotAvailable, KeySet, LocalKeyring
+from register.crypto.keys import KeyNotAvailable, KeyProblem, KeySet, LocalKeyring
 from register.domain.actors import SystemActor
 from register.keys import service as keys_service
 from register.store import models as m
@@ -326,3 +326,20 @@ def test_an_interrupted_rotation_is_finished_by_rewrap_and_every_record_stays_re
     assert code == 0, out
     with store.unit_of_work() as uow:
         assert all(uow.nominals.load(i).identity.surname for i in ids)
+
+
+def test_a_key_file_broken_by_hand_keeps_the_keys_read_earlier_and_changes_are_refused_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / LocalKeyring.FILE
+    running = LocalKeyring.create(path)
+    good = path.read_text()
+    path.write_text("{ not json")
+    assert running.active_version() == "1"  # a running process keeps working
+    with pytest.raises(KeyNotAvailable, match="malformed"):
+        LocalKeyring(path)  # a starting one says what is wrong
+    path.write_text(good)
+    lock = path.with_name(LocalKeyring.FILE + ".lock")
+    lock.mkdir()  # stands for a key directory the command cannot write (root writes even into a 0500 one)
+    with pytest.raises(KeyProblem, match="run key changes where the key directory is writable"):
+        running.add_version()
+    lock.rmdir()
+    assert running.add_version() == "2" and LocalKeyring(path).active_version() == "2"

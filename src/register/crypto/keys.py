@@ -203,8 +203,10 @@ class LocalKeyring:
             try:
                 self._ring = ring = self._parse(raw, stamp)
             except KeyNotAvailable as exc:
-                # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every record
+                # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every record (said
+                # once per change of the file; the database still stops wrapping under a retiring version)
                 log.error("%s; keeping the keys read earlier", exc)
+                self._ring = ring = _Ring(ring.active, ring.keys, raw, stamp)
                 return ring
             log.info("key-encryption keyring %s re-read: active version %s", self.path, ring.active)
             return ring
@@ -260,8 +262,12 @@ class LocalKeyring:
     def _changing(self) -> Iterator[list]:  # type: ignore[type-arg]
         """Read-modify-write under an exclusive lock shared by every process using this key directory."""
         lock_path = self.path.with_name(self.path.name + ".lock")
-        private_dir(lock_path.parent)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            private_dir(lock_path.parent)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise KeyProblem(f"cannot change {self.path} ({exc.strerror}): run key changes where the key directory is writable "
+                             "(nothing was changed)") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             ring = self._read()
