@@ -343,3 +343,34 @@ def test_a_key_file_broken_by_hand_keeps_the_keys_read_earlier_and_changes_are_r
         running.add_version()
     lock.rmdir()
     assert running.add_version() == "2" and LocalKeyring(path).active_version() == "2"
+
+
+def test_threads_wrapping_and_unwrapping_while_the_keyring_changes_never_fail(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / LocalKeyring.FILE
+    LocalKeyring.create(path)
+    shared, operator = LocalKeyring(path), LocalKeyring(path)  # one per process: the API's (used by its threads), a command's
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                context = os.urandom(16)
+                version, wrapped = shared.wrap(b"d" * 32, context)
+                assert shared.state(version) == "active" or int(version) < int(shared.active_version())
+                assert shared.unwrap(version, wrapped, context) == b"d" * 32
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(8):
+        previous = operator.add_version()
+        operator.mark_retiring(str(int(previous) - 1))
+        time.sleep(0.01)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert not errors, errors[:3]
+    assert shared.active_version() == "9" and shared.state("8") == "retiring"
