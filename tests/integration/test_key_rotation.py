@@ -31,7 +31,7 @@ from register.api.app import build_app
 from register.bootstrap import Store, build_store
 from register.cli import main
 from register.config import Settings
-from register.crypto.keys import KeyNotAvailable, KeyProblem, KeySet, LocalKeyring
+from register.crypto.keys import KeyMismatch, KeyNotAvailable, KeyProblem, KeySet, LocalKeyring
 from register.domain.actors import SystemActor
 from register.keys import service as keys_service
 from register.store import models as m
@@ -374,3 +374,29 @@ def test_threads_wrapping_and_unwrapping_while_the_keyring_changes_never_fail(tm
         t.join(10)
     assert not errors, errors[:3]
     assert shared.active_version() == "9" and shared.state("8") == "retiring"
+
+
+def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(store: Store, settings: Settings) -> None:
+    """Re-reading the key file must not let a wrong file (another environment's) in: data keys wrapped under it would be
+    unreadable once the right file is back."""
+    path = settings.resolved_key_dir / LocalKeyring.FILE
+    good = path.read_text()
+    doc = json.loads(good)
+    doc["keys"]["1"]["key"] = base64.b64encode(os.urandom(32)).decode()
+    path.write_text(json.dumps(doc))
+    with store.unit_of_work() as uow:  # the running process keeps the key it read: a version's key never changes
+        nid = create(uow)
+        uow.commit()
+    wrong = LocalKeyring(path)  # a keyring holding the wrong key for version 1 is refused before anything is written
+    with pytest.raises(KeyMismatch, match="kek:1 key in the key file is not the key this database was written with"), \
+            Store(**{**store.__dict__, "keys": KeySet(wrong, store.keys.blind_root, store.keys.audit_root)}).unit_of_work() as uow:
+        create(uow)
+    path.write_text(good)
+    assert versions_in_use(store) == {"1": 1}
+    store.dispose()
+    fresh = build_store(settings)
+    try:
+        with fresh.unit_of_work() as uow:
+            assert uow.nominals.load(nid).identity.surname
+    finally:
+        fresh.dispose()

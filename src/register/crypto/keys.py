@@ -201,7 +201,12 @@ class LocalKeyring:
                     self._ring = ring = _Ring(ring.active, ring.keys, raw, stamp)
                 return ring
             try:
-                self._ring = ring = self._parse(raw, stamp)
+                fresh = self._parse(raw, stamp)
+                changed = [v for v, k in fresh.keys.items() if v in ring.keys and not secrets.compare_digest(k.key, ring.keys[v].key)]
+                if changed:
+                    raise KeyNotAvailable(f"key-encryption keyring {self.path} now holds other keys for versions {', '.join(changed)}: "
+                                          "a version's key never changes; restore the right key file")
+                self._ring = ring = fresh
             except KeyNotAvailable as exc:
                 # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every record (said
                 # once per change of the file; the database still stops wrapping under a retiring version)

@@ -59,13 +59,21 @@ def mark_kek_state(session: Session, version: str, state: str) -> None:
 
 
 def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
-    """Hold the fence (see KEY_FENCE), then make sure the active version of the key file as it is now is not one the
-    database says is retiring or retired (re-reading the key file once if it is). Returns that version; wrapping in
-    this transaction afterwards uses it or a newer one."""
+    """Hold the fence (see KEY_FENCE), then make sure the active version of the key file as it is now is fit to wrap
+    under: not one the database says is retiring or retired (re-reading the key file once if it is), and the key this
+    database recorded for that version (a key file swapped for another one is refused, not written with). Returns that
+    version; wrapping in this transaction afterwards uses it or a newer one."""
     hold_key_fence(session)
     for attempt in range(2):
         version = keyring.active_version()
-        state = session.execute(select(KeyCheck.check_value).where(KeyCheck.name == kek_state_name(version))).scalar()
+        found = dict(session.execute(select(KeyCheck.name, KeyCheck.check_value)
+                                     .where(KeyCheck.name.in_([f"kek:{version}", kek_state_name(version)]))).all())
+        check, state = found.get(f"kek:{version}"), found.get(kek_state_name(version))
+        key_for_check = getattr(keyring, "key_for_check", None)
+        if check is not None and key_for_check is not None and not hmac.compare_digest(
+                bytes(check), _check_value(key_for_check(version), f"kek:{version}")):
+            raise KeyMismatch(f"the kek:{version} key in the key file is not the key this database was written with: "
+                              "restore the right key file (nothing was written)")
         if state is None:
             return version
         if attempt == 0:
