@@ -107,23 +107,38 @@ def keys_status(settings: Settings) -> None:
         ring = store.keys.keyring
         usage = keys_service.key_usage(store)
         for version in ring.versions():
-            state = "active" if version == ring.active_version() else ("retired" if ring.retired(version) else "readable")
-            click.echo(f"kek v{version}: {state}, wraps {usage.get(version, 0)} data keys")
+            click.echo(f"kek v{version}: {ring.state(version)}, wraps {usage.get(version, 0)} data keys")
+        for version in keys_service.missing_versions(store):
+            click.echo(f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the key backup")
 
 
 @keys.command("rotate")
+@click.option("--no-rewrap", is_flag=True, help="only add the new version (copy the key file to every host, then `keys rewrap`)")
 @click.pass_obj
-def keys_rotate(settings: Settings) -> None:
+def keys_rotate(settings: Settings, no_rewrap: bool) -> None:
     """Make a new key-encryption key active and re-wrap every data key under it (values are not touched)."""
     with _store(settings) as store:
-        version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"))
-        click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
+        before = store.keys.keyring.active_version()
+        try:
+            version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"),
+                                                 rewrap=not no_rewrap)
+        except Exception as exc:
+            if store.keys.keyring.active_version() == before:
+                raise
+            raise click.ClickException(f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap stopped "
+                                       f"({exc}): every record stays readable; run `register keys rewrap` to finish") from None
+        if no_rewrap:
+            click.echo(f"key-encryption key v{version} is active; no data key moved yet: install the key file on every host, "
+                       "then run `register keys rewrap`")
+        else:
+            click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
 
 
 @keys.command("rewrap")
 @click.pass_obj
 def keys_rewrap(settings: Settings) -> None:
-    """Finish an interrupted rotation: re-wrap data keys still under an older version."""
+    """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older versions
+    (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
     with _store(settings) as store:
         count = keys_service.rewrap_data_keys(store, SystemActor("keys-rewrap"), progress=_progress("re-wrapping data keys"))
         click.echo(f"{count} data keys re-wrapped")
@@ -133,7 +148,8 @@ def keys_rewrap(settings: Settings) -> None:
 @click.argument("version")
 @click.pass_obj
 def keys_retire(settings: Settings, version: str) -> None:
-    """Retire a key-encryption key version no data key uses any more."""
+    """Retire a key-encryption key version no data key uses any more (refused, the version left retiring, while any
+    data key, including one being written, is still wrapped under it)."""
     with _store(settings) as store:
         try:
             keys_service.retire(store, SystemActor("keys-retire"), version)

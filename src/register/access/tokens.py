@@ -23,6 +23,7 @@ from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimErr
 from joserfc.jwt import JWTClaimsRegistry
 from pydantic import ValidationError
 
+from ..crypto.keys import write_private
 from ..domain.actors import Principal
 from ..domain.enums import Agency, Area, Role
 
@@ -173,9 +174,7 @@ def ensure_dev_signing_key(key_dir: Path) -> jwk.ECKey:
         key = jwk.ECKey.import_key(json.loads(private_path.read_text()))
     else:
         key = jwk.ECKey.generate_key("P-256", parameters={"use": "sig", "alg": "ES256"}, auto_kid=True)
-        key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        private_path.touch(mode=0o600)
-        private_path.write_text(json.dumps(key.as_dict(private=True)))
+        write_private(private_path, json.dumps(key.as_dict(private=True)))  # 0600 in a 0700 directory
     public_path.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
     return key
 

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fcntl
 import json
+import logging
 import os
 import secrets
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+log = logging.getLogger(__name__)
 
 
 class KeyProblem(Exception):
@@ -44,6 +53,8 @@ class KeyProvider(Protocol):
 
     def unwrap(self, version: str, wrapped: bytes, context: bytes) -> bytes: ...
 
+    def refresh(self) -> None: ...
+
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
@@ -53,20 +64,59 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode(), validate=True)
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+def private_dir(directory: Path, *, tighten: bool = False) -> None:
+    """Create the key directory owner-only (0700) whatever the umask. With `tighten` (when generating keys into it),
+    make an existing directory this process owns owner-only too."""
+    if not directory.is_dir():
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tighten = True
+    st = directory.stat()
+    if tighten and st.st_mode & 0o077 and st.st_uid == os.geteuid():
+        os.chmod(directory, 0o700)
 
 
-@dataclass
+def write_private(path: Path, text: str) -> None:
+    """Write a key file atomically and owner-only (0600): a fresh temporary file beside it, flushed to disk, renamed over
+    the old one, then the directory flushed. A reader sees the old file or the new one, never a partial one."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+READABLE, RETIRING, RETIRED = "readable", "retiring", "retired"
+STATES = (READABLE, RETIRING, RETIRED)
+
+
+@dataclass(frozen=True)
 class _Kek:
     key: bytes
     created_at: str
-    retired: bool = False
+    state: str = READABLE  # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """One reading of the key file: never changed, replaced whole when the file changes."""
+
+    active: str
+    keys: dict[str, _Kek]
+    raw: bytes
+    stamp: tuple[int, int, int, int]
 
 
 class LocalKeyring:
@@ -74,68 +124,136 @@ class LocalKeyring:
 
     Wrapping is AES-256-GCM with the data key's id as associated data, so a wrapped
     key copied onto another data-key row does not unwrap.
+
+    Every process (API workers, indexers, commands) sees a changed file without a restart: each use stats the file
+    (cheap) and re-reads it when its inode, size or times changed, so `register keys rotate` or `retire` run beside a
+    running API take effect in it at once. `wrap` always wraps under the active version of a fresh reading; the active
+    version is never retiring or retired. Changes (add_version, mark_retiring, retire) hold an exclusive lock on
+    `kek.json.lock`, re-read the file under it and replace it atomically (`write_private`).
     """
 
     FILE = "kek.json"
+    RACY_NS = 2_000_000_000  # a file changed this recently may change again within one timestamp tick: compare its bytes
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._keys: dict[str, _Kek] = {}
-        self._active = ""
-        self._load()
+        self._lock = threading.Lock()
+        self._ring = self._read()
 
     @classmethod
     def create(cls, path: Path) -> LocalKeyring:
         now = dt.datetime.now(dt.timezone.utc).isoformat()
-        doc = {"active": "1", "keys": {"1": {"key": _b64(AESGCM.generate_key(256)), "created_at": now, "retired": False}}}
-        _write_private(path, json.dumps(doc, indent=2))
+        doc = {"active": "1", "keys": {"1": {"key": _b64(AESGCM.generate_key(256)), "created_at": now, "retired": False, "state": READABLE}}}
+        write_private(path, json.dumps(doc, indent=2))
         return cls(path)
 
-    def _load(self) -> None:
+    # ---------------------------------------------------------------- reading the file
+
+    @staticmethod
+    def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def _read(self) -> _Ring:
         try:
-            doc = json.loads(self.path.read_text())
-            self._active = str(doc["active"])
-            self._keys = {str(v): _Kek(_unb64(k["key"]), k.get("created_at", ""), bool(k.get("retired", False))) for v, k in doc["keys"].items()}
+            st = os.stat(self.path)
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             raise KeyNotAvailable(f"key-encryption keyring {self.path} not found: set REGISTER_KEY_DIR to the directory holding {self.FILE}") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: {exc}") from None
-        if self._active not in self._keys or any(len(k.key) != 32 for k in self._keys.values()):
-            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: the active version must exist and keys be 256-bit")
+        return self._parse(raw, self._stamp(st))
 
-    def _save(self) -> None:
-        doc = {
-            "active": self._active,
-            "keys": {v: {"key": _b64(k.key), "created_at": k.created_at, "retired": k.retired} for v, k in self._keys.items()},
-        }
-        _write_private(self.path, json.dumps(doc, indent=2))
+    def _parse(self, raw: bytes, stamp: tuple[int, int, int, int]) -> _Ring:
+        try:
+            doc = json.loads(raw)
+            active = str(doc["active"])
+            keys = {}
+            for v, k in doc["keys"].items():
+                state = str(k.get("state") or (RETIRED if k.get("retired", False) else READABLE))
+                if state not in STATES:
+                    raise ValueError(f"version {v} has unknown state {state!r}")
+                keys[str(v)] = _Kek(_unb64(k["key"]), k.get("created_at", ""), state)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: {exc}") from None
+        if active not in keys or any(len(k.key) != 32 for k in keys.values()):
+            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: the active version must exist and keys be 256-bit")
+        if keys[active].state != READABLE:
+            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: the active version {active} is {keys[active].state}")
+        return _Ring(active, keys, raw, stamp)
+
+    def _current(self) -> _Ring:
+        """The keyring as the file holds it now: re-read only when the file changed."""
+        ring = self._ring
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            log.error("key-encryption keyring %s disappeared; keeping the keys read earlier", self.path)
+            return ring
+        stamp = self._stamp(st)
+        if stamp == ring.stamp and time.time_ns() - st.st_mtime_ns > self.RACY_NS:
+            return ring
+        with self._lock:
+            ring = self._ring
+            try:
+                raw = self.path.read_bytes()
+            except FileNotFoundError:
+                return ring
+            if raw == ring.raw:
+                if stamp != ring.stamp:
+                    self._ring = ring = _Ring(ring.active, ring.keys, raw, stamp)
+                return ring
+            try:
+                fresh = self._parse(raw, stamp)
+                changed = [v for v, k in fresh.keys.items() if v in ring.keys and not secrets.compare_digest(k.key, ring.keys[v].key)]
+                if changed:
+                    raise KeyNotAvailable(f"key-encryption keyring {self.path} now holds other keys for versions {', '.join(changed)}: "
+                                          "a version's key never changes; restore the right key file")
+                self._ring = ring = fresh
+            except KeyNotAvailable as exc:
+                # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every record (said
+                # once per change of the file; the database still stops wrapping under a retiring version)
+                log.error("%s; keeping the keys read earlier", exc)
+                self._ring = ring = _Ring(ring.active, ring.keys, raw, stamp)
+                return ring
+            log.info("key-encryption keyring %s re-read: active version %s", self.path, ring.active)
+            return ring
+
+    def refresh(self) -> None:
+        self._current()
 
     def active_version(self) -> str:
-        return self._active
+        return self._current().active
 
     def versions(self) -> list[str]:
-        return sorted(self._keys, key=int)
+        return sorted(self._current().keys, key=int)
+
+    def state(self, version: str) -> str:
+        """active, readable, retiring or retired."""
+        ring = self._current()
+        if version not in ring.keys:
+            raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}")
+        return "active" if version == ring.active else ring.keys[version].state
 
     def retired(self, version: str) -> bool:
-        return self._keys[version].retired
+        return self.state(version) == RETIRED
 
     def key_for_check(self, version: str) -> bytes:
-        return self._key(version)
+        return self._key(self._current(), version, allow_retired=True)
 
-    def _key(self, version: str) -> bytes:
-        kek = self._keys.get(version)
+    def _key(self, ring: _Ring, version: str, *, allow_retired: bool = False) -> bytes:
+        kek = ring.keys.get(version)
         if kek is None:
             raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}: restore it from the key backup")
-        if kek.retired:
-            raise KeyNotAvailable(f"key-encryption key version {version} is retired: rotate data keys off it before retiring it")
+        if kek.state == RETIRED and not allow_retired:
+            raise KeyNotAvailable(f"key-encryption key version {version} is retired: run `register keys rewrap` to move data keys off it")
         return kek.key
 
     def wrap(self, data_key: bytes, context: bytes) -> tuple[str, bytes]:
+        ring = self._current()  # fresh: never a version retired or being retired since this process started
         nonce = secrets.token_bytes(12)
-        return self._active, nonce + AESGCM(self._key(self._active)).encrypt(nonce, data_key, b"register-dek|" + context)
+        return ring.active, nonce + AESGCM(self._key(ring, ring.active)).encrypt(nonce, data_key, b"register-dek|" + context)
 
-    def unwrap(self, version: str, wrapped: bytes, context: bytes) -> bytes:
-        key = self._key(version)
+    def unwrap(self, version: str, wrapped: bytes, context: bytes, *, allow_retired: bool = False) -> bytes:
+        """`allow_retired` only for moving a data key off a retired version whose material the file still holds."""
+        key = self._key(self._current(), version, allow_retired=allow_retired)
         try:
             return AESGCM(key).decrypt(wrapped[:12], wrapped[12:], b"register-dek|" + context)
         except InvalidTag:
@@ -143,20 +261,59 @@ class LocalKeyring:
                 f"a data key does not unwrap under key-encryption key version {version}: the key file holds the wrong key or the wrapped key was altered"
             ) from None
 
+    # ---------------------------------------------------------------- changing the file
+
+    @contextmanager
+    def _changing(self) -> Iterator[list]:  # type: ignore[type-arg]
+        """Read-modify-write under an exclusive lock shared by every process using this key directory."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            private_dir(lock_path.parent)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise KeyProblem(f"cannot change {self.path} ({exc.strerror}): run key changes where the key directory is writable "
+                             "(nothing was changed)") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            ring = self._read()
+            keys = dict(ring.keys)
+            box = [ring.active, keys]
+            yield box  # type: ignore[misc]
+            active, keys = box
+            doc = {"active": active, "keys": {v: {"key": _b64(k.key), "created_at": k.created_at, "retired": k.state == RETIRED,
+                                                  "state": k.state} for v, k in sorted(keys.items(), key=lambda kv: int(kv[0]))}}
+            write_private(self.path, json.dumps(doc, indent=2))
+            with self._lock:
+                self._ring = self._read()
+        finally:
+            os.close(fd)  # releases the lock
+
     def add_version(self) -> str:
         """A new key-encryption key, made active. Older versions stay readable until retired."""
-        version = str(max(int(v) for v in self._keys) + 1)
-        self._keys[version] = _Kek(AESGCM.generate_key(256), dt.datetime.now(dt.timezone.utc).isoformat())
-        self._active = version
-        self._save()
+        with self._changing() as box:
+            keys = box[1]
+            version = str(max(int(v) for v in keys) + 1)
+            keys[version] = _Kek(AESGCM.generate_key(256), dt.datetime.now(dt.timezone.utc).isoformat())
+            box[0] = version
         return version
 
+    def mark_retiring(self, version: str) -> None:
+        """First step of retiring: no process wraps under the version any more; it stays readable."""
+        self._set_state(version, RETIRING)
+
     def retire(self, version: str) -> None:
-        if version == self._active:
-            raise KeyProblem(f"key-encryption key version {version} is active: rotate to a new version first")
-        self._key(version)
-        self._keys[version].retired = True
-        self._save()
+        self._set_state(version, RETIRED)
+
+    def _set_state(self, version: str, state: str) -> None:
+        with self._changing() as box:
+            active, keys = box
+            if version not in keys:
+                raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}")
+            if version == active:
+                raise KeyProblem(f"key-encryption key version {version} is active: rotate to a new version first")
+            if keys[version].state == RETIRED and state != RETIRED:
+                raise KeyProblem(f"key-encryption key version {version} is retired")
+            keys[version] = replace(keys[version], state=state)
 
 
 class RootKey:
@@ -176,7 +333,7 @@ class RootKey:
 
     @classmethod
     def create(cls, path: Path) -> RootKey:
-        _write_private(path, _b64(secrets.token_bytes(32)) + "\n")
+        write_private(path, _b64(secrets.token_bytes(32)) + "\n")
         return cls(path)
 
 
@@ -196,6 +353,7 @@ class KeySet:
         """Load the keys; with `generate` (development only) create any that are missing."""
         paths = (key_dir / LocalKeyring.FILE, key_dir / cls.BLIND_FILE, key_dir / cls.AUDIT_FILE)
         if generate and not any(p.exists() for p in paths):
+            private_dir(key_dir, tighten=True)
             LocalKeyring.create(paths[0])
             RootKey.create(paths[1])
             RootKey.create(paths[2])

@@ -31,7 +31,6 @@ def key_status(admin: Annotated[Principal, Depends(Authorize("admin.keys"))], st
     uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:status:read", admin, request_id=request))
     uow.commit()
     return [
-        KeyVersion(version=v, state="active" if v == ring.active_version() else ("retired" if ring.retired(v) else "readable"),
-                   data_keys=usage.get(v, 0))
+        KeyVersion(version=v, state=ring.state(v), data_keys=usage.get(v, 0))
         for v in ring.versions()
     ]

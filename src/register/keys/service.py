@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
 from ..nominals.repository import count_records, id_batches
 from ..store import models as m
-from ..store.cipher import verify_keys
+from ..crypto.keys import KeyNotAvailable
+from ..store.cipher import fence_for_wrapping, key_barrier, mark_kek_state, verify_keys
 from ..store.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]
@@ -30,54 +32,107 @@ def _no_progress(done: int, total: int) -> None:
     return None
 
 
-def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
-    """Re-wrap every data key not under the active key-encryption key. Safe to interrupt and rerun."""
+def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progress = _no_progress,  # type: ignore[no-untyped-def]
+                     version: str | None = None) -> int:
+    """Re-wrap every data key not under the active key-encryption key (or only those under `version`), one transaction
+    per batch. Safe to interrupt and rerun, and to run beside a working register: each batch re-reads the keyring, so a
+    rotation meanwhile is followed. Data keys under a retired version whose material the key file still holds are moved
+    too (a register before issue #17 could write them)."""
     keyring = store.keys.keyring
-    active = keyring.active_version()
+
+    def pending(active: str):  # type: ignore[no-untyped-def]
+        return m.DataKey.kek_version == version if version is not None else m.DataKey.kek_version != active
+
     with store.session_factory() as session:
-        total = session.execute(select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version != active)).scalar_one()
+        total = session.execute(select(func.count()).select_from(m.DataKey).where(pending(keyring.active_version()))).scalar_one()
     done = 0
     progress(0, total)
     while True:
         with store.unit_of_work() as uow:
+            active = fence_for_wrapping(uow.session, keyring)  # a retirement waits for this batch
+            if version == active:
+                return done
             rows = uow.session.execute(
-                select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped).where(m.DataKey.kek_version != active).limit(batch)
+                select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped).where(pending(active)).limit(batch)
             ).all()
             if not rows:
+                if done < total:
+                    progress(total, total)
                 return done
             changes = []
             for row in rows:
-                data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
-                version, wrapped = keyring.wrap(data_key, row.id.bytes)
-                changes.append({"id": row.id, "kek_version": version, "wrapped": wrapped})
+                data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes, allow_retired=True)
+                wrapped_under, wrapped = keyring.wrap(data_key, row.id.bytes)  # `active` or newer (a rotation meanwhile)
+                changes.append({"id": row.id, "kek_version": wrapped_under, "wrapped": wrapped})
             uow.session.execute(update(m.DataKey), changes)
             uow.audit.record(
                 AuditEntry(Action.ADMINISTRATION, "keys:data_keys:rewrap", actor, details={"count": len(changes), "kek_version": active})
             )
             uow.commit()
         done += len(rows)
-        progress(done, total)
+        progress(done, max(total, done))
 
 
-def rotate(store, actor: Actor, *, progress: Progress = _no_progress) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-    """A new key-encryption key becomes active; every data key is re-wrapped under it."""
+class KeysInUse(ValueError):
+    """A retirement refused: data keys are still wrapped under the version."""
+
+
+def missing_versions(store) -> list[str]:  # type: ignore[no-untyped-def]
+    """Versions data keys are wrapped under that the key file does not hold (a rewrap could not move them)."""
+    known = set(store.keys.keyring.versions())
+    return sorted((v for v in key_usage(store) if v not in known), key=lambda v: (len(v), v))
+
+
+def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """A new key-encryption key becomes active; every data key is re-wrapped under it.
+
+    Checked first, so that a rotation does not stop half way for a reason known in advance. The new version is in the
+    key file (written atomically) before any data key moves; if the re-wrap is interrupted, `register keys rewrap`
+    finishes it, and everything stays readable meanwhile."""
+    missing = missing_versions(store)
+    if missing:
+        raise KeyNotAvailable(f"data keys are wrapped under version(s) {', '.join(missing)} which {store.keys.keyring.path} does not hold: "
+                              "restore them from the key backup before rotating (nothing was changed)")
     version = store.keys.keyring.add_version()
     with store.unit_of_work() as uow:
         verify_keys(uow.session, store.keys)  # records the new version's check value
         uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version}))
         uow.commit()
-    return version, rewrap_data_keys(store, actor, progress=progress)
+    return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
 
 
 def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untyped-def]
-    """Retire a key-encryption key version, once no data key is wrapped under it any more."""
-    if version == store.keys.keyring.active_version():
+    """Retire a key-encryption key version once no data key is wrapped under it, counting the ones being written.
+
+    1. The version is marked retiring in the key file: every process re-reads the file before it wraps, and only ever
+       wraps under the active version, so nothing new is wrapped under it (it stays readable).
+    2. A barrier waits for every transaction that may have wrapped a data key before it saw the change
+       (`key_barrier`), then the data keys still under the version are counted.
+    3. None: the version is retired. Some: refused, the version stays retiring; `register keys rewrap` moves them.
+    """
+    keyring = store.keys.keyring
+    if version not in keyring.versions():
+        raise ValueError(f"there is no key-encryption key version {version}")
+    state = keyring.state(version)
+    if state == "active":
         raise ValueError(f"key-encryption key version {version} is active: rotate to a new version before retiring it")
+    if state == "retired":
+        raise ValueError(f"key-encryption key version {version} is already retired")
+    keyring.mark_retiring(version)
+    with store.unit_of_work() as uow:  # for processes whose copy of the key file is out of date (another host)
+        mark_kek_state(uow.session, version, "retiring")
+        uow.commit()
     with store.unit_of_work() as uow:
+        try:
+            key_barrier(uow.session)
+        except OperationalError as exc:  # PostgreSQL's lock_timeout: a long transaction is still writing
+            raise KeysInUse(f"a transaction that may be writing data keys did not finish in time ({exc.orig}): retire again") from None
         still = uow.session.execute(select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version == version)).scalar_one()
         if still:
-            raise ValueError(f"{still} data keys are still wrapped under version {version}: run `register keys rotate` (or rewrap) first")
-        store.keys.keyring.retire(version)
+            raise KeysInUse(f"{still} data keys are still wrapped under version {version}: run `register keys rewrap`, then retire "
+                            f"again (version {version} stays retiring: readable, and nothing new is wrapped under it)")
+        keyring.retire(version)  # while the barrier holds: no data key can be wrapped meanwhile
+        mark_kek_state(uow.session, version, "retired")
         uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version}))
         uow.commit()
 

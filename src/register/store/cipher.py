@@ -11,12 +11,75 @@ import hmac
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import associated_data, new_data_key, open_sealed, seal
-from ..crypto.keys import KeyMismatch, KeyProvider, KeySet
+from ..crypto.keys import KeyMismatch, KeyNotAvailable, KeyProvider, KeySet
 from .models import DataKey, KeyCheck
+
+
+# Wrapping a data key and retiring a key-encryption key version are fenced against each other, so that a retirement
+# sees every data key being written: a transaction that wraps holds the fence shared from before it reads the keyring
+# until it ends; a retirement takes it exclusively (after marking the version retiring) before it counts what is left.
+# PostgreSQL: a transaction-level advisory lock. SQLite: the database's single write lock (a no-op UPDATE takes it).
+KEY_FENCE = 0x7265_6B66  # "rekf"
+
+
+def hold_key_fence(session: Session) -> None:
+    """Before wrapping under the active version: a retirement cannot count data keys until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": KEY_FENCE})
+    else:
+        session.execute(text("UPDATE key_check SET name = name WHERE 0"))
+
+
+def key_barrier(session: Session) -> None:
+    """Wait for every transaction holding the fence to end; hold it exclusively until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": KEY_FENCE})
+    else:
+        session.execute(text("UPDATE key_check SET name = name WHERE 0"))
+
+
+def kek_state_name(version: str) -> str:
+    return f"kek-state:{version}"
+
+
+def mark_kek_state(session: Session, version: str, state: str) -> None:
+    """Record in the database that a key-encryption key version is retiring or retired, for processes whose copy of the
+    key file is out of date (one per host): they refuse to wrap under it instead of writing data keys that a retirement
+    would make unreadable. A row of `key_check` named `kek-state:V`; `verify_keys` ignores it."""
+    name = kek_state_name(version)
+    now = dt.datetime.now(dt.timezone.utc)
+    if session.execute(select(KeyCheck.name).where(KeyCheck.name == name)).first() is None:
+        session.execute(insert(KeyCheck).values(name=name, check_value=state.encode(), created_at=now))
+    else:
+        session.execute(update(KeyCheck).where(KeyCheck.name == name).values(check_value=state.encode(), created_at=now))
+
+
+def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
+    """Hold the fence (see KEY_FENCE), then make sure the active version of the key file as it is now is fit to wrap
+    under: not one the database says is retiring or retired (re-reading the key file once if it is), and the key this
+    database recorded for that version (a key file swapped for another one is refused, not written with). Returns that
+    version; wrapping in this transaction afterwards uses it or a newer one."""
+    hold_key_fence(session)
+    for attempt in range(2):
+        version = keyring.active_version()
+        found = dict(session.execute(select(KeyCheck.name, KeyCheck.check_value)
+                                     .where(KeyCheck.name.in_([f"kek:{version}", kek_state_name(version)]))).all())
+        check, state = found.get(f"kek:{version}"), found.get(kek_state_name(version))
+        key_for_check = getattr(keyring, "key_for_check", None)
+        if check is not None and key_for_check is not None and not hmac.compare_digest(
+                bytes(check), _check_value(key_for_check(version), f"kek:{version}")):
+            raise KeyMismatch(f"the kek:{version} key in the key file is not the key this database was written with: "
+                              "restore the right key file (nothing was written)")
+        if state is None:
+            return version
+        if attempt == 0:
+            keyring.refresh()
+    raise KeyNotAvailable(f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still the active version "
+                          "in this process's key file: the key file here is out of date: install the current one (nothing was written)")
 
 
 class RecordCipher:
@@ -28,6 +91,7 @@ class RecordCipher:
     def new_key(self, nominal_id: uuid.UUID) -> uuid.UUID:
         key_id = uuid.uuid4()
         data_key = new_data_key()
+        fence_for_wrapping(self.session, self.keyring)
         version, wrapped = self.keyring.wrap(data_key, key_id.bytes)
         self.session.execute(
             insert(DataKey).values(id=key_id, nominal_id=nominal_id, kek_version=version, wrapped=wrapped, created_at=dt.datetime.now(dt.timezone.utc))
@@ -68,7 +132,8 @@ def verify_keys(session: Session, keys: KeySet) -> None:
     The first time a key is seen its check value is recorded; afterwards a different
     key under the same name is refused with a clear error before anything is written.
     """
-    expected = {f"kek:{v}": keys.keyring.key_for_check(v) for v in keys.keyring.versions() if not keys.keyring.retired(v)}
+    ring = keys.keyring
+    expected = {f"kek:{v}": ring.key_for_check(v) for v in ring.versions() if not ring.retired(v)}
     expected["blind-index"] = keys.blind_root.material
     expected["audit-chain"] = keys.audit_root.material
     stored = {row.name: row.check_value for row in session.execute(select(KeyCheck.name, KeyCheck.check_value))}
