@@ -1,4 +1,4 @@
-"""Searching through the API: a purpose always, stubs for restricted records elsewhere, nothing hidden matchable,
+"""Searching through the API: a purpose always, restricted records of other areas out of every search, nothing hidden matchable,
 and every search and export in the audit log with its criteria and the ids it returned."""
 
 from __future__ import annotations
@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,6 +16,7 @@ from register.api.app import build_app
 from register.bootstrap import Store
 from register.config import Settings
 from register.domain.enums import Role
+from register.search import indexer as idx
 from register.store import models as m
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import POLICE_ONLY, add, create
@@ -50,17 +53,20 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(client: Tes
     assert search(client, token(Role.AUDITOR), VAN).status_code == 403
 
 
-def test_restricted_records_are_stubs_in_other_areas_results(client: TestClient, token: Minter, store: Store) -> None:
+def test_restricted_records_of_other_areas_take_no_part_in_their_searches(client: TestClient, token: Minter, store: Store) -> None:
+    """A stub in the results would itself answer "does a restricted record have a GK19 van?": outside its owning area
+    a restricted record is found only by reading it by id (the audited stub), never by a search."""
     om = token()
     nid, etag = create(client, om, restricted=True)
     add(client, om, nid, "vehicles", {"vrm": "GK19 XBW"}, etag)
     [own] = search(client, token(Role.INVESTIGATOR), VAN).json()["hits"]
     assert own["surname"] == "Hartley" and own["restricted"] is False
-    [other] = search(client, token(Role.INVESTIGATOR, area="essex"), VAN).json()["hits"]
-    assert other == {"id": nid, "score": 1.0, "restricted": True, "owning_area": "kent", "matched": [],
-                     "message": "restricted record: contact the owning area", "forenames": None, "surname": None, "date_of_birth": None,
-                     "status": None, "nominal_type": None, "mappa_category": None, "mappa_level": None}
-    assert events(store, "search:query:run")[-1]["stubs"] == [nid]
+    essex = token(Role.INVESTIGATOR, area="essex")
+    other = search(client, essex, VAN).json()
+    assert (other["total"], other["hits"], other["facets"]) == (0, [], {"area": {}, "mappa_category": {}, "mappa_level": {}})
+    assert events(store, "search:query:run")[-1]["ids"] == events(store, "search:query:run")[-1]["stubs"] == []
+    stub = client.get(f"/v1/nominals/{nid}", params={"purpose": "OP-HERON-23"}, headers=auth(essex)).json()
+    assert stub == {"id": nid, "restricted": True, "owning_area": "kent", "message": "restricted record: contact the owning area"}
 
 
 def test_words_in_police_only_intelligence_match_nothing_for_anyone(client: TestClient, token: Minter) -> None:
@@ -118,3 +124,85 @@ def test_through_elasticsearch_with_the_in_process_indexer(store: Store, setting
             assert body["backend"] == "elasticsearch" and [h["id"] for h in body["hits"]] == [nid]
     finally:
         app.state.search_backend.index.client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+# ------------------------------------------------------------------ F1: a restricted record elsewhere is not probeable
+
+@pytest.fixture(params=["sql", "elasticsearch"])
+def either_backend(request: pytest.FixtureRequest, store: Store, settings: Settings) -> Iterator[tuple[TestClient, Callable[[], None]]]:
+    """An API client on the embedded backend or on Elasticsearch (the real node), and a `settle()` that makes the
+    index catch up with every committed change (a no-op for the embedded backend)."""
+    if request.param == "sql":
+        with TestClient(build_app(settings, store)) as c:
+            yield c, lambda: None
+        return
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the index is the engine here; the store it is built from is the same on both")
+    es_node = request.getfixturevalue("es_node")
+    alias = f"t-{uuid.uuid4().hex[:12]}"
+    app = build_app(settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store)
+    try:
+        with TestClient(app) as c:
+            index = app.state.search_backend.index
+
+            def settle() -> None:
+                idx.drain_all(store, index)
+                index.refresh()
+
+            yield c, settle
+    finally:
+        app.state.search_backend.index.client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+def _group(*criteria: dict, op: str = "and") -> dict:  # type: ignore[type-arg]
+    return {"type": "group", "op": op, "criteria": list(criteria)}
+
+
+PROBES = [
+    _group({"type": "mark", "text": "rose"}),                                  # only the restricted record's tattoo says "rose"
+    _group({"type": "mark", "kind": "tattoo"}),
+    _group({"type": "mark", "text": "rose"}, {"type": "name", "value": "Hartley"}, op="or"),
+    _group(_group({"type": "mark", "text": "rose"}, op="not"), {"type": "person", "gender": "male"}),
+    _group({"type": "name", "value": "Abbott"}),                               # the restricted record's surname
+    _group({"type": "vehicle", "vrm": "KX63*"}),
+    _group({"type": "management", "area": "kent"}),
+    _group({"type": "person", "gender": "male"}),
+    _group({"type": "age", "min": 18, "max": 99, "at": "2026-01-01"}),
+]
+
+
+def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(either_backend, token: Minter) -> None:  # type: ignore[no-untyped-def]
+    """Hits, totals, facets, order and "why matched" seen from outside the owning area are the same whether the
+    restricted record exists or not, and whatever its hidden fields hold: no yes/no oracle, no count, no sort position."""
+    client, settle = either_backend
+    om, essex_om = token(), token(area="essex")
+    open_id, etag = create(client, om)                                         # Daniel Hartley, kent, open
+    add(client, om, open_id, "marks", {"kind": "tattoo", "location": "left_forearm", "description": "anchor"}, etag)
+    create(client, essex_om, area="essex", identity={"forenames": "Paul", "surname": "Zeller", "date_of_birth": "1970-02-02", "gender": "male"})
+    essex, kent = token(Role.INVESTIGATOR, area="essex"), token(Role.INVESTIGATOR)
+
+    def observe(who: str) -> list[dict]:  # type: ignore[type-arg]
+        settle()
+        out = []
+        for probe in PROBES:
+            for sort in ("relevance", "surname"):
+                r = search(client, who, {"query": probe, "sort": sort, "page_size": 100})
+                assert r.status_code == 200, r.text
+                out.append(r.json())
+        return out
+
+    without = observe(essex)
+    hidden_id, etag = create(client, om, restricted=True, mappa_level=3,
+                             identity={"forenames": "Aaron", "surname": "Abbott", "date_of_birth": "1990-05-29", "gender": "male"})
+    bare = observe(essex)
+    for section, item in (("marks", {"kind": "tattoo", "location": "right_forearm", "description": "rose with dagger"}),
+                          ("vehicles", {"vrm": "KX63 ABC", "colour": "silver"})):
+        _, etag = add(client, om, hidden_id, section, item, etag)
+    full = observe(essex)
+    assert without == bare == full
+    assert hidden_id not in json.dumps(full)
+    # not vacuous: in its own area the same probes find the restricted record, and change the answers
+    own = observe(kent)
+    assert sum(hidden_id in [h["id"] for h in body["hits"]] for body in own) >= 10
+    assert search(client, kent, {"query": PROBES[0]}).json()["total"] == 1
+

@@ -26,8 +26,26 @@ class Results:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Whose search it is, as far as a backend must know.
+
+    A restricted record owned by an area other than `area` is, for this viewer, only a stub ("contact the owning
+    area"). Such a record takes no part in the search at all: it is never a hit, never counted, never in a facet and
+    never moves another hit's position, whatever its hidden fields hold. Matching it on hidden fields, or even on its
+    owning area, would let a search answer questions the stub refuses to (a yes/no oracle, a count per area, a place
+    in the surname order). `restricted_stub=False` (a policy without the stub rule) shows every record.
+    """
+
+    area: str
+    restricted_stub: bool = True
+
+    def hides(self, area: str, restricted: bool) -> bool:
+        return self.restricted_stub and restricted and area != self.area
+
+
 class SearchBackend(Protocol):
-    def search(self, request: SearchRequest, today: dt.date) -> Results: ...
+    def search(self, request: SearchRequest, today: dt.date, viewer: Viewer) -> Results: ...
 
 
 def statuses(request: SearchRequest) -> list[str]:

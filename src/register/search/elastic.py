@@ -15,7 +15,7 @@ import jellyfish
 
 from ..domain import values
 from . import query as q
-from .backend import FACETS, Hit, Results, leaf_order, statuses
+from .backend import FACETS, Hit, Results, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
 from .matching import NESTED, fuzziness, label, name_variants, transposed
 
@@ -165,13 +165,16 @@ class ElasticBackend:
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
 
-    def body(self, request: q.SearchRequest, today: dt.date) -> dict[str, Any]:
+    def body(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> dict[str, Any]:
         sort: list[Any] = [{"_score": "desc"}, {"nominal_id": "asc"}]
         if request.sort == "surname":
             sort = [{"names.surname": {"order": "asc", "nested": {"path": "names", "filter": {"term": {"names.kind": "primary"}}}}},
                     {"nominal_id": "asc"}]
+        scope: list[Query] = [{"terms": {"status": statuses(request)}}]
+        if viewer.restricted_stub:  # stubs for this viewer take no part: not hits, not counted, not in facets (see Viewer)
+            scope.append({"bool": {"should": [{"term": {"restricted": False}}, {"term": {"area": viewer.area}}], "minimum_should_match": 1}})
         return {
-            "query": {"bool": {"filter": [{"terms": {"status": statuses(request)}}], "must": [translate(request.query, today)]}},
+            "query": {"bool": {"filter": scope, "must": [translate(request.query, today)]}},
             "sort": sort,
             "track_scores": True,
             "track_total_hits": True,
@@ -181,8 +184,8 @@ class ElasticBackend:
             "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
         }
 
-    def search(self, request: q.SearchRequest, today: dt.date) -> Results:
-        response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today))
+    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+        response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today, viewer))
         order = leaf_order(request)
         hits = []
         for h in response["hits"]["hits"]:
