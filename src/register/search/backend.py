@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+from ..domain.errors import InvalidValue
 
 from .query import SearchRequest, leaves
 
@@ -17,6 +19,7 @@ class Hit:
     nominal_id: uuid.UUID
     score: float
     matched: list[str]
+    sort: list[Any] = field(default_factory=list)  # its sort key: [score, id] or [surname, id] (what a cursor resumes after)
 
 
 @dataclass
@@ -24,6 +27,15 @@ class Results:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    more: bool = False  # more hits follow the last of these
+
+
+class SearchRefused(InvalidValue):
+    """The engine refused a query (too costly to run): bad input, named as such, never a server error."""
+
+
+class SearchUnavailable(Exception):
+    """The search engine could not be reached or did not answer in time."""
 
 
 @dataclass(frozen=True)

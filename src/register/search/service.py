@@ -26,6 +26,7 @@ def search(uow: UnitOfWork, principal: Principal, policy: Policy, backend: Searc
     results = backend.search(request, dt.date.today(), viewer(principal, policy))
     summaries = uow.nominals.summaries([h.nominal_id for h in results.hits])
     hits = []
+    last_shown = None
     for h in results.hits:
         s = summaries.get(h.nominal_id)
         if s is None:  # in the index but no longer in the database: the indexer will remove it
@@ -38,6 +39,10 @@ def search(uow: UnitOfWork, principal: Principal, policy: Policy, backend: Searc
         hits.append(SearchHit(id=s.id, score=h.score, owning_area=s.area, matched=h.matched, forenames=s.forenames, surname=s.surname,
                               date_of_birth=s.date_of_birth, status=s.status.value, nominal_type=s.nominal_type,
                               mappa_category=s.mappa_category, mappa_level=s.mappa_level))
+        last_shown = h
+    # The cursor resumes after the last hit shown, never after one left out (its sort key, a surname or a score, is
+    # not the searcher's to see); left-out hits are looked up, and left out, again on the next page.
+    next_cursor = request.cursor_after(last_shown.sort) if results.more and last_shown is not None else None
     uow.audit.record(AuditEntry(
         Action.DISCLOSURE if export else Action.CONSULTATION, "search:results:export" if export else "search:query:run", principal,
         purpose=purpose, request_id=request_id,
@@ -45,4 +50,4 @@ def search(uow: UnitOfWork, principal: Principal, policy: Policy, backend: Searc
                  "ids": [str(h.id) for h in hits], "stubs": [str(h.id) for h in hits if h.restricted]},
     ))
     return SearchResults(total=results.total, page=request.page, page_size=request.page_size, backend=backend_name,  # type: ignore[arg-type]
-                         hits=hits, facets=results.facets)
+                         hits=hits, facets=results.facets, next_cursor=next_cursor)

@@ -134,14 +134,22 @@ class SqlBackend:
                 if not ok:
                     continue
                 surname = doc["names"][0]["surname"]
-                found.append((score, surname, doc["nominal_id"], Hit(uuid.UUID(doc["nominal_id"]), score, matched)))
+                key = [surname if request.sort == "surname" else score, doc["nominal_id"]]
+                found.append((score, surname, doc["nominal_id"], Hit(uuid.UUID(doc["nominal_id"]), score, matched, key)))
                 for f in FACETS:
                     if doc[f] is not None:
                         facets[f][str(doc[f])] += 1
-        if request.sort == "surname":
-            found.sort(key=lambda t: (t[1], t[2]))
+        if request.sort == "surname":  # the primary surname, then the id: a total order a cursor can resume from
+            key: Any = lambda t: (t[1], t[2])  # noqa: E731
         else:
-            found.sort(key=lambda t: (-t[0], t[2]))
-        first = (request.page - 1) * request.page_size
-        return Results(total=len(found), hits=[t[3] for t in found[first : first + request.page_size]],
-                       facets={f: dict(c) for f, c in facets.items()})
+            key = lambda t: (-t[0], t[2])  # noqa: E731
+        found.sort(key=key)
+        after = request.after()
+        if after is None:
+            first = (request.page - 1) * request.page_size
+            page, more = found[first : first + request.page_size], first + request.page_size < len(found)
+        else:
+            start = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
+            rest = [t for t in found if key(t) > start]
+            page, more = rest[: request.page_size], len(rest) > request.page_size
+        return Results(total=len(found), hits=[t[3] for t in page], facets={f: dict(c) for f, c in facets.items()}, more=more)
