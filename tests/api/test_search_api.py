@@ -272,6 +272,9 @@ WEIRD = [
     {"query": {"type": "group", "criteria": [{"type": "date_of_birth", "exact": "9999-12-31", "transposed": True}]}},
     {"query": {"type": "group", "criteria": [{"type": "offence", "date_from": "9999-12-31", "date_to": "0001-01-01"}]}},
     {"query": {"type": "group", "criteria": [{"type": "address", "since": "9999-12-31", "until": "0001-01-01"}]}},
+    {"query": _group(*[_group(*[{"type": "name", "value": " ".join(["bob"] * 60), "mode": mode}] * 50) for mode in ("nickname", "fuzzy")])},
+    {"query": _group(*[{"type": "name", "value": " ".join(f"w{i}x{j}" for j in range(40)), "mode": "fuzzy"} for i in range(100)], op="or")},
+    {"query": _group({"type": "person"}), "page": 100, "page_size": 100, "sort": "surname"},
 ]
 
 
@@ -316,3 +319,29 @@ def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(app, client: Test
     assert [h["id"] for h in body["hits"]] == [open_id]
     cursor = body["next_cursor"]
     assert "abbott" not in base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode() and secret_id not in json.dumps(body)
+
+
+def test_what_elasticsearch_refuses_is_a_422_and_an_unreachable_engine_a_503(app, client: TestClient, token: Minter) -> None:  # type: ignore[no-untyped-def]
+    from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
+    from elasticsearch import BadRequestError
+
+    from register.search.elastic import ElasticBackend
+
+    meta = ApiResponseMeta(status=400, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=NodeConfig("http", "localhost", 9200))
+    failures = iter([BadRequestError("search_phase_execution_exception", meta, {"error": {"root_cause": [{"reason": "too many clauses"}]}}),
+                     ConnectionError("refused")])
+
+    class Client:
+        def search(self, **kwargs):  # type: ignore[no-untyped-def]
+            raise next(failures)
+
+    class Index:
+        client, spec = Client(), type("Spec", (), {"alias": "nominals"})()
+
+    app.state.search_backend = ElasticBackend(Index())  # type: ignore[arg-type]
+    investigator = token(Role.INVESTIGATOR)
+    refused = search(client, investigator, VAN)
+    assert refused.status_code == 422 and refused.json()["rule"] == "query_too_costly"
+    assert refused.json()["errors"][0]["field"] == "body.query" and "too many clauses" in refused.json()["detail"]
+    down = search(client, investigator, VAN)
+    assert down.status_code == 503 and down.json()["rule"] == "search_unavailable"
