@@ -244,6 +244,7 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
                             issuer=settings.token_issuer, audience=settings.token_audience)
         om = mint(key, user="bench.om", agency=Agency.POLICE, area=Area.KENT, roles=[Role.OFFENDER_MANAGER],
                   issuer=settings.token_issuer, audience=settings.token_audience)
+        from register.search.backend import Viewer
         from register.search.elastic import ElasticBackend
 
         backend = ElasticBackend(index)
@@ -258,7 +259,7 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
             for name, query in queries(factory, args.nominals):
                 body = {"query": query, "page_size": 25}
                 request = SearchRequest.model_validate(body)
-                es_body = backend.body(request, today)
+                es_body = backend.body(request, today, Viewer(Area.KENT.value))
                 api = timed(lambda: client.post("/v1/search", params={"purpose": "BENCH"}, json=body,
                                                 headers={"Authorization": f"Bearer {investigator}"}).raise_for_status(), args.repeat)
                 direct = timed(lambda: index.client.search(index=index.spec.alias, **es_body), args.repeat)

@@ -12,10 +12,11 @@ import uuid
 from typing import Any
 
 import jellyfish
+from elasticsearch import ApiError, BadRequestError, TransportError
 
 from ..domain import values
 from . import query as q
-from .backend import FACETS, Hit, Results, leaf_order, statuses
+from .backend import FACETS, Hit, Results, SearchRefused, SearchUnavailable, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
 from .matching import NESTED, fuzziness, label, name_variants, transposed
 
@@ -165,33 +166,57 @@ class ElasticBackend:
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
 
-    def body(self, request: q.SearchRequest, today: dt.date) -> dict[str, Any]:
+    def body(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> dict[str, Any]:
         sort: list[Any] = [{"_score": "desc"}, {"nominal_id": "asc"}]
         if request.sort == "surname":
             sort = [{"names.surname": {"order": "asc", "nested": {"path": "names", "filter": {"term": {"names.kind": "primary"}}}}},
                     {"nominal_id": "asc"}]
+        scope: list[Query] = [{"terms": {"status": statuses(request)}}]
+        if viewer.restricted_stub:  # stubs for this viewer take no part: not hits, not counted, not in facets (see Viewer)
+            scope.append({"bool": {"should": [{"term": {"restricted": False}}, {"term": {"area": viewer.area}}], "minimum_should_match": 1}})
         return {
-            "query": {"bool": {"filter": [{"terms": {"status": statuses(request)}}], "must": [translate(request.query, today)]}},
+            "query": {"bool": {"filter": scope, "must": [translate(request.query, today)]}},
             "sort": sort,
             "track_scores": True,
             "track_total_hits": True,
-            "from": (request.page - 1) * request.page_size,
-            "size": request.page_size,
+            # a page inside the result window (the request model keeps it there), or the page after a cursor's sort key
+            # with one hit more, to know whether another page follows
+            **({"from": (request.page - 1) * request.page_size, "size": request.page_size} if request.cursor is None
+               else {"search_after": request.after(), "size": request.page_size + 1}),
             "source": False,
             "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
         }
 
-    def search(self, request: q.SearchRequest, today: dt.date) -> Results:
-        response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today))
+    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+        try:
+            response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today, viewer))
+        except BadRequestError as exc:  # the engine's own limits (clauses, expansions): the query's fault, not the server's
+            raise SearchRefused("query_too_costly", f"the search engine refused this query ({_reason(exc)}): make it narrower",
+                                "body.query") from None
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
         order = leaf_order(request)
+        raw = response["hits"]["hits"]
+        if request.cursor is None:
+            more = (request.page - 1) * request.page_size + len(raw) < response["hits"]["total"]["value"]
+        else:
+            more, raw = len(raw) > request.page_size, raw[: request.page_size]
         hits = []
-        for h in response["hits"]["hits"]:
+        for h in raw:
             inner = h.get("inner_hits", {})
             matched = []
             for name in sorted(h.get("matched_queries", []), key=order.__getitem__):
                 found = inner.get(name, {}).get("hits", {}).get("hits", [])
                 item = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
                 matched.append(name + (f" ({item})" if item else ""))
-            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched))
+            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"])))
         facets = {f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS}
-        return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets)
+        return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets, more=more)
+
+
+def _reason(exc: BadRequestError) -> str:
+    try:
+        causes = exc.body["error"]["root_cause"]  # type: ignore[index]
+        return str(causes[0]["reason"])[:200]
+    except (KeyError, IndexError, TypeError):
+        return exc.message

@@ -6,9 +6,15 @@ A criterion about one address, vehicle, mark, identifier, contact or offence mus
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hashlib
+import json
+import math
 import re
-from typing import Annotated, Literal, Union
+import uuid
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -78,12 +84,14 @@ class Age(Criterion):
     type: Literal["age"] = "age"
     min: Annotated[int, Field(ge=0, le=120)] = 0
     max: Annotated[int, Field(ge=0, le=120)] = 120
-    at: dt.date | None = Field(default=None, description="the date the age is measured at (default: today)")
+    at: dt.date | None = Field(default=None, description="the date the age is measured at (default: today; 1900 to 2100)")
 
     @model_validator(mode="after")
     def _order(self) -> Age:
         if self.max < self.min:
             raise InvalidValue("range_in_order", "max must not be below min", "max")
+        if self.at is not None and not dt.date(1900, 1, 1) <= self.at <= dt.date(2100, 12, 31):
+            raise InvalidValue("age_at_range", "an age is measured at a date from 1900 to 2100", "at")
         return self
 
     def dob_range(self, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -249,12 +257,81 @@ class Group(Criterion):
 Group.model_rebuild()
 
 
+RESULT_WINDOW = 10_000  # page x page_size may not go beyond this; a cursor walks on from anywhere
+MAX_DEPTH = 8  # groups within groups
+MAX_CRITERIA = 100  # leaf criteria in one query
+
+
+def _shape(group: Group) -> tuple[int, int]:
+    """(depth of nested groups, number of leaf criteria)."""
+    depth, count = 1, 0
+    for c in group.criteria:
+        if isinstance(c, Group):
+            d, n = _shape(c)
+            depth, count = max(depth, d + 1), count + n
+        else:
+            count += 1
+    return depth, count
+
+
 class SearchRequest(Criterion):
     query: Group
     include_archived: bool = Field(default=False, description="archived records are left out unless asked for")
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 25
     sort: Literal["relevance", "surname"] = "relevance"
+    cursor: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
+        default=None, description="the `next_cursor` of the previous page: the page after it (instead of `page`), however deep")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SearchRequest:
+        depth, count = _shape(self.query)
+        if depth > MAX_DEPTH:
+            raise InvalidValue("query_too_deep", f"groups may be nested at most {MAX_DEPTH} deep", "query")
+        if count > MAX_CRITERIA:
+            raise InvalidValue("query_too_large", f"a query may hold at most {MAX_CRITERIA} criteria", "query")
+        if self.page * self.page_size > RESULT_WINDOW:
+            raise InvalidValue("result_window", f"page x page_size may not exceed {RESULT_WINDOW}: to go further, send the "
+                               "`next_cursor` of a page as `cursor`", "page")
+        if self.cursor is not None:
+            if self.page != 1:
+                raise InvalidValue("cursor_or_page", "give either `page` or `cursor`, not both", "cursor")
+            self.after()  # refuse a malformed cursor here, as a bad field
+        return self
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the query, the archive switch and the sort (the page size may change)."""
+        text = json.dumps(self.model_dump(mode="json", include={"query", "include_archived", "sort"}), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def after(self) -> list[Any] | None:
+        """The sort key of the last hit of the previous page, from the cursor: [score, id] or [surname, id]."""
+        if self.cursor is None:
+            return None
+        try:
+            doc = json.loads(base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4)))
+            fingerprint, after = doc["f"], doc["a"]
+            ok = isinstance(after, list) and len(after) == 2 and isinstance(after[1], str) and str(uuid.UUID(after[1])) == after[1]
+            first = after[0] if ok else None
+            if self.sort == "relevance":
+                ok = ok and isinstance(first, (int, float)) and not isinstance(first, bool) and math.isfinite(first)
+            else:
+                ok = ok and isinstance(first, str)
+        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+            ok, fingerprint, after = False, None, None
+        if not ok:
+            raise InvalidValue("cursor_invalid", "not a cursor this API gave: send a page's `next_cursor` unchanged", "cursor")
+        if fingerprint != self.fingerprint():
+            raise InvalidValue("cursor_mismatch", "the cursor belongs to another query or sort: send it with the query and sort it came "
+                               "from", "cursor")
+        return after
+
+    def cursor_after(self, after: list[Any] | None) -> str | None:
+        """The cursor for the page after the hit with this sort key (None: no page follows)."""
+        if after is None:
+            return None
+        text = json.dumps({"f": self.fingerprint(), "a": after}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def leaves(group: Group) -> list[tuple[str, Leaf]]:

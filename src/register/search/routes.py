@@ -2,20 +2,23 @@
 
 import csv
 import io
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
 from ..api.deps import Authorize, Purpose, authenticate, get_policy, refuse, request_id, unit_of_work
-from ..api.problems import ERROR_RESPONSES
+from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..access.policy import Policy
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
 from . import service
+from .backend import SearchUnavailable
 from .query import SearchRequest
 from .schemas import SearchResults
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/search", tags=["search"], responses=ERROR_RESPONSES)
 
 EXAMPLE = {"query": {"type": "group", "op": "and", "criteria": [
@@ -48,7 +51,11 @@ Guarded = Annotated[tuple[Principal, str], Depends(SearchGuard("record.search"))
 def _run(request: Request, guarded: tuple[Principal, str], body: SearchRequest, uow: UnitOfWork, policy: Policy, export: bool) -> SearchResults:
     principal, purpose = guarded
     backend, name = request.app.state.search_backend, request.app.state.search_backend_name
-    results = service.search(uow, principal, policy, backend, name, body, purpose=purpose, request_id=request_id(request), export=export)
+    try:
+        results = service.search(uow, principal, policy, backend, name, body, purpose=purpose, request_id=request_id(request), export=export)
+    except SearchUnavailable:
+        log.exception("search engine unavailable")
+        raise ApiProblem(503, "search_unavailable", "the search engine is not answering; try again shortly") from None
     uow.commit()
     return results
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 
 class SearchHit(BaseModel):
-    """A record that matched. Outside its owning area a restricted record shows only as a stub (no name, no why)."""
+    """A record that matched. Restricted records of other areas are never hits (not even stubs: see docs/api.md,
+    Search); `restricted` and `message` stay in the schema for clients written against the stub form."""
 
     id: uuid.UUID
     score: float
@@ -34,3 +35,4 @@ class SearchResults(BaseModel):
     backend: Literal["elasticsearch", "sql"]
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]]
+    next_cursor: str | None = None  # send it back as `cursor` (same query and sort) for the next page; None: this is the last

@@ -25,7 +25,7 @@ from ..domain import values
 from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
 from ..store import models as m
 from . import query as q
-from .backend import FACETS, Hit, Results, statuses
+from .backend import FACETS, Hit, Results, Viewer, statuses
 from .documents import document
 from .matching import evaluate, transposed
 
@@ -111,14 +111,16 @@ class SqlBackend:
             return and_(*known) if known else None
         return or_(*parts) if all(p is not None for p in parts) else None
 
-    def candidates(self, request: q.SearchRequest, today: dt.date | None = None) -> Select[Any]:
+    def candidates(self, request: q.SearchRequest, today: dt.date | None = None, viewer: Viewer | None = None) -> Select[Any]:
         stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
+        if viewer is not None and viewer.restricted_stub:  # stubs for this viewer take no part (see Viewer)
+            stmt = stmt.where(or_(m.Nominal.restricted.is_(False), m.Nominal.area == viewer.area))
         narrowed = self._narrow(request.query, today or dt.date.today())
         return stmt if narrowed is None else stmt.where(narrowed)
 
-    def search(self, request: q.SearchRequest, today: dt.date) -> Results:
+    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
         with self.store.session_factory() as session:
-            ids = list(session.scalars(self.candidates(request, today)))
+            ids = list(session.scalars(self.candidates(request, today, viewer)))
         found: list[tuple[float, str, str, Hit]] = []
         facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
         for start in range(0, len(ids), BATCH):
@@ -126,18 +128,28 @@ class SqlBackend:
                 records = uow.nominals.load_many(ids[start : start + BATCH])
             for record in records:
                 doc = document(record)
+                if viewer.hides(doc["area"], doc["restricted"]):  # changed since the candidates were read
+                    continue
                 ok, matched, score = evaluate(request.query, doc, today)
                 if not ok:
                     continue
                 surname = doc["names"][0]["surname"]
-                found.append((score, surname, doc["nominal_id"], Hit(uuid.UUID(doc["nominal_id"]), score, matched)))
+                key = [surname if request.sort == "surname" else score, doc["nominal_id"]]
+                found.append((score, surname, doc["nominal_id"], Hit(uuid.UUID(doc["nominal_id"]), score, matched, key)))
                 for f in FACETS:
                     if doc[f] is not None:
                         facets[f][str(doc[f])] += 1
-        if request.sort == "surname":
-            found.sort(key=lambda t: (t[1], t[2]))
+        if request.sort == "surname":  # the primary surname, then the id: a total order a cursor can resume from
+            key: Any = lambda t: (t[1], t[2])  # noqa: E731
         else:
-            found.sort(key=lambda t: (-t[0], t[2]))
-        first = (request.page - 1) * request.page_size
-        return Results(total=len(found), hits=[t[3] for t in found[first : first + request.page_size]],
-                       facets={f: dict(c) for f, c in facets.items()})
+            key = lambda t: (-t[0], t[2])  # noqa: E731
+        found.sort(key=key)
+        after = request.after()
+        if after is None:
+            first = (request.page - 1) * request.page_size
+            page, more = found[first : first + request.page_size], first + request.page_size < len(found)
+        else:
+            start = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
+            rest = [t for t in found if key(t) > start]
+            page, more = rest[: request.page_size], len(rest) > request.page_size
+        return Results(total=len(found), hits=[t[3] for t in page], facets={f: dict(c) for f, c in facets.items()}, more=more)
