@@ -136,8 +136,6 @@ def either_backend(request: pytest.FixtureRequest, store: Store, settings: Setti
         with TestClient(build_app(settings, store)) as c:
             yield c, lambda: None
         return
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("the index is the engine here; the store it is built from is the same on both")
     es_node = request.getfixturevalue("es_node")
     alias = f"t-{uuid.uuid4().hex[:12]}"
     app = build_app(settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store)
