@@ -74,10 +74,13 @@ class Store:
         with self.session_factory() as session:
             result = chain.seal_pending(session, self.audit_keys, full=full)
             session.commit()
-        for seq, why in result.refused:
-            if seq not in self._refusals_logged:
-                self._refusals_logged.add(seq)
-                log.error("AUDIT TAMPERING: refused to seal audit event seq %d: %s; run `register audit verify`", seq, why)
+        new = [(seq, why) for seq, why in result.refused if seq not in self._refusals_logged]
+        for seq, why in new[:10]:
+            log.error("AUDIT TAMPERING: refused to seal audit event seq %d: %s; run `register audit verify`", seq, why)
+        if len(new) > 10:
+            log.error("AUDIT TAMPERING: refused to seal %d more audit events (seq %d..%d); run `register audit verify`",
+                      len(new) - 10, new[10][0], new[-1][0])
+        self._refusals_logged.update(seq for seq, _ in new)
         if result.head is not None:
             try:
                 result.anchor = self._anchor(result.head, force=force_anchor)

@@ -188,3 +188,31 @@ def test_json_report_names_the_findings_and_the_first_broken_event(store: Store,
     assert {p["kind"] for p in report["problems"]} == {"modified", "truncated"}
     assert report["first_broken"] == {"position": 3, "seq": 3, "kind": "modified"}
     assert report["anchors"]["count"] >= 1 and report["anchors"]["latest"]["position"] == 9
+
+
+def test_anchors_are_written_every_t_seconds_when_the_head_moved(settings: Settings) -> None:
+    timed = settings.model_copy(update={"audit_anchor_every_events": 10**6, "audit_anchor_every_seconds": 0})
+    store = build_store(timed)
+    try:
+        populate(store, 1)  # commits of 2 and 1 events
+        store.seal_audit()  # the head did not move: no anchor
+    finally:
+        store.dispose()
+    assert [json.loads(line)["position"] for line in anchor_file(settings).read_text().splitlines()] == [2, 3]
+
+
+def test_the_api_anchors_the_head_when_it_shuts_down(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from register.api.app import build_app
+
+    rarely = settings.model_copy(update={"audit_anchor_every_events": 10**6, "audit_anchor_every_seconds": 10**6})
+    store = build_store(rarely)
+    try:
+        populate(store, 1)  # the first sealing run anchors at once: position 2
+        with TestClient(build_app(rarely, store)):
+            populate(store, 1)  # sealed by the API's background sealer, no anchor due
+        assert store.verify_audit().ok
+    finally:
+        store.dispose()
+    assert [json.loads(line)["position"] for line in anchor_file(settings).read_text().splitlines()] == [2, 6]
