@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .access.tokens import DEV_JWKS_FILE, JwksSource, TokenSettings, TokenVerifier, ensure_dev_signing_key
 from .audit import chain
-from .audit.anchors import Anchor, AnchorStore, FileAnchors, make_anchor
+from .audit.anchors import Anchor, AnchorStore, FileAnchors, latest, make_anchor
 from .config import Settings
 from .crypto.envelope import BlindIndex
 from .crypto.keys import KeySet
@@ -93,8 +93,8 @@ class Store:
         with self._anchor_lock:
             now = dt.datetime.now(dt.timezone.utc)
             if self._last_anchor is None:
-                latest = self.anchors.latest()
-                self._last_anchor = (latest.position, latest.made_at) if latest else (0, dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+                last = latest(self.anchors.recent(), self.audit_keys.anchor)
+                self._last_anchor = (last.position, last.made_at) if last else (0, dt.datetime.min.replace(tzinfo=dt.timezone.utc))
             position, when = self._last_anchor
             if head.position < position:
                 log.error("AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: its tail was "

@@ -169,6 +169,12 @@ def test_a_forged_anchor_is_named(store: Store, settings: Settings) -> None:
         fh.write(json.dumps(forged) + "\n")
     code, out = verify_cli(settings)
     assert code == 1 and "BAD_ANCHOR" in out and "TRUNCATED" not in out  # an unsigned claim proves nothing
+    restarted = build_store(settings)  # nor does it stop a sealer that reads the anchors afresh from anchoring
+    try:
+        populate(restarted, 1)
+    finally:
+        restarted.dispose()
+    assert json.loads(path.read_text().splitlines()[-1])["position"] == 6
 
 
 def test_lost_anchors_are_named(store: Store, settings: Settings) -> None:

@@ -96,8 +96,8 @@ class AnchorStore(Protocol):
         """Every entry, oldest first."""
         ...
 
-    def latest(self) -> Anchor | None:
-        """The readable anchor with the highest position among the most recent entries (no signature check)."""
+    def recent(self) -> list[Anchor]:
+        """The readable anchors among the most recent entries (enough to find the latest); signatures unchecked."""
         ...
 
 
@@ -136,7 +136,7 @@ class FileAnchors:
                 if line.strip():
                     yield self._parse(line, f"{self.path} line {number}")
 
-    def latest(self) -> Anchor | None:
+    def recent(self) -> list[Anchor]:
         try:
             with self.path.open("rb") as fh:
                 fh.seek(0, os.SEEK_END)
@@ -144,11 +144,10 @@ class FileAnchors:
                 fh.seek(max(0, size - self.TAIL_BYTES))
                 tail = fh.read().decode("utf-8", errors="replace").splitlines()
         except FileNotFoundError:
-            return None
+            return []
         if len(tail) > 1 and size > self.TAIL_BYTES:
             tail = tail[1:]  # the first line may be cut
-        anchors = [s.anchor for s in (self._parse(line, "") for line in tail if line.strip()) if s.anchor is not None]
-        return max(anchors, key=lambda a: a.position, default=None)
+        return [s.anchor for s in (self._parse(line, "") for line in tail if line.strip()) if s.anchor is not None]
 
     @staticmethod
     def _parse(line: str, where: str) -> StoredAnchor:
@@ -161,3 +160,8 @@ class FileAnchors:
 def make_anchor(key: bytes, *, position: int, event_seq: int, digest: bytes, at: dt.datetime | None = None) -> Anchor:
     at = at or dt.datetime.now(dt.timezone.utc)
     return Anchor(position=position, event_seq=event_seq, digest=digest.hex(), at=at.astimezone(dt.timezone.utc).isoformat()).signed(key)
+
+
+def latest(anchors: list[Anchor], key: bytes) -> Anchor | None:
+    """The authentic anchor with the highest position: a forged line must not steer the sealer."""
+    return max((a for a in anchors if a.authentic(key)), key=lambda a: a.position, default=None)
