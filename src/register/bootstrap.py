@@ -48,6 +48,7 @@ class Store:
     _anchor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_anchor: tuple[int, dt.datetime] | None = field(default=None, repr=False)  # (position, when), lazily from the store
     _refusals_logged: set[int] = field(default_factory=set, repr=False)
+    _anchor_retry_at: dt.datetime | None = field(default=None, repr=False)  # after a failed anchor
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -81,11 +82,15 @@ class Store:
             log.error("AUDIT TAMPERING: refused to seal %d more audit events (seq %d..%d); run `register audit verify`",
                       len(new) - 10, new[10][0], new[-1][0])
         self._refusals_logged.update(seq for seq, _ in new)
-        if result.head is not None:
+        now = dt.datetime.now(dt.timezone.utc)
+        if result.head is not None and (force_anchor or self._anchor_retry_at is None or now >= self._anchor_retry_at):
             try:
                 result.anchor = self._anchor(result.head, force=force_anchor)
-            except Exception as exc:  # noqa: BLE001 - the seals are committed; the next run anchors again
-                log.exception("anchoring the audit chain head to %s failed; the next sealing run retries", self.anchors.description)
+                self._anchor_retry_at = None
+            except Exception as exc:  # noqa: BLE001 - the seals are committed; a later run anchors again
+                # The API seals every second: retry (and log) once a minute, not on every pass.
+                self._anchor_retry_at = now + dt.timedelta(seconds=60)
+                log.exception("anchoring the audit chain head to %s failed; retrying in a minute", self.anchors.description)
                 result.anchor_error = f"anchoring to {self.anchors.description} failed: {exc}"
         return result
 

@@ -222,3 +222,28 @@ def test_the_api_anchors_the_head_when_it_shuts_down(settings: Settings) -> None
     finally:
         store.dispose()
     assert [json.loads(line)["position"] for line in anchor_file(settings).read_text().splitlines()] == [2, 6]
+
+
+@pytest.mark.sqlite_only
+def test_an_anchor_store_that_fails_is_reported_and_retried_not_hammered(store: Store, settings: Settings,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        description = "a read-only volume"
+        calls = 0
+
+        def append(self, anchor) -> None:  # type: ignore[no-untyped-def]
+            Broken.calls += 1
+            raise OSError("read-only file system")
+
+        def read(self):  # type: ignore[no-untyped-def]
+            return iter(())
+
+        def recent(self) -> list:
+            return []
+
+    store.anchors = Broken()
+    with caplog.at_level(logging.ERROR, logger="register"):
+        populate(store, 1)  # two commits, each followed by sealing: one attempt, then a pause
+    assert Broken.calls == 1 and caplog.text.count("anchoring the audit chain head to a read-only volume failed") == 1
+    code, out = cli(settings, "audit", "seal")  # the command, with the configured file, anchors and says so
+    assert code == 0 and "anchored at position 3" in out
