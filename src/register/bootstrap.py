@@ -49,6 +49,7 @@ class Store:
     _last_anchor: tuple[int, dt.datetime] | None = field(default=None, repr=False)  # (position, when), lazily from the store
     _refusals_logged: set[int] = field(default_factory=set, repr=False)
     _anchor_retry_at: dt.datetime | None = field(default=None, repr=False)  # after a failed anchor
+    _behind_logged: tuple[int, int] | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -102,8 +103,10 @@ class Store:
                 self._last_anchor = (last.position, last.made_at) if last else (0, dt.datetime.min.replace(tzinfo=dt.timezone.utc))
             position, when = self._last_anchor
             if head.position < position:
-                log.error("AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: its tail was "
-                          "cut; run `register audit verify`", head.position, position)
+                if self._behind_logged != (head.position, position):  # once, not on every pass of the API's sealer
+                    self._behind_logged = (head.position, position)
+                    log.error("AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: its tail was "
+                              "cut; run `register audit verify`", head.position, position)
                 return None
             if head.position == position:
                 return None
@@ -116,10 +119,6 @@ class Store:
             self.anchors.append(anchor)
             self._last_anchor = (head.position, now)
             return anchor
-
-    def anchor_audit(self) -> Anchor | None:
-        """Seal, then anchor the head now if it moved since the last anchor."""
-        return self.seal(force_anchor=True).anchor
 
     def verify_audit(self) -> chain.Report:
         with self.session_factory() as session:
