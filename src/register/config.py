@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     indexer_batch: int = Field(default=500, ge=1, le=5000)
     indexer_in_api: bool = Field(default=True, description="the API drains the outbox itself; false where `register indexer` workers run")
     indexer_max_attempts: int = Field(default=8, ge=1, description="failed attempts before an outbox row is parked")
+    audit_anchor_file: Path | None = Field(default=None, description="append-only JSON-lines file of signed audit chain heads "
+                                           "(keep it off the database host); default: var/audit-anchors.jsonl")
+    audit_anchor_every_events: int = Field(default=10_000, ge=1, description="anchor the chain head after this many sealed events")
+    audit_anchor_every_seconds: float = Field(default=60, ge=0, description="or after this many seconds, if the head moved")
 
     @property
     def resolved_database_url(self) -> str:
@@ -51,6 +55,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_dir(self) -> Path:
         return self.key_dir or self.var_dir / "keys"
+
+    @property
+    def resolved_audit_anchor_file(self) -> Path:
+        return self.audit_anchor_file or self.var_dir / "audit-anchors.jsonl"
 
     @property
     def generate_missing_keys(self) -> bool:

@@ -75,7 +75,7 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
         yield
         sealer.stop()
         store.seal_after_commit = sealing_before
-        store.seal_audit()  # what the last requests wrote
+        store.seal(force_anchor=True)  # what the last requests wrote, and anchor the head it ends on
         if indexer is not None:
             indexer.stop()
 

@@ -1,17 +1,23 @@
-"""The audit hash chain: sealing committed events in order, and proving nothing was altered.
+"""The audit hash chain: events authenticated when written, sealed in order after commit, anchored outside the
+database, and a `verify` that proves nothing was inserted, altered, removed, reordered or cut off.
 
-Events are inserted by every transaction with a sequence number and no hash, so
-writers never queue behind a chain head. Moments after commit one sealer (a
-PostgreSQL advisory lock makes sure it is one) takes the unsealed events in
-sequence order and appends a seal for each:
+1. The application writes each event in the caller's transaction with a sequence number, no hash, and a MAC:
 
-    digest[n] = HMAC-SHA256(audit key, digest[n-1] || position n || canonical(event))
+       mac = HMAC-SHA256(event key, canonical content of the event, without its sequence number)
 
-The key is derived from the audit root key, so someone with write access to the
-database but not the key cannot recompute a valid chain. `verify` walks the chain
-and names every event that was modified, deleted or moved, and every gap.
-A truncated tail is only visible against a head recorded elsewhere: `verify`
-prints the head (position and digest) for operations to keep outside the database.
+   Writers never queue behind a chain head. The event key is derived from the audit root key, which the database
+   does not hold: a row inserted or edited by someone with database rights but not the key has no valid MAC.
+
+2. Moments after commit one sealer (a PostgreSQL advisory lock makes sure it is one) takes the unsealed events in
+   sequence order, refuses (does not seal, logs loudly) any whose MAC is missing or wrong, and appends a seal for
+   each of the others:
+
+       digest[n] = HMAC-SHA256(chain key, digest[n-1] || position n || canonical(event, with its seq and MAC))
+
+3. At intervals the sealer appends the head (position, digest, time), signed, to an anchor store outside the
+   database (audit/anchors.py), so a cut tail, an emptied log or a re-sealed chain shows.
+
+`verify` walks the chain, checks every unsealed event's MAC and every anchor, and names each finding.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import derive_key
 from ..store.models import AuditEvent, AuditSeal
+from .anchors import Anchor, AnchorStore, anchor_key
 
 GENESIS = b"\x00" * 32
 SEALER_LOCK_ID = 0x5245_4749  # "REGI": one sealer at a time on PostgreSQL
@@ -55,59 +63,143 @@ _EVENT_FIELDS = (
 )
 
 
+_CONTENT_FIELDS = _EVENT_FIELDS[1:]  # the MAC is made before the database assigns the sequence number
+
+
 def chain_key(audit_root: bytes) -> bytes:
     return derive_key(audit_root, "audit-chain")
 
 
-def canonical(event: AuditEvent) -> bytes:
+@dataclass(frozen=True)
+class AuditKeys:
+    """The three keys derived from the audit root key: none of them is in the database."""
+
+    chain: bytes  # the seals' HMAC chain
+    event: bytes  # each event's MAC, made when it is written
+    anchor: bytes  # the anchors' signatures
+
+    @classmethod
+    def derive(cls, audit_root: bytes) -> AuditKeys:
+        return cls(chain_key(audit_root), derive_key(audit_root, "audit-event-mac"), anchor_key(audit_root))
+
+
+def _document(get: Callable[[str], Any], names: tuple[str, ...]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
-    for name in _EVENT_FIELDS:
-        value = getattr(event, name)
+    for name in names:
+        value = get(name)
         if isinstance(value, dt.datetime):
             value = value.astimezone(dt.timezone.utc).isoformat()
         elif value is not None and not isinstance(value, (str, int)):
             value = str(value)
         doc[name] = value
+    return doc
+
+
+def _encode(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def event_mac(key: bytes, columns: Mapping[str, Any]) -> bytes:
+    """The MAC of an event about to be written (its column values, as `AuditEntry.columns()` gives them)."""
+    return hmac.new(key, _encode(_document(columns.get, _CONTENT_FIELDS)), hashlib.sha256).digest()
+
+
+def mac_status(key: bytes, event: AuditEvent) -> str:
+    """"ok", "missing" or "wrong"."""
+    if event.mac is None:
+        return "missing"
+    expected = hmac.new(key, _encode(_document(lambda n: getattr(event, n), _CONTENT_FIELDS)), hashlib.sha256).digest()
+    return "ok" if hmac.compare_digest(expected, event.mac) else "wrong"
+
+
+def canonical(event: AuditEvent) -> bytes:
+    """What a seal covers: the event with its sequence number and, from migration 0009 on, its MAC (events sealed
+    before have none, and their links are computed as they were)."""
+    doc = _document(lambda n: getattr(event, n), _EVENT_FIELDS)
+    if event.mac is not None:
+        doc["mac"] = event.mac.hex()
+    return _encode(doc)
 
 
 def link(key: bytes, previous: bytes, position: int, event: AuditEvent) -> bytes:
     return hmac.new(key, previous + position.to_bytes(8, "big") + canonical(event), hashlib.sha256).digest()
 
 
-def seal_pending(session: Session, key: bytes, *, full: bool = False, batch: int = 2000) -> int:
-    """Seal committed, unsealed events. Returns how many were sealed. The caller commits."""
+_UNSEALED = ~select(AuditSeal.position).where(AuditSeal.event_seq == AuditEvent.seq).exists()
+
+
+@dataclass(frozen=True)
+class Head:
+    position: int
+    event_seq: int
+    digest: bytes
+
+
+@dataclass
+class SealResult:
+    sealed: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (seq, why): events whose MAC is missing or wrong
+    head: Head | None = None  # None: another sealer is at work
+    anchor: Anchor | None = None  # set by the caller if it anchored the head
+    anchor_error: str | None = None
+
+
+def _refusal(status: str) -> str:
+    if status == "missing":
+        return "it has no MAC: it was written outside the register (inserted by hand), or before migration 0009 and never sealed"
+    return "its MAC does not match its content: edited, or inserted outside the register"
+
+
+def seal_pending(session: Session, keys: AuditKeys, *, full: bool = False, batch: int = 2000) -> SealResult:
+    """Seal committed, unsealed events whose MAC is right; refuse the others (they stay unsealed, and `verify`
+    names them). The caller commits."""
     if session.get_bind().dialect.name == "postgresql":
         if not session.execute(select(func.pg_try_advisory_xact_lock(SEALER_LOCK_ID))).scalar():
-            return 0  # another sealer is at work; it will seal these too
+            return SealResult()  # another sealer is at work; it will seal these too
     head = session.execute(select(AuditSeal.position, AuditSeal.digest, AuditSeal.event_seq).order_by(AuditSeal.position.desc()).limit(1)).first()
-    position, previous = (head.position, head.digest) if head else (0, GENESIS)
+    position, previous, last_seq = (head.position, head.digest, head.event_seq) if head else (0, GENESIS, 0)
     floor = 0 if full or head is None else max(0, head.event_seq - LOOKBACK)
-    sealed = 0
+    result = SealResult()
     now = dt.datetime.now(dt.timezone.utc)
     while True:
-        unsealed = (
-            select(AuditEvent)
-            .where(AuditEvent.seq > floor)
-            .where(~select(AuditSeal.position).where(AuditSeal.event_seq == AuditEvent.seq).exists())
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-        )
-        events = session.scalars(unsealed).all()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.seq > floor).where(_UNSEALED).order_by(AuditEvent.seq).limit(batch)).all()
         if not events:
-            return sealed
+            result.head = Head(position, last_seq, previous) if position else None
+            return result
         for event in events:
+            status = mac_status(keys.event, event)
+            if status != "ok":
+                result.refused.append((event.seq, _refusal(status)))
+                continue
             position += 1
-            previous = link(key, previous, position, event)
+            previous = link(keys.chain, previous, position, event)
+            last_seq = event.seq
             session.add(AuditSeal(position=position, event_seq=event.seq, digest=previous, sealed_at=now))
+            result.sealed += 1
         session.flush()
-        sealed += len(events)
         floor = events[-1].seq
+
+
+# What verify reports. Every kind but "unsealed" (an authentic event awaiting sealing) is a finding.
+KINDS = {
+    "inserted": "an unsealed event without a MAC: written outside the register",
+    "unauthenticated": "an unsealed event whose MAC does not match: edited, or inserted outside the register",
+    "modified": "a sealed event whose content no longer matches its seal",
+    "reordered": "an authentic sealed event that is not where it was sealed (or its seal was altered)",
+    "deleted": "a sealed event removed, its seal kept",
+    "missing_seal": "seals (and usually their events) removed from the middle of the chain",
+    "truncated": "the chain ends before the latest anchor: its tail was cut",
+    "emptied": "the audit log is empty but anchors record events",
+    "rewritten": "the chain's digest at an anchored position differs from the anchor: re-sealed",
+    "bad_anchor": "an anchor that is unreadable or whose signature does not match (ignored)",
+    "unanchored": "the chain has sealed events but the anchor store holds no valid anchor",
+    "unsealed": "an authentic event awaiting sealing (not a finding)",
+}
 
 
 @dataclass
 class Problem:
-    kind: str  # modified | deleted | missing_seal | unsealed
+    kind: str  # one of KINDS
     message: str
     seq: int | None = None
     position: int | None = None
@@ -119,11 +211,27 @@ class Report:
     unsealed: int = 0
     head_position: int = 0
     head_digest: str = ""
+    legacy: int = 0  # sealed events written before event MACs (migration 0009)
+    anchors: int = 0  # valid anchors checked
+    latest_anchor: Anchor | None = None
+    anchor_store: str | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
+    def findings(self) -> list[Problem]:
+        return [p for p in self.problems if p.kind != "unsealed"]
+
+    @property
     def ok(self) -> bool:
-        return not any(p.kind != "unsealed" for p in self.problems)
+        return not self.findings
+
+    @property
+    def first_broken(self) -> Problem | None:
+        """The earliest finding in chain order, then unsealed events by sequence number."""
+        located = [p for p in self.findings if p.position is not None or p.seq is not None]
+        if not located:
+            return self.findings[0] if self.findings else None
+        return min(located, key=lambda p: (p.position is None, p.position or 0, p.seq or 0))
 
 
 def _walk(session: Session, batch: int) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
@@ -142,10 +250,28 @@ def _walk(session: Session, batch: int) -> Iterator[tuple[AuditSeal, AuditEvent 
         after = rows[-1][0].position
 
 
-def verify(session: Session, key: bytes, *, batch: int = 5000) -> Report:
-    """Walk the whole chain; each link is checked against the stored digest before it, so one
-    altered event is named once rather than breaking every link after it."""
-    report = Report()
+def _read_anchors(store: AnchorStore, key: bytes, report: Report) -> dict[int, list[Anchor]]:
+    by_position: dict[int, list[Anchor]] = {}
+    for entry in store.read():
+        if entry.anchor is None:
+            report.problems.append(Problem("bad_anchor", f"{entry.where}: {entry.error}"))
+        elif not entry.anchor.authentic(key):
+            report.problems.append(Problem("bad_anchor", f"{entry.where}: its signature does not match: forged or altered (ignored)"))
+        else:
+            by_position.setdefault(entry.anchor.position, []).append(entry.anchor)
+            report.anchors += 1
+            if report.latest_anchor is None or entry.anchor.position > report.latest_anchor.position:
+                report.latest_anchor = entry.anchor
+    return by_position
+
+
+def verify(session: Session, keys: AuditKeys, anchors: AnchorStore | None = None, *, batch: int = 5000) -> Report:
+    """Walk the whole chain; each link is checked against the stored digest before it, so one altered event is
+    named once rather than breaking every link after it. Then every unsealed event's MAC, and every anchor."""
+    report = Report(anchor_store=anchors.description if anchors is not None else None)
+    anchored = _read_anchors(anchors, keys.anchor, report) if anchors is not None else {}
+    rewritten: list[tuple[int, Anchor]] = []
+    last_matching = 0
     expected_position = 1
     previous = GENESIS
     for seal, event in _walk(session, batch):
@@ -155,18 +281,71 @@ def verify(session: Session, key: bytes, *, batch: int = 5000) -> Report:
             )
         if event is None:
             report.problems.append(Problem("deleted", f"event seq {seal.event_seq} (chain position {seal.position}) was deleted", seal.event_seq, seal.position))
-        elif not hmac.compare_digest(link(key, previous, seal.position, event), seal.digest):
-            report.problems.append(
-                Problem("modified", f"event seq {event.seq} (chain position {seal.position}) was modified, moved or reordered", event.seq, seal.position)
-            )
+        elif hmac.compare_digest(link(keys.chain, previous, seal.position, event), seal.digest):
+            report.legacy += event.mac is None
+        elif mac_status(keys.event, event) == "ok":
+            report.problems.append(Problem("reordered", f"event seq {event.seq} (chain position {seal.position}) is authentic but not where "
+                                           "it was sealed: events were reordered, or its seal was altered", event.seq, seal.position))
+        else:
+            report.problems.append(Problem("modified", f"event seq {event.seq} (chain position {seal.position}) was modified", event.seq, seal.position))
+        for anchor in anchored.pop(seal.position, []):
+            if hmac.compare_digest(anchor.digest, seal.digest.hex()):
+                last_matching = max(last_matching, seal.position)
+            else:
+                rewritten.append((seal.position, anchor))
         previous = seal.digest
         expected_position = seal.position + 1
         report.sealed += 1
         report.head_position, report.head_digest = seal.position, seal.digest.hex()
-    unsealed = session.execute(
-        select(AuditEvent.seq).where(~select(AuditSeal.position).where(AuditSeal.event_seq == AuditEvent.seq).exists()).order_by(AuditEvent.seq)
-    ).scalars().all()
-    report.unsealed = len(unsealed)
-    for seq in unsealed[:100]:
-        report.problems.append(Problem("unsealed", f"event seq {seq} is not sealed yet (run `register audit seal`)", seq))
+    if rewritten:
+        position, anchor = min(rewritten, key=lambda r: r[0])
+        since = f" (after position {last_matching}, the last anchor that matches)" if 0 < last_matching < position else ""
+        more = len(rewritten) - 1
+        report.problems.append(Problem(
+            "rewritten", f"chain position {position} does not match its anchor of {anchor.at}: the chain was rewritten and "
+            f"re-sealed at or before position {position}{since}" + (f"; {more} later anchors differ too" if more else ""), position=position))
+    _check_unsealed(session, keys, report, batch)
+    if anchors is not None:
+        _check_head(session, report)
     return report
+
+
+def _check_unsealed(session: Session, keys: AuditKeys, report: Report, batch: int) -> None:
+    after, listed = 0, 0
+    while True:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.seq > after).where(_UNSEALED).order_by(AuditEvent.seq).limit(batch)).all()
+        if not events:
+            return
+        for event in events:
+            report.unsealed += 1
+            status = mac_status(keys.event, event)
+            if status == "missing":
+                report.problems.append(Problem("inserted", f"event seq {event.seq} has no MAC: it was written outside the register "
+                                               "(inserted by hand), or before migration 0009 and never sealed", event.seq))
+            elif status == "wrong":
+                report.problems.append(Problem("unauthenticated", f"event seq {event.seq}: its MAC does not match its content: "
+                                               "edited, or inserted outside the register", event.seq))
+            elif listed < 100:
+                listed += 1
+                report.problems.append(Problem("unsealed", f"event seq {event.seq} is not sealed yet (run `register audit seal`)", event.seq))
+        after = events[-1].seq
+
+
+def _check_head(session: Session, report: Report) -> None:
+    """The chain must reach the latest anchor; an anchor store with nothing in it proves nothing."""
+    latest = report.latest_anchor
+    if latest is None:
+        if report.head_position:
+            report.problems.append(Problem(
+                "unanchored", f"the chain has {report.sealed} sealed events but {report.anchor_store} holds no valid anchor: the anchors "
+                "were lost or replaced (after first upgrading to anchors, run `register audit seal` once to make the first)"))
+        return
+    if latest.position <= report.head_position:
+        return
+    when = f"(made {latest.at})"
+    if report.head_position == 0 and session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 0:
+        report.problems.append(Problem("emptied", f"the audit log is empty but an anchor records position {latest.position} {when}", position=1))
+    else:
+        report.problems.append(Problem(
+            "truncated", f"the chain ends at position {report.head_position} but an anchor records position {latest.position} {when}: "
+            f"sealed events after position {report.head_position} were removed", position=report.head_position + 1))

@@ -214,6 +214,10 @@ class AuditEvent(Base):
     purpose: Mapped[str | None] = mapped_column(String(500))
     request_id: Mapped[str | None] = mapped_column(String(100))
     details: Mapped[str | None] = mapped_column(Text)
+    # HMAC-SHA256 over the event's content with a key derived from the audit root key (not in the database), made by
+    # the application as it writes the event: the sealer refuses an event whose MAC is missing or wrong.
+    # NULL on events written before migration 0009 (those were sealed by then).
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     __table_args__ = (
         Index("ix_audit_event_nominal", "nominal_id", "seq"),

@@ -40,7 +40,7 @@ class UnitOfWork:
         self.session = self.store.session_factory()
         self.cipher = RecordCipher(self.session, self.store.keys.keyring)
         self.nominals = NominalRepository(self.session, self.cipher, self.store.blind)
-        self.audit = AuditLog(self.session)
+        self.audit = AuditLog(self.session, self.store.audit_keys.event)
         self.outbox = OutboxRepository(self.session)
         return self
 
