@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from .. import __version__
 from ..access.policy import Policy
@@ -27,6 +27,7 @@ from ..search.indexer import InProcessIndexer, SearchIndex
 from ..store.background import AfterCommitWorker
 from ..search.sql import SqlBackend
 from . import problems
+from .inputs import reject_nul_characters
 from .middleware import BodyLimit, RequestId
 from .system import router as system_router
 
@@ -63,7 +64,8 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
         if indexer is not None:
             indexer.stop()
 
-    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  dependencies=[Depends(reject_nul_characters)])
     app.state.search_backend = ElasticBackend(search_index) if search_index is not None else SqlBackend(store)
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store

@@ -64,21 +64,30 @@ class BodyLimit:
                 return
         seen = 0
         started = False
+        exceeded = False
 
         class TooLarge(Exception):
             pass
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The app may catch the error reading the body and answer for itself (FastAPI: 400 "error parsing the
+                # body"): whatever it answers, the answer is our 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

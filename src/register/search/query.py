@@ -78,7 +78,15 @@ class Age(Criterion):
     type: Literal["age"] = "age"
     min: Annotated[int, Field(ge=0, le=120)] = 0
     max: Annotated[int, Field(ge=0, le=120)] = 120
-    at: dt.date | None = Field(default=None, description="the date the age is measured at (default: today)")
+    at: dt.date | None = Field(default=None, description="the date the age is measured at (default: today); 1900-01-01 to 2100-12-31")
+
+    @field_validator("at")
+    @classmethod
+    def _plausible(cls, v: dt.date | None) -> dt.date | None:
+        # The register's dates lie in 1900..2100 (record.Date); an older `at` also made "at minus 121 years" fall before year 1.
+        if v is not None and not (dt.date(1900, 1, 1) <= v <= dt.date(2100, 12, 31)):
+            raise InvalidValue("age_at_range", "the date an age is measured at must fall between 1900-01-01 and 2100-12-31")
+        return v
 
     @model_validator(mode="after")
     def _order(self) -> Age:
@@ -237,7 +245,10 @@ Leaf = Annotated[
 class Group(Criterion):
     type: Literal["group"] = "group"
     op: Literal["and", "or", "not"] = "and"
-    criteria: Annotated[list[Union[Leaf, "Group"]], Field(min_length=1, max_length=50)]
+    # One union discriminated by `type` (a group is `"type": "group"`), so a bad criterion's error names just its path
+    # (body.query.criteria.0.age.at) rather than every member of the union it failed to be.
+    criteria: Annotated[list[Annotated[Union[Name, DateOfBirth, Age, Person, Mark, Identifier, Address, Vehicle, Contact, Offence, Employment,
+                                             Management, "Group"], Field(discriminator="type")]], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")
     def _not_one(self) -> Group:
