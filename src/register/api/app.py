@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
 from .. import __version__
 from ..access.policy import Policy
@@ -28,7 +29,8 @@ from ..store.background import AfterCommitWorker
 from ..search.sql import SqlBackend
 from . import problems
 from .inputs import reject_nul_characters
-from .middleware import BodyLimit, RequestId
+from .docs import add_docs
+from .middleware import BodyLimit, RequestId, SecurityHeaders
 from .system import router as system_router
 
 DESCRIPTION = """
@@ -41,8 +43,17 @@ The register's API for police, probation and prisons.
 """
 
 
+class RegisterApp(FastAPI):
+    """FastAPI with the hardening headers outside everything, Starlette's 500 handler included."""
+
+    hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.router.routes, hsts=self.hsts)
+
+
 def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None,
-               index_in_process: bool = True) -> FastAPI:
+               index_in_process: bool = True, production: bool = False) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
     # process would take CPU from the requests themselves.
     indexer = InProcessIndexer(store, search_index) if search_index is not None and index_in_process else None
@@ -64,8 +75,10 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
         if indexer is not None:
             indexer.stop()
 
-    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  dependencies=[Depends(reject_nul_characters)])
+    app = RegisterApp(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                      dependencies=[Depends(reject_nul_characters)], docs_url=None, redoc_url=None)
+    app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
+    add_docs(app)
     app.state.search_backend = ElasticBackend(search_index) if search_index is not None else SqlBackend(store)
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
@@ -81,4 +94,4 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
     return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes,
-                      search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)
+                      production=settings.environment == "production", search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)

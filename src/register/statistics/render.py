@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import html
 import io
 from typing import Any
@@ -18,6 +20,13 @@ TITLES = {
     "breach_of_shpo": "Breach of SHPO (by level)",
     "registered_sex_offenders_by_unit": "Registered sex offenders in the community by policing unit",
 }
+
+
+STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+         "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}")
+# The page's own policy: nothing but its one inline style (by hash); no script at all; never framed.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+                           + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
 def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -40,8 +49,7 @@ def to_csv(figures: dict[str, Any]) -> str:
 def to_html(figures: dict[str, Any]) -> str:
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics {e(figures['area'])} {e(figures['year'])}</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-             "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}</style></head><body>",
+             f"<style>{STYLE}</style></head><body>",
              f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
              f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover {e(figures['period']['from'])} to {e(figures['period']['to'])}. "
              "Category 4 is counted but not published.</p>"]

@@ -35,7 +35,7 @@ def statistics(principal: Supervisor, uow: UoW, year: Year,
     if format == "csv":
         return Response(render.to_csv(figures), media_type="text/csv")
     if format == "html":
-        return HTMLResponse(render.to_html(figures))
+        return HTMLResponse(render.to_html(figures), headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
     return figures
 
 
