@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import html
-import io
 from typing import Any
+
+from ..exports import to_csv as _csv
 
 TITLES = {
     "eligible_on_31_march": "MAPPA-eligible individuals in the community on 31 March (category by level)",
@@ -38,12 +38,8 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_csv(figures: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["area", "year", "table", "row", "column", "count"])
-    writer.writeheader()
-    for row in rows(figures):
-        writer.writerow({"area": figures["area"], "year": figures["year"], **row})
-    return buffer.getvalue()
+    return _csv(["area", "year", "table", "row", "column", "count"],
+                  ({"area": figures["area"], "year": figures["year"], **row} for row in rows(figures)))
 
 
 def to_html(figures: dict[str, Any]) -> str:
