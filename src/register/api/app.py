@@ -31,6 +31,7 @@ from . import problems
 from .inputs import reject_nul_characters
 from .docs import add_docs
 from .middleware import BodyLimit, RequestId, SecurityHeaders
+from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
 
 DESCRIPTION = """
@@ -53,7 +54,8 @@ class RegisterApp(FastAPI):
 
 
 def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None,
-               index_in_process: bool = True, production: bool = False) -> FastAPI:
+               index_in_process: bool = True, production: bool = False,
+               rate_limits: RateLimits | None = None) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
     # process would take CPU from the requests themselves.
     indexer = InProcessIndexer(store, search_index) if search_index is not None and index_in_process else None
@@ -84,14 +86,18 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
     app.state.store = store
     app.state.policy = policy
     app.state.verifier = verifier
+    app.state.rate_limits = rate_limits or RateLimits("", "")
     problems.install(app)
     for router in (system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, retention_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)
     return app
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
     return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes,
-                      production=settings.environment == "production", search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)
+                      production=settings.environment == "production",
+                      rate_limits=RateLimits(settings.rate_limit_per_user, settings.rate_limit_per_address, settings.rate_limit_storage),
+                      search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)
