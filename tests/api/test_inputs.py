@@ -87,3 +87,27 @@ def test_a_chunked_body_over_the_limit_is_413(client: TestClient, token: Minter)
     assert "content-length" not in {k.lower() for k in r.request.headers}
     assert r.status_code == 413, r.text
     assert r.json()["rule"] == "body_too_large"
+
+
+@pytest.mark.sqlite_only
+def test_every_operation_refuses_nul_in_its_body_and_query_before_anything_else(client: TestClient, token: Minter) -> None:
+    """One app-wide check, so no operation (today's or a future one) can let a NUL through to PostgreSQL."""
+    every_role = token(Role.ADMINISTRATOR)
+    checked = 0
+    for path, operations in client.app.openapi()["paths"].items():  # type: ignore[attr-defined]
+        url = path
+        for name in ("nominal_id", "item_id", "transfer_id", "merge_id", "hold_id"):
+            url = url.replace("{" + name + "}", "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869")
+        url = url.replace("{section}", "addresses")
+        for method, operation in operations.items():
+            headers = auth(every_role, **{"If-Match": '"1"'})
+            if "requestBody" in operation:
+                r = client.request(method, url, json={"note": "a\u0000b", "items": ["ok", "\u0000"]}, params={"purpose": "OP-1"}, headers=headers)
+                assert r.status_code == 422 and sorted(_fields(r)) == [("body.items.1", RULE), ("body.note", RULE)], (method, path, r.text)
+            r = client.request(method, url, params={"purpose": "OP\u00001"}, headers=headers)
+            assert r.status_code == 422 and _fields(r) == [("query.purpose", RULE)], (method, path, r.text)
+            checked += 1
+    assert checked > 90
+
+
+RULE = "no_nul_character"
