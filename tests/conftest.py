@@ -105,7 +105,9 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 @pytest.fixture
 def settings(fresh_database: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=fresh_database, var_dir=tmp_path / "var", key_dir=tmp_path / "keys")
+    # No rate limits: tests (the fuzz run above all) call far faster than people; tests/api/test_rate_limits.py sets its own.
+    return Settings(database_url=fresh_database, var_dir=tmp_path / "var", key_dir=tmp_path / "keys", rate_limit_per_user="",
+                    rate_limit_per_address="")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The project checkout (src/register/config.py -> the root), where `var/` and `migrations/` live.
@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL (production)")
     jwks_refresh_seconds: float = Field(default=60, ge=1, description="least time between JWKS refreshes on an unknown kid")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies are refused with 413")
+    rate_limit_per_user: str = Field(default="600/minute",
+                                     description="calls one user may make (limits notation, `;` between limits; blank: none); over it 429")
+    rate_limit_per_address: str = Field(default="3000/minute",
+                                        description="calls from one source address, authenticated or not (blank: none); over it 429")
+    rate_limit_storage: str = Field(default="memory://", description="where counts are kept: memory (per process) or e.g. redis://host:6379")
     elasticsearch_url: str | None = Field(default=None, description="Elasticsearch; none: the embedded default, no index")
     search_alias: str = Field(default="register-nominals", description="the alias the live index sits behind")
     search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v1.json")
@@ -47,6 +52,15 @@ class Settings(BaseSettings):
                                            "(keep it off the database host); default: var/audit-anchors.jsonl")
     audit_anchor_every_events: int = Field(default=10_000, ge=1, description="anchor the chain head after this many sealed events")
     audit_anchor_every_seconds: float = Field(default=60, ge=0, description="or after this many seconds, if the head moved")
+
+    @field_validator("rate_limit_per_user", "rate_limit_per_address")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse_many
+
+        if v.strip():
+            parse_many(v)  # ValueError names what it could not read
+        return v
 
     @property
     def resolved_database_url(self) -> str:

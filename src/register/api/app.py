@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from .. import __version__
 from ..access.policy import Policy
@@ -31,7 +32,9 @@ from ..web.assets import Assets
 from ..web.pages import Pages
 from ..web.routes import router as web_router
 from . import problems
-from .middleware import BodyLimit, RequestId
+from .inputs import reject_nul_characters
+from .middleware import BodyLimit, RequestId, SecurityHeaders
+from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
 
 if TYPE_CHECKING:  # the Elasticsearch client is an extra: imported only when the configuration names a cluster
@@ -47,8 +50,18 @@ The register's API for police, probation and prisons.
 """
 
 
+class RegisterApp(FastAPI):
+    """FastAPI with the hardening headers outside everything, Starlette's 500 handler included."""
+
+    hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.router.routes, hsts=self.hsts)
+
+
 def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None,
-               index_in_process: bool = True, assets: Assets | None = None) -> FastAPI:
+               index_in_process: bool = True, production: bool = False, rate_limits: RateLimits | None = None,
+               assets: Assets | None = None) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
     # process would take CPU from the requests themselves.
     backend: SearchBackend
@@ -81,20 +94,23 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
 
     assets = assets or Assets.load()
     # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI and ReDoc.
-    app = FastAPI(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
-                  redoc_url=None)
+    app = RegisterApp(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                      dependencies=[Depends(reject_nul_characters)], docs_url=None, redoc_url=None)
+    app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
     app.state.pages = Pages(assets)
     app.state.search_backend = backend
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
     app.state.policy = policy
     app.state.verifier = verifier
+    app.state.rate_limits = rate_limits or RateLimits("", "")
     problems.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
     for router in (web_router, system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, retention_router, audit_router, keys_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)
     return app
 
@@ -110,4 +126,6 @@ class ImmutableFiles(StaticFiles):
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
     return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes,
+                      production=settings.environment == "production",
+                      rate_limits=RateLimits(settings.rate_limit_per_user, settings.rate_limit_per_address, settings.rate_limit_storage),
                       search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)

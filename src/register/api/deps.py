@@ -82,6 +82,10 @@ def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCrede
             request_id=request_id(request), details={"reason": exc.reason, "path": request.url.path, "method": request.method},
         ))
         raise
+    wait = request.app.state.rate_limits.user(principal.user_id)
+    if wait is not None:
+        raise ApiProblem(429, "rate_limited_user", f"too many calls by {principal.user_id}: try again in {wait} s",
+                         headers={"Retry-After": str(wait)})
     request.state.principal = principal
     return principal
 

@@ -1,11 +1,14 @@
-"""ASGI middleware: a request id on every request, and a hard limit on request body size."""
+"""ASGI middleware: a request id on every request, a hard limit on request body size, and hardening headers."""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
+from collections.abc import Sequence
 
+from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
@@ -64,21 +67,30 @@ class BodyLimit:
                 return
         seen = 0
         started = False
+        exceeded = False
 
         class TooLarge(Exception):
             pass
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The app may catch the error reading the body and answer for itself (FastAPI: 400 "error parsing the
+                # body"): whatever it answers, the answer is our 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -88,3 +100,60 @@ class BodyLimit:
         except TooLarge:
             if not started:
                 await self._refuse(send)
+
+
+class SecurityHeaders:
+    """Hardening headers on every response, set once here rather than per route (issue #17, F8):
+
+    * `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere;
+    * `Cache-Control: no-store` on every /v1 response (they carry personal data, errors included);
+    * a Content-Security-Policy on HTML unless the route set a stricter one of its own (no inline script either way);
+    * `Strict-Transport-Security` in production;
+    * OPTIONS answered 204 with `Allow` (the methods of every route on the path), 404 for no such path.
+
+    It wraps the whole application, Starlette's error middleware included, so a 500 carries the headers too.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute], *, hsts: bool) -> None:
+        self.app = app
+        self.routes = routes
+        self.fixed: list[tuple[bytes, bytes]] = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+        if hsts:
+            self.fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    def _allowed(self, scope: Scope) -> set[str]:
+        """The methods some route takes on this path, asked of the routes themselves (FastAPI nests included routers)."""
+        return {method for method in _METHODS if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in self.routes)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        personal = scope["path"].startswith("/v1")
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.fixed:
+                    headers[name.decode()] = value.decode()
+                if personal:
+                    headers["cache-control"] = "no-store"
+                if headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers:
+                    headers["content-security-policy"] = HTML_POLICY
+            await send(message)
+
+        if scope["method"] == "OPTIONS":
+            allowed = self._allowed(scope)
+            if allowed:
+                allow = ", ".join(sorted(allowed | {"OPTIONS"}))
+                await send_hardened({"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]})
+                await send_hardened({"type": "http.response.body", "body": b""})
+                return
+        await self.app(scope, receive, send_hardened)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+# HTML the register serves has no inline script and is never framed; a route with inline style sends its own policy
+# with the style's hash (statistics) or the documentation's CDN (/docs).
+HTML_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"

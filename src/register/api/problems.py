@@ -55,7 +55,7 @@ class ApiProblem(Exception):
 _TITLES = {
     400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
     409: "Conflict with the record's state", 412: "The record changed since you read it", 413: "Request too large",
-    415: "Unsupported media type", 422: "Invalid request", 428: "If-Match required", 500: "Internal error", 503: "Unavailable",
+    415: "Unsupported media type", 422: "Invalid request", 428: "If-Match required", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
 }
 
 
@@ -144,5 +144,5 @@ def install(app: FastAPI) -> None:
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": _TITLES[status]}
-    for status in (400, 401, 403, 404, 409, 412, 413, 422, 428)
+    for status in (400, 401, 403, 404, 409, 412, 413, 422, 428, 429)
 }

@@ -1,8 +1,6 @@
 """The audit log for auditors: by record, by user, by period, and as a CSV export. Reading it is itself audited."""
 
-import csv
 import datetime as dt
-import io
 import uuid
 from typing import Annotated
 
@@ -11,6 +9,7 @@ from fastapi.responses import Response
 
 from ..api.deps import Authorize, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
+from ..exports import to_csv
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
 from .events import Action, AuditEntry
@@ -66,10 +65,5 @@ def audit_events(auditor: Auditor, filters: Annotated[Filters, Depends()], uow: 
 def audit_export(auditor: Auditor, filters: Annotated[Filters, Depends()], uow: UoW,
                  request: Annotated[str | None, Depends(request_id)]) -> Response:
     events = _query(uow, auditor, filters, "audit:log:export", request)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for e in events:
-        writer.writerow(e.model_dump(mode="json"))
-    return Response(out.getvalue(), media_type="text/csv",
+    return Response(to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'})

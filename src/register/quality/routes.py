@@ -1,8 +1,6 @@
 """The supervisor's desk: run the quality rules over your area, the dashboard with trends, and worklists."""
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +9,7 @@ from fastapi.responses import Response
 from ..access.policy import Policy
 from ..api.deps import Authorize, get_policy, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
+from ..exports import to_csv
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
@@ -66,9 +65,5 @@ def worklist(
                                 details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]}))
     uow.commit()
     if format == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
+        return Response(to_csv(EXPORT_COLUMNS, rows), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
     return [Finding.model_validate(r) for r in rows]

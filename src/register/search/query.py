@@ -245,7 +245,10 @@ Leaf = Annotated[
 class Group(Criterion):
     type: Literal["group"] = "group"
     op: Literal["and", "or", "not"] = "and"
-    criteria: Annotated[list[Union[Leaf, "Group"]], Field(min_length=1, max_length=50)]
+    # One union discriminated by `type` (a group is `"type": "group"`), so a bad criterion's error names just its path
+    # (body.query.criteria.0.age.at) rather than every member of the union it failed to be.
+    criteria: Annotated[list[Annotated[Union[Name, DateOfBirth, Age, Person, Mark, Identifier, Address, Vehicle, Contact, Offence, Employment,
+                                             Management, "Group"], Field(discriminator="type")]], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")
     def _not_one(self) -> Group:

@@ -1,7 +1,5 @@
 """The search API: cross-parameter search for enquiries, and export of a result list (a disclosure)."""
 
-import csv
-import io
 import logging
 from typing import Annotated
 
@@ -10,6 +8,7 @@ from fastapi.responses import Response
 
 from ..api.deps import Authorize, Purpose, authenticate, get_policy, refuse, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES, ApiProblem
+from ..exports import to_csv
 from ..access.policy import Policy
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
@@ -72,13 +71,7 @@ def search(request: Request, guarded: Guarded, body: Body_, uow: Annotated[UnitO
 def export(request: Request, guarded: Guarded, body: Body_, uow: Annotated[UnitOfWork, Depends(unit_of_work)],
            policy: Annotated[Policy, Depends(get_policy)]) -> Response:
     results = _run(request, guarded, body, uow, policy, export=True)
-    out = io.StringIO()
     columns = ["id", "surname", "forenames", "date_of_birth", "owning_area", "restricted", "matched"]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for hit in results.hits:
-        row = hit.model_dump(mode="json")
-        row["matched"] = " ".join(hit.matched)
-        writer.writerow(row)
-    return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="search-results.csv"'})
+    rows = [{**hit.model_dump(mode="json"), "matched": " ".join(hit.matched)} for hit in results.hits]
+    return Response(to_csv(columns, rows), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="search-results.csv"'})
 

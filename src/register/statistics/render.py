@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import csv
+import base64
+import hashlib
 import html
-import io
 from typing import Any
+
+from ..exports import to_csv as _csv
 
 TITLES = {
     "eligible_on_31_march": "MAPPA-eligible individuals in the community on 31 March (category by level)",
@@ -20,6 +22,13 @@ TITLES = {
 }
 
 
+STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+         "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}")
+# The page's own policy: nothing but its one inline style (by hash); no script at all; never framed.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+                           + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
 def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
     out = [{"table": t, "row": r, "column": c, "count": n} for t, table in figures["tables"].items() for r, cols in sorted(table.items())
            for c, n in sorted(cols.items())]
@@ -29,19 +38,14 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_csv(figures: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["area", "year", "table", "row", "column", "count"])
-    writer.writeheader()
-    for row in rows(figures):
-        writer.writerow({"area": figures["area"], "year": figures["year"], **row})
-    return buffer.getvalue()
+    return _csv(["area", "year", "table", "row", "column", "count"],
+                  ({"area": figures["area"], "year": figures["year"], **row} for row in rows(figures)))
 
 
 def to_html(figures: dict[str, Any]) -> str:
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics {e(figures['area'])} {e(figures['year'])}</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-             "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}</style></head><body>",
+             f"<style>{STYLE}</style></head><body>",
              f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
              f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover {e(figures['period']['from'])} to {e(figures['period']['to'])}. "
              "Category 4 is counted but not published.</p>"]

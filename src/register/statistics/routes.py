@@ -10,6 +10,7 @@ from ..api.deps import Authorize, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Principal
+from ..domain.errors import InvalidValue
 from ..store.uow import UnitOfWork
 from . import render, service
 
@@ -34,7 +35,7 @@ def statistics(principal: Supervisor, uow: UoW, year: Year,
     if format == "csv":
         return Response(render.to_csv(figures), media_type="text/csv")
     if format == "html":
-        return HTMLResponse(render.to_html(figures))
+        return HTMLResponse(render.to_html(figures), headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
     return figures
 
 
@@ -47,7 +48,10 @@ def cell(principal: Supervisor, uow: UoW, request: Annotated[str | None, Depends
     if table not in service.TABLES:
         raise ApiProblem(422, "validation", f"unknown table {table!r}", errors=[{"field": "query.table", "rule": "enum",
                                                                                    "message": f"one of {sorted(service.TABLES)}"}])
-    ids: list[uuid.UUID] = service.people(uow.session, principal.area.value, year, table, row, column)
+    try:
+        ids: list[uuid.UUID] = service.people(uow.session, principal.area.value, year, table, row, column)
+    except InvalidValue as exc:
+        raise ApiProblem(422, "validation", exc.message, errors=[{"field": f"query.{exc.field}", "rule": exc.rule, "message": exc.message}]) from None
     uow.audit.record(AuditEntry(Action.CONSULTATION, "statistics:cell:people", principal, request_id=request,
                                 details={"year": year, "table": table, "row": row, "column": column, "ids": [str(i) for i in ids]}))
     uow.commit()

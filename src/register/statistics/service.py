@@ -9,12 +9,14 @@ Category 4 is counted but left out of the published tables.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, func, literal, or_, select
 
+from ..domain.errors import InvalidValue
 from ..domain.enums import AddressKind, BreachOf, ChronologyKind, EventOutcome, OrderKind, OrderStatus
 from ..domain.record import Section
 from ..store import models as m
@@ -178,12 +180,24 @@ def compute(session: Any, area: str, year: int, population_10_plus: int | None =
     return out
 
 
+_INTEGER_KEY = re.compile(r"[0-9]{1,9}", re.ASCII)
+
+
+def _key(column: Any, value: str, name: str) -> Any:
+    """A cell's row or column as its dimension's type: a category or level is a small whole number (ASCII digits: "²" and
+    "٣" are digits to str.isdigit() but not to int()); a unit or a label is any text, compared as text."""
+    if not isinstance(column.type, Integer):
+        return value
+    if not _INTEGER_KEY.fullmatch(value):
+        raise InvalidValue("integer", f"this table's {name}s are whole numbers (such as 1, 2 or 3)", name)
+    return int(value)
+
+
 def people(session: Any, area: str, year: int, table: str, row: str, col: str) -> list[uuid.UUID]:
     """The records behind one cell: the cell's own query, filtered to it."""
     if table not in TABLES:
         raise KeyError(table)
     q = TABLES[table](area, Year(year)).subquery()
-    cast = (lambda v: int(v) if v.isdigit() else v)
-    ids = session.scalars(select(func.distinct(q.c.nominal_id)).where(q.c.row == cast(row), q.c.col == cast(col)))
+    ids = session.scalars(select(func.distinct(q.c.nominal_id)).where(q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column")))
     return sorted((i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids), key=str)  # a UNION loses the column type
 
