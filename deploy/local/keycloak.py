@@ -132,14 +132,12 @@ def ensure_user() -> None:
 _WATCHDOG = """
 import os, shutil, signal, sys, time
 parent, group, base = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def alive(pid):
+def alive(pid):  # a zombie (killed, not yet reaped by whoever inherited it) is not alive
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    except PermissionError:
-        return True
 while alive(parent) and alive(group):
     time.sleep(1)
 if alive(group):
@@ -155,6 +153,12 @@ if alive(group):
         pass
 shutil.rmtree(base, ignore_errors=True)
 """
+
+
+def start_watchdog(group: int, base: Path) -> subprocess.Popen[bytes]:
+    """A process that, once this one is gone, stops process group `group` (TERM, then KILL) and removes `base`."""
+    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(group), str(base)], start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class KeycloakServer:
@@ -229,8 +233,7 @@ class KeycloakServer:
             cmd = ["runuser", "-u", USER, "--", "env", *[f"{k}={v}" for k, v in env.items() if not k.startswith("KC_BOOTSTRAP")], *cmd]
         self._console = (self.base / "console.log").open("ab")  # type: ignore[operator]
         self.process = subprocess.Popen(cmd, env=env, stdout=self._console, stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
-        self.watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.process.pid), str(self.base)],
-                                         start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.watchdog = start_watchdog(self.process.pid, self.base)  # type: ignore[arg-type]
         deadline = time.monotonic() + timeout
         ready = [f"{self.issuer(r)}/.well-known/openid-configuration" for r in self._realm_names()]
         while time.monotonic() < deadline:
