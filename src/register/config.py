@@ -59,7 +59,7 @@ class Settings(BaseSettings):
 
     @property
     def oidc_issuer_urls(self) -> list[str]:
-        return [u.strip().rstrip("/") for u in self.oidc_issuers.split(",") if u.strip()]
+        return [u.strip() for u in self.oidc_issuers.split(",") if u.strip()]  # exactly as the tokens' `iss` (a trailing / matters)
 
     @property
     def generate_missing_keys(self) -> bool:
