@@ -299,4 +299,6 @@ class KeycloakServer:
 if __name__ == "__main__":
     from running import serve_until_stopped
 
-    serve_until_stopped(KeycloakServer())
+    server = KeycloakServer()
+    print(f"admin console: user {server.admin_user}, password {server.admin_password} (this run only)", file=sys.stderr, flush=True)
+    serve_until_stopped(server)
