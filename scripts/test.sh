@@ -15,14 +15,15 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
-# The suite also starts a real Elasticsearch node (deploy/local/esnode.py), fetched from Maven Central: it needs
-# Maven and a JDK (17 or newer). Both are on this kind of machine; install Debian's if they are missing.
+# The suite also starts a real Elasticsearch node (deploy/local/esnode.py) and a real Keycloak (deploy/local/keycloak.py),
+# both fetched from Maven Central: they need Maven and a JDK (17 or newer; Keycloak 26 runs on 17, 21 or 25). Both are
+# on this kind of machine; install Debian's if they are missing.
 if ! command -v mvn >/dev/null 2>&1 || ! ls /usr/lib/jvm/*/bin/java >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test: installing Maven and OpenJDK 17 for the Elasticsearch test node"
+    echo "test: installing Maven and OpenJDK 17 for the Elasticsearch and Keycloak test servers"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null
   else
-    echo "test: Maven and a JDK (17+) are needed to run the Elasticsearch test node" >&2
+    echo "test: Maven and a JDK (17+) are needed to run the Elasticsearch and Keycloak test servers" >&2
     exit 1
   fi
 fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,6 +29,7 @@ from register.config import PROJECT_ROOT, Settings
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "local"))
 from esnode import ElasticsearchNode  # noqa: E402
+from keycloak import KeycloakError, KeycloakServer  # noqa: E402
 from postgres import PostgresServer  # noqa: E402
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -52,6 +54,61 @@ def es_node() -> Iterator[ElasticsearchNode]:
         yield node
     finally:
         node.stop()
+
+
+class _BackgroundKeycloak:
+    """Keycloak takes a minute or more to start: it starts in a thread as soon as collection shows a test needs it,
+    while the other tests run, and those tests run last. If it cannot start, each of them errors with the reason."""
+
+    def __init__(self) -> None:
+        self.server: KeycloakServer | None = None
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def begin(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._start, name="keycloak-start", daemon=True)
+            self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.server = KeycloakServer()
+            self.server.start()
+        except BaseException as exc:  # noqa: BLE001 - reported by the fixture, to every test that needs Keycloak
+            self.error = exc
+
+    def wait(self) -> KeycloakServer:
+        self.begin()
+        assert self.thread is not None
+        self.thread.join()
+        if self.error is not None or self.server is None:
+            raise KeycloakError(f"Keycloak could not start: {self.error}") from self.error
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+_KEYCLOAK = _BackgroundKeycloak()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the tests that need Keycloak go last
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    needing = [item for item in items if "keycloak" in getattr(item, "fixturenames", ())]
+    if needing and not config.option.collectonly:
+        _KEYCLOAK.begin()
+        items[:] = [item for item in items if "keycloak" not in getattr(item, "fixturenames", ())] + needing
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _KEYCLOAK.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak() -> KeycloakServer:
+    """A real Keycloak with the realms in auth/keycloak/ (started in the background; stopped at the end of the run)."""
+    return _KEYCLOAK.wait()
 
 
 def _admin(server: PostgresServer):  # type: ignore[no-untyped-def]

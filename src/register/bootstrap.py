@@ -17,7 +17,8 @@ from sqlalchemy import Engine, inspect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .access.tokens import DEV_JWKS_FILE, JwksSource, TokenSettings, TokenVerifier, ensure_dev_signing_key
+from .access.claims import IssuersFile
+from .access.tokens import DEV_ISSUER, DEV_JWKS_FILE, JwksSource, TokenSettings, TokenVerifier, TrustedIssuer, ensure_dev_signing_key
 from .audit import chain
 from .audit.anchors import Anchor, AnchorStore, FileAnchors, latest, make_anchor
 from .config import Settings
@@ -190,20 +191,39 @@ class ConfigurationError(Exception):
 
 
 def build_verifier(settings: Settings) -> TokenVerifier:
-    """Token verification as configured: the identity provider's JWKS in production; in development the
-    locally generated signing key's JWKS (trusted in development only)."""
-    if settings.jwks_url:
-        source = JwksSource(url=settings.jwks_url, min_refresh_seconds=settings.jwks_refresh_seconds)
-    else:
-        path = settings.jwks_file
-        if path is None:
-            if settings.environment != "development":
-                raise ConfigurationError("production needs REGISTER_JWKS_URL (or REGISTER_JWKS_FILE): the identity provider's keys")
-            ensure_dev_signing_key(settings.resolved_key_dir)
-            path = settings.resolved_key_dir / DEV_JWKS_FILE
-        source = JwksSource(file=path, min_refresh_seconds=settings.jwks_refresh_seconds)
+    """Token verification as configured: the identity providers in REGISTER_OIDC_ISSUERS (keys by discovery, claims
+    mapped by REGISTER_ISSUERS_FILE), and/or one issuer with the register's own claims from REGISTER_JWKS_URL or
+    REGISTER_JWKS_FILE; in development also the locally generated signing key's issuer (`register-dev`), which
+    production refuses."""
     algorithms = frozenset(a.strip() for a in settings.token_algorithms.split(",") if a.strip())
-    return TokenVerifier(source, TokenSettings(settings.token_issuer, settings.token_audience, algorithms, settings.token_leeway_seconds))
+    token_settings = TokenSettings(settings.token_issuer, settings.token_audience, algorithms, settings.token_leeway_seconds)
+    production = settings.environment != "development"
+    issuers: list[TrustedIssuer] = []
+    urls = settings.oidc_issuer_urls
+    if urls:
+        described = IssuersFile.load(settings.issuers_file)
+        for url in urls:
+            if production and (url == DEV_ISSUER or not url.startswith("https://")):
+                raise ConfigurationError(f"production trusts identity providers over https only; refused issuer {url!r}")
+            mapping, audience = described.for_issuer(url)
+            keys = JwksSource(discovery=url, min_refresh_seconds=settings.jwks_refresh_seconds, lazy=True)
+            issuers.append(TrustedIssuer(url, audience or settings.token_audience, keys, mapping, require_sub=False))
+    if settings.jwks_url or settings.jwks_file:
+        if production and settings.token_issuer == DEV_ISSUER:
+            raise ConfigurationError(f"the development issuer {DEV_ISSUER!r} is refused in production: "
+                                     "set REGISTER_OIDC_ISSUERS (or REGISTER_TOKEN_ISSUER to the provider's issuer)")
+        source = (JwksSource(url=settings.jwks_url, min_refresh_seconds=settings.jwks_refresh_seconds) if settings.jwks_url
+                  else JwksSource(file=settings.jwks_file, min_refresh_seconds=settings.jwks_refresh_seconds))
+        issuers.append(TrustedIssuer(settings.token_issuer, settings.token_audience, source))
+    elif not production:
+        ensure_dev_signing_key(settings.resolved_key_dir)
+        source = JwksSource(file=settings.resolved_key_dir / DEV_JWKS_FILE, min_refresh_seconds=settings.jwks_refresh_seconds)
+        issuers.append(TrustedIssuer(settings.token_issuer, settings.token_audience, source))
+    if not issuers:
+        raise ConfigurationError("production needs REGISTER_OIDC_ISSUERS (or REGISTER_JWKS_URL / REGISTER_JWKS_FILE): the identity provider")
+    if len({i.issuer for i in issuers}) != len(issuers):
+        raise ConfigurationError("an issuer is configured twice (REGISTER_OIDC_ISSUERS and REGISTER_TOKEN_ISSUER)")
+    return TokenVerifier(issuers, token_settings)
 
 
 def build_search_index(settings: Settings):  # type: ignore[no-untyped-def]

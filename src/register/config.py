@@ -29,7 +29,12 @@ class Settings(BaseSettings):
     policy_file: Path = Field(default=PROJECT_ROOT / "auth" / "policy.yaml", description="the access policy")
     retention_file: Path = Field(default=Path(__file__).parent / "retention" / "retention.yaml",
                                  description="review intervals and disposal dates of archived records, per archive reason")
-    token_issuer: str = Field(default="register-dev", description="expected `iss` of bearer tokens")
+    oidc_issuers: str = Field(default="", description="comma-separated issuer URLs of the trusted OpenID Connect providers; "
+                              "their keys are found by discovery (ISSUER/.well-known/openid-configuration)")
+    issuers_file: Path = Field(default=PROJECT_ROOT / "auth" / "issuers.yaml",
+                               description="how each provider's claims become the user id, name, agency, area and roles")
+    token_issuer: str = Field(default="register-dev", description="expected `iss` of bearer tokens from the JWKS URL or file "
+                              "(the development issuer `register-dev` is refused in production)")
     token_audience: str = Field(default="register-api", description="expected `aud` of bearer tokens")
     token_algorithms: str = Field(default="ES256,RS256,PS256,EdDSA", description="comma-separated asymmetric allow-list")
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
@@ -73,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def resolved_audit_anchor_file(self) -> Path:
         return self.audit_anchor_file or self.var_dir / "audit-anchors.jsonl"
+
+    @property
+    def oidc_issuer_urls(self) -> list[str]:
+        return [u.strip() for u in self.oidc_issuers.split(",") if u.strip()]  # exactly as the tokens' `iss` (a trailing / matters)
 
     @property
     def generate_missing_keys(self) -> bool:

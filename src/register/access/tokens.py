@@ -1,18 +1,26 @@
 """Bearer tokens: JWTs verified against a JWKS (joserfc, Authlib's JOSE successor), turned into a Principal.
 
 Checked: the algorithm against an asymmetric-only allow-list (so `none` and HMAC
-signed with the public key are refused), the key by `kid` (an unknown kid
-refreshes the JWKS at most once per interval), the signature, issuer, audience,
-expiry and not-before with a small leeway, and the register's own claims
+signed with the public key are refused), the issuer against the trusted ones (each
+with its own keys, audience and claim mapping), the key by `kid` (an unknown kid
+refreshes that issuer's JWKS at most once per interval), the signature, issuer,
+audience, expiry and not-before with a small leeway, and the mapped claims
 (agency, area, roles) against the domain's closed vocabularies.
+
+An identity provider's keys are found by OpenID Connect discovery
+(`ISSUER/.well-known/openid-configuration` names the `jwks_uri`), read with httpx.
+Authlib's resource-server validators sit on its older `authlib.jose`; this module
+keeps the one JOSE library (joserfc) and needs nothing else from Authlib.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,22 +29,26 @@ import httpx
 from joserfc import jwk, jws, jwt
 from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwt import JWTClaimsRegistry
-from pydantic import ValidationError
 
 from ..crypto.keys import write_private
 from ..domain.actors import Principal
 from ..domain.enums import Agency, Area, Role
+from .claims import REGISTER_CLAIMS, ClaimMapping, ClaimProblem
+
+log = logging.getLogger(__name__)
 
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+DEV_ISSUER = "register-dev"
 
 
 class AuthenticationFailed(Exception):
     """A token was refused. `reason` is a stable code for the audit log; the message is for the caller."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, claim: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.claim = claim  # the missing claim, for `missing_claim`
 
 
 @dataclass(frozen=True)
@@ -53,27 +65,47 @@ class TokenSettings:
 
 
 class JwksSource:
-    """The identity provider's public keys, from a file or a URL, refreshed when a token names an unknown key
-    (at most once per `min_refresh_seconds`, so a flood of bogus kids cannot hammer the provider)."""
+    """An issuer's public keys, from a file, a JWKS URL or OpenID Connect discovery, refreshed when a token names an
+    unknown key (at most once per `min_refresh_seconds`, so a flood of bogus kids cannot hammer the provider).
 
-    def __init__(self, *, file: Path | None = None, url: str | None = None, min_refresh_seconds: float = 60,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if (file is None) == (url is None):
-            raise ValueError("configure exactly one JWKS source: a file or a URL")
-        self.file, self.url = file, url
+    With `discovery` (the issuer's URL) the keys are found through `ISSUER/.well-known/openid-configuration`, whose
+    `issuer` must be that URL. A provider that cannot be reached at start-up is not fatal there (`lazy`): its keys
+    are fetched on the first token, and tokens are refused (`keys_unavailable`) until it answers."""
+
+    def __init__(self, *, file: Path | None = None, url: str | None = None, discovery: str | None = None,
+                 min_refresh_seconds: float = 60, clock: Callable[[], float] = time.monotonic, lazy: bool = False,
+                 timeout: float = 5.0) -> None:
+        if sum(x is not None for x in (file, url, discovery)) != 1:
+            raise ValueError("configure exactly one JWKS source: a file, a URL or an issuer to discover")
+        self.file, self.url, self.discovery = file, url, discovery
         self.min_refresh_seconds = min_refresh_seconds
         self.clock = clock
+        self.timeout = timeout
         self._lock = threading.Lock()
         self._last_fetch = float("-inf")
         self._keys: dict[str, Any] = {}
-        self.refresh(force=True)
+        self.fetches = 0
+        try:
+            self.refresh(force=True)
+        except (OSError, ValueError, KeyError, httpx.HTTPError, JoseError) as exc:
+            if not lazy:
+                raise
+            log.warning("the keys of %s could not be fetched yet (%s); retrying on the first token", discovery or url, exc)
+
+    def _get_json(self, url: str) -> Any:
+        response = httpx.get(url, timeout=self.timeout, follow_redirects=False)
+        response.raise_for_status()
+        return response.json()
 
     def _fetch(self) -> dict[str, Any]:
         if self.file is not None:
             return json.loads(self.file.read_text())
-        response = httpx.get(self.url, timeout=5.0)  # type: ignore[arg-type]
-        response.raise_for_status()
-        return response.json()
+        if self.discovery is not None:
+            metadata = self._get_json(self.discovery.rstrip("/") + "/.well-known/openid-configuration")
+            if metadata.get("issuer") != self.discovery:
+                raise ValueError(f"the discovery document of {self.discovery} names another issuer: {metadata.get('issuer')!r}")
+            return self._get_json(metadata["jwks_uri"])
+        return self._get_json(self.url)  # type: ignore[arg-type]
 
     def refresh(self, *, force: bool = False) -> bool:
         with self._lock:
@@ -82,14 +114,26 @@ class JwksSource:
                 return False
             self._last_fetch = now
             try:
-                doc = self._fetch()
-                keys = {k["kid"]: jwk.import_key(k) for k in doc["keys"] if "kid" in k}
-            except (OSError, ValueError, KeyError, httpx.HTTPError, JoseError):
+                self.fetches += 1
+                keys = {}
+                for k in self._fetch()["keys"]:
+                    if "kid" not in k or k.get("use", "sig") != "sig":
+                        continue  # encryption keys (Keycloak publishes one) never verify a token
+                    try:
+                        keys[k["kid"]] = jwk.import_key(k)
+                    except (JoseError, ValueError, KeyError, TypeError):
+                        log.warning("ignoring a key the register cannot read: kid %s, kty %s", k.get("kid"), k.get("kty"))
+            except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError, JoseError):
                 if force and not self._keys:
                     raise
+                log.warning("refreshing the keys of %s failed", self.discovery or self.url or self.file, exc_info=True)
                 return False
             self._keys = keys
             return True
+
+    @property
+    def empty(self) -> bool:
+        return not self._keys
 
     def get(self, kid: str) -> Any | None:
         key = self._keys.get(kid)
@@ -98,23 +142,60 @@ class JwksSource:
         return key
 
 
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """One identity provider the register trusts: its `iss`, the audience its tokens must name, its keys and
+    how its claims become a principal."""
+
+    issuer: str
+    audience: str
+    keys: JwksSource
+    mapping: ClaimMapping = REGISTER_CLAIMS
+    require_sub: bool = True
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    if not isinstance(claims, dict):
+        raise ValueError("the payload is not a JSON object")
+    return claims
+
+
 class TokenVerifier:
-    def __init__(self, jwks: JwksSource, settings: TokenSettings, now: Callable[[], int] | None = None) -> None:
-        self.jwks = jwks
+    """Verifies tokens from any of several trusted issuers. The unverified `iss` only chooses whose keys,
+    audience and mapping apply; the token is then verified against exactly that issuer."""
+
+    def __init__(self, issuers: Sequence[TrustedIssuer] | JwksSource, settings: TokenSettings,
+                 now: Callable[[], int] | None = None) -> None:
+        if isinstance(issuers, JwksSource):  # one issuer with the register's own claims, as configured in `settings`
+            issuers = [TrustedIssuer(settings.issuer, settings.audience, issuers)]
+        if not issuers:
+            raise ValueError("trust at least one issuer")
         self.settings = settings
-        self._claims = JWTClaimsRegistry(
-            now=now,
-            leeway=settings.leeway_seconds,
-            iss={"essential": True, "value": settings.issuer},
-            aud={"essential": True, "value": settings.audience},
-            exp={"essential": True},
-            sub={"essential": True},
-        )
+        self.issuers = {i.issuer: i for i in issuers}
+        self._claims = {
+            i.issuer: JWTClaimsRegistry(
+                now=now,
+                leeway=settings.leeway_seconds,
+                iss={"essential": True, "value": i.issuer},
+                aud={"essential": True, "value": i.audience},
+                exp={"essential": True},
+                **({"sub": {"essential": True}} if i.require_sub else {}),
+            )
+            for i in issuers
+        }
+
+    @property
+    def jwks(self) -> JwksSource:
+        """The first issuer's keys (there is one issuer unless identity providers are configured)."""
+        return next(iter(self.issuers.values())).keys
 
     def verify(self, token: str) -> Principal:
         try:
             header = jws.extract_compact(token.encode()).protected
-        except (JoseError, ValueError, UnicodeError):
+            unverified = _unverified_claims(token)
+        except (JoseError, ValueError, UnicodeError, IndexError):
             raise AuthenticationFailed("malformed", "the bearer token is not a well-formed JWT") from None
         alg = header.get("alg")
         if alg not in self.settings.algorithms:
@@ -122,8 +203,16 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise AuthenticationFailed("missing_key_id", "the token names no signing key (kid)")
-        key = self.jwks.get(kid)
+        iss = unverified.get("iss")
+        if iss is None:
+            raise AuthenticationFailed("missing_iss", "the token names no issuer ('iss')")
+        issuer = self.issuers.get(iss) if isinstance(iss, str) else None
+        if issuer is None:
+            raise AuthenticationFailed("wrong_issuer", "the token's 'iss' claim is not an issuer the register trusts")
+        key = issuer.keys.get(kid)
         if key is None:
+            if issuer.keys.empty:
+                raise AuthenticationFailed("keys_unavailable", "the register cannot reach the identity provider's keys; try again shortly")
             raise AuthenticationFailed("unknown_key", "the token is signed with a key the register does not trust")
         try:
             decoded = jwt.decode(token, key, algorithms=sorted(self.settings.algorithms))
@@ -132,7 +221,7 @@ class TokenVerifier:
         except (JoseError, ValueError):
             raise AuthenticationFailed("malformed", "the token could not be decoded") from None
         try:
-            self._claims.validate(decoded.claims)
+            self._claims[issuer.issuer].validate(decoded.claims)
         except ExpiredTokenError:
             raise AuthenticationFailed("expired", "the token has expired") from None
         except (InvalidClaimError, MissingClaimError) as exc:
@@ -141,22 +230,19 @@ class TokenVerifier:
             if isinstance(exc, MissingClaimError):
                 reason = f"missing_{claim}"
             raise AuthenticationFailed(reason, f"the token's {claim!r} claim is not acceptable") from None
-        return principal_from_claims(decoded.claims)
+        try:
+            return issuer.mapping.principal(decoded.claims)
+        except ClaimProblem as exc:
+            if exc.reason == "missing_claim":
+                raise AuthenticationFailed("missing_claim", exc.message, claim=exc.claim) from None
+            raise AuthenticationFailed("invalid_claims", f"{exc.message}: the token must carry agency, area and roles the register knows") from None
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The register's own claims (`sub`, `name`, `agency`, `area`, `roles`) as a principal."""
     try:
-        roles = claims.get("roles", [])
-        if not isinstance(roles, list) or not roles:
-            raise ValueError("roles must be a non-empty list")
-        return Principal(
-            user_id=str(claims["sub"]),
-            display_name=str(claims.get("name", "")),
-            agency=Agency(claims["agency"]),
-            area=Area(claims["area"]),
-            roles=frozenset(Role(r) for r in roles),
-        )
-    except (KeyError, ValueError, TypeError, ValidationError):
+        return REGISTER_CLAIMS.principal(claims)
+    except ClaimProblem:
         raise AuthenticationFailed("invalid_claims", "the token must carry agency, area and roles the register knows") from None
 
 

@@ -79,7 +79,8 @@ def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCrede
     except AuthenticationFailed as exc:
         _audit_alone(get_store(request), AuditEntry(
             Action.AUTHENTICATION, "auth:token:refused", SystemActor("unauthenticated"), outcome=Outcome.FAILED,
-            request_id=request_id(request), details={"reason": exc.reason, "path": request.url.path, "method": request.method},
+            request_id=request_id(request), details={"reason": exc.reason, "path": request.url.path, "method": request.method,
+                                                           **({"claim": exc.claim} if exc.claim else {})},
         ))
         raise
     wait = request.app.state.rate_limits.user(principal.user_id)

@@ -60,7 +60,8 @@ _TITLES = {
 
 
 def problem(request: Request | None, status: int, rule: str, detail: str, *, title: str | None = None,
-            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{rule}",
         "title": title or _TITLES.get(status, "Error"),
@@ -69,6 +70,7 @@ def problem(request: Request | None, status: int, rule: str, detail: str, *, tit
         "rule": rule,
         "errors": errors or [],
         "request_id": getattr(request.state, "request_id", None) if request is not None else None,
+        **(extra or {}),
     }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -118,7 +120,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AuthenticationFailed)
     async def _unauthenticated(request: Request, exc: AuthenticationFailed) -> JSONResponse:
-        return problem(request, 401, f"token_{exc.reason}", exc.message,
+        claim = {"claim": exc.claim} if exc.claim else None  # a missing mapped claim is named for the provider's administrator
+        errors = [{"field": f"token.{exc.claim}", "rule": "token_missing_claim", "message": exc.message}] if exc.claim else None
+        return problem(request, 401, f"token_{exc.reason}", exc.message, errors=errors, extra=claim,
                        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'})
 
     @app.exception_handler(StarletteHTTPException)
