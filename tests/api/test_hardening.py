@@ -84,7 +84,9 @@ def test_production_adds_strict_transport_security(settings: Settings, store: St
     from register.bootstrap import DEV_JWKS_FILE
 
     ensure_dev_signing_key(settings.resolved_key_dir)
-    production = settings.model_copy(update={"environment": "production", "jwks_file": settings.resolved_key_dir / DEV_JWKS_FILE})
+    # a production configuration: the force's issuer (whose keys, here, are the test's own), never the development one
+    production = settings.model_copy(update={"environment": "production", "jwks_file": settings.resolved_key_dir / DEV_JWKS_FILE,
+                                             "token_issuer": "https://idp.kent.example/realms/register"})
     with TestClient(build_app(production, store)) as client:
         for path in ("/health", "/v1/me", "/nope"):
             r = client.get(path)
