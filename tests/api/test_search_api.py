@@ -144,7 +144,15 @@ def either_backend(request: pytest.FixtureRequest, store: Store, settings: Setti
             index = app.state.search_backend.index
 
             def settle() -> None:
-                idx.drain_all(store, index)
+                # The app's own indexer drains the outbox too: on PostgreSQL it holds the rows it is writing
+                # (FOR UPDATE SKIP LOCKED), so this drain may skip them. Settled means no row is left pending.
+                deadline = time.monotonic() + 30
+                while True:
+                    idx.drain_all(store, index)
+                    if idx.outbox_status(store)["pending"] == 0:
+                        break
+                    assert time.monotonic() < deadline, "the outbox did not drain"
+                    time.sleep(0.05)
                 index.refresh()
 
             yield c, settle
