@@ -13,24 +13,23 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from register.access.tokens import ensure_dev_signing_key, mint
 from register.api.app import build_app
 from register.bootstrap import Store, build_store, migrate
-from register.domain.enums import Agency, Area, Role
 from register.config import PROJECT_ROOT, Settings
+from register.domain.enums import Agency, Area, Role
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "local"))
-from esnode import ElasticsearchNode  # noqa: E402
-from keycloak import KeycloakError, KeycloakServer  # noqa: E402
-from postgres import PostgresServer  # noqa: E402
+from esnode import ElasticsearchNode
+from keycloak import KeycloakError, KeycloakServer
+from postgres import PostgresServer
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -94,7 +93,9 @@ _KEYCLOAK = _BackgroundKeycloak()
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the tests that need Keycloak go last
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     needing = [item for item in items if "keycloak" in getattr(item, "fixturenames", ())]
     if needing and not config.option.collectonly:
         _KEYCLOAK.begin()
@@ -125,7 +126,11 @@ def pg_template(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFact
     with admin.connect() as conn:
         conn.execute(text("CREATE DATABASE register_template"))
     admin.dispose()
-    migrate(Settings(database_url=_pg_url(pg_server, "register_template"), var_dir=tmp_path_factory.mktemp("pgvar")))
+    migrate(
+        Settings(
+            database_url=_pg_url(pg_server, "register_template"), var_dir=tmp_path_factory.mktemp("pgvar")
+        )
+    )
     return "register_template"
 
 
@@ -163,8 +168,13 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 @pytest.fixture
 def settings(fresh_database: str, tmp_path: Path) -> Settings:
     # No rate limits: tests (the fuzz run above all) call far faster than people; tests/api/test_rate_limits.py sets its own.
-    return Settings(database_url=fresh_database, var_dir=tmp_path / "var", key_dir=tmp_path / "keys", rate_limit_per_user="",
-                    rate_limit_per_address="")
+    return Settings(
+        database_url=fresh_database,
+        var_dir=tmp_path / "var",
+        key_dir=tmp_path / "keys",
+        rate_limit_per_user="",
+        rate_limit_per_address="",
+    )
 
 
 @pytest.fixture
@@ -209,10 +219,23 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 def token(settings: Settings) -> Minter:
     key = ensure_dev_signing_key(settings.resolved_key_dir)
 
-    def make(role: Role | str = Role.OFFENDER_MANAGER, agency: Agency | str = Agency.POLICE, area: Area | str = Area.KENT,
-             user: str | None = None, **overrides: Any) -> str:
+    def make(
+        role: Role | str = Role.OFFENDER_MANAGER,
+        agency: Agency | str = Agency.POLICE,
+        area: Area | str = Area.KENT,
+        user: str | None = None,
+        **overrides: Any,
+    ) -> str:
         role, agency, area = Role(role), Agency(agency), Area(area)
-        return mint(key, user=user or f"{area.value}.{role.value}.{agency.value}", agency=agency, area=area, roles=[role],
-                    issuer=settings.token_issuer, audience=settings.token_audience, **overrides)
+        return mint(
+            key,
+            user=user or f"{area.value}.{role.value}.{agency.value}",
+            agency=agency,
+            area=area,
+            roles=[role],
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            **overrides,
+        )
 
     return make

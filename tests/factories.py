@@ -25,7 +25,12 @@ def new_nominal(**overrides: Any) -> NewNominal:
         "lead_agency": "police",
         "mappa_category": 1,
         "mappa_level": 1,
-        "identity": {"forenames": "Quentin", "surname": "Zabrowski", "date_of_birth": "1971-02-03", "gender": "male"},
+        "identity": {
+            "forenames": "Quentin",
+            "surname": "Zabrowski",
+            "date_of_birth": "1971-02-03",
+            "gender": "male",
+        },
     }
     data.update(overrides)
     return NewNominal.model_validate(data)
@@ -35,6 +40,14 @@ def create(uow: UnitOfWork, actor: Principal = OFFICER, **overrides: Any) -> uui
     return service.create_nominal(uow, actor, new_nominal(**overrides))
 
 
-def add(uow: UnitOfWork, nominal_id: uuid.UUID, section: Section, payload: dict[str, Any], version: int,
-        actor: Principal = OFFICER) -> tuple[uuid.UUID, int]:
-    return service.add_item(uow, actor, nominal_id, parse_item(section, payload, dt.date(2026, 1, 1)), expected_version=version)
+def add(
+    uow: UnitOfWork,
+    nominal_id: uuid.UUID,
+    section: Section,
+    payload: dict[str, Any],
+    version: int,
+    actor: Principal = OFFICER,
+) -> tuple[uuid.UUID, int]:
+    return service.add_item(
+        uow, actor, nominal_id, parse_item(section, payload, dt.date(2026, 1, 1)), expected_version=version
+    )

@@ -49,7 +49,12 @@ def java_home() -> Path:
     configured = os.environ.get("REGISTER_ES_JAVA_HOME")
     if configured:
         return Path(configured)
-    for pattern in ("/usr/lib/jvm/java-17-openjdk*", "/usr/lib/jvm/java-21-openjdk*", "/usr/lib/jvm/temurin-21*", "/usr/lib/jvm/temurin-*"):
+    for pattern in (
+        "/usr/lib/jvm/java-17-openjdk*",
+        "/usr/lib/jvm/java-21-openjdk*",
+        "/usr/lib/jvm/temurin-21*",
+        "/usr/lib/jvm/temurin-*",
+    ):
         for candidate in sorted(glob.glob(pattern)):
             if (Path(candidate) / "bin" / "java").exists():
                 return Path(candidate)
@@ -70,19 +75,25 @@ def distribution() -> Path:
     archive = root / f"elasticsearch-{VERSION}.zip"
     if not archive.exists():
         if not shutil.which("mvn"):
-            raise NodeError("Maven (mvn) is needed to fetch Elasticsearch's test distribution from Maven Central")
-        result = subprocess.run(["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={ARTIFACT}", f"-DoutputDirectory={root}"],
-                                capture_output=True, text=True, timeout=900)
+            raise NodeError(
+                "Maven (mvn) is needed to fetch Elasticsearch's test distribution from Maven Central"
+            )
+        result = subprocess.run(
+            ["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={ARTIFACT}", f"-DoutputDirectory={root}"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if result.returncode != 0 or not archive.exists():
-            raise NodeError(f"fetching {ARTIFACT} with Maven failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            raise NodeError(
+                f"fetching {ARTIFACT} with Maven failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
     staging = Path(tempfile.mkdtemp(prefix="es-unpack-", dir=root))
     with zipfile.ZipFile(archive) as z:
         z.extractall(staging)
     unpacked = staging / f"elasticsearch-{VERSION}"
     for path in unpacked.rglob("*"):  # zipfile drops permissions: restore what a server needs
-        if path.is_dir():
-            path.chmod(0o755)
-        elif path.parent.name == "bin" or path.suffix in (".sh",) or "native" in path.parts:
+        if path.is_dir() or path.parent.name == "bin" or path.suffix in (".sh",) or "native" in path.parts:
             path.chmod(0o755)
         else:
             path.chmod(0o644)
@@ -101,7 +112,9 @@ def ensure_user() -> None:
     try:
         pwd.getpwnam(USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True
+        )
 
 
 class ElasticsearchNode:
@@ -136,18 +149,28 @@ class ElasticsearchNode:
         os.chmod(self.base, 0o755)
         cmd = [
             str(self.home / "bin" / "elasticsearch"),
-            "-E", "discovery.type=single-node",
-            "-E", "network.host=127.0.0.1",
-            "-E", f"http.port={self.port}",
-            "-E", f"transport.port={self.transport_port}",
-            "-E", f"path.data={self.base / 'data'}",
-            "-E", f"path.logs={self.base / 'logs'}",
-            "-E", "cluster.routing.allocation.disk.threshold_enabled=false",
-            "-E", "action.destructive_requires_name=false",
-            "-E", "cluster.name=register-test",
+            "-E",
+            "discovery.type=single-node",
+            "-E",
+            "network.host=127.0.0.1",
+            "-E",
+            f"http.port={self.port}",
+            "-E",
+            f"transport.port={self.transport_port}",
+            "-E",
+            f"path.data={self.base / 'data'}",
+            "-E",
+            f"path.logs={self.base / 'logs'}",
+            "-E",
+            "cluster.routing.allocation.disk.threshold_enabled=false",
+            "-E",
+            "action.destructive_requires_name=false",
+            "-E",
+            "cluster.name=register-test",
             # This 8.19 test distribution carries X-Pack security, which would auto-enable TLS on first start: the
             # node is loopback-only and thrown away, so security is off (production runs with it on: deploy/README.md).
-            "-E", "xpack.security.enabled=false",
+            "-E",
+            "xpack.security.enabled=false",
         ]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -162,13 +185,17 @@ class ElasticsearchNode:
                 shutil.chown(path, USER, USER)
             cmd = ["runuser", "-u", USER, "--", "env", *[f"{k}={v}" for k, v in env.items()], *cmd]
         self._console = (self.base / "console.log").open("ab")
-        self.process = subprocess.Popen(cmd, env=env, stdout=self._console, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            cmd, env=env, stdout=self._console, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise NodeError(f"Elasticsearch exited with {self.process.returncode}:\n{self._log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=3) as r:
+                with urllib.request.urlopen(
+                    f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=3
+                ) as r:
                     if json.load(r).get("status") in ("green", "yellow"):
                         return self.url
             except OSError:

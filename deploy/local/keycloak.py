@@ -32,13 +32,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from esnode import cache_dir, free_port  # noqa: E402
+from esnode import cache_dir, free_port
 
 VERSION = os.environ.get("REGISTER_KEYCLOAK_VERSION", "26.7.3")
 ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{VERSION}:zip"
 USER = "register-kc"
 REPO = Path(__file__).resolve().parents[2]
-REALM_FILES = [REPO / "auth" / "keycloak" / "register-realm.json", REPO / "auth" / "keycloak" / "register-elsewhere-realm.json"]
+REALM_FILES = [
+    REPO / "auth" / "keycloak" / "register-realm.json",
+    REPO / "auth" / "keycloak" / "register-elsewhere-realm.json",
+]
 # Build-time options, baked into the cached distribution by `kc.sh build`; each run starts `--optimized`.
 BUILD_OPTIONS = ["--db=dev-file", "--health-enabled=false", "--metrics-enabled=false"]
 BUILT_MARKER = ".register-built"
@@ -53,20 +56,25 @@ def java_home() -> Path:
     configured = os.environ.get("REGISTER_KC_JAVA_HOME")
     if configured:
         return Path(configured)
-    for pattern in ("/usr/lib/jvm/java-17-openjdk*", "/usr/lib/jvm/java-21-openjdk*", "/usr/lib/jvm/temurin-21*",
-                    "/usr/lib/jvm/java-25-openjdk*", "/usr/lib/jvm/temurin-25*"):
+    for pattern in (
+        "/usr/lib/jvm/java-17-openjdk*",
+        "/usr/lib/jvm/java-21-openjdk*",
+        "/usr/lib/jvm/temurin-21*",
+        "/usr/lib/jvm/java-25-openjdk*",
+        "/usr/lib/jvm/temurin-25*",
+    ):
         for candidate in sorted(glob.glob(pattern)):
             if (Path(candidate) / "bin" / "java").exists():
                 return Path(candidate)
-    raise KeycloakError("no JDK 17, 21 or 25 found for Keycloak: install OpenJDK 17 or set REGISTER_KC_JAVA_HOME")
+    raise KeycloakError(
+        "no JDK 17, 21 or 25 found for Keycloak: install OpenJDK 17 or set REGISTER_KC_JAVA_HOME"
+    )
 
 
 def _restore_modes(root: Path) -> None:
     """zipfile drops permissions: scripts executable, everything readable by the unprivileged user."""
     for path in [root, *root.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o755)
-        elif path.suffix == ".sh" or path.parent.name == "bin":
+        if path.is_dir() or path.suffix == ".sh" or path.parent.name == "bin":
             path.chmod(0o755)
         else:
             path.chmod(0o644)
@@ -85,12 +93,25 @@ def distribution() -> Path:
         if not shutil.which("mvn"):
             raise KeycloakError("Maven (mvn) is needed to fetch Keycloak's distribution from Maven Central")
         staging_zip = Path(tempfile.mkdtemp(prefix="kc-fetch-", dir=root))
-        result = subprocess.run(["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={ARTIFACT}", f"-DoutputDirectory={staging_zip}"],
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "dependency:copy",
+                f"-Dartifact={ARTIFACT}",
+                f"-DoutputDirectory={staging_zip}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         fetched = staging_zip / archive.name
         if result.returncode != 0 or not fetched.exists():
             shutil.rmtree(staging_zip, ignore_errors=True)
-            raise KeycloakError(f"fetching {ARTIFACT} with Maven failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            raise KeycloakError(
+                f"fetching {ARTIFACT} with Maven failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
         fetched.chmod(0o644)
         fetched.replace(archive)  # atomic: another run never sees half a zip
         shutil.rmtree(staging_zip, ignore_errors=True)
@@ -101,14 +122,22 @@ def distribution() -> Path:
         unpacked = staging / f"keycloak-{VERSION}"
         _restore_modes(unpacked)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "JAVA_HOME": str(java_home())}
-        result = subprocess.run([str(unpacked / "bin" / "kc.sh"), "build", *BUILD_OPTIONS], env=env, capture_output=True, text=True, timeout=1800)
+        result = subprocess.run(
+            [str(unpacked / "bin" / "kc.sh"), "build", *BUILD_OPTIONS],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         if result.returncode != 0:
             raise KeycloakError(f"kc.sh build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         _restore_modes(unpacked)
         (unpacked / BUILT_MARKER).write_text(" ".join(BUILD_OPTIONS))
         (unpacked / BUILT_MARKER).chmod(0o644)
         if home.exists():  # an older build, or another run finished first: keep the complete one
-            if (home / BUILT_MARKER).exists() and (home / BUILT_MARKER).read_text() == " ".join(BUILD_OPTIONS):
+            if (home / BUILT_MARKER).exists() and (home / BUILT_MARKER).read_text() == " ".join(
+                BUILD_OPTIONS
+            ):
                 return home
             shutil.rmtree(home, ignore_errors=True)
         try:
@@ -125,7 +154,9 @@ def ensure_user() -> None:
     try:
         pwd.getpwnam(USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True
+        )
 
 
 # Runs beside the server: when the process that started it is gone without stopping it, stop the server.
@@ -157,8 +188,13 @@ shutil.rmtree(base, ignore_errors=True)
 
 def start_watchdog(group: int, base: Path) -> subprocess.Popen[bytes]:
     """A process that, once this one is gone, stops process group `group` (TERM, then KILL) and removes `base`."""
-    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(group), str(base)], start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(group), str(base)],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 class KeycloakServer:
@@ -216,10 +252,17 @@ class KeycloakServer:
         if self.cancelled:
             raise KeycloakError("stopped before it started")
         cmd = [
-            str(home / "bin" / "kc.sh"), "start", "--optimized", "--import-realm",
-            "--http-enabled=true", "--http-host=127.0.0.1", f"--http-port={self.port}",
-            f"--http-management-port={self.management_port}", "--hostname-strict=false",
-            "--cache=local", "--log-level=warn,org.keycloak.exportimport:info,io.quarkus:info",
+            str(home / "bin" / "kc.sh"),
+            "start",
+            "--optimized",
+            "--import-realm",
+            "--http-enabled=true",
+            "--http-host=127.0.0.1",
+            f"--http-port={self.port}",
+            f"--http-management-port={self.management_port}",
+            "--hostname-strict=false",
+            "--cache=local",
+            "--log-level=warn,org.keycloak.exportimport:info,io.quarkus:info",
         ]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -233,9 +276,19 @@ class KeycloakServer:
         }
         if self.as_root:
             # the password travels in the environment of runuser's `env`, not on a command line others could read
-            cmd = ["runuser", "-u", USER, "--", "env", *[f"{k}={v}" for k, v in env.items() if not k.startswith("KC_BOOTSTRAP")], *cmd]
+            cmd = [
+                "runuser",
+                "-u",
+                USER,
+                "--",
+                "env",
+                *[f"{k}={v}" for k, v in env.items() if not k.startswith("KC_BOOTSTRAP")],
+                *cmd,
+            ]
         self._console = (self.base / "console.log").open("ab")  # type: ignore[operator]
-        self.process = subprocess.Popen(cmd, env=env, stdout=self._console, stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
+        self.process = subprocess.Popen(
+            cmd, env=env, stdout=self._console, stderr=subprocess.STDOUT, start_new_session=True, cwd=home
+        )
         self.watchdog = start_watchdog(self.process.pid, self.base)  # type: ignore[arg-type]
         deadline = time.monotonic() + timeout
         ready = [f"{self.issuer(r)}/.well-known/openid-configuration" for r in self._realm_names()]
@@ -243,7 +296,9 @@ class KeycloakServer:
             if self.process.poll() is not None:
                 tail = self._log_tail()
                 self.stop()
-                raise KeycloakError(f"Keycloak exited with {self.process.returncode if self.process else '?'}:\n{tail}")
+                raise KeycloakError(
+                    f"Keycloak exited with {self.process.returncode if self.process else '?'}:\n{tail}"
+                )
             try:
                 for url in ready:
                     with urllib.request.urlopen(url, timeout=3) as r:
@@ -268,7 +323,9 @@ class KeycloakServer:
         total = 0
         for status in glob.glob("/proc/[0-9]*/status"):
             try:
-                fields = dict(line.split(":", 1) for line in Path(status).read_text().splitlines() if ":" in line)
+                fields = dict(
+                    line.split(":", 1) for line in Path(status).read_text().splitlines() if ":" in line
+                )
                 if os.getpgid(int(status.split("/")[2])) == self.process.pid:
                     total += int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
             except (OSError, ValueError):
@@ -300,5 +357,9 @@ if __name__ == "__main__":
     from running import serve_until_stopped
 
     server = KeycloakServer()
-    print(f"admin console: user {server.admin_user}, password {server.admin_password} (this run only)", file=sys.stderr, flush=True)
+    print(
+        f"admin console: user {server.admin_user}, password {server.admin_password} (this run only)",
+        file=sys.stderr,
+        flush=True,
+    )
     serve_until_stopped(server)

@@ -30,7 +30,9 @@ def find_bindir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).parent
-    raise ServerError("PostgreSQL server binaries not found: install Debian's 'postgresql' package (make test does this as root)")
+    raise ServerError(
+        "PostgreSQL server binaries not found: install Debian's 'postgresql' package (make test does this as root)"
+    )
 
 
 def free_port() -> int:
@@ -60,19 +62,45 @@ class PostgresServer:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             log = self.log.read_text()[-3000:] if self.log.exists() else ""
-            raise ServerError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n{log}")
+            raise ServerError(
+                f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n{log}"
+            )
         return result
 
     def start(self) -> str:
         os.chmod(self.base, 0o755)
         if self.as_root:
             shutil.chown(self.base, "postgres", "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=100"
         )
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "-t", "60", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self.started = True
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -86,7 +114,17 @@ class PostgresServer:
     def pg_dump(self, database: str) -> str:
         """The database as plain SQL text, as a backup would hold it."""
         result = subprocess.run(
-            [str(self.bindir / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "--no-owner", database],
+            [
+                str(self.bindir / "pg_dump"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "--no-owner",
+                database,
+            ],
             capture_output=True,
             text=True,
             timeout=120,

@@ -18,7 +18,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .access.claims import IssuersFile
-from .access.tokens import DEV_ISSUER, DEV_JWKS_FILE, JwksSource, TokenSettings, TokenVerifier, TrustedIssuer, ensure_dev_signing_key
+from .access.tokens import (
+    DEV_ISSUER,
+    DEV_JWKS_FILE,
+    JwksSource,
+    TokenSettings,
+    TokenVerifier,
+    TrustedIssuer,
+    ensure_dev_signing_key,
+)
 from .audit import chain
 from .audit.anchors import Anchor, AnchorStore, FileAnchors, latest, make_anchor
 from .config import Settings
@@ -47,7 +55,9 @@ class Store:
     seal_after_commit: bool = True
     commit_hooks: list[Callable[[], None]] = field(default_factory=list)  # e.g. wake the in-process indexer
     _anchor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _last_anchor: tuple[int, dt.datetime] | None = field(default=None, repr=False)  # (position, when), lazily from the store
+    _last_anchor: tuple[int, dt.datetime] | None = field(
+        default=None, repr=False
+    )  # (position, when), lazily from the store
     _refusals_logged: set[int] = field(default_factory=set, repr=False)
     _anchor_retry_at: dt.datetime | None = field(default=None, repr=False)  # after a failed anchor
     _behind_logged: tuple[int, int] | None = field(default=None, repr=False)
@@ -64,7 +74,7 @@ class Store:
             return
         try:
             self.seal_audit()
-        except Exception:  # noqa: BLE001 - sealing is retried later; the write itself succeeded
+        except Exception:
             log.exception("sealing the audit log failed; it will be retried")
 
     def seal_audit(self, *, full: bool = False) -> int:
@@ -79,44 +89,75 @@ class Store:
             session.commit()
         new = [(seq, why) for seq, why in result.refused if seq not in self._refusals_logged]
         for seq, why in new[:10]:
-            log.error("AUDIT TAMPERING: refused to seal audit event seq %d: %s; run `register audit verify`", seq, why)
+            log.error(
+                "AUDIT TAMPERING: refused to seal audit event seq %d: %s; run `register audit verify`",
+                seq,
+                why,
+            )
         if len(new) > 10:
-            log.error("AUDIT TAMPERING: refused to seal %d more audit events (seq %d..%d); run `register audit verify`",
-                      len(new) - 10, new[10][0], new[-1][0])
+            log.error(
+                "AUDIT TAMPERING: refused to seal %d more audit events (seq %d..%d); run `register audit verify`",
+                len(new) - 10,
+                new[10][0],
+                new[-1][0],
+            )
         self._refusals_logged.update(seq for seq, _ in new)
-        now = dt.datetime.now(dt.timezone.utc)
-        if result.head is not None and (force_anchor or self._anchor_retry_at is None or now >= self._anchor_retry_at):
+        now = dt.datetime.now(dt.UTC)
+        if result.head is not None and (
+            force_anchor or self._anchor_retry_at is None or now >= self._anchor_retry_at
+        ):
             try:
                 result.anchor = self._anchor(result.head, force=force_anchor)
                 self._anchor_retry_at = None
-            except Exception as exc:  # noqa: BLE001 - the seals are committed; a later run anchors again
+            except Exception as exc:
                 # The API seals every second: retry (and log) once a minute, not on every pass.
                 self._anchor_retry_at = now + dt.timedelta(seconds=60)
-                log.exception("anchoring the audit chain head to %s failed; retrying in a minute", self.anchors.description)
+                log.exception(
+                    "anchoring the audit chain head to %s failed; retrying in a minute",
+                    self.anchors.description,
+                )
                 result.anchor_error = f"anchoring to {self.anchors.description} failed: {exc}"
         return result
 
     def _anchor(self, head: chain.Head, *, force: bool) -> Anchor | None:
         with self._anchor_lock:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             if self._last_anchor is None:
                 last = latest(self.anchors.recent(), self.audit_keys.anchor)
-                self._last_anchor = (last.position, last.made_at) if last else (0, dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+                self._last_anchor = (
+                    (last.position, last.made_at) if last else (0, dt.datetime.min.replace(tzinfo=dt.UTC))
+                )
             position, when = self._last_anchor
             if head.position < position:
-                if self._behind_logged != (head.position, position):  # once, not on every pass of the API's sealer
+                if self._behind_logged != (
+                    head.position,
+                    position,
+                ):  # once, not on every pass of the API's sealer
                     self._behind_logged = (head.position, position)
-                    log.error("AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: its tail was "
-                              "cut; run `register audit verify`", head.position, position)
+                    log.error(
+                        "AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: its tail was "
+                        "cut; run `register audit verify`",
+                        head.position,
+                        position,
+                    )
                 return None
             if head.position == position:
                 return None
             settings = self.settings
-            due = (force or head.position - position >= settings.audit_anchor_every_events
-                   or (now - when).total_seconds() >= settings.audit_anchor_every_seconds)
+            due = (
+                force
+                or head.position - position >= settings.audit_anchor_every_events
+                or (now - when).total_seconds() >= settings.audit_anchor_every_seconds
+            )
             if not due:
                 return None
-            anchor = make_anchor(self.audit_keys.anchor, position=head.position, event_seq=head.event_seq, digest=head.digest, at=now)
+            anchor = make_anchor(
+                self.audit_keys.anchor,
+                position=head.position,
+                event_seq=head.event_seq,
+                digest=head.digest,
+                at=now,
+            )
             self.anchors.append(anchor)
             self._last_anchor = (head.position, now)
             return anchor
@@ -149,7 +190,9 @@ def build_store(settings: Settings) -> Store:
     url = settings.resolved_database_url
     shown = make_url(url).render_as_string(hide_password=True)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise NotMigrated(f"no database at {shown}: it has no register schema: run `register db upgrade` (or `register demo`)")
+        raise NotMigrated(
+            f"no database at {shown}: it has no register schema: run `register db upgrade` (or `register demo`)"
+        )
     engine = make_engine(url, statement_timeout_ms=settings.db_statement_timeout_ms)
     try:
         migrated = inspect(engine).has_table("key_check")
@@ -164,8 +207,10 @@ def build_store(settings: Settings) -> Store:
     wanted = set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
     if current != wanted:
         engine.dispose()
-        raise NotMigrated(f"the database at {shown} is at schema {', '.join(sorted(current)) or 'none'}, "
-                          f"this register needs {', '.join(sorted(wanted))}: run `register db upgrade`")
+        raise NotMigrated(
+            f"the database at {shown} is at schema {', '.join(sorted(current)) or 'none'}, "
+            f"this register needs {', '.join(sorted(wanted))}: run `register db upgrade`"
+        )
     session_factory = make_session_factory(engine)
     try:
         keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
@@ -196,7 +241,9 @@ def build_verifier(settings: Settings) -> TokenVerifier:
     REGISTER_JWKS_FILE; in development also the locally generated signing key's issuer (`register-dev`), which
     production refuses."""
     algorithms = frozenset(a.strip() for a in settings.token_algorithms.split(",") if a.strip())
-    token_settings = TokenSettings(settings.token_issuer, settings.token_audience, algorithms, settings.token_leeway_seconds)
+    token_settings = TokenSettings(
+        settings.token_issuer, settings.token_audience, algorithms, settings.token_leeway_seconds
+    )
     production = settings.environment != "development"
     issuers: list[TrustedIssuer] = []
     urls = settings.oidc_issuer_urls
@@ -204,25 +251,40 @@ def build_verifier(settings: Settings) -> TokenVerifier:
         described = IssuersFile.load(settings.issuers_file)
         for url in urls:
             if production and (url == DEV_ISSUER or not url.startswith("https://")):
-                raise ConfigurationError(f"production trusts identity providers over https only; refused issuer {url!r}")
+                raise ConfigurationError(
+                    f"production trusts identity providers over https only; refused issuer {url!r}"
+                )
             mapping, audience = described.for_issuer(url)
             keys = JwksSource(discovery=url, min_refresh_seconds=settings.jwks_refresh_seconds, lazy=True)
-            issuers.append(TrustedIssuer(url, audience or settings.token_audience, keys, mapping, require_sub=False))
+            issuers.append(
+                TrustedIssuer(url, audience or settings.token_audience, keys, mapping, require_sub=False)
+            )
     if settings.jwks_url or settings.jwks_file:
         if production and settings.token_issuer == DEV_ISSUER:
-            raise ConfigurationError(f"the development issuer {DEV_ISSUER!r} is refused in production: "
-                                     "set REGISTER_OIDC_ISSUERS (or REGISTER_TOKEN_ISSUER to the provider's issuer)")
-        source = (JwksSource(url=settings.jwks_url, min_refresh_seconds=settings.jwks_refresh_seconds) if settings.jwks_url
-                  else JwksSource(file=settings.jwks_file, min_refresh_seconds=settings.jwks_refresh_seconds))
+            raise ConfigurationError(
+                f"the development issuer {DEV_ISSUER!r} is refused in production: "
+                "set REGISTER_OIDC_ISSUERS (or REGISTER_TOKEN_ISSUER to the provider's issuer)"
+            )
+        source = (
+            JwksSource(url=settings.jwks_url, min_refresh_seconds=settings.jwks_refresh_seconds)
+            if settings.jwks_url
+            else JwksSource(file=settings.jwks_file, min_refresh_seconds=settings.jwks_refresh_seconds)
+        )
         issuers.append(TrustedIssuer(settings.token_issuer, settings.token_audience, source))
     elif not production:
         ensure_dev_signing_key(settings.resolved_key_dir)
-        source = JwksSource(file=settings.resolved_key_dir / DEV_JWKS_FILE, min_refresh_seconds=settings.jwks_refresh_seconds)
+        source = JwksSource(
+            file=settings.resolved_key_dir / DEV_JWKS_FILE, min_refresh_seconds=settings.jwks_refresh_seconds
+        )
         issuers.append(TrustedIssuer(settings.token_issuer, settings.token_audience, source))
     if not issuers:
-        raise ConfigurationError("production needs REGISTER_OIDC_ISSUERS (or REGISTER_JWKS_URL / REGISTER_JWKS_FILE): the identity provider")
+        raise ConfigurationError(
+            "production needs REGISTER_OIDC_ISSUERS (or REGISTER_JWKS_URL / REGISTER_JWKS_FILE): the identity provider"
+        )
     if len({i.issuer for i in issuers}) != len(issuers):
-        raise ConfigurationError("an issuer is configured twice (REGISTER_OIDC_ISSUERS and REGISTER_TOKEN_ISSUER)")
+        raise ConfigurationError(
+            "an issuer is configured twice (REGISTER_OIDC_ISSUERS and REGISTER_TOKEN_ISSUER)"
+        )
     return TokenVerifier(issuers, token_settings)
 
 
@@ -234,5 +296,7 @@ def build_search_index(settings: Settings):  # type: ignore[no-untyped-def]
 
     from .search.indexer import IndexSpec, SearchIndex
 
-    client = Elasticsearch(settings.elasticsearch_url, request_timeout=30, retry_on_timeout=False, max_retries=0)
+    client = Elasticsearch(
+        settings.elasticsearch_url, request_timeout=30, retry_on_timeout=False, max_retries=0
+    )
     return SearchIndex(client, IndexSpec.load(settings.search_alias, settings.search_index_definition))

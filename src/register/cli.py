@@ -15,11 +15,11 @@ import click
 from sqlalchemy import func, select
 
 from . import demo as demo_data
+from .access.tokens import ensure_dev_signing_key, mint
 from .bootstrap import NotMigrated, Store, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
-from .access.tokens import ensure_dev_signing_key, mint
 from .domain.actors import SystemActor
 from .domain.enums import Agency, Area, Role
 from .domain.errors import DomainError
@@ -108,29 +108,45 @@ def keys_status(settings: Settings) -> None:
         for version in ring.versions():
             click.echo(f"kek v{version}: {ring.state(version)}, wraps {usage.get(version, 0)} data keys")
         for version in keys_service.missing_versions(store):
-            click.echo(f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the key backup")
+            click.echo(
+                f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the key backup"
+            )
 
 
 @keys.command("rotate")
-@click.option("--no-rewrap", is_flag=True, help="only add the new version (copy the key file to every host, then `keys rewrap`)")
+@click.option(
+    "--no-rewrap",
+    is_flag=True,
+    help="only add the new version (copy the key file to every host, then `keys rewrap`)",
+)
 @click.pass_obj
 def keys_rotate(settings: Settings, no_rewrap: bool) -> None:
     """Make a new key-encryption key active and re-wrap every data key under it (values are not touched)."""
     with _store(settings) as store:
         before = store.keys.keyring.active_version()
         try:
-            version, count = keys_service.rotate(store, SystemActor("keys-rotate"), progress=_progress("re-wrapping data keys"),
-                                                 rewrap=not no_rewrap)
+            version, count = keys_service.rotate(
+                store,
+                SystemActor("keys-rotate"),
+                progress=_progress("re-wrapping data keys"),
+                rewrap=not no_rewrap,
+            )
         except Exception as exc:
             if store.keys.keyring.active_version() == before:
                 raise
-            raise click.ClickException(f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap stopped "
-                                       f"({exc}): every record stays readable; run `register keys rewrap` to finish") from None
+            raise click.ClickException(
+                f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap stopped "
+                f"({exc}): every record stays readable; run `register keys rewrap` to finish"
+            ) from None
         if no_rewrap:
-            click.echo(f"key-encryption key v{version} is active; no data key moved yet: install the key file on every host, "
-                       "then run `register keys rewrap`")
+            click.echo(
+                f"key-encryption key v{version} is active; no data key moved yet: install the key file on every host, "
+                "then run `register keys rewrap`"
+            )
         else:
-            click.echo(f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired.")
+            click.echo(
+                f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired."
+            )
 
 
 @keys.command("rewrap")
@@ -139,7 +155,9 @@ def keys_rewrap(settings: Settings) -> None:
     """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older versions
     (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
     with _store(settings) as store:
-        count = keys_service.rewrap_data_keys(store, SystemActor("keys-rewrap"), progress=_progress("re-wrapping data keys"))
+        count = keys_service.rewrap_data_keys(
+            store, SystemActor("keys-rewrap"), progress=_progress("re-wrapping data keys")
+        )
         click.echo(f"{count} data keys re-wrapped")
 
 
@@ -167,7 +185,9 @@ def tokens() -> None:
 def tokens_rebuild(settings: Settings) -> None:
     """Recompute every record's blind-index tokens (after an upgrade that adds token kinds)."""
     with _store(settings) as store:
-        count = keys_service.rebuild_tokens(store, SystemActor("tokens-rebuild"), progress=_progress("rebuilding tokens"))
+        count = keys_service.rebuild_tokens(
+            store, SystemActor("tokens-rebuild"), progress=_progress("rebuilding tokens")
+        )
         click.echo(f"tokens rebuilt for {count} records")
 
 
@@ -182,10 +202,23 @@ def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
 
     with _store(settings) as store, store.unit_of_work() as uow:
         pairs, total = duplicates.candidates(uow.session, area, limit=limit, offset=0)
-        uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", SystemActor("cli"),
-                                    details={"area": area, "total": total, "ids": sorted({str(i) for p in pairs for i in (p.first, p.second)})}))
+        uow.audit.record(
+            AuditEntry(
+                Action.CONSULTATION,
+                "nominal:duplicates:list",
+                SystemActor("cli"),
+                details={
+                    "area": area,
+                    "total": total,
+                    "ids": sorted({str(i) for p in pairs for i in (p.first, p.second)}),
+                },
+            )
+        )
         uow.commit()
-    click.echo(f"{total} suspected duplicate pairs touch {area}" + (f" (first {len(pairs)})" if total > len(pairs) else ""))
+    click.echo(
+        f"{total} suspected duplicate pairs touch {area}"
+        + (f" (first {len(pairs)})" if total > len(pairs) else "")
+    )
     for p in pairs:
         click.echo(f"  {p.rule:<17} {p.first} ({p.first_area})  {p.second} ({p.second_area})")
 
@@ -193,7 +226,12 @@ def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
 @main.command("quality")
 @click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
 @click.option("--json", "as_json", is_flag=True, help="print the dashboard as JSON")
-@click.option("--worklist", "worklist_owner", default=None, help="also print the worklist of this offender manager (user id)")
+@click.option(
+    "--worklist",
+    "worklist_owner",
+    default=None,
+    help="also print the worklist of this offender manager (user id)",
+)
 @click.pass_obj
 def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: str | None) -> None:
     """Run the data-quality rules over an area and print the dashboard (counts per rule, change since the last run)."""
@@ -202,7 +240,9 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
     from .quality import service as quality
 
     with _store(settings) as store, store.unit_of_work() as uow:
-        quality.run(uow, SystemActor("quality"), Area(area), dt.date.today(), progress=_progress("running rules"))
+        quality.run(
+            uow, SystemActor("quality"), Area(area), dt.date.today(), progress=_progress("running rules")
+        )
         board = quality.dashboard(uow, Area(area))
         work = quality.worklist(uow, Area(area), owner=worklist_owner) if worklist_owner else []
         uow.commit()
@@ -220,9 +260,21 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
 
 @main.command("stats")
 @click.option("--area", required=True, type=click.Choice([a.value for a in Area]))
-@click.option("--year", required=True, type=int, help="the year the reporting year ends in (2023: April 2022 to March 2023)")
-@click.option("--population", type=int, default=None, help="the area's population aged 10 and over, for the rate per 100,000")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "html"]), default="json", show_default=True)
+@click.option(
+    "--year",
+    required=True,
+    type=int,
+    help="the year the reporting year ends in (2023: April 2022 to March 2023)",
+)
+@click.option(
+    "--population",
+    type=int,
+    default=None,
+    help="the area's population aged 10 and over, for the rate per 100,000",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "html"]), default="json", show_default=True
+)
 @click.pass_obj
 def stats_cmd(settings: Settings, area: str, year: int, population: int | None, fmt: str) -> None:
     """Produce an area's MAPPA annual statistics tables."""
@@ -232,9 +284,22 @@ def stats_cmd(settings: Settings, area: str, year: int, population: int | None, 
 
     with _store(settings) as store, store.unit_of_work() as uow:
         figures = statistics.compute(uow.session, area, year, population)
-        uow.audit.record(AuditEntry(Action.CONSULTATION, "statistics:tables:read", SystemActor("stats"), details={"area": area, "year": year}))
+        uow.audit.record(
+            AuditEntry(
+                Action.CONSULTATION,
+                "statistics:tables:read",
+                SystemActor("stats"),
+                details={"area": area, "year": year},
+            )
+        )
         uow.commit()
-    click.echo(json.dumps(figures, indent=2) if fmt == "json" else render.to_csv(figures) if fmt == "csv" else render.to_html(figures))
+    click.echo(
+        json.dumps(figures, indent=2)
+        if fmt == "json"
+        else render.to_csv(figures)
+        if fmt == "csv"
+        else render.to_html(figures)
+    )
 
 
 @main.group()
@@ -247,12 +312,16 @@ def notification() -> None:
 def notification_refresh(settings: Settings) -> None:
     """Recompute every record's derived notification dates."""
     with _store(settings) as store:
-        count = nominal_service.refresh_notifications(store, progress=_progress("recomputing notification dates"))
+        count = nominal_service.refresh_notifications(
+            store, progress=_progress("recomputing notification dates")
+        )
         click.echo(f"notification dates recomputed for {count} records")
 
 
 @main.command("reencrypt")
-@click.option("--nominal", "nominals", multiple=True, type=click.UUID, help="a record to re-encrypt (repeatable)")
+@click.option(
+    "--nominal", "nominals", multiple=True, type=click.UUID, help="a record to re-encrypt (repeatable)"
+)
 @click.option("--all", "everything", is_flag=True, help="re-encrypt every record")
 @click.pass_obj
 def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: bool) -> None:
@@ -260,16 +329,27 @@ def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: b
     if not nominals and not everything:
         raise click.UsageError("name records with --nominal ID, or use --all")
     with _store(settings) as store:
-        count = keys_service.reencrypt(store, SystemActor("reencrypt"), None if everything else list(nominals),
-                                       progress=_progress("re-encrypting records"))
+        count = keys_service.reencrypt(
+            store,
+            SystemActor("reencrypt"),
+            None if everything else list(nominals),
+            progress=_progress("re-encrypting records"),
+        )
         click.echo(f"{count} records re-encrypted")
 
 
 @main.command("generate")
 @click.option("--nominals", type=click.IntRange(1, 2_000_000), required=True, help="how many people to write")
 @click.option("--seed", type=int, default=1, show_default=True, help="the same seed gives the same people")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="the date the register is as of (default: today)")
-@click.option("--batch", type=click.IntRange(10, 5000), default=500, show_default=True, help="people per transaction")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="the date the register is as of (default: today)",
+)
+@click.option(
+    "--batch", type=click.IntRange(10, 5000), default=500, show_default=True, help="people per transaction"
+)
 @click.pass_obj
 def generate(settings: Settings, nominals: int, seed: int, today: dt.datetime | None, batch: int) -> None:
     """Write a synthetic register (benchmarks, load tests; never in production). Then run `register reindex`."""
@@ -278,17 +358,27 @@ def generate(settings: Settings, nominals: int, seed: int, today: dt.datetime | 
     try:
         from .synthetic import service as synthetic
     except ImportError as exc:
-        raise click.UsageError(f"install the synthetic extra first: pip install -e '.[synthetic]' ({exc})") from None
+        raise click.UsageError(
+            f"install the synthetic extra first: pip install -e '.[synthetic]' ({exc})"
+        ) from None
     import time
 
     started = time.perf_counter()
     with _store(settings) as store:
-        done = synthetic.generate(store, nominals, seed, today=today.date() if today else None, batch=batch,
-                                  progress=_progress("generating people"))
+        done = synthetic.generate(
+            store,
+            nominals,
+            seed,
+            today=today.date() if today else None,
+            batch=batch,
+            progress=_progress("generating people"),
+        )
     seconds = time.perf_counter() - started
-    click.echo(f"{done.people} people ({done.duplicates} deliberate duplicates, {done.archived} archived), {done.items} items, "
-               f"{done.entries} chronology entries, {done.tokens} blind tokens in {seconds:.1f} s "
-               f"({done.people / seconds:.0f} people/s); now run `register reindex` if Elasticsearch is configured")
+    click.echo(
+        f"{done.people} people ({done.duplicates} deliberate duplicates, {done.archived} archived), {done.items} items, "
+        f"{done.entries} chronology entries, {done.tokens} blind tokens in {seconds:.1f} s "
+        f"({done.people / seconds:.0f} people/s); now run `register reindex` if Elasticsearch is configured"
+    )
 
 
 @main.group()
@@ -297,16 +387,28 @@ def retention() -> None:
 
 
 @retention.command("run")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="the date to dispose as of (default: today)")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="the date to dispose as of (default: today)",
+)
 @click.option("--dry-run", is_flag=True, help="list what is due; erase nothing")
 @click.pass_obj
 def retention_run(settings: Settings, today: dt.datetime | None, dry_run: bool) -> None:
     """Erase the personal content of archived records whose disposal date has come, unless a legal hold is set."""
     with _store(settings) as store:
-        report = retention_service.run(store, SystemActor("retention"), today=today.date() if today else None, dry_run=dry_run,
-                                       progress=_progress("checking disposal dates"))
-    click.echo(f"{report.candidates} candidates in their disposal year, {len(report.due)} due on {report.today}"
-               + (" (dry run: nothing erased)" if dry_run else f", {report.erased} records erased (tombstones kept)"))
+        report = retention_service.run(
+            store,
+            SystemActor("retention"),
+            today=today.date() if today else None,
+            dry_run=dry_run,
+            progress=_progress("checking disposal dates"),
+        )
+    click.echo(
+        f"{report.candidates} candidates in their disposal year, {len(report.due)} due on {report.today}"
+        + (" (dry run: nothing erased)" if dry_run else f", {report.erased} records erased (tombstones kept)")
+    )
     for nominal_id in report.due:
         click.echo(f"  {nominal_id}")
 
@@ -320,7 +422,9 @@ def audit() -> None:
 
 
 @audit.command("seal")
-@click.option("--full", is_flag=True, help="look for unsealed events across the whole log, not just recent ones")
+@click.option(
+    "--full", is_flag=True, help="look for unsealed events across the whole log, not just recent ones"
+)
 @click.pass_obj
 def audit_seal(settings: Settings, full: bool) -> None:
     """Seal committed audit events into the hash chain and anchor the head. Exits 1 if an event was refused
@@ -336,7 +440,9 @@ def audit_seal(settings: Settings, full: bool) -> None:
     if result.anchor_error:
         click.echo(f"ANCHOR FAILED: {result.anchor_error}")
     if result.refused:
-        click.echo(f"{len(result.refused)} events refused: run `register audit verify` and see docs/operations.md (Audit)")
+        click.echo(
+            f"{len(result.refused)} events refused: run `register audit verify` and see docs/operations.md (Audit)"
+        )
     sys.exit(1 if result.refused or result.anchor_error else 0)
 
 
@@ -351,24 +457,46 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
     first = report.first_broken
     latest = report.latest_anchor
     if as_json:
-        click.echo(json.dumps({"ok": report.ok, "sealed": report.sealed, "unsealed": report.unsealed,
-                               "head": {"position": report.head_position, "digest": report.head_digest},
-                               "anchors": {"store": report.anchor_store, "count": report.anchors,
-                                           "latest": latest.__dict__ if latest else None},
-                               "first_broken": {"position": first.position, "seq": first.seq, "kind": first.kind} if first else None,
-                               "problems": [p.__dict__ for p in report.problems]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "sealed": report.sealed,
+                    "unsealed": report.unsealed,
+                    "head": {"position": report.head_position, "digest": report.head_digest},
+                    "anchors": {
+                        "store": report.anchor_store,
+                        "count": report.anchors,
+                        "latest": latest.__dict__ if latest else None,
+                    },
+                    "first_broken": {"position": first.position, "seq": first.seq, "kind": first.kind}
+                    if first
+                    else None,
+                    "problems": [p.__dict__ for p in report.problems],
+                },
+                indent=2,
+            )
+        )
     else:
         for problem in report.problems:
             click.echo(f"{problem.kind.upper()}: {problem.message}")
-        click.echo(f"{report.sealed} events sealed, {report.unsealed} awaiting sealing; head at position "
-                   f"{report.head_position} digest {report.head_digest[:16]}")
-        click.echo(f"{report.anchors} anchors in {report.anchor_store}"
-                   + (f"; latest at position {latest.position}, {latest.at}" if latest else ""))
+        click.echo(
+            f"{report.sealed} events sealed, {report.unsealed} awaiting sealing; head at position "
+            f"{report.head_position} digest {report.head_digest[:16]}"
+        )
+        click.echo(
+            f"{report.anchors} anchors in {report.anchor_store}"
+            + (f"; latest at position {latest.position}, {latest.at}" if latest else "")
+        )
         if first is not None:
-            located = [f"chain position {first.position}" if first.position is not None else "",
-                       f"event seq {first.seq}" if first.seq is not None else ""]
+            located = [
+                f"chain position {first.position}" if first.position is not None else "",
+                f"event seq {first.seq}" if first.seq is not None else "",
+            ]
             click.echo(f"first broken: {', '.join(x for x in located if x) or 'see above'} ({first.kind})")
-        click.echo("audit log intact" if report.ok else f"AUDIT LOG TAMPERED WITH: {len(report.findings)} findings")
+        click.echo(
+            "audit log intact" if report.ok else f"AUDIT LOG TAMPERED WITH: {len(report.findings)} findings"
+        )
     sys.exit(0 if report.ok else 1)
 
 
@@ -400,7 +528,9 @@ def indexer(settings: Settings, once: bool, interval: float) -> None:
         while True:
             result = idx.drain_all(store, index, batch=settings.indexer_batch)
             if result.indexed or result.retried or result.parked:
-                click.echo(f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}", err=True)
+                click.echo(
+                    f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}", err=True
+                )
             if once:
                 status = idx.outbox_status(store)
                 click.echo(f"outbox: {status['pending']} pending, {status['parked']} parked")
@@ -409,7 +539,12 @@ def indexer(settings: Settings, once: bool, interval: float) -> None:
 
 
 @main.command("reindex")
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="processes building documents (default: the CPU count)")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="processes building documents (default: the CPU count)",
+)
 @click.pass_obj
 def reindex(settings: Settings, workers: int | None) -> None:
     """Rebuild the search index from the database into a fresh index, then swap the alias to it."""
@@ -417,8 +552,13 @@ def reindex(settings: Settings, workers: int | None) -> None:
 
     index = _search_index(settings)
     with _store(settings) as store:
-        name, count = idx.reindex(store, index, batch=settings.indexer_batch, progress=_progress("reindexing"),
-                                  workers=workers or os.cpu_count() or 1)
+        name, count = idx.reindex(
+            store,
+            index,
+            batch=settings.indexer_batch,
+            progress=_progress("reindexing"),
+            workers=workers or os.cpu_count() or 1,
+        )
     click.echo(f"{count} records indexed into {name}; {settings.search_alias} now points at it")
 
 
@@ -433,8 +573,10 @@ def index_check(settings: Settings, repair: bool) -> None:
     with _store(settings) as store:
         drift = idx.check(store, index, repair=repair)
         after = idx.check(store, index) if repair else drift
-    click.echo(f"missing {len(drift.missing)}, stale {len(drift.stale)}, extra {len(drift.extra)}"
-               + (f"; after repair: {after.total} differences" if repair else ""))
+    click.echo(
+        f"missing {len(drift.missing)}, stale {len(drift.stale)}, extra {len(drift.extra)}"
+        + (f"; after repair: {after.total} differences" if repair else "")
+    )
     sys.exit(1 if after.total else 0)
 
 
@@ -460,8 +602,13 @@ def _serve(settings: Settings, host: str, port: int, *, quiet: bool = False) -> 
 
     with _store(settings) as store:
         # quiet (the demo): warnings and errors only, no access log: the banner already says where to go
-        uvicorn.run(build_app(settings, store), host=host, port=port, log_level="warning" if quiet else "info",
-                    access_log=not quiet)
+        uvicorn.run(
+            build_app(settings, store),
+            host=host,
+            port=port,
+            log_level="warning" if quiet else "info",
+            access_log=not quiet,
+        )
 
 
 @main.command("serve")
@@ -473,12 +620,29 @@ def serve(settings: Settings, host: str, port: int) -> None:
     _serve(settings, host, port)
 
 
-def _dev_token(settings: Settings, user: str, agency: Agency, area: Area, roles: list[Role], name: str = "", ttl: int = 8 * 3600) -> str:
+def _dev_token(
+    settings: Settings,
+    user: str,
+    agency: Agency,
+    area: Area,
+    roles: list[Role],
+    name: str = "",
+    ttl: int = 8 * 3600,
+) -> str:
     if settings.environment != "development":
         raise click.ClickException("development tokens exist only with REGISTER_ENVIRONMENT=development")
     key = ensure_dev_signing_key(settings.resolved_key_dir)
-    return mint(key, user=user, agency=agency, area=area, roles=roles, name=name, issuer=settings.token_issuer,
-                audience=settings.token_audience, ttl_seconds=ttl)
+    return mint(
+        key,
+        user=user,
+        agency=agency,
+        area=area,
+        roles=roles,
+        name=name,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=ttl,
+    )
 
 
 @main.command("dev-token")
@@ -489,34 +653,54 @@ def _dev_token(settings: Settings, user: str, agency: Agency, area: Area, roles:
 @click.option("--name", default="")
 @click.option("--ttl", default=8 * 3600, show_default=True, help="seconds")
 @click.pass_obj
-def dev_token(settings: Settings, user: str, agency: str, area: str, roles: tuple[str, ...], name: str, ttl: int) -> None:
+def dev_token(
+    settings: Settings, user: str, agency: str, area: str, roles: tuple[str, ...], name: str, ttl: int
+) -> None:
     """Mint a development bearer token (signed with the local development key; development only)."""
     click.echo(_dev_token(settings, user, Agency(agency), Area(area), [Role(r) for r in roles], name, ttl))
 
 
 # Who the demo prints tokens for: a user of each role in two areas, plus a probation officer (who must not
 # see police-only intelligence).
-DEMO_USERS = [(area, role, Agency.POLICE) for area in (Area.KENT, Area.ESSEX) for role in Role] + [(Area.KENT, Role.OFFENDER_MANAGER, Agency.PROBATION)]
+DEMO_USERS = [(area, role, Agency.POLICE) for area in (Area.KENT, Area.ESSEX) for role in Role] + [
+    (Area.KENT, Role.OFFENDER_MANAGER, Agency.PROBATION)
+]
 
 
 def _demo_tokens(settings: Settings) -> dict[str, str]:
     tokens = {}
     for area, role, agency in DEMO_USERS:
-        variable = f"{area.value}_{role.value}".upper().replace("-", "_") + ("" if agency == Agency.POLICE else f"_{agency.value.upper()}")
+        variable = f"{area.value}_{role.value}".upper().replace("-", "_") + (
+            "" if agency == Agency.POLICE else f"_{agency.value.upper()}"
+        )
         user = f"{area.value}.{role.value}" + ("" if agency == Agency.POLICE else f".{agency.value}")
-        tokens[variable] = _dev_token(settings, user, agency, area, [role], name=f"Demo {role.value} ({area.value}, {agency.value})")
+        tokens[variable] = _dev_token(
+            settings, user, agency, area, [role], name=f"Demo {role.value} ({area.value}, {agency.value})"
+        )
     return tokens
 
 
 @main.command("demo")
 @click.option("--reset", is_flag=True, help="delete the demo's database and keys first, and start over")
-@click.option("--serve/--no-serve", "serve_api", default=True, show_default=True, help="serve the register after loading")
+@click.option(
+    "--serve/--no-serve",
+    "serve_api",
+    default=True,
+    show_default=True,
+    help="serve the register after loading",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="the address to serve on")
 @click.option("--port", default=8000, show_default=True, type=int, help="the port to serve on")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="where the demo keeps its database, keys and tokens  [default: var/, or REGISTER_VAR_DIR]")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="where the demo keeps its database, keys and tokens  [default: var/, or REGISTER_VAR_DIR]",
+)
 @click.pass_obj
-def demo(settings: Settings, reset: bool, serve_api: bool, host: str, port: int, data_dir: Path | None) -> None:
+def demo(
+    settings: Settings, reset: bool, serve_api: bool, host: str, port: int, data_dir: Path | None
+) -> None:
     """Run the register on its embedded default: SQLite, development keys, demo data.
 
     Loads five invented records in Kent and Essex on first run, writes a bearer token for a user of each role to
@@ -543,7 +727,11 @@ def demo(settings: Settings, reset: bool, serve_api: bool, host: str, port: int,
     env_file.write_text("".join(f"export {k}={v}\n" for k, v in _demo_tokens(settings).items()))
     env_file.chmod(0o600)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    click.echo(_DEMO_BANNER.format(records=existing, url=url, tokens=display_path(env_file), data=display_path(settings.var_dir)))
+    click.echo(
+        _DEMO_BANNER.format(
+            records=existing, url=url, tokens=display_path(env_file), data=display_path(settings.var_dir)
+        )
+    )
     if serve_api:
         _serve(settings, host, port, quiet=True)
 

@@ -21,42 +21,87 @@ class Settings(BaseSettings):
         default="development",
         description="development generates missing keys on first run; production refuses to start without them",
     )
-    var_dir: Path = Field(default=PROJECT_ROOT / "var", description="where the embedded default keeps its files")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file var/register.db")
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var", description="where the embedded default keeps its files"
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file var/register.db"
+    )
     key_dir: Path | None = Field(default=None, description="directory of key files; default: var/keys")
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
-    db_statement_timeout_ms: int = Field(default=30_000, ge=0, description="PostgreSQL statement timeout per statement")
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=0, description="PostgreSQL statement timeout per statement"
+    )
     policy_file: Path = Field(default=PROJECT_ROOT / "auth" / "policy.yaml", description="the access policy")
-    retention_file: Path = Field(default=Path(__file__).parent / "retention" / "retention.yaml",
-                                 description="review intervals and disposal dates of archived records, per archive reason")
-    oidc_issuers: str = Field(default="", description="comma-separated issuer URLs of the trusted OpenID Connect providers; "
-                              "their keys are found by discovery (ISSUER/.well-known/openid-configuration)")
-    issuers_file: Path = Field(default=PROJECT_ROOT / "auth" / "issuers.yaml",
-                               description="how each provider's claims become the user id, name, agency, area and roles")
-    token_issuer: str = Field(default="register-dev", description="expected `iss` of bearer tokens from the JWKS URL or file "
-                              "(the development issuer `register-dev` is refused in production)")
+    retention_file: Path = Field(
+        default=Path(__file__).parent / "retention" / "retention.yaml",
+        description="review intervals and disposal dates of archived records, per archive reason",
+    )
+    oidc_issuers: str = Field(
+        default="",
+        description="comma-separated issuer URLs of the trusted OpenID Connect providers; "
+        "their keys are found by discovery (ISSUER/.well-known/openid-configuration)",
+    )
+    issuers_file: Path = Field(
+        default=PROJECT_ROOT / "auth" / "issuers.yaml",
+        description="how each provider's claims become the user id, name, agency, area and roles",
+    )
+    token_issuer: str = Field(
+        default="register-dev",
+        description="expected `iss` of bearer tokens from the JWKS URL or file "
+        "(the development issuer `register-dev` is refused in production)",
+    )
     token_audience: str = Field(default="register-api", description="expected `aud` of bearer tokens")
-    token_algorithms: str = Field(default="ES256,RS256,PS256,EdDSA", description="comma-separated asymmetric allow-list")
+    token_algorithms: str = Field(
+        default="ES256,RS256,PS256,EdDSA", description="comma-separated asymmetric allow-list"
+    )
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
-    jwks_file: Path | None = Field(default=None, description="JWKS file; default in development: the dev key's JWKS")
+    jwks_file: Path | None = Field(
+        default=None, description="JWKS file; default in development: the dev key's JWKS"
+    )
     jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL (production)")
-    jwks_refresh_seconds: float = Field(default=60, ge=1, description="least time between JWKS refreshes on an unknown kid")
-    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies are refused with 413")
-    rate_limit_per_user: str = Field(default="600/minute",
-                                     description="calls one user may make (limits notation, `;` between limits; blank: none); over it 429")
-    rate_limit_per_address: str = Field(default="3000/minute",
-                                        description="calls from one source address, authenticated or not (blank: none); over it 429")
-    rate_limit_storage: str = Field(default="memory://", description="where counts are kept: memory (per process) or e.g. redis://host:6379")
-    elasticsearch_url: str | None = Field(default=None, description="Elasticsearch; none: the embedded default, no index")
+    jwks_refresh_seconds: float = Field(
+        default=60, ge=1, description="least time between JWKS refreshes on an unknown kid"
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="larger request bodies are refused with 413"
+    )
+    rate_limit_per_user: str = Field(
+        default="600/minute",
+        description="calls one user may make (limits notation, `;` between limits; blank: none); over it 429",
+    )
+    rate_limit_per_address: str = Field(
+        default="3000/minute",
+        description="calls from one source address, authenticated or not (blank: none); over it 429",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where counts are kept: memory (per process) or e.g. redis://host:6379",
+    )
+    elasticsearch_url: str | None = Field(
+        default=None, description="Elasticsearch; none: the embedded default, no index"
+    )
     search_alias: str = Field(default="register-nominals", description="the alias the live index sits behind")
     search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v1.json")
     indexer_batch: int = Field(default=500, ge=1, le=5000)
-    indexer_in_api: bool = Field(default=True, description="the API drains the outbox itself; false where `register indexer` workers run")
-    indexer_max_attempts: int = Field(default=8, ge=1, description="failed attempts before an outbox row is parked")
-    audit_anchor_file: Path | None = Field(default=None, description="append-only JSON-lines file of signed audit chain heads "
-                                           "(keep it off the database host); default: var/audit-anchors.jsonl")
-    audit_anchor_every_events: int = Field(default=10_000, ge=1, description="anchor the chain head after this many sealed events")
-    audit_anchor_every_seconds: float = Field(default=60, ge=0, description="or after this many seconds, if the head moved")
+    indexer_in_api: bool = Field(
+        default=True,
+        description="the API drains the outbox itself; false where `register indexer` workers run",
+    )
+    indexer_max_attempts: int = Field(
+        default=8, ge=1, description="failed attempts before an outbox row is parked"
+    )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="append-only JSON-lines file of signed audit chain heads "
+        "(keep it off the database host); default: var/audit-anchors.jsonl",
+    )
+    audit_anchor_every_events: int = Field(
+        default=10_000, ge=1, description="anchor the chain head after this many sealed events"
+    )
+    audit_anchor_every_seconds: float = Field(
+        default=60, ge=0, description="or after this many seconds, if the head moved"
+    )
 
     @field_validator("rate_limit_per_user", "rate_limit_per_address")
     @classmethod
@@ -81,7 +126,9 @@ class Settings(BaseSettings):
 
     @property
     def oidc_issuer_urls(self) -> list[str]:
-        return [u.strip() for u in self.oidc_issuers.split(",") if u.strip()]  # exactly as the tokens' `iss` (a trailing / matters)
+        return [
+            u.strip() for u in self.oidc_issuers.split(",") if u.strip()
+        ]  # exactly as the tokens' `iss` (a trailing / matters)
 
     @property
     def generate_missing_keys(self) -> bool:

@@ -27,50 +27,175 @@ def cro(serial: int, year: int) -> str:
 
 
 def _t(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 PEOPLE: list[dict[str, Any]] = [
     {
-        "header": {"nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone MOSOVO", "lead_agency": "police",
-                   "mappa_category": 1, "mappa_level": 1},
-        "identity": {"forenames": "Daniel James", "surname": "Hartley", "date_of_birth": "1984-03-17", "gender": "male",
-                     "ethnicity": "W1", "nationality": "GBR", "place_of_birth": "Chatham"},
+        "header": {
+            "nominal_type": "rso",
+            "area": "kent",
+            "managing_unit": "Maidstone MOSOVO",
+            "lead_agency": "police",
+            "mappa_category": 1,
+            "mappa_level": 1,
+        },
+        "identity": {
+            "forenames": "Daniel James",
+            "surname": "Hartley",
+            "date_of_birth": "1984-03-17",
+            "gender": "male",
+            "ethnicity": "W1",
+            "nationality": "GBR",
+            "place_of_birth": "Chatham",
+        },
         "items": [
             (Section.ALIASES, {"forenames": "Danny", "surname": "Hartley", "name_type": "nickname"}),
-            (Section.ALIASES, {"forenames": "Daniel", "surname": "Harley", "name_type": "alias", "date_of_birth": "1984-07-03"}),
+            (
+                Section.ALIASES,
+                {
+                    "forenames": "Daniel",
+                    "surname": "Harley",
+                    "name_type": "alias",
+                    "date_of_birth": "1984-07-03",
+                },
+            ),
             (Section.IDENTIFIERS, {"kind": "pnc", "value": pnc(2003, 412876)}),
             (Section.IDENTIFIERS, {"kind": "cro", "value": cro(45821, 3)}),
             (Section.IDENTIFIERS, {"kind": "ni", "value": "JT 48 21 93 C"}),
-            (Section.DESCRIPTIONS, {"observed_on": "2024-02-01", "height_cm": 180, "build": "stocky", "hair": "brown, short", "eyes": "blue"}),
-            (Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": "dragon, green and red"}),
+            (
+                Section.DESCRIPTIONS,
+                {
+                    "observed_on": "2024-02-01",
+                    "height_cm": 180,
+                    "build": "stocky",
+                    "hair": "brown, short",
+                    "eyes": "blue",
+                },
+            ),
+            (
+                Section.MARKS,
+                {"kind": "tattoo", "location": "left_forearm", "description": "dragon, green and red"},
+            ),
             (Section.PHOTOGRAPHS, {"taken_on": "2024-02-01", "reference": "photos/kent/000001.jpg"}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["14 Tonbridge Road"], "town": "Maidstone", "postcode": "me16 8rp",
-                                 "latitude": 51.2716, "longitude": 0.5090, "date_from": "2021-06-01", "last_verified_on": "2025-09-12"}),
-            (Section.VEHICLES, {"vrm": "gk19 xbw", "make": "Ford", "model": "Transit", "colour": "blue", "relationship": "user",
-                                "date_from": "2022-01-10"}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["14 Tonbridge Road"],
+                    "town": "Maidstone",
+                    "postcode": "me16 8rp",
+                    "latitude": 51.2716,
+                    "longitude": 0.5090,
+                    "date_from": "2021-06-01",
+                    "last_verified_on": "2025-09-12",
+                },
+            ),
+            (
+                Section.VEHICLES,
+                {
+                    "vrm": "gk19 xbw",
+                    "make": "Ford",
+                    "model": "Transit",
+                    "colour": "blue",
+                    "relationship": "user",
+                    "date_from": "2022-01-10",
+                },
+            ),
             (Section.CONTACTS, {"kind": "phone", "value": "+44 7700 900123"}),
             (Section.CONTACTS, {"kind": "online_identity", "value": "@dhart84", "platform": "Snapchat"}),
-            (Section.EMPLOYMENT, {"kind": "employment", "organisation": "Medway Removals Ltd", "role": "driver", "date_from": "2022-01-10"}),
-            (Section.OFFENCES, {"offence": "Sexual assault on a female", "offence_date": "2011-08-02", "conviction_date": "2012-01-20",
-                                "court": "Maidstone Crown Court", "sexual": True, "disposal": {"kind": "imprisonment", "custody_months": 36},
-                                "victims": [{"age_band": "adult", "gender": "female", "relationship": "stranger"}],
-                                "modus_operandi": "approached lone women walking home late at night near the river path"}),
-            (Section.ORDERS, {"kind": "notification_requirement", "made_on": "2012-01-20", "starts_on": "2012-01-20"}),
-            (Section.ORDERS, {"kind": "shpo", "made_on": "2016-05-11", "starts_on": "2016-05-11", "ends_on": "2031-05-10",
-                              "foreign_travel_restriction": True,
-                              "conditions": [{"kind": "internet_use", "description": "no deletion of browsing history"}]}),
-            (Section.MAPPA_LEVELS, {"category": 1, "level": 1, "effective_from": "2016-05-11", "rationale": "managed by police MOSOVO; stable"}),
-            (Section.OFFENDER_MANAGERS, {"agency": "police", "name": "DC Sarah Okafor", "user_id": "kent.offender_manager", "unit": "Maidstone MOSOVO",
-                                         "date_from": "2021-06-01"}),
-            (Section.MEETINGS, {"kind": "annual_review", "held_on": "2025-03-04", "level": 1, "agencies_present": ["police", "probation"],
-                                "actions": ["home visit within 3 months"]}),
-            (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": "2025-03-01", "assessor": "DC Sarah Okafor",
-                                        "scores": {"ARMS": "medium"}, "rosh": {"public": "medium", "known_adult": "low"},
-                                        "next_review_on": "2026-03-01"}),
-            (Section.INTELLIGENCE, {"received_on": "2025-07-22", "text": "seen loitering near Mote Park bandstand after dark",
-                                    "scheme": "3x5x2", "source_evaluation": "B", "intelligence_assessment": 2,
-                                    "handling_code": "C", "handling_conditions": "police only", "audience": ["police"]}),
+            (
+                Section.EMPLOYMENT,
+                {
+                    "kind": "employment",
+                    "organisation": "Medway Removals Ltd",
+                    "role": "driver",
+                    "date_from": "2022-01-10",
+                },
+            ),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Sexual assault on a female",
+                    "offence_date": "2011-08-02",
+                    "conviction_date": "2012-01-20",
+                    "court": "Maidstone Crown Court",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 36},
+                    "victims": [{"age_band": "adult", "gender": "female", "relationship": "stranger"}],
+                    "modus_operandi": "approached lone women walking home late at night near the river path",
+                },
+            ),
+            (
+                Section.ORDERS,
+                {"kind": "notification_requirement", "made_on": "2012-01-20", "starts_on": "2012-01-20"},
+            ),
+            (
+                Section.ORDERS,
+                {
+                    "kind": "shpo",
+                    "made_on": "2016-05-11",
+                    "starts_on": "2016-05-11",
+                    "ends_on": "2031-05-10",
+                    "foreign_travel_restriction": True,
+                    "conditions": [
+                        {"kind": "internet_use", "description": "no deletion of browsing history"}
+                    ],
+                },
+            ),
+            (
+                Section.MAPPA_LEVELS,
+                {
+                    "category": 1,
+                    "level": 1,
+                    "effective_from": "2016-05-11",
+                    "rationale": "managed by police MOSOVO; stable",
+                },
+            ),
+            (
+                Section.OFFENDER_MANAGERS,
+                {
+                    "agency": "police",
+                    "name": "DC Sarah Okafor",
+                    "user_id": "kent.offender_manager",
+                    "unit": "Maidstone MOSOVO",
+                    "date_from": "2021-06-01",
+                },
+            ),
+            (
+                Section.MEETINGS,
+                {
+                    "kind": "annual_review",
+                    "held_on": "2025-03-04",
+                    "level": 1,
+                    "agencies_present": ["police", "probation"],
+                    "actions": ["home visit within 3 months"],
+                },
+            ),
+            (
+                Section.RISK_ASSESSMENTS,
+                {
+                    "tool": "arms",
+                    "assessed_on": "2025-03-01",
+                    "assessor": "DC Sarah Okafor",
+                    "scores": {"ARMS": "medium"},
+                    "rosh": {"public": "medium", "known_adult": "low"},
+                    "next_review_on": "2026-03-01",
+                },
+            ),
+            (
+                Section.INTELLIGENCE,
+                {
+                    "received_on": "2025-07-22",
+                    "text": "seen loitering near Mote Park bandstand after dark",
+                    "scheme": "3x5x2",
+                    "source_evaluation": "B",
+                    "intelligence_assessment": 2,
+                    "handling_code": "C",
+                    "handling_conditions": "police only",
+                    "audience": ["police"],
+                },
+            ),
         ],
         "chronology": [
             ("2025-03-04T10:00:00", "meeting", "Level 1 annual review held"),
@@ -78,82 +203,298 @@ PEOPLE: list[dict[str, Any]] = [
         ],
     },
     {
-        "header": {"nominal_type": "rso", "area": "kent", "managing_unit": "Canterbury MOSOVO", "lead_agency": "probation",
-                   "mappa_category": 1, "mappa_level": 2},
-        "identity": {"forenames": "Mark", "surname": "O'Sullivan", "date_of_birth": "1979-11-02", "gender": "male",
-                     "ethnicity": "W2", "nationality": "IRL"},
+        "header": {
+            "nominal_type": "rso",
+            "area": "kent",
+            "managing_unit": "Canterbury MOSOVO",
+            "lead_agency": "probation",
+            "mappa_category": 1,
+            "mappa_level": 2,
+        },
+        "identity": {
+            "forenames": "Mark",
+            "surname": "O'Sullivan",
+            "date_of_birth": "1979-11-02",
+            "gender": "male",
+            "ethnicity": "W2",
+            "nationality": "IRL",
+        },
         "items": [
             (Section.IDENTIFIERS, {"kind": "pnc", "value": pnc(1998, 87342)}),
-            (Section.ADDRESSES, {"kind": "approved_premises", "lines": ["Westgate Approved Premises", "2 St Dunstan's Street"],
-                                 "town": "Canterbury", "postcode": "CT2 8AF", "latitude": 51.2823, "longitude": 1.0740,
-                                 "date_from": "2025-08-20"}),
-            (Section.OFFENCES, {"offence": "Making indecent photographs of a child", "conviction_date": "2024-10-03", "sexual": True,
-                                "disposal": {"kind": "imprisonment", "custody_months": 20},
-                                "victims": [{"age_band": "under_13", "gender": "female", "relationship": "stranger"}]}),
-            (Section.ORDERS, {"kind": "licence", "made_on": "2025-08-20", "starts_on": "2025-08-20", "ends_on": "2026-06-02",
-                              "conditions": [{"kind": "exclusion_zone", "description": "not to enter Herne Bay"},
-                                             {"kind": "disclose_relationships", "description": "disclose developing relationships"}]}),
-            (Section.MAPPA_LEVELS, {"category": 1, "level": 2, "effective_from": "2025-08-20",
-                                    "rationale": "recent release, victim access concerns"}),
-            (Section.OFFENDER_MANAGERS, {"agency": "probation", "name": "Priya Shah", "user_id": "kent.offender_manager.probation", "date_from": "2025-08-20"}),
-            (Section.RISK_ASSESSMENTS, {"tool": "oasys", "assessed_on": "2025-08-01", "assessor": "Priya Shah",
-                                        "rosh": {"children": "high", "public": "medium"}, "next_review_on": "2026-02-01"}),
-            (Section.RISK_PLANS, {"agreed_on": "2025-08-20", "review_on": "2026-02-20", "summary": "Level 2 plan on release",
-                                  "actions": [
-                                      {"pillar": "supervision", "description": "weekly probation appointments", "owner": "probation"},
-                                      {"pillar": "monitoring_and_control", "description": "unannounced home visits", "owner": "police"},
-                                      {"pillar": "interventions_and_treatment", "description": "Horizon programme", "owner": "probation"},
-                                      {"pillar": "victim_safety_planning", "description": "exclusion zone monitoring", "owner": "police"}]}),
-            (Section.DISCLOSURES, {"decided_on": "2025-10-01", "recipient": "partner", "decision": "disclose",
-                                   "rationale": "new partner has two children under 10", "outcome": "disclosed in person"}),
-            (Section.VICTIM_SAFETY, {"kind": "exclusion_zone", "victim": "family of victim (Herne Bay)",
-                                     "details": "not to enter Herne Bay town centre", "zone": "Herne Bay", "managed_by": ["probation", "police"],
-                                     "date_from": "2025-08-20"}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "approved_premises",
+                    "lines": ["Westgate Approved Premises", "2 St Dunstan's Street"],
+                    "town": "Canterbury",
+                    "postcode": "CT2 8AF",
+                    "latitude": 51.2823,
+                    "longitude": 1.0740,
+                    "date_from": "2025-08-20",
+                },
+            ),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Making indecent photographs of a child",
+                    "conviction_date": "2024-10-03",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 20},
+                    "victims": [{"age_band": "under_13", "gender": "female", "relationship": "stranger"}],
+                },
+            ),
+            (
+                Section.ORDERS,
+                {
+                    "kind": "licence",
+                    "made_on": "2025-08-20",
+                    "starts_on": "2025-08-20",
+                    "ends_on": "2026-06-02",
+                    "conditions": [
+                        {"kind": "exclusion_zone", "description": "not to enter Herne Bay"},
+                        {
+                            "kind": "disclose_relationships",
+                            "description": "disclose developing relationships",
+                        },
+                    ],
+                },
+            ),
+            (
+                Section.MAPPA_LEVELS,
+                {
+                    "category": 1,
+                    "level": 2,
+                    "effective_from": "2025-08-20",
+                    "rationale": "recent release, victim access concerns",
+                },
+            ),
+            (
+                Section.OFFENDER_MANAGERS,
+                {
+                    "agency": "probation",
+                    "name": "Priya Shah",
+                    "user_id": "kent.offender_manager.probation",
+                    "date_from": "2025-08-20",
+                },
+            ),
+            (
+                Section.RISK_ASSESSMENTS,
+                {
+                    "tool": "oasys",
+                    "assessed_on": "2025-08-01",
+                    "assessor": "Priya Shah",
+                    "rosh": {"children": "high", "public": "medium"},
+                    "next_review_on": "2026-02-01",
+                },
+            ),
+            (
+                Section.RISK_PLANS,
+                {
+                    "agreed_on": "2025-08-20",
+                    "review_on": "2026-02-20",
+                    "summary": "Level 2 plan on release",
+                    "actions": [
+                        {
+                            "pillar": "supervision",
+                            "description": "weekly probation appointments",
+                            "owner": "probation",
+                        },
+                        {
+                            "pillar": "monitoring_and_control",
+                            "description": "unannounced home visits",
+                            "owner": "police",
+                        },
+                        {
+                            "pillar": "interventions_and_treatment",
+                            "description": "Horizon programme",
+                            "owner": "probation",
+                        },
+                        {
+                            "pillar": "victim_safety_planning",
+                            "description": "exclusion zone monitoring",
+                            "owner": "police",
+                        },
+                    ],
+                },
+            ),
+            (
+                Section.DISCLOSURES,
+                {
+                    "decided_on": "2025-10-01",
+                    "recipient": "partner",
+                    "decision": "disclose",
+                    "rationale": "new partner has two children under 10",
+                    "outcome": "disclosed in person",
+                },
+            ),
+            (
+                Section.VICTIM_SAFETY,
+                {
+                    "kind": "exclusion_zone",
+                    "victim": "family of victim (Herne Bay)",
+                    "details": "not to enter Herne Bay town centre",
+                    "zone": "Herne Bay",
+                    "managed_by": ["probation", "police"],
+                    "date_from": "2025-08-20",
+                },
+            ),
         ],
         "chronology": [("2025-08-20T09:00:00", "release", "Released on licence to approved premises")],
     },
     {
-        "header": {"nominal_type": "vo", "area": "kent", "managing_unit": "Medway Probation", "lead_agency": "probation",
-                   "mappa_category": 2, "mappa_level": 3, "restricted": True},
-        "identity": {"forenames": "Lee", "surname": "Brannigan", "date_of_birth": "1990-05-29", "gender": "male", "ethnicity": "W1"},
+        "header": {
+            "nominal_type": "vo",
+            "area": "kent",
+            "managing_unit": "Medway Probation",
+            "lead_agency": "probation",
+            "mappa_category": 2,
+            "mappa_level": 3,
+            "restricted": True,
+        },
+        "identity": {
+            "forenames": "Lee",
+            "surname": "Brannigan",
+            "date_of_birth": "1990-05-29",
+            "gender": "male",
+            "ethnicity": "W1",
+        },
         "items": [
             (Section.IDENTIFIERS, {"kind": "pnc", "value": pnc(2008, 1200345)}),
-            (Section.OFFENCES, {"offence": "Wounding with intent (s.18)", "conviction_date": "2015-06-12",
-                                "disposal": {"kind": "imprisonment", "custody_months": 120},
-                                "victims": [{"age_band": "adult", "gender": "female", "relationship": "known"}]}),
-            (Section.MAPPA_LEVELS, {"category": 2, "level": 3, "effective_from": "2025-11-01", "rationale": "imminent release, high media interest"}),
-            (Section.VEHICLES, {"vrm": "KX63 ABC", "make": "Vauxhall", "model": "Astra", "colour": "silver", "relationship": "owner"}),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Wounding with intent (s.18)",
+                    "conviction_date": "2015-06-12",
+                    "disposal": {"kind": "imprisonment", "custody_months": 120},
+                    "victims": [{"age_band": "adult", "gender": "female", "relationship": "known"}],
+                },
+            ),
+            (
+                Section.MAPPA_LEVELS,
+                {
+                    "category": 2,
+                    "level": 3,
+                    "effective_from": "2025-11-01",
+                    "rationale": "imminent release, high media interest",
+                },
+            ),
+            (
+                Section.VEHICLES,
+                {
+                    "vrm": "KX63 ABC",
+                    "make": "Vauxhall",
+                    "model": "Astra",
+                    "colour": "silver",
+                    "relationship": "owner",
+                },
+            ),
         ],
         "chronology": [("2025-11-01T12:00:00", "level_change", "Raised to Level 3 ahead of release")],
     },
     {
-        "header": {"nominal_type": "rso", "area": "essex", "managing_unit": "Chelmsford MOSOVO", "lead_agency": "police",
-                   "mappa_category": 1, "mappa_level": 1},
-        "identity": {"forenames": "Stephen", "surname": "Ashworth", "date_of_birth": "1962-12-08", "gender": "male", "ethnicity": "W1"},
+        "header": {
+            "nominal_type": "rso",
+            "area": "essex",
+            "managing_unit": "Chelmsford MOSOVO",
+            "lead_agency": "police",
+            "mappa_category": 1,
+            "mappa_level": 1,
+        },
+        "identity": {
+            "forenames": "Stephen",
+            "surname": "Ashworth",
+            "date_of_birth": "1962-12-08",
+            "gender": "male",
+            "ethnicity": "W1",
+        },
         "items": [
             (Section.ALIASES, {"forenames": "Steven", "surname": "Ashford", "name_type": "alias"}),
             (Section.IDENTIFIERS, {"kind": "pnc", "value": pnc(1985, 33121)}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["7 Moulsham Street"], "town": "Chelmsford", "postcode": "CM2 0HX",
-                                 "latitude": 51.7270, "longitude": 0.4730, "date_from": "2019-02-01", "last_verified_on": "2024-11-20"}),
-            (Section.OFFENCES, {"offence": "Indecent assault on a male under 14", "conviction_date": "1999-04-21", "sexual": True,
-                                "disposal": {"kind": "imprisonment", "custody_months": 48},
-                                "victims": [{"age_band": "under_13", "gender": "male", "relationship": "known"}]}),
-            (Section.ORDERS, {"kind": "notification_requirement", "made_on": "1999-04-21", "starts_on": "1999-04-21"}),
-            (Section.MAPPA_LEVELS, {"category": 1, "level": 1, "effective_from": "2010-01-01", "rationale": "long-standing compliance"}),
-            (Section.INTELLIGENCE, {"received_on": "2025-05-02", "text": "neighbour reports children visiting the address"}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["7 Moulsham Street"],
+                    "town": "Chelmsford",
+                    "postcode": "CM2 0HX",
+                    "latitude": 51.7270,
+                    "longitude": 0.4730,
+                    "date_from": "2019-02-01",
+                    "last_verified_on": "2024-11-20",
+                },
+            ),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Indecent assault on a male under 14",
+                    "conviction_date": "1999-04-21",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 48},
+                    "victims": [{"age_band": "under_13", "gender": "male", "relationship": "known"}],
+                },
+            ),
+            (
+                Section.ORDERS,
+                {"kind": "notification_requirement", "made_on": "1999-04-21", "starts_on": "1999-04-21"},
+            ),
+            (
+                Section.MAPPA_LEVELS,
+                {
+                    "category": 1,
+                    "level": 1,
+                    "effective_from": "2010-01-01",
+                    "rationale": "long-standing compliance",
+                },
+            ),
+            (
+                Section.INTELLIGENCE,
+                {"received_on": "2025-05-02", "text": "neighbour reports children visiting the address"},
+            ),
         ],
         "chronology": [("2024-11-20T11:00:00", "home_visit", "Home visit: no concerns")],
     },
     {
-        "header": {"nominal_type": "pdp", "area": "essex", "managing_unit": "Southend Public Protection", "lead_agency": "police"},
-        "identity": {"forenames": "Kieran", "surname": "Doyle", "date_of_birth": "1996-08-14", "gender": "male"},
+        "header": {
+            "nominal_type": "pdp",
+            "area": "essex",
+            "managing_unit": "Southend Public Protection",
+            "lead_agency": "police",
+        },
+        "identity": {
+            "forenames": "Kieran",
+            "surname": "Doyle",
+            "date_of_birth": "1996-08-14",
+            "gender": "male",
+        },
         "items": [
-            (Section.ORDERS, {"kind": "sro", "made_on": "2025-04-10", "starts_on": "2025-04-10", "ends_on": "2027-04-09",
-                              "conditions": [{"kind": "no_unsupervised_contact_with_children", "description": "no unsupervised contact with under-16s"}]}),
-            (Section.ASSOCIATES, {"relationship": "partner", "person": {"forenames": "Jade", "surname": "Morris"}, "date_from": "2024-12-01"}),
+            (
+                Section.ORDERS,
+                {
+                    "kind": "sro",
+                    "made_on": "2025-04-10",
+                    "starts_on": "2025-04-10",
+                    "ends_on": "2027-04-09",
+                    "conditions": [
+                        {
+                            "kind": "no_unsupervised_contact_with_children",
+                            "description": "no unsupervised contact with under-16s",
+                        }
+                    ],
+                },
+            ),
+            (
+                Section.ASSOCIATES,
+                {
+                    "relationship": "partner",
+                    "person": {"forenames": "Jade", "surname": "Morris"},
+                    "date_from": "2024-12-01",
+                },
+            ),
             (Section.CONTACTS, {"kind": "email", "value": "k.doyle96@example.com"}),
         ],
-        "chronology": [("2025-04-10T15:00:00", "other", "Sexual Risk Order made at Southend Magistrates' Court")],
+        "chronology": [
+            ("2025-04-10T15:00:00", "other", "Sexual Risk Order made at Southend Magistrates' Court")
+        ],
     },
 ]
 
@@ -162,11 +503,15 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
     """Create the demo people through the same use cases real users call. Returns their ids."""
     ids: list[str] = []
     for person in PEOPLE:
-        new = NewNominal.model_validate({**person["header"], "identity": person["identity"]}, context={"today": today} if today else None)
+        new = NewNominal.model_validate(
+            {**person["header"], "identity": person["identity"]}, context={"today": today} if today else None
+        )
         nominal_id = service.create_nominal(uow, actor, new)
         version = 1
         for section, payload in person["items"]:
-            _, version = service.add_item(uow, actor, nominal_id, parse_item(section, payload, today), expected_version=version)
+            _, version = service.add_item(
+                uow, actor, nominal_id, parse_item(section, payload, today), expected_version=version
+            )
         for when, kind, summary in person["chronology"]:
             entry = ChronologyEntry(occurred_at=_t(when), kind=kind, summary=summary)
             _, version = service.append_chronology(uow, actor, nominal_id, entry, expected_version=version)

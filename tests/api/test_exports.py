@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from fastapi.testclient import TestClient
 
 from register.domain.enums import Role
@@ -28,16 +27,36 @@ def assert_inert(text: str) -> None:
 
 
 def test_the_shared_writer_defuses_every_trigger() -> None:
-    text = to_csv(["a"], [{"a": v} for v in (HYPERLINK, "@SUM(1)", "+44 7700 900123", "-2+3", "\t=1+1", "\r=1+1", "-12", "ordinary")])
-    assert cells(text) == ["a", "'" + HYPERLINK, "'@SUM(1)", "'+44 7700 900123", "'-2+3", "'\t=1+1", "'\r=1+1", "-12", "ordinary"]
+    text = to_csv(
+        ["a"],
+        [
+            {"a": v}
+            for v in (HYPERLINK, "@SUM(1)", "+44 7700 900123", "-2+3", "\t=1+1", "\r=1+1", "-12", "ordinary")
+        ],
+    )
+    assert cells(text) == [
+        "a",
+        "'" + HYPERLINK,
+        "'@SUM(1)",
+        "'+44 7700 900123",
+        "'-2+3",
+        "'\t=1+1",
+        "'\r=1+1",
+        "-12",
+        "ordinary",
+    ]
 
 
 def test_search_export_defuses_names(client: TestClient, token: Minter) -> None:
     om = token()
     create(client, om, identity={**PERSON["identity"], "forenames": HYPERLINK})
     create(client, om, identity={**PERSON["identity"], "forenames": "@SUM(1) Daniel"})
-    r = client.post("/v1/search/export", json={"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}},
-                    params={"purpose": "OP-1"}, headers=auth(token(Role.INVESTIGATOR)))
+    r = client.post(
+        "/v1/search/export",
+        json={"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}},
+        params={"purpose": "OP-1"},
+        headers=auth(token(Role.INVESTIGATOR)),
+    )
     assert r.status_code == 200, r.text
     assert "'" + HYPERLINK in cells(r.text) and "'@SUM(1) Daniel" in cells(r.text)
     assert_inert(r.text)
@@ -51,12 +70,19 @@ def test_statistics_worklist_and_audit_exports_defuse_free_text(client: TestClie
     assert_inert(figures.text)
 
     assert client.post("/v1/quality/runs", headers=auth(supervisor)).status_code == 201
-    worklist = client.get("/v1/quality/worklist", params={"rule": "MISSING-PHOTO", "format": "csv"}, headers=auth(supervisor))
+    worklist = client.get(
+        "/v1/quality/worklist", params={"rule": "MISSING-PHOTO", "format": "csv"}, headers=auth(supervisor)
+    )
     assert worklist.status_code == 200 and "'@SUM(1)" in cells(worklist.text), worklist.text
     assert_inert(worklist.text)
 
     outsider = token(Role.INVESTIGATOR, area="essex")
-    assert client.get(f"/v1/nominals/{nid}", params={"purpose": HYPERLINK}, headers=auth(outsider)).status_code == 200
-    audit = client.get("/v1/audit/events/export", params={"nominal_id": nid}, headers=auth(token(Role.AUDITOR)))
+    assert (
+        client.get(f"/v1/nominals/{nid}", params={"purpose": HYPERLINK}, headers=auth(outsider)).status_code
+        == 200
+    )
+    audit = client.get(
+        "/v1/audit/events/export", params={"nominal_id": nid}, headers=auth(token(Role.AUDITOR))
+    )
     assert audit.status_code == 200 and "'" + HYPERLINK in cells(audit.text), audit.text
     assert_inert(audit.text)

@@ -27,7 +27,16 @@ class _References(HTMLParser):
         for name, value in attrs:
             if value is None:
                 continue
-            if name in ("src", "href", "action", "data", "poster", "formaction", "spec-url", "data-openapi-url"):
+            if name in (
+                "src",
+                "href",
+                "action",
+                "data",
+                "poster",
+                "formaction",
+                "spec-url",
+                "data-openapi-url",
+            ):
                 self.found.append(value)
             elif name == "srcset":
                 self.found += [part.split()[0] for part in value.split(",") if part.strip()]
@@ -93,7 +102,9 @@ def test_the_front_door_says_what_the_register_is_and_where_to_go(client: TestCl
     # the one inline script (GOV.UK's js-enabled marker) runs only under this response's nonce
     nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"]).group(1)  # type: ignore[union-attr]
     assert re.findall(r"<script(?: nonce=\"([^\"]*)\")?", page.text) == [nonce]
-    assert client.get("/").headers["content-security-policy"] != page.headers["content-security-policy"]  # fresh each time
+    assert (
+        client.get("/").headers["content-security-policy"] != page.headers["content-security-policy"]
+    )  # fresh each time
 
 
 def test_the_front_door_names_the_demo_token_file_once_the_demo_wrote_it(client: TestClient) -> None:
@@ -106,13 +117,18 @@ def test_the_front_door_names_the_demo_token_file_once_the_demo_wrote_it(client:
 
 
 def test_the_api_documentation_is_served_from_the_register(client: TestClient) -> None:
-    for page, needs in (("/docs", ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js")), ("/redoc", ("redoc.standalone.js",))):
+    for page, needs in (
+        ("/docs", ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js")),
+        ("/redoc", ("redoc.standalone.js",)),
+    ):
         html = client.get(page)
         assert html.status_code == 200
         scripts = [a for a in references(html.text) if a.startswith("/static/")]
         for name in needs:
             stem, ext = name.rsplit(".", 1)
-            [asset] = [a for a in scripts if re.fullmatch(rf"/static/{re.escape(stem)}-[0-9a-f]{{12}}\.{ext}", a)]
+            [asset] = [
+                a for a in scripts if re.fullmatch(rf"/static/{re.escape(stem)}-[0-9a-f]{{12}}\.{ext}", a)
+            ]
             loaded = client.get(asset)
             assert loaded.status_code == 200 and len(loaded.content) > 300
             assert loaded.headers["cache-control"] == "public, max-age=31536000, immutable"
@@ -130,4 +146,3 @@ def test_the_pages_sit_beside_the_api_not_in_its_document(client: TestClient, to
     paths = client.get("/openapi.json").json()["paths"]
     assert "/" not in paths and "/docs" not in paths
     assert client.get("/v1/me", headers=auth(token())).status_code == 200
-

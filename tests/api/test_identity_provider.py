@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwk, jwt
+from keycloak import KeycloakServer  # deploy/local, on the path through tests/conftest.py
 
 from register.api.app import build_app
 from register.bootstrap import Store
@@ -29,11 +30,11 @@ from register.domain.enums import Agency, Role
 from tests.api.conftest import Minter, auth
 from tests.api.test_tokens import refused
 
-from keycloak import KeycloakServer  # deploy/local, on the path through tests/conftest.py
-
 pytestmark = pytest.mark.sqlite_only
 
-TEST_PASSWORD = "test-only-password"  # the test realm's users' password: a test fixture, in auth/keycloak/*.json
+TEST_PASSWORD = (
+    "test-only-password"  # the test realm's users' password: a test fixture, in auth/keycloak/*.json
+)
 REALM_FILE = PROJECT_ROOT / "auth" / "keycloak" / "register-realm.json"
 
 
@@ -51,9 +52,13 @@ class Idp:
     def issuer(self, realm: str = "register") -> str:
         return self.server.issuer(realm)
 
-    def token_response(self, user: str, *, client: str = "register-test-direct", realm: str = "register") -> httpx.Response:
-        return self.http.post(f"/realms/{realm}/protocol/openid-connect/token",
-                              data={"grant_type": "password", "client_id": client, "username": user, "password": TEST_PASSWORD})
+    def token_response(
+        self, user: str, *, client: str = "register-test-direct", realm: str = "register"
+    ) -> httpx.Response:
+        return self.http.post(
+            f"/realms/{realm}/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": client, "username": user, "password": TEST_PASSWORD},
+        )
 
     def token(self, user: str, **kwargs: str) -> str:
         r = self.token_response(user, **kwargs)
@@ -61,10 +66,22 @@ class Idp:
         return r.json()["access_token"]
 
     def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        login = self.http.post("/realms/master/protocol/openid-connect/token", data={
-            "grant_type": "password", "client_id": "admin-cli", "username": self.server.admin_user, "password": self.server.admin_password})
+        login = self.http.post(
+            "/realms/master/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "admin-cli",
+                "username": self.server.admin_user,
+                "password": self.server.admin_password,
+            },
+        )
         login.raise_for_status()
-        r = self.http.request(method, f"/admin/realms{path}", headers={"Authorization": f"Bearer {login.json()['access_token']}"}, **kwargs)
+        r = self.http.request(
+            method,
+            f"/admin/realms{path}",
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+            **kwargs,
+        )
         assert r.status_code < 300, (method, path, r.status_code, r.text)
         return r
 
@@ -113,7 +130,9 @@ def _b64(data: dict | bytes) -> str:  # type: ignore[type-arg]
 # ------------------------------------------------------------------ every demo user, through Keycloak
 
 
-def test_every_demo_user_signs_in_at_keycloak_and_is_the_mapped_principal(kc_client: TestClient, idp: Idp) -> None:
+def test_every_demo_user_signs_in_at_keycloak_and_is_the_mapped_principal(
+    kc_client: TestClient, idp: Idp
+) -> None:
     for area, role, agency in DEMO_USERS:
         user = username(area, role, agency)
         r = kc_client.get("/v1/me", headers=auth(idp.token(user)))
@@ -121,7 +140,9 @@ def test_every_demo_user_signs_in_at_keycloak_and_is_the_mapped_principal(kc_cli
         assert r.json() == {
             "user_id": user,
             "display_name": f"Demo {role.value.replace('_', ' ').title()} {area.value.title()} {agency.value.title()}",
-            "agency": agency.value, "area": area.value, "roles": [role.value],
+            "agency": agency.value,
+            "area": area.value,
+            "roles": [role.value],
         }
 
 
@@ -138,24 +159,33 @@ SEARCH = {"query": {"type": "group", "criteria": [{"type": "vehicle", "vrm": "GK
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
-def test_each_roles_keycloak_token_is_allowed_and_refused_per_policy(kc_client: TestClient, idp: Idp, role: Role) -> None:
+def test_each_roles_keycloak_token_is_allowed_and_refused_per_policy(
+    kc_client: TestClient, idp: Idp, role: Role
+) -> None:
     token = idp.token(f"essex.{role.value}")
     (method, allowed), (refused_method, refused_path) = ROLE_CALLS[role]
     body = {"json": SEARCH} if "search" in allowed else {}
     r = kc_client.request(method, allowed, headers=auth(token), **body)
     assert r.status_code in (200, 201), (role, allowed, r.text)
     r = kc_client.request(refused_method, refused_path, headers=auth(token))
-    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json", (role, refused_path, r.text)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json", (
+        role,
+        refused_path,
+        r.text,
+    )
 
 
-def test_keycloak_and_the_development_issuer_and_a_second_realm_are_trusted_at_once(settings: Settings, store: Store,
-                                                                                     idp: Idp, token: Minter) -> None:
+def test_keycloak_and_the_development_issuer_and_a_second_realm_are_trusted_at_once(
+    settings: Settings, store: Store, idp: Idp, token: Minter
+) -> None:
     both = f"{idp.issuer()}, {idp.issuer('register-elsewhere')}"
     with register_client(settings, store, oidc_issuers=both) as c:
         assert c.get("/v1/me", headers=auth(idp.token("kent.reader"))).json()["user_id"] == "kent.reader"
         elsewhere = c.get("/v1/me", headers=auth(idp.token("kent.supervisor", realm="register-elsewhere")))
         assert elsewhere.status_code == 200 and elsewhere.json()["display_name"] == "Other Realm Supervisor"
-        assert c.get("/v1/me", headers=auth(token(Role.AUDITOR))).json()["roles"] == ["auditor"]  # the dev issuer, in development
+        assert c.get("/v1/me", headers=auth(token(Role.AUDITOR))).json()["roles"] == [
+            "auditor"
+        ]  # the dev issuer, in development
 
 
 # ------------------------------------------------------------------ the token attacks, with Keycloak's tokens
@@ -174,31 +204,48 @@ def forged(idp: Idp, token: str) -> dict[str, str]:
         "bad_signature": jwt.encode({"alg": "RS256", "kid": kid}, claims, stranger),
         "algorithm_not_allowed": f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{_b64(claims)}.",
         "algorithm_not_allowed_hs256": f"{signing_input}.{_b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())}",
-        "wrong_audience_edited": token.split(".")[0] + "." + _b64({**claims, "aud": "register-api"}) + "." + token.split(".")[2],
+        "wrong_audience_edited": token.split(".")[0]
+        + "."
+        + _b64({**claims, "aud": "register-api"})
+        + "."
+        + token.split(".")[2],
     }
 
 
-def test_token_attacks_with_keycloak_tokens_are_refused_and_audited(kc_client: TestClient, kc_settings: Settings, store: Store,
-                                                                   idp: Idp) -> None:
+def test_token_attacks_with_keycloak_tokens_are_refused_and_audited(
+    kc_client: TestClient, kc_settings: Settings, store: Store, idp: Idp
+) -> None:
     genuine = idp.token("kent.supervisor")
     assert kc_client.get("/v1/me", headers=auth(genuine)).status_code == 200
     cases = {
-        "wrong_audience": idp.token("kent.supervisor", client="register-test-other-app"),  # a token for another application
-        "wrong_issuer": idp.token("kent.supervisor", realm="register-elsewhere"),  # a token from another realm
+        "wrong_audience": idp.token(
+            "kent.supervisor", client="register-test-other-app"
+        ),  # a token for another application
+        "wrong_issuer": idp.token(
+            "kent.supervisor", realm="register-elsewhere"
+        ),  # a token from another realm
         **forged(idp, genuine),
     }
     assert claims_of(cases["wrong_audience"])["aud"] == "another-app"
-    expected = {"wrong_audience_edited": "bad_signature", "algorithm_not_allowed_hs256": "algorithm_not_allowed"}
+    expected = {
+        "wrong_audience_edited": "bad_signature",
+        "algorithm_not_allowed_hs256": "algorithm_not_allowed",
+    }
     for name, bad in cases.items():
         r = kc_client.get("/v1/me", headers=auth(bad))
-        assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json", (name, r.text)
+        assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json", (
+            name,
+            r.text,
+        )
         assert r.json()["rule"] == f"token_{expected.get(name, name)}", (name, r.json())
     reasons = sorted(reason for _, reason in refused(store))
     assert reasons == sorted(expected.get(n, n) for n in cases)
 
 
 def test_an_expired_keycloak_token_is_refused(settings: Settings, store: Store, idp: Idp) -> None:
-    short = idp.token("kent.reader", client="register-test-short-lived")  # this client's tokens live 2 seconds
+    short = idp.token(
+        "kent.reader", client="register-test-short-lived"
+    )  # this client's tokens live 2 seconds
     assert claims_of(short)["exp"] - claims_of(short)["iat"] == 2
     time.sleep(max(0.0, claims_of(short)["exp"] + 1.5 - time.time()))
     with register_client(settings, store, oidc_issuers=idp.issuer(), token_leeway_seconds=0) as c:
@@ -206,25 +253,34 @@ def test_an_expired_keycloak_token_is_refused(settings: Settings, store: Store, 
     assert r.status_code == 401 and r.json()["rule"] == "token_expired"
 
 
-def test_a_token_missing_a_mapped_claim_gets_a_401_naming_the_claim(kc_client: TestClient, idp: Idp, store: Store) -> None:
+def test_a_token_missing_a_mapped_claim_gets_a_401_naming_the_claim(
+    kc_client: TestClient, idp: Idp, store: Store
+) -> None:
     token = idp.token("kent.no-area")  # the user has no `area` attribute, so Keycloak sends no `area` claim
     assert "area" not in claims_of(token)
     r = kc_client.get("/v1/me", headers=auth(token))
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     body = r.json()
     assert body["rule"] == "token_missing_claim" and body["claim"] == "area" and "'area'" in body["detail"]
-    assert body["errors"] == [{"field": "token.area", "rule": "token_missing_claim", "message": body["detail"]}]
+    assert body["errors"] == [
+        {"field": "token.area", "rule": "token_missing_claim", "message": body["detail"]}
+    ]
     assert refused(store) == [("failed", "missing_claim")]
 
 
 # ------------------------------------------------------------------ life at the provider: key rotation, leavers
 
 
-def test_a_key_rotation_at_keycloak_is_picked_up_without_restarting_the_register(settings: Settings, store: Store, idp: Idp) -> None:
+def test_a_key_rotation_at_keycloak_is_picked_up_without_restarting_the_register(
+    settings: Settings, store: Store, idp: Idp
+) -> None:
     realm = f"rotation-{uuid.uuid4().hex[:8]}"  # its own realm: the shared one's keys stay as the other tests expect
     rep = json.loads(REALM_FILE.read_text())
-    rep.update(realm=realm, users=[u for u in rep["users"] if u["username"] == "kent.supervisor"],
-               clients=[c for c in rep["clients"] if c["clientId"] == "register-test-direct"])
+    rep.update(
+        realm=realm,
+        users=[u for u in rep["users"] if u["username"] == "kent.supervisor"],
+        clients=[c for c in rep["clients"] if c["clientId"] == "register-test-direct"],
+    )
     idp.admin("POST", "", json=rep)
     try:
         with register_client(settings, store, oidc_issuers=idp.issuer(realm), jwks_refresh_seconds=1) as c:
@@ -234,18 +290,39 @@ def test_a_key_rotation_at_keycloak_is_picked_up_without_restarting_the_register
             fetched = keys.fetches
 
             realm_id = idp.admin("GET", f"/{realm}").json()["id"]
-            old = [k for k in idp.admin("GET", f"/{realm}/components", params={"type": "org.keycloak.keys.KeyProvider"}).json()
-                   if k["providerId"] == "rsa-generated"]
-            idp.admin("POST", f"/{realm}/components", json={
-                "name": "rotated-rsa", "providerId": "rsa-generated", "providerType": "org.keycloak.keys.KeyProvider", "parentId": realm_id,
-                "config": {"priority": ["200"], "enabled": ["true"], "active": ["true"], "algorithm": ["RS256"], "keySize": ["2048"]}})
+            old = [
+                k
+                for k in idp.admin(
+                    "GET", f"/{realm}/components", params={"type": "org.keycloak.keys.KeyProvider"}
+                ).json()
+                if k["providerId"] == "rsa-generated"
+            ]
+            idp.admin(
+                "POST",
+                f"/{realm}/components",
+                json={
+                    "name": "rotated-rsa",
+                    "providerId": "rsa-generated",
+                    "providerType": "org.keycloak.keys.KeyProvider",
+                    "parentId": realm_id,
+                    "config": {
+                        "priority": ["200"],
+                        "enabled": ["true"],
+                        "active": ["true"],
+                        "algorithm": ["RS256"],
+                        "keySize": ["2048"],
+                    },
+                },
+            )
             for component in old:
                 component["config"]["enabled"] = ["false"]
                 idp.admin("PUT", f"/{realm}/components/{component['id']}", json=component)
 
             after = idp.token("kent.supervisor", realm=realm)
             assert header_of(after)["kid"] != header_of(before)["kid"]
-            time.sleep(1.1)  # REGISTER_JWKS_REFRESH_SECONDS=1 here: an unknown kid may refetch the keys once a second
+            time.sleep(
+                1.1
+            )  # REGISTER_JWKS_REFRESH_SECONDS=1 here: an unknown kid may refetch the keys once a second
             r = c.get("/v1/me", headers=auth(after))
             assert r.status_code == 200 and r.json()["user_id"] == "kent.supervisor", r.text
             assert keys.fetches == fetched + 1  # the unknown kid refetched discovery and keys, once
@@ -256,12 +333,24 @@ def test_a_key_rotation_at_keycloak_is_picked_up_without_restarting_the_register
         idp.admin("DELETE", f"/{realm}")
 
 
-def test_a_disabled_user_gets_no_new_token_and_an_issued_one_lasts_until_it_expires(kc_client: TestClient, idp: Idp) -> None:
+def test_a_disabled_user_gets_no_new_token_and_an_issued_one_lasts_until_it_expires(
+    kc_client: TestClient, idp: Idp
+) -> None:
     name = f"kent.leaver-{uuid.uuid4().hex[:6]}"
-    created = idp.admin("POST", "/register/users", json={
-        "username": name, "enabled": True, "firstName": "Test", "lastName": "Leaver", "email": f"{name}@register.test", "emailVerified": True,
-        "attributes": {"agency": ["police"], "area": ["kent"]},
-        "credentials": [{"type": "password", "value": TEST_PASSWORD, "temporary": False}]})
+    created = idp.admin(
+        "POST",
+        "/register/users",
+        json={
+            "username": name,
+            "enabled": True,
+            "firstName": "Test",
+            "lastName": "Leaver",
+            "email": f"{name}@register.test",
+            "emailVerified": True,
+            "attributes": {"agency": ["police"], "area": ["kent"]},
+            "credentials": [{"type": "password", "value": TEST_PASSWORD, "temporary": False}],
+        },
+    )
     user_id = created.headers["location"].rsplit("/", 1)[1]
     try:
         role = idp.admin("GET", "/register/roles/register-reader").json()
@@ -283,7 +372,12 @@ def test_a_disabled_user_gets_no_new_token_and_an_issued_one_lasts_until_it_expi
 
 def test_the_test_realm_is_data_for_every_demo_user(idp: Idp) -> None:
     """The realm Keycloak imported is the file's: every demo user, with their agency, area and role."""
-    users = {u["username"]: u for u in idp.admin("GET", "/register/users", params={"max": 100, "briefRepresentation": "false"}).json()}
+    users = {
+        u["username"]: u
+        for u in idp.admin(
+            "GET", "/register/users", params={"max": 100, "briefRepresentation": "false"}
+        ).json()
+    }
     for area, role, agency in DEMO_USERS:
         user = users[username(area, role, agency)]
         assert user["attributes"]["agency"] == [agency.value] and user["attributes"]["area"] == [area.value]

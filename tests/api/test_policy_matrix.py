@@ -21,8 +21,8 @@ from register.api.deps import Authorize, CreateGuard, RecordGuard
 from register.bootstrap import Store
 from register.config import PROJECT_ROOT
 from register.domain.enums import Agency, Area, Role
-from register.nominals.examples import NEW_NOMINAL, section_examples
 from register.domain.record import Section
+from register.nominals.examples import NEW_NOMINAL, section_examples
 from tests.api.conftest import Minter, auth
 from tests.factories import create
 
@@ -72,7 +72,11 @@ def declared_routes(app: FastAPI) -> list[Declared]:
 
 def undeclared(app: FastAPI) -> list[str]:
     public = set(POLICY["public_routes"])
-    return [f"{d.method} {d.path}" for d in declared_routes(app) if d.guard is None and f"{d.method} {d.path}" not in public]
+    return [
+        f"{d.method} {d.path}"
+        for d in declared_routes(app)
+        if d.guard is None and f"{d.method} {d.path}" not in public
+    ]
 
 
 def test_every_route_declares_an_action_the_policy_knows(app: FastAPI) -> None:
@@ -120,7 +124,12 @@ def expected(role: Role, agency: Agency, area: Area, restricted: bool, d: Declar
         own = area == OWNER
         if scope == "own_area" and not own:
             return "deny"
-        if action == "record.read" and not own and restricted and POLICY["area_rules"]["restricted_outside_own_area"] == "stub":
+        if (
+            action == "record.read"
+            and not own
+            and restricted
+            and POLICY["area_rules"]["restricted_outside_own_area"] == "stub"
+        ):
             return "stub"
     return "allow"
 
@@ -130,12 +139,23 @@ BODIES: dict[str, Any] = {s.value: payload for s, payload in section_examples().
 
 def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uuid.UUID) -> dict[str, Any]:
     path = d.path.replace("{nominal_id}", str(nominal_id))
-    unknown = uuid.uuid4()  # an item, transfer or merge that does not exist (the same id where a body repeats it)
+    unknown = (
+        uuid.uuid4()
+    )  # an item, transfer or merge that does not exist (the same id where a body repeats it)
     for name in ("{item_id}", "{transfer_id}", "{merge_id}"):
         path = path.replace(name, str(unknown))
-    params = {"purpose": "OP-MATRIX-1", "year": 2023, "table": "eligible_on_31_march", "row": "1", "column": "1",
-              "merged_id": str(other)}  # routes ignore the rest
-    kwargs: dict[str, Any] = {"params": params, "headers": {"If-Match": '"0"'}}  # stale on purpose: no change lands
+    params = {
+        "purpose": "OP-MATRIX-1",
+        "year": 2023,
+        "table": "eligible_on_31_march",
+        "row": "1",
+        "column": "1",
+        "merged_id": str(other),
+    }  # routes ignore the rest
+    kwargs: dict[str, Any] = {
+        "params": params,
+        "headers": {"If-Match": '"0"'},
+    }  # stale on purpose: no change lands
     if d.method in ("POST", "PUT"):
         if d.path.endswith("/end"):
             kwargs["json"] = {"reason": "matrix"}
@@ -179,10 +199,14 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         uow.commit()
     routes = [d for d in declared_routes(app) if d.guard is not None]
     assert len(routes) > 80
-    tokens = {(r, a, ar): token(r, a, ar) for r, a, ar in itertools.product(Role, Agency, (Area.KENT, Area.ESSEX))}
+    tokens = {
+        (r, a, ar): token(r, a, ar) for r, a, ar in itertools.product(Role, Agency, (Area.KENT, Area.ESSEX))
+    }
     failures = []
     checked = 0
-    for d, role, agency, area, restricted in itertools.product(routes, Role, Agency, (Area.KENT, Area.ESSEX), (False, True)):
+    for d, role, agency, area, restricted in itertools.product(
+        routes, Role, Agency, (Area.KENT, Area.ESSEX), (False, True)
+    ):
         want = expected(role, agency, area, restricted, d)
         spec = request_for(d, records[restricted], restricted, records[not restricted])
         spec["headers"] = {**spec["headers"], **auth(tokens[(role, agency, area)])}
@@ -190,16 +214,30 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         body = r.json() if r.headers.get("content-type", "").endswith("json") else {}
         # A decision on a transfer names an unknown transfer here: passing the role check shows as 404 transfer_not_found.
         # The area half of those rules (receiving / sending area) is checked in tests/api/test_transfers_api.py.
-        passed_to_lookup = r.status_code == 404 and isinstance(body, dict) and body.get("rule") in ("transfer_not_found", "merge_not_found")
-        got = ("stub" if r.status_code == 200 and isinstance(body, dict) and body.get("restricted") is True
-               else "allow" if passed_to_lookup
-               else "deny" if r.status_code == 403
-               else "allow" if r.status_code in (200, 201, 409, 412)  # 409: the policy allowed it, the record's state refused
-               else f"unexpected {r.status_code}: {r.text[:200]}")
+        passed_to_lookup = (
+            r.status_code == 404
+            and isinstance(body, dict)
+            and body.get("rule") in ("transfer_not_found", "merge_not_found")
+        )
+        got = (
+            "stub"
+            if r.status_code == 200 and isinstance(body, dict) and body.get("restricted") is True
+            else "allow"
+            if passed_to_lookup
+            else "deny"
+            if r.status_code == 403
+            else "allow"
+            if r.status_code in (200, 201, 409, 412)  # 409: the policy allowed it, the record's state refused
+            else f"unexpected {r.status_code}: {r.text[:200]}"
+        )
         checked += 1
         if got != want:
-            failures.append(f"{d.method} {d.path} as {role.value}/{agency.value}/{area.value} restricted={restricted}: want {want}, got {got}")
-    assert not failures, f"{len(failures)} of {checked} combinations disagree with the policy:\n" + "\n".join(failures[:40])
+            failures.append(
+                f"{d.method} {d.path} as {role.value}/{agency.value}/{area.value} restricted={restricted}: want {want}, got {got}"
+            )
+    assert not failures, f"{len(failures)} of {checked} combinations disagree with the policy:\n" + "\n".join(
+        failures[:40]
+    )
     assert checked == len(routes) * len(Role) * len(Agency) * 2 * 2
 
 
@@ -208,7 +246,9 @@ def test_every_operation_is_documented_with_an_example(app: FastAPI) -> None:
     for path, operations in app.openapi()["paths"].items():
         for method, op in operations.items():
             ok = next((r for code, r in op["responses"].items() if code.startswith("2")), {})
-            has_response_example = any("example" in c or "examples" in c for c in ok.get("content", {}).values())
+            has_response_example = any(
+                "example" in c or "examples" in c for c in ok.get("content", {}).values()
+            )
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             has_body_example = not op.get("requestBody") or "example" in body or "examples" in body
             if not (has_response_example and has_body_example) or not op.get("summary"):

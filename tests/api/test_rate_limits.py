@@ -23,19 +23,30 @@ def test_each_user_has_a_limit_of_their_own(settings: Settings, store: Store, to
         r = client.get("/v1/me", headers=om)
         assert r.status_code == 429 and r.json()["rule"] == "rate_limited_user", r.text
         assert 1 <= int(r.headers["retry-after"]) <= 60
-        assert r.headers["content-type"].startswith("application/problem+json") and r.headers["x-content-type-options"] == "nosniff"
+        assert (
+            r.headers["content-type"].startswith("application/problem+json")
+            and r.headers["x-content-type-options"] == "nosniff"
+        )
         assert client.get("/v1/me", headers=other).status_code == 200  # another user is not held up
         assert client.get("/health").status_code == 200
 
 
-def test_each_source_address_has_a_limit_authenticated_or_not(settings: Settings, store: Store, token: Minter) -> None:
+def test_each_source_address_has_a_limit_authenticated_or_not(
+    settings: Settings, store: Store, token: Minter
+) -> None:
     limited = settings.model_copy(update={"rate_limit_per_user": "", "rate_limit_per_address": "2/minute"})
     with TestClient(build_app(limited, store)) as client:
         assert client.get("/v1/me").status_code == 401
         assert client.get("/v1/me", headers=auth(token())).status_code == 200
         r = client.get("/v1/me", headers=auth(token(Role.SUPERVISOR)))
-        assert r.status_code == 429 and r.json()["rule"] == "rate_limited_address" and int(r.headers["retry-after"]) >= 1, r.text
-        assert client.get("/health").status_code == 200 and client.get("/ready").status_code == 200  # probes are never limited
+        assert (
+            r.status_code == 429
+            and r.json()["rule"] == "rate_limited_address"
+            and int(r.headers["retry-after"]) >= 1
+        ), r.text
+        assert (
+            client.get("/health").status_code == 200 and client.get("/ready").status_code == 200
+        )  # probes are never limited
     with TestClient(build_app(limited, store), client=("10.0.0.2", 50000)) as elsewhere:
         assert elsewhere.get("/v1/me", headers=auth(token())).status_code == 200
 

@@ -20,7 +20,7 @@ from register.config import PROJECT_ROOT
 
 def readme_session() -> str:
     text = (PROJECT_ROOT / "README.md").read_text()
-    section = text[text.index("### A session with the API"):]
+    section = text[text.index("### A session with the API") :]
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
 
 
@@ -38,7 +38,9 @@ def demo_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     register = str(Path(sys.executable).parent / "register")
     log_path = tmp_path / "demo.log"
     log = log_path.open("w")
-    proc = subprocess.Popen([register, "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [register, "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -62,7 +64,9 @@ def test_the_readme_curl_session_works_as_printed(demo_server) -> None:  # type:
     assert shutil.which("curl"), "curl is needed to run the README's session"
     port, cwd = demo_server
     script = readme_session().replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     # each curl prints one JSON document; read them in order
     decoder, out, docs, i = json.JSONDecoder(), result.stdout, [], 0
@@ -72,15 +76,35 @@ def test_the_readme_curl_session_works_as_printed(demo_server) -> None:  # type:
             continue
         doc, i = decoder.raw_decode(out, i)
         docs.append(doc)
-    caseload, vehicles, no_etag, stale, appended, invalid, police_intel, probation_intel, no_purpose, identity, stub, found, audit = docs
+    (
+        caseload,
+        vehicles,
+        no_etag,
+        stale,
+        appended,
+        invalid,
+        police_intel,
+        probation_intel,
+        no_purpose,
+        identity,
+        stub,
+        found,
+        audit,
+    ) = docs
     assert caseload["items"][0]["surname"] == "Hartley"
     assert vehicles["items"][0]["data"]["vrm"] == "GK19XBW"
     assert no_etag["status"] == 428 and stale["status"] == 412 and stale["rule"] == "version_stale"
     assert set(appended) == {"id", "version"}
     assert invalid["status"] == 422 and {"field": "body.date_to", "rule": "dates_in_order"} in [
-        {k: e[k] for k in ("field", "rule")} for e in invalid["errors"]]
+        {k: e[k] for k in ("field", "rule")} for e in invalid["errors"]
+    ]
     assert len(police_intel["items"]) == 1 and probation_intel["items"] == []
     assert no_purpose["rule"] == "purpose_required" and identity["identity"]["surname"] == "Hartley"
-    assert stub == {"id": stub["id"], "restricted": True, "owning_area": "kent", "message": "restricted record: contact the owning area"}
+    assert stub == {
+        "id": stub["id"],
+        "restricted": True,
+        "owning_area": "kent",
+        "message": "restricted record: contact the owning area",
+    }
     assert found["total"] == 1 and found["hits"][0]["surname"] == "Hartley" and found["backend"] == "sql"
     assert [e["tag"] for e in audit["events"]][:1] == ["nominal:record:create"]

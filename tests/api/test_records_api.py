@@ -16,12 +16,28 @@ from register.store import models as m
 from tests.api.conftest import Minter, auth
 
 PERSON = {
-    "nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone MOSOVO", "lead_agency": "police",
-    "mappa_category": 1, "mappa_level": 1,
-    "identity": {"forenames": "Daniel", "surname": "Hartley", "date_of_birth": "1984-03-17", "gender": "male"},
+    "nominal_type": "rso",
+    "area": "kent",
+    "managing_unit": "Maidstone MOSOVO",
+    "lead_agency": "police",
+    "mappa_category": 1,
+    "mappa_level": 1,
+    "identity": {
+        "forenames": "Daniel",
+        "surname": "Hartley",
+        "date_of_birth": "1984-03-17",
+        "gender": "male",
+    },
 }
-POLICE_ONLY = {"received_on": "2025-07-22", "text": "frequents the Mote Park bandstand after dark", "scheme": "3x5x2",
-               "source_evaluation": "B", "intelligence_assessment": 2, "handling_code": "C", "audience": ["police"]}
+POLICE_ONLY = {
+    "received_on": "2025-07-22",
+    "text": "frequents the Mote Park bandstand after dark",
+    "scheme": "3x5x2",
+    "source_evaluation": "B",
+    "intelligence_assessment": 2,
+    "handling_code": "C",
+    "audience": ["police"],
+}
 
 
 def create(client: TestClient, token: str, **overrides) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -38,38 +54,73 @@ def add(client: TestClient, token: str, nid: str, section: str, body: dict, etag
 
 def audit_tags(store: Store, nominal_id: str) -> list[tuple[str, str, str | None]]:
     with store.session_factory() as s:
-        rows = s.execute(select(m.AuditEvent.tag, m.AuditEvent.outcome, m.AuditEvent.purpose)
-                         .where(m.AuditEvent.nominal_id == uuid.UUID(nominal_id)).order_by(m.AuditEvent.seq)).all()
+        rows = s.execute(
+            select(m.AuditEvent.tag, m.AuditEvent.outcome, m.AuditEvent.purpose)
+            .where(m.AuditEvent.nominal_id == uuid.UUID(nominal_id))
+            .order_by(m.AuditEvent.seq)
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def test_an_offender_manager_builds_and_reads_a_record(client: TestClient, token: Minter, store: Store) -> None:
+def test_an_offender_manager_builds_and_reads_a_record(
+    client: TestClient, token: Minter, store: Store
+) -> None:
     om = token(Role.OFFENDER_MANAGER)
     nid, etag = create(client, om)
-    _, etag = add(client, om, nid, "addresses", {"kind": "home", "lines": ["14 Tonbridge Road"], "postcode": "me16 8rp"}, etag)
-    _, etag = add(client, om, nid, "mappa_levels", {"category": 1, "level": 2, "effective_from": "2025-01-01", "rationale": "new partner with children"}, etag)
+    _, etag = add(
+        client,
+        om,
+        nid,
+        "addresses",
+        {"kind": "home", "lines": ["14 Tonbridge Road"], "postcode": "me16 8rp"},
+        etag,
+    )
+    _, etag = add(
+        client,
+        om,
+        nid,
+        "mappa_levels",
+        {"category": 1, "level": 2, "effective_from": "2025-01-01", "rationale": "new partner with children"},
+        etag,
+    )
     r = client.get(f"/v1/nominals/{nid}", headers=auth(om))
     assert r.status_code == 200 and r.headers["etag"] == etag == '"3"'
     record = r.json()
     assert record["identity"]["surname"] == "Hartley" and record["header"]["mappa_level"] == 2
     assert record["sections"]["addresses"][0]["data"]["postcode"] == "ME16 8RP"
     assert record["sections"]["addresses"][0]["recorded_by"] == "kent.offender_manager.police"
-    assert [t for t, _, _ in audit_tags(store, nid)] == ["nominal:record:create", "nominal:addresses:add", "nominal:mappa_levels:add",
-                                                         "nominal:record:read"]
+    assert [t for t, _, _ in audit_tags(store, nid)] == [
+        "nominal:record:create",
+        "nominal:addresses:add",
+        "nominal:mappa_levels:add",
+        "nominal:record:read",
+    ]
 
 
 def test_chronology_amendments_through_the_api(client: TestClient, token: Minter) -> None:
     om = token()
     nid, etag = create(client, om)
-    r = client.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2025-09-12T14:30:00Z", "kind": "home_visit", "summary": "visit"},
-                    headers=auth(om, **{"If-Match": etag}))
+    r = client.post(
+        f"/v1/nominals/{nid}/chronology",
+        json={"occurred_at": "2025-09-12T14:30:00Z", "kind": "home_visit", "summary": "visit"},
+        headers=auth(om, **{"If-Match": etag}),
+    )
     first, etag = r.json()["id"], r.headers["etag"]
-    r = client.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2025-09-12T14:30:00Z", "kind": "amendment",
-                                                             "summary": "visit was at 15:30", "amends": first},
-                    headers=auth(om, **{"If-Match": etag}))
+    r = client.post(
+        f"/v1/nominals/{nid}/chronology",
+        json={
+            "occurred_at": "2025-09-12T14:30:00Z",
+            "kind": "amendment",
+            "summary": "visit was at 15:30",
+            "amends": first,
+        },
+        headers=auth(om, **{"If-Match": etag}),
+    )
     assert r.status_code == 201
     entries = client.get(f"/v1/nominals/{nid}/chronology", headers=auth(om)).json()["entries"]
-    assert [e["data"]["summary"] for e in entries] == ["visit", "visit was at 15:30"] and entries[1]["data"]["amends"] == first
+    assert [e["data"]["summary"] for e in entries] == ["visit", "visit was at 15:30"] and entries[1]["data"][
+        "amends"
+    ] == first
 
 
 def test_changes_need_the_current_etag(client: TestClient, token: Minter, store: Store) -> None:
@@ -86,7 +137,9 @@ def test_changes_need_the_current_etag(client: TestClient, token: Minter, store:
         assert s.execute(select(m.Item.id).where(m.Item.nominal_id == uuid.UUID(nid))).all().__len__() == 1
 
 
-def test_two_concurrent_updates_with_the_same_etag_exactly_one_succeeds(app, token: Minter, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_two_concurrent_updates_with_the_same_etag_exactly_one_succeeds(
+    app, token: Minter, store: Store
+) -> None:  # type: ignore[no-untyped-def]
     om = token()
     with TestClient(app) as setup:
         nid, etag = create(setup, om)
@@ -96,8 +149,11 @@ def test_two_concurrent_updates_with_the_same_etag_exactly_one_succeeds(app, tok
     def writer(text: str) -> None:
         with TestClient(app) as c:
             barrier.wait()
-            r = c.post(f"/v1/nominals/{nid}/marks", json={"kind": "mark", "location": "neck", "description": text},
-                       headers=auth(om, **{"If-Match": etag}))
+            r = c.post(
+                f"/v1/nominals/{nid}/marks",
+                json={"kind": "mark", "location": "neck", "description": text},
+                headers=auth(om, **{"If-Match": etag}),
+            )
             statuses.append(r.status_code)
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in ("first", "second")]
@@ -111,11 +167,20 @@ def test_two_concurrent_updates_with_the_same_etag_exactly_one_succeeds(app, tok
     assert r.headers["etag"] == '"2"' and len(r.json()["items"]) == 1
 
 
-def test_probation_learns_nothing_from_police_only_intelligence(client: TestClient, token: Minter, store: Store) -> None:
+def test_probation_learns_nothing_from_police_only_intelligence(
+    client: TestClient, token: Minter, store: Store
+) -> None:
     police, probation = token(), token(agency="probation")
     nid, etag = create(client, police)
     secret_id, etag = add(client, police, nid, "intelligence", POLICE_ONLY, etag)
-    _, etag = add(client, police, nid, "intelligence", {"received_on": "2025-08-01", "text": "shared with all agencies"}, etag)
+    _, etag = add(
+        client,
+        police,
+        nid,
+        "intelligence",
+        {"received_on": "2025-08-01", "text": "shared with all agencies"},
+        etag,
+    )
     as_police = client.get(f"/v1/nominals/{nid}/intelligence", headers=auth(police)).json()
     as_probation = client.get(f"/v1/nominals/{nid}/intelligence", headers=auth(probation)).json()
     assert len(as_police["items"]) == 2
@@ -123,49 +188,100 @@ def test_probation_learns_nothing_from_police_only_intelligence(client: TestClie
     whole = client.get(f"/v1/nominals/{nid}", headers=auth(probation)).text
     assert "bandstand" not in whole and secret_id not in whole
     # nor can its existence be probed by correcting or ending it: it answers exactly as a missing item
-    for method, path, body in [("PUT", f"/v1/nominals/{nid}/intelligence/{secret_id}", POLICE_ONLY),
-                               ("POST", f"/v1/nominals/{nid}/intelligence/{secret_id}/end", {"reason": "probe"})]:
+    for method, path, body in [
+        ("PUT", f"/v1/nominals/{nid}/intelligence/{secret_id}", POLICE_ONLY),
+        ("POST", f"/v1/nominals/{nid}/intelligence/{secret_id}/end", {"reason": "probe"}),
+    ]:
         probe = client.request(method, path, json=body, headers=auth(probation, **{"If-Match": etag}))
-        missing = client.request(method, path.replace(secret_id, str(uuid.uuid4())), json=body, headers=auth(probation, **{"If-Match": etag}))
+        missing = client.request(
+            method,
+            path.replace(secret_id, str(uuid.uuid4())),
+            json=body,
+            headers=auth(probation, **{"If-Match": etag}),
+        )
         assert probe.status_code == missing.status_code == 404
         assert probe.json()["rule"] == missing.json()["rule"] == "item_not_found"
-    assert client.get(f"/v1/nominals/{nid}", headers=auth(police)).headers["etag"] == etag  # the probes changed nothing
+    assert (
+        client.get(f"/v1/nominals/{nid}", headers=auth(police)).headers["etag"] == etag
+    )  # the probes changed nothing
 
 
 def test_victim_safety_is_only_for_the_agencies_managing_it(client: TestClient, token: Minter) -> None:
     police, prison = token(), token(agency="prison")
     nid, etag = create(client, police)
-    add(client, police, nid, "victim_safety", {"kind": "non_contact", "victim": "Ms A (former partner)", "details": "no contact",
-                                               "managed_by": ["probation", "police"]}, etag)
+    add(
+        client,
+        police,
+        nid,
+        "victim_safety",
+        {
+            "kind": "non_contact",
+            "victim": "Ms A (former partner)",
+            "details": "no contact",
+            "managed_by": ["probation", "police"],
+        },
+        etag,
+    )
     assert len(client.get(f"/v1/nominals/{nid}/victim_safety", headers=auth(police)).json()["items"]) == 1
     assert client.get(f"/v1/nominals/{nid}/victim_safety", headers=auth(prison)).json()["items"] == []
     assert "former partner" not in client.get(f"/v1/nominals/{nid}", headers=auth(prison)).text
 
 
-def test_reading_outside_your_area_needs_a_purpose_and_records_it(client: TestClient, token: Minter, store: Store) -> None:
+def test_reading_outside_your_area_needs_a_purpose_and_records_it(
+    client: TestClient, token: Minter, store: Store
+) -> None:
     nid, _ = create(client, token())
     essex = token(Role.READER, area="essex")
     r = client.get(f"/v1/nominals/{nid}", headers=auth(essex))
-    assert r.status_code == 400 and r.json()["errors"][0] == {"field": "query.purpose", "rule": "purpose_required",
-                                                              "message": r.json()["detail"]}
-    assert client.get(f"/v1/nominals/{nid}", params={"purpose": "OP-HERON-23"}, headers=auth(essex)).status_code == 200
+    assert r.status_code == 400 and r.json()["errors"][0] == {
+        "field": "query.purpose",
+        "rule": "purpose_required",
+        "message": r.json()["detail"],
+    }
+    assert (
+        client.get(f"/v1/nominals/{nid}", params={"purpose": "OP-HERON-23"}, headers=auth(essex)).status_code
+        == 200
+    )
     investigator = token(Role.INVESTIGATOR)  # investigators state a purpose even at home
     assert client.get(f"/v1/nominals/{nid}", headers=auth(investigator)).status_code == 400
-    assert client.get(f"/v1/nominals/{nid}", params={"purpose": "OP-HERON-23"}, headers=auth(investigator)).status_code == 200
+    assert (
+        client.get(
+            f"/v1/nominals/{nid}", params={"purpose": "OP-HERON-23"}, headers=auth(investigator)
+        ).status_code
+        == 200
+    )
     events = audit_tags(store, nid)
     assert ("access:record.read:denied", "denied", None) in events
     assert events.count(("nominal:record:read", "success", "OP-HERON-23")) == 2
 
 
-def test_restricted_records_are_audited_stubs_outside_their_area(client: TestClient, token: Minter, store: Store) -> None:
+def test_restricted_records_are_audited_stubs_outside_their_area(
+    client: TestClient, token: Minter, store: Store
+) -> None:
     om = token()
     nid, etag = create(client, om, restricted=True)
-    add(client, om, nid, "addresses", {"kind": "home", "lines": ["1 Secret Row"], "postcode": "ME16 8RP"}, etag)
+    add(
+        client,
+        om,
+        nid,
+        "addresses",
+        {"kind": "home", "lines": ["1 Secret Row"], "postcode": "ME16 8RP"},
+        etag,
+    )
     outsider = token(Role.INVESTIGATOR, area="essex")
-    for path in (f"/v1/nominals/{nid}", f"/v1/nominals/{nid}/addresses", f"/v1/nominals/{nid}/identity", f"/v1/nominals/{nid}/chronology"):
+    for path in (
+        f"/v1/nominals/{nid}",
+        f"/v1/nominals/{nid}/addresses",
+        f"/v1/nominals/{nid}/identity",
+        f"/v1/nominals/{nid}/chronology",
+    ):
         r = client.get(path, params={"purpose": "OP-HERON-23"}, headers=auth(outsider))
-        assert r.status_code == 200 and r.json() == {"id": nid, "restricted": True, "owning_area": "kent",
-                                                     "message": "restricted record: contact the owning area"}
+        assert r.status_code == 200 and r.json() == {
+            "id": nid,
+            "restricted": True,
+            "owning_area": "kent",
+            "message": "restricted record: contact the owning area",
+        }
         assert "etag" not in r.headers and "Secret" not in r.text and "Hartley" not in r.text
     assert client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()["identity"]["surname"] == "Hartley"
     assert [t for t, _, _ in audit_tags(store, nid)].count("nominal:record:stub") == 4
@@ -174,8 +290,11 @@ def test_restricted_records_are_audited_stubs_outside_their_area(client: TestCli
 def test_only_the_owning_area_changes_a_record(client: TestClient, token: Minter) -> None:
     nid, etag = create(client, token())
     essex_om = token(area="essex")
-    r = client.post(f"/v1/nominals/{nid}/marks", json={"kind": "scar", "location": "face", "description": "x"},
-                    headers=auth(essex_om, **{"If-Match": etag}))
+    r = client.post(
+        f"/v1/nominals/{nid}/marks",
+        json={"kind": "scar", "location": "face", "description": "x"},
+        headers=auth(essex_om, **{"If-Match": etag}),
+    )
     assert r.status_code == 403 and r.json()["rule"] == "owning_area_only"
     r = client.post("/v1/nominals", json={**PERSON, "area": "kent"}, headers=auth(essex_om))
     assert r.status_code == 403 and r.json()["rule"] == "owning_area_only"
@@ -184,7 +303,14 @@ def test_only_the_owning_area_changes_a_record(client: TestClient, token: Minter
 def test_caseload_and_area_lists(client: TestClient, token: Minter) -> None:
     om = token(user="kent.dc.okafor")
     mine, etag = create(client, om)
-    add(client, om, mine, "offender_managers", {"agency": "police", "name": "DC Okafor", "user_id": "kent.dc.okafor", "date_from": "2024-01-01"}, etag)
+    add(
+        client,
+        om,
+        mine,
+        "offender_managers",
+        {"agency": "police", "name": "DC Okafor", "user_id": "kent.dc.okafor", "date_from": "2024-01-01"},
+        etag,
+    )
     other, _ = create(client, om, mappa_level=2)
     create(client, token(area="essex"), area="essex")
     area = client.get("/v1/nominals", headers=auth(om)).json()
@@ -203,24 +329,40 @@ def test_the_auditor_sees_the_log_and_no_record_content(client: TestClient, toke
     client.get(f"/v1/nominals/{nid}", headers=auth(om))
     auditor = token(Role.AUDITOR)
     assert client.get(f"/v1/nominals/{nid}", headers=auth(auditor)).status_code == 403
-    by_record = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()["events"]
-    assert [(e["tag"], e["actor_user"]) for e in by_record] == [("nominal:record:create", "kent.dc.okafor"),
-                                                                 ("nominal:record:read", "kent.dc.okafor"),
-                                                                 ("access:record.read:denied", "kent.auditor.police")]
-    by_user = client.get("/v1/audit/events", params={"user": "kent.dc.okafor"}, headers=auth(auditor)).json()["events"]
+    by_record = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()[
+        "events"
+    ]
+    assert [(e["tag"], e["actor_user"]) for e in by_record] == [
+        ("nominal:record:create", "kent.dc.okafor"),
+        ("nominal:record:read", "kent.dc.okafor"),
+        ("access:record.read:denied", "kent.auditor.police"),
+    ]
+    by_user = client.get("/v1/audit/events", params={"user": "kent.dc.okafor"}, headers=auth(auditor)).json()[
+        "events"
+    ]
     assert len(by_user) == 2
     export = client.get("/v1/audit/events/export", params={"nominal_id": nid}, headers=auth(auditor))
-    assert export.headers["content-type"].startswith("text/csv") and export.text.count("\n") == 1 + 4  # header + events incl. the first read of the log
+    assert (
+        export.headers["content-type"].startswith("text/csv") and export.text.count("\n") == 1 + 4
+    )  # header + events incl. the first read of the log
     assert "Hartley" not in export.text
 
 
-@pytest.mark.parametrize("body,rule", [
-    ({"kind": "home", "postcode": "ME16 8RP", "date_from": "2024-01-01", "date_to": "2023-01-01"}, ("body.date_to", "dates_in_order")),
-    ({"kind": "palace", "postcode": "ME16 8RP"}, ("body.kind", "enum")),
-    ({"kind": "home", "postcode": "ME16 8RP", "latitude": "north"}, ("body.latitude", "float_parsing")),
-    ({"kind": "home", "postcode": "ME16 8RP", "landlord": "x"}, ("body.landlord", "extra_forbidden")),
-])
-def test_bad_input_names_the_field_and_rule_and_writes_nothing(client: TestClient, token: Minter, store: Store, body, rule) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "body,rule",
+    [
+        (
+            {"kind": "home", "postcode": "ME16 8RP", "date_from": "2024-01-01", "date_to": "2023-01-01"},
+            ("body.date_to", "dates_in_order"),
+        ),
+        ({"kind": "palace", "postcode": "ME16 8RP"}, ("body.kind", "enum")),
+        ({"kind": "home", "postcode": "ME16 8RP", "latitude": "north"}, ("body.latitude", "float_parsing")),
+        ({"kind": "home", "postcode": "ME16 8RP", "landlord": "x"}, ("body.landlord", "extra_forbidden")),
+    ],
+)
+def test_bad_input_names_the_field_and_rule_and_writes_nothing(
+    client: TestClient, token: Minter, store: Store, body, rule
+) -> None:  # type: ignore[no-untyped-def]
     om = token()
     nid, etag = create(client, om)
     r = client.post(f"/v1/nominals/{nid}/addresses", json=body, headers=auth(om, **{"If-Match": etag}))

@@ -24,18 +24,28 @@ from tests.api.test_records_api import POLICE_ONLY, add, create
 VAN = {"query": {"type": "group", "criteria": [{"type": "vehicle", "vrm": "GK19*"}]}}
 
 
-def search(client: TestClient, token: str, body: dict, purpose: str | None = "OP-HERON-23", path: str = "/v1/search"):  # type: ignore[no-untyped-def,type-arg]
+def search(
+    client: TestClient, token: str, body: dict, purpose: str | None = "OP-HERON-23", path: str = "/v1/search"
+):  # type: ignore[no-untyped-def,type-arg]
     return client.post(path, json=body, params={"purpose": purpose} if purpose else {}, headers=auth(token))
 
 
 def events(store: Store, tag: str) -> list[dict]:  # type: ignore[type-arg]
     with store.session_factory() as s:
-        rows = s.execute(select(m.AuditEvent.purpose, m.AuditEvent.action, m.AuditEvent.details, m.AuditEvent.actor_user)
-                         .where(m.AuditEvent.tag == tag).order_by(m.AuditEvent.seq)).all()
-    return [{"purpose": r.purpose, "action": r.action, "actor": r.actor_user, **json.loads(r.details)} for r in rows]
+        rows = s.execute(
+            select(m.AuditEvent.purpose, m.AuditEvent.action, m.AuditEvent.details, m.AuditEvent.actor_user)
+            .where(m.AuditEvent.tag == tag)
+            .order_by(m.AuditEvent.seq)
+        ).all()
+    return [
+        {"purpose": r.purpose, "action": r.action, "actor": r.actor_user, **json.loads(r.details)}
+        for r in rows
+    ]
 
 
-def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(client: TestClient, token: Minter, store: Store) -> None:
+def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(
+    client: TestClient, token: Minter, store: Store
+) -> None:
     om = token()
     nid, etag = create(client, om)
     add(client, om, nid, "vehicles", {"vrm": "GK19 XBW", "colour": "blue"}, etag)
@@ -46,14 +56,18 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(client: Tes
     assert r.status_code == 200
     body = r.json()
     assert body["backend"] == "sql" and body["total"] == 1
-    assert body["hits"][0]["surname"] == "Hartley" and body["hits"][0]["matched"] == ["0:vehicle (vehicle GK19XBW)"]
+    assert body["hits"][0]["surname"] == "Hartley" and body["hits"][0]["matched"] == [
+        "0:vehicle (vehicle GK19XBW)"
+    ]
     [event] = events(store, "search:query:run")
     assert event["purpose"] == "OP-HERON-23" and event["action"] == "consultation" and event["ids"] == [nid]
     assert event["criteria"]["query"]["criteria"][0]["vrm"] == "GK19*"
     assert search(client, token(Role.AUDITOR), VAN).status_code == 403
 
 
-def test_restricted_records_of_other_areas_take_no_part_in_their_searches(client: TestClient, token: Minter, store: Store) -> None:
+def test_restricted_records_of_other_areas_take_no_part_in_their_searches(
+    client: TestClient, token: Minter, store: Store
+) -> None:
     """A stub in the results would itself answer "does a restricted record have a GK19 van?": outside its owning area
     a restricted record is found only by reading it by id (the audited stub), never by a search."""
     om = token()
@@ -63,24 +77,47 @@ def test_restricted_records_of_other_areas_take_no_part_in_their_searches(client
     assert own["surname"] == "Hartley" and own["restricted"] is False
     essex = token(Role.INVESTIGATOR, area="essex")
     other = search(client, essex, VAN).json()
-    assert (other["total"], other["hits"], other["facets"]) == (0, [], {"area": {}, "mappa_category": {}, "mappa_level": {}})
-    assert events(store, "search:query:run")[-1]["ids"] == events(store, "search:query:run")[-1]["stubs"] == []
+    assert (other["total"], other["hits"], other["facets"]) == (
+        0,
+        [],
+        {"area": {}, "mappa_category": {}, "mappa_level": {}},
+    )
+    assert (
+        events(store, "search:query:run")[-1]["ids"] == events(store, "search:query:run")[-1]["stubs"] == []
+    )
     stub = client.get(f"/v1/nominals/{nid}", params={"purpose": "OP-HERON-23"}, headers=auth(essex)).json()
-    assert stub == {"id": nid, "restricted": True, "owning_area": "kent", "message": "restricted record: contact the owning area"}
+    assert stub == {
+        "id": nid,
+        "restricted": True,
+        "owning_area": "kent",
+        "message": "restricted record: contact the owning area",
+    }
 
 
-def test_words_in_police_only_intelligence_match_nothing_for_anyone(client: TestClient, token: Minter) -> None:
+def test_words_in_police_only_intelligence_match_nothing_for_anyone(
+    client: TestClient, token: Minter
+) -> None:
     police = token()
     nid, etag = create(client, police)
-    add(client, police, nid, "intelligence", POLICE_ONLY, etag)  # "frequents the Mote Park bandstand after dark"
-    probes = [{"type": "mark", "text": "bandstand"}, {"type": "offence", "modus_operandi": "bandstand"},
-              {"type": "offence", "text": "bandstand"}, {"type": "employment", "text": "bandstand"}]
+    add(
+        client, police, nid, "intelligence", POLICE_ONLY, etag
+    )  # "frequents the Mote Park bandstand after dark"
+    probes = [
+        {"type": "mark", "text": "bandstand"},
+        {"type": "offence", "modus_operandi": "bandstand"},
+        {"type": "offence", "text": "bandstand"},
+        {"type": "employment", "text": "bandstand"},
+    ]
     for probe in probes:
         for who in (police, token(agency="probation")):
             body = search(client, who, {"query": {"type": "group", "criteria": [probe]}}).json()
             assert body["total"] == 0 and body["hits"] == []
     everyone = {"query": {"type": "group", "criteria": [{"type": "management", "area": "kent"}]}}
-    assert search(client, police, everyone).json()["total"] == search(client, token(agency="probation"), everyone).json()["total"] == 1
+    assert (
+        search(client, police, everyone).json()["total"]
+        == search(client, token(agency="probation"), everyone).json()["total"]
+        == 1
+    )
 
 
 def test_export_is_a_disclosure_in_the_audit_log(client: TestClient, token: Minter, store: Store) -> None:
@@ -90,7 +127,9 @@ def test_export_is_a_disclosure_in_the_audit_log(client: TestClient, token: Mint
     r = search(client, token(Role.INVESTIGATOR), VAN, path="/v1/search/export")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.text.strip().splitlines()
-    assert lines[0] == "id,surname,forenames,date_of_birth,owning_area,restricted,matched" and lines[1].startswith(f"{nid},Hartley,Daniel")
+    assert lines[0] == "id,surname,forenames,date_of_birth,owning_area,restricted,matched" and lines[
+        1
+    ].startswith(f"{nid},Hartley,Daniel")
     [event] = events(store, "search:results:export")
     assert event["action"] == "disclosure" and event["ids"] == [nid]
 
@@ -100,15 +139,21 @@ def test_archived_records_only_when_asked(client: TestClient, token: Minter, sto
     nid, etag = create(client, om)
     add(client, om, nid, "vehicles", {"vrm": "GK19 XBW"}, etag)
     with store.unit_of_work() as uow:
-        uow.session.execute(m.Nominal.__table__.update().where(m.Nominal.id == uuid.UUID(nid)).values(status="archived"))
+        uow.session.execute(
+            m.Nominal.__table__.update().where(m.Nominal.id == uuid.UUID(nid)).values(status="archived")
+        )
         uow.commit()
     assert search(client, om, VAN).json()["total"] == 0
     assert search(client, om, {**VAN, "include_archived": True}).json()["hits"][0]["status"] == "archived"
 
 
-def test_through_elasticsearch_with_the_in_process_indexer(store: Store, settings: Settings, token: Minter, es_node) -> None:  # type: ignore[no-untyped-def]
+def test_through_elasticsearch_with_the_in_process_indexer(
+    store: Store, settings: Settings, token: Minter, es_node
+) -> None:  # type: ignore[no-untyped-def]
     alias = f"t-{uuid.uuid4().hex[:12]}"
-    app = build_app(settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store)
+    app = build_app(
+        settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store
+    )
     try:
         with TestClient(app) as client:
             om = token()
@@ -123,13 +168,18 @@ def test_through_elasticsearch_with_the_in_process_indexer(store: Store, setting
                 time.sleep(0.2)
             assert body["backend"] == "elasticsearch" and [h["id"] for h in body["hits"]] == [nid]
     finally:
-        app.state.search_backend.index.client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+        app.state.search_backend.index.client.indices.delete(
+            index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True
+        )
 
 
 # ------------------------------------------------------------------ F1: a restricted record elsewhere is not probeable
 
+
 @pytest.fixture(params=["sql", "elasticsearch"])
-def either_backend(request: pytest.FixtureRequest, store: Store, settings: Settings) -> Iterator[tuple[TestClient, Callable[[], None]]]:
+def either_backend(
+    request: pytest.FixtureRequest, store: Store, settings: Settings
+) -> Iterator[tuple[TestClient, Callable[[], None]]]:
     """An API client on the embedded backend or on Elasticsearch (the real node), and a `settle()` that makes the
     index catch up with every committed change (a no-op for the embedded backend)."""
     if request.param == "sql":
@@ -138,7 +188,9 @@ def either_backend(request: pytest.FixtureRequest, store: Store, settings: Setti
         return
     es_node = request.getfixturevalue("es_node")
     alias = f"t-{uuid.uuid4().hex[:12]}"
-    app = build_app(settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store)
+    app = build_app(
+        settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store
+    )
     try:
         with TestClient(app) as c:
             index = app.state.search_backend.index
@@ -157,7 +209,9 @@ def either_backend(request: pytest.FixtureRequest, store: Store, settings: Setti
 
             yield c, settle
     finally:
-        app.state.search_backend.index.client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+        app.state.search_backend.index.client.indices.delete(
+            index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True
+        )
 
 
 def _group(*criteria: dict, op: str = "and") -> dict:  # type: ignore[type-arg]
@@ -165,11 +219,11 @@ def _group(*criteria: dict, op: str = "and") -> dict:  # type: ignore[type-arg]
 
 
 PROBES = [
-    _group({"type": "mark", "text": "rose"}),                                  # only the restricted record's tattoo says "rose"
+    _group({"type": "mark", "text": "rose"}),  # only the restricted record's tattoo says "rose"
     _group({"type": "mark", "kind": "tattoo"}),
     _group({"type": "mark", "text": "rose"}, {"type": "name", "value": "Hartley"}, op="or"),
     _group(_group({"type": "mark", "text": "rose"}, op="not"), {"type": "person", "gender": "male"}),
-    _group({"type": "name", "value": "Abbott"}),                               # the restricted record's surname
+    _group({"type": "name", "value": "Abbott"}),  # the restricted record's surname
     _group({"type": "vehicle", "vrm": "KX63*"}),
     _group({"type": "management", "area": "kent"}),
     _group({"type": "person", "gender": "male"}),
@@ -177,14 +231,28 @@ PROBES = [
 ]
 
 
-def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(either_backend, token: Minter) -> None:  # type: ignore[no-untyped-def]
+def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(
+    either_backend, token: Minter
+) -> None:  # type: ignore[no-untyped-def]
     """Hits, totals, facets, order and "why matched" seen from outside the owning area are the same whether the
     restricted record exists or not, and whatever its hidden fields hold: no yes/no oracle, no count, no sort position."""
     client, settle = either_backend
     om, essex_om = token(), token(area="essex")
-    open_id, etag = create(client, om)                                         # Daniel Hartley, kent, open
-    add(client, om, open_id, "marks", {"kind": "tattoo", "location": "left_forearm", "description": "anchor"}, etag)
-    create(client, essex_om, area="essex", identity={"forenames": "Paul", "surname": "Zeller", "date_of_birth": "1970-02-02", "gender": "male"})
+    open_id, etag = create(client, om)  # Daniel Hartley, kent, open
+    add(
+        client,
+        om,
+        open_id,
+        "marks",
+        {"kind": "tattoo", "location": "left_forearm", "description": "anchor"},
+        etag,
+    )
+    create(
+        client,
+        essex_om,
+        area="essex",
+        identity={"forenames": "Paul", "surname": "Zeller", "date_of_birth": "1970-02-02", "gender": "male"},
+    )
     essex, kent = token(Role.INVESTIGATOR, area="essex"), token(Role.INVESTIGATOR)
 
     def observe(who: str) -> list[dict]:  # type: ignore[type-arg]
@@ -198,11 +266,18 @@ def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(eit
         return out
 
     without = observe(essex)
-    hidden_id, etag = create(client, om, restricted=True, mappa_level=3,
-                             identity={"forenames": "Aaron", "surname": "Abbott", "date_of_birth": "1990-05-29", "gender": "male"})
+    hidden_id, etag = create(
+        client,
+        om,
+        restricted=True,
+        mappa_level=3,
+        identity={"forenames": "Aaron", "surname": "Abbott", "date_of_birth": "1990-05-29", "gender": "male"},
+    )
     bare = observe(essex)
-    for section, item in (("marks", {"kind": "tattoo", "location": "right_forearm", "description": "rose with dagger"}),
-                          ("vehicles", {"vrm": "KX63 ABC", "colour": "silver"})):
+    for section, item in (
+        ("marks", {"kind": "tattoo", "location": "right_forearm", "description": "rose with dagger"}),
+        ("vehicles", {"vrm": "KX63 ABC", "colour": "silver"}),
+    ):
         _, etag = add(client, om, hidden_id, section, item, etag)
     full = observe(essex)
     assert without == bare == full
@@ -215,7 +290,10 @@ def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(eit
 
 # ------------------------------------------------------------------ F11: every page reachable, no input gives a 5xx
 
-def test_a_page_beyond_the_result_window_is_refused_naming_the_field_and_the_rule(either_backend, token: Minter) -> None:  # type: ignore[no-untyped-def]
+
+def test_a_page_beyond_the_result_window_is_refused_naming_the_field_and_the_rule(
+    either_backend, token: Minter
+) -> None:  # type: ignore[no-untyped-def]
     client, settle = either_backend
     create(client, token())
     settle()
@@ -226,7 +304,9 @@ def test_a_page_beyond_the_result_window_is_refused_naming_the_field_and_the_rul
         assert r.status_code == 422, (page, page_size, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert {"field": "body.page", "rule": "result_window"}.items() <= r.json()["errors"][0].items()
-    last = search(client, investigator, {**everyone, "page": 100, "page_size": 100})   # the last page inside the window
+    last = search(
+        client, investigator, {**everyone, "page": 100, "page_size": 100}
+    )  # the last page inside the window
     assert last.status_code == 200 and last.json()["hits"] == []
 
 
@@ -235,9 +315,25 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
     om = token()
     surnames = ["Hartley", "Abbott", "Zeller", "Moss", "Hartley", "Baker", "Moss"]
     for i, surname in enumerate(surnames):
-        nid, etag = create(client, om, identity={"forenames": "Sam", "surname": surname, "date_of_birth": f"198{i}-01-01", "gender": "male"})
+        nid, etag = create(
+            client,
+            om,
+            identity={
+                "forenames": "Sam",
+                "surname": surname,
+                "date_of_birth": f"198{i}-01-01",
+                "gender": "male",
+            },
+        )
         if i % 2:
-            add(client, om, nid, "marks", {"kind": "tattoo", "location": "left_forearm", "description": "anchor"}, etag)
+            add(
+                client,
+                om,
+                nid,
+                "marks",
+                {"kind": "tattoo", "location": "left_forearm", "description": "anchor"},
+                etag,
+            )
     settle()
     investigator = token(Role.INVESTIGATOR)
     query = _group({"type": "management", "area": "kent"}, {"type": "mark", "kind": "tattoo"}, op="or")
@@ -259,27 +355,78 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
         assert pages == 4 and walked == whole["hits"]
     if True:  # a cursor is for the query and sort it came from, and is not an input to forge
         first = search(client, investigator, {"query": query, "sort": "surname", "page_size": 2}).json()
-        for bad in ({"cursor": "not-a-cursor"}, {"cursor": first["next_cursor"], "sort": "relevance"}, {"cursor": first["next_cursor"], "page": 2},
-                    {"cursor": first["next_cursor"][:-4] + "AAAA"}):
+        for bad in (
+            {"cursor": "not-a-cursor"},
+            {"cursor": first["next_cursor"], "sort": "relevance"},
+            {"cursor": first["next_cursor"], "page": 2},
+            {"cursor": first["next_cursor"][:-4] + "AAAA"},
+        ):
             r = search(client, investigator, {"query": query, "sort": "surname", "page_size": 2} | bad)
             assert r.status_code == 422, (bad, r.text)
             assert r.json()["errors"][0]["field"] in ("body.cursor", "body.page"), r.text
 
 
 WEIRD = [
-    {"query": _group(*[_group(*[{"type": "name", "value": f"n{i}x{j}", "mode": "fuzzy"} for j in range(50)]) for i in range(50)])},
-    {"query": {"type": "group", "criteria": [{"type": "name", "value": " ".join(["abcdefgh"] * 22), "mode": "fuzzy"}]}},
-    {"query": {"type": "group", "criteria": [{"type": "name", "value": " ".join(["bob"] * 60), "mode": "nickname"}]}},
+    {
+        "query": _group(
+            *[
+                _group(*[{"type": "name", "value": f"n{i}x{j}", "mode": "fuzzy"} for j in range(50)])
+                for i in range(50)
+            ]
+        )
+    },
+    {
+        "query": {
+            "type": "group",
+            "criteria": [{"type": "name", "value": " ".join(["abcdefgh"] * 22), "mode": "fuzzy"}],
+        }
+    },
+    {
+        "query": {
+            "type": "group",
+            "criteria": [{"type": "name", "value": " ".join(["bob"] * 60), "mode": "nickname"}],
+        }
+    },
     {"query": {"type": "group", "criteria": [{"type": "vehicle", "vrm": "?*" * 10}]}},
     {"query": {"type": "group", "criteria": [{"type": "contact", "value": "*?\\" * 30, "partial": True}]}},
-    {"query": {"type": "group", "criteria": [{"type": "employment", "text": "\\/\"*~^:!(){}[]"}]}},
+    {"query": {"type": "group", "criteria": [{"type": "employment", "text": '\\/"*~^:!(){}[]'}]}},
     {"query": {"type": "group", "criteria": [{"type": "age", "min": 0, "max": 120, "at": "0001-01-01"}]}},
     {"query": {"type": "group", "criteria": [{"type": "age", "min": 120, "max": 120, "at": "9999-12-31"}]}},
-    {"query": {"type": "group", "criteria": [{"type": "date_of_birth", "exact": "9999-12-31", "transposed": True}]}},
-    {"query": {"type": "group", "criteria": [{"type": "offence", "date_from": "9999-12-31", "date_to": "0001-01-01"}]}},
-    {"query": {"type": "group", "criteria": [{"type": "address", "since": "9999-12-31", "until": "0001-01-01"}]}},
-    {"query": _group(*[_group(*[{"type": "name", "value": " ".join(["bob"] * 60), "mode": mode}] * 50) for mode in ("nickname", "fuzzy")])},
-    {"query": _group(*[{"type": "name", "value": " ".join(f"w{i}x{j}" for j in range(40)), "mode": "fuzzy"} for i in range(100)], op="or")},
+    {
+        "query": {
+            "type": "group",
+            "criteria": [{"type": "date_of_birth", "exact": "9999-12-31", "transposed": True}],
+        }
+    },
+    {
+        "query": {
+            "type": "group",
+            "criteria": [{"type": "offence", "date_from": "9999-12-31", "date_to": "0001-01-01"}],
+        }
+    },
+    {
+        "query": {
+            "type": "group",
+            "criteria": [{"type": "address", "since": "9999-12-31", "until": "0001-01-01"}],
+        }
+    },
+    {
+        "query": _group(
+            *[
+                _group(*[{"type": "name", "value": " ".join(["bob"] * 60), "mode": mode}] * 50)
+                for mode in ("nickname", "fuzzy")
+            ]
+        )
+    },
+    {
+        "query": _group(
+            *[
+                {"type": "name", "value": " ".join(f"w{i}x{j}" for j in range(40)), "mode": "fuzzy"}
+                for i in range(100)
+            ],
+            op="or",
+        )
+    },
     {"query": _group({"type": "person"}), "page": 100, "page_size": 100, "sort": "surname"},
 ]
 
@@ -300,10 +447,14 @@ def test_no_input_to_search_gives_a_server_error(either_backend, token: Minter) 
         r = search(client, investigator, body)
         assert r.status_code < 500, (json.dumps(body)[:200], r.status_code, r.text[:300])
         if r.status_code != 200:
-            assert r.headers["content-type"].startswith("application/problem+json") and r.json()["errors"], r.text
+            assert r.headers["content-type"].startswith("application/problem+json") and r.json()["errors"], (
+                r.text
+            )
 
 
-def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(app, client: TestClient, token: Minter) -> None:  # type: ignore[no-untyped-def]
+def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(
+    app, client: TestClient, token: Minter
+) -> None:  # type: ignore[no-untyped-def]
     """An index that has not caught up with a record becoming restricted may still return it: the service leaves it
     out, and the cursor resumes after the last hit shown, so not even its sort key (its surname) reaches the searcher."""
     import base64
@@ -312,30 +463,59 @@ def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(app, client: Test
 
     om = token()
     open_id, _ = create(client, om)
-    secret_id, _ = create(client, om, restricted=True, identity={"forenames": "Aaron", "surname": "Abbott", "date_of_birth": "1990-05-29",
-                                                                 "gender": "male"})
+    secret_id, _ = create(
+        client,
+        om,
+        restricted=True,
+        identity={"forenames": "Aaron", "surname": "Abbott", "date_of_birth": "1990-05-29", "gender": "male"},
+    )
 
     class Lagging:
         def search(self, request, today, viewer):  # type: ignore[no-untyped-def]
-            return Results(total=2, more=True, facets={"area": {"kent": 2}}, hits=[
-                Hit(uuid.UUID(open_id), 1.0, [], ["hartley", open_id]), Hit(uuid.UUID(secret_id), 1.0, [], ["abbott", secret_id])])
+            return Results(
+                total=2,
+                more=True,
+                facets={"area": {"kent": 2}},
+                hits=[
+                    Hit(uuid.UUID(open_id), 1.0, [], ["hartley", open_id]),
+                    Hit(uuid.UUID(secret_id), 1.0, [], ["abbott", secret_id]),
+                ],
+            )
 
     app.state.search_backend = Lagging()
     body = search(client, token(Role.INVESTIGATOR, area="essex"), {**VAN, "sort": "surname"}).json()
     assert [h["id"] for h in body["hits"]] == [open_id]
     cursor = body["next_cursor"]
-    assert "abbott" not in base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode() and secret_id not in json.dumps(body)
+    assert "abbott" not in base64.urlsafe_b64decode(
+        cursor + "=" * (-len(cursor) % 4)
+    ).decode() and secret_id not in json.dumps(body)
 
 
-def test_what_elasticsearch_refuses_is_a_422_and_an_unreachable_engine_a_503(app, client: TestClient, token: Minter) -> None:  # type: ignore[no-untyped-def]
+def test_what_elasticsearch_refuses_is_a_422_and_an_unreachable_engine_a_503(
+    app, client: TestClient, token: Minter
+) -> None:  # type: ignore[no-untyped-def]
     from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
     from elasticsearch import BadRequestError
 
     from register.search.elastic import ElasticBackend
 
-    meta = ApiResponseMeta(status=400, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=NodeConfig("http", "localhost", 9200))
-    failures = iter([BadRequestError("search_phase_execution_exception", meta, {"error": {"root_cause": [{"reason": "too many clauses"}]}}),
-                     ConnectionError("refused")])
+    meta = ApiResponseMeta(
+        status=400,
+        http_version="1.1",
+        headers=HttpHeaders(),
+        duration=0.0,
+        node=NodeConfig("http", "localhost", 9200),
+    )
+    failures = iter(
+        [
+            BadRequestError(
+                "search_phase_execution_exception",
+                meta,
+                {"error": {"root_cause": [{"reason": "too many clauses"}]}},
+            ),
+            ConnectionError("refused"),
+        ]
+    )
 
     class Client:
         def search(self, **kwargs):  # type: ignore[no-untyped-def]
@@ -348,6 +528,9 @@ def test_what_elasticsearch_refuses_is_a_422_and_an_unreachable_engine_a_503(app
     investigator = token(Role.INVESTIGATOR)
     refused = search(client, investigator, VAN)
     assert refused.status_code == 422 and refused.json()["rule"] == "query_too_costly"
-    assert refused.json()["errors"][0]["field"] == "body.query" and "too many clauses" in refused.json()["detail"]
+    assert (
+        refused.json()["errors"][0]["field"] == "body.query"
+        and "too many clauses" in refused.json()["detail"]
+    )
     down = search(client, investigator, VAN)
     assert down.status_code == 503 and down.json()["rule"] == "search_unavailable"

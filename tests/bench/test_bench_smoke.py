@@ -14,18 +14,56 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.postgres_only
-def test_the_benchmark_produces_every_figure_with_its_baseline(fresh_database: str, es_node, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_benchmark_produces_every_figure_with_its_baseline(
+    fresh_database: str, es_node, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "results.json"
-    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--nominals", "300", "--sqlite-nominals", "150", "--repeat", "3",
-                          "--database-url", fresh_database, "--elasticsearch-url", es_node.url, "--out", str(out)],
-                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--nominals",
+            "300",
+            "--sqlite-nominals",
+            "150",
+            "--repeat",
+            "3",
+            "--database-url",
+            fresh_database,
+            "--elasticsearch-url",
+            es_node.url,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text())
     figures = {f["figure"].split(" (documents")[0]: f for f in results["figures"]}
-    assert set(figures) == {"full reindex", "investigator searches through the API (Elasticsearch)",
-                            "read a whole record through the API", "update a record through the API (append to the chronology)"}
-    assert all(f["baseline"] and (f.get("ratio_median") or f.get("ratio_throughput")) for f in figures.values())
+    assert set(figures) == {
+        "full reindex",
+        "investigator searches through the API (Elasticsearch)",
+        "read a whole record through the API",
+        "update a record through the API (append to the chronology)",
+    }
+    assert all(
+        f["baseline"] and (f.get("ratio_median") or f.get("ratio_throughput")) for f in figures.values()
+    )
     assert len(results["searches"]) >= 10 and any(q["hits"] > 0 for q in results["searches"])
-    assert {"quality_sweep_all_areas_s", "annual_statistics_all_areas_s", "sustained_updates_per_s_4_clients",
-            "indexer_catch_up_after_sustained_writes_s", "indexer_lag_under_sustained_writes_s", "generate_postgresql_s", "generate_sqlite_s"} <= set(results["timings"])
-    assert results["machine"]["peak_memory_mb_api"] > 0 and results["machine"]["peak_memory_mb_reindex"] > 0 and results["sqlite_searches"]["overall"]["n"] > 0
+    assert {
+        "quality_sweep_all_areas_s",
+        "annual_statistics_all_areas_s",
+        "sustained_updates_per_s_4_clients",
+        "indexer_catch_up_after_sustained_writes_s",
+        "indexer_lag_under_sustained_writes_s",
+        "generate_postgresql_s",
+        "generate_sqlite_s",
+    } <= set(results["timings"])
+    assert (
+        results["machine"]["peak_memory_mb_api"] > 0
+        and results["machine"]["peak_memory_mb_reindex"] > 0
+        and results["sqlite_searches"]["overall"]["n"] > 0
+    )

@@ -14,9 +14,9 @@ from register.bootstrap import Store
 from register.cli import main
 from register.config import Settings
 from register.domain.record import Section
+from register.nominals import service
 from register.store import models as m
 from tests.factories import OFFICER, add, create
-from register.nominals import service
 
 
 def populate(store: Store, records: int = 3) -> list:
@@ -37,7 +37,9 @@ def tamper(store: Store, *statements: str) -> None:
     """What an attacker with direct database access could do, bypassing the append-only triggers."""
     with store.engine.begin() as conn:
         if store.engine.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))  # superuser: triggers and FK checks off
+            conn.execute(
+                text("SET LOCAL session_replication_role = replica")
+            )  # superuser: triggers and FK checks off
             for s in statements:
                 conn.execute(text(s))
         else:
@@ -50,8 +52,11 @@ def tamper(store: Store, *statements: str) -> None:
 
 
 def verify_cli(settings: Settings) -> tuple[int, str]:
-    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_VAR_DIR": str(settings.var_dir),
-           "REGISTER_KEY_DIR": str(settings.resolved_key_dir)}
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+    }
     result = CliRunner().invoke(main, ["audit", "verify"], env=env)
     return result.exit_code, result.output
 
@@ -59,19 +64,36 @@ def verify_cli(settings: Settings) -> tuple[int, str]:
 def test_every_event_is_sealed_after_commit_and_the_chain_verifies(store: Store, settings: Settings) -> None:
     ids = populate(store)
     with store.session_factory() as s:
-        events = s.execute(select(m.AuditEvent.tag, m.AuditEvent.purpose, m.AuditEvent.actor_user, m.AuditEvent.actor_agency,
-                                  m.AuditEvent.actor_area, m.AuditEvent.nominal_id)).all()
+        events = s.execute(
+            select(
+                m.AuditEvent.tag,
+                m.AuditEvent.purpose,
+                m.AuditEvent.actor_user,
+                m.AuditEvent.actor_agency,
+                m.AuditEvent.actor_area,
+                m.AuditEvent.nominal_id,
+            )
+        ).all()
     report = store.verify_audit()
     assert len(events) == 9 and report.ok and report.sealed == 9 and report.unsealed == 0
     reads = [e for e in events if e.tag == "nominal:record:read"]
-    assert {(e.purpose, e.actor_user, e.actor_agency, e.actor_area) for e in reads} == {("enquiry OP-STAG-17", "kent.om1", "police", "kent")}
+    assert {(e.purpose, e.actor_user, e.actor_agency, e.actor_area) for e in reads} == {
+        ("enquiry OP-STAG-17", "kent.om1", "police", "kent")
+    }
     assert {e.nominal_id for e in reads} == set(ids)
     code, out = verify_cli(settings)
     assert code == 0 and "audit log intact" in out and "9 events sealed" in out
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_event SET purpose = 'nothing to see'", "DELETE FROM audit_event",
-                                       "UPDATE audit_seal SET digest = digest", "DELETE FROM audit_seal"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET purpose = 'nothing to see'",
+        "DELETE FROM audit_event",
+        "UPDATE audit_seal SET digest = digest",
+        "DELETE FROM audit_seal",
+    ],
+)
 def test_the_database_refuses_to_change_the_audit_log(store: Store, statement: str) -> None:
     populate(store, 1)
     with pytest.raises(DatabaseError, match="append-only"):
@@ -114,7 +136,10 @@ def test_reordered_events_are_named(store: Store, settings: Settings) -> None:
     # swap the content of two events (who read what, and when), keeping their sequence numbers
     with store.session_factory() as s:
         e2, e6 = (s.execute(select(m.AuditEvent).where(m.AuditEvent.seq == n)).scalar_one() for n in (2, 6))
-        swap = {c: (getattr(e2, c), getattr(e6, c)) for c in ("tag", "action", "nominal_id", "purpose", "occurred_at")}
+        swap = {
+            c: (getattr(e2, c), getattr(e6, c))
+            for c in ("tag", "action", "nominal_id", "purpose", "occurred_at")
+        }
     sets2 = ", ".join(f"{c} = :{c}_6" for c in swap)
     sets6 = ", ".join(f"{c} = :{c}_2" for c in swap)
     params = {f"{c}_2": v[0] for c, v in swap.items()} | {f"{c}_6": v[1] for c, v in swap.items()}
@@ -123,8 +148,12 @@ def test_reordered_events_are_named(store: Store, settings: Settings) -> None:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         else:
             conn.execute(text("DROP TRIGGER audit_event_no_update"))
-        conn.execute(text(f"UPDATE audit_event SET {sets2} WHERE seq = 2"), {k: _bind(v) for k, v in params.items()})
-        conn.execute(text(f"UPDATE audit_event SET {sets6} WHERE seq = 6"), {k: _bind(v) for k, v in params.items()})
+        conn.execute(
+            text(f"UPDATE audit_event SET {sets2} WHERE seq = 2"), {k: _bind(v) for k, v in params.items()}
+        )
+        conn.execute(
+            text(f"UPDATE audit_event SET {sets6} WHERE seq = 6"), {k: _bind(v) for k, v in params.items()}
+        )
     code, out = verify_cli(settings)
     assert code == 1 and "MODIFIED: event seq 2" in out and "MODIFIED: event seq 6" in out
 
@@ -137,10 +166,18 @@ def _bind(value):  # type: ignore[no-untyped-def]
 
 def test_reordered_seals_are_named(store: Store, settings: Settings) -> None:
     populate(store)
-    tamper(store, "UPDATE audit_seal SET event_seq = event_seq + 1000 WHERE position = 7",
-           "UPDATE audit_seal SET event_seq = 7 WHERE position = 8", "UPDATE audit_seal SET event_seq = 8 WHERE position = 7")
+    tamper(
+        store,
+        "UPDATE audit_seal SET event_seq = event_seq + 1000 WHERE position = 7",
+        "UPDATE audit_seal SET event_seq = 7 WHERE position = 8",
+        "UPDATE audit_seal SET event_seq = 8 WHERE position = 7",
+    )
     code, out = verify_cli(settings)
-    assert code == 1 and "REORDERED: event seq 8 (chain position 7)" in out and "REORDERED: event seq 7 (chain position 8)" in out
+    assert (
+        code == 1
+        and "REORDERED: event seq 8 (chain position 7)" in out
+        and "REORDERED: event seq 7 (chain position 8)" in out
+    )
 
 
 @pytest.mark.postgres_only  # SQLite has one writer at a time: no transaction can commit around another
@@ -151,7 +188,9 @@ def test_events_committed_out_of_sequence_order_are_still_sealed(store: Store) -
     from register.audit.events import Action, AuditEntry
     from register.audit.repository import AuditLog
 
-    AuditLog(slow, store.audit_keys.event).record(AuditEntry(Action.CONSULTATION, "nominal:record:read", OFFICER, purpose="slow"))
+    AuditLog(slow, store.audit_keys.event).record(
+        AuditEntry(Action.CONSULTATION, "nominal:record:read", OFFICER, purpose="slow")
+    )
     slow.flush()  # takes the lower seq, not yet committed
     populate(store, 1)
     assert store.seal_audit() == 3

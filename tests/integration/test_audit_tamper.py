@@ -28,12 +28,20 @@ from tests.integration.test_audit_log import populate, tamper, verify_cli
 @pytest.fixture
 def settings(fresh_database: str, tmp_path: Path) -> Settings:
     """Anchor after every sealing run, so any cut of the tail is behind an anchor."""
-    return Settings(database_url=fresh_database, var_dir=tmp_path / "var", key_dir=tmp_path / "keys", audit_anchor_every_events=1)
+    return Settings(
+        database_url=fresh_database,
+        var_dir=tmp_path / "var",
+        key_dir=tmp_path / "keys",
+        audit_anchor_every_events=1,
+    )
 
 
 def cli(settings: Settings, *args: str) -> tuple[int, str]:
-    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_VAR_DIR": str(settings.var_dir),
-           "REGISTER_KEY_DIR": str(settings.resolved_key_dir)}
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+    }
     result = CliRunner().invoke(main, list(args), env=env)
     return result.exit_code, result.output
 
@@ -45,19 +53,26 @@ def anchor_file(settings: Settings) -> Path:
 def insert_by_hand(store: Store, copy_of: int, *, with_mac: bool = False) -> None:
     """Someone with INSERT on audit_event adds a plausible event: a copy of a genuine one under a new event id
     (with_mac: its MAC copied too, a replay)."""
-    columns = ("occurred_at, action, tag, outcome, actor_user, actor_agency, actor_area, actor_roles, nominal_id, section, "
-               "item_id, purpose, request_id, details" + (", mac" if with_mac else ""))
+    columns = (
+        "occurred_at, action, tag, outcome, actor_user, actor_agency, actor_area, actor_roles, nominal_id, section, "
+        "item_id, purpose, request_id, details" + (", mac" if with_mac else "")
+    )
     new_id = "CAST(:id AS uuid)" if store.engine.dialect.name == "postgresql" else ":id"
     with store.engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO audit_event (event_id, {columns}) SELECT {new_id}, {columns} FROM audit_event WHERE seq = :seq"),
-                     {"id": uuid.uuid4().hex, "seq": copy_of})
+        conn.execute(
+            text(
+                f"INSERT INTO audit_event (event_id, {columns}) SELECT {new_id}, {columns} FROM audit_event WHERE seq = :seq"
+            ),
+            {"id": uuid.uuid4().hex, "seq": copy_of},
+        )
 
 
 # ------------------------------------------------------------------ events authenticated when written
 
 
-def test_an_event_inserted_by_hand_fails_verify_before_sealing_and_is_never_sealed(store: Store, settings: Settings,
-                                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_an_event_inserted_by_hand_fails_verify_before_sealing_and_is_never_sealed(
+    store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     store.seal_after_commit = False
     populate(store, 1)  # seq 1..3, committed, not yet sealed
     insert_by_hand(store, copy_of=2)  # seq 4
@@ -103,12 +118,22 @@ def test_events_awaiting_sealing_with_good_macs_are_not_a_finding(store: Store, 
     assert code == 0 and "3 awaiting sealing" in out and "intact" in out
 
 
-def test_authentic_events_moved_to_other_positions_are_named_reordered(store: Store, settings: Settings) -> None:
+def test_authentic_events_moved_to_other_positions_are_named_reordered(
+    store: Store, settings: Settings
+) -> None:
     populate(store)
-    tamper(store, "UPDATE audit_event SET seq = 1007 WHERE seq = 7", "UPDATE audit_event SET seq = 7 WHERE seq = 8",
-           "UPDATE audit_event SET seq = 8 WHERE seq = 1007")
+    tamper(
+        store,
+        "UPDATE audit_event SET seq = 1007 WHERE seq = 7",
+        "UPDATE audit_event SET seq = 7 WHERE seq = 8",
+        "UPDATE audit_event SET seq = 8 WHERE seq = 1007",
+    )
     code, out = verify_cli(settings)
-    assert code == 1 and "REORDERED: event seq 7 (chain position 7)" in out and "REORDERED: event seq 8 (chain position 8)" in out
+    assert (
+        code == 1
+        and "REORDERED: event seq 7 (chain position 7)" in out
+        and "REORDERED: event seq 8 (chain position 8)" in out
+    )
 
 
 # ------------------------------------------------------------------ the head anchored outside the database
@@ -119,7 +144,11 @@ def test_anchors_are_signed_json_lines_in_a_private_file(store: Store, settings:
     path = anchor_file(settings)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     anchors = [json.loads(line) for line in path.read_text().splitlines()]
-    assert anchors and anchors[-1]["position"] == 3 and {"position", "event_seq", "digest", "at", "mac"} <= set(anchors[-1])
+    assert (
+        anchors
+        and anchors[-1]["position"] == 3
+        and {"position", "event_seq", "digest", "at", "mac"} <= set(anchors[-1])
+    )
 
 
 def test_anchors_are_written_every_n_sealed_events_and_by_audit_seal(settings: Settings) -> None:
@@ -158,7 +187,11 @@ def test_a_rewritten_and_resealed_chain_is_named(store: Store, settings: Setting
     assert store.seal_audit() == 4
     populate(store, 1)
     code, out = verify_cli(settings)
-    assert code == 1 and "REWRITTEN: chain position 5 does not match its anchor" in out and "first broken: chain position 5" in out
+    assert (
+        code == 1
+        and "REWRITTEN: chain position 5 does not match its anchor" in out
+        and "first broken: chain position 5" in out
+    )
 
 
 def test_a_forged_anchor_is_named(store: Store, settings: Settings) -> None:
@@ -169,7 +202,9 @@ def test_a_forged_anchor_is_named(store: Store, settings: Settings) -> None:
         fh.write(json.dumps(forged) + "\n")
     code, out = verify_cli(settings)
     assert code == 1 and "BAD_ANCHOR" in out and "TRUNCATED" not in out  # an unsigned claim proves nothing
-    restarted = build_store(settings)  # nor does it stop a sealer that reads the anchors afresh from anchoring
+    restarted = build_store(
+        settings
+    )  # nor does it stop a sealer that reads the anchors afresh from anchoring
     try:
         populate(restarted, 1)
     finally:
@@ -186,8 +221,12 @@ def test_lost_anchors_are_named(store: Store, settings: Settings) -> None:
 
 def test_json_report_names_the_findings_and_the_first_broken_event(store: Store, settings: Settings) -> None:
     populate(store)
-    tamper(store, "UPDATE audit_event SET purpose = 'routine' WHERE seq = 3", "DELETE FROM audit_seal WHERE position > 6",
-           "DELETE FROM audit_event WHERE seq > 6")
+    tamper(
+        store,
+        "UPDATE audit_event SET purpose = 'routine' WHERE seq = 3",
+        "DELETE FROM audit_seal WHERE position > 6",
+        "DELETE FROM audit_event WHERE seq > 6",
+    )
     code, out = cli(settings, "audit", "verify", "--json")
     report = json.loads(out)
     assert code == 1 and not report["ok"]
@@ -212,7 +251,9 @@ def test_the_api_anchors_the_head_when_it_shuts_down(settings: Settings) -> None
 
     from register.api.app import build_app
 
-    rarely = settings.model_copy(update={"audit_anchor_every_events": 10**6, "audit_anchor_every_seconds": 10**6})
+    rarely = settings.model_copy(
+        update={"audit_anchor_every_events": 10**6, "audit_anchor_every_seconds": 10**6}
+    )
     store = build_store(rarely)
     try:
         populate(store, 1)  # the first sealing run anchors at once: position 2
@@ -225,8 +266,9 @@ def test_the_api_anchors_the_head_when_it_shuts_down(settings: Settings) -> None
 
 
 @pytest.mark.sqlite_only
-def test_an_anchor_store_that_fails_is_reported_and_retried_not_hammered(store: Store, settings: Settings,
-                                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_an_anchor_store_that_fails_is_reported_and_retried_not_hammered(
+    store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     class Broken:
         description = "a read-only volume"
         calls = 0
@@ -244,6 +286,9 @@ def test_an_anchor_store_that_fails_is_reported_and_retried_not_hammered(store: 
     store.anchors = Broken()
     with caplog.at_level(logging.ERROR, logger="register"):
         populate(store, 1)  # two commits, each followed by sealing: one attempt, then a pause
-    assert Broken.calls == 1 and caplog.text.count("anchoring the audit chain head to a read-only volume failed") == 1
+    assert (
+        Broken.calls == 1
+        and caplog.text.count("anchoring the audit chain head to a read-only volume failed") == 1
+    )
     code, out = cli(settings, "audit", "seal")  # the command, with the configured file, anchors and says so
     assert code == 0 and "anchored at position 3" in out

@@ -35,18 +35,29 @@ def test_demo_builds_the_store_loads_demo_data_and_everything_stays_readable(tmp
     assert code == 0, out
     assert "5 invented records" in out and "demo-tokens.env" in out
     assert (tmp_path / "var" / "register.db").exists() and (tmp_path / "var" / "keys" / "kek.json").exists()
-    ids = demo_records(tmp_path / "var" / "register.db", area="kent", nominal_type="rso", mappa_category=1, mappa_level=1)
+    ids = demo_records(
+        tmp_path / "var" / "register.db", area="kent", nominal_type="rso", mappa_category=1, mappa_level=1
+    )
     assert len(ids) == 1
     code, out = run(env, "audit", "verify", "--json")
     assert code == 0 and json.loads(out)["ok"]
 
     code, again = run(env, "demo", "--no-serve")  # a second run keeps the data and the keys
     assert code == 0 and "5 invented records" in again
-    assert demo_records(tmp_path / "var" / "register.db", area="kent", nominal_type="rso", mappa_category=1, mappa_level=1) == ids
+    assert (
+        demo_records(
+            tmp_path / "var" / "register.db", area="kent", nominal_type="rso", mappa_category=1, mappa_level=1
+        )
+        == ids
+    )
 
     code, shown = run(env, "show", ids[0], "--purpose", "training session")
     record = json.loads(shown)
-    assert code == 0 and record["identity"]["surname"] == "Hartley" and record["sections"]["marks"][0]["location"] == "left_forearm"
+    assert (
+        code == 0
+        and record["identity"]["surname"] == "Hartley"
+        and record["sections"]["marks"][0]["location"] == "left_forearm"
+    )
 
     code, out = run(env, "notification", "refresh")
     assert code == 0 and "notification dates recomputed for 5 records" in out
@@ -60,7 +71,10 @@ def test_demo_builds_the_store_loads_demo_data_and_everything_stays_readable(tmp
     assert "kek v1: retired, wraps 0" in out and "kek v2: active, wraps 5" in out
 
     code, out = run(env, "retention", "run", "--dry-run", "--today", "2200-01-01")
-    assert code == 0 and "0 candidates in their disposal year, 0 due on 2200-01-01 (dry run: nothing erased)" in out
+    assert (
+        code == 0
+        and "0 candidates in their disposal year, 0 due on 2200-01-01 (dry run: nothing erased)" in out
+    )
 
     code, shown = run(env, "show", ids[0], "--purpose", "after rotation")
     assert code == 0 and json.loads(shown)["identity"]["surname"] == "Hartley"
@@ -100,4 +114,7 @@ def test_duplicates_are_listed_for_an_area(tmp_path: Path) -> None:
     code, out = run(env, "duplicates", "--area", area)
     assert code == 0 and f"suspected duplicate pairs touch {area}" in out
     listed = [line.split() for line in out.splitlines()[1:]]
-    assert any(row[0] == "identifier" and {row[1], row[3]} == {str(planted.id), str(people[planted.duplicate_of].id)} for row in listed), out
+    assert any(
+        row[0] == "identifier" and {row[1], row[3]} == {str(planted.id), str(people[planted.duplicate_of].id)}
+        for row in listed
+    ), out

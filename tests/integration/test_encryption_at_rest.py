@@ -55,11 +55,26 @@ SECRETS["pnc"] = _pnc()
 
 def write_secret_record(store: Store) -> uuid.UUID:
     with store.unit_of_work() as uow:
-        nid = create(uow, identity={"forenames": SECRETS["forename"], "surname": SECRETS["surname"], "date_of_birth": "1975-06-30"})
+        nid = create(
+            uow,
+            identity={
+                "forenames": SECRETS["forename"],
+                "surname": SECRETS["surname"],
+                "date_of_birth": "1975-06-30",
+            },
+        )
         v = 1
         for section, payload in [
             (Section.ALIASES, {"forenames": "Tad", "surname": SECRETS["alias"]}),
-            (Section.ADDRESSES, {"kind": "home", "lines": [f"3 {SECRETS['street']}"], "town": SECRETS["town"], "postcode": SECRETS["postcode"]}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": [f"3 {SECRETS['street']}"],
+                    "town": SECRETS["town"],
+                    "postcode": SECRETS["postcode"],
+                },
+            ),
             (Section.IDENTIFIERS, {"kind": "pnc", "value": SECRETS["pnc"]}),
             (Section.IDENTIFIERS, {"kind": "ni", "value": SECRETS["ni"]}),
             (Section.VEHICLES, {"vrm": SECRETS["vrm"], "make": "Ford"}),
@@ -67,25 +82,45 @@ def write_secret_record(store: Store) -> uuid.UUID:
             (Section.CONTACTS, {"kind": "email", "value": SECRETS["email"]}),
             (Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": SECRETS["tattoo"]}),
             (Section.INTELLIGENCE, {"received_on": "2025-01-01", "text": SECRETS["narrative"]}),
-            (Section.VICTIM_SAFETY, {"kind": "non_contact", "victim": SECRETS["victim"], "details": "no contact", "managed_by": ["probation"]}),
+            (
+                Section.VICTIM_SAFETY,
+                {
+                    "kind": "non_contact",
+                    "victim": SECRETS["victim"],
+                    "details": "no contact",
+                    "managed_by": ["probation"],
+                },
+            ),
         ]:
             _, v = add(uow, nid, section, payload, v)
-        entry = ChronologyEntry(occurred_at=dt.datetime(2025, 2, 1, tzinfo=dt.timezone.utc), kind="contact", summary=SECRETS["narrative"])
+        entry = ChronologyEntry(
+            occurred_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC), kind="contact", summary=SECRETS["narrative"]
+        )
         service.append_chronology(uow, OFFICER, nid, entry, expected_version=v)
         uow.commit()
     return nid
 
 
 def assert_no_plaintext(blob: bytes) -> None:
-    found = [name for name, value in SECRETS.items() for form in {value, value.upper(), value.lower()} if form.encode() in blob]
+    found = [
+        name
+        for name, value in SECRETS.items()
+        for form in {value, value.upper(), value.lower()}
+        if form.encode() in blob
+    ]
     assert not found, f"plaintext found at rest: {found}"
 
 
-def test_no_plaintext_in_the_database(store: Store, settings: Settings, request: pytest.FixtureRequest) -> None:
+def test_no_plaintext_in_the_database(
+    store: Store, settings: Settings, request: pytest.FixtureRequest
+) -> None:
     nid = write_secret_record(store)
     with store.unit_of_work() as uow:  # the values really are there, behind the keys
         record = uow.nominals.load(nid)
-    assert record.identity.surname == SECRETS["surname"] and record.items(Section.VICTIM_SAFETY)[0].data.victim == SECRETS["victim"]  # type: ignore[attr-defined]
+    assert (
+        record.identity.surname == SECRETS["surname"]
+        and record.items(Section.VICTIM_SAFETY)[0].data.victim == SECRETS["victim"]
+    )  # type: ignore[attr-defined]
 
     if store.engine.dialect.name == "sqlite":
         store.dispose()
@@ -105,11 +140,21 @@ def test_no_plaintext_in_the_database(store: Store, settings: Settings, request:
 def test_a_ciphertext_moved_to_another_row_or_column_fails_to_decrypt(store: Store) -> None:
     nid = write_secret_record(store)
     with store.unit_of_work() as uow:
-        items = uow.session.execute(select(m.Item.id, m.Item.payload_sealed).where(m.Item.nominal_id == nid).order_by(m.Item.id)).all()
+        items = uow.session.execute(
+            select(m.Item.id, m.Item.payload_sealed).where(m.Item.nominal_id == nid).order_by(m.Item.id)
+        ).all()
         a, b = items[0], items[1]
         # swap two rows' payloads (same record, same data key), and copy an item payload into the identity column
-        uow.session.execute(update(m.Item), [{"id": a.id, "payload_sealed": b.payload_sealed}, {"id": b.id, "payload_sealed": a.payload_sealed}])
-        uow.session.execute(update(m.Nominal).where(m.Nominal.id == nid).values(identity_sealed=a.payload_sealed))
+        uow.session.execute(
+            update(m.Item),
+            [
+                {"id": a.id, "payload_sealed": b.payload_sealed},
+                {"id": b.id, "payload_sealed": a.payload_sealed},
+            ],
+        )
+        uow.session.execute(
+            update(m.Nominal).where(m.Nominal.id == nid).values(identity_sealed=a.payload_sealed)
+        )
         uow.commit()
     with store.unit_of_work() as uow:
         with pytest.raises(TamperedCiphertext) as err:
@@ -124,10 +169,18 @@ def test_a_ciphertext_moved_to_another_row_or_column_fails_to_decrypt(store: Sto
 def test_a_tampered_ciphertext_is_detected(store: Store) -> None:
     nid = write_secret_record(store)
     with store.unit_of_work() as uow:
-        sealed = uow.session.execute(select(m.ChronologyEntry.id, m.ChronologyEntry.payload_sealed).where(m.ChronologyEntry.nominal_id == nid)).one()
+        sealed = uow.session.execute(
+            select(m.ChronologyEntry.id, m.ChronologyEntry.payload_sealed).where(
+                m.ChronologyEntry.nominal_id == nid
+            )
+        ).one()
         flipped = bytearray(sealed.payload_sealed)
         flipped[20] ^= 0x01
-        uow.session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.id == sealed.id).values(payload_sealed=bytes(flipped)))
+        uow.session.execute(
+            update(m.ChronologyEntry)
+            .where(m.ChronologyEntry.id == sealed.id)
+            .values(payload_sealed=bytes(flipped))
+        )
         uow.commit()
     with pytest.raises(TamperedCiphertext), store.unit_of_work() as uow:
         uow.nominals.load(nid)
@@ -135,7 +188,10 @@ def test_a_tampered_ciphertext_is_detected(store: Store) -> None:
 
 def snapshot(store: Store) -> tuple[int, ...]:
     with store.session_factory() as s:
-        return tuple(s.execute(select(func.count()).select_from(t)).scalar_one() for t in (m.Nominal, m.Item, m.AuditEvent, m.DataKey, m.KeyCheck))
+        return tuple(
+            s.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (m.Nominal, m.Item, m.AuditEvent, m.DataKey, m.KeyCheck)
+        )
 
 
 def test_a_wrong_key_is_refused_cleanly_and_changes_nothing(store: Store, settings: Settings) -> None:
@@ -161,7 +217,11 @@ def test_unwrapping_under_the_wrong_key_is_a_clear_error(store: Store, settings:
     nid = write_secret_record(store)
     with store.unit_of_work() as uow:  # corrupt one wrapped data key
         key = uow.session.execute(select(m.DataKey).where(m.DataKey.nominal_id == nid)).scalar_one()
-        uow.session.execute(update(m.DataKey).where(m.DataKey.id == key.id).values(wrapped=key.wrapped[:-1] + bytes([key.wrapped[-1] ^ 1])))
+        uow.session.execute(
+            update(m.DataKey)
+            .where(m.DataKey.id == key.id)
+            .values(wrapped=key.wrapped[:-1] + bytes([key.wrapped[-1] ^ 1]))
+        )
         uow.commit()
     with pytest.raises(KeyMismatch, match="does not unwrap"), store.unit_of_work() as uow:
         uow.nominals.load(nid)
@@ -212,9 +272,13 @@ def test_the_database_holds_no_key_material(store: Store, settings: Settings) ->
     write_secret_record(store)
     with store.session_factory() as s:
         blobs = [bytes(b) for b in s.scalars(text("SELECT wrapped FROM data_key"))] + [
-            bytes(b) for b in s.scalars(text("SELECT check_value FROM key_check"))]
+            bytes(b) for b in s.scalars(text("SELECT check_value FROM key_check"))
+        ]
     keyring = store.keys.keyring
-    materials = [keyring.key_for_check(v) for v in keyring.versions()] + [store.keys.blind_root.material, store.keys.audit_root.material]
+    materials = [keyring.key_for_check(v) for v in keyring.versions()] + [
+        store.keys.blind_root.material,
+        store.keys.audit_root.material,
+    ]
     assert not any(k in b for k in materials for b in blobs)
 
 
@@ -225,19 +289,38 @@ def test_reencryption_reseals_transfer_details_and_keeps_keys_that_still_seal_so
 
     with store.unit_of_work() as uow:
         nid = create(uow)
-        transfers.start(uow, OFFICER, nid, TransferRequest(to_area="essex", reason="moved to Chelmsford"), expected_version=1)
+        transfers.start(
+            uow,
+            OFFICER,
+            nid,
+            TransferRequest(to_area="essex", reason="moved to Chelmsford"),
+            expected_version=1,
+        )
         other = create(uow)
         # A row of another record sealed under this record's key (what an unmerge leaves behind).
         key = uow.nominals.header_row(nid).data_key_id
         shared = uuid.uuid4()
-        uow.nominals.add_item(other, key, shared, Mark(kind="scar", location="face", description="old scar"), OFFICER, dt.datetime.now(dt.timezone.utc))
+        uow.nominals.add_item(
+            other,
+            key,
+            shared,
+            Mark(kind="scar", location="face", description="old scar"),
+            OFFICER,
+            dt.datetime.now(dt.UTC),
+        )
         uow.commit()
     keys_service.reencrypt(store, SystemActor("test"), [nid])
     with store.unit_of_work() as uow:
-        row = uow.session.get(m.Transfer, uow.session.scalars(select(m.Transfer.id).where(m.Transfer.nominal_id == nid)).one())
+        row = uow.session.get(
+            m.Transfer, uow.session.scalars(select(m.Transfer.id).where(m.Transfer.nominal_id == nid)).one()
+        )
         assert row.data_key_id == uow.nominals.header_row(nid).data_key_id
-        assert b"Chelmsford" in uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed)
-        assert uow.nominals.load(other).items(Section.MARKS)[0].data.description == "old scar"  # its key was kept
+        assert b"Chelmsford" in uow.cipher.open(
+            row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed
+        )
+        assert (
+            uow.nominals.load(other).items(Section.MARKS)[0].data.description == "old scar"
+        )  # its key was kept
 
 
 def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
@@ -250,7 +333,9 @@ def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
         a, b, c = create(uow), create(uow), create(uow)
         done = merges.merge(uow, SUPERVISOR, a, b, expected_version=1, merged_version=1)
         merges.unmerge(uow, SUPERVISOR, a, done.id, "two brothers", expected_version=done.version)
-        merges.dismiss(uow, SUPERVISOR, Dismissal(first_id=max(a, c), second_id=min(a, c), reason="different fathers"))
+        merges.dismiss(
+            uow, SUPERVISOR, Dismissal(first_id=max(a, c), second_id=min(a, c), reason="different fathers")
+        )
         uow.commit()
     keys_service.reencrypt(store, SystemActor("test"), [a])
     with store.unit_of_work() as uow:
@@ -259,6 +344,18 @@ def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
         [history] = merges.merges_of(uow, SUPERVISOR, a, purpose=None)
         assert history.unmerge_reason == "two brothers"
         # The unmerge also recorded a dismissal of (a, b): pick the pair (a, c) by both ids, whatever order ids sort in.
-        row = uow.session.scalars(select(m.DuplicateDismissal).where(
-            m.DuplicateDismissal.first_id == min(a, c), m.DuplicateDismissal.second_id == max(a, c))).one()
-        assert uow.cipher.open(row.data_key_id, "duplicate_dismissal", "reason_sealed", dismissal_row_id(a, c), row.reason_sealed) == b"different fathers"
+        row = uow.session.scalars(
+            select(m.DuplicateDismissal).where(
+                m.DuplicateDismissal.first_id == min(a, c), m.DuplicateDismissal.second_id == max(a, c)
+            )
+        ).one()
+        assert (
+            uow.cipher.open(
+                row.data_key_id,
+                "duplicate_dismissal",
+                "reason_sealed",
+                dismissal_row_id(a, c),
+                row.reason_sealed,
+            )
+            == b"different fathers"
+        )

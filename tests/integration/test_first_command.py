@@ -33,8 +33,16 @@ def free_port() -> int:
 
 def fresh_copy(target: Path) -> Path:
     """The files a clone would have (tracked, plus new ones not ignored), as they are in the working tree."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT_ROOT,
-                            check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = PROJECT_ROOT / name
         if source.is_file():
@@ -46,7 +54,11 @@ def fresh_copy(target: Path) -> Path:
 def newcomer_environment() -> dict[str, str]:
     """The machine's environment without this suite's virtual environment or the register's settings."""
     venv = str(PROJECT_ROOT / ".venv")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTER_", "PYTEST", "VIRTUAL_ENV", "PYTHON"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REGISTER_", "PYTEST", "VIRTUAL_ENV", "PYTHON"))
+    }
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv))
     return env
 
@@ -57,8 +69,15 @@ def make_demo(tmp_path: Path):  # type: ignore[no-untyped-def]
     port = free_port()
     log_path = tmp_path / "make-demo.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen(["make", "demo", f"ARGS=--port {port}"], cwd=clone, env=newcomer_environment(),
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            ["make", "demo", f"ARGS=--port {port}"],
+            cwd=clone,
+            env=newcomer_environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         started = time.monotonic()
         try:
             while True:
@@ -90,7 +109,9 @@ def test_make_demo_on_a_fresh_copy_serves_the_front_door_the_docs_and_the_api(ma
     clone, url, log_path = make_demo
     # the base install only: the demo runs without the PostgreSQL driver or the Elasticsearch client
     for extra in ("elasticsearch", "psycopg", "pytest"):
-        found = subprocess.run([str(clone / ".venv/bin/python"), "-c", f"import {extra}"], capture_output=True)
+        found = subprocess.run(
+            [str(clone / ".venv/bin/python"), "-c", f"import {extra}"], capture_output=True
+        )
         assert found.returncode != 0, f"make demo installed {extra}, which the embedded default does not need"
 
     front = httpx.get(url + "/")
@@ -105,15 +126,22 @@ def test_make_demo_on_a_fresh_copy_serves_the_front_door_the_docs_and_the_api(ma
     env_file = clone / "var" / "demo-tokens.env"
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
     demo_tokens = tokens(env_file)
-    me = httpx.get(url + "/v1/me", headers={"Authorization": f"Bearer {demo_tokens['KENT_OFFENDER_MANAGER']}"})
+    me = httpx.get(
+        url + "/v1/me", headers={"Authorization": f"Bearer {demo_tokens['KENT_OFFENDER_MANAGER']}"}
+    )
     assert me.status_code == 200 and me.json()["area"] == "kent"
-    caseload = httpx.get(url + "/v1/nominals", params={"scope": "caseload"},
-                         headers={"Authorization": f"Bearer {demo_tokens['KENT_OFFENDER_MANAGER']}"})
+    caseload = httpx.get(
+        url + "/v1/nominals",
+        params={"scope": "caseload"},
+        headers={"Authorization": f"Bearer {demo_tokens['KENT_OFFENDER_MANAGER']}"},
+    )
     assert caseload.status_code == 200 and caseload.json()["items"]
 
     # one short block: where to go, where the tokens are, how to stop and reset; no token in the terminal
     printed = log_path.read_text()
-    banner = printed[printed.index("The register (embedded default"):]
-    assert url + "/" in banner and "var/demo-tokens.env" in banner and "Ctrl-C" in banner and "--reset" in banner
+    banner = printed[printed.index("The register (embedded default") :]
+    assert (
+        url + "/" in banner and "var/demo-tokens.env" in banner and "Ctrl-C" in banner and "--reset" in banner
+    )
     assert "eyJ" not in printed
     assert len(banner.strip().splitlines()) <= 12

@@ -39,16 +39,28 @@ from tests.conftest import Minter
 from tests.factories import create
 
 PERSON = {
-    "nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone MOSOVO", "lead_agency": "police",
-    "mappa_category": 1, "mappa_level": 1,
-    "identity": {"forenames": "Daniel", "surname": "Hartley", "date_of_birth": "1984-03-17", "gender": "male"},
+    "nominal_type": "rso",
+    "area": "kent",
+    "managing_unit": "Maidstone MOSOVO",
+    "lead_agency": "police",
+    "mappa_category": 1,
+    "mappa_level": 1,
+    "identity": {
+        "forenames": "Daniel",
+        "surname": "Hartley",
+        "date_of_birth": "1984-03-17",
+        "gender": "male",
+    },
 }
 
 
 def cli(settings: Settings, *args: str) -> tuple[int, str]:
     """A `register` command as an operator runs it: its own settings, its own store, the same database and key dir."""
-    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
-           "REGISTER_VAR_DIR": str(settings.var_dir)}
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+    }
     result = CliRunner().invoke(main, list(args), env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -57,7 +69,10 @@ def cli(settings: Settings, *args: str) -> tuple[int, str]:
 
 def versions_in_use(store: Store) -> dict[str, int]:
     with store.session_factory() as s:
-        return {v: n for v, n in s.execute(select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version))}
+        return {
+            v: n
+            for v, n in s.execute(select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version))
+        }
 
 
 def read_everything_after_a_restart(settings: Settings, ids: list[str], bearer: str) -> dict[str, int]:
@@ -65,7 +80,10 @@ def read_everything_after_a_restart(settings: Settings, ids: list[str], bearer: 
     fresh = build_store(settings)
     try:
         with TestClient(build_app(settings, fresh)) as c:
-            return {i: c.get(f"/v1/nominals/{i}", headers={"Authorization": f"Bearer {bearer}"}).status_code for i in ids}
+            return {
+                i: c.get(f"/v1/nominals/{i}", headers={"Authorization": f"Bearer {bearer}"}).status_code
+                for i in ids
+            }
     finally:
         fresh.dispose()
 
@@ -92,11 +110,15 @@ def running_api(settings: Settings, store: Store) -> Iterator[str]:
         sock.close()
 
 
-def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(store: Store, settings: Settings, token: Minter) -> None:
+def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(
+    store: Store, settings: Settings, token: Minter
+) -> None:
     om = token()
     headers = {"Authorization": f"Bearer {om}"}
     created: list[str] = []
-    answers: list[tuple[str, int, str]] = []  # (what, status, body) of every request made while the keys changed
+    answers: list[
+        tuple[str, int, str]
+    ] = []  # (what, status, body) of every request made while the keys changed
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -132,7 +154,9 @@ def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(stor
             code, out = cli(settings, "keys", "rotate")
             assert code == 0 and "v2 is active" in out, out
             wait_for(len(created) + 4)  # the API keeps writing and reading after the rotation
-            for _ in range(5):  # a write that read the old version before the rotation may still land: rewrap, retire again
+            for _ in range(
+                5
+            ):  # a write that read the old version before the rotation may still land: rewrap, retire again
                 code, out = cli(settings, "keys", "rewrap")
                 assert code == 0, out
                 code, out = cli(settings, "keys", "retire", "1")
@@ -146,8 +170,12 @@ def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(stor
             for w in writers:
                 w.join(60)
     unavailable = [a for a in answers if a[1] == 503]
-    assert not unavailable, f"{len(unavailable)} of {len(answers)} requests answered 503 while the keys changed: {unavailable[:3]}"
-    assert all(status in (200, 201) for _, status, _ in answers), [a for a in answers if a[1] not in (200, 201)][:3]
+    assert not unavailable, (
+        f"{len(unavailable)} of {len(answers)} requests answered 503 while the keys changed: {unavailable[:3]}"
+    )
+    assert all(status in (200, 201) for _, status, _ in answers), [
+        a for a in answers if a[1] not in (200, 201)
+    ][:3]
     assert versions_in_use(store) == {"2": len(created)}
     code, out = cli(settings, "keys", "status")
     assert "kek v1: retired, wraps 0" in out and f"kek v2: active, wraps {len(created)}" in out, out
@@ -157,7 +185,9 @@ def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(stor
     assert set(statuses.values()) == {200}, {i: s for i, s in statuses.items() if s != 200}
 
 
-def test_a_second_rotation_after_a_retirement_under_a_running_api(store: Store, settings: Settings, token: Minter) -> None:
+def test_a_second_rotation_after_a_retirement_under_a_running_api(
+    store: Store, settings: Settings, token: Minter
+) -> None:
     om = token()
     headers = {"Authorization": f"Bearer {om}"}
     ids: list[str] = []
@@ -167,7 +197,9 @@ def test_a_second_rotation_after_a_retirement_under_a_running_api(store: Store, 
             r = api.post("/v1/nominals", json=PERSON, headers=headers)
             assert r.status_code == 201, r.text
             ids.append(r.json()["id"])
-            assert {i: api.get(f"/v1/nominals/{i}", headers=headers).status_code for i in ids} == dict.fromkeys(ids, 200)
+            assert {
+                i: api.get(f"/v1/nominals/{i}", headers=headers).status_code for i in ids
+            } == dict.fromkeys(ids, 200)
 
         write_and_read_all()
         assert cli(settings, "keys", "rotate")[0] == 0
@@ -187,9 +219,13 @@ def test_a_second_rotation_after_a_retirement_under_a_running_api(store: Store, 
     assert set(read_everything_after_a_restart(settings, ids, om).values()) == {200}
 
 
-def test_a_retirement_waits_for_a_data_key_being_written_under_that_version(store: Store, settings: Settings) -> None:
+def test_a_retirement_waits_for_a_data_key_being_written_under_that_version(
+    store: Store, settings: Settings
+) -> None:
     outcome: list[BaseException | None] = []
-    with store.unit_of_work() as uow:  # a write in flight: its data key is wrapped under version 1, not yet committed
+    with (
+        store.unit_of_work() as uow
+    ):  # a write in flight: its data key is wrapped under version 1, not yet committed
         nid = create(uow)
         assert versions_in_use(store) == {}
         # another process rotates the keyring meanwhile (no committed data key to move yet)
@@ -208,7 +244,9 @@ def test_a_retirement_waits_for_a_data_key_being_written_under_that_version(stor
         assert retiring.is_alive() or outcome, "the retirement finished"
         uow.commit()
     retiring.join(60)
-    assert outcome and isinstance(outcome[0], ValueError) and "still wrapped under version 1" in str(outcome[0]), outcome
+    assert (
+        outcome and isinstance(outcome[0], ValueError) and "still wrapped under version 1" in str(outcome[0])
+    ), outcome
     assert versions_in_use(store) == {"1": 1}
     assert keys_service.rewrap_data_keys(store, SystemActor("test")) == 1
     keys_service.retire(store, SystemActor("test"), "1")
@@ -220,7 +258,9 @@ def test_a_retirement_waits_for_a_data_key_being_written_under_that_version(stor
         fresh.dispose()
 
 
-def test_a_running_process_picks_up_a_changed_keyring_and_never_wraps_under_a_retiring_version(tmp_path: Path) -> None:
+def test_a_running_process_picks_up_a_changed_keyring_and_never_wraps_under_a_retiring_version(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "keys" / LocalKeyring.FILE
     running = LocalKeyring.create(path)
     operator = LocalKeyring(path)
@@ -229,7 +269,9 @@ def test_a_running_process_picks_up_a_changed_keyring_and_never_wraps_under_a_re
     assert operator.add_version() == "2"
     assert running.active_version() == "2" and running.versions() == ["1", "2"]
     assert running.wrap(b"k" * 32, b"ctx")[0] == "2"
-    v3 = [operator.add_version() for _ in range(3)][-1]  # several changes within one timestamp tick are all seen
+    v3 = [operator.add_version() for _ in range(3)][
+        -1
+    ]  # several changes within one timestamp tick are all seen
     assert running.active_version() == v3 == "5"
     operator.mark_retiring("1")
     assert running.state("1") == "retiring" and running.unwrap("1", wrapped, b"ctx") == b"k" * 32
@@ -250,8 +292,15 @@ def test_rewrap_repairs_a_data_key_left_under_a_retired_version(store: Store, se
     with store.unit_of_work() as uow:  # what a stale process wrote: a data key under the retired version 1
         key_id, data_key, nonce = uuid.uuid4(), AESGCM.generate_key(256), os.urandom(12)
         wrapped = nonce + AESGCM(old).encrypt(nonce, data_key, b"register-dek|" + key_id.bytes)
-        uow.session.execute(insert(m.DataKey).values(id=key_id, nominal_id=nid, kek_version="1", wrapped=wrapped,
-                                                     created_at=dt.datetime.now(dt.timezone.utc)))
+        uow.session.execute(
+            insert(m.DataKey).values(
+                id=key_id,
+                nominal_id=nid,
+                kek_version="1",
+                wrapped=wrapped,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
         uow.commit()
     version, moved = keys_service.rotate(store, SystemActor("test"))
     assert (version, moved) == ("3", 2)
@@ -283,8 +332,9 @@ def test_key_files_and_the_key_directory_are_private(tmp_path: Path) -> None:
     assert not [p.name for p in key_dir.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_retired_version(store: Store, settings: Settings,
-                                                                                                 tmp_path: Path) -> None:
+def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_retired_version(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
     """Hosts with their own copy of the key directory: one not yet given the rotated key file refuses to write once the
     version it would wrap under is retired, instead of writing data a restart could not read."""
     import shutil
@@ -304,31 +354,47 @@ def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_
             keys_service.retire(store, SystemActor("test"), "1")
         assert keys_service.rewrap_data_keys(store, SystemActor("test")) == 1
         keys_service.retire(store, SystemActor("test"), "1")
-        with pytest.raises(KeyNotAvailable, match="the key file here is out of date"), other.unit_of_work() as uow:
+        with (
+            pytest.raises(KeyNotAvailable, match="the key file here is out of date"),
+            other.unit_of_work() as uow,
+        ):
             create(uow)
         assert versions_in_use(store) == {"2": 2}
     finally:
         other.dispose()
 
 
-def test_an_interrupted_rotation_is_finished_by_rewrap_and_every_record_stays_readable(store: Store, settings: Settings) -> None:
+def test_an_interrupted_rotation_is_finished_by_rewrap_and_every_record_stays_readable(
+    store: Store, settings: Settings
+) -> None:
     with store.unit_of_work() as uow:
         ids = [create(uow) for _ in range(5)]
         uow.commit()
-    code, out = cli(settings, "keys", "rotate", "--no-rewrap")  # what an interrupted rotation leaves: v2 active, nothing moved
+    code, out = cli(
+        settings, "keys", "rotate", "--no-rewrap"
+    )  # what an interrupted rotation leaves: v2 active, nothing moved
     assert code == 0 and "v2 is active; no data key moved yet" in out, out
     assert versions_in_use(store) == {"1": 5}
     seen: list[tuple[int, int]] = []
-    assert keys_service.rewrap_data_keys(store, SystemActor("test"), batch=2, progress=lambda d, t: seen.append((d, t))) == 5
+    assert (
+        keys_service.rewrap_data_keys(
+            store, SystemActor("test"), batch=2, progress=lambda d, t: seen.append((d, t))
+        )
+        == 5
+    )
     assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
-    assert cli(settings, "keys", "rewrap")[1].strip().endswith("0 data keys re-wrapped")  # rerunning is harmless
+    assert (
+        cli(settings, "keys", "rewrap")[1].strip().endswith("0 data keys re-wrapped")
+    )  # rerunning is harmless
     code, out = cli(settings, "keys", "retire", "1")
     assert code == 0, out
     with store.unit_of_work() as uow:
         assert all(uow.nominals.load(i).identity.surname for i in ids)
 
 
-def test_a_key_file_broken_by_hand_keeps_the_keys_read_earlier_and_changes_are_refused_cleanly(tmp_path: Path) -> None:
+def test_a_key_file_broken_by_hand_keeps_the_keys_read_earlier_and_changes_are_refused_cleanly(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "keys" / LocalKeyring.FILE
     running = LocalKeyring.create(path)
     good = path.read_text()
@@ -348,7 +414,10 @@ def test_a_key_file_broken_by_hand_keeps_the_keys_read_earlier_and_changes_are_r
 def test_threads_wrapping_and_unwrapping_while_the_keyring_changes_never_fail(tmp_path: Path) -> None:
     path = tmp_path / "keys" / LocalKeyring.FILE
     LocalKeyring.create(path)
-    shared, operator = LocalKeyring(path), LocalKeyring(path)  # one per process: the API's (used by its threads), a command's
+    shared, operator = (
+        LocalKeyring(path),
+        LocalKeyring(path),
+    )  # one per process: the API's (used by its threads), a command's
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -376,7 +445,9 @@ def test_threads_wrapping_and_unwrapping_while_the_keyring_changes_never_fail(tm
     assert shared.active_version() == "9" and shared.state("8") == "retiring"
 
 
-def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(store: Store, settings: Settings) -> None:
+def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(
+    store: Store, settings: Settings
+) -> None:
     """Re-reading the key file must not let a wrong file (another environment's) in: data keys wrapped under it would be
     unreadable once the right file is back."""
     path = settings.resolved_key_dir / LocalKeyring.FILE
@@ -384,12 +455,22 @@ def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(store: Sto
     doc = json.loads(good)
     doc["keys"]["1"]["key"] = base64.b64encode(os.urandom(32)).decode()
     path.write_text(json.dumps(doc))
-    with store.unit_of_work() as uow:  # the running process keeps the key it read: a version's key never changes
+    with (
+        store.unit_of_work() as uow
+    ):  # the running process keeps the key it read: a version's key never changes
         nid = create(uow)
         uow.commit()
-    wrong = LocalKeyring(path)  # a keyring holding the wrong key for version 1 is refused before anything is written
-    with pytest.raises(KeyMismatch, match="kek:1 key in the key file is not the key this database was written with"), \
-            Store(**{**store.__dict__, "keys": KeySet(wrong, store.keys.blind_root, store.keys.audit_root)}).unit_of_work() as uow:
+    wrong = LocalKeyring(
+        path
+    )  # a keyring holding the wrong key for version 1 is refused before anything is written
+    with (
+        pytest.raises(
+            KeyMismatch, match="kek:1 key in the key file is not the key this database was written with"
+        ),
+        Store(
+            **{**store.__dict__, "keys": KeySet(wrong, store.keys.blind_root, store.keys.audit_root)}
+        ).unit_of_work() as uow,
+    ):
         create(uow)
     path.write_text(good)
     assert versions_in_use(store) == {"1": 1}

@@ -42,10 +42,18 @@ def test_the_audit_mac_migration_keeps_the_audit_log_append_only_both_ways(setti
     engine = create_engine(settings.resolved_database_url)
     try:
         with engine.begin() as conn:  # SQLite's triggers are per row: there must be one
-            conn.execute(text("INSERT INTO audit_event (event_id, occurred_at, action, tag, outcome, actor_user) "
-                              "VALUES (:id, :at, 'administration', 'test:row', 'success', 'test')"),
-                         {"id": "0" * 31 + "1" if engine.dialect.name == "sqlite" else "00000000-0000-0000-0000-000000000001",
-                          "at": "2026-11-30 00:00:00"})
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (event_id, occurred_at, action, tag, outcome, actor_user) "
+                    "VALUES (:id, :at, 'administration', 'test:row', 'success', 'test')"
+                ),
+                {
+                    "id": "0" * 31 + "1"
+                    if engine.dialect.name == "sqlite"
+                    else "00000000-0000-0000-0000-000000000001",
+                    "at": "2026-11-30 00:00:00",
+                },
+            )
         for revision in ("0008", "0009"):
             command.downgrade(cfg, revision) if revision == "0008" else command.upgrade(cfg, revision)
             columns = {c["name"] for c in inspect(engine).get_columns("audit_event")}

@@ -18,7 +18,9 @@ from register.nominals import service
 from register.store import models as m
 from tests.factories import OFFICER, add, create
 
-VISIT = ChronologyEntry(occurred_at=dt.datetime(2025, 9, 12, 14, 30, tzinfo=dt.timezone.utc), kind="home_visit", summary="verified address")
+VISIT = ChronologyEntry(
+    occurred_at=dt.datetime(2025, 9, 12, 14, 30, tzinfo=dt.UTC), kind="home_visit", summary="verified address"
+)
 
 
 def count(store: Store, model: type) -> int:
@@ -29,10 +31,38 @@ def count(store: Store, model: type) -> int:
 def test_a_whole_record_reads_back_as_written(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
-        _, v = add(uow, nid, Section.ADDRESSES, {"kind": "home", "lines": ["14 Tonbridge Road"], "postcode": "me16 8rp", "date_from": "2021-06-01"}, 1)
-        _, v = add(uow, nid, Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": "dragon"}, v)
-        _, v = add(uow, nid, Section.RISK_ASSESSMENTS, {"tool": "oasys", "assessed_on": "2025-01-01", "assessor": "PO Shah",
-                                                        "rosh": {"children": "high", "public": "medium"}, "next_review_on": "2025-07-01"}, v)
+        _, v = add(
+            uow,
+            nid,
+            Section.ADDRESSES,
+            {
+                "kind": "home",
+                "lines": ["14 Tonbridge Road"],
+                "postcode": "me16 8rp",
+                "date_from": "2021-06-01",
+            },
+            1,
+        )
+        _, v = add(
+            uow,
+            nid,
+            Section.MARKS,
+            {"kind": "tattoo", "location": "left_forearm", "description": "dragon"},
+            v,
+        )
+        _, v = add(
+            uow,
+            nid,
+            Section.RISK_ASSESSMENTS,
+            {
+                "tool": "oasys",
+                "assessed_on": "2025-01-01",
+                "assessor": "PO Shah",
+                "rosh": {"children": "high", "public": "medium"},
+                "next_review_on": "2025-07-01",
+            },
+            v,
+        )
         _, v = service.append_chronology(uow, OFFICER, nid, VISIT, expected_version=v)
         uow.commit()
     with store.unit_of_work() as uow:
@@ -42,11 +72,16 @@ def test_a_whole_record_reads_back_as_written(store: Store) -> None:
     assert record.identity.surname == "Zabrowski"
     assert record.items(Section.ADDRESSES)[0].data.postcode == "ME16 8RP"  # type: ignore[attr-defined]
     assert record.items(Section.MARKS)[0].data.description == "dragon"  # type: ignore[attr-defined]
-    assert record.items(Section.MARKS)[0].recorded_by == "kent.om1" and record.items(Section.MARKS)[0].recorded_agency == "police"
+    assert (
+        record.items(Section.MARKS)[0].recorded_by == "kent.om1"
+        and record.items(Section.MARKS)[0].recorded_agency == "police"
+    )
     assert record.chronology[0].data.summary == "verified address"
     # plain operational metadata is queryable without decryption
     with store.session_factory() as s:
-        row = s.execute(select(m.Item.kind, m.Item.status, m.Item.due_on).where(m.Item.section == "risk_assessments")).one()
+        row = s.execute(
+            select(m.Item.kind, m.Item.status, m.Item.due_on).where(m.Item.section == "risk_assessments")
+        ).one()
     assert tuple(row) == ("oasys", "high", dt.date(2025, 7, 1))
 
 
@@ -89,11 +124,21 @@ def test_a_failure_midway_rolls_back_the_change_its_audit_and_its_outbox(store: 
     with store.unit_of_work() as uow:
         nid = create(uow)
         uow.commit()
-    before = (count(store, m.Item), count(store, m.AuditEvent), count(store, m.Outbox), count(store, m.BlindToken))
+    before = (
+        count(store, m.Item),
+        count(store, m.AuditEvent),
+        count(store, m.Outbox),
+        count(store, m.BlindToken),
+    )
     with pytest.raises(RuntimeError), store.unit_of_work() as uow:
         add(uow, nid, Section.IDENTIFIERS, {"kind": "ni", "value": "AB123456C"}, 1)
         raise RuntimeError("crash before commit")
-    assert (count(store, m.Item), count(store, m.AuditEvent), count(store, m.Outbox), count(store, m.BlindToken)) == before
+    assert (
+        count(store, m.Item),
+        count(store, m.AuditEvent),
+        count(store, m.Outbox),
+        count(store, m.BlindToken),
+    ) == before
     with store.session_factory() as s:
         assert s.get(m.Nominal, nid).version == 1
 
@@ -136,19 +181,42 @@ def test_correct_and_end_items_are_audited_as_alterations(store: Store) -> None:
     from register.domain.rules import parse_item
 
     with store.unit_of_work() as uow:
-        v = service.correct_item(uow, OFFICER, nid, item, parse_item(Section.VEHICLES, {"vrm": "GK19XBV", "colour": "blue"}), expected_version=v)
+        v = service.correct_item(
+            uow,
+            OFFICER,
+            nid,
+            item,
+            parse_item(Section.VEHICLES, {"vrm": "GK19XBV", "colour": "blue"}),
+            expected_version=v,
+        )
         v = service.end_item(uow, OFFICER, nid, item, "vehicle sold", expected_version=v)
         uow.commit()
     with store.unit_of_work() as uow:
         record = uow.nominals.load(nid)
         events = uow.audit.for_record(nid)
-        vrm_hits = uow.session.execute(
-            select(m.BlindToken.item_id).where(m.BlindToken.kind == "vrm", m.BlindToken.token.in_([store.blind.token("vrm", "GK19XBV"), store.blind.token("vrm", "GK19XBW")]))
-        ).scalars().all()
+        vrm_hits = (
+            uow.session.execute(
+                select(m.BlindToken.item_id).where(
+                    m.BlindToken.kind == "vrm",
+                    m.BlindToken.token.in_(
+                        [store.blind.token("vrm", "GK19XBV"), store.blind.token("vrm", "GK19XBW")]
+                    ),
+                )
+            )
+            .scalars()
+            .all()
+        )
     stored = record.items(Section.VEHICLES)[0]
     assert stored.data.vrm == "GK19XBV" and stored.ended_reason == "vehicle sold"  # type: ignore[attr-defined]
-    assert [e["tag"] for e in events] == ["nominal:record:create", "nominal:vehicles:add", "nominal:vehicles:correct", "nominal:vehicles:end"]
-    assert '"fields": ["vrm"]' in events[2]["details"] and "GK19" not in events[2]["details"]  # names the field, never the value
+    assert [e["tag"] for e in events] == [
+        "nominal:record:create",
+        "nominal:vehicles:add",
+        "nominal:vehicles:correct",
+        "nominal:vehicles:end",
+    ]
+    assert (
+        '"fields": ["vrm"]' in events[2]["details"] and "GK19" not in events[2]["details"]
+    )  # names the field, never the value
     assert vrm_hits == [item]  # the old mark's token went with the correction
     with pytest.raises(RuleViolation), store.unit_of_work() as uow:
         service.end_item(uow, OFFICER, nid, item, "again", expected_version=v)
@@ -158,7 +226,9 @@ def test_chronology_is_append_only_and_corrections_reference_the_original(store:
     with store.unit_of_work() as uow:
         nid = create(uow)
         first, v = service.append_chronology(uow, OFFICER, nid, VISIT, expected_version=1)
-        fix = ChronologyEntry(occurred_at=VISIT.occurred_at, kind="amendment", summary="visit was at 15:30", amends=first)
+        fix = ChronologyEntry(
+            occurred_at=VISIT.occurred_at, kind="amendment", summary="visit was at 15:30", amends=first
+        )
         _, v = service.append_chronology(uow, OFFICER, nid, fix, expected_version=v)
         uow.commit()
     with store.unit_of_work() as uow:
@@ -174,7 +244,9 @@ def test_chronology_is_append_only_and_corrections_reference_the_original(store:
 def test_archived_records_are_read_only(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
-        uow.session.execute(update(m.Nominal).where(m.Nominal.id == nid).values(status=NominalStatus.ARCHIVED.value))
+        uow.session.execute(
+            update(m.Nominal).where(m.Nominal.id == nid).values(status=NominalStatus.ARCHIVED.value)
+        )
         uow.commit()
     with pytest.raises(RuleViolation) as err, store.unit_of_work() as uow:
         add(uow, nid, Section.MARKS, {"kind": "scar", "location": "face", "description": "x"}, 1)
@@ -184,23 +256,47 @@ def test_archived_records_are_read_only(store: Store) -> None:
 def test_level_changes_keep_history_and_move_the_current_level(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
-        _, v = add(uow, nid, Section.MAPPA_LEVELS, {"category": 1, "level": 2, "effective_from": "2025-01-01", "rationale": "new concerns"}, 1)
-        _, v = add(uow, nid, Section.MAPPA_LEVELS, {"category": 1, "level": 1, "effective_from": "2025-06-01", "rationale": "stable"}, v)
+        _, v = add(
+            uow,
+            nid,
+            Section.MAPPA_LEVELS,
+            {"category": 1, "level": 2, "effective_from": "2025-01-01", "rationale": "new concerns"},
+            1,
+        )
+        _, v = add(
+            uow,
+            nid,
+            Section.MAPPA_LEVELS,
+            {"category": 1, "level": 1, "effective_from": "2025-06-01", "rationale": "stable"},
+            v,
+        )
         uow.commit()
     with store.unit_of_work() as uow:
         record = uow.nominals.load(nid)
     assert record.header.mappa_level == 1
     assert [i.data.level for i in record.items(Section.MAPPA_LEVELS)] == [2, 1]  # type: ignore[attr-defined]
     with pytest.raises(RuleViolation), store.unit_of_work() as uow:
-        add(uow, nid, Section.MAPPA_LEVELS, {"category": 2, "level": 1, "effective_from": "2025-07-01", "rationale": "x"}, v)
+        add(
+            uow,
+            nid,
+            Section.MAPPA_LEVELS,
+            {"category": 2, "level": 1, "effective_from": "2025-07-01", "rationale": "x"},
+            v,
+        )
 
 
 def test_risk_plan_versions_number_themselves(store: Store) -> None:
-    plan = {"agreed_on": "2025-01-01", "review_on": "2025-07-01", "actions": [{"pillar": "supervision", "description": "weekly", "owner": "probation"}]}
+    plan = {
+        "agreed_on": "2025-01-01",
+        "review_on": "2025-07-01",
+        "actions": [{"pillar": "supervision", "description": "weekly", "owner": "probation"}],
+    }
     with store.unit_of_work() as uow:
         nid = create(uow)
         _, v = add(uow, nid, Section.RISK_PLANS, plan, 1)
-        _, v = add(uow, nid, Section.RISK_PLANS, {**plan, "agreed_on": "2025-07-01", "review_on": "2026-01-01"}, v)
+        _, v = add(
+            uow, nid, Section.RISK_PLANS, {**plan, "agreed_on": "2025-07-01", "review_on": "2026-01-01"}, v
+        )
         uow.commit()
         record = uow.nominals.load(nid)
     assert [i.data.version for i in record.items(Section.RISK_PLANS)] == [1, 2]  # type: ignore[attr-defined]
@@ -215,7 +311,13 @@ def test_identifiers_and_names_are_found_by_blind_token_in_any_spelling(store: S
 
     def owners(kind: str, value: str) -> set[uuid.UUID]:
         with store.session_factory() as s:
-            return set(s.scalars(select(m.BlindToken.nominal_id).where(m.BlindToken.kind == kind, m.BlindToken.token == store.blind.token(kind, value))))
+            return set(
+                s.scalars(
+                    select(m.BlindToken.nominal_id).where(
+                        m.BlindToken.kind == kind, m.BlindToken.token == store.blind.token(kind, value)
+                    )
+                )
+            )
 
     assert owners("id_ni", "AB123456C") == {nid}
     assert owners("name", "zoe") == {nid} and owners("surname", "obrien") == {nid}
@@ -226,63 +328,137 @@ def test_identifiers_and_names_are_found_by_blind_token_in_any_spelling(store: S
 def test_identity_correction_replaces_its_tokens(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
-        v = service.correct_identity(uow, OFFICER, nid, Identity(forenames="Quentin", surname="Zabrowskii"), expected_version=1)
+        v = service.correct_identity(
+            uow, OFFICER, nid, Identity(forenames="Quentin", surname="Zabrowskii"), expected_version=1
+        )
         uow.commit()
     with store.session_factory() as s:
-        kinds = set(s.scalars(select(m.BlindToken.token).where(m.BlindToken.nominal_id == nid, m.BlindToken.kind == "surname")))
+        kinds = set(
+            s.scalars(
+                select(m.BlindToken.token).where(
+                    m.BlindToken.nominal_id == nid, m.BlindToken.kind == "surname"
+                )
+            )
+        )
     assert kinds == {store.blind.token("surname", "zabrowskii")} and v == 2
 
 
 def test_associate_links_must_point_at_another_existing_record(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid, other = create(uow), create(uow)
-        _, v = add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(other)}, 1)
+        _, v = add(
+            uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(other)}, 1
+        )
         uow.commit()
     with pytest.raises(NotFound) as err, store.unit_of_work() as uow:
-        add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(uuid.uuid4())}, v)
+        add(
+            uow,
+            nid,
+            Section.ASSOCIATES,
+            {"relationship": "co_offender", "linked_nominal_id": str(uuid.uuid4())},
+            v,
+        )
     assert (err.value.rule, err.value.field) == ("linked_nominal_not_found", "linked_nominal_id")
     with pytest.raises(RuleViolation) as err2, store.unit_of_work() as uow:
         add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(nid)}, v)
     assert err2.value.rule == "associate_self_link"
-    with store.session_factory() as s:  # the plain link column lets analysts chart associations without decrypting
-        assert s.execute(select(m.Item.ref).where(m.Item.section == "associates")).scalars().all() == [str(other)]
+    with (
+        store.session_factory() as s
+    ):  # the plain link column lets analysts chart associations without decrypting
+        assert s.execute(select(m.Item.ref).where(m.Item.section == "associates")).scalars().all() == [
+            str(other)
+        ]
 
 
 def test_notification_dates_follow_the_record(store: Store) -> None:
     def stored(nid: uuid.UUID) -> tuple:  # type: ignore[type-arg]
         with store.session_factory() as s:
             row = s.get(m.Nominal, nid)
-            return row.notification_subject, row.notification_indefinite, row.notification_ends_on, row.notification_due_on
+            return (
+                row.notification_subject,
+                row.notification_indefinite,
+                row.notification_ends_on,
+                row.notification_due_on,
+            )
 
     with store.unit_of_work() as uow:
         nid = create(uow, identity={"forenames": "A", "surname": "B", "date_of_birth": "1980-05-05"})
         uow.commit()
     assert stored(nid) == (False, None, None, None)
     with store.unit_of_work() as uow:
-        offence, v = add(uow, nid, Section.OFFENCES, {"offence": "Sexual assault", "conviction_date": "2020-01-20", "sexual": True,
-                                                      "disposal": {"kind": "imprisonment", "custody_months": 12}}, 1)
-        _, v = add(uow, nid, Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": "2020-06-01"}, v)
+        offence, v = add(
+            uow,
+            nid,
+            Section.OFFENCES,
+            {
+                "offence": "Sexual assault",
+                "conviction_date": "2020-01-20",
+                "sexual": True,
+                "disposal": {"kind": "imprisonment", "custody_months": 12},
+            },
+            1,
+        )
+        _, v = add(
+            uow,
+            nid,
+            Section.ADDRESSES,
+            {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": "2020-06-01"},
+            v,
+        )
         uow.commit()
-    assert stored(nid) == (True, False, dt.date(2030, 1, 20), dt.date(2020, 1, 23))  # 10 years; initial notification within 3 days
+    assert stored(nid) == (
+        True,
+        False,
+        dt.date(2030, 1, 20),
+        dt.date(2020, 1, 23),
+    )  # 10 years; initial notification within 3 days
     with store.unit_of_work() as uow:
-        entry = ChronologyEntry(occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc), kind="notification", summary="annual notification")
+        entry = ChronologyEntry(
+            occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+            kind="notification",
+            summary="annual notification",
+        )
         _, v = service.append_chronology(uow, OFFICER, nid, entry, expected_version=v)
         from register.domain.rules import parse_item
 
-        v = service.correct_item(uow, OFFICER, nid, offence, parse_item(Section.OFFENCES, {
-            "offence": "Sexual assault", "conviction_date": "2020-01-20", "sexual": True,
-            "disposal": {"kind": "imprisonment", "custody_months": 30}}), expected_version=v)
+        v = service.correct_item(
+            uow,
+            OFFICER,
+            nid,
+            offence,
+            parse_item(
+                Section.OFFENCES,
+                {
+                    "offence": "Sexual assault",
+                    "conviction_date": "2020-01-20",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 30},
+                },
+            ),
+            expected_version=v,
+        )
         uow.commit()
-    assert stored(nid) == (True, True, None, dt.date(2026, 3, 1))  # now indefinite; next annual a year after the last
+    assert stored(nid) == (
+        True,
+        True,
+        None,
+        dt.date(2026, 3, 1),
+    )  # now indefinite; next annual a year after the last
     with store.unit_of_work() as uow:
         record = service.read_record(uow, OFFICER, nid, purpose="test")
     from register.nominals.schemas import RecordOut
 
     out = RecordOut.of(record).notification
-    assert out.indefinite and out.review_from == dt.date(2040, 3, 1)  # 15 years from the first recorded notification
+    assert out.indefinite and out.review_from == dt.date(
+        2040, 3, 1
+    )  # 15 years from the first recorded notification
     assert out.explanation.startswith("indefinite: imprisonment of 30 months (Sexual assault, 2020-01-20)")
     with store.unit_of_work() as uow:  # the sweep recomputes the same thing from scratch
-        uow.session.execute(update(m.Nominal).where(m.Nominal.id == nid).values(notification_subject=False, notification_due_on=None))
+        uow.session.execute(
+            update(m.Nominal)
+            .where(m.Nominal.id == nid)
+            .values(notification_subject=False, notification_due_on=None)
+        )
         uow.commit()
     assert service.refresh_notifications(store) == 1
     assert stored(nid) == (True, True, None, dt.date(2026, 3, 1))

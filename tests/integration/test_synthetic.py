@@ -21,8 +21,17 @@ def test_a_seed_always_gives_the_same_people() -> None:
     one, two, other = PersonFactory(7, TODAY), PersonFactory(7, TODAY), PersonFactory(8, TODAY)
     for i in (0, 1, 57, 999):
         a, b = one.person(i), two.person(i)
-        assert (a.id, a.new, a.items, a.chronology, a.item_ids, a.entry_ids) == (b.id, b.new, b.items, b.chronology, b.item_ids, b.entry_ids)
-    assert [one.person(i).new.identity for i in range(20)] != [other.person(i).new.identity for i in range(20)]
+        assert (a.id, a.new, a.items, a.chronology, a.item_ids, a.entry_ids) == (
+            b.id,
+            b.new,
+            b.items,
+            b.chronology,
+            b.item_ids,
+            b.entry_ids,
+        )
+    assert [one.person(i).new.identity for i in range(20)] != [
+        other.person(i).new.identity for i in range(20)
+    ]
 
 
 def test_proportions_follow_the_annual_reports() -> None:
@@ -30,10 +39,15 @@ def test_proportions_follow_the_annual_reports() -> None:
     levels = Counter(p.new.mappa_level for p in people if p.new.mappa_category is not None)
     categories = Counter(p.new.mappa_category for p in people)
     managed = sum(levels.values())
-    assert 0.94 < levels[1] / managed < 0.99 and 0.01 < levels[2] / managed < 0.06 and levels[3] / managed < 0.02
+    assert (
+        0.94 < levels[1] / managed < 0.99 and 0.01 < levels[2] / managed < 0.06 and levels[3] / managed < 0.02
+    )
     assert 0.6 < categories[1] / len(people) < 0.72 and 0.24 < categories[2] / len(people) < 0.36
     assert 16 < sum(len(p.chronology) for p in people) / len(people) < 24
-    assert 0 < sum(p.duplicate_of is not None for p in people) < 60 and 50 < sum(p.archived is not None for p in people) < 200
+    assert (
+        0 < sum(p.duplicate_of is not None for p in people) < 60
+        and 50 < sum(p.archived is not None for p in people) < 200
+    )
 
 
 def test_generated_records_read_back_through_the_store_and_their_duplicates_are_found(store: Store) -> None:
@@ -41,7 +55,11 @@ def test_generated_records_read_back_through_the_store_and_their_duplicates_are_
     people = [PersonFactory(11, TODAY).person(i) for i in range(300)]
     with store.session_factory() as s:
         assert s.execute(select(func.count()).select_from(m.Nominal)).scalar_one() == 300 == done.people
-        assert s.execute(select(func.count()).select_from(m.ChronologyEntry)).scalar_one() == done.entries == sum(len(p.chronology) for p in people)
+        assert (
+            s.execute(select(func.count()).select_from(m.ChronologyEntry)).scalar_one()
+            == done.entries
+            == sum(len(p.chronology) for p in people)
+        )
         plain = b"".join(bytes(v) for v in s.scalars(select(m.Nominal.identity_sealed)))
         assert people[5].new.identity.surname.encode() not in plain  # sealed like every real write
         pairs = {frozenset((r.first, r.second)) for r in s.execute(duplicates.candidate_pairs())}

@@ -33,30 +33,77 @@ _people = itertools.count(1)
 
 
 def at(days_ago: int) -> dt.datetime:
-    return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.UTC)
 
 
-def build(uow: UnitOfWork, omit: set[str] = frozenset(), replace: dict[str, Any] | None = None, header: dict[str, Any] | None = None,
-          identity: dict[str, Any] | None = None, extra: list[tuple[Section, dict[str, Any]]] = (),
-          visits: list[int] = (30,), notifications: list[int] = (60,)) -> uuid.UUID:
+def build(
+    uow: UnitOfWork,
+    omit: set[str] = frozenset(),
+    replace: dict[str, Any] | None = None,
+    header: dict[str, Any] | None = None,
+    identity: dict[str, Any] | None = None,
+    extra: list[tuple[Section, dict[str, Any]]] = (),
+    visits: list[int] = (30,),
+    notifications: list[int] = (60,),
+) -> uuid.UUID:
     """A record in good order, less what `omit` names, with `replace` overriding named parts. Each is a different
     person (its own date of birth and PNC ID), so the duplicate cascade leaves it alone."""
     n = next(_people)
     parts: dict[str, tuple[Section, dict[str, Any]]] = {
         "photo": (Section.PHOTOGRAPHS, {"taken_on": ago(100), "reference": "p/1.jpg"}),
-        "address": (Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": ago(900), "last_verified_on": ago(30)}),
+        "address": (
+            Section.ADDRESSES,
+            {
+                "kind": "home",
+                "lines": ["1 High St"],
+                "postcode": "ME16 8RP",
+                "date_from": ago(900),
+                "last_verified_on": ago(30),
+            },
+        ),
         "pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2005/{n:07d}{check_letter(f'05{n:07d}')}"}),
-        "om": (Section.OFFENDER_MANAGERS, {"agency": "police", "name": "DC Test", "user_id": "kent.om", "date_from": ago(400)}),
-        "ra": (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": ago(60), "assessor": "DC", "rosh": {"public": "medium"},
-                                          "next_review_on": ago(-300)}),
+        "om": (
+            Section.OFFENDER_MANAGERS,
+            {"agency": "police", "name": "DC Test", "user_id": "kent.om", "date_from": ago(400)},
+        ),
+        "ra": (
+            Section.RISK_ASSESSMENTS,
+            {
+                "tool": "arms",
+                "assessed_on": ago(60),
+                "assessor": "DC",
+                "rosh": {"public": "medium"},
+                "next_review_on": ago(-300),
+            },
+        ),
         "meeting": (Section.MEETINGS, {"kind": "annual_review", "held_on": ago(90), "level": 1}),
-        "offence": (Section.OFFENCES, {"offence": "Sexual assault", "conviction_date": ago(2000), "sexual": True,
-                                       "disposal": {"kind": "imprisonment", "custody_months": 12}}),
+        "offence": (
+            Section.OFFENCES,
+            {
+                "offence": "Sexual assault",
+                "conviction_date": ago(2000),
+                "sexual": True,
+                "disposal": {"kind": "imprisonment", "custody_months": 12},
+            },
+        ),
     } | (replace or {})
-    new = NewNominal.model_validate({"nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone", "lead_agency": "police",
-                                     "mappa_category": 1, "mappa_level": 1, **(header or {}),
-                                     "identity": {"forenames": "A", "surname": "Test",
-                                                  "date_of_birth": (dt.date(1960, 1, 1) + dt.timedelta(days=n)).isoformat(), **(identity or {})}})
+    new = NewNominal.model_validate(
+        {
+            "nominal_type": "rso",
+            "area": "kent",
+            "managing_unit": "Maidstone",
+            "lead_agency": "police",
+            "mappa_category": 1,
+            "mappa_level": 1,
+            **(header or {}),
+            "identity": {
+                "forenames": "A",
+                "surname": "Test",
+                "date_of_birth": (dt.date(1960, 1, 1) + dt.timedelta(days=n)).isoformat(),
+                **(identity or {}),
+            },
+        }
+    )
     nid = service.create_nominal(uow, OFFICER, new)
     v = 1
     for name, (section, payload) in parts.items():
@@ -65,9 +112,21 @@ def build(uow: UnitOfWork, omit: set[str] = frozenset(), replace: dict[str, Any]
     for section, payload in extra:
         _, v = service.add_item(uow, OFFICER, nid, parse_item(section, payload), expected_version=v)
     for days in visits:
-        _, v = service.append_chronology(uow, OFFICER, nid, ChronologyEntry(occurred_at=at(days), kind="home_visit", summary="visit"), expected_version=v)
+        _, v = service.append_chronology(
+            uow,
+            OFFICER,
+            nid,
+            ChronologyEntry(occurred_at=at(days), kind="home_visit", summary="visit"),
+            expected_version=v,
+        )
     for days in notifications:
-        _, v = service.append_chronology(uow, OFFICER, nid, ChronologyEntry(occurred_at=at(days), kind="notification", summary="notified"), expected_version=v)
+        _, v = service.append_chronology(
+            uow,
+            OFFICER,
+            nid,
+            ChronologyEntry(occurred_at=at(days), kind="notification", summary="notified"),
+            expected_version=v,
+        )
     return nid
 
 
@@ -79,50 +138,147 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
             "MISSING-ADDRESS": build(uow, omit={"address"}),
             "MISSING-DOB": build(uow, identity={"date_of_birth": None}),
             "MISSING-PNC-CAT1": build(uow, omit={"pnc"}),
-            "MISSING-CATEGORY-LEVEL": build(uow, header={"nominal_type": "vo", "mappa_category": None, "mappa_level": None}),
+            "MISSING-CATEGORY-LEVEL": build(
+                uow, header={"nominal_type": "vo", "mappa_category": None, "mappa_level": None}
+            ),
             "MISSING-OFFENDER-MANAGER": build(uow, omit={"om"}),
-            "RA-OVERDUE": build(uow, replace={"ra": (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": ago(200), "assessor": "DC",
-                                                                                 "rosh": {"public": "medium"}, "next_review_on": ago(10)})}),
+            "RA-OVERDUE": build(
+                uow,
+                replace={
+                    "ra": (
+                        Section.RISK_ASSESSMENTS,
+                        {
+                            "tool": "arms",
+                            "assessed_on": ago(200),
+                            "assessor": "DC",
+                            "rosh": {"public": "medium"},
+                            "next_review_on": ago(10),
+                        },
+                    )
+                },
+            ),
             "L1-NO-ANNUAL-REVIEW": build(uow, omit={"meeting"}),
             "L23-NO-PLAN": build(uow, header={"mappa_level": 2}),
             "VISIT-OVERDUE": build(uow, visits=[]),
             "NOTIFICATION-OVERDUE": build(uow, notifications=[400]),
-            "NOTIFICATION-ENDED-ACTIVE": build(uow, replace={"offence": (Section.OFFENCES, {
-                "offence": "Exposure", "conviction_date": ago(3000), "sexual": True, "disposal": {"kind": "caution"}})}),
-            "INDEFINITE-REVIEW-DUE": build(uow, replace={"offence": (Section.OFFENCES, {
-                "offence": "Rape", "conviction_date": ago(7000), "sexual": True, "disposal": {"kind": "imprisonment", "custody_months": 96}})},
-                notifications=[6990, 60]),
-            "LICENCE-ENDED-CAT2": build(uow, header={"nominal_type": "vo", "mappa_category": 2}, extra=[(Section.ORDERS, {
-                "kind": "licence", "made_on": ago(800), "starts_on": ago(800), "ends_on": ago(100), "status": "expired"})]),
-            "ADDRESS-UNVERIFIED": build(uow, replace={"address": (Section.ADDRESSES, {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP",
-                                                                                        "date_from": ago(900), "last_verified_on": ago(500)})}),
+            "NOTIFICATION-ENDED-ACTIVE": build(
+                uow,
+                replace={
+                    "offence": (
+                        Section.OFFENCES,
+                        {
+                            "offence": "Exposure",
+                            "conviction_date": ago(3000),
+                            "sexual": True,
+                            "disposal": {"kind": "caution"},
+                        },
+                    )
+                },
+            ),
+            "INDEFINITE-REVIEW-DUE": build(
+                uow,
+                replace={
+                    "offence": (
+                        Section.OFFENCES,
+                        {
+                            "offence": "Rape",
+                            "conviction_date": ago(7000),
+                            "sexual": True,
+                            "disposal": {"kind": "imprisonment", "custody_months": 96},
+                        },
+                    )
+                },
+                notifications=[6990, 60],
+            ),
+            "LICENCE-ENDED-CAT2": build(
+                uow,
+                header={"nominal_type": "vo", "mappa_category": 2},
+                extra=[
+                    (
+                        Section.ORDERS,
+                        {
+                            "kind": "licence",
+                            "made_on": ago(800),
+                            "starts_on": ago(800),
+                            "ends_on": ago(100),
+                            "status": "expired",
+                        },
+                    )
+                ],
+            ),
+            "ADDRESS-UNVERIFIED": build(
+                uow,
+                replace={
+                    "address": (
+                        Section.ADDRESSES,
+                        {
+                            "kind": "home",
+                            "lines": ["1 High St"],
+                            "postcode": "ME16 8RP",
+                            "date_from": ago(900),
+                            "last_verified_on": ago(500),
+                        },
+                    )
+                },
+            ),
             "RECORD-STALE": build(uow),
-            "INTEL-UNGRADED": build(uow, extra=[(Section.INTELLIGENCE, {"received_on": ago(5), "text": "ungraded report"})]),
-            "DISCLOSURE-NO-RATIONALE": build(uow, extra=[(Section.DISCLOSURES, {"decided_on": ago(5), "recipient": "partner", "decision": "disclose"})]),
+            "INTEL-UNGRADED": build(
+                uow, extra=[(Section.INTELLIGENCE, {"received_on": ago(5), "text": "ungraded report"})]
+            ),
+            "DISCLOSURE-NO-RATIONALE": build(
+                uow,
+                extra=[
+                    (
+                        Section.DISCLOSURES,
+                        {"decided_on": ago(5), "recipient": "partner", "decision": "disclose"},
+                    )
+                ],
+            ),
         }
-        same_pnc = {"pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2010/0000042{check_letter('100000042')}"})}
+        same_pnc = {
+            "pnc": (Section.IDENTIFIERS, {"kind": "pnc", "value": f"2010/0000042{check_letter('100000042')}"})
+        }
         breaches["DUPLICATE-SUSPECTED"] = build(uow, replace=same_pnc)
         build(uow, replace=same_pnc)
         breaches["RETENTION-REVIEW-DUE"] = build(uow)
         from register.archive import service as archive
         from register.archive.schemas import ArchiveRequest
 
-        archive.archive(uow, OFFICER, breaches["RETENTION-REVIEW-DUE"], ArchiveRequest(reason="eligibility_ended"),
-                        expected_version=uow.nominals.header_row(breaches["RETENTION-REVIEW-DUE"]).version)
-        uow.session.execute(update(m.Nominal).where(m.Nominal.id == breaches["RETENTION-REVIEW-DUE"]).values(
-            retention_review_on=TODAY - dt.timedelta(days=1)))
+        archive.archive(
+            uow,
+            OFFICER,
+            breaches["RETENTION-REVIEW-DUE"],
+            ArchiveRequest(reason="eligibility_ended"),
+            expected_version=uow.nominals.header_row(breaches["RETENTION-REVIEW-DUE"]).version,
+        )
+        uow.session.execute(
+            update(m.Nominal)
+            .where(m.Nominal.id == breaches["RETENTION-REVIEW-DUE"])
+            .values(retention_review_on=TODAY - dt.timedelta(days=1))
+        )
         breaches["TRANSFER-PENDING"] = build(uow)
         from register.domain.enums import Area as AreaEnum
         from register.transfers import schemas as transfer_schemas
         from register.transfers import service as transfers
 
         version = uow.nominals.header_row(breaches["TRANSFER-PENDING"]).version
-        transfer_id, _ = transfers.start(uow, OFFICER, breaches["TRANSFER-PENDING"],
-                                         transfer_schemas.TransferRequest(to_area=AreaEnum.ESSEX, reason="moved"), expected_version=version)
-        uow.session.execute(update(m.Transfer).where(m.Transfer.id == transfer_id).values(
-            requested_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)))
-        uow.session.execute(update(m.Nominal).where(m.Nominal.id == breaches["RECORD-STALE"]).values(
-            updated_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)))
+        transfer_id, _ = transfers.start(
+            uow,
+            OFFICER,
+            breaches["TRANSFER-PENDING"],
+            transfer_schemas.TransferRequest(to_area=AreaEnum.ESSEX, reason="moved"),
+            expected_version=version,
+        )
+        uow.session.execute(
+            update(m.Transfer)
+            .where(m.Transfer.id == transfer_id)
+            .values(requested_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=40))
+        )
+        uow.session.execute(
+            update(m.Nominal)
+            .where(m.Nominal.id == breaches["RECORD-STALE"])
+            .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=400))
+        )
         uow.commit()
     rules = quality.load_rules()
     assert {r.id for r in rules} == set(breaches)
@@ -130,7 +286,11 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
         run_id = quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
         uow.commit()
     with store.session_factory() as s:
-        findings = s.execute(select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id).where(m.QualityFinding.run_id == run_id)).all()
+        findings = s.execute(
+            select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id).where(
+                m.QualityFinding.run_id == run_id
+            )
+        ).all()
     fired: dict[str, set[uuid.UUID]] = defaultdict(set)
     for rule_id, nominal_id in findings:
         fired[rule_id].add(nominal_id)
@@ -161,6 +321,8 @@ def test_dashboard_trend_and_worklists(store: Store) -> None:
     photo = next(r for r in board["rules"] if r["rule"] == "MISSING-PHOTO")
     assert (photo["count"], photo["change"]) == (3, 2)
     assert board["by_severity"]["medium"] >= 3 and board["previous_run"] is not None
-    assert {w["rule"] for w in mine} == {"MISSING-PHOTO"} and len(mine) == 2  # the third has no offender manager
+    assert {w["rule"] for w in mine} == {"MISSING-PHOTO"} and len(
+        mine
+    ) == 2  # the third has no offender manager
     assert len(unit) == 3 and all(w["record"].startswith("/v1/nominals/") for w in unit)
     assert essex["run"] is None

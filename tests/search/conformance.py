@@ -25,103 +25,322 @@ PNC_P1 = f"2003/0412876{check_letter('030412876')}"
 
 
 def _header(**kw: Any) -> dict[str, Any]:
-    base = {"nominal_type": "rso", "area": "kent", "managing_unit": "Unit", "lead_agency": "police", "mappa_category": 1, "mappa_level": 1}
+    base = {
+        "nominal_type": "rso",
+        "area": "kent",
+        "managing_unit": "Unit",
+        "lead_agency": "police",
+        "mappa_category": 1,
+        "mappa_level": 1,
+    }
     return base | kw
 
 
 PEOPLE: dict[str, dict[str, Any]] = {
     "P1": {
         "header": _header(),
-        "identity": {"forenames": "Daniel James", "surname": "Hartley", "date_of_birth": "1984-03-17", "gender": "male",
-                     "ethnicity": "W1", "nationality": "GBR"},
+        "identity": {
+            "forenames": "Daniel James",
+            "surname": "Hartley",
+            "date_of_birth": "1984-03-17",
+            "gender": "male",
+            "ethnicity": "W1",
+            "nationality": "GBR",
+        },
         "items": [
             (Section.ALIASES, {"forenames": "Danny", "surname": "Hartley", "name_type": "nickname"}),
-            (Section.ALIASES, {"forenames": "Daniel", "surname": "Harley", "name_type": "alias", "date_of_birth": "1984-07-03"}),
+            (
+                Section.ALIASES,
+                {
+                    "forenames": "Daniel",
+                    "surname": "Harley",
+                    "name_type": "alias",
+                    "date_of_birth": "1984-07-03",
+                },
+            ),
             (Section.IDENTIFIERS, {"kind": "pnc", "value": PNC_P1}),
             (Section.IDENTIFIERS, {"kind": "ni", "value": "JT482193C"}),
-            (Section.DESCRIPTIONS, {"observed_on": "2024-02-01", "height_cm": 180, "build": "stocky", "hair": "brown short", "eyes": "blue"}),
-            (Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": "dragon, green and red"}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["14 Tonbridge Road"], "town": "Maidstone", "postcode": "ME16 8RP",
-                                 "latitude": 51.2716, "longitude": 0.5090, "date_from": "2021-06-01"}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["3 Station Road"], "town": "Canterbury", "postcode": "CT1 2AA",
-                                 "latitude": 51.2790, "longitude": 1.0790, "date_from": "2015-01-01", "date_to": "2021-05-31"}),
-            (Section.VEHICLES, {"vrm": "GK19 XBW", "make": "Ford", "model": "Transit", "colour": "Blue", "date_from": "2022-01-10"}),
+            (
+                Section.DESCRIPTIONS,
+                {
+                    "observed_on": "2024-02-01",
+                    "height_cm": 180,
+                    "build": "stocky",
+                    "hair": "brown short",
+                    "eyes": "blue",
+                },
+            ),
+            (
+                Section.MARKS,
+                {"kind": "tattoo", "location": "left_forearm", "description": "dragon, green and red"},
+            ),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["14 Tonbridge Road"],
+                    "town": "Maidstone",
+                    "postcode": "ME16 8RP",
+                    "latitude": 51.2716,
+                    "longitude": 0.5090,
+                    "date_from": "2021-06-01",
+                },
+            ),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["3 Station Road"],
+                    "town": "Canterbury",
+                    "postcode": "CT1 2AA",
+                    "latitude": 51.2790,
+                    "longitude": 1.0790,
+                    "date_from": "2015-01-01",
+                    "date_to": "2021-05-31",
+                },
+            ),
+            (
+                Section.VEHICLES,
+                {
+                    "vrm": "GK19 XBW",
+                    "make": "Ford",
+                    "model": "Transit",
+                    "colour": "Blue",
+                    "date_from": "2022-01-10",
+                },
+            ),
             (Section.CONTACTS, {"kind": "phone", "value": "07700 900123"}),
             (Section.CONTACTS, {"kind": "online_identity", "value": "dhart84", "platform": "Snapchat"}),
-            (Section.OFFENCES, {"offence": "Sexual assault on a female", "offence_date": "2011-08-02", "conviction_date": "2012-01-20",
-                                "sexual": True, "disposal": {"kind": "imprisonment", "custody_months": 36},
-                                "victims": [{"age_band": "adult", "gender": "female", "relationship": "stranger"}],
-                                "modus_operandi": "approached lone women walking home late at night near the river path"}),
-            (Section.EMPLOYMENT, {"kind": "employment", "organisation": "Medway Removals Ltd", "role": "driver"}),
-            (Section.RISK_ASSESSMENTS, {"tool": "arms", "assessed_on": "2025-03-01", "assessor": "DC", "rosh": {"public": "medium"}}),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Sexual assault on a female",
+                    "offence_date": "2011-08-02",
+                    "conviction_date": "2012-01-20",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 36},
+                    "victims": [{"age_band": "adult", "gender": "female", "relationship": "stranger"}],
+                    "modus_operandi": "approached lone women walking home late at night near the river path",
+                },
+            ),
+            (
+                Section.EMPLOYMENT,
+                {"kind": "employment", "organisation": "Medway Removals Ltd", "role": "driver"},
+            ),
+            (
+                Section.RISK_ASSESSMENTS,
+                {"tool": "arms", "assessed_on": "2025-03-01", "assessor": "DC", "rosh": {"public": "medium"}},
+            ),
         ],
     },
     "P2": {
         "header": _header(mappa_level=2),
-        "identity": {"forenames": "Mark", "surname": "O'Sullivan", "date_of_birth": "1979-11-02", "gender": "male", "nationality": "IRL"},
+        "identity": {
+            "forenames": "Mark",
+            "surname": "O'Sullivan",
+            "date_of_birth": "1979-11-02",
+            "gender": "male",
+            "nationality": "IRL",
+        },
         "items": [
-            (Section.ADDRESSES, {"kind": "approved_premises", "lines": ["Westgate AP"], "postcode": "CT2 8AF", "latitude": 51.2823,
-                                 "longitude": 1.0740, "date_from": "2025-08-20"}),
-            (Section.OFFENCES, {"offence": "Making indecent photographs of a child", "offence_date": "2024-05-01", "conviction_date": "2024-10-03",
-                                "sexual": True, "disposal": {"kind": "imprisonment", "custody_months": 20},
-                                "victims": [{"age_band": "under_13", "gender": "female", "relationship": "stranger"}]}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "approved_premises",
+                    "lines": ["Westgate AP"],
+                    "postcode": "CT2 8AF",
+                    "latitude": 51.2823,
+                    "longitude": 1.0740,
+                    "date_from": "2025-08-20",
+                },
+            ),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Making indecent photographs of a child",
+                    "offence_date": "2024-05-01",
+                    "conviction_date": "2024-10-03",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 20},
+                    "victims": [{"age_band": "under_13", "gender": "female", "relationship": "stranger"}],
+                },
+            ),
             (Section.MARKS, {"kind": "scar", "location": "face", "description": "scar over left eyebrow"}),
-            (Section.RISK_ASSESSMENTS, {"tool": "oasys", "assessed_on": "2025-08-01", "assessor": "PO", "rosh": {"children": "high", "public": "medium"}}),
+            (
+                Section.RISK_ASSESSMENTS,
+                {
+                    "tool": "oasys",
+                    "assessed_on": "2025-08-01",
+                    "assessor": "PO",
+                    "rosh": {"children": "high", "public": "medium"},
+                },
+            ),
         ],
     },
     "P3": {
         "header": _header(nominal_type="vo", mappa_category=2, mappa_level=3, restricted=True),
-        "identity": {"forenames": "Lee", "surname": "Brannigan", "date_of_birth": "1990-05-29", "gender": "male"},
+        "identity": {
+            "forenames": "Lee",
+            "surname": "Brannigan",
+            "date_of_birth": "1990-05-29",
+            "gender": "male",
+        },
         "items": [
-            (Section.VEHICLES, {"vrm": "KX63 ABC", "make": "Vauxhall", "model": "Astra", "colour": "Silver", "relationship": "owner"}),
-            (Section.OFFENCES, {"offence": "Wounding with intent", "conviction_date": "2015-06-12", "disposal": {"kind": "imprisonment", "custody_months": 120},
-                                "victims": [{"age_band": "adult", "gender": "female", "relationship": "known"}]}),
-            (Section.MARKS, {"kind": "tattoo", "location": "right_forearm", "description": "rose with dagger"}),
+            (
+                Section.VEHICLES,
+                {
+                    "vrm": "KX63 ABC",
+                    "make": "Vauxhall",
+                    "model": "Astra",
+                    "colour": "Silver",
+                    "relationship": "owner",
+                },
+            ),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Wounding with intent",
+                    "conviction_date": "2015-06-12",
+                    "disposal": {"kind": "imprisonment", "custody_months": 120},
+                    "victims": [{"age_band": "adult", "gender": "female", "relationship": "known"}],
+                },
+            ),
+            (
+                Section.MARKS,
+                {"kind": "tattoo", "location": "right_forearm", "description": "rose with dagger"},
+            ),
         ],
     },
     "P4": {
         "header": _header(area="essex"),
-        "identity": {"forenames": "Stephen", "surname": "Ashworth", "date_of_birth": "1962-12-08", "gender": "male"},
+        "identity": {
+            "forenames": "Stephen",
+            "surname": "Ashworth",
+            "date_of_birth": "1962-12-08",
+            "gender": "male",
+        },
         "items": [
             (Section.ALIASES, {"forenames": "Steven", "surname": "Ashford"}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["7 Moulsham Street"], "postcode": "CM2 0HX", "latitude": 51.7270,
-                                 "longitude": 0.4730, "date_from": "2019-02-01"}),
-            (Section.OFFENCES, {"offence": "Indecent assault on a male", "offence_date": "1998-06-01", "conviction_date": "1999-04-21",
-                                "sexual": True, "disposal": {"kind": "imprisonment", "custody_months": 48},
-                                "victims": [{"age_band": "under_13", "gender": "male", "relationship": "known"}]}),
-            (Section.VEHICLES, {"vrm": "AB12 CDE", "make": "Ford", "model": "Fiesta", "colour": "Red", "date_from": "2010-01-01", "date_to": "2015-12-31"}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["7 Moulsham Street"],
+                    "postcode": "CM2 0HX",
+                    "latitude": 51.7270,
+                    "longitude": 0.4730,
+                    "date_from": "2019-02-01",
+                },
+            ),
+            (
+                Section.OFFENCES,
+                {
+                    "offence": "Indecent assault on a male",
+                    "offence_date": "1998-06-01",
+                    "conviction_date": "1999-04-21",
+                    "sexual": True,
+                    "disposal": {"kind": "imprisonment", "custody_months": 48},
+                    "victims": [{"age_band": "under_13", "gender": "male", "relationship": "known"}],
+                },
+            ),
+            (
+                Section.VEHICLES,
+                {
+                    "vrm": "AB12 CDE",
+                    "make": "Ford",
+                    "model": "Fiesta",
+                    "colour": "Red",
+                    "date_from": "2010-01-01",
+                    "date_to": "2015-12-31",
+                },
+            ),
         ],
     },
     "P5": {
         "header": _header(area="essex", nominal_type="pdp", mappa_category=None, mappa_level=None),
-        "identity": {"forenames": "Kieran", "surname": "Doyle", "date_of_birth": "1996-08-14", "gender": "male"},
+        "identity": {
+            "forenames": "Kieran",
+            "surname": "Doyle",
+            "date_of_birth": "1996-08-14",
+            "gender": "male",
+        },
         "items": [
             (Section.CONTACTS, {"kind": "email", "value": "k.doyle96@example.com"}),
-            (Section.EMPLOYMENT, {"kind": "employment", "organisation": "Southend Leisure Centre", "role": "lifeguard", "access_to_children": True}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["1 Pier Hill"], "postcode": "SS1 1AA", "latitude": 51.5390, "longitude": 0.7120,
-                                 "date_from": "2024-12-01"}),
+            (
+                Section.EMPLOYMENT,
+                {
+                    "kind": "employment",
+                    "organisation": "Southend Leisure Centre",
+                    "role": "lifeguard",
+                    "access_to_children": True,
+                },
+            ),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["1 Pier Hill"],
+                    "postcode": "SS1 1AA",
+                    "latitude": 51.5390,
+                    "longitude": 0.7120,
+                    "date_from": "2024-12-01",
+                },
+            ),
         ],
     },
     "P6": {
         "header": _header(),
-        "identity": {"forenames": "John", "surname": "Smith", "date_of_birth": "1950-01-01", "gender": "male"},
+        "identity": {
+            "forenames": "John",
+            "surname": "Smith",
+            "date_of_birth": "1950-01-01",
+            "gender": "male",
+        },
         "items": [
             (Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": "anchor"}),
-            (Section.ADDRESSES, {"kind": "home", "lines": ["2 Tonbridge Road"], "postcode": "ME16 8RP", "date_from": "2000-01-01", "date_to": "2010-01-01"}),
+            (
+                Section.ADDRESSES,
+                {
+                    "kind": "home",
+                    "lines": ["2 Tonbridge Road"],
+                    "postcode": "ME16 8RP",
+                    "date_from": "2000-01-01",
+                    "date_to": "2010-01-01",
+                },
+            ),
         ],
         "archived": True,
     },
     "P7": {
         "header": _header(nominal_type="vo", mappa_category=2),
-        "identity": {"forenames": "Steve", "surname": "Stephens", "date_of_birth": "1988-07-03", "gender": "male"},
+        "identity": {
+            "forenames": "Steve",
+            "surname": "Stephens",
+            "date_of_birth": "1988-07-03",
+            "gender": "male",
+        },
         "items": [
-            (Section.VEHICLES, {"vrm": "GK19 XBV", "make": "Ford", "model": "Transit", "colour": "Black", "date_from": "2023-01-01"}),
+            (
+                Section.VEHICLES,
+                {
+                    "vrm": "GK19 XBV",
+                    "make": "Ford",
+                    "model": "Transit",
+                    "colour": "Black",
+                    "date_from": "2023-01-01",
+                },
+            ),
             (Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": "eagle"}),
         ],
     },
     "P8": {
         "header": _header(nominal_type="other_dangerous", mappa_category=3),
-        "identity": {"forenames": "Danielle", "surname": "Hartly", "date_of_birth": "1984-03-17", "gender": "female"},
+        "identity": {
+            "forenames": "Danielle",
+            "surname": "Hartly",
+            "date_of_birth": "1984-03-17",
+            "gender": "female",
+        },
         "items": [],
     },
 }
@@ -130,15 +349,30 @@ PEOPLE: dict[str, dict[str, Any]] = {
 def load(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     ids: dict[str, uuid.UUID] = {}
     for key, person in PEOPLE.items():
-        new = NewNominal.model_validate({**person["header"], "identity": person["identity"]}, context={"today": TODAY})
+        new = NewNominal.model_validate(
+            {**person["header"], "identity": person["identity"]}, context={"today": TODAY}
+        )
         nid = service.create_nominal(uow, OFFICER, new)
         version = 1
         for section, payload in person["items"]:
-            _, version = service.add_item(uow, OFFICER, nid, parse_item(section, payload, TODAY), expected_version=version)
-        service.append_chronology(uow, OFFICER, nid, ChronologyEntry(occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
-                                                                     kind="contact", summary="fixture"), expected_version=version)
+            _, version = service.add_item(
+                uow, OFFICER, nid, parse_item(section, payload, TODAY), expected_version=version
+            )
+        service.append_chronology(
+            uow,
+            OFFICER,
+            nid,
+            ChronologyEntry(
+                occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), kind="contact", summary="fixture"
+            ),
+            expected_version=version,
+        )
         if person.get("archived"):
-            uow.session.execute(m.Nominal.__table__.update().where(m.Nominal.id == nid).values(status=NominalStatus.ARCHIVED.value))
+            uow.session.execute(
+                m.Nominal.__table__.update()
+                .where(m.Nominal.id == nid)
+                .values(status=NominalStatus.ARCHIVED.value)
+            )
         ids[key] = nid
     return ids
 
@@ -163,64 +397,172 @@ CANTERBURY = {"latitude": 51.2800, "longitude": 1.0700}
 SCENARIOS = [
     Scenario("surname exact", _q({"type": "name", "value": "Hartley"}), {"P1"}),
     Scenario("full name exact", _q({"type": "name", "value": "Daniel Hartley"}), {"P1"}),
-    Scenario("alias surname", _q({"type": "name", "value": "Harley"}), {"P1"}, why={"P1": ["0:name (alias name daniel harley)"]}),
+    Scenario(
+        "alias surname",
+        _q({"type": "name", "value": "Harley"}),
+        {"P1"},
+        why={"P1": ["0:name (alias name daniel harley)"]},
+    ),
     Scenario("name tokens must share one name", _q({"type": "name", "value": "Danny Harley"}), set()),
     Scenario("phonetic surname", _q({"type": "name", "value": "Hartlee", "mode": "phonetic"}), {"P1", "P8"}),
     Scenario("fuzzy surname", _q({"type": "name", "value": "Hartlee", "mode": "fuzzy"}), {"P1", "P8"}),
     Scenario("fuzzy is not loose", _q({"type": "name", "value": "Brannagin", "mode": "fuzzy"}), {"P3"}),
-    Scenario("nickname to formal name", _q({"type": "name", "value": "Dan Hartley", "mode": "nickname"}), {"P1"}),
+    Scenario(
+        "nickname to formal name", _q({"type": "name", "value": "Dan Hartley", "mode": "nickname"}), {"P1"}
+    ),
     Scenario("no nickname expansion when exact", _q({"type": "name", "value": "Dan Hartley"}), set()),
     Scenario("nickname both ways", _q({"type": "name", "value": "Steve", "mode": "nickname"}), {"P4", "P7"}),
     Scenario("apostrophes folded", _q({"type": "name", "value": "osullivan"}), {"P2"}),
     Scenario("dob exact", _q({"type": "date_of_birth", "exact": "1984-03-17"}), {"P1", "P8"}),
     Scenario("dob of an alias", _q({"type": "date_of_birth", "exact": "1984-07-03"}), {"P1"}),
-    Scenario("dob day and month transposed", _q({"type": "date_of_birth", "exact": "1988-03-07", "transposed": True}), {"P7"}),
+    Scenario(
+        "dob day and month transposed",
+        _q({"type": "date_of_birth", "exact": "1988-03-07", "transposed": True}),
+        {"P7"},
+    ),
     Scenario("dob not transposed unless asked", _q({"type": "date_of_birth", "exact": "1988-03-07"}), set()),
     Scenario("dob year", _q({"type": "date_of_birth", "year": 1990}), {"P3"}),
-    Scenario("dob range", _q({"type": "date_of_birth", "date_from": "1960-01-01", "date_to": "1980-12-31"}), {"P2", "P4"}),
+    Scenario(
+        "dob range",
+        _q({"type": "date_of_birth", "date_from": "1960-01-01", "date_to": "1980-12-31"}),
+        {"P2", "P4"},
+    ),
     Scenario("age in the 30s", _q({"type": "age", "min": 30, "max": 39, "at": "2026-01-01"}), {"P3", "P7"}),
     Scenario("gender", _q({"type": "person", "gender": "female"}), {"P8"}),
-    Scenario("height and build on one description", _q({"type": "person", "height_min": 175, "height_max": 185, "build": "stocky"}), {"P1"}),
-    Scenario("mark text on a body location", _q({"type": "mark", "text": "dragon", "location": "left_forearm"}), {"P1"}),
-    Scenario("mark conditions on the same mark", _q({"type": "mark", "text": "dragon", "location": "right_forearm"}), set()),
-    Scenario("tattoos on the left forearm", _q({"type": "mark", "kind": "tattoo", "location": "left_forearm"}), {"P1", "P7"}),
-    Scenario("archived only when asked", _q({"type": "mark", "kind": "tattoo", "location": "left_forearm"}), {"P1", "P6", "P7"}, include_archived=True),
-    Scenario("PNC ID in its short form", _q({"type": "identifier", "kind": "pnc", "value": f"03/412876{PNC_P1[-1]}"}), {"P1"}),
-    Scenario("NI number with spaces", _q({"type": "identifier", "kind": "ni", "value": "jt 48 21 93 c"}), {"P1"}),
+    Scenario(
+        "height and build on one description",
+        _q({"type": "person", "height_min": 175, "height_max": 185, "build": "stocky"}),
+        {"P1"},
+    ),
+    Scenario(
+        "mark text on a body location",
+        _q({"type": "mark", "text": "dragon", "location": "left_forearm"}),
+        {"P1"},
+    ),
+    Scenario(
+        "mark conditions on the same mark",
+        _q({"type": "mark", "text": "dragon", "location": "right_forearm"}),
+        set(),
+    ),
+    Scenario(
+        "tattoos on the left forearm",
+        _q({"type": "mark", "kind": "tattoo", "location": "left_forearm"}),
+        {"P1", "P7"},
+    ),
+    Scenario(
+        "archived only when asked",
+        _q({"type": "mark", "kind": "tattoo", "location": "left_forearm"}),
+        {"P1", "P6", "P7"},
+        include_archived=True,
+    ),
+    Scenario(
+        "PNC ID in its short form",
+        _q({"type": "identifier", "kind": "pnc", "value": f"03/412876{PNC_P1[-1]}"}),
+        {"P1"},
+    ),
+    Scenario(
+        "NI number with spaces", _q({"type": "identifier", "kind": "ni", "value": "jt 48 21 93 c"}), {"P1"}
+    ),
     Scenario("full postcode", _q({"type": "address", "postcode": "me16 8rp"}), {"P1"}),
     Scenario("postcode district", _q({"type": "address", "postcode": "ME16"}), {"P1"}),
     Scenario("postcode sector", _q({"type": "address", "postcode": "CT2 8"}), {"P2"}),
-    Scenario("within 2 km of a point", _q({"type": "address", "near": {**MAIDSTONE, "radius_km": 2}}), {"P1"}),
-    Scenario("near a point at any time since 2020", _q({"type": "address", "near": {**CANTERBURY, "radius_km": 3}, "since": "2020-01-01"}), {"P1", "P2"},
-             why={"P1": ["0:address (home address CT1 2AA)"]}),
-    Scenario("near a point since 2022", _q({"type": "address", "near": {**CANTERBURY, "radius_km": 3}, "since": "2022-01-01"}), {"P2"}),
+    Scenario(
+        "within 2 km of a point", _q({"type": "address", "near": {**MAIDSTONE, "radius_km": 2}}), {"P1"}
+    ),
+    Scenario(
+        "near a point at any time since 2020",
+        _q({"type": "address", "near": {**CANTERBURY, "radius_km": 3}, "since": "2020-01-01"}),
+        {"P1", "P2"},
+        why={"P1": ["0:address (home address CT1 2AA)"]},
+    ),
+    Scenario(
+        "near a point since 2022",
+        _q({"type": "address", "near": {**CANTERBURY, "radius_km": 3}, "since": "2022-01-01"}),
+        {"P2"},
+    ),
     Scenario("partial VRM with ?", _q({"type": "vehicle", "vrm": "GK19?BW"}), {"P1"}),
     Scenario("partial VRM with *", _q({"type": "vehicle", "vrm": "gk19*"}), {"P1", "P7"}),
-    Scenario("make and colour on one vehicle", _q({"type": "vehicle", "make": "ford", "colour": "blue"}), {"P1"}),
-    Scenario("vehicle conditions on the same vehicle", _q({"type": "vehicle", "make": "vauxhall", "colour": "black"}), set()),
-    Scenario("vehicle within a time window", _q({"type": "vehicle", "vrm": "AB12CDE", "until": "2012-01-01"}), {"P4"}),
-    Scenario("vehicle outside a time window", _q({"type": "vehicle", "vrm": "AB12CDE", "since": "2020-01-01"}), set()),
-    Scenario("phone number in another spelling", _q({"type": "contact", "kind": "phone", "value": "+44 7700 900123"}), {"P1"}),
+    Scenario(
+        "make and colour on one vehicle", _q({"type": "vehicle", "make": "ford", "colour": "blue"}), {"P1"}
+    ),
+    Scenario(
+        "vehicle conditions on the same vehicle",
+        _q({"type": "vehicle", "make": "vauxhall", "colour": "black"}),
+        set(),
+    ),
+    Scenario(
+        "vehicle within a time window",
+        _q({"type": "vehicle", "vrm": "AB12CDE", "until": "2012-01-01"}),
+        {"P4"},
+    ),
+    Scenario(
+        "vehicle outside a time window",
+        _q({"type": "vehicle", "vrm": "AB12CDE", "since": "2020-01-01"}),
+        set(),
+    ),
+    Scenario(
+        "phone number in another spelling",
+        _q({"type": "contact", "kind": "phone", "value": "+44 7700 900123"}),
+        {"P1"},
+    ),
     Scenario("partial email", _q({"type": "contact", "value": "doyle96", "partial": True}), {"P5"}),
-    Scenario("online username", _q({"type": "contact", "kind": "online_identity", "value": "@dhart84"}), {"P1"}),
+    Scenario(
+        "online username", _q({"type": "contact", "kind": "online_identity", "value": "@dhart84"}), {"P1"}
+    ),
     Scenario("offence text", _q({"type": "offence", "text": "sexual assault"}), {"P1"}),
-    Scenario("victim profile on one offence", _q({"type": "offence", "victim_age_band": "under_13", "victim_gender": "male"}), {"P4"}),
+    Scenario(
+        "victim profile on one offence",
+        _q({"type": "offence", "victim_age_band": "under_13", "victim_gender": "male"}),
+        {"P4"},
+    ),
     Scenario("modus operandi", _q({"type": "offence", "modus_operandi": "river path"}), {"P1"}),
-    Scenario("offence date range", _q({"type": "offence", "date_from": "2024-01-01", "date_to": "2024-12-31"}), {"P2"}),
+    Scenario(
+        "offence date range",
+        _q({"type": "offence", "date_from": "2024-01-01", "date_to": "2024-12-31"}),
+        {"P2"},
+    ),
     Scenario("employment text", _q({"type": "employment", "text": "lifeguard"}), {"P5"}),
     Scenario("MAPPA category", _q({"type": "management", "mappa_category": 2}), {"P3", "P7"}),
     Scenario("MAPPA level", _q({"type": "management", "mappa_level": 3}), {"P3"}),
     Scenario("risk level", _q({"type": "management", "risk_level": "high"}), {"P2"}),
-    Scenario("OR group", _q({"type": "name", "value": "Doyle"}, {"type": "vehicle", "vrm": "KX63*"}, op="or"), {"P3", "P5"},
-             why={"P5": ["0:name (primary name kieran doyle)"], "P3": ["1:vehicle (vehicle KX63ABC)"]}),
-    Scenario("NOT group", _q({"type": "management", "area": "kent"}, _q({"type": "management", "mappa_category": 1}, op="not")), {"P3", "P7", "P8"}),
-    Scenario("the major-enquiry example",
-             _q({"type": "age", "min": 30, "max": 49, "at": "2026-01-01"}, {"type": "mark", "kind": "tattoo", "location": "left_forearm"},
-                {"type": "vehicle", "vrm": "GK19*", "colour": "blue"},
-                {"type": "address", "near": {**MAIDSTONE, "radius_km": 5}, "since": "2020-01-01"}),
-             {"P1"}, why={"P1": ["0:age", "1:mark (tattoo on left_forearm)", "2:vehicle (vehicle GK19XBW)", "3:address (home address ME16 8RP)"]}),
-    Scenario("ranked by how many criteria match",
-             _q({"type": "name", "value": "Hartley"}, {"type": "date_of_birth", "exact": "1984-03-17"},
-                {"type": "mark", "location": "left_forearm"}, op="or"),
-             {"P1", "P7", "P8"}, order=["P1"]),
+    Scenario(
+        "OR group",
+        _q({"type": "name", "value": "Doyle"}, {"type": "vehicle", "vrm": "KX63*"}, op="or"),
+        {"P3", "P5"},
+        why={"P5": ["0:name (primary name kieran doyle)"], "P3": ["1:vehicle (vehicle KX63ABC)"]},
+    ),
+    Scenario(
+        "NOT group",
+        _q({"type": "management", "area": "kent"}, _q({"type": "management", "mappa_category": 1}, op="not")),
+        {"P3", "P7", "P8"},
+    ),
+    Scenario(
+        "the major-enquiry example",
+        _q(
+            {"type": "age", "min": 30, "max": 49, "at": "2026-01-01"},
+            {"type": "mark", "kind": "tattoo", "location": "left_forearm"},
+            {"type": "vehicle", "vrm": "GK19*", "colour": "blue"},
+            {"type": "address", "near": {**MAIDSTONE, "radius_km": 5}, "since": "2020-01-01"},
+        ),
+        {"P1"},
+        why={
+            "P1": [
+                "0:age",
+                "1:mark (tattoo on left_forearm)",
+                "2:vehicle (vehicle GK19XBW)",
+                "3:address (home address ME16 8RP)",
+            ]
+        },
+    ),
+    Scenario(
+        "ranked by how many criteria match",
+        _q(
+            {"type": "name", "value": "Hartley"},
+            {"type": "date_of_birth", "exact": "1984-03-17"},
+            {"type": "mark", "location": "left_forearm"},
+            op="or",
+        ),
+        {"P1", "P7", "P8"},
+        order=["P1"],
+    ),
 ]

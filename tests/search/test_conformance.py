@@ -18,19 +18,25 @@ from register.search.sql import SqlBackend
 from tests.search import conformance
 from tests.search.test_indexer import make_index
 
-
 KENT = Viewer("kent")  # the owning area of every restricted fixture record: sees them all in full
 ESSEX = Viewer("essex")  # P3 (restricted, kent) is only a stub here, so it takes no part in any search
 RESTRICTED_IN_KENT = frozenset(k for k, p in conformance.PEOPLE.items() if p["header"].get("restricted"))
 
 
-def run_scenarios(backend: SearchBackend, ids: dict[str, uuid.UUID], viewer: Viewer = KENT, hidden: frozenset[str] = frozenset()) -> list[str]:
+def run_scenarios(
+    backend: SearchBackend,
+    ids: dict[str, uuid.UUID],
+    viewer: Viewer = KENT,
+    hidden: frozenset[str] = frozenset(),
+) -> list[str]:
     """Every scenario for one viewer; `hidden` are the records that viewer may only see as stubs, which must be
     left out of the hits and the totals (the rest of each expectation is unchanged)."""
     names = {v: k for k, v in ids.items()}
     failures = []
     for s in conformance.SCENARIOS:
-        request = SearchRequest.model_validate({"query": s.query, "include_archived": s.include_archived, "page_size": 100})
+        request = SearchRequest.model_validate(
+            {"query": s.query, "include_archived": s.include_archived, "page_size": 100}
+        )
         results = backend.search(request, conformance.TODAY, viewer)
         got = [names[h.nominal_id] for h in results.hits]
         expected, order = s.expected - hidden, [k for k in s.order or [] if k not in hidden]
@@ -63,7 +69,9 @@ def fixture_ids(store: Store) -> dict[str, uuid.UUID]:
     return ids
 
 
-def test_the_embedded_sql_backend_passes_every_scenario(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
+def test_the_embedded_sql_backend_passes_every_scenario(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     failures = run_scenarios(SqlBackend(store), fixture_ids)
     assert not failures, "\n".join(failures)
 
@@ -78,53 +86,87 @@ def fixture_index(store: Store, fixture_ids: dict[str, uuid.UUID], es_node) -> I
         index.refresh()
         yield index
     finally:
-        index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+        index.client.indices.delete(
+            index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True
+        )
 
 
 @pytest.mark.sqlite_only  # the index is the engine here; the store it is built from is the same on both
-def test_elasticsearch_passes_every_scenario(fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]) -> None:
+def test_elasticsearch_passes_every_scenario(
+    fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     failures = run_scenarios(ElasticBackend(fixture_index), fixture_ids)
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.sqlite_only
 def test_both_backends_agree_on_facets(store: Store, fixture_index: SearchIndex) -> None:
-    request = SearchRequest.model_validate({"query": {"type": "group", "criteria": [{"type": "person", "gender": "male"}]}})
-    sql, es = SqlBackend(store).search(request, conformance.TODAY, KENT), ElasticBackend(fixture_index).search(request, conformance.TODAY, KENT)
-    assert sql.facets == es.facets == {"area": {"kent": 4, "essex": 2}, "mappa_category": {"1": 3, "2": 2}, "mappa_level": {"1": 3, "2": 1, "3": 1}}
+    request = SearchRequest.model_validate(
+        {"query": {"type": "group", "criteria": [{"type": "person", "gender": "male"}]}}
+    )
+    sql, es = (
+        SqlBackend(store).search(request, conformance.TODAY, KENT),
+        ElasticBackend(fixture_index).search(request, conformance.TODAY, KENT),
+    )
+    assert (
+        sql.facets
+        == es.facets
+        == {
+            "area": {"kent": 4, "essex": 2},
+            "mappa_category": {"1": 3, "2": 2},
+            "mappa_level": {"1": 3, "2": 1, "3": 1},
+        }
+    )
     assert sql.total == es.total == 6
 
 
-def test_the_embedded_sql_backend_leaves_out_what_another_area_sees_only_as_a_stub(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
-    assert RESTRICTED_IN_KENT == {"P3"}
+def test_the_embedded_sql_backend_leaves_out_what_another_area_sees_only_as_a_stub(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    assert {"P3"} == RESTRICTED_IN_KENT
     failures = run_scenarios(SqlBackend(store), fixture_ids, ESSEX, RESTRICTED_IN_KENT)
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.sqlite_only
-def test_elasticsearch_leaves_out_what_another_area_sees_only_as_a_stub(fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]) -> None:
+def test_elasticsearch_leaves_out_what_another_area_sees_only_as_a_stub(
+    fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     failures = run_scenarios(ElasticBackend(fixture_index), fixture_ids, ESSEX, RESTRICTED_IN_KENT)
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.sqlite_only
-def test_both_backends_count_facets_and_sort_only_over_what_the_viewer_sees_in_full(store: Store, fixture_index: SearchIndex,
-                                                                                     fixture_ids: dict[str, uuid.UUID]) -> None:
+def test_both_backends_count_facets_and_sort_only_over_what_the_viewer_sees_in_full(
+    store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     """P3 (restricted, kent; vo, category 2, level 3; surname Brannigan; the only "rose" tattoo) is invisible from essex:
     not in the totals or the facets, no answer to a criterion only it meets, no place in the surname order."""
     names = {v: k for k, v in fixture_ids.items()}
 
     def run(backend: SearchBackend, viewer: Viewer, *criteria: dict, sort: str = "relevance"):  # type: ignore[no-untyped-def,type-arg]
-        request = SearchRequest.model_validate({"query": {"type": "group", "criteria": list(criteria)}, "sort": sort, "page_size": 100})
+        request = SearchRequest.model_validate(
+            {"query": {"type": "group", "criteria": list(criteria)}, "sort": sort, "page_size": 100}
+        )
         return backend.search(request, conformance.TODAY, viewer)
 
     for backend in (SqlBackend(store), ElasticBackend(fixture_index)):
         male = run(backend, ESSEX, {"type": "person", "gender": "male"})
         assert male.total == 5
-        assert male.facets == {"area": {"kent": 3, "essex": 2}, "mappa_category": {"1": 3, "2": 1}, "mappa_level": {"1": 3, "2": 1}}
+        assert male.facets == {
+            "area": {"kent": 3, "essex": 2},
+            "mappa_category": {"1": 3, "2": 1},
+            "mappa_level": {"1": 3, "2": 1},
+        }
         rose = run(backend, ESSEX, {"type": "mark", "text": "rose"})
-        assert (rose.total, rose.hits, rose.facets) == (0, [], {"area": {}, "mappa_category": {}, "mappa_level": {}})
-        assert run(backend, KENT, {"type": "mark", "text": "rose"}).total == 1  # the probe does find P3 in its own area
+        assert (rose.total, rose.hits, rose.facets) == (
+            0,
+            [],
+            {"area": {}, "mappa_category": {}, "mappa_level": {}},
+        )
+        assert (
+            run(backend, KENT, {"type": "mark", "text": "rose"}).total == 1
+        )  # the probe does find P3 in its own area
         level_3 = run(backend, ESSEX, {"type": "management", "mappa_level": 3})
         assert level_3.total == 0 and level_3.facets["area"] == {}
         in_kent = run(backend, KENT, {"type": "management", "area": "kent"}, sort="surname")
@@ -134,50 +176,86 @@ def test_both_backends_count_facets_and_sort_only_over_what_the_viewer_sees_in_f
         assert from_essex.total == 4 and from_essex.facets["area"] == {"kent": 4}
 
 
-def test_the_sql_backend_narrows_radius_searches_to_nearby_cells(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
+def test_the_sql_backend_narrows_radius_searches_to_nearby_cells(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     backend = SqlBackend(store)
-    near_maidstone = SearchRequest.model_validate({"query": {"type": "group", "criteria": [
-        {"type": "address", "near": {**conformance.MAIDSTONE, "radius_km": 2}}]}})
+    near_maidstone = SearchRequest.model_validate(
+        {
+            "query": {
+                "type": "group",
+                "criteria": [{"type": "address", "near": {**conformance.MAIDSTONE, "radius_km": 2}}],
+            }
+        }
+    )
     with store.session_factory() as s:
         candidates = set(s.scalars(backend.candidates(near_maidstone)))
-    assert candidates == {fixture_ids["P1"]}  # only records with an address in the touched cells are decrypted
+    assert candidates == {
+        fixture_ids["P1"]
+    }  # only records with an address in the touched cells are decrypted
 
 
-def test_the_sql_backend_narrows_or_groups_and_ages_but_never_a_not(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
+def test_the_sql_backend_narrows_or_groups_and_ages_but_never_a_not(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     backend = SqlBackend(store)
 
     def candidates(*criteria: dict, op: str = "and") -> set[uuid.UUID]:  # type: ignore[type-arg]
-        request = SearchRequest.model_validate({"query": {"type": "group", "op": op, "criteria": list(criteria)}})
+        request = SearchRequest.model_validate(
+            {"query": {"type": "group", "op": op, "criteria": list(criteria)}}
+        )
         with store.session_factory() as s:
             return set(s.scalars(backend.candidates(request, conformance.TODAY)))
 
     everyone = candidates({"type": "person", "gender": "male"})
-    either = candidates({"type": "name", "value": "Brannigan", "mode": "exact"}, {"type": "name", "value": "Doyle", "mode": "exact"}, op="or")
+    either = candidates(
+        {"type": "name", "value": "Brannigan", "mode": "exact"},
+        {"type": "name", "value": "Doyle", "mode": "exact"},
+        op="or",
+    )
     assert either == {fixture_ids["P3"], fixture_ids["P5"]}
     aged_35 = candidates({"type": "age", "min": 35, "max": 35, "at": "2026-01-01"})  # born 1990-05-29
     assert fixture_ids["P3"] in aged_35 and len(aged_35) < len(everyone)
-    half_known = candidates({"type": "name", "value": "Doyle", "mode": "exact"}, {"type": "person", "gender": "male"}, op="or")
+    half_known = candidates(
+        {"type": "name", "value": "Doyle", "mode": "exact"}, {"type": "person", "gender": "male"}, op="or"
+    )
     assert half_known == everyone  # one branch cannot be narrowed: no narrowing at all, nothing missed
-    assert candidates({"type": "group", "op": "not", "criteria": [{"type": "name", "value": "Doyle", "mode": "exact"}]},
-                      {"type": "person", "gender": "male"}) == everyone
+    assert (
+        candidates(
+            {"type": "group", "op": "not", "criteria": [{"type": "name", "value": "Doyle", "mode": "exact"}]},
+            {"type": "person", "gender": "male"},
+        )
+        == everyone
+    )
 
 
-def test_rebuilt_tokens_find_what_the_original_tokens_found(store: Store, fixture_ids: dict[str, uuid.UUID]) -> None:
-    from sqlalchemy import delete
+def test_rebuilt_tokens_find_what_the_original_tokens_found(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    from sqlalchemy import delete, select
 
     from register.domain.actors import SystemActor
     from register.keys.service import rebuild_tokens
     from register.store import models as m
 
-    from sqlalchemy import select
-
     def every_token() -> set[tuple[object, ...]]:
         with store.session_factory() as s:
-            return {tuple(r) for r in s.execute(select(m.BlindToken.nominal_id, m.BlindToken.item_id, m.BlindToken.kind, m.BlindToken.token))}
+            return {
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        m.BlindToken.nominal_id, m.BlindToken.item_id, m.BlindToken.kind, m.BlindToken.token
+                    )
+                )
+            }
 
     written = every_token()
     with store.unit_of_work() as uow:  # a register written before some token kinds existed
-        uow.session.execute(delete(m.BlindToken).where(m.BlindToken.kind.like("geo_cell_%") | m.BlindToken.kind.like("%_sound")))
+        uow.session.execute(
+            delete(m.BlindToken).where(
+                m.BlindToken.kind.like("geo_cell_%") | m.BlindToken.kind.like("%_sound")
+            )
+        )
         uow.commit()
     assert rebuild_tokens(store, SystemActor("test")) == len(fixture_ids)
     assert every_token() == written  # the rebuild writes exactly what the writes themselves wrote
@@ -196,21 +274,42 @@ def walk(backend: SearchBackend, body: dict, viewer: Viewer) -> tuple[list[uuid.
         out += [h.nominal_id for h in results.hits]
         if not results.more:
             return out, pages
-        request = SearchRequest.model_validate({**body, "page_size": 1, "cursor": request.cursor_after(results.hits[-1].sort)})
+        request = SearchRequest.model_validate(
+            {**body, "page_size": 1, "cursor": request.cursor_after(results.hits[-1].sort)}
+        )
 
 
 @pytest.mark.sqlite_only
 def test_both_backends_reach_every_hit_by_cursor_even_beyond_the_engines_result_window(
-        store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]) -> None:
+    store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
     # Elasticsearch refuses from + size beyond the index's result window; shrink it to 2 so that walking the fixture
     # register (8 records) goes far beyond it: search_after on the sort key never needs an offset.
-    fixture_index.client.indices.put_settings(index=fixture_index.spec.alias, settings={"index.max_result_window": 2})
-    ranked = {"type": "group", "op": "or", "criteria": [{"type": "person", "gender": "male"}, {"type": "name", "value": "Hartley"},
-                                                          {"type": "mark", "kind": "tattoo"}, {"type": "person", "gender": "female"}]}
+    fixture_index.client.indices.put_settings(
+        index=fixture_index.spec.alias, settings={"index.max_result_window": 2}
+    )
+    ranked = {
+        "type": "group",
+        "op": "or",
+        "criteria": [
+            {"type": "person", "gender": "male"},
+            {"type": "name", "value": "Hartley"},
+            {"type": "mark", "kind": "tattoo"},
+            {"type": "person", "gender": "female"},
+        ],
+    }
     for sort in ("relevance", "surname"):
         body = {"query": ranked, "sort": sort, "include_archived": True}
-        whole = [h.nominal_id for h in SqlBackend(store).search(SearchRequest.model_validate({**body, "page_size": 100}), conformance.TODAY, KENT).hits]
+        whole = [
+            h.nominal_id
+            for h in SqlBackend(store)
+            .search(SearchRequest.model_validate({**body, "page_size": 100}), conformance.TODAY, KENT)
+            .hits
+        ]
         assert len(whole) == 8
         for backend in (SqlBackend(store), ElasticBackend(fixture_index)):
             assert walk(backend, body, KENT) == (whole, 8), (sort, type(backend).__name__)
-            assert walk(backend, body, ESSEX) == ([i for i in whole if i != fixture_ids["P3"]], 7), (sort, type(backend).__name__)
+            assert walk(backend, body, ESSEX) == ([i for i in whole if i != fixture_ids["P3"]], 7), (
+                sort,
+                type(backend).__name__,
+            )

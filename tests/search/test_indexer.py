@@ -28,7 +28,9 @@ DEFINITION = Settings().search_index_definition
 
 
 def make_index(url: str, alias: str) -> SearchIndex:
-    return SearchIndex(Elasticsearch(url, request_timeout=10, max_retries=0), IndexSpec.load(alias, DEFINITION))
+    return SearchIndex(
+        Elasticsearch(url, request_timeout=10, max_retries=0), IndexSpec.load(alias, DEFINITION)
+    )
 
 
 @pytest.fixture
@@ -42,18 +44,48 @@ def index(es_node) -> Iterator[SearchIndex]:  # type: ignore[no-untyped-def]
 
 
 def visit(n: int) -> ChronologyEntry:
-    return ChronologyEntry(occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=n), kind="contact", summary=f"contact {n}")
+    return ChronologyEntry(
+        occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n),
+        kind="contact",
+        summary=f"contact {n}",
+    )
 
 
 def seed(store: Store, count: int = 3) -> list[uuid.UUID]:
     ids = []
     with store.unit_of_work() as uow:
         for i in range(count):
-            nid = create(uow, identity={"forenames": "Daniel", "surname": f"Hartley{chr(97 + i)}", "date_of_birth": "1984-03-17"})
-            _, v = add(uow, nid, Section.ALIASES, {"forenames": "Danny", "surname": "Harley", "name_type": "nickname"}, 1)
+            nid = create(
+                uow,
+                identity={
+                    "forenames": "Daniel",
+                    "surname": f"Hartley{chr(97 + i)}",
+                    "date_of_birth": "1984-03-17",
+                },
+            )
+            _, v = add(
+                uow,
+                nid,
+                Section.ALIASES,
+                {"forenames": "Danny", "surname": "Harley", "name_type": "nickname"},
+                1,
+            )
             _, v = add(uow, nid, Section.VEHICLES, {"vrm": "GK19 XBW", "colour": "Blue", "make": "Ford"}, v)
-            add(uow, nid, Section.INTELLIGENCE, {"received_on": "2025-01-01", "text": "seen at the bandstand", "scheme": "3x5x2",
-                                                 "source_evaluation": "B", "intelligence_assessment": 2, "handling_code": "C", "audience": ["police"]}, v)
+            add(
+                uow,
+                nid,
+                Section.INTELLIGENCE,
+                {
+                    "received_on": "2025-01-01",
+                    "text": "seen at the bandstand",
+                    "scheme": "3x5x2",
+                    "source_evaluation": "B",
+                    "intelligence_assessment": 2,
+                    "handling_code": "C",
+                    "audience": ["police"],
+                },
+                v,
+            )
             ids.append(nid)
         uow.commit()
     return ids
@@ -71,7 +103,11 @@ def test_the_outbox_drains_into_the_index_as_whole_documents(store: Store, index
     assert doc["version"] == 4 and doc["area"] == "kent" and doc["status"] == "active"
     assert {n["kind"] for n in doc["names"]} == {"primary", "nickname"}
     assert "danny" in doc["names"][1]["tokens"] and "HRL" in doc["names"][1]["metaphone"]
-    assert doc["vehicles"][0]["vrm"] == "GK19XBW" and "19X" in doc["vehicles"][0]["vrm_3grams"] and doc["vehicles"][0]["colour"] == "blue"
+    assert (
+        doc["vehicles"][0]["vrm"] == "GK19XBW"
+        and "19X" in doc["vehicles"][0]["vrm_3grams"]
+        and doc["vehicles"][0]["colour"] == "blue"
+    )
     assert "bandstand" not in json.dumps(doc)  # police-only intelligence is never indexed
 
 
@@ -97,11 +133,13 @@ def test_when_elasticsearch_is_unreachable_writes_succeed_and_the_outbox_waits(s
     with store.session_factory() as s:
         rows = s.execute(select(m.Outbox.attempts, m.Outbox.last_error, m.Outbox.available_at)).all()
     assert {r.attempts for r in rows} == {1} and all("ConnectionError" in r.last_error for r in rows)
-    assert all(r.available_at > dt.datetime.now(dt.timezone.utc) for r in rows)  # backing off
+    assert all(r.available_at > dt.datetime.now(dt.UTC) for r in rows)  # backing off
     assert idx.drain(store, dead).retried == 0  # nothing is due yet: no hammering
     # poison rows are parked, visible, after the configured attempts
     with store.unit_of_work() as uow:
-        uow.session.execute(m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+        uow.session.execute(
+            m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        )
         uow.commit()
     assert idx.drain(store, dead, max_attempts=2).parked == 8
     assert idx.outbox_status(store) == {"pending": 0, "parked": 8}
@@ -123,12 +161,16 @@ def test_stop_elasticsearch_make_hundreds_of_changes_start_it_and_nothing_is_los
         for n in range(300):
             nid = ids[n % len(ids)]
             with store.unit_of_work() as uow:
-                _, versions[nid] = service.append_chronology(uow, OFFICER, nid, visit(n), expected_version=versions[nid])
+                _, versions[nid] = service.append_chronology(
+                    uow, OFFICER, nid, visit(n), expected_version=versions[nid]
+                )
                 uow.commit()
         assert idx.drain(store, index).retried > 0 and idx.outbox_status(store)["pending"] == 300
         node.start()  # back, same data
         with store.unit_of_work() as uow:  # the backoff has passed
-            uow.session.execute(m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+            uow.session.execute(
+                m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            )
             uow.commit()
         assert idx.drain_all(store, index).indexed == 300
         drift = idx.check(store, index)
@@ -138,7 +180,9 @@ def test_stop_elasticsearch_make_hundreds_of_changes_start_it_and_nothing_is_los
         node.stop()
 
 
-def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_meanwhile(store: Store, index: SearchIndex) -> None:
+def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_meanwhile(
+    store: Store, index: SearchIndex
+) -> None:
     ids = seed(store, 5)
     idx.drain_all(store, index)
     before = set(index.client.indices.get_alias(name=index.spec.alias))
@@ -153,7 +197,9 @@ def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_mea
 
     name, count = idx.reindex(store, index, batch=2, progress=change_during_rebuild)
     assert count == 5 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
-    assert not (before & set(index.client.indices.get(index=f"{index.spec.alias}-*")))  # the old index is gone
+    assert not (
+        before & set(index.client.indices.get(index=f"{index.spec.alias}-*"))
+    )  # the old index is gone
     assert source(index, ids[0])["version"] == changed[0] == 5
     assert idx.check(store, index).total == 0
 
@@ -166,11 +212,21 @@ def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, i
         uow.commit()
     with store.unit_of_work() as uow:  # missing: a record whose outbox event was lost
         lost = create(uow)
-        uow.session.execute(m.Outbox.__table__.update().where(m.Outbox.nominal_id == lost).values(processed_at=dt.datetime.now(dt.timezone.utc)))
+        uow.session.execute(
+            m.Outbox.__table__.update()
+            .where(m.Outbox.nominal_id == lost)
+            .values(processed_at=dt.datetime.now(dt.UTC))
+        )
         uow.commit()
-    index.write([{**source(index, ids[2]), "nominal_id": str(uuid.uuid4())}])  # extra: a record the database never had
-    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
-           "REGISTER_ELASTICSEARCH_URL": index.client.transport.node_pool.get().base_url, "REGISTER_SEARCH_ALIAS": index.spec.alias}
+    index.write(
+        [{**source(index, ids[2]), "nominal_id": str(uuid.uuid4())}]
+    )  # extra: a record the database never had
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+        "REGISTER_ELASTICSEARCH_URL": index.client.transport.node_pool.get().base_url,
+        "REGISTER_SEARCH_ALIAS": index.spec.alias,
+    }
     r = CliRunner().invoke(main, ["index-check"], env=env)
     assert r.exit_code == 1 and "missing 1, stale 1, extra 1" in r.output
     r = CliRunner().invoke(main, ["index-check", "--repair"], env=env)
@@ -193,11 +249,18 @@ def test_competing_indexers_take_each_outbox_row_once(store: Store, index: Searc
         t.join(60)
     assert sum(r.indexed for r in results) == 40  # every row once, none twice
     with store.session_factory() as s:
-        assert s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.processed_at.is_(None))).scalar_one() == 0
+        assert (
+            s.execute(
+                select(func.count()).select_from(m.Outbox).where(m.Outbox.processed_at.is_(None))
+            ).scalar_one()
+            == 0
+        )
     assert idx.check(store, index).total == 0
 
 
-def test_merged_records_leave_results_and_erased_ones_leave_the_index(store: Store, index: SearchIndex) -> None:
+def test_merged_records_leave_results_and_erased_ones_leave_the_index(
+    store: Store, index: SearchIndex
+) -> None:
     from register.archive import service as archive
     from register.archive.schemas import ArchiveRequest
     from register.domain.actors import SystemActor
@@ -209,11 +272,21 @@ def test_merged_records_leave_results_and_erased_ones_leave_the_index(store: Sto
     a, b, c = seed(store)
     with store.unit_of_work() as uow:
         version = uow.nominals.header_row(a).version
-        done = merges.merge(uow, SUPERVISOR, a, b, expected_version=version, merged_version=uow.nominals.header_row(b).version)
-        archive.archive(uow, SUPERVISOR, c, ArchiveRequest(reason="died"), expected_version=uow.nominals.header_row(c).version)
+        done = merges.merge(
+            uow, SUPERVISOR, a, b, expected_version=version, merged_version=uow.nominals.header_row(b).version
+        )
+        archive.archive(
+            uow,
+            SUPERVISOR,
+            c,
+            ArchiveRequest(reason="died"),
+            expected_version=uow.nominals.header_row(c).version,
+        )
         uow.commit()
     idx.drain_all(store, index)
-    assert source(index, b)["status"] == "merged" and len(source(index, a)["names"]) == 4  # a gained b's two names
+    assert (
+        source(index, b)["status"] == "merged" and len(source(index, a)["names"]) == 4
+    )  # a gained b's two names
     retention.run(store, SystemActor("retention"), today=add_months(dt.date.today(), 84))
     idx.drain_all(store, index)
     index.refresh()

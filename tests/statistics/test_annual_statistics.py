@@ -16,53 +16,181 @@ from tests.factories import OFFICER
 YEAR = 2023  # 1 April 2022 to 31 March 2023; snapshot 31 March 2023
 
 
-def person(uow, header: dict[str, Any], items: list[tuple[Section, dict[str, Any]]] = (), events: list[dict[str, Any]] = ()) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    base = {"nominal_type": "rso", "area": "kent", "managing_unit": "Maidstone", "lead_agency": "police", "mappa_category": 1, "mappa_level": 1}
-    nid = service.create_nominal(uow, OFFICER, NewNominal.model_validate({**base, **header, "identity": {"forenames": "A", "surname": "B"}}))
+def person(
+    uow,
+    header: dict[str, Any],
+    items: list[tuple[Section, dict[str, Any]]] = (),
+    events: list[dict[str, Any]] = (),
+) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    base = {
+        "nominal_type": "rso",
+        "area": "kent",
+        "managing_unit": "Maidstone",
+        "lead_agency": "police",
+        "mappa_category": 1,
+        "mappa_level": 1,
+    }
+    nid = service.create_nominal(
+        uow,
+        OFFICER,
+        NewNominal.model_validate({**base, **header, "identity": {"forenames": "A", "surname": "B"}}),
+    )
     v = 1
     for section, payload in items:
         _, v = service.add_item(uow, OFFICER, nid, parse_item(section, payload), expected_version=v)
     for event in events:
-        _, v = service.append_chronology(uow, OFFICER, nid, ChronologyEntry.model_validate({"summary": "event", **event}), expected_version=v)
+        _, v = service.append_chronology(
+            uow,
+            OFFICER,
+            nid,
+            ChronologyEntry.model_validate({"summary": "event", **event}),
+            expected_version=v,
+        )
     return nid
 
 
 def level(category: int, lvl: int, since: str) -> tuple[Section, dict[str, Any]]:
-    return (Section.MAPPA_LEVELS, {"category": category, "level": lvl, "effective_from": since, "rationale": "r"})
+    return (
+        Section.MAPPA_LEVELS,
+        {"category": category, "level": lvl, "effective_from": since, "rationale": "r"},
+    )
 
 
 def test_the_annual_tables_match_a_register_with_known_figures(store: Store) -> None:
     with store.unit_of_work() as uow:
         r1 = person(uow, {})
-        r2 = person(uow, {"managing_unit": "Canterbury"}, [level(1, 1, "2020-01-01"), level(1, 2, "2022-06-01")])
-        person(uow, {"nominal_type": "vo", "mappa_category": 2}, [(Section.ADDRESSES, {"kind": "prison", "lines": ["HMP Maidstone"], "date_from": "2022-12-01"})])
-        r4 = person(uow, {"nominal_type": "vo", "mappa_category": 2, "mappa_level": 3}, [level(2, 3, "2021-01-01")],
-                    [{"occurred_at": "2022-09-10T10:00:00Z", "kind": "recall", "breach_of": "licence", "outcome": "recall"}])
+        r2 = person(
+            uow, {"managing_unit": "Canterbury"}, [level(1, 1, "2020-01-01"), level(1, 2, "2022-06-01")]
+        )
+        person(
+            uow,
+            {"nominal_type": "vo", "mappa_category": 2},
+            [(Section.ADDRESSES, {"kind": "prison", "lines": ["HMP Maidstone"], "date_from": "2022-12-01"})],
+        )
+        r4 = person(
+            uow,
+            {"nominal_type": "vo", "mappa_category": 2, "mappa_level": 3},
+            [level(2, 3, "2021-01-01")],
+            [
+                {
+                    "occurred_at": "2022-09-10T10:00:00Z",
+                    "kind": "recall",
+                    "breach_of": "licence",
+                    "outcome": "recall",
+                }
+            ],
+        )
         r5 = person(uow, {"nominal_type": "terrorism", "mappa_category": 4})
-        r6 = person(uow, {}, [(Section.ORDERS, {"kind": "shpo", "made_on": "2022-05-05", "starts_on": "2022-05-05", "foreign_travel_restriction": True}),
-                              (Section.ORDERS, {"kind": "notification_order", "made_on": "2021-03-01", "starts_on": "2021-03-01"})],
-                    [{"occurred_at": "2022-10-01T10:00:00Z", "kind": "breach", "breach_of": "notification", "outcome": "conviction"},
-                     {"occurred_at": "2023-04-02T10:00:00Z", "kind": "breach", "breach_of": "notification", "outcome": "caution"}])  # next year
-        person(uow, {"area": "essex"}, events=[{"occurred_at": "2022-10-01T10:00:00Z", "kind": "breach", "breach_of": "notification", "outcome": "conviction"}])
-        r8 = person(uow, {"managing_unit": "Canterbury", "mappa_level": 2},
-                    events=[{"occurred_at": "2023-02-01T10:00:00Z", "kind": "breach", "breach_of": "shpo", "outcome": "conviction"}])
-        r9 = person(uow, {"nominal_type": "pdp", "mappa_category": None, "mappa_level": None},
-                    events=[{"occurred_at": "2022-08-08T10:00:00Z", "kind": "breach", "breach_of": "sro", "outcome": "conviction"}])
-        r10 = person(uow, {}, [(Section.ORDERS, {"kind": "notification_requirement", "made_on": "2005-01-01", "starts_on": "2005-01-01",
-                                                 "ends_on": "2022-11-11", "status": "revoked"})])
+        r6 = person(
+            uow,
+            {},
+            [
+                (
+                    Section.ORDERS,
+                    {
+                        "kind": "shpo",
+                        "made_on": "2022-05-05",
+                        "starts_on": "2022-05-05",
+                        "foreign_travel_restriction": True,
+                    },
+                ),
+                (
+                    Section.ORDERS,
+                    {"kind": "notification_order", "made_on": "2021-03-01", "starts_on": "2021-03-01"},
+                ),
+            ],
+            [
+                {
+                    "occurred_at": "2022-10-01T10:00:00Z",
+                    "kind": "breach",
+                    "breach_of": "notification",
+                    "outcome": "conviction",
+                },
+                {
+                    "occurred_at": "2023-04-02T10:00:00Z",
+                    "kind": "breach",
+                    "breach_of": "notification",
+                    "outcome": "caution",
+                },
+            ],
+        )  # next year
+        person(
+            uow,
+            {"area": "essex"},
+            events=[
+                {
+                    "occurred_at": "2022-10-01T10:00:00Z",
+                    "kind": "breach",
+                    "breach_of": "notification",
+                    "outcome": "conviction",
+                }
+            ],
+        )
+        r8 = person(
+            uow,
+            {"managing_unit": "Canterbury", "mappa_level": 2},
+            events=[
+                {
+                    "occurred_at": "2023-02-01T10:00:00Z",
+                    "kind": "breach",
+                    "breach_of": "shpo",
+                    "outcome": "conviction",
+                }
+            ],
+        )
+        r9 = person(
+            uow,
+            {"nominal_type": "pdp", "mappa_category": None, "mappa_level": None},
+            events=[
+                {
+                    "occurred_at": "2022-08-08T10:00:00Z",
+                    "kind": "breach",
+                    "breach_of": "sro",
+                    "outcome": "conviction",
+                }
+            ],
+        )
+        r10 = person(
+            uow,
+            {},
+            [
+                (
+                    Section.ORDERS,
+                    {
+                        "kind": "notification_requirement",
+                        "made_on": "2005-01-01",
+                        "starts_on": "2005-01-01",
+                        "ends_on": "2022-11-11",
+                        "status": "revoked",
+                    },
+                )
+            ],
+        )
         uow.commit()
     with store.session_factory() as session:
         figures = stats.compute(session, "kent", YEAR, population_10_plus=1_000_000)
         behind = set(stats.people(session, "kent", YEAR, "eligible_on_31_march", "1", "2"))
-        units = set(stats.people(session, "kent", YEAR, "registered_sex_offenders_by_unit", "Maidstone", "count"))
+        units = set(
+            stats.people(session, "kent", YEAR, "registered_sex_offenders_by_unit", "Maidstone", "count")
+        )
     t = figures["tables"]
     assert figures["year"] == "2022/23" and figures["snapshot"] == "2023-03-31"
-    assert t["eligible_on_31_march"] == {"1": {"1": 3, "2": 2}, "2": {"3": 1}}  # the VO in prison on 31 March is not in the community
-    assert figures["unpublished"] == {"eligible_on_31_march": {"4": {"1": 1}}}  # Category 4 counted, not published
+    assert t["eligible_on_31_march"] == {
+        "1": {"1": 3, "2": 2},
+        "2": {"3": 1},
+    }  # the VO in prison on 31 March is not in the community
+    assert figures["unpublished"] == {
+        "eligible_on_31_march": {"4": {"1": 1}}
+    }  # Category 4 counted, not published
     assert t["level_2_3_during_year"] == {"1": {"2": 2}, "2": {"3": 1}}
-    assert t["category_1_breach_of_notification"] == {"category_1": {"count": 1}}  # the April 2023 caution is next year's
+    assert t["category_1_breach_of_notification"] == {
+        "category_1": {"count": 1}
+    }  # the April 2023 caution is next year's
     assert t["lifetime_notification_revoked"] == {"category_1": {"count": 1}}
-    assert t["orders_made"] == {"shpo": {"count": 1}, "shpo_foreign_travel_restriction": {"count": 1}}  # the 2021 notification order is not this year's
+    assert t["orders_made"] == {
+        "shpo": {"count": 1},
+        "shpo_foreign_travel_restriction": {"count": 1},
+    }  # the 2021 notification order is not this year's
     assert t["notification_after_sro_breach"] == {"count": {"count": 1}}
     assert t["level_2_3_returned_to_custody"] == {"2": {"3": 1}}
     assert t["breach_of_shpo"] == {"breach_of_shpo": {"2": 1}}
@@ -75,11 +203,23 @@ def test_the_annual_tables_match_a_register_with_known_figures(store: Store) -> 
 def test_csv_and_html_carry_every_figure() -> None:
     from register.statistics import render
 
-    figures = {"area": "kent", "year": "2022/23", "period": {"from": "2022-04-01", "to": "2023-03-31"}, "snapshot": "2023-03-31",
-               "tables": {"eligible_on_31_march": {"1": {"1": 3, "2": 2}}, "registered_sex_offenders_by_unit": {"<Unit & Co>": {"count": 5}}},
-               "unpublished": {}, "notification_rate_per_100k": 0.5}
+    figures = {
+        "area": "kent",
+        "year": "2022/23",
+        "period": {"from": "2022-04-01", "to": "2023-03-31"},
+        "snapshot": "2023-03-31",
+        "tables": {
+            "eligible_on_31_march": {"1": {"1": 3, "2": 2}},
+            "registered_sex_offenders_by_unit": {"<Unit & Co>": {"count": 5}},
+        },
+        "unpublished": {},
+        "notification_rate_per_100k": 0.5,
+    }
     csv_text = render.to_csv(figures)
-    assert "kent,2022/23,eligible_on_31_march,1,2,2" in csv_text and "notification_rate_per_100k,category_1,rate,0.5" in csv_text
+    assert (
+        "kent,2022/23,eligible_on_31_march,1,2,2" in csv_text
+        and "notification_rate_per_100k,category_1,rate,0.5" in csv_text
+    )
     page = render.to_html(figures)
     assert "<td>1</td><td>3</td><td>2</td><td>5</td>" in page  # row, level 1, level 2, total
     assert "&lt;Unit &amp; Co&gt;" in page and "<Unit & Co>" not in page  # escaped
@@ -100,15 +240,38 @@ def test_statistics_through_the_api_with_audited_drill_down(client, token, store
     supervisor = token(Role.SUPERVISOR)
     today = dt.date.today()
     year = today.year + (1 if today.month >= 4 else 0)  # the reporting year that includes today
-    figures = client.get("/v1/statistics", params={"year": year, "population_10_plus": 200_000}, headers=auth(supervisor)).json()
-    assert figures["tables"]["eligible_on_31_march"] == {"1": {"2": 1}} and figures["notification_rate_per_100k"] == 0.5
-    assert client.get("/v1/statistics", params={"year": year, "format": "html"}, headers=auth(supervisor)).text.startswith("<!doctype html>")
-    cell = client.get("/v1/statistics/cell", params={"year": year, "table": "eligible_on_31_march", "row": "1", "column": "2"},
-                      headers=auth(supervisor)).json()
+    figures = client.get(
+        "/v1/statistics", params={"year": year, "population_10_plus": 200_000}, headers=auth(supervisor)
+    ).json()
+    assert (
+        figures["tables"]["eligible_on_31_march"] == {"1": {"2": 1}}
+        and figures["notification_rate_per_100k"] == 0.5
+    )
+    assert client.get(
+        "/v1/statistics", params={"year": year, "format": "html"}, headers=auth(supervisor)
+    ).text.startswith("<!doctype html>")
+    cell = client.get(
+        "/v1/statistics/cell",
+        params={"year": year, "table": "eligible_on_31_march", "row": "1", "column": "2"},
+        headers=auth(supervisor),
+    ).json()
     assert cell["nominal_ids"] == [str(nid)]
     with store.session_factory() as s:
-        details = json.loads(s.execute(select(m.AuditEvent.details).where(m.AuditEvent.tag == "statistics:cell:people")).scalar_one())
+        details = json.loads(
+            s.execute(
+                select(m.AuditEvent.details).where(m.AuditEvent.tag == "statistics:cell:people")
+            ).scalar_one()
+        )
     assert details["ids"] == [str(nid)]
-    assert client.get("/v1/statistics", params={"year": year}, headers=auth(token(Role.OFFENDER_MANAGER))).status_code == 403
-    bad = client.get("/v1/statistics/cell", params={"year": year, "table": "nope", "row": "1", "column": "1"}, headers=auth(supervisor))
+    assert (
+        client.get(
+            "/v1/statistics", params={"year": year}, headers=auth(token(Role.OFFENDER_MANAGER))
+        ).status_code
+        == 403
+    )
+    bad = client.get(
+        "/v1/statistics/cell",
+        params={"year": year, "table": "nope", "row": "1", "column": "1"},
+        headers=auth(supervisor),
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.table"

@@ -17,10 +17,17 @@ PLANNED: set[str] = set()
 
 
 def manifests() -> list[tuple[Path, dict]]:
-    return [(p, doc) for p in sorted((DEPLOY / "k8s").glob("*.yaml")) for doc in yaml.safe_load_all(p.read_text()) if doc]
+    return [
+        (p, doc)
+        for p in sorted((DEPLOY / "k8s").glob("*.yaml"))
+        for doc in yaml.safe_load_all(p.read_text())
+        if doc
+    ]
 
 
-@pytest.mark.parametrize("path,doc", manifests(), ids=lambda v: v.name if isinstance(v, Path) else v.get("kind", "?"))
+@pytest.mark.parametrize(
+    "path,doc", manifests(), ids=lambda v: v.name if isinstance(v, Path) else v.get("kind", "?")
+)
 def test_kubernetes_manifests_are_complete(path: Path, doc: dict) -> None:
     assert {"apiVersion", "kind", "metadata"} <= doc.keys()
     assert doc["metadata"].get("name")
@@ -35,7 +42,11 @@ def test_kubernetes_manifests_are_complete(path: Path, doc: dict) -> None:
 
 def test_every_register_command_in_the_deploy_files_exists() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    commands = [svc["command"][0] for svc in compose["services"].values() if svc.get("image") == "register:latest" or "build" in svc]
+    commands = [
+        svc["command"][0]
+        for svc in compose["services"].values()
+        if svc.get("image") == "register:latest" or "build" in svc
+    ]
     for _, doc in manifests():
         if doc["kind"] in {"Deployment", "Job"}:
             commands += [c["args"][0] for c in doc["spec"]["template"]["spec"]["containers"]]

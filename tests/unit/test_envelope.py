@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from register.crypto.envelope import BlindIndex, TamperedCiphertext, associated_data, new_data_key, open_sealed, seal
+from register.crypto.envelope import (
+    BlindIndex,
+    TamperedCiphertext,
+    associated_data,
+    new_data_key,
+    open_sealed,
+    seal,
+)
 
 KEY = new_data_key()
 
@@ -29,7 +36,11 @@ def test_fresh_nonce_each_time(plaintext: bytes) -> None:
 def test_a_value_moved_to_another_row_column_or_table_fails_to_open() -> None:
     row, other = uuid.uuid4(), uuid.uuid4()
     sealed = seal(KEY, b"14 Tonbridge Road", associated_data("item", "payload_sealed", row))
-    for table, column, target in [("item", "payload_sealed", other), ("nominal", "identity_sealed", row), ("chronology_entry", "payload_sealed", row)]:
+    for table, column, target in [
+        ("item", "payload_sealed", other),
+        ("nominal", "identity_sealed", row),
+        ("chronology_entry", "payload_sealed", row),
+    ]:
         with pytest.raises(TamperedCiphertext):
             open_sealed(KEY, sealed, associated_data(table, column, target))
 

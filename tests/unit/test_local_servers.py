@@ -19,11 +19,17 @@ def _state(pid: int) -> str | None:
         return None
 
 
-def test_the_keycloak_watchdog_stops_the_server_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+def test_the_keycloak_watchdog_stops_the_server_when_the_process_that_started_it_is_killed(
+    tmp_path: Path,
+) -> None:
     """A test run killed with SIGKILL runs no `finally`: the watchdog still stops Keycloak and removes its files."""
     base = tmp_path / "server"
     base.mkdir()
-    starter = subprocess.Popen([sys.executable, "-c", f"""
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"""
 import subprocess, sys, time
 sys.path.insert(0, {str(LOCAL)!r})
 from pathlib import Path
@@ -32,7 +38,11 @@ server = subprocess.Popen(["sleep", "600"], start_new_session=True)  # stands in
 start_watchdog(server.pid, Path({str(base)!r}))
 print(server.pid, flush=True)
 time.sleep(600)
-"""], stdout=subprocess.PIPE, text=True)
+""",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert starter.stdout is not None
     server = int(starter.stdout.readline())
     assert _state(server) not in (None, "Z")

@@ -25,12 +25,25 @@ def custody(months: int) -> dict[str, Any]:
     return {"kind": "imprisonment", "custody_months": months}
 
 
-@pytest.mark.parametrize("disposal,months", [
-    (custody(6), 84), (custody(7), 120), (custody(29), 120), (custody(30), None), (custody(36), None), (custody(0), 84),
-    ({"kind": "life_imprisonment"}, None), ({"kind": "imprisonment_for_public_protection"}, None),
-    ({"kind": "hospital_order_with_restriction"}, None), ({"kind": "hospital_order"}, 84), ({"kind": "caution"}, 24),
-    ({"kind": "conditional_discharge", "discharge_months": 18}, 18), ({"kind": "community_order"}, 60), ({"kind": "fine"}, 60),
-])
+@pytest.mark.parametrize(
+    "disposal,months",
+    [
+        (custody(6), 84),
+        (custody(7), 120),
+        (custody(29), 120),
+        (custody(30), None),
+        (custody(36), None),
+        (custody(0), 84),
+        ({"kind": "life_imprisonment"}, None),
+        ({"kind": "imprisonment_for_public_protection"}, None),
+        ({"kind": "hospital_order_with_restriction"}, None),
+        ({"kind": "hospital_order"}, 84),
+        ({"kind": "caution"}, 24),
+        ({"kind": "conditional_discharge", "discharge_months": 18}, 18),
+        ({"kind": "community_order"}, 60),
+        ({"kind": "fine"}, 60),
+    ],
+)
 def test_the_table_of_section_82(disposal: dict[str, Any], months: int | None) -> None:
     assert period_for(offence(disposal), ADULT).months == months
 
@@ -52,10 +65,24 @@ def test_custody_length_decides_the_period(months: int) -> None:
         assert period.months == (120 if months > 6 else 84)
 
 
-@given(st.sampled_from([custody(3), custody(12), custody(40), {"kind": "caution"}, {"kind": "fine"}, {"kind": "hospital_order"},
-                        {"kind": "conditional_discharge", "discharge_months": 24}, {"kind": "life_imprisonment"}]),
-       st.integers(min_value=10, max_value=17))
-def test_under_18s_have_fixed_periods_halved_but_not_indefinite_ones_or_discharges(disposal: dict[str, Any], age: int) -> None:
+@given(
+    st.sampled_from(
+        [
+            custody(3),
+            custody(12),
+            custody(40),
+            {"kind": "caution"},
+            {"kind": "fine"},
+            {"kind": "hospital_order"},
+            {"kind": "conditional_discharge", "discharge_months": 24},
+            {"kind": "life_imprisonment"},
+        ]
+    ),
+    st.integers(min_value=10, max_value=17),
+)
+def test_under_18s_have_fixed_periods_halved_but_not_indefinite_ones_or_discharges(
+    disposal: dict[str, Any], age: int
+) -> None:
     dob = dt.date(CONVICTED.year - age, 6, 1)
     adult, young = period_for(offence(disposal), ADULT), period_for(offence(disposal), dob)
     if adult.indefinite or disposal["kind"] == "conditional_discharge":
@@ -64,7 +91,10 @@ def test_under_18s_have_fixed_periods_halved_but_not_indefinite_ones_or_discharg
         assert young.months * 2 == adult.months and "halved" in young.reason
 
 
-@given(st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2090, 12, 31)), st.integers(min_value=0, max_value=240))
+@given(
+    st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2090, 12, 31)),
+    st.integers(min_value=0, max_value=240),
+)
 def test_adding_months_lands_in_the_right_month(start: dt.date, months: int) -> None:
     end = add_months(start, months)
     assert (end.year * 12 + end.month) - (start.year * 12 + start.month) == months
@@ -72,34 +102,86 @@ def test_adding_months_lands_in_the_right_month(start: dt.date, months: int) -> 
 
 
 def test_end_date_review_date_and_the_explanation() -> None:
-    fixed = compute(Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence(custody(12))], [], [], [], TODAY)
+    fixed = compute(
+        Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence(custody(12))], [], [], [], TODAY
+    )
     assert fixed.ends_on == dt.date(2022, 1, 20) and not fixed.subject and fixed.next_due is None
     assert fixed.explanation.startswith("10 years: imprisonment of 12 months")
-    indefinite = compute(Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence(custody(36))], [],
-                         [Address(kind="home", postcode="ME16 8RP", date_from=dt.date(2020, 1, 1))],
-                         [ChronologyEntry(occurred_at=dt.datetime(2012, 1, 23, tzinfo=dt.timezone.utc), kind="notification", summary="initial"),
-                          ChronologyEntry(occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc), kind="notification", summary="annual")],
-                         TODAY)
+    indefinite = compute(
+        Identity(forenames="A", surname="B", date_of_birth=ADULT),
+        [offence(custody(36))],
+        [],
+        [Address(kind="home", postcode="ME16 8RP", date_from=dt.date(2020, 1, 1))],
+        [
+            ChronologyEntry(
+                occurred_at=dt.datetime(2012, 1, 23, tzinfo=dt.UTC), kind="notification", summary="initial"
+            ),
+            ChronologyEntry(
+                occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC), kind="notification", summary="annual"
+            ),
+        ],
+        TODAY,
+    )
     assert indefinite.indefinite and indefinite.subject and indefinite.ends_on is None
     assert indefinite.review_from == dt.date(2027, 1, 23) and indefinite.next_due == dt.date(2026, 3, 1)
-    assert "indefinite: imprisonment of 36 months" in indefinite.explanation and "initial notification on 2012-01-23" in indefinite.explanation
+    assert (
+        "indefinite: imprisonment of 36 months" in indefinite.explanation
+        and "initial notification on 2012-01-23" in indefinite.explanation
+    )
 
 
 def test_no_fixed_abode_means_weekly_notification_and_young_indefinite_review_after_8_years() -> None:
     young = Identity(forenames="A", surname="B", date_of_birth=dt.date(1995, 6, 1))
-    n = compute(young, [offence({"kind": "life_imprisonment"}, convicted=dt.date(2012, 1, 20))], [],
-                [Address(kind="no_fixed_abode", date_from=dt.date(2025, 1, 1))],
-                [ChronologyEntry(occurred_at=dt.datetime(2025, 12, 29, tzinfo=dt.timezone.utc), kind="notification", summary="weekly")], TODAY)
+    n = compute(
+        young,
+        [offence({"kind": "life_imprisonment"}, convicted=dt.date(2012, 1, 20))],
+        [],
+        [Address(kind="no_fixed_abode", date_from=dt.date(2025, 1, 1))],
+        [
+            ChronologyEntry(
+                occurred_at=dt.datetime(2025, 12, 29, tzinfo=dt.UTC), kind="notification", summary="weekly"
+            )
+        ],
+        TODAY,
+    )
     assert n.next_due == dt.date(2026, 1, 5) and "weekly" in n.explanation
-    assert n.review_from == dt.date(2033, 12, 29)  # 8 years (under 18 when convicted) from the initial notification
-    unrecorded = compute(young, [offence({"kind": "life_imprisonment"}, convicted=dt.date(2012, 1, 20))], [], [], [], TODAY)
-    assert unrecorded.review_from == dt.date(2020, 1, 20) and "initial notification not recorded" in unrecorded.explanation
-    assert unrecorded.next_due == dt.date(2012, 1, 23) and "(initial notification, within 3 days)" in unrecorded.explanation
+    assert n.review_from == dt.date(
+        2033, 12, 29
+    )  # 8 years (under 18 when convicted) from the initial notification
+    unrecorded = compute(
+        young, [offence({"kind": "life_imprisonment"}, convicted=dt.date(2012, 1, 20))], [], [], [], TODAY
+    )
+    assert (
+        unrecorded.review_from == dt.date(2020, 1, 20)
+        and "initial notification not recorded" in unrecorded.explanation
+    )
+    assert (
+        unrecorded.next_due == dt.date(2012, 1, 23)
+        and "(initial notification, within 3 days)" in unrecorded.explanation
+    )
 
 
 def test_an_shpo_keeps_notification_going_and_non_sexual_offences_do_not_count() -> None:
-    shpo = Order(kind="shpo", made_on=dt.date(2016, 5, 11), starts_on=dt.date(2016, 5, 11), ends_on=dt.date(2031, 5, 10))
-    n = compute(Identity(forenames="A", surname="B", date_of_birth=ADULT), [offence({"kind": "caution"})], [shpo], [], [], TODAY)
-    assert n.ends_on == dt.date(2031, 5, 10) and n.subject and n.explanation.startswith("SHPO in force until 2031-05-10")
-    violent_only = compute(Identity(forenames="A", surname="B"), [offence(custody(60), sexual=False)], [], [], [], TODAY)
+    shpo = Order(
+        kind="shpo",
+        made_on=dt.date(2016, 5, 11),
+        starts_on=dt.date(2016, 5, 11),
+        ends_on=dt.date(2031, 5, 10),
+    )
+    n = compute(
+        Identity(forenames="A", surname="B", date_of_birth=ADULT),
+        [offence({"kind": "caution"})],
+        [shpo],
+        [],
+        [],
+        TODAY,
+    )
+    assert (
+        n.ends_on == dt.date(2031, 5, 10)
+        and n.subject
+        and n.explanation.startswith("SHPO in force until 2031-05-10")
+    )
+    violent_only = compute(
+        Identity(forenames="A", surname="B"), [offence(custody(60), sexual=False)], [], [], [], TODAY
+    )
     assert not violent_only.subject and violent_only.explanation.startswith("no qualifying")

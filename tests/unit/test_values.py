@@ -21,7 +21,9 @@ def valid_pnc(year: int, serial: int) -> str:
 def test_known_pnc_check_letters() -> None:
     # (YY + 7-digit serial) mod 23 indexes ZABCDEFGHJKLMNPQRTUVWXY
     assert values.check_letter("030412876") == "ZABCDEFGHJKLMNPQRTUVWXY"[30412876 % 23]
-    assert values.normalise_pnc("2012/0000001" + values.check_letter("120000001")) == "2012/0000001" + values.check_letter("120000001")
+    assert values.normalise_pnc(
+        "2012/0000001" + values.check_letter("120000001")
+    ) == "2012/0000001" + values.check_letter("120000001")
 
 
 @given(years4, serials)
@@ -29,7 +31,13 @@ def test_pnc_spellings_normalise_to_one_form(year: int, serial: int) -> None:
     canonical = valid_pnc(year, serial)
     letter = canonical[-1]
     short_year = f"{year % 100:02d}"
-    spellings = [canonical, canonical.lower(), canonical.replace("/", ""), f" {year} / {serial}{letter} ", f"{short_year}/{serial}{letter}"]
+    spellings = [
+        canonical,
+        canonical.lower(),
+        canonical.replace("/", ""),
+        f" {year} / {serial}{letter} ",
+        f"{short_year}/{serial}{letter}",
+    ]
     for spelling in spellings:
         assert values.normalise_pnc(spelling) == canonical
 
@@ -43,7 +51,9 @@ def test_pnc_with_a_wrong_check_letter_is_refused(year: int, serial: int, letter
     assert err.value.rule == "pnc_check_letter"
 
 
-@pytest.mark.parametrize("raw", ["", "2003", "2003/12345678A", "ABCD/0412876A", "2003/0412876", "20033/1234567A"])
+@pytest.mark.parametrize(
+    "raw", ["", "2003", "2003/12345678A", "ABCD/0412876A", "2003/0412876", "20033/1234567A"]
+)
 def test_malformed_pnc_names_the_format_rule(raw: str) -> None:
     with pytest.raises(InvalidValue) as err:
         values.normalise_pnc(raw)
@@ -80,7 +90,11 @@ def test_ni_numbers_never_issued_are_refused(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw,expected,district,sector",
-    [("me16 8rp", "ME16 8RP", "ME16", "ME16 8"), ("SW1A1AA", "SW1A 1AA", "SW1A", "SW1A 1"), (" ct2  8af ", "CT2 8AF", "CT2", "CT2 8")],
+    [
+        ("me16 8rp", "ME16 8RP", "ME16", "ME16 8"),
+        ("SW1A1AA", "SW1A 1AA", "SW1A", "SW1A 1"),
+        (" ct2  8af ", "CT2 8AF", "CT2", "CT2 8"),
+    ],
 )
 def test_postcodes(raw: str, expected: str, district: str, sector: str) -> None:
     pc = values.normalise_postcode(raw)

@@ -55,7 +55,9 @@ class ClaimRule:
         if isinstance(spec, str):
             return cls(spec)
         if not isinstance(spec, Mapping) or not isinstance(spec.get("claim"), str):
-            raise ValueError(f"{name}: give the claim's name, or {{claim: NAME, values: {{...}}, required: true|false}}")
+            raise ValueError(
+                f"{name}: give the claim's name, or {{claim: NAME, values: {{...}}, required: true|false}}"
+            )
         unknown = set(spec) - {"claim", "values", "required"}
         if unknown:
             raise ValueError(f"{name}: unknown keys {sorted(unknown)}")
@@ -90,8 +92,11 @@ class ClaimMapping:
         value = claim_value(claims, rule.claim)
         if value is _ABSENT or value is None or value == [] or value == "":
             if rule.required:
-                raise ClaimProblem("missing_claim", f"the token has no {rule.claim!r} claim, which gives the user's {part.replace('_', ' ')}",
-                                   claim=rule.claim)
+                raise ClaimProblem(
+                    "missing_claim",
+                    f"the token has no {rule.claim!r} claim, which gives the user's {part.replace('_', ' ')}",
+                    claim=rule.claim,
+                )
             return _ABSENT
         return value
 
@@ -102,7 +107,9 @@ class ClaimMapping:
             return []
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(i, str) for i in items):
-            raise ClaimProblem("invalid_claims", f"the token's {rule.claim!r} claim must be a string or a list of strings")
+            raise ClaimProblem(
+                "invalid_claims", f"the token's {rule.claim!r} claim must be a string or a list of strings"
+            )
         if rule.values is None:
             return list(items)
         return [rule.values[i] for i in items if i in rule.values]
@@ -111,32 +118,57 @@ class ClaimMapping:
         values = set(self._mapped(claims, part))
         claim = self.rules[part].claim
         if len(values) != 1:
-            raise ClaimProblem("invalid_claims", f"the token's {claim!r} claim must give exactly one {part} the register knows")
+            raise ClaimProblem(
+                "invalid_claims",
+                f"the token's {claim!r} claim must give exactly one {part} the register knows",
+            )
         try:
             return vocabulary(values.pop())
         except ValueError:
-            raise ClaimProblem("invalid_claims", f"the token's {claim!r} claim names an {part} the register does not know") from None
+            raise ClaimProblem(
+                "invalid_claims", f"the token's {claim!r} claim names an {part} the register does not know"
+            ) from None
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         user_id = self._raw(claims, "user_id")
         if not isinstance(user_id, str):
-            raise ClaimProblem("invalid_claims", f"the token's {self.rules['user_id'].claim!r} claim must be a string")
+            raise ClaimProblem(
+                "invalid_claims", f"the token's {self.rules['user_id'].claim!r} claim must be a string"
+            )
         name = self._raw(claims, "display_name")
         agency = self._one(claims, "agency", Agency)
         area = self._one(claims, "area", Area)
         try:
             roles = frozenset(Role(r) for r in self._mapped(claims, "roles"))
         except ValueError:
-            raise ClaimProblem("invalid_claims", "the token names a role the register does not know") from None
+            raise ClaimProblem(
+                "invalid_claims", "the token names a role the register does not know"
+            ) from None
         if not roles:
-            raise ClaimProblem("invalid_claims", f"the token's {self.rules['roles'].claim!r} claim gives no role in the register")
-        return Principal(user_id=user_id, display_name=name if isinstance(name, str) else "", agency=agency, area=area, roles=roles)
+            raise ClaimProblem(
+                "invalid_claims",
+                f"the token's {self.rules['roles'].claim!r} claim gives no role in the register",
+            )
+        return Principal(
+            user_id=user_id,
+            display_name=name if isinstance(name, str) else "",
+            agency=agency,
+            area=area,
+            roles=roles,
+        )
 
 
 # The register's own claims, as the development issuer mints them (and a REGISTER_JWKS_URL issuer must send).
-REGISTER_CLAIMS = ClaimMapping.parse("register", {
-    "user_id": "sub", "display_name": {"claim": "name", "required": False}, "agency": "agency", "area": "area", "roles": "roles",
-})
+REGISTER_CLAIMS = ClaimMapping.parse(
+    "register",
+    {
+        "user_id": "sub",
+        "display_name": {"claim": "name", "required": False},
+        "agency": "agency",
+        "area": "area",
+        "roles": "roles",
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -158,10 +190,14 @@ class IssuersFile:
         doc = yaml.safe_load(path.read_text()) or {}
         if doc.get("version") != 1:
             raise ValueError(f"{path}: expected version: 1")
-        mappings = {name: ClaimMapping.parse(name, spec) for name, spec in (doc.get("mappings") or {}).items()}
+        mappings = {
+            name: ClaimMapping.parse(name, spec) for name, spec in (doc.get("mappings") or {}).items()
+        }
         default = doc.get("default_mapping")
         if default not in mappings:
-            raise ValueError(f"{path}: default_mapping {default!r} is not one of the mappings {sorted(mappings)}")
+            raise ValueError(
+                f"{path}: default_mapping {default!r} is not one of the mappings {sorted(mappings)}"
+            )
         issuers = {}
         for url, spec in (doc.get("issuers") or {}).items():
             spec = spec or {}

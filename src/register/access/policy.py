@@ -71,10 +71,12 @@ class Policy:
         try:
             self.actions: dict[str, str] = dict(doc["actions"])
             self.grants: dict[Role, dict[str, Scope]] = {
-                Role(role): {action: Scope(scope) for action, scope in (granted or {}).items()} for role, granted in doc["grants"].items()
+                Role(role): {action: Scope(scope) for action, scope in (granted or {}).items()}
+                for role, granted in doc["grants"].items()
             }
             self.sections: dict[str, dict[str, frozenset[Agency]]] = {
-                name: {mode: frozenset(Agency(a) for a in agencies) for mode, agencies in rule.items()} for name, rule in doc["sections"].items()
+                name: {mode: frozenset(Agency(a) for a in agencies) for mode, agencies in rule.items()}
+                for name, rule in doc["sections"].items()
             }
             rules = doc["area_rules"]
             self.purpose_outside_area = bool(rules["purpose_required_outside_own_area"])
@@ -90,7 +92,9 @@ class Policy:
             if unknown:
                 raise PolicyError(f"role {role} is granted undeclared actions {sorted(unknown)}")
         if set(self.grants) != set(Role):
-            raise PolicyError(f"the policy must state the grants of every role; missing {sorted(set(Role) - set(self.grants))}")
+            raise PolicyError(
+                f"the policy must state the grants of every role; missing {sorted(set(Role) - set(self.grants))}"
+            )
 
     @classmethod
     def load(cls, path: Path) -> Policy:
@@ -136,9 +140,13 @@ class Policy:
         if section is not None:
             mode = "write" if action in ("record.write", "record.create") else "read"
             if not self.section_allows(principal, section, mode):
-                return Decision.deny("agency_not_permitted", f"{principal.agency} users may not {mode} the {section} section")
+                return Decision.deny(
+                    "agency_not_permitted", f"{principal.agency} users may not {mode} the {section} section"
+                )
         if action in self.purpose_actions and not (purpose and purpose.strip()):
-            return Decision.deny("purpose_required", "state the purpose (e.g. an enquiry reference) in `purpose`")
+            return Decision.deny(
+                "purpose_required", "state the purpose (e.g. an enquiry reference) in `purpose`"
+            )
         if record is None:
             return ALLOW
         own = record.area == principal.area
@@ -146,15 +154,23 @@ class Policy:
             return Decision.deny("owning_area_only", f"only {record.area} (the owning area) may do this")
         # The purpose comes first: without one, a restricted record elsewhere answers exactly like any other record
         # elsewhere (a stub before the purpose would tell a purpose-less caller which records are restricted).
-        if action == "record.read" and self.purpose_required(principal, action, own) and not (purpose and purpose.strip()):
-            return Decision.deny("purpose_required", "state the purpose of this read (e.g. an enquiry reference) in `purpose`")
+        if (
+            action == "record.read"
+            and self.purpose_required(principal, action, own)
+            and not (purpose and purpose.strip())
+        ):
+            return Decision.deny(
+                "purpose_required", "state the purpose of this read (e.g. an enquiry reference) in `purpose`"
+            )
         if action == "record.read" and not own and record.restricted and self.restricted_stub:
             return Decision(True, "restricted_stub", "restricted record: contact the owning area", stub=True)
         return ALLOW
 
     def visibility(self, principal: Principal) -> Visibility:
-        return Visibility(self.audience_agency(principal),
-                          frozenset(s for s in self.sections if self.section_allows(principal, s, "read")))
+        return Visibility(
+            self.audience_agency(principal),
+            frozenset(s for s in self.sections if self.section_allows(principal, s, "read")),
+        )
 
     def audience_agency(self, principal: Principal) -> Agency | None:
         """The agency item audiences are matched against, or None when audiences are not enforced."""

@@ -27,7 +27,13 @@ from typing import Any
 
 import httpx
 from joserfc import jwk, jws, jwt
-from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+)
 from joserfc.jwt import JWTClaimsRegistry
 
 from ..crypto.keys import write_private
@@ -37,7 +43,9 @@ from .claims import REGISTER_CLAIMS, ClaimMapping, ClaimProblem
 
 log = logging.getLogger(__name__)
 
-ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+ASYMMETRIC = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 DEV_ISSUER = "register-dev"
 
 
@@ -61,7 +69,9 @@ class TokenSettings:
     def __post_init__(self) -> None:
         unsafe = set(self.algorithms) - ASYMMETRIC
         if unsafe or not self.algorithms:
-            raise ValueError(f"token algorithms must be asymmetric (allowed: {sorted(ASYMMETRIC)}); refused: {sorted(unsafe)}")
+            raise ValueError(
+                f"token algorithms must be asymmetric (allowed: {sorted(ASYMMETRIC)}); refused: {sorted(unsafe)}"
+            )
 
 
 class JwksSource:
@@ -72,9 +82,17 @@ class JwksSource:
     `issuer` must be that URL. A provider that cannot be reached at start-up is not fatal there (`lazy`): its keys
     are fetched on the first token, and tokens are refused (`keys_unavailable`) until it answers."""
 
-    def __init__(self, *, file: Path | None = None, url: str | None = None, discovery: str | None = None,
-                 min_refresh_seconds: float = 60, clock: Callable[[], float] = time.monotonic, lazy: bool = False,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        file: Path | None = None,
+        url: str | None = None,
+        discovery: str | None = None,
+        min_refresh_seconds: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+        lazy: bool = False,
+        timeout: float = 5.0,
+    ) -> None:
         if sum(x is not None for x in (file, url, discovery)) != 1:
             raise ValueError("configure exactly one JWKS source: a file, a URL or an issuer to discover")
         self.file, self.url, self.discovery = file, url, discovery
@@ -90,7 +108,11 @@ class JwksSource:
         except (OSError, ValueError, KeyError, httpx.HTTPError, JoseError) as exc:
             if not lazy:
                 raise
-            log.warning("the keys of %s could not be fetched yet (%s); retrying on the first token", discovery or url, exc)
+            log.warning(
+                "the keys of %s could not be fetched yet (%s); retrying on the first token",
+                discovery or url,
+                exc,
+            )
 
     def _get_json(self, url: str) -> Any:
         response = httpx.get(url, timeout=self.timeout, follow_redirects=False)
@@ -103,7 +125,9 @@ class JwksSource:
         if self.discovery is not None:
             metadata = self._get_json(self.discovery.rstrip("/") + "/.well-known/openid-configuration")
             if metadata.get("issuer") != self.discovery:
-                raise ValueError(f"the discovery document of {self.discovery} names another issuer: {metadata.get('issuer')!r}")
+                raise ValueError(
+                    f"the discovery document of {self.discovery} names another issuer: {metadata.get('issuer')!r}"
+                )
             return self._get_json(metadata["jwks_uri"])
         return self._get_json(self.url)  # type: ignore[arg-type]
 
@@ -122,11 +146,17 @@ class JwksSource:
                     try:
                         keys[k["kid"]] = jwk.import_key(k)
                     except (JoseError, ValueError, KeyError, TypeError):
-                        log.warning("ignoring a key the register cannot read: kid %s, kty %s", k.get("kid"), k.get("kty"))
+                        log.warning(
+                            "ignoring a key the register cannot read: kid %s, kty %s",
+                            k.get("kid"),
+                            k.get("kty"),
+                        )
             except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError, JoseError):
                 if force and not self._keys:
                     raise
-                log.warning("refreshing the keys of %s failed", self.discovery or self.url or self.file, exc_info=True)
+                log.warning(
+                    "refreshing the keys of %s failed", self.discovery or self.url or self.file, exc_info=True
+                )
                 return False
             self._keys = keys
             return True
@@ -166,9 +196,15 @@ class TokenVerifier:
     """Verifies tokens from any of several trusted issuers. The unverified `iss` only chooses whose keys,
     audience and mapping apply; the token is then verified against exactly that issuer."""
 
-    def __init__(self, issuers: Sequence[TrustedIssuer] | JwksSource, settings: TokenSettings,
-                 now: Callable[[], int] | None = None) -> None:
-        if isinstance(issuers, JwksSource):  # one issuer with the register's own claims, as configured in `settings`
+    def __init__(
+        self,
+        issuers: Sequence[TrustedIssuer] | JwksSource,
+        settings: TokenSettings,
+        now: Callable[[], int] | None = None,
+    ) -> None:
+        if isinstance(
+            issuers, JwksSource
+        ):  # one issuer with the register's own claims, as configured in `settings`
             issuers = [TrustedIssuer(settings.issuer, settings.audience, issuers)]
         if not issuers:
             raise ValueError("trust at least one issuer")
@@ -199,7 +235,9 @@ class TokenVerifier:
             raise AuthenticationFailed("malformed", "the bearer token is not a well-formed JWT") from None
         alg = header.get("alg")
         if alg not in self.settings.algorithms:
-            raise AuthenticationFailed("algorithm_not_allowed", f"tokens signed with {alg!r} are not accepted")
+            raise AuthenticationFailed(
+                "algorithm_not_allowed", f"tokens signed with {alg!r} are not accepted"
+            )
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise AuthenticationFailed("missing_key_id", "the token names no signing key (kid)")
@@ -208,12 +246,19 @@ class TokenVerifier:
             raise AuthenticationFailed("missing_iss", "the token names no issuer ('iss')")
         issuer = self.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise AuthenticationFailed("wrong_issuer", "the token's 'iss' claim is not an issuer the register trusts")
+            raise AuthenticationFailed(
+                "wrong_issuer", "the token's 'iss' claim is not an issuer the register trusts"
+            )
         key = issuer.keys.get(kid)
         if key is None:
             if issuer.keys.empty:
-                raise AuthenticationFailed("keys_unavailable", "the register cannot reach the identity provider's keys; try again shortly")
-            raise AuthenticationFailed("unknown_key", "the token is signed with a key the register does not trust")
+                raise AuthenticationFailed(
+                    "keys_unavailable",
+                    "the register cannot reach the identity provider's keys; try again shortly",
+                )
+            raise AuthenticationFailed(
+                "unknown_key", "the token is signed with a key the register does not trust"
+            )
         try:
             decoded = jwt.decode(token, key, algorithms=sorted(self.settings.algorithms))
         except BadSignatureError:
@@ -226,7 +271,9 @@ class TokenVerifier:
             raise AuthenticationFailed("expired", "the token has expired") from None
         except (InvalidClaimError, MissingClaimError) as exc:
             claim = getattr(exc, "claim", "?")
-            reason = {"nbf": "not_yet_valid", "iss": "wrong_issuer", "aud": "wrong_audience"}.get(claim, f"invalid_{claim}")
+            reason = {"nbf": "not_yet_valid", "iss": "wrong_issuer", "aud": "wrong_audience"}.get(
+                claim, f"invalid_{claim}"
+            )
             if isinstance(exc, MissingClaimError):
                 reason = f"missing_{claim}"
             raise AuthenticationFailed(reason, f"the token's {claim!r} claim is not acceptable") from None
@@ -235,7 +282,10 @@ class TokenVerifier:
         except ClaimProblem as exc:
             if exc.reason == "missing_claim":
                 raise AuthenticationFailed("missing_claim", exc.message, claim=exc.claim) from None
-            raise AuthenticationFailed("invalid_claims", f"{exc.message}: the token must carry agency, area and roles the register knows") from None
+            raise AuthenticationFailed(
+                "invalid_claims",
+                f"{exc.message}: the token must carry agency, area and roles the register knows",
+            ) from None
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -243,7 +293,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         return REGISTER_CLAIMS.principal(claims)
     except ClaimProblem:
-        raise AuthenticationFailed("invalid_claims", "the token must carry agency, area and roles the register knows") from None
+        raise AuthenticationFailed(
+            "invalid_claims", "the token must carry agency, area and roles the register knows"
+        ) from None
 
 
 # ------------------------------------------------------------------ development keys
@@ -265,11 +317,30 @@ def ensure_dev_signing_key(key_dir: Path) -> jwk.ECKey:
     return key
 
 
-def mint(key: jwk.ECKey, *, user: str, agency: Agency, area: Area, roles: list[Role], issuer: str, audience: str,
-         name: str = "", ttl_seconds: int = 8 * 3600, now: int | None = None) -> str:
+def mint(
+    key: jwk.ECKey,
+    *,
+    user: str,
+    agency: Agency,
+    area: Area,
+    roles: list[Role],
+    issuer: str,
+    audience: str,
+    name: str = "",
+    ttl_seconds: int = 8 * 3600,
+    now: int | None = None,
+) -> str:
     issued = int(time.time()) if now is None else now
     claims = {
-        "iss": issuer, "aud": audience, "sub": user, "name": name or user, "agency": agency.value, "area": area.value,
-        "roles": [r.value for r in roles], "iat": issued, "nbf": issued, "exp": issued + ttl_seconds,
+        "iss": issuer,
+        "aud": audience,
+        "sub": user,
+        "name": name or user,
+        "agency": agency.value,
+        "area": area.value,
+        "roles": [r.value for r in roles],
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl_seconds,
     }
     return jwt.encode({"alg": "ES256", "kid": key.kid, "typ": "JWT"}, claims, key)

@@ -19,15 +19,15 @@ from ..bootstrap import Store, build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
 from ..merges.routes import router as merges_router
-from ..retention.routes import router as retention_router
 from ..nominals.routes import router as nominals_router
 from ..quality.routes import router as quality_router
-from ..search.routes import router as search_router
-from ..statistics.routes import router as statistics_router
-from ..transfers.routes import router as transfers_router
+from ..retention.routes import router as retention_router
 from ..search.backend import SearchBackend
+from ..search.routes import router as search_router
 from ..search.sql import SqlBackend
+from ..statistics.routes import router as statistics_router
 from ..store.background import AfterCommitWorker
+from ..transfers.routes import router as transfers_router
 from ..web.assets import Assets
 from ..web.pages import Pages
 from ..web.routes import router as web_router
@@ -37,7 +37,9 @@ from .middleware import BodyLimit, RequestId, SecurityHeaders
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
 
-if TYPE_CHECKING:  # the Elasticsearch client is an extra: imported only when the configuration names a cluster
+if (
+    TYPE_CHECKING
+):  # the Elasticsearch client is an extra: imported only when the configuration names a cluster
     from ..search.indexer import SearchIndex
 
 DESCRIPTION = """
@@ -59,9 +61,18 @@ class RegisterApp(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), self.router.routes, hsts=self.hsts)
 
 
-def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_body_bytes: int, search_index: SearchIndex | None = None,
-               index_in_process: bool = True, production: bool = False, rate_limits: RateLimits | None = None,
-               assets: Assets | None = None) -> FastAPI:
+def create_app(
+    store: Store,
+    policy: Policy,
+    verifier: TokenVerifier,
+    *,
+    max_body_bytes: int,
+    search_index: SearchIndex | None = None,
+    index_in_process: bool = True,
+    production: bool = False,
+    rate_limits: RateLimits | None = None,
+    assets: Assets | None = None,
+) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
     # process would take CPU from the requests themselves.
     backend: SearchBackend
@@ -94,8 +105,15 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
 
     assets = assets or Assets.load()
     # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI and ReDoc.
-    app = RegisterApp(title="The register", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                      dependencies=[Depends(reject_nul_characters)], docs_url=None, redoc_url=None)
+    app = RegisterApp(
+        title="The register",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],
+        docs_url=None,
+        redoc_url=None,
+    )
     app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
     app.state.pages = Pages(assets)
     app.state.search_backend = backend
@@ -107,7 +125,20 @@ def create_app(store: Store, policy: Policy, verifier: TokenVerifier, *, max_bod
     problems.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
-    for router in (web_router, system_router, nominals_router, search_router, quality_router, statistics_router, transfers_router, merges_router, archive_router, retention_router, audit_router, keys_router):
+    for router in (
+        web_router,
+        system_router,
+        nominals_router,
+        search_router,
+        quality_router,
+        statistics_router,
+        transfers_router,
+        merges_router,
+        archive_router,
+        retention_router,
+        audit_router,
+        keys_router,
+    ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
@@ -125,7 +156,15 @@ class ImmutableFiles(StaticFiles):
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
-    return create_app(store, Policy.load(settings.policy_file), build_verifier(settings), max_body_bytes=settings.max_body_bytes,
-                      production=settings.environment == "production",
-                      rate_limits=RateLimits(settings.rate_limit_per_user, settings.rate_limit_per_address, settings.rate_limit_storage),
-                      search_index=build_search_index(settings), index_in_process=settings.indexer_in_api)
+    return create_app(
+        store,
+        Policy.load(settings.policy_file),
+        build_verifier(settings),
+        max_body_bytes=settings.max_body_bytes,
+        production=settings.environment == "production",
+        rate_limits=RateLimits(
+            settings.rate_limit_per_user, settings.rate_limit_per_address, settings.rate_limit_storage
+        ),
+        search_index=build_search_index(settings),
+        index_in_process=settings.indexer_in_api,
+    )

@@ -26,7 +26,10 @@ from ..nominals.examples import NEW_NOMINAL
 from ..store.uow import UnitOfWork
 from .problems import ApiProblem
 
-bearer = HTTPBearer(auto_error=False, description="a JWT from the force's identity provider (development: `register dev-token`)")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="a JWT from the force's identity provider (development: `register dev-token`)",
+)
 
 # The s.62 category a denied or performed action belongs to.
 ACTION_CATEGORY = {
@@ -70,23 +73,40 @@ def _audit_alone(store: Store, entry: AuditEntry) -> None:
         uow.commit()
 
 
-def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
     try:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise AuthenticationFailed("missing", "a bearer token is required")
         principal = verifier.verify(credentials.credentials)
     except AuthenticationFailed as exc:
-        _audit_alone(get_store(request), AuditEntry(
-            Action.AUTHENTICATION, "auth:token:refused", SystemActor("unauthenticated"), outcome=Outcome.FAILED,
-            request_id=request_id(request), details={"reason": exc.reason, "path": request.url.path, "method": request.method,
-                                                           **({"claim": exc.claim} if exc.claim else {})},
-        ))
+        _audit_alone(
+            get_store(request),
+            AuditEntry(
+                Action.AUTHENTICATION,
+                "auth:token:refused",
+                SystemActor("unauthenticated"),
+                outcome=Outcome.FAILED,
+                request_id=request_id(request),
+                details={
+                    "reason": exc.reason,
+                    "path": request.url.path,
+                    "method": request.method,
+                    **({"claim": exc.claim} if exc.claim else {}),
+                },
+            ),
+        )
         raise
     wait = request.app.state.rate_limits.user(principal.user_id)
     if wait is not None:
-        raise ApiProblem(429, "rate_limited_user", f"too many calls by {principal.user_id}: try again in {wait} s",
-                         headers={"Retry-After": str(wait)})
+        raise ApiProblem(
+            429,
+            "rate_limited_user",
+            f"too many calls by {principal.user_id}: try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     request.state.principal = principal
     return principal
 
@@ -97,15 +117,36 @@ def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def refuse(request: Request, principal: Principal, action: str, decision: Decision, *, section: str | None = None,
-           nominal_id: uuid.UUID | None = None) -> ApiProblem:
+def refuse(
+    request: Request,
+    principal: Principal,
+    action: str,
+    decision: Decision,
+    *,
+    section: str | None = None,
+    nominal_id: uuid.UUID | None = None,
+) -> ApiProblem:
     """Audit a refusal and build the 403 (or 400 for a missing purpose) to raise."""
-    _audit_alone(get_store(request), AuditEntry(
-        ACTION_CATEGORY[action], f"access:{action}:denied", principal, nominal_id=nominal_id, section=section,
-        outcome=Outcome.DENIED, request_id=request_id(request), details={"rule": decision.rule},
-    ))
+    _audit_alone(
+        get_store(request),
+        AuditEntry(
+            ACTION_CATEGORY[action],
+            f"access:{action}:denied",
+            principal,
+            nominal_id=nominal_id,
+            section=section,
+            outcome=Outcome.DENIED,
+            request_id=request_id(request),
+            details={"rule": decision.rule},
+        ),
+    )
     if decision.rule == "purpose_required":
-        return ApiProblem(400, decision.rule, decision.reason, errors=[{"field": "query.purpose", "rule": decision.rule, "message": decision.reason}])
+        return ApiProblem(
+            400,
+            decision.rule,
+            decision.reason,
+            errors=[{"field": "query.purpose", "rule": decision.rule, "message": decision.reason}],
+        )
     return ApiProblem(403, decision.rule, decision.reason)
 
 
@@ -140,7 +181,13 @@ class Access:
     visibility: Visibility
 
 
-Purpose = Annotated[str | None, Query(max_length=500, description="why you are reading (e.g. an enquiry reference); required outside your area")]
+Purpose = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        description="why you are reading (e.g. an enquiry reference); required outside your area",
+    ),
+]
 
 
 class RecordGuard(Authorize):
@@ -159,9 +206,20 @@ class RecordGuard(Authorize):
         facts = RecordFacts(area=row.area, restricted=row.restricted)  # type: ignore[arg-type]
         decision = policy.decide(principal, self.action, section=self.section, record=facts, purpose=purpose)
         if not decision.allowed:
-            raise refuse(request, principal, self.action, decision, section=self.section, nominal_id=nominal_id)
+            raise refuse(
+                request, principal, self.action, decision, section=self.section, nominal_id=nominal_id
+            )
         visibility = policy.visibility(principal)
-        return Access(principal, nominal_id, facts, purpose, decision.stub, visibility.audience, request_id(request), visibility)
+        return Access(
+            principal,
+            nominal_id,
+            facts,
+            purpose,
+            decision.stub,
+            visibility.audience,
+            request_id(request),
+            visibility,
+        )
 
 
 @dataclass(frozen=True)
@@ -177,7 +235,9 @@ class CreateGuard(Authorize):
     def __call__(  # type: ignore[override]
         self,
         request: Request,
-        body: Annotated[NewNominal, Body(openapi_examples={"registered sex offender": {"value": NEW_NOMINAL}})],
+        body: Annotated[
+            NewNominal, Body(openapi_examples={"registered sex offender": {"value": NEW_NOMINAL}})
+        ],
         principal: Annotated[Principal, Depends(authenticate)],
     ) -> NewRecordAccess:
         facts = RecordFacts(area=body.area, restricted=body.restricted)
@@ -190,10 +250,18 @@ class CreateGuard(Authorize):
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 
 
-def expected_version(if_match: Annotated[str | None, Header(description='the ETag of the record as you read it, e.g. "7"')] = None) -> int:
+def expected_version(
+    if_match: Annotated[
+        str | None, Header(description='the ETag of the record as you read it, e.g. "7"')
+    ] = None,
+) -> int:
     """Changes must name the version they were made against: 428 without If-Match, 412 when it is stale."""
     if if_match is None:
-        raise ApiProblem(428, "if_match_required", 'send If-Match with the ETag you read (e.g. If-Match: "7") so no change is lost')
+        raise ApiProblem(
+            428,
+            "if_match_required",
+            'send If-Match with the ETag you read (e.g. If-Match: "7") so no change is lost',
+        )
     match = _ETAG.match(if_match)
     if not match:
         raise ApiProblem(412, "if_match_malformed", 'If-Match must be a record ETag such as "7"')

@@ -22,11 +22,20 @@ def _walk(value: Any, loc: tuple[str | int, ...], out: list[dict[str, Any]]) -> 
         return
     if isinstance(value, str):
         if "\x00" in value:
-            out.append({"type": RULE, "loc": loc, "msg": MESSAGE, "input": value.replace("\x00", "\\u0000")[:100]})
+            out.append(
+                {"type": RULE, "loc": loc, "msg": MESSAGE, "input": value.replace("\x00", "\\u0000")[:100]}
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in key:
-                out.append({"type": RULE, "loc": (*loc, key.replace("\x00", "\\u0000")), "msg": MESSAGE, "input": None})
+                out.append(
+                    {
+                        "type": RULE,
+                        "loc": (*loc, key.replace("\x00", "\\u0000")),
+                        "msg": MESSAGE,
+                        "input": None,
+                    }
+                )
             else:
                 _walk(item, (*loc, key), out)
     elif isinstance(value, list):
@@ -40,7 +49,9 @@ async def reject_nul_characters(request: Request) -> None:
     _walk(dict(request.path_params), ("path",), errors)
     for key, value in request.query_params.multi_items():
         _walk({key: value}, ("query",), errors)
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and "json" in request.headers.get("content-type", ""):
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and "json" in request.headers.get(
+        "content-type", ""
+    ):
         raw = await request.body()  # cached: the route reads the same bytes
         if b"\\u0000" in raw or b"\x00" in raw:
             try:

@@ -44,12 +44,26 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({
-            "type": "/problems/body_too_large", "title": "Request too large", "status": 413, "rule": "body_too_large",
-            "detail": f"request bodies are limited to {self.max_bytes} bytes", "errors": [],
-        }).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "type": "/problems/body_too_large",
+                "title": "Request too large",
+                "status": 413,
+                "rule": "body_too_large",
+                "detail": f"request bodies are limited to {self.max_bytes} bytes",
+                "errors": [],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,13 +131,20 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute], *, hsts: bool) -> None:
         self.app = app
         self.routes = routes
-        self.fixed: list[tuple[bytes, bytes]] = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+        self.fixed: list[tuple[bytes, bytes]] = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+        ]
         if hsts:
             self.fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
     def _allowed(self, scope: Scope) -> set[str]:
         """The methods some route takes on this path, asked of the routes themselves (FastAPI nests included routers)."""
-        return {method for method in _METHODS if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in self.routes)}
+        return {
+            method
+            for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in self.routes)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,7 +159,10 @@ class SecurityHeaders:
                     headers[name.decode()] = value.decode()
                 if personal:
                     headers["cache-control"] = "no-store"
-                if headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers:
+                if (
+                    headers.get("content-type", "").startswith("text/html")
+                    and "content-security-policy" not in headers
+                ):
                     headers["content-security-policy"] = HTML_POLICY
             await send(message)
 
@@ -146,7 +170,9 @@ class SecurityHeaders:
             allowed = self._allowed(scope)
             if allowed:
                 allow = ", ".join(sorted(allowed | {"OPTIONS"}))
-                await send_hardened({"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]})
+                await send_hardened(
+                    {"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]}
+                )
                 await send_hardened({"type": "http.response.body", "body": b""})
                 return
         await self.app(scope, receive, send_hardened)
@@ -156,4 +182,6 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 # HTML the register serves has no inline script and is never framed; a route with inline style sends its own policy
 # with the style's hash (statistics) or the documentation's CDN (/docs).
-HTML_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+HTML_POLICY = (
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+)

@@ -1,7 +1,7 @@
 """Every error is `application/problem+json` (RFC 9457) naming the rule, and for bad input each field and rule.
 
-    {"type": "/problems/dates_in_order", "title": "Invalid request", "status": 422, "rule": "validation",
-     "detail": "...", "errors": [{"field": "body.date_to", "rule": "dates_in_order", "message": "..."}]}
+{"type": "/problems/dates_in_order", "title": "Invalid request", "status": 422, "rule": "validation",
+ "detail": "...", "errors": [{"field": "body.date_to", "rule": "dates_in_order", "message": "..."}]}
 """
 
 from __future__ import annotations
@@ -43,8 +43,16 @@ class Problem(BaseModel):
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, rule: str, detail: str, *, title: str | None = None, errors: list[dict[str, str]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        rule: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.rule, self.detail = status, rule, detail
         self.title = title or _TITLES.get(status, "Error")
@@ -53,15 +61,34 @@ class ApiProblem(Exception):
 
 
 _TITLES = {
-    400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-    409: "Conflict with the record's state", 412: "The record changed since you read it", 413: "Request too large",
-    415: "Unsupported media type", 422: "Invalid request", 428: "If-Match required", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the record's state",
+    412: "The record changed since you read it",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    428: "If-Match required",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Unavailable",
 }
 
 
-def problem(request: Request | None, status: int, rule: str, detail: str, *, title: str | None = None,
-            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
-            extra: dict[str, Any] | None = None) -> JSONResponse:
+def problem(
+    request: Request | None,
+    status: int,
+    rule: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{rule}",
         "title": title or _TITLES.get(status, "Error"),
@@ -81,28 +108,44 @@ def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         cause = (e.get("ctx") or {}).get("error")
         loc = ".".join(str(p) for p in e.get("loc", ()))
         inner = getattr(cause, "field", None)
-        out.append({
-            "field": f"{loc}.{inner}" if inner else loc,
-            "rule": getattr(cause, "rule", e.get("type", "invalid")),
-            "message": getattr(cause, "message", e.get("msg", "invalid")),
-        })
+        out.append(
+            {
+                "field": f"{loc}.{inner}" if inner else loc,
+                "rule": getattr(cause, "rule", e.get("type", "invalid")),
+                "message": getattr(cause, "message", e.get("msg", "invalid")),
+            }
+        )
     return out
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem(request, exc.status, exc.rule, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
+        return problem(
+            request, exc.status, exc.rule, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _request_errors(exc)
-        return problem(request, 422, "validation", f"{len(errors)} problem(s) with the request: see errors", errors=errors)
+        return problem(
+            request,
+            422,
+            "validation",
+            f"{len(errors)} problem(s) with the request: see errors",
+            errors=errors,
+        )
 
     @app.exception_handler(ValidationError)
     async def _invalid_domain(request: Request, exc: ValidationError) -> JSONResponse:
         errors = field_errors(exc)
-        return problem(request, 422, "validation", f"{len(errors)} problem(s) with the request: see errors", errors=errors)
+        return problem(
+            request,
+            422,
+            "validation",
+            f"{len(errors)} problem(s) with the request: see errors",
+            errors=errors,
+        )
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -120,20 +163,40 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AuthenticationFailed)
     async def _unauthenticated(request: Request, exc: AuthenticationFailed) -> JSONResponse:
-        claim = {"claim": exc.claim} if exc.claim else None  # a missing mapped claim is named for the provider's administrator
-        errors = [{"field": f"token.{exc.claim}", "rule": "token_missing_claim", "message": exc.message}] if exc.claim else None
-        return problem(request, 401, f"token_{exc.reason}", exc.message, errors=errors, extra=claim,
-                       headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'})
+        claim = (
+            {"claim": exc.claim} if exc.claim else None
+        )  # a missing mapped claim is named for the provider's administrator
+        errors = (
+            [{"field": f"token.{exc.claim}", "rule": "token_missing_claim", "message": exc.message}]
+            if exc.claim
+            else None
+        )
+        return problem(
+            request,
+            401,
+            f"token_{exc.reason}",
+            exc.message,
+            errors=errors,
+            extra=claim,
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        rule = {400: "body_unreadable", 404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        rule = {400: "body_unreadable", 404: "route_not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, f"http_{exc.status_code}"
+        )
         return problem(request, exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(TamperedCiphertext)
     async def _tampered(request: Request, exc: TamperedCiphertext) -> JSONResponse:
         log.error("integrity failure: %s", exc)
-        return problem(request, 500, "integrity_failure", "a stored value failed its integrity check; the incident is logged")
+        return problem(
+            request,
+            500,
+            "integrity_failure",
+            "a stored value failed its integrity check; the incident is logged",
+        )
 
     @app.exception_handler(KeyProblem)
     async def _keys(request: Request, exc: KeyProblem) -> JSONResponse:

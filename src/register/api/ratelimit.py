@@ -17,14 +17,18 @@ EXEMPT = frozenset({"/health", "/ready"})  # load balancers poll these
 
 
 def parse(spec: str) -> list[RateLimitItem]:
-    """"300/minute;20/second" as limits; blank for none. Raises ValueError on anything else."""
+    """ "300/minute;20/second" as limits; blank for none. Raises ValueError on anything else."""
     return parse_many(spec) if spec.strip() else []
 
 
 class RateLimits:
     def __init__(self, per_user: str, per_address: str, storage_uri: str = "memory://") -> None:
         self.per_user, self.per_address = parse(per_user), parse(per_address)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self.per_user or self.per_address else None
+        self.limiter = (
+            MovingWindowRateLimiter(storage_from_string(storage_uri))
+            if self.per_user or self.per_address
+            else None
+        )
 
     def _hit(self, items: list[RateLimitItem], kind: str, key: str) -> int | None:
         """Counts one call; the seconds to wait if it is over a limit, else None."""
@@ -41,11 +45,25 @@ class RateLimits:
         return self._hit(self.per_address, "address", host) if self.per_address else None
 
 
-def too_many(retry_after: int, rule: str, detail: str, request_id: str | None = None) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    body = json.dumps({"type": f"/problems/{rule}", "title": "Too many requests", "status": 429, "detail": detail, "rule": rule,
-                       "errors": [], "request_id": request_id}).encode()
-    return body, [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-                  (b"retry-after", str(retry_after).encode())]
+def too_many(
+    retry_after: int, rule: str, detail: str, request_id: str | None = None
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    body = json.dumps(
+        {
+            "type": f"/problems/{rule}",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": detail,
+            "rule": rule,
+            "errors": [],
+            "request_id": request_id,
+        }
+    ).encode()
+    return body, [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(retry_after).encode()),
+    ]
 
 
 class AddressRateLimit:
@@ -61,8 +79,12 @@ class AddressRateLimit:
             host = (scope.get("client") or ("unknown", 0))[0]
             wait = self.limits.address(host)
             if wait is not None:
-                body, headers = too_many(wait, "rate_limited_address", f"too many calls from your address: try again in {wait} s",
-                                         scope.get("state", {}).get("request_id"))
+                body, headers = too_many(
+                    wait,
+                    "rate_limited_address",
+                    f"too many calls from your address: try again in {wait} s",
+                    scope.get("state", {}).get("request_id"),
+                )
                 await send({"type": "http.response.start", "status": 429, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return

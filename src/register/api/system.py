@@ -18,14 +18,27 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/health", summary="The process is up", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
+@router.get(
+    "/health",
+    summary="The process is up",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 def health() -> Health:
     return Health(status="ok")
 
 
-@router.get("/ready", summary="The database is reachable",
-            responses={200: {"content": {"application/json": {"example": {"status": "ready"}}}},
-                       503: {"model": Problem, "content": {"application/problem+json": {}}, "description": "database unreachable"}})
+@router.get(
+    "/ready",
+    summary="The database is reachable",
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ready"}}}},
+        503: {
+            "model": Problem,
+            "content": {"application/problem+json": {}},
+            "description": "database unreachable",
+        },
+    },
+)
 def ready(store: Annotated[Store, Depends(get_store)]) -> Health:
     try:
         with store.engine.connect() as conn:
@@ -43,8 +56,31 @@ class Me(BaseModel):
     roles: list[str]
 
 
-@router.get("/v1/me", summary="Who the register takes you to be", responses={**ERROR_RESPONSES, 200: {"content": {"application/json": {
-    "example": {"user_id": "kent.dc.okafor", "display_name": "DC Sarah Okafor", "agency": "police", "area": "kent", "roles": ["offender_manager"]}}}}})
+@router.get(
+    "/v1/me",
+    summary="Who the register takes you to be",
+    responses={
+        **ERROR_RESPONSES,
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "user_id": "kent.dc.okafor",
+                        "display_name": "DC Sarah Okafor",
+                        "agency": "police",
+                        "area": "kent",
+                        "roles": ["offender_manager"],
+                    }
+                }
+            }
+        },
+    },
+)
 def me(principal: Annotated[Principal, Depends(Authorize("self.read"))]) -> Me:
-    return Me(user_id=principal.user_id, display_name=principal.display_name, agency=principal.agency.value,
-              area=principal.area.value, roles=sorted(r.value for r in principal.roles))
+    return Me(
+        user_id=principal.user_id,
+        display_name=principal.display_name,
+        agency=principal.agency.value,
+        area=principal.area.value,
+        roles=sorted(r.value for r in principal.roles),
+    )

@@ -16,21 +16,44 @@ IfMatch = Annotated[int, Depends(expected_version)]
 DONE = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
 
 
-@router.post("/{nominal_id}/archive", summary="Archive a record (read-only; out of caseloads and default searches)", responses=DONE)
-def archive(access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
-            body: Annotated[ArchiveRequest, Body(openapi_examples={"died": {"value": {"reason": "died"}},
-                                                                   "other": {"value": {"reason": "other", "text": "deported"}}})],
-            version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
+@router.post(
+    "/{nominal_id}/archive",
+    summary="Archive a record (read-only; out of caseloads and default searches)",
+    responses=DONE,
+)
+def archive(
+    access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
+    body: Annotated[
+        ArchiveRequest,
+        Body(
+            openapi_examples={
+                "died": {"value": {"reason": "died"}},
+                "other": {"value": {"reason": "other", "text": "deported"}},
+            }
+        ),
+    ],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> dict[str, int]:
     new_version = service.archive(uow, access.principal, access.nominal_id, body, expected_version=version)
     uow.commit()
     response.headers["ETag"] = etag(new_version)
     return {"version": new_version}
 
 
-@router.post("/{nominal_id}/unarchive", summary="Bring an archived record back into active management", responses=DONE)
-def unarchive(access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
-              body: Annotated[Unarchive, Body(openapi_examples={"returned": {"value": {"reason": "returned to the area"}}})],
-              version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
+@router.post(
+    "/{nominal_id}/unarchive", summary="Bring an archived record back into active management", responses=DONE
+)
+def unarchive(
+    access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
+    body: Annotated[
+        Unarchive, Body(openapi_examples={"returned": {"value": {"reason": "returned to the area"}}})
+    ],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> dict[str, int]:
     new_version = service.unarchive(uow, access.principal, access.nominal_id, body, expected_version=version)
     uow.commit()
     response.headers["ETag"] = etag(new_version)

@@ -21,33 +21,75 @@ from .schemas import ArchiveRequest, Unarchive
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-def archive(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: ArchiveRequest, *, expected_version: int) -> int:
+def archive(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    request: ArchiveRequest,
+    *,
+    expected_version: int,
+) -> int:
     header = uow.nominals.header_row(nominal_id)
     if header.status != NominalStatus.ACTIVE.value:
-        raise RuleViolation("record_not_active", f"the record is {header.status}: only an active record is archived")
-    summary = f"Archived: {request.reason.value.replace('_', ' ')}" + (f" ({request.text})" if request.text else "")
-    _, version = nominals.append_chronology(uow, actor, nominal_id, ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE,
-                                                                                    summary=summary), expected_version=expected_version)
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
-        status=NominalStatus.ARCHIVED.value, archived_reason=request.reason.value, archived_on=_now().date()))
+        raise RuleViolation(
+            "record_not_active", f"the record is {header.status}: only an active record is archived"
+        )
+    summary = f"Archived: {request.reason.value.replace('_', ' ')}" + (
+        f" ({request.text})" if request.text else ""
+    )
+    _, version = nominals.append_chronology(
+        uow,
+        actor,
+        nominal_id,
+        ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=summary),
+        expected_version=expected_version,
+    )
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == nominal_id)
+        .values(
+            status=NominalStatus.ARCHIVED.value,
+            archived_reason=request.reason.value,
+            archived_on=_now().date(),
+        )
+    )
     retention.schedule(uow, nominal_id, request.reason, _now().date())
-    uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:record:archive", actor, nominal_id=nominal_id, details={"reason": request.reason.value}))
+    uow.audit.record(
+        AuditEntry(
+            Action.ALTERATION,
+            "nominal:record:archive",
+            actor,
+            nominal_id=nominal_id,
+            details={"reason": request.reason.value},
+        )
+    )
     uow.outbox.enqueue(nominal_id, version)
     return version
 
 
-def unarchive(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: Unarchive, *, expected_version: int) -> int:
+def unarchive(
+    uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: Unarchive, *, expected_version: int
+) -> int:
     header = uow.nominals.header_row(nominal_id)
     if header.status != NominalStatus.ARCHIVED.value:
         raise RuleViolation("record_not_archived", f"the record is {header.status}, not archived")
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
-        status=NominalStatus.ACTIVE.value, archived_reason=None, archived_on=None))
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == nominal_id)
+        .values(status=NominalStatus.ACTIVE.value, archived_reason=None, archived_on=None)
+    )
     retention.unschedule(uow, nominal_id)
-    _, version = nominals.append_chronology(uow, actor, nominal_id, ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE,
-                                                                                    summary=f"Unarchived: {request.reason}"),
-                                            expected_version=expected_version)
+    _, version = nominals.append_chronology(
+        uow,
+        actor,
+        nominal_id,
+        ChronologyEntry(
+            occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=f"Unarchived: {request.reason}"
+        ),
+        expected_version=expected_version,
+    )
     uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:record:unarchive", actor, nominal_id=nominal_id))
     return version

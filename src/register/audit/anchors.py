@@ -47,10 +47,19 @@ class Anchor:
     v: int = 1
 
     def _payload(self) -> bytes:
-        return json.dumps({k: getattr(self, k) for k in _SIGNED}, sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(
+            {k: getattr(self, k) for k in _SIGNED}, sort_keys=True, separators=(",", ":")
+        ).encode()
 
     def signed(self, key: bytes) -> Anchor:
-        return Anchor(self.position, self.event_seq, self.digest, self.at, hmac.new(key, self._payload(), hashlib.sha256).hexdigest(), self.v)
+        return Anchor(
+            self.position,
+            self.event_seq,
+            self.digest,
+            self.at,
+            hmac.new(key, self._payload(), hashlib.sha256).hexdigest(),
+            self.v,
+        )
 
     def authentic(self, key: bytes) -> bool:
         return hmac.compare_digest(hmac.new(key, self._payload(), hashlib.sha256).hexdigest(), self.mac)
@@ -67,9 +76,21 @@ class Anchor:
         doc = json.loads(line)
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
-        anchor = cls(position=doc["position"], event_seq=doc["event_seq"], digest=doc["digest"], at=doc["at"], mac=doc["mac"], v=doc.get("v", 1))
-        if not (isinstance(anchor.position, int) and isinstance(anchor.event_seq, int) and isinstance(anchor.digest, str)
-                and isinstance(anchor.at, str) and isinstance(anchor.mac, str)):
+        anchor = cls(
+            position=doc["position"],
+            event_seq=doc["event_seq"],
+            digest=doc["digest"],
+            at=doc["at"],
+            mac=doc["mac"],
+            v=doc.get("v", 1),
+        )
+        if not (
+            isinstance(anchor.position, int)
+            and isinstance(anchor.event_seq, int)
+            and isinstance(anchor.digest, str)
+            and isinstance(anchor.at, str)
+            and isinstance(anchor.mac, str)
+        ):
             raise ValueError("a field has the wrong type")
         anchor.made_at  # noqa: B018 - raises on a malformed time
         return anchor
@@ -147,7 +168,9 @@ class FileAnchors:
             return []
         if len(tail) > 1 and size > self.TAIL_BYTES:
             tail = tail[1:]  # the first line may be cut
-        return [s.anchor for s in (self._parse(line, "") for line in tail if line.strip()) if s.anchor is not None]
+        return [
+            s.anchor for s in (self._parse(line, "") for line in tail if line.strip()) if s.anchor is not None
+        ]
 
     @staticmethod
     def _parse(line: str, where: str) -> StoredAnchor:
@@ -157,9 +180,13 @@ class FileAnchors:
             return StoredAnchor(where, None, f"unreadable ({exc})")
 
 
-def make_anchor(key: bytes, *, position: int, event_seq: int, digest: bytes, at: dt.datetime | None = None) -> Anchor:
-    at = at or dt.datetime.now(dt.timezone.utc)
-    return Anchor(position=position, event_seq=event_seq, digest=digest.hex(), at=at.astimezone(dt.timezone.utc).isoformat()).signed(key)
+def make_anchor(
+    key: bytes, *, position: int, event_seq: int, digest: bytes, at: dt.datetime | None = None
+) -> Anchor:
+    at = at or dt.datetime.now(dt.UTC)
+    return Anchor(
+        position=position, event_seq=event_seq, digest=digest.hex(), at=at.astimezone(dt.UTC).isoformat()
+    ).signed(key)
 
 
 def latest(anchors: list[Anchor], key: bytes) -> Anchor | None:

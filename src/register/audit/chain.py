@@ -88,7 +88,7 @@ def _document(get: Callable[[str], Any], names: tuple[str, ...]) -> dict[str, An
     for name in names:
         value = get(name)
         if isinstance(value, dt.datetime):
-            value = value.astimezone(dt.timezone.utc).isoformat()
+            value = value.astimezone(dt.UTC).isoformat()
         elif value is not None and not isinstance(value, (str, int)):
             value = str(value)
         doc[name] = value
@@ -105,10 +105,12 @@ def event_mac(key: bytes, columns: Mapping[str, Any]) -> bytes:
 
 
 def mac_status(key: bytes, event: AuditEvent) -> str:
-    """"ok", "missing" or "wrong"."""
+    """ "ok", "missing" or "wrong"."""
     if event.mac is None:
         return "missing"
-    expected = hmac.new(key, _encode(_document(lambda n: getattr(event, n), _CONTENT_FIELDS)), hashlib.sha256).digest()
+    expected = hmac.new(
+        key, _encode(_document(lambda n: getattr(event, n), _CONTENT_FIELDS)), hashlib.sha256
+    ).digest()
     return "ok" if hmac.compare_digest(expected, event.mac) else "wrong"
 
 
@@ -138,7 +140,9 @@ class Head:
 @dataclass
 class SealResult:
     sealed: int = 0
-    refused: list[tuple[int, str]] = field(default_factory=list)  # (seq, why): events whose MAC is missing or wrong
+    refused: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (seq, why): events whose MAC is missing or wrong
     head: Head | None = None  # None: another sealer is at work
     anchor: Anchor | None = None  # set by the caller if it anchored the head
     anchor_error: str | None = None
@@ -156,13 +160,23 @@ def seal_pending(session: Session, keys: AuditKeys, *, full: bool = False, batch
     if session.get_bind().dialect.name == "postgresql":
         if not session.execute(select(func.pg_try_advisory_xact_lock(SEALER_LOCK_ID))).scalar():
             return SealResult()  # another sealer is at work; it will seal these too
-    head = session.execute(select(AuditSeal.position, AuditSeal.digest, AuditSeal.event_seq).order_by(AuditSeal.position.desc()).limit(1)).first()
+    head = session.execute(
+        select(AuditSeal.position, AuditSeal.digest, AuditSeal.event_seq)
+        .order_by(AuditSeal.position.desc())
+        .limit(1)
+    ).first()
     position, previous, last_seq = (head.position, head.digest, head.event_seq) if head else (0, GENESIS, 0)
     floor = 0 if full or head is None else max(0, head.event_seq - LOOKBACK)
     result = SealResult()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     while True:
-        events = session.scalars(select(AuditEvent).where(AuditEvent.seq > floor).where(_UNSEALED).order_by(AuditEvent.seq).limit(batch)).all()
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.seq > floor)
+            .where(_UNSEALED)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
         if not events:
             result.head = Head(position, last_seq, previous) if position else None
             return result
@@ -256,7 +270,11 @@ def _read_anchors(store: AnchorStore, key: bytes, report: Report) -> dict[int, l
         if entry.anchor is None:
             report.problems.append(Problem("bad_anchor", f"{entry.where}: {entry.error}"))
         elif not entry.anchor.authentic(key):
-            report.problems.append(Problem("bad_anchor", f"{entry.where}: its signature does not match: forged or altered (ignored)"))
+            report.problems.append(
+                Problem(
+                    "bad_anchor", f"{entry.where}: its signature does not match: forged or altered (ignored)"
+                )
+            )
         else:
             by_position.setdefault(entry.anchor.position, []).append(entry.anchor)
             report.anchors += 1
@@ -265,7 +283,9 @@ def _read_anchors(store: AnchorStore, key: bytes, report: Report) -> dict[int, l
     return by_position
 
 
-def verify(session: Session, keys: AuditKeys, anchors: AnchorStore | None = None, *, batch: int = 5000) -> Report:
+def verify(
+    session: Session, keys: AuditKeys, anchors: AnchorStore | None = None, *, batch: int = 5000
+) -> Report:
     """Walk the whole chain; each link is checked against the stored digest before it, so one altered event is
     named once rather than breaking every link after it. Then every unsealed event's MAC, and every anchor."""
     report = Report(anchor_store=anchors.description if anchors is not None else None)
@@ -277,17 +297,42 @@ def verify(session: Session, keys: AuditKeys, anchors: AnchorStore | None = None
     for seal, event in _walk(session, batch):
         if seal.position != expected_position:
             report.problems.append(
-                Problem("missing_seal", f"seals at positions {expected_position}..{seal.position - 1} were deleted", position=expected_position)
+                Problem(
+                    "missing_seal",
+                    f"seals at positions {expected_position}..{seal.position - 1} were deleted",
+                    position=expected_position,
+                )
             )
         if event is None:
-            report.problems.append(Problem("deleted", f"event seq {seal.event_seq} (chain position {seal.position}) was deleted", seal.event_seq, seal.position))
+            report.problems.append(
+                Problem(
+                    "deleted",
+                    f"event seq {seal.event_seq} (chain position {seal.position}) was deleted",
+                    seal.event_seq,
+                    seal.position,
+                )
+            )
         elif hmac.compare_digest(link(keys.chain, previous, seal.position, event), seal.digest):
             report.legacy += event.mac is None
         elif mac_status(keys.event, event) == "ok":
-            report.problems.append(Problem("reordered", f"event seq {event.seq} (chain position {seal.position}) is authentic but not where "
-                                           "it was sealed: events were reordered, or its seal was altered", event.seq, seal.position))
+            report.problems.append(
+                Problem(
+                    "reordered",
+                    f"event seq {event.seq} (chain position {seal.position}) is authentic but not where "
+                    "it was sealed: events were reordered, or its seal was altered",
+                    event.seq,
+                    seal.position,
+                )
+            )
         else:
-            report.problems.append(Problem("modified", f"event seq {event.seq} (chain position {seal.position}) was modified", event.seq, seal.position))
+            report.problems.append(
+                Problem(
+                    "modified",
+                    f"event seq {event.seq} (chain position {seal.position}) was modified",
+                    event.seq,
+                    seal.position,
+                )
+            )
         for anchor in anchored.pop(seal.position, []):
             if hmac.compare_digest(anchor.digest, seal.digest.hex()):
                 last_matching = max(last_matching, seal.position)
@@ -299,11 +344,21 @@ def verify(session: Session, keys: AuditKeys, anchors: AnchorStore | None = None
         report.head_position, report.head_digest = seal.position, seal.digest.hex()
     if rewritten:
         position, anchor = min(rewritten, key=lambda r: r[0])
-        since = f" (after position {last_matching}, the last anchor that matches)" if 0 < last_matching < position else ""
+        since = (
+            f" (after position {last_matching}, the last anchor that matches)"
+            if 0 < last_matching < position
+            else ""
+        )
         more = len(rewritten) - 1
-        report.problems.append(Problem(
-            "rewritten", f"chain position {position} does not match its anchor of {anchor.at}: the chain was rewritten and "
-            f"re-sealed at or before position {position}{since}" + (f"; {more} later anchors differ too" if more else ""), position=position))
+        report.problems.append(
+            Problem(
+                "rewritten",
+                f"chain position {position} does not match its anchor of {anchor.at}: the chain was rewritten and "
+                f"re-sealed at or before position {position}{since}"
+                + (f"; {more} later anchors differ too" if more else ""),
+                position=position,
+            )
+        )
     _check_unsealed(session, keys, report, batch)
     if anchors is not None:
         _check_head(session, report)
@@ -313,21 +368,45 @@ def verify(session: Session, keys: AuditKeys, anchors: AnchorStore | None = None
 def _check_unsealed(session: Session, keys: AuditKeys, report: Report, batch: int) -> None:
     after, listed = 0, 0
     while True:
-        events = session.scalars(select(AuditEvent).where(AuditEvent.seq > after).where(_UNSEALED).order_by(AuditEvent.seq).limit(batch)).all()
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.seq > after)
+            .where(_UNSEALED)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
         if not events:
             return
         for event in events:
             report.unsealed += 1
             status = mac_status(keys.event, event)
             if status == "missing":
-                report.problems.append(Problem("inserted", f"event seq {event.seq} has no MAC: it was written outside the register "
-                                               "(inserted by hand), or before migration 0009 and never sealed", event.seq))
+                report.problems.append(
+                    Problem(
+                        "inserted",
+                        f"event seq {event.seq} has no MAC: it was written outside the register "
+                        "(inserted by hand), or before migration 0009 and never sealed",
+                        event.seq,
+                    )
+                )
             elif status == "wrong":
-                report.problems.append(Problem("unauthenticated", f"event seq {event.seq}: its MAC does not match its content: "
-                                               "edited, or inserted outside the register", event.seq))
+                report.problems.append(
+                    Problem(
+                        "unauthenticated",
+                        f"event seq {event.seq}: its MAC does not match its content: "
+                        "edited, or inserted outside the register",
+                        event.seq,
+                    )
+                )
             elif listed < 100:
                 listed += 1
-                report.problems.append(Problem("unsealed", f"event seq {event.seq} is not sealed yet (run `register audit seal`)", event.seq))
+                report.problems.append(
+                    Problem(
+                        "unsealed",
+                        f"event seq {event.seq} is not sealed yet (run `register audit seal`)",
+                        event.seq,
+                    )
+                )
         after = events[-1].seq
 
 
@@ -336,16 +415,34 @@ def _check_head(session: Session, report: Report) -> None:
     latest = report.latest_anchor
     if latest is None:
         if report.head_position:
-            report.problems.append(Problem(
-                "unanchored", f"the chain has {report.sealed} sealed events but {report.anchor_store} holds no valid anchor: the anchors "
-                "were lost or replaced (after first upgrading to anchors, run `register audit seal` once to make the first)"))
+            report.problems.append(
+                Problem(
+                    "unanchored",
+                    f"the chain has {report.sealed} sealed events but {report.anchor_store} holds no valid anchor: the anchors "
+                    "were lost or replaced (after first upgrading to anchors, run `register audit seal` once to make the first)",
+                )
+            )
         return
     if latest.position <= report.head_position:
         return
     when = f"(made {latest.at})"
-    if report.head_position == 0 and session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 0:
-        report.problems.append(Problem("emptied", f"the audit log is empty but an anchor records position {latest.position} {when}", position=1))
+    if (
+        report.head_position == 0
+        and session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 0
+    ):
+        report.problems.append(
+            Problem(
+                "emptied",
+                f"the audit log is empty but an anchor records position {latest.position} {when}",
+                position=1,
+            )
+        )
     else:
-        report.problems.append(Problem(
-            "truncated", f"the chain ends at position {report.head_position} but an anchor records position {latest.position} {when}: "
-            f"sealed events after position {report.head_position} were removed", position=report.head_position + 1))
+        report.problems.append(
+            Problem(
+                "truncated",
+                f"the chain ends at position {report.head_position} but an anchor records position {latest.position} {when}: "
+                f"sealed events after position {report.head_position} were removed",
+                position=report.head_position + 1,
+            )
+        )

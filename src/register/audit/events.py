@@ -47,7 +47,7 @@ class AuditEntry:
     request_id: str | None = None
     outcome: Outcome = Outcome.SUCCESS
     details: dict[str, Any] = field(default_factory=dict)
-    occurred_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    occurred_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def columns(self) -> dict[str, Any]:

@@ -34,10 +34,20 @@ class AuditLog:
 
     def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
         table = AuditEvent.__table__
-        return list(self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings())
+        return list(
+            self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings()
+        )
 
-    def query(self, *, nominal_id: uuid.UUID | None = None, user: str | None = None, since: dt.datetime | None = None,
-              until: dt.datetime | None = None, after_seq: int = 0, limit: int = 100) -> list[RowMapping]:
+    def query(
+        self,
+        *,
+        nominal_id: uuid.UUID | None = None,
+        user: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after_seq: int = 0,
+        limit: int = 100,
+    ) -> list[RowMapping]:
         """Events matching every given filter, in sequence order, after `after_seq` (keyset pagination)."""
         conditions = [AuditEvent.seq > after_seq]
         if nominal_id is not None:

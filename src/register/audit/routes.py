@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from ..api.deps import Authorize, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
-from ..exports import to_csv
 from ..domain.actors import Principal
+from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from .events import Action, AuditEntry
 from .schemas import EXPORT_COLUMNS, AuditEventOut, AuditPage
@@ -23,47 +23,110 @@ UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 class Filters:
     def __init__(
         self,
-        nominal_id: Annotated[uuid.UUID | None, Query(description="who looked at or changed this record")] = None,
+        nominal_id: Annotated[
+            uuid.UUID | None, Query(description="who looked at or changed this record")
+        ] = None,
         user: Annotated[str | None, Query(max_length=100, description="what this user did")] = None,
         since: Annotated[dt.datetime | None, Query(description="from this time (inclusive)")] = None,
         until: Annotated[dt.datetime | None, Query(description="until this time (exclusive)")] = None,
-        after_seq: Annotated[int, Query(ge=0, le=2**62, description="continue after this event (from next_after_seq)")] = 0,
+        after_seq: Annotated[
+            int, Query(ge=0, le=2**62, description="continue after this event (from next_after_seq)")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> None:
         self.nominal_id, self.user, self.after_seq, self.limit = nominal_id, user, after_seq, limit
-        self.since = since if since is None or since.tzinfo else since.replace(tzinfo=dt.timezone.utc)
-        self.until = until if until is None or until.tzinfo else until.replace(tzinfo=dt.timezone.utc)
+        self.since = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
+        self.until = until if until is None or until.tzinfo else until.replace(tzinfo=dt.UTC)
 
     def as_details(self) -> dict[str, object]:
         return {k: str(v) for k, v in vars(self).items() if v not in (None, 0)}
 
 
-def _query(uow: UnitOfWork, auditor: Principal, filters: Filters, tag: str, request: str | None) -> list[AuditEventOut]:
-    rows = uow.audit.query(nominal_id=filters.nominal_id, user=filters.user, since=filters.since, until=filters.until,
-                           after_seq=filters.after_seq, limit=filters.limit)
-    uow.audit.record(AuditEntry(Action.CONSULTATION, tag, auditor, nominal_id=filters.nominal_id, request_id=request,
-                                details={**filters.as_details(), "returned": len(rows)}))
+def _query(
+    uow: UnitOfWork, auditor: Principal, filters: Filters, tag: str, request: str | None
+) -> list[AuditEventOut]:
+    rows = uow.audit.query(
+        nominal_id=filters.nominal_id,
+        user=filters.user,
+        since=filters.since,
+        until=filters.until,
+        after_seq=filters.after_seq,
+        limit=filters.limit,
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            tag,
+            auditor,
+            nominal_id=filters.nominal_id,
+            request_id=request,
+            details={**filters.as_details(), "returned": len(rows)},
+        )
+    )
     uow.commit()
     return [AuditEventOut.model_validate(dict(r)) for r in rows]
 
 
-@router.get("/events", summary="Search the audit log (by record, by user, by period)", responses={200: {"content": {"application/json": {"example": {
-    "events": [{"seq": 57, "event_id": "0b3c9b8e-4f7a-4b1e-9d8e-3a2f1c6d5e4f", "occurred_at": "2026-01-05T10:31:02Z",
-                "action": "consultation", "tag": "nominal:record:read", "outcome": "success", "actor_user": "essex.investigator",
-                "actor_agency": "police", "actor_area": "essex", "actor_roles": "investigator",
-                "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869", "section": None, "item_id": None, "purpose": "OP-HERON-23",
-                "request_id": "5b0f0d0e-8c1e-4a57-9d8e-2f4e4c1b9a77", "details": "{\"sections\": \"all\"}"}],
-    "next_after_seq": None}}}}})
-def audit_events(auditor: Auditor, filters: Annotated[Filters, Depends()], uow: UoW,
-                 request: Annotated[str | None, Depends(request_id)]) -> AuditPage:
+@router.get(
+    "/events",
+    summary="Search the audit log (by record, by user, by period)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "events": [
+                            {
+                                "seq": 57,
+                                "event_id": "0b3c9b8e-4f7a-4b1e-9d8e-3a2f1c6d5e4f",
+                                "occurred_at": "2026-01-05T10:31:02Z",
+                                "action": "consultation",
+                                "tag": "nominal:record:read",
+                                "outcome": "success",
+                                "actor_user": "essex.investigator",
+                                "actor_agency": "police",
+                                "actor_area": "essex",
+                                "actor_roles": "investigator",
+                                "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+                                "section": None,
+                                "item_id": None,
+                                "purpose": "OP-HERON-23",
+                                "request_id": "5b0f0d0e-8c1e-4a57-9d8e-2f4e4c1b9a77",
+                                "details": '{"sections": "all"}',
+                            }
+                        ],
+                        "next_after_seq": None,
+                    }
+                }
+            }
+        }
+    },
+)
+def audit_events(
+    auditor: Auditor,
+    filters: Annotated[Filters, Depends()],
+    uow: UoW,
+    request: Annotated[str | None, Depends(request_id)],
+) -> AuditPage:
     events = _query(uow, auditor, filters, "audit:log:read", request)
     return AuditPage(events=events, next_after_seq=events[-1].seq if len(events) == filters.limit else None)
 
 
-@router.get("/events/export", summary="Export the audit log as CSV", response_class=Response,
-            responses={200: {"content": {"text/csv": {"example": ",".join(EXPORT_COLUMNS)}}}})
-def audit_export(auditor: Auditor, filters: Annotated[Filters, Depends()], uow: UoW,
-                 request: Annotated[str | None, Depends(request_id)]) -> Response:
+@router.get(
+    "/events/export",
+    summary="Export the audit log as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"example": ",".join(EXPORT_COLUMNS)}}}},
+)
+def audit_export(
+    auditor: Auditor,
+    filters: Annotated[Filters, Depends()],
+    uow: UoW,
+    request: Annotated[str | None, Depends(request_id)],
+) -> Response:
     events = _query(uow, auditor, filters, "audit:log:export", request)
-    return Response(to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)), media_type="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'})
+    return Response(
+        to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
+    )

@@ -62,7 +62,9 @@ class BlindIndex:
     def _key(self, kind: str) -> bytes:
         key = self._keys.get(kind)
         if key is None:
-            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"register-blind-index-v1", info=kind.encode()).derive(self._root)
+            key = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=b"register-blind-index-v1", info=kind.encode()
+            ).derive(self._root)
             self._keys[kind] = key
         return key
 

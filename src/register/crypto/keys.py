@@ -26,7 +26,6 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-
 log = logging.getLogger(__name__)
 
 
@@ -106,7 +105,9 @@ STATES = (READABLE, RETIRING, RETIRED)
 class _Kek:
     key: bytes
     created_at: str
-    state: str = READABLE  # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
+    state: str = (
+        READABLE  # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
+    )
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,18 @@ class LocalKeyring:
 
     @classmethod
     def create(cls, path: Path) -> LocalKeyring:
-        now = dt.datetime.now(dt.timezone.utc).isoformat()
-        doc = {"active": "1", "keys": {"1": {"key": _b64(AESGCM.generate_key(256)), "created_at": now, "retired": False, "state": READABLE}}}
+        now = dt.datetime.now(dt.UTC).isoformat()
+        doc = {
+            "active": "1",
+            "keys": {
+                "1": {
+                    "key": _b64(AESGCM.generate_key(256)),
+                    "created_at": now,
+                    "retired": False,
+                    "state": READABLE,
+                }
+            },
+        }
         write_private(path, json.dumps(doc, indent=2))
         return cls(path)
 
@@ -158,7 +169,9 @@ class LocalKeyring:
             st = os.stat(self.path)
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            raise KeyNotAvailable(f"key-encryption keyring {self.path} not found: set REGISTER_KEY_DIR to the directory holding {self.FILE}") from None
+            raise KeyNotAvailable(
+                f"key-encryption keyring {self.path} not found: set REGISTER_KEY_DIR to the directory holding {self.FILE}"
+            ) from None
         return self._parse(raw, self._stamp(st))
 
     def _parse(self, raw: bytes, stamp: tuple[int, int, int, int]) -> _Ring:
@@ -174,9 +187,13 @@ class LocalKeyring:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: {exc}") from None
         if active not in keys or any(len(k.key) != 32 for k in keys.values()):
-            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: the active version must exist and keys be 256-bit")
+            raise KeyNotAvailable(
+                f"key-encryption keyring {self.path} is malformed: the active version must exist and keys be 256-bit"
+            )
         if keys[active].state != READABLE:
-            raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: the active version {active} is {keys[active].state}")
+            raise KeyNotAvailable(
+                f"key-encryption keyring {self.path} is malformed: the active version {active} is {keys[active].state}"
+            )
         return _Ring(active, keys, raw, stamp)
 
     def _current(self) -> _Ring:
@@ -202,10 +219,16 @@ class LocalKeyring:
                 return ring
             try:
                 fresh = self._parse(raw, stamp)
-                changed = [v for v, k in fresh.keys.items() if v in ring.keys and not secrets.compare_digest(k.key, ring.keys[v].key)]
+                changed = [
+                    v
+                    for v, k in fresh.keys.items()
+                    if v in ring.keys and not secrets.compare_digest(k.key, ring.keys[v].key)
+                ]
                 if changed:
-                    raise KeyNotAvailable(f"key-encryption keyring {self.path} now holds other keys for versions {', '.join(changed)}: "
-                                          "a version's key never changes; restore the right key file")
+                    raise KeyNotAvailable(
+                        f"key-encryption keyring {self.path} now holds other keys for versions {', '.join(changed)}: "
+                        "a version's key never changes; restore the right key file"
+                    )
                 self._ring = ring = fresh
             except KeyNotAvailable as exc:
                 # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every record (said
@@ -241,15 +264,21 @@ class LocalKeyring:
     def _key(self, ring: _Ring, version: str, *, allow_retired: bool = False) -> bytes:
         kek = ring.keys.get(version)
         if kek is None:
-            raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}: restore it from the key backup")
+            raise KeyNotAvailable(
+                f"key-encryption key version {version} is not in {self.path}: restore it from the key backup"
+            )
         if kek.state == RETIRED and not allow_retired:
-            raise KeyNotAvailable(f"key-encryption key version {version} is retired: run `register keys rewrap` to move data keys off it")
+            raise KeyNotAvailable(
+                f"key-encryption key version {version} is retired: run `register keys rewrap` to move data keys off it"
+            )
         return kek.key
 
     def wrap(self, data_key: bytes, context: bytes) -> tuple[str, bytes]:
         ring = self._current()  # fresh: never a version retired or being retired since this process started
         nonce = secrets.token_bytes(12)
-        return ring.active, nonce + AESGCM(self._key(ring, ring.active)).encrypt(nonce, data_key, b"register-dek|" + context)
+        return ring.active, nonce + AESGCM(self._key(ring, ring.active)).encrypt(
+            nonce, data_key, b"register-dek|" + context
+        )
 
     def unwrap(self, version: str, wrapped: bytes, context: bytes, *, allow_retired: bool = False) -> bytes:
         """`allow_retired` only for moving a data key off a retired version whose material the file still holds."""
@@ -271,8 +300,10 @@ class LocalKeyring:
             private_dir(lock_path.parent)
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise KeyProblem(f"cannot change {self.path} ({exc.strerror}): run key changes where the key directory is writable "
-                             "(nothing was changed)") from None
+            raise KeyProblem(
+                f"cannot change {self.path} ({exc.strerror}): run key changes where the key directory is writable "
+                "(nothing was changed)"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             ring = self._read()
@@ -280,8 +311,18 @@ class LocalKeyring:
             box = [ring.active, keys]
             yield box  # type: ignore[misc]
             active, keys = box
-            doc = {"active": active, "keys": {v: {"key": _b64(k.key), "created_at": k.created_at, "retired": k.state == RETIRED,
-                                                  "state": k.state} for v, k in sorted(keys.items(), key=lambda kv: int(kv[0]))}}
+            doc = {
+                "active": active,
+                "keys": {
+                    v: {
+                        "key": _b64(k.key),
+                        "created_at": k.created_at,
+                        "retired": k.state == RETIRED,
+                        "state": k.state,
+                    }
+                    for v, k in sorted(keys.items(), key=lambda kv: int(kv[0]))
+                },
+            }
             write_private(self.path, json.dumps(doc, indent=2))
             with self._lock:
                 self._ring = self._read()
@@ -293,7 +334,7 @@ class LocalKeyring:
         with self._changing() as box:
             keys = box[1]
             version = str(max(int(v) for v in keys) + 1)
-            keys[version] = _Kek(AESGCM.generate_key(256), dt.datetime.now(dt.timezone.utc).isoformat())
+            keys[version] = _Kek(AESGCM.generate_key(256), dt.datetime.now(dt.UTC).isoformat())
             box[0] = version
         return version
 
@@ -310,7 +351,9 @@ class LocalKeyring:
             if version not in keys:
                 raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}")
             if version == active:
-                raise KeyProblem(f"key-encryption key version {version} is active: rotate to a new version first")
+                raise KeyProblem(
+                    f"key-encryption key version {version} is active: rotate to a new version first"
+                )
             if keys[version].state == RETIRED and state != RETIRED:
                 raise KeyProblem(f"key-encryption key version {version} is retired")
             keys[version] = replace(keys[version], state=state)
@@ -324,7 +367,9 @@ class RootKey:
         try:
             raw = _unb64(path.read_text().strip())
         except FileNotFoundError:
-            raise KeyNotAvailable(f"key file {path} not found: set REGISTER_KEY_DIR to the directory holding it") from None
+            raise KeyNotAvailable(
+                f"key file {path} not found: set REGISTER_KEY_DIR to the directory holding it"
+            ) from None
         except ValueError:
             raise KeyNotAvailable(f"key file {path} is not base64") from None
         if len(raw) != 32:

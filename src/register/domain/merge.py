@@ -36,22 +36,40 @@ class MergePlan:
     moved_entries: int
 
 
-def check_pair(survivor_id: uuid.UUID, survivor_status: str, survivor_area: str, survivor_absorbed_by: uuid.UUID | None,
-               merged_id: uuid.UUID, merged_status: str, merged_area: str, merged_is_survivor: bool) -> None:
+def check_pair(
+    survivor_id: uuid.UUID,
+    survivor_status: str,
+    survivor_area: str,
+    survivor_absorbed_by: uuid.UUID | None,
+    merged_id: uuid.UUID,
+    merged_status: str,
+    merged_area: str,
+    merged_is_survivor: bool,
+) -> None:
     """Refuse merges that would lose track of a person: self, chained or circular merges, tombstones, two areas."""
     if survivor_id == merged_id:
         raise RuleViolation("merge_self", "a record cannot be merged into itself", "merged_id")
     for which, status in (("survivor", survivor_status), ("merged record", merged_status)):
         if NominalStatus(status) not in MERGEABLE:
-            raise RuleViolation("merge_status", f"the {which} is {status}: only active or archived records are merged")
+            raise RuleViolation(
+                "merge_status", f"the {which} is {status}: only active or archived records are merged"
+            )
     if survivor_absorbed_by is not None:
         raise RuleViolation("merge_chained", f"the survivor was itself merged into {survivor_absorbed_by}")
     if merged_is_survivor:
-        raise RuleViolation("merge_chained", "the record to merge has absorbed another record: unmerge that first, or merge the "
-                                             "other way round", "merged_id")
+        raise RuleViolation(
+            "merge_chained",
+            "the record to merge has absorbed another record: unmerge that first, or merge the "
+            "other way round",
+            "merged_id",
+        )
     if survivor_area != merged_area:
-        raise RuleViolation("merge_across_areas", f"the records are owned by {survivor_area} and {merged_area}: transfer one "
-                                                  "to the other's area first", "merged_id")
+        raise RuleViolation(
+            "merge_across_areas",
+            f"the records are owned by {survivor_area} and {merged_area}: transfer one "
+            "to the other's area first",
+            "merged_id",
+        )
 
 
 def _current(items: list[StoredItem], today: dt.date) -> list[StoredItem]:
@@ -64,7 +82,11 @@ def _current(items: list[StoredItem], today: dt.date) -> list[StoredItem]:
 
 
 def _names(record: Record) -> set[tuple[str, str, dt.date | None]]:
-    key = (values.fold(record.identity.forenames), values.fold(record.identity.surname), record.identity.date_of_birth)
+    key = (
+        values.fold(record.identity.forenames),
+        values.fold(record.identity.surname),
+        record.identity.date_of_birth,
+    )
     names = {key}
     for item in record.items(Section.ALIASES):
         a: Alias = item.data  # type: ignore[assignment]
@@ -82,7 +104,14 @@ def plan(survivor: Record, merged: Record, today: dt.date) -> MergePlan:
     aliases = []
     key = (values.fold(m_id.forenames), values.fold(m_id.surname), m_id.date_of_birth)
     if key not in _names(survivor):
-        aliases.append(Alias(forenames=m_id.forenames, surname=m_id.surname, name_type=NameType.MERGED, date_of_birth=m_id.date_of_birth))
+        aliases.append(
+            Alias(
+                forenames=m_id.forenames,
+                surname=m_id.surname,
+                name_type=NameType.MERGED,
+                date_of_birth=m_id.date_of_birth,
+            )
+        )
 
     conflicts: list[Conflict] = []
 
@@ -101,10 +130,14 @@ def plan(survivor: Record, merged: Record, today: dt.date) -> MergePlan:
     def current_of(record: Record, section: Section) -> list[StoredItem]:
         return _current(record.items(section), today)
 
-    s_addr = {_address(i.data) for i in current_of(survivor, Section.ADDRESSES) if isinstance(i.data, Address)}  # type: ignore[arg-type]
+    s_addr = {
+        _address(i.data) for i in current_of(survivor, Section.ADDRESSES) if isinstance(i.data, Address)
+    }  # type: ignore[arg-type]
     m_addr = {_address(i.data) for i in current_of(merged, Section.ADDRESSES) if isinstance(i.data, Address)}  # type: ignore[arg-type]
     if s_addr and m_addr and s_addr != m_addr:
-        conflicts.append(Conflict("addresses.current", " | ".join(sorted(s_addr)), " | ".join(sorted(m_addr))))
+        conflicts.append(
+            Conflict("addresses.current", " | ".join(sorted(s_addr)), " | ".join(sorted(m_addr)))
+        )
     s_ids: dict[str, set[str]] = {}
     for i in current_of(survivor, Section.IDENTIFIERS):
         ident: Identifier = i.data  # type: ignore[assignment]
@@ -115,10 +148,26 @@ def plan(survivor: Record, merged: Record, today: dt.date) -> MergePlan:
         m_ids.setdefault(ident.kind.value, set()).add(ident.value)
     for kind in sorted(s_ids.keys() & m_ids.keys()):
         if s_ids[kind] != m_ids[kind]:
-            conflicts.append(Conflict(f"identifiers.{kind}", " | ".join(sorted(s_ids[kind])), " | ".join(sorted(m_ids[kind]))))
-    s_om = {i.data.name for i in current_of(survivor, Section.OFFENDER_MANAGERS) if isinstance(i.data, OffenderManager)}
-    m_om = {i.data.name for i in current_of(merged, Section.OFFENDER_MANAGERS) if isinstance(i.data, OffenderManager)}
+            conflicts.append(
+                Conflict(
+                    f"identifiers.{kind}", " | ".join(sorted(s_ids[kind])), " | ".join(sorted(m_ids[kind]))
+                )
+            )
+    s_om = {
+        i.data.name
+        for i in current_of(survivor, Section.OFFENDER_MANAGERS)
+        if isinstance(i.data, OffenderManager)
+    }
+    m_om = {
+        i.data.name
+        for i in current_of(merged, Section.OFFENDER_MANAGERS)
+        if isinstance(i.data, OffenderManager)
+    }
     if s_om and m_om and s_om != m_om:
-        conflicts.append(Conflict("offender_managers.current", " | ".join(sorted(s_om)), " | ".join(sorted(m_om))))
+        conflicts.append(
+            Conflict("offender_managers.current", " | ".join(sorted(s_om)), " | ".join(sorted(m_om)))
+        )
     moved = sum(len(v) for v in merged.sections.values())
-    return MergePlan(aliases=aliases, conflicts=conflicts, moved_items=moved, moved_entries=len(merged.chronology))
+    return MergePlan(
+        aliases=aliases, conflicts=conflicts, moved_items=moved, moved_entries=len(merged.chronology)
+    )

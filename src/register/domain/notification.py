@@ -64,7 +64,9 @@ class Period:
         if self.months is None:
             return "indefinite"
         years, months = divmod(self.months, 12)
-        parts = ([f"{years} year{'s' if years != 1 else ''}"] if years else []) + ([f"{months} months"] if months else [])
+        parts = ([f"{years} year{'s' if years != 1 else ''}"] if years else []) + (
+            [f"{months} months"] if months else []
+        )
         return " ".join(parts)
 
 
@@ -77,12 +79,18 @@ def period_for(offence: Offence, dob: dt.date | None) -> Period:
     if kind == DisposalKind.HOSPITAL_ORDER_WITH_RESTRICTION:
         return Period(None, "hospital order with a restriction order")
     if kind == DisposalKind.CONDITIONAL_DISCHARGE:
-        return Period(disposal.discharge_months, f"conditional discharge of {disposal.discharge_months} months")
+        return Period(
+            disposal.discharge_months, f"conditional discharge of {disposal.discharge_months} months"
+        )
     if kind == DisposalKind.IMPRISONMENT:
         custody = disposal.custody_months or 0
         if custody >= INDEFINITE_CUSTODY_MONTHS:
             return Period(None, f"imprisonment of {custody} months")
-        months, reason = (120, f"imprisonment of {custody} months") if custody > SHORT_CUSTODY_MONTHS else (84, f"imprisonment of {custody} months")
+        months, reason = (
+            (120, f"imprisonment of {custody} months")
+            if custody > SHORT_CUSTODY_MONTHS
+            else (84, f"imprisonment of {custody} months")
+        )
     elif kind == DisposalKind.HOSPITAL_ORDER:
         months, reason = 84, "hospital order without a restriction order"
     elif kind == DisposalKind.CAUTION:
@@ -102,26 +110,49 @@ class Notification:
     indefinite: bool = False
     relevant_date: dt.date | None = None
     ends_on: dt.date | None = None  # the day the requirement ends (None: indefinite, or not subject)
-    review_from: dt.date | None = None  # indefinite only: the first date an application for review may be made
+    review_from: dt.date | None = (
+        None  # indefinite only: the first date an application for review may be made
+    )
     next_due: dt.date | None = None  # the next periodic notification
     explanation: str = "no qualifying offence or order imposing notification"
 
 
-def compute(identity: Identity, offences: list[Offence], orders: list[Order], addresses: list[Address],
-            chronology: list[ChronologyEntry], today: dt.date) -> Notification:
+def compute(
+    identity: Identity,
+    offences: list[Offence],
+    orders: list[Order],
+    addresses: list[Address],
+    chronology: list[ChronologyEntry],
+    today: dt.date,
+) -> Notification:
     dob = identity.date_of_birth
-    candidates: list[tuple[dt.date | None, str, dt.date, bool]] = []  # (ends_on or None for indefinite, explanation, relevant, under18)
+    candidates: list[
+        tuple[dt.date | None, str, dt.date, bool]
+    ] = []  # (ends_on or None for indefinite, explanation, relevant, under18)
     for offence in offences:
         if not offence.sexual:
             continue
         period = period_for(offence, dob)
         ends = None if period.indefinite else add_months(offence.conviction_date, period.months)  # type: ignore[arg-type]
-        candidates.append((ends, f"{period.describe()}: {period.reason} ({offence.offence}, {offence.conviction_date.isoformat()})",
-                           offence.conviction_date, under_18_on(dob, offence.conviction_date)))
+        candidates.append(
+            (
+                ends,
+                f"{period.describe()}: {period.reason} ({offence.offence}, {offence.conviction_date.isoformat()})",
+                offence.conviction_date,
+                under_18_on(dob, offence.conviction_date),
+            )
+        )
     for order in orders:
         if order.kind in (OrderKind.SHPO, OrderKind.SOPO) and order.status == OrderStatus.ACTIVE:
             what = "until further order" if order.ends_on is None else f"until {order.ends_on.isoformat()}"
-            candidates.append((order.ends_on, f"{order.kind.value.upper()} in force {what}", order.starts_on, under_18_on(dob, order.starts_on)))
+            candidates.append(
+                (
+                    order.ends_on,
+                    f"{order.kind.value.upper()} in force {what}",
+                    order.starts_on,
+                    under_18_on(dob, order.starts_on),
+                )
+            )
     if not candidates:
         return Notification(subject=False)
     indefinite = [c for c in candidates if c[0] is None]
@@ -132,19 +163,33 @@ def compute(identity: Identity, offences: list[Offence], orders: list[Order], ad
     if ends_on is None:
         start = notifications[0] if notifications else relevant
         review_from = add_months(start, (8 if young else 15) * 12)
-        explanation += f"; review may be sought from {review_from.isoformat()} ({8 if young else 15} years from the " + (
-            f"initial notification on {start.isoformat()})" if notifications else "relevant date; initial notification not recorded)")
+        explanation += (
+            f"; review may be sought from {review_from.isoformat()} ({8 if young else 15} years from the "
+            + (
+                f"initial notification on {start.isoformat()})"
+                if notifications
+                else "relevant date; initial notification not recorded)"
+            )
+        )
     current = [a for a in addresses if a.date_to is None or a.date_to >= today]
     no_fixed_abode = not current or all(a.kind == AddressKind.NO_FIXED_ABODE for a in current)
     if not notifications:
-        next_due, cadence = relevant + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS), "initial notification, within 3 days"
+        next_due, cadence = (
+            relevant + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS),
+            "initial notification, within 3 days",
+        )
     elif no_fixed_abode:
         next_due, cadence = notifications[-1] + dt.timedelta(days=7), "weekly: no fixed abode"
     else:
         next_due, cadence = add_months(notifications[-1], 12), "annual"
     ended = ends_on is not None and ends_on <= today
     return Notification(
-        subject=not ended, indefinite=ends_on is None, relevant_date=relevant, ends_on=ends_on, review_from=review_from,
+        subject=not ended,
+        indefinite=ends_on is None,
+        relevant_date=relevant,
+        ends_on=ends_on,
+        review_from=review_from,
         next_due=None if ended else next_due,
-        explanation=explanation + ("; ended" if ended else f"; next notification due {next_due.isoformat()} ({cadence})"),
+        explanation=explanation
+        + ("; ended" if ended else f"; next notification due {next_due.isoformat()} ({cadence})"),
     )

@@ -31,13 +31,12 @@ from pydantic import (
 from . import values
 from .enums import (
     ActionStatus,
-    BreachOf,
-    EventOutcome,
     AddressKind,
     Agency,
     Area,
     AssociateRelationship,
     BodyLocation,
+    BreachOf,
     Build,
     ChronologyKind,
     ConditionKind,
@@ -47,6 +46,7 @@ from .enums import (
     DisposalKind,
     EmploymentKind,
     Ethnicity,
+    EventOutcome,
     Gender,
     GradingScheme,
     IdentifierKind,
@@ -161,7 +161,11 @@ def name_tokens(forenames: str, surname: str) -> list[Token]:
 def dob_tokens(dob: dt.date | None) -> list[Token]:
     if dob is None:
         return []
-    return [("dob", dob.isoformat()), ("dob_year", str(dob.year)), ("dob_month_day", f"{dob.month:02d}-{dob.day:02d}")]
+    return [
+        ("dob", dob.isoformat()),
+        ("dob_year", str(dob.year)),
+        ("dob_month_day", f"{dob.month:02d}-{dob.day:02d}"),
+    ]
 
 
 class Model(BaseModel):
@@ -204,7 +208,9 @@ class Identity(Model):
     date_of_birth: Date | None = None
     gender: Gender = Gender.UNKNOWN
     ethnicity: Ethnicity | None = None
-    nationality: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3, e.g. GBR")] | None = None
+    nationality: (
+        Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3, e.g. GBR")] | None
+    ) = None
     place_of_birth: ShortText | None = None
 
     @field_validator("forenames", "surname")
@@ -222,7 +228,10 @@ class Identity(Model):
         now = today(info)
         age = now.year - v.year - ((now.month, now.day) < (v.month, v.day))
         if age < MIN_AGE_YEARS or age > MAX_AGE_YEARS:
-            raise InvalidValue("age_plausible", f"date of birth gives an age of {age}; it must be {MIN_AGE_YEARS} to {MAX_AGE_YEARS}")
+            raise InvalidValue(
+                "age_plausible",
+                f"date of birth gives an age of {age}; it must be {MIN_AGE_YEARS} to {MAX_AGE_YEARS}",
+            )
         return v
 
     def tokens(self) -> list[Token]:
@@ -330,7 +339,9 @@ class Address(SectionItem, Period):
     postcode: str | None = None
     latitude: Annotated[float, Field(ge=49.8, le=60.9)] | None = None
     longitude: Annotated[float, Field(ge=-8.7, le=1.8)] | None = None
-    last_verified_on: Date | None = Field(default=None, description="date of the last home visit that verified it")
+    last_verified_on: Date | None = Field(
+        default=None, description="date of the last home visit that verified it"
+    )
 
     @field_validator("postcode")
     @classmethod
@@ -340,21 +351,33 @@ class Address(SectionItem, Period):
     @model_validator(mode="after")
     def _complete(self) -> Address:
         if self.kind != AddressKind.NO_FIXED_ABODE and not (self.lines or self.postcode):
-            raise InvalidValue("address_required", "an address needs lines or a postcode unless it is no fixed abode", "lines")
+            raise InvalidValue(
+                "address_required",
+                "an address needs lines or a postcode unless it is no fixed abode",
+                "lines",
+            )
         if (self.latitude is None) != (self.longitude is None):
             raise InvalidValue("coordinates_pair", "latitude and longitude go together", "longitude")
         return self
 
     def plain(self) -> Plain:
-        return Plain(kind=self.kind, starts_on=self.date_from, ends_on=self.date_to, checked_on=self.last_verified_on)
+        return Plain(
+            kind=self.kind, starts_on=self.date_from, ends_on=self.date_to, checked_on=self.last_verified_on
+        )
 
     def tokens(self) -> list[Token]:
         out: list[Token] = []
         if self.postcode:
             pc = self.postcode
-            out += [("postcode", pc), ("postcode_sector", values.postcode_sector(pc)), ("postcode_district", values.postcode_district(pc))]
+            out += [
+                ("postcode", pc),
+                ("postcode_sector", values.postcode_sector(pc)),
+                ("postcode_district", values.postcode_district(pc)),
+            ]
         if self.latitude is not None and self.longitude is not None:
-            out += [(f"geo_cell_{size}", geo_cell(self.latitude, self.longitude, size)) for size in GEO_CELL_SIZES]
+            out += [
+                (f"geo_cell_{size}", geo_cell(self.latitude, self.longitude, size)) for size in GEO_CELL_SIZES
+            ]
         return out
 
 
@@ -379,7 +402,9 @@ class Contact(SectionItem, Period):
     section = Section.CONTACTS
     kind: ContactKind
     value: Annotated[str, Field(min_length=1, max_length=254)]
-    platform: ShortText | None = Field(default=None, description="service for an online identity, make/model for a device")
+    platform: ShortText | None = Field(
+        default=None, description="service for an online identity, make/model for a device"
+    )
 
     @model_validator(mode="after")
     def _normalise(self) -> Contact:
@@ -434,7 +459,11 @@ class Employment(SectionItem, Period):
     access_to_vulnerable_adults: bool = False
 
     def plain(self) -> Plain:
-        access = "children" if self.access_to_children else ("vulnerable_adults" if self.access_to_vulnerable_adults else None)
+        access = (
+            "children"
+            if self.access_to_children
+            else ("vulnerable_adults" if self.access_to_vulnerable_adults else None)
+        )
         return Plain(kind=self.kind, status=access, starts_on=self.date_from, ends_on=self.date_to)
 
 
@@ -457,7 +486,9 @@ class Associate(SectionItem, Period):
     @model_validator(mode="after")
     def _one_party(self) -> Associate:
         if (self.linked_nominal_id is None) == (self.person is None):
-            raise InvalidValue("associate_party", "give either linked_nominal_id or person, not both", "person")
+            raise InvalidValue(
+                "associate_party", "give either linked_nominal_id or person, not both", "person"
+            )
         return self
 
     def plain(self) -> Plain:
@@ -474,15 +505,25 @@ class Associate(SectionItem, Period):
 
 class Disposal(Model):
     kind: DisposalKind
-    custody_months: Annotated[int, Field(ge=0, le=1200)] | None = Field(default=None, description="sentence length, for imprisonment")
-    discharge_months: Annotated[int, Field(ge=1, le=36)] | None = Field(default=None, description="period of a conditional discharge")
+    custody_months: Annotated[int, Field(ge=0, le=1200)] | None = Field(
+        default=None, description="sentence length, for imprisonment"
+    )
+    discharge_months: Annotated[int, Field(ge=1, le=36)] | None = Field(
+        default=None, description="period of a conditional discharge"
+    )
 
     @model_validator(mode="after")
     def _lengths(self) -> Disposal:
         if self.kind == DisposalKind.IMPRISONMENT and self.custody_months is None:
-            raise InvalidValue("custody_length_required", "imprisonment needs custody_months", "custody_months")
+            raise InvalidValue(
+                "custody_length_required", "imprisonment needs custody_months", "custody_months"
+            )
         if self.kind == DisposalKind.CONDITIONAL_DISCHARGE and self.discharge_months is None:
-            raise InvalidValue("discharge_length_required", "a conditional discharge needs discharge_months", "discharge_months")
+            raise InvalidValue(
+                "discharge_length_required",
+                "a conditional discharge needs discharge_months",
+                "discharge_months",
+            )
         return self
 
 
@@ -508,11 +549,15 @@ class Offence(SectionItem):
     @model_validator(mode="after")
     def _order(self) -> Offence:
         if self.offence_date and self.offence_date > self.conviction_date:
-            raise InvalidValue("dates_in_order", "offence_date must not be after conviction_date", "offence_date")
+            raise InvalidValue(
+                "dates_in_order", "offence_date must not be after conviction_date", "offence_date"
+            )
         return self
 
     def plain(self) -> Plain:
-        return Plain(kind=self.disposal.kind, status="sexual" if self.sexual else None, starts_on=self.conviction_date)
+        return Plain(
+            kind=self.disposal.kind, status="sexual" if self.sexual else None, starts_on=self.conviction_date
+        )
 
 
 class Condition(Model):
@@ -540,8 +585,14 @@ class Order(SectionItem):
         return self
 
     def plain(self) -> Plain:
-        return Plain(kind=self.kind, status=self.status, starts_on=self.starts_on, ends_on=self.ends_on, checked_on=self.made_on,
-                     ref="foreign_travel_restriction" if self.foreign_travel_restriction else None)
+        return Plain(
+            kind=self.kind,
+            status=self.status,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            checked_on=self.made_on,
+            ref="foreign_travel_restriction" if self.foreign_travel_restriction else None,
+        )
 
 
 # ---------------------------------------------------------------- MAPPA management
@@ -573,7 +624,9 @@ class OffenderManager(SectionItem, Period):
     section = Section.OFFENDER_MANAGERS
     agency: Agency
     name: ShortText
-    user_id: Annotated[str, Field(max_length=100)] | None = Field(default=None, description="their register user id")
+    user_id: Annotated[str, Field(max_length=100)] | None = Field(
+        default=None, description="their register user id"
+    )
     unit: ShortText | None = None
 
     def plain(self) -> Plain:
@@ -601,15 +654,21 @@ class RiskAssessment(SectionItem):
     tool: RiskTool
     assessed_on: Date
     assessor: ShortText
-    scores: Annotated[dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=50)]], Field(max_length=50)] = {}
+    scores: Annotated[
+        dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=50)]], Field(max_length=50)
+    ] = {}
     outcome: Text | None = None
-    rosh: dict[RoshGroup, RoshLevel] = Field(default_factory=dict, description="risk of serious harm per group at risk")
+    rosh: dict[RoshGroup, RoshLevel] = Field(
+        default_factory=dict, description="risk of serious harm per group at risk"
+    )
     next_review_on: Date | None = None
 
     @model_validator(mode="after")
     def _order(self) -> RiskAssessment:
         if self.next_review_on and self.next_review_on < self.assessed_on:
-            raise InvalidValue("dates_in_order", "next_review_on must not be before assessed_on", "next_review_on")
+            raise InvalidValue(
+                "dates_in_order", "next_review_on must not be before assessed_on", "next_review_on"
+            )
         return self
 
     @property
@@ -618,7 +677,12 @@ class RiskAssessment(SectionItem):
 
     def plain(self) -> Plain:
         overall = self.overall_rosh
-        return Plain(kind=self.tool, status=overall.value if overall else None, starts_on=self.assessed_on, due_on=self.next_review_on)
+        return Plain(
+            kind=self.tool,
+            status=overall.value if overall else None,
+            starts_on=self.assessed_on,
+            due_on=self.next_review_on,
+        )
 
 
 class PlanAction(Model):
@@ -667,33 +731,54 @@ class Intelligence(SectionItem):
     intelligence_assessment: Annotated[int, Field(ge=1, le=5)] | None = None
     handling_code: Literal["P", "C", "1", "2", "3", "4", "5"] | None = None
     handling_conditions: Text | None = None
-    audience: Annotated[list[Agency], Field(max_length=3)] | None = Field(default=None, description="agencies that may see it; none: all")
+    audience: Annotated[list[Agency], Field(max_length=3)] | None = Field(
+        default=None, description="agencies that may see it; none: all"
+    )
 
     @model_validator(mode="after")
     def _grading(self) -> Intelligence:
         grades = (self.source_evaluation, self.intelligence_assessment, self.handling_code)
         if self.scheme is None:
             if any(g is not None for g in grades):
-                raise InvalidValue("grading_scheme_required", "grades need a scheme (3x5x2 or 5x5x5)", "scheme")
+                raise InvalidValue(
+                    "grading_scheme_required", "grades need a scheme (3x5x2 or 5x5x5)", "scheme"
+                )
             return self
         if any(g is None for g in grades):
-            raise InvalidValue("grading_complete", "a graded item needs source_evaluation, intelligence_assessment and handling_code", "scheme")
+            raise InvalidValue(
+                "grading_complete",
+                "a graded item needs source_evaluation, intelligence_assessment and handling_code",
+                "scheme",
+            )
         if self.scheme == GradingScheme.G3X5X2:
             if self.source_evaluation not in ("A", "B", "C"):
-                raise InvalidValue("grading_3x5x2_source", "3x5x2 source evaluation is A, B or C", "source_evaluation")
+                raise InvalidValue(
+                    "grading_3x5x2_source", "3x5x2 source evaluation is A, B or C", "source_evaluation"
+                )
             if self.handling_code not in ("P", "C"):
                 raise InvalidValue("grading_3x5x2_handling", "3x5x2 handling code is P or C", "handling_code")
             if self.handling_code == "C" and not (self.handling_conditions or self.audience):
-                raise InvalidValue("handling_conditions_required", "handling code C needs conditions or an audience", "handling_conditions")
+                raise InvalidValue(
+                    "handling_conditions_required",
+                    "handling code C needs conditions or an audience",
+                    "handling_conditions",
+                )
         elif self.handling_code not in ("1", "2", "3", "4", "5"):
             raise InvalidValue("grading_5x5x5_handling", "5x5x5 handling code is 1 to 5", "handling_code")
         if self.audience is not None and not self.audience:
-            raise InvalidValue("audience_empty", "an audience names at least one agency (omit it for everyone)", "audience")
+            raise InvalidValue(
+                "audience_empty", "an audience names at least one agency (omit it for everyone)", "audience"
+            )
         return self
 
     def plain(self) -> Plain:
         audience = ",".join(sorted(set(self.audience))) if self.audience else None
-        return Plain(kind=self.scheme or "ungraded", status=self.handling_code, starts_on=self.received_on, audience=audience)
+        return Plain(
+            kind=self.scheme or "ungraded",
+            status=self.handling_code,
+            starts_on=self.received_on,
+            audience=audience,
+        )
 
 
 class Disclosure(SectionItem):
@@ -702,12 +787,18 @@ class Disclosure(SectionItem):
     recipient: DisclosureRecipient
     recipient_description: ShortText | None = None
     decision: DisclosureDecisionKind
-    rationale: Text | None = Field(default=None, description="inspections found this poorly recorded: the quality checks flag it")
+    rationale: Text | None = Field(
+        default=None, description="inspections found this poorly recorded: the quality checks flag it"
+    )
     outcome: Text | None = None
     decided_by: ShortText | None = None
 
     def plain(self) -> Plain:
-        return Plain(kind=self.decision, status="rationale" if self.rationale else "no_rationale", starts_on=self.decided_on)
+        return Plain(
+            kind=self.decision,
+            status="rationale" if self.rationale else "no_rationale",
+            starts_on=self.decided_on,
+        )
 
 
 class VictimSafety(SectionItem, Period):
@@ -727,7 +818,12 @@ class VictimSafety(SectionItem, Period):
         return values.normalise_postcode(v) if v else None
 
     def plain(self) -> Plain:
-        return Plain(kind=self.kind, starts_on=self.date_from, ends_on=self.date_to, audience=",".join(sorted(set(self.managed_by))))
+        return Plain(
+            kind=self.kind,
+            starts_on=self.date_from,
+            ends_on=self.date_to,
+            audience=",".join(sorted(set(self.managed_by))),
+        )
 
 
 SECTION_MODELS: dict[Section, type[SectionItem]] = {
@@ -772,26 +868,42 @@ class ChronologyEntry(Model):
     summary: Text
     details: Annotated[str, Field(max_length=20000)] | None = None
     amends: uuid.UUID | None = None
-    breach_of: BreachOf | None = Field(default=None, description="for breach and recall events: what was breached")
-    outcome: EventOutcome | None = Field(default=None, description="for breach and recall events: caution, conviction, recall...")
+    breach_of: BreachOf | None = Field(
+        default=None, description="for breach and recall events: what was breached"
+    )
+    outcome: EventOutcome | None = Field(
+        default=None, description="for breach and recall events: caution, conviction, recall..."
+    )
 
     @field_validator("occurred_at")
     @classmethod
     def _aware(cls, v: dt.datetime) -> dt.datetime:
         if v.tzinfo is None:
-            raise InvalidValue("timezone_required", "occurred_at needs a timezone (e.g. 2024-05-01T10:00:00Z)")
+            raise InvalidValue(
+                "timezone_required", "occurred_at needs a timezone (e.g. 2024-05-01T10:00:00Z)"
+            )
         if not (EARLIEST_DATE <= v.date() <= dt.date(2100, 12, 31)):
             raise InvalidValue("date_range", "a date must fall between 1900-01-01 and 2100-12-31")
-        return v.astimezone(dt.timezone.utc)
+        return v.astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _amendment(self) -> ChronologyEntry:
         if (self.kind == ChronologyKind.AMENDMENT) != (self.amends is not None):
-            raise InvalidValue("amendment_reference", "an amendment names the entry it amends (and only an amendment does)", "amends")
+            raise InvalidValue(
+                "amendment_reference",
+                "an amendment names the entry it amends (and only an amendment does)",
+                "amends",
+            )
         if self.kind in (ChronologyKind.BREACH, ChronologyKind.RECALL) and self.breach_of is None:
-            raise InvalidValue("breach_of_required", "a breach or recall event says what was breached", "breach_of")
+            raise InvalidValue(
+                "breach_of_required", "a breach or recall event says what was breached", "breach_of"
+            )
         if self.breach_of is not None and self.kind not in (ChronologyKind.BREACH, ChronologyKind.RECALL):
-            raise InvalidValue("breach_of_only_for_breaches", "only breach and recall events name what was breached", "breach_of")
+            raise InvalidValue(
+                "breach_of_only_for_breaches",
+                "only breach and recall events name what was breached",
+                "breach_of",
+            )
         return self
 
 
@@ -807,14 +919,18 @@ class Header(Model):
     lead_agency: LeadAgency
     mappa_category: MappaCategory | None = None
     mappa_level: MappaLevel | None = None
-    restricted: bool = Field(default=False, description="outside the owning area the record shows only as a stub")
+    restricted: bool = Field(
+        default=False, description="outside the owning area the record shows only as a stub"
+    )
 
     @model_validator(mode="after")
     def _category_fits_type(self) -> Header:
         expected = CATEGORY_FOR_TYPE[self.nominal_type]
         if self.mappa_category is not None and self.mappa_category != expected:
             want = f"category {int(expected)}" if expected else "no MAPPA category"
-            raise InvalidValue("category_matches_type", f"a {self.nominal_type} nominal has {want}", "mappa_category")
+            raise InvalidValue(
+                "category_matches_type", f"a {self.nominal_type} nominal has {want}", "mappa_category"
+            )
         if self.mappa_level is not None and self.mappa_category is None:
             raise InvalidValue("level_needs_category", "a MAPPA level needs a MAPPA category", "mappa_level")
         return self
@@ -877,7 +993,12 @@ class Record:
             "identity": self.identity.model_dump(mode="json"),
             "sections": {
                 s.value: [
-                    {"id": str(i.id), "recorded_by": i.recorded_by, "recorded_agency": i.recorded_agency, **i.data.model_dump(mode="json")}
+                    {
+                        "id": str(i.id),
+                        "recorded_by": i.recorded_by,
+                        "recorded_agency": i.recorded_agency,
+                        **i.data.model_dump(mode="json"),
+                    }
                     for i in items
                 ]
                 for s, items in self.sections.items()
@@ -891,8 +1012,14 @@ def record_tokens(identity: Identity, aliases: list[Alias], contacts: list[Conta
     identity, each combined with the sound of every name word the record carries (aliases included). Two records
     sharing one of these share a date of birth (or contact) and a name that sounds alike, found with one index
     lookup instead of pairing everyone born on the same day first."""
-    words = {jellyfish.metaphone(w) for a in (identity, *aliases) for w in values.name_tokens(a.forenames, a.surname)}
+    words = {
+        jellyfish.metaphone(w)
+        for a in (identity, *aliases)
+        for w in values.name_tokens(a.forenames, a.surname)
+    }
     dobs = {d for d in (identity.date_of_birth, *(a.date_of_birth for a in aliases)) if d is not None}
     out: list[Token] = [("dob_sound", f"{d.isoformat()}|{w}") for d in sorted(dobs) for w in sorted(words)]
-    out += [("contact_sound", f"{c.kind}:{values.fold(c.value)}|{w}") for c in contacts for w in sorted(words)]
+    out += [
+        ("contact_sound", f"{c.kind}:{values.fold(c.value)}|{w}") for c in contacts for w in sorted(words)
+    ]
     return out

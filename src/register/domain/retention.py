@@ -37,7 +37,9 @@ def parse_policy(doc: dict[str, Any]) -> dict[ArchiveReason, RetentionRule]:
             raise ValueError(f"the retention policy has no rule for archive reason {reason.value!r}")
         entry = reasons[reason.value]
         dispose = entry.get("dispose") or {}
-        policy[reason] = RetentionRule(int(entry["review_every_years"]), dispose.get("years_after_archive"), dispose.get("age_years"))
+        policy[reason] = RetentionRule(
+            int(entry["review_every_years"]), dispose.get("years_after_archive"), dispose.get("age_years")
+        )
     unknown = set(reasons) - {r.value for r in ArchiveReason}
     if unknown:
         raise ValueError(f"the retention policy names unknown archive reasons {sorted(unknown)}")

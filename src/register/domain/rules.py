@@ -9,13 +9,18 @@ from .enums import NominalStatus
 from .errors import RuleViolation
 from .record import CATEGORY_FOR_TYPE, SECTION_MODELS, Header, LevelChange, Section, SectionItem
 
-READ_ONLY_STATUSES = {NominalStatus.ARCHIVED: "archived", NominalStatus.MERGED: "merged into another record",
-                      NominalStatus.ERASED: "erased under the retention schedule"}
+READ_ONLY_STATUSES = {
+    NominalStatus.ARCHIVED: "archived",
+    NominalStatus.MERGED: "merged into another record",
+    NominalStatus.ERASED: "erased under the retention schedule",
+}
 
 
 def ensure_editable(status: NominalStatus) -> None:
     if status in READ_ONLY_STATUSES:
-        raise RuleViolation("record_read_only", f"the record is {READ_ONLY_STATUSES[status]} and cannot be changed")
+        raise RuleViolation(
+            "record_read_only", f"the record is {READ_ONLY_STATUSES[status]} and cannot be changed"
+        )
 
 
 def parse_item(section: Section, payload: dict[str, Any], today: dt.date | None = None) -> SectionItem:

@@ -37,7 +37,9 @@ def normalise_pnc(raw: str) -> str:
     """
     match = _PNC.match(_compact(raw))
     if not match:
-        raise InvalidValue("pnc_format", "a PNC ID is YYYY/NNNNNNNX: year, serial of up to 7 digits, check letter")
+        raise InvalidValue(
+            "pnc_format", "a PNC ID is YYYY/NNNNNNNX: year, serial of up to 7 digits, check letter"
+        )
     year, serial, letter = match.groups()
     if len(year) == 2:
         year = ("19" if int(year) >= 40 else "20") + year
@@ -58,12 +60,16 @@ def normalise_cro(raw: str) -> str:
         serial, year, letter = match.groups()
         serial = serial.zfill(6)
         if check_letter(year + serial) != letter:
-            raise InvalidValue("cro_check_letter", "the CRO number's check letter does not match its serial and year")
+            raise InvalidValue(
+                "cro_check_letter", "the CRO number's check letter does not match its serial and year"
+            )
         return f"{serial}/{year}{letter}"
     if match := _CRO_SF.match(value):
         year, serial, letter = match.groups()
         if check_letter(year + serial) != letter:
-            raise InvalidValue("cro_check_letter", "the CRO number's check letter does not match its serial and year")
+            raise InvalidValue(
+                "cro_check_letter", "the CRO number's check letter does not match its serial and year"
+            )
         return f"SF{year}/{serial}{letter}"
     raise InvalidValue("cro_format", "a CRO number is NNNNNN/YYX or SFYY/NNNNNNX")
 
@@ -75,7 +81,9 @@ _NI = re.compile(r"^(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\
 def normalise_ni(raw: str) -> str:
     value = _compact(raw)
     if not _NI.match(value):
-        raise InvalidValue("ni_format", "a National Insurance number is two letters, six digits and A-D (e.g. AB123456C)")
+        raise InvalidValue(
+            "ni_format", "a National Insurance number is two letters, six digits and A-D (e.g. AB123456C)"
+        )
     return value
 
 
@@ -89,7 +97,9 @@ def normalise_passport(raw: str) -> str:
 def normalise_prison_number(raw: str) -> str:
     value = _compact(raw)
     if not re.fullmatch(r"[A-Z]\d{4}[A-Z]{2}", value):
-        raise InvalidValue("prison_number_format", "a prison number is a letter, four digits and two letters (e.g. A1234BC)")
+        raise InvalidValue(
+            "prison_number_format", "a prison number is a letter, four digits and two letters (e.g. A1234BC)"
+        )
     return value
 
 

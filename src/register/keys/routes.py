@@ -22,15 +22,30 @@ class KeyVersion(BaseModel):
     data_keys: int
 
 
-@router.get("/keys", summary="Key-encryption key versions and how many data keys each wraps", responses={200: {"content": {
-    "application/json": {"example": [{"version": "1", "state": "retired", "data_keys": 0}, {"version": "2", "state": "active", "data_keys": 5}]}}}})
-def key_status(admin: Annotated[Principal, Depends(Authorize("admin.keys"))], store: Annotated[Store, Depends(get_store)],
-               uow: Annotated[UnitOfWork, Depends(unit_of_work)], request: Annotated[str | None, Depends(request_id)]) -> list[KeyVersion]:
+@router.get(
+    "/keys",
+    summary="Key-encryption key versions and how many data keys each wraps",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {"version": "1", "state": "retired", "data_keys": 0},
+                        {"version": "2", "state": "active", "data_keys": 5},
+                    ]
+                }
+            }
+        }
+    },
+)
+def key_status(
+    admin: Annotated[Principal, Depends(Authorize("admin.keys"))],
+    store: Annotated[Store, Depends(get_store)],
+    uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    request: Annotated[str | None, Depends(request_id)],
+) -> list[KeyVersion]:
     ring = store.keys.keyring
     usage = service.key_usage(store)
     uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:status:read", admin, request_id=request))
     uow.commit()
-    return [
-        KeyVersion(version=v, state=ring.state(v), data_keys=usage.get(v, 0))
-        for v in ring.versions()
-    ]
+    return [KeyVersion(version=v, state=ring.state(v), data_keys=usage.get(v, 0)) for v in ring.versions()]

@@ -17,11 +17,11 @@ from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..audit.events import Action, AuditEntry
+from ..crypto.keys import KeyNotAvailable
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
 from ..nominals.repository import count_records, id_batches
 from ..store import models as m
-from ..crypto.keys import KeyNotAvailable
 from ..store.cipher import fence_for_wrapping, key_barrier, mark_kek_state, verify_keys
 from ..store.uow import UnitOfWork
 
@@ -32,8 +32,14 @@ def _no_progress(done: int, total: int) -> None:
     return None
 
 
-def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progress = _no_progress,  # type: ignore[no-untyped-def]
-                     version: str | None = None) -> int:
+def rewrap_data_keys(
+    store,
+    actor: Actor,
+    *,
+    batch: int = 500,
+    progress: Progress = _no_progress,  # type: ignore[no-untyped-def]
+    version: str | None = None,
+) -> int:
     """Re-wrap every data key not under the active key-encryption key (or only those under `version`), one transaction
     per batch. Safe to interrupt and rerun, and to run beside a working register: each batch re-reads the keyring, so a
     rotation meanwhile is followed. Data keys under a retired version whose material the key file still holds are moved
@@ -44,7 +50,9 @@ def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progres
         return m.DataKey.kek_version == version if version is not None else m.DataKey.kek_version != active
 
     with store.session_factory() as session:
-        total = session.execute(select(func.count()).select_from(m.DataKey).where(pending(keyring.active_version()))).scalar_one()
+        total = session.execute(
+            select(func.count()).select_from(m.DataKey).where(pending(keyring.active_version()))
+        ).scalar_one()
     done = 0
     progress(0, total)
     while True:
@@ -53,7 +61,9 @@ def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progres
             if version == active:
                 return done
             rows = uow.session.execute(
-                select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped).where(pending(active)).limit(batch)
+                select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped)
+                .where(pending(active))
+                .limit(batch)
             ).all()
             if not rows:
                 if done < total:
@@ -62,11 +72,18 @@ def rewrap_data_keys(store, actor: Actor, *, batch: int = 500, progress: Progres
             changes = []
             for row in rows:
                 data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes, allow_retired=True)
-                wrapped_under, wrapped = keyring.wrap(data_key, row.id.bytes)  # `active` or newer (a rotation meanwhile)
+                wrapped_under, wrapped = keyring.wrap(
+                    data_key, row.id.bytes
+                )  # `active` or newer (a rotation meanwhile)
                 changes.append({"id": row.id, "kek_version": wrapped_under, "wrapped": wrapped})
             uow.session.execute(update(m.DataKey), changes)
             uow.audit.record(
-                AuditEntry(Action.ADMINISTRATION, "keys:data_keys:rewrap", actor, details={"count": len(changes), "kek_version": active})
+                AuditEntry(
+                    Action.ADMINISTRATION,
+                    "keys:data_keys:rewrap",
+                    actor,
+                    details={"count": len(changes), "kek_version": active},
+                )
             )
             uow.commit()
         done += len(rows)
@@ -91,12 +108,16 @@ def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bo
     finishes it, and everything stays readable meanwhile."""
     missing = missing_versions(store)
     if missing:
-        raise KeyNotAvailable(f"data keys are wrapped under version(s) {', '.join(missing)} which {store.keys.keyring.path} does not hold: "
-                              "restore them from the key backup before rotating (nothing was changed)")
+        raise KeyNotAvailable(
+            f"data keys are wrapped under version(s) {', '.join(missing)} which {store.keys.keyring.path} does not hold: "
+            "restore them from the key backup before rotating (nothing was changed)"
+        )
     version = store.keys.keyring.add_version()
     with store.unit_of_work() as uow:
         verify_keys(uow.session, store.keys)  # records the new version's check value
-        uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version}))
+        uow.audit.record(
+            AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version})
+        )
         uow.commit()
     return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
 
@@ -115,31 +136,48 @@ def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untype
         raise ValueError(f"there is no key-encryption key version {version}")
     state = keyring.state(version)
     if state == "active":
-        raise ValueError(f"key-encryption key version {version} is active: rotate to a new version before retiring it")
+        raise ValueError(
+            f"key-encryption key version {version} is active: rotate to a new version before retiring it"
+        )
     if state == "retired":
         raise ValueError(f"key-encryption key version {version} is already retired")
     keyring.mark_retiring(version)
-    with store.unit_of_work() as uow:  # for processes whose copy of the key file is out of date (another host)
+    with (
+        store.unit_of_work() as uow
+    ):  # for processes whose copy of the key file is out of date (another host)
         mark_kek_state(uow.session, version, "retiring")
         uow.commit()
     with store.unit_of_work() as uow:
         try:
             key_barrier(uow.session)
         except OperationalError as exc:  # PostgreSQL's lock_timeout: a long transaction is still writing
-            raise KeysInUse(f"a transaction that may be writing data keys did not finish in time ({exc.orig}): retire again") from None
-        still = uow.session.execute(select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version == version)).scalar_one()
+            raise KeysInUse(
+                f"a transaction that may be writing data keys did not finish in time ({exc.orig}): retire again"
+            ) from None
+        still = uow.session.execute(
+            select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version == version)
+        ).scalar_one()
         if still:
-            raise KeysInUse(f"{still} data keys are still wrapped under version {version}: run `register keys rewrap`, then retire "
-                            f"again (version {version} stays retiring: readable, and nothing new is wrapped under it)")
+            raise KeysInUse(
+                f"{still} data keys are still wrapped under version {version}: run `register keys rewrap`, then retire "
+                f"again (version {version} stays retiring: readable, and nothing new is wrapped under it)"
+            )
         keyring.retire(version)  # while the barrier holds: no data key can be wrapped meanwhile
         mark_kek_state(uow.session, version, "retired")
-        uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version}))
+        uow.audit.record(
+            AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version})
+        )
         uow.commit()
 
 
 def key_usage(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with store.session_factory() as session:
-        return {v: n for v, n in session.execute(select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version))}
+        return {
+            v: n
+            for v, n in session.execute(
+                select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version)
+            )
+        }
 
 
 @dataclass(frozen=True)
@@ -159,8 +197,13 @@ SEALED = (
     Sealed(m.ChronologyEntry, "chronology_entry", "payload_sealed"),
     Sealed(m.Transfer, "transfer", "details_sealed"),
     Sealed(m.Merge, "merge", "unmerge_reason_sealed", owner="survivor_id"),
-    Sealed(m.DuplicateDismissal, "duplicate_dismissal", "reason_sealed", owner="first_id",
-           bound_to=lambda row: dismissal_row_id(row.first_id, row.second_id)),
+    Sealed(
+        m.DuplicateDismissal,
+        "duplicate_dismissal",
+        "reason_sealed",
+        owner="first_id",
+        bound_to=lambda row: dismissal_row_id(row.first_id, row.second_id),
+    ),
 )
 
 
@@ -168,36 +211,62 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
     """Reseal every value of one record under a fresh data key. Returns the number of values resealed."""
     nominal = uow.nominals.header_row(nominal_id, for_update=True)
     new_key = uow.cipher.new_key(nominal_id)
-    identity = uow.cipher.open(nominal.data_key_id, "nominal", "identity_sealed", nominal.id, nominal.identity_sealed)
+    identity = uow.cipher.open(
+        nominal.data_key_id, "nominal", "identity_sealed", nominal.id, nominal.identity_sealed
+    )
     uow.session.execute(
         update(m.Nominal)
         .where(m.Nominal.id == nominal_id)
-        .values(data_key_id=new_key, identity_sealed=uow.cipher.seal(new_key, "nominal", "identity_sealed", nominal_id, identity))
+        .values(
+            data_key_id=new_key,
+            identity_sealed=uow.cipher.seal(new_key, "nominal", "identity_sealed", nominal_id, identity),
+        )
     )
     count = 1
     for spec in SEALED:
         table = spec.model.__table__
-        rows = uow.session.execute(select(table).where(table.c[spec.owner] == nominal_id, table.c[spec.column].is_not(None))).all()
+        rows = uow.session.execute(
+            select(table).where(table.c[spec.owner] == nominal_id, table.c[spec.column].is_not(None))
+        ).all()
         uow.cipher.load({r.data_key_id for r in rows})
         changes = []
         for r in rows:
             bound = spec.bound_to(r)
             opened = uow.cipher.open(r.data_key_id, spec.table, spec.column, bound, getattr(r, spec.column))  # type: ignore[arg-type]
-            changes.append({"row_id": r.id, "sealed": uow.cipher.seal(new_key, spec.table, spec.column, bound, opened)})  # type: ignore[arg-type]
+            changes.append(
+                {"row_id": r.id, "sealed": uow.cipher.seal(new_key, spec.table, spec.column, bound, opened)}
+            )  # type: ignore[arg-type]
         if changes:  # one executemany per table
-            uow.session.connection().execute(update(table).where(table.c.id == bindparam("row_id"))
-                                             .values({"data_key_id": new_key, spec.column: bindparam("sealed")}), changes)
+            uow.session.connection().execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({"data_key_id": new_key, spec.column: bindparam("sealed")}),
+                changes,
+            )
         count += len(rows)
     # The record's old keys that seal nothing any more are deleted (a key still sealing rows elsewhere, e.g. items
     # returned to another record by an unmerge, is kept).
     in_use = [exists(select(t.model.id).where(t.model.data_key_id == m.DataKey.id)) for t in SEALED] + [
-        exists(select(m.Nominal.id).where(m.Nominal.data_key_id == m.DataKey.id))]
-    uow.session.execute(delete(m.DataKey).where(m.DataKey.nominal_id == nominal_id, m.DataKey.id != new_key, ~or_(*in_use)))
-    uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:record:reencrypt", actor, nominal_id=nominal_id, details={"values": count}))
+        exists(select(m.Nominal.id).where(m.Nominal.data_key_id == m.DataKey.id))
+    ]
+    uow.session.execute(
+        delete(m.DataKey).where(m.DataKey.nominal_id == nominal_id, m.DataKey.id != new_key, ~or_(*in_use))
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.ADMINISTRATION,
+            "keys:record:reencrypt",
+            actor,
+            nominal_id=nominal_id,
+            details={"values": count},
+        )
+    )
     return count
 
 
-def reencrypt(store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
+def reencrypt(
+    store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress
+) -> int:  # type: ignore[no-untyped-def]
     """Re-encrypt the given records (default: all), one transaction per record."""
     batches = [nominal_ids] if nominal_ids is not None else id_batches(store.session_factory, 500)
     total = len(nominal_ids) if nominal_ids is not None else count_records(store.session_factory)
@@ -221,9 +290,12 @@ def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress 
     for ids in id_batches(store.session_factory, batch):
         with store.unit_of_work() as uow:
             uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
-            uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor, details={"records": len(ids)}))
+            uow.audit.record(
+                AuditEntry(
+                    Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor, details={"records": len(ids)}
+                )
+            )
             uow.commit()
         done += len(ids)
         progress(done, total)
     return done
-

@@ -40,16 +40,23 @@ def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
     return case((left < right, left), else_=right), case((left < right, right), else_=left), right != left
 
 
-def _shared(kinds: tuple[str, ...], area: str | None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:  # type: ignore[type-arg]
+def _shared(
+    kinds: tuple[str, ...], area: str | None, pair: tuple[uuid.UUID, uuid.UUID] | None = None
+) -> Select:  # type: ignore[type-arg]
     """Pairs of records holding the same token of the given kinds, with how many such tokens they share."""
     a, b = aliased(m.BlindToken), aliased(m.BlindToken)
     first, second, apart = _pairing(a.nominal_id, b.nominal_id, area)
     owned = [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
     if pair is not None:
         owned += [a.nominal_id == min(pair), b.nominal_id == max(pair)]
-    return (select(first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared"))
-            .join(b, and_(b.kind == a.kind, b.token == a.token, apart))
-            .where(a.kind.in_(kinds), *owned).group_by(first, second))
+    return (
+        select(
+            first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared")
+        )
+        .join(b, and_(b.kind == a.kind, b.token == a.token, apart))
+        .where(a.kind.in_(kinds), *owned)
+        .group_by(first, second)
+    )
 
 
 def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:  # type: ignore[type-arg]
@@ -68,14 +75,31 @@ def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] |
         select(case((dob.c.shared >= 2, 1), else_=2).label("rank"), dob.c.first, dob.c.second),
         select(literal(3).label("rank"), contact.c.first, contact.c.second),
     ).subquery()
-    best = select(ranked.c.first, ranked.c.second, func.min(ranked.c.rank).label("rank")).group_by(ranked.c.first, ranked.c.second).subquery()
+    best = (
+        select(ranked.c.first, ranked.c.second, func.min(ranked.c.rank).label("rank"))
+        .group_by(ranked.c.first, ranked.c.second)
+        .subquery()
+    )
     na, nb = aliased(m.Nominal), aliased(m.Nominal)
-    dismissed = exists(select(m.DuplicateDismissal.id).where(m.DuplicateDismissal.first_id == best.c.first,
-                                                             m.DuplicateDismissal.second_id == best.c.second))
+    dismissed = exists(
+        select(m.DuplicateDismissal.id).where(
+            m.DuplicateDismissal.first_id == best.c.first, m.DuplicateDismissal.second_id == best.c.second
+        )
+    )
     rule = case(*((best.c.rank == i, name) for i, name in enumerate(RULES)))
-    return (select(best.c.first, best.c.second, rule.label("rule"), best.c.rank, na.area.label("first_area"), nb.area.label("second_area"))
-            .join(na, na.id == best.c.first).join(nb, nb.id == best.c.second)
-            .where(na.status.in_(CANDIDATE_STATUSES), nb.status.in_(CANDIDATE_STATUSES), ~dismissed))
+    return (
+        select(
+            best.c.first,
+            best.c.second,
+            rule.label("rule"),
+            best.c.rank,
+            na.area.label("first_area"),
+            nb.area.label("second_area"),
+        )
+        .join(na, na.id == best.c.first)
+        .join(nb, nb.id == best.c.second)
+        .where(na.status.in_(CANDIDATE_STATUSES), nb.status.in_(CANDIDATE_STATUSES), ~dismissed)
+    )
 
 
 @dataclass(frozen=True)
@@ -91,7 +115,9 @@ def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple
     """The pairs with at least one record in `area`, strongest rule first."""
     pairs = candidate_pairs(area).subquery()
     total = session.execute(select(func.count()).select_from(pairs)).scalar_one()
-    rows = session.execute(select(pairs).order_by(pairs.c.rank, pairs.c.first, pairs.c.second).limit(limit).offset(offset)).all()
+    rows = session.execute(
+        select(pairs).order_by(pairs.c.rank, pairs.c.first, pairs.c.second).limit(limit).offset(offset)
+    ).all()
     return [Candidate(r.first, r.second, r.rule, r.first_area, r.second_area) for r in rows], total
 
 
@@ -113,17 +139,40 @@ def dismissal_row_id(first: uuid.UUID, second: uuid.UUID) -> str:
     return f"{a}|{b}"
 
 
-def dismiss(session: Session, cipher: RecordCipher, first: uuid.UUID, second: uuid.UUID, reason: str, text: str, user: str,  # type: ignore[no-untyped-def]
-            now) -> bool:
+def dismiss(
+    session: Session,
+    cipher: RecordCipher,
+    first: uuid.UUID,
+    second: uuid.UUID,
+    reason: str,
+    text: str,
+    user: str,  # type: ignore[no-untyped-def]
+    now,
+) -> bool:
     """Mark a pair as two people, the supervisor's words sealed under the first record's data key. False when it was
     already marked."""
     a, b = sorted((first, second))
-    if session.execute(select(m.DuplicateDismissal.id).where(m.DuplicateDismissal.first_id == a, m.DuplicateDismissal.second_id == b)).first():
+    if session.execute(
+        select(m.DuplicateDismissal.id).where(
+            m.DuplicateDismissal.first_id == a, m.DuplicateDismissal.second_id == b
+        )
+    ).first():
         return False
     key_id = session.execute(select(m.Nominal.data_key_id).where(m.Nominal.id == a)).scalar_one()
-    sealed = cipher.seal(key_id, "duplicate_dismissal", "reason_sealed", dismissal_row_id(a, b), text.encode())
-    session.add(m.DuplicateDismissal(first_id=a, second_id=b, reason=reason, decided_by=user, decided_at=now, data_key_id=key_id,
-                                     reason_sealed=sealed))
+    sealed = cipher.seal(
+        key_id, "duplicate_dismissal", "reason_sealed", dismissal_row_id(a, b), text.encode()
+    )
+    session.add(
+        m.DuplicateDismissal(
+            first_id=a,
+            second_id=b,
+            reason=reason,
+            decided_by=user,
+            decided_at=now,
+            data_key_id=key_id,
+            reason_sealed=sealed,
+        )
+    )
     session.flush()
     return True
 
@@ -134,64 +183,147 @@ def dismiss(session: Session, cipher: RecordCipher, first: uuid.UUID, second: uu
 def move_rows(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> tuple[int, int]:
     """Every item, chronology entry and item token of the merged record moves to the survivor, marked with where
     it came from. Three statements, whatever the size of the records."""
-    items = session.execute(update(m.Item).where(m.Item.nominal_id == merged_id)
-                            .values(nominal_id=survivor_id, merged_from_id=merged_id)).rowcount
-    entries = session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == merged_id)
-                              .values(nominal_id=survivor_id, merged_from_id=merged_id)).rowcount
-    session.execute(update(m.BlindToken).where(m.BlindToken.nominal_id == merged_id, m.BlindToken.item_id.is_not(None),
-                                               m.BlindToken.item_id != merged_id)  # the record-level tokens stay (and are rebuilt)
-                    .values(nominal_id=survivor_id))
+    items = session.execute(
+        update(m.Item)
+        .where(m.Item.nominal_id == merged_id)
+        .values(nominal_id=survivor_id, merged_from_id=merged_id)
+    ).rowcount
+    entries = session.execute(
+        update(m.ChronologyEntry)
+        .where(m.ChronologyEntry.nominal_id == merged_id)
+        .values(nominal_id=survivor_id, merged_from_id=merged_id)
+    ).rowcount
+    session.execute(
+        update(m.BlindToken)
+        .where(
+            m.BlindToken.nominal_id == merged_id,
+            m.BlindToken.item_id.is_not(None),
+            m.BlindToken.item_id != merged_id,
+        )  # the record-level tokens stay (and are rebuilt)
+        .values(nominal_id=survivor_id)
+    )
     return items, entries
 
 
 def move_back(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> tuple[int, int]:
     """The exact reverse of `move_rows`: what came from the merged record goes back, provenance cleared."""
     came = select(m.Item.id).where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
-    session.execute(update(m.BlindToken).where(m.BlindToken.nominal_id == survivor_id, m.BlindToken.item_id.in_(came))
-                    .values(nominal_id=merged_id))
-    items = session.execute(update(m.Item).where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
-                            .values(nominal_id=merged_id, merged_from_id=None)).rowcount
-    entries = session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == survivor_id,
-                                                              m.ChronologyEntry.merged_from_id == merged_id)
-                              .values(nominal_id=merged_id, merged_from_id=None)).rowcount
+    session.execute(
+        update(m.BlindToken)
+        .where(m.BlindToken.nominal_id == survivor_id, m.BlindToken.item_id.in_(came))
+        .values(nominal_id=merged_id)
+    )
+    items = session.execute(
+        update(m.Item)
+        .where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
+        .values(nominal_id=merged_id, merged_from_id=None)
+    ).rowcount
+    entries = session.execute(
+        update(m.ChronologyEntry)
+        .where(m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id)
+        .values(nominal_id=merged_id, merged_from_id=None)
+    ).rowcount
     return items, entries
 
 
-def added_since(session: Session, survivor_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None) -> list[dict[str, object]]:
+def added_since(
+    session: Session, survivor_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None
+) -> list[dict[str, object]]:
     """What was written on the survivor after the merge (it stays there; the supervisor is told), leaving out what
     `audience` may not see (None: everything, for the audit log)."""
     created = set(json.loads(merge.added_item_ids))
-    items = session.execute(select(m.Item.id, m.Item.section, m.Item.recorded_at, m.Item.recorded_by).where(
-        m.Item.nominal_id == survivor_id, m.Item.recorded_at > merge.merged_at, visible_to(audience))).all()
-    entries = session.execute(select(m.ChronologyEntry.id, m.ChronologyEntry.kind, m.ChronologyEntry.recorded_at,
-                                     m.ChronologyEntry.recorded_by, m.ChronologyEntry.amends_id).where(
-        m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.recorded_at > merge.merged_at, entry_visible_to(audience))).all()
+    items = session.execute(
+        select(m.Item.id, m.Item.section, m.Item.recorded_at, m.Item.recorded_by).where(
+            m.Item.nominal_id == survivor_id, m.Item.recorded_at > merge.merged_at, visible_to(audience)
+        )
+    ).all()
+    entries = session.execute(
+        select(
+            m.ChronologyEntry.id,
+            m.ChronologyEntry.kind,
+            m.ChronologyEntry.recorded_at,
+            m.ChronologyEntry.recorded_by,
+            m.ChronologyEntry.amends_id,
+        ).where(
+            m.ChronologyEntry.nominal_id == survivor_id,
+            m.ChronologyEntry.recorded_at > merge.merged_at,
+            entry_visible_to(audience),
+        )
+    ).all()
     out: list[dict[str, object]] = [
-        {"kind": "item", "id": str(i.id), "section": i.section, "recorded_at": i.recorded_at.isoformat(), "recorded_by": i.recorded_by}
-        for i in items if str(i.id) not in created]
-    out += [{"kind": "chronology", "id": str(e.id), "section": "chronology", "entry_kind": e.kind, "recorded_at": e.recorded_at.isoformat(),
-             "recorded_by": e.recorded_by, **({"amends": str(e.amends_id)} if e.amends_id else {})} for e in entries]
+        {
+            "kind": "item",
+            "id": str(i.id),
+            "section": i.section,
+            "recorded_at": i.recorded_at.isoformat(),
+            "recorded_by": i.recorded_by,
+        }
+        for i in items
+        if str(i.id) not in created
+    ]
+    out += [
+        {
+            "kind": "chronology",
+            "id": str(e.id),
+            "section": "chronology",
+            "entry_kind": e.kind,
+            "recorded_at": e.recorded_at.isoformat(),
+            "recorded_by": e.recorded_by,
+            **({"amends": str(e.amends_id)} if e.amends_id else {}),
+        }
+        for e in entries
+    ]
     return out
 
 
-def changed_since(session: Session, merged_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None) -> list[dict[str, object]]:
+def changed_since(
+    session: Session, merged_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None
+) -> list[dict[str, object]]:
     """Items that came from the merged record and were corrected or ended on the survivor after the merge, leaving
     out what `audience` may not see."""
-    rows = session.execute(select(m.Item.id, m.Item.section, m.Item.updated_at, m.Item.updated_by).where(
-        m.Item.merged_from_id == merged_id, m.Item.updated_at > merge.merged_at, visible_to(audience))).all()
-    return [{"kind": "item", "id": str(r.id), "section": r.section, "updated_at": r.updated_at.isoformat(), "updated_by": r.updated_by}
-            for r in rows]
+    rows = session.execute(
+        select(m.Item.id, m.Item.section, m.Item.updated_at, m.Item.updated_by).where(
+            m.Item.merged_from_id == merged_id, m.Item.updated_at > merge.merged_at, visible_to(audience)
+        )
+    ).all()
+    return [
+        {
+            "kind": "item",
+            "id": str(r.id),
+            "section": r.section,
+            "updated_at": r.updated_at.isoformat(),
+            "updated_by": r.updated_by,
+        }
+        for r in rows
+    ]
 
 
-def came_from(session: Session, survivor_id: uuid.UUID, merged_id: uuid.UUID, audience: Agency | None) -> tuple[int, int]:
+def came_from(
+    session: Session, survivor_id: uuid.UUID, merged_id: uuid.UUID, audience: Agency | None
+) -> tuple[int, int]:
     """How many items and chronology entries on the survivor came from the merged record, of those `audience` may
     see: what an unmerge reports as returned."""
-    items = session.execute(select(func.count()).select_from(m.Item).where(
-        m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id, visible_to(audience))).scalar_one()
-    entries = session.execute(select(func.count()).select_from(m.ChronologyEntry).where(
-        m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id, entry_visible_to(audience))).scalar_one()
+    items = session.execute(
+        select(func.count())
+        .select_from(m.Item)
+        .where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id, visible_to(audience))
+    ).scalar_one()
+    entries = session.execute(
+        select(func.count())
+        .select_from(m.ChronologyEntry)
+        .where(
+            m.ChronologyEntry.nominal_id == survivor_id,
+            m.ChronologyEntry.merged_from_id == merged_id,
+            entry_visible_to(audience),
+        )
+    ).scalar_one()
     return items, entries
 
 
 def active_merge_as_survivor(session: Session, nominal_id: uuid.UUID) -> bool:
-    return session.execute(select(m.Merge.id).where(m.Merge.survivor_id == nominal_id, m.Merge.status == "merged")).first() is not None
+    return (
+        session.execute(
+            select(m.Merge.id).where(m.Merge.survivor_id == nominal_id, m.Merge.status == "merged")
+        ).first()
+        is not None
+    )

@@ -26,7 +26,9 @@ class Dismissal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     first_id: uuid.UUID
     second_id: uuid.UUID
-    reason: Annotated[str, Field(min_length=1, max_length=1000)] = Field(description="why these are two people")
+    reason: Annotated[str, Field(min_length=1, max_length=1000)] = Field(
+        description="why these are two people"
+    )
 
 
 class ConflictOut(BaseModel):
@@ -74,8 +76,12 @@ class Unmerged(BaseModel):
     merged_version: int
     items_returned: int
     entries_returned: int
-    added_since: list[dict[str, Any]] = Field(description="written on the survivor after the merge: it stays there; check it belongs")
-    changed_since: list[dict[str, Any]] = Field(description="items returned to the other record that were changed after the merge")
+    added_since: list[dict[str, Any]] = Field(
+        description="written on the survivor after the merge: it stays there; check it belongs"
+    )
+    changed_since: list[dict[str, Any]] = Field(
+        description="items returned to the other record that were changed after the merge"
+    )
 
 
 class Side(BaseModel):
@@ -84,7 +90,9 @@ class Side(BaseModel):
     forenames: str | None = None
     surname: str | None = None
     date_of_birth: dt.date | None = None
-    restricted: bool | None = Field(default=False, description="None: not disclosed (another area's record listed without a purpose)")
+    restricted: bool | None = Field(
+        default=False, description="None: not disclosed (another area's record listed without a purpose)"
+    )
     message: str | None = Field(default=None, description="why details are not shown")
 
 

@@ -29,20 +29,43 @@ from ..nominals.schemas import RecordOut
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from . import repository
-from .schemas import CandidateOut, CandidatePage, ConflictOut, Dismissal, MergeOut, MergePreview, Merged, Side, Unmerged
+from .schemas import (
+    CandidateOut,
+    CandidatePage,
+    ConflictOut,
+    Dismissal,
+    Merged,
+    MergeOut,
+    MergePreview,
+    Side,
+    Unmerged,
+)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _check(uow: UnitOfWork, survivor: m.Nominal, merged: m.Nominal) -> None:
-    merging.check_pair(survivor.id, survivor.status, survivor.area, survivor.merged_into_id, merged.id, merged.status, merged.area,
-                       repository.active_merge_as_survivor(uow.session, merged.id))
-    pending = uow.session.execute(select(m.Transfer.nominal_id).where(m.Transfer.nominal_id.in_([survivor.id, merged.id]),
-                                                                      m.Transfer.status == "pending")).first()
+    merging.check_pair(
+        survivor.id,
+        survivor.status,
+        survivor.area,
+        survivor.merged_into_id,
+        merged.id,
+        merged.status,
+        merged.area,
+        repository.active_merge_as_survivor(uow.session, merged.id),
+    )
+    pending = uow.session.execute(
+        select(m.Transfer.nominal_id).where(
+            m.Transfer.nominal_id.in_([survivor.id, merged.id]), m.Transfer.status == "pending"
+        )
+    ).first()
     if pending:
-        raise RuleViolation("merge_transfer_pending", f"record {pending.nominal_id} has a transfer pending: decide it first")
+        raise RuleViolation(
+            "merge_transfer_pending", f"record {pending.nominal_id} has a transfer pending: decide it first"
+        )
 
 
 def _combined(survivor: Record, merged: Record, aliases: list[StoredItem]) -> Record:
@@ -52,8 +75,10 @@ def _combined(survivor: Record, merged: Record, aliases: list[StoredItem]) -> Re
     for section, items in merged.sections.items():
         sections[section].extend(dataclasses.replace(i, merged_from=merged.id) for i in items)
     sections[Section.ALIASES].extend(aliases)
-    chronology = sorted([*survivor.chronology, *(dataclasses.replace(e, merged_from=merged.id) for e in merged.chronology)],
-                        key=lambda e: (e.data.occurred_at, e.recorded_at))
+    chronology = sorted(
+        [*survivor.chronology, *(dataclasses.replace(e, merged_from=merged.id) for e in merged.chronology)],
+        key=lambda e: (e.data.occurred_at, e.recorded_at),
+    )
     return dataclasses.replace(survivor, sections=dict(sections), chronology=chronology)
 
 
@@ -61,8 +86,15 @@ def _conflicts(plan: merging.MergePlan) -> list[ConflictOut]:
     return [ConflictOut(field=c.field, survivor=c.survivor, merged=c.merged) for c in plan.conflicts]
 
 
-def preview(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, audience: Agency | None,
-            request_id: str | None = None) -> MergePreview:
+def preview(
+    uow: UnitOfWork,
+    actor: Principal,
+    survivor_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    *,
+    audience: Agency | None,
+    request_id: str | None = None,
+) -> MergePreview:
     """The survivor as it would read after the merge, with the conflicts. Reading both records is a consultation."""
     s_row, m_row = uow.nominals.header_row(survivor_id), uow.nominals.header_row(merged_id)
     _check(uow, s_row, m_row)
@@ -70,15 +102,42 @@ def preview(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id
     merged = uow.nominals.load(merged_id, audience=audience)
     plan = merging.plan(survivor, merged, dt.date.today())
     now = _now()
-    aliases = [StoredItem(id=uuid.uuid4(), section=Section.ALIASES, data=a, recorded_by=actor.user_id, recorded_agency=actor.agency.value,
-                          recorded_at=now, updated_at=now, merged_from=merged_id) for a in plan.aliases]
+    aliases = [
+        StoredItem(
+            id=uuid.uuid4(),
+            section=Section.ALIASES,
+            data=a,
+            recorded_by=actor.user_id,
+            recorded_agency=actor.agency.value,
+            recorded_at=now,
+            updated_at=now,
+            merged_from=merged_id,
+        )
+        for a in plan.aliases
+    ]
     for nominal_id, side in ((survivor_id, "survivor"), (merged_id, "merged")):
-        uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:record:merge_preview", actor, nominal_id=nominal_id, request_id=request_id,
-                                    details={"side": side, "survivor": str(survivor_id), "merged": str(merged_id)}))
-    return MergePreview(survivor_id=survivor_id, survivor_version=survivor.version, merged_id=merged_id, merged_version=merged.version,
-                        rule=repository.rule_for(uow.session, survivor_id, merged_id), conflicts=_conflicts(plan),
-                        aliases_added=[a.model_dump(mode="json") for a in plan.aliases], items_moved=plan.moved_items,
-                        entries_moved=plan.moved_entries, combined=RecordOut.of(_combined(survivor, merged, aliases)))
+        uow.audit.record(
+            AuditEntry(
+                Action.CONSULTATION,
+                "nominal:record:merge_preview",
+                actor,
+                nominal_id=nominal_id,
+                request_id=request_id,
+                details={"side": side, "survivor": str(survivor_id), "merged": str(merged_id)},
+            )
+        )
+    return MergePreview(
+        survivor_id=survivor_id,
+        survivor_version=survivor.version,
+        merged_id=merged_id,
+        merged_version=merged.version,
+        rule=repository.rule_for(uow.session, survivor_id, merged_id),
+        conflicts=_conflicts(plan),
+        aliases_added=[a.model_dump(mode="json") for a in plan.aliases],
+        items_moved=plan.moved_items,
+        entries_moved=plan.moved_entries,
+        combined=RecordOut.of(_combined(survivor, merged, aliases)),
+    )
 
 
 def _lock_pair(uow: UnitOfWork, a: uuid.UUID, b: uuid.UUID) -> dict[uuid.UUID, m.Nominal]:
@@ -86,19 +145,37 @@ def _lock_pair(uow: UnitOfWork, a: uuid.UUID, b: uuid.UUID) -> dict[uuid.UUID, m
     return {i: uow.nominals.header_row(i, for_update=True) for i in sorted((a, b))}
 
 
-def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, expected_version: int, merged_version: int,
-          audience: Agency | None = None, request_id: str | None = None) -> Merged:
+def merge(
+    uow: UnitOfWork,
+    actor: Principal,
+    survivor_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    *,
+    expected_version: int,
+    merged_version: int,
+    audience: Agency | None = None,
+    request_id: str | None = None,
+) -> Merged:
     """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may see (as in
     the preview), the audit log has the true counts."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
     _check(uow, s_row, m_row)
-    status_before, key_id, area = m_row.status, s_row.data_key_id, s_row.area  # (ORM updates below refresh these rows)
+    status_before, key_id, area = (
+        m_row.status,
+        s_row.data_key_id,
+        s_row.area,
+    )  # (ORM updates below refresh these rows)
     if m_row.version != merged_version:
-        raise ConcurrencyConflict("version_stale", f"the record to merge is at version {m_row.version}, not {merged_version}: preview again")
+        raise ConcurrencyConflict(
+            "version_stale",
+            f"the record to merge is at version {m_row.version}, not {merged_version}: preview again",
+        )
     survivor = uow.nominals.load(survivor_id, audience=audience)
     merged = uow.nominals.load(merged_id, audience=audience)
-    plan = merging.plan(survivor, merged, dt.date.today())  # aliases and conflicts come from sections without audiences
+    plan = merging.plan(
+        survivor, merged, dt.date.today()
+    )  # aliases and conflicts come from sections without audiences
     rule = repository.rule_for(uow.session, survivor_id, merged_id)
     now = _now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
@@ -109,18 +186,48 @@ def merge(uow: UnitOfWork, actor: Principal, survivor_id: uuid.UUID, merged_id: 
         item_id = uuid.uuid4()
         uow.nominals.add_item(survivor_id, key_id, item_id, alias, actor, now)
         added.append(str(item_id))
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == merged_id).values(status=NominalStatus.MERGED.value, merged_into_id=survivor_id))
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == merged_id)
+        .values(status=NominalStatus.MERGED.value, merged_into_id=survivor_id)
+    )
     merge_id = uuid.uuid4()
-    uow.session.execute(insert(m.Merge).values(id=merge_id, survivor_id=survivor_id, merged_id=merged_id, area=area, status="merged",
-                                               merged_status_before=status_before, added_item_ids=json.dumps(added), rule=rule,
-                                               merged_by=actor.user_id, merged_at=now, data_key_id=key_id))
+    uow.session.execute(
+        insert(m.Merge).values(
+            id=merge_id,
+            survivor_id=survivor_id,
+            merged_id=merged_id,
+            area=area,
+            status="merged",
+            merged_status_before=status_before,
+            added_item_ids=json.dumps(added),
+            rule=rule,
+            merged_by=actor.user_id,
+            merged_at=now,
+            data_key_id=key_id,
+        )
+    )
     _refresh(uow, survivor_id, merged_id)
-    details = {"merge": str(merge_id), "survivor": str(survivor_id), "merged": str(merged_id), "rule": rule, "items_moved": items,
-               "entries_moved": entries, "aliases_added": len(added), "conflicts": [c.field for c in plan.conflicts]}
+    details = {
+        "merge": str(merge_id),
+        "survivor": str(survivor_id),
+        "merged": str(merged_id),
+        "rule": rule,
+        "items_moved": items,
+        "entries_moved": entries,
+        "aliases_added": len(added),
+        "conflicts": [c.field for c in plan.conflicts],
+    }
     _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
     uow.outbox.enqueue(survivor_id, version)
     uow.outbox.enqueue(merged_id, merged_new_version)
-    return Merged(id=merge_id, version=version, items_moved=plan.moved_items, entries_moved=plan.moved_entries, conflicts=_conflicts(plan))
+    return Merged(
+        id=merge_id,
+        version=version,
+        items_moved=plan.moved_items,
+        entries_moved=plan.moved_entries,
+        conflicts=_conflicts(plan),
+    )
 
 
 def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
@@ -129,10 +236,26 @@ def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
         nominals.refresh_derived(uow, nominal_id, None)
 
 
-def _both(uow: UnitOfWork, actor: Principal, tag: str, survivor_id: uuid.UUID, merged_id: uuid.UUID, request_id: str | None,
-          details: dict[str, object]) -> None:
+def _both(
+    uow: UnitOfWork,
+    actor: Principal,
+    tag: str,
+    survivor_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    request_id: str | None,
+    details: dict[str, object],
+) -> None:
     for nominal_id, side in ((survivor_id, "survivor"), (merged_id, "merged")):
-        uow.audit.record(AuditEntry(Action.COMBINATION, tag, actor, nominal_id=nominal_id, request_id=request_id, details={"side": side, **details}))
+        uow.audit.record(
+            AuditEntry(
+                Action.COMBINATION,
+                tag,
+                actor,
+                nominal_id=nominal_id,
+                request_id=request_id,
+                details={"side": side, **details},
+            )
+        )
 
 
 def get(uow: UnitOfWork, nominal_id: uuid.UUID, merge_id: uuid.UUID) -> m.Merge:
@@ -142,8 +265,17 @@ def get(uow: UnitOfWork, nominal_id: uuid.UUID, merge_id: uuid.UUID) -> m.Merge:
     return row
 
 
-def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: uuid.UUID, reason: str, *, expected_version: int,
-            audience: Agency | None = None, request_id: str | None = None) -> Unmerged:
+def unmerge(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    merge_id: uuid.UUID,
+    reason: str,
+    *,
+    expected_version: int,
+    audience: Agency | None = None,
+    request_id: str | None = None,
+) -> Unmerged:
     """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may see; the
     audit log records all of it."""
     row = get(uow, nominal_id, merge_id)
@@ -153,9 +285,14 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
     # The status is re-read under the lock: of two unmerges at once, the second sees "unmerged".
     uow.session.refresh(row)
     if row.status != "merged":
-        raise RuleViolation("merge_already_undone", f"merge {merge_id} was undone on {row.unmerged_at:%Y-%m-%d}")
+        raise RuleViolation(
+            "merge_already_undone", f"merge {merge_id} was undone on {row.unmerged_at:%Y-%m-%d}"
+        )
     if NominalStatus.ERASED.value in (rows[row.survivor_id].status, rows[row.merged_id].status):
-        raise RuleViolation("record_erased", "the records were erased under the retention schedule: there is nothing to unmerge")
+        raise RuleViolation(
+            "record_erased",
+            "the records were erased under the retention schedule: there is nothing to unmerge",
+        )
     survivor_id, merged_id = row.survivor_id, row.merged_id
     added_since = repository.added_since(uow.session, survivor_id, row)
     changed_since = repository.changed_since(uow.session, merged_id, row)
@@ -170,65 +307,170 @@ def unmerge(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, merge_id: 
         uow.session.execute(delete(m.BlindToken).where(m.BlindToken.item_id.in_(created)))
         uow.session.execute(delete(m.Item).where(m.Item.id.in_(created), m.Item.nominal_id == survivor_id))
     items, entries = repository.move_back(uow.session, merged_id, survivor_id)
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == merged_id).values(status=row.merged_status_before, merged_into_id=None))
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == merged_id)
+        .values(status=row.merged_status_before, merged_into_id=None)
+    )
     sealed = uow.cipher.seal(row.data_key_id, "merge", "unmerge_reason_sealed", merge_id, reason.encode())
-    uow.session.execute(update(m.Merge).where(m.Merge.id == merge_id).values(status="unmerged", unmerged_by=actor.user_id, unmerged_at=now,
-                                                                             unmerge_reason_sealed=sealed))
-    repository.dismiss(uow.session, uow.cipher, survivor_id, merged_id, "unmerged", reason, actor.user_id, now)
+    uow.session.execute(
+        update(m.Merge)
+        .where(m.Merge.id == merge_id)
+        .values(status="unmerged", unmerged_by=actor.user_id, unmerged_at=now, unmerge_reason_sealed=sealed)
+    )
+    repository.dismiss(
+        uow.session, uow.cipher, survivor_id, merged_id, "unmerged", reason, actor.user_id, now
+    )
     _refresh(uow, survivor_id, merged_id)
-    _both(uow, actor, "nominal:record:unmerge", survivor_id, merged_id, request_id,
-          {"merge": str(merge_id), "survivor": str(survivor_id), "merged": str(merged_id), "reason_given": True, "items_returned": items,
-           "entries_returned": entries, "added_since": [a["id"] for a in added_since], "changed_since": [c["id"] for c in changed_since]})
+    _both(
+        uow,
+        actor,
+        "nominal:record:unmerge",
+        survivor_id,
+        merged_id,
+        request_id,
+        {
+            "merge": str(merge_id),
+            "survivor": str(survivor_id),
+            "merged": str(merged_id),
+            "reason_given": True,
+            "items_returned": items,
+            "entries_returned": entries,
+            "added_since": [a["id"] for a in added_since],
+            "changed_since": [c["id"] for c in changed_since],
+        },
+    )
     uow.outbox.enqueue(survivor_id, version)
     uow.outbox.enqueue(merged_id, merged_version)
-    return Unmerged(version=version, merged_version=merged_version, items_returned=shown_items, entries_returned=shown_entries,
-                    added_since=shown_added, changed_since=shown_changed)
+    return Unmerged(
+        version=version,
+        merged_version=merged_version,
+        items_returned=shown_items,
+        entries_returned=shown_entries,
+        added_since=shown_added,
+        changed_since=shown_changed,
+    )
 
 
-def merges_of(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None) -> list[MergeOut]:
+def merges_of(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    *,
+    purpose: str | None,
+    request_id: str | None = None,
+) -> list[MergeOut]:
     """The merges a record took part in, either side, with the reasons given for undoing them (a consultation)."""
-    rows = uow.session.scalars(select(m.Merge).where((m.Merge.survivor_id == nominal_id) | (m.Merge.merged_id == nominal_id))
-                               .order_by(m.Merge.merged_at)).all()
+    rows = uow.session.scalars(
+        select(m.Merge)
+        .where((m.Merge.survivor_id == nominal_id) | (m.Merge.merged_id == nominal_id))
+        .order_by(m.Merge.merged_at)
+    ).all()
     uow.cipher.load({r.data_key_id for r in rows})
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:merges:read", actor, nominal_id=nominal_id, purpose=purpose, request_id=request_id,
-                                details={"merges": [str(r.id) for r in rows]}))
-    return [MergeOut.model_validate(r, from_attributes=True).model_copy(update={"unmerge_reason": (
-        uow.cipher.open(r.data_key_id, "merge", "unmerge_reason_sealed", r.id, r.unmerge_reason_sealed).decode()
-        if r.unmerge_reason_sealed else None)}) for r in rows]
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "nominal:merges:read",
+            actor,
+            nominal_id=nominal_id,
+            purpose=purpose,
+            request_id=request_id,
+            details={"merges": [str(r.id) for r in rows]},
+        )
+    )
+    return [
+        MergeOut.model_validate(r, from_attributes=True).model_copy(
+            update={
+                "unmerge_reason": (
+                    uow.cipher.open(
+                        r.data_key_id, "merge", "unmerge_reason_sealed", r.id, r.unmerge_reason_sealed
+                    ).decode()
+                    if r.unmerge_reason_sealed
+                    else None
+                )
+            }
+        )
+        for r in rows
+    ]
 
 
 WITHHELD = "another area's record: state a purpose to see its details"
 
 
-def candidates(uow: UnitOfWork, actor: Principal, policy: Policy, *, page: int, page_size: int, purpose: str | None = None,
-               request_id: str | None = None) -> CandidatePage:
+def candidates(
+    uow: UnitOfWork,
+    actor: Principal,
+    policy: Policy,
+    *,
+    page: int,
+    page_size: int,
+    purpose: str | None = None,
+    request_id: str | None = None,
+) -> CandidatePage:
     """The suspected duplicates touching the actor's area, strongest rule first.
 
     Each side shows what the access policy lets the actor read of that record, exactly as a read of it would: a
     record of another area needs a purpose, so without one it shows only its id and owning area (not even whether it
     is restricted); with one, a restricted record elsewhere is a stub and any other shows its name and date of birth.
     Every record of another area shown with its details is audited as a consultation with the purpose."""
-    pairs, total = repository.candidates(uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size)
+    pairs, total = repository.candidates(
+        uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size
+    )
     ids = list({i for p in pairs for i in (p.first, p.second)})
     summaries = uow.nominals.summaries(ids)
     consulted: set[uuid.UUID] = set()
 
     def side(nominal_id: uuid.UUID, area: str) -> Side:
         s = summaries[nominal_id]
-        decision = policy.decide(actor, "record.read", record=RecordFacts(area=Area(s.area), restricted=s.restricted), purpose=purpose)
+        decision = policy.decide(
+            actor,
+            "record.read",
+            record=RecordFacts(area=Area(s.area), restricted=s.restricted),
+            purpose=purpose,
+        )
         if not decision.allowed:
             return Side(id=nominal_id, area=area, restricted=None, message=WITHHELD)
         if area != actor.area.value:
             consulted.add(nominal_id)
         if decision.stub:
             return Side(id=nominal_id, area=area, restricted=True, message=decision.reason)
-        return Side(id=nominal_id, area=area, forenames=s.forenames, surname=s.surname, date_of_birth=s.date_of_birth, restricted=s.restricted)
+        return Side(
+            id=nominal_id,
+            area=area,
+            forenames=s.forenames,
+            surname=s.surname,
+            date_of_birth=s.date_of_birth,
+            restricted=s.restricted,
+        )
 
-    items = [CandidateOut(rule=p.rule, first=side(p.first, p.first_area), second=side(p.second, p.second_area)) for p in pairs]
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, purpose=purpose, request_id=request_id,
-                                details={"area": actor.area.value, "page": page, "total": total, "ids": sorted(map(str, ids))}))
-    uow.audit.record_many([AuditEntry(Action.CONSULTATION, "nominal:duplicates:list", actor, nominal_id=nominal_id, purpose=purpose,
-                                      request_id=request_id, details={"listed_as": "duplicate candidate"}) for nominal_id in sorted(consulted)])
+    items = [
+        CandidateOut(rule=p.rule, first=side(p.first, p.first_area), second=side(p.second, p.second_area))
+        for p in pairs
+    ]
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "nominal:duplicates:list",
+            actor,
+            purpose=purpose,
+            request_id=request_id,
+            details={"area": actor.area.value, "page": page, "total": total, "ids": sorted(map(str, ids))},
+        )
+    )
+    uow.audit.record_many(
+        [
+            AuditEntry(
+                Action.CONSULTATION,
+                "nominal:duplicates:list",
+                actor,
+                nominal_id=nominal_id,
+                purpose=purpose,
+                request_id=request_id,
+                details={"listed_as": "duplicate candidate"},
+            )
+            for nominal_id in sorted(consulted)
+        ]
+    )
     return CandidatePage(items=items, page=page, page_size=page_size, total=total)
 
 
@@ -237,9 +479,25 @@ def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id
     if request.first_id == request.second_id:
         raise RuleViolation("dismiss_self", "a record cannot be a duplicate of itself", "second_id")
     pair = sorted((str(request.first_id), str(request.second_id)))
-    created = repository.dismiss(uow.session, uow.cipher, request.first_id, request.second_id, "not_duplicate", request.reason,
-                                 actor.user_id, _now())
+    created = repository.dismiss(
+        uow.session,
+        uow.cipher,
+        request.first_id,
+        request.second_id,
+        "not_duplicate",
+        request.reason,
+        actor.user_id,
+        _now(),
+    )
     for nominal_id in (request.first_id, request.second_id):
-        uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:duplicates:dismiss", actor, nominal_id=nominal_id, request_id=request_id,
-                                    details={"pair": pair, "new": created}))
+        uow.audit.record(
+            AuditEntry(
+                Action.ALTERATION,
+                "nominal:duplicates:dismiss",
+                actor,
+                nominal_id=nominal_id,
+                request_id=request_id,
+                details={"pair": pair, "new": created},
+            )
+        )
     return created

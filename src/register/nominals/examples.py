@@ -17,9 +17,17 @@ def section_examples() -> dict[Section, dict[str, Any]]:
 
 
 NEW_NOMINAL: dict[str, Any] = {**PEOPLE[0]["header"], "identity": PEOPLE[0]["identity"]}
-CHRONOLOGY_ENTRY: dict[str, Any] = {"occurred_at": "2025-09-12T14:30:00Z", "kind": "home_visit", "summary": "Home visit: address verified"}
-AMENDMENT: dict[str, Any] = {"occurred_at": "2025-09-12T14:30:00Z", "kind": "amendment", "summary": "Visit was at 15:30, not 14:30",
-                             "amends": "6f1c2a8e-0d1b-4c55-9a55-0b7d2a51e9a1"}
+CHRONOLOGY_ENTRY: dict[str, Any] = {
+    "occurred_at": "2025-09-12T14:30:00Z",
+    "kind": "home_visit",
+    "summary": "Home visit: address verified",
+}
+AMENDMENT: dict[str, Any] = {
+    "occurred_at": "2025-09-12T14:30:00Z",
+    "kind": "amendment",
+    "summary": "Visit was at 15:30, not 14:30",
+    "amends": "6f1c2a8e-0d1b-4c55-9a55-0b7d2a51e9a1",
+}
 
 
 EXAMPLE_ID = "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869"
@@ -32,9 +40,16 @@ def ok(example: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
 
 
 def _item(data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": EXAMPLE_ITEM_ID, "recorded_by": "kent.offender_manager", "recorded_agency": "police",
-            "recorded_at": "2025-09-12T14:31:07Z", "updated_at": "2025-09-12T14:31:07Z", "ended_at": None, "ended_reason": None,
-            "data": data}
+    return {
+        "id": EXAMPLE_ITEM_ID,
+        "recorded_by": "kent.offender_manager",
+        "recorded_agency": "police",
+        "recorded_at": "2025-09-12T14:31:07Z",
+        "updated_at": "2025-09-12T14:31:07Z",
+        "ended_at": None,
+        "ended_reason": None,
+        "data": data,
+    }
 
 
 def section_response(section: Section) -> dict[str, Any]:
@@ -46,14 +61,44 @@ def section_response(section: Section) -> dict[str, Any]:
 
 CHANGED = {"id": EXAMPLE_ITEM_ID, "version": 25}
 IDENTITY = {"nominal_id": EXAMPLE_ID, "version": 24, "identity": PEOPLE[0]["identity"]}
-CHRONOLOGY = {"nominal_id": EXAMPLE_ID, "version": 24, "entries": [
-    {"id": EXAMPLE_ITEM_ID, "recorded_by": "kent.offender_manager", "recorded_agency": "police", "recorded_at": "2025-09-12T15:02:11Z",
-     "data": {**CHRONOLOGY_ENTRY, "details": None, "amends": None}}]}
-SUMMARY = {"id": EXAMPLE_ID, "version": 24, "status": "active", "nominal_type": "rso", "area": "kent", "mappa_category": 1,
-           "mappa_level": 1, "restricted": False, "managing_unit": "Maidstone MOSOVO", "forenames": "Daniel James",
-           "surname": "Hartley", "date_of_birth": "1984-03-17", "updated_at": "2025-09-12T15:02:11Z"}
+CHRONOLOGY = {
+    "nominal_id": EXAMPLE_ID,
+    "version": 24,
+    "entries": [
+        {
+            "id": EXAMPLE_ITEM_ID,
+            "recorded_by": "kent.offender_manager",
+            "recorded_agency": "police",
+            "recorded_at": "2025-09-12T15:02:11Z",
+            "data": {**CHRONOLOGY_ENTRY, "details": None, "amends": None},
+        }
+    ],
+}
+SUMMARY = {
+    "id": EXAMPLE_ID,
+    "version": 24,
+    "status": "active",
+    "nominal_type": "rso",
+    "area": "kent",
+    "mappa_category": 1,
+    "mappa_level": 1,
+    "restricted": False,
+    "managing_unit": "Maidstone MOSOVO",
+    "forenames": "Daniel James",
+    "surname": "Hartley",
+    "date_of_birth": "1984-03-17",
+    "updated_at": "2025-09-12T15:02:11Z",
+}
 PAGE = {"items": [SUMMARY], "page": 1, "page_size": 25, "total": 1}
-RECORD = {"id": EXAMPLE_ID, "version": 24, "status": "active", "header": PEOPLE[0]["header"] | {"restricted": False},
-          "identity": PEOPLE[0]["identity"], "merged_into": None, "created_at": "2025-01-10T09:00:00Z",
-          "updated_at": "2025-09-12T15:02:11Z", "sections": {"marks": section_response(Section.MARKS)["items"]},
-          "chronology": CHRONOLOGY["entries"]}
+RECORD = {
+    "id": EXAMPLE_ID,
+    "version": 24,
+    "status": "active",
+    "header": PEOPLE[0]["header"] | {"restricted": False},
+    "identity": PEOPLE[0]["identity"],
+    "merged_into": None,
+    "created_at": "2025-01-10T09:00:00Z",
+    "updated_at": "2025-09-12T15:02:11Z",
+    "sections": {"marks": section_response(Section.MARKS)["items"]},
+    "chronology": CHRONOLOGY["entries"],
+}

@@ -23,8 +23,8 @@ from ..domain.errors import ConcurrencyConflict, Gone, NotFound
 from ..domain.record import (
     SECTION_MODELS,
     Alias,
-    Contact,
     ChronologyEntry,
+    Contact,
     Header,
     Identity,
     Record,
@@ -37,6 +37,7 @@ from ..domain.record import (
 )
 from ..store import models as m
 from ..store.cipher import RecordCipher
+
 
 @dataclass(frozen=True)
 class ListFilters:
@@ -127,7 +128,9 @@ class NominalRepository:
 
     # ------------------------------------------------------------ writes
 
-    def add(self, nominal_id: uuid.UUID, header: Header, identity: Identity, actor: Actor, now: dt.datetime) -> None:
+    def add(
+        self, nominal_id: uuid.UUID, header: Header, identity: Identity, actor: Actor, now: dt.datetime
+    ) -> None:
         key_id = self.cipher.new_key(nominal_id)
         self.session.execute(
             insert(m.Nominal).values(
@@ -135,7 +138,9 @@ class NominalRepository:
                 version=1,
                 status=NominalStatus.ACTIVE.value,
                 data_key_id=key_id,
-                identity_sealed=self.cipher.seal(key_id, "nominal", "identity_sealed", nominal_id, identity.model_dump_json().encode()),
+                identity_sealed=self.cipher.seal(
+                    key_id, "nominal", "identity_sealed", nominal_id, identity.model_dump_json().encode()
+                ),
                 created_at=now,
                 created_by=actor.user_id,
                 updated_at=now,
@@ -165,33 +170,62 @@ class NominalRepository:
             .values(version=m.Nominal.version + 1, updated_at=now, updated_by=actor.user_id)
         )
         if result.rowcount != 1:
-            current = self.session.execute(select(m.Nominal.version).where(m.Nominal.id == nominal_id)).scalar()
+            current = self.session.execute(
+                select(m.Nominal.version).where(m.Nominal.id == nominal_id)
+            ).scalar()
             if current is None:
                 raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
-            raise ConcurrencyConflict("version_stale", f"the record is at version {current}, not {expected}: reload it and try again")
+            raise ConcurrencyConflict(
+                "version_stale",
+                f"the record is at version {current}, not {expected}: reload it and try again",
+            )
         return expected + 1
 
     def set_header(self, nominal_id: uuid.UUID, header: Header) -> None:
-        self.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(**self._header_columns(header)))
+        self.session.execute(
+            update(m.Nominal).where(m.Nominal.id == nominal_id).values(**self._header_columns(header))
+        )
 
     def set_notification(self, nominal_id: uuid.UUID, derived: Any) -> None:
-        self.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
-            notification_subject=derived.subject, notification_indefinite=derived.indefinite if derived.subject else None,
-            notification_ends_on=derived.ends_on, notification_review_from=derived.review_from, notification_due_on=derived.next_due))
+        self.session.execute(
+            update(m.Nominal)
+            .where(m.Nominal.id == nominal_id)
+            .values(
+                notification_subject=derived.subject,
+                notification_indefinite=derived.indefinite if derived.subject else None,
+                notification_ends_on=derived.ends_on,
+                notification_review_from=derived.review_from,
+                notification_due_on=derived.next_due,
+            )
+        )
 
     def set_identity(self, nominal_id: uuid.UUID, key_id: uuid.UUID, identity: Identity) -> None:
-        sealed = self.cipher.seal(key_id, "nominal", "identity_sealed", nominal_id, identity.model_dump_json().encode())
-        self.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(identity_sealed=sealed))
+        sealed = self.cipher.seal(
+            key_id, "nominal", "identity_sealed", nominal_id, identity.model_dump_json().encode()
+        )
+        self.session.execute(
+            update(m.Nominal).where(m.Nominal.id == nominal_id).values(identity_sealed=sealed)
+        )
         self.write_tokens(nominal_id, None, identity.tokens())
 
-    def add_item(self, nominal_id: uuid.UUID, key_id: uuid.UUID, item_id: uuid.UUID, data: SectionItem, actor: Actor, now: dt.datetime) -> None:
+    def add_item(
+        self,
+        nominal_id: uuid.UUID,
+        key_id: uuid.UUID,
+        item_id: uuid.UUID,
+        data: SectionItem,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> None:
         self.session.execute(
             insert(m.Item).values(
                 id=item_id,
                 nominal_id=nominal_id,
                 section=data.section.value,
                 data_key_id=key_id,
-                payload_sealed=self.cipher.seal(key_id, "item", "payload_sealed", item_id, data.model_dump_json().encode()),
+                payload_sealed=self.cipher.seal(
+                    key_id, "item", "payload_sealed", item_id, data.model_dump_json().encode()
+                ),
                 recorded_by=actor.user_id,
                 recorded_agency=_agency(actor),
                 recorded_area=_area(actor),
@@ -203,13 +237,23 @@ class NominalRepository:
         )
         self.write_tokens(nominal_id, item_id, data.tokens())
 
-    def replace_item(self, nominal_id: uuid.UUID, key_id: uuid.UUID, item_id: uuid.UUID, data: SectionItem, actor: Actor, now: dt.datetime) -> None:
+    def replace_item(
+        self,
+        nominal_id: uuid.UUID,
+        key_id: uuid.UUID,
+        item_id: uuid.UUID,
+        data: SectionItem,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> None:
         self.session.execute(
             update(m.Item)
             .where(m.Item.id == item_id, m.Item.nominal_id == nominal_id)
             .values(
                 data_key_id=key_id,
-                payload_sealed=self.cipher.seal(key_id, "item", "payload_sealed", item_id, data.model_dump_json().encode()),
+                payload_sealed=self.cipher.seal(
+                    key_id, "item", "payload_sealed", item_id, data.model_dump_json().encode()
+                ),
                 updated_by=actor.user_id,
                 updated_at=now,
                 **self._plain_columns(data),
@@ -217,11 +261,19 @@ class NominalRepository:
         )
         self.write_tokens(nominal_id, item_id, data.tokens())
 
-    def end_item(self, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, actor: Actor, now: dt.datetime) -> None:
+    def end_item(
+        self, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, actor: Actor, now: dt.datetime
+    ) -> None:
         self.session.execute(
             update(m.Item)
             .where(m.Item.id == item_id, m.Item.nominal_id == nominal_id)
-            .values(ended_at=now, ended_by=actor.user_id, ended_reason=reason, updated_by=actor.user_id, updated_at=now)
+            .values(
+                ended_at=now,
+                ended_by=actor.user_id,
+                ended_reason=reason,
+                updated_by=actor.user_id,
+                updated_at=now,
+            )
         )
 
     @staticmethod
@@ -240,8 +292,17 @@ class NominalRepository:
             "ref": p.ref,
         }
 
-    def add_entry(self, nominal_id: uuid.UUID, key_id: uuid.UUID, entry_id: uuid.UUID, entry: ChronologyEntry, actor: Actor, now: dt.datetime,
-                  *, audience: str | None = None) -> None:
+    def add_entry(
+        self,
+        nominal_id: uuid.UUID,
+        key_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        entry: ChronologyEntry,
+        actor: Actor,
+        now: dt.datetime,
+        *,
+        audience: str | None = None,
+    ) -> None:
         """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an item's."""
         self.session.execute(
             insert(m.ChronologyEntry).values(
@@ -253,7 +314,9 @@ class NominalRepository:
                 breach_of=entry.breach_of.value if entry.breach_of else None,
                 outcome=entry.outcome.value if entry.outcome else None,
                 data_key_id=key_id,
-                payload_sealed=self.cipher.seal(key_id, "chronology_entry", "payload_sealed", entry_id, entry.model_dump_json().encode()),
+                payload_sealed=self.cipher.seal(
+                    key_id, "chronology_entry", "payload_sealed", entry_id, entry.model_dump_json().encode()
+                ),
                 recorded_by=actor.user_id,
                 recorded_agency=_agency(actor),
                 recorded_area=_area(actor),
@@ -279,11 +342,21 @@ class NominalRepository:
         for record in records:
             aliases = [i.data for i in record.items(Section.ALIASES) if isinstance(i.data, Alias)]
             contacts = [i.data for i in record.items(Section.CONTACTS) if isinstance(i.data, Contact)]
-            owned: list[tuple[uuid.UUID | None, list[Token]]] = [(None, record.identity.tokens()),
-                                                                  (record.id, record_tokens(record.identity, aliases, contacts))]
+            owned: list[tuple[uuid.UUID | None, list[Token]]] = [
+                (None, record.identity.tokens()),
+                (record.id, record_tokens(record.identity, aliases, contacts)),
+            ]
             owned += [(item.id, item.data.tokens()) for items in record.sections.values() for item in items]
-            rows += [{"nominal_id": record.id, "item_id": owner, "kind": kind, "token": self.blind.token(kind, value)}
-                     for owner, tokens in owned for kind, value in dict.fromkeys(tokens)]
+            rows += [
+                {
+                    "nominal_id": record.id,
+                    "item_id": owner,
+                    "kind": kind,
+                    "token": self.blind.token(kind, value),
+                }
+                for owner, tokens in owned
+                for kind, value in dict.fromkeys(tokens)
+            ]
         self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_([r.id for r in records])))
         if rows:
             self.session.execute(insert(m.BlindToken.__table__), rows)
@@ -291,7 +364,15 @@ class NominalRepository:
     def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id
         self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id == nominal_id, owner))
-        rows = [{"nominal_id": nominal_id, "item_id": item_id, "kind": kind, "token": self.blind.token(kind, value)} for kind, value in dict.fromkeys(tokens)]
+        rows = [
+            {
+                "nominal_id": nominal_id,
+                "item_id": item_id,
+                "kind": kind,
+                "token": self.blind.token(kind, value),
+            }
+            for kind, value in dict.fromkeys(tokens)
+        ]
         if rows:
             self.session.execute(insert(m.BlindToken), rows)
 
@@ -317,7 +398,10 @@ class NominalRepository:
 
     def open_item(self, row: m.Item) -> SectionItem:
         model = SECTION_MODELS[Section(row.section)]
-        return model.model_validate_json(self.cipher.open(row.data_key_id, "item", "payload_sealed", row.id, row.payload_sealed), context=TRUSTED)
+        return model.model_validate_json(
+            self.cipher.open(row.data_key_id, "item", "payload_sealed", row.id, row.payload_sealed),
+            context=TRUSTED,
+        )
 
     def page(self, filters: ListFilters, *, limit: int, offset: int) -> tuple[list[Summary], int]:
         """One page of an area's records (or a caseload), newest change first, with total: three queries."""
@@ -332,32 +416,50 @@ class NominalRepository:
             conditions.append(m.Nominal.nominal_type == filters.nominal_type.value)
         if filters.caseload_user is not None:
             conditions.append(
-                select(m.Item.id).where(
+                select(m.Item.id)
+                .where(
                     m.Item.nominal_id == m.Nominal.id,
                     m.Item.section == Section.OFFENDER_MANAGERS.value,
                     m.Item.ref == filters.caseload_user,
                     m.Item.ended_at.is_(None),
                     or_(m.Item.ends_on.is_(None), m.Item.ends_on >= filters.today),
-                ).exists()
+                )
+                .exists()
             )
         if filters.review_due_before is not None:
             conditions.append(
-                select(m.Item.id).where(
+                select(m.Item.id)
+                .where(
                     m.Item.nominal_id == m.Nominal.id,
                     m.Item.section.in_([Section.RISK_ASSESSMENTS.value, Section.RISK_PLANS.value]),
                     m.Item.ended_at.is_(None),
                     m.Item.due_on <= filters.review_due_before,
-                ).exists()
+                )
+                .exists()
             )
-        total = self.session.execute(select(func.count()).select_from(m.Nominal).where(*conditions)).scalar_one()
-        rows = self.session.execute(
-            select(m.Nominal).where(*conditions).order_by(m.Nominal.updated_at.desc(), m.Nominal.id).limit(limit).offset(offset)
-        ).scalars().all()
+        total = self.session.execute(
+            select(func.count()).select_from(m.Nominal).where(*conditions)
+        ).scalar_one()
+        rows = (
+            self.session.execute(
+                select(m.Nominal)
+                .where(*conditions)
+                .order_by(m.Nominal.updated_at.desc(), m.Nominal.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            .scalars()
+            .all()
+        )
         return self._summaries(rows), total
 
     def summaries(self, nominal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
         """Summaries (with decrypted names) of the given records, in two queries."""
-        rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all() if nominal_ids else []
+        rows = (
+            self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all()
+            if nominal_ids
+            else []
+        )
         return {s.id: s for s in self._summaries(rows)}
 
     def _summaries(self, rows: Sequence[m.Nominal]) -> list[Summary]:
@@ -365,46 +467,100 @@ class NominalRepository:
         out = []
         for r in rows:
             if r.status == NominalStatus.ERASED.value:
-                out.append(Summary(r.id, r.version, NominalStatus.ERASED, r.nominal_type, r.area, r.mappa_category, r.mappa_level,
-                                   r.restricted, r.managing_unit, "", "(erased)", None, r.updated_at))
+                out.append(
+                    Summary(
+                        r.id,
+                        r.version,
+                        NominalStatus.ERASED,
+                        r.nominal_type,
+                        r.area,
+                        r.mappa_category,
+                        r.mappa_level,
+                        r.restricted,
+                        r.managing_unit,
+                        "",
+                        "(erased)",
+                        None,
+                        r.updated_at,
+                    )
+                )
                 continue
             identity = Identity.model_validate_json(
-                self.cipher.open(r.data_key_id, "nominal", "identity_sealed", r.id, r.identity_sealed), context=TRUSTED
+                self.cipher.open(r.data_key_id, "nominal", "identity_sealed", r.id, r.identity_sealed),
+                context=TRUSTED,
             )
-            out.append(Summary(r.id, r.version, NominalStatus(r.status), r.nominal_type, r.area, r.mappa_category, r.mappa_level,
-                               r.restricted, r.managing_unit, identity.forenames, identity.surname, identity.date_of_birth, r.updated_at))
+            out.append(
+                Summary(
+                    r.id,
+                    r.version,
+                    NominalStatus(r.status),
+                    r.nominal_type,
+                    r.area,
+                    r.mappa_category,
+                    r.mappa_level,
+                    r.restricted,
+                    r.managing_unit,
+                    identity.forenames,
+                    identity.surname,
+                    identity.date_of_birth,
+                    r.updated_at,
+                )
+            )
         return out
 
     def max_plan_version(self, nominal_id: uuid.UUID) -> int:
         return self.session.execute(
-            select(func.coalesce(func.max(m.Item.level), 0)).where(m.Item.nominal_id == nominal_id, m.Item.section == Section.RISK_PLANS.value)
+            select(func.coalesce(func.max(m.Item.level), 0)).where(
+                m.Item.nominal_id == nominal_id, m.Item.section == Section.RISK_PLANS.value
+            )
         ).scalar_one()
 
-    def entry_row(self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None) -> Any | None:
+    def entry_row(
+        self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None
+    ) -> Any | None:
         """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or hidden."""
         return self.session.execute(
             select(m.ChronologyEntry.id, m.ChronologyEntry.audience).where(
-                and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id), entry_visible_to(audience))
+                and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id),
+                entry_visible_to(audience),
+            )
         ).first()
 
-    def entry_exists(self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None) -> bool:
+    def entry_exists(
+        self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None
+    ) -> bool:
         return self.entry_row(nominal_id, entry_id, audience) is not None
 
-    def load_many(self, nominal_ids: list[uuid.UUID], *, sections: set[Section] | None = None, chronology: bool = False) -> list[Record]:
+    def load_many(
+        self, nominal_ids: list[uuid.UUID], *, sections: set[Section] | None = None, chronology: bool = False
+    ) -> list[Record]:
         """Many records at once in four or five queries, for the indexer, reindexing and sweeps."""
         if not nominal_ids:
             return []
         rows = self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids), NOT_ERASED)).all()
         # Plain rows, not ORM objects: a sweep reads millions of them and never changes one.
-        item_q = select(*m.Item.__table__.c).where(m.Item.nominal_id.in_(nominal_ids)).order_by(m.Item.nominal_id, m.Item.section, m.Item.recorded_at, m.Item.id)
+        item_q = (
+            select(*m.Item.__table__.c)
+            .where(m.Item.nominal_id.in_(nominal_ids))
+            .order_by(m.Item.nominal_id, m.Item.section, m.Item.recorded_at, m.Item.id)
+        )
         if sections is not None:
             item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
         items = self.session.execute(item_q).all()
-        entries = self.session.execute(
-            select(*m.ChronologyEntry.__table__.c).where(m.ChronologyEntry.nominal_id.in_(nominal_ids))
-            .order_by(m.ChronologyEntry.nominal_id, m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
-        ).all() if chronology else []
-        self.cipher.load({r.data_key_id for r in rows} | {i.data_key_id for i in items} | {e.data_key_id for e in entries})
+        entries = (
+            self.session.execute(
+                select(*m.ChronologyEntry.__table__.c)
+                .where(m.ChronologyEntry.nominal_id.in_(nominal_ids))
+                .order_by(
+                    m.ChronologyEntry.nominal_id, m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at
+                )
+            ).all()
+            if chronology
+            else []
+        )
+        self.cipher.load(
+            {r.data_key_id for r in rows} | {i.data_key_id for i in items} | {e.data_key_id for e in entries}
+        )
         by_nominal: dict[uuid.UUID, list[m.Item]] = defaultdict(list)
         for i in items:
             by_nominal[i.nominal_id].append(i)
@@ -413,13 +569,22 @@ class NominalRepository:
             timeline[e.nominal_id].append(e)
         return [self._assemble(row, by_nominal.get(row.id, []), timeline.get(row.id, [])) for row in rows]
 
-    def load(self, nominal_id: uuid.UUID, *, sections: set[Section] | None = None, chronology: bool = True,
-             audience: Agency | None = None) -> Record:
+    def load(
+        self,
+        nominal_id: uuid.UUID,
+        *,
+        sections: set[Section] | None = None,
+        chronology: bool = True,
+        audience: Agency | None = None,
+    ) -> Record:
         """The record, or the given sections of it, with only the items and chronology entries `audience` may see."""
         row = self.header_row(nominal_id)
         if row.status == NominalStatus.ERASED.value:
-            raise Gone("record_erased", f"the personal content of record {nominal_id} was erased on {row.erased_on} under the retention "
-                                        "schedule; only its tombstone remains")
+            raise Gone(
+                "record_erased",
+                f"the personal content of record {nominal_id} was erased on {row.erased_on} under the retention "
+                "schedule; only its tombstone remains",
+            )
         item_q = (
             select(m.Item)
             .where(m.Item.nominal_id == nominal_id, visible_to(audience))
@@ -430,19 +595,26 @@ class NominalRepository:
         items = self.session.scalars(item_q).all() if sections is None or sections else []
         entries = (
             self.session.scalars(
-                select(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == nominal_id, entry_visible_to(audience)).order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
+                select(m.ChronologyEntry)
+                .where(m.ChronologyEntry.nominal_id == nominal_id, entry_visible_to(audience))
+                .order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
             ).all()
             if chronology
             else []
         )
-        self.cipher.load({row.data_key_id} | {i.data_key_id for i in items} | {e.data_key_id for e in entries})
+        self.cipher.load(
+            {row.data_key_id} | {i.data_key_id for i in items} | {e.data_key_id for e in entries}
+        )
 
         return self._assemble(row, items, entries)
 
-    def _assemble(self, row: m.Nominal, items: Sequence[m.Item], entries: Sequence[m.ChronologyEntry]) -> Record:
+    def _assemble(
+        self, row: m.Nominal, items: Sequence[m.Item], entries: Sequence[m.ChronologyEntry]
+    ) -> Record:
         """Decrypt and build a Record from its rows (the data keys are already loaded)."""
         identity = Identity.model_validate_json(
-            self.cipher.open(row.data_key_id, "nominal", "identity_sealed", row.id, row.identity_sealed), context=TRUSTED
+            self.cipher.open(row.data_key_id, "nominal", "identity_sealed", row.id, row.identity_sealed),
+            context=TRUSTED,
         )
         grouped: dict[Section, list[StoredItem]] = defaultdict(list)
         for i in items:
@@ -465,7 +637,10 @@ class NominalRepository:
             StoredEntry(
                 id=e.id,
                 data=ChronologyEntry.model_validate_json(
-                    self.cipher.open(e.data_key_id, "chronology_entry", "payload_sealed", e.id, e.payload_sealed), context=TRUSTED
+                    self.cipher.open(
+                        e.data_key_id, "chronology_entry", "payload_sealed", e.id, e.payload_sealed
+                    ),
+                    context=TRUSTED,
                 ),
                 recorded_by=e.recorded_by,
                 recorded_agency=e.recorded_agency,

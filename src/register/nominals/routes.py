@@ -49,16 +49,32 @@ IfMatch = Annotated[int, Depends(expected_version)]
 
 
 def stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
-    out = service.restricted_stub(uow, access.principal, access.nominal_id, access.facts.area, purpose=access.purpose,
-                                  request_id=access.request_id)
+    out = service.restricted_stub(
+        uow,
+        access.principal,
+        access.nominal_id,
+        access.facts.area,
+        purpose=access.purpose,
+        request_id=access.request_id,
+    )
     uow.commit()
     return RestrictedStub.model_validate(out)
 
 
-def _read(uow: UnitOfWork, access: Access, response: Response, *, sections: set[Section] | None, chronology: bool) -> Record:
+def _read(
+    uow: UnitOfWork, access: Access, response: Response, *, sections: set[Section] | None, chronology: bool
+) -> Record:
     """Read what the route shows (audited with its purpose), commit the audit event, and set the ETag."""
-    record = service.read_record(uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id,
-                                 sections=sections, chronology=chronology, audience=access.audience)
+    record = service.read_record(
+        uow,
+        access.principal,
+        access.nominal_id,
+        purpose=access.purpose,
+        request_id=access.request_id,
+        sections=sections,
+        chronology=chronology,
+        audience=access.audience,
+    )
     uow.commit()
     response.headers["ETag"] = etag(record.version)
     return record
@@ -69,7 +85,12 @@ def _changed(response: Response, version: int, item_id: uuid.UUID | None = None)
     return Changed(id=item_id, version=version)
 
 
-@router.post("", status_code=201, summary="Create a record owned by your area", responses=examples.ok(examples.CHANGED, 201))
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a record owned by your area",
+    responses=examples.ok(examples.CHANGED, 201),
+)
 def create_nominal(
     access: Annotated[NewRecordAccess, Depends(CreateGuard("record.create", "header"))],
     uow: UoW,
@@ -85,24 +106,41 @@ def create_nominal(
 def list_nominals(
     principal: Annotated[Principal, Depends(Authorize("record.list", "header"))],
     uow: UoW,
-    scope: Annotated[Literal["area", "caseload"], Query(description="area: every record your area owns; caseload: those you manage")] = "area",
+    scope: Annotated[
+        Literal["area", "caseload"],
+        Query(description="area: every record your area owns; caseload: those you manage"),
+    ] = "area",
     status: NominalStatus = NominalStatus.ACTIVE,
     category: MappaCategory | None = None,
     level: MappaLevel | None = None,
     nominal_type: NominalType | None = None,
-    review_due_before: Annotated[dt.date | None, Query(description="only records with a risk assessment or plan review due by this date")] = None,
+    review_due_before: Annotated[
+        dt.date | None,
+        Query(description="only records with a risk assessment or plan review due by this date"),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> NominalPage:
-    filters = ListFilters(area=principal.area, today=dt.date.today(), caseload_user=principal.user_id if scope == "caseload" else None,
-                          status=status, category=category, level=level, nominal_type=nominal_type, review_due_before=review_due_before)
+    filters = ListFilters(
+        area=principal.area,
+        today=dt.date.today(),
+        caseload_user=principal.user_id if scope == "caseload" else None,
+        status=status,
+        category=category,
+        level=level,
+        nominal_type=nominal_type,
+        review_due_before=review_due_before,
+    )
     rows, total = service.list_records(uow, principal, filters, page=page, page_size=page_size)
     uow.commit()
     return NominalPage(items=rows, page=page, page_size=page_size, total=total)
 
 
-@router.get("/{nominal_id}", summary="Read a whole record (audited; outside your area state a purpose)",
-            responses=examples.ok(examples.RECORD))
+@router.get(
+    "/{nominal_id}",
+    summary="Read a whole record (audited; outside your area state a purpose)",
+    responses=examples.ok(examples.RECORD),
+)
 def read_nominal(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))],
     uow: UoW,
@@ -112,57 +150,95 @@ def read_nominal(
     if access.stub:
         return stub(uow, access)
     readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
-    record = _read(uow, access, response, sections=None if readable == set(Section) else readable,
-                   chronology=policy.section_allows(access.principal, "chronology", "read"))
+    record = _read(
+        uow,
+        access,
+        response,
+        sections=None if readable == set(Section) else readable,
+        chronology=policy.section_allows(access.principal, "chronology", "read"),
+    )
     return RecordOut.of(record)
 
 
-@router.get("/{nominal_id}/identity", summary="Read the identity section", responses=examples.ok(examples.IDENTITY))
-def read_identity(access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW,
-                  response: Response) -> IdentityOut | RestrictedStub:
+@router.get(
+    "/{nominal_id}/identity", summary="Read the identity section", responses=examples.ok(examples.IDENTITY)
+)
+def read_identity(
+    access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW, response: Response
+) -> IdentityOut | RestrictedStub:
     if access.stub:
         return stub(uow, access)
     record = _read(uow, access, response, sections=set(), chronology=False)
     return IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity)
 
 
-@router.put("/{nominal_id}/identity", summary="Correct the identity (other names and dates of birth go to aliases)",
-            responses=examples.ok({"version": 25}))
+@router.put(
+    "/{nominal_id}/identity",
+    summary="Correct the identity (other names and dates of birth go to aliases)",
+    responses=examples.ok({"version": 25}),
+)
 def correct_identity(
     access: Annotated[Access, Depends(RecordGuard("record.write", "identity"))],
-    body: Annotated[Identity, Body(openapi_examples={"identity": {"value": examples.NEW_NOMINAL["identity"]}})],
+    body: Annotated[
+        Identity, Body(openapi_examples={"identity": {"value": examples.NEW_NOMINAL["identity"]}})
+    ],
     version: IfMatch,
     uow: UoW,
     response: Response,
 ) -> Changed:
-    new_version = service.correct_identity(uow, access.principal, access.nominal_id, body, expected_version=version,
-                                           request_id=access.request_id)
+    new_version = service.correct_identity(
+        uow, access.principal, access.nominal_id, body, expected_version=version, request_id=access.request_id
+    )
     uow.commit()
     return _changed(response, new_version)
 
 
-@router.get("/{nominal_id}/chronology", summary="Read the chronology, oldest first", responses=examples.ok(examples.CHRONOLOGY))
-def read_chronology(access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW,
-                    response: Response) -> ChronologyOut | RestrictedStub:
+@router.get(
+    "/{nominal_id}/chronology",
+    summary="Read the chronology, oldest first",
+    responses=examples.ok(examples.CHRONOLOGY),
+)
+def read_chronology(
+    access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW, response: Response
+) -> ChronologyOut | RestrictedStub:
     if access.stub:
         return stub(uow, access)
     record = _read(uow, access, response, sections=set(), chronology=True)
-    return ChronologyOut(nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology])
+    return ChronologyOut(
+        nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology]
+    )
 
 
-@router.post("/{nominal_id}/chronology", status_code=201,
-             summary="Append to the chronology; correct an entry by appending an amendment that names it",
-             responses=examples.ok(examples.CHANGED, 201))
+@router.post(
+    "/{nominal_id}/chronology",
+    status_code=201,
+    summary="Append to the chronology; correct an entry by appending an amendment that names it",
+    responses=examples.ok(examples.CHANGED, 201),
+)
 def append_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.write", "chronology"))],
-    body: Annotated[ChronologyEntry, Body(openapi_examples={"home visit": {"value": examples.CHRONOLOGY_ENTRY},
-                                                            "amendment": {"value": examples.AMENDMENT}})],
+    body: Annotated[
+        ChronologyEntry,
+        Body(
+            openapi_examples={
+                "home visit": {"value": examples.CHRONOLOGY_ENTRY},
+                "amendment": {"value": examples.AMENDMENT},
+            }
+        ),
+    ],
     version: IfMatch,
     uow: UoW,
     response: Response,
 ) -> Changed:
-    entry_id, new_version = service.append_chronology(uow, access.principal, access.nominal_id, body, expected_version=version,
-                                                      request_id=access.request_id, audience=access.audience)
+    entry_id, new_version = service.append_chronology(
+        uow,
+        access.principal,
+        access.nominal_id,
+        body,
+        expected_version=version,
+        request_id=access.request_id,
+        audience=access.audience,
+    )
     uow.commit()
     return _changed(response, new_version, entry_id)
 
@@ -178,40 +254,110 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         if access.stub:
             return stub(uow, access)
         record = _read(uow, access, response, sections={section}, chronology=False)
-        return SectionOut[model](nominal_id=record.id, version=record.version, section=name,  # type: ignore[valid-type]
-                                 items=[ItemOut[model].of(i) for i in record.items(section)])  # type: ignore[valid-type]
+        return SectionOut[model](
+            nominal_id=record.id,
+            version=record.version,
+            section=name,  # type: ignore[valid-type]
+            items=[ItemOut[model].of(i) for i in record.items(section)],
+        )  # type: ignore[valid-type]
 
-    def add_item(access: Annotated[Access, write_guard], body: body_type, version: IfMatch, uow: UoW, response: Response) -> Changed:
-        item_id, new_version = service.add_item(uow, access.principal, access.nominal_id, body, expected_version=version,
-                                                request_id=access.request_id)
+    def add_item(
+        access: Annotated[Access, write_guard],
+        body: body_type,
+        version: IfMatch,
+        uow: UoW,
+        response: Response,
+    ) -> Changed:
+        item_id, new_version = service.add_item(
+            uow,
+            access.principal,
+            access.nominal_id,
+            body,
+            expected_version=version,
+            request_id=access.request_id,
+        )
         uow.commit()
         return _changed(response, new_version, item_id)
 
-    def correct_item(access: Annotated[Access, write_guard], item_id: uuid.UUID, body: body_type, version: IfMatch, uow: UoW,
-                     response: Response) -> Changed:
-        new_version = service.correct_item(uow, access.principal, access.nominal_id, item_id, body, expected_version=version,
-                                           request_id=access.request_id, audience=access.audience)
+    def correct_item(
+        access: Annotated[Access, write_guard],
+        item_id: uuid.UUID,
+        body: body_type,
+        version: IfMatch,
+        uow: UoW,
+        response: Response,
+    ) -> Changed:
+        new_version = service.correct_item(
+            uow,
+            access.principal,
+            access.nominal_id,
+            item_id,
+            body,
+            expected_version=version,
+            request_id=access.request_id,
+            audience=access.audience,
+        )
         uow.commit()
         return _changed(response, new_version, item_id)
 
-    def end_item(access: Annotated[Access, write_guard], item_id: uuid.UUID,
-                 body: Annotated[EndItem, Body(openapi_examples={"ended": {"value": {"reason": "no longer current"}}})], version: IfMatch, uow: UoW,
-                 response: Response) -> Changed:
-        new_version = service.end_item(uow, access.principal, access.nominal_id, item_id, body.reason, expected_version=version,
-                                       request_id=access.request_id, audience=access.audience)
+    def end_item(
+        access: Annotated[Access, write_guard],
+        item_id: uuid.UUID,
+        body: Annotated[
+            EndItem, Body(openapi_examples={"ended": {"value": {"reason": "no longer current"}}})
+        ],
+        version: IfMatch,
+        uow: UoW,
+        response: Response,
+    ) -> Changed:
+        new_version = service.end_item(
+            uow,
+            access.principal,
+            access.nominal_id,
+            item_id,
+            body.reason,
+            expected_version=version,
+            request_id=access.request_id,
+            audience=access.audience,
+        )
         uow.commit()
         return _changed(response, new_version, item_id)
 
     label = name.replace("_", " ")
-    router.add_api_route(f"/{{nominal_id}}/{name}", read_section, methods=["GET"], name=f"read_{name}",
-                         response_model=SectionOut[model] | RestrictedStub, summary=f"Read the {label} section",  # type: ignore[valid-type]
-                         responses=examples.ok(examples.section_response(section)))
-    router.add_api_route(f"/{{nominal_id}}/{name}", add_item, methods=["POST"], status_code=201, name=f"add_{name}",
-                         summary=f"Add an item to {label}", responses=examples.ok(examples.CHANGED, 201))
-    router.add_api_route(f"/{{nominal_id}}/{name}/{{item_id}}", correct_item, methods=["PUT"], name=f"correct_{name}",
-                         summary=f"Correct an item of {label}", responses=examples.ok(examples.CHANGED))
-    router.add_api_route(f"/{{nominal_id}}/{name}/{{item_id}}/end", end_item, methods=["POST"], name=f"end_{name}",
-                         summary=f"End an item of {label} (it stays in the record's history)", responses=examples.ok(examples.CHANGED))
+    router.add_api_route(
+        f"/{{nominal_id}}/{name}",
+        read_section,
+        methods=["GET"],
+        name=f"read_{name}",
+        response_model=SectionOut[model] | RestrictedStub,
+        summary=f"Read the {label} section",  # type: ignore[valid-type]
+        responses=examples.ok(examples.section_response(section)),
+    )
+    router.add_api_route(
+        f"/{{nominal_id}}/{name}",
+        add_item,
+        methods=["POST"],
+        status_code=201,
+        name=f"add_{name}",
+        summary=f"Add an item to {label}",
+        responses=examples.ok(examples.CHANGED, 201),
+    )
+    router.add_api_route(
+        f"/{{nominal_id}}/{name}/{{item_id}}",
+        correct_item,
+        methods=["PUT"],
+        name=f"correct_{name}",
+        summary=f"Correct an item of {label}",
+        responses=examples.ok(examples.CHANGED),
+    )
+    router.add_api_route(
+        f"/{{nominal_id}}/{name}/{{item_id}}/end",
+        end_item,
+        methods=["POST"],
+        name=f"end_{name}",
+        summary=f"End an item of {label} (it stays in the record's history)",
+        responses=examples.ok(examples.CHANGED),
+    )
 
 
 _EXAMPLES = examples.section_examples()

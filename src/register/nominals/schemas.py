@@ -23,14 +23,24 @@ class ItemOut(BaseModel, Generic[T]):
     updated_at: dt.datetime
     ended_at: dt.datetime | None = None
     ended_reason: str | None = None
-    merged_from: uuid.UUID | None = Field(default=None, description="the duplicate record this item came from in a merge")
+    merged_from: uuid.UUID | None = Field(
+        default=None, description="the duplicate record this item came from in a merge"
+    )
     data: T
 
     @classmethod
     def of(cls, item: StoredItem, data: Any = None) -> ItemOut[Any]:
-        return cls(id=item.id, recorded_by=item.recorded_by, recorded_agency=item.recorded_agency, recorded_at=item.recorded_at,
-                   updated_at=item.updated_at, ended_at=item.ended_at, ended_reason=item.ended_reason,
-                   merged_from=item.merged_from, data=item.data if data is None else data)
+        return cls(
+            id=item.id,
+            recorded_by=item.recorded_by,
+            recorded_agency=item.recorded_agency,
+            recorded_at=item.recorded_at,
+            updated_at=item.updated_at,
+            ended_at=item.ended_at,
+            ended_reason=item.ended_reason,
+            merged_from=item.merged_from,
+            data=item.data if data is None else data,
+        )
 
 
 class EntryOut(BaseModel):
@@ -38,13 +48,21 @@ class EntryOut(BaseModel):
     recorded_by: str
     recorded_agency: str
     recorded_at: dt.datetime
-    merged_from: uuid.UUID | None = Field(default=None, description="the duplicate record this entry came from in a merge")
+    merged_from: uuid.UUID | None = Field(
+        default=None, description="the duplicate record this entry came from in a merge"
+    )
     data: ChronologyEntry
 
     @classmethod
     def of(cls, entry: StoredEntry) -> EntryOut:
-        return cls(id=entry.id, recorded_by=entry.recorded_by, recorded_agency=entry.recorded_agency, recorded_at=entry.recorded_at,
-                   merged_from=entry.merged_from, data=entry.data)
+        return cls(
+            id=entry.id,
+            recorded_by=entry.recorded_by,
+            recorded_agency=entry.recorded_agency,
+            recorded_at=entry.recorded_at,
+            merged_from=entry.merged_from,
+            data=entry.data,
+        )
 
 
 class NotificationOut(BaseModel):
@@ -80,10 +98,18 @@ class RecordOut(BaseModel):
 
         derived = notification_of(record, dt.date.today())
         return cls(
-            id=record.id, version=record.version, status=record.status, header=record.header, identity=record.identity,
-            merged_into=record.merged_into, created_at=record.created_at, updated_at=record.updated_at,
-            sections={s.value: [ItemOut[dict[str, Any]].of(i, i.data.model_dump(mode="json")) for i in items]
-                      for s, items in record.sections.items()},
+            id=record.id,
+            version=record.version,
+            status=record.status,
+            header=record.header,
+            identity=record.identity,
+            merged_into=record.merged_into,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            sections={
+                s.value: [ItemOut[dict[str, Any]].of(i, i.data.model_dump(mode="json")) for i in items]
+                for s, items in record.sections.items()
+            },
             chronology=[EntryOut.of(e) for e in record.chronology],
             notification=NotificationOut(**derived.__dict__),
         )

@@ -13,64 +13,141 @@ import uuid
 from collections.abc import Callable
 
 from ..audit.events import Action, AuditEntry
-from ..domain import rules
+from ..domain import notification, rules
 from ..domain.actors import Actor
-from ..domain import notification
 from ..domain.enums import Agency, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.record import Associate, ChronologyEntry, Header, Identity, LevelChange, NewNominal, Record, RiskPlan, Section, SectionItem
+from ..domain.record import (
+    Associate,
+    ChronologyEntry,
+    Header,
+    Identity,
+    LevelChange,
+    NewNominal,
+    Record,
+    RiskPlan,
+    Section,
+    SectionItem,
+)
 from ..store.uow import UnitOfWork
 from .repository import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-def create_nominal(uow: UnitOfWork, actor: Actor, new: NewNominal, *, request_id: str | None = None) -> uuid.UUID:
+def create_nominal(
+    uow: UnitOfWork, actor: Actor, new: NewNominal, *, request_id: str | None = None
+) -> uuid.UUID:
     nominal_id = uuid.uuid4()
     header = Header.model_validate(new.model_dump(exclude={"identity"}))
     uow.nominals.add(nominal_id, header, new.identity, actor, _now())
     uow.nominals.refresh_record_tokens(nominal_id)
     uow.audit.record(
-        AuditEntry(Action.COLLECTION, "nominal:record:create", actor, nominal_id=nominal_id, request_id=request_id,
-                   details={"area": header.area.value, "nominal_type": header.nominal_type.value})
+        AuditEntry(
+            Action.COLLECTION,
+            "nominal:record:create",
+            actor,
+            nominal_id=nominal_id,
+            request_id=request_id,
+            details={"area": header.area.value, "nominal_type": header.nominal_type.value},
+        )
     )
     uow.outbox.enqueue(nominal_id, 1)
     return nominal_id
 
 
-def read_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, *, purpose: str | None, request_id: str | None = None,
-                sections: set[Section] | None = None, chronology: bool | None = None, audience: Agency | None = None) -> Record:
+def read_record(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    *,
+    purpose: str | None,
+    request_id: str | None = None,
+    sections: set[Section] | None = None,
+    chronology: bool | None = None,
+    audience: Agency | None = None,
+) -> Record:
     """Read a whole record (or some sections), audited as a consultation with its purpose.
 
     Items whose audience excludes `audience` are left out, as if absent.
     """
     with_chronology = sections is None if chronology is None else chronology
     record = uow.nominals.load(nominal_id, sections=sections, chronology=with_chronology, audience=audience)
-    what = sorted(s.value for s in sections) + (["chronology"] if with_chronology else []) if sections is not None else "all"
+    what = (
+        sorted(s.value for s in sections) + (["chronology"] if with_chronology else [])
+        if sections is not None
+        else "all"
+    )
     uow.audit.record(
-        AuditEntry(Action.CONSULTATION, "nominal:record:read", actor, nominal_id=nominal_id, purpose=purpose, request_id=request_id,
-                   details={"sections": what})
+        AuditEntry(
+            Action.CONSULTATION,
+            "nominal:record:read",
+            actor,
+            nominal_id=nominal_id,
+            purpose=purpose,
+            request_id=request_id,
+            details={"sections": what},
+        )
     )
     return record
 
 
-def restricted_stub(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, owning_area: str, *, purpose: str | None,
-                    request_id: str | None = None) -> dict[str, object]:
+def restricted_stub(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    owning_area: str,
+    *,
+    purpose: str | None,
+    request_id: str | None = None,
+) -> dict[str, object]:
     """What a restricted record shows outside its owning area. Showing it is itself a consultation."""
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:record:stub", actor, nominal_id=nominal_id, purpose=purpose,
-                                request_id=request_id))
-    return {"id": nominal_id, "restricted": True, "owning_area": owning_area, "message": "restricted record: contact the owning area"}
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "nominal:record:stub",
+            actor,
+            nominal_id=nominal_id,
+            purpose=purpose,
+            request_id=request_id,
+        )
+    )
+    return {
+        "id": nominal_id,
+        "restricted": True,
+        "owning_area": owning_area,
+        "message": "restricted record: contact the owning area",
+    }
 
 
-def list_records(uow: UnitOfWork, actor: Actor, filters: ListFilters, *, page: int, page_size: int,
-                 request_id: str | None = None) -> tuple[list[Summary], int]:
+def list_records(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: ListFilters,
+    *,
+    page: int,
+    page_size: int,
+    request_id: str | None = None,
+) -> tuple[list[Summary], int]:
     """A page of the area's records or the caller's caseload. Listing names is a consultation of each record listed."""
     rows, total = uow.nominals.page(filters, limit=page_size, offset=(page - 1) * page_size)
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:record:list", actor, request_id=request_id,
-                                details={"area": filters.area.value, "caseload": filters.caseload_user is not None,
-                                         "page": page, "total": total, "ids": [str(r.id) for r in rows]}))
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "nominal:record:list",
+            actor,
+            request_id=request_id,
+            details={
+                "area": filters.area.value,
+                "caseload": filters.caseload_user is not None,
+                "page": page,
+                "total": total,
+                "ids": [str(r.id) for r in rows],
+            },
+        )
+    )
     return rows, total
 
 
@@ -85,15 +162,26 @@ def _check_links(uow: UnitOfWork, nominal_id: uuid.UUID, item: SectionItem) -> N
     """A link between nominals must point at another record that exists."""
     if isinstance(item, Associate) and item.linked_nominal_id is not None:
         if item.linked_nominal_id == nominal_id:
-            raise RuleViolation("associate_self_link", "a record cannot be its own associate", "linked_nominal_id")
+            raise RuleViolation(
+                "associate_self_link", "a record cannot be its own associate", "linked_nominal_id"
+            )
         try:
             uow.nominals.header_row(item.linked_nominal_id)
         except NotFound:
-            raise NotFound("linked_nominal_not_found", f"no nominal {item.linked_nominal_id}", "linked_nominal_id") from None
+            raise NotFound(
+                "linked_nominal_not_found", f"no nominal {item.linked_nominal_id}", "linked_nominal_id"
+            ) from None
 
 
-def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: SectionItem, *, expected_version: int,
-             request_id: str | None = None) -> tuple[uuid.UUID, int]:
+def add_item(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    item: SectionItem,
+    *,
+    expected_version: int,
+    request_id: str | None = None,
+) -> tuple[uuid.UUID, int]:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     _check_links(uow, nominal_id, item)
     if isinstance(item, RiskPlan):
@@ -103,8 +191,17 @@ def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: Section
     if isinstance(item, LevelChange):
         _apply_level_history(uow, nominal_id, item)
     refresh_derived(uow, nominal_id, item.section)
-    uow.audit.record(AuditEntry(Action.COLLECTION, f"nominal:{item.section.value}:add", actor, nominal_id=nominal_id,
-                                section=item.section.value, item_id=item_id, request_id=request_id))
+    uow.audit.record(
+        AuditEntry(
+            Action.COLLECTION,
+            f"nominal:{item.section.value}:add",
+            actor,
+            nominal_id=nominal_id,
+            section=item.section.value,
+            item_id=item_id,
+            request_id=request_id,
+        )
+    )
     uow.outbox.enqueue(nominal_id, version)
     return item_id, version
 
@@ -112,7 +209,11 @@ def add_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item: Section
 def _apply_level_history(uow: UnitOfWork, nominal_id: uuid.UUID, change: LevelChange) -> None:
     record = uow.nominals.load(nominal_id, sections={Section.MAPPA_LEVELS}, chronology=False)
     rules.check_level_change(record.header, change)
-    history = [i.data for i in record.items(Section.MAPPA_LEVELS) if i.ended_at is None and isinstance(i.data, LevelChange)]
+    history = [
+        i.data
+        for i in record.items(Section.MAPPA_LEVELS)
+        if i.ended_at is None and isinstance(i.data, LevelChange)
+    ]
     header = rules.current_level(record.header, history, dt.date.today())
     if header != record.header:
         uow.nominals.set_header(nominal_id, header)
@@ -125,11 +226,19 @@ def notification_of(record: Record, today: dt.date) -> notification.Notification
     def current(section: Section) -> list:  # type: ignore[type-arg]
         return [i.data for i in record.items(section) if i.ended_at is None]
 
-    return notification.compute(record.identity, current(Section.OFFENCES), current(Section.ORDERS), current(Section.ADDRESSES),
-                                [e.data for e in record.chronology], today)
+    return notification.compute(
+        record.identity,
+        current(Section.OFFENCES),
+        current(Section.ORDERS),
+        current(Section.ADDRESSES),
+        [e.data for e in record.chronology],
+        today,
+    )
 
 
-def refresh_notification(uow: UnitOfWork, record: Record, today: dt.date | None = None) -> notification.Notification:
+def refresh_notification(
+    uow: UnitOfWork, record: Record, today: dt.date | None = None
+) -> notification.Notification:
     """Recompute the record's derived notification dates and keep them in its plain columns."""
     derived = notification_of(record, today or dt.date.today())
     uow.nominals.set_notification(record.id, derived)
@@ -143,7 +252,9 @@ def refresh_derived(uow: UnitOfWork, nominal_id: uuid.UUID, changed: Section | s
     tokens = changed is None or changed in RECORD_TOKEN_SECTIONS
     if not (notification or tokens):
         return
-    sections = (set(NOTIFICATION_INPUTS) if notification else set()) | (set(RECORD_TOKEN_SECTIONS) if tokens else set())
+    sections = (set(NOTIFICATION_INPUTS) if notification else set()) | (
+        set(RECORD_TOKEN_SECTIONS) if tokens else set()
+    )
     record = uow.nominals.load(nominal_id, sections=sections, chronology=notification)
     if notification:
         refresh_notification(uow, record)
@@ -151,50 +262,115 @@ def refresh_derived(uow: UnitOfWork, nominal_id: uuid.UUID, changed: Section | s
         uow.nominals.write_record_tokens(record)
 
 
-def correct_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, item: SectionItem, *,
-                 expected_version: int, request_id: str | None = None, audience: Agency | None = None) -> int:
+def correct_item(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    item_id: uuid.UUID,
+    item: SectionItem,
+    *,
+    expected_version: int,
+    request_id: str | None = None,
+    audience: Agency | None = None,
+) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     existing = uow.nominals.item_row(nominal_id, item_id, audience)
     _check_links(uow, nominal_id, item)
     if existing.section != item.section.value:
-        raise RuleViolation("section_mismatch", f"item {item_id} is in section {existing.section}, not {item.section.value}", "section")
+        raise RuleViolation(
+            "section_mismatch",
+            f"item {item_id} is in section {existing.section}, not {item.section.value}",
+            "section",
+        )
     before = uow.nominals.open_item(existing)
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
     uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
     refresh_derived(uow, nominal_id, item.section)
-    uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{item.section.value}:correct", actor, nominal_id=nominal_id,
-                                section=item.section.value, item_id=item_id, request_id=request_id, details={"fields": changed}))
+    uow.audit.record(
+        AuditEntry(
+            Action.ALTERATION,
+            f"nominal:{item.section.value}:correct",
+            actor,
+            nominal_id=nominal_id,
+            section=item.section.value,
+            item_id=item_id,
+            request_id=request_id,
+            details={"fields": changed},
+        )
+    )
     uow.outbox.enqueue(nominal_id, version)
     return version
 
 
-def end_item(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, *, expected_version: int,
-             request_id: str | None = None, audience: Agency | None = None) -> int:
+def end_item(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    item_id: uuid.UUID,
+    reason: str,
+    *,
+    expected_version: int,
+    request_id: str | None = None,
+    audience: Agency | None = None,
+) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     existing = uow.nominals.item_row(nominal_id, item_id, audience)
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
     uow.nominals.end_item(nominal_id, item_id, reason, actor, _now())
     refresh_derived(uow, nominal_id, Section(existing.section))
-    uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:{existing.section}:end", actor, nominal_id=nominal_id,
-                                section=existing.section, item_id=item_id, request_id=request_id, details={"reason": reason}))
+    uow.audit.record(
+        AuditEntry(
+            Action.ALTERATION,
+            f"nominal:{existing.section}:end",
+            actor,
+            nominal_id=nominal_id,
+            section=existing.section,
+            item_id=item_id,
+            request_id=request_id,
+            details={"reason": reason},
+        )
+    )
     uow.outbox.enqueue(nominal_id, version)
     return version
 
 
-def correct_identity(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, identity: Identity, *, expected_version: int,
-                     request_id: str | None = None) -> int:
+def correct_identity(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    identity: Identity,
+    *,
+    expected_version: int,
+    request_id: str | None = None,
+) -> int:
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     uow.nominals.set_identity(nominal_id, row.data_key_id, identity)
     refresh_derived(uow, nominal_id, None)  # the date of birth decides whether periods are halved
-    uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:identity:correct", actor, nominal_id=nominal_id, section="identity",
-                                request_id=request_id))
+    uow.audit.record(
+        AuditEntry(
+            Action.ALTERATION,
+            "nominal:identity:correct",
+            actor,
+            nominal_id=nominal_id,
+            section="identity",
+            request_id=request_id,
+        )
+    )
     uow.outbox.enqueue(nominal_id, version)
     return version
 
 
-def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entry: ChronologyEntry, *, expected_version: int,
-                      request_id: str | None = None, audience: Agency | None = None) -> tuple[uuid.UUID, int]:
+def append_chronology(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    entry: ChronologyEntry,
+    *,
+    expected_version: int,
+    request_id: str | None = None,
+    audience: Agency | None = None,
+) -> tuple[uuid.UUID, int]:
     """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record; an entry
     hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is seen by exactly
     those who see the entry it amends."""
@@ -203,26 +379,41 @@ def append_chronology(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, entr
     if entry.amends is not None:
         amended = uow.nominals.entry_row(nominal_id, entry.amends, audience)
         if amended is None:
-            raise NotFound("amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends")
+            raise NotFound(
+                "amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends"
+            )
         inherited = amended.audience
     entry_id = uuid.uuid4()
     uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now(), audience=inherited)
     if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
         refresh_derived(uow, nominal_id, "chronology")
-    uow.audit.record(AuditEntry(Action.COLLECTION, "nominal:chronology:append", actor, nominal_id=nominal_id, section="chronology",
-                                item_id=entry_id, request_id=request_id,
-                                details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})}))
+    uow.audit.record(
+        AuditEntry(
+            Action.COLLECTION,
+            "nominal:chronology:append",
+            actor,
+            nominal_id=nominal_id,
+            section="chronology",
+            item_id=entry_id,
+            request_id=request_id,
+            details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})},
+        )
+    )
     uow.outbox.enqueue(nominal_id, version)
     return entry_id, version
 
 
-def refresh_notifications(store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None) -> int:  # type: ignore[no-untyped-def]
+def refresh_notifications(
+    store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None
+) -> int:  # type: ignore[no-untyped-def]
     """Recompute every record's derived notification dates (after an upgrade or a change in the rules)."""
     total, done = count_records(store.session_factory), 0
     progress(0, total)
     for ids in id_batches(store.session_factory, batch):
         with store.unit_of_work() as uow:
-            for record in uow.nominals.load_many(ids, sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True):
+            for record in uow.nominals.load_many(
+                ids, sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True
+            ):
                 refresh_notification(uow, record)
             uow.commit()
         done += len(ids)

@@ -21,8 +21,13 @@ N = m.Nominal
 Check = Callable[..., ColumnElement[bool]]
 
 
-def _items(section: Section | str, *conditions: Any, current: bool = True, today: dt.date | None = None,
-           audience: Agency | None = None) -> Any:
+def _items(
+    section: Section | str,
+    *conditions: Any,
+    current: bool = True,
+    today: dt.date | None = None,
+    audience: Agency | None = None,
+) -> Any:
     """SQL: the record has an item of `section` meeting the conditions, among the items `audience` may see."""
     section_value = section.value if isinstance(section, Section) else section
     clauses = [m.Item.nominal_id == N.id, m.Item.section == section_value, visible_to(audience)]
@@ -33,7 +38,9 @@ def _items(section: Section | str, *conditions: Any, current: bool = True, today
     return exists(select(m.Item.id).where(*clauses, *conditions))
 
 
-def missing_section(today: dt.date, section: str, current: bool = False, audience: Agency | None = None) -> ColumnElement[bool]:
+def missing_section(
+    today: dt.date, section: str, current: bool = False, audience: Agency | None = None
+) -> ColumnElement[bool]:
     return not_(_items(section, today=today if current else None, audience=audience))
 
 
@@ -42,22 +49,39 @@ def missing_current_address(today: dt.date) -> ColumnElement[bool]:
 
 
 def missing_token(today: dt.date, kind: str, category: int | None = None) -> ColumnElement[bool]:
-    missing = not_(exists(select(m.BlindToken.id).where(m.BlindToken.nominal_id == N.id, m.BlindToken.kind == kind)))
+    missing = not_(
+        exists(select(m.BlindToken.id).where(m.BlindToken.nominal_id == N.id, m.BlindToken.kind == kind))
+    )
     return and_(N.mappa_category == category, missing) if category is not None else missing
 
 
 def missing_category_level(today: dt.date) -> ColumnElement[bool]:
-    return and_(N.nominal_type != NominalType.PDP.value, or_(N.mappa_category.is_(None), N.mappa_level.is_(None)))
+    return and_(
+        N.nominal_type != NominalType.PDP.value, or_(N.mappa_category.is_(None), N.mappa_level.is_(None))
+    )
 
 
 def assessment_overdue(today: dt.date, max_age_months: int) -> ColumnElement[bool]:
     cutoff = add_months(today, -max_age_months)
-    return not_(_items(Section.RISK_ASSESSMENTS, m.Item.starts_on >= cutoff, or_(m.Item.due_on.is_(None), m.Item.due_on >= today)))
+    return not_(
+        _items(
+            Section.RISK_ASSESSMENTS,
+            m.Item.starts_on >= cutoff,
+            or_(m.Item.due_on.is_(None), m.Item.due_on >= today),
+        )
+    )
 
 
 def level1_no_annual_review(today: dt.date, months: int) -> ColumnElement[bool]:
     cutoff = add_months(today, -months)
-    return and_(N.mappa_level == 1, not_(_items(Section.MEETINGS, m.Item.kind == MeetingKind.ANNUAL_REVIEW.value, m.Item.starts_on >= cutoff)))
+    return and_(
+        N.mappa_level == 1,
+        not_(
+            _items(
+                Section.MEETINGS, m.Item.kind == MeetingKind.ANNUAL_REVIEW.value, m.Item.starts_on >= cutoff
+            )
+        ),
+    )
 
 
 def level23_plan(today: dt.date) -> ColumnElement[bool]:
@@ -66,8 +90,17 @@ def level23_plan(today: dt.date) -> ColumnElement[bool]:
 
 def _risk_level() -> Any:
     """The overall RoSH of the latest current risk assessment (plain `status` column), or 'unknown'."""
-    latest = (select(m.Item.status).where(m.Item.nominal_id == N.id, m.Item.section == Section.RISK_ASSESSMENTS.value, m.Item.ended_at.is_(None))
-              .order_by(m.Item.starts_on.desc()).limit(1).scalar_subquery())
+    latest = (
+        select(m.Item.status)
+        .where(
+            m.Item.nominal_id == N.id,
+            m.Item.section == Section.RISK_ASSESSMENTS.value,
+            m.Item.ended_at.is_(None),
+        )
+        .order_by(m.Item.starts_on.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     return latest
 
 
@@ -75,10 +108,14 @@ def visit_overdue(today: dt.date, intervals_months: dict[str, int]) -> ColumnEle
     risk = _risk_level()
     branches = []
     for level, months in intervals_months.items():
-        since = dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.timezone.utc)
-        visited = exists(select(m.ChronologyEntry.id).where(m.ChronologyEntry.nominal_id == N.id,
-                                                           m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
-                                                           m.ChronologyEntry.occurred_at >= since))
+        since = dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.UTC)
+        visited = exists(
+            select(m.ChronologyEntry.id).where(
+                m.ChronologyEntry.nominal_id == N.id,
+                m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
+                m.ChronologyEntry.occurred_at >= since,
+            )
+        )
         matches_level = risk.is_(None) if level == "unknown" else risk == level
         branches.append(and_(matches_level, not_(visited)))
     return or_(*branches) if branches else false()
@@ -89,8 +126,12 @@ def notification_overdue(today: dt.date) -> ColumnElement[bool]:
 
 
 def notification_ended_active(today: dt.date) -> ColumnElement[bool]:
-    return and_(N.notification_subject.is_(False), N.notification_ends_on.is_not(None), N.notification_ends_on <= today,
-                N.nominal_type == NominalType.RSO.value)
+    return and_(
+        N.notification_subject.is_(False),
+        N.notification_ends_on.is_not(None),
+        N.notification_ends_on <= today,
+        N.nominal_type == NominalType.RSO.value,
+    )
 
 
 def indefinite_review_due(today: dt.date) -> ColumnElement[bool]:
@@ -99,30 +140,44 @@ def indefinite_review_due(today: dt.date) -> ColumnElement[bool]:
 
 def licence_ended_category2(today: dt.date) -> ColumnElement[bool]:
     licence = m.Item.kind == OrderKind.LICENCE.value
-    return and_(N.mappa_category == 2, _items(Section.ORDERS, licence, m.Item.ends_on < today),
-                not_(_items(Section.ORDERS, licence, today=today)))
+    return and_(
+        N.mappa_category == 2,
+        _items(Section.ORDERS, licence, m.Item.ends_on < today),
+        not_(_items(Section.ORDERS, licence, today=today)),
+    )
 
 
 def address_unverified(today: dt.date, months: int) -> ColumnElement[bool]:
     cutoff = add_months(today, -months)
     fixed = m.Item.kind != "no_fixed_abode"
-    return and_(_items(Section.ADDRESSES, fixed, today=today),
-                not_(_items(Section.ADDRESSES, fixed, m.Item.checked_on >= cutoff, today=today)))
+    return and_(
+        _items(Section.ADDRESSES, fixed, today=today),
+        not_(_items(Section.ADDRESSES, fixed, m.Item.checked_on >= cutoff, today=today)),
+    )
 
 
 def record_stale(today: dt.date, months: int) -> ColumnElement[bool]:
-    return N.updated_at < dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.timezone.utc)
+    return N.updated_at < dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.UTC)
 
 
-def item_status(today: dt.date, section: str, kind: str | None = None, status: str | None = None,
-                audience: Agency | None = None) -> ColumnElement[bool]:
+def item_status(
+    today: dt.date,
+    section: str,
+    kind: str | None = None,
+    status: str | None = None,
+    audience: Agency | None = None,
+) -> ColumnElement[bool]:
     conditions = ([m.Item.kind == kind] if kind else []) + ([m.Item.status == status] if status else [])
     return _items(section, *conditions, audience=audience)
 
 
 def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
-    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.timezone.utc)
-    return exists(select(m.Transfer.id).where(m.Transfer.nominal_id == N.id, m.Transfer.status == "pending", m.Transfer.requested_at < since))
+    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
+    return exists(
+        select(m.Transfer.id).where(
+            m.Transfer.nominal_id == N.id, m.Transfer.status == "pending", m.Transfer.requested_at < since
+        )
+    )
 
 
 def duplicate_suspected(today: dt.date, area: str | None = None) -> ColumnElement[bool]:
@@ -135,11 +190,29 @@ def retention_review_due(today: dt.date) -> ColumnElement[bool]:
     return and_(N.retention_review_on.is_not(None), N.retention_review_on <= today)
 
 
-CHECKS: dict[str, Check] = {f.__name__: f for f in (
-    missing_section, missing_current_address, missing_token, missing_category_level, assessment_overdue, level1_no_annual_review,
-    level23_plan, visit_overdue, notification_overdue, notification_ended_active, indefinite_review_due, licence_ended_category2,
-    address_unverified, record_stale, item_status, transfer_pending, duplicate_suspected, retention_review_due,
-)}
+CHECKS: dict[str, Check] = {
+    f.__name__: f
+    for f in (
+        missing_section,
+        missing_current_address,
+        missing_token,
+        missing_category_level,
+        assessment_overdue,
+        level1_no_annual_review,
+        level23_plan,
+        visit_overdue,
+        notification_overdue,
+        notification_ended_active,
+        indefinite_review_due,
+        licence_ended_category2,
+        address_unverified,
+        record_stale,
+        item_status,
+        transfer_pending,
+        duplicate_suspected,
+        retention_review_due,
+    )
+}
 
 
 def per_agency(check: str, params: dict[str, Any]) -> bool:
@@ -152,5 +225,14 @@ def per_agency(check: str, params: dict[str, Any]) -> bool:
 
 def current_offender_manager() -> Any:
     """The user id of the record's current offender manager (for worklists), or NULL."""
-    return (select(m.Item.ref).where(m.Item.nominal_id == N.id, m.Item.section == Section.OFFENDER_MANAGERS.value, m.Item.ended_at.is_(None))
-            .order_by(m.Item.starts_on.desc()).limit(1).scalar_subquery())
+    return (
+        select(m.Item.ref)
+        .where(
+            m.Item.nominal_id == N.id,
+            m.Item.section == Section.OFFENDER_MANAGERS.value,
+            m.Item.ended_at.is_(None),
+        )
+        .order_by(m.Item.starts_on.desc())
+        .limit(1)
+        .scalar_subquery()
+    )

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from ..access.policy import Policy
 from ..api.deps import Authorize, get_policy, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
-from ..exports import to_csv
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Principal
+from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from . import service
 from .schemas import EXPORT_COLUMNS, Dashboard, Finding
@@ -19,51 +19,116 @@ from .schemas import EXPORT_COLUMNS, Dashboard, Finding
 router = APIRouter(prefix="/v1/quality", tags=["quality"], responses=ERROR_RESPONSES)
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
-DASHBOARD_EXAMPLE = {"area": "kent", "run": {"id": "3f0c7f0e-52b4-4d0b-9c53-5f1f7b0c2a11", "run_on": "2026-01-05"},
-                     "previous_run": "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed",
-                     "rules": [{"rule": "VISIT-OVERDUE", "description": "Home visit overdue for the risk level", "severity": "high",
-                                "who": "offender_manager", "count": 41, "change": -6}],
-                     "by_severity": {"high": 97, "medium": 140, "low": 12}}
-FINDING_EXAMPLE = [{"rule": "VISIT-OVERDUE", "severity": "high", "who": "offender_manager", "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
-                    "record": "/v1/nominals/7d5ced2b-6f3e-4f59-bb20-e015d5cdc869", "managing_unit": "Maidstone MOSOVO", "owner": "kent.dc.okafor"}]
+DASHBOARD_EXAMPLE = {
+    "area": "kent",
+    "run": {"id": "3f0c7f0e-52b4-4d0b-9c53-5f1f7b0c2a11", "run_on": "2026-01-05"},
+    "previous_run": "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed",
+    "rules": [
+        {
+            "rule": "VISIT-OVERDUE",
+            "description": "Home visit overdue for the risk level",
+            "severity": "high",
+            "who": "offender_manager",
+            "count": 41,
+            "change": -6,
+        }
+    ],
+    "by_severity": {"high": 97, "medium": 140, "low": 12},
+}
+FINDING_EXAMPLE = [
+    {
+        "rule": "VISIT-OVERDUE",
+        "severity": "high",
+        "who": "offender_manager",
+        "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+        "record": "/v1/nominals/7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+        "managing_unit": "Maidstone MOSOVO",
+        "owner": "kent.dc.okafor",
+    }
+]
 
 
-@router.post("/runs", status_code=201, summary="Run every quality rule over your area's active records",
-             responses={201: {"content": {"application/json": {"example": DASHBOARD_EXAMPLE}}}})
-def run_quality(principal: Annotated[Principal, Depends(Authorize("quality.run"))], uow: UoW, policy: PolicyDep) -> Dashboard:
+@router.post(
+    "/runs",
+    status_code=201,
+    summary="Run every quality rule over your area's active records",
+    responses={201: {"content": {"application/json": {"example": DASHBOARD_EXAMPLE}}}},
+)
+def run_quality(
+    principal: Annotated[Principal, Depends(Authorize("quality.run"))], uow: UoW, policy: PolicyDep
+) -> Dashboard:
     service.run(uow, principal, principal.area, dt.date.today())
     board = service.dashboard(uow, principal.area, agency=policy.audience_agency(principal))
     uow.commit()
     return Dashboard.model_validate(board)
 
 
-@router.get("/dashboard", summary="Counts per rule and severity in your area's latest run, with the change since the run before",
-            responses={200: {"content": {"application/json": {"example": DASHBOARD_EXAMPLE}}}})
-def dashboard(principal: Annotated[Principal, Depends(Authorize("quality.read"))], uow: UoW, policy: PolicyDep) -> Dashboard:
+@router.get(
+    "/dashboard",
+    summary="Counts per rule and severity in your area's latest run, with the change since the run before",
+    responses={200: {"content": {"application/json": {"example": DASHBOARD_EXAMPLE}}}},
+)
+def dashboard(
+    principal: Annotated[Principal, Depends(Authorize("quality.read"))], uow: UoW, policy: PolicyDep
+) -> Dashboard:
     board = service.dashboard(uow, principal.area, agency=policy.audience_agency(principal))
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "quality:dashboard:read", principal, details={"area": principal.area.value}))
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION, "quality:dashboard:read", principal, details={"area": principal.area.value}
+        )
+    )
     uow.commit()
     return Dashboard.model_validate(board)
 
 
-@router.get("/worklist", summary="Findings of the latest run for an offender manager, a unit or a rule (drill-down); JSON or CSV",
-            response_model=list[Finding], responses={200: {"content": {"application/json": {"example": FINDING_EXAMPLE}, "text/csv": {"example": ",".join(EXPORT_COLUMNS)}}}})
+@router.get(
+    "/worklist",
+    summary="Findings of the latest run for an offender manager, a unit or a rule (drill-down); JSON or CSV",
+    response_model=list[Finding],
+    responses={
+        200: {
+            "content": {
+                "application/json": {"example": FINDING_EXAMPLE},
+                "text/csv": {"example": ",".join(EXPORT_COLUMNS)},
+            }
+        }
+    },
+)
 def worklist(
     principal: Annotated[Principal, Depends(Authorize("quality.read"))],
     uow: UoW,
     policy: PolicyDep,
     request: Annotated[str | None, Depends(request_id)],
-    owner: Annotated[str | None, Query(max_length=100, description="an offender manager's user id (default: yours, unless unit or rule is given)")] = None,
+    owner: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="an offender manager's user id (default: yours, unless unit or rule is given)",
+        ),
+    ] = None,
     unit: Annotated[str | None, Query(max_length=200)] = None,
     rule: Annotated[str | None, Query(max_length=40)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     if owner is None and unit is None and rule is None:
         owner = principal.user_id
-    rows = service.worklist(uow, principal.area, owner=owner, unit=unit, rule=rule, agency=policy.audience_agency(principal))
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "quality:worklist:read", principal, request_id=request,
-                                details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]}))
+    rows = service.worklist(
+        uow, principal.area, owner=owner, unit=unit, rule=rule, agency=policy.audience_agency(principal)
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "quality:worklist:read",
+            principal,
+            request_id=request,
+            details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]},
+        )
+    )
     uow.commit()
     if format == "csv":
-        return Response(to_csv(EXPORT_COLUMNS, rows), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
+        return Response(
+            to_csv(EXPORT_COLUMNS, rows),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="worklist.csv"'},
+        )
     return [Finding.model_validate(r) for r in rows]

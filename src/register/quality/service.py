@@ -41,8 +41,18 @@ class Rule:
 
 def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     doc = yaml.safe_load(path.read_text())
-    rules = [Rule(r["id"], r["description"], r["severity"], r["who"], r["check"], r.get("params") or {},
-                  tuple(NominalStatus(s).value for s in r.get("statuses", [NominalStatus.ACTIVE.value]))) for r in doc["rules"]]
+    rules = [
+        Rule(
+            r["id"],
+            r["description"],
+            r["severity"],
+            r["who"],
+            r["check"],
+            r.get("params") or {},
+            tuple(NominalStatus(s).value for s in r.get("statuses", [NominalStatus.ACTIVE.value])),
+        )
+        for r in doc["rules"]
+    ]
     for r in rules:
         if r.check not in CHECKS:
             raise ValueError(f"rule {r.id} names an unknown check {r.check!r}")
@@ -53,39 +63,89 @@ def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     return rules
 
 
-def run(uow: UnitOfWork, actor: Actor, area: Area, today: dt.date, rules: list[Rule] | None = None,
-        progress: Callable[[int, int], None] = lambda done, total: None) -> uuid.UUID:
+def run(
+    uow: UnitOfWork,
+    actor: Actor,
+    area: Area,
+    today: dt.date,
+    rules: list[Rule] | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> uuid.UUID:
     """Evaluate every rule over the area's records (active ones unless the rule names other statuses), one set-based
     statement per rule."""
     rules = rules if rules is not None else load_rules()
     run_id = uuid.uuid4()
-    now = dt.datetime.now(dt.timezone.utc)
-    uow.session.execute(insert(m.QualityRun).values(id=run_id, area=area.value, run_on=today, started_at=now, started_by=actor.user_id))
+    now = dt.datetime.now(dt.UTC)
+    uow.session.execute(
+        insert(m.QualityRun).values(
+            id=run_id, area=area.value, run_on=today, started_at=now, started_by=actor.user_id
+        )
+    )
     owner = current_offender_manager()
-    columns = ["run_id", "rule_id", "severity", "who", "nominal_id", "area", "managing_unit", "owner", "audience"]
+    columns = [
+        "run_id",
+        "rule_id",
+        "severity",
+        "who",
+        "nominal_id",
+        "area",
+        "managing_unit",
+        "owner",
+        "audience",
+    ]
     progress(0, len(rules))
     for done, rule in enumerate(rules, 1):
         check = CHECKS[rule.check]
-        area_aware = "area" in inspect.signature(check).parameters  # checks that narrow their own work to the area
+        area_aware = (
+            "area" in inspect.signature(check).parameters
+        )  # checks that narrow their own work to the area
         # A rule over items that name an audience is evaluated once per agency, over what that agency may see.
         audiences: list[Agency | None] = list(Agency) if per_agency(rule.check, rule.params) else [None]
         for audience in audiences:
-            condition = check(today, **rule.params, **({"area": area.value} if area_aware else {}),
-                              **({"audience": audience} if audience is not None else {}))
-            chosen = select(literal(run_id, m.QualityRun.id.type), literal(rule.id), literal(rule.severity), literal(rule.who),
-                            N.id, N.area, N.managing_unit, owner, literal(audience.value if audience else None, m.QualityFinding.audience.type)
-                            ).where(N.area == area.value, N.status.in_(rule.statuses), condition)
+            condition = check(
+                today,
+                **rule.params,
+                **({"area": area.value} if area_aware else {}),
+                **({"audience": audience} if audience is not None else {}),
+            )
+            chosen = select(
+                literal(run_id, m.QualityRun.id.type),
+                literal(rule.id),
+                literal(rule.severity),
+                literal(rule.who),
+                N.id,
+                N.area,
+                N.managing_unit,
+                owner,
+                literal(audience.value if audience else None, m.QualityFinding.audience.type),
+            ).where(N.area == area.value, N.status.in_(rule.statuses), condition)
             uow.session.execute(insert(m.QualityFinding).from_select(columns, chosen))
         progress(done, len(rules))
-    uow.session.execute(m.QualityRun.__table__.update().where(m.QualityRun.id == run_id).values(finished_at=dt.datetime.now(dt.timezone.utc)))
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "quality:run:execute", actor, details={"area": area.value, "run": str(run_id),
-                                                                                            "rules": len(rules)}))
+    uow.session.execute(
+        m.QualityRun.__table__.update()
+        .where(m.QualityRun.id == run_id)
+        .values(finished_at=dt.datetime.now(dt.UTC))
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "quality:run:execute",
+            actor,
+            details={"area": area.value, "run": str(run_id), "rules": len(rules)},
+        )
+    )
     return run_id
 
 
 def _runs(uow: UnitOfWork, area: Area, limit: int) -> list[m.QualityRun]:
-    return list(uow.session.scalars(select(m.QualityRun).where(m.QualityRun.area == area.value, m.QualityRun.finished_at.is_not(None))
-                                    .order_by(m.QualityRun.started_at.desc()).limit(limit)))
+    return list(
+        uow.session.scalars(
+            select(m.QualityRun)
+            .where(m.QualityRun.area == area.value, m.QualityRun.finished_at.is_not(None))
+            .order_by(m.QualityRun.started_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _seen_by(agency: Agency | None) -> Any:
@@ -97,40 +157,85 @@ def _seen_by(agency: Agency | None) -> Any:
 
 
 def _counts(uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None) -> dict[str, int]:
-    return dict(uow.session.execute(select(m.QualityFinding.rule_id, func.count(func.distinct(m.QualityFinding.nominal_id)))
-                                    .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
-                                    .group_by(m.QualityFinding.rule_id)).all())  # type: ignore[arg-type]
+    return dict(
+        uow.session.execute(
+            select(m.QualityFinding.rule_id, func.count(func.distinct(m.QualityFinding.nominal_id)))
+            .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
+            .group_by(m.QualityFinding.rule_id)
+        ).all()
+    )  # type: ignore[arg-type]
 
 
-def dashboard(uow: UnitOfWork, area: Area, rules: list[Rule] | None = None, *, agency: Agency | None = None) -> dict[str, Any]:
+def dashboard(
+    uow: UnitOfWork, area: Area, rules: list[Rule] | None = None, *, agency: Agency | None = None
+) -> dict[str, Any]:
     """Counts per rule and severity in the latest run, each with its change since the run before, of what `agency`
     may see (None: everything, for system actors)."""
     rules = rules if rules is not None else load_rules()
     runs = _runs(uow, area, 2)
     if not runs:
         return {"area": area.value, "run": None, "rules": [], "by_severity": {}}
-    latest, previous = _counts(uow, runs[0].id, agency), (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None)
-    rows = [{"rule": r.id, "description": r.description, "severity": r.severity, "who": r.who, "count": latest.get(r.id, 0),
-             "change": None if previous is None else latest.get(r.id, 0) - previous.get(r.id, 0)} for r in rules]
+    latest, previous = (
+        _counts(uow, runs[0].id, agency),
+        (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None),
+    )
+    rows = [
+        {
+            "rule": r.id,
+            "description": r.description,
+            "severity": r.severity,
+            "who": r.who,
+            "count": latest.get(r.id, 0),
+            "change": None if previous is None else latest.get(r.id, 0) - previous.get(r.id, 0),
+        }
+        for r in rules
+    ]
     by_severity = {s: sum(row["count"] for row in rows if row["severity"] == s) for s in SEVERITIES}
-    return {"area": area.value, "run": {"id": str(runs[0].id), "run_on": runs[0].run_on.isoformat()},
-            "previous_run": str(runs[1].id) if len(runs) > 1 else None, "rules": rows, "by_severity": by_severity}
+    return {
+        "area": area.value,
+        "run": {"id": str(runs[0].id), "run_on": runs[0].run_on.isoformat()},
+        "previous_run": str(runs[1].id) if len(runs) > 1 else None,
+        "rules": rows,
+        "by_severity": by_severity,
+    }
 
 
-def worklist(uow: UnitOfWork, area: Area, *, owner: str | None = None, unit: str | None = None, rule: str | None = None,
-             agency: Agency | None = None) -> list[dict[str, Any]]:
+def worklist(
+    uow: UnitOfWork,
+    area: Area,
+    *,
+    owner: str | None = None,
+    unit: str | None = None,
+    rule: str | None = None,
+    agency: Agency | None = None,
+) -> list[dict[str, Any]]:
     """The latest run's findings for one offender manager, one unit or one rule (drill-down), with links to the records,
     of what `agency` may see (None: everything)."""
     runs = _runs(uow, area, 1)
     if not runs:
         return []
     q = select(m.QualityFinding).where(m.QualityFinding.run_id == runs[0].id, _seen_by(agency))
-    for column, value in ((m.QualityFinding.owner, owner), (m.QualityFinding.managing_unit, unit), (m.QualityFinding.rule_id, rule)):
+    for column, value in (
+        (m.QualityFinding.owner, owner),
+        (m.QualityFinding.managing_unit, unit),
+        (m.QualityFinding.rule_id, rule),
+    ):
         if value is not None:
             q = q.where(column == value)
     out: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
-    for f in uow.session.scalars(q.order_by(m.QualityFinding.severity, m.QualityFinding.rule_id, m.QualityFinding.nominal_id)):
-        out.setdefault((f.rule_id, f.nominal_id), {  # a finding evaluated for several agencies is one finding
-            "rule": f.rule_id, "severity": f.severity, "who": f.who, "nominal_id": str(f.nominal_id), "record": f"/v1/nominals/{f.nominal_id}",
-            "managing_unit": f.managing_unit, "owner": f.owner})
+    for f in uow.session.scalars(
+        q.order_by(m.QualityFinding.severity, m.QualityFinding.rule_id, m.QualityFinding.nominal_id)
+    ):
+        out.setdefault(
+            (f.rule_id, f.nominal_id),
+            {  # a finding evaluated for several agencies is one finding
+                "rule": f.rule_id,
+                "severity": f.severity,
+                "who": f.who,
+                "nominal_id": str(f.nominal_id),
+                "record": f"/v1/nominals/{f.nominal_id}",
+                "managing_unit": f.managing_unit,
+                "owner": f.owner,
+            },
+        )
     return list(out.values())

@@ -16,13 +16,23 @@ from ..store import models as m
 
 def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:  # type: ignore[no-untyped-def]
     """Archived records without a legal hold whose disposal year (or exact date) has come, a batch at a time."""
-    return id_batches(session_factory, batch, m.Nominal.status == NominalStatus.ARCHIVED.value, m.Nominal.legal_hold.is_(False),
-                      m.Nominal.dispose_from.is_not(None), m.Nominal.dispose_from <= today)
+    return id_batches(
+        session_factory,
+        batch,
+        m.Nominal.status == NominalStatus.ARCHIVED.value,
+        m.Nominal.legal_hold.is_(False),
+        m.Nominal.dispose_from.is_not(None),
+        m.Nominal.dispose_from <= today,
+    )
 
 
 def with_tombstones(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     """The records and the tombstones of duplicates merged into them (their identities go too)."""
-    merged = session.scalars(select(m.Nominal.id).where(m.Nominal.merged_into_id.in_(ids), m.Nominal.status == NominalStatus.MERGED.value))
+    merged = session.scalars(
+        select(m.Nominal.id).where(
+            m.Nominal.merged_into_id.in_(ids), m.Nominal.status == NominalStatus.MERGED.value
+        )
+    )
     return [*ids, *merged]
 
 
@@ -34,15 +44,40 @@ def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
     session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_(ids)))
     session.execute(delete(m.Item).where(m.Item.nominal_id.in_(ids)))
     doomed = select(m.ChronologyEntry.id).where(m.ChronologyEntry.nominal_id.in_(ids)).scalar_subquery()
-    session.execute(update(m.ChronologyEntry).where(m.ChronologyEntry.amends_id.in_(doomed)).values(amends_id=None),
-                    execution_options={"synchronize_session": False})
+    session.execute(
+        update(m.ChronologyEntry).where(m.ChronologyEntry.amends_id.in_(doomed)).values(amends_id=None),
+        execution_options={"synchronize_session": False},
+    )
     session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id.in_(ids)))
     session.execute(delete(m.Transfer).where(m.Transfer.nominal_id.in_(ids)))
     # Reasons given in merges and dismissals may name people: they go; the fact of the merge stays for the audit trail.
-    session.execute(update(m.Merge).where(m.Merge.survivor_id.in_(ids) | m.Merge.merged_id.in_(ids)).values(unmerge_reason_sealed=None),
-                    execution_options={"synchronize_session": False})
-    session.execute(delete(m.DuplicateDismissal).where(m.DuplicateDismissal.first_id.in_(ids) | m.DuplicateDismissal.second_id.in_(ids)))
-    session.execute(update(m.Nominal).where(m.Nominal.id.in_(ids)).values(
-        status=NominalStatus.ERASED.value, identity_sealed=b"", erased_on=today, version=m.Nominal.version + 1, legal_hold=False,
-        retention_review_on=None, dispose_from=None, notification_subject=False, notification_indefinite=None, notification_ends_on=None,
-        notification_review_from=None, notification_due_on=None), execution_options={"synchronize_session": False})
+    session.execute(
+        update(m.Merge)
+        .where(m.Merge.survivor_id.in_(ids) | m.Merge.merged_id.in_(ids))
+        .values(unmerge_reason_sealed=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(m.DuplicateDismissal).where(
+            m.DuplicateDismissal.first_id.in_(ids) | m.DuplicateDismissal.second_id.in_(ids)
+        )
+    )
+    session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id.in_(ids))
+        .values(
+            status=NominalStatus.ERASED.value,
+            identity_sealed=b"",
+            erased_on=today,
+            version=m.Nominal.version + 1,
+            legal_hold=False,
+            retention_review_on=None,
+            dispose_from=None,
+            notification_subject=False,
+            notification_indefinite=None,
+            notification_ends_on=None,
+            notification_review_from=None,
+            notification_due_on=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )

@@ -27,54 +27,138 @@ def _done(response: Response, version: int) -> dict[str, int]:
     return {"version": version}
 
 
-@router.get("/{nominal_id}/retention", summary="When the record is next reviewed and disposed of, and any legal hold",
-            responses={200: {"content": {"application/json": {"example": {
-                "status": "archived", "archived_reason": "eligibility_ended", "archived_on": "2026-01-10", "legal_hold": False,
-                "review_on": "2036-01-10", "dispose_on": "2084-03-17"}}}}})
-def read(access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW) -> RetentionOut | RestrictedStub:
+@router.get(
+    "/{nominal_id}/retention",
+    summary="When the record is next reviewed and disposed of, and any legal hold",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "archived",
+                        "archived_reason": "eligibility_ended",
+                        "archived_on": "2026-01-10",
+                        "legal_hold": False,
+                        "review_on": "2036-01-10",
+                        "dispose_on": "2084-03-17",
+                    }
+                }
+            }
+        }
+    },
+)
+def read(
+    access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW
+) -> RetentionOut | RestrictedStub:
     if access.stub:
         return stub(uow, access)
     out = service.status(uow, access.nominal_id)
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "nominal:retention:read", access.principal, nominal_id=access.nominal_id,
-                                purpose=access.purpose, request_id=access.request_id))
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "nominal:retention:read",
+            access.principal,
+            nominal_id=access.nominal_id,
+            purpose=access.purpose,
+            request_id=access.request_id,
+        )
+    )
     uow.commit()
     return out
 
 
-@router.post("/{nominal_id}/legal-hold", summary="Set a legal hold: the record is never disposed of while it stands", responses=DONE)
-def hold(access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
-         body: Annotated[HoldRequest, Body(openapi_examples=HOLD)], version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
-    new_version = service.set_hold(uow, access.principal, access.nominal_id, body.reason, hold=True, expected_version=version)
+@router.post(
+    "/{nominal_id}/legal-hold",
+    summary="Set a legal hold: the record is never disposed of while it stands",
+    responses=DONE,
+)
+def hold(
+    access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
+    body: Annotated[HoldRequest, Body(openapi_examples=HOLD)],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> dict[str, int]:
+    new_version = service.set_hold(
+        uow, access.principal, access.nominal_id, body.reason, hold=True, expected_version=version
+    )
     uow.commit()
     return _done(response, new_version)
 
 
 @router.post("/{nominal_id}/legal-hold/release", summary="Release the legal hold", responses=DONE)
-def release(access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
-            body: Annotated[HoldRequest, Body(openapi_examples={"ended": {"value": {"reason": "proceedings concluded"}}})],
-            version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
-    new_version = service.set_hold(uow, access.principal, access.nominal_id, body.reason, hold=False, expected_version=version)
+def release(
+    access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
+    body: Annotated[
+        HoldRequest, Body(openapi_examples={"ended": {"value": {"reason": "proceedings concluded"}}})
+    ],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> dict[str, int]:
+    new_version = service.set_hold(
+        uow, access.principal, access.nominal_id, body.reason, hold=False, expected_version=version
+    )
     uow.commit()
     return _done(response, new_version)
 
 
-@router.post("/{nominal_id}/retention-review", summary="Record a retention review of an archived record: kept, next review set",
-             responses=DONE)
-def review(access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
-           body: Annotated[ReviewRequest, Body(openapi_examples={"kept": {"value": {"reason": "still of policing purpose: linked enquiry"}}})],
-           version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
-    new_version = service.review(uow, access.principal, access.nominal_id, body.reason, expected_version=version)
+@router.post(
+    "/{nominal_id}/retention-review",
+    summary="Record a retention review of an archived record: kept, next review set",
+    responses=DONE,
+)
+def review(
+    access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
+    body: Annotated[
+        ReviewRequest,
+        Body(openapi_examples={"kept": {"value": {"reason": "still of policing purpose: linked enquiry"}}}),
+    ],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> dict[str, int]:
+    new_version = service.review(
+        uow, access.principal, access.nominal_id, body.reason, expected_version=version
+    )
     uow.commit()
     return _done(response, new_version)
 
 
-@router.post("/{nominal_id}/items/{item_id}/erase", summary="Erase one item or chronology entry for good (confirm with its id)",
-             responses=DONE)
-def erase_item(access: Annotated[Access, Depends(RecordGuard("record.erase", "header"))], item_id: uuid.UUID,
-               body: Annotated[ItemErasure, Body(openapi_examples={"wrong person": {"value": {
-                   "reason": "entered on the wrong person's record", "confirm": "9f1c2b7a-4d3e-4a5b-8c6d-7e8f9a0b1c2d"}}})],
-               version: IfMatch, uow: UoW, response: Response) -> dict[str, int]:
-    new_version = service.erase_item(uow, access.principal, access.nominal_id, item_id, body, expected_version=version,
-                                     visibility=access.visibility, request_id=access.request_id)
+@router.post(
+    "/{nominal_id}/items/{item_id}/erase",
+    summary="Erase one item or chronology entry for good (confirm with its id)",
+    responses=DONE,
+)
+def erase_item(
+    access: Annotated[Access, Depends(RecordGuard("record.erase", "header"))],
+    item_id: uuid.UUID,
+    body: Annotated[
+        ItemErasure,
+        Body(
+            openapi_examples={
+                "wrong person": {
+                    "value": {
+                        "reason": "entered on the wrong person's record",
+                        "confirm": "9f1c2b7a-4d3e-4a5b-8c6d-7e8f9a0b1c2d",
+                    }
+                }
+            }
+        ),
+    ],
+    version: IfMatch,
+    uow: UoW,
+    response: Response,
+) -> dict[str, int]:
+    new_version = service.erase_item(
+        uow,
+        access.principal,
+        access.nominal_id,
+        item_id,
+        body,
+        expected_version=version,
+        visibility=access.visibility,
+        request_id=access.request_id,
+    )
     uow.commit()
     return _done(response, new_version)

@@ -13,7 +13,9 @@ Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
 class HoldRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: Reason = Field(description="why (e.g. the enquiry or proceedings); kept sealed in the record's chronology")
+    reason: Reason = Field(
+        description="why (e.g. the enquiry or proceedings); kept sealed in the record's chronology"
+    )
 
 
 class ReviewRequest(BaseModel):
@@ -23,8 +25,12 @@ class ReviewRequest(BaseModel):
 
 class ItemErasure(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: Reason = Field(description="why it must be erased rather than ended (e.g. entered on the wrong person)")
-    confirm: uuid.UUID = Field(description="the item's (or chronology entry's) id again: erasure cannot be undone")
+    reason: Reason = Field(
+        description="why it must be erased rather than ended (e.g. entered on the wrong person)"
+    )
+    confirm: uuid.UUID = Field(
+        description="the item's (or chronology entry's) id again: erasure cannot be undone"
+    )
 
 
 class RetentionOut(BaseModel):
@@ -33,12 +39,16 @@ class RetentionOut(BaseModel):
     archived_on: dt.date | None
     legal_hold: bool
     review_on: dt.date | None
-    dispose_on: dt.date | None = Field(description="when the personal content is due to be erased; none: not automatically")
+    dispose_on: dt.date | None = Field(
+        description="when the personal content is due to be erased; none: not automatically"
+    )
 
 
 class RunReport(BaseModel):
     today: dt.date
     candidates: int = Field(description="archived records whose disposal year has come, without a legal hold")
     due: list[uuid.UUID] = Field(description="those whose exact disposal date has come")
-    erased: int = Field(description="records erased (0 on a dry run), including tombstones of duplicates merged into them")
+    erased: int = Field(
+        description="records erased (0 on a dry run), including tombstones of duplicates merged into them"
+    )
     dry_run: bool

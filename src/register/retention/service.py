@@ -18,13 +18,13 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete, select, update
 
+from ..access.policy import Visibility
 from ..audit.events import Action, AuditEntry
 from ..domain import retention
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
 from ..domain.errors import InvalidValue, NotFound, RuleViolation
 from ..domain.record import ChronologyEntry
-from ..access.policy import Visibility
 from ..nominals import service as nominals
 from ..nominals.repository import visible_to
 from ..store import models as m
@@ -34,7 +34,7 @@ from .schemas import ItemErasure, RetentionOut, RunReport
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @lru_cache(maxsize=4)
@@ -54,32 +54,60 @@ def _dob(uow: UnitOfWork, nominal_id: uuid.UUID) -> dt.date | None:
 def schedule(uow: UnitOfWork, nominal_id: uuid.UUID, reason: ArchiveReason, archived_on: dt.date) -> None:
     """On archiving: the first review and the disposal year under the policy for the reason."""
     rule = policy(uow)[reason]
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(
-        retention_review_on=retention.next_review(rule, archived_on), dispose_from=retention.dispose_from(rule, archived_on, _dob(uow, nominal_id))))
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == nominal_id)
+        .values(
+            retention_review_on=retention.next_review(rule, archived_on),
+            dispose_from=retention.dispose_from(rule, archived_on, _dob(uow, nominal_id)),
+        )
+    )
 
 
 def unschedule(uow: UnitOfWork, nominal_id: uuid.UUID) -> None:
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(retention_review_on=None, dispose_from=None))
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == nominal_id)
+        .values(retention_review_on=None, dispose_from=None)
+    )
 
 
 def status(uow: UnitOfWork, nominal_id: uuid.UUID) -> RetentionOut:
     row = uow.nominals.header_row(nominal_id)
     dispose_on = None
     if row.status == NominalStatus.ARCHIVED.value and row.archived_reason and row.archived_on:
-        dispose_on = retention.dispose_on(policy(uow)[ArchiveReason(row.archived_reason)], row.archived_on, _dob(uow, nominal_id))
-    return RetentionOut(status=row.status, archived_reason=row.archived_reason, archived_on=row.archived_on, legal_hold=row.legal_hold,
-                        review_on=row.retention_review_on, dispose_on=dispose_on)
+        dispose_on = retention.dispose_on(
+            policy(uow)[ArchiveReason(row.archived_reason)], row.archived_on, _dob(uow, nominal_id)
+        )
+    return RetentionOut(
+        status=row.status,
+        archived_reason=row.archived_reason,
+        archived_on=row.archived_on,
+        legal_hold=row.legal_hold,
+        review_on=row.retention_review_on,
+        dispose_on=dispose_on,
+    )
 
 
-def _note(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, key_id: uuid.UUID, summary: str, details: str, *,
-          audience: str | None = None) -> None:
+def _note(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    key_id: uuid.UUID,
+    summary: str,
+    details: str,
+    *,
+    audience: str | None = None,
+) -> None:
     """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes directly.
     `audience`: the agencies that may see the note (that of an erased item it speaks of); None: everyone."""
     entry = ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=summary, details=details)
     uow.nominals.add_entry(nominal_id, key_id, uuid.uuid4(), entry, actor, _now(), audience=audience)
 
 
-def _lifecycle_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int) -> m.Nominal:
+def _lifecycle_change(
+    uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int
+) -> m.Nominal:
     row = uow.nominals.header_row(nominal_id)
     if row.status in (NominalStatus.MERGED.value, NominalStatus.ERASED.value):
         raise RuleViolation("record_read_only", f"the record is {row.status}")
@@ -87,30 +115,78 @@ def _lifecycle_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expe
     return row
 
 
-def set_hold(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, reason: str, *, hold: bool, expected_version: int) -> int:
+def set_hold(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    reason: str,
+    *,
+    hold: bool,
+    expected_version: int,
+) -> int:
     row = _lifecycle_change(uow, actor, nominal_id, expected_version)
     if row.legal_hold == hold:
-        raise RuleViolation("legal_hold_unchanged", "a legal hold is already set" if hold else "no legal hold is set")
+        raise RuleViolation(
+            "legal_hold_unchanged", "a legal hold is already set" if hold else "no legal hold is set"
+        )
     uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(legal_hold=hold))
-    _note(uow, actor, nominal_id, row.data_key_id, "Legal hold set" if hold else "Legal hold released", reason)
-    uow.audit.record(AuditEntry(Action.ALTERATION, f"nominal:retention:{'hold' if hold else 'release'}", actor, nominal_id=nominal_id))
+    _note(
+        uow, actor, nominal_id, row.data_key_id, "Legal hold set" if hold else "Legal hold released", reason
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.ALTERATION,
+            f"nominal:retention:{'hold' if hold else 'release'}",
+            actor,
+            nominal_id=nominal_id,
+        )
+    )
     return expected_version + 1
 
 
-def review(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, reason: str, *, expected_version: int, today: dt.date | None = None) -> int:
+def review(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    reason: str,
+    *,
+    expected_version: int,
+    today: dt.date | None = None,
+) -> int:
     """A supervisor reviewed the archived record and keeps it: the next review is set by the policy."""
     row = _lifecycle_change(uow, actor, nominal_id, expected_version)
     if row.status != NominalStatus.ARCHIVED.value or row.archived_reason is None:
-        raise RuleViolation("record_not_archived", f"the record is {row.status}: retention reviews are of archived records")
+        raise RuleViolation(
+            "record_not_archived", f"the record is {row.status}: retention reviews are of archived records"
+        )
     next_on = retention.next_review(policy(uow)[ArchiveReason(row.archived_reason)], today or dt.date.today())
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == nominal_id).values(retention_review_on=next_on))
+    uow.session.execute(
+        update(m.Nominal).where(m.Nominal.id == nominal_id).values(retention_review_on=next_on)
+    )
     _note(uow, actor, nominal_id, row.data_key_id, f"Retention reviewed: kept; next review {next_on}", reason)
-    uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:retention:review", actor, nominal_id=nominal_id, details={"next_review": next_on}))
+    uow.audit.record(
+        AuditEntry(
+            Action.ALTERATION,
+            "nominal:retention:review",
+            actor,
+            nominal_id=nominal_id,
+            details={"next_review": next_on},
+        )
+    )
     return expected_version + 1
 
 
-def erase_item(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, item_id: uuid.UUID, request: ItemErasure, *,
-               expected_version: int, visibility: Visibility | None, request_id: str | None = None) -> int:
+def erase_item(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    item_id: uuid.UUID,
+    request: ItemErasure,
+    *,
+    expected_version: int,
+    visibility: Visibility | None,
+    request_id: str | None = None,
+) -> int:
     """Erase one item or chronology entry entirely (ending it keeps it in the history; this does not).
 
     Only what the caller may see can be erased: an item or entry outside `visibility` (a section their agency may
@@ -118,15 +194,22 @@ def erase_item(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, item_id
     the erasure leaves (with its reason) has the erased item's audience, so those who never saw the item never see
     the note either. `visibility` None: a system actor, who sees everything."""
     if request.confirm != item_id:
-        raise InvalidValue("erasure_confirmation", "confirm must repeat the id of the item to erase: erasure cannot be undone", "confirm")
+        raise InvalidValue(
+            "erasure_confirmation",
+            "confirm must repeat the id of the item to erase: erasure cannot be undone",
+            "confirm",
+        )
     row = _lifecycle_change(uow, actor, nominal_id, expected_version)
     agency = visibility.audience if visibility is not None else None
 
     def sees(section: str) -> bool:
         return visibility is None or visibility.sees_section(section)
 
-    item = uow.session.execute(select(m.Item.section, m.Item.audience).where(
-        m.Item.id == item_id, m.Item.nominal_id == nominal_id, visible_to(agency))).first()
+    item = uow.session.execute(
+        select(m.Item.section, m.Item.audience).where(
+            m.Item.id == item_id, m.Item.nominal_id == nominal_id, visible_to(agency)
+        )
+    ).first()
     entry = None if item is not None else uow.nominals.entry_row(nominal_id, item_id, agency)
     if item is not None and sees(item.section):
         section, audience = item.section, item.audience
@@ -134,21 +217,50 @@ def erase_item(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, item_id
         uow.session.execute(delete(m.Item).where(m.Item.id == item_id))
     elif entry is not None and sees("chronology"):
         section, audience = "chronology", entry.audience
-        if uow.session.execute(select(m.ChronologyEntry.id).where(m.ChronologyEntry.amends_id == item_id)).first():
+        if uow.session.execute(
+            select(m.ChronologyEntry.id).where(m.ChronologyEntry.amends_id == item_id)
+        ).first():
             raise RuleViolation("entry_amended", "an amendment names this entry: erase the amendment first")
         uow.session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.id == item_id))
     else:
         raise NotFound("item_not_found", f"no item or chronology entry {item_id} on nominal {nominal_id}")
-    nominals.refresh_derived(uow, nominal_id, section)  # an erased offence, order or address changes the notification dates
-    _note(uow, actor, nominal_id, row.data_key_id, f"An item of {section.replace('_', ' ')} was erased", request.reason, audience=audience)
-    uow.audit.record(AuditEntry(Action.ERASURE, f"nominal:{section}:erase", actor, nominal_id=nominal_id, section=section, item_id=item_id,
-                                request_id=request_id, details={"confirmed": True}))
+    nominals.refresh_derived(
+        uow, nominal_id, section
+    )  # an erased offence, order or address changes the notification dates
+    _note(
+        uow,
+        actor,
+        nominal_id,
+        row.data_key_id,
+        f"An item of {section.replace('_', ' ')} was erased",
+        request.reason,
+        audience=audience,
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.ERASURE,
+            f"nominal:{section}:erase",
+            actor,
+            nominal_id=nominal_id,
+            section=section,
+            item_id=item_id,
+            request_id=request_id,
+            details={"confirmed": True},
+        )
+    )
     uow.outbox.enqueue(nominal_id, expected_version + 1)
     return expected_version + 1
 
 
-def run(store, actor: Actor, *, today: dt.date | None = None, dry_run: bool = False, batch: int = 500,  # type: ignore[no-untyped-def]
-        progress: Callable[[int, int], None] = lambda done, total: None) -> RunReport:
+def run(
+    store,
+    actor: Actor,
+    *,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+    batch: int = 500,  # type: ignore[no-untyped-def]
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> RunReport:
     """Erase every archived record whose disposal date has come and that has no legal hold. One transaction per
     batch; safe to interrupt and rerun (an erased record is no longer a candidate)."""
     today = today or dt.date.today()
@@ -161,7 +273,9 @@ def run(store, actor: Actor, *, today: dt.date | None = None, dry_run: bool = Fa
             due = []
             for record in records:
                 row = rows[record.id]
-                when = retention.dispose_on(rules[ArchiveReason(row.archived_reason)], row.archived_on, record.identity.date_of_birth)
+                when = retention.dispose_on(
+                    rules[ArchiveReason(row.archived_reason)], row.archived_on, record.identity.date_of_birth
+                )
                 if when is not None and when <= today:
                     due.append(record.id)
             report.candidates += len(ids)
@@ -171,11 +285,30 @@ def run(store, actor: Actor, *, today: dt.date | None = None, dry_run: bool = Fa
                 continue
             erased = repository.with_tombstones(uow.session, due)
             repository.erase(uow.session, erased, today)
-            uow.audit.record_many([AuditEntry(Action.ERASURE, "nominal:record:erase", actor, nominal_id=nominal_id,
-                                              details={"schedule": "retention", "today": today, "tombstone_of_merge": nominal_id not in due})
-                                   for nominal_id in erased])
-            uow.outbox.enqueue_many([(r.id, r.version) for r in uow.session.execute(
-                select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased)))])
+            uow.audit.record_many(
+                [
+                    AuditEntry(
+                        Action.ERASURE,
+                        "nominal:record:erase",
+                        actor,
+                        nominal_id=nominal_id,
+                        details={
+                            "schedule": "retention",
+                            "today": today,
+                            "tombstone_of_merge": nominal_id not in due,
+                        },
+                    )
+                    for nominal_id in erased
+                ]
+            )
+            uow.outbox.enqueue_many(
+                [
+                    (r.id, r.version)
+                    for r in uow.session.execute(
+                        select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased))
+                    )
+                ]
+            )
             uow.commit()
             report.erased += len(erased)
     return report

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..domain.errors import InvalidValue
-
 from .query import SearchRequest, leaves
 
 FACETS = ("area", "mappa_category", "mappa_level")
@@ -19,7 +18,9 @@ class Hit:
     nominal_id: uuid.UUID
     score: float
     matched: list[str]
-    sort: list[Any] = field(default_factory=list)  # its sort key: [score, id] or [surname, id] (what a cursor resumes after)
+    sort: list[Any] = field(
+        default_factory=list
+    )  # its sort key: [score, id] or [surname, id] (what a cursor resumes after)
 
 
 @dataclass

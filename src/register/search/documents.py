@@ -65,7 +65,9 @@ def document(record: Record) -> dict[str, Any]:
         alias: Alias = item.data  # type: ignore[assignment]
         names.append(_name(alias.name_type.value, alias.forenames, alias.surname, alias.date_of_birth))
     dobs = sorted({n["date_of_birth"] for n in names if n["date_of_birth"]})
-    assessments = sorted((i.data for i in _current(record.items(Section.RISK_ASSESSMENTS))), key=lambda a: a.assessed_on)  # type: ignore[attr-defined]
+    assessments = sorted(
+        (i.data for i in _current(record.items(Section.RISK_ASSESSMENTS))), key=lambda a: a.assessed_on
+    )  # type: ignore[attr-defined]
     latest: RiskAssessment | None = assessments[-1] if assessments else None  # type: ignore[assignment]
     overall = latest.overall_rosh if latest else None
 
@@ -92,40 +94,79 @@ def document(record: Record) -> dict[str, Any]:
         "dob_years": sorted({int(d[:4]) for d in dobs}),
         "dob_month_days": sorted({d[5:] for d in dobs}),
         "descriptions": [
-            {"observed_on": _iso(d.observed_on), "height_cm": d.height_cm, "build": d.build.value if d.build else None,
-             "hair": d.hair, "eyes": d.eyes}
-            for d in data(Section.DESCRIPTIONS) if isinstance(d, Description)
+            {
+                "observed_on": _iso(d.observed_on),
+                "height_cm": d.height_cm,
+                "build": d.build.value if d.build else None,
+                "hair": d.hair,
+                "eyes": d.eyes,
+            }
+            for d in data(Section.DESCRIPTIONS)
+            if isinstance(d, Description)
         ],
-        "marks": [{"kind": mk.kind.value, "location": mk.location.value, "description": mk.description}
-                  for mk in data(Section.MARKS) if isinstance(mk, Mark)],
-        "identifiers": [{"kind": i.kind.value, "value": i.value} for i in data(Section.IDENTIFIERS) if isinstance(i, Identifier)],
+        "marks": [
+            {"kind": mk.kind.value, "location": mk.location.value, "description": mk.description}
+            for mk in data(Section.MARKS)
+            if isinstance(mk, Mark)
+        ],
+        "identifiers": [
+            {"kind": i.kind.value, "value": i.value}
+            for i in data(Section.IDENTIFIERS)
+            if isinstance(i, Identifier)
+        ],
         "addresses": [
-            {"kind": a.kind.value, "postcode": a.postcode,
-             "sector": values.postcode_sector(a.postcode) if a.postcode else None,
-             "district": values.postcode_district(a.postcode) if a.postcode else None,
-             "town": a.town,
-             "location": {"lat": a.latitude, "lon": a.longitude} if a.latitude is not None else None,
-             "date_from": _iso(a.date_from), "date_to": _iso(a.date_to)}
-            for a in data(Section.ADDRESSES) if isinstance(a, Address)
+            {
+                "kind": a.kind.value,
+                "postcode": a.postcode,
+                "sector": values.postcode_sector(a.postcode) if a.postcode else None,
+                "district": values.postcode_district(a.postcode) if a.postcode else None,
+                "town": a.town,
+                "location": {"lat": a.latitude, "lon": a.longitude} if a.latitude is not None else None,
+                "date_from": _iso(a.date_from),
+                "date_to": _iso(a.date_to),
+            }
+            for a in data(Section.ADDRESSES)
+            if isinstance(a, Address)
         ],
         "vehicles": [
-            {"vrm": v.vrm, "vrm_3grams": vrm_ngrams(v.vrm), "make": values.fold(v.make) if v.make else None,
-             "model": values.fold(v.model) if v.model else None, "colour": values.fold(v.colour) if v.colour else None,
-             "relationship": v.relationship.value, "date_from": _iso(v.date_from), "date_to": _iso(v.date_to)}
-            for v in data(Section.VEHICLES) if isinstance(v, Vehicle)
+            {
+                "vrm": v.vrm,
+                "vrm_3grams": vrm_ngrams(v.vrm),
+                "make": values.fold(v.make) if v.make else None,
+                "model": values.fold(v.model) if v.model else None,
+                "colour": values.fold(v.colour) if v.colour else None,
+                "relationship": v.relationship.value,
+                "date_from": _iso(v.date_from),
+                "date_to": _iso(v.date_to),
+            }
+            for v in data(Section.VEHICLES)
+            if isinstance(v, Vehicle)
         ],
-        "contacts": [{"kind": c.kind.value, "value": values.fold(c.value), "value_3grams": grams(values.fold(c.value))}
-                     for c in data(Section.CONTACTS) if isinstance(c, Contact)],
+        "contacts": [
+            {"kind": c.kind.value, "value": values.fold(c.value), "value_3grams": grams(values.fold(c.value))}
+            for c in data(Section.CONTACTS)
+            if isinstance(c, Contact)
+        ],
         "offences": [
-            {"offence": o.offence, "offence_code": o.offence_code, "offence_date": _iso(o.offence_date),
-             "conviction_date": _iso(o.conviction_date), "disposal": o.disposal.kind.value, "sexual": o.sexual,
-             "victim_age_bands": sorted({v.age_band.value for v in o.victims}),
-             "victim_genders": sorted({v.gender.value for v in o.victims}),
-             "victim_relationships": sorted({v.relationship.value for v in o.victims}),
-             "modus_operandi": o.modus_operandi}
-            for o in data(Section.OFFENCES) if isinstance(o, Offence)
+            {
+                "offence": o.offence,
+                "offence_code": o.offence_code,
+                "offence_date": _iso(o.offence_date),
+                "conviction_date": _iso(o.conviction_date),
+                "disposal": o.disposal.kind.value,
+                "sexual": o.sexual,
+                "victim_age_bands": sorted({v.age_band.value for v in o.victims}),
+                "victim_genders": sorted({v.gender.value for v in o.victims}),
+                "victim_relationships": sorted({v.relationship.value for v in o.victims}),
+                "modus_operandi": o.modus_operandi,
+            }
+            for o in data(Section.OFFENCES)
+            if isinstance(o, Offence)
         ],
         "employment": " | ".join(
-            " ".join(filter(None, [e.organisation, e.role, e.location])) for e in data(Section.EMPLOYMENT) if isinstance(e, Employment)
-        ) or None,
+            " ".join(filter(None, [e.organisation, e.role, e.location]))
+            for e in data(Section.EMPLOYMENT)
+            if isinstance(e, Employment)
+        )
+        or None,
     }

@@ -34,11 +34,29 @@ def _match(field: str, text: str) -> Query:
 def _window(path: str, c: q.Window) -> list[Query]:
     out = []
     if c.until is not None:
-        out.append({"bool": {"should": [{"bool": {"must_not": {"exists": {"field": f"{path}.date_from"}}}},
-                                        {"range": {f"{path}.date_from": {"lte": c.until.isoformat()}}}], "minimum_should_match": 1}})
+        out.append(
+            {
+                "bool": {
+                    "should": [
+                        {"bool": {"must_not": {"exists": {"field": f"{path}.date_from"}}}},
+                        {"range": {f"{path}.date_from": {"lte": c.until.isoformat()}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
     if c.since is not None:
-        out.append({"bool": {"should": [{"bool": {"must_not": {"exists": {"field": f"{path}.date_to"}}}},
-                                        {"range": {f"{path}.date_to": {"gte": c.since.isoformat()}}}], "minimum_should_match": 1}})
+        out.append(
+            {
+                "bool": {
+                    "should": [
+                        {"bool": {"must_not": {"exists": {"field": f"{path}.date_to"}}}},
+                        {"range": {f"{path}.date_to": {"gte": c.since.isoformat()}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
     return out
 
 
@@ -51,17 +69,31 @@ def _name(c: q.Name) -> Query:
     elif c.mode == "nickname":
         filters = [{"terms": {"names.tokens": sorted(name_variants(t))}} for t in tokens]
     else:
-        filters = [{"fuzzy": {"names.tokens": {"value": t, "fuzziness": fuzziness(t), "transpositions": True,
-                                               "prefix_length": 0, "max_expansions": 10_000}}} for t in tokens]
+        filters = [
+            {
+                "fuzzy": {
+                    "names.tokens": {
+                        "value": t,
+                        "fuzziness": fuzziness(t),
+                        "transpositions": True,
+                        "prefix_length": 0,
+                        "max_expansions": 10_000,
+                    }
+                }
+            }
+            for t in tokens
+        ]
     return _nested("names", filters)
 
 
-def leaf(c: q.Leaf, today: dt.date) -> Query:  # noqa: C901 - one branch per criterion type, mirrored in matching.py
+def leaf(c: q.Leaf, today: dt.date) -> Query:
     if isinstance(c, q.Name):
         return _name(c)
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            wanted = {c.exact.isoformat()} | ({transposed(c.exact).isoformat()} if c.transposed and transposed(c.exact) else set())  # type: ignore[union-attr]
+            wanted = {c.exact.isoformat()} | (
+                {transposed(c.exact).isoformat()} if c.transposed and transposed(c.exact) else set()
+            )  # type: ignore[union-attr]
             return {"terms": {"dates_of_birth": sorted(wanted)}}
         if c.year is not None:
             return {"term": {"dob_years": c.year}}
@@ -71,42 +103,83 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:  # noqa: C901 - one branch per cri
         lo, hi = c.dob_range(today)
         return {"range": {"dates_of_birth": {"gte": lo.isoformat(), "lte": hi.isoformat()}}}
     if isinstance(c, q.Person):
-        filters: list[Query] = [{"term": {f: v}} for f, v in (("gender", c.gender and c.gender.value), ("ethnicity", c.ethnicity and c.ethnicity.value),
-                                                              ("nationality", c.nationality)) if v]
+        filters: list[Query] = [
+            {"term": {f: v}}
+            for f, v in (
+                ("gender", c.gender and c.gender.value),
+                ("ethnicity", c.ethnicity and c.ethnicity.value),
+                ("nationality", c.nationality),
+            )
+            if v
+        ]
         if any(v is not None for v in (c.height_min, c.height_max, c.build, c.hair, c.eyes)):
             described: list[Query] = []
             if c.height_min is not None or c.height_max is not None:
-                described.append({"range": {"descriptions.height_cm": {k: v for k, v in (("gte", c.height_min), ("lte", c.height_max)) if v is not None}}})
+                described.append(
+                    {
+                        "range": {
+                            "descriptions.height_cm": {
+                                k: v
+                                for k, v in (("gte", c.height_min), ("lte", c.height_max))
+                                if v is not None
+                            }
+                        }
+                    }
+                )
             if c.build:
                 described.append({"term": {"descriptions.build": c.build.value}})
-            described += [_match(f"descriptions.{f}", v) for f, v in (("hair", c.hair), ("eyes", c.eyes)) if v]
+            described += [
+                _match(f"descriptions.{f}", v) for f, v in (("hair", c.hair), ("eyes", c.eyes)) if v
+            ]
             filters.append(_nested("descriptions", described))
         return {"bool": {"filter": filters}}
     if isinstance(c, q.Mark):
-        filters = [{"term": {f"marks.{f}": v}} for f, v in (("kind", c.kind and c.kind.value), ("location", c.location and c.location.value)) if v]
+        filters = [
+            {"term": {f"marks.{f}": v}}
+            for f, v in (("kind", c.kind and c.kind.value), ("location", c.location and c.location.value))
+            if v
+        ]
         if c.text:
             filters.append(_match("marks.description", c.text))
         return _nested("marks", filters)
     if isinstance(c, q.Identifier):
-        return _nested("identifiers", [{"term": {"identifiers.kind": c.kind.value}}, {"term": {"identifiers.value": c.value}}])
+        return _nested(
+            "identifiers",
+            [{"term": {"identifiers.kind": c.kind.value}}, {"term": {"identifiers.value": c.value}}],
+        )
     if isinstance(c, q.Address):
         filters = [{"term": {"addresses.kind": c.kind.value}}] if c.kind else []
         if c.postcode_level:
             filters.append({"term": {f"addresses.{c.postcode_level}": c.postcode}})
         if c.near:
-            filters.append({"geo_distance": {"distance": f"{c.near.radius_km}km",
-                                             "addresses.location": {"lat": c.near.latitude, "lon": c.near.longitude}}})
+            filters.append(
+                {
+                    "geo_distance": {
+                        "distance": f"{c.near.radius_km}km",
+                        "addresses.location": {"lat": c.near.latitude, "lon": c.near.longitude},
+                    }
+                }
+            )
         return _nested("addresses", filters + _window("addresses", c))
     if isinstance(c, q.Vehicle):
         filters = [{"regexp": {"vehicles.vrm": {"value": c.vrm_regex(), "flags": "NONE"}}}] if c.vrm else []
-        filters += [{"term": {f"vehicles.{f}": values.fold(v)}} for f, v in (("make", c.make), ("model", c.model), ("colour", c.colour)) if v]
+        filters += [
+            {"term": {f"vehicles.{f}": values.fold(v)}}
+            for f, v in (("make", c.make), ("model", c.model), ("colour", c.colour))
+            if v
+        ]
         return _nested("vehicles", filters + _window("vehicles", c))
     if isinstance(c, q.Contact):
         filters = [{"term": {"contacts.kind": c.kind.value}}] if c.kind else []
         value: Query = {"term": {"contacts.value": c.folded}}
         if c.partial:
             escaped = c.folded.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
-            value = {"bool": {"should": [value, {"wildcard": {"contacts.value": {"value": f"*{escaped}*"}}}], "minimum_should_match": 1}}
+            value = {
+                "bool": {
+                    "should": [value, {"wildcard": {"contacts.value": {"value": f"*{escaped}*"}}}],
+                    "minimum_should_match": 1,
+                }
+            }
         return _nested("contacts", filters + [value])
     if isinstance(c, q.Offence):
         filters = []
@@ -115,21 +188,39 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:  # noqa: C901 - one branch per cri
         if c.code:
             filters.append({"term": {"offences.offence_code": c.code}})
         if c.date_from or c.date_to:
-            filters.append({"range": {"offences.offence_date": {k: v.isoformat() for k, v in (("gte", c.date_from), ("lte", c.date_to)) if v}}})
+            filters.append(
+                {
+                    "range": {
+                        "offences.offence_date": {
+                            k: v.isoformat() for k, v in (("gte", c.date_from), ("lte", c.date_to)) if v
+                        }
+                    }
+                }
+            )
         if c.sexual is not None:
             filters.append({"term": {"offences.sexual": c.sexual}})
-        filters += [{"term": {f"offences.{f}": v}} for f, v in (("victim_age_bands", c.victim_age_band and c.victim_age_band.value),
-                                                                  ("victim_genders", c.victim_gender and c.victim_gender.value),
-                                                                  ("victim_relationships", c.victim_relationship and c.victim_relationship.value)) if v]
+        filters += [
+            {"term": {f"offences.{f}": v}}
+            for f, v in (
+                ("victim_age_bands", c.victim_age_band and c.victim_age_band.value),
+                ("victim_genders", c.victim_gender and c.victim_gender.value),
+                ("victim_relationships", c.victim_relationship and c.victim_relationship.value),
+            )
+            if v
+        ]
         if c.modus_operandi:
             filters.append(_match("offences.modus_operandi", c.modus_operandi))
         return _nested("offences", filters)
     if isinstance(c, q.Employment):
         return _match("employment", c.text)
     if isinstance(c, q.Management):
-        pairs = (("mappa_category", c.mappa_category and int(c.mappa_category)), ("mappa_level", c.mappa_level and int(c.mappa_level)),
-                 ("risk_level", c.risk_level and c.risk_level.value), ("nominal_type", c.nominal_type and c.nominal_type.value),
-                 ("area", c.area and c.area.value))
+        pairs = (
+            ("mappa_category", c.mappa_category and int(c.mappa_category)),
+            ("mappa_level", c.mappa_level and int(c.mappa_level)),
+            ("risk_level", c.risk_level and c.risk_level.value),
+            ("nominal_type", c.nominal_type and c.nominal_type.value),
+            ("area", c.area and c.area.value),
+        )
         return {"bool": {"filter": [{"term": {f: v}} for f, v in pairs if v]}}
     raise TypeError(f"no translation for {type(c).__name__}")
 
@@ -138,8 +229,15 @@ def _with_inner_hits(query: Query, name: str) -> Query:
     """Ask for the first nested item that met the criterion, to say which alias, address or vehicle matched."""
     if "nested" in query:
         return {"nested": {**query["nested"], "inner_hits": {"name": name, "size": 1, "_source": True}}}
-    if "bool" in query:  # a person criterion: its description conditions are one nested query among the filters
-        return {"bool": {**query["bool"], "filter": [_with_inner_hits(f, name) for f in query["bool"].get("filter", [])]}}
+    if (
+        "bool" in query
+    ):  # a person criterion: its description conditions are one nested query among the filters
+        return {
+            "bool": {
+                **query["bool"],
+                "filter": [_with_inner_hits(f, name) for f in query["bool"].get("filter", [])],
+            }
+        }
     return query
 
 
@@ -169,11 +267,27 @@ class ElasticBackend:
     def body(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> dict[str, Any]:
         sort: list[Any] = [{"_score": "desc"}, {"nominal_id": "asc"}]
         if request.sort == "surname":
-            sort = [{"names.surname": {"order": "asc", "nested": {"path": "names", "filter": {"term": {"names.kind": "primary"}}}}},
-                    {"nominal_id": "asc"}]
+            sort = [
+                {
+                    "names.surname": {
+                        "order": "asc",
+                        "nested": {"path": "names", "filter": {"term": {"names.kind": "primary"}}},
+                    }
+                },
+                {"nominal_id": "asc"},
+            ]
         scope: list[Query] = [{"terms": {"status": statuses(request)}}]
-        if viewer.restricted_stub:  # stubs for this viewer take no part: not hits, not counted, not in facets (see Viewer)
-            scope.append({"bool": {"should": [{"term": {"restricted": False}}, {"term": {"area": viewer.area}}], "minimum_should_match": 1}})
+        if (
+            viewer.restricted_stub
+        ):  # stubs for this viewer take no part: not hits, not counted, not in facets (see Viewer)
+            scope.append(
+                {
+                    "bool": {
+                        "should": [{"term": {"restricted": False}}, {"term": {"area": viewer.area}}],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
         return {
             "query": {"bool": {"filter": scope, "must": [translate(request.query, today)]}},
             "sort": sort,
@@ -181,18 +295,28 @@ class ElasticBackend:
             "track_total_hits": True,
             # a page inside the result window (the request model keeps it there), or the page after a cursor's sort key
             # with one hit more, to know whether another page follows
-            **({"from": (request.page - 1) * request.page_size, "size": request.page_size} if request.cursor is None
-               else {"search_after": request.after(), "size": request.page_size + 1}),
+            **(
+                {"from": (request.page - 1) * request.page_size, "size": request.page_size}
+                if request.cursor is None
+                else {"search_after": request.after(), "size": request.page_size + 1}
+            ),
             "source": False,
             "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
         }
 
     def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
         try:
-            response = self.index.client.search(index=self.index.spec.alias, **self.body(request, today, viewer))
-        except BadRequestError as exc:  # the engine's own limits (clauses, expansions): the query's fault, not the server's
-            raise SearchRefused("query_too_costly", f"the search engine refused this query ({_reason(exc)}): make it narrower",
-                                "body.query") from None
+            response = self.index.client.search(
+                index=self.index.spec.alias, **self.body(request, today, viewer)
+            )
+        except (
+            BadRequestError
+        ) as exc:  # the engine's own limits (clauses, expansions): the query's fault, not the server's
+            raise SearchRefused(
+                "query_too_costly",
+                f"the search engine refused this query ({_reason(exc)}): make it narrower",
+                "body.query",
+            ) from None
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
         order = leaf_order(request)
@@ -210,7 +334,9 @@ class ElasticBackend:
                 item = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
                 matched.append(name + (f" ({item})" if item else ""))
             hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"])))
-        facets = {f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS}
+        facets = {
+            f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS
+        }
         return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets, more=more)
 
 

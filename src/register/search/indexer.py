@@ -37,7 +37,7 @@ def _quiet(done: int, total: int) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,17 @@ class SearchIndex:
     def write(self, docs: list[dict[str, Any]], index: str | None = None) -> None:
         """Index whole documents with external versions. A version conflict means the index already holds a
         newer (or the same) version of that record: that is the point, not an error."""
-        actions = ({"_op_type": "index", "_index": index or self.spec.alias, "_id": d["nominal_id"], "_version": d["version"],
-                    "_version_type": "external", "_source": d} for d in docs)
+        actions = (
+            {
+                "_op_type": "index",
+                "_index": index or self.spec.alias,
+                "_id": d["nominal_id"],
+                "_version": d["version"],
+                "_version_type": "external",
+                "_source": d,
+            }
+            for d in docs
+        )
         try:
             bulk(self.client, actions, raise_on_error=True, refresh=False)
         except BulkIndexError as exc:
@@ -88,8 +97,14 @@ class SearchIndex:
         try:
             after: list[Any] | None = None
             while True:
-                page = self.client.search(pit={"id": pit, "keep_alive": "1m"}, size=5000, sort=[{"nominal_id": "asc"}],
-                                          source=["version"], search_after=after, track_total_hits=False)
+                page = self.client.search(
+                    pit={"id": pit, "keep_alive": "1m"},
+                    size=5000,
+                    sort=[{"nominal_id": "asc"}],
+                    source=["version"],
+                    search_after=after,
+                    track_total_hits=False,
+                )
                 hits = page["hits"]["hits"]
                 if not hits:
                     return
@@ -135,7 +150,9 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
         try:
             docs = [document(r) for r in uow.nominals.load_many(ids)]
             index.write(docs)
-            gone = {str(i) for i in ids} - {d["nominal_id"] for d in docs}  # erased: nothing may stay searchable
+            gone = {str(i) for i in ids} - {
+                d["nominal_id"] for d in docs
+            }  # erased: nothing may stay searchable
             if gone:
                 index.delete(sorted(gone))
         except (TransportError, ApiError, BulkIndexError) as exc:
@@ -143,14 +160,21 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
             for r in rows:
                 attempts = r.attempts + 1
                 parked = attempts >= max_attempts
-                delay = dt.timedelta(seconds=min(300, 2 ** attempts))
-                uow.session.execute(update(m.Outbox).where(m.Outbox.id == r.id).values(
-                    attempts=attempts, parked=parked, available_at=now + delay, last_error=error))
+                delay = dt.timedelta(seconds=min(300, 2**attempts))
+                uow.session.execute(
+                    update(m.Outbox)
+                    .where(m.Outbox.id == r.id)
+                    .values(attempts=attempts, parked=parked, available_at=now + delay, last_error=error)
+                )
                 result.parked += parked
                 result.retried += not parked
             uow.commit()
             return result
-        uow.session.execute(update(m.Outbox).where(m.Outbox.id.in_([r.id for r in rows])).values(processed_at=_now(), last_error=None))
+        uow.session.execute(
+            update(m.Outbox)
+            .where(m.Outbox.id.in_([r.id for r in rows]))
+            .values(processed_at=_now(), last_error=None)
+        )
         uow.commit()
         result.indexed = len(rows)
     return result
@@ -170,8 +194,14 @@ def drain_all(store: Store, index: SearchIndex, *, batch: int = 500) -> DrainRes
 
 def outbox_status(store: Store) -> dict[str, int]:
     with store.session_factory() as s:
-        pending = s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.processed_at.is_(None), m.Outbox.parked.is_(False))).scalar_one()
-        parked = s.execute(select(func.count()).select_from(m.Outbox).where(m.Outbox.parked.is_(True))).scalar_one()
+        pending = s.execute(
+            select(func.count())
+            .select_from(m.Outbox)
+            .where(m.Outbox.processed_at.is_(None), m.Outbox.parked.is_(False))
+        ).scalar_one()
+        parked = s.execute(
+            select(func.count()).select_from(m.Outbox).where(m.Outbox.parked.is_(True))
+        ).scalar_one()
     return {"pending": pending, "parked": parked}
 
 
@@ -190,7 +220,9 @@ def _worker_documents(ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     return _load_documents(_worker_store, ids)
 
 
-def _documents_in_order(store: Store, batches: Iterator[list[uuid.UUID]], workers: int) -> Iterator[list[dict[str, Any]]]:
+def _documents_in_order(
+    store: Store, batches: Iterator[list[uuid.UUID]], workers: int
+) -> Iterator[list[dict[str, Any]]]:
     """The documents of each batch, in order. Building documents (decrypting and validating every item) is the
     reindex's cost; with workers > 1 it runs in that many processes while this one writes to Elasticsearch."""
     if workers <= 1:
@@ -199,11 +231,15 @@ def _documents_in_order(store: Store, batches: Iterator[list[uuid.UUID]], worker
         return
     import multiprocessing
 
-    with multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker, initargs=(store.settings,)) as pool:
+    with multiprocessing.get_context("spawn").Pool(
+        workers, initializer=_start_worker, initargs=(store.settings,)
+    ) as pool:
         yield from pool.imap(_worker_documents, batches)
 
 
-def reindex(store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet, workers: int = 1) -> tuple[str, int]:
+def reindex(
+    store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet, workers: int = 1
+) -> tuple[str, int]:
     """Build a fresh index from the database and point the alias at it. Returns the new index and the count."""
     client, spec = index.client, index.spec
     total = count_records(store.session_factory)
@@ -224,10 +260,19 @@ def reindex(store: Store, index: SearchIndex, *, batch: int = 500, progress: Pro
         changed = list(s.scalars(select(m.Outbox.nominal_id).where(m.Outbox.id > outbox_mark).distinct()))
     if changed:
         index.write(_load_documents(store, changed), index=name)
-    client.indices.put_settings(index=name, settings={"refresh_interval": spec.definition["settings"].get("refresh_interval", "1s")})
+    client.indices.put_settings(
+        index=name, settings={"refresh_interval": spec.definition["settings"].get("refresh_interval", "1s")}
+    )
     client.indices.refresh(index=name)
-    old = list(client.indices.get_alias(name=spec.alias).keys()) if client.indices.exists_alias(name=spec.alias) else []
-    client.indices.update_aliases(actions=[{"remove": {"index": o, "alias": spec.alias}} for o in old] + [{"add": {"index": name, "alias": spec.alias}}])
+    old = (
+        list(client.indices.get_alias(name=spec.alias).keys())
+        if client.indices.exists_alias(name=spec.alias)
+        else []
+    )
+    client.indices.update_aliases(
+        actions=[{"remove": {"index": o, "alias": spec.alias}} for o in old]
+        + [{"add": {"index": name, "alias": spec.alias}}]
+    )
     for o in old:
         client.indices.delete(index=o)
     return name, done

@@ -63,7 +63,9 @@ def _date(text: str | None) -> dt.date | None:
 
 def _overlaps(item: Doc, window: q.Window) -> bool:
     start, end = _date(item.get("date_from")), _date(item.get("date_to"))
-    return (window.until is None or start is None or start <= window.until) and (window.since is None or end is None or end >= window.since)
+    return (window.until is None or start is None or start <= window.until) and (
+        window.since is None or end is None or end >= window.since
+    )
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -82,11 +84,22 @@ def _name_entry(entry: Doc, c: q.Name) -> bool:
         return {jellyfish.metaphone(t) for t in tokens} <= set(entry["metaphone"])
     if c.mode == "nickname":
         return all(name_variants(t) & set(entry["tokens"]) for t in tokens)
-    return all(any(jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t) for have in entry["tokens"]) for t in tokens)
+    return all(
+        any(jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t) for have in entry["tokens"])
+        for t in tokens
+    )
 
 
-NESTED = {"name": "names", "person": "descriptions", "mark": "marks", "identifier": "identifiers", "address": "addresses",
-          "vehicle": "vehicles", "contact": "contacts", "offence": "offences"}
+NESTED = {
+    "name": "names",
+    "person": "descriptions",
+    "mark": "marks",
+    "identifier": "identifiers",
+    "address": "addresses",
+    "vehicle": "vehicles",
+    "contact": "contacts",
+    "offence": "offences",
+}
 
 
 def label(path: str, item: Doc) -> str:
@@ -119,7 +132,7 @@ def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
     return None
 
 
-def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one branch per criterion type, mirrored in elastic.py
+def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
     if isinstance(c, q.Name):
         return any(_name_entry(n, c) for n in doc["names"])
     if isinstance(c, q.DateOfBirth):
@@ -129,12 +142,19 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one bran
             return bool(wanted & set(dobs))
         if c.year is not None:
             return c.year in doc["dob_years"]
-        return any((c.date_from is None or d >= c.date_from) and (c.date_to is None or d <= c.date_to) for d in dobs)
+        return any(
+            (c.date_from is None or d >= c.date_from) and (c.date_to is None or d <= c.date_to) for d in dobs
+        )
     if isinstance(c, q.Age):
         lo, hi = c.dob_range(today)
         return any(lo <= dt.date.fromisoformat(d) <= hi for d in doc["dates_of_birth"])
     if isinstance(c, q.Person):
-        if c.gender and doc["gender"] != c.gender.value or c.ethnicity and doc["ethnicity"] != c.ethnicity.value:
+        if (
+            c.gender
+            and doc["gender"] != c.gender.value
+            or c.ethnicity
+            and doc["ethnicity"] != c.ethnicity.value
+        ):
             return False
         if c.nationality and doc["nationality"] != c.nationality:
             return False
@@ -143,13 +163,18 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one bran
                 (c.height_min is None or (d["height_cm"] is not None and d["height_cm"] >= c.height_min))
                 and (c.height_max is None or (d["height_cm"] is not None and d["height_cm"] <= c.height_max))
                 and (c.build is None or d["build"] == c.build.value)
-                and has_words(d["hair"], c.hair) and has_words(d["eyes"], c.eyes)
+                and has_words(d["hair"], c.hair)
+                and has_words(d["eyes"], c.eyes)
                 for d in doc["descriptions"]
             )
         return True
     if isinstance(c, q.Mark):
-        return any((c.kind is None or m["kind"] == c.kind.value) and (c.location is None or m["location"] == c.location.value)
-                   and has_words(m["description"], c.text) for m in doc["marks"])
+        return any(
+            (c.kind is None or m["kind"] == c.kind.value)
+            and (c.location is None or m["location"] == c.location.value)
+            and has_words(m["description"], c.text)
+            for m in doc["marks"]
+        )
     if isinstance(c, q.Identifier):
         return any(i["kind"] == c.kind.value and i["value"] == c.value for i in doc["identifiers"])
     if isinstance(c, q.Address):
@@ -157,8 +182,16 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one bran
         return any(
             (c.kind is None or a["kind"] == c.kind.value)
             and (level is None or a[level] == c.postcode)
-            and (c.near is None or (a["location"] is not None and _haversine_km(
-                c.near.latitude, c.near.longitude, a["location"]["lat"], a["location"]["lon"]) <= c.near.radius_km))
+            and (
+                c.near is None
+                or (
+                    a["location"] is not None
+                    and _haversine_km(
+                        c.near.latitude, c.near.longitude, a["location"]["lat"], a["location"]["lon"]
+                    )
+                    <= c.near.radius_km
+                )
+            )
             and _overlaps(a, c)
             for a in doc["addresses"]
         )
@@ -166,18 +199,30 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one bran
         pattern = re.compile(c.vrm_regex()) if c.vrm else None
         return any(
             (pattern is None or pattern.fullmatch(v["vrm"]) is not None)
-            and all(want is None or v[f] == values.fold(want) for f, want in (("make", c.make), ("model", c.model), ("colour", c.colour)))
+            and all(
+                want is None or v[f] == values.fold(want)
+                for f, want in (("make", c.make), ("model", c.model), ("colour", c.colour))
+            )
             and _overlaps(v, c)
             for v in doc["vehicles"]
         )
     if isinstance(c, q.Contact):
-        return any((c.kind is None or k["kind"] == c.kind.value) and (k["value"] == c.folded or (c.partial and c.folded in k["value"]))
-                   for k in doc["contacts"])
+        return any(
+            (c.kind is None or k["kind"] == c.kind.value)
+            and (k["value"] == c.folded or (c.partial and c.folded in k["value"]))
+            for k in doc["contacts"]
+        )
     if isinstance(c, q.Offence):
         return any(
-            has_words(o["offence"], c.text) and (c.code is None or o["offence_code"] == c.code)
-            and (c.date_from is None or (o["offence_date"] is not None and _date(o["offence_date"]) >= c.date_from))
-            and (c.date_to is None or (o["offence_date"] is not None and _date(o["offence_date"]) <= c.date_to))
+            has_words(o["offence"], c.text)
+            and (c.code is None or o["offence_code"] == c.code)
+            and (
+                c.date_from is None
+                or (o["offence_date"] is not None and _date(o["offence_date"]) >= c.date_from)
+            )
+            and (
+                c.date_to is None or (o["offence_date"] is not None and _date(o["offence_date"]) <= c.date_to)
+            )
             and (c.sexual is None or o["sexual"] == c.sexual)
             and (c.victim_age_band is None or c.victim_age_band.value in o["victim_age_bands"])
             and (c.victim_gender is None or c.victim_gender.value in o["victim_genders"])
@@ -188,11 +233,13 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:  # noqa: C901 - one bran
     if isinstance(c, q.Employment):
         return has_words(doc["employment"], c.text)
     if isinstance(c, q.Management):
-        return ((c.mappa_category is None or doc["mappa_category"] == int(c.mappa_category))
-                and (c.mappa_level is None or doc["mappa_level"] == int(c.mappa_level))
-                and (c.risk_level is None or doc["risk_level"] == c.risk_level.value)
-                and (c.nominal_type is None or doc["nominal_type"] == c.nominal_type.value)
-                and (c.area is None or doc["area"] == c.area.value))
+        return (
+            (c.mappa_category is None or doc["mappa_category"] == int(c.mappa_category))
+            and (c.mappa_level is None or doc["mappa_level"] == int(c.mappa_level))
+            and (c.risk_level is None or doc["risk_level"] == c.risk_level.value)
+            and (c.nominal_type is None or doc["nominal_type"] == c.nominal_type.value)
+            and (c.area is None or doc["area"] == c.area.value)
+        )
     raise TypeError(f"no semantics for {type(c).__name__}")
 
 

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import uuid
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -75,8 +75,14 @@ class DateOfBirth(Criterion):
 
     @model_validator(mode="after")
     def _one(self) -> DateOfBirth:
-        if sum(x is not None for x in (self.exact, self.year)) + (self.date_from is not None or self.date_to is not None) != 1:
-            raise InvalidValue("dob_one_form", "give exactly one of: exact, a range (date_from/date_to), or year", "exact")
+        if (
+            sum(x is not None for x in (self.exact, self.year))
+            + (self.date_from is not None or self.date_to is not None)
+            != 1
+        ):
+            raise InvalidValue(
+                "dob_one_form", "give exactly one of: exact, a range (date_from/date_to), or year", "exact"
+            )
         return self
 
 
@@ -84,7 +90,9 @@ class Age(Criterion):
     type: Literal["age"] = "age"
     min: Annotated[int, Field(ge=0, le=120)] = 0
     max: Annotated[int, Field(ge=0, le=120)] = 120
-    at: dt.date | None = Field(default=None, description="the date the age is measured at (default: today; 1900 to 2100)")
+    at: dt.date | None = Field(
+        default=None, description="the date the age is measured at (default: today; 1900 to 2100)"
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Age:
@@ -153,7 +161,9 @@ class Near(Criterion):
 class Address(Window):
     type: Literal["address"] = "address"
     near: Near | None = None
-    postcode: str | None = Field(default=None, description="a full postcode, a sector (ME16 8) or a district (ME16)")
+    postcode: str | None = Field(
+        default=None, description="a full postcode, a sector (ME16 8) or a district (ME16)"
+    )
     kind: AddressKind | None = None
 
     @field_validator("postcode")
@@ -172,12 +182,26 @@ class Address(Window):
     def postcode_level(self) -> str | None:
         if self.postcode is None:
             return None
-        return "district" if " " not in self.postcode else ("sector" if len(self.postcode.split(" ")[1]) == 1 else "postcode")
+        return (
+            "district"
+            if " " not in self.postcode
+            else ("sector" if len(self.postcode.split(" ")[1]) == 1 else "postcode")
+        )
 
 
 class Vehicle(Window):
     type: Literal["vehicle"] = "vehicle"
-    vrm: Annotated[str, Field(min_length=1, max_length=20, description="letters and digits, ? for one unknown, * for any run")] | None = None
+    vrm: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=20,
+                description="letters and digits, ? for one unknown, * for any run",
+            ),
+        ]
+        | None
+    ) = None
     make: Text | None = None
     model: Text | None = None
     colour: Text | None = None
@@ -206,7 +230,9 @@ class Contact(Criterion):
     def folded(self) -> str:
         if not self.partial and self.kind == ContactKind.PHONE:
             return values.normalise_phone(self.value)
-        return values.fold(self.value.strip().lstrip("@") if self.kind == ContactKind.ONLINE_IDENTITY else self.value.strip())
+        return values.fold(
+            self.value.strip().lstrip("@") if self.kind == ContactKind.ONLINE_IDENTITY else self.value.strip()
+        )
 
 
 class Offence(Criterion):
@@ -237,7 +263,18 @@ class Management(Criterion):
 
 
 Leaf = Annotated[
-    Union[Name, DateOfBirth, Age, Person, Mark, Identifier, Address, Vehicle, Contact, Offence, Employment, Management],
+    Name
+    | DateOfBirth
+    | Age
+    | Person
+    | Mark
+    | Identifier
+    | Address
+    | Vehicle
+    | Contact
+    | Offence
+    | Employment
+    | Management,
     Field(discriminator="type"),
 ]
 
@@ -247,13 +284,34 @@ class Group(Criterion):
     op: Literal["and", "or", "not"] = "and"
     # One union discriminated by `type` (a group is `"type": "group"`), so a bad criterion's error names just its path
     # (body.query.criteria.0.age.at) rather than every member of the union it failed to be.
-    criteria: Annotated[list[Annotated[Union[Name, DateOfBirth, Age, Person, Mark, Identifier, Address, Vehicle, Contact, Offence, Employment,
-                                             Management, "Group"], Field(discriminator="type")]], Field(min_length=1, max_length=50)]
+    criteria: Annotated[
+        list[
+            Annotated[
+                Name
+                | DateOfBirth
+                | Age
+                | Person
+                | Mark
+                | Identifier
+                | Address
+                | Vehicle
+                | Contact
+                | Offence
+                | Employment
+                | Management
+                | Group,
+                Field(discriminator="type"),
+            ]
+        ],
+        Field(min_length=1, max_length=50),
+    ]
 
     @model_validator(mode="after")
     def _not_one(self) -> Group:
         if self.op == "not" and len(self.criteria) != 1:
-            raise InvalidValue("not_one_criterion", "a NOT group holds exactly one criterion (or one group)", "criteria")
+            raise InvalidValue(
+                "not_one_criterion", "a NOT group holds exactly one criterion (or one group)", "criteria"
+            )
         return self
 
 
@@ -279,12 +337,16 @@ def _shape(group: Group) -> tuple[int, int]:
 
 class SearchRequest(Criterion):
     query: Group
-    include_archived: bool = Field(default=False, description="archived records are left out unless asked for")
+    include_archived: bool = Field(
+        default=False, description="archived records are left out unless asked for"
+    )
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 25
     sort: Literal["relevance", "surname"] = "relevance"
     cursor: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
-        default=None, description="the `next_cursor` of the previous page: the page after it (instead of `page`), however deep")
+        default=None,
+        description="the `next_cursor` of the previous page: the page after it (instead of `page`), however deep",
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> SearchRequest:
@@ -292,10 +354,16 @@ class SearchRequest(Criterion):
         if depth > MAX_DEPTH:
             raise InvalidValue("query_too_deep", f"groups may be nested at most {MAX_DEPTH} deep", "query")
         if count > MAX_CRITERIA:
-            raise InvalidValue("query_too_large", f"a query may hold at most {MAX_CRITERIA} criteria", "query")
+            raise InvalidValue(
+                "query_too_large", f"a query may hold at most {MAX_CRITERIA} criteria", "query"
+            )
         if self.page * self.page_size > RESULT_WINDOW:
-            raise InvalidValue("result_window", f"page x page_size may not exceed {RESULT_WINDOW}: to go further, send the "
-                               "`next_cursor` of a page as `cursor`", "page")
+            raise InvalidValue(
+                "result_window",
+                f"page x page_size may not exceed {RESULT_WINDOW}: to go further, send the "
+                "`next_cursor` of a page as `cursor`",
+                "page",
+            )
         if self.cursor is not None:
             if self.page != 1:
                 raise InvalidValue("cursor_or_page", "give either `page` or `cursor`, not both", "cursor")
@@ -304,7 +372,9 @@ class SearchRequest(Criterion):
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the query, the archive switch and the sort (the page size may change)."""
-        text = json.dumps(self.model_dump(mode="json", include={"query", "include_archived", "sort"}), sort_keys=True)
+        text = json.dumps(
+            self.model_dump(mode="json", include={"query", "include_archived", "sort"}), sort_keys=True
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def after(self) -> list[Any] | None:
@@ -314,19 +384,36 @@ class SearchRequest(Criterion):
         try:
             doc = json.loads(base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4)))
             fingerprint, after = doc["f"], doc["a"]
-            ok = isinstance(after, list) and len(after) == 2 and isinstance(after[1], str) and str(uuid.UUID(after[1])) == after[1]
+            ok = (
+                isinstance(after, list)
+                and len(after) == 2
+                and isinstance(after[1], str)
+                and str(uuid.UUID(after[1])) == after[1]
+            )
             first = after[0] if ok else None
             if self.sort == "relevance":
-                ok = ok and isinstance(first, (int, float)) and not isinstance(first, bool) and math.isfinite(first)
+                ok = (
+                    ok
+                    and isinstance(first, (int, float))
+                    and not isinstance(first, bool)
+                    and math.isfinite(first)
+                )
             else:
                 ok = ok and isinstance(first, str)
         except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
             ok, fingerprint, after = False, None, None
         if not ok:
-            raise InvalidValue("cursor_invalid", "not a cursor this API gave: send a page's `next_cursor` unchanged", "cursor")
+            raise InvalidValue(
+                "cursor_invalid",
+                "not a cursor this API gave: send a page's `next_cursor` unchanged",
+                "cursor",
+            )
         if fingerprint != self.fingerprint():
-            raise InvalidValue("cursor_mismatch", "the cursor belongs to another query or sort: send it with the query and sort it came "
-                               "from", "cursor")
+            raise InvalidValue(
+                "cursor_mismatch",
+                "the cursor belongs to another query or sort: send it with the query and sort it came from",
+                "cursor",
+            )
         return after
 
     def cursor_after(self, after: list[Any] | None) -> str | None:

@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
+from ..access.policy import Policy
 from ..api.deps import Authorize, Purpose, authenticate, get_policy, refuse, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES, ApiProblem
-from ..exports import to_csv
-from ..access.policy import Policy
 from ..domain.actors import Principal
+from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from . import service
 from .backend import SearchUnavailable
@@ -20,24 +20,58 @@ from .schemas import SearchResults
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/search", tags=["search"], responses=ERROR_RESPONSES)
 
-EXAMPLE = {"query": {"type": "group", "op": "and", "criteria": [
-    {"type": "age", "min": 30, "max": 39},
-    {"type": "mark", "kind": "tattoo", "location": "left_forearm"},
-    {"type": "vehicle", "vrm": "GK19*", "colour": "blue"},
-    {"type": "address", "near": {"latitude": 51.27, "longitude": 0.52, "radius_km": 5}, "since": "2020-01-01"},
-]}, "page_size": 25}
-RESULT_EXAMPLE = {"total": 1, "page": 1, "page_size": 25, "backend": "elasticsearch", "facets": {"area": {"kent": 1}},
-                  "hits": [{"id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869", "score": 4.0, "restricted": False, "owning_area": "kent",
-                            "matched": ["0:age", "1:mark", "2:vehicle", "3:address"], "forenames": "Daniel James", "surname": "Hartley",
-                            "date_of_birth": "1984-03-17", "status": "active", "nominal_type": "rso", "mappa_category": 1, "mappa_level": 1}]}
+EXAMPLE = {
+    "query": {
+        "type": "group",
+        "op": "and",
+        "criteria": [
+            {"type": "age", "min": 30, "max": 39},
+            {"type": "mark", "kind": "tattoo", "location": "left_forearm"},
+            {"type": "vehicle", "vrm": "GK19*", "colour": "blue"},
+            {
+                "type": "address",
+                "near": {"latitude": 51.27, "longitude": 0.52, "radius_km": 5},
+                "since": "2020-01-01",
+            },
+        ],
+    },
+    "page_size": 25,
+}
+RESULT_EXAMPLE = {
+    "total": 1,
+    "page": 1,
+    "page_size": 25,
+    "backend": "elasticsearch",
+    "facets": {"area": {"kent": 1}},
+    "hits": [
+        {
+            "id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+            "score": 4.0,
+            "restricted": False,
+            "owning_area": "kent",
+            "matched": ["0:age", "1:mark", "2:vehicle", "3:address"],
+            "forenames": "Daniel James",
+            "surname": "Hartley",
+            "date_of_birth": "1984-03-17",
+            "status": "active",
+            "nominal_type": "rso",
+            "mappa_category": 1,
+            "mappa_level": 1,
+        }
+    ],
+}
 Body_ = Annotated[SearchRequest, Body(openapi_examples={"major enquiry": {"value": EXAMPLE}})]
 
 
 class SearchGuard(Authorize):
     """Searches always state a purpose (the policy says so); the guard hands it to the policy."""
 
-    def __call__(self, request: Request, principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
-                 purpose: Purpose = None) -> tuple[Principal, str]:
+    def __call__(
+        self,
+        request: Request,
+        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
+        purpose: Purpose = None,
+    ) -> tuple[Principal, str]:
         decision = get_policy(request).decide(principal, self.action, purpose=purpose)
         if not decision.allowed:
             raise refuse(request, principal, self.action, decision)
@@ -47,31 +81,76 @@ class SearchGuard(Authorize):
 Guarded = Annotated[tuple[Principal, str], Depends(SearchGuard("record.search"))]
 
 
-def _run(request: Request, guarded: tuple[Principal, str], body: SearchRequest, uow: UnitOfWork, policy: Policy, export: bool) -> SearchResults:
+def _run(
+    request: Request,
+    guarded: tuple[Principal, str],
+    body: SearchRequest,
+    uow: UnitOfWork,
+    policy: Policy,
+    export: bool,
+) -> SearchResults:
     principal, purpose = guarded
     backend, name = request.app.state.search_backend, request.app.state.search_backend_name
     try:
-        results = service.search(uow, principal, policy, backend, name, body, purpose=purpose, request_id=request_id(request), export=export)
+        results = service.search(
+            uow,
+            principal,
+            policy,
+            backend,
+            name,
+            body,
+            purpose=purpose,
+            request_id=request_id(request),
+            export=export,
+        )
     except SearchUnavailable:
         log.exception("search engine unavailable")
-        raise ApiProblem(503, "search_unavailable", "the search engine is not answering; try again shortly") from None
+        raise ApiProblem(
+            503, "search_unavailable", "the search engine is not answering; try again shortly"
+        ) from None
     uow.commit()
     return results
 
 
-@router.post("", summary="Search across records (state the purpose; audited with the criteria and the ids returned)",
-             responses={200: {"content": {"application/json": {"example": RESULT_EXAMPLE}}}})
-def search(request: Request, guarded: Guarded, body: Body_, uow: Annotated[UnitOfWork, Depends(unit_of_work)],
-           policy: Annotated[Policy, Depends(get_policy)]) -> SearchResults:
+@router.post(
+    "",
+    summary="Search across records (state the purpose; audited with the criteria and the ids returned)",
+    responses={200: {"content": {"application/json": {"example": RESULT_EXAMPLE}}}},
+)
+def search(
+    request: Request,
+    guarded: Guarded,
+    body: Body_,
+    uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    policy: Annotated[Policy, Depends(get_policy)],
+) -> SearchResults:
     return _run(request, guarded, body, uow, policy, export=False)
 
 
-@router.post("/export", summary="Export a result list as CSV (a disclosure, audited as one)", response_class=Response,
-             responses={200: {"content": {"text/csv": {"example": "id,surname,forenames,date_of_birth,owning_area,restricted,matched"}}}})
-def export(request: Request, guarded: Guarded, body: Body_, uow: Annotated[UnitOfWork, Depends(unit_of_work)],
-           policy: Annotated[Policy, Depends(get_policy)]) -> Response:
+@router.post(
+    "/export",
+    summary="Export a result list as CSV (a disclosure, audited as one)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"example": "id,surname,forenames,date_of_birth,owning_area,restricted,matched"}
+            }
+        }
+    },
+)
+def export(
+    request: Request,
+    guarded: Guarded,
+    body: Body_,
+    uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    policy: Annotated[Policy, Depends(get_policy)],
+) -> Response:
     results = _run(request, guarded, body, uow, policy, export=True)
     columns = ["id", "surname", "forenames", "date_of_birth", "owning_area", "restricted", "matched"]
     rows = [{**hit.model_dump(mode="json"), "matched": " ".join(hit.matched)} for hit in results.hits]
-    return Response(to_csv(columns, rows), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="search-results.csv"'})
-
+    return Response(
+        to_csv(columns, rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="search-results.csv"'},
+    )

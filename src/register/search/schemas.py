@@ -35,4 +35,6 @@ class SearchResults(BaseModel):
     backend: Literal["elasticsearch", "sql"]
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]]
-    next_cursor: str | None = None  # send it back as `cursor` (same query and sort) for the next page; None: this is the last
+    next_cursor: str | None = (
+        None  # send it back as `cursor` (same query and sort) for the next page; None: this is the last
+    )

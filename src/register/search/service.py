@@ -20,8 +20,18 @@ def viewer(principal: Principal, policy: Policy) -> Viewer:
     return Viewer(area=str(principal.area), restricted_stub=policy.restricted_stub)
 
 
-def search(uow: UnitOfWork, principal: Principal, policy: Policy, backend: SearchBackend, backend_name: str,
-           request: SearchRequest, *, purpose: str, request_id: str | None, export: bool = False) -> SearchResults:
+def search(
+    uow: UnitOfWork,
+    principal: Principal,
+    policy: Policy,
+    backend: SearchBackend,
+    backend_name: str,
+    request: SearchRequest,
+    *,
+    purpose: str,
+    request_id: str | None,
+    export: bool = False,
+) -> SearchResults:
     """Run a search and audit it with its criteria and the ids returned (an export is audited as a disclosure)."""
     results = backend.search(request, dt.date.today(), viewer(principal, policy))
     summaries = uow.nominals.summaries([h.nominal_id for h in results.hits])
@@ -31,23 +41,57 @@ def search(uow: UnitOfWork, principal: Principal, policy: Policy, backend: Searc
         s = summaries.get(h.nominal_id)
         if s is None:  # in the index but no longer in the database: the indexer will remove it
             continue
-        decision = policy.decide(principal, "record.read", record=RecordFacts(area=s.area, restricted=s.restricted), purpose=purpose)  # type: ignore[arg-type]
+        decision = policy.decide(
+            principal,
+            "record.read",
+            record=RecordFacts(area=s.area, restricted=s.restricted),
+            purpose=purpose,
+        )  # type: ignore[arg-type]
         if decision.stub:
             # The backends leave these out; one can only come from an index that has not yet caught up with the
             # record becoming restricted (or moving area). Showing even a stub would say that it matched.
             continue
-        hits.append(SearchHit(id=s.id, score=h.score, owning_area=s.area, matched=h.matched, forenames=s.forenames, surname=s.surname,
-                              date_of_birth=s.date_of_birth, status=s.status.value, nominal_type=s.nominal_type,
-                              mappa_category=s.mappa_category, mappa_level=s.mappa_level))
+        hits.append(
+            SearchHit(
+                id=s.id,
+                score=h.score,
+                owning_area=s.area,
+                matched=h.matched,
+                forenames=s.forenames,
+                surname=s.surname,
+                date_of_birth=s.date_of_birth,
+                status=s.status.value,
+                nominal_type=s.nominal_type,
+                mappa_category=s.mappa_category,
+                mappa_level=s.mappa_level,
+            )
+        )
         last_shown = h
     # The cursor resumes after the last hit shown, never after one left out (its sort key, a surname or a score, is
     # not the searcher's to see); left-out hits are looked up, and left out, again on the next page.
     next_cursor = request.cursor_after(last_shown.sort) if results.more and last_shown is not None else None
-    uow.audit.record(AuditEntry(
-        Action.DISCLOSURE if export else Action.CONSULTATION, "search:results:export" if export else "search:query:run", principal,
-        purpose=purpose, request_id=request_id,
-        details={"criteria": request.model_dump(mode="json"), "total": results.total, "backend": backend_name,
-                 "ids": [str(h.id) for h in hits], "stubs": [str(h.id) for h in hits if h.restricted]},
-    ))
-    return SearchResults(total=results.total, page=request.page, page_size=request.page_size, backend=backend_name,  # type: ignore[arg-type]
-                         hits=hits, facets=results.facets, next_cursor=next_cursor)
+    uow.audit.record(
+        AuditEntry(
+            Action.DISCLOSURE if export else Action.CONSULTATION,
+            "search:results:export" if export else "search:query:run",
+            principal,
+            purpose=purpose,
+            request_id=request_id,
+            details={
+                "criteria": request.model_dump(mode="json"),
+                "total": results.total,
+                "backend": backend_name,
+                "ids": [str(h.id) for h in hits],
+                "stubs": [str(h.id) for h in hits if h.restricted],
+            },
+        )
+    )
+    return SearchResults(
+        total=results.total,
+        page=request.page,
+        page_size=request.page_size,
+        backend=backend_name,  # type: ignore[arg-type]
+        hits=hits,
+        facets=results.facets,
+        next_cursor=next_cursor,
+    )

@@ -50,7 +50,9 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
     if isinstance(c, q.Address):
         out = []
         if c.postcode_level:
-            kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[c.postcode_level]
+            kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[
+                c.postcode_level
+            ]
             out.append((kind, [c.postcode]))
         if c.near:
             out.append(_cells(c.near))
@@ -72,7 +74,9 @@ def _cells(near: q.Near) -> tuple[str, list[str]]:
     for size in GEO_CELL_SIZES:
         step = float(size)
         lats = range(math.floor((near.latitude - dlat) / step), math.floor((near.latitude + dlat) / step) + 1)
-        lons = range(math.floor((near.longitude - dlon) / step), math.floor((near.longitude + dlon) / step) + 1)
+        lons = range(
+            math.floor((near.longitude - dlon) / step), math.floor((near.longitude + dlon) / step) + 1
+        )
         if len(lats) * len(lons) <= 100 or size == GEO_CELL_SIZES[-1]:
             return f"geo_cell_{size}", [f"{a}:{o}" for a in lats for o in lons]
     raise AssertionError("unreachable")
@@ -85,17 +89,36 @@ class SqlBackend:
     def _leaf(self, c: q.Leaf, today: dt.date) -> Any:
         """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None."""
         blind = self.store.blind
-        conditions = [m.Nominal.id.in_(select(m.BlindToken.nominal_id).where(
-            m.BlindToken.kind == kind, m.BlindToken.token.in_([blind.token(kind, v) for v in accepted]))) for kind, accepted in _tokens(c)]
+        conditions = [
+            m.Nominal.id.in_(
+                select(m.BlindToken.nominal_id).where(
+                    m.BlindToken.kind == kind,
+                    m.BlindToken.token.in_([blind.token(kind, v) for v in accepted]),
+                )
+            )
+            for kind, accepted in _tokens(c)
+        ]
         if isinstance(c, q.Age):
             earliest, latest = c.dob_range(today)
-            if latest.year - earliest.year <= 40:  # a birth year token among those years (aliases' dates count too)
+            if (
+                latest.year - earliest.year <= 40
+            ):  # a birth year token among those years (aliases' dates count too)
                 years = [str(y) for y in range(earliest.year, latest.year + 1)]
-                conditions.append(m.Nominal.id.in_(select(m.BlindToken.nominal_id).where(
-                    m.BlindToken.kind == "dob_year", m.BlindToken.token.in_([blind.token("dob_year", y) for y in years]))))
+                conditions.append(
+                    m.Nominal.id.in_(
+                        select(m.BlindToken.nominal_id).where(
+                            m.BlindToken.kind == "dob_year",
+                            m.BlindToken.token.in_([blind.token("dob_year", y) for y in years]),
+                        )
+                    )
+                )
         if isinstance(c, q.Management):
-            for column, value in ((m.Nominal.mappa_category, c.mappa_category), (m.Nominal.mappa_level, c.mappa_level),
-                                  (m.Nominal.nominal_type, c.nominal_type), (m.Nominal.area, c.area)):
+            for column, value in (
+                (m.Nominal.mappa_category, c.mappa_category),
+                (m.Nominal.mappa_level, c.mappa_level),
+                (m.Nominal.nominal_type, c.nominal_type),
+                (m.Nominal.area, c.area),
+            ):
                 if value is not None:
                     conditions.append(column == (int(value) if isinstance(value, int) else value.value))
         return and_(*conditions) if conditions else None
@@ -105,13 +128,17 @@ class SqlBackend:
         child that can be narrowed, an OR only when every branch can, a NOT never."""
         if group.op == "not":
             return None
-        parts = [self._narrow(c, today) if isinstance(c, q.Group) else self._leaf(c, today) for c in group.criteria]
+        parts = [
+            self._narrow(c, today) if isinstance(c, q.Group) else self._leaf(c, today) for c in group.criteria
+        ]
         if group.op == "and":
             known = [p for p in parts if p is not None]
             return and_(*known) if known else None
         return or_(*parts) if all(p is not None for p in parts) else None
 
-    def candidates(self, request: q.SearchRequest, today: dt.date | None = None, viewer: Viewer | None = None) -> Select[Any]:
+    def candidates(
+        self, request: q.SearchRequest, today: dt.date | None = None, viewer: Viewer | None = None
+    ) -> Select[Any]:
         stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
         if viewer is not None and viewer.restricted_stub:  # stubs for this viewer take no part (see Viewer)
             stmt = stmt.where(or_(m.Nominal.restricted.is_(False), m.Nominal.area == viewer.area))
@@ -135,11 +162,20 @@ class SqlBackend:
                     continue
                 surname = doc["names"][0]["surname"]
                 key = [surname if request.sort == "surname" else score, doc["nominal_id"]]
-                found.append((score, surname, doc["nominal_id"], Hit(uuid.UUID(doc["nominal_id"]), score, matched, key)))
+                found.append(
+                    (
+                        score,
+                        surname,
+                        doc["nominal_id"],
+                        Hit(uuid.UUID(doc["nominal_id"]), score, matched, key),
+                    )
+                )
                 for f in FACETS:
                     if doc[f] is not None:
                         facets[f][str(doc[f])] += 1
-        if request.sort == "surname":  # the primary surname, then the id: a total order a cursor can resume from
+        if (
+            request.sort == "surname"
+        ):  # the primary surname, then the id: a total order a cursor can resume from
             key: Any = lambda t: (t[1], t[2])  # noqa: E731
         else:
             key = lambda t: (-t[0], t[2])  # noqa: E731
@@ -152,4 +188,9 @@ class SqlBackend:
             start = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
             rest = [t for t in found if key(t) > start]
             page, more = rest[: request.page_size], len(rest) > request.page_size
-        return Results(total=len(found), hits=[t[3] for t in page], facets={f: dict(c) for f, c in facets.items()}, more=more)
+        return Results(
+            total=len(found),
+            hits=[t[3] for t in page],
+            facets={f: dict(c) for f, c in facets.items()},
+            more=more,
+        )

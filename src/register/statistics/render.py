@@ -22,42 +22,72 @@ TITLES = {
 }
 
 
-STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-         "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}")
+STYLE = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+    "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}"
+)
 # The page's own policy: nothing but its one inline style (by hash); no script at all; never framed.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-                           + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [{"table": t, "row": r, "column": c, "count": n} for t, table in figures["tables"].items() for r, cols in sorted(table.items())
-           for c, n in sorted(cols.items())]
+    out = [
+        {"table": t, "row": r, "column": c, "count": n}
+        for t, table in figures["tables"].items()
+        for r, cols in sorted(table.items())
+        for c, n in sorted(cols.items())
+    ]
     if figures.get("notification_rate_per_100k") is not None:
-        out.append({"table": "notification_rate_per_100k", "row": "category_1", "column": "rate", "count": figures["notification_rate_per_100k"]})
+        out.append(
+            {
+                "table": "notification_rate_per_100k",
+                "row": "category_1",
+                "column": "rate",
+                "count": figures["notification_rate_per_100k"],
+            }
+        )
     return out
 
 
 def to_csv(figures: dict[str, Any]) -> str:
-    return _csv(["area", "year", "table", "row", "column", "count"],
-                  ({"area": figures["area"], "year": figures["year"], **row} for row in rows(figures)))
+    return _csv(
+        ["area", "year", "table", "row", "column", "count"],
+        ({"area": figures["area"], "year": figures["year"], **row} for row in rows(figures)),
+    )
 
 
 def to_html(figures: dict[str, Any]) -> str:
     e = html.escape
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics {e(figures['area'])} {e(figures['year'])}</title>",
-             f"<style>{STYLE}</style></head><body>",
-             f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
-             f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover {e(figures['period']['from'])} to {e(figures['period']['to'])}. "
-             "Category 4 is counted but not published.</p>"]
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics {e(figures['area'])} {e(figures['year'])}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
+        f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover {e(figures['period']['from'])} to {e(figures['period']['to'])}. "
+        "Category 4 is counted but not published.</p>",
+    ]
     for name, table in figures["tables"].items():
         columns = sorted({c for cols in table.values() for c in cols})
-        parts.append(f"<h2>{e(TITLES.get(name, name))}</h2><table><tr><th></th>" + "".join(f"<th>{e(c)}</th>" for c in columns) + "<th>total</th></tr>")
+        parts.append(
+            f"<h2>{e(TITLES.get(name, name))}</h2><table><tr><th></th>"
+            + "".join(f"<th>{e(c)}</th>" for c in columns)
+            + "<th>total</th></tr>"
+        )
         for row_key, cols in sorted(table.items()):
-            parts.append(f"<tr><td>{e(row_key)}</td>" + "".join(f"<td>{cols.get(c, 0)}</td>" for c in columns) + f"<td>{sum(cols.values())}</td></tr>")
+            parts.append(
+                f"<tr><td>{e(row_key)}</td>"
+                + "".join(f"<td>{cols.get(c, 0)}</td>" for c in columns)
+                + f"<td>{sum(cols.values())}</td></tr>"
+            )
         if not table:
             parts.append("<tr><td>none</td><td>0</td></tr>")
         parts.append("</table>")
     if figures.get("notification_rate_per_100k") is not None:
-        parts.append(f"<h2>Individuals subject to notification per 100,000 population</h2><p>{figures['notification_rate_per_100k']}</p>")
+        parts.append(
+            f"<h2>Individuals subject to notification per 100,000 population</h2><p>{figures['notification_rate_per_100k']}</p>"
+        )
     parts.append("</body></html>")
     return "".join(parts)

@@ -17,42 +17,123 @@ from . import render, service
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"], responses=ERROR_RESPONSES)
 Supervisor = Annotated[Principal, Depends(Authorize("statistics.read"))]
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
-Year = Annotated[int, Query(ge=2001, le=2100, description="the year the reporting year ends in: 2023 is 1 April 2022 to 31 March 2023")]
-EXAMPLE = {"area": "kent", "year": "2022/23", "period": {"from": "2022-04-01", "to": "2023-03-31"}, "snapshot": "2023-03-31",
-           "tables": {"eligible_on_31_march": {"1": {"1": 1604, "2": 9}, "2": {"1": 793, "2": 10, "3": 1}}}, "unpublished": {},
-           "notification_rate_per_100k": 101.2}
+Year = Annotated[
+    int,
+    Query(
+        ge=2001,
+        le=2100,
+        description="the year the reporting year ends in: 2023 is 1 April 2022 to 31 March 2023",
+    ),
+]
+EXAMPLE = {
+    "area": "kent",
+    "year": "2022/23",
+    "period": {"from": "2022-04-01", "to": "2023-03-31"},
+    "snapshot": "2023-03-31",
+    "tables": {"eligible_on_31_march": {"1": {"1": 1604, "2": 9}, "2": {"1": 793, "2": 10, "3": 1}}},
+    "unpublished": {},
+    "notification_rate_per_100k": 101.2,
+}
 
 
-@router.get("", summary="Your area's MAPPA annual statistics tables, as JSON, CSV or an HTML page",
-            responses={200: {"content": {"application/json": {"example": EXAMPLE}, "text/csv": {"example": "area,year,table,row,column,count"},
-                                         "text/html": {"example": "<!doctype html>..."}}}})
-def statistics(principal: Supervisor, uow: UoW, year: Year,
-               population_10_plus: Annotated[int | None, Query(ge=1, le=100_000_000, description="the area's population aged 10 and over")] = None,
-               format: Literal["json", "csv", "html"] = "json") -> Any:
+@router.get(
+    "",
+    summary="Your area's MAPPA annual statistics tables, as JSON, CSV or an HTML page",
+    responses={
+        200: {
+            "content": {
+                "application/json": {"example": EXAMPLE},
+                "text/csv": {"example": "area,year,table,row,column,count"},
+                "text/html": {"example": "<!doctype html>..."},
+            }
+        }
+    },
+)
+def statistics(
+    principal: Supervisor,
+    uow: UoW,
+    year: Year,
+    population_10_plus: Annotated[
+        int | None, Query(ge=1, le=100_000_000, description="the area's population aged 10 and over")
+    ] = None,
+    format: Literal["json", "csv", "html"] = "json",
+) -> Any:
     figures = service.compute(uow.session, principal.area.value, year, population_10_plus)
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "statistics:tables:read", principal, details={"area": principal.area.value, "year": year}))
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "statistics:tables:read",
+            principal,
+            details={"area": principal.area.value, "year": year},
+        )
+    )
     uow.commit()
     if format == "csv":
         return Response(render.to_csv(figures), media_type="text/csv")
     if format == "html":
-        return HTMLResponse(render.to_html(figures), headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
+        return HTMLResponse(
+            render.to_html(figures), headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY}
+        )
     return figures
 
 
-@router.get("/cell", summary="The records behind one figure (an audited consultation of each)",
-            responses={200: {"content": {"application/json": {"example": {"table": "eligible_on_31_march", "row": "1", "column": "2",
-                                                                           "nominal_ids": ["7d5ced2b-6f3e-4f59-bb20-e015d5cdc869"]}}}}})
-def cell(principal: Supervisor, uow: UoW, request: Annotated[str | None, Depends(request_id)], year: Year,
-         table: Annotated[str, Query(max_length=60)], row: Annotated[str, Query(max_length=200)],
-         column: Annotated[str, Query(max_length=60)]) -> dict[str, Any]:
+@router.get(
+    "/cell",
+    summary="The records behind one figure (an audited consultation of each)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "table": "eligible_on_31_march",
+                        "row": "1",
+                        "column": "2",
+                        "nominal_ids": ["7d5ced2b-6f3e-4f59-bb20-e015d5cdc869"],
+                    }
+                }
+            }
+        }
+    },
+)
+def cell(
+    principal: Supervisor,
+    uow: UoW,
+    request: Annotated[str | None, Depends(request_id)],
+    year: Year,
+    table: Annotated[str, Query(max_length=60)],
+    row: Annotated[str, Query(max_length=200)],
+    column: Annotated[str, Query(max_length=60)],
+) -> dict[str, Any]:
     if table not in service.TABLES:
-        raise ApiProblem(422, "validation", f"unknown table {table!r}", errors=[{"field": "query.table", "rule": "enum",
-                                                                                   "message": f"one of {sorted(service.TABLES)}"}])
+        raise ApiProblem(
+            422,
+            "validation",
+            f"unknown table {table!r}",
+            errors=[{"field": "query.table", "rule": "enum", "message": f"one of {sorted(service.TABLES)}"}],
+        )
     try:
         ids: list[uuid.UUID] = service.people(uow.session, principal.area.value, year, table, row, column)
     except InvalidValue as exc:
-        raise ApiProblem(422, "validation", exc.message, errors=[{"field": f"query.{exc.field}", "rule": exc.rule, "message": exc.message}]) from None
-    uow.audit.record(AuditEntry(Action.CONSULTATION, "statistics:cell:people", principal, request_id=request,
-                                details={"year": year, "table": table, "row": row, "column": column, "ids": [str(i) for i in ids]}))
+        raise ApiProblem(
+            422,
+            "validation",
+            exc.message,
+            errors=[{"field": f"query.{exc.field}", "rule": exc.rule, "message": exc.message}],
+        ) from None
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            "statistics:cell:people",
+            principal,
+            request_id=request,
+            details={
+                "year": year,
+                "table": table,
+                "row": row,
+                "column": column,
+                "ids": [str(i) for i in ids],
+            },
+        )
+    )
     uow.commit()
     return {"table": table, "row": row, "column": column, "nominal_ids": [str(i) for i in ids]}

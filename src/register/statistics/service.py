@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, and_, func, literal, or_, select
 
-from ..domain.errors import InvalidValue
 from ..domain.enums import AddressKind, BreachOf, ChronologyKind, EventOutcome, OrderKind, OrderStatus
+from ..domain.errors import InvalidValue
 from ..domain.record import Section
 from ..store import models as m
 
@@ -38,25 +38,43 @@ class Year:
         return dt.date(self.year, 3, 31)
 
     def start_ts(self) -> dt.datetime:
-        return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)
 
     def end_ts(self) -> dt.datetime:
-        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
 def _at(column: Any, on: Any, fallback: Any) -> Any:
     """The MAPPA level or category in effect on a date: the latest level change effective by then, else the header's."""
-    latest = (select(column).where(m.Item.nominal_id == N.id, m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None),
-                                   m.Item.starts_on <= on).order_by(m.Item.starts_on.desc(), m.Item.recorded_at.desc()).limit(1).scalar_subquery())
+    latest = (
+        select(column)
+        .where(
+            m.Item.nominal_id == N.id,
+            m.Item.section == Section.MAPPA_LEVELS.value,
+            m.Item.ended_at.is_(None),
+            m.Item.starts_on <= on,
+        )
+        .order_by(m.Item.starts_on.desc(), m.Item.recorded_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     return func.coalesce(latest, fallback)
 
 
 def _in_community(on: dt.date) -> Any:
     """Not in prison or detained in hospital on the date (by the address recorded for that date)."""
-    detained = select(m.Item.id).where(
-        m.Item.nominal_id == N.id, m.Item.section == Section.ADDRESSES.value, m.Item.ended_at.is_(None),
-        m.Item.kind.in_([AddressKind.PRISON.value, AddressKind.HOSPITAL.value]),
-        m.Item.starts_on <= on, or_(m.Item.ends_on.is_(None), m.Item.ends_on >= on)).exists()
+    detained = (
+        select(m.Item.id)
+        .where(
+            m.Item.nominal_id == N.id,
+            m.Item.section == Section.ADDRESSES.value,
+            m.Item.ended_at.is_(None),
+            m.Item.kind.in_([AddressKind.PRISON.value, AddressKind.HOSPITAL.value]),
+            m.Item.starts_on <= on,
+            or_(m.Item.ends_on.is_(None), m.Item.ends_on >= on),
+        )
+        .exists()
+    )
     return ~detained
 
 
@@ -67,81 +85,181 @@ def _base(area: str, y: Year) -> list[Any]:
 def eligible_on_31_march(area: str, y: Year) -> Select[Any]:
     category, level = _at(m.Item.category, y.end, N.mappa_category), _at(m.Item.level, y.end, N.mappa_level)
     return select(N.id.label("nominal_id"), category.label("row"), level.label("col")).where(
-        *_base(area, y), N.mappa_category.is_not(None), _in_community(y.end))
+        *_base(area, y), N.mappa_category.is_not(None), _in_community(y.end)
+    )
 
 
 def level23_during_year(area: str, y: Year) -> Select[Any]:
-    nxt = func.lead(m.Item.starts_on).over(partition_by=m.Item.nominal_id, order_by=(m.Item.starts_on, m.Item.recorded_at))
-    periods = (select(m.Item.nominal_id, m.Item.category, m.Item.level, m.Item.starts_on, nxt.label("until"))
-               .where(m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None)).subquery())
-    from_history = (select(N.id.label("nominal_id"), periods.c.category.label("row"), periods.c.level.label("col"))
-                    .join(periods, periods.c.nominal_id == N.id)
-                    .where(*_base(area, y), periods.c.level.in_([2, 3]), periods.c.starts_on <= y.end,
-                           or_(periods.c.until.is_(None), periods.c.until > y.start)))
-    no_history = ~select(m.Item.id).where(m.Item.nominal_id == N.id, m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None)).exists()
-    from_header = select(N.id.label("nominal_id"), N.mappa_category.label("row"), N.mappa_level.label("col")).where(
-        *_base(area, y), no_history, N.mappa_level.in_([2, 3]))
+    nxt = func.lead(m.Item.starts_on).over(
+        partition_by=m.Item.nominal_id, order_by=(m.Item.starts_on, m.Item.recorded_at)
+    )
+    periods = (
+        select(m.Item.nominal_id, m.Item.category, m.Item.level, m.Item.starts_on, nxt.label("until"))
+        .where(m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None))
+        .subquery()
+    )
+    from_history = (
+        select(N.id.label("nominal_id"), periods.c.category.label("row"), periods.c.level.label("col"))
+        .join(periods, periods.c.nominal_id == N.id)
+        .where(
+            *_base(area, y),
+            periods.c.level.in_([2, 3]),
+            periods.c.starts_on <= y.end,
+            or_(periods.c.until.is_(None), periods.c.until > y.start),
+        )
+    )
+    no_history = (
+        ~select(m.Item.id)
+        .where(
+            m.Item.nominal_id == N.id, m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None)
+        )
+        .exists()
+    )
+    from_header = select(
+        N.id.label("nominal_id"), N.mappa_category.label("row"), N.mappa_level.label("col")
+    ).where(*_base(area, y), no_history, N.mappa_level.in_([2, 3]))
     return from_history.union_all(from_header)  # type: ignore[return-value]
 
 
-def _events(area: str, y: Year, breach_of: BreachOf, outcomes: list[EventOutcome], kinds: list[ChronologyKind]) -> Any:
+def _events(
+    area: str, y: Year, breach_of: BreachOf, outcomes: list[EventOutcome], kinds: list[ChronologyKind]
+) -> Any:
     e = m.ChronologyEntry
-    return (e, [e.nominal_id == N.id, e.breach_of == breach_of.value, e.outcome.in_([o.value for o in outcomes]),
-                e.kind.in_([k.value for k in kinds]), e.occurred_at >= y.start_ts(), e.occurred_at < y.end_ts(), *_base(area, y)])
+    return (
+        e,
+        [
+            e.nominal_id == N.id,
+            e.breach_of == breach_of.value,
+            e.outcome.in_([o.value for o in outcomes]),
+            e.kind.in_([k.value for k in kinds]),
+            e.occurred_at >= y.start_ts(),
+            e.occurred_at < y.end_ts(),
+            *_base(area, y),
+        ],
+    )
 
 
 def breach_of_notification(area: str, y: Year) -> Select[Any]:
-    e, where = _events(area, y, BreachOf.NOTIFICATION, [EventOutcome.CAUTION, EventOutcome.CONVICTION], [ChronologyKind.BREACH])
+    e, where = _events(
+        area,
+        y,
+        BreachOf.NOTIFICATION,
+        [EventOutcome.CAUTION, EventOutcome.CONVICTION],
+        [ChronologyKind.BREACH],
+    )
     category = _at(m.Item.category, func.date(e.occurred_at), N.mappa_category)
-    return select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col")).select_from(N).join(e, e.nominal_id == N.id).where(
-        *where, category == 1)
+    return (
+        select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col"))
+        .select_from(N)
+        .join(e, e.nominal_id == N.id)
+        .where(*where, category == 1)
+    )
 
 
 def _orders(area: str, y: Year, kinds: list[OrderKind], *extra: Any) -> list[Any]:
-    return [m.Item.nominal_id == N.id, m.Item.section == Section.ORDERS.value, m.Item.kind.in_([k.value for k in kinds]),
-            m.Item.ended_at.is_(None), *_base(area, y), *extra]
+    return [
+        m.Item.nominal_id == N.id,
+        m.Item.section == Section.ORDERS.value,
+        m.Item.kind.in_([k.value for k in kinds]),
+        m.Item.ended_at.is_(None),
+        *_base(area, y),
+        *extra,
+    ]
 
 
 def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
-    return select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col")).join(
-        m.Item, m.Item.nominal_id == N.id).where(*_orders(area, y, [OrderKind.NOTIFICATION_REQUIREMENT], m.Item.status == OrderStatus.REVOKED.value,
-                                                        m.Item.ends_on >= y.start, m.Item.ends_on <= y.end))
+    return (
+        select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col"))
+        .join(m.Item, m.Item.nominal_id == N.id)
+        .where(
+            *_orders(
+                area,
+                y,
+                [OrderKind.NOTIFICATION_REQUIREMENT],
+                m.Item.status == OrderStatus.REVOKED.value,
+                m.Item.ends_on >= y.start,
+                m.Item.ends_on <= y.end,
+            )
+        )
+    )
 
 
 def orders_made(area: str, y: Year) -> Select[Any]:
     made = and_(m.Item.checked_on >= y.start, m.Item.checked_on <= y.end)
-    shpo = select(N.id.label("nominal_id"), literal("shpo").label("row"), literal("count").label("col")).join(m.Item, m.Item.nominal_id == N.id).where(
-        *_orders(area, y, [OrderKind.SHPO, OrderKind.SOPO], made))
-    shpo_ftr = select(N.id.label("nominal_id"), literal("shpo_foreign_travel_restriction").label("row"), literal("count").label("col")).join(
-        m.Item, m.Item.nominal_id == N.id).where(*_orders(area, y, [OrderKind.SHPO, OrderKind.SOPO], made, m.Item.ref == "foreign_travel_restriction"))
-    notification_order = select(N.id.label("nominal_id"), literal("notification_order").label("row"), literal("count").label("col")).join(
-        m.Item, m.Item.nominal_id == N.id).where(*_orders(area, y, [OrderKind.NOTIFICATION_ORDER], made))
+    shpo = (
+        select(N.id.label("nominal_id"), literal("shpo").label("row"), literal("count").label("col"))
+        .join(m.Item, m.Item.nominal_id == N.id)
+        .where(*_orders(area, y, [OrderKind.SHPO, OrderKind.SOPO], made))
+    )
+    shpo_ftr = (
+        select(
+            N.id.label("nominal_id"),
+            literal("shpo_foreign_travel_restriction").label("row"),
+            literal("count").label("col"),
+        )
+        .join(m.Item, m.Item.nominal_id == N.id)
+        .where(
+            *_orders(
+                area, y, [OrderKind.SHPO, OrderKind.SOPO], made, m.Item.ref == "foreign_travel_restriction"
+            )
+        )
+    )
+    notification_order = (
+        select(
+            N.id.label("nominal_id"),
+            literal("notification_order").label("row"),
+            literal("count").label("col"),
+        )
+        .join(m.Item, m.Item.nominal_id == N.id)
+        .where(*_orders(area, y, [OrderKind.NOTIFICATION_ORDER], made))
+    )
     return shpo.union_all(shpo_ftr, notification_order)  # type: ignore[return-value]
 
 
 def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
     e, where = _events(area, y, BreachOf.SRO, [EventOutcome.CONVICTION], [ChronologyKind.BREACH])
-    return select(N.id.label("nominal_id"), literal("count").label("row"), literal("count").label("col")).select_from(N).join(e, e.nominal_id == N.id).where(*where)
+    return (
+        select(N.id.label("nominal_id"), literal("count").label("row"), literal("count").label("col"))
+        .select_from(N)
+        .join(e, e.nominal_id == N.id)
+        .where(*where)
+    )
 
 
 def returned_to_custody(area: str, y: Year) -> Select[Any]:
-    e, where = _events(area, y, BreachOf.LICENCE, [EventOutcome.RECALL], [ChronologyKind.RECALL, ChronologyKind.BREACH])
+    e, where = _events(
+        area, y, BreachOf.LICENCE, [EventOutcome.RECALL], [ChronologyKind.RECALL, ChronologyKind.BREACH]
+    )
     on = func.date(e.occurred_at)
     category, level = _at(m.Item.category, on, N.mappa_category), _at(m.Item.level, on, N.mappa_level)
-    return select(N.id.label("nominal_id"), category.label("row"), level.label("col")).select_from(N).join(e, e.nominal_id == N.id).where(
-        *where, level.in_([2, 3]))
+    return (
+        select(N.id.label("nominal_id"), category.label("row"), level.label("col"))
+        .select_from(N)
+        .join(e, e.nominal_id == N.id)
+        .where(*where, level.in_([2, 3]))
+    )
 
 
 def shpo_breach(area: str, y: Year) -> Select[Any]:
-    e, where = _events(area, y, BreachOf.SHPO, [EventOutcome.CAUTION, EventOutcome.CONVICTION], [ChronologyKind.BREACH])
+    e, where = _events(
+        area, y, BreachOf.SHPO, [EventOutcome.CAUTION, EventOutcome.CONVICTION], [ChronologyKind.BREACH]
+    )
     level = _at(m.Item.level, func.date(e.occurred_at), N.mappa_level)
-    return select(N.id.label("nominal_id"), literal("breach_of_shpo").label("row"), level.label("col")).select_from(N).join(e, e.nominal_id == N.id).where(
-        *where, level.in_([2, 3]))
+    return (
+        select(N.id.label("nominal_id"), literal("breach_of_shpo").label("row"), level.label("col"))
+        .select_from(N)
+        .join(e, e.nominal_id == N.id)
+        .where(*where, level.in_([2, 3]))
+    )
 
 
 def rso_by_unit(area: str, y: Year) -> Select[Any]:
     q = eligible_on_31_march(area, y).subquery()
-    return select(q.c.nominal_id, N.managing_unit.label("row"), literal("count").label("col")).join(N, N.id == q.c.nominal_id).where(q.c.row == 1)
+    return (
+        select(q.c.nominal_id, N.managing_unit.label("row"), literal("count").label("col"))
+        .join(N, N.id == q.c.nominal_id)
+        .where(q.c.row == 1)
+    )
 
 
 TABLES = {
@@ -165,18 +283,28 @@ def _published(table: str, row: Any) -> bool:
 def compute(session: Any, area: str, year: int, population_10_plus: int | None = None) -> dict[str, Any]:
     """Every table as {row: {column: count}}, plus Category 4 (counted, not published) and the rate per 100,000."""
     y = Year(year)
-    out: dict[str, Any] = {"area": area, "year": f"{year - 1}/{str(year)[2:]}", "period": {"from": y.start.isoformat(), "to": y.end.isoformat()},
-                           "snapshot": y.end.isoformat(), "tables": {}, "unpublished": {}}
+    out: dict[str, Any] = {
+        "area": area,
+        "year": f"{year - 1}/{str(year)[2:]}",
+        "period": {"from": y.start.isoformat(), "to": y.end.isoformat()},
+        "snapshot": y.end.isoformat(),
+        "tables": {},
+        "unpublished": {},
+    }
     for name, build in TABLES.items():
         q = build(area, y).subquery()
-        rows = session.execute(select(q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))).group_by(q.c.row, q.c.col)).all()
+        rows = session.execute(
+            select(q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))).group_by(q.c.row, q.c.col)
+        ).all()
         table: dict[str, dict[str, int]] = {}
         for row, col, count in rows:
             target = table if _published(name, row) else out["unpublished"].setdefault(name, {})
             target.setdefault(str(row), {})[str(col)] = count
         out["tables"][name] = table
     category_1 = sum(out["tables"]["eligible_on_31_march"].get("1", {}).values())
-    out["notification_rate_per_100k"] = None if not population_10_plus else round(category_1 / population_10_plus * 100_000, 1)
+    out["notification_rate_per_100k"] = (
+        None if not population_10_plus else round(category_1 / population_10_plus * 100_000, 1)
+    )
     return out
 
 
@@ -198,6 +326,11 @@ def people(session: Any, area: str, year: int, table: str, row: str, col: str) -
     if table not in TABLES:
         raise KeyError(table)
     q = TABLES[table](area, Year(year)).subquery()
-    ids = session.scalars(select(func.distinct(q.c.nominal_id)).where(q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column")))
-    return sorted((i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids), key=str)  # a UNION loses the column type
-
+    ids = session.scalars(
+        select(func.distinct(q.c.nominal_id)).where(
+            q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column")
+        )
+    )
+    return sorted(
+        (i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids), key=str
+    )  # a UNION loses the column type

@@ -42,5 +42,5 @@ class AfterCommitWorker:
             self._wake.clear()
             try:
                 self.job()
-            except Exception:  # noqa: BLE001 - the work is kept in the database; the next pass retries
+            except Exception:
                 log.exception("%s failed; the next pass retries", self.name)

@@ -18,7 +18,6 @@ from ..crypto.envelope import associated_data, new_data_key, open_sealed, seal
 from ..crypto.keys import KeyMismatch, KeyNotAvailable, KeyProvider, KeySet
 from .models import DataKey, KeyCheck
 
-
 # Wrapping a data key and retiring a key-encryption key version are fenced against each other, so that a retirement
 # sees every data key being written: a transaction that wraps holds the fence shared from before it reads the keyring
 # until it ends; a retirement takes it exclusively (after marking the version retiring) before it counts what is left.
@@ -51,11 +50,13 @@ def mark_kek_state(session: Session, version: str, state: str) -> None:
     key file is out of date (one per host): they refuse to wrap under it instead of writing data keys that a retirement
     would make unreadable. A row of `key_check` named `kek-state:V`; `verify_keys` ignores it."""
     name = kek_state_name(version)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if session.execute(select(KeyCheck.name).where(KeyCheck.name == name)).first() is None:
         session.execute(insert(KeyCheck).values(name=name, check_value=state.encode(), created_at=now))
     else:
-        session.execute(update(KeyCheck).where(KeyCheck.name == name).values(check_value=state.encode(), created_at=now))
+        session.execute(
+            update(KeyCheck).where(KeyCheck.name == name).values(check_value=state.encode(), created_at=now)
+        )
 
 
 def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
@@ -66,20 +67,32 @@ def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
     hold_key_fence(session)
     for attempt in range(2):
         version = keyring.active_version()
-        found = dict(session.execute(select(KeyCheck.name, KeyCheck.check_value)
-                                     .where(KeyCheck.name.in_([f"kek:{version}", kek_state_name(version)]))).all())
+        found = dict(
+            session.execute(
+                select(KeyCheck.name, KeyCheck.check_value).where(
+                    KeyCheck.name.in_([f"kek:{version}", kek_state_name(version)])
+                )
+            ).all()
+        )
         check, state = found.get(f"kek:{version}"), found.get(kek_state_name(version))
         key_for_check = getattr(keyring, "key_for_check", None)
-        if check is not None and key_for_check is not None and not hmac.compare_digest(
-                bytes(check), _check_value(key_for_check(version), f"kek:{version}")):
-            raise KeyMismatch(f"the kek:{version} key in the key file is not the key this database was written with: "
-                              "restore the right key file (nothing was written)")
+        if (
+            check is not None
+            and key_for_check is not None
+            and not hmac.compare_digest(bytes(check), _check_value(key_for_check(version), f"kek:{version}"))
+        ):
+            raise KeyMismatch(
+                f"the kek:{version} key in the key file is not the key this database was written with: "
+                "restore the right key file (nothing was written)"
+            )
         if state is None:
             return version
         if attempt == 0:
             keyring.refresh()
-    raise KeyNotAvailable(f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still the active version "
-                          "in this process's key file: the key file here is out of date: install the current one (nothing was written)")
+    raise KeyNotAvailable(
+        f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still the active version "
+        "in this process's key file: the key file here is out of date: install the current one (nothing was written)"
+    )
 
 
 class RecordCipher:
@@ -94,7 +107,13 @@ class RecordCipher:
         fence_for_wrapping(self.session, self.keyring)
         version, wrapped = self.keyring.wrap(data_key, key_id.bytes)
         self.session.execute(
-            insert(DataKey).values(id=key_id, nominal_id=nominal_id, kek_version=version, wrapped=wrapped, created_at=dt.datetime.now(dt.timezone.utc))
+            insert(DataKey).values(
+                id=key_id,
+                nominal_id=nominal_id,
+                kek_version=version,
+                wrapped=wrapped,
+                created_at=dt.datetime.now(dt.UTC),
+            )
         )
         self._keys[key_id] = data_key
         return key_id
@@ -104,7 +123,9 @@ class RecordCipher:
         wanted = set(key_ids) - self._keys.keys()
         if not wanted:
             return
-        for row in self.session.execute(select(DataKey.id, DataKey.kek_version, DataKey.wrapped).where(DataKey.id.in_(wanted))):
+        for row in self.session.execute(
+            select(DataKey.id, DataKey.kek_version, DataKey.wrapped).where(DataKey.id.in_(wanted))
+        ):
             self._keys[row.id] = self.keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
         missing = wanted - self._keys.keys()
         if missing:
@@ -136,8 +157,10 @@ def verify_keys(session: Session, keys: KeySet) -> None:
     expected = {f"kek:{v}": ring.key_for_check(v) for v in ring.versions() if not ring.retired(v)}
     expected["blind-index"] = keys.blind_root.material
     expected["audit-chain"] = keys.audit_root.material
-    stored = {row.name: row.check_value for row in session.execute(select(KeyCheck.name, KeyCheck.check_value))}
-    now = dt.datetime.now(dt.timezone.utc)
+    stored = {
+        row.name: row.check_value for row in session.execute(select(KeyCheck.name, KeyCheck.check_value))
+    }
+    now = dt.datetime.now(dt.UTC)
     for name, key in expected.items():
         value = _check_value(key, name)
         if name not in stored:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,7 +26,6 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
-    DateTime,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -53,13 +53,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use timezone-aware UTC")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # type: ignore[no-untyped-def]
         if value is None:
             return None
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -102,7 +102,9 @@ class Nominal(Base):
     notification_ends_on: Mapped[dt.date | None] = mapped_column(Date)
     notification_review_from: Mapped[dt.date | None] = mapped_column(Date)
     notification_due_on: Mapped[dt.date | None] = mapped_column(Date)
-    archived_reason: Mapped[str | None] = mapped_column(String(30))  # plain: retention rules are set per reason
+    archived_reason: Mapped[str | None] = mapped_column(
+        String(30)
+    )  # plain: retention rules are set per reason
     archived_on: Mapped[dt.date | None] = mapped_column(Date)
     # Retention (archive/retention.yaml): a hold stops disposal; the review date and the year disposal may fall due
     # are plain so the sweep is set-based; the exact disposal date is worked out from the sealed identity.
@@ -164,7 +166,9 @@ class ChronologyEntry(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(30))
     amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("chronology_entry.id"))
-    breach_of: Mapped[str | None] = mapped_column(String(20))  # plain: the annual statistics count breaches and recalls
+    breach_of: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # plain: the annual statistics count breaches and recalls
     outcome: Mapped[str | None] = mapped_column(String(20))
     data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
     payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -173,7 +177,9 @@ class ChronologyEntry(Base):
     recorded_area: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     merged_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # provenance: the duplicate it came from
-    audience: Mapped[str | None] = mapped_column(String(60))  # comma-separated agencies that may see it; None: everyone
+    audience: Mapped[str | None] = mapped_column(
+        String(60)
+    )  # comma-separated agencies that may see it; None: everyone
 
     __table_args__ = (
         Index("ix_chronology_nominal_occurred", "nominal_id", "occurred_at"),
@@ -231,7 +237,9 @@ class AuditSeal(Base):
 
     __tablename__ = "audit_seal"
     position: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    event_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("audit_event.seq"), unique=True)
+    event_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("audit_event.seq"), unique=True
+    )
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     sealed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -290,9 +298,14 @@ class QualityFinding(Base):
     area: Mapped[str] = mapped_column(String(40))
     managing_unit: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str | None] = mapped_column(String(100))
-    audience: Mapped[str | None] = mapped_column(String(20))  # the agency it was evaluated for; None: the same for every agency
+    audience: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # the agency it was evaluated for; None: the same for every agency
 
-    __table_args__ = (Index("ix_quality_finding_run_rule", "run_id", "rule_id"), Index("ix_quality_finding_run_owner", "run_id", "owner"))
+    __table_args__ = (
+        Index("ix_quality_finding_run_rule", "run_id", "rule_id"),
+        Index("ix_quality_finding_run_owner", "run_id", "owner"),
+    )
 
 
 class Transfer(Base):
@@ -305,13 +318,18 @@ class Transfer(Base):
     to_area: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))  # pending | accepted | rejected | cancelled
     data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
-    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # reason, new address, handover notes, decision reason
+    details_sealed: Mapped[bytes] = mapped_column(
+        LargeBinary
+    )  # reason, new address, handover notes, decision reason
     requested_by: Mapped[str] = mapped_column(String(100))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_transfer_to_status", "to_area", "status"), Index("ix_transfer_from_status", "from_area", "status"))
+    __table_args__ = (
+        Index("ix_transfer_to_status", "to_area", "status"),
+        Index("ix_transfer_from_status", "from_area", "status"),
+    )
 
 
 class Merge(Base):
@@ -325,13 +343,17 @@ class Merge(Base):
     area: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))  # merged | unmerged
     merged_status_before: Mapped[str] = mapped_column(String(20))
-    added_item_ids: Mapped[str] = mapped_column(Text)  # JSON list: the aliases the merge created on the survivor
+    added_item_ids: Mapped[str] = mapped_column(
+        Text
+    )  # JSON list: the aliases the merge created on the survivor
     rule: Mapped[str | None] = mapped_column(String(40))  # the cascade rule that proposed the pair, if any
     merged_by: Mapped[str] = mapped_column(String(100))
     merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     unmerged_by: Mapped[str | None] = mapped_column(String(100))
     unmerged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))  # the survivor's, for the reason below
+    data_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_key.id")
+    )  # the survivor's, for the reason below
     unmerge_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
@@ -346,6 +368,8 @@ class DuplicateDismissal(Base):
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))  # the first record's
-    reason_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # the supervisor's words: personal data may be in them
+    reason_sealed: Mapped[bytes] = mapped_column(
+        LargeBinary
+    )  # the supervisor's words: personal data may be in them
 
     __table_args__ = (UniqueConstraint("first_id", "second_id"),)

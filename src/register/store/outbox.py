@@ -16,10 +16,16 @@ class OutboxRepository:
         self.session = session
 
     def enqueue(self, nominal_id: uuid.UUID, record_version: int, topic: str = "nominal.changed") -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self.session.execute(
             insert(Outbox).values(
-                nominal_id=nominal_id, record_version=record_version, topic=topic, created_at=now, available_at=now, attempts=0, parked=False
+                nominal_id=nominal_id,
+                record_version=record_version,
+                topic=topic,
+                created_at=now,
+                available_at=now,
+                attempts=0,
+                parked=False,
             )
         )
 
@@ -27,7 +33,19 @@ class OutboxRepository:
         """Many records' changes in one statement (sweeps)."""
         if not changes:
             return
-        now = dt.datetime.now(dt.timezone.utc)
-        self.session.execute(insert(Outbox), [
-            {"nominal_id": i, "record_version": v, "topic": topic, "created_at": now, "available_at": now, "attempts": 0, "parked": False}
-            for i, v in changes])
+        now = dt.datetime.now(dt.UTC)
+        self.session.execute(
+            insert(Outbox),
+            [
+                {
+                    "nominal_id": i,
+                    "record_version": v,
+                    "topic": topic,
+                    "created_at": now,
+                    "available_at": now,
+                    "attempts": 0,
+                    "parked": False,
+                }
+                for i, v in changes
+            ],
+        )

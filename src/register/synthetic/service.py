@@ -41,54 +41,148 @@ class Generated:
     archived: int = 0
 
 
-def _rows(store: Any, people: list[Person], today: dt.date, now: dt.datetime, rules: dict) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
+def _rows(
+    store: Any, people: list[Person], today: dt.date, now: dt.datetime, rules: dict
+) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
     keyring, blind = store.keys.keyring, store.blind
-    out: dict[str, list[dict[str, Any]]] = {"keys": [], "nominals": [], "items": [], "entries": [], "tokens": []}
+    out: dict[str, list[dict[str, Any]]] = {
+        "keys": [],
+        "nominals": [],
+        "items": [],
+        "entries": [],
+        "tokens": [],
+    }
     for p in people:
         key_id = uuid.uuid4()
         key = new_data_key()
         version, wrapped = keyring.wrap(key, key_id.bytes)
-        out["keys"].append({"id": key_id, "nominal_id": p.id, "kek_version": version, "wrapped": wrapped, "created_at": now})
+        out["keys"].append(
+            {"id": key_id, "nominal_id": p.id, "kek_version": version, "wrapped": wrapped, "created_at": now}
+        )
         identity = p.new.identity
         current = lambda section: [i for i in p.items if i.section == section]  # noqa: E731
-        derived = notification.compute(identity, [i for i in current(Section.OFFENCES) if isinstance(i, Offence)],
-                                       [i for i in current(Section.ORDERS) if isinstance(i, Order)],
-                                       [i for i in current(Section.ADDRESSES) if isinstance(i, Address)], p.chronology, today)
-        row = {"id": p.id, "version": 1 + len(p.items) + len(p.chronology), "status": NominalStatus.ACTIVE.value, "data_key_id": key_id,
-               "identity_sealed": seal(key, identity.model_dump_json().encode(), associated_data("nominal", "identity_sealed", p.id)),
-               "created_at": now, "created_by": ACTOR.user_id, "updated_at": now, "updated_by": ACTOR.user_id,
-               "merged_into_id": None, "legal_hold": False, "erased_on": None,
-               "notification_subject": derived.subject, "notification_indefinite": derived.indefinite if derived.subject else None,
-               "notification_ends_on": derived.ends_on, "notification_review_from": derived.review_from, "notification_due_on": derived.next_due,
-               "archived_reason": None, "archived_on": None, "retention_review_on": None, "dispose_from": None,
-               **NominalRepository._header_columns(p.new)}
+        derived = notification.compute(
+            identity,
+            [i for i in current(Section.OFFENCES) if isinstance(i, Offence)],
+            [i for i in current(Section.ORDERS) if isinstance(i, Order)],
+            [i for i in current(Section.ADDRESSES) if isinstance(i, Address)],
+            p.chronology,
+            today,
+        )
+        row = {
+            "id": p.id,
+            "version": 1 + len(p.items) + len(p.chronology),
+            "status": NominalStatus.ACTIVE.value,
+            "data_key_id": key_id,
+            "identity_sealed": seal(
+                key, identity.model_dump_json().encode(), associated_data("nominal", "identity_sealed", p.id)
+            ),
+            "created_at": now,
+            "created_by": ACTOR.user_id,
+            "updated_at": now,
+            "updated_by": ACTOR.user_id,
+            "merged_into_id": None,
+            "legal_hold": False,
+            "erased_on": None,
+            "notification_subject": derived.subject,
+            "notification_indefinite": derived.indefinite if derived.subject else None,
+            "notification_ends_on": derived.ends_on,
+            "notification_review_from": derived.review_from,
+            "notification_due_on": derived.next_due,
+            "archived_reason": None,
+            "archived_on": None,
+            "retention_review_on": None,
+            "dispose_from": None,
+            **NominalRepository._header_columns(p.new),
+        }
         if p.archived is not None and p.archived_on is not None:
             rule = rules[p.archived]
-            row.update(status=NominalStatus.ARCHIVED.value, archived_reason=p.archived.value, archived_on=p.archived_on,
-                       retention_review_on=retention.next_review(rule, p.archived_on),
-                       dispose_from=retention.dispose_from(rule, p.archived_on, identity.date_of_birth))
+            row.update(
+                status=NominalStatus.ARCHIVED.value,
+                archived_reason=p.archived.value,
+                archived_on=p.archived_on,
+                retention_review_on=retention.next_review(rule, p.archived_on),
+                dispose_from=retention.dispose_from(rule, p.archived_on, identity.date_of_birth),
+            )
         out["nominals"].append(row)
-        out["tokens"] += [{"nominal_id": p.id, "item_id": None, "kind": k, "token": blind.token(k, v)} for k, v in dict.fromkeys(identity.tokens())]
-        combined = record_tokens(identity, [i for i in p.items if isinstance(i, Alias)], [i for i in p.items if isinstance(i, Contact)])
-        out["tokens"] += [{"nominal_id": p.id, "item_id": p.id, "kind": k, "token": blind.token(k, v)} for k, v in dict.fromkeys(combined)]
+        out["tokens"] += [
+            {"nominal_id": p.id, "item_id": None, "kind": k, "token": blind.token(k, v)}
+            for k, v in dict.fromkeys(identity.tokens())
+        ]
+        combined = record_tokens(
+            identity,
+            [i for i in p.items if isinstance(i, Alias)],
+            [i for i in p.items if isinstance(i, Contact)],
+        )
+        out["tokens"] += [
+            {"nominal_id": p.id, "item_id": p.id, "kind": k, "token": blind.token(k, v)}
+            for k, v in dict.fromkeys(combined)
+        ]
         agency, area = "police", p.new.area.value
         for item_id, item in zip(p.item_ids, p.items):
-            out["items"].append({"id": item_id, "nominal_id": p.id, "section": item.section.value, "data_key_id": key_id,
-                                 "payload_sealed": seal(key, item.model_dump_json().encode(), associated_data("item", "payload_sealed", item_id)),
-                                 "recorded_by": ACTOR.user_id, "recorded_agency": agency, "recorded_area": area, "recorded_at": now,
-                                 "updated_by": ACTOR.user_id, "updated_at": now, "ended_at": None, "ended_by": None, "ended_reason": None,
-                                 "merged_from_id": None, **NominalRepository._plain_columns(item)})
-            out["tokens"] += [{"nominal_id": p.id, "item_id": item_id, "kind": k, "token": blind.token(k, v)} for k, v in dict.fromkeys(item.tokens())]
+            out["items"].append(
+                {
+                    "id": item_id,
+                    "nominal_id": p.id,
+                    "section": item.section.value,
+                    "data_key_id": key_id,
+                    "payload_sealed": seal(
+                        key,
+                        item.model_dump_json().encode(),
+                        associated_data("item", "payload_sealed", item_id),
+                    ),
+                    "recorded_by": ACTOR.user_id,
+                    "recorded_agency": agency,
+                    "recorded_area": area,
+                    "recorded_at": now,
+                    "updated_by": ACTOR.user_id,
+                    "updated_at": now,
+                    "ended_at": None,
+                    "ended_by": None,
+                    "ended_reason": None,
+                    "merged_from_id": None,
+                    **NominalRepository._plain_columns(item),
+                }
+            )
+            out["tokens"] += [
+                {"nominal_id": p.id, "item_id": item_id, "kind": k, "token": blind.token(k, v)}
+                for k, v in dict.fromkeys(item.tokens())
+            ]
         for entry_id, entry in zip(p.entry_ids, p.chronology):
-            out["entries"].append({"id": entry_id, "nominal_id": p.id, "occurred_at": entry.occurred_at, "kind": entry.kind.value, "amends_id": None,
-                                   "breach_of": None, "outcome": None, "data_key_id": key_id,
-                                   "payload_sealed": seal(key, entry.model_dump_json().encode(), associated_data("chronology_entry", "payload_sealed", entry_id)),
-                                   "recorded_by": ACTOR.user_id, "recorded_agency": agency, "recorded_area": area, "recorded_at": now, "merged_from_id": None})
+            out["entries"].append(
+                {
+                    "id": entry_id,
+                    "nominal_id": p.id,
+                    "occurred_at": entry.occurred_at,
+                    "kind": entry.kind.value,
+                    "amends_id": None,
+                    "breach_of": None,
+                    "outcome": None,
+                    "data_key_id": key_id,
+                    "payload_sealed": seal(
+                        key,
+                        entry.model_dump_json().encode(),
+                        associated_data("chronology_entry", "payload_sealed", entry_id),
+                    ),
+                    "recorded_by": ACTOR.user_id,
+                    "recorded_agency": agency,
+                    "recorded_area": area,
+                    "recorded_at": now,
+                    "merged_from_id": None,
+                }
+            )
     return out
 
 
-def generate(store: Any, nominals: int, seed: int, *, today: dt.date | None = None, batch: int = 500,
-             progress: Callable[[int, int], None] = lambda done, total: None) -> Generated:
+def generate(
+    store: Any,
+    nominals: int,
+    seed: int,
+    *,
+    today: dt.date | None = None,
+    batch: int = 500,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> Generated:
     """Write `nominals` synthetic people for `seed`. The same seed gives the same people (ids, names, dates,
     items); ciphertexts differ, as they must (fresh keys and nonces)."""
     today = today or dt.date.today()
@@ -97,16 +191,32 @@ def generate(store: Any, nominals: int, seed: int, *, today: dt.date | None = No
     progress(0, nominals)
     for start in range(0, nominals, batch):
         people = [factory.person(i) for i in range(start, min(nominals, start + batch))]
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         with store.unit_of_work() as uow:
             rows = _rows(store, people, today, now, retention_service.policy(uow))
             connection = uow.session.connection()  # Core executemany: no ORM bookkeeping per row
-            for model, name in ((m.DataKey, "keys"), (m.Nominal, "nominals"), (m.Item, "items"), (m.ChronologyEntry, "entries"),
-                                (m.BlindToken, "tokens")):
+            for model, name in (
+                (m.DataKey, "keys"),
+                (m.Nominal, "nominals"),
+                (m.Item, "items"),
+                (m.ChronologyEntry, "entries"),
+                (m.BlindToken, "tokens"),
+            ):
                 if rows[name]:
                     connection.execute(insert(model.__table__), rows[name])
-            uow.audit.record(AuditEntry(Action.COLLECTION, "synthetic:generate", ACTOR,
-                                        details={"seed": seed, "from": start, "to": start + len(people) - 1, "records": len(people)}))
+            uow.audit.record(
+                AuditEntry(
+                    Action.COLLECTION,
+                    "synthetic:generate",
+                    ACTOR,
+                    details={
+                        "seed": seed,
+                        "from": start,
+                        "to": start + len(people) - 1,
+                        "records": len(people),
+                    },
+                )
+            )
             uow.commit()
         result.people += len(people)
         result.items += len(rows["items"])

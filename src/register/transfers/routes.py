@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Request, Response
 
 from ..access.policy import RecordFacts
-from ..api.deps import Access, Authorize, RecordGuard, authenticate, etag, expected_version, get_policy, refuse, unit_of_work
+from ..api.deps import (
+    Access,
+    Authorize,
+    RecordGuard,
+    authenticate,
+    etag,
+    expected_version,
+    get_policy,
+    refuse,
+    unit_of_work,
+)
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..domain.enums import Area
@@ -17,11 +27,26 @@ from .schemas import Acceptance, Rejection, TransferOut, TransferRequest
 
 router = APIRouter(tags=["transfers"], responses=ERROR_RESPONSES)
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
-REQUEST_EXAMPLE = {"to_area": "essex", "reason": "moved to Chelmsford to live with his sister",
-                   "new_address": {"kind": "home", "lines": ["7 Moulsham Street"], "postcode": "CM2 0HX"}, "handover_notes": "Level 1, compliant"}
-OUT_EXAMPLE = [{"id": "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77", "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869", "from_area": "kent",
-                "to_area": "essex", "status": "pending", "requested_by": "kent.dc.okafor", "requested_at": "2026-01-05T10:00:00Z",
-                "decided_by": None, "decided_at": None, "age_days": 3}]
+REQUEST_EXAMPLE = {
+    "to_area": "essex",
+    "reason": "moved to Chelmsford to live with his sister",
+    "new_address": {"kind": "home", "lines": ["7 Moulsham Street"], "postcode": "CM2 0HX"},
+    "handover_notes": "Level 1, compliant",
+}
+OUT_EXAMPLE = [
+    {
+        "id": "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77",
+        "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+        "from_area": "kent",
+        "to_area": "essex",
+        "status": "pending",
+        "requested_by": "kent.dc.okafor",
+        "requested_at": "2026-01-05T10:00:00Z",
+        "decided_by": None,
+        "decided_at": None,
+        "age_days": 3,
+    }
+]
 
 
 class TransferGuard(Authorize):
@@ -31,61 +56,113 @@ class TransferGuard(Authorize):
         super().__init__(action)
         self.side = side
 
-    def __call__(self, request: Request, transfer_id: uuid.UUID, principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
-                 uow: Annotated[UnitOfWork, Depends(unit_of_work)]) -> Principal:
+    def __call__(
+        self,
+        request: Request,
+        transfer_id: uuid.UUID,
+        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
+        uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    ) -> Principal:
         policy = get_policy(request)
         decision = policy.decide(principal, self.action)
         if decision.allowed:
             row = service.get(uow, transfer_id)
             area = row.to_area if self.side == "to" else row.from_area
-            decision = policy.decide(principal, self.action, record=RecordFacts(area=Area(area), restricted=False))
+            decision = policy.decide(
+                principal, self.action, record=RecordFacts(area=Area(area), restricted=False)
+            )
         if not decision.allowed:
             raise refuse(request, principal, self.action, decision)
         return principal
 
 
-@router.post("/v1/nominals/{nominal_id}/transfers", status_code=201, summary="Start moving a record your area owns to another area",
-             responses={201: {"content": {"application/json": {"example": {"id": "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77", "version": 25}}}}})
-def start(access: Annotated[Access, Depends(RecordGuard("transfer.start", "header"))],
-          body: Annotated[TransferRequest, Body(openapi_examples={"moved": {"value": REQUEST_EXAMPLE}})],
-          version: Annotated[int, Depends(expected_version)], uow: UoW, response: Response) -> dict[str, object]:
-    transfer_id, new_version = service.start(uow, access.principal, access.nominal_id, body, expected_version=version)
+@router.post(
+    "/v1/nominals/{nominal_id}/transfers",
+    status_code=201,
+    summary="Start moving a record your area owns to another area",
+    responses={
+        201: {
+            "content": {
+                "application/json": {"example": {"id": "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77", "version": 25}}
+            }
+        }
+    },
+)
+def start(
+    access: Annotated[Access, Depends(RecordGuard("transfer.start", "header"))],
+    body: Annotated[TransferRequest, Body(openapi_examples={"moved": {"value": REQUEST_EXAMPLE}})],
+    version: Annotated[int, Depends(expected_version)],
+    uow: UoW,
+    response: Response,
+) -> dict[str, object]:
+    transfer_id, new_version = service.start(
+        uow, access.principal, access.nominal_id, body, expected_version=version
+    )
     uow.commit()
     response.headers["ETag"] = etag(new_version)
     return {"id": str(transfer_id), "version": new_version}
 
 
-@router.get("/v1/transfers", summary="Transfers coming to (incoming) or going from (outgoing) your area, with their age",
-            responses={200: {"content": {"application/json": {"example": OUT_EXAMPLE}}}})
-def listing(principal: Annotated[Principal, Depends(Authorize("transfer.list"))], uow: UoW,
-            direction: Literal["incoming", "outgoing"] = "incoming",
-            status: Literal["pending", "accepted", "rejected", "cancelled"] | None = "pending") -> list[TransferOut]:
+@router.get(
+    "/v1/transfers",
+    summary="Transfers coming to (incoming) or going from (outgoing) your area, with their age",
+    responses={200: {"content": {"application/json": {"example": OUT_EXAMPLE}}}},
+)
+def listing(
+    principal: Annotated[Principal, Depends(Authorize("transfer.list"))],
+    uow: UoW,
+    direction: Literal["incoming", "outgoing"] = "incoming",
+    status: Literal["pending", "accepted", "rejected", "cancelled"] | None = "pending",
+) -> list[TransferOut]:
     return service.listing(uow, principal.area.value, direction, status)
 
 
-@router.post("/v1/transfers/{transfer_id}/accept", summary="Accept a transfer to your area: ownership moves, atomically",
-             responses={200: {"content": {"application/json": {"example": {"version": 27}}}}})
-def accept(principal: Annotated[Principal, Depends(TransferGuard("transfer.decide", "to"))], transfer_id: uuid.UUID,
-           body: Annotated[Acceptance, Body(openapi_examples={"accept": {"value": {"managing_unit": "Chelmsford MOSOVO"}}})],
-           uow: UoW) -> dict[str, int]:
+@router.post(
+    "/v1/transfers/{transfer_id}/accept",
+    summary="Accept a transfer to your area: ownership moves, atomically",
+    responses={200: {"content": {"application/json": {"example": {"version": 27}}}}},
+)
+def accept(
+    principal: Annotated[Principal, Depends(TransferGuard("transfer.decide", "to"))],
+    transfer_id: uuid.UUID,
+    body: Annotated[
+        Acceptance, Body(openapi_examples={"accept": {"value": {"managing_unit": "Chelmsford MOSOVO"}}})
+    ],
+    uow: UoW,
+) -> dict[str, int]:
     version = service.accept(uow, principal, transfer_id, body)
     uow.commit()
     return {"version": version}
 
 
-@router.post("/v1/transfers/{transfer_id}/reject", summary="Reject a transfer to your area, with a reason",
-             responses={200: {"content": {"application/json": {"example": {"status": "rejected"}}}}})
-def reject(principal: Annotated[Principal, Depends(TransferGuard("transfer.decide", "to"))], transfer_id: uuid.UUID,
-           body: Annotated[Rejection, Body(openapi_examples={"reject": {"value": {"reason": "no local connection confirmed"}}})],
-           uow: UoW) -> dict[str, str]:
+@router.post(
+    "/v1/transfers/{transfer_id}/reject",
+    summary="Reject a transfer to your area, with a reason",
+    responses={200: {"content": {"application/json": {"example": {"status": "rejected"}}}}},
+)
+def reject(
+    principal: Annotated[Principal, Depends(TransferGuard("transfer.decide", "to"))],
+    transfer_id: uuid.UUID,
+    body: Annotated[
+        Rejection, Body(openapi_examples={"reject": {"value": {"reason": "no local connection confirmed"}}})
+    ],
+    uow: UoW,
+) -> dict[str, str]:
     service.reject(uow, principal, transfer_id, body)
     uow.commit()
     return {"status": "rejected"}
 
 
-@router.post("/v1/transfers/{transfer_id}/cancel", summary="Cancel a pending transfer your area started",
-             responses={200: {"content": {"application/json": {"example": {"status": "cancelled"}}}}})
-def cancel(principal: Annotated[Principal, Depends(TransferGuard("transfer.start", "from"))], transfer_id: uuid.UUID, uow: UoW) -> dict[str, str]:
+@router.post(
+    "/v1/transfers/{transfer_id}/cancel",
+    summary="Cancel a pending transfer your area started",
+    responses={200: {"content": {"application/json": {"example": {"status": "cancelled"}}}}},
+)
+def cancel(
+    principal: Annotated[Principal, Depends(TransferGuard("transfer.start", "from"))],
+    transfer_id: uuid.UUID,
+    uow: UoW,
+) -> dict[str, str]:
     service.cancel(uow, principal, transfer_id)
     uow.commit()
     return {"status": "cancelled"}

@@ -27,14 +27,31 @@ PENDING = "pending"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-def _both_sides(uow: UnitOfWork, actor: Actor, tag: str, action: Action, row: m.Transfer, **details: object) -> None:
+def _both_sides(
+    uow: UnitOfWork, actor: Actor, tag: str, action: Action, row: m.Transfer, **details: object
+) -> None:
     """s.62: the sending and the receiving area each have the event in their view of the log."""
     for side, area in (("sending", row.from_area), ("receiving", row.to_area)):
-        uow.audit.record(AuditEntry(action, tag, actor, nominal_id=row.nominal_id, section="transfer",
-                                    details={"transfer": str(row.id), "side": side, "area": area, "from": row.from_area, "to": row.to_area, **details}))
+        uow.audit.record(
+            AuditEntry(
+                action,
+                tag,
+                actor,
+                nominal_id=row.nominal_id,
+                section="transfer",
+                details={
+                    "transfer": str(row.id),
+                    "side": side,
+                    "area": area,
+                    "from": row.from_area,
+                    "to": row.to_area,
+                    **details,
+                },
+            )
+        )
 
 
 def get(uow: UnitOfWork, transfer_id: uuid.UUID) -> m.Transfer:
@@ -44,20 +61,47 @@ def get(uow: UnitOfWork, transfer_id: uuid.UUID) -> m.Transfer:
     return row
 
 
-def start(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: TransferRequest, *, expected_version: int) -> tuple[uuid.UUID, int]:
+def start(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    request: TransferRequest,
+    *,
+    expected_version: int,
+) -> tuple[uuid.UUID, int]:
     header = uow.nominals.header_row(nominal_id)
     ensure_editable(NominalStatus(header.status))
     if request.to_area.value == header.area:
         raise RuleViolation("transfer_same_area", "the record is already owned by that area", "to_area")
-    pending = uow.session.execute(select(m.Transfer.id).where(m.Transfer.nominal_id == nominal_id, m.Transfer.status == PENDING)).first()
+    pending = uow.session.execute(
+        select(m.Transfer.id).where(m.Transfer.nominal_id == nominal_id, m.Transfer.status == PENDING)
+    ).first()
     if pending:
-        raise RuleViolation("transfer_already_pending", f"transfer {pending.id} is already pending for this record")
+        raise RuleViolation(
+            "transfer_already_pending", f"transfer {pending.id} is already pending for this record"
+        )
     transfer_id = uuid.uuid4()
-    sealed = uow.cipher.seal(header.data_key_id, "transfer", "details_sealed", transfer_id, request.model_dump_json().encode())
-    uow.session.execute(insert(m.Transfer).values(id=transfer_id, nominal_id=nominal_id, from_area=header.area, to_area=request.to_area.value,
-                                                  status=PENDING, data_key_id=header.data_key_id, details_sealed=sealed,
-                                                  requested_by=actor.user_id, requested_at=_now()))
-    entry = ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.TRANSFER, summary=f"Transfer to {request.to_area.value} requested")
+    sealed = uow.cipher.seal(
+        header.data_key_id, "transfer", "details_sealed", transfer_id, request.model_dump_json().encode()
+    )
+    uow.session.execute(
+        insert(m.Transfer).values(
+            id=transfer_id,
+            nominal_id=nominal_id,
+            from_area=header.area,
+            to_area=request.to_area.value,
+            status=PENDING,
+            data_key_id=header.data_key_id,
+            details_sealed=sealed,
+            requested_by=actor.user_id,
+            requested_at=_now(),
+        )
+    )
+    entry = ChronologyEntry(
+        occurred_at=_now(),
+        kind=ChronologyKind.TRANSFER,
+        summary=f"Transfer to {request.to_area.value} requested",
+    )
     _, version = nominals.append_chronology(uow, actor, nominal_id, entry, expected_version=expected_version)
     _both_sides(uow, actor, "transfer:request:create", Action.COLLECTION, get(uow, transfer_id))
     return transfer_id, version
@@ -65,8 +109,11 @@ def start(uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: Tra
 
 def _decide(uow: UnitOfWork, actor: Principal, row: m.Transfer, status: str) -> None:
     """Move a pending transfer to `status`; of two concurrent decisions exactly one succeeds."""
-    done = uow.session.execute(update(m.Transfer).where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
-                               .values(status=status, decided_by=actor.user_id, decided_at=_now()))
+    done = uow.session.execute(
+        update(m.Transfer)
+        .where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
+        .values(status=status, decided_by=actor.user_id, decided_at=_now())
+    )
     if done.rowcount != 1:
         current = uow.session.execute(select(m.Transfer.status).where(m.Transfer.id == row.id)).scalar_one()
         raise RuleViolation("transfer_not_pending", f"the transfer is {current}, not pending")
@@ -77,13 +124,22 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
     _decide(uow, actor, row, "accepted")
     header = uow.nominals.header_row(row.nominal_id)
     version = uow.nominals.claim_version(row.nominal_id, header.version, actor, _now())
-    uow.session.execute(update(m.Nominal).where(m.Nominal.id == row.nominal_id).values(area=row.to_area, managing_unit=acceptance.managing_unit))
+    uow.session.execute(
+        update(m.Nominal)
+        .where(m.Nominal.id == row.nominal_id)
+        .values(area=row.to_area, managing_unit=acceptance.managing_unit)
+    )
     for manager in acceptance.offender_managers:
         _, version = nominals.add_item(uow, actor, row.nominal_id, manager, expected_version=version)
-    entry = ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.TRANSFER,
-                            summary=f"Ownership moved from {row.from_area} to {row.to_area} ({acceptance.managing_unit})")
+    entry = ChronologyEntry(
+        occurred_at=_now(),
+        kind=ChronologyKind.TRANSFER,
+        summary=f"Ownership moved from {row.from_area} to {row.to_area} ({acceptance.managing_unit})",
+    )
     _, version = nominals.append_chronology(uow, actor, row.nominal_id, entry, expected_version=version)
-    _both_sides(uow, actor, "transfer:request:accept", Action.ALTERATION, row, managing_unit=acceptance.managing_unit)
+    _both_sides(
+        uow, actor, "transfer:request:accept", Action.ALTERATION, row, managing_unit=acceptance.managing_unit
+    )
     uow.outbox.enqueue(row.nominal_id, version)
     return version
 
@@ -91,7 +147,9 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
 def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection: Rejection) -> None:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "rejected")
-    _both_sides(uow, actor, "transfer:request:reject", Action.ALTERATION, row, reason_given=bool(rejection.reason))
+    _both_sides(
+        uow, actor, "transfer:request:reject", Action.ALTERATION, row, reason_given=bool(rejection.reason)
+    )
     _seal_decision(uow, row, rejection.reason)
 
 
@@ -102,9 +160,13 @@ def cancel(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID) -> None:
 
 
 def _seal_decision(uow: UnitOfWork, row: m.Transfer, reason: str) -> None:
-    details = json.loads(uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed))
+    details = json.loads(
+        uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed)
+    )
     details["decision_reason"] = reason
-    sealed = uow.cipher.seal(row.data_key_id, "transfer", "details_sealed", row.id, json.dumps(details).encode())
+    sealed = uow.cipher.seal(
+        row.data_key_id, "transfer", "details_sealed", row.id, json.dumps(details).encode()
+    )
     uow.session.execute(update(m.Transfer).where(m.Transfer.id == row.id).values(details_sealed=sealed))
 
 
@@ -114,7 +176,18 @@ def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PEN
     if status is not None:
         q = q.where(m.Transfer.status == status)
     now = _now()
-    return [TransferOut(id=t.id, nominal_id=t.nominal_id, from_area=t.from_area, to_area=t.to_area, status=t.status,  # type: ignore[arg-type]
-                        requested_by=t.requested_by, requested_at=t.requested_at, decided_by=t.decided_by, decided_at=t.decided_at,
-                        age_days=(now - t.requested_at).days)
-            for t in uow.session.scalars(q.order_by(m.Transfer.requested_at))]
+    return [
+        TransferOut(
+            id=t.id,
+            nominal_id=t.nominal_id,
+            from_area=t.from_area,
+            to_area=t.to_area,
+            status=t.status,  # type: ignore[arg-type]
+            requested_by=t.requested_by,
+            requested_at=t.requested_at,
+            decided_by=t.decided_by,
+            decided_at=t.decided_at,
+            age_days=(now - t.requested_at).days,
+        )
+        for t in uow.session.scalars(q.order_by(m.Transfer.requested_at))
+    ]

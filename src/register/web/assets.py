@@ -12,8 +12,8 @@ where their stylesheets expect them.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -93,8 +93,10 @@ class Assets:
         try:
             manifest = json.loads((directory / MANIFEST).read_text())
         except FileNotFoundError:
-            raise AssetsMissing(f"the web assets are not built ({directory / MANIFEST} is missing): run `make demo`, or "
-                                "`npm ci && python -m register.web.assets build`") from None
+            raise AssetsMissing(
+                f"the web assets are not built ({directory / MANIFEST} is missing): run `make demo`, or "
+                "`npm ci && python -m register.web.assets build`"
+            ) from None
         return cls(directory, manifest)
 
     def url(self, name: str) -> str:
@@ -105,7 +107,11 @@ def main(argv: list[str]) -> int:
     if argv[:1] != ["build"]:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
-    node_modules = Path(argv[argv.index("--node-modules") + 1]) if "--node-modules" in argv else PROJECT_ROOT / "node_modules"
+    node_modules = (
+        Path(argv[argv.index("--node-modules") + 1])
+        if "--node-modules" in argv
+        else PROJECT_ROOT / "node_modules"
+    )
     try:
         manifest = build(node_modules)
     except AssetsMissing as exc:

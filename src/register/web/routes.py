@@ -20,17 +20,25 @@ def _pages(request: Request) -> Pages:
 def front_door(request: Request) -> HTMLResponse:
     settings = request.app.state.store.settings
     demo_tokens = settings.var_dir / "demo-tokens.env"
-    return _pages(request).render(request, "index.html", {
-        "development": settings.environment == "development",
-        "demo_tokens": display_path(demo_tokens) if demo_tokens.exists() else None,
-    })
+    return _pages(request).render(
+        request,
+        "index.html",
+        {
+            "development": settings.environment == "development",
+            "demo_tokens": display_path(demo_tokens) if demo_tokens.exists() else None,
+        },
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)
 def swagger_ui(request: Request) -> HTMLResponse:
-    return _pages(request).render(request, "docs.html", {"openapi_url": request.app.openapi_url}, csp=DOCS_CSP)
+    return _pages(request).render(
+        request, "docs.html", {"openapi_url": request.app.openapi_url}, csp=DOCS_CSP
+    )
 
 
 @router.get("/redoc", response_class=HTMLResponse)
 def redoc(request: Request) -> HTMLResponse:
-    return _pages(request).render(request, "redoc.html", {"openapi_url": request.app.openapi_url}, csp=DOCS_CSP)
+    return _pages(request).render(
+        request, "redoc.html", {"openapi_url": request.app.openapi_url}, csp=DOCS_CSP
+    )
