@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from . import demo as demo_data
 from .access.tokens import ensure_dev_signing_key, mint
-from .bootstrap import NotMigrated, Store, build_store, migrate
+from .bootstrap import NotMigrated, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
@@ -27,6 +27,7 @@ from .keys import service as keys_service
 from .nominals import service as nominal_service
 from .retention import service as retention_service
 from .store import models as m
+from .store.store import Store
 
 
 @contextmanager

@@ -23,10 +23,10 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
-from ..bootstrap import Store
-from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from ..store.background import AfterCommitWorker
+from ..store.records import count_records, id_batches
+from ..store.store import Store
 from .documents import INDEX_VERSION, document
 
 Progress = Callable[[int, int], None]
