@@ -210,7 +210,7 @@ _worker_store: Store | None = None
 
 def _start_worker(settings: Any) -> None:
     global _worker_store
-    from ..bootstrap import build_store
+    from ..store.open import build_store
 
     _worker_store = build_store(settings)
 
