@@ -35,7 +35,8 @@ _ABSENT = object()
 
 
 def claim_value(claims: Mapping[str, Any], path: str) -> Any:
-    """The claim at `path`: a top-level claim of that exact name first (Entra's `extn.agency`), else a dotted path."""
+    """The claim at `path`: a top-level claim of that exact name first (Entra's `extn.agency`), else a dotted
+    path."""
     if path in claims:
         return claims[path]
     head, dot, rest = path.partition(".")
@@ -179,7 +180,8 @@ class IssuerEntry:
 
 @dataclass(frozen=True)
 class IssuersFile:
-    """`auth/issuers.yaml`: named claim mappings, the default one, and per-issuer choices (mapping, audience)."""
+    """`auth/issuers.yaml`: named claim mappings, the default one, and per-issuer choices (mapping,
+    audience)."""
 
     mappings: Mapping[str, ClaimMapping]
     default_mapping: str

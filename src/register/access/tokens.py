@@ -70,17 +70,20 @@ class TokenSettings:
         unsafe = set(self.algorithms) - ASYMMETRIC
         if unsafe or not self.algorithms:
             raise ValueError(
-                f"token algorithms must be asymmetric (allowed: {sorted(ASYMMETRIC)}); refused: {sorted(unsafe)}"
+                f"token algorithms must be asymmetric (allowed: {sorted(ASYMMETRIC)}); refused: "
+                f"{sorted(unsafe)}"
             )
 
 
 class JwksSource:
-    """An issuer's public keys, from a file, a JWKS URL or OpenID Connect discovery, refreshed when a token names an
-    unknown key (at most once per `min_refresh_seconds`, so a flood of bogus kids cannot hammer the provider).
+    """An issuer's public keys, from a file, a JWKS URL or OpenID Connect discovery, refreshed when a token
+    names an unknown key (at most once per `min_refresh_seconds`, so a flood of bogus kids cannot hammer the
+    provider).
 
-    With `discovery` (the issuer's URL) the keys are found through `ISSUER/.well-known/openid-configuration`, whose
-    `issuer` must be that URL. A provider that cannot be reached at start-up is not fatal there (`lazy`): its keys
-    are fetched on the first token, and tokens are refused (`keys_unavailable`) until it answers."""
+    With `discovery` (the issuer's URL) the keys are found through `ISSUER/.well-known/openid-configuration`,
+    whose `issuer` must be that URL. A provider that cannot be reached at start-up is not fatal there
+    (`lazy`): its keys are fetched on the first token, and tokens are refused (`keys_unavailable`) until it
+    answers."""
 
     def __init__(
         self,
@@ -126,7 +129,8 @@ class JwksSource:
             metadata = self._get_json(self.discovery.rstrip("/") + "/.well-known/openid-configuration")
             if metadata.get("issuer") != self.discovery:
                 raise ValueError(
-                    f"the discovery document of {self.discovery} names another issuer: {metadata.get('issuer')!r}"
+                    f"the discovery document of {self.discovery} names another issuer: "
+                    f"{metadata.get('issuer')!r}"
                 )
             return self._get_json(metadata["jwks_uri"])
         return self._get_json(self.url)  # type: ignore[arg-type]
@@ -202,9 +206,8 @@ class TokenVerifier:
         settings: TokenSettings,
         now: Callable[[], int] | None = None,
     ) -> None:
-        if isinstance(
-            issuers, JwksSource
-        ):  # one issuer with the register's own claims, as configured in `settings`
+        # One issuer with the register's own claims, as configured in `settings`
+        if isinstance(issuers, JwksSource):
             issuers = [TrustedIssuer(settings.issuer, settings.audience, issuers)]
         if not issuers:
             raise ValueError("trust at least one issuer")

@@ -37,9 +37,8 @@ from .middleware import BodyLimit, RequestId, SecurityHeaders
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
 
-if (
-    TYPE_CHECKING
-):  # the Elasticsearch client is an extra: imported only when the configuration names a cluster
+# The Elasticsearch client is an extra: imported only when the configuration names a cluster
+if TYPE_CHECKING:
     from ..search.indexer import SearchIndex
 
 DESCRIPTION = """
@@ -47,7 +46,8 @@ The register's API for police, probation and prisons.
 
 * Every call but `/health` and `/ready` needs a bearer token; `register dev-token` mints one in development.
 * Reading a record outside your area needs `?purpose=` (an enquiry reference); every read is audited with it.
-* Reads return an `ETag`; every change must send it back as `If-Match` (428 without, 412 if someone changed the record first).
+* Reads return an `ETag`; every change must send it back as `If-Match` (428 without, 412 if someone \
+changed the record first).
 * Errors are `application/problem+json` naming the rule, and for bad input each field and rule.
 """
 
@@ -73,8 +73,8 @@ def create_app(
     rate_limits: RateLimits | None = None,
     assets: Assets | None = None,
 ) -> FastAPI:
-    # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
-    # process would take CPU from the requests themselves.
+    # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in
+    # the API process would take CPU from the requests themselves.
     backend: SearchBackend
     indexer = None
     if search_index is None:
@@ -104,7 +104,8 @@ def create_app(
             indexer.stop()
 
     assets = assets or Assets.load()
-    # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI and ReDoc.
+    # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI
+    # and ReDoc.
     app = RegisterApp(
         title="The register",
         version=__version__,
@@ -114,7 +115,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
+    # Production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP.
+    app.hsts = production
     app.state.pages = Pages(assets)
     app.state.search_backend = backend
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"

@@ -24,7 +24,8 @@ class AuditLog:
         return columns | {"mac": event_mac(self._mac_key, columns)}
 
     def record(self, entry: AuditEntry) -> None:
-        """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one always has it."""
+        """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one
+        always has it."""
         self.session.execute(insert(AuditEvent).values(**self._row(entry)))
 
     def record_many(self, entries: list[AuditEntry]) -> None:

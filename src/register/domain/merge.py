@@ -2,9 +2,10 @@
 service feeds it the two records it read and applies the plan.
 
 Nothing is dropped. Every item and chronology entry of the merged record moves to the survivor with its
-provenance; the merged record's primary name (with its date of birth) becomes an alias of the survivor unless the
-survivor already carries that name and date. Where the two disagree (two dates of birth, two current addresses,
-two PNC numbers, different MAPPA levels) the preview shows both; the survivor's header stays as it is.
+provenance; the merged record's primary name (with its date of birth) becomes an alias of the survivor unless
+the survivor already carries that name and date. Where the two disagree (two dates of birth, two current
+addresses, two PNC numbers, different MAPPA levels) the preview shows both; the survivor's header stays as it
+is.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def check_pair(
     merged_area: str,
     merged_is_survivor: bool,
 ) -> None:
-    """Refuse merges that would lose track of a person: self, chained or circular merges, tombstones, two areas."""
+    """Refuse merges that would lose track of a person: self, chained or circular merges, tombstones, two
+    areas."""
     if survivor_id == merged_id:
         raise RuleViolation("merge_self", "a record cannot be merged into itself", "merged_id")
     for which, status in (("survivor", survivor_status), ("merged record", merged_status)):

@@ -84,7 +84,8 @@ def today(info: ValidationInfo | None = None) -> dt.date:
 
 
 def _trusted(info: ValidationInfo | None) -> bool:
-    """Reading back what the store holds (`context={"trusted": True}`): it was validated when it was written."""
+    """Reading back what the store holds (`context={"trusted": True}`): it was validated when it was
+    written."""
     return info is not None and isinstance(info.context, dict) and bool(info.context.get("trusted"))
 
 
@@ -853,7 +854,8 @@ SECTION_MODELS: dict[Section, type[SectionItem]] = {
 }
 assert set(SECTION_MODELS) == set(Section), "every section has a model"
 
-# The sections whose items may name an audience (`Plain.audience`): each item is seen only by the agencies it names.
+# The sections whose items may name an audience (`Plain.audience`): each item is seen only by the agencies it
+# names.
 AUDIENCE_SECTIONS = frozenset({Section.INTELLIGENCE, Section.VICTIM_SAFETY})
 
 
@@ -861,7 +863,8 @@ AUDIENCE_SECTIONS = frozenset({Section.INTELLIGENCE, Section.VICTIM_SAFETY})
 
 
 class ChronologyEntry(Model):
-    """An event on the timeline. Append-only: a correction is a new AMENDMENT entry naming the one it amends."""
+    """An event on the timeline. Append-only: a correction is a new AMENDMENT entry naming the one it
+    amends."""
 
     occurred_at: dt.datetime
     kind: ChronologyKind
@@ -1008,10 +1011,10 @@ class Record:
 
 
 def record_tokens(identity: Identity, aliases: list[Alias], contacts: list[Contact]) -> list[Token]:
-    """Tokens of the whole record for the duplicate cascade: every date of birth, and every phone, email or online
-    identity, each combined with the sound of every name word the record carries (aliases included). Two records
-    sharing one of these share a date of birth (or contact) and a name that sounds alike, found with one index
-    lookup instead of pairing everyone born on the same day first."""
+    """Tokens of the whole record for the duplicate cascade: every date of birth, and every phone, email or
+    online identity, each combined with the sound of every name word the record carries (aliases included).
+    Two records sharing one of these share a date of birth (or contact) and a name that sounds alike, found
+    with one index lookup instead of pairing everyone born on the same day first."""
     words = {
         jellyfish.metaphone(w)
         for a in (identity, *aliases)

@@ -176,7 +176,8 @@ def dismiss(
     uow: UoW,
     request: Request,
 ) -> dict[str, bool]:
-    # The policy judges the pair by the area of each record: a supervisor may dismiss a pair one of whose records is theirs.
+    # The policy judges the pair by the area of each record: a supervisor may dismiss a pair one of whose
+    # records is theirs.
     policy = get_policy(request)
     decisions = [
         policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]
@@ -260,7 +261,9 @@ def merges(
 
 @router.post(
     "/v1/nominals/{nominal_id}/merges/{merge_id}/unmerge",
-    summary="Undo a merge: both records as they were, additions since reported, the pair never proposed again",
+    summary=(
+        "Undo a merge: both records as they were, additions since reported, the pair never proposed again"
+    ),
     responses=ok(UNMERGED),
 )
 def unmerge(

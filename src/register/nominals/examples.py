@@ -1,4 +1,5 @@
-"""Request examples for the API documentation: one realistic payload per section, taken from the demo register."""
+"""Request examples for the API documentation: one realistic payload per section, taken from the demo
+register."""
 
 from __future__ import annotations
 

@@ -91,9 +91,10 @@ def count_records(session_factory: Callable[[], Session]) -> int:
 
 
 def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) -> Iterator[list[uuid.UUID]]:
-    """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what sweeps
-    (reindex, index-check, token rebuild, re-encryption, notification refresh) walk. Erased tombstones hold nothing
-    to index, re-key or recompute, and are left out. `where`: further conditions on the nominal row."""
+    """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what
+    sweeps (reindex, index-check, token rebuild, re-encryption, notification refresh) walk. Erased tombstones
+    hold nothing to index, re-key or recompute, and are left out. `where`: further conditions on the nominal
+    row."""
     after: uuid.UUID | None = None
     while True:
         with session_factory() as session:
@@ -108,8 +109,8 @@ def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) 
 
 
 def visible_to(agency: Agency | None, audience: Any = None):  # type: ignore[no-untyped-def]
-    """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or whose
-    audience names this agency (None: no filtering, for system actors)."""
+    """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or
+    whose audience names this agency (None: no filtering, for system actors)."""
     if agency is None:
         return literal(True)
     column = m.Item.audience if audience is None else audience
@@ -303,7 +304,8 @@ class NominalRepository:
         *,
         audience: str | None = None,
     ) -> None:
-        """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an item's."""
+        """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an
+        item's."""
         self.session.execute(
             insert(m.ChronologyEntry).values(
                 id=entry_id,
@@ -518,7 +520,8 @@ class NominalRepository:
     def entry_row(
         self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None
     ) -> Any | None:
-        """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or hidden."""
+        """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or
+        hidden."""
         return self.session.execute(
             select(m.ChronologyEntry.id, m.ChronologyEntry.audience).where(
                 and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id),
@@ -577,13 +580,14 @@ class NominalRepository:
         chronology: bool = True,
         audience: Agency | None = None,
     ) -> Record:
-        """The record, or the given sections of it, with only the items and chronology entries `audience` may see."""
+        """The record, or the given sections of it, with only the items and chronology entries `audience` may
+        see."""
         row = self.header_row(nominal_id)
         if row.status == NominalStatus.ERASED.value:
             raise Gone(
                 "record_erased",
-                f"the personal content of record {nominal_id} was erased on {row.erased_on} under the retention "
-                "schedule; only its tombstone remains",
+                f"the personal content of record {nominal_id} was erased on {row.erased_on} under the "
+                "retention schedule; only its tombstone remains",
             )
         item_q = (
             select(m.Item)

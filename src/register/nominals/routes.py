@@ -1,4 +1,5 @@
-"""HTTP routes for records. Each route names its action and section through its dependencies; the policy decides.
+"""HTTP routes for records. Each route names its action and section through its dependencies; the policy
+decides.
 
 No `from __future__ import annotations` here: the section routes are built from the domain models at run time,
 and FastAPI reads their annotations as real types.

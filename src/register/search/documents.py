@@ -1,8 +1,9 @@
 """What a record looks like in the search index. Pure: a Record in, a JSON-ready dict out.
 
 Values are normalised here, with the same code the domain and the blind indexes use (folded name words, their
-Metaphone and Soundex codes, postcode parts, registration-mark 3-grams), so the index needs no analysis plugins and
-both search backends match on identical forms. Intelligence and victim-safety details are never indexed.
+Metaphone and Soundex codes, postcode parts, registration-mark 3-grams), so the index needs no analysis
+plugins and both search backends match on identical forms. Intelligence and victim-safety details are never
+indexed.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What each criterion means, evaluated against an index document (`documents.document`).
 
 This is the reference semantics: the embedded SQL backend applies it to decrypted candidates, and the
-Elasticsearch translation (`elastic.py`) must agree with it (the conformance suite checks both). Text criteria match
-when every word of the query appears as a word of the field (lower-cased), as Elasticsearch's standard analyzer
-with `operator: and` does.
+Elasticsearch translation (`elastic.py`) must agree with it (the conformance suite checks both). Text criteria
+match when every word of the query appears as a word of the field (lower-cased), as Elasticsearch's standard
+analyzer with `operator: and` does.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The MAPPA annual statistics, in the layout of the published reports (Kent 2022/23).
 
 A reporting year `year` runs from 1 April of year-1 to 31 March of `year`; snapshot tables count on 31 March.
-Every table is one SQL query yielding (nominal_id, row, column); a cell's figure is COUNT(DISTINCT nominal_id) of
-its rows (GROUP BY, no loop over records), and the people behind a cell are the same query filtered to it.
+Every table is one SQL query yielding (nominal_id, row, column); a cell's figure is COUNT(DISTINCT nominal_id)
+of its rows (GROUP BY, no loop over records), and the people behind a cell are the same query filtered to it.
 Category 4 is counted but left out of the published tables.
 """
 
@@ -45,7 +45,8 @@ class Year:
 
 
 def _at(column: Any, on: Any, fallback: Any) -> Any:
-    """The MAPPA level or category in effect on a date: the latest level change effective by then, else the header's."""
+    """The MAPPA level or category in effect on a date: the latest level change effective by then, else the
+    header's."""
     latest = (
         select(column)
         .where(
@@ -281,7 +282,8 @@ def _published(table: str, row: Any) -> bool:
 
 
 def compute(session: Any, area: str, year: int, population_10_plus: int | None = None) -> dict[str, Any]:
-    """Every table as {row: {column: count}}, plus Category 4 (counted, not published) and the rate per 100,000."""
+    """Every table as {row: {column: count}}, plus Category 4 (counted, not published) and the rate per
+    100,000."""
     y = Year(year)
     out: dict[str, Any] = {
         "area": area,
@@ -312,8 +314,9 @@ _INTEGER_KEY = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 def _key(column: Any, value: str, name: str) -> Any:
-    """A cell's row or column as its dimension's type: a category or level is a small whole number (ASCII digits: "²" and
-    "٣" are digits to str.isdigit() but not to int()); a unit or a label is any text, compared as text."""
+    """A cell's row or column as its dimension's type: a category or level is a small whole number (ASCII
+    digits: "²" and "٣" are digits to str.isdigit() but not to int()); a unit or a label is any text, compared
+    as text."""
     if not isinstance(column.type, Integer):
         return value
     if not _INTEGER_KEY.fullmatch(value):

@@ -1,5 +1,5 @@
-"""Transfers through the API. The policy judges a decision against the receiving area and a cancellation against
-the sending area: the guard hands it the right area."""
+"""Transfers through the API. The policy judges a decision against the receiving area and a cancellation
+against the sending area: the guard hands it the right area."""
 
 import uuid
 from typing import Annotated, Literal

@@ -1,7 +1,7 @@
-"""Moving a record between areas. Until the receiving area accepts, the sending area stays responsible and keeps
-editing rights. Acceptance changes ownership atomically: the transfer moves from pending to accepted with a
-conditional update, so of two supervisors accepting at once, or one accepting a cancelled transfer, only a pending
-transfer's first decision succeeds. Every step is audited on both sides.
+"""Moving a record between areas. Until the receiving area accepts, the sending area stays responsible and
+keeps editing rights. Acceptance changes ownership atomically: the transfer moves from pending to accepted
+with a conditional update, so of two supervisors accepting at once, or one accepting a cancelled transfer,
+only a pending transfer's first decision succeeds. Every step is audited on both sides.
 """
 
 from __future__ import annotations
