@@ -1,10 +1,11 @@
 """The embedded search backend: no server, and no plaintext in the database.
 
-Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth and birth years,
-identifiers, postcodes, registration marks and their 3-grams, contacts) and the plain operational columns: an AND by
-every criterion that has them, an OR when all its branches do (nested groups alike), a NOT never; the candidates are then decrypted in batches (four queries a batch), turned into the
-same documents Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no
-indexable criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
+Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth and birth
+years, identifiers, postcodes, registration marks and their 3-grams, contacts) and the plain operational
+columns: an AND by every criterion that has them, an OR when all its branches do (nested groups alike), a NOT
+never; the candidates are then decrypted in batches (four queries a batch), turned into the same documents
+Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no indexable
+criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
 runs Elasticsearch at scale.
 """
 
@@ -100,9 +101,8 @@ class SqlBackend:
         ]
         if isinstance(c, q.Age):
             earliest, latest = c.dob_range(today)
-            if (
-                latest.year - earliest.year <= 40
-            ):  # a birth year token among those years (aliases' dates count too)
+            # A birth year token among those years (aliases' dates count too)
+            if latest.year - earliest.year <= 40:
                 years = [str(y) for y in range(earliest.year, latest.year + 1)]
                 conditions.append(
                     m.Nominal.id.in_(
@@ -124,8 +124,8 @@ class SqlBackend:
         return and_(*conditions) if conditions else None
 
     def _narrow(self, group: q.Group, today: dt.date) -> Any:
-        """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by every
-        child that can be narrowed, an OR only when every branch can, a NOT never."""
+        """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by
+        every child that can be narrowed, an OR only when every branch can, a NOT never."""
         if group.op == "not":
             return None
         parts = [
@@ -173,12 +173,12 @@ class SqlBackend:
                 for f in FACETS:
                     if doc[f] is not None:
                         facets[f][str(doc[f])] += 1
-        if (
-            request.sort == "surname"
-        ):  # the primary surname, then the id: a total order a cursor can resume from
-            key: Any = lambda t: (t[1], t[2])  # noqa: E731
-        else:
-            key = lambda t: (-t[0], t[2])  # noqa: E731
+        # The primary surname, then the id: a total order a cursor can resume from
+        by_surname = request.sort == "surname"
+
+        def key(t: Any) -> tuple[Any, Any]:
+            return (t[1], t[2]) if by_surname else (-t[0], t[2])
+
         found.sort(key=key)
         after = request.after()
         if after is None:
