@@ -34,7 +34,7 @@ from joserfc.errors import (
     JoseError,
     MissingClaimError,
 )
-from joserfc.jwt import JWTClaimsRegistry
+from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
 from ..crypto.keys import write_private
 from ..domain.actors import Principal
@@ -117,14 +117,16 @@ class JwksSource:
                 exc,
             )
 
-    def _get_json(self, url: str) -> Any:
+    def _get_json(self, url: str) -> dict[str, Any]:
         response = httpx.get(url, timeout=self.timeout, follow_redirects=False)
         response.raise_for_status()
-        return response.json()
+        document: dict[str, Any] = response.json()
+        return document
 
     def _fetch(self) -> dict[str, Any]:
         if self.file is not None:
-            return json.loads(self.file.read_text())
+            jwks: dict[str, Any] = json.loads(self.file.read_text())
+            return jwks
         if self.discovery is not None:
             metadata = self._get_json(self.discovery.rstrip("/") + "/.well-known/openid-configuration")
             if metadata.get("issuer") != self.discovery:
@@ -133,7 +135,8 @@ class JwksSource:
                     f"{metadata.get('issuer')!r}"
                 )
             return self._get_json(metadata["jwks_uri"])
-        return self._get_json(self.url)  # type: ignore[arg-type]
+        assert self.url is not None  # the constructor takes exactly one of file, url and discovery
+        return self._get_json(self.url)
 
     def refresh(self, *, force: bool = False) -> bool:
         with self._lock:
@@ -213,6 +216,7 @@ class TokenVerifier:
             raise ValueError("trust at least one issuer")
         self.settings = settings
         self.issuers = {i.issuer: i for i in issuers}
+        sub: dict[str, ClaimsOption] = {"sub": {"essential": True}}
         self._claims = {
             i.issuer: JWTClaimsRegistry(
                 now=now,
@@ -220,7 +224,7 @@ class TokenVerifier:
                 iss={"essential": True, "value": i.issuer},
                 aud={"essential": True, "value": i.audience},
                 exp={"essential": True},
-                **({"sub": {"essential": True}} if i.require_sub else {}),
+                **(sub if i.require_sub else {}),
             )
             for i in issuers
         }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, and_, insert, select
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, insert, select
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditEvent
@@ -31,9 +31,11 @@ class AuditLog:
     def record_many(self, entries: list[AuditEntry]) -> None:
         """Many events in one statement (a sweep's events, one per record), in the current transaction."""
         if entries:
-            self.session.execute(insert(AuditEvent.__table__), [self._row(e) for e in entries])
+            # Core insert of the table (not ORM bulk insert): rows are keyed by column name.
+            table = cast(Table, AuditEvent.__table__)
+            self.session.execute(insert(table), [self._row(e) for e in entries])
 
-    def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
+    def _events(self, where: ColumnElement[bool], limit: int) -> list[RowMapping]:
         table = AuditEvent.__table__
         return list(
             self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings()

@@ -106,9 +106,8 @@ STATES = (READABLE, RETIRING, RETIRED)
 class _Kek:
     key: bytes
     created_at: str
-    state: str = (
-        READABLE  # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
-    )
+    # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
+    state: str = READABLE
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,14 @@ class _Ring:
     keys: dict[str, _Kek]
     raw: bytes
     stamp: tuple[int, int, int, int]
+
+
+@dataclass
+class _Change:
+    """The key file's contents being changed under the lock: written back as they are when the change ends."""
+
+    active: str
+    keys: dict[str, _Kek]
 
 
 class LocalKeyring:
@@ -303,7 +310,7 @@ class LocalKeyring:
     # ---------------------------------------------------------------- changing the file
 
     @contextmanager
-    def _changing(self) -> Iterator[list]:  # type: ignore[type-arg]
+    def _changing(self) -> Iterator[_Change]:
         """Read-modify-write under an exclusive lock shared by every process using this key directory."""
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
@@ -317,10 +324,9 @@ class LocalKeyring:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             ring = self._read()
-            keys = dict(ring.keys)
-            box = [ring.active, keys]
-            yield box  # type: ignore[misc]
-            active, keys = box
+            change = _Change(ring.active, dict(ring.keys))
+            yield change
+            active, keys = change.active, change.keys
             doc = {
                 "active": active,
                 "keys": {
@@ -341,11 +347,11 @@ class LocalKeyring:
 
     def add_version(self) -> str:
         """A new key-encryption key, made active. Older versions stay readable until retired."""
-        with self._changing() as box:
-            keys = box[1]
+        with self._changing() as change:
+            keys = change.keys
             version = str(max(int(v) for v in keys) + 1)
             keys[version] = _Kek(AESGCM.generate_key(256), dt.datetime.now(dt.UTC).isoformat())
-            box[0] = version
+            change.active = version
         return version
 
     def mark_retiring(self, version: str) -> None:
@@ -356,8 +362,8 @@ class LocalKeyring:
         self._set_state(version, RETIRED)
 
     def _set_state(self, version: str, state: str) -> None:
-        with self._changing() as box:
-            active, keys = box
+        with self._changing() as change:
+            active, keys = change.active, change.keys
             if version not in keys:
                 raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}")
             if version == active:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from . import values
 from .enums import NameType, NominalStatus
@@ -91,7 +92,7 @@ def _names(record: Record) -> set[tuple[str, str, dt.date | None]]:
     )
     names = {key}
     for item in record.items(Section.ALIASES):
-        a: Alias = item.data  # type: ignore[assignment]
+        a = cast(Alias, item.data)  # the aliases section holds aliases only
         names.add((values.fold(a.forenames), values.fold(a.surname), a.date_of_birth))
     return names
 
@@ -134,19 +135,19 @@ def plan(survivor: Record, merged: Record, today: dt.date) -> MergePlan:
 
     s_addr = {
         _address(i.data) for i in current_of(survivor, Section.ADDRESSES) if isinstance(i.data, Address)
-    }  # type: ignore[arg-type]
-    m_addr = {_address(i.data) for i in current_of(merged, Section.ADDRESSES) if isinstance(i.data, Address)}  # type: ignore[arg-type]
+    }
+    m_addr = {_address(i.data) for i in current_of(merged, Section.ADDRESSES) if isinstance(i.data, Address)}
     if s_addr and m_addr and s_addr != m_addr:
         conflicts.append(
             Conflict("addresses.current", " | ".join(sorted(s_addr)), " | ".join(sorted(m_addr)))
         )
     s_ids: dict[str, set[str]] = {}
     for i in current_of(survivor, Section.IDENTIFIERS):
-        ident: Identifier = i.data  # type: ignore[assignment]
+        ident = cast(Identifier, i.data)  # the identifiers section holds identifiers only
         s_ids.setdefault(ident.kind.value, set()).add(ident.value)
     m_ids: dict[str, set[str]] = {}
     for i in current_of(merged, Section.IDENTIFIERS):
-        ident = i.data  # type: ignore[assignment]
+        ident = cast(Identifier, i.data)
         m_ids.setdefault(ident.kind.value, set()).add(ident.value)
     for kind in sorted(s_ids.keys() & m_ids.keys()):
         if s_ids[kind] != m_ids[kind]:

@@ -134,7 +134,7 @@ def compute(
         if not offence.sexual:
             continue
         period = period_for(offence, dob)
-        ends = None if period.indefinite else add_months(offence.conviction_date, period.months)  # type: ignore[arg-type]
+        ends = None if period.indefinite else add_months(offence.conviction_date, period.months)  # type: ignore[arg-type]  # months set when finite
         candidates.append(
             (
                 ends,
@@ -158,7 +158,7 @@ def compute(
     if not candidates:
         return Notification(subject=False)
     indefinite = [c for c in candidates if c[0] is None]
-    governing = indefinite[0] if indefinite else max(candidates, key=lambda c: c[0])  # type: ignore[arg-type,return-value]
+    governing = indefinite[0] if indefinite else max(candidates, key=lambda c: c[0])  # type: ignore[arg-type,return-value]  # all dated here
     ends_on, explanation, relevant, young = governing
     notifications = sorted(e.occurred_at.date() for e in chronology if e.kind == ChronologyKind.NOTIFICATION)
     review_from = None

@@ -79,7 +79,8 @@ MAX_AGE_YEARS = 110
 def today(info: ValidationInfo | None = None) -> dt.date:
     """The date validation measures against: `context={"today": ...}` pins it (tests, imports)."""
     if info is not None and isinstance(info.context, dict) and "today" in info.context:
-        return info.context["today"]
+        pinned: dt.date = info.context["today"]
+        return pinned
     return dt.date.today()
 
 
@@ -1015,11 +1016,8 @@ def record_tokens(identity: Identity, aliases: list[Alias], contacts: list[Conta
     online identity, each combined with the sound of every name word the record carries (aliases included).
     Two records sharing one of these share a date of birth (or contact) and a name that sounds alike, found
     with one index lookup instead of pairing everyone born on the same day first."""
-    words = {
-        jellyfish.metaphone(w)
-        for a in (identity, *aliases)
-        for w in values.name_tokens(a.forenames, a.surname)
-    }
+    names: list[Identity | Alias] = [identity, *aliases]
+    words = {jellyfish.metaphone(w) for a in names for w in values.name_tokens(a.forenames, a.surname)}
     dobs = {d for d in (identity.date_of_birth, *(a.date_of_birth for a in aliases)) if d is not None}
     out: list[Token] = [("dob_sound", f"{d.isoformat()}|{w}") for d in sorted(dobs) for w in sorted(words)]
     out += [

@@ -57,7 +57,7 @@ def dispose_on(rule: RetentionRule, archived_on: dt.date, date_of_birth: dt.date
         return add_months(archived_on, 12 * rule.years_after_archive)
     if date_of_birth is None:
         return None
-    return add_months(date_of_birth, 12 * rule.age_years)  # type: ignore[operator]
+    return add_months(date_of_birth, 12 * rule.age_years)  # type: ignore[operator]  # a rule has one or other
 
 
 def dispose_from(rule: RetentionRule, archived_on: dt.date, date_of_birth: dt.date | None) -> dt.date | None:

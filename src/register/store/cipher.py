@@ -93,6 +93,7 @@ def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
             return version
         if attempt == 0:
             keyring.refresh()
+    assert state is not None  # the loop returned otherwise
     raise KeyNotAvailable(
         f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still "
         "the active version in this process's key file: the key file here is out of date: install the "
@@ -141,10 +142,14 @@ class RecordCipher:
             self.load([key_id])
         return self._keys[key_id]
 
-    def seal(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, plaintext: bytes) -> bytes:
+    def seal(
+        self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID | str, plaintext: bytes
+    ) -> bytes:
         return seal(self._key(key_id), plaintext, associated_data(table, column, row_id))
 
-    def open(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, sealed: bytes) -> bytes:
+    def open(
+        self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID | str, sealed: bytes
+    ) -> bytes:
         return open_sealed(self._key(key_id), sealed, associated_data(table, column, row_id))
 
 
