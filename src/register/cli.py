@@ -43,7 +43,7 @@ def _store(settings: Settings) -> Iterator[Store]:
         store.dispose()
 
 
-def _progress(label: str):  # type: ignore[no-untyped-def]
+def _progress(label: str):
     def show(done: int, total: int) -> None:
         pct = 100 * done // total if total else 100
         click.echo(f"\r{label}: {done}/{total} ({pct}%)", nl=False, err=True)
@@ -510,7 +510,7 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
 # ------------------------------------------------------------------ search index
 
 
-def _search_index(settings: Settings):  # type: ignore[no-untyped-def]
+def _search_index(settings: Settings):
     from .bootstrap import build_search_index
 
     index = build_search_index(settings)

@@ -92,7 +92,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if indexer is not None:
-            search_index.ensure()  # type: ignore[union-attr]
+            search_index.ensure()  # type: ignore[union-attr]  # an indexer exists only with a search index
             indexer.start()
         sealing_before, store.seal_after_commit = store.seal_after_commit, False
         sealer.start()
@@ -151,7 +151,7 @@ def create_app(
 class ImmutableFiles(StaticFiles):
     """The built assets: every name carries a hash of its content, so a browser may keep each for a year."""
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def file_response(self, *args, **kwargs):
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response

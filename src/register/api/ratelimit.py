@@ -34,8 +34,8 @@ class RateLimits:
     def _hit(self, items: list[RateLimitItem], kind: str, key: str) -> int | None:
         """Counts one call; the seconds to wait if it is over a limit, else None."""
         for item in items:
-            if not self.limiter.hit(item, kind, key):  # type: ignore[union-attr]
-                reset = self.limiter.get_window_stats(item, kind, key).reset_time  # type: ignore[union-attr]
+            if not self.limiter.hit(item, kind, key):  # type: ignore[union-attr]  # set whenever a limit is
+                reset = self.limiter.get_window_stats(item, kind, key).reset_time  # type: ignore[union-attr]  # as above
                 return max(1, math.ceil(reset - time.time()))
         return None
 

@@ -37,7 +37,7 @@ def rewrap_data_keys(
     actor: Actor,
     *,
     batch: int = 500,
-    progress: Progress = _no_progress,  # type: ignore[no-untyped-def]
+    progress: Progress = _no_progress,
     version: str | None = None,
 ) -> int:
     """Re-wrap every data key not under the active key-encryption key (or only those under `version`), one
@@ -46,7 +46,7 @@ def rewrap_data_keys(
     material the key file still holds are moved too (a register before issue #17 could write them)."""
     keyring = store.keys.keyring
 
-    def pending(active: str):  # type: ignore[no-untyped-def]
+    def pending(active: str):
         return m.DataKey.kek_version == version if version is not None else m.DataKey.kek_version != active
 
     with store.session_factory() as session:
@@ -94,13 +94,13 @@ class KeysInUse(ValueError):
     """A retirement refused: data keys are still wrapped under the version."""
 
 
-def missing_versions(store) -> list[str]:  # type: ignore[no-untyped-def]
+def missing_versions(store) -> list[str]:
     """Versions data keys are wrapped under that the key file does not hold (a rewrap could not move them)."""
     known = set(store.keys.keyring.versions())
     return sorted((v for v in key_usage(store) if v not in known), key=lambda v: (len(v), v))
 
 
-def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:
     """A new key-encryption key becomes active; every data key is re-wrapped under it.
 
     Checked first, so that a rotation does not stop half way for a reason known in advance. The new version is
@@ -122,7 +122,7 @@ def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bo
     return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
 
 
-def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untyped-def]
+def retire(store, actor: Actor, version: str) -> None:
     """Retire a key-encryption key version once no data key is wrapped under it, counting the ones being
     written.
 
@@ -173,7 +173,7 @@ def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untype
         uow.commit()
 
 
-def key_usage(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def key_usage(store) -> dict[str, int]:
     with store.session_factory() as session:
         return {
             v: n
@@ -192,7 +192,7 @@ class Sealed:
     table: str
     column: str
     owner: str = "nominal_id"
-    bound_to: Callable[[Any], object] = lambda row: row.id
+    bound_to: Callable[[Any], uuid.UUID | str] = lambda row: row.id
 
 
 SEALED = (
@@ -235,10 +235,10 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
         changes = []
         for r in rows:
             bound = spec.bound_to(r)
-            opened = uow.cipher.open(r.data_key_id, spec.table, spec.column, bound, getattr(r, spec.column))  # type: ignore[arg-type]
+            opened = uow.cipher.open(r.data_key_id, spec.table, spec.column, bound, getattr(r, spec.column))
             changes.append(
                 {"row_id": r.id, "sealed": uow.cipher.seal(new_key, spec.table, spec.column, bound, opened)}
-            )  # type: ignore[arg-type]
+            )
         if changes:  # one executemany per table
             uow.session.connection().execute(
                 update(table)
@@ -269,7 +269,7 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
 
 def reencrypt(
     store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress
-) -> int:  # type: ignore[no-untyped-def]
+) -> int:
     """Re-encrypt the given records (default: all), one transaction per record."""
     batches = [nominal_ids] if nominal_ids is not None else id_batches(store.session_factory, 500)
     total = len(nominal_ids) if nominal_ids is not None else count_records(store.session_factory)
@@ -285,7 +285,7 @@ def reencrypt(
     return done
 
 
-def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
+def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress = _no_progress) -> int:
     """Recompute every record's blind-index tokens (after the token definitions change, or a blind-index key
     rotation). One transaction per batch; safe to interrupt and rerun."""
     total, done = count_records(store.session_factory), 0

@@ -17,9 +17,21 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.enums import Agency, NominalStatus
@@ -43,11 +55,13 @@ def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
 
 def _shared(
     kinds: tuple[str, ...], area: str | None, pair: tuple[uuid.UUID, uuid.UUID] | None = None
-) -> Select:  # type: ignore[type-arg]
+) -> Select:
     """Pairs of records holding the same token of the given kinds, with how many such tokens they share."""
     a, b = aliased(m.BlindToken), aliased(m.BlindToken)
     first, second, apart = _pairing(a.nominal_id, b.nominal_id, area)
-    owned = [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+    owned: list[ColumnElement[bool]] = (
+        [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+    )
     if pair is not None:
         owned += [a.nominal_id == min(pair), b.nominal_id == max(pair)]
     return (
@@ -60,7 +74,7 @@ def _shared(
     )
 
 
-def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:  # type: ignore[type-arg]
+def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:
     """Every candidate pair with its strongest rule: columns first, second, rule (first < second). With
     `area`, the pairs with at least one record in that area, found from that area's records' tokens (index
     lookups); with `pair`, that pair only.
@@ -130,7 +144,7 @@ def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | Non
     return session.execute(select(pairs.c.rule)).scalar()
 
 
-def suspected(nominal_id, area: str | None = None) -> object:  # type: ignore[no-untyped-def]
+def suspected(nominal_id, area: str | None = None) -> object:
     """SQL: this record is one of a candidate pair (for the quality rule). The pairs are worked out once."""
     pairs = candidate_pairs(area).cte("duplicate_pairs")
     return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
@@ -149,7 +163,7 @@ def dismiss(
     second: uuid.UUID,
     reason: str,
     text: str,
-    user: str,  # type: ignore[no-untyped-def]
+    user: str,
     now,
 ) -> bool:
     """Mark a pair as two people, the supervisor's words sealed under the first record's data key. False when
@@ -186,15 +200,21 @@ def dismiss(
 def move_rows(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> tuple[int, int]:
     """Every item, chronology entry and item token of the merged record moves to the survivor, marked with
     where it came from. Three statements, whatever the size of the records."""
-    items = session.execute(
-        update(m.Item)
-        .where(m.Item.nominal_id == merged_id)
-        .values(nominal_id=survivor_id, merged_from_id=merged_id)
+    items = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.Item)
+            .where(m.Item.nominal_id == merged_id)
+            .values(nominal_id=survivor_id, merged_from_id=merged_id)
+        ),
     ).rowcount
-    entries = session.execute(
-        update(m.ChronologyEntry)
-        .where(m.ChronologyEntry.nominal_id == merged_id)
-        .values(nominal_id=survivor_id, merged_from_id=merged_id)
+    entries = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.ChronologyEntry)
+            .where(m.ChronologyEntry.nominal_id == merged_id)
+            .values(nominal_id=survivor_id, merged_from_id=merged_id)
+        ),
     ).rowcount
     session.execute(
         update(m.BlindToken)
@@ -216,15 +236,21 @@ def move_back(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) ->
         .where(m.BlindToken.nominal_id == survivor_id, m.BlindToken.item_id.in_(came))
         .values(nominal_id=merged_id)
     )
-    items = session.execute(
-        update(m.Item)
-        .where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
-        .values(nominal_id=merged_id, merged_from_id=None)
+    items = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.Item)
+            .where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
+            .values(nominal_id=merged_id, merged_from_id=None)
+        ),
     ).rowcount
-    entries = session.execute(
-        update(m.ChronologyEntry)
-        .where(m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id)
-        .values(nominal_id=merged_id, merged_from_id=None)
+    entries = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.ChronologyEntry)
+            .where(m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id)
+            .values(nominal_id=merged_id, merged_from_id=None)
+        ),
     ).rowcount
     return items, entries
 

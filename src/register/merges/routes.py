@@ -180,7 +180,7 @@ def dismiss(
     # records is theirs.
     policy = get_policy(request)
     decisions = [
-        policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]
+        policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]  # stored area: a StrEnum value
         for row in (uow.nominals.header_row(body.first_id), uow.nominals.header_row(body.second_id))
     ]
     if not any(d.allowed for d in decisions):

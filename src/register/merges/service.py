@@ -210,7 +210,7 @@ def merge(
         )
     )
     _refresh(uow, survivor_id, merged_id)
-    details = {
+    details: dict[str, object] = {
         "merge": str(merge_id),
         "survivor": str(survivor_id),
         "merged": str(merged_id),

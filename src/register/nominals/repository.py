@@ -11,9 +11,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import BlindIndex
@@ -108,7 +108,7 @@ def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) 
         after = ids[-1]
 
 
-def visible_to(agency: Agency | None, audience: Any = None):  # type: ignore[no-untyped-def]
+def visible_to(agency: Agency | None, audience: Any = None):
     """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or
     whose audience names this agency (None: no filtering, for system actors)."""
     if agency is None:
@@ -117,7 +117,7 @@ def visible_to(agency: Agency | None, audience: Any = None):  # type: ignore[no-
     return or_(column.is_(None), (literal(",") + column + literal(",")).contains(f",{agency.value},"))
 
 
-def entry_visible_to(agency: Agency | None):  # type: ignore[no-untyped-def]
+def entry_visible_to(agency: Agency | None):
     return visible_to(agency, m.ChronologyEntry.audience)
 
 
@@ -165,10 +165,13 @@ class NominalRepository:
 
     def claim_version(self, nominal_id: uuid.UUID, expected: int, actor: Actor, now: dt.datetime) -> int:
         """Bump the record's version if it is still `expected`; otherwise someone changed it first."""
-        result = self.session.execute(
-            update(m.Nominal)
-            .where(m.Nominal.id == nominal_id, m.Nominal.version == expected)
-            .values(version=m.Nominal.version + 1, updated_at=now, updated_by=actor.user_id)
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(m.Nominal)
+                .where(m.Nominal.id == nominal_id, m.Nominal.version == expected)
+                .values(version=m.Nominal.version + 1, updated_at=now, updated_by=actor.user_id)
+            ),
         )
         if result.rowcount != 1:
             current = self.session.execute(
@@ -361,7 +364,7 @@ class NominalRepository:
             ]
         self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_([r.id for r in records])))
         if rows:
-            self.session.execute(insert(m.BlindToken.__table__), rows)
+            self.session.execute(insert(cast(Table, m.BlindToken.__table__)), rows)
 
     def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id
@@ -511,7 +514,7 @@ class NominalRepository:
         return out
 
     def max_plan_version(self, nominal_id: uuid.UUID) -> int:
-        return self.session.execute(
+        return self.session.execute(  # type: ignore[return-value]  # coalesce(max, 0) is never NULL
             select(func.coalesce(func.max(m.Item.level), 0)).where(
                 m.Item.nominal_id == nominal_id, m.Item.section == Section.RISK_PLANS.value
             )
@@ -564,10 +567,11 @@ class NominalRepository:
         self.cipher.load(
             {r.data_key_id for r in rows} | {i.data_key_id for i in items} | {e.data_key_id for e in entries}
         )
-        by_nominal: dict[uuid.UUID, list[m.Item]] = defaultdict(list)
+        # Plain rows with the models' columns (see above), read as if they were the models.
+        by_nominal: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for i in items:
             by_nominal[i.nominal_id].append(i)
-        timeline: dict[uuid.UUID, list[m.ChronologyEntry]] = defaultdict(list)
+        timeline: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for e in entries:
             timeline[e.nominal_id].append(e)
         return [self._assemble(row, by_nominal.get(row.id, []), timeline.get(row.id, [])) for row in rows]

@@ -152,7 +152,7 @@ def list_records(
     return rows, total
 
 
-def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):  # type: ignore[no-untyped-def]
+def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):
     row = uow.nominals.header_row(nominal_id)
     rules.ensure_editable(NominalStatus(row.status))
     version = uow.nominals.claim_version(nominal_id, expected_version, actor, _now())
@@ -224,7 +224,7 @@ NOTIFICATION_INPUTS = {Section.OFFENCES, Section.ORDERS, Section.ADDRESSES}
 
 
 def notification_of(record: Record, today: dt.date) -> notification.Notification:
-    def current(section: Section) -> list:  # type: ignore[type-arg]
+    def current(section: Section) -> list:
         return [i.data for i in record.items(section) if i.ended_at is None]
 
     return notification.compute(
@@ -407,7 +407,7 @@ def append_chronology(
 
 def refresh_notifications(
     store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None
-) -> int:  # type: ignore[no-untyped-def]
+) -> int:
     """Recompute every record's derived notification dates (after an upgrade or a change in the rules)."""
     total, done = count_records(store.session_factory), 0
     progress(0, total)

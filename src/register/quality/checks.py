@@ -183,7 +183,7 @@ def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
 def duplicate_suspected(today: dt.date, area: str | None = None) -> ColumnElement[bool]:
     """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed; the
     pairs are looked up from the swept area's records (the other record of a pair may be in any area)."""
-    return suspected(N.id, area)  # type: ignore[return-value]
+    return suspected(N.id, area)  # type: ignore[return-value]  # suspected() is typed loosely as object
 
 
 def retention_review_due(today: dt.date) -> ColumnElement[bool]:

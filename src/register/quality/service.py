@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy import Table, func, insert, literal, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Actor
@@ -122,7 +122,8 @@ def run(
             uow.session.execute(insert(m.QualityFinding).from_select(columns, chosen))
         progress(done, len(rules))
     uow.session.execute(
-        m.QualityRun.__table__.update()
+        cast(Table, m.QualityRun.__table__)
+        .update()
         .where(m.QualityRun.id == run_id)
         .values(finished_at=dt.datetime.now(dt.UTC))
     )
@@ -163,7 +164,7 @@ def _counts(uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None) -> dict[s
             .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
             .group_by(m.QualityFinding.rule_id)
         ).all()
-    )  # type: ignore[arg-type]
+    )
 
 
 def dashboard(
@@ -179,7 +180,7 @@ def dashboard(
         _counts(uow, runs[0].id, agency),
         (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None),
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "rule": r.id,
             "description": r.description,

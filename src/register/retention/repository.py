@@ -14,7 +14,7 @@ from ..nominals.repository import id_batches
 from ..store import models as m
 
 
-def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:  # type: ignore[no-untyped-def]
+def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:
     """Archived records without a legal hold whose disposal year (or exact date) has come, a batch at a
     time."""
     return id_batches(

@@ -259,7 +259,7 @@ def run(
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
-    batch: int = 500,  # type: ignore[no-untyped-def]
+    batch: int = 500,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> RunReport:
     """Erase every archived record whose disposal date has come and that has no legal hold. One transaction

@@ -9,7 +9,7 @@ indexed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import jellyfish
 
@@ -63,13 +63,15 @@ def document(record: Record) -> dict[str, Any]:
     identity, header = record.identity, record.header
     names = [_name("primary", identity.forenames, identity.surname, identity.date_of_birth)]
     for item in _current(record.items(Section.ALIASES)):
-        alias: Alias = item.data  # type: ignore[assignment]
+        alias = cast(Alias, item.data)  # the aliases section holds aliases only
         names.append(_name(alias.name_type.value, alias.forenames, alias.surname, alias.date_of_birth))
     dobs = sorted({n["date_of_birth"] for n in names if n["date_of_birth"]})
+    # The risk assessments section holds risk assessments only.
     assessments = sorted(
-        (i.data for i in _current(record.items(Section.RISK_ASSESSMENTS))), key=lambda a: a.assessed_on
-    )  # type: ignore[attr-defined]
-    latest: RiskAssessment | None = assessments[-1] if assessments else None  # type: ignore[assignment]
+        (cast(RiskAssessment, i.data) for i in _current(record.items(Section.RISK_ASSESSMENTS))),
+        key=lambda a: a.assessed_on,
+    )
+    latest = assessments[-1] if assessments else None
     overall = latest.overall_rosh if latest else None
 
     def data(section: Section) -> list[Any]:

@@ -62,6 +62,7 @@ def _window(path: str, c: q.Window) -> list[Query]:
 
 def _name(c: q.Name) -> Query:
     tokens = values.name_tokens(c.value)
+    filters: list[dict[str, Any]]
     if c.mode == "exact":
         filters = [{"term": {"names.tokens": t}} for t in tokens]
     elif c.mode == "phonetic":
@@ -91,9 +92,8 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
         return _name(c)
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            wanted = {c.exact.isoformat()} | (
-                {transposed(c.exact).isoformat()} if c.transposed and transposed(c.exact) else set()
-            )  # type: ignore[union-attr]
+            swapped = transposed(c.exact) if c.transposed else None
+            wanted = {c.exact.isoformat()} | ({swapped.isoformat()} if swapped else set())
             return {"terms": {"dates_of_birth": sorted(wanted)}}
         if c.year is not None:
             return {"term": {"dob_years": c.year}}
@@ -341,7 +341,7 @@ class ElasticBackend:
 
 def _reason(exc: BadRequestError) -> str:
     try:
-        causes = exc.body["error"]["root_cause"]  # type: ignore[index]
+        causes = exc.body["error"]["root_cause"]
         return str(causes[0]["reason"])[:200]
     except (KeyError, IndexError, TypeError):
         return exc.message

@@ -102,7 +102,7 @@ class SearchIndex:
                     pit={"id": pit, "keep_alive": "1m"},
                     size=5000,
                     sort=[{"nominal_id": "asc"}],
-                    source=["version"],
+                    source=["version"],  # type: ignore[arg-type]  # a list of fields is valid; the hint omits it
                     search_after=after,
                     track_total_hits=False,
                 )

@@ -46,9 +46,9 @@ def search(
         decision = policy.decide(
             principal,
             "record.read",
-            record=RecordFacts(area=s.area, restricted=s.restricted),
+            record=RecordFacts(area=s.area, restricted=s.restricted),  # type: ignore[arg-type]  # the area as stored: Area's value, and Area is a StrEnum
             purpose=purpose,
-        )  # type: ignore[arg-type]
+        )
         if decision.stub:
             # The backends leave these out; one can only come from an index that has not yet caught up with
             # the record becoming restricted (or moving area). Showing even a stub would say that it matched.
@@ -92,7 +92,7 @@ def search(
         total=results.total,
         page=request.page,
         page_size=request.page_size,
-        backend=backend_name,  # type: ignore[arg-type]
+        backend=backend_name,
         hits=hits,
         facets=results.facets,
         next_cursor=next_cursor,

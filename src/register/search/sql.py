@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any
 
 import jellyfish
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from ..bootstrap import Store
 from ..domain import values
@@ -49,15 +49,15 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
         if c.year is not None:
             return [("dob_year", [str(c.year)])]
     if isinstance(c, q.Address):
-        out = []
+        out: list[tuple[str, list[str]]] = []
         if c.postcode_level:
             kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[
                 c.postcode_level
             ]
-            out.append((kind, [c.postcode]))
+            out.append((kind, [c.postcode]))  # type: ignore[list-item]  # a level is only set with a postcode
         if c.near:
             out.append(_cells(c.near))
-        return out  # type: ignore[return-value]
+        return out
     if isinstance(c, q.Vehicle) and c.vrm:
         if "?" not in c.vrm and "*" not in c.vrm:
             return [("vrm", [c.vrm])]
@@ -90,7 +90,7 @@ class SqlBackend:
     def _leaf(self, c: q.Leaf, today: dt.date) -> Any:
         """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None."""
         blind = self.store.blind
-        conditions = [
+        conditions: list[ColumnElement[bool]] = [
             m.Nominal.id.in_(
                 select(m.BlindToken.nominal_id).where(
                     m.BlindToken.kind == kind,
@@ -176,17 +176,17 @@ class SqlBackend:
         # The primary surname, then the id: a total order a cursor can resume from
         by_surname = request.sort == "surname"
 
-        def key(t: Any) -> tuple[Any, Any]:
+        def order(t: tuple[float, str, str, Hit]) -> tuple[Any, str]:
             return (t[1], t[2]) if by_surname else (-t[0], t[2])
 
-        found.sort(key=key)
+        found.sort(key=order)
         after = request.after()
         if after is None:
             first = (request.page - 1) * request.page_size
             page, more = found[first : first + request.page_size], first + request.page_size < len(found)
         else:
-            start = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
-            rest = [t for t in found if key(t) > start]
+            resume = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
+            rest = [t for t in found if order(t) > resume]
             page, more = rest[: request.page_size], len(rest) > request.page_size
         return Results(
             total=len(found),

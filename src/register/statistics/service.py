@@ -83,14 +83,14 @@ def _base(area: str, y: Year) -> list[Any]:
     return [N.area == area, N.status != "merged"]
 
 
-def eligible_on_31_march(area: str, y: Year) -> Select[Any]:
+def eligible_on_31_march(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     category, level = _at(m.Item.category, y.end, N.mappa_category), _at(m.Item.level, y.end, N.mappa_level)
     return select(N.id.label("nominal_id"), category.label("row"), level.label("col")).where(
         *_base(area, y), N.mappa_category.is_not(None), _in_community(y.end)
     )
 
 
-def level23_during_year(area: str, y: Year) -> Select[Any]:
+def level23_during_year(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     nxt = func.lead(m.Item.starts_on).over(
         partition_by=m.Item.nominal_id, order_by=(m.Item.starts_on, m.Item.recorded_at)
     )
@@ -119,7 +119,7 @@ def level23_during_year(area: str, y: Year) -> Select[Any]:
     from_header = select(
         N.id.label("nominal_id"), N.mappa_category.label("row"), N.mappa_level.label("col")
     ).where(*_base(area, y), no_history, N.mappa_level.in_([2, 3]))
-    return from_history.union_all(from_header)  # type: ignore[return-value]
+    return from_history.union_all(from_header)  # type: ignore[return-value]  # a compound select, used as a select
 
 
 def _events(
@@ -140,7 +140,7 @@ def _events(
     )
 
 
-def breach_of_notification(area: str, y: Year) -> Select[Any]:
+def breach_of_notification(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(
         area,
         y,
@@ -168,7 +168,7 @@ def _orders(area: str, y: Year, kinds: list[OrderKind], *extra: Any) -> list[Any
     ]
 
 
-def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
+def lifetime_notification_revoked(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     return (
         select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col"))
         .join(m.Item, m.Item.nominal_id == N.id)
@@ -185,7 +185,7 @@ def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
     )
 
 
-def orders_made(area: str, y: Year) -> Select[Any]:
+def orders_made(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     made = and_(m.Item.checked_on >= y.start, m.Item.checked_on <= y.end)
     shpo = (
         select(N.id.label("nominal_id"), literal("shpo").label("row"), literal("count").label("col"))
@@ -214,10 +214,10 @@ def orders_made(area: str, y: Year) -> Select[Any]:
         .join(m.Item, m.Item.nominal_id == N.id)
         .where(*_orders(area, y, [OrderKind.NOTIFICATION_ORDER], made))
     )
-    return shpo.union_all(shpo_ftr, notification_order)  # type: ignore[return-value]
+    return shpo.union_all(shpo_ftr, notification_order)  # type: ignore[return-value]  # as above
 
 
-def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
+def notification_after_sro_breach(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(area, y, BreachOf.SRO, [EventOutcome.CONVICTION], [ChronologyKind.BREACH])
     return (
         select(N.id.label("nominal_id"), literal("count").label("row"), literal("count").label("col"))
@@ -227,7 +227,7 @@ def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
     )
 
 
-def returned_to_custody(area: str, y: Year) -> Select[Any]:
+def returned_to_custody(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(
         area, y, BreachOf.LICENCE, [EventOutcome.RECALL], [ChronologyKind.RECALL, ChronologyKind.BREACH]
     )
@@ -241,7 +241,7 @@ def returned_to_custody(area: str, y: Year) -> Select[Any]:
     )
 
 
-def shpo_breach(area: str, y: Year) -> Select[Any]:
+def shpo_breach(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(
         area, y, BreachOf.SHPO, [EventOutcome.CAUTION, EventOutcome.CONVICTION], [ChronologyKind.BREACH]
     )
@@ -254,7 +254,7 @@ def shpo_breach(area: str, y: Year) -> Select[Any]:
     )
 
 
-def rso_by_unit(area: str, y: Year) -> Select[Any]:
+def rso_by_unit(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     q = eligible_on_31_march(area, y).subquery()
     return (
         select(q.c.nominal_id, N.managing_unit.label("row"), literal("count").label("col"))

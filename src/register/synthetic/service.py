@@ -13,9 +13,9 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from ..audit.events import Action, AuditEntry
 from ..crypto.envelope import associated_data, new_data_key, seal
@@ -43,7 +43,7 @@ class Generated:
 
 def _rows(
     store: Any, people: list[Person], today: dt.date, now: dt.datetime, rules: dict
-) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
+) -> dict[str, list[dict[str, Any]]]:
     keyring, blind = store.keys.keyring, store.blind
     out: dict[str, list[dict[str, Any]]] = {
         "keys": [],
@@ -202,7 +202,7 @@ def generate(
                 (m.BlindToken, "tokens"),
             ):
                 if rows[name]:
-                    connection.execute(insert(model.__table__), rows[name])
+                    connection.execute(insert(cast(Table, model.__table__)), rows[name])
             uow.audit.record(
                 AuditEntry(
                     Action.COLLECTION,

@@ -56,11 +56,11 @@ class TransferGuard(Authorize):
         super().__init__(action)
         self.side = side
 
-    def __call__(
+    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
         self,
         request: Request,
         transfer_id: uuid.UUID,
-        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
+        principal: Annotated[Principal, Depends(authenticate)],
         uow: Annotated[UnitOfWork, Depends(unit_of_work)],
     ) -> Principal:
         policy = get_policy(request)
