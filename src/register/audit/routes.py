@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from ..api.deps import Authorize, request_id, unit_of_work
+from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..exports import to_csv
@@ -17,7 +17,6 @@ from .schemas import EXPORT_COLUMNS, AuditEventOut, AuditPage
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 Auditor = Annotated[Principal, Depends(Authorize("audit.read"))]
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
 class Filters:

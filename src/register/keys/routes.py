@@ -5,12 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from ..api.deps import Authorize, get_store, request_id, unit_of_work
+from ..api.deps import Authorize, UoW, get_store, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Principal
 from ..store.store import Store
-from ..store.uow import UnitOfWork
 from . import service
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=ERROR_RESPONSES)
@@ -41,7 +40,7 @@ class KeyVersion(BaseModel):
 def key_status(
     admin: Annotated[Principal, Depends(Authorize("admin.keys"))],
     store: Annotated[Store, Depends(get_store)],
-    uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> list[KeyVersion]:
     ring = store.keys.keyring

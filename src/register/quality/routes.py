@@ -7,17 +7,15 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, get_policy, request_id, unit_of_work
+from ..api.deps import Authorize, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
 from ..domain.actors import Principal
 from ..exports import to_csv
-from ..store.uow import UnitOfWork
 from . import service
 from .schemas import EXPORT_COLUMNS, Dashboard, Finding
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 DASHBOARD_EXAMPLE = {
     "area": "kent",
