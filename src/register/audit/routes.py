@@ -14,6 +14,7 @@ from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from .events import Action, AuditEntry
 from .schemas import EXPORT_COLUMNS, AuditEventOut, AuditPage
+from .tags import Tag
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 Auditor = Annotated[Principal, Depends(Authorize("audit.read"))]
@@ -42,7 +43,7 @@ class Filters:
 
 
 def _query(
-    uow: UnitOfWork, auditor: Principal, filters: Filters, tag: str, request: str | None
+    uow: UnitOfWork, auditor: Principal, filters: Filters, tag: Tag, request: str | None
 ) -> list[AuditEventOut]:
     rows = uow.audit.query(
         nominal_id=filters.nominal_id,
@@ -107,7 +108,7 @@ def audit_events(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> AuditPage:
-    events = _query(uow, auditor, filters, "audit:log:read", request)
+    events = _query(uow, auditor, filters, Tag.AUDIT_LOG_READ, request)
     return AuditPage(events=events, next_after_seq=events[-1].seq if len(events) == filters.limit else None)
 
 
@@ -123,7 +124,7 @@ def audit_export(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> Response:
-    events = _query(uow, auditor, filters, "audit:log:export", request)
+    events = _query(uow, auditor, filters, Tag.AUDIT_LOG_EXPORT, request)
     return Response(
         to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)),
         media_type="text/csv",

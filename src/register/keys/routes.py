@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from ..api.deps import Authorize, UoW, get_store, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..store.store import Store
 from . import service
@@ -45,6 +46,6 @@ def key_status(
 ) -> list[KeyVersion]:
     ring = store.keys.keyring
     usage = service.key_usage(store)
-    uow.audit.record(AuditEntry(Action.ADMINISTRATION, "keys:status:read", admin, request_id=request))
+    uow.audit.record(AuditEntry(Action.ADMINISTRATION, Tag.KEYS_STATUS_READ, admin, request_id=request))
     uow.commit()
     return [KeyVersion(version=v, state=ring.state(v), data_keys=usage.get(v, 0)) for v in ring.versions()]

@@ -10,6 +10,7 @@ from ..access.policy import Policy
 from ..api.deps import Authorize, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..exports import to_csv
 from . import service
@@ -72,7 +73,7 @@ def dashboard(
     board = service.dashboard(uow, principal.area, agency=policy.audience_agency(principal))
     uow.audit.record(
         AuditEntry(
-            Action.CONSULTATION, "quality:dashboard:read", principal, details={"area": principal.area.value}
+            Action.CONSULTATION, Tag.QUALITY_DASHBOARD_READ, principal, details={"area": principal.area.value}
         )
     )
     uow.commit()
@@ -116,7 +117,7 @@ def worklist(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "quality:worklist:read",
+            Tag.QUALITY_WORKLIST_READ,
             principal,
             request_id=request,
             details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]},

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Response
 from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..nominals.routes import stub
 from ..nominals.schemas import RestrictedStub
 from . import service
@@ -54,7 +55,7 @@ def read(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:retention:read",
+            Tag.NOMINAL_RETENTION_READ,
             access.principal,
             nominal_id=access.nominal_id,
             purpose=access.purpose,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..domain.errors import InvalidValue
 from . import render, service
@@ -60,7 +61,7 @@ def statistics(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "statistics:tables:read",
+            Tag.STATISTICS_TABLES_READ,
             principal,
             details={"area": principal.area.value, "year": year},
         )
@@ -121,7 +122,7 @@ def cell(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "statistics:cell:people",
+            Tag.STATISTICS_CELL_PEOPLE,
             principal,
             request_id=request,
             details={

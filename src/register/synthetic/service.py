@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import notification, retention
 from ..domain.actors import SystemActor
@@ -207,7 +208,7 @@ def generate(
             uow.audit.record(
                 AuditEntry(
                     Action.COLLECTION,
-                    "synthetic:generate",
+                    Tag.SYNTHETIC_GENERATE,
                     ACTOR,
                     details={
                         "seed": seed,
