@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from . import demo as demo_data
 from .access.tokens import ensure_dev_signing_key, mint
+from .audit.tags import Tag
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
@@ -209,7 +210,7 @@ def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
         uow.audit.record(
             AuditEntry(
                 Action.CONSULTATION,
-                "nominal:duplicates:list",
+                Tag.NOMINAL_DUPLICATES_LIST,
                 SystemActor("cli"),
                 details={
                     "area": area,
@@ -292,7 +293,7 @@ def stats_cmd(settings: Settings, area: str, year: int, population: int | None, 
         uow.audit.record(
             AuditEntry(
                 Action.CONSULTATION,
-                "statistics:tables:read",
+                Tag.STATISTICS_TABLES_READ,
                 SystemActor("stats"),
                 details={"area": area, "year": year},
             )

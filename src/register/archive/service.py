@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import update
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import RuleViolation
@@ -61,7 +62,7 @@ def archive(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            "nominal:record:archive",
+            Tag.NOMINAL_RECORD_ARCHIVE,
             actor,
             nominal_id=nominal_id,
             details={"reason": request.reason.value},
@@ -91,5 +92,7 @@ def unarchive(
         ),
         expected_version=expected_version,
     )
-    uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:record:unarchive", actor, nominal_id=nominal_id))
+    uow.audit.record(
+        AuditEntry(Action.ALTERATION, Tag.NOMINAL_RECORD_UNARCHIVE, actor, nominal_id=nominal_id)
+    )
     return version

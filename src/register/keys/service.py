@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..crypto.keys import KeyNotAvailable
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
@@ -80,7 +81,7 @@ def rewrap_data_keys(
             uow.audit.record(
                 AuditEntry(
                     Action.ADMINISTRATION,
-                    "keys:data_keys:rewrap",
+                    Tag.KEYS_DATA_KEYS_REWRAP,
                     actor,
                     details={"count": len(changes), "kek_version": active},
                 )
@@ -116,7 +117,7 @@ def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bo
     with store.unit_of_work() as uow:
         verify_keys(uow.session, store.keys)  # records the new version's check value
         uow.audit.record(
-            AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version})
+            AuditEntry(Action.ADMINISTRATION, Tag.KEYS_KEK_ROTATE, actor, details={"kek_version": version})
         )
         uow.commit()
     return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
@@ -168,7 +169,7 @@ def retire(store, actor: Actor, version: str) -> None:
         keyring.retire(version)  # while the barrier holds: no data key can be wrapped meanwhile
         mark_kek_state(uow.session, version, "retired")
         uow.audit.record(
-            AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version})
+            AuditEntry(Action.ADMINISTRATION, Tag.KEYS_KEK_RETIRE, actor, details={"kek_version": version})
         )
         uow.commit()
 
@@ -258,7 +259,7 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
     uow.audit.record(
         AuditEntry(
             Action.ADMINISTRATION,
-            "keys:record:reencrypt",
+            Tag.KEYS_RECORD_REENCRYPT,
             actor,
             nominal_id=nominal_id,
             details={"values": count},
@@ -295,7 +296,7 @@ def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress 
             uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
             uow.audit.record(
                 AuditEntry(
-                    Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor, details={"records": len(ids)}
+                    Action.ADMINISTRATION, Tag.KEYS_BLIND_TOKENS_REBUILD, actor, details={"records": len(ids)}
                 )
             )
             uow.commit()

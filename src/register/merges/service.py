@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import merge as merging
 from ..domain.actors import Principal
 from ..domain.enums import Agency, Area, NominalStatus
@@ -121,7 +122,7 @@ def preview(
         uow.audit.record(
             AuditEntry(
                 Action.CONSULTATION,
-                "nominal:record:merge_preview",
+                Tag.NOMINAL_RECORD_MERGE_PREVIEW,
                 actor,
                 nominal_id=nominal_id,
                 request_id=request_id,
@@ -220,7 +221,7 @@ def merge(
         "aliases_added": len(added),
         "conflicts": [c.field for c in plan.conflicts],
     }
-    _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
+    _both(uow, actor, Tag.NOMINAL_RECORD_MERGE, survivor_id, merged_id, request_id, details)
     return Merged(
         id=merge_id,
         version=version,
@@ -239,7 +240,7 @@ def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
 def _both(
     uow: UnitOfWork,
     actor: Principal,
-    tag: str,
+    tag: Tag,
     survivor_id: uuid.UUID,
     merged_id: uuid.UUID,
     request_id: str | None,
@@ -325,7 +326,7 @@ def unmerge(
     _both(
         uow,
         actor,
-        "nominal:record:unmerge",
+        Tag.NOMINAL_RECORD_UNMERGE,
         survivor_id,
         merged_id,
         request_id,
@@ -369,7 +370,7 @@ def merges_of(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:merges:read",
+            Tag.NOMINAL_MERGES_READ,
             actor,
             nominal_id=nominal_id,
             purpose=purpose,
@@ -450,7 +451,7 @@ def candidates(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:duplicates:list",
+            Tag.NOMINAL_DUPLICATES_LIST,
             actor,
             purpose=purpose,
             request_id=request_id,
@@ -461,7 +462,7 @@ def candidates(
         [
             AuditEntry(
                 Action.CONSULTATION,
-                "nominal:duplicates:list",
+                Tag.NOMINAL_DUPLICATES_LIST,
                 actor,
                 nominal_id=nominal_id,
                 purpose=purpose,
@@ -493,7 +494,7 @@ def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id
         uow.audit.record(
             AuditEntry(
                 Action.ALTERATION,
-                "nominal:duplicates:dismiss",
+                Tag.NOMINAL_DUPLICATES_DISMISS,
                 actor,
                 nominal_id=nominal_id,
                 request_id=request_id,

@@ -18,10 +18,10 @@ from ..api.deps import (
     CreateGuard,
     NewRecordAccess,
     RecordGuard,
+    UoW,
     etag,
     expected_version,
     get_policy,
-    unit_of_work,
 )
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
@@ -44,7 +44,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v1/nominals", tags=["nominals"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 IfMatch = Annotated[int, Depends(expected_version)]
 

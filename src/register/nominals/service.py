@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import notification, rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, ChronologyKind, NominalStatus
@@ -47,7 +48,7 @@ def create_nominal(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            "nominal:record:create",
+            Tag.NOMINAL_RECORD_CREATE,
             actor,
             nominal_id=nominal_id,
             request_id=request_id,
@@ -82,7 +83,7 @@ def read_record(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:record:read",
+            Tag.NOMINAL_RECORD_READ,
             actor,
             nominal_id=nominal_id,
             purpose=purpose,
@@ -106,7 +107,7 @@ def restricted_stub(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:record:stub",
+            Tag.NOMINAL_RECORD_STUB,
             actor,
             nominal_id=nominal_id,
             purpose=purpose,
@@ -136,7 +137,7 @@ def list_records(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:record:list",
+            Tag.NOMINAL_RECORD_LIST,
             actor,
             request_id=request_id,
             details={
@@ -194,7 +195,7 @@ def add_item(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            f"nominal:{item.section.value}:add",
+            Tag.section_item(item.section, "add"),
             actor,
             nominal_id=nominal_id,
             section=item.section.value,
@@ -289,7 +290,7 @@ def correct_item(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            f"nominal:{item.section.value}:correct",
+            Tag.section_item(item.section, "correct"),
             actor,
             nominal_id=nominal_id,
             section=item.section.value,
@@ -321,7 +322,7 @@ def end_item(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            f"nominal:{existing.section}:end",
+            Tag.section_item(existing.section, "end"),
             actor,
             nominal_id=nominal_id,
             section=existing.section,
@@ -348,7 +349,7 @@ def correct_identity(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            "nominal:identity:correct",
+            Tag.NOMINAL_IDENTITY_CORRECT,
             actor,
             nominal_id=nominal_id,
             section="identity",
@@ -387,7 +388,7 @@ def append_chronology(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            "nominal:chronology:append",
+            Tag.NOMINAL_CHRONOLOGY_APPEND,
             actor,
             nominal_id=nominal_id,
             section="chronology",

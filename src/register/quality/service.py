@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import Table, func, insert, literal, or_, select
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Actor
 from ..domain.enums import Agency, Area, NominalStatus
 from ..store import models as m
@@ -130,7 +131,7 @@ def run(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "quality:run:execute",
+            Tag.QUALITY_RUN_EXECUTE,
             actor,
             details={"area": area.value, "run": str(run_id), "rules": len(rules)},
         )

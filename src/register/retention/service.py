@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 
 from ..access.policy import Visibility
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import retention
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
@@ -137,7 +138,7 @@ def set_hold(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            f"nominal:retention:{'hold' if hold else 'release'}",
+            Tag.NOMINAL_RETENTION_HOLD if hold else Tag.NOMINAL_RETENTION_RELEASE,
             actor,
             nominal_id=nominal_id,
         )
@@ -168,7 +169,7 @@ def review(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            "nominal:retention:review",
+            Tag.NOMINAL_RETENTION_REVIEW,
             actor,
             nominal_id=nominal_id,
             details={"next_review": next_on},
@@ -240,7 +241,7 @@ def erase_item(
     uow.audit.record(
         AuditEntry(
             Action.ERASURE,
-            f"nominal:{section}:erase",
+            Tag.section_item(section, "erase"),
             actor,
             nominal_id=nominal_id,
             section=section,
@@ -289,7 +290,7 @@ def run(
                 [
                     AuditEntry(
                         Action.ERASURE,
-                        "nominal:record:erase",
+                        Tag.NOMINAL_RECORD_ERASE,
                         actor,
                         nominal_id=nominal_id,
                         details={

@@ -7,6 +7,7 @@ import datetime as dt
 
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
 from .backend import SearchBackend, Viewer
@@ -75,7 +76,7 @@ def search(
     uow.audit.record(
         AuditEntry(
             Action.DISCLOSURE if export else Action.CONSULTATION,
-            "search:results:export" if export else "search:query:run",
+            Tag.SEARCH_RESULTS_EXPORT if export else Tag.SEARCH_QUERY_RUN,
             principal,
             purpose=purpose,
             request_id=request_id,

@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import notification, retention
 from ..domain.actors import SystemActor
@@ -206,7 +207,7 @@ def generate(
             uow.audit.record(
                 AuditEntry(
                     Action.COLLECTION,
-                    "synthetic:generate",
+                    Tag.SYNTHETIC_GENERATE,
                     ACTOR,
                     details={
                         "seed": seed,

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, insert, select, update
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
@@ -32,7 +33,7 @@ def _now() -> dt.datetime:
 
 
 def _both_sides(
-    uow: UnitOfWork, actor: Actor, tag: str, action: Action, row: m.Transfer, **details: object
+    uow: UnitOfWork, actor: Actor, tag: Tag, action: Action, row: m.Transfer, **details: object
 ) -> None:
     """s.62: the sending and the receiving area each have the event in their view of the log."""
     for side, area in (("sending", row.from_area), ("receiving", row.to_area)):
@@ -104,7 +105,7 @@ def start(
         summary=f"Transfer to {request.to_area.value} requested",
     )
     _, version = nominals.append_chronology(uow, actor, nominal_id, entry, expected_version=expected_version)
-    _both_sides(uow, actor, "transfer:request:create", Action.COLLECTION, get(uow, transfer_id))
+    _both_sides(uow, actor, Tag.TRANSFER_REQUEST_CREATE, Action.COLLECTION, get(uow, transfer_id))
     return transfer_id, version
 
 
@@ -142,7 +143,12 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
     )
     _, version = nominals.append_chronology(uow, actor, row.nominal_id, entry, expected_version=version)
     _both_sides(
-        uow, actor, "transfer:request:accept", Action.ALTERATION, row, managing_unit=acceptance.managing_unit
+        uow,
+        actor,
+        Tag.TRANSFER_REQUEST_ACCEPT,
+        Action.ALTERATION,
+        row,
+        managing_unit=acceptance.managing_unit,
     )
     return version
 
@@ -151,7 +157,7 @@ def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "rejected")
     _both_sides(
-        uow, actor, "transfer:request:reject", Action.ALTERATION, row, reason_given=bool(rejection.reason)
+        uow, actor, Tag.TRANSFER_REQUEST_REJECT, Action.ALTERATION, row, reason_given=bool(rejection.reason)
     )
     _seal_decision(uow, row, rejection.reason)
 
@@ -159,7 +165,7 @@ def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection:
 def cancel(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID) -> None:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "cancelled")
-    _both_sides(uow, actor, "transfer:request:cancel", Action.ALTERATION, row)
+    _both_sides(uow, actor, Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION, row)
 
 
 def _seal_decision(uow: UnitOfWork, row: m.Transfer, reason: str) -> None:
