@@ -136,10 +136,14 @@ class RecordCipher:
             self.load([key_id])
         return self._keys[key_id]
 
-    def seal(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, plaintext: bytes) -> bytes:
+    def seal(
+        self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID | str, plaintext: bytes
+    ) -> bytes:
         return seal(self._key(key_id), plaintext, associated_data(table, column, row_id))
 
-    def open(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, sealed: bytes) -> bytes:
+    def open(
+        self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID | str, sealed: bytes
+    ) -> bytes:
         return open_sealed(self._key(key_id), sealed, associated_data(table, column, row_id))
 
 
