@@ -194,9 +194,8 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["json"] = {"reason": "matrix"}
         elif d.path.startswith("/v1/search"):
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
-        elif d.path.endswith(
-            "/photographs"
-        ):  # multipart: a real (tiny) image, so the upload reaches the version
+        elif d.path.endswith("/photographs"):
+            # multipart: a real (tiny) image, so the upload reaches the version check
             kwargs["files"] = {"file": ("matrix.png", PNG_BYTES, "image/png")}
         elif d.path.endswith("/chronology"):
             kwargs["json"] = {"occurred_at": "2025-01-01T10:00:00Z", "kind": "contact", "summary": "matrix"}
