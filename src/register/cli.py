@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from . import demo as demo_data
 from .access.tokens import ensure_dev_signing_key, mint
-from .bootstrap import NotMigrated, Store, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
@@ -27,6 +26,8 @@ from .keys import service as keys_service
 from .nominals import service as nominal_service
 from .retention import service as retention_service
 from .store import models as m
+from .store.open import NotMigrated, build_store, migrate
+from .store.store import Store
 
 
 @contextmanager
@@ -84,7 +85,7 @@ def db_downgrade(settings: Settings, revision: str) -> None:
     """Take the database schema down to REVISION (`base` drops everything)."""
     from alembic import command
 
-    from .bootstrap import alembic_config
+    from .store.open import alembic_config
 
     command.downgrade(alembic_config(settings), revision)
     click.echo(f"database at {revision}")

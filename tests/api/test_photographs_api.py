@@ -19,12 +19,13 @@ from sqlalchemy import select, update
 
 from register.access.policy import Policy
 from register.api.app import create_app
-from register.bootstrap import Store, build_verifier
+from register.bootstrap import build_verifier
 from register.config import PROJECT_ROOT, Settings
 from register.domain.actors import SystemActor
 from register.domain.enums import Role
 from register.keys import service as keys_service
 from register.store import models as m
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import create
 from tests.unit.test_imaging import GPS_IFD, forged_png, jpeg, png

@@ -29,8 +29,8 @@ from ..domain.record import (
     Section,
     SectionItem,
 )
+from ..store.records import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
 from ..store.uow import UnitOfWork
-from .repository import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
 
 
 def _now() -> dt.datetime:
@@ -54,7 +54,6 @@ def create_nominal(
             details={"area": header.area.value, "nominal_type": header.nominal_type.value},
         )
     )
-    uow.outbox.enqueue(nominal_id, 1)
     return nominal_id
 
 
@@ -202,7 +201,6 @@ def add_item(
             request_id=request_id,
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return item_id, version
 
 
@@ -298,7 +296,6 @@ def correct_item(
             details={"fields": changed},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 
@@ -331,7 +328,6 @@ def end_item(
             details={"reason": reason},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 
@@ -357,7 +353,6 @@ def correct_identity(
             request_id=request_id,
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 
@@ -399,7 +394,6 @@ def append_chronology(
             details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return entry_id, version
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from ..domain.enums import Agency
 from ..domain.errors import NotFound
 from ..domain.record import Photograph, Section
-from ..nominals.repository import TRUSTED, visible_to
 from ..store import models as m
 from ..store.cipher import RecordCipher
+from ..store.records import TRUSTED, visible_to
 from .imaging import Encoded, Processed
 
 TABLE, COLUMN = "photo", "image_sealed"

@@ -1,9 +1,10 @@
-"""Use cases on photographs. Each runs inside the caller's unit of work and flushes; the caller commits.
+"""Use cases on photographs. Each runs inside the caller's unit of work and flushes; the unit of work commits.
 
-An upload is a change to the record like any other (If-Match version, audited as a collection, an outbox row
-for the search index); every view of a photograph, the history or the bytes, is audited as a consultation with
-its purpose. Authorisation is the policy's job before a use case is called (the photographs section's rules,
-area rules and restricted stubs, exactly as for the other sections)."""
+An upload is a change to the record like any other (If-Match version, audited as a collection; the version it
+claims gives the search index its outbox row when the unit of work commits); every view of a photograph, the
+history or the bytes, is audited as a consultation with its purpose. Authorisation is the policy's job before
+a use case is called (the photographs section's rules, area rules and restricted stubs, exactly as for the
+other sections)."""
 
 from __future__ import annotations
 
@@ -98,7 +99,6 @@ def upload_photo(
             },
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return photo_id, version
 
 
