@@ -151,7 +151,8 @@ def refuse(
 
 
 class Authorize:
-    """Declares the action a route performs (and the section), and asks the policy. For routes not about one record."""
+    """Declares the action a route performs (and the section), and asks the policy. For routes not about one
+    record."""
 
     def __init__(self, action: str, section: str | None = None) -> None:
         self.action = action
@@ -191,7 +192,8 @@ Purpose = Annotated[
 
 
 class RecordGuard(Authorize):
-    """For routes on one record: the policy also sees who owns it, whether it is restricted, and the purpose."""
+    """For routes on one record: the policy also sees who owns it, whether it is restricted, and the
+    purpose."""
 
     def __call__(  # type: ignore[override]
         self,
