@@ -27,7 +27,7 @@ class VariantOut(BaseModel):
     @classmethod
     def of(cls, info: VariantInfo, href: str) -> VariantOut:
         return cls(
-            content_type=info.content_type,  # type: ignore[arg-type]
+            content_type=info.content_type,
             width=info.width,
             height=info.height,
             size_bytes=info.size_bytes,
