@@ -21,6 +21,7 @@ from ..audit.tags import Tag
 from ..crypto.keys import KeyNotAvailable
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
+from ..photos.repository import bound_to as photo_seal_binding
 from ..store import models as m
 from ..store.cipher import fence_for_wrapping, key_barrier, mark_kek_state, verify_keys
 from ..store.records import count_records, id_batches
@@ -201,6 +202,12 @@ SEALED = (
     Sealed(m.ChronologyEntry, "chronology_entry", "payload_sealed"),
     Sealed(m.Transfer, "transfer", "details_sealed"),
     Sealed(m.Merge, "merge", "unmerge_reason_sealed", owner="survivor_id"),
+    Sealed(
+        m.Photo,
+        "photo",
+        "image_sealed",
+        bound_to=lambda row: photo_seal_binding(row.nominal_id, row.photo_id, row.variant),
+    ),
     Sealed(
         m.DuplicateDismissal,
         "duplicate_dismissal",

@@ -362,4 +362,5 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
 
 _EXAMPLES = examples.section_examples()
 for _section, _model in SECTION_MODELS.items():
-    _section_routes(_section, _model, _EXAMPLES[_section])
+    if _section is not Section.PHOTOGRAPHS:  # photographs carry images: their routes are in photos/routes.py
+        _section_routes(_section, _model, _EXAMPLES[_section])
