@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, NominalStatus
@@ -85,7 +86,7 @@ def upload_photo(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            f"nominal:{SECTION.value}:add",
+            Tag.NOMINAL_PHOTOGRAPHS_ADD,
             actor,
             nominal_id=nominal_id,
             section=SECTION.value,
@@ -131,7 +132,7 @@ def list_photos(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            f"nominal:{SECTION.value}:list",
+            Tag.NOMINAL_PHOTOGRAPHS_LIST,
             actor,
             nominal_id=nominal_id,
             section=SECTION.value,
@@ -171,7 +172,7 @@ def view_photo(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            f"nominal:{SECTION.value}:view",
+            Tag.NOMINAL_PHOTOGRAPHS_VIEW,
             actor,
             nominal_id=nominal_id,
             section=SECTION.value,
