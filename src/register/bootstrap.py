@@ -84,9 +84,8 @@ def build_store(settings: Settings) -> Store:
     session_factory = make_session_factory(engine)
     try:
         keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
-        with session_factory() as session:
+        with session_factory.begin() as session:  # commits the key checks on a first start
             verify_keys(session, keys)
-            session.commit()
     except BaseException:
         engine.dispose()
         raise

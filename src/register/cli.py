@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from . import demo as demo_data
 from .access.tokens import ensure_dev_signing_key, mint
-from .audit.tags import Tag
 from .bootstrap import NotMigrated, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
@@ -199,24 +198,10 @@ def tokens_rebuild(settings: Settings) -> None:
 @click.pass_obj
 def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
     """List suspected duplicate pairs touching an area (ids, areas and the rule; names only through the API)."""
-    from .audit.events import Action, AuditEntry
-    from .merges import repository as duplicates
+    from .merges import service as merges
 
     with _store(settings) as store, store.unit_of_work() as uow:
-        pairs, total = duplicates.candidates(uow.session, area, limit=limit, offset=0)
-        uow.audit.record(
-            AuditEntry(
-                Action.CONSULTATION,
-                Tag.NOMINAL_DUPLICATES_LIST,
-                SystemActor("cli"),
-                details={
-                    "area": area,
-                    "total": total,
-                    "ids": sorted({str(i) for p in pairs for i in (p.first, p.second)}),
-                },
-            )
-        )
-        uow.commit()
+        pairs, total = merges.list_pairs(uow, SystemActor("cli"), area, limit=limit)
     click.echo(
         f"{total} suspected duplicate pairs touch {area}"
         + (f" (first {len(pairs)})" if total > len(pairs) else "")
@@ -247,7 +232,6 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
         )
         board = quality.dashboard(uow, Area(area))
         work = quality.worklist(uow, Area(area), owner=worklist_owner) if worklist_owner else []
-        uow.commit()
     if as_json:
         click.echo(json.dumps({**board, "worklist": work} if worklist_owner else board, indent=2))
         return
@@ -280,21 +264,11 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
 @click.pass_obj
 def stats_cmd(settings: Settings, area: str, year: int, population: int | None, fmt: str) -> None:
     """Produce an area's MAPPA annual statistics tables."""
-    from .audit.events import Action, AuditEntry
     from .statistics import render
     from .statistics import service as statistics
 
     with _store(settings) as store, store.unit_of_work() as uow:
-        figures = statistics.compute(uow.session, area, year, population)
-        uow.audit.record(
-            AuditEntry(
-                Action.CONSULTATION,
-                Tag.STATISTICS_TABLES_READ,
-                SystemActor("stats"),
-                details={"area": area, "year": year},
-            )
-        )
-        uow.commit()
+        figures = statistics.read_tables(uow, SystemActor("stats"), area, year, population)
     click.echo(
         json.dumps(figures, indent=2)
         if fmt == "json"
@@ -593,7 +567,6 @@ def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
     """Print a whole record as JSON (an audited consultation)."""
     with _store(settings) as store, store.unit_of_work() as uow:
         record = nominal_service.read_record(uow, SystemActor("cli"), nominal_id, purpose=purpose)
-        uow.commit()
     click.echo(json.dumps(record.to_dict(), indent=2))
 
 
@@ -723,7 +696,6 @@ def demo(
         if existing == 0:
             with store.unit_of_work() as uow:
                 ids = demo_data.load(uow, SystemActor("demo-loader"))
-                uow.commit()
             existing = len(ids)
     env_file = settings.var_dir / "demo-tokens.env"
     env_file.write_text("".join(f"export {k}={v}\n" for k, v in _demo_tokens(settings).items()))

@@ -129,7 +129,6 @@ def fuzz_stateful(
 def _record(store: Store) -> str:
     with store.unit_of_work() as uow:
         nominal_id = str(create(uow))
-        uow.commit()
     return nominal_id
 
 

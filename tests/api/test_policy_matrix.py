@@ -196,7 +196,6 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
 ) -> None:
     with store.unit_of_work() as uow:
         records = {False: create(uow, area=OWNER.value), True: create(uow, area=OWNER.value, restricted=True)}
-        uow.commit()
     routes = [d for d in declared_routes(app) if d.guard is not None]
     assert len(routes) > 80
     tokens = {

@@ -142,7 +142,6 @@ def test_archived_records_only_when_asked(client: TestClient, token: Minter, sto
         uow.session.execute(
             m.Nominal.__table__.update().where(m.Nominal.id == uuid.UUID(nid)).values(status="archived")
         )
-        uow.commit()
     assert search(client, om, VAN).json()["total"] == 0
     assert search(client, om, {**VAN, "include_archived": True}).json()["hits"][0]["status"] == "archived"
 

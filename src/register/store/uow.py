@@ -1,7 +1,7 @@
 """The unit of work: one database transaction around one use case, and the one place that commits.
 
     with store.unit_of_work() as uow:
-        service.do_something(uow, ...)   # use cases flush, never commit
+        service.do_something(uow, ...)   # a use case: commits when it returns (see `use_case`)
 
 Leaving the block normally commits: the change, its audit events and an outbox row for every record whose
 version changed (the record repository collects them as versions are claimed), all in one transaction.
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,7 @@ class UnitOfWork:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._committed = False
+        self._depth = 0
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.store.session_factory()
@@ -65,9 +68,19 @@ class UnitOfWork:
         work (sweeps, key rotation) only: a use case is one transaction."""
         self._commit()
 
-    def commit(self) -> None:
-        """Transitional (issue #13): callers outside the store still commit by hand; leaving the block commits."""
-        self._commit()
+    @contextmanager
+    def use_case(self) -> Iterator[bool]:
+        """The boundary of one use case: yields whether it is the outermost one running in this unit. When the
+        outermost returns, its change, audit events and outbox rows commit together; when it raises, nothing
+        commits (the block's exit rolls back). Nested use cases join the outermost one's transaction."""
+        outermost = self._depth == 0
+        self._depth += 1
+        try:
+            yield outermost
+        finally:
+            self._depth -= 1
+        if outermost:
+            self._commit()
 
     def refused(self, entry: AuditEntry) -> None:
         """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled back
