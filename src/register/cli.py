@@ -200,7 +200,7 @@ def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
     """List suspected duplicate pairs touching an area (ids, areas and the rule; names only through the API)."""
     from .merges import service as merges
 
-    with _store(settings) as store, store.unit_of_work() as uow:
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
         pairs, total = merges.list_pairs(uow, SystemActor("cli"), area, limit=limit)
     click.echo(
         f"{total} suspected duplicate pairs touch {area}"
@@ -226,7 +226,7 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
 
     from .quality import service as quality
 
-    with _store(settings) as store, store.unit_of_work() as uow:
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
         quality.run(
             uow, SystemActor("quality"), Area(area), dt.date.today(), progress=_progress("running rules")
         )
@@ -267,7 +267,7 @@ def stats_cmd(settings: Settings, area: str, year: int, population: int | None, 
     from .statistics import render
     from .statistics import service as statistics
 
-    with _store(settings) as store, store.unit_of_work() as uow:
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
         figures = statistics.read_tables(uow, SystemActor("stats"), area, year, population)
     click.echo(
         json.dumps(figures, indent=2)
@@ -565,7 +565,7 @@ def index_check(settings: Settings, repair: bool) -> None:
 @click.pass_obj
 def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
     """Print a whole record as JSON (an audited consultation)."""
-    with _store(settings) as store, store.unit_of_work() as uow:
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
         record = nominal_service.read_record(uow, SystemActor("cli"), nominal_id, purpose=purpose)
     click.echo(json.dumps(record.to_dict(), indent=2))
 

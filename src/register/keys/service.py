@@ -315,10 +315,11 @@ class KeyStatus:
 def status(uow: UnitOfWork, actor: Actor, *, request_id: str | None = None) -> list[KeyStatus]:
     """Key-encryption key versions, their state and how many data keys each wraps (never key material)."""
     ring = uow.store.keys.keyring
-    usage = dict(
-        uow.session.execute(
+    usage: dict[str, int] = {
+        v: n
+        for v, n in uow.session.execute(
             select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version)
-        ).tuples()
-    )
+        )
+    }
     uow.audit.record(AuditEntry(Action.ADMINISTRATION, Tag.KEYS_STATUS_READ, actor, request_id=request_id))
     return [KeyStatus(v, ring.state(v), usage.get(v, 0)) for v in ring.versions()]

@@ -39,8 +39,9 @@ class UnitOfWork:
     audit: AuditLog
     outbox: OutboxRepository
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, for_caller: bool = False) -> None:
         self.store = store
+        self.for_caller = for_caller
         self._committed = False
         self._depth = 0
 
@@ -70,16 +71,18 @@ class UnitOfWork:
 
     @contextmanager
     def use_case(self) -> Iterator[bool]:
-        """The boundary of one use case: yields whether it is the outermost one running in this unit. When the
-        outermost returns, its change, audit events and outbox rows commit together; when it raises, nothing
-        commits (the block's exit rolls back). Nested use cases join the outermost one's transaction."""
+        """The boundary of one use case: yields whether it is the outermost one running in this unit (nested
+        use cases join its transaction). In a unit opened for a caller (`for_caller`: an API request, whose
+        dependency exits only after the response is sent; a CLI command) the outermost use case's return
+        commits its change, audit events and outbox rows together, before the caller renders its result.
+        Otherwise the block's exit commits, so several calls in one block are one transaction."""
         outermost = self._depth == 0
         self._depth += 1
         try:
             yield outermost
         finally:
             self._depth -= 1
-        if outermost:
+        if outermost and self.for_caller:
             self._commit()
 
     def refused(self, entry: AuditEntry) -> None:

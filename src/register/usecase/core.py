@@ -3,9 +3,10 @@
     @use_case(Tag.NOMINAL_RECORD_READ, Action.CONSULTATION)
     def read_record(uow: UnitOfWork, principal: Principal, nominal_id: uuid.UUID, ...) -> Record: ...
 
-- The outermost use case running in a unit of work is its boundary: when it returns, the unit commits the
-  change, its audit events and its outbox rows together; when it raises, nothing of it commits.
-- A use case refused by the register's rules (NotFound, Gone, ConcurrencyConflict, RuleViolation, a bad value) leaves
+- In a unit of work opened for a caller (an API request, a CLI command, a page), the outermost use case is
+  its boundary: when it returns, the unit commits the change, its audit events and its outbox rows together;
+  when it raises, nothing of it commits. (A bare `with store.unit_of_work()` commits when the block ends.)
+- In such a unit, a use case refused by the register's rules (NotFound, Gone, ConcurrencyConflict, RuleViolation, a bad value) leaves
   an audit event, in its own short transaction (`UnitOfWork.refused`): the tag of the attempted use case, its
   s.62 category, the actor, the record when known, and the rule in the details. Only the outermost use case
   audits, so a refusal inside a nested one is recorded once, under the action the user attempted.
@@ -68,7 +69,7 @@ def use_case(tag: TagOf, action: Action) -> Callable[[Callable[P, R]], Callable[
                 try:
                     return fn(*args, **kwargs)
                 except DomainError as exc:
-                    if outermost:
+                    if outermost and uow.for_caller:
                         _audit_refusal(uow, tag, action, refusal_outcome(exc), exc, bound)
                     raise
 
