@@ -11,28 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from register.domain.enums import Role
-from register.domain.values import check_letter
 from register.merges import service as merges
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import PERSON, POLICE_ONLY, add, create
-
-PNC = {"kind": "pnc", "value": f"2001/0123456{check_letter('010123456')}"}
-SMYTH = {
-    **PERSON,
-    "identity": {"forenames": "Danny", "surname": "Hartly", "date_of_birth": "1984-03-17", "gender": "male"},
-}
-
-
-def visit(when: str, summary: str) -> dict[str, str]:
-    return {"occurred_at": when, "kind": "home_visit", "summary": summary}
-
-
-def append(client: TestClient, token: str, nid: str, entry: dict[str, str], etag: str) -> str:
-    r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers=auth(token, **{"If-Match": etag}))
-    assert r.status_code == 201, r.text
-    return r.headers["etag"]
+from tests.api.helpers import PERSON, PNC, POLICE_ONLY, SMYTH, Minter, add, append, auth, create, visit
 
 
 def content(record: dict[str, Any]) -> dict[str, Any]:

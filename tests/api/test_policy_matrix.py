@@ -23,7 +23,7 @@ from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
 from register.nominals.examples import NEW_NOMINAL, section_examples
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth
 from tests.factories import create
 
 POLICY = yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text())

@@ -18,8 +18,7 @@ from register.domain.enums import Role
 from register.search import indexer as idx
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import POLICE_ONLY, add, create
+from tests.api.helpers import POLICE_ONLY, Minter, add, auth, create
 
 VAN = {"query": {"type": "group", "criteria": [{"type": "vehicle", "vrm": "GK19*"}]}}
 

@@ -231,7 +231,7 @@ def test_statistics_through_the_api_with_audited_drill_down(client, token, store
 
     from register.domain.enums import Role
     from register.store import models as m
-    from tests.api.conftest import auth
+    from tests.api.helpers import auth
 
     with store.unit_of_work() as uow:
         nid = person(uow, {"mappa_level": 2})
