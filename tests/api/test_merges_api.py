@@ -147,8 +147,19 @@ def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_ad
         events = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()[
             "events"
         ]
-        story = [(e["tag"], json.loads(e["details"])["side"]) for e in events if e["action"] == "combination"]
+        story = [
+            (e["tag"], json.loads(e["details"])["side"])
+            for e in events
+            if e["action"] == "combination" and e["outcome"] == "success"
+        ]
         assert story == [("nominal:record:merge", side), ("nominal:record:unmerge", side)]
+        # and the refused attempts: the second unmerge, the change to the tombstone
+        refused = [(e["tag"], e["outcome"]) for e in events if e["outcome"] != "success"]
+        assert refused == (
+            [("nominal:record:unmerge", "denied")]
+            if side == "survivor"
+            else [("nominal:marks:add", "denied")]
+        )
     history = client.get(f"/v1/nominals/{b}/merges", headers=auth(sup)).json()
     assert [(x["status"], x["unmerge_reason"]) for x in history] == [("unmerged", "DNA shows two brothers")]
 
