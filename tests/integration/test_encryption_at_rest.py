@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
-from register.bootstrap import build_store
 from register.config import Settings
 from register.crypto.envelope import TamperedCiphertext
 from register.crypto.keys import KeyMismatch, KeyNotAvailable, LocalKeyring
@@ -23,6 +22,7 @@ from register.domain.record import ChronologyEntry, Section
 from register.keys import service as keys_service
 from register.nominals import service
 from register.store import models as m
+from register.store.open import build_store
 from register.store.store import Store
 from tests.factories import OFFICER, add, create
 
@@ -144,7 +144,8 @@ def test_a_ciphertext_moved_to_another_row_or_column_fails_to_decrypt(store: Sto
             select(m.Item.id, m.Item.payload_sealed).where(m.Item.nominal_id == nid).order_by(m.Item.id)
         ).all()
         a, b = items[0], items[1]
-        # swap two rows' payloads (same record, same data key), and copy an item payload into the identity column
+        # swap two rows' payloads (same record, same data key), and copy an item payload into the identity
+        # column
         uow.session.execute(
             update(m.Item),
             [
@@ -338,7 +339,8 @@ def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
         assert {r.data_key_id for r in uow.session.scalars(select(m.Merge))} == {key}
         [history] = merges.merges_of(uow, SUPERVISOR, a, purpose=None)
         assert history.unmerge_reason == "two brothers"
-        # The unmerge also recorded a dismissal of (a, b): pick the pair (a, c) by both ids, whatever order ids sort in.
+        # The unmerge also recorded a dismissal of (a, b): pick the pair (a, c) by both ids, whatever order
+        # ids sort in.
         row = uow.session.scalars(
             select(m.DuplicateDismissal).where(
                 m.DuplicateDismissal.first_id == min(a, c), m.DuplicateDismissal.second_id == max(a, c)

@@ -1,6 +1,6 @@
 """Archive and unarchive through the API (supervisors of the owning area)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
@@ -11,7 +11,7 @@ from .schemas import ArchiveRequest, Unarchive
 
 router = APIRouter(prefix="/v1/nominals", tags=["archive"], responses=ERROR_RESPONSES)
 IfMatch = Annotated[int, Depends(expected_version)]
-DONE = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
+DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
 
 
 @router.post(

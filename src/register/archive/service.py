@@ -1,5 +1,6 @@
-"""Archive and unarchive. An archived record is read-only, out of caseloads and default searches, and found when a
-search asks for archived records (major enquiries often need historical offenders). Supervisors can unarchive."""
+"""Archive and unarchive. An archived record is read-only, out of caseloads and default searches, and found
+when a search asks for archived records (major enquiries often need historical offenders). Supervisors can
+unarchive."""
 
 from __future__ import annotations
 

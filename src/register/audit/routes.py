@@ -1,4 +1,5 @@
-"""The audit log for auditors: by record, by user, by period, and as a CSV export. Reading it is itself audited."""
+"""The audit log for auditors: by record, by user, by period, and as a CSV export. Reading it is itself
+audited."""
 
 import datetime as dt
 import uuid

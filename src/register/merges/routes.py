@@ -170,10 +170,11 @@ def dismiss(
     uow: UoW,
     request: Request,
 ) -> dict[str, bool]:
-    # The policy judges the pair by the area of each record: a supervisor may dismiss a pair one of whose records is theirs.
+    # The policy judges the pair by the area of each record: a supervisor may dismiss a pair one of whose
+    # records is theirs.
     policy = get_policy(request)
     decisions = [
-        policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]
+        policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]  # stored area: a StrEnum value
         for row in (uow.nominals.header_row(body.first_id), uow.nominals.header_row(body.second_id))
     ]
     if not any(d.allowed for d in decisions):
@@ -259,7 +260,9 @@ def merges(
 
 @router.post(
     "/v1/nominals/{nominal_id}/merges/{merge_id}/unmerge",
-    summary="Undo a merge: both records as they were, additions since reported, the pair never proposed again",
+    summary=(
+        "Undo a merge: both records as they were, additions since reported, the pair never proposed again"
+    ),
     responses=ok(UNMERGED),
 )
 def unmerge(

@@ -1,10 +1,11 @@
 """Duplicates, merge and unmerge. s.62 calls a merge a "combination": each is audited on both records.
 
-A merge moves rows, it does not copy them: every item and chronology entry of the duplicate is re-pointed at the
-survivor and marked with where it came from (still sealed under the duplicate's data key, which the survivor's
-reads load like any other). The duplicate keeps its identity and becomes a tombstone pointing at the survivor.
-Unmerge moves exactly the marked rows back, removes the aliases the merge created, and reports what was written on
-the survivor since. Everything happens in the caller's one transaction: a failure half-way leaves nothing done.
+A merge moves rows, it does not copy them: every item and chronology entry of the duplicate is re-pointed at
+the survivor and marked with where it came from (still sealed under the duplicate's data key, which the
+survivor's reads load like any other). The duplicate keeps its identity and becomes a tombstone pointing at
+the survivor. Unmerge moves exactly the marked rows back, removes the aliases the merge created, and reports
+what was written on the survivor since. Everything happens in the caller's one transaction: a failure half-way
+leaves nothing done.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def preview(
     audience: Agency | None,
     request_id: str | None = None,
 ) -> MergePreview:
-    """The survivor as it would read after the merge, with the conflicts. Reading both records is a consultation."""
+    """The survivor as it would read after the merge, with the conflicts. Reading both records is a
+    consultation."""
     s_row, m_row = uow.nominals.header_row(survivor_id), uow.nominals.header_row(merged_id)
     _check(uow, s_row, m_row)
     survivor = uow.nominals.load(survivor_id, audience=audience)
@@ -157,8 +159,8 @@ def merge(
     audience: Agency | None = None,
     request_id: str | None = None,
 ) -> Merged:
-    """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may see (as in
-    the preview), the audit log has the true counts."""
+    """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may
+    see (as in the preview), the audit log has the true counts."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
     _check(uow, s_row, m_row)
@@ -180,7 +182,7 @@ def merge(
     rule = repository.rule_for(uow.session, survivor_id, merged_id)
     now = clock.now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
-    merged_new_version = uow.nominals.claim_version(merged_id, merged_version, actor, now)
+    uow.nominals.claim_version(merged_id, merged_version, actor, now)
     items, entries = repository.move_rows(uow.session, merged_id, survivor_id)
     added = []
     for alias in plan.aliases:
@@ -209,7 +211,7 @@ def merge(
         )
     )
     _refresh(uow, survivor_id, merged_id)
-    details = {
+    details: dict[str, object] = {
         "merge": str(merge_id),
         "survivor": str(survivor_id),
         "merged": str(merged_id),
@@ -276,8 +278,8 @@ def unmerge(
     audience: Agency | None = None,
     request_id: str | None = None,
 ) -> Unmerged:
-    """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may see; the
-    audit log records all of it."""
+    """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may
+    see; the audit log records all of it."""
     row = get(uow, nominal_id, merge_id)
     if row.survivor_id != nominal_id:
         raise RuleViolation("unmerge_from_survivor", f"unmerge from the surviving record {row.survivor_id}")
@@ -359,7 +361,8 @@ def merges_of(
     purpose: str | None,
     request_id: str | None = None,
 ) -> list[MergeOut]:
-    """The merges a record took part in, either side, with the reasons given for undoing them (a consultation)."""
+    """The merges a record took part in, either side, with the reasons given for undoing them (a
+    consultation)."""
     rows = uow.session.scalars(
         select(m.Merge)
         .where((m.Merge.survivor_id == nominal_id) | (m.Merge.merged_id == nominal_id))
@@ -409,10 +412,11 @@ def candidates(
 ) -> CandidatePage:
     """The suspected duplicates touching the actor's area, strongest rule first.
 
-    Each side shows what the access policy lets the actor read of that record, exactly as a read of it would: a
-    record of another area needs a purpose, so without one it shows only its id and owning area (not even whether it
-    is restricted); with one, a restricted record elsewhere is a stub and any other shows its name and date of birth.
-    Every record of another area shown with its details is audited as a consultation with the purpose."""
+    Each side shows what the access policy lets the actor read of that record, exactly as a read of it would:
+    a record of another area needs a purpose, so without one it shows only its id and owning area (not even
+    whether it is restricted); with one, a restricted record elsewhere is a stub and any other shows its name
+    and date of birth. Every record of another area shown with its details is audited as a consultation with
+    the purpose."""
     pairs, total = repository.candidates(
         uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size
     )

@@ -1,4 +1,5 @@
-"""HTTP routes for records. Each route names its action and section through its dependencies; the policy decides.
+"""HTTP routes for records. Each route names its action and section through its dependencies; the policy
+decides.
 
 No `from __future__ import annotations` here: the section routes are built from the domain models at run time,
 and FastAPI reads their annotations as real types.
@@ -237,7 +238,7 @@ def append_chronology(
 def _section_routes(section: Section, model: type[SectionItem], example: dict[str, Any]) -> None:
     """Read, add, correct and end for one section, typed by its domain model."""
     name = section.value
-    body_type = Annotated[model, Body(openapi_examples={name: {"value": example}})]  # type: ignore[valid-type]
+    body_type = Annotated[model, Body(openapi_examples={name: {"value": example}})]  # type: ignore[valid-type]  # run-time model
     read_guard = Depends(RecordGuard("record.read", name))
     write_guard = Depends(RecordGuard("record.write", name))
 
@@ -245,12 +246,12 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         if access.stub:
             return stub(uow, access)
         record = _read(uow, access, response, sections={section}, chronology=False)
-        return SectionOut[model](
+        return SectionOut[model](  # type: ignore[valid-type]  # the section's model, chosen at run time
             nominal_id=record.id,
             version=record.version,
-            section=name,  # type: ignore[valid-type]
-            items=[ItemOut[model].of(i) for i in record.items(section)],
-        )  # type: ignore[valid-type]
+            section=name,
+            items=[ItemOut[model].of(i) for i in record.items(section)],  # type: ignore[valid-type]  # as above
+        )
 
     def add_item(
         access: Annotated[Access, write_guard],
@@ -318,8 +319,8 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         read_section,
         methods=["GET"],
         name=f"read_{name}",
-        response_model=SectionOut[model] | RestrictedStub,
-        summary=f"Read the {label} section",  # type: ignore[valid-type]
+        response_model=SectionOut[model] | RestrictedStub,  # type: ignore[valid-type]  # model chosen at run time
+        summary=f"Read the {label} section",
         responses=ok(examples.section_response(section)),
     )
     router.add_api_route(

@@ -133,7 +133,8 @@ def list_records(
     page_size: int,
     request_id: str | None = None,
 ) -> tuple[list[Summary], int]:
-    """A page of the area's records or the caller's caseload. Listing names is a consultation of each record listed."""
+    """A page of the area's records or the caller's caseload. Listing names is a consultation of each record
+    listed."""
     rows, total = uow.nominals.page(filters, limit=page_size, offset=(page - 1) * page_size)
     uow.audit.record(
         AuditEntry(
@@ -153,7 +154,7 @@ def list_records(
     return rows, total
 
 
-def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):  # type: ignore[no-untyped-def]
+def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):
     row = uow.nominals.header_row(nominal_id)
     rules.ensure_editable(NominalStatus(row.status))
     version = uow.nominals.claim_version(nominal_id, expected_version, actor, clock.now())
@@ -225,7 +226,7 @@ NOTIFICATION_INPUTS = {Section.OFFENCES, Section.ORDERS, Section.ADDRESSES}
 
 
 def notification_of(record: Record, today: dt.date) -> notification.Notification:
-    def current(section: Section) -> list:  # type: ignore[type-arg]
+    def current(section: Section) -> list:
         return [i.data for i in record.items(section) if i.ended_at is None]
 
     return notification.compute(
@@ -248,8 +249,9 @@ def refresh_notification(
 
 
 def refresh_derived(uow: UnitOfWork, nominal_id: uuid.UUID, changed: Section | str | None) -> None:
-    """Recompute what is derived from the record after a change to `changed` (a section, "chronology", or None for
-    the identity or the whole record): notification dates and the record-level duplicate tokens, with one read."""
+    """Recompute what is derived from the record after a change to `changed` (a section, "chronology", or None
+    for the identity or the whole record): notification dates and the record-level duplicate tokens, with one
+    read."""
     notification = changed is None or changed == "chronology" or changed in NOTIFICATION_INPUTS
     tokens = changed is None or changed in RECORD_TOKEN_SECTIONS
     if not (notification or tokens):
@@ -377,9 +379,9 @@ def append_chronology(
     request_id: str | None = None,
     audience: Agency | None = None,
 ) -> tuple[uuid.UUID, int]:
-    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record; an entry
-    hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is seen by exactly
-    those who see the entry it amends."""
+    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record;
+    an entry hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is
+    seen by exactly those who see the entry it amends."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     inherited = None
     if entry.amends is not None:

@@ -2,7 +2,7 @@
 (supervisors, with the item's id repeated as confirmation)."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
@@ -15,7 +15,7 @@ from .schemas import HoldRequest, ItemErasure, RetentionOut, ReviewRequest
 
 router = APIRouter(prefix="/v1/nominals", tags=["retention"], responses=ERROR_RESPONSES)
 IfMatch = Annotated[int, Depends(expected_version)]
-DONE = {200: {"content": {"application/json": {"example": {"version": 27}}}}}
+DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"version": 27}}}}}
 HOLD = {"enquiry": {"value": {"reason": "Operation NIGHTJAR: disclosure in pending proceedings"}}}
 
 

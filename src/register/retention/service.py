@@ -1,10 +1,10 @@
 """Retention: when archived records are reviewed and disposed of, legal holds, and erasure.
 
 Archiving schedules a record (next review, disposal) under the policy for its reason; unarchiving clears that.
-`run` erases the records whose disposal date has come and that have no legal hold: candidates are chosen in SQL by
-their plain disposal year, the exact date is checked against the sealed identity, and the erasure itself is
-set-based per batch. Erasing a single item needs a supervisor and the item's id typed again as confirmation.
-Every step is audited; erasures as s.62 "erasure".
+`run` erases the records whose disposal date has come and that have no legal hold: candidates are chosen in
+SQL by their plain disposal year, the exact date is checked against the sealed identity, and the erasure
+itself is set-based per batch. Erasing a single item needs a supervisor and the item's id typed again as
+confirmation. Every step is audited; erasures as s.62 "erasure".
 """
 
 from __future__ import annotations
@@ -98,8 +98,9 @@ def _note(
     *,
     audience: str | None = None,
 ) -> None:
-    """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes directly.
-    `audience`: the agencies that may see the note (that of an erased item it speaks of); None: everyone."""
+    """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes
+    directly. `audience`: the agencies that may see the note (that of an erased item it speaks of); None:
+    everyone."""
     entry = ChronologyEntry(
         occurred_at=clock.now(), kind=ChronologyKind.ARCHIVE, summary=summary, details=details
     )
@@ -195,10 +196,10 @@ def erase_item(
 ) -> int:
     """Erase one item or chronology entry entirely (ending it keeps it in the history; this does not).
 
-    Only what the caller may see can be erased: an item or entry outside `visibility` (a section their agency may
-    not read, an audience that leaves them out) answers exactly like one that does not exist. The chronology note
-    the erasure leaves (with its reason) has the erased item's audience, so those who never saw the item never see
-    the note either. `visibility` None: a system actor, who sees everything."""
+    Only what the caller may see can be erased: an item or entry outside `visibility` (a section their agency
+    may not read, an audience that leaves them out) answers exactly like one that does not exist. The
+    chronology note the erasure leaves (with its reason) has the erased item's audience, so those who never
+    saw the item never see the note either. `visibility` None: a system actor, who sees everything."""
     if request.confirm != item_id:
         raise InvalidValue(
             "erasure_confirmation",
@@ -266,8 +267,8 @@ def run(
     batch: int = 500,
     progress: Progress = no_progress,
 ) -> RunReport:
-    """Erase every archived record whose disposal date has come and that has no legal hold. One transaction per
-    batch; safe to interrupt and rerun (an erased record is no longer a candidate)."""
+    """Erase every archived record whose disposal date has come and that has no legal hold. One transaction
+    per batch; safe to interrupt and rerun (an erased record is no longer a candidate)."""
     today = today or dt.date.today()
     report = RunReport(today=today, candidates=0, due=[], erased=0, dry_run=dry_run)
 
@@ -278,6 +279,8 @@ def run(
         due = []
         for record in records:
             row = rows[record.id]
+            if row.archived_reason is None or row.archived_on is None:
+                continue  # a candidate is archived, so it has both; the check is for the type checker
             when = retention.dispose_on(
                 rules[ArchiveReason(row.archived_reason)], row.archived_on, record.identity.date_of_birth
             )

@@ -68,10 +68,10 @@ Body_ = Annotated[SearchRequest, Body(openapi_examples={"major enquiry": {"value
 class SearchGuard(Authorize):
     """Searches always state a purpose (the policy says so); the guard hands it to the policy."""
 
-    def __call__(
+    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
         self,
         request: Request,
-        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
+        principal: Annotated[Principal, Depends(authenticate)],
         uow: UoW,
         purpose: Purpose = None,
     ) -> tuple[Principal, str]:

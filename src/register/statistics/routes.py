@@ -1,4 +1,5 @@
-"""The annual statistics through the API: the tables (JSON, CSV or HTML), and the people behind any cell (audited)."""
+"""The annual statistics through the API: the tables (JSON, CSV or HTML), and the people behind any cell
+(audited)."""
 
 import uuid
 from typing import Annotated, Any, Literal

@@ -42,8 +42,9 @@ class Store:
     _behind_logged: tuple[int, int] | None = field(default=None, repr=False)
 
     def unit_of_work(self, *, for_caller: bool = False) -> UnitOfWork:
-        """A unit of work. `for_caller`: opened for one caller's action (an API request, a CLI command, a page),
-        so bounded by the use case it runs: it commits when that use case returns and audits it if refused."""
+        """A unit of work. `for_caller`: opened for one caller's action (an API request, a CLI command, a
+        page), so bounded by the use case it runs: it commits when that use case returns and audits it if
+        refused."""
         return UnitOfWork(self, for_caller=for_caller)
 
     def after_commit(self) -> None:
@@ -117,8 +118,8 @@ class Store:
                 ):  # once, not on every pass of the API's sealer
                     self._behind_logged = (head.position, position)
                     log.error(
-                        "AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: "
-                        "its tail was cut; run `register audit verify`",
+                        "AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position "
+                        "%d: its tail was cut; run `register audit verify`",
                         head.position,
                         position,
                     )

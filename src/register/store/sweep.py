@@ -2,10 +2,10 @@
 
     sweep(store, id_batches(store.session_factory, 200), refresh, total=count, progress=progress)
 
-A batch commits when its step returns (so an interrupted sweep keeps what it finished, and a rerun carries on),
-and rolls back alone when it raises. Steps return how many things they did, or None to stop the sweep early.
-`progress(done, total)` is called before the first batch and after each; `Meter` turns it into a line with an
-estimate of the time left.
+A batch commits when its step returns (so an interrupted sweep keeps what it finished, and a rerun carries
+on), and rolls back alone when it raises. Steps return how many things they did, or None to stop the sweep
+early. `progress(done, total)` is called before the first batch and after each; `Meter` turns it into a
+line with an estimate of the time left.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def sweep(
     total: int,
     progress: Progress = no_progress,
 ) -> int:
-    """Run `step` over every batch, each in a unit of work of its own. Returns the sum of what the steps did."""
+    """Run `step` over every batch, each in a unit of work of its own. Returns the sum of what the steps
+    did."""
     done = 0
     if total:  # a sweep whose total is unknown (0) reports only what it has done
         progress(0, total)

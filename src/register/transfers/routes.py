@@ -1,5 +1,5 @@
-"""Transfers through the API. The policy judges a decision against the receiving area and a cancellation against
-the sending area: the guard hands it the right area."""
+"""Transfers through the API. The policy judges a decision against the receiving area and a cancellation
+against the sending area: the guard hands it the right area."""
 
 import uuid
 from typing import Annotated, Literal
@@ -57,11 +57,11 @@ class TransferGuard(Authorize):
         super().__init__(action)
         self.side = side
 
-    def __call__(
+    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
         self,
         request: Request,
         transfer_id: uuid.UUID,
-        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
+        principal: Annotated[Principal, Depends(authenticate)],
         uow: UoW,
     ) -> Principal:
         policy = get_policy(request)

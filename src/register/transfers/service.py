@@ -1,15 +1,16 @@
-"""Moving a record between areas. Until the receiving area accepts, the sending area stays responsible and keeps
-editing rights. Acceptance changes ownership atomically: the transfer moves from pending to accepted with a
-conditional update, so of two supervisors accepting at once, or one accepting a cancelled transfer, only a pending
-transfer's first decision succeeds. Every step is audited on both sides.
+"""Moving a record between areas. Until the receiving area accepts, the sending area stays responsible and
+keeps editing rights. Acceptance changes ownership atomically: the transfer moves from pending to accepted
+with a conditional update, so of two supervisors accepting at once, or one accepting a cancelled transfer,
+only a pending transfer's first decision succeeds. Every step is audited on both sides.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -108,10 +109,13 @@ def start(
 
 def _decide(uow: UnitOfWork, actor: Principal, row: m.Transfer, status: str) -> None:
     """Move a pending transfer to `status`; of two concurrent decisions exactly one succeeds."""
-    done = uow.session.execute(
-        update(m.Transfer)
-        .where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
-        .values(status=status, decided_by=actor.user_id, decided_at=clock.now())
+    done = cast(
+        CursorResult[Any],
+        uow.session.execute(
+            update(m.Transfer)
+            .where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
+            .values(status=status, decided_by=actor.user_id, decided_at=clock.now())
+        ),
     )
     if done.rowcount != 1:
         current = uow.session.execute(select(m.Transfer.status).where(m.Transfer.id == row.id)).scalar_one()
@@ -188,7 +192,7 @@ def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PEN
             nominal_id=t.nominal_id,
             from_area=t.from_area,
             to_area=t.to_area,
-            status=t.status,  # type: ignore[arg-type]
+            status=t.status,
             requested_by=t.requested_by,
             requested_at=t.requested_at,
             decided_by=t.decided_by,

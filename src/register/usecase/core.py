@@ -6,10 +6,11 @@
 - In a unit of work opened for a caller (an API request, a CLI command, a page), the outermost use case is
   its boundary: when it returns, the unit commits the change, its audit events and its outbox rows together;
   when it raises, nothing of it commits. (A bare `with store.unit_of_work()` commits when the block ends.)
-- In such a unit, a use case refused by the register's rules (NotFound, Gone, ConcurrencyConflict, RuleViolation, a bad value) leaves
-  an audit event, in its own short transaction (`UnitOfWork.refused`): the tag of the attempted use case, its
-  s.62 category, the actor, the record when known, and the rule in the details. Only the outermost use case
-  audits, so a refusal inside a nested one is recorded once, under the action the user attempted.
+- In such a unit, a use case refused by the register's rules (NotFound, Gone, ConcurrencyConflict,
+  RuleViolation, a bad value) leaves an audit event, in its own short transaction (`UnitOfWork.refused`):
+  the tag of the attempted use case, its s.62 category, the actor, the record when known, and the rule in
+  the details. Only the outermost use case audits, so a refusal inside a nested one is recorded once, under
+  the action the user attempted.
 
 The actor, the record and the request id are read from the arguments named `actor` or `principal`,
 `nominal_id` and `request_id`; the unit of work is the first argument.

@@ -1,5 +1,6 @@
-"""Rendering pages: Jinja2 templates with GOV.UK Frontend's macros, the built assets, and a Content-Security-Policy
-with a fresh nonce on every page (no inline script runs without it; nothing loads from another host)."""
+"""Rendering pages: Jinja2 templates with GOV.UK Frontend's macros, the built assets, and a
+Content-Security-Policy with a fresh nonce on every page (no inline script runs without it; nothing loads from
+another host)."""
 
 from __future__ import annotations
 
