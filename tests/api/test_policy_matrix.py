@@ -25,7 +25,7 @@ from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
 from register.nominals.examples import NEW_NOMINAL, section_examples
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth
 from tests.factories import create
 
 POLICY = yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text())
@@ -211,7 +211,6 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
 ) -> None:
     with store.unit_of_work() as uow:
         records = {False: create(uow, area=OWNER.value), True: create(uow, area=OWNER.value, restricted=True)}
-        uow.commit()
     routes = [d for d in declared_routes(app) if d.guard is not None]
     assert len(routes) > 80
     tokens = {
