@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,7 +205,15 @@ def test_bad_uploads_are_refused_naming_the_rule_and_change_nothing(
     # nothing was written: no image, no item, no new version, no collection audited
     assert photo_rows(store) == [] and version_of(client, om, nid) == etag
     assert client.get(f"/v1/nominals/{nid}/photographs", headers=auth(om)).json()["photographs"] == []
-    assert "nominal:photographs:add" not in [e[0] for e in events(store, nid)]
+    with store.session_factory() as s:
+        adds = s.execute(
+            select(m.AuditEvent.outcome, m.AuditEvent.details).where(
+                m.AuditEvent.nominal_id == uuid.UUID(nid), m.AuditEvent.tag == "nominal:photographs:add"
+            )
+        ).all()
+    # each refused upload is audited as a failed attempt naming its rule; none as a collection that happened
+    assert adds and all(outcome == "failed" for outcome, _ in adds)
+    assert {json.loads(d)["rule"] for _, d in adds} >= {"photo_empty", "version_stale"}
 
 
 # ------------------------------------------------------------------ encryption at rest
@@ -256,7 +265,6 @@ def test_re_encrypting_the_record_reseals_its_images(client: TestClient, token: 
     keys_before = {r.data_key_id for r in photo_rows(store)}
     with store.unit_of_work() as uow:
         keys_service.reencrypt_record(uow, SystemActor("test"), uuid.UUID(nid))
-        uow.commit()
     assert {r.data_key_id for r in photo_rows(store)}.isdisjoint(keys_before)
     assert client.get(f"/v1/nominals/{nid}/photographs/{photo}", headers=auth(om)).content == before
 

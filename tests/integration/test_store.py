@@ -430,7 +430,7 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
     )  # now indefinite; next annual a year after the last
     with store.unit_of_work() as uow:
         record = service.read_record(uow, OFFICER, nid, purpose="test")
-    from register.nominals.schemas import RecordOut
+    from register.usecase.views import RecordOut
 
     out = RecordOut.of(record).notification
     assert out.indefinite and out.review_from == dt.date(

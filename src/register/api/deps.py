@@ -19,11 +19,12 @@ from ..access.policy import Policy, RecordFacts
 from ..access.tokens import AuthenticationFailed, TokenVerifier
 from ..domain.actors import Principal
 from ..domain.record import NewNominal
-from ..nominals.examples import NEW_NOMINAL
+from ..nominals import service as nominals
 from ..store.store import Store
 from ..store.uow import UnitOfWork
 from ..usecase import guard
 from ..usecase.guard import ACTION_CATEGORY, Access, Refused
+from ..usecase.views import RestrictedStub
 from .problems import ApiProblem
 
 __all__ = [
@@ -196,9 +197,7 @@ class CreateGuard(Authorize):
     def __call__(  # type: ignore[override]  # creation takes the new record's body
         self,
         request: Request,
-        body: Annotated[
-            NewNominal, Body(openapi_examples={"registered sex offender": {"value": NEW_NOMINAL}})
-        ],
+        body: Annotated[NewNominal, Body()],  # its example is the create route's (`openapi_extra`)
         principal: Annotated[Principal, Depends(authenticate)],
         uow: UoW,
     ) -> NewRecordAccess:
@@ -240,3 +239,16 @@ def expected_version(
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def restricted_stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
+    """What a restricted record shows outside its owning area (itself an audited consultation)."""
+    out = nominals.restricted_stub(
+        uow,
+        access.principal,
+        access.nominal_id,
+        access.facts.area,
+        purpose=access.purpose,
+        request_id=access.request_id,
+    )
+    return RestrictedStub.model_validate(out)

@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .enums import AddressKind, ChronologyKind, DisposalKind, OrderKind, OrderStatus
-from .record import Address, ChronologyEntry, Identity, Offence, Order
+from .record import Address, ChronologyEntry, Identity, Offence, Order, Record, Section
 
 INDEFINITE_CUSTODY_MONTHS = 30
 SHORT_CUSTODY_MONTHS = 6
@@ -194,4 +194,20 @@ def compute(
         next_due=None if ended else next_due,
         explanation=explanation
         + ("; ended" if ended else f"; next notification due {next_due.isoformat()} ({cadence})"),
+    )
+
+
+def of_record(record: Record, today: dt.date) -> Notification:
+    """The notification requirements of a whole record, from its current offences, orders and addresses."""
+
+    def current(section: Section) -> list:  # type: ignore[type-arg]  # items of the section's own model
+        return [i.data for i in record.items(section) if i.ended_at is None]
+
+    return compute(
+        record.identity,
+        current(Section.OFFENCES),
+        current(Section.ORDERS),
+        current(Section.ADDRESSES),
+        [e.data for e in record.chronology],
+        today,
     )

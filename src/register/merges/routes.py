@@ -17,12 +17,12 @@ from ..api.deps import (
     get_policy,
     problem,
     request_id,
+    restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
-from ..nominals.routes import stub
-from ..nominals.schemas import RestrictedStub
 from ..usecase import guard
+from ..usecase.views import RestrictedStub
 from . import service
 from .schemas import (
     CandidatePage,
@@ -251,7 +251,7 @@ def merges(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW
 ) -> list[MergeOut] | RestrictedStub:
     if access.stub:
-        return stub(uow, access)
+        return restricted_stub(uow, access)
     out = service.merges_of(
         uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id
     )

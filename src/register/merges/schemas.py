@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..nominals.schemas import RecordOut
+from ..usecase.views import RecordOut
 
 
 class MergeRequest(BaseModel):

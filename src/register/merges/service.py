@@ -28,10 +28,10 @@ from ..domain.enums import Agency, Area, NominalStatus
 from ..domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from ..domain.record import Record, Section, StoredItem
 from ..nominals import service as nominals
-from ..nominals.schemas import RecordOut
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.views import RecordOut
 from . import repository
 from .schemas import (
     CandidateOut,

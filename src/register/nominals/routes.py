@@ -22,6 +22,7 @@ from ..api.deps import (
     etag,
     expected_version,
     get_policy,
+    restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
@@ -29,8 +30,7 @@ from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem
 from ..store.records import ListFilters
 from ..store.uow import UnitOfWork
-from . import examples, service
-from .schemas import (
+from ..usecase.views import (
     Changed,
     ChronologyOut,
     EndItem,
@@ -42,22 +42,11 @@ from .schemas import (
     RestrictedStub,
     SectionOut,
 )
+from . import examples, service
 
 router = APIRouter(prefix="/v1/nominals", tags=["nominals"], responses=ERROR_RESPONSES)
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 IfMatch = Annotated[int, Depends(expected_version)]
-
-
-def stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
-    out = service.restricted_stub(
-        uow,
-        access.principal,
-        access.nominal_id,
-        access.facts.area,
-        purpose=access.purpose,
-        request_id=access.request_id,
-    )
-    return RestrictedStub.model_validate(out)
 
 
 def _read(
@@ -88,6 +77,13 @@ def _changed(response: Response, version: int, item_id: uuid.UUID | None = None)
     status_code=201,
     summary="Create a record owned by your area",
     responses=ok(examples.CHANGED, 201),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"examples": {"registered sex offender": {"value": examples.NEW_NOMINAL}}}
+            }
+        }
+    },
 )
 def create_nominal(
     access: Annotated[NewRecordAccess, Depends(CreateGuard("record.create", "header"))],
@@ -144,7 +140,7 @@ def read_nominal(
     response: Response,
 ) -> RecordOut | RestrictedStub:
     if access.stub:
-        return stub(uow, access)
+        return restricted_stub(uow, access)
     readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
     record = _read(
         uow,
@@ -161,7 +157,7 @@ def read_identity(
     access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW, response: Response
 ) -> IdentityOut | RestrictedStub:
     if access.stub:
-        return stub(uow, access)
+        return restricted_stub(uow, access)
     record = _read(uow, access, response, sections=set(), chronology=False)
     return IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity)
 
@@ -195,7 +191,7 @@ def read_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW, response: Response
 ) -> ChronologyOut | RestrictedStub:
     if access.stub:
-        return stub(uow, access)
+        return restricted_stub(uow, access)
     record = _read(uow, access, response, sections=set(), chronology=True)
     return ChronologyOut(
         nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology]
@@ -244,7 +240,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
 
     def read_section(access: Annotated[Access, read_guard], uow: UoW, response: Response) -> Any:
         if access.stub:
-            return stub(uow, access)
+            return restricted_stub(uow, access)
         record = _read(uow, access, response, sections={section}, chronology=False)
         return SectionOut[model](  # type: ignore[valid-type]  # the section's model, chosen at run time
             nominal_id=record.id,

@@ -225,25 +225,11 @@ def _apply_level_history(uow: UnitOfWork, nominal_id: uuid.UUID, change: LevelCh
 NOTIFICATION_INPUTS = {Section.OFFENCES, Section.ORDERS, Section.ADDRESSES}
 
 
-def notification_of(record: Record, today: dt.date) -> notification.Notification:
-    def current(section: Section) -> list:
-        return [i.data for i in record.items(section) if i.ended_at is None]
-
-    return notification.compute(
-        record.identity,
-        current(Section.OFFENCES),
-        current(Section.ORDERS),
-        current(Section.ADDRESSES),
-        [e.data for e in record.chronology],
-        today,
-    )
-
-
 def refresh_notification(
     uow: UnitOfWork, record: Record, today: dt.date | None = None
 ) -> notification.Notification:
     """Recompute the record's derived notification dates and keep them in its plain columns."""
-    derived = notification_of(record, today or dt.date.today())
+    derived = notification.of_record(record, today or dt.date.today())
     uow.nominals.set_notification(record.id, derived)
     return derived
 

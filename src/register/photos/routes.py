@@ -15,13 +15,11 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from ..api.deps import Access, RecordGuard, etag, expected_version, unit_of_work
-from ..api.problems import ERROR_RESPONSES, ApiProblem
+from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
+from ..api.problems import ERROR_RESPONSES, ApiProblem, ok
 from ..domain.errors import InvalidValue
-from ..nominals import examples
-from ..nominals import service as nominals
-from ..nominals.schemas import Changed, EndItem, RestrictedStub
 from ..store.uow import UnitOfWork
+from ..usecase.views import Changed, EndItem, RestrictedStub
 from . import imaging, service
 from .repository import Variant
 from .schemas import HISTORY_EXAMPLE, UPLOAD_EXAMPLE, PhotographsOut, UploadForm
@@ -31,7 +29,7 @@ UPLOAD_PATH = r"^/v1/nominals/[^/]+/photographs/?$"  # the route that may carry 
 MULTIPART_ALLOWANCE = 64 * 1024  # room in the body for the multipart framing and the small fields
 
 router = APIRouter(prefix="/v1/nominals", tags=["photographs"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+CHANGED_EXAMPLE = {"id": "40e1031d-5103-45e4-9e6d-b674860f7860", "version": 25}
 IfMatch = Annotated[int, Depends(expected_version)]
 ReadAccess = Annotated[Access, Depends(RecordGuard("record.read", SECTION))]
 WriteAccess = Annotated[Access, Depends(RecordGuard("record.write", SECTION))]
@@ -132,7 +130,7 @@ IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/json": {
                 "schema": {"$ref": "#/components/schemas/RestrictedStub"},
                 "example": {
-                    "id": examples.EXAMPLE_ID,
+                    "id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
                     "restricted": True,
                     "owning_area": "kent",
                     "message": "restricted record: contact the owning area",
@@ -141,19 +139,6 @@ IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
 }
-
-
-def _stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
-    out = nominals.restricted_stub(
-        uow,
-        access.principal,
-        access.nominal_id,
-        access.facts.area,
-        purpose=access.purpose,
-        request_id=access.request_id,
-    )
-    uow.commit()
-    return RestrictedStub.model_validate(out)
 
 
 def _image(image: service.StoredImage) -> Response:
@@ -177,7 +162,7 @@ def _image(image: service.StoredImage) -> Response:
     summary="Upload a photograph (JPEG or PNG, judged by content; re-encoded without metadata; If-Match)",
     openapi_extra=UPLOAD_OPENAPI,
     responses={
-        **examples.ok(examples.CHANGED, 201),
+        **ok(CHANGED_EXAMPLE, 201),
         415: {**ERROR_RESPONSES[413], "description": "Unsupported media type"},
     },
 )
@@ -194,7 +179,6 @@ def upload_photograph(
         description=form.description,
         request_id=access.request_id,
     )
-    uow.commit()
     response.headers["ETag"] = etag(new_version)
     response.headers["Location"] = f"/v1/nominals/{access.nominal_id}/photographs/{photo_id}"
     return Changed(id=photo_id, version=new_version)
@@ -204,11 +188,11 @@ def upload_photograph(
     "/{nominal_id}/photographs",
     summary="The record's photograph history, newest first (metadata; audited)",
     response_model=PhotographsOut | RestrictedStub,
-    responses=examples.ok(HISTORY_EXAMPLE),
+    responses=ok(HISTORY_EXAMPLE),
 )
 def list_photographs(access: ReadAccess, uow: UoW, response: Response) -> PhotographsOut | RestrictedStub:
     if access.stub:
-        return _stub(uow, access)
+        return restricted_stub(uow, access)
     history = service.list_photos(
         uow,
         access.principal,
@@ -217,14 +201,13 @@ def list_photographs(access: ReadAccess, uow: UoW, response: Response) -> Photog
         audience=access.audience,
         request_id=access.request_id,
     )
-    uow.commit()
     response.headers["ETag"] = etag(history.version)
     return PhotographsOut.of(history)
 
 
 def _view(uow: UnitOfWork, access: Access, photo_id: uuid.UUID | None, variant: Variant) -> Response:
     if access.stub:
-        return JSONResponse(_stub(uow, access).model_dump(mode="json"))
+        return JSONResponse(restricted_stub(uow, access).model_dump(mode="json"))
     image = service.view_photo(
         uow,
         access.principal,
@@ -235,7 +218,6 @@ def _view(uow: UnitOfWork, access: Access, photo_id: uuid.UUID | None, variant: 
         audience=access.audience,
         request_id=access.request_id,
     )
-    uow.commit()
     return _image(image)
 
 
@@ -265,7 +247,7 @@ def read_photograph(
 @router.post(
     "/{nominal_id}/photographs/{photo_id}/end",
     summary="End (withdraw) a photograph: it stays in the history and is never current again",
-    responses=examples.ok(examples.CHANGED),
+    responses=ok(CHANGED_EXAMPLE),
 )
 def end_photograph(
     access: WriteAccess,
@@ -285,6 +267,5 @@ def end_photograph(
         audience=access.audience,
         request_id=access.request_id,
     )
-    uow.commit()
     response.headers["ETag"] = etag(new_version)
     return Changed(id=photo_id, version=new_version)

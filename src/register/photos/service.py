@@ -17,19 +17,17 @@ from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain import rules
 from ..domain.actors import Actor
+from ..domain.clock import now
 from ..domain.enums import Agency, NominalStatus
 from ..domain.errors import Gone, InvalidValue, NotFound
 from ..domain.record import Photograph, Section
 from ..nominals import service as nominals
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from . import imaging
 from .repository import PhotoInfo, PhotoRepository, StoredImage, Variant, current_of, reference
 
 SECTION = Section.PHOTOGRAPHS
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _photos(uow: UnitOfWork) -> PhotoRepository:
@@ -51,6 +49,7 @@ class History:
     current: uuid.UUID | None
 
 
+@use_case(Tag.NOMINAL_PHOTOGRAPHS_ADD, Action.COLLECTION)
 def upload_photo(
     uow: UnitOfWork,
     actor: Actor,
@@ -78,10 +77,10 @@ def upload_photo(
     item = Photograph(taken_on=taken, reference=reference(photo_id), description=description)
     row = uow.nominals.header_row(nominal_id)
     rules.ensure_editable(NominalStatus(row.status))
-    now = _now()
-    version = uow.nominals.claim_version(nominal_id, expected_version, actor, now)
-    uow.nominals.add_item(nominal_id, row.data_key_id, photo_id, item, actor, now)
-    _photos(uow).add_images(nominal_id, row.data_key_id, photo_id, processed, now)
+    at = now()
+    version = uow.nominals.claim_version(nominal_id, expected_version, actor, at)
+    uow.nominals.add_item(nominal_id, row.data_key_id, photo_id, item, actor, at)
+    _photos(uow).add_images(nominal_id, row.data_key_id, photo_id, processed, at)
     nominals.refresh_derived(uow, nominal_id, SECTION)
     uow.audit.record(
         AuditEntry(
@@ -114,6 +113,7 @@ def _readable_header(uow: UnitOfWork, nominal_id: uuid.UUID) -> int:
     return row.version
 
 
+@use_case(Tag.NOMINAL_PHOTOGRAPHS_LIST, Action.CONSULTATION)
 def list_photos(
     uow: UnitOfWork,
     actor: Actor,
@@ -144,6 +144,7 @@ def list_photos(
     return History(nominal_id, version, photos, current.id if current else None)
 
 
+@use_case(Tag.NOMINAL_PHOTOGRAPHS_VIEW, Action.CONSULTATION)
 def view_photo(
     uow: UnitOfWork,
     actor: Actor,
@@ -194,6 +195,7 @@ def current_photo_ids(
     return _photos(uow).current_ids(nominal_ids, audience)
 
 
+@use_case(Tag.NOMINAL_PHOTOGRAPHS_END, Action.ALTERATION)
 def end_photo(
     uow: UnitOfWork,
     actor: Actor,

@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
+from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
 from ..api.problems import ERROR_RESPONSES
-from ..nominals.routes import stub
-from ..nominals.schemas import RestrictedStub
+from ..usecase.views import RestrictedStub
 from . import service
 from .schemas import HoldRequest, ItemErasure, RetentionOut, ReviewRequest
 
@@ -48,7 +47,7 @@ def read(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW
 ) -> RetentionOut | RestrictedStub:
     if access.stub:
-        return stub(uow, access)
+        return restricted_stub(uow, access)
     return service.read_status(
         uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id
     )

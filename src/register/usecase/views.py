@@ -1,4 +1,6 @@
-"""What the nominals API sends and receives. Request bodies are the domain models themselves."""
+"""How a record and its parts are shown: the shapes the use cases of every capability return (the nominals
+API, merge previews, photographs, restricted stubs, pages). Request bodies are the domain models
+themselves."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from ..domain import notification
 from ..domain.enums import NominalStatus
 from ..domain.record import ChronologyEntry, Header, Identity, Record, StoredEntry, StoredItem
 from ..store.records import Summary
@@ -95,9 +98,7 @@ class RecordOut(BaseModel):
 
     @classmethod
     def of(cls, record: Record) -> RecordOut:
-        from .service import notification_of
-
-        derived = notification_of(record, dt.date.today())
+        derived = notification.of_record(record, dt.date.today())
         return cls(
             id=record.id,
             version=record.version,
