@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import func, select
 
 from .domain.actors import Actor
 from .domain.record import ChronologyEntry, NewNominal, Section
@@ -18,6 +19,8 @@ from .domain.rules import parse_item
 from .domain.values import check_letter
 from .nominals import service
 from .photos import service as photos
+from .store import models as m
+from .store.store import Store
 from .store.uow import UnitOfWork
 
 
@@ -534,6 +537,17 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
             )
         ids.append(str(nominal_id))
     return ids
+
+
+def load_once(store: Store, actor: Actor, today: dt.date | None = None) -> int:
+    """Load the demo people into an empty register (a register holding any record, erased or not, is left
+    as it is). Returns how many records the register holds."""
+    with store.session_factory() as session:
+        existing: int = session.execute(select(func.count()).select_from(m.Nominal)).scalar_one()
+    if existing:
+        return existing
+    with store.unit_of_work() as uow:
+        return len(load(uow, actor, today))
 
 
 def portrait(name: str, shade: int = 0, size: tuple[int, int] = (360, 450)) -> bytes:

@@ -23,7 +23,7 @@ from joserfc import jwk, jwt
 from keycloak import KeycloakServer  # deploy/local, on the path through tests/conftest.py
 
 from register.api.app import build_app
-from register.cli import DEMO_USERS
+from register.cli.demo import DEMO_USERS
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Role
 from register.store.store import Store

@@ -13,7 +13,7 @@ from joserfc import jwk
 from register.access.claims import ClaimMapping, ClaimProblem, IssuersFile
 from register.access.tokens import AuthenticationFailed, mint
 from register.bootstrap import ConfigurationError, build_verifier
-from register.cli import DEMO_USERS
+from register.cli.demo import DEMO_USERS
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Area, Role
 

@@ -1,0 +1,5 @@
+"""`python -m register.cli` runs the `register` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,41 @@
+"""`register show` and `register notification`: one record, and every record's derived notification
+dates."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import click
+
+from ..config import Settings
+from ..domain.actors import SystemActor
+from ..nominals import service as nominal_service
+from .base import main, open_store, progress_echo
+
+
+@main.command("show")
+@click.argument("nominal_id", type=click.UUID)
+@click.option("--purpose", required=True, help="why the record is being read (recorded in the audit log)")
+@click.pass_obj
+def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
+    """Print a whole record as JSON (an audited consultation)."""
+    with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+        record = nominal_service.read_record(uow, SystemActor("cli"), nominal_id, purpose=purpose)
+    click.echo(json.dumps(record.to_dict(), indent=2))
+
+
+@main.group()
+def notification() -> None:
+    """Notification requirements (Sexual Offences Act 2003 s.82), derived from each record."""
+
+
+@notification.command("refresh")
+@click.pass_obj
+def notification_refresh(settings: Settings) -> None:
+    """Recompute every record's derived notification dates."""
+    with open_store(settings) as store:
+        count = nominal_service.refresh_notifications(
+            store, progress=progress_echo("recomputing notification dates")
+        )
+        click.echo(f"notification dates recomputed for {count} records")
