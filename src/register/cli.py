@@ -20,6 +20,7 @@ from .bootstrap import NotMigrated, Store, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
+from .demo import DEMO_USERS, demo_users  # noqa: F401 - DEMO_USERS is imported from here by the tests
 from .domain.actors import SystemActor
 from .domain.enums import Agency, Area, Role
 from .domain.errors import DomainError
@@ -660,24 +661,13 @@ def dev_token(
     click.echo(_dev_token(settings, user, Agency(agency), Area(area), [Role(r) for r in roles], name, ttl))
 
 
-# Who the demo prints tokens for: a user of each role in two areas, plus a probation officer (who must not
-# see police-only intelligence).
-DEMO_USERS = [(area, role, Agency.POLICE) for area in (Area.KENT, Area.ESSEX) for role in Role] + [
-    (Area.KENT, Role.OFFENDER_MANAGER, Agency.PROBATION)
-]
-
-
 def _demo_tokens(settings: Settings) -> dict[str, str]:
-    tokens = {}
-    for area, role, agency in DEMO_USERS:
-        variable = f"{area.value}_{role.value}".upper().replace("-", "_") + (
-            "" if agency == Agency.POLICE else f"_{agency.value.upper()}"
+    return {
+        user.variable: _dev_token(
+            settings, user.user_id, user.agency, user.area, [user.role], name=user.display_name
         )
-        user = f"{area.value}.{role.value}" + ("" if agency == Agency.POLICE else f".{agency.value}")
-        tokens[variable] = _dev_token(
-            settings, user, agency, area, [role], name=f"Demo {role.value} ({area.value}, {agency.value})"
-        )
-    return tokens
+        for user in demo_users()
+    }
 
 
 @main.command("demo")

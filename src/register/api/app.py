@@ -28,9 +28,14 @@ from ..search.sql import SqlBackend
 from ..statistics.routes import router as statistics_router
 from ..store.background import AfterCommitWorker
 from ..transfers.routes import router as transfers_router
+from ..web import common as web_common
 from ..web.assets import Assets
+from ..web.caseload import router as caseload_router
 from ..web.pages import Pages
 from ..web.routes import router as web_router
+from ..web.sessions import SessionStore, WebSessions
+from ..web.signin import SignIn
+from ..web.signin import router as signin_router
 from . import problems
 from .inputs import reject_nul_characters
 from .middleware import BodyLimit, RequestId, SecurityHeaders
@@ -115,7 +120,13 @@ def create_app(
         redoc_url=None,
     )
     app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
-    app.state.pages = Pages(assets)
+    settings = store.settings
+    # The web pages' sign-in and sessions (web/signin.py, web/sessions.py): server-side sessions in this process.
+    app.state.sign_in = SignIn(settings, verifier)
+    app.state.sessions = SessionStore(
+        idle_seconds=settings.session_idle_minutes * 60, max_age_seconds=settings.session_max_hours * 3600
+    )
+    app.state.pages = Pages(assets, form_targets=app.state.sign_in.form_targets)
     app.state.search_backend = backend
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
@@ -123,10 +134,13 @@ def create_app(
     app.state.verifier = verifier
     app.state.rate_limits = rate_limits or RateLimits("", "")
     problems.install(app)
+    web_common.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
     for router in (
         web_router,
+        signin_router,
+        caseload_router,
         system_router,
         nominals_router,
         search_router,
@@ -140,6 +154,7 @@ def create_app(
         keys_router,
     ):
         app.include_router(router)
+    app.add_middleware(WebSessions, store=app.state.sessions, secure=production)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)
