@@ -268,15 +268,11 @@ def due_work(facts: CaseFacts, schedule: Schedule, today: dt.date) -> list[Due]:
 @dataclass(frozen=True)
 class Counts:
     overdue: int  # people with overdue work
-    soon: int  # people with work due within `soon_days` and nothing overdue
+    soon: int  # people with work due within `soon_days` (whether or not something else is overdue)
 
 
 def counts(people: list[list[Due]]) -> Counts:
-    overdue = sum(1 for dues in people if any(d.urgency == Urgency.OVERDUE for d in dues))
-    soon = sum(
-        1
-        for dues in people
-        if not any(d.urgency == Urgency.OVERDUE for d in dues)
-        and any(d.urgency == Urgency.SOON for d in dues)
+    return Counts(
+        overdue=sum(1 for dues in people if any(d.urgency == Urgency.OVERDUE for d in dues)),
+        soon=sum(1 for dues in people if any(d.urgency == Urgency.SOON for d in dues)),
     )
-    return Counts(overdue, soon)

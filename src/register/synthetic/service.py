@@ -20,12 +20,13 @@ from sqlalchemy import insert
 from ..audit.events import Action, AuditEntry
 from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import notification, retention
-from ..domain.actors import SystemActor
+from ..domain.actors import Actor, SystemActor
 from ..domain.enums import NominalStatus
 from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
 from ..nominals.repository import NominalRepository
 from ..retention import service as retention_service
 from ..store import models as m
+from ..store.uow import UnitOfWork
 from .people import Person, PersonFactory
 
 ACTOR = SystemActor("synthetic-generator")
@@ -42,8 +43,14 @@ class Generated:
 
 
 def _rows(
-    store: Any, people: list[Person], today: dt.date, now: dt.datetime, rules: dict
-) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
+    store: Any,
+    people: list[Person],
+    today: dt.date,
+    now: dt.datetime,
+    rules: dict,  # type: ignore[type-arg]
+    actor: Actor = ACTOR,
+    agency: str = "police",
+) -> dict[str, list[dict[str, Any]]]:
     keyring, blind = store.keys.keyring, store.blind
     out: dict[str, list[dict[str, Any]]] = {
         "keys": [],
@@ -78,9 +85,9 @@ def _rows(
                 key, identity.model_dump_json().encode(), associated_data("nominal", "identity_sealed", p.id)
             ),
             "created_at": now,
-            "created_by": ACTOR.user_id,
+            "created_by": actor.user_id,
             "updated_at": now,
-            "updated_by": ACTOR.user_id,
+            "updated_by": actor.user_id,
             "merged_into_id": None,
             "legal_hold": False,
             "erased_on": None,
@@ -118,7 +125,7 @@ def _rows(
             {"nominal_id": p.id, "item_id": p.id, "kind": k, "token": blind.token(k, v)}
             for k, v in dict.fromkeys(combined)
         ]
-        agency, area = "police", p.new.area.value
+        area = p.new.area.value
         for item_id, item in zip(p.item_ids, p.items):
             out["items"].append(
                 {
@@ -131,11 +138,11 @@ def _rows(
                         item.model_dump_json().encode(),
                         associated_data("item", "payload_sealed", item_id),
                     ),
-                    "recorded_by": ACTOR.user_id,
+                    "recorded_by": actor.user_id,
                     "recorded_agency": agency,
                     "recorded_area": area,
                     "recorded_at": now,
-                    "updated_by": ACTOR.user_id,
+                    "updated_by": actor.user_id,
                     "updated_at": now,
                     "ended_at": None,
                     "ended_by": None,
@@ -164,7 +171,7 @@ def _rows(
                         entry.model_dump_json().encode(),
                         associated_data("chronology_entry", "payload_sealed", entry_id),
                     ),
-                    "recorded_by": ACTOR.user_id,
+                    "recorded_by": actor.user_id,
                     "recorded_agency": agency,
                     "recorded_area": area,
                     "recorded_at": now,
@@ -172,6 +179,32 @@ def _rows(
                 }
             )
     return out
+
+
+def insert_people(
+    uow: UnitOfWork,
+    people: list[Person],
+    today: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    actor: Actor = ACTOR,
+    agency: str = "police",
+) -> dict[str, list[dict[str, Any]]]:
+    """Write these people in the unit of work with multi-row INSERTs (the caller audits and commits); returns the
+    rows written. Each item and entry is recorded by `actor` for `agency`."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows = _rows(uow.store, people, today, now, retention_service.policy(uow), actor, agency)
+    connection = uow.session.connection()  # Core executemany: no ORM bookkeeping per row
+    for model, name in (
+        (m.DataKey, "keys"),
+        (m.Nominal, "nominals"),
+        (m.Item, "items"),
+        (m.ChronologyEntry, "entries"),
+        (m.BlindToken, "tokens"),
+    ):
+        if rows[name]:
+            connection.execute(insert(model.__table__), rows[name])
+    return rows
 
 
 def generate(
@@ -193,17 +226,7 @@ def generate(
         people = [factory.person(i) for i in range(start, min(nominals, start + batch))]
         now = dt.datetime.now(dt.UTC)
         with store.unit_of_work() as uow:
-            rows = _rows(store, people, today, now, retention_service.policy(uow))
-            connection = uow.session.connection()  # Core executemany: no ORM bookkeeping per row
-            for model, name in (
-                (m.DataKey, "keys"),
-                (m.Nominal, "nominals"),
-                (m.Item, "items"),
-                (m.ChronologyEntry, "entries"),
-                (m.BlindToken, "tokens"),
-            ):
-                if rows[name]:
-                    connection.execute(insert(model.__table__), rows[name])
+            rows = insert_people(uow, people, today, now=now)
             uow.audit.record(
                 AuditEntry(
                     Action.COLLECTION,
