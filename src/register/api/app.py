@@ -77,6 +77,7 @@ def create_app(
     production: bool = False,
     rate_limits: RateLimits | None = None,
     assets: Assets | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
     # process would take CPU from the requests themselves.
@@ -120,7 +121,7 @@ def create_app(
         redoc_url=None,
     )
     app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
-    settings = store.settings
+    settings = settings or store.settings
     # The web pages' sign-in and sessions (web/signin.py, web/sessions.py): server-side sessions in this process.
     app.state.sign_in = SignIn(settings, verifier)
     app.state.sessions = SessionStore(
@@ -182,4 +183,5 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
         ),
         search_index=build_search_index(settings),
         index_in_process=settings.indexer_in_api,
+        settings=settings,
     )

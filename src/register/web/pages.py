@@ -44,6 +44,11 @@ def long_date(day: dt.date | None) -> str:
     return f"{day.day} {day:%B %Y}" if day is not None else ""
 
 
+def short_date(day: dt.date | None) -> str:
+    """GOV.UK style, in tables: 3 Mar 2025."""
+    return f"{day.day} {day:%b %Y}" if day is not None else ""
+
+
 def age(born: dt.date | None, today: dt.date | None = None) -> int | None:
     if born is None:
         return None
@@ -76,6 +81,7 @@ class Pages:
             label=label,
             age=age,
             long_date=long_date,
+            short_date=short_date,,
         )
 
     def render(

@@ -107,6 +107,10 @@ def _users_by_id() -> dict[str, DemoUser]:
     return {u.user_id: u for u in demo_users()}
 
 
+def _plural(n: float, unit: str) -> str:
+    return f"{n:g} {unit}{'' if n == 1 else 's'}"
+
+
 def _page(request: Request, next_path: str, *, error: str | None = None, status: int = 200) -> HTMLResponse:
     sign_in = _sign_in(request)
     sessions.ensure(request)  # the form's CSRF token lives in a session that exists before anyone signs in
@@ -123,8 +127,8 @@ def _page(request: Request, next_path: str, *, error: str | None = None, status:
             "providers": sign_in.providers,
             "error": error,
             "ended": ended if ended in ("idle", "absolute") else None,
-            "idle_minutes": f"{settings.session_idle_minutes:g}",
-            "max_hours": f"{settings.session_max_hours:g}",
+            "idle": _plural(settings.session_idle_minutes, "minute"),
+            "max_age": _plural(settings.session_max_hours, "hour"),
         },
         status_code=status,
     )
