@@ -81,7 +81,7 @@ class Pages:
             label=label,
             age=age,
             long_date=long_date,
-            short_date=short_date,,
+            short_date=short_date,
         )
 
     def render(
