@@ -69,11 +69,16 @@ def test_a_level_1_registered_sex_offender_has_every_kind_of_work_overdue_first(
 def test_work_never_recorded_is_due_within_first_within_of_joining_the_caseload() -> None:
     facts = CaseFacts(level=2, managed_since=d("2026-11-20"), level_since=d("2026-11-25"))
     due = by_kind(due_work(facts, SCHEDULE, TODAY))
-    assert due[DueKind.HOME_VISIT].on == d("2026-12-18") and "no home visit recorded" in due[DueKind.HOME_VISIT].basis
+    assert (
+        due[DueKind.HOME_VISIT].on == d("2026-12-18")
+        and "no home visit recorded" in due[DueKind.HOME_VISIT].basis
+    )
     assert due[DueKind.RISK_ASSESSMENT_REVIEW].on == d("2026-12-18")
     assert due[DueKind.RISK_PLAN_REVIEW].on == d("2026-12-23")  # 28 days from the level's start
     assert due[DueKind.LEVEL_REVIEW].on == d("2027-03-17")  # 16 weeks from the level's start
-    assert DueKind.NOTIFICATION not in due and DueKind.REGISTRATION_END not in due  # not a notification subject
+    assert (
+        DueKind.NOTIFICATION not in due and DueKind.REGISTRATION_END not in due
+    )  # not a notification subject
 
 
 def test_an_assessment_without_its_own_review_date_is_reviewed_after_the_levels_interval() -> None:
@@ -133,9 +138,18 @@ def test_intervals_add_calendar_months_then_weeks_and_days() -> None:
     "doc, message",
     [
         ({"version": 2}, "version: 1"),
-        ({**{"version": 1}, "home_visit": {"by_level": {4: {"months": 1}}, "first_within": {"days": 1}}}, "levels"),
-        ({"version": 1, "home_visit": {"by_level": {1: {"years": 1}}, "first_within": {"days": 1}}}, "interval"),
-        ({"version": 1, "home_visit": {"by_level": {1: {"months": 0}}, "first_within": {"days": 1}}}, "positive"),
+        (
+            {**{"version": 1}, "home_visit": {"by_level": {4: {"months": 1}}, "first_within": {"days": 1}}},
+            "levels",
+        ),
+        (
+            {"version": 1, "home_visit": {"by_level": {1: {"years": 1}}, "first_within": {"days": 1}}},
+            "interval",
+        ),
+        (
+            {"version": 1, "home_visit": {"by_level": {1: {"months": 0}}, "first_within": {"days": 1}}},
+            "positive",
+        ),
     ],
 )
 def test_a_malformed_schedule_is_refused_naming_the_problem(doc: dict[str, object], message: str) -> None:
