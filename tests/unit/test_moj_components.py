@@ -51,7 +51,7 @@ def test_pagination_wraps_govuk_pagination_and_says_showing_x_to_y_of_z() -> Non
         '<div class="moj-pagination"><nav class="govuk-pagination moj-pagination__pagination'
     )
     assert (
-        '<a class="govuk-link govuk-pagination__link" href="/c" aria-label="Page 1" aria-current="page">1</a>'
+        '<a class="govuk-link govuk-pagination__link" href="/c" aria-label="Page 1" aria-current="page"> 1 </a>'
         in html
     )
     assert '<li class="govuk-pagination__item govuk-pagination__item--ellipsis"> &ctdot; </li>' in html
