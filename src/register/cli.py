@@ -15,12 +15,12 @@ import click
 from sqlalchemy import func, select
 
 from . import demo as demo_data
+from .access.development import DEMO_USERS, demo_users  # noqa: F401 - the tests import DEMO_USERS from here
 from .access.tokens import ensure_dev_signing_key, mint
 from .bootstrap import NotMigrated, Store, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
-from .demo import DEMO_USERS, demo_users  # noqa: F401 - DEMO_USERS is imported from here by the tests
 from .domain.actors import SystemActor
 from .domain.enums import Agency, Area, Role
 from .domain.errors import DomainError

@@ -7,61 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from .domain.actors import Actor, Principal
-from .domain.enums import Agency, Area, Role
+from .access.development import (  # noqa: F401 - the demo's users, named here too
+    DEMO_USERS,
+    DemoUser,
+    demo_users,
+)
+from .domain.actors import Actor
+from .domain.enums import Agency, Area
 from .domain.record import ChronologyEntry, NewNominal, Section
 from .domain.rules import parse_item
 from .domain.values import check_letter
 from .nominals import service
 from .store.uow import UnitOfWork
-
-# Who the demo has users for: a user of each role in two areas, plus a probation officer (who must not see police-only
-# intelligence). `register demo` writes a bearer token for each; the development sign-in page lists each; the test
-# realm (auth/keycloak/register-realm.json) has each as a user.
-DEMO_USERS = [(area, role, Agency.POLICE) for area in (Area.KENT, Area.ESSEX) for role in Role] + [
-    (Area.KENT, Role.OFFENDER_MANAGER, Agency.PROBATION)
-]
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    area: Area
-    role: Role
-    agency: Agency
-
-    @property
-    def user_id(self) -> str:
-        return f"{self.area.value}.{self.role.value}" + (
-            "" if self.agency == Agency.POLICE else f".{self.agency.value}"
-        )
-
-    @property
-    def variable(self) -> str:
-        """The environment variable `register demo` writes this user's token to, e.g. KENT_OFFENDER_MANAGER."""
-        return f"{self.area.value}_{self.role.value}".upper().replace("-", "_") + (
-            "" if self.agency == Agency.POLICE else f"_{self.agency.value.upper()}"
-        )
-
-    @property
-    def display_name(self) -> str:
-        """As the test realm names the same user: "Demo Offender Manager Kent Police"."""
-        return f"Demo {self.role.value.replace('_', ' ').title()} {self.area.value.title()} {self.agency.value.title()}"
-
-    def principal(self) -> Principal:
-        return Principal(
-            user_id=self.user_id,
-            agency=self.agency,
-            area=self.area,
-            roles=frozenset({self.role}),
-            display_name=self.display_name,
-        )
-
-
-def demo_users() -> list[DemoUser]:
-    return [DemoUser(area, role, agency) for area, role, agency in DEMO_USERS]
 
 
 def pnc(year: int, serial: int) -> str:

@@ -1,7 +1,7 @@
 """Signing in and out of the web pages.
 
 * The development sign-in page (only in development, and only while the development issuer is trusted): pick
-  one of the demo users (`register.demo.demo_users`, the same list `register demo` writes tokens for); no
+  one of the demo users (`register.access.development`, the same list `register demo` writes tokens for); no
   password.
 * Each identity provider of REGISTER_OIDC_ISSUERS: the OpenID Connect authorization code flow with PKCE (S256)
   through Authlib's Starlette client. The provider's access token is verified exactly as the API verifies a
@@ -23,10 +23,10 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..access.development import DemoUser, demo_users
 from ..access.tokens import DEV_ISSUER, AuthenticationFailed, TokenVerifier
 from ..api.deps import request_id
 from ..config import Settings
-from ..demo import DemoUser, demo_users
 from ..signin import service as signin_service
 from . import sessions
 from .common import PageProblem, local_path, redirect, render, verify_csrf, work
