@@ -165,7 +165,8 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
     from sqlalchemy import insert, select, text
 
     from register.access.tokens import ensure_dev_signing_key, mint
-    from register.bootstrap import build_search_index, build_store, migrate
+    from register.bootstrap import build_search_index
+    from register.store.open import build_store, migrate
     from register.config import Settings
     from register.domain.actors import SystemActor
     from register.domain.enums import Agency, Area, Role

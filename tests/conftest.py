@@ -22,9 +22,10 @@ from sqlalchemy import create_engine, text
 
 from register.access.tokens import ensure_dev_signing_key, mint
 from register.api.app import build_app
-from register.bootstrap import Store, build_store, migrate
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Area, Role
+from register.store.open import build_store, migrate
+from register.store.store import Store
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy" / "local"))
 from esnode import ElasticsearchNode

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from . import demo as demo_data
 from .access.development import DEMO_USERS, demo_users  # noqa: F401 - the tests import DEMO_USERS from here
 from .access.tokens import ensure_dev_signing_key, mint
-from .bootstrap import NotMigrated, Store, build_store, migrate
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
@@ -28,6 +27,8 @@ from .keys import service as keys_service
 from .nominals import service as nominal_service
 from .retention import service as retention_service
 from .store import models as m
+from .store.open import NotMigrated, build_store, migrate
+from .store.store import Store
 
 
 @contextmanager
@@ -85,7 +86,7 @@ def db_downgrade(settings: Settings, revision: str) -> None:
     """Take the database schema down to REVISION (`base` drops everything)."""
     from alembic import command
 
-    from .bootstrap import alembic_config
+    from .store.open import alembic_config
 
     command.downgrade(alembic_config(settings), revision)
     click.echo(f"database at {revision}")
@@ -693,8 +694,9 @@ def demo(
 ) -> None:
     """Run the register on its embedded default: SQLite, development keys, demo data.
 
-    Loads five invented records in Kent and Essex on first run, writes a bearer token for a user of each role to
-    DATA_DIR/demo-tokens.env, and serves the web pages and the API (`make demo ARGS="--port 8080"`).
+    Loads invented records in Kent and Essex on first run (a few hand-made, every section used, and the demo
+    offender managers' caseloads), writes a bearer token for a user of each role to DATA_DIR/demo-tokens.env, and
+    serves the web pages (sign in at /sign-in as any demo user) and the API (`make demo ARGS="--port 8080"`).
     """
     if settings.environment != "development":
         raise click.ClickException("the demo runs only with REGISTER_ENVIRONMENT=development")

@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from register.access.tokens import ensure_dev_signing_key, mint
-from register.bootstrap import Store
 from register.config import Settings
 from register.domain.enums import Agency, Area, Role
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.factories import create
 

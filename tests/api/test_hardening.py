@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from register.api.app import build_app
-from register.bootstrap import Store
 from register.config import Settings
 from register.domain.enums import Role
 from register.statistics import render
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import create
 

@@ -23,10 +23,10 @@ from joserfc import jwk, jwt
 from keycloak import KeycloakServer  # deploy/local, on the path through tests/conftest.py
 
 from register.api.app import build_app
-from register.bootstrap import Store
 from register.cli import DEMO_USERS
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Role
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_tokens import refused
 

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from register.bootstrap import Store
 from register.domain.enums import Role
 from register.domain.values import check_letter
 from register.merges import service as merges
 from register.store import models as m
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import PERSON, POLICE_ONLY, add, create
 
@@ -96,7 +96,7 @@ def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_ad
 
     merge = lambda merged_version: client.post(
         f"/v1/nominals/{a}/merges",
-        json={"merged_id": b, "merged_version": merged_version},  # noqa: E731
+        json={"merged_id": b, "merged_version": merged_version},
         headers=auth(sup, **{"If-Match": ea}),
     )
     assert merge(int(eb.strip('"')) - 1).status_code == 412  # the duplicate changed since the preview

@@ -18,11 +18,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from register.api.deps import Authorize, CreateGuard, RecordGuard
-from register.bootstrap import Store
 from register.config import PROJECT_ROOT
 from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
 from register.nominals.examples import NEW_NOMINAL, section_examples
+from register.store.store import Store
 from register.web.common import PageGuard
 from tests.api.conftest import Minter, auth
 from tests.factories import create

@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from register.api.app import build_app
-from register.bootstrap import Store
 from register.config import Settings
 from register.domain.enums import Role
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 
 pytestmark = pytest.mark.sqlite_only  # counted in memory, not in the database

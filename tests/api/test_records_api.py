@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from register.bootstrap import Store
 from register.domain.enums import Role
 from register.store import models as m
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 
 PERSON = {

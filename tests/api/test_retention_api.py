@@ -10,12 +10,12 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from register.bootstrap import Store
 from register.domain.actors import SystemActor
 from register.domain.enums import Role
 from register.domain.notification import add_months
 from register.retention import service as retention
 from register.store import models as m
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import PERSON, add, create
 

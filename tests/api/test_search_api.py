@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from register.api.app import build_app
-from register.bootstrap import Store
 from register.config import Settings
 from register.domain.enums import Role
 from register.search import indexer as idx
 from register.store import models as m
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_records_api import POLICE_ONLY, add, create
 

@@ -12,10 +12,10 @@ from joserfc import jwk, jwt
 from sqlalchemy import select
 
 from register.access.tokens import JwksSource
-from register.bootstrap import Store
 from register.config import Settings
 from register.domain.enums import Role
 from register.store import models as m
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from register.bootstrap import Store
 from register.domain.enums import Role
+from register.store.store import Store
 from tests.api.conftest import Minter, auth
 from tests.api.test_merges_api import PNC, SMYTH, append, visit
 from tests.api.test_records_api import PERSON, POLICE_ONLY, add, audit_tags, create
@@ -93,7 +93,7 @@ def test_the_erasure_of_police_only_intelligence_leaves_no_trace_for_probation(
     # nor can the note be probed by amending it: it answers like an entry that does not exist
     amend = lambda target: client.post(
         f"/v1/nominals/{nid}/chronology",
-        headers=auth(probation, **{"If-Match": whole.headers["etag"]}),  # noqa: E731
+        headers=auth(probation, **{"If-Match": whole.headers["etag"]}),
         json={
             "occurred_at": "2026-01-01T10:00:00Z",
             "kind": "amendment",

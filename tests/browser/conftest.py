@@ -29,10 +29,11 @@ from sqlalchemy import select
 
 from register import demo as demo_data
 from register.api.app import build_app
-from register.bootstrap import Store, build_store, migrate
 from register.config import PROJECT_ROOT, Settings
 from register.domain.actors import SystemActor
 from register.store import models as m
+from register.store.open import build_store, migrate
+from register.store.store import Store
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -110,7 +111,6 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     store = build_store(settings)
     with store.unit_of_work() as uow:
         demo_data.load(uow, SystemActor("demo-loader"))
-        uow.commit()
     store.dispose()
     yield settings
     shutil.rmtree(var, ignore_errors=True)

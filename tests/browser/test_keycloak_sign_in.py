@@ -5,6 +5,7 @@ and sign-out ending Keycloak's session too (RP-initiated logout). Runs last, wit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from keycloak import KeycloakServer  # deploy/local, on the path through tests/conftest.py
@@ -14,8 +15,6 @@ from tests.api.test_identity_provider import TEST_PASSWORD, Idp
 from tests.browser.conftest import Accessibility, Server, details
 from tests.browser.pages import KENT_POLICE_OFFENDER_MANAGER, CaseloadPage, Site
 
-WEB_CLIENT_SECRET = "test-only-web-client-secret"  # auth/keycloak/register-realm.json, client register-web
-
 
 @pytest.fixture
 def idp(keycloak: KeycloakServer) -> Iterator[Idp]:
@@ -24,20 +23,38 @@ def idp(keycloak: KeycloakServer) -> Iterator[Idp]:
     handle.http.close()
 
 
+def web_client(idp: Idp) -> dict[str, Any]:
+    (client,) = idp.admin("GET", "/register/clients", params={"clientId": "register-web"}).json()
+    value: dict[str, Any] = client
+    return value
+
+
+def client_secret(idp: Idp) -> str:
+    """The realm's web client's secret: Keycloak made it when it imported the realm (none is in the repository)."""
+    secret: str = idp.admin("GET", f"/register/clients/{web_client(idp)['id']}/client-secret").json()["value"]
+    return secret
+
+
 def allow_redirects_to(idp: Idp, base: str) -> None:
     """The realm's web client lists loopback port 8000; this run's register listens on another port."""
-    (client,) = idp.admin("GET", "/register/clients", params={"clientId": "register-web"}).json()
+    client = web_client(idp)
     client["redirectUris"] = [*client["redirectUris"], f"{base}/*"]
     attributes = client.setdefault("attributes", {})
     attributes["post.logout.redirect.uris"] = attributes.get("post.logout.redirect.uris", "") + f"##{base}/*"
     idp.admin("PUT", f"/register/clients/{client['id']}", json=client)
 
 
+def register_at(idp: Idp, make_server: Callable[..., Server]) -> Server:
+    """A register trusting the realm, signing people in through its web client."""
+    server = make_server(oidc_issuers=idp.issuer(), oidc_client_secret=client_secret(idp))
+    allow_redirects_to(idp, server.url)
+    return server
+
+
 def test_the_offender_manager_signs_in_at_keycloaks_login_page_and_out_of_both(
     idp: Idp, browser: Browser, make_server: Callable[..., Server]
 ) -> None:
-    server = make_server(oidc_issuers=idp.issuer(), oidc_client_secret=WEB_CLIENT_SECRET)
-    allow_redirects_to(idp, server.url)
+    server = register_at(idp, make_server)
     axe = Accessibility(server.url)
     context = browser.new_context(timezone_id="Europe/London", locale="en-GB")
     try:
@@ -89,8 +106,7 @@ def test_the_offender_manager_signs_in_at_keycloaks_login_page_and_out_of_both(
 def test_a_keycloak_user_without_an_area_is_refused_with_the_missing_claim_named(
     idp: Idp, browser: Browser, make_server: Callable[..., Server]
 ) -> None:
-    server = make_server(oidc_issuers=idp.issuer(), oidc_client_secret=WEB_CLIENT_SECRET)
-    allow_redirects_to(idp, server.url)
+    server = register_at(idp, make_server)
     axe = Accessibility(server.url)
     context = browser.new_context(timezone_id="Europe/London", locale="en-GB")
     try:

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from register.bootstrap import Store
 from register.cli import main
 from register.config import Settings
 from register.domain.record import Section
 from register.nominals import service
 from register.store import models as m
+from register.store.store import Store
 from tests.factories import OFFICER, add, create
 
 

@@ -19,9 +19,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from register.bootstrap import Store, build_store
 from register.cli import main
 from register.config import Settings
+from register.store.open import build_store
+from register.store.store import Store
 from tests.integration.test_audit_log import populate, tamper, verify_cli
 
 

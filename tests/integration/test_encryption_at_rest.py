@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
-from register.bootstrap import Store, build_store
 from register.config import Settings
 from register.crypto.envelope import TamperedCiphertext
 from register.crypto.keys import KeyMismatch, KeyNotAvailable, LocalKeyring
@@ -23,6 +22,8 @@ from register.domain.record import ChronologyEntry, Section
 from register.keys import service as keys_service
 from register.nominals import service
 from register.store import models as m
+from register.store.open import build_store
+from register.store.store import Store
 from tests.factories import OFFICER, add, create
 
 # Values that must never appear in clear anywhere the database keeps data.

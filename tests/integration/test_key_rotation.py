@@ -28,13 +28,14 @@ from sqlalchemy import func, insert, select
 
 from register.access.tokens import DEV_KEY_FILE, ensure_dev_signing_key
 from register.api.app import build_app
-from register.bootstrap import Store, build_store
 from register.cli import main
 from register.config import Settings
 from register.crypto.keys import KeyMismatch, KeyNotAvailable, KeyProblem, KeySet, LocalKeyring
 from register.domain.actors import SystemActor
 from register.keys import service as keys_service
 from register.store import models as m
+from register.store.open import build_store
+from register.store.store import Store
 from tests.conftest import Minter
 from tests.factories import create
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from register.bootstrap import alembic_config
 from register.config import Settings
 from register.store.models import Base
+from register.store.open import alembic_config
 
 
 def tables(url: str) -> set[str]:

@@ -10,12 +10,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from register.bootstrap import Store
 from register.domain.enums import NominalStatus
 from register.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from register.domain.record import ChronologyEntry, Identity, Section
 from register.nominals import service
 from register.store import models as m
+from register.store.store import Store
 from tests.factories import OFFICER, add, create
 
 VISIT = ChronologyEntry(

@@ -8,9 +8,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from register.bootstrap import Store
 from register.merges import repository as duplicates
 from register.store import models as m
+from register.store.store import Store
 from register.synthetic import service as synthetic
 from register.synthetic.people import PersonFactory
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from register.bootstrap import Store
 from register.domain.actors import SystemActor
 from register.domain.enums import Area
 from register.domain.record import ChronologyEntry, NewNominal, Section
@@ -19,6 +18,7 @@ from register.domain.values import check_letter
 from register.nominals import service
 from register.quality import service as quality
 from register.store import models as m
+from register.store.store import Store
 from register.store.uow import UnitOfWork
 from tests.factories import OFFICER
 

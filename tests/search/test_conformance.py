@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from register.bootstrap import Store
 from register.search import indexer as idx
 from register.search.backend import SearchBackend, Viewer
 from register.search.elastic import ElasticBackend
 from register.search.indexer import SearchIndex
 from register.search.query import SearchRequest
 from register.search.sql import SqlBackend
+from register.store.store import Store
 from tests.search import conformance
 from tests.search.test_indexer import make_index
 

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 from sqlalchemy import func, select
 
-from register.bootstrap import Store
 from register.cli import main
 from register.config import Settings
 from register.domain.record import ChronologyEntry, Section
@@ -22,6 +21,7 @@ from register.nominals import service
 from register.search import indexer as idx
 from register.search.indexer import IndexSpec, SearchIndex
 from register.store import models as m
+from register.store.store import Store
 from tests.factories import OFFICER, add, create
 
 DEFINITION = Settings().search_index_definition

@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from register.bootstrap import Store
 from register.domain.record import ChronologyEntry, NewNominal, Section
 from register.domain.rules import parse_item
 from register.nominals import service
 from register.statistics import service as stats
+from register.store.store import Store
 from tests.factories import OFFICER
 
 YEAR = 2023  # 1 April 2022 to 31 March 2023; snapshot 31 March 2023

@@ -15,7 +15,7 @@ from ..access.policy import Policy
 from ..access.tokens import TokenVerifier
 from ..archive.routes import router as archive_router
 from ..audit.routes import router as audit_router
-from ..bootstrap import Store, build_search_index, build_verifier
+from ..bootstrap import build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
 from ..merges.routes import router as merges_router
@@ -27,6 +27,7 @@ from ..search.routes import router as search_router
 from ..search.sql import SqlBackend
 from ..statistics.routes import router as statistics_router
 from ..store.background import AfterCommitWorker
+from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
 from ..web.assets import Assets

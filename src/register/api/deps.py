@@ -18,11 +18,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..access.policy import Decision, Policy, RecordFacts, Visibility
 from ..access.tokens import AuthenticationFailed, TokenVerifier
 from ..audit.events import Action, AuditEntry, Outcome
-from ..bootstrap import Store
 from ..domain.actors import Principal, SystemActor
 from ..domain.enums import Agency
 from ..domain.record import NewNominal
 from ..nominals.examples import NEW_NOMINAL
+from ..store.store import Store
 from ..store.uow import UnitOfWork
 from .problems import ApiProblem
 

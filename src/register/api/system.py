@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from ..bootstrap import Store
 from ..domain.actors import Principal
+from ..store.store import Store
 from .deps import Authorize, get_store
 from .problems import ERROR_RESPONSES, ApiProblem, Problem
 

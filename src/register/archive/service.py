@@ -66,7 +66,6 @@ def archive(
             details={"reason": request.reason.value},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 

@@ -18,19 +18,25 @@ class AuditLog:
     def __init__(self, session: Session, mac_key: bytes) -> None:
         self.session = session
         self._mac_key = mac_key  # the audit event key: events without its MAC are refused by the sealer
+        self.written = (
+            0  # events recorded in this session (the unit of work seals after a commit that wrote some)
+        )
 
     def _row(self, entry: AuditEntry) -> dict[str, Any]:
         columns = entry.columns()
         return columns | {"mac": event_mac(self._mac_key, columns)}
 
     def record(self, entry: AuditEntry) -> None:
-        """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one always has it."""
+        """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one
+        always has it."""
         self.session.execute(insert(AuditEvent).values(**self._row(entry)))
+        self.written += 1
 
     def record_many(self, entries: list[AuditEntry]) -> None:
         """Many events in one statement (a sweep's events, one per record), in the current transaction."""
         if entries:
             self.session.execute(insert(AuditEvent.__table__), [self._row(e) for e in entries])
+            self.written += len(entries)
 
     def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
         table = AuditEvent.__table__

@@ -16,7 +16,7 @@ from ..domain import caseload as domain
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel
 from ..nominals import service as nominals
-from ..nominals.repository import ListFilters
+from ..store.records import ListFilters
 from ..store.uow import UnitOfWork
 from .repository import CaseloadRepository
 from .schemas import CaseloadPage, CaseloadQuery, CaseloadRow

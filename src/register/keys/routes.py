@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from ..api.deps import Authorize, get_store, request_id, unit_of_work
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
-from ..bootstrap import Store
 from ..domain.actors import Principal
+from ..store.store import Store
 from ..store.uow import UnitOfWork
 from . import service
 

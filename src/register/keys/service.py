@@ -20,9 +20,9 @@ from ..audit.events import Action, AuditEntry
 from ..crypto.keys import KeyNotAvailable
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
-from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from ..store.cipher import fence_for_wrapping, key_barrier, mark_kek_state, verify_keys
+from ..store.records import count_records, id_batches
 from ..store.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]

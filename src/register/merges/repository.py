@@ -23,9 +23,9 @@ from sqlalchemy import Select, and_, case, exists, func, literal, select, union_
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.enums import Agency, NominalStatus
-from ..nominals.repository import entry_visible_to, visible_to
 from ..store import models as m
 from ..store.cipher import RecordCipher
+from ..store.records import entry_visible_to, visible_to
 
 RULES = ("identifier", "dob_and_names", "dob_and_name", "contact_and_name")
 IDENTIFIER_KINDS = ("id_pnc", "id_cro", "id_ni")

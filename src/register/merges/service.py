@@ -219,8 +219,6 @@ def merge(
         "conflicts": [c.field for c in plan.conflicts],
     }
     _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
-    uow.outbox.enqueue(survivor_id, version)
-    uow.outbox.enqueue(merged_id, merged_new_version)
     return Merged(
         id=merge_id,
         version=version,
@@ -340,8 +338,6 @@ def unmerge(
             "changed_since": [c["id"] for c in changed_since],
         },
     )
-    uow.outbox.enqueue(survivor_id, version)
-    uow.outbox.enqueue(merged_id, merged_version)
     return Unmerged(
         version=version,
         merged_version=merged_version,

@@ -1,22 +1,22 @@
-"""Request examples for the API documentation: one realistic payload per section, taken from the demo register."""
+"""Request examples for the API documentation: one realistic payload per section (examples.json, invented people
+like the demo register's; tests/unit/test_examples.py checks that every one is valid)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from ..demo import PEOPLE
 from ..domain.record import Section
+
+_EXAMPLES: dict[str, Any] = json.loads((Path(__file__).parent / "examples.json").read_text())
 
 
 def section_examples() -> dict[Section, dict[str, Any]]:
-    examples: dict[Section, dict[str, Any]] = {}
-    for person in PEOPLE:
-        for section, payload in person["items"]:
-            examples.setdefault(section, payload)
-    return examples
+    return {Section(section): payload for section, payload in _EXAMPLES["sections"].items()}
 
 
-NEW_NOMINAL: dict[str, Any] = {**PEOPLE[0]["header"], "identity": PEOPLE[0]["identity"]}
+NEW_NOMINAL: dict[str, Any] = _EXAMPLES["new_nominal"]
 CHRONOLOGY_ENTRY: dict[str, Any] = {
     "occurred_at": "2025-09-12T14:30:00Z",
     "kind": "home_visit",
@@ -60,7 +60,7 @@ def section_response(section: Section) -> dict[str, Any]:
 
 
 CHANGED = {"id": EXAMPLE_ITEM_ID, "version": 25}
-IDENTITY = {"nominal_id": EXAMPLE_ID, "version": 24, "identity": PEOPLE[0]["identity"]}
+IDENTITY = {"nominal_id": EXAMPLE_ID, "version": 24, "identity": NEW_NOMINAL["identity"]}
 CHRONOLOGY = {
     "nominal_id": EXAMPLE_ID,
     "version": 24,
@@ -94,8 +94,8 @@ RECORD = {
     "id": EXAMPLE_ID,
     "version": 24,
     "status": "active",
-    "header": PEOPLE[0]["header"] | {"restricted": False},
-    "identity": PEOPLE[0]["identity"],
+    "header": {k: v for k, v in NEW_NOMINAL.items() if k != "identity"} | {"restricted": False},
+    "identity": NEW_NOMINAL["identity"],
     "merged_into": None,
     "created_at": "2025-01-10T09:00:00Z",
     "updated_at": "2025-09-12T15:02:11Z",

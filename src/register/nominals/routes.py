@@ -26,9 +26,9 @@ from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem
+from ..store.records import ListFilters
 from ..store.uow import UnitOfWork
 from . import examples, service
-from .repository import ListFilters
 from .schemas import (
     Changed,
     ChronologyOut,

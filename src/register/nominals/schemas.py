@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ..domain.enums import NominalStatus
 from ..domain.record import ChronologyEntry, Header, Identity, Record, StoredEntry, StoredItem
-from .repository import Summary
+from ..store.records import Summary
 
 T = TypeVar("T")
 

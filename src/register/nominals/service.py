@@ -29,8 +29,8 @@ from ..domain.record import (
     Section,
     SectionItem,
 )
+from ..store.records import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
 from ..store.uow import UnitOfWork
-from .repository import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
 
 
 def _now() -> dt.datetime:
@@ -54,7 +54,6 @@ def create_nominal(
             details={"area": header.area.value, "nominal_type": header.nominal_type.value},
         )
     )
-    uow.outbox.enqueue(nominal_id, 1)
     return nominal_id
 
 
@@ -218,7 +217,6 @@ def add_item(
             request_id=request_id,
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return item_id, version
 
 
@@ -314,7 +312,6 @@ def correct_item(
             details={"fields": changed},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 
@@ -347,7 +344,6 @@ def end_item(
             details={"reason": reason},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 
@@ -373,7 +369,6 @@ def correct_identity(
             request_id=request_id,
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return version
 
 
@@ -415,7 +410,6 @@ def append_chronology(
             details={"kind": entry.kind.value, **({"amends": str(entry.amends)} if entry.amends else {})},
         )
     )
-    uow.outbox.enqueue(nominal_id, version)
     return entry_id, version
 
 

@@ -14,8 +14,8 @@ from ..domain.enums import Agency, ChronologyKind, MeetingKind, NominalType, Ord
 from ..domain.notification import add_months
 from ..domain.record import AUDIENCE_SECTIONS, Section
 from ..merges.repository import suspected
-from ..nominals.repository import visible_to
 from ..store import models as m
+from ..store.records import visible_to
 
 N = m.Nominal
 Check = Callable[..., ColumnElement[bool]]

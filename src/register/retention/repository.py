@@ -10,8 +10,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.enums import NominalStatus
-from ..nominals.repository import id_batches
 from ..store import models as m
+from ..store.records import id_batches
 
 
 def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:  # type: ignore[no-untyped-def]

@@ -26,8 +26,8 @@ from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
 from ..domain.errors import InvalidValue, NotFound, RuleViolation
 from ..domain.record import ChronologyEntry
 from ..nominals import service as nominals
-from ..nominals.repository import visible_to
 from ..store import models as m
+from ..store.records import visible_to
 from ..store.uow import UnitOfWork
 from . import repository
 from .schemas import ItemErasure, RetentionOut, RunReport
@@ -248,7 +248,6 @@ def erase_item(
             details={"confirmed": True},
         )
     )
-    uow.outbox.enqueue(nominal_id, expected_version + 1)
     return expected_version + 1
 
 
@@ -301,14 +300,10 @@ def run(
                     for nominal_id in erased
                 ]
             )
-            uow.outbox.enqueue_many(
-                [
-                    (r.id, r.version)
-                    for r in uow.session.execute(
-                        select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased))
-                    )
-                ]
+            versions = uow.session.execute(
+                select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased))
             )
+            uow.changed({nominal_id: version for nominal_id, version in versions})
             uow.commit()
             report.erased += len(erased)
     return report

@@ -23,10 +23,10 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
-from ..bootstrap import Store
-from ..nominals.repository import count_records, id_batches
 from ..store import models as m
 from ..store.background import AfterCommitWorker
+from ..store.records import count_records, id_batches
+from ..store.store import Store
 from .documents import INDEX_VERSION, document
 
 Progress = Callable[[int, int], None]
@@ -210,7 +210,7 @@ _worker_store: Store | None = None
 
 def _start_worker(settings: Any) -> None:
     global _worker_store
-    from ..bootstrap import build_store
+    from ..store.open import build_store
 
     _worker_store = build_store(settings)
 

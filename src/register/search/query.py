@@ -143,10 +143,10 @@ class Identifier(Criterion):
 
     @model_validator(mode="after")
     def _normalise(self) -> Identifier:
-        from ..domain.record import _IDENTIFIER_NORMALISERS
+        from ..domain.record import IDENTIFIER_NORMALISERS
 
         try:
-            object.__setattr__(self, "value", _IDENTIFIER_NORMALISERS[self.kind](self.value))
+            object.__setattr__(self, "value", IDENTIFIER_NORMALISERS[self.kind](self.value))
         except InvalidValue as exc:
             raise InvalidValue(exc.rule, exc.message, "value") from None
         return self

@@ -20,10 +20,10 @@ from typing import Any
 import jellyfish
 from sqlalchemy import Select, and_, or_, select
 
-from ..bootstrap import Store
 from ..domain import values
 from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
 from ..store import models as m
+from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
 from .documents import document

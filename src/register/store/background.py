@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..bootstrap import Store
+    from ..store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,33 +1,38 @@
 """The unit of work: one database transaction around one use case, and the one place that commits.
 
     with store.unit_of_work() as uow:
-        service.do_something(uow, ...)   # services flush, never commit
-        uow.commit()
+        service.do_something(uow, ...)   # use cases flush, never commit
 
-Leaving the block without `commit()` (an exception, or simply not committing) rolls
-everything back: the change, its audit events and its outbox rows go together.
+Leaving the block normally commits: the change, its audit events and an outbox row for every record whose
+version changed (the record repository collects them as versions are claimed), all in one transaction.
+Leaving it by an exception rolls all of it back. A refused attempt is audited by `refused()` in its own short
+transaction, so the refusal leaves a trace although its change does not.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from ..audit.events import AuditEntry
 from ..audit.repository import AuditLog
-from ..nominals.repository import NominalRepository
 from .cipher import RecordCipher
 from .outbox import OutboxRepository
+from .records import NominalRepository
 
 if TYPE_CHECKING:
-    from ..bootstrap import Store
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
     session: Session
+    cipher: RecordCipher
     nominals: NominalRepository
     audit: AuditLog
     outbox: OutboxRepository
@@ -44,15 +49,44 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         return self
 
+    def changed(self, versions: dict[uuid.UUID, int]) -> None:
+        """Records a set-based change gave new versions (sweeps): indexed after commit like any other change."""
+        self.nominals.note_changes(versions)
+
+    def _commit(self) -> None:
+        changes = self.nominals.take_changes()
+        self.outbox.enqueue_many(changes)
+        self.session.commit()
+        # What follows a commit (sealing the audit events, waking the indexer) is due only when it wrote some.
+        self._committed = self._committed or bool(changes) or self.audit.written > 0
+
+    def checkpoint(self) -> None:
+        """Commit what this unit has done so far and carry on in a new transaction. For the store's own batch
+        work (sweeps, key rotation) only: a use case is one transaction."""
+        self._commit()
+
     def commit(self) -> None:
+        """Transitional (issue #13): callers outside the store still commit by hand; leaving the block commits."""
+        self._commit()
+
+    def refused(self, entry: AuditEntry) -> None:
+        """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled back
+        first, so the refusal is recorded and its change is not."""
+        self.session.rollback()
+        self.nominals.take_changes()
+        self.audit.record(entry)
         self.session.commit()
         self._committed = True
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
-            if not self._committed:
+            if exc_type is None:
+                self._commit()
+            else:
                 self.session.rollback()
         finally:
             self.session.close()
-        if self._committed and exc_type is None:
+        if self._committed:
             self.store.after_commit()

@@ -23,9 +23,9 @@ from ..domain import notification, retention
 from ..domain.actors import Actor, SystemActor
 from ..domain.enums import NominalStatus
 from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
-from ..nominals.repository import NominalRepository
 from ..retention import service as retention_service
 from ..store import models as m
+from ..store.records import NominalRepository
 from ..store.uow import UnitOfWork
 from .people import Person, PersonFactory
 

@@ -140,7 +140,6 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
     _both_sides(
         uow, actor, "transfer:request:accept", Action.ALTERATION, row, managing_unit=acceptance.managing_unit
     )
-    uow.outbox.enqueue(row.nominal_id, version)
     return version
 
 

@@ -67,11 +67,10 @@ def render(
 
 @contextmanager
 def work(request: Request) -> Iterator[UnitOfWork]:
-    """One unit of work for a page's use cases. The one place in web/ that commits: it goes when the unit of
-    work commits on leaving its block without an exception (issue #13)."""
+    """One unit of work for a page's use cases: it commits when the block ends without an exception (and rolls
+    back otherwise), the change, its audit events and its outbox rows together."""
     with request.app.state.store.unit_of_work() as uow:
         yield uow
-        uow.commit()
 
 
 def local_path(value: str | None) -> str:

@@ -35,8 +35,8 @@ from ..domain.record import (
     Token,
     record_tokens,
 )
-from ..store import models as m
-from ..store.cipher import RecordCipher
+from . import models as m
+from .cipher import RecordCipher
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,18 @@ class NominalRepository:
         self.session = session
         self.cipher = cipher
         self.blind = blind
+        self._changes: dict[
+            tuple[uuid.UUID, int], None
+        ] = {}  # (record, version) claimed, in order, once each
+
+    def note_changes(self, versions: dict[uuid.UUID, int]) -> None:
+        self._changes.update(dict.fromkeys(versions.items()))
+
+    def take_changes(self) -> list[tuple[uuid.UUID, int]]:
+        """Each version claimed since the last call, in order (the unit of work writes their outbox rows: one
+        per change, as the indexer counts them)."""
+        changes, self._changes = list(self._changes), {}
+        return changes
 
     # ------------------------------------------------------------ writes
 
@@ -149,6 +161,7 @@ class NominalRepository:
             )
         )
         self.write_tokens(nominal_id, None, identity.tokens())
+        self.note_changes({nominal_id: 1})
 
     @staticmethod
     def _header_columns(header: Header) -> dict[str, object]:
@@ -179,6 +192,7 @@ class NominalRepository:
                 "version_stale",
                 f"the record is at version {current}, not {expected}: reload it and try again",
             )
+        self.note_changes({nominal_id: expected + 1})
         return expected + 1
 
     def set_header(self, nominal_id: uuid.UUID, header: Header) -> None:

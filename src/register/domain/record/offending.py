@@ -1,0 +1,116 @@
+"""Offending and orders: offences with disposals and victim profiles, orders with conditions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from ..enums import (
+    ConditionKind,
+    DisposalKind,
+    Gender,
+    OrderKind,
+    OrderStatus,
+    VictimAgeBand,
+    VictimRelationship,
+)
+from ..errors import InvalidValue
+from .base import Date, Model, Plain, Section, SectionItem, ShortText, Text
+
+# ---------------------------------------------------------------- offending and orders
+
+
+class Disposal(Model):
+    kind: DisposalKind
+    custody_months: Annotated[int, Field(ge=0, le=1200)] | None = Field(
+        default=None, description="sentence length, for imprisonment"
+    )
+    discharge_months: Annotated[int, Field(ge=1, le=36)] | None = Field(
+        default=None, description="period of a conditional discharge"
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Disposal:
+        if self.kind == DisposalKind.IMPRISONMENT and self.custody_months is None:
+            raise InvalidValue(
+                "custody_length_required", "imprisonment needs custody_months", "custody_months"
+            )
+        if self.kind == DisposalKind.CONDITIONAL_DISCHARGE and self.discharge_months is None:
+            raise InvalidValue(
+                "discharge_length_required",
+                "a conditional discharge needs discharge_months",
+                "discharge_months",
+            )
+        return self
+
+
+class VictimProfile(Model):
+    age_band: VictimAgeBand = VictimAgeBand.UNKNOWN
+    gender: Gender = Gender.UNKNOWN
+    relationship: VictimRelationship = VictimRelationship.UNKNOWN
+
+
+class Offence(SectionItem):
+    section = Section.OFFENCES
+    offence: ShortText
+    offence_code: Annotated[str, Field(max_length=20)] | None = None
+    offence_date: Date | None = None
+    conviction_date: Date = Field(description="date of conviction or caution: the 'relevant date'")
+    location: ShortText | None = None
+    court: ShortText | None = None
+    disposal: Disposal
+    sexual: bool = Field(default=False, description="a Schedule 3 offence: triggers notification")
+    victims: Annotated[list[VictimProfile], Field(max_length=50)] = []
+    modus_operandi: Text | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Offence:
+        if self.offence_date and self.offence_date > self.conviction_date:
+            raise InvalidValue(
+                "dates_in_order", "offence_date must not be after conviction_date", "offence_date"
+            )
+        return self
+
+    def plain(self) -> Plain:
+        return Plain(
+            kind=self.disposal.kind, status="sexual" if self.sexual else None, starts_on=self.conviction_date
+        )
+
+
+class Condition(Model):
+    kind: ConditionKind
+    description: Text
+
+
+class Order(SectionItem):
+    section = Section.ORDERS
+    kind: OrderKind
+    made_on: Date
+    starts_on: Date
+    ends_on: Date | None = Field(default=None, description="none: indefinite or until further order")
+    status: OrderStatus = OrderStatus.ACTIVE
+    conditions: Annotated[list[Condition], Field(max_length=50)] = []
+    foreign_travel_restriction: bool = False
+    court: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Order:
+        if self.starts_on < self.made_on:
+            raise InvalidValue("dates_in_order", "starts_on must not be before made_on", "starts_on")
+        if self.ends_on and self.ends_on < self.starts_on:
+            raise InvalidValue("dates_in_order", "ends_on must not be before starts_on", "ends_on")
+        return self
+
+    def plain(self) -> Plain:
+        return Plain(
+            kind=self.kind,
+            status=self.status,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            checked_on=self.made_on,
+            ref="foreign_travel_restriction" if self.foreign_travel_restriction else None,
+        )

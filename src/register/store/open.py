@@ -1,0 +1,88 @@
+"""Opening the store: connect, check that the schema is this register's and the keys are this database's,
+or say precisely what to run (`register db upgrade`) instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, make_url
+from sqlalchemy.exc import OperationalError
+
+from ..audit import chain
+from ..audit.anchors import FileAnchors
+from ..config import Settings
+from ..crypto.envelope import BlindIndex
+from ..crypto.keys import KeySet
+from .cipher import verify_keys
+from .db import make_engine, make_session_factory
+from .store import Store
+
+
+class NotMigrated(Exception):
+    pass
+
+
+def alembic_config(settings: Settings, url: str | None = None) -> Config:
+    cfg = Config(str(settings.migrations_dir.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(settings.migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", (url or settings.resolved_database_url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings), revision)
+
+
+def build_store(settings: Settings) -> Store:
+    """Connect, load the keys (generating them on a development machine's first run) and check
+    that they are the keys this database was written with."""
+    url = settings.resolved_database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise NotMigrated(
+            f"no database at {shown}: it has no register schema: "
+            "run `register db upgrade` (or `register demo`)"
+        )
+    engine = make_engine(url, statement_timeout_ms=settings.db_statement_timeout_ms)
+    try:
+        migrated = inspect(engine).has_table("key_check")
+    except OperationalError as exc:
+        engine.dispose()
+        raise NotMigrated(f"cannot reach the database at {shown}: {exc.orig}") from None
+    if not migrated:
+        engine.dispose()
+        raise NotMigrated(f"the database at {shown} has no register schema: run `register db upgrade`")
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    wanted = set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+    if current != wanted:
+        engine.dispose()
+        raise NotMigrated(
+            f"the database at {shown} is at schema {', '.join(sorted(current)) or 'none'}, "
+            f"this register needs {', '.join(sorted(wanted))}: run `register db upgrade`"
+        )
+    session_factory = make_session_factory(engine)
+    try:
+        keys = KeySet.load(settings.resolved_key_dir, generate=settings.generate_missing_keys)
+        with session_factory() as session:
+            verify_keys(session, keys)
+            session.commit()
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        keys=keys,
+        blind=BlindIndex(keys.blind_root.material),
+        audit_keys=chain.AuditKeys.derive(keys.audit_root.material),
+        anchors=FileAnchors(settings.resolved_audit_anchor_file),
+    )

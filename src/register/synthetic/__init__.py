@@ -1,0 +1,1 @@
+"""Synthetic registers for benchmarks and load tests (`register generate`)."""
