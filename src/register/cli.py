@@ -732,6 +732,7 @@ _DEMO_BANNER = """
 The register (embedded default: SQLite, development keys, {records} invented records)
 
   Open     {url}/            API documentation at {url}/docs
+  Sign in  {url}/sign-in     as any demo user, e.g. the Kent police offender manager (no password)
   Tokens   {tokens}   a bearer token for a user of each role in Kent and Essex:
            source {tokens}
            curl -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" {url}/v1/nominals

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.caseload import CaseFacts
@@ -42,7 +42,7 @@ class CaseloadRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _managed(self, area: Area, user_id: str, today: dt.date) -> Select[tuple[uuid.UUID, dt.date | None]]:
+    def _managed(self, area: Area, user_id: str, today: dt.date) -> Subquery:
         """Records (of `area`, active) that `user_id` manages on `today`, with the day they took each on."""
         return (
             select(m.Item.nominal_id, func.min(m.Item.starts_on).label("since"))
@@ -57,10 +57,11 @@ class CaseloadRepository:
                 m.Nominal.status == NominalStatus.ACTIVE.value,
             )
             .group_by(m.Item.nominal_id)
+            .subquery()
         )
 
     def cases(self, *, area: Area, user_id: str, agency: Agency, today: dt.date) -> list[CaseRecord]:
-        managed = self._managed(area, user_id, today).subquery()
+        managed = self._managed(area, user_id, today)
         ids = select(managed.c.nominal_id)
         records = self.session.execute(
             select(
@@ -88,8 +89,8 @@ class CaseloadRepository:
         ).all()
         for nominal_id, section, starts_on, due_on, level in items:
             key = (nominal_id, section)
-            held = latest.get(key)
-            if held is None or _rank(section, (starts_on, due_on, level)) > _rank(section, held):
+            kept = latest.get(key)
+            if kept is None or _rank(section, (starts_on, due_on, level)) > _rank(section, kept):
                 latest[key] = (starts_on, due_on, level)
 
         audience = or_(

@@ -39,6 +39,7 @@ def _view(page: CaseloadPage) -> dict[str, Any]:
     q = page.query
     headers = []
     for key, text in COLUMNS:
+        sort: str
         if q.sort == key:
             sort = q.order
             href = _href(q, order="descending" if q.order == "ascending" else "ascending", page=1)
