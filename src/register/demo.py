@@ -566,7 +566,7 @@ def _load_caseloads(uow: UnitOfWork, actor: Actor, today: dt.date) -> list[uuid.
 # README signs in as), fewer for the others. Names are invented from these lists; dates are relative to today, so
 # some work is always overdue and some due soon, whatever day the demo is loaded.
 CASELOADS = [
-    ("kent.offender_manager", Agency.POLICE, Area.KENT, "DC Sarah Okafor", "Maidstone MOSOVO", 48),
+    ("kent.offender_manager", Agency.POLICE, Area.KENT, "DC Sarah Okafor", "Mid Kent MOSOVO", 48),
     (
         "kent.offender_manager.probation",
         Agency.PROBATION,
