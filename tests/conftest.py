@@ -47,7 +47,8 @@ def pg_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def es_node() -> Iterator[ElasticsearchNode]:
-    """A real Elasticsearch node for the whole run, started on first use. If it cannot start, its tests error."""
+    """A real Elasticsearch node for the whole run, started on first use. If it cannot start, its tests
+    error."""
     node = ElasticsearchNode()
     try:
         node.start()
@@ -57,8 +58,9 @@ def es_node() -> Iterator[ElasticsearchNode]:
 
 
 class _BackgroundKeycloak:
-    """Keycloak takes a minute or more to start: it starts in a thread as soon as collection shows a test needs it,
-    while the other tests run, and those tests run last. If it cannot start, each of them errors with the reason."""
+    """Keycloak takes a minute or more to start: it starts in a thread as soon as collection shows a test
+    needs it, while the other tests run, and those tests run last. If it cannot start, each of them errors
+    with the reason."""
 
     def __init__(self) -> None:
         self.server: KeycloakServer | None = None
@@ -109,7 +111,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session")
 def keycloak() -> KeycloakServer:
-    """A real Keycloak with the realms in auth/keycloak/ (started in the background; stopped at the end of the run)."""
+    """A real Keycloak with the realms in auth/keycloak/ (started in the background; stopped at the end of the
+    run)."""
     return _KEYCLOAK.wait()
 
 
@@ -168,7 +171,8 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 @pytest.fixture
 def settings(fresh_database: str, tmp_path: Path) -> Settings:
-    # No rate limits: tests (the fuzz run above all) call far faster than people; tests/api/test_rate_limits.py sets its own.
+    # No rate limits: tests (the fuzz run above all) call far faster than people;
+    # tests/api/test_rate_limits.py sets its own.
     return Settings(
         database_url=fresh_database,
         var_dir=tmp_path / "var",
@@ -200,7 +204,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("fresh_database", backends, indirect=True)
 
 
-# ------------------------------------------------------------------ the API, with tokens signed by the development key
+# ------------------------------------------------------------------ the API, with tokens signed by the
+# development key
 
 Minter = Callable[..., str]
 

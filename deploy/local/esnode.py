@@ -1,12 +1,14 @@
-"""A throwaway real Elasticsearch node for tests and local work, from Elastic's test distribution on Maven Central.
+"""A throwaway real Elasticsearch node for tests and local work, from Elastic's test distribution on Maven
+Central.
 
     python deploy/local/elasticsearch.py      # start one, print its URL, stop on Ctrl-C
 
-The integ-test distribution is the real server with its standard modules and no bundled JDK (the 8.19 build also
-carries X-Pack; its security is switched off for this loopback-only node). It is fetched once with Maven into a cache outside the work tree, unzipped, and each run starts a single node
-on a free loopback port with its own temporary config, data and log directories, a small heap and the disk
-watermarks off. Elasticsearch refuses to run as root: as root the node runs as an unprivileged user created here.
-The newest release on Maven Central is 8.19.x (9.x is not published there), which runs on OpenJDK 17.
+The integ-test distribution is the real server with its standard modules and no bundled JDK (the 8.19 build
+also carries X-Pack; its security is switched off for this loopback-only node). It is fetched once with Maven
+into a cache outside the work tree, unzipped, and each run starts a single node on a free loopback port with
+its own temporary config, data and log directories, a small heap and the disk watermarks off. Elasticsearch
+refuses to run as root: as root the node runs as an unprivileged user created here. The newest release on
+Maven Central is 8.19.x (9.x is not published there), which runs on OpenJDK 17.
 """
 
 from __future__ import annotations
@@ -167,8 +169,9 @@ class ElasticsearchNode:
             "action.destructive_requires_name=false",
             "-E",
             "cluster.name=register-test",
-            # This 8.19 test distribution carries X-Pack security, which would auto-enable TLS on first start: the
-            # node is loopback-only and thrown away, so security is off (production runs with it on: deploy/README.md).
+            # This 8.19 test distribution carries X-Pack security, which would auto-enable TLS on first start:
+            # the node is loopback-only and thrown away, so security is off (production runs with it on:
+            # deploy/README.md).
             "-E",
             "xpack.security.enabled=false",
         ]

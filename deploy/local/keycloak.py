@@ -1,17 +1,19 @@
 """A throwaway real Keycloak for tests and local work, from Keycloak's server distribution on Maven Central.
 
-    python deploy/local/keycloak.py      # start one with the register's test realms, print its URL, stop on Ctrl-C
+    python deploy/local/keycloak.py  # the register's test realms: prints its URL, stops on Ctrl-C
 
-The distribution (`org.keycloak:keycloak-quarkus-dist`, a zip) is fetched once with Maven into the same cache as the
-Elasticsearch node (deploy/local/esnode.py), unzipped and *built* there once (`kc.sh build`: Quarkus' augmentation,
-minutes on a busy machine, so never per run). Each run gets its own home in a temporary directory: copies of `bin/`
-and `conf/`, links to the cached, read-only `lib/`, `themes/` and `providers/`, and its own `data/` (the H2 file
-database and the realms to import). It runs `kc.sh start --optimized` over plain HTTP on a free loopback port, imports
-the realms in auth/ (test-only users and passwords), and is ready once the register realm's discovery document answers.
+The distribution (`org.keycloak:keycloak-quarkus-dist`, a zip) is fetched once with Maven into the same cache
+as the Elasticsearch node (deploy/local/esnode.py), unzipped and *built* there once (`kc.sh build`: Quarkus'
+augmentation, minutes on a busy machine, so never per run). Each run gets its own home in a temporary
+directory: copies of `bin/` and `conf/`, links to the cached, read-only `lib/`, `themes/` and `providers/`,
+and its own `data/` (the H2 file database and the realms to import). It runs `kc.sh start --optimized` over
+plain HTTP on a free loopback port, imports the realms in auth/ (test-only users and passwords), and is ready
+once the register realm's discovery document answers.
 
-Keycloak runs as an unprivileged user when started by root, with a 512 MB heap and only the C1 compiler. A bootstrap administrator (`admin`,
-a random password made for the run, never stored) is there for the admin REST API. A watchdog process stops the
-server and removes its files if the process that started it dies without stopping it (killed, even with SIGKILL).
+Keycloak runs as an unprivileged user when started by root, with a 512 MB heap and only the C1 compiler. A
+bootstrap administrator (`admin`, a random password made for the run, never stored) is there for the admin
+REST API. A watchdog process stops the server and removes its files if the process that started it dies
+without stopping it (killed, even with SIGKILL).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def _restore_modes(root: Path) -> None:
 
 
 def distribution() -> Path:
-    """The unpacked and built distribution: fetched with Maven, unzipped and built on first use, then only read."""
+    """The unpacked and built distribution: fetched with Maven, unzipped and built on first use, then only
+    read."""
     root = cache_dir()
     home = root / f"keycloak-{VERSION}"
     if (home / BUILT_MARKER).exists() and (home / BUILT_MARKER).read_text() == " ".join(BUILD_OPTIONS):
@@ -187,7 +190,8 @@ shutil.rmtree(base, ignore_errors=True)
 
 
 def start_watchdog(group: int, base: Path) -> subprocess.Popen[bytes]:
-    """A process that, once this one is gone, stops process group `group` (TERM, then KILL) and removes `base`."""
+    """A process that, once this one is gone, stops process group `group` (TERM, then KILL) and removes
+    `base`."""
     return subprocess.Popen(
         [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(group), str(base)],
         start_new_session=True,
@@ -268,14 +272,15 @@ class KeycloakServer:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "JAVA_HOME": str(java),
             "JAVA_OPTS_KC_HEAP": f"-Xms64m -Xmx{self.heap}",
-            # C1 only: a short-lived test server otherwise spends its start-up CPU on C2 compilation (measured on 2
-            # busy cores: ready in 92 s and 426 MB instead of 161 s and 573 MB)
+            # C1 only: a short-lived test server otherwise spends its start-up CPU on C2 compilation (measured
+            # on 2 busy cores: ready in 92 s and 426 MB instead of 161 s and 573 MB)
             "JAVA_OPTS_APPEND": os.environ.get("REGISTER_KC_JAVA_OPTS_APPEND", "-XX:TieredStopAtLevel=1"),
             "KC_BOOTSTRAP_ADMIN_USERNAME": self.admin_user,
             "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
         }
         if self.as_root:
-            # the password travels in the environment of runuser's `env`, not on a command line others could read
+            # the password travels in the environment of runuser's `env`, not on a command line others could
+            # read
             cmd = [
                 "runuser",
                 "-u",

@@ -31,7 +31,8 @@ def find_bindir() -> Path:
     if initdb:
         return Path(initdb).parent
     raise ServerError(
-        "PostgreSQL server binaries not found: install Debian's 'postgresql' package (make test does this as root)"
+        "PostgreSQL server binaries not found: install Debian's 'postgresql' package (make test does this as "
+        "root)"
     )
 
 

@@ -4,6 +4,7 @@ globals."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from .access.claims import IssuersFile
 from .access.tokens import (
@@ -16,6 +17,9 @@ from .access.tokens import (
     ensure_dev_signing_key,
 )
 from .config import Settings
+
+if TYPE_CHECKING:  # the Elasticsearch client is an extra, imported only when a cluster is configured
+    from .search.indexer import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ def build_verifier(settings: Settings) -> TokenVerifier:
     return TokenVerifier(issuers, token_settings)
 
 
-def build_search_index(settings: Settings):  # type: ignore[no-untyped-def]
+def build_search_index(settings: Settings) -> SearchIndex | None:
     """The Elasticsearch index as configured, or None on the embedded default (no Elasticsearch)."""
     if not settings.elasticsearch_url:
         return None

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from . import demo as demo_data
 from .access.development import DEMO_USERS, demo_users  # noqa: F401 - the tests import DEMO_USERS from here
 from .access.tokens import ensure_dev_signing_key, mint
+from .audit.tags import Tag
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
@@ -45,7 +46,7 @@ def _store(settings: Settings) -> Iterator[Store]:
         store.dispose()
 
 
-def _progress(label: str):  # type: ignore[no-untyped-def]
+def _progress(label: str):
     def show(done: int, total: int) -> None:
         pct = 100 * done // total if total else 100
         click.echo(f"\r{label}: {done}/{total} ({pct}%)", nl=False, err=True)
@@ -111,7 +112,8 @@ def keys_status(settings: Settings) -> None:
             click.echo(f"kek v{version}: {ring.state(version)}, wraps {usage.get(version, 0)} data keys")
         for version in keys_service.missing_versions(store):
             click.echo(
-                f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the key backup"
+                f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the "
+                "key backup"
             )
 
 
@@ -137,25 +139,26 @@ def keys_rotate(settings: Settings, no_rewrap: bool) -> None:
             if store.keys.keyring.active_version() == before:
                 raise
             raise click.ClickException(
-                f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap stopped "
-                f"({exc}): every record stays readable; run `register keys rewrap` to finish"
+                f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap "
+                f"stopped ({exc}): every record stays readable; run `register keys rewrap` to finish"
             ) from None
         if no_rewrap:
             click.echo(
-                f"key-encryption key v{version} is active; no data key moved yet: install the key file on every host, "
-                "then run `register keys rewrap`"
+                f"key-encryption key v{version} is active; no data key moved yet: install the key file on "
+                "every host, then run `register keys rewrap`"
             )
         else:
             click.echo(
-                f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay readable until retired."
+                f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay "
+                "readable until retired."
             )
 
 
 @keys.command("rewrap")
 @click.pass_obj
 def keys_rewrap(settings: Settings) -> None:
-    """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older versions
-    (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
+    """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older
+    versions (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
     with _store(settings) as store:
         count = keys_service.rewrap_data_keys(
             store, SystemActor("keys-rewrap"), progress=_progress("re-wrapping data keys")
@@ -167,8 +170,8 @@ def keys_rewrap(settings: Settings) -> None:
 @click.argument("version")
 @click.pass_obj
 def keys_retire(settings: Settings, version: str) -> None:
-    """Retire a key-encryption key version no data key uses any more (refused, the version left retiring, while any
-    data key, including one being written, is still wrapped under it)."""
+    """Retire a key-encryption key version no data key uses any more (refused, the version left retiring,
+    while any data key, including one being written, is still wrapped under it)."""
     with _store(settings) as store:
         try:
             keys_service.retire(store, SystemActor("keys-retire"), version)
@@ -198,7 +201,8 @@ def tokens_rebuild(settings: Settings) -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 @click.pass_obj
 def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
-    """List suspected duplicate pairs touching an area (ids, areas and the rule; names only through the API)."""
+    """List suspected duplicate pairs touching an area (ids, areas and the rule; names only through the
+    API)."""
     from .audit.events import Action, AuditEntry
     from .merges import repository as duplicates
 
@@ -207,7 +211,7 @@ def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
         uow.audit.record(
             AuditEntry(
                 Action.CONSULTATION,
-                "nominal:duplicates:list",
+                Tag.NOMINAL_DUPLICATES_LIST,
                 SystemActor("cli"),
                 details={
                     "area": area,
@@ -236,7 +240,8 @@ def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
 )
 @click.pass_obj
 def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: str | None) -> None:
-    """Run the data-quality rules over an area and print the dashboard (counts per rule, change since the last run)."""
+    """Run the data-quality rules over an area and print the dashboard (counts per rule, change since the last
+    run)."""
     import datetime as dt
 
     from .quality import service as quality
@@ -289,7 +294,7 @@ def stats_cmd(settings: Settings, area: str, year: int, population: int | None, 
         uow.audit.record(
             AuditEntry(
                 Action.CONSULTATION,
-                "statistics:tables:read",
+                Tag.STATISTICS_TABLES_READ,
                 SystemActor("stats"),
                 details={"area": area, "year": year},
             )
@@ -354,7 +359,8 @@ def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: b
 )
 @click.pass_obj
 def generate(settings: Settings, nominals: int, seed: int, today: dt.datetime | None, batch: int) -> None:
-    """Write a synthetic register (benchmarks, load tests; never in production). Then run `register reindex`."""
+    """Write a synthetic register (benchmarks, load tests; never in production). Then run `register
+    reindex`."""
     if settings.environment == "production":
         raise click.UsageError("synthetic data is never written to a production register")
     try:
@@ -377,9 +383,9 @@ def generate(settings: Settings, nominals: int, seed: int, today: dt.datetime | 
         )
     seconds = time.perf_counter() - started
     click.echo(
-        f"{done.people} people ({done.duplicates} deliberate duplicates, {done.archived} archived), {done.items} items, "
-        f"{done.entries} chronology entries, {done.tokens} blind tokens in {seconds:.1f} s "
-        f"({done.people / seconds:.0f} people/s); now run `register reindex` if Elasticsearch is configured"
+        f"{done.people} people ({done.duplicates} deliberate duplicates, {done.archived} archived), "
+        f"{done.items} items, {done.entries} chronology entries, {done.tokens} blind tokens in {seconds:.1f} "
+        f"s ({done.people / seconds:.0f} people/s); now run `register reindex` if Elasticsearch is configured"
     )
 
 
@@ -398,7 +404,8 @@ def retention() -> None:
 @click.option("--dry-run", is_flag=True, help="list what is due; erase nothing")
 @click.pass_obj
 def retention_run(settings: Settings, today: dt.datetime | None, dry_run: bool) -> None:
-    """Erase the personal content of archived records whose disposal date has come, unless a legal hold is set."""
+    """Erase the personal content of archived records whose disposal date has come, unless a legal hold is
+    set."""
     with _store(settings) as store:
         report = retention_service.run(
             store,
@@ -443,7 +450,8 @@ def audit_seal(settings: Settings, full: bool) -> None:
         click.echo(f"ANCHOR FAILED: {result.anchor_error}")
     if result.refused:
         click.echo(
-            f"{len(result.refused)} events refused: run `register audit verify` and see docs/operations.md (Audit)"
+            f"{len(result.refused)} events refused: run `register audit verify` and see docs/operations.md "
+            "(Audit)"
         )
     sys.exit(1 if result.refused or result.anchor_error else 0)
 
@@ -452,8 +460,8 @@ def audit_seal(settings: Settings, full: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def audit_verify(settings: Settings, as_json: bool) -> None:
-    """Prove that no audit event was inserted, modified, deleted or reordered, and that the chain reaches its latest
-    anchor (no cut tail, no emptied log, no re-sealed chain). Exits 1 on any finding."""
+    """Prove that no audit event was inserted, modified, deleted or reordered, and that the chain reaches its
+    latest anchor (no cut tail, no emptied log, no re-sealed chain). Exits 1 on any finding."""
     with _store(settings) as store:
         report = store.verify_audit()
     first = report.first_broken
@@ -505,7 +513,7 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
 # ------------------------------------------------------------------ search index
 
 
-def _search_index(settings: Settings):  # type: ignore[no-untyped-def]
+def _search_index(settings: Settings):
     from .bootstrap import build_search_index
 
     index = build_search_index(settings)

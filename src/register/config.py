@@ -19,7 +19,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = Field(
         default="development",
-        description="development generates missing keys on first run; production refuses to start without them",
+        description=(
+            "development generates missing keys on first run; production refuses to start without them"
+        ),
     )
     var_dir: Path = Field(
         default=PROJECT_ROOT / "var", description="where the embedded default keeps its files"
@@ -161,7 +163,8 @@ class Settings(BaseSettings):
 
 
 def display_path(path: Path) -> str:
-    """A path as the person who started the register would type it: relative to where they are, if below it."""
+    """A path as the person who started the register would type it: relative to where they are, if below
+    it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

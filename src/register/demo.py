@@ -531,6 +531,7 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
 
 def _load_caseloads(uow: UnitOfWork, actor: Actor, today: dt.date) -> list[uuid.UUID]:
     from .audit.events import Action, AuditEntry
+    from .audit.tags import Tag
     from .synthetic.people import Person
     from .synthetic.service import insert_people
 
@@ -555,7 +556,7 @@ def _load_caseloads(uow: UnitOfWork, actor: Actor, today: dt.date) -> list[uuid.
             insert_people(uow, people, today, actor=actor, agency=agency.value)
             written += [p.id for p in people]
     uow.audit.record(
-        AuditEntry(Action.COLLECTION, "demo:caseloads:load", actor, details={"records": len(written)})
+        AuditEntry(Action.COLLECTION, Tag.DEMO_CASELOADS_LOAD, actor, details={"records": len(written)})
     )
     return written
 

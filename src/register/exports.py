@@ -1,9 +1,9 @@
-"""CSV for people to open in a spreadsheet: every export (search results, statistics, worklists, the audit log) is
-written here, so that no cell runs as a formula (CSV injection, issue #17 F12).
+"""CSV for people to open in a spreadsheet: every export (search results, statistics, worklists, the audit
+log) is written here, so that no cell runs as a formula (CSV injection, issue #17 F12).
 
-`defusedcsv` (a maintained drop-in for the csv module) prefixes `'` to a cell starting with = + - @ | % unless it is
-a plain number; a cell starting with a tab or a carriage return (which some spreadsheets drop before evaluating
-what follows) gets the same prefix here, as OWASP advises and defusedcsv 3 does not.
+`defusedcsv` (a maintained drop-in for the csv module) prefixes `'` to a cell starting with = + - @ | % unless
+it is a plain number; a cell starting with a tab or a carriage return (which some spreadsheets drop before
+evaluating what follows) gets the same prefix here, as OWASP advises and defusedcsv 3 does not.
 """
 
 from __future__ import annotations

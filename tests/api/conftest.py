@@ -1,4 +1,5 @@
-"""Helpers for API tests. The `app`, `client` and `token` fixtures live in tests/conftest.py, shared by every folder."""
+"""Helpers for API tests. The `app`, `client` and `token` fixtures live in tests/conftest.py, shared by every
+folder."""
 
 from __future__ import annotations
 

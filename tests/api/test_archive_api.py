@@ -46,9 +46,12 @@ def test_archive_and_unarchive(client: TestClient, token: Minter) -> None:
     )
     assert blocked.status_code == 409 and blocked.json()["rule"] == "record_read_only"
     assert client.get("/v1/nominals", headers=auth(om)).json()["total"] == 0
-    search = lambda body: client.post(
-        "/v1/search", json=body, params={"purpose": "OP-1"}, headers=auth(om)
-    ).json()["total"]
+
+    def search(body: dict) -> int:
+        return client.post("/v1/search", json=body, params={"purpose": "OP-1"}, headers=auth(om)).json()[
+            "total"
+        ]
+
     assert search(VAN) == 0 and search({**VAN, "include_archived": True}) == 1
     again = client.post(
         f"/v1/nominals/{nid}/archive", json={"reason": "died"}, headers=auth(supervisor, **{"If-Match": etag})

@@ -1,4 +1,5 @@
-"""The front door and the API documentation: served by the register itself, loading nothing from another host."""
+"""The front door and the API documentation: served by the register itself, loading nothing from another
+host."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def test_the_front_door_says_what_the_register_is_and_where_to_go(client: TestCl
     assert 'id="main-content"' in page.text and 'href="#main-content"' in page.text  # skip link
     for link in ("/docs", "/redoc", "/openapi.json", "/health", "/ready"):
         assert f'href="{link}"' in page.text
-    # development: where the demo users' tokens are (written by `register demo`; none yet in this test's data dir)
+    # development: where the demo users' tokens are (written by `register demo`; none yet in this test's data
+    # dir)
     assert 'data-qa="demo-users"' in page.text and "register dev-token" in page.text
     # the one inline script (GOV.UK's js-enabled marker) runs only under this response's nonce
     nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"]).group(1)  # type: ignore[union-attr]

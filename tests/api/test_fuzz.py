@@ -1,15 +1,16 @@
-"""A schema-driven fuzz run (schemathesis) over every operation in the OpenAPI document, on both databases: no 5xx, and
-no response that contradicts the documented schema, status codes or content types.
+"""A schema-driven fuzz run (schemathesis) over every operation in the OpenAPI document, on both databases: no
+5xx, and no response that contradicts the documented schema, status codes or content types.
 
-Every operation is exercised with valid tokens of several roles, so bodies reach validation and the store rather than
-stopping at a 403 or a 404: one caller holding every role (each operation's deepest path), an offender manager of the
-owning area (the ordinary caller), and an investigator of another area (purposes, stubs, refusals); the first also
-sends inputs that break the schema on purpose (schemathesis's negative mode), which must all be 4xx. Path parameters
-named `nominal_id` point at a real record. Then a stateful phase follows the links schemathesis infers between
-operations (create a record, then read, change, archive it...). Everything is derandomized: the same inputs every run.
+Every operation is exercised with valid tokens of several roles, so bodies reach validation and the store
+rather than stopping at a 403 or a 404: one caller holding every role (each operation's deepest path), an
+offender manager of the owning area (the ordinary caller), and an investigator of another area (purposes,
+stubs, refusals); the first also sends inputs that break the schema on purpose (schemathesis's negative mode),
+which must all be 4xx. Path parameters named `nominal_id` point at a real record. Then a stateful phase
+follows the links schemathesis infers between operations (create a record, then read, change, archive it...).
+Everything is derandomized: the same inputs every run.
 
-schemathesis's pytest plugin does not run under pytest 9 yet, so the test drives its operations, hypothesis strategies
-and state machine directly.
+schemathesis's pytest plugin does not run under pytest 9 yet, so the test drives its operations, hypothesis
+strategies and state machine directly.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ HYPOTHESIS = dict(
     deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None, print_blob=False
 )
 # Examples per operation for each caller: enough to reach each body's branches, few enough that the whole run
-# (three callers, two databases, the stateful phase) stays within about three minutes on a shared two-core machine.
-# Negative cases (inputs that break the schema on purpose) must all be 4xx; they run as the caller holding every role.
+# (three callers, two databases, the stateful phase) stays within about three minutes on a shared two-core
+# machine. Negative cases (inputs that break the schema on purpose) must all be 4xx; they run as the caller
+# holding every role.
 PASSES = [
     ("every role", GenerationMode.POSITIVE, 3),
     ("every role", GenerationMode.NEGATIVE, 2),
@@ -103,8 +105,8 @@ def fuzz(
 def fuzz_stateful(
     app: FastAPI, headers: dict[str, str], max_examples: int = 15, steps: int = 8
 ) -> tuple[int, str | None]:
-    """Sequences of calls along the links schemathesis infers (a created record's id into the calls that take it).
-    Returns how many links it followed from, and the failure (None if none)."""
+    """Sequences of calls along the links schemathesis infers (a created record's id into the calls that take
+    it). Returns how many links it followed from, and the failure (None if none)."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     base = schema.as_state_machine()
 
@@ -119,7 +121,7 @@ def fuzz_stateful(
 
     try:
         Workflow.run(settings=settings(max_examples=max_examples, stateful_step_count=steps, **HYPOTHESIS))  # type: ignore[arg-type]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any failure of the run is reported with its statistics
         return len(schema.statistic.transitions.selected if hasattr(schema, "statistic") else ()), str(exc)[
             :3000
         ]

@@ -1,5 +1,5 @@
-"""Response hardening (issue #17, F8): headers on every response, no caching of personal data, a strict CSP on HTML,
-HSTS in production, and OPTIONS answered."""
+"""Response hardening (issue #17, F8): headers on every response, no caching of personal data, a strict CSP on
+HTML, HSTS in production, and OPTIONS answered."""
 
 from __future__ import annotations
 
@@ -107,7 +107,8 @@ def test_production_adds_strict_transport_security(settings: Settings, store: St
     from register.bootstrap import DEV_JWKS_FILE
 
     ensure_dev_signing_key(settings.resolved_key_dir)
-    # a production configuration: the force's issuer (whose keys, here, are the test's own), never the development one
+    # a production configuration: the force's issuer (whose keys, here, are the test's own), never the
+    # development one
     production = settings.model_copy(
         update={
             "environment": "production",

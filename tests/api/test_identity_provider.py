@@ -1,8 +1,8 @@
 """The register as a resource server of a real identity provider: Keycloak (deploy/local/keycloak.py) with the
 realms in auth/keycloak/, its tokens obtained with the password grant by the realm's test-only users.
 
-Keycloak starts in the background when the run begins and these tests run last; if it cannot start, each of them
-errors (nothing is skipped). They run once, on SQLite: the store is not what they test.
+Keycloak starts in the background when the run begins and these tests run last; if it cannot start, each of
+them errors (nothing is skipped). They run once, on SQLite: the store is not what they test.
 """
 
 from __future__ import annotations
@@ -139,7 +139,9 @@ def test_every_demo_user_signs_in_at_keycloak_and_is_the_mapped_principal(
         assert r.status_code == 200, (user, r.text)
         assert r.json() == {
             "user_id": user,
-            "display_name": f"Demo {role.value.replace('_', ' ').title()} {area.value.title()} {agency.value.title()}",
+            "display_name": (
+                f"Demo {role.value.replace('_', ' ').title()} {area.value.title()} {agency.value.title()}"
+            ),
             "agency": agency.value,
             "area": area.value,
             "roles": [role.value],
@@ -203,7 +205,9 @@ def forged(idp: Idp, token: str) -> dict[str, str]:
         "unknown_key": jwt.encode({"alg": "RS256", "kid": unknown.kid}, claims, unknown),
         "bad_signature": jwt.encode({"alg": "RS256", "kid": kid}, claims, stranger),
         "algorithm_not_allowed": f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{_b64(claims)}.",
-        "algorithm_not_allowed_hs256": f"{signing_input}.{_b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())}",
+        "algorithm_not_allowed_hs256": (
+            f"{signing_input}.{_b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())}"
+        ),
         "wrong_audience_edited": token.split(".")[0]
         + "."
         + _b64({**claims, "aud": "register-api"})
@@ -268,13 +272,15 @@ def test_a_token_missing_a_mapped_claim_gets_a_401_naming_the_claim(
     assert refused(store) == [("failed", "missing_claim")]
 
 
-# ------------------------------------------------------------------ life at the provider: key rotation, leavers
+# ------------------------------------------------------------------ life at the provider: key rotation,
+# leavers
 
 
 def test_a_key_rotation_at_keycloak_is_picked_up_without_restarting_the_register(
     settings: Settings, store: Store, idp: Idp
 ) -> None:
-    realm = f"rotation-{uuid.uuid4().hex[:8]}"  # its own realm: the shared one's keys stay as the other tests expect
+    # Its own realm: the shared one's keys stay as the other tests expect.
+    realm = f"rotation-{uuid.uuid4().hex[:8]}"
     rep = json.loads(REALM_FILE.read_text())
     rep.update(
         realm=realm,
@@ -362,8 +368,8 @@ def test_a_disabled_user_gets_no_new_token_and_an_issued_one_lasts_until_it_expi
         idp.admin("PUT", f"/register/users/{user_id}", json={**rep, "enabled": False})
         r = idp.token_response(name)
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
-        # The register verifies tokens offline (no introspection): the issued token works until it expires, which is
-        # why the realm keeps access tokens short (5 minutes). auth/README.md says so.
+        # The register verifies tokens offline (no introspection): the issued token works until it expires,
+        # which is why the realm keeps access tokens short (5 minutes). auth/README.md says so.
         assert kc_client.get("/v1/me", headers=auth(issued)).status_code == 200
         assert claims_of(issued)["exp"] - claims_of(issued)["iat"] == 300
     finally:

@@ -1,5 +1,5 @@
-"""Hostile and odd inputs (issue #17, F11): each is refused with the right 4xx and a problem naming the field and the rule,
-never a 500, on both databases."""
+"""Hostile and odd inputs (issue #17, F11): each is refused with the right 4xx and a problem naming the field
+and the rule, never a 500, on both databases."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_a_statistics_cell_with_a_row_that_is_no_number_is_refused(
 
 
 def test_a_statistics_cell_of_a_text_table_takes_any_text(client: TestClient, token: Minter) -> None:
-    """The policing-unit table is keyed by free text: a unit named "2" or "²" is an empty cell, not an error."""
+    """The policing-unit table is keyed by free text: a unit named "2" or "²" is an empty cell, not an
+    error."""
     for row in ("2", "²", "Maidstone MOSOVO"):
         r = client.get(
             "/v1/statistics/cell",

@@ -1,5 +1,6 @@
 """Duplicates, merge and unmerge: the cascade proposes, the supervisor previews and merges; unmerge gives both
-records back exactly as they were, reporting what was added since; the audit log tells the story from both sides."""
+records back exactly as they were, reporting what was added since; the audit log tells the story from both
+sides."""
 
 from __future__ import annotations
 
@@ -94,11 +95,13 @@ def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_ad
     ]
     assert preview["items_moved"] == 4 and preview["entries_moved"] == 1 and preview["rule"] == "identifier"
 
-    merge = lambda merged_version: client.post(
-        f"/v1/nominals/{a}/merges",
-        json={"merged_id": b, "merged_version": merged_version},
-        headers=auth(sup, **{"If-Match": ea}),
-    )
+    def merge(merged_version: int):
+        return client.post(
+            f"/v1/nominals/{a}/merges",
+            json={"merged_id": b, "merged_version": merged_version},
+            headers=auth(sup, **{"If-Match": ea}),
+        )
+
     assert merge(int(eb.strip('"')) - 1).status_code == 412  # the duplicate changed since the preview
     r = merge(int(eb.strip('"')))
     assert r.status_code == 201, r.text

@@ -46,7 +46,8 @@ def _guards(dependant) -> list[Authorize]:  # type: ignore[no-untyped-def]
 
 
 def _walk(routes):  # type: ignore[no-untyped-def]
-    """Every route, looking inside included routers (FastAPI keeps them as nodes holding `original_router`)."""
+    """Every route, looking inside included routers (FastAPI keeps them as nodes holding
+    `original_router`)."""
     for route in routes:
         inner = getattr(route, "original_router", None)
         if inner is not None:
@@ -214,8 +215,9 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         spec["headers"] = {**spec["headers"], **auth(tokens[(role, agency, area)])}
         r = client.request(**spec)
         body = r.json() if r.headers.get("content-type", "").endswith("json") else {}
-        # A decision on a transfer names an unknown transfer here: passing the role check shows as 404 transfer_not_found.
-        # The area half of those rules (receiving / sending area) is checked in tests/api/test_transfers_api.py.
+        # A decision on a transfer names an unknown transfer here: passing the role check shows as 404
+        # transfer_not_found. The area half of those rules (receiving / sending area) is checked in
+        # tests/api/test_transfers_api.py.
         passed_to_lookup = (
             r.status_code == 404
             and isinstance(body, dict)
@@ -235,7 +237,8 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         checked += 1
         if got != want:
             failures.append(
-                f"{d.method} {d.path} as {role.value}/{agency.value}/{area.value} restricted={restricted}: want {want}, got {got}"
+                f"{d.method} {d.path} as {role.value}/{agency.value}/{area.value} restricted={restricted}: "
+                f"want {want}, got {got}"
             )
     assert not failures, f"{len(failures)} of {checked} combinations disagree with the policy:\n" + "\n".join(
         failures[:40]

@@ -1,5 +1,6 @@
-"""Retention: archiving schedules review and disposal per reason; `register retention run` erases on schedule and
-never under a legal hold; erasing one item needs a supervisor and the item's id repeated; all of it audited."""
+"""Retention: archiving schedules review and disposal per reason; `register retention run` erases on schedule
+and never under a legal hold; erasing one item needs a supervisor and the item's id repeated; all of it
+audited."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def test_disposal_runs_on_schedule_and_never_under_a_legal_hold(
         _, etag = add(client, om, nid, "vehicles", {"vrm": "GK19 XBW"}, etag)
         bucket.update(id=nid, etag=archive(client, sup, nid, etag, "died"))
     status = client.get(f"/v1/nominals/{kept['id']}/retention", headers=auth(sup)).json()
-    # the schedule runs from the day of archiving (which, in a run that crosses midnight, is not the day it started)
+    # the schedule runs from the day of archiving (which, in a run that crosses midnight, is not the day it
+    # started)
     archived_on = dt.date.fromisoformat(status["archived_on"])
     assert archived_on in (TODAY, TODAY + dt.timedelta(days=1))
     assert (

@@ -1,5 +1,5 @@
-"""Searching through the API: a purpose always, restricted records of other areas out of every search, nothing hidden matchable,
-and every search and export in the audit log with its criteria and the ids it returned."""
+"""Searching through the API: a purpose always, restricted records of other areas out of every search, nothing
+hidden matchable, and every search and export in the audit log with its criteria and the ids it returned."""
 
 from __future__ import annotations
 
@@ -68,8 +68,9 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(
 def test_restricted_records_of_other_areas_take_no_part_in_their_searches(
     client: TestClient, token: Minter, store: Store
 ) -> None:
-    """A stub in the results would itself answer "does a restricted record have a GK19 van?": outside its owning area
-    a restricted record is found only by reading it by id (the audited stub), never by a search."""
+    """A stub in the results would itself answer "does a restricted record have a GK19 van?": outside its
+    owning area a restricted record is found only by reading it by id (the audited stub), never by a
+    search."""
     om = token()
     nid, etag = create(client, om, restricted=True)
     add(client, om, nid, "vehicles", {"vrm": "GK19 XBW"}, etag)
@@ -173,15 +174,16 @@ def test_through_elasticsearch_with_the_in_process_indexer(
         )
 
 
-# ------------------------------------------------------------------ F1: a restricted record elsewhere is not probeable
+# ------------------------------------------------------------------ F1: a restricted record elsewhere is not
+# probeable
 
 
 @pytest.fixture(params=["sql", "elasticsearch"])
 def either_backend(
     request: pytest.FixtureRequest, store: Store, settings: Settings
 ) -> Iterator[tuple[TestClient, Callable[[], None]]]:
-    """An API client on the embedded backend or on Elasticsearch (the real node), and a `settle()` that makes the
-    index catch up with every committed change (a no-op for the embedded backend)."""
+    """An API client on the embedded backend or on Elasticsearch (the real node), and a `settle()` that makes
+    the index catch up with every committed change (a no-op for the embedded backend)."""
     if request.param == "sql":
         with TestClient(build_app(settings, store)) as c:
             yield c, lambda: None
@@ -234,8 +236,9 @@ PROBES = [
 def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(
     either_backend, token: Minter
 ) -> None:  # type: ignore[no-untyped-def]
-    """Hits, totals, facets, order and "why matched" seen from outside the owning area are the same whether the
-    restricted record exists or not, and whatever its hidden fields hold: no yes/no oracle, no count, no sort position."""
+    """Hits, totals, facets, order and "why matched" seen from outside the owning area are the same whether
+    the restricted record exists or not, and whatever its hidden fields hold: no yes/no oracle, no count, no
+    sort position."""
     client, settle = either_backend
     om, essex_om = token(), token(area="essex")
     open_id, etag = create(client, om)  # Daniel Hartley, kent, open
@@ -288,7 +291,8 @@ def test_a_restricted_record_elsewhere_changes_nothing_another_area_observes(
     assert search(client, kent, {"query": PROBES[0]}).json()["total"] == 1
 
 
-# ------------------------------------------------------------------ F11: every page reachable, no input gives a 5xx
+# ------------------------------------------------------------------ F11: every page reachable, no input gives
+# a 5xx
 
 
 def test_a_page_beyond_the_result_window_is_refused_naming_the_field_and_the_rule(
@@ -455,8 +459,9 @@ def test_no_input_to_search_gives_a_server_error(either_backend, token: Minter) 
 def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(
     app, client: TestClient, token: Minter
 ) -> None:  # type: ignore[no-untyped-def]
-    """An index that has not caught up with a record becoming restricted may still return it: the service leaves it
-    out, and the cursor resumes after the last hit shown, so not even its sort key (its surname) reaches the searcher."""
+    """An index that has not caught up with a record becoming restricted may still return it: the service
+    leaves it out, and the cursor resumes after the last hit shown, so not even its sort key (its surname)
+    reaches the searcher."""
     import base64
 
     from register.search.backend import Hit, Results

@@ -83,7 +83,9 @@ def bad_tokens(settings: Settings, token: Minter) -> dict[str, str]:
         ),
         "unknown_key": jwt.encode({"alg": "ES256", "kid": unknown.kid}, _claims(settings), unknown),
         "bad_signature": jwt.encode({"alg": "ES256", "kid": dev_key.kid}, _claims(settings), stranger),
-        "algorithm_not_allowed": f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': dev_key.kid})}.{_b64(_claims(settings))}.",
+        "algorithm_not_allowed": (
+            f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': dev_key.kid})}.{_b64(_claims(settings))}."
+        ),
         "algorithm_not_allowed_hs256": _hmac_with_public_key(settings, dev_key.kid, public_pem),
         "invalid_claims": jwt.encode(
             {"alg": "ES256", "kid": dev_key.kid}, _claims(settings, roles=["superuser"]), dev_key

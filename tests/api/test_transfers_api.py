@@ -1,5 +1,5 @@
-"""Transfers between areas: a round trip with each side's rights checked before and after, cancellation, rejection,
-and two acceptances racing."""
+"""Transfers between areas: a round trip with each side's rights checked before and after, cancellation,
+rejection, and two acceptances racing."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def test_a_transfer_round_trip_moves_ownership_and_rights(
         "/v1/transfers", params={"direction": "outgoing"}, headers=auth(token(Role.SUPERVISOR))
     ).json()
     assert [t["id"] for t in outgoing] == [transfer_id]
-    # pending: the sending area is still responsible and edits; the receiving area reads (with a purpose) but cannot edit
+    # pending: the sending area is still responsible and edits; the receiving area reads (with a purpose) but
+    # cannot edit
     assert can_edit(client, kent_om, nid) == 201 and can_edit(client, essex_om, nid) == 403
     assert (
         client.get(

@@ -1,6 +1,6 @@
-"""Issue #17: what a user may not see must not change anything they can observe. A hidden item answers exactly like a
-missing one, counts and worklists count only what the caller may see, and reading another area's record (on any
-route that shows it) needs a stated purpose before anything else is decided."""
+"""Issue #17: what a user may not see must not change anything they can observe. A hidden item answers exactly
+like a missing one, counts and worklists count only what the caller may see, and reading another area's record
+(on any route that shows it) needs a stated purpose before anything else is decided."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_a_probation_supervisor_cannot_erase_or_detect_police_only_intelligence(
     assert etag_of(client, police, nid) == etag  # nothing changed at all
 
 
-# ------------------------------------------------------------------ F10: the erasure's chronology note has the item's audience
+# ------------------------------------------------------------------ F10: the erasure's chronology note has
+# the item's audience
 
 
 def test_the_erasure_of_police_only_intelligence_leaves_no_trace_for_probation(
@@ -90,17 +91,20 @@ def test_the_erasure_of_police_only_intelligence_leaves_no_trace_for_probation(
         and "intelligence was erased" not in whole.text
         and note not in whole.text
     )
+
     # nor can the note be probed by amending it: it answers like an entry that does not exist
-    amend = lambda target: client.post(
-        f"/v1/nominals/{nid}/chronology",
-        headers=auth(probation, **{"If-Match": whole.headers["etag"]}),
-        json={
-            "occurred_at": "2026-01-01T10:00:00Z",
-            "kind": "amendment",
-            "summary": "probe",
-            "amends": target,
-        },
-    )
+    def amend(target: str):
+        return client.post(
+            f"/v1/nominals/{nid}/chronology",
+            headers=auth(probation, **{"If-Match": whole.headers["etag"]}),
+            json={
+                "occurred_at": "2026-01-01T10:00:00Z",
+                "kind": "amendment",
+                "summary": "probe",
+                "amends": target,
+            },
+        )
+
     missing = str(uuid.uuid4())
     hidden, absent = amend(note), amend(missing)
     assert hidden.status_code == absent.status_code == 404 and problem(hidden, note) == problem(
@@ -108,7 +112,8 @@ def test_the_erasure_of_police_only_intelligence_leaves_no_trace_for_probation(
     )
 
 
-# ------------------------------------------------------------------ F3: unmerge reports only what the caller may see
+# ------------------------------------------------------------------ F3: unmerge reports only what the caller
+# may see
 
 
 def test_unmerge_and_merge_report_only_what_the_caller_may_see(client: TestClient, token: Minter) -> None:
@@ -138,7 +143,8 @@ def test_unmerge_and_merge_report_only_what_the_caller_may_see(client: TestClien
     )
     merge_id = merged["id"]
 
-    # after the merge: police add police-only intelligence to the survivor and end the hidden item that came from b
+    # after the merge: police add police-only intelligence to the survivor and end the hidden item that came
+    # from b
     ea = etag_of(client, police, a)
     hidden_a, ea = add(client, police, a, "intelligence", POLICE_ONLY, ea)
     r = client.post(
@@ -171,7 +177,8 @@ def test_unmerge_and_merge_report_only_what_the_caller_may_see(client: TestClien
     )  # the identifier and the alias; the visit
 
 
-# ------------------------------------------------------------------ F4: quality counts only what the caller may see
+# ------------------------------------------------------------------ F4: quality counts only what the caller
+# may see
 
 
 def test_quality_counts_and_worklists_leave_out_intelligence_the_caller_may_not_see(
@@ -209,7 +216,8 @@ def test_quality_counts_and_worklists_leave_out_intelligence_the_caller_may_not_
         assert [f["nominal_id"] for f in found] == [nid]
 
 
-# ------------------------------------------------------------------ F9: the duplicates listing and the purpose rule
+# ------------------------------------------------------------------ F9: the duplicates listing and the
+# purpose rule
 
 
 def test_the_duplicates_listing_shows_another_areas_record_only_with_a_purpose(
@@ -249,7 +257,8 @@ def test_the_duplicates_listing_shows_another_areas_record_only_with_a_purpose(
     assert ("nominal:duplicates:list", "success", "DUP-REVIEW-7") in audit_tags(store, b)
 
 
-# ------------------------------------------------------------------ one rule for restricted records without a purpose
+# ------------------------------------------------------------------ one rule for restricted records without a
+# purpose
 
 
 def test_a_restricted_record_elsewhere_needs_a_purpose_on_every_route_before_its_stub(

@@ -1,5 +1,6 @@
-"""The benchmark command at a tiny size, against the suite's real PostgreSQL and Elasticsearch node: every figure
-is produced beside its baseline. A smoke test only: the numbers themselves are measured on demand (make bench)."""
+"""The benchmark command at a tiny size, against the suite's real PostgreSQL and Elasticsearch node: every
+figure is produced beside its baseline. A smoke test only: the numbers themselves are measured on demand (make
+bench)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Issue #17 F5: tamper evidence an operator with database rights but not the keys cannot get past.
 
 Each event carries a MAC made by the application when it is written, so a row inserted or edited by hand is
-refused by the sealer and named by `verify`; the chain's head is anchored outside the database at intervals, so
-a truncated tail, an emptied table or a rewritten (re-sealed) chain is named too. Every test runs on SQLite and
-PostgreSQL; `tamper` plays the operator who gets past the append-only triggers (see test_audit_log.py).
+refused by the sealer and named by `verify`; the chain's head is anchored outside the database at intervals,
+so a truncated tail, an emptied table or a rewritten (re-sealed) chain is named too. Every test runs on SQLite
+and PostgreSQL; `tamper` plays the operator who gets past the append-only triggers (see test_audit_log.py).
 """
 
 from __future__ import annotations
@@ -55,14 +55,16 @@ def insert_by_hand(store: Store, copy_of: int, *, with_mac: bool = False) -> Non
     """Someone with INSERT on audit_event adds a plausible event: a copy of a genuine one under a new event id
     (with_mac: its MAC copied too, a replay)."""
     columns = (
-        "occurred_at, action, tag, outcome, actor_user, actor_agency, actor_area, actor_roles, nominal_id, section, "
+        "occurred_at, action, tag, outcome, actor_user, actor_agency, actor_area, actor_roles, nominal_id, "
+        "section, "
         "item_id, purpose, request_id, details" + (", mac" if with_mac else "")
     )
     new_id = "CAST(:id AS uuid)" if store.engine.dialect.name == "postgresql" else ":id"
     with store.engine.begin() as conn:
         conn.execute(
             text(
-                f"INSERT INTO audit_event (event_id, {columns}) SELECT {new_id}, {columns} FROM audit_event WHERE seq = :seq"
+                f"INSERT INTO audit_event (event_id, {columns}) SELECT {new_id}, {columns} FROM audit_event "
+                "WHERE seq = :seq"
             ),
             {"id": uuid.uuid4().hex, "seq": copy_of},
         )
@@ -183,7 +185,8 @@ def test_an_emptied_audit_log_is_named(store: Store, settings: Settings) -> None
 
 def test_a_rewritten_and_resealed_chain_is_named(store: Store, settings: Settings) -> None:
     populate(store)
-    # cut event 5 out, then let the sealer seal the rest again at new positions, and carry on past the last anchor
+    # cut event 5 out, then let the sealer seal the rest again at new positions, and carry on past the last
+    # anchor
     tamper(store, "DELETE FROM audit_seal WHERE position >= 5", "DELETE FROM audit_event WHERE seq = 5")
     assert store.seal_audit() == 4
     populate(store, 1)

@@ -145,7 +145,8 @@ def test_a_ciphertext_moved_to_another_row_or_column_fails_to_decrypt(store: Sto
             select(m.Item.id, m.Item.payload_sealed).where(m.Item.nominal_id == nid).order_by(m.Item.id)
         ).all()
         a, b = items[0], items[1]
-        # swap two rows' payloads (same record, same data key), and copy an item payload into the identity column
+        # swap two rows' payloads (same record, same data key), and copy an item payload into the identity
+        # column
         uow.session.execute(
             update(m.Item),
             [
@@ -344,7 +345,8 @@ def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
         assert {r.data_key_id for r in uow.session.scalars(select(m.Merge))} == {key}
         [history] = merges.merges_of(uow, SUPERVISOR, a, purpose=None)
         assert history.unmerge_reason == "two brothers"
-        # The unmerge also recorded a dismissal of (a, b): pick the pair (a, c) by both ids, whatever order ids sort in.
+        # The unmerge also recorded a dismissal of (a, b): pick the pair (a, c) by both ids, whatever order
+        # ids sort in.
         row = uow.session.scalars(
             select(m.DuplicateDismissal).where(
                 m.DuplicateDismissal.first_id == min(a, c), m.DuplicateDismissal.second_id == max(a, c)

@@ -1,10 +1,10 @@
 """The README's first command, as a newcomer runs it: `make demo` in a fresh copy of the repository.
 
-It creates its own virtual environment with the base install only (pip's and npm's caches may be used, nothing from
-this suite's environment), installs the web assets with `npm ci`, loads the demo and serves it. The test then uses
-the register as the quick start says: the front door, the API documentation, the health page, and one API call with
-a demo user's token. If any import on the demo's path needs an extra the demo does not install, the demo dies and
-this test fails.
+It creates its own virtual environment with the base install only (pip's and npm's caches may be used, nothing
+from this suite's environment), installs the web assets with `npm ci`, loads the demo and serves it. The test
+then uses the register as the quick start says: the front door, the API documentation, the health page, and
+one API call with a demo user's token. If any import on the demo's path needs an extra the demo does not
+install, the demo dies and this test fails.
 """
 
 from __future__ import annotations

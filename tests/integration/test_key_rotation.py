@@ -1,6 +1,6 @@
-"""Key rotation while the register runs (issue #17, F7): every process picks up a changed keyring without a restart,
-nothing is ever wrapped under a retiring or retired version, a retirement waits for data keys being written, a
-second rotation after a retirement works, and the key files are private (F6)."""
+"""Key rotation while the register runs (issue #17, F7): every process picks up a changed keyring without a
+restart, nothing is ever wrapped under a retiring or retired version, a retirement waits for data keys being
+written, a second rotation after a retirement works, and the key files are private (F6)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ PERSON = {
 
 
 def cli(settings: Settings, *args: str) -> tuple[int, str]:
-    """A `register` command as an operator runs it: its own settings, its own store, the same database and key dir."""
+    """A `register` command as an operator runs it: its own settings, its own store, the same database and key
+    dir."""
     env = {
         "REGISTER_DATABASE_URL": settings.resolved_database_url,
         "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
@@ -155,9 +156,8 @@ def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(
             code, out = cli(settings, "keys", "rotate")
             assert code == 0 and "v2 is active" in out, out
             wait_for(len(created) + 4)  # the API keeps writing and reading after the rotation
-            for _ in range(
-                5
-            ):  # a write that read the old version before the rotation may still land: rewrap, retire again
+            # A write that read the old version before the rotation may still land: rewrap, retire again
+            for _ in range(5):
                 code, out = cli(settings, "keys", "rewrap")
                 assert code == 0, out
                 code, out = cli(settings, "keys", "retire", "1")
@@ -172,7 +172,8 @@ def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(
                 w.join(60)
     unavailable = [a for a in answers if a[1] == 503]
     assert not unavailable, (
-        f"{len(unavailable)} of {len(answers)} requests answered 503 while the keys changed: {unavailable[:3]}"
+        f"{len(unavailable)} of {len(answers)} requests answered 503 while the keys changed: "
+        f"{unavailable[:3]}"
     )
     assert all(status in (200, 201) for _, status, _ in answers), [
         a for a in answers if a[1] not in (200, 201)
@@ -224,9 +225,8 @@ def test_a_retirement_waits_for_a_data_key_being_written_under_that_version(
     store: Store, settings: Settings
 ) -> None:
     outcome: list[BaseException | None] = []
-    with (
-        store.unit_of_work() as uow
-    ):  # a write in flight: its data key is wrapped under version 1, not yet committed
+    # A write in flight: its data key is wrapped under version 1, not yet committed
+    with store.unit_of_work() as uow:
         nid = create(uow)
         assert versions_in_use(store) == {}
         # another process rotates the keyring meanwhile (no committed data key to move yet)
@@ -281,8 +281,8 @@ def test_a_running_process_picks_up_a_changed_keyring_and_never_wraps_under_a_re
 
 
 def test_rewrap_repairs_a_data_key_left_under_a_retired_version(store: Store, settings: Settings) -> None:
-    """Before the fix a running API kept wrapping under a retired version; the keyring still holds its material, so a
-    rewrap (or the next rotation) moves such keys instead of failing partway."""
+    """Before the fix a running API kept wrapping under a retired version; the keyring still holds its
+    material, so a rewrap (or the next rotation) moves such keys instead of failing partway."""
     with store.unit_of_work() as uow:
         nid = create(uow)
         uow.commit()
@@ -336,8 +336,8 @@ def test_key_files_and_the_key_directory_are_private(tmp_path: Path) -> None:
 def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_retired_version(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    """Hosts with their own copy of the key directory: one not yet given the rotated key file refuses to write once the
-    version it would wrap under is retired, instead of writing data a restart could not read."""
+    """Hosts with their own copy of the key directory: one not yet given the rotated key file refuses to write
+    once the version it would wrap under is retired, instead of writing data a restart could not read."""
     import shutil
 
     stale_dir = tmp_path / "other-host-keys"
@@ -429,7 +429,7 @@ def test_threads_wrapping_and_unwrapping_while_the_keyring_changes_never_fail(tm
                 version, wrapped = shared.wrap(b"d" * 32, context)
                 assert shared.state(version) == "active" or int(version) < int(shared.active_version())
                 assert shared.unwrap(version, wrapped, context) == b"d" * 32
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - any failure in a thread is collected; the test asserts none
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
@@ -449,16 +449,15 @@ def test_threads_wrapping_and_unwrapping_while_the_keyring_changes_never_fail(tm
 def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(
     store: Store, settings: Settings
 ) -> None:
-    """Re-reading the key file must not let a wrong file (another environment's) in: data keys wrapped under it would be
-    unreadable once the right file is back."""
+    """Re-reading the key file must not let a wrong file (another environment's) in: data keys wrapped under
+    it would be unreadable once the right file is back."""
     path = settings.resolved_key_dir / LocalKeyring.FILE
     good = path.read_text()
     doc = json.loads(good)
     doc["keys"]["1"]["key"] = base64.b64encode(os.urandom(32)).decode()
     path.write_text(json.dumps(doc))
-    with (
-        store.unit_of_work() as uow
-    ):  # the running process keeps the key it read: a version's key never changes
+    # The running process keeps the key it read: a version's key never changes
+    with store.unit_of_work() as uow:
         nid = create(uow)
         uow.commit()
     wrong = LocalKeyring(

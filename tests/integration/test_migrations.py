@@ -32,7 +32,8 @@ def test_upgrade_downgrade_upgrade_and_no_drift(settings: Settings) -> None:
 
 
 def test_the_audit_mac_migration_keeps_the_audit_log_append_only_both_ways(settings: Settings) -> None:
-    """0009 adds and drops audit_event.mac in place: a batch copy of the table would drop SQLite's triggers."""
+    """0009 adds and drops audit_event.mac in place: a batch copy of the table would drop SQLite's
+    triggers."""
     import pytest
     from sqlalchemy import text
     from sqlalchemy.exc import DatabaseError

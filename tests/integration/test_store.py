@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -96,7 +97,10 @@ def test_a_whole_record_is_read_in_a_fixed_number_of_queries(store: Store) -> No
             _, v = service.append_chronology(uow, OFFICER, nid, VISIT, expected_version=v)
         uow.commit()
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+    def listener(*args: Any) -> None:
+        statements.append(args[2])
+
     event.listen(store.engine, "before_cursor_execute", listener)
     try:
         with store.unit_of_work() as uow:
@@ -362,9 +366,8 @@ def test_associate_links_must_point_at_another_existing_record(store: Store) -> 
     with pytest.raises(RuleViolation) as err2, store.unit_of_work() as uow:
         add(uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(nid)}, v)
     assert err2.value.rule == "associate_self_link"
-    with (
-        store.session_factory() as s
-    ):  # the plain link column lets analysts chart associations without decrypting
+    # The plain link column lets analysts chart associations without decrypting
+    with store.session_factory() as s:
         assert s.execute(select(m.Item.ref).where(m.Item.section == "associates")).scalars().all() == [
             str(other)
         ]

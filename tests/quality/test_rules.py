@@ -46,8 +46,8 @@ def build(
     visits: list[int] = (30,),
     notifications: list[int] = (60,),
 ) -> uuid.UUID:
-    """A record in good order, less what `omit` names, with `replace` overriding named parts. Each is a different
-    person (its own date of birth and PNC ID), so the duplicate cascade leaves it alone."""
+    """A record in good order, less what `omit` names, with `replace` overriding named parts. Each is a
+    different person (its own date of birth and PNC ID), so the duplicate cascade leaves it alone."""
     n = next(_people)
     parts: dict[str, tuple[Section, dict[str, Any]]] = {
         "photo": (Section.PHOTOGRAPHS, {"taken_on": ago(100), "reference": "p/1.jpg"}),

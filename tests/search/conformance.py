@@ -1,7 +1,7 @@
 """The conformance suite: a fixture register and scenarios with hand-written expected hits.
 
-Both backends must return exactly the expected records for every scenario. The expectations are facts about the
-fixture people, written by hand, never computed by the code under test.
+Both backends must return exactly the expected records for every scenario. The expectations are facts about
+the fixture people, written by hand, never computed by the code under test.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The conformance suite on both backends: the embedded SQL backend (on SQLite and PostgreSQL) and Elasticsearch
-(the real node). Every scenario must return exactly its hand-written hits."""
+"""The conformance suite on both backends: the embedded SQL backend (on SQLite and PostgreSQL) and
+Elasticsearch (the real node). Every scenario must return exactly its hand-written hits."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def run_scenarios(
     viewer: Viewer = KENT,
     hidden: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Every scenario for one viewer; `hidden` are the records that viewer may only see as stubs, which must be
-    left out of the hits and the totals (the rest of each expectation is unchanged)."""
+    """Every scenario for one viewer; `hidden` are the records that viewer may only see as stubs, which must
+    be left out of the hits and the totals (the rest of each expectation is unchanged)."""
     names = {v: k for k, v in ids.items()}
     failures = []
     for s in conformance.SCENARIOS:
@@ -140,8 +140,9 @@ def test_elasticsearch_leaves_out_what_another_area_sees_only_as_a_stub(
 def test_both_backends_count_facets_and_sort_only_over_what_the_viewer_sees_in_full(
     store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
 ) -> None:
-    """P3 (restricted, kent; vo, category 2, level 3; surname Brannigan; the only "rose" tattoo) is invisible from essex:
-    not in the totals or the facets, no answer to a criterion only it meets, no place in the surname order."""
+    """P3 (restricted, kent; vo, category 2, level 3; surname Brannigan; the only "rose" tattoo) is invisible
+    from essex: not in the totals or the facets, no answer to a criterion only it meets, no place in the
+    surname order."""
     names = {v: k for k, v in fixture_ids.items()}
 
     def run(backend: SearchBackend, viewer: Viewer, *criteria: dict, sort: str = "relevance"):  # type: ignore[no-untyped-def,type-arg]
@@ -283,8 +284,8 @@ def walk(backend: SearchBackend, body: dict, viewer: Viewer) -> tuple[list[uuid.
 def test_both_backends_reach_every_hit_by_cursor_even_beyond_the_engines_result_window(
     store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
 ) -> None:
-    # Elasticsearch refuses from + size beyond the index's result window; shrink it to 2 so that walking the fixture
-    # register (8 records) goes far beyond it: search_after on the sort key never needs an offset.
+    # Elasticsearch refuses from + size beyond the index's result window; shrink it to 2 so that walking the
+    # fixture register (8 records) goes far beyond it: search_after on the sort key never needs an offset.
     fixture_index.client.indices.put_settings(
         index=fixture_index.spec.alias, settings={"index.max_result_window": 2}
     )

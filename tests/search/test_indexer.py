@@ -1,5 +1,5 @@
-"""Keeping the index true, against a real Elasticsearch node: the outbox drains into it with external versions,
-nothing is lost while it is down, a rebuild swaps in atomically, and drift is found and repaired."""
+"""Keeping the index true, against a real Elasticsearch node: the outbox drains into it with external
+versions, nothing is lost while it is down, a rebuild swaps in atomically, and drift is found and repaired."""
 
 from __future__ import annotations
 

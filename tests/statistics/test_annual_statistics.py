@@ -1,4 +1,5 @@
-"""A register whose true annual figures are known: the statistics match cell for cell, snapshot and year rules included."""
+"""A register whose true annual figures are known: the statistics match cell for cell, snapshot and year rules
+included."""
 
 from __future__ import annotations
 

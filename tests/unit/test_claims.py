@@ -1,4 +1,5 @@
-"""Claim mappings (auth/issuers.yaml) and which issuers a configuration trusts, without an identity provider."""
+"""Claim mappings (auth/issuers.yaml) and which issuers a configuration trusts, without an identity
+provider."""
 
 from __future__ import annotations
 
@@ -210,7 +211,8 @@ def test_production_refuses_the_development_issuer(tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigurationError, match="https"):
         build_verifier(production.model_copy(update={"oidc_issuers": "http://sso.example/realms/register"}))
-    # an https provider that is not reachable yet: the register starts, and the dev key's tokens are not trusted
+    # an https provider that is not reachable yet: the register starts, and the dev key's tokens are not
+    # trusted
     verifier = build_verifier(
         production.model_copy(update={"oidc_issuers": "https://127.0.0.1:9/realms/register"})
     )

@@ -1,5 +1,6 @@
-"""The deploy files cannot run here (no container engine), so their shape is checked: they must at least parse,
-name what Kubernetes requires, never carry a secret value, and run only commands the register has or is declared to get."""
+"""The deploy files cannot run here (no container engine), so their shape is checked: they must at least
+parse, name what Kubernetes requires, never carry a secret value, and run only commands the register has or is
+declared to get."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The layers as docs/architecture.md draws them: no module imports, even indirectly, a module that imports it back.
+"""The layers as docs/architecture.md draws them: no module imports, even indirectly, a module that imports
+it back.
 
-The import contract in pyproject.toml (`lint-imports`, run by tests/unit/test_code_quality.py) says which layer may
-import which; this test finds any cycle among the register's modules, which that contract cannot express."""
+The import contract in pyproject.toml (`lint-imports`, run by tests/unit/test_code_quality.py) says which
+layer may import which; this test finds any cycle among the register's modules, which that contract cannot
+express."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import grimp
 
 
 def strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:
-    """Tarjan's algorithm over the module graph: every group of modules that import each other, round about."""
+    """Tarjan's algorithm over the module graph: every group of modules that import each other round about."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

@@ -22,7 +22,8 @@ def _state(pid: int) -> str | None:
 def test_the_keycloak_watchdog_stops_the_server_when_the_process_that_started_it_is_killed(
     tmp_path: Path,
 ) -> None:
-    """A test run killed with SIGKILL runs no `finally`: the watchdog still stops Keycloak and removes its files."""
+    """A test run killed with SIGKILL runs no `finally`: the watchdog still stops Keycloak and removes its
+    files."""
     base = tmp_path / "server"
     base.mkdir()
     starter = subprocess.Popen(

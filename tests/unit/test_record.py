@@ -1,4 +1,5 @@
-"""The record validates itself: closed vocabularies, dates in order, plausible values, and errors that name field and rule."""
+"""The record validates itself: closed vocabularies, dates in order, plausible values, and errors that name
+field and rule."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ _ABSENT = object()
 
 
 def claim_value(claims: Mapping[str, Any], path: str) -> Any:
-    """The claim at `path`: a top-level claim of that exact name first (Entra's `extn.agency`), else a dotted path."""
+    """The claim at `path`: a top-level claim of that exact name first (Entra's `extn.agency`), else a dotted
+    path."""
     if path in claims:
         return claims[path]
     head, dot, rest = path.partition(".")
@@ -179,7 +180,8 @@ class IssuerEntry:
 
 @dataclass(frozen=True)
 class IssuersFile:
-    """`auth/issuers.yaml`: named claim mappings, the default one, and per-issuer choices (mapping, audience)."""
+    """`auth/issuers.yaml`: named claim mappings, the default one, and per-issuer choices (mapping,
+    audience)."""
 
     mappings: Mapping[str, ClaimMapping]
     default_mapping: str
@@ -194,17 +196,17 @@ class IssuersFile:
             name: ClaimMapping.parse(name, spec) for name, spec in (doc.get("mappings") or {}).items()
         }
         default = doc.get("default_mapping")
-        if default not in mappings:
+        if not isinstance(default, str) or default not in mappings:
             raise ValueError(
                 f"{path}: default_mapping {default!r} is not one of the mappings {sorted(mappings)}"
             )
         issuers = {}
         for url, spec in (doc.get("issuers") or {}).items():
             spec = spec or {}
-            entry = IssuerEntry(spec.get("mapping", default), spec.get("audience"))
-            if entry.mapping not in mappings:
-                raise ValueError(f"{path}: issuer {url}: unknown mapping {entry.mapping!r}")
-            issuers[url.rstrip("/")] = entry
+            mapping = spec.get("mapping", default)
+            if not isinstance(mapping, str) or mapping not in mappings:
+                raise ValueError(f"{path}: issuer {url}: unknown mapping {mapping!r}")
+            issuers[url.rstrip("/")] = IssuerEntry(mapping, spec.get("audience"))
         return cls(mappings, default, issuers)
 
     def for_issuer(self, url: str) -> tuple[ClaimMapping, str | None]:

@@ -51,9 +51,10 @@ ALLOW = Decision(True)
 
 @dataclass(frozen=True)
 class Visibility:
-    """What one caller may see inside a record, for reads and writes alike: the sections their agency may read, and
-    the agency item audiences are matched against (None: every item, for system actors). Whatever falls outside it
-    is, to this caller, absent: not listed, not counted, and any reference to it answers exactly like a missing one."""
+    """What one caller may see inside a record, for reads and writes alike: the sections their agency may
+    read, and the agency item audiences are matched against (None: every item, for system actors). Whatever
+    falls outside it is, to this caller, absent: not listed, not counted, and any reference to it answers
+    exactly like a missing one."""
 
     audience: Agency | None
     sections: frozenset[str]
@@ -93,7 +94,8 @@ class Policy:
                 raise PolicyError(f"role {role} is granted undeclared actions {sorted(unknown)}")
         if set(self.grants) != set(Role):
             raise PolicyError(
-                f"the policy must state the grants of every role; missing {sorted(set(Role) - set(self.grants))}"
+                "the policy must state the grants of every role; missing "
+                f"{sorted(set(Role) - set(self.grants))}"
             )
 
     @classmethod
@@ -152,8 +154,9 @@ class Policy:
         own = record.area == principal.area
         if scope == Scope.OWN_AREA and not own:
             return Decision.deny("owning_area_only", f"only {record.area} (the owning area) may do this")
-        # The purpose comes first: without one, a restricted record elsewhere answers exactly like any other record
-        # elsewhere (a stub before the purpose would tell a purpose-less caller which records are restricted).
+        # The purpose comes first: without one, a restricted record elsewhere answers exactly like any other
+        # record elsewhere (a stub before the purpose would tell a purpose-less caller which records are
+        # restricted).
         if (
             action == "record.read"
             and self.purpose_required(principal, action, own)

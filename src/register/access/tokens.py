@@ -34,7 +34,7 @@ from joserfc.errors import (
     JoseError,
     MissingClaimError,
 )
-from joserfc.jwt import JWTClaimsRegistry
+from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
 from ..crypto.keys import write_private
 from ..domain.actors import Principal
@@ -70,17 +70,20 @@ class TokenSettings:
         unsafe = set(self.algorithms) - ASYMMETRIC
         if unsafe or not self.algorithms:
             raise ValueError(
-                f"token algorithms must be asymmetric (allowed: {sorted(ASYMMETRIC)}); refused: {sorted(unsafe)}"
+                f"token algorithms must be asymmetric (allowed: {sorted(ASYMMETRIC)}); refused: "
+                f"{sorted(unsafe)}"
             )
 
 
 class JwksSource:
-    """An issuer's public keys, from a file, a JWKS URL or OpenID Connect discovery, refreshed when a token names an
-    unknown key (at most once per `min_refresh_seconds`, so a flood of bogus kids cannot hammer the provider).
+    """An issuer's public keys, from a file, a JWKS URL or OpenID Connect discovery, refreshed when a token
+    names an unknown key (at most once per `min_refresh_seconds`, so a flood of bogus kids cannot hammer the
+    provider).
 
-    With `discovery` (the issuer's URL) the keys are found through `ISSUER/.well-known/openid-configuration`, whose
-    `issuer` must be that URL. A provider that cannot be reached at start-up is not fatal there (`lazy`): its keys
-    are fetched on the first token, and tokens are refused (`keys_unavailable`) until it answers."""
+    With `discovery` (the issuer's URL) the keys are found through `ISSUER/.well-known/openid-configuration`,
+    whose `issuer` must be that URL. A provider that cannot be reached at start-up is not fatal there
+    (`lazy`): its keys are fetched on the first token, and tokens are refused (`keys_unavailable`) until it
+    answers."""
 
     def __init__(
         self,
@@ -114,22 +117,26 @@ class JwksSource:
                 exc,
             )
 
-    def _get_json(self, url: str) -> Any:
+    def _get_json(self, url: str) -> dict[str, Any]:
         response = httpx.get(url, timeout=self.timeout, follow_redirects=False)
         response.raise_for_status()
-        return response.json()
+        document: dict[str, Any] = response.json()
+        return document
 
     def _fetch(self) -> dict[str, Any]:
         if self.file is not None:
-            return json.loads(self.file.read_text())
+            jwks: dict[str, Any] = json.loads(self.file.read_text())
+            return jwks
         if self.discovery is not None:
             metadata = self._get_json(self.discovery.rstrip("/") + "/.well-known/openid-configuration")
             if metadata.get("issuer") != self.discovery:
                 raise ValueError(
-                    f"the discovery document of {self.discovery} names another issuer: {metadata.get('issuer')!r}"
+                    f"the discovery document of {self.discovery} names another issuer: "
+                    f"{metadata.get('issuer')!r}"
                 )
             return self._get_json(metadata["jwks_uri"])
-        return self._get_json(self.url)  # type: ignore[arg-type]
+        assert self.url is not None  # the constructor takes exactly one of file, url and discovery
+        return self._get_json(self.url)
 
     def refresh(self, *, force: bool = False) -> bool:
         with self._lock:
@@ -202,14 +209,14 @@ class TokenVerifier:
         settings: TokenSettings,
         now: Callable[[], int] | None = None,
     ) -> None:
-        if isinstance(
-            issuers, JwksSource
-        ):  # one issuer with the register's own claims, as configured in `settings`
+        # One issuer with the register's own claims, as configured in `settings`
+        if isinstance(issuers, JwksSource):
             issuers = [TrustedIssuer(settings.issuer, settings.audience, issuers)]
         if not issuers:
             raise ValueError("trust at least one issuer")
         self.settings = settings
         self.issuers = {i.issuer: i for i in issuers}
+        sub: dict[str, ClaimsOption] = {"sub": {"essential": True}}
         self._claims = {
             i.issuer: JWTClaimsRegistry(
                 now=now,
@@ -217,7 +224,7 @@ class TokenVerifier:
                 iss={"essential": True, "value": i.issuer},
                 aud={"essential": True, "value": i.audience},
                 exp={"essential": True},
-                **({"sub": {"essential": True}} if i.require_sub else {}),
+                **(sub if i.require_sub else {}),
             )
             for i in issuers
         }

@@ -43,9 +43,8 @@ from .middleware import BodyLimit, RequestId, SecurityHeaders
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
 
-if (
-    TYPE_CHECKING
-):  # the Elasticsearch client is an extra: imported only when the configuration names a cluster
+# The Elasticsearch client is an extra: imported only when the configuration names a cluster
+if TYPE_CHECKING:
     from ..search.indexer import SearchIndex
 
 DESCRIPTION = """
@@ -53,7 +52,8 @@ The register's API for police, probation and prisons.
 
 * Every call but `/health` and `/ready` needs a bearer token; `register dev-token` mints one in development.
 * Reading a record outside your area needs `?purpose=` (an enquiry reference); every read is audited with it.
-* Reads return an `ETag`; every change must send it back as `If-Match` (428 without, 412 if someone changed the record first).
+* Reads return an `ETag`; every change must send it back as `If-Match` (428 without, 412 if someone \
+changed the record first).
 * Errors are `application/problem+json` naming the rule, and for bad input each field and rule.
 """
 
@@ -80,8 +80,8 @@ def create_app(
     assets: Assets | None = None,
     settings: Settings | None = None,
 ) -> FastAPI:
-    # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in the API
-    # process would take CPU from the requests themselves.
+    # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in
+    # the API process would take CPU from the requests themselves.
     backend: SearchBackend
     indexer = None
     if search_index is None:
@@ -99,7 +99,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if indexer is not None:
-            search_index.ensure()  # type: ignore[union-attr]
+            search_index.ensure()  # type: ignore[union-attr]  # an indexer exists only with a search index
             indexer.start()
         sealing_before, store.seal_after_commit = store.seal_after_commit, False
         sealer.start()
@@ -111,7 +111,8 @@ def create_app(
             indexer.stop()
 
     assets = assets or Assets.load()
-    # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI and ReDoc.
+    # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI
+    # and ReDoc.
     app = RegisterApp(
         title="The register",
         version=__version__,
@@ -121,7 +122,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.hsts = production  # production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP
+    # Production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP.
+    app.hsts = production
     settings = settings or store.settings
     # The web pages' sign-in and sessions (web/signin.py, web/sessions.py): server-side sessions in this process.
     app.state.sign_in = SignIn(settings, verifier)
@@ -166,7 +168,7 @@ def create_app(
 class ImmutableFiles(StaticFiles):
     """The built assets: every name carries a hash of its content, so a browser may keep each for a year."""
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def file_response(self, *args, **kwargs):
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response

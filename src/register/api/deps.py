@@ -15,66 +15,82 @@ from typing import Annotated
 from fastapi import Body, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..access.policy import Decision, Policy, RecordFacts, Visibility
+from ..access.policy import Policy, RecordFacts
 from ..access.tokens import AuthenticationFailed, TokenVerifier
-from ..audit.events import Action, AuditEntry, Outcome
-from ..domain.actors import Principal, SystemActor
-from ..domain.enums import Agency
+from ..domain.actors import Principal
 from ..domain.record import NewNominal
 from ..nominals.examples import NEW_NOMINAL
 from ..store.store import Store
 from ..store.uow import UnitOfWork
+from ..usecase import guard
+from ..usecase.guard import ACTION_CATEGORY, Access, Refused
 from .problems import ApiProblem
+
+__all__ = [
+    "ACTION_CATEGORY",
+    "Access",
+    "Authorize",
+    "CreateGuard",
+    "NewRecordAccess",
+    "Purpose",
+    "RecordGuard",
+    "UoW",
+    "authenticate",
+    "etag",
+    "expected_version",
+    "get_policy",
+    "get_store",
+    "problem",
+    "request_id",
+    "unit_of_work",
+]
 
 bearer = HTTPBearer(
     auto_error=False,
     description="a JWT from the force's identity provider (development: `register dev-token`)",
 )
 
-# The s.62 category a denied or performed action belongs to.
-ACTION_CATEGORY = {
-    "record.read": Action.CONSULTATION,
-    "record.search": Action.CONSULTATION,
-    "record.list": Action.CONSULTATION,
-    "record.create": Action.COLLECTION,
-    "record.write": Action.ALTERATION,
-    "audit.read": Action.CONSULTATION,
-    "quality.run": Action.CONSULTATION,
-    "quality.read": Action.CONSULTATION,
-    "statistics.read": Action.CONSULTATION,
-    "record.archive": Action.ALTERATION,
-    "record.merge": Action.COMBINATION,
-    "record.retention": Action.ALTERATION,
-    "record.erase": Action.ERASURE,
-    "transfer.start": Action.COLLECTION,
-    "transfer.decide": Action.ALTERATION,
-    "transfer.list": Action.CONSULTATION,
-    "admin.keys": Action.ADMINISTRATION,
-    "self.read": Action.CONSULTATION,
-}
-
 
 def get_store(request: Request) -> Store:
-    return request.app.state.store
+    store: Store = request.app.state.store
+    return store
 
 
 def get_policy(request: Request) -> Policy:
-    return request.app.state.policy
+    policy: Policy = request.app.state.policy
+    return policy
 
 
 def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-def _audit_alone(store: Store, entry: AuditEntry) -> None:
-    """Audit an event that has no change to ride with (a refusal): its own small transaction."""
-    with store.unit_of_work() as uow:
-        uow.audit.record(entry)
-        uow.commit()
+def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+    """One transaction per request. The use case the route calls commits it when it returns; anything left
+    over is rolled back if the route raises."""
+    with get_store(request).unit_of_work() as uow:
+        yield uow
+
+
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+def problem(refused: Refused) -> ApiProblem:
+    """The problem response for a refusal the guard has already audited: 403, or 400 for a missing purpose."""
+    if refused.status == 400:
+        return ApiProblem(
+            400,
+            refused.rule,
+            refused.reason,
+            errors=[{"field": "query.purpose", "rule": refused.rule, "message": refused.reason}],
+        )
+    return ApiProblem(refused.status, refused.rule, refused.reason)
 
 
 def authenticate(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    uow: UoW,
 ) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
     try:
@@ -82,21 +98,13 @@ def authenticate(
             raise AuthenticationFailed("missing", "a bearer token is required")
         principal = verifier.verify(credentials.credentials)
     except AuthenticationFailed as exc:
-        _audit_alone(
-            get_store(request),
-            AuditEntry(
-                Action.AUTHENTICATION,
-                "auth:token:refused",
-                SystemActor("unauthenticated"),
-                outcome=Outcome.FAILED,
-                request_id=request_id(request),
-                details={
-                    "reason": exc.reason,
-                    "path": request.url.path,
-                    "method": request.method,
-                    **({"claim": exc.claim} if exc.claim else {}),
-                },
-            ),
+        guard.token_refused(
+            uow,
+            exc.reason,
+            claim=exc.claim,
+            path=request.url.path,
+            method=request.method,
+            request_id=request_id(request),
         )
         raise
     wait = request.app.state.rate_limits.user(principal.user_id)
@@ -111,47 +119,9 @@ def authenticate(
     return principal
 
 
-def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    """One transaction per request. The handler commits; anything it did not commit is rolled back."""
-    with get_store(request).unit_of_work() as uow:
-        yield uow
-
-
-def refuse(
-    request: Request,
-    principal: Principal,
-    action: str,
-    decision: Decision,
-    *,
-    section: str | None = None,
-    nominal_id: uuid.UUID | None = None,
-) -> ApiProblem:
-    """Audit a refusal and build the 403 (or 400 for a missing purpose) to raise."""
-    _audit_alone(
-        get_store(request),
-        AuditEntry(
-            ACTION_CATEGORY[action],
-            f"access:{action}:denied",
-            principal,
-            nominal_id=nominal_id,
-            section=section,
-            outcome=Outcome.DENIED,
-            request_id=request_id(request),
-            details={"rule": decision.rule},
-        ),
-    )
-    if decision.rule == "purpose_required":
-        return ApiProblem(
-            400,
-            decision.rule,
-            decision.reason,
-            errors=[{"field": "query.purpose", "rule": decision.rule, "message": decision.reason}],
-        )
-    return ApiProblem(403, decision.rule, decision.reason)
-
-
 class Authorize:
-    """Declares the action a route performs (and the section), and asks the policy. For routes not about one record."""
+    """Declares the action a route performs (and the section), and asks the policy. For routes not about one
+    record."""
 
     def __init__(self, action: str, section: str | None = None) -> None:
         self.action = action
@@ -160,25 +130,21 @@ class Authorize:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.action!r}, {self.section!r})"
 
-    def __call__(self, request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        decision = get_policy(request).decide(principal, self.action, section=self.section)
-        if not decision.allowed:
-            raise refuse(request, principal, self.action, decision, section=self.section)
+    def __call__(
+        self, request: Request, principal: Annotated[Principal, Depends(authenticate)], uow: UoW
+    ) -> Principal:
+        try:
+            guard.authorize(
+                uow,
+                get_policy(request),
+                principal,
+                self.action,
+                section=self.section,
+                request_id=request_id(request),
+            )
+        except Refused as refused:
+            raise problem(refused) from None
         return principal
-
-
-@dataclass(frozen=True)
-class Access:
-    """What the policy allowed on one record, handed to the use case."""
-
-    principal: Principal
-    nominal_id: uuid.UUID
-    facts: RecordFacts
-    purpose: str | None
-    stub: bool
-    audience: Agency | None
-    request_id: str | None
-    visibility: Visibility
 
 
 Purpose = Annotated[
@@ -191,35 +157,30 @@ Purpose = Annotated[
 
 
 class RecordGuard(Authorize):
-    """For routes on one record: the policy also sees who owns it, whether it is restricted, and the purpose."""
+    """For routes on one record: the policy also sees who owns it, whether it is restricted, and the
+    purpose."""
 
-    def __call__(  # type: ignore[override]
+    def __call__(  # type: ignore[override]  # a record's routes also take its id and the purpose
         self,
         request: Request,
         nominal_id: uuid.UUID,
         principal: Annotated[Principal, Depends(authenticate)],
-        uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+        uow: UoW,
         purpose: Purpose = None,
     ) -> Access:
-        policy = get_policy(request)
-        row = uow.nominals.header_row(nominal_id)  # 404 if there is no such record
-        facts = RecordFacts(area=row.area, restricted=row.restricted)  # type: ignore[arg-type]
-        decision = policy.decide(principal, self.action, section=self.section, record=facts, purpose=purpose)
-        if not decision.allowed:
-            raise refuse(
-                request, principal, self.action, decision, section=self.section, nominal_id=nominal_id
+        try:
+            return guard.authorize_record(
+                uow,
+                get_policy(request),
+                principal,
+                self.action,
+                nominal_id,
+                section=self.section,
+                purpose=purpose,
+                request_id=request_id(request),
             )
-        visibility = policy.visibility(principal)
-        return Access(
-            principal,
-            nominal_id,
-            facts,
-            purpose,
-            decision.stub,
-            visibility.audience,
-            request_id(request),
-            visibility,
-        )
+        except Refused as refused:
+            raise problem(refused) from None
 
 
 @dataclass(frozen=True)
@@ -232,18 +193,27 @@ class NewRecordAccess:
 class CreateGuard(Authorize):
     """For creating a record: the policy sees the area the new record would belong to."""
 
-    def __call__(  # type: ignore[override]
+    def __call__(  # type: ignore[override]  # creation takes the new record's body
         self,
         request: Request,
         body: Annotated[
             NewNominal, Body(openapi_examples={"registered sex offender": {"value": NEW_NOMINAL}})
         ],
         principal: Annotated[Principal, Depends(authenticate)],
+        uow: UoW,
     ) -> NewRecordAccess:
-        facts = RecordFacts(area=body.area, restricted=body.restricted)
-        decision = get_policy(request).decide(principal, self.action, section=self.section, record=facts)
-        if not decision.allowed:
-            raise refuse(request, principal, self.action, decision, section=self.section)
+        try:
+            guard.authorize_new(
+                uow,
+                get_policy(request),
+                principal,
+                self.action,
+                RecordFacts(area=body.area, restricted=body.restricted),
+                section=self.section,
+                request_id=request_id(request),
+            )
+        except Refused as refused:
+            raise problem(refused) from None
         return NewRecordAccess(principal, body, request_id(request))
 
 

@@ -1,11 +1,13 @@
 """Checks on every request's text before any route sees it, in one place rather than on each field.
 
-NUL ("\\u0000") is refused in every path parameter, query parameter and JSON string (keys too): PostgreSQL cannot store
-it in text (psycopg refuses the statement, which was a 500), and no name, address or note has one.
+NUL ("\\u0000") is refused in every path parameter, query parameter and JSON string (keys too): PostgreSQL
+cannot store it in text (psycopg refuses the statement, which was a 500), and no name, address or note has
+one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -44,7 +46,8 @@ def _walk(value: Any, loc: tuple[str | int, ...], out: list[dict[str, Any]]) -> 
 
 
 async def reject_nul_characters(request: Request) -> None:
-    """An app-wide dependency: a 422 naming each field (`path.x`, `query.x`, `body.a.0.b`) with rule `no_nul_character`."""
+    """An app-wide dependency: a 422 naming each field (`path.x`, `query.x`, `body.a.0.b`) with rule
+    `no_nul_character`."""
     errors: list[dict[str, Any]] = []
     _walk(dict(request.path_params), ("path",), errors)
     for key, value in request.query_params.multi_items():
@@ -54,9 +57,7 @@ async def reject_nul_characters(request: Request) -> None:
     ):
         raw = await request.body()  # cached: the route reads the same bytes
         if b"\\u0000" in raw or b"\x00" in raw:
-            try:
+            with contextlib.suppress(ValueError):  # not JSON: FastAPI answers that itself
                 _walk(json.loads(raw), ("body",), errors)
-            except ValueError:
-                pass  # not JSON: FastAPI answers that itself
     if errors:
         raise RequestValidationError(errors)

@@ -1,4 +1,5 @@
-"""ASGI middleware: a request id on every request, a hard limit on request body size, and hardening headers."""
+"""ASGI middleware: a request id on every request, a hard limit on request body size, and hardening
+headers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
 
 
 class RequestId:
-    """Takes a well-formed X-Request-ID from the caller or makes one; it goes into the audit log and the response."""
+    """Takes a well-formed X-Request-ID from the caller or makes one; it goes into the audit log and the
+    response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -99,8 +101,8 @@ class BodyLimit:
         async def tracking_send(message: Message) -> None:
             nonlocal started
             if exceeded:
-                # The app may catch the error reading the body and answer for itself (FastAPI: 400 "error parsing the
-                # body"): whatever it answers, the answer is our 413.
+                # The app may catch the error reading the body and answer for itself (FastAPI: 400 "error
+                # parsing the body"): whatever it answers, the answer is our 413.
                 if message["type"] == "http.response.start" and not started:
                     started = True
                     await self._refuse(send)
@@ -121,7 +123,8 @@ class SecurityHeaders:
 
     * `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere;
     * `Cache-Control: no-store` on every /v1 response (they carry personal data, errors included);
-    * a Content-Security-Policy on HTML unless the route set a stricter one of its own (no inline script either way);
+    * a Content-Security-Policy on HTML unless the route set a stricter one of its own (no inline script
+      either way);
     * `Strict-Transport-Security` in production;
     * OPTIONS answered 204 with `Allow` (the methods of every route on the path), 404 for no such path.
 
@@ -139,7 +142,8 @@ class SecurityHeaders:
             self.fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
     def _allowed(self, scope: Scope) -> set[str]:
-        """The methods some route takes on this path, asked of the routes themselves (FastAPI nests included routers)."""
+        """The methods some route takes on this path, asked of the routes themselves (FastAPI nests included
+        routers)."""
         return {
             method
             for method in _METHODS
@@ -180,8 +184,8 @@ class SecurityHeaders:
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
-# HTML the register serves has no inline script and is never framed; a route with inline style sends its own policy
-# with the style's hash (statistics) or the documentation's CDN (/docs).
+# HTML the register serves has no inline script and is never framed; a route with inline style sends its own
+# policy with the style's hash (statistics) or the documentation's CDN (/docs).
 HTML_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )

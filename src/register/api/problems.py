@@ -1,4 +1,5 @@
-"""Every error is `application/problem+json` (RFC 9457) naming the rule, and for bad input each field and rule.
+"""Every error is `application/problem+json` (RFC 9457) naming the rule, and for bad input each field and
+rule.
 
 {"type": "/problems/dates_in_order", "title": "Invalid request", "status": 422, "rule": "validation",
  "detail": "...", "errors": [{"field": "body.date_to", "rule": "dates_in_order", "message": "..."}]}

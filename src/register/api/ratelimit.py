@@ -1,6 +1,7 @@
-"""Rate limits per source address (every call but /health and /ready) and per user (every authenticated call), with the
-`limits` library: a moving window in memory by default (one process), or shared storage (e.g. `redis://...`) where
-several API processes serve the same users. Over a limit: 429 with Retry-After, as problem+json."""
+"""Rate limits per source address (every call but /health and /ready) and per user (every authenticated call),
+with the `limits` library: a moving window in memory by default (one process), or shared storage (e.g.
+`redis://...`) where several API processes serve the same users. Over a limit: 429 with Retry-After, as
+problem+json."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ class RateLimits:
     def _hit(self, items: list[RateLimitItem], kind: str, key: str) -> int | None:
         """Counts one call; the seconds to wait if it is over a limit, else None."""
         for item in items:
-            if not self.limiter.hit(item, kind, key):  # type: ignore[union-attr]
-                reset = self.limiter.get_window_stats(item, kind, key).reset_time  # type: ignore[union-attr]
+            if not self.limiter.hit(item, kind, key):  # type: ignore[union-attr]  # set whenever a limit is
+                reset = self.limiter.get_window_stats(item, kind, key).reset_time  # type: ignore[union-attr]  # as above
                 return max(1, math.ceil(reset - time.time()))
         return None
 
@@ -67,8 +68,9 @@ def too_many(
 
 
 class AddressRateLimit:
-    """Per source address, before anything else is done for the call. Behind a reverse proxy the address is the
-    proxy's unless the server trusts its X-Forwarded-For (uvicorn --proxy-headers --forwarded-allow-ips)."""
+    """Per source address, before anything else is done for the call. Behind a reverse proxy the address is
+    the proxy's unless the server trusts its X-Forwarded-For (uvicorn --proxy-headers
+    --forwarded-allow-ips)."""
 
     def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
         self.app = app

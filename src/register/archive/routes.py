@@ -1,19 +1,17 @@
 """Archive and unarchive through the API (supervisors of the owning area)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..api.deps import Access, RecordGuard, etag, expected_version, unit_of_work
+from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
 from ..api.problems import ERROR_RESPONSES
-from ..store.uow import UnitOfWork
 from . import service
 from .schemas import ArchiveRequest, Unarchive
 
 router = APIRouter(prefix="/v1/nominals", tags=["archive"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 IfMatch = Annotated[int, Depends(expected_version)]
-DONE = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
+DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
 
 
 @router.post(

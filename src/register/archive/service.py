@@ -1,5 +1,6 @@
-"""Archive and unarchive. An archived record is read-only, out of caseloads and default searches, and found when a
-search asks for archived records (major enquiries often need historical offenders). Supervisors can unarchive."""
+"""Archive and unarchive. An archived record is read-only, out of caseloads and default searches, and found
+when a search asks for archived records (major enquiries often need historical offenders). Supervisors can
+unarchive."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from sqlalchemy import update
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import RuleViolation
@@ -60,7 +62,7 @@ def archive(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            "nominal:record:archive",
+            Tag.NOMINAL_RECORD_ARCHIVE,
             actor,
             nominal_id=nominal_id,
             details={"reason": request.reason.value},
@@ -90,5 +92,7 @@ def unarchive(
         ),
         expected_version=expected_version,
     )
-    uow.audit.record(AuditEntry(Action.ALTERATION, "nominal:record:unarchive", actor, nominal_id=nominal_id))
+    uow.audit.record(
+        AuditEntry(Action.ALTERATION, Tag.NOMINAL_RECORD_UNARCHIVE, actor, nominal_id=nominal_id)
+    )
     return version

@@ -2,9 +2,11 @@
 
 The chain proves that sealed events were not altered, removed or reordered, but not that the tail was not cut
 off, or the whole log replaced: someone with database rights can delete the newest events and seals, or empty
-both tables, and what is left is a valid chain. An anchor is a line recording, at a moment, the chain's head:
+both tables, and what is left is a valid chain. An anchor is a line recording, at a moment, the chain's head
+(one JSON object per line; shown here over two):
 
-    {"v": 1, "position": 9, "event_seq": 9, "digest": "<hex>", "at": "2026-11-30T02:50:00+00:00", "mac": "<hex>"}
+    {"v": 1, "position": 9, "event_seq": 9, "digest": "<hex>",
+     "at": "2026-11-30T02:50:00+00:00", "mac": "<hex>"}
 
 `mac` is HMAC-SHA256 over the other fields with a key derived from the audit root key (which the database does
 not hold), so an anchor cannot be forged by someone who can only write the anchor store. `verify` checks every
@@ -118,12 +120,14 @@ class AnchorStore(Protocol):
         ...
 
     def recent(self) -> list[Anchor]:
-        """The readable anchors among the most recent entries (enough to find the latest); signatures unchecked."""
+        """The readable anchors among the most recent entries (enough to find the latest); signatures
+        unchecked."""
         ...
 
 
 class FileAnchors:
-    """JSON lines in a local file, created 0600 in a 0700 directory, appended and fsynced under an exclusive lock.
+    """JSON lines in a local file, created 0600 in a 0700 directory, appended and fsynced under an exclusive
+    lock.
 
     Several processes (the API, CLI commands) may append to the same file; their anchors may land out of
     position order, which `verify` accepts (each anchor is checked on its own)."""

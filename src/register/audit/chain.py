@@ -5,12 +5,13 @@ database, and a `verify` that proves nothing was inserted, altered, removed, reo
 
        mac = HMAC-SHA256(event key, canonical content of the event, without its sequence number)
 
-   Writers never queue behind a chain head. The event key is derived from the audit root key, which the database
-   does not hold: a row inserted or edited by someone with database rights but not the key has no valid MAC.
+   Writers never queue behind a chain head. The event key is derived from the audit root key, which the
+   database does not hold: a row inserted or edited by someone with database rights but not the key has no
+   valid MAC.
 
-2. Moments after commit one sealer (a PostgreSQL advisory lock makes sure it is one) takes the unsealed events in
-   sequence order, refuses (does not seal, logs loudly) any whose MAC is missing or wrong, and appends a seal for
-   each of the others:
+2. Moments after commit one sealer (a PostgreSQL advisory lock makes sure it is one) takes the unsealed events
+   in sequence order, refuses (does not seal, logs loudly) any whose MAC is missing or wrong, and appends a
+   seal for each of the others:
 
        digest[n] = HMAC-SHA256(chain key, digest[n-1] || position n || canonical(event, with its seq and MAC))
 
@@ -115,8 +116,8 @@ def mac_status(key: bytes, event: AuditEvent) -> str:
 
 
 def canonical(event: AuditEvent) -> bytes:
-    """What a seal covers: the event with its sequence number and, from migration 0009 on, its MAC (events sealed
-    before have none, and their links are computed as they were)."""
+    """What a seal covers: the event with its sequence number and, from migration 0009 on, its MAC (events
+    sealed before have none, and their links are computed as they were)."""
     doc = _document(lambda n: getattr(event, n), _EVENT_FIELDS)
     if event.mac is not None:
         doc["mac"] = event.mac.hex()
@@ -150,16 +151,22 @@ class SealResult:
 
 def _refusal(status: str) -> str:
     if status == "missing":
-        return "it has no MAC: it was written outside the register (inserted by hand), or before migration 0009 and never sealed"
+        return (
+            "it has no MAC: it was written outside the register (inserted by hand), or before migration "
+            "0009 and never sealed"
+        )
     return "its MAC does not match its content: edited, or inserted outside the register"
 
 
 def seal_pending(session: Session, keys: AuditKeys, *, full: bool = False, batch: int = 2000) -> SealResult:
     """Seal committed, unsealed events whose MAC is right; refuse the others (they stay unsealed, and `verify`
     names them). The caller commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        if not session.execute(select(func.pg_try_advisory_xact_lock(SEALER_LOCK_ID))).scalar():
-            return SealResult()  # another sealer is at work; it will seal these too
+    # On PostgreSQL one sealer at a time: another one at work will seal these too.
+    if (
+        session.get_bind().dialect.name == "postgresql"
+        and not session.execute(select(func.pg_try_advisory_xact_lock(SEALER_LOCK_ID))).scalar()
+    ):
+        return SealResult()
     head = session.execute(
         select(AuditSeal.position, AuditSeal.digest, AuditSeal.event_seq)
         .order_by(AuditSeal.position.desc())
@@ -353,8 +360,8 @@ def verify(
         report.problems.append(
             Problem(
                 "rewritten",
-                f"chain position {position} does not match its anchor of {anchor.at}: the chain was rewritten and "
-                f"re-sealed at or before position {position}{since}"
+                f"chain position {position} does not match its anchor of {anchor.at}: the chain was "
+                f"rewritten and re-sealed at or before position {position}{since}"
                 + (f"; {more} later anchors differ too" if more else ""),
                 position=position,
             )
@@ -418,8 +425,9 @@ def _check_head(session: Session, report: Report) -> None:
             report.problems.append(
                 Problem(
                     "unanchored",
-                    f"the chain has {report.sealed} sealed events but {report.anchor_store} holds no valid anchor: the anchors "
-                    "were lost or replaced (after first upgrading to anchors, run `register audit seal` once to make the first)",
+                    f"the chain has {report.sealed} sealed events but {report.anchor_store} holds no valid "
+                    "anchor: the anchors were lost or replaced (after first upgrading to anchors, run "
+                    "`register audit seal` once to make the first)",
                 )
             )
         return
@@ -441,8 +449,8 @@ def _check_head(session: Session, report: Report) -> None:
         report.problems.append(
             Problem(
                 "truncated",
-                f"the chain ends at position {report.head_position} but an anchor records position {latest.position} {when}: "
-                f"sealed events after position {report.head_position} were removed",
+                f"the chain ends at position {report.head_position} but an anchor records position "
+                f"{latest.position} {when}: sealed events after position {report.head_position} were removed",
                 position=report.head_position + 1,
             )
         )

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..domain.actors import Actor, Principal
+from .tags import Tag
 
 
 class Action(StrEnum):
@@ -31,14 +32,15 @@ class Outcome(StrEnum):
 
 @dataclass
 class AuditEntry:
-    """One event as a service states it. `tag` is `subject:section:verb`, e.g. `nominal:addresses:add`.
+    """One event as a service states it. `tag` is `subject:section:verb`, e.g. `nominal:addresses:add`,
+    one of `Tag`.
 
     `details` holds field names, ids, counts and criteria, never the personal values themselves
     (those live, encrypted, in the record).
     """
 
     action: Action
-    tag: str
+    tag: Tag
     actor: Actor
     nominal_id: uuid.UUID | None = None
     section: str | None = None

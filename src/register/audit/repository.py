@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, and_, insert, select
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, insert, select
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditEvent
@@ -18,9 +18,8 @@ class AuditLog:
     def __init__(self, session: Session, mac_key: bytes) -> None:
         self.session = session
         self._mac_key = mac_key  # the audit event key: events without its MAC are refused by the sealer
-        self.written = (
-            0  # events recorded in this session (the unit of work seals after a commit that wrote some)
-        )
+        # Events recorded in this session: the unit of work seals after a commit that wrote some.
+        self.written = 0
 
     def _row(self, entry: AuditEntry) -> dict[str, Any]:
         columns = entry.columns()
@@ -35,10 +34,12 @@ class AuditLog:
     def record_many(self, entries: list[AuditEntry]) -> None:
         """Many events in one statement (a sweep's events, one per record), in the current transaction."""
         if entries:
-            self.session.execute(insert(AuditEvent.__table__), [self._row(e) for e in entries])
+            # Core insert of the table (not ORM bulk insert): rows are keyed by column name.
+            table = cast(Table, AuditEvent.__table__)
+            self.session.execute(insert(table), [self._row(e) for e in entries])
             self.written += len(entries)
 
-    def _events(self, where, limit: int) -> list[RowMapping]:  # type: ignore[no-untyped-def]
+    def _events(self, where: ColumnElement[bool], limit: int) -> list[RowMapping]:
         table = AuditEvent.__table__
         return list(
             self.session.execute(select(table).where(where).order_by(table.c.seq).limit(limit)).mappings()

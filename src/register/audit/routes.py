@@ -1,4 +1,5 @@
-"""The audit log for auditors: by record, by user, by period, and as a CSV export. Reading it is itself audited."""
+"""The audit log for auditors: by record, by user, by period, and as a CSV export. Reading it is itself
+audited."""
 
 import datetime as dt
 import uuid
@@ -7,17 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from ..api.deps import Authorize, request_id, unit_of_work
+from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from .events import Action, AuditEntry
 from .schemas import EXPORT_COLUMNS, AuditEventOut, AuditPage
+from .tags import Tag
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 Auditor = Annotated[Principal, Depends(Authorize("audit.read"))]
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
 class Filters:
@@ -43,7 +44,7 @@ class Filters:
 
 
 def _query(
-    uow: UnitOfWork, auditor: Principal, filters: Filters, tag: str, request: str | None
+    uow: UnitOfWork, auditor: Principal, filters: Filters, tag: Tag, request: str | None
 ) -> list[AuditEventOut]:
     rows = uow.audit.query(
         nominal_id=filters.nominal_id,
@@ -108,7 +109,7 @@ def audit_events(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> AuditPage:
-    events = _query(uow, auditor, filters, "audit:log:read", request)
+    events = _query(uow, auditor, filters, Tag.AUDIT_LOG_READ, request)
     return AuditPage(events=events, next_after_seq=events[-1].seq if len(events) == filters.limit else None)
 
 
@@ -124,7 +125,7 @@ def audit_export(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> Response:
-    events = _query(uow, auditor, filters, "audit:log:export", request)
+    events = _query(uow, auditor, filters, Tag.AUDIT_LOG_EXPORT, request)
     return Response(
         to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)),
         media_type="text/csv",

@@ -64,8 +64,8 @@ def _unb64(text: str) -> bytes:
 
 
 def private_dir(directory: Path, *, tighten: bool = False) -> None:
-    """Create the key directory owner-only (0700) whatever the umask. With `tighten` (when generating keys into it),
-    make an existing directory this process owns owner-only too."""
+    """Create the key directory owner-only (0700) whatever the umask. With `tighten` (when generating keys
+    into it), make an existing directory this process owns owner-only too."""
     if not directory.is_dir():
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         tighten = True
@@ -75,8 +75,9 @@ def private_dir(directory: Path, *, tighten: bool = False) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a key file atomically and owner-only (0600): a fresh temporary file beside it, flushed to disk, renamed over
-    the old one, then the directory flushed. A reader sees the old file or the new one, never a partial one."""
+    """Write a key file atomically and owner-only (0600): a fresh temporary file beside it, flushed to disk,
+    renamed over the old one, then the directory flushed. A reader sees the old file or the new one, never a
+    partial one."""
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -105,9 +106,8 @@ STATES = (READABLE, RETIRING, RETIRED)
 class _Kek:
     key: bytes
     created_at: str
-    state: str = (
-        READABLE  # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
-    )
+    # readable | retiring (readable, never wrapped under, being emptied) | retired (never used)
+    state: str = READABLE
 
 
 @dataclass(frozen=True)
@@ -120,21 +120,31 @@ class _Ring:
     stamp: tuple[int, int, int, int]
 
 
+@dataclass
+class _Change:
+    """The key file's contents being changed under the lock: written back as they are when the change ends."""
+
+    active: str
+    keys: dict[str, _Kek]
+
+
 class LocalKeyring:
     """Key-encryption keys in a JSON file: `{"active": "2", "keys": {"1": {...}, "2": {...}}}`.
 
     Wrapping is AES-256-GCM with the data key's id as associated data, so a wrapped
     key copied onto another data-key row does not unwrap.
 
-    Every process (API workers, indexers, commands) sees a changed file without a restart: each use stats the file
-    (cheap) and re-reads it when its inode, size or times changed, so `register keys rotate` or `retire` run beside a
-    running API take effect in it at once. `wrap` always wraps under the active version of a fresh reading; the active
-    version is never retiring or retired. Changes (add_version, mark_retiring, retire) hold an exclusive lock on
-    `kek.json.lock`, re-read the file under it and replace it atomically (`write_private`).
+    Every process (API workers, indexers, commands) sees a changed file without a restart: each use stats the
+    file (cheap) and re-reads it when its inode, size or times changed, so `register keys rotate` or `retire`
+    run beside a running API take effect in it at once. `wrap` always wraps under the active version of a
+    fresh reading; the active version is never retiring or retired. Changes (add_version, mark_retiring,
+    retire) hold an exclusive lock on `kek.json.lock`, re-read the file under it and replace it atomically
+    (`write_private`).
     """
 
     FILE = "kek.json"
-    RACY_NS = 2_000_000_000  # a file changed this recently may change again within one timestamp tick: compare its bytes
+    # A file changed this recently may change again within one timestamp tick: compare its bytes.
+    RACY_NS = 2_000_000_000
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -170,7 +180,8 @@ class LocalKeyring:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             raise KeyNotAvailable(
-                f"key-encryption keyring {self.path} not found: set REGISTER_KEY_DIR to the directory holding {self.FILE}"
+                f"key-encryption keyring {self.path} not found: set REGISTER_KEY_DIR to the directory "
+                f"holding {self.FILE}"
             ) from None
         return self._parse(raw, self._stamp(st))
 
@@ -188,11 +199,13 @@ class LocalKeyring:
             raise KeyNotAvailable(f"key-encryption keyring {self.path} is malformed: {exc}") from None
         if active not in keys or any(len(k.key) != 32 for k in keys.values()):
             raise KeyNotAvailable(
-                f"key-encryption keyring {self.path} is malformed: the active version must exist and keys be 256-bit"
+                f"key-encryption keyring {self.path} is malformed: the active version must exist and keys be "
+                "256-bit"
             )
         if keys[active].state != READABLE:
             raise KeyNotAvailable(
-                f"key-encryption keyring {self.path} is malformed: the active version {active} is {keys[active].state}"
+                f"key-encryption keyring {self.path} is malformed: the active version {active} is "
+                f"{keys[active].state}"
             )
         return _Ring(active, keys, raw, stamp)
 
@@ -226,13 +239,14 @@ class LocalKeyring:
                 ]
                 if changed:
                     raise KeyNotAvailable(
-                        f"key-encryption keyring {self.path} now holds other keys for versions {', '.join(changed)}: "
-                        "a version's key never changes; restore the right key file"
+                        f"key-encryption keyring {self.path} now holds other keys for versions "
+                        f"{', '.join(changed)}: a version's key never changes; restore the right key file"
                     )
                 self._ring = ring = fresh
             except KeyNotAvailable as exc:
-                # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every record (said
-                # once per change of the file; the database still stops wrapping under a retiring version)
+                # a hand edit gone wrong: keep serving with the keys read earlier rather than refuse every
+                # record (said once per change of the file; the database still stops wrapping under a retiring
+                # version)
                 log.error("%s; keeping the keys read earlier", exc)
                 self._ring = ring = _Ring(ring.active, ring.keys, raw, stamp)
                 return ring
@@ -269,7 +283,8 @@ class LocalKeyring:
             )
         if kek.state == RETIRED and not allow_retired:
             raise KeyNotAvailable(
-                f"key-encryption key version {version} is retired: run `register keys rewrap` to move data keys off it"
+                f"key-encryption key version {version} is retired: run `register keys rewrap` to move data "
+                "keys off it"
             )
         return kek.key
 
@@ -281,19 +296,21 @@ class LocalKeyring:
         )
 
     def unwrap(self, version: str, wrapped: bytes, context: bytes, *, allow_retired: bool = False) -> bytes:
-        """`allow_retired` only for moving a data key off a retired version whose material the file still holds."""
+        """`allow_retired` only for moving a data key off a retired version whose material the file still
+        holds."""
         key = self._key(self._current(), version, allow_retired=allow_retired)
         try:
             return AESGCM(key).decrypt(wrapped[:12], wrapped[12:], b"register-dek|" + context)
         except InvalidTag:
             raise KeyMismatch(
-                f"a data key does not unwrap under key-encryption key version {version}: the key file holds the wrong key or the wrapped key was altered"
+                f"a data key does not unwrap under key-encryption key version {version}: the key file holds "
+                "the wrong key or the wrapped key was altered"
             ) from None
 
     # ---------------------------------------------------------------- changing the file
 
     @contextmanager
-    def _changing(self) -> Iterator[list]:  # type: ignore[type-arg]
+    def _changing(self) -> Iterator[_Change]:
         """Read-modify-write under an exclusive lock shared by every process using this key directory."""
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
@@ -301,16 +318,15 @@ class LocalKeyring:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise KeyProblem(
-                f"cannot change {self.path} ({exc.strerror}): run key changes where the key directory is writable "
-                "(nothing was changed)"
+                f"cannot change {self.path} ({exc.strerror}): run key changes where the key directory is "
+                "writable (nothing was changed)"
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             ring = self._read()
-            keys = dict(ring.keys)
-            box = [ring.active, keys]
-            yield box  # type: ignore[misc]
-            active, keys = box
+            change = _Change(ring.active, dict(ring.keys))
+            yield change
+            active, keys = change.active, change.keys
             doc = {
                 "active": active,
                 "keys": {
@@ -331,11 +347,11 @@ class LocalKeyring:
 
     def add_version(self) -> str:
         """A new key-encryption key, made active. Older versions stay readable until retired."""
-        with self._changing() as box:
-            keys = box[1]
+        with self._changing() as change:
+            keys = change.keys
             version = str(max(int(v) for v in keys) + 1)
             keys[version] = _Kek(AESGCM.generate_key(256), dt.datetime.now(dt.UTC).isoformat())
-            box[0] = version
+            change.active = version
         return version
 
     def mark_retiring(self, version: str) -> None:
@@ -346,8 +362,8 @@ class LocalKeyring:
         self._set_state(version, RETIRED)
 
     def _set_state(self, version: str, state: str) -> None:
-        with self._changing() as box:
-            active, keys = box
+        with self._changing() as change:
+            active, keys = change.active, change.keys
             if version not in keys:
                 raise KeyNotAvailable(f"key-encryption key version {version} is not in {self.path}")
             if version == active:

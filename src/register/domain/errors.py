@@ -46,7 +46,7 @@ def field_errors(exc: Exception) -> list[dict[str, str]]:
     if isinstance(exc, DomainError):
         return [{"field": exc.field or "", "rule": exc.rule, "message": exc.message}]
     out = []
-    for e in exc.errors():  # type: ignore[attr-defined]
+    for e in exc.errors():  # type: ignore[attr-defined]  # otherwise a pydantic ValidationError
         cause = e.get("ctx", {}).get("error")
         rule = getattr(cause, "rule", e["type"])
         loc = ".".join(str(p) for p in e["loc"])

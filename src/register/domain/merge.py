@@ -2,9 +2,10 @@
 service feeds it the two records it read and applies the plan.
 
 Nothing is dropped. Every item and chronology entry of the merged record moves to the survivor with its
-provenance; the merged record's primary name (with its date of birth) becomes an alias of the survivor unless the
-survivor already carries that name and date. Where the two disagree (two dates of birth, two current addresses,
-two PNC numbers, different MAPPA levels) the preview shows both; the survivor's header stays as it is.
+provenance; the merged record's primary name (with its date of birth) becomes an alias of the survivor unless
+the survivor already carries that name and date. Where the two disagree (two dates of birth, two current
+addresses, two PNC numbers, different MAPPA levels) the preview shows both; the survivor's header stays as it
+is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from . import values
 from .enums import NameType, NominalStatus
@@ -46,7 +48,8 @@ def check_pair(
     merged_area: str,
     merged_is_survivor: bool,
 ) -> None:
-    """Refuse merges that would lose track of a person: self, chained or circular merges, tombstones, two areas."""
+    """Refuse merges that would lose track of a person: self, chained or circular merges, tombstones, two
+    areas."""
     if survivor_id == merged_id:
         raise RuleViolation("merge_self", "a record cannot be merged into itself", "merged_id")
     for which, status in (("survivor", survivor_status), ("merged record", merged_status)):
@@ -89,7 +92,7 @@ def _names(record: Record) -> set[tuple[str, str, dt.date | None]]:
     )
     names = {key}
     for item in record.items(Section.ALIASES):
-        a: Alias = item.data  # type: ignore[assignment]
+        a = cast(Alias, item.data)  # the aliases section holds aliases only
         names.add((values.fold(a.forenames), values.fold(a.surname), a.date_of_birth))
     return names
 
@@ -132,19 +135,19 @@ def plan(survivor: Record, merged: Record, today: dt.date) -> MergePlan:
 
     s_addr = {
         _address(i.data) for i in current_of(survivor, Section.ADDRESSES) if isinstance(i.data, Address)
-    }  # type: ignore[arg-type]
-    m_addr = {_address(i.data) for i in current_of(merged, Section.ADDRESSES) if isinstance(i.data, Address)}  # type: ignore[arg-type]
+    }
+    m_addr = {_address(i.data) for i in current_of(merged, Section.ADDRESSES) if isinstance(i.data, Address)}
     if s_addr and m_addr and s_addr != m_addr:
         conflicts.append(
             Conflict("addresses.current", " | ".join(sorted(s_addr)), " | ".join(sorted(m_addr)))
         )
     s_ids: dict[str, set[str]] = {}
     for i in current_of(survivor, Section.IDENTIFIERS):
-        ident: Identifier = i.data  # type: ignore[assignment]
+        ident = cast(Identifier, i.data)  # the identifiers section holds identifiers only
         s_ids.setdefault(ident.kind.value, set()).add(ident.value)
     m_ids: dict[str, set[str]] = {}
     for i in current_of(merged, Section.IDENTIFIERS):
-        ident = i.data  # type: ignore[assignment]
+        ident = cast(Identifier, i.data)
         m_ids.setdefault(ident.kind.value, set()).add(ident.value)
     for kind in sorted(s_ids.keys() & m_ids.keys()):
         if s_ids[kind] != m_ids[kind]:

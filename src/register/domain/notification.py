@@ -12,11 +12,12 @@ s.82 notification period, from the relevant date (conviction or caution):
 | any other disposal (community order, fine...)                              | 5 years    |
 
 Fixed periods are halved for someone under 18 on the relevant date (indefinite requirements and conditional
-discharges are not). An indefinite requirement may be reviewed after 15 years (8 if under 18 on the relevant date),
-counted from the initial notification when it is recorded, otherwise from the relevant date. A Sexual Harm
-Prevention Order (or a SOPO before it) imposes notification for as long as it is in force. Notifications are due at
-least every 12 months, weekly when the person has no fixed abode; the initial notification within 3 days of the
-relevant date (so a record with no notification recorded shows the initial one as due, and a quality check flags it).
+discharges are not). An indefinite requirement may be reviewed after 15 years (8 if under 18 on the relevant
+date), counted from the initial notification when it is recorded, otherwise from the relevant date. A Sexual
+Harm Prevention Order (or a SOPO before it) imposes notification for as long as it is in force. Notifications
+are due at least every 12 months, weekly when the person has no fixed abode; the initial notification within 3
+days of the relevant date (so a record with no notification recorded shows the initial one as due, and a
+quality check flags it).
 """
 
 from __future__ import annotations
@@ -133,11 +134,12 @@ def compute(
         if not offence.sexual:
             continue
         period = period_for(offence, dob)
-        ends = None if period.indefinite else add_months(offence.conviction_date, period.months)  # type: ignore[arg-type]
+        ends = None if period.indefinite else add_months(offence.conviction_date, period.months)  # type: ignore[arg-type]  # months set when finite
         candidates.append(
             (
                 ends,
-                f"{period.describe()}: {period.reason} ({offence.offence}, {offence.conviction_date.isoformat()})",
+                f"{period.describe()}: {period.reason} ({offence.offence}, "
+                f"{offence.conviction_date.isoformat()})",
                 offence.conviction_date,
                 under_18_on(dob, offence.conviction_date),
             )
@@ -156,7 +158,7 @@ def compute(
     if not candidates:
         return Notification(subject=False)
     indefinite = [c for c in candidates if c[0] is None]
-    governing = indefinite[0] if indefinite else max(candidates, key=lambda c: c[0])  # type: ignore[arg-type,return-value]
+    governing = indefinite[0] if indefinite else max(candidates, key=lambda c: c[0])  # type: ignore[arg-type,return-value]  # all dated here
     ends_on, explanation, relevant, young = governing
     notifications = sorted(e.occurred_at.date() for e in chronology if e.kind == ChronologyKind.NOTIFICATION)
     review_from = None

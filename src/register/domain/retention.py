@@ -1,9 +1,10 @@
 """Retention of archived records: when each is reviewed and when its personal content is disposed of. Pure.
 
-The disposal sweep must be set-based, but a disposal date worked out from a date of birth would give the date of
-birth away if it were kept in a plain column. So the plain column `dispose_from` holds only the first day of the
-year in which disposal falls due (for rules counted from the archive date, the exact date, which reveals nothing
-personal); the sweep selects those rows in SQL and checks the exact date against the sealed identity.
+The disposal sweep must be set-based, but a disposal date worked out from a date of birth would give the date
+of birth away if it were kept in a plain column. So the plain column `dispose_from` holds only the first day
+of the year in which disposal falls due (for rules counted from the archive date, the exact date, which
+reveals nothing personal); the sweep selects those rows in SQL and checks the exact date against the sealed
+identity.
 """
 
 from __future__ import annotations
@@ -56,11 +57,12 @@ def dispose_on(rule: RetentionRule, archived_on: dt.date, date_of_birth: dt.date
         return add_months(archived_on, 12 * rule.years_after_archive)
     if date_of_birth is None:
         return None
-    return add_months(date_of_birth, 12 * rule.age_years)  # type: ignore[operator]
+    return add_months(date_of_birth, 12 * rule.age_years)  # type: ignore[operator]  # a rule has one or other
 
 
 def dispose_from(rule: RetentionRule, archived_on: dt.date, date_of_birth: dt.date | None) -> dt.date | None:
-    """What the plain column may hold: the exact date when it reveals nothing personal, else 1 January of its year."""
+    """What the plain column may hold: the exact date when it reveals nothing personal, else 1 January of its
+    year."""
     exact = dispose_on(rule, archived_on, date_of_birth)
     if exact is None or rule.years_after_archive is not None:
         return exact

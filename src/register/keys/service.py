@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..crypto.keys import KeyNotAvailable
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
@@ -37,16 +38,16 @@ def rewrap_data_keys(
     actor: Actor,
     *,
     batch: int = 500,
-    progress: Progress = _no_progress,  # type: ignore[no-untyped-def]
+    progress: Progress = _no_progress,
     version: str | None = None,
 ) -> int:
-    """Re-wrap every data key not under the active key-encryption key (or only those under `version`), one transaction
-    per batch. Safe to interrupt and rerun, and to run beside a working register: each batch re-reads the keyring, so a
-    rotation meanwhile is followed. Data keys under a retired version whose material the key file still holds are moved
-    too (a register before issue #17 could write them)."""
+    """Re-wrap every data key not under the active key-encryption key (or only those under `version`), one
+    transaction per batch. Safe to interrupt and rerun, and to run beside a working register: each batch
+    re-reads the keyring, so a rotation meanwhile is followed. Data keys under a retired version whose
+    material the key file still holds are moved too (a register before issue #17 could write them)."""
     keyring = store.keys.keyring
 
-    def pending(active: str):  # type: ignore[no-untyped-def]
+    def pending(active: str):
         return m.DataKey.kek_version == version if version is not None else m.DataKey.kek_version != active
 
     with store.session_factory() as session:
@@ -80,7 +81,7 @@ def rewrap_data_keys(
             uow.audit.record(
                 AuditEntry(
                     Action.ADMINISTRATION,
-                    "keys:data_keys:rewrap",
+                    Tag.KEYS_DATA_KEYS_REWRAP,
                     actor,
                     details={"count": len(changes), "kek_version": active},
                 )
@@ -94,42 +95,44 @@ class KeysInUse(ValueError):
     """A retirement refused: data keys are still wrapped under the version."""
 
 
-def missing_versions(store) -> list[str]:  # type: ignore[no-untyped-def]
+def missing_versions(store) -> list[str]:
     """Versions data keys are wrapped under that the key file does not hold (a rewrap could not move them)."""
     known = set(store.keys.keyring.versions())
     return sorted((v for v in key_usage(store) if v not in known), key=lambda v: (len(v), v))
 
 
-def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:
     """A new key-encryption key becomes active; every data key is re-wrapped under it.
 
-    Checked first, so that a rotation does not stop half way for a reason known in advance. The new version is in the
-    key file (written atomically) before any data key moves; if the re-wrap is interrupted, `register keys rewrap`
-    finishes it, and everything stays readable meanwhile."""
+    Checked first, so that a rotation does not stop half way for a reason known in advance. The new version is
+    in the key file (written atomically) before any data key moves; if the re-wrap is interrupted, `register
+    keys rewrap` finishes it, and everything stays readable meanwhile."""
     missing = missing_versions(store)
     if missing:
         raise KeyNotAvailable(
-            f"data keys are wrapped under version(s) {', '.join(missing)} which {store.keys.keyring.path} does not hold: "
-            "restore them from the key backup before rotating (nothing was changed)"
+            f"data keys are wrapped under version(s) {', '.join(missing)} which {store.keys.keyring.path} "
+            "does not hold: restore them from the key backup before rotating (nothing was changed)"
         )
     version = store.keys.keyring.add_version()
     with store.unit_of_work() as uow:
         verify_keys(uow.session, store.keys)  # records the new version's check value
         uow.audit.record(
-            AuditEntry(Action.ADMINISTRATION, "keys:kek:rotate", actor, details={"kek_version": version})
+            AuditEntry(Action.ADMINISTRATION, Tag.KEYS_KEK_ROTATE, actor, details={"kek_version": version})
         )
         uow.commit()
     return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
 
 
-def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untyped-def]
-    """Retire a key-encryption key version once no data key is wrapped under it, counting the ones being written.
+def retire(store, actor: Actor, version: str) -> None:
+    """Retire a key-encryption key version once no data key is wrapped under it, counting the ones being
+    written.
 
-    1. The version is marked retiring in the key file: every process re-reads the file before it wraps, and only ever
-       wraps under the active version, so nothing new is wrapped under it (it stays readable).
+    1. The version is marked retiring in the key file: every process re-reads the file before it wraps, and
+       only ever wraps under the active version, so nothing new is wrapped under it (it stays readable).
     2. A barrier waits for every transaction that may have wrapped a data key before it saw the change
        (`key_barrier`), then the data keys still under the version are counted.
-    3. None: the version is retired. Some: refused, the version stays retiring; `register keys rewrap` moves them.
+    3. None: the version is retired. Some: refused, the version stays retiring; `register keys rewrap` moves
+       them.
     """
     keyring = store.keys.keyring
     if version not in keyring.versions():
@@ -142,9 +145,8 @@ def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untype
     if state == "retired":
         raise ValueError(f"key-encryption key version {version} is already retired")
     keyring.mark_retiring(version)
-    with (
-        store.unit_of_work() as uow
-    ):  # for processes whose copy of the key file is out of date (another host)
+    # For processes whose copy of the key file is out of date (another host)
+    with store.unit_of_work() as uow:
         mark_kek_state(uow.session, version, "retiring")
         uow.commit()
     with store.unit_of_work() as uow:
@@ -152,25 +154,27 @@ def retire(store, actor: Actor, version: str) -> None:  # type: ignore[no-untype
             key_barrier(uow.session)
         except OperationalError as exc:  # PostgreSQL's lock_timeout: a long transaction is still writing
             raise KeysInUse(
-                f"a transaction that may be writing data keys did not finish in time ({exc.orig}): retire again"
+                f"a transaction that may be writing data keys did not finish in time ({exc.orig}): retire "
+                "again"
             ) from None
         still = uow.session.execute(
             select(func.count()).select_from(m.DataKey).where(m.DataKey.kek_version == version)
         ).scalar_one()
         if still:
             raise KeysInUse(
-                f"{still} data keys are still wrapped under version {version}: run `register keys rewrap`, then retire "
-                f"again (version {version} stays retiring: readable, and nothing new is wrapped under it)"
+                f"{still} data keys are still wrapped under version {version}: run `register keys rewrap`, "
+                f"then retire again (version {version} stays retiring: readable, and nothing new is wrapped "
+                "under it)"
             )
         keyring.retire(version)  # while the barrier holds: no data key can be wrapped meanwhile
         mark_kek_state(uow.session, version, "retired")
         uow.audit.record(
-            AuditEntry(Action.ADMINISTRATION, "keys:kek:retire", actor, details={"kek_version": version})
+            AuditEntry(Action.ADMINISTRATION, Tag.KEYS_KEK_RETIRE, actor, details={"kek_version": version})
         )
         uow.commit()
 
 
-def key_usage(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def key_usage(store) -> dict[str, int]:
     with store.session_factory() as session:
         return {
             v: n
@@ -182,14 +186,14 @@ def key_usage(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 @dataclass(frozen=True)
 class Sealed:
-    """A sealed column of a record's own rows: where it is, which column names the owning record, what the seal is
-    bound to (the row's id, or for a dismissal the pair)."""
+    """A sealed column of a record's own rows: where it is, which column names the owning record, what the
+    seal is bound to (the row's id, or for a dismissal the pair)."""
 
     model: Any
     table: str
     column: str
     owner: str = "nominal_id"
-    bound_to: Callable[[Any], object] = lambda row: row.id
+    bound_to: Callable[[Any], uuid.UUID | str] = lambda row: row.id
 
 
 SEALED = (
@@ -232,10 +236,10 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
         changes = []
         for r in rows:
             bound = spec.bound_to(r)
-            opened = uow.cipher.open(r.data_key_id, spec.table, spec.column, bound, getattr(r, spec.column))  # type: ignore[arg-type]
+            opened = uow.cipher.open(r.data_key_id, spec.table, spec.column, bound, getattr(r, spec.column))
             changes.append(
                 {"row_id": r.id, "sealed": uow.cipher.seal(new_key, spec.table, spec.column, bound, opened)}
-            )  # type: ignore[arg-type]
+            )
         if changes:  # one executemany per table
             uow.session.connection().execute(
                 update(table)
@@ -244,8 +248,8 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
                 changes,
             )
         count += len(rows)
-    # The record's old keys that seal nothing any more are deleted (a key still sealing rows elsewhere, e.g. items
-    # returned to another record by an unmerge, is kept).
+    # The record's old keys that seal nothing any more are deleted (a key still sealing rows elsewhere, e.g.
+    # items returned to another record by an unmerge, is kept).
     in_use = [exists(select(t.model.id).where(t.model.data_key_id == m.DataKey.id)) for t in SEALED] + [
         exists(select(m.Nominal.id).where(m.Nominal.data_key_id == m.DataKey.id))
     ]
@@ -255,7 +259,7 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
     uow.audit.record(
         AuditEntry(
             Action.ADMINISTRATION,
-            "keys:record:reencrypt",
+            Tag.KEYS_RECORD_REENCRYPT,
             actor,
             nominal_id=nominal_id,
             details={"values": count},
@@ -266,7 +270,7 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
 
 def reencrypt(
     store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress
-) -> int:  # type: ignore[no-untyped-def]
+) -> int:
     """Re-encrypt the given records (default: all), one transaction per record."""
     batches = [nominal_ids] if nominal_ids is not None else id_batches(store.session_factory, 500)
     total = len(nominal_ids) if nominal_ids is not None else count_records(store.session_factory)
@@ -282,7 +286,7 @@ def reencrypt(
     return done
 
 
-def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress = _no_progress) -> int:  # type: ignore[no-untyped-def]
+def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress = _no_progress) -> int:
     """Recompute every record's blind-index tokens (after the token definitions change, or a blind-index key
     rotation). One transaction per batch; safe to interrupt and rerun."""
     total, done = count_records(store.session_factory), 0
@@ -292,7 +296,7 @@ def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress 
             uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
             uow.audit.record(
                 AuditEntry(
-                    Action.ADMINISTRATION, "keys:blind_tokens:rebuild", actor, details={"records": len(ids)}
+                    Action.ADMINISTRATION, Tag.KEYS_BLIND_TOKENS_REBUILD, actor, details={"records": len(ids)}
                 )
             )
             uow.commit()

@@ -17,9 +17,21 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.enums import Agency, NominalStatus
@@ -33,8 +45,9 @@ CANDIDATE_STATUSES = (NominalStatus.ACTIVE.value, NominalStatus.ARCHIVED.value)
 
 
 def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
-    """(first, second, join condition) for pairing two id columns. For the whole register each pair once
-    (left < right); for one area, the left side in the area and the right anywhere, put in order (first < second)."""
+    """(first, second, join condition) for pairing two id columns. For the whole register each pair once (left
+    < right); for one area, the left side in the area and the right anywhere, put in order (first <
+    second)."""
     if area is None:
         return left, right, right > left
     return case((left < right, left), else_=right), case((left < right, right), else_=left), right != left
@@ -42,11 +55,13 @@ def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
 
 def _shared(
     kinds: tuple[str, ...], area: str | None, pair: tuple[uuid.UUID, uuid.UUID] | None = None
-) -> Select:  # type: ignore[type-arg]
+) -> Select:
     """Pairs of records holding the same token of the given kinds, with how many such tokens they share."""
     a, b = aliased(m.BlindToken), aliased(m.BlindToken)
     first, second, apart = _pairing(a.nominal_id, b.nominal_id, area)
-    owned = [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+    owned: list[ColumnElement[bool]] = (
+        [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+    )
     if pair is not None:
         owned += [a.nominal_id == min(pair), b.nominal_id == max(pair)]
     return (
@@ -59,14 +74,15 @@ def _shared(
     )
 
 
-def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:  # type: ignore[type-arg]
-    """Every candidate pair with its strongest rule: columns first, second, rule (first < second). With `area`, the
-    pairs with at least one record in that area, found from that area's records' tokens (index lookups); with
-    `pair`, that pair only.
+def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:
+    """Every candidate pair with its strongest rule: columns first, second, rule (first < second). With
+    `area`, the pairs with at least one record in that area, found from that area's records' tokens (index
+    lookups); with `pair`, that pair only.
 
     Dates of birth and contacts are compared together with name sounds through the record-level tokens
-    (`domain.record.record_tokens`: each date of birth or contact combined with each name word's sound), so a pair is
-    found by one equi-join on tokens instead of pairing everyone born on the same day and then comparing names."""
+    (`domain.record.record_tokens`: each date of birth or contact combined with each name word's sound), so a
+    pair is found by one equi-join on tokens instead of pairing everyone born on the same day and then
+    comparing names."""
     ids = _shared(IDENTIFIER_KINDS, area, pair).subquery()
     dob = _shared(("dob_sound",), area, pair).subquery()
     contact = _shared(("contact_sound",), area, pair).subquery()
@@ -122,12 +138,13 @@ def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple
 
 
 def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | None:
-    """The strongest rule matching this pair (None: the cascade would not propose it), from the two records' tokens."""
+    """The strongest rule matching this pair (None: the cascade would not propose it), from the two records'
+    tokens."""
     pairs = candidate_pairs(pair=(first, second)).subquery()
     return session.execute(select(pairs.c.rule)).scalar()
 
 
-def suspected(nominal_id, area: str | None = None) -> object:  # type: ignore[no-untyped-def]
+def suspected(nominal_id, area: str | None = None) -> object:
     """SQL: this record is one of a candidate pair (for the quality rule). The pairs are worked out once."""
     pairs = candidate_pairs(area).cte("duplicate_pairs")
     return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
@@ -146,11 +163,11 @@ def dismiss(
     second: uuid.UUID,
     reason: str,
     text: str,
-    user: str,  # type: ignore[no-untyped-def]
+    user: str,
     now,
 ) -> bool:
-    """Mark a pair as two people, the supervisor's words sealed under the first record's data key. False when it was
-    already marked."""
+    """Mark a pair as two people, the supervisor's words sealed under the first record's data key. False when
+    it was already marked."""
     a, b = sorted((first, second))
     if session.execute(
         select(m.DuplicateDismissal.id).where(
@@ -181,17 +198,23 @@ def dismiss(
 
 
 def move_rows(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> tuple[int, int]:
-    """Every item, chronology entry and item token of the merged record moves to the survivor, marked with where
-    it came from. Three statements, whatever the size of the records."""
-    items = session.execute(
-        update(m.Item)
-        .where(m.Item.nominal_id == merged_id)
-        .values(nominal_id=survivor_id, merged_from_id=merged_id)
+    """Every item, chronology entry and item token of the merged record moves to the survivor, marked with
+    where it came from. Three statements, whatever the size of the records."""
+    items = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.Item)
+            .where(m.Item.nominal_id == merged_id)
+            .values(nominal_id=survivor_id, merged_from_id=merged_id)
+        ),
     ).rowcount
-    entries = session.execute(
-        update(m.ChronologyEntry)
-        .where(m.ChronologyEntry.nominal_id == merged_id)
-        .values(nominal_id=survivor_id, merged_from_id=merged_id)
+    entries = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.ChronologyEntry)
+            .where(m.ChronologyEntry.nominal_id == merged_id)
+            .values(nominal_id=survivor_id, merged_from_id=merged_id)
+        ),
     ).rowcount
     session.execute(
         update(m.BlindToken)
@@ -213,15 +236,21 @@ def move_back(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) ->
         .where(m.BlindToken.nominal_id == survivor_id, m.BlindToken.item_id.in_(came))
         .values(nominal_id=merged_id)
     )
-    items = session.execute(
-        update(m.Item)
-        .where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
-        .values(nominal_id=merged_id, merged_from_id=None)
+    items = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.Item)
+            .where(m.Item.nominal_id == survivor_id, m.Item.merged_from_id == merged_id)
+            .values(nominal_id=merged_id, merged_from_id=None)
+        ),
     ).rowcount
-    entries = session.execute(
-        update(m.ChronologyEntry)
-        .where(m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id)
-        .values(nominal_id=merged_id, merged_from_id=None)
+    entries = cast(
+        CursorResult[Any],
+        session.execute(
+            update(m.ChronologyEntry)
+            .where(m.ChronologyEntry.nominal_id == survivor_id, m.ChronologyEntry.merged_from_id == merged_id)
+            .values(nominal_id=merged_id, merged_from_id=None)
+        ),
     ).rowcount
     return items, entries
 
@@ -229,8 +258,8 @@ def move_back(session: Session, merged_id: uuid.UUID, survivor_id: uuid.UUID) ->
 def added_since(
     session: Session, survivor_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None
 ) -> list[dict[str, object]]:
-    """What was written on the survivor after the merge (it stays there; the supervisor is told), leaving out what
-    `audience` may not see (None: everything, for the audit log)."""
+    """What was written on the survivor after the merge (it stays there; the supervisor is told), leaving out
+    what `audience` may not see (None: everything, for the audit log)."""
     created = set(json.loads(merge.added_item_ids))
     items = session.execute(
         select(m.Item.id, m.Item.section, m.Item.recorded_at, m.Item.recorded_by).where(
@@ -279,8 +308,8 @@ def added_since(
 def changed_since(
     session: Session, merged_id: uuid.UUID, merge: m.Merge, audience: Agency | None = None
 ) -> list[dict[str, object]]:
-    """Items that came from the merged record and were corrected or ended on the survivor after the merge, leaving
-    out what `audience` may not see."""
+    """Items that came from the merged record and were corrected or ended on the survivor after the merge,
+    leaving out what `audience` may not see."""
     rows = session.execute(
         select(m.Item.id, m.Item.section, m.Item.updated_at, m.Item.updated_by).where(
             m.Item.merged_from_id == merged_id, m.Item.updated_at > merge.merged_at, visible_to(audience)
@@ -301,8 +330,8 @@ def changed_since(
 def came_from(
     session: Session, survivor_id: uuid.UUID, merged_id: uuid.UUID, audience: Agency | None
 ) -> tuple[int, int]:
-    """How many items and chronology entries on the survivor came from the merged record, of those `audience` may
-    see: what an unmerge reports as returned."""
+    """How many items and chronology entries on the survivor came from the merged record, of those `audience`
+    may see: what an unmerge reports as returned."""
     items = session.execute(
         select(func.count())
         .select_from(m.Item)

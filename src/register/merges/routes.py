@@ -11,18 +11,18 @@ from ..api.deps import (
     Authorize,
     Purpose,
     RecordGuard,
+    UoW,
     etag,
     expected_version,
     get_policy,
-    refuse,
+    problem,
     request_id,
-    unit_of_work,
 )
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..nominals.routes import stub
 from ..nominals.schemas import RestrictedStub
-from ..store.uow import UnitOfWork
+from ..usecase import guard
 from . import service
 from .schemas import (
     CandidatePage,
@@ -36,7 +36,6 @@ from .schemas import (
 )
 
 router = APIRouter(tags=["merges"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 IfMatch = Annotated[int, Depends(expected_version)]
 A, B, MERGE = (
     "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
@@ -176,14 +175,24 @@ def dismiss(
     uow: UoW,
     request: Request,
 ) -> dict[str, bool]:
-    # The policy judges the pair by the area of each record: a supervisor may dismiss a pair one of whose records is theirs.
+    # The policy judges the pair by the area of each record: a supervisor may dismiss a pair one of whose
+    # records is theirs.
     policy = get_policy(request)
     decisions = [
-        policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]
+        policy.decide(principal, "record.merge", record=RecordFacts(area=row.area, restricted=row.restricted))  # type: ignore[arg-type]  # stored area: a StrEnum value
         for row in (uow.nominals.header_row(body.first_id), uow.nominals.header_row(body.second_id))
     ]
     if not any(d.allowed for d in decisions):
-        raise refuse(request, principal, "record.merge", decisions[0], nominal_id=body.first_id)
+        raise problem(
+            guard.refuse(
+                uow,
+                principal,
+                "record.merge",
+                decisions[0],
+                nominal_id=body.first_id,
+                request_id=request_id(request),
+            )
+        )
     created = service.dismiss(uow, principal, body, request_id=request_id(request))
     uow.commit()
     return {"dismissed": True, "new": created}
@@ -260,7 +269,9 @@ def merges(
 
 @router.post(
     "/v1/nominals/{nominal_id}/merges/{merge_id}/unmerge",
-    summary="Undo a merge: both records as they were, additions since reported, the pair never proposed again",
+    summary=(
+        "Undo a merge: both records as they were, additions since reported, the pair never proposed again"
+    ),
     responses=ok(UNMERGED),
 )
 def unmerge(

@@ -1,10 +1,11 @@
 """Duplicates, merge and unmerge. s.62 calls a merge a "combination": each is audited on both records.
 
-A merge moves rows, it does not copy them: every item and chronology entry of the duplicate is re-pointed at the
-survivor and marked with where it came from (still sealed under the duplicate's data key, which the survivor's
-reads load like any other). The duplicate keeps its identity and becomes a tombstone pointing at the survivor.
-Unmerge moves exactly the marked rows back, removes the aliases the merge created, and reports what was written on
-the survivor since. Everything happens in the caller's one transaction: a failure half-way leaves nothing done.
+A merge moves rows, it does not copy them: every item and chronology entry of the duplicate is re-pointed at
+the survivor and marked with where it came from (still sealed under the duplicate's data key, which the
+survivor's reads load like any other). The duplicate keeps its identity and becomes a tombstone pointing at
+the survivor. Unmerge moves exactly the marked rows back, removes the aliases the merge created, and reports
+what was written on the survivor since. Everything happens in the caller's one transaction: a failure half-way
+leaves nothing done.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import merge as merging
 from ..domain.actors import Principal
 from ..domain.enums import Agency, Area, NominalStatus
@@ -95,7 +97,8 @@ def preview(
     audience: Agency | None,
     request_id: str | None = None,
 ) -> MergePreview:
-    """The survivor as it would read after the merge, with the conflicts. Reading both records is a consultation."""
+    """The survivor as it would read after the merge, with the conflicts. Reading both records is a
+    consultation."""
     s_row, m_row = uow.nominals.header_row(survivor_id), uow.nominals.header_row(merged_id)
     _check(uow, s_row, m_row)
     survivor = uow.nominals.load(survivor_id, audience=audience)
@@ -119,7 +122,7 @@ def preview(
         uow.audit.record(
             AuditEntry(
                 Action.CONSULTATION,
-                "nominal:record:merge_preview",
+                Tag.NOMINAL_RECORD_MERGE_PREVIEW,
                 actor,
                 nominal_id=nominal_id,
                 request_id=request_id,
@@ -156,8 +159,8 @@ def merge(
     audience: Agency | None = None,
     request_id: str | None = None,
 ) -> Merged:
-    """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may see (as in
-    the preview), the audit log has the true counts."""
+    """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may
+    see (as in the preview), the audit log has the true counts."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
     _check(uow, s_row, m_row)
@@ -179,7 +182,7 @@ def merge(
     rule = repository.rule_for(uow.session, survivor_id, merged_id)
     now = _now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
-    merged_new_version = uow.nominals.claim_version(merged_id, merged_version, actor, now)
+    uow.nominals.claim_version(merged_id, merged_version, actor, now)
     items, entries = repository.move_rows(uow.session, merged_id, survivor_id)
     added = []
     for alias in plan.aliases:
@@ -208,7 +211,7 @@ def merge(
         )
     )
     _refresh(uow, survivor_id, merged_id)
-    details = {
+    details: dict[str, object] = {
         "merge": str(merge_id),
         "survivor": str(survivor_id),
         "merged": str(merged_id),
@@ -218,7 +221,7 @@ def merge(
         "aliases_added": len(added),
         "conflicts": [c.field for c in plan.conflicts],
     }
-    _both(uow, actor, "nominal:record:merge", survivor_id, merged_id, request_id, details)
+    _both(uow, actor, Tag.NOMINAL_RECORD_MERGE, survivor_id, merged_id, request_id, details)
     return Merged(
         id=merge_id,
         version=version,
@@ -237,7 +240,7 @@ def _refresh(uow: UnitOfWork, *ids: uuid.UUID) -> None:
 def _both(
     uow: UnitOfWork,
     actor: Principal,
-    tag: str,
+    tag: Tag,
     survivor_id: uuid.UUID,
     merged_id: uuid.UUID,
     request_id: str | None,
@@ -274,8 +277,8 @@ def unmerge(
     audience: Agency | None = None,
     request_id: str | None = None,
 ) -> Unmerged:
-    """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may see; the
-    audit log records all of it."""
+    """Undo a merge. What is reported (additions and changes since, counts returned) is what `audience` may
+    see; the audit log records all of it."""
     row = get(uow, nominal_id, merge_id)
     if row.survivor_id != nominal_id:
         raise RuleViolation("unmerge_from_survivor", f"unmerge from the surviving record {row.survivor_id}")
@@ -323,7 +326,7 @@ def unmerge(
     _both(
         uow,
         actor,
-        "nominal:record:unmerge",
+        Tag.NOMINAL_RECORD_UNMERGE,
         survivor_id,
         merged_id,
         request_id,
@@ -356,7 +359,8 @@ def merges_of(
     purpose: str | None,
     request_id: str | None = None,
 ) -> list[MergeOut]:
-    """The merges a record took part in, either side, with the reasons given for undoing them (a consultation)."""
+    """The merges a record took part in, either side, with the reasons given for undoing them (a
+    consultation)."""
     rows = uow.session.scalars(
         select(m.Merge)
         .where((m.Merge.survivor_id == nominal_id) | (m.Merge.merged_id == nominal_id))
@@ -366,7 +370,7 @@ def merges_of(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:merges:read",
+            Tag.NOMINAL_MERGES_READ,
             actor,
             nominal_id=nominal_id,
             purpose=purpose,
@@ -405,10 +409,11 @@ def candidates(
 ) -> CandidatePage:
     """The suspected duplicates touching the actor's area, strongest rule first.
 
-    Each side shows what the access policy lets the actor read of that record, exactly as a read of it would: a
-    record of another area needs a purpose, so without one it shows only its id and owning area (not even whether it
-    is restricted); with one, a restricted record elsewhere is a stub and any other shows its name and date of birth.
-    Every record of another area shown with its details is audited as a consultation with the purpose."""
+    Each side shows what the access policy lets the actor read of that record, exactly as a read of it would:
+    a record of another area needs a purpose, so without one it shows only its id and owning area (not even
+    whether it is restricted); with one, a restricted record elsewhere is a stub and any other shows its name
+    and date of birth. Every record of another area shown with its details is audited as a consultation with
+    the purpose."""
     pairs, total = repository.candidates(
         uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size
     )
@@ -446,7 +451,7 @@ def candidates(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:duplicates:list",
+            Tag.NOMINAL_DUPLICATES_LIST,
             actor,
             purpose=purpose,
             request_id=request_id,
@@ -457,7 +462,7 @@ def candidates(
         [
             AuditEntry(
                 Action.CONSULTATION,
-                "nominal:duplicates:list",
+                Tag.NOMINAL_DUPLICATES_LIST,
                 actor,
                 nominal_id=nominal_id,
                 purpose=purpose,
@@ -489,7 +494,7 @@ def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id
         uow.audit.record(
             AuditEntry(
                 Action.ALTERATION,
-                "nominal:duplicates:dismiss",
+                Tag.NOMINAL_DUPLICATES_DISMISS,
                 actor,
                 nominal_id=nominal_id,
                 request_id=request_id,

@@ -1,5 +1,5 @@
-"""Request examples for the API documentation: one realistic payload per section (examples.json, invented people
-like the demo register's; tests/unit/test_examples.py checks that every one is valid)."""
+"""Request examples for the API documentation: one realistic payload per section (examples.json, invented
+people like the demo register's; tests/unit/test_examples.py checks that every one is valid)."""
 
 from __future__ import annotations
 

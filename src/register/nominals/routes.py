@@ -1,4 +1,5 @@
-"""HTTP routes for records. Each route names its action and section through its dependencies; the policy decides.
+"""HTTP routes for records. Each route names its action and section through its dependencies; the policy
+decides.
 
 No `from __future__ import annotations` here: the section routes are built from the domain models at run time,
 and FastAPI reads their annotations as real types.
@@ -17,10 +18,10 @@ from ..api.deps import (
     CreateGuard,
     NewRecordAccess,
     RecordGuard,
+    UoW,
     etag,
     expected_version,
     get_policy,
-    unit_of_work,
 )
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
@@ -43,7 +44,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v1/nominals", tags=["nominals"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 IfMatch = Annotated[int, Depends(expected_version)]
 
@@ -246,7 +246,7 @@ def append_chronology(
 def _section_routes(section: Section, model: type[SectionItem], example: dict[str, Any]) -> None:
     """Read, add, correct and end for one section, typed by its domain model."""
     name = section.value
-    body_type = Annotated[model, Body(openapi_examples={name: {"value": example}})]  # type: ignore[valid-type]
+    body_type = Annotated[model, Body(openapi_examples={name: {"value": example}})]  # type: ignore[valid-type]  # run-time model
     read_guard = Depends(RecordGuard("record.read", name))
     write_guard = Depends(RecordGuard("record.write", name))
 
@@ -254,12 +254,12 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         if access.stub:
             return stub(uow, access)
         record = _read(uow, access, response, sections={section}, chronology=False)
-        return SectionOut[model](
+        return SectionOut[model](  # type: ignore[valid-type]  # the section's model, chosen at run time
             nominal_id=record.id,
             version=record.version,
-            section=name,  # type: ignore[valid-type]
-            items=[ItemOut[model].of(i) for i in record.items(section)],
-        )  # type: ignore[valid-type]
+            section=name,
+            items=[ItemOut[model].of(i) for i in record.items(section)],  # type: ignore[valid-type]  # as above
+        )
 
     def add_item(
         access: Annotated[Access, write_guard],
@@ -329,8 +329,8 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         read_section,
         methods=["GET"],
         name=f"read_{name}",
-        response_model=SectionOut[model] | RestrictedStub,
-        summary=f"Read the {label} section",  # type: ignore[valid-type]
+        response_model=SectionOut[model] | RestrictedStub,  # type: ignore[valid-type]  # model chosen at run time
+        summary=f"Read the {label} section",
         responses=examples.ok(examples.section_response(section)),
     )
     router.add_api_route(

@@ -78,7 +78,8 @@ class NotificationOut(BaseModel):
 
 
 class RecordOut(BaseModel):
-    """A whole record: every section the caller may see, the chronology, and its derived notification dates."""
+    """A whole record: every section the caller may see, the chronology, and its derived notification
+    dates."""
 
     id: uuid.UUID
     version: int

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import notification, rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, ChronologyKind, NominalStatus
@@ -47,7 +48,7 @@ def create_nominal(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            "nominal:record:create",
+            Tag.NOMINAL_RECORD_CREATE,
             actor,
             nominal_id=nominal_id,
             request_id=request_id,
@@ -82,7 +83,7 @@ def read_record(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:record:read",
+            Tag.NOMINAL_RECORD_READ,
             actor,
             nominal_id=nominal_id,
             purpose=purpose,
@@ -106,7 +107,7 @@ def restricted_stub(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:record:stub",
+            Tag.NOMINAL_RECORD_STUB,
             actor,
             nominal_id=nominal_id,
             purpose=purpose,
@@ -130,7 +131,8 @@ def list_records(
     page_size: int,
     request_id: str | None = None,
 ) -> tuple[list[Summary], int]:
-    """A page of the area's records or the caller's caseload. Listing names is a consultation of each record listed."""
+    """A page of the area's records or the caller's caseload. Listing names is a consultation of each record
+    listed."""
     rows, total = uow.nominals.page(filters, limit=page_size, offset=(page - 1) * page_size)
     record_listing(
         uow, actor, filters, page=page, total=total, ids=[r.id for r in rows], request_id=request_id
@@ -152,7 +154,7 @@ def record_listing(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:record:list",
+            Tag.NOMINAL_RECORD_LIST,
             actor,
             request_id=request_id,
             details={
@@ -166,7 +168,7 @@ def record_listing(
     )
 
 
-def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):  # type: ignore[no-untyped-def]
+def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):
     row = uow.nominals.header_row(nominal_id)
     rules.ensure_editable(NominalStatus(row.status))
     version = uow.nominals.claim_version(nominal_id, expected_version, actor, _now())
@@ -209,7 +211,7 @@ def add_item(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            f"nominal:{item.section.value}:add",
+            Tag.section_item(item.section, "add"),
             actor,
             nominal_id=nominal_id,
             section=item.section.value,
@@ -237,7 +239,7 @@ NOTIFICATION_INPUTS = {Section.OFFENCES, Section.ORDERS, Section.ADDRESSES}
 
 
 def notification_of(record: Record, today: dt.date) -> notification.Notification:
-    def current(section: Section) -> list:  # type: ignore[type-arg]
+    def current(section: Section) -> list:
         return [i.data for i in record.items(section) if i.ended_at is None]
 
     return notification.compute(
@@ -260,8 +262,9 @@ def refresh_notification(
 
 
 def refresh_derived(uow: UnitOfWork, nominal_id: uuid.UUID, changed: Section | str | None) -> None:
-    """Recompute what is derived from the record after a change to `changed` (a section, "chronology", or None for
-    the identity or the whole record): notification dates and the record-level duplicate tokens, with one read."""
+    """Recompute what is derived from the record after a change to `changed` (a section, "chronology", or None
+    for the identity or the whole record): notification dates and the record-level duplicate tokens, with one
+    read."""
     notification = changed is None or changed == "chronology" or changed in NOTIFICATION_INPUTS
     tokens = changed is None or changed in RECORD_TOKEN_SECTIONS
     if not (notification or tokens):
@@ -303,7 +306,7 @@ def correct_item(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            f"nominal:{item.section.value}:correct",
+            Tag.section_item(item.section, "correct"),
             actor,
             nominal_id=nominal_id,
             section=item.section.value,
@@ -335,7 +338,7 @@ def end_item(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            f"nominal:{existing.section}:end",
+            Tag.section_item(existing.section, "end"),
             actor,
             nominal_id=nominal_id,
             section=existing.section,
@@ -362,7 +365,7 @@ def correct_identity(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            "nominal:identity:correct",
+            Tag.NOMINAL_IDENTITY_CORRECT,
             actor,
             nominal_id=nominal_id,
             section="identity",
@@ -382,9 +385,9 @@ def append_chronology(
     request_id: str | None = None,
     audience: Agency | None = None,
 ) -> tuple[uuid.UUID, int]:
-    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record; an entry
-    hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is seen by exactly
-    those who see the entry it amends."""
+    """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record;
+    an entry hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is
+    seen by exactly those who see the entry it amends."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     inherited = None
     if entry.amends is not None:
@@ -401,7 +404,7 @@ def append_chronology(
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
-            "nominal:chronology:append",
+            Tag.NOMINAL_CHRONOLOGY_APPEND,
             actor,
             nominal_id=nominal_id,
             section="chronology",
@@ -415,7 +418,7 @@ def append_chronology(
 
 def refresh_notifications(
     store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None
-) -> int:  # type: ignore[no-untyped-def]
+) -> int:
     """Recompute every record's derived notification dates (after an upgrade or a change in the rules)."""
     total, done = count_records(store.session_factory), 0
     progress(0, total)

@@ -1,5 +1,5 @@
-"""The checks the quality rules name. Each builds one SQL condition on a `nominal` row from plain columns only (no
-decryption), with its cut-off dates computed here so the same SQL runs on SQLite and PostgreSQL."""
+"""The checks the quality rules name. Each builds one SQL condition on a `nominal` row from plain columns only
+(no decryption), with its cut-off dates computed here so the same SQL runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -181,9 +181,9 @@ def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
 
 
 def duplicate_suspected(today: dt.date, area: str | None = None) -> ColumnElement[bool]:
-    """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed; the pairs
-    are looked up from the swept area's records (the other record of a pair may be in any area)."""
-    return suspected(N.id, area)  # type: ignore[return-value]
+    """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed; the
+    pairs are looked up from the swept area's records (the other record of a pair may be in any area)."""
+    return suspected(N.id, area)  # type: ignore[return-value]  # suspected() is typed loosely as object
 
 
 def retention_review_due(today: dt.date) -> ColumnElement[bool]:
@@ -216,9 +216,10 @@ CHECKS: dict[str, Check] = {
 
 
 def per_agency(check: str, params: dict[str, Any]) -> bool:
-    """Whether a rule's findings depend on who looks: its check takes an `audience` and looks at a section whose items
-    may name one. Such a rule is evaluated once for each agency (each finding marked with it), so that counts and
-    worklists reflect only what the reader's agency may see; every other rule once, for everyone."""
+    """Whether a rule's findings depend on who looks: its check takes an `audience` and looks at a section
+    whose items may name one. Such a rule is evaluated once for each agency (each finding marked with it), so
+    that counts and worklists reflect only what the reader's agency may see; every other rule once, for
+    everyone."""
     takes = "audience" in inspect.signature(CHECKS[check]).parameters
     return takes and params.get("section") in {s.value for s in AUDIENCE_SECTIONS}
 

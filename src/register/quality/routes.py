@@ -7,17 +7,16 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, get_policy, request_id, unit_of_work
+from ..api.deps import Authorize, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..exports import to_csv
-from ..store.uow import UnitOfWork
 from . import service
 from .schemas import EXPORT_COLUMNS, Dashboard, Finding
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 DASHBOARD_EXAMPLE = {
     "area": "kent",
@@ -74,7 +73,7 @@ def dashboard(
     board = service.dashboard(uow, principal.area, agency=policy.audience_agency(principal))
     uow.audit.record(
         AuditEntry(
-            Action.CONSULTATION, "quality:dashboard:read", principal, details={"area": principal.area.value}
+            Action.CONSULTATION, Tag.QUALITY_DASHBOARD_READ, principal, details={"area": principal.area.value}
         )
     )
     uow.commit()
@@ -118,7 +117,7 @@ def worklist(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "quality:worklist:read",
+            Tag.QUALITY_WORKLIST_READ,
             principal,
             request_id=request,
             details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]},

@@ -1,7 +1,7 @@
 """Running the quality rules over an area and reading the results.
 
-A run evaluates every rule as one `INSERT INTO quality_finding ... SELECT ... FROM nominal WHERE <check>`: no loop
-over records, whatever the size of the register. Runs are kept, so the dashboard shows each rule's trend.
+A run evaluates every rule as one `INSERT INTO quality_finding ... SELECT ... FROM nominal WHERE <check>`: no
+loop over records, whatever the size of the register. Runs are kept, so the dashboard shows each rule's trend.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy import Table, func, insert, literal, or_, select
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Actor
 from ..domain.enums import Agency, Area, NominalStatus
 from ..store import models as m
@@ -71,8 +72,8 @@ def run(
     rules: list[Rule] | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> uuid.UUID:
-    """Evaluate every rule over the area's records (active ones unless the rule names other statuses), one set-based
-    statement per rule."""
+    """Evaluate every rule over the area's records (active ones unless the rule names other statuses), one
+    set-based statement per rule."""
     rules = rules if rules is not None else load_rules()
     run_id = uuid.uuid4()
     now = dt.datetime.now(dt.UTC)
@@ -122,14 +123,15 @@ def run(
             uow.session.execute(insert(m.QualityFinding).from_select(columns, chosen))
         progress(done, len(rules))
     uow.session.execute(
-        m.QualityRun.__table__.update()
+        cast(Table, m.QualityRun.__table__)
+        .update()
         .where(m.QualityRun.id == run_id)
         .values(finished_at=dt.datetime.now(dt.UTC))
     )
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "quality:run:execute",
+            Tag.QUALITY_RUN_EXECUTE,
             actor,
             details={"area": area.value, "run": str(run_id), "rules": len(rules)},
         )
@@ -149,8 +151,8 @@ def _runs(uow: UnitOfWork, area: Area, limit: int) -> list[m.QualityRun]:
 
 
 def _seen_by(agency: Agency | None) -> Any:
-    """SQL: the findings a reader of this agency may see: those that are the same for everyone and those evaluated
-    for their agency (None: every finding, for system actors)."""
+    """SQL: the findings a reader of this agency may see: those that are the same for everyone and those
+    evaluated for their agency (None: every finding, for system actors)."""
     if agency is None:
         return literal(True)
     return or_(m.QualityFinding.audience.is_(None), m.QualityFinding.audience == agency.value)
@@ -163,14 +165,14 @@ def _counts(uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None) -> dict[s
             .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
             .group_by(m.QualityFinding.rule_id)
         ).all()
-    )  # type: ignore[arg-type]
+    )
 
 
 def dashboard(
     uow: UnitOfWork, area: Area, rules: list[Rule] | None = None, *, agency: Agency | None = None
 ) -> dict[str, Any]:
-    """Counts per rule and severity in the latest run, each with its change since the run before, of what `agency`
-    may see (None: everything, for system actors)."""
+    """Counts per rule and severity in the latest run, each with its change since the run before, of what
+    `agency` may see (None: everything, for system actors)."""
     rules = rules if rules is not None else load_rules()
     runs = _runs(uow, area, 2)
     if not runs:
@@ -179,7 +181,7 @@ def dashboard(
         _counts(uow, runs[0].id, agency),
         (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None),
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "rule": r.id,
             "description": r.description,
@@ -209,8 +211,8 @@ def worklist(
     rule: str | None = None,
     agency: Agency | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest run's findings for one offender manager, one unit or one rule (drill-down), with links to the records,
-    of what `agency` may see (None: everything)."""
+    """The latest run's findings for one offender manager, one unit or one rule (drill-down), with links to
+    the records, of what `agency` may see (None: everything)."""
     runs = _runs(uow, area, 1)
     if not runs:
         return []

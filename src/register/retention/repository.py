@@ -14,8 +14,9 @@ from ..store import models as m
 from ..store.records import id_batches
 
 
-def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:  # type: ignore[no-untyped-def]
-    """Archived records without a legal hold whose disposal year (or exact date) has come, a batch at a time."""
+def candidate_batches(session_factory, today: dt.date, batch: int) -> Iterator[list[uuid.UUID]]:
+    """Archived records without a legal hold whose disposal year (or exact date) has come, a batch at a
+    time."""
     return id_batches(
         session_factory,
         batch,
@@ -37,10 +38,10 @@ def with_tombstones(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
 
 
 def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
-    """Erase the personal content of these records, whatever their size, in a fixed number of statements: tokens,
-    items, chronology, transfer details and the reasons given in merges and dismissals are deleted; the identity is
-    overwritten; what is left is a tombstone of
-    plain metadata (id, area, type, archive reason and dates) for the audit trail."""
+    """Erase the personal content of these records, whatever their size, in a fixed number of statements:
+    tokens, items, chronology, transfer details and the reasons given in merges and dismissals are deleted;
+    the identity is overwritten; what is left is a tombstone of plain metadata (id, area, type, archive reason
+    and dates) for the audit trail."""
     session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_(ids)))
     session.execute(delete(m.Item).where(m.Item.nominal_id.in_(ids)))
     doomed = select(m.ChronologyEntry.id).where(m.ChronologyEntry.nominal_id.in_(ids)).scalar_subquery()
@@ -50,7 +51,8 @@ def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
     )
     session.execute(delete(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id.in_(ids)))
     session.execute(delete(m.Transfer).where(m.Transfer.nominal_id.in_(ids)))
-    # Reasons given in merges and dismissals may name people: they go; the fact of the merge stays for the audit trail.
+    # Reasons given in merges and dismissals may name people: they go; the fact of the merge stays for the
+    # audit trail.
     session.execute(
         update(m.Merge)
         .where(m.Merge.survivor_id.in_(ids) | m.Merge.merged_id.in_(ids))

@@ -2,23 +2,22 @@
 (supervisors, with the item's id repeated as confirmation)."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..api.deps import Access, RecordGuard, etag, expected_version, unit_of_work
+from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
 from ..api.problems import ERROR_RESPONSES
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..nominals.routes import stub
 from ..nominals.schemas import RestrictedStub
-from ..store.uow import UnitOfWork
 from . import service
 from .schemas import HoldRequest, ItemErasure, RetentionOut, ReviewRequest
 
 router = APIRouter(prefix="/v1/nominals", tags=["retention"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 IfMatch = Annotated[int, Depends(expected_version)]
-DONE = {200: {"content": {"application/json": {"example": {"version": 27}}}}}
+DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"version": 27}}}}}
 HOLD = {"enquiry": {"value": {"reason": "Operation NIGHTJAR: disclosure in pending proceedings"}}}
 
 
@@ -56,7 +55,7 @@ def read(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "nominal:retention:read",
+            Tag.NOMINAL_RETENTION_READ,
             access.principal,
             nominal_id=access.nominal_id,
             purpose=access.purpose,

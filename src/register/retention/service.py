@@ -1,10 +1,10 @@
 """Retention: when archived records are reviewed and disposed of, legal holds, and erasure.
 
 Archiving schedules a record (next review, disposal) under the policy for its reason; unarchiving clears that.
-`run` erases the records whose disposal date has come and that have no legal hold: candidates are chosen in SQL by
-their plain disposal year, the exact date is checked against the sealed identity, and the erasure itself is
-set-based per batch. Erasing a single item needs a supervisor and the item's id typed again as confirmation.
-Every step is audited; erasures as s.62 "erasure".
+`run` erases the records whose disposal date has come and that have no legal hold: candidates are chosen in
+SQL by their plain disposal year, the exact date is checked against the sealed identity, and the erasure
+itself is set-based per batch. Erasing a single item needs a supervisor and the item's id typed again as
+confirmation. Every step is audited; erasures as s.62 "erasure".
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 
 from ..access.policy import Visibility
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain import retention
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
@@ -99,8 +100,9 @@ def _note(
     *,
     audience: str | None = None,
 ) -> None:
-    """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes directly.
-    `audience`: the agencies that may see the note (that of an erased item it speaks of); None: everyone."""
+    """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes
+    directly. `audience`: the agencies that may see the note (that of an erased item it speaks of); None:
+    everyone."""
     entry = ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=summary, details=details)
     uow.nominals.add_entry(nominal_id, key_id, uuid.uuid4(), entry, actor, _now(), audience=audience)
 
@@ -136,7 +138,7 @@ def set_hold(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            f"nominal:retention:{'hold' if hold else 'release'}",
+            Tag.NOMINAL_RETENTION_HOLD if hold else Tag.NOMINAL_RETENTION_RELEASE,
             actor,
             nominal_id=nominal_id,
         )
@@ -167,7 +169,7 @@ def review(
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
-            "nominal:retention:review",
+            Tag.NOMINAL_RETENTION_REVIEW,
             actor,
             nominal_id=nominal_id,
             details={"next_review": next_on},
@@ -189,10 +191,10 @@ def erase_item(
 ) -> int:
     """Erase one item or chronology entry entirely (ending it keeps it in the history; this does not).
 
-    Only what the caller may see can be erased: an item or entry outside `visibility` (a section their agency may
-    not read, an audience that leaves them out) answers exactly like one that does not exist. The chronology note
-    the erasure leaves (with its reason) has the erased item's audience, so those who never saw the item never see
-    the note either. `visibility` None: a system actor, who sees everything."""
+    Only what the caller may see can be erased: an item or entry outside `visibility` (a section their agency
+    may not read, an audience that leaves them out) answers exactly like one that does not exist. The
+    chronology note the erasure leaves (with its reason) has the erased item's audience, so those who never
+    saw the item never see the note either. `visibility` None: a system actor, who sees everything."""
     if request.confirm != item_id:
         raise InvalidValue(
             "erasure_confirmation",
@@ -239,7 +241,7 @@ def erase_item(
     uow.audit.record(
         AuditEntry(
             Action.ERASURE,
-            f"nominal:{section}:erase",
+            Tag.section_item(section, "erase"),
             actor,
             nominal_id=nominal_id,
             section=section,
@@ -257,11 +259,11 @@ def run(
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
-    batch: int = 500,  # type: ignore[no-untyped-def]
+    batch: int = 500,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> RunReport:
-    """Erase every archived record whose disposal date has come and that has no legal hold. One transaction per
-    batch; safe to interrupt and rerun (an erased record is no longer a candidate)."""
+    """Erase every archived record whose disposal date has come and that has no legal hold. One transaction
+    per batch; safe to interrupt and rerun (an erased record is no longer a candidate)."""
     today = today or dt.date.today()
     report = RunReport(today=today, candidates=0, due=[], erased=0, dry_run=dry_run)
     for ids in repository.candidate_batches(store.session_factory, today, batch):
@@ -288,7 +290,7 @@ def run(
                 [
                     AuditEntry(
                         Action.ERASURE,
-                        "nominal:record:erase",
+                        Tag.NOMINAL_RECORD_ERASE,
                         actor,
                         nominal_id=nominal_id,
                         details={

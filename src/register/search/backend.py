@@ -43,11 +43,12 @@ class SearchUnavailable(Exception):
 class Viewer:
     """Whose search it is, as far as a backend must know.
 
-    A restricted record owned by an area other than `area` is, for this viewer, only a stub ("contact the owning
-    area"). Such a record takes no part in the search at all: it is never a hit, never counted, never in a facet and
-    never moves another hit's position, whatever its hidden fields hold. Matching it on hidden fields, or even on its
-    owning area, would let a search answer questions the stub refuses to (a yes/no oracle, a count per area, a place
-    in the surname order). `restricted_stub=False` (a policy without the stub rule) shows every record.
+    A restricted record owned by an area other than `area` is, for this viewer, only a stub ("contact the
+    owning area"). Such a record takes no part in the search at all: it is never a hit, never counted, never
+    in a facet and never moves another hit's position, whatever its hidden fields hold. Matching it on hidden
+    fields, or even on its owning area, would let a search answer questions the stub refuses to (a yes/no
+    oracle, a count per area, a place in the surname order). `restricted_stub=False` (a policy without the
+    stub rule) shows every record.
     """
 
     area: str
@@ -62,7 +63,8 @@ class SearchBackend(Protocol):
 
 
 def statuses(request: SearchRequest) -> list[str]:
-    """Active records by default; archived (and deceased) ones when asked for; merged ones never (they point elsewhere)."""
+    """Active records by default; archived (and deceased) ones when asked for; merged ones never (they point
+    elsewhere)."""
     return ["active", "archived", "deceased"] if request.include_archived else ["active"]
 
 

@@ -1,14 +1,15 @@
 """What a record looks like in the search index. Pure: a Record in, a JSON-ready dict out.
 
 Values are normalised here, with the same code the domain and the blind indexes use (folded name words, their
-Metaphone and Soundex codes, postcode parts, registration-mark 3-grams), so the index needs no analysis plugins and
-both search backends match on identical forms. Intelligence and victim-safety details are never indexed.
+Metaphone and Soundex codes, postcode parts, registration-mark 3-grams), so the index needs no analysis
+plugins and both search backends match on identical forms. Intelligence and victim-safety details are never
+indexed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import jellyfish
 
@@ -62,13 +63,15 @@ def document(record: Record) -> dict[str, Any]:
     identity, header = record.identity, record.header
     names = [_name("primary", identity.forenames, identity.surname, identity.date_of_birth)]
     for item in _current(record.items(Section.ALIASES)):
-        alias: Alias = item.data  # type: ignore[assignment]
+        alias = cast(Alias, item.data)  # the aliases section holds aliases only
         names.append(_name(alias.name_type.value, alias.forenames, alias.surname, alias.date_of_birth))
     dobs = sorted({n["date_of_birth"] for n in names if n["date_of_birth"]})
+    # The risk assessments section holds risk assessments only.
     assessments = sorted(
-        (i.data for i in _current(record.items(Section.RISK_ASSESSMENTS))), key=lambda a: a.assessed_on
-    )  # type: ignore[attr-defined]
-    latest: RiskAssessment | None = assessments[-1] if assessments else None  # type: ignore[assignment]
+        (cast(RiskAssessment, i.data) for i in _current(record.items(Section.RISK_ASSESSMENTS))),
+        key=lambda a: a.assessed_on,
+    )
+    latest = assessments[-1] if assessments else None
     overall = latest.overall_rosh if latest else None
 
     def data(section: Section) -> list[Any]:

@@ -1,8 +1,8 @@
 """The query model translated to Elasticsearch, mirroring `matching.py` criterion by criterion.
 
-Every leaf becomes a `constant_score` of 1 named after its path, so the hits say which criteria matched and the
-score counts them; conditions on one address, vehicle, mark, identifier, contact, offence or description are a
-single `nested` query over that item.
+Every leaf becomes a `constant_score` of 1 named after its path, so the hits say which criteria matched and
+the score counts them; conditions on one address, vehicle, mark, identifier, contact, offence or description
+are a single `nested` query over that item.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def _window(path: str, c: q.Window) -> list[Query]:
 
 def _name(c: q.Name) -> Query:
     tokens = values.name_tokens(c.value)
+    filters: list[dict[str, Any]]
     if c.mode == "exact":
         filters = [{"term": {"names.tokens": t}} for t in tokens]
     elif c.mode == "phonetic":
@@ -91,9 +92,8 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
         return _name(c)
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            wanted = {c.exact.isoformat()} | (
-                {transposed(c.exact).isoformat()} if c.transposed and transposed(c.exact) else set()
-            )  # type: ignore[union-attr]
+            swapped = transposed(c.exact) if c.transposed else None
+            wanted = {c.exact.isoformat()} | ({swapped.isoformat()} if swapped else set())
             return {"terms": {"dates_of_birth": sorted(wanted)}}
         if c.year is not None:
             return {"term": {"dob_years": c.year}}
@@ -226,12 +226,12 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
 
 
 def _with_inner_hits(query: Query, name: str) -> Query:
-    """Ask for the first nested item that met the criterion, to say which alias, address or vehicle matched."""
+    """Ask for the first nested item that met the criterion, to say which alias, address or vehicle
+    matched."""
     if "nested" in query:
         return {"nested": {**query["nested"], "inner_hits": {"name": name, "size": 1, "_source": True}}}
-    if (
-        "bool" in query
-    ):  # a person criterion: its description conditions are one nested query among the filters
+    # A person criterion: its description conditions are one nested query among the filters
+    if "bool" in query:
         return {
             "bool": {
                 **query["bool"],
@@ -277,9 +277,8 @@ class ElasticBackend:
                 {"nominal_id": "asc"},
             ]
         scope: list[Query] = [{"terms": {"status": statuses(request)}}]
-        if (
-            viewer.restricted_stub
-        ):  # stubs for this viewer take no part: not hits, not counted, not in facets (see Viewer)
+        # Stubs for this viewer take no part: not hits, not counted, not in facets (see Viewer)
+        if viewer.restricted_stub:
             scope.append(
                 {
                     "bool": {
@@ -293,8 +292,8 @@ class ElasticBackend:
             "sort": sort,
             "track_scores": True,
             "track_total_hits": True,
-            # a page inside the result window (the request model keeps it there), or the page after a cursor's sort key
-            # with one hit more, to know whether another page follows
+            # a page inside the result window (the request model keeps it there), or the page after a cursor's
+            # sort key with one hit more, to know whether another page follows
             **(
                 {"from": (request.page - 1) * request.page_size, "size": request.page_size}
                 if request.cursor is None
@@ -342,7 +341,7 @@ class ElasticBackend:
 
 def _reason(exc: BadRequestError) -> str:
     try:
-        causes = exc.body["error"]["root_cause"]  # type: ignore[index]
+        causes = exc.body["error"]["root_cause"]
         return str(causes[0]["reason"])[:200]
     except (KeyError, IndexError, TypeError):
         return exc.message

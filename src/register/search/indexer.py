@@ -1,11 +1,12 @@
 """Keeping Elasticsearch true to the database.
 
-* `drain`: take pending outbox rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several workers compete safely), load
-  the records they name in four queries, bulk-index whole documents with the record's version as an *external*
-  version (so a stale document can never overwrite a newer one), mark the rows done. If Elasticsearch fails, the
-  rows stay pending with an exponential backoff; after `max_attempts` they are parked and visible, never lost.
-* `reindex`: build a fresh index from the database, then swap the alias to it atomically; changes made while it ran
-  are replayed into the new index before the swap completes.
+* `drain`: take pending outbox rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several workers compete safely),
+  load the records they name in four queries, bulk-index whole documents with the record's version as an
+  *external* version (so a stale document can never overwrite a newer one), mark the rows done. If
+  Elasticsearch fails, the rows stay pending with an exponential backoff; after `max_attempts` they are parked
+  and visible, never lost.
+* `reindex`: build a fresh index from the database, then swap the alias to it atomically; changes made while
+  it ran are replayed into the new index before the swap completes.
 * `check`: compare every record's version in the database with the index; optionally repair the differences.
 """
 
@@ -101,7 +102,7 @@ class SearchIndex:
                     pit={"id": pit, "keep_alive": "1m"},
                     size=5000,
                     sort=[{"nominal_id": "asc"}],
-                    source=["version"],
+                    source=["version"],  # type: ignore[arg-type]  # a list of fields is valid; the hint omits it
                     search_after=after,
                     track_total_hits=False,
                 )
@@ -240,7 +241,8 @@ def _documents_in_order(
 def reindex(
     store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet, workers: int = 1
 ) -> tuple[str, int]:
-    """Build a fresh index from the database and point the alias at it. Returns the new index and the count."""
+    """Build a fresh index from the database and point the alias at it. Returns the new index and the
+    count."""
     client, spec = index.client, index.spec
     total = count_records(store.session_factory)
     with store.session_factory() as s:
@@ -318,8 +320,8 @@ def check(store: Store, index: SearchIndex, *, repair: bool = False) -> Drift:
 
 
 class InProcessIndexer(AfterCommitWorker):
-    """The indexer inside the API process: woken after every commit, it drains the outbox in a background thread
-    (so a slow or absent Elasticsearch never delays a response), and polls every second for retries."""
+    """The indexer inside the API process: woken after every commit, it drains the outbox in a background
+    thread (so a slow or absent Elasticsearch never delays a response), and polls every second for retries."""
 
     def __init__(self, store: Store, index: SearchIndex, poll_seconds: float = 1.0) -> None:
         super().__init__(store, lambda: drain_all(store, index), "register-indexer", poll_seconds)

@@ -1,9 +1,9 @@
 """What each criterion means, evaluated against an index document (`documents.document`).
 
 This is the reference semantics: the embedded SQL backend applies it to decrypted candidates, and the
-Elasticsearch translation (`elastic.py`) must agree with it (the conformance suite checks both). Text criteria match
-when every word of the query appears as a word of the field (lower-cased), as Elasticsearch's standard analyzer
-with `operator: and` does.
+Elasticsearch translation (`elastic.py`) must agree with it (the conformance suite checks both). Text criteria
+match when every word of the query appears as a word of the field (lower-cased), as Elasticsearch's standard
+analyzer with `operator: and` does.
 """
 
 from __future__ import annotations
@@ -218,10 +218,11 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
             and (c.code is None or o["offence_code"] == c.code)
             and (
                 c.date_from is None
-                or (o["offence_date"] is not None and _date(o["offence_date"]) >= c.date_from)
+                or ((offence_date := _date(o["offence_date"])) is not None and offence_date >= c.date_from)
             )
             and (
-                c.date_to is None or (o["offence_date"] is not None and _date(o["offence_date"]) <= c.date_to)
+                c.date_to is None
+                or ((offence_date := _date(o["offence_date"])) is not None and offence_date <= c.date_to)
             )
             and (c.sexual is None or o["sexual"] == c.sexual)
             and (c.victim_age_band is None or c.victim_age_band.value in o["victim_age_bands"])

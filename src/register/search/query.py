@@ -173,7 +173,8 @@ class Address(Window):
             return None
         text = v.upper().strip()
         if sector := re.fullmatch(r"([A-Z]{1,2}\d[A-Z\d]?)\s+(\d)", text):
-            return f"{sector.group(1)} {sector.group(2)}"  # a sector needs its space: "CT28" would read as a district
+            # A sector needs its space: "CT28" would read as a district.
+            return f"{sector.group(1)} {sector.group(2)}"
         if re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?", text):
             return text  # district
         return values.normalise_postcode(v)
@@ -282,8 +283,8 @@ Leaf = Annotated[
 class Group(Criterion):
     type: Literal["group"] = "group"
     op: Literal["and", "or", "not"] = "and"
-    # One union discriminated by `type` (a group is `"type": "group"`), so a bad criterion's error names just its path
-    # (body.query.criteria.0.age.at) rather than every member of the union it failed to be.
+    # One union discriminated by `type` (a group is `"type": "group"`), so a bad criterion's error names just
+    # its path (body.query.criteria.0.age.at) rather than every member of the union it failed to be.
     criteria: Annotated[
         list[
             Annotated[
@@ -345,7 +346,9 @@ class SearchRequest(Criterion):
     sort: Literal["relevance", "surname"] = "relevance"
     cursor: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
         default=None,
-        description="the `next_cursor` of the previous page: the page after it (instead of `page`), however deep",
+        description=(
+            "the `next_cursor` of the previous page: the page after it (instead of `page`), however deep"
+        ),
     )
 
     @model_validator(mode="after")
@@ -371,14 +374,16 @@ class SearchRequest(Criterion):
         return self
 
     def fingerprint(self) -> str:
-        """What a cursor is bound to: the query, the archive switch and the sort (the page size may change)."""
+        """What a cursor is bound to: the query, the archive switch and the sort (the page size may
+        change)."""
         text = json.dumps(
             self.model_dump(mode="json", include={"query", "include_archived", "sort"}), sort_keys=True
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def after(self) -> list[Any] | None:
-        """The sort key of the last hit of the previous page, from the cursor: [score, id] or [surname, id]."""
+        """The sort key of the last hit of the previous page, from the cursor: [score, id] or [surname,
+        id]."""
         if self.cursor is None:
             return None
         try:

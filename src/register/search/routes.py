@@ -7,11 +7,13 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, Purpose, authenticate, get_policy, refuse, request_id, unit_of_work
+from ..api.deps import Authorize, Purpose, UoW, authenticate, get_policy, problem, request_id
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork
+from ..usecase import guard
+from ..usecase.guard import Refused
 from . import service
 from .backend import SearchUnavailable
 from .query import SearchRequest
@@ -66,15 +68,24 @@ Body_ = Annotated[SearchRequest, Body(openapi_examples={"major enquiry": {"value
 class SearchGuard(Authorize):
     """Searches always state a purpose (the policy says so); the guard hands it to the policy."""
 
-    def __call__(
+    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
         self,
         request: Request,
-        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
+        principal: Annotated[Principal, Depends(authenticate)],
+        uow: UoW,
         purpose: Purpose = None,
     ) -> tuple[Principal, str]:
-        decision = get_policy(request).decide(principal, self.action, purpose=purpose)
-        if not decision.allowed:
-            raise refuse(request, principal, self.action, decision)
+        try:
+            guard.authorize(
+                uow,
+                get_policy(request),
+                principal,
+                self.action,
+                purpose=purpose,
+                request_id=request_id(request),
+            )
+        except Refused as refused:
+            raise problem(refused) from None
         return principal, purpose or ""
 
 
@@ -121,7 +132,7 @@ def search(
     request: Request,
     guarded: Guarded,
     body: Body_,
-    uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    uow: UoW,
     policy: Annotated[Policy, Depends(get_policy)],
 ) -> SearchResults:
     return _run(request, guarded, body, uow, policy, export=False)
@@ -143,7 +154,7 @@ def export(
     request: Request,
     guarded: Guarded,
     body: Body_,
-    uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+    uow: UoW,
     policy: Annotated[Policy, Depends(get_policy)],
 ) -> Response:
     results = _run(request, guarded, body, uow, policy, export=True)

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 
 class SearchHit(BaseModel):
-    """A record that matched. Restricted records of other areas are never hits (not even stubs: see docs/api.md,
-    Search); `restricted` and `message` stay in the schema for clients written against the stub form."""
+    """A record that matched. Restricted records of other areas are never hits (not even stubs: see
+    docs/api.md, Search); `restricted` and `message` stay in the schema for clients written against the stub
+    form."""
 
     id: uuid.UUID
     score: float

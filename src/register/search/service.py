@@ -1,4 +1,5 @@
-"""Searching on behalf of a user: the backend finds, the policy shapes what is shown, the audit log remembers."""
+"""Searching on behalf of a user: the backend finds, the policy shapes what is shown, the audit log
+remembers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
 from .backend import SearchBackend, Viewer
@@ -32,7 +34,8 @@ def search(
     request_id: str | None,
     export: bool = False,
 ) -> SearchResults:
-    """Run a search and audit it with its criteria and the ids returned (an export is audited as a disclosure)."""
+    """Run a search and audit it with its criteria and the ids returned (an export is audited as a
+    disclosure)."""
     results = backend.search(request, dt.date.today(), viewer(principal, policy))
     summaries = uow.nominals.summaries([h.nominal_id for h in results.hits])
     hits = []
@@ -44,12 +47,12 @@ def search(
         decision = policy.decide(
             principal,
             "record.read",
-            record=RecordFacts(area=s.area, restricted=s.restricted),
+            record=RecordFacts(area=s.area, restricted=s.restricted),  # type: ignore[arg-type]  # the area as stored: Area's value, and Area is a StrEnum
             purpose=purpose,
-        )  # type: ignore[arg-type]
+        )
         if decision.stub:
-            # The backends leave these out; one can only come from an index that has not yet caught up with the
-            # record becoming restricted (or moving area). Showing even a stub would say that it matched.
+            # The backends leave these out; one can only come from an index that has not yet caught up with
+            # the record becoming restricted (or moving area). Showing even a stub would say that it matched.
             continue
         hits.append(
             SearchHit(
@@ -67,13 +70,13 @@ def search(
             )
         )
         last_shown = h
-    # The cursor resumes after the last hit shown, never after one left out (its sort key, a surname or a score, is
-    # not the searcher's to see); left-out hits are looked up, and left out, again on the next page.
+    # The cursor resumes after the last hit shown, never after one left out (its sort key, a surname or a
+    # score, is not the searcher's to see); left-out hits are looked up, and left out, again on the next page.
     next_cursor = request.cursor_after(last_shown.sort) if results.more and last_shown is not None else None
     uow.audit.record(
         AuditEntry(
             Action.DISCLOSURE if export else Action.CONSULTATION,
-            "search:results:export" if export else "search:query:run",
+            Tag.SEARCH_RESULTS_EXPORT if export else Tag.SEARCH_QUERY_RUN,
             principal,
             purpose=purpose,
             request_id=request_id,
@@ -90,7 +93,7 @@ def search(
         total=results.total,
         page=request.page,
         page_size=request.page_size,
-        backend=backend_name,  # type: ignore[arg-type]
+        backend=backend_name,
         hits=hits,
         facets=results.facets,
         next_cursor=next_cursor,

@@ -1,10 +1,11 @@
 """The embedded search backend: no server, and no plaintext in the database.
 
-Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth and birth years,
-identifiers, postcodes, registration marks and their 3-grams, contacts) and the plain operational columns: an AND by
-every criterion that has them, an OR when all its branches do (nested groups alike), a NOT never; the candidates are then decrypted in batches (four queries a batch), turned into the
-same documents Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no
-indexable criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
+Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth and birth
+years, identifiers, postcodes, registration marks and their 3-grams, contacts) and the plain operational
+columns: an AND by every criterion that has them, an OR when all its branches do (nested groups alike), a NOT
+never; the candidates are then decrypted in batches (four queries a batch), turned into the same documents
+Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no indexable
+criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
 runs Elasticsearch at scale.
 """
 
@@ -18,7 +19,7 @@ from collections import Counter
 from typing import Any
 
 import jellyfish
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from ..domain import values
 from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
@@ -48,15 +49,15 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
         if c.year is not None:
             return [("dob_year", [str(c.year)])]
     if isinstance(c, q.Address):
-        out = []
+        out: list[tuple[str, list[str]]] = []
         if c.postcode_level:
             kind = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}[
                 c.postcode_level
             ]
-            out.append((kind, [c.postcode]))
+            out.append((kind, [c.postcode]))  # type: ignore[list-item]  # a level is only set with a postcode
         if c.near:
             out.append(_cells(c.near))
-        return out  # type: ignore[return-value]
+        return out
     if isinstance(c, q.Vehicle) and c.vrm:
         if "?" not in c.vrm and "*" not in c.vrm:
             return [("vrm", [c.vrm])]
@@ -89,7 +90,7 @@ class SqlBackend:
     def _leaf(self, c: q.Leaf, today: dt.date) -> Any:
         """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None."""
         blind = self.store.blind
-        conditions = [
+        conditions: list[ColumnElement[bool]] = [
             m.Nominal.id.in_(
                 select(m.BlindToken.nominal_id).where(
                     m.BlindToken.kind == kind,
@@ -100,9 +101,8 @@ class SqlBackend:
         ]
         if isinstance(c, q.Age):
             earliest, latest = c.dob_range(today)
-            if (
-                latest.year - earliest.year <= 40
-            ):  # a birth year token among those years (aliases' dates count too)
+            # A birth year token among those years (aliases' dates count too)
+            if latest.year - earliest.year <= 40:
                 years = [str(y) for y in range(earliest.year, latest.year + 1)]
                 conditions.append(
                     m.Nominal.id.in_(
@@ -124,8 +124,8 @@ class SqlBackend:
         return and_(*conditions) if conditions else None
 
     def _narrow(self, group: q.Group, today: dt.date) -> Any:
-        """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by every
-        child that can be narrowed, an OR only when every branch can, a NOT never."""
+        """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by
+        every child that can be narrowed, an OR only when every branch can, a NOT never."""
         if group.op == "not":
             return None
         parts = [
@@ -173,20 +173,20 @@ class SqlBackend:
                 for f in FACETS:
                     if doc[f] is not None:
                         facets[f][str(doc[f])] += 1
-        if (
-            request.sort == "surname"
-        ):  # the primary surname, then the id: a total order a cursor can resume from
-            key: Any = lambda t: (t[1], t[2])  # noqa: E731
-        else:
-            key = lambda t: (-t[0], t[2])  # noqa: E731
-        found.sort(key=key)
+        # The primary surname, then the id: a total order a cursor can resume from
+        by_surname = request.sort == "surname"
+
+        def order(t: tuple[float, str, str, Hit]) -> tuple[Any, str]:
+            return (t[1], t[2]) if by_surname else (-t[0], t[2])
+
+        found.sort(key=order)
         after = request.after()
         if after is None:
             first = (request.page - 1) * request.page_size
             page, more = found[first : first + request.page_size], first + request.page_size < len(found)
         else:
-            start = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
-            rest = [t for t in found if key(t) > start]
+            resume = (after[0], after[1]) if request.sort == "surname" else (-float(after[0]), after[1])
+            rest = [t for t in found if order(t) > resume]
             page, more = rest[: request.page_size], len(rest) > request.page_size
         return Results(
             total=len(found),

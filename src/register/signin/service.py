@@ -8,6 +8,7 @@ Details name the method, the issuer and the reason; never a password, a token or
 from __future__ import annotations
 
 from ..audit.events import Action, AuditEntry, Outcome
+from ..audit.tags import Tag
 from ..domain.actors import Actor, Principal, SystemActor
 from ..store.uow import UnitOfWork
 
@@ -21,7 +22,7 @@ def signed_in(
     uow.audit.record(
         AuditEntry(
             Action.AUTHENTICATION,
-            "auth:web:sign-in",
+            Tag.AUTH_WEB_SIGN_IN,
             principal,
             request_id=request_id,
             details={"method": method, "issuer": issuer},
@@ -42,7 +43,7 @@ def sign_in_refused(
     uow.audit.record(
         AuditEntry(
             Action.AUTHENTICATION,
-            "auth:web:sign-in",
+            Tag.AUTH_WEB_SIGN_IN,
             UNAUTHENTICATED,
             outcome=Outcome.FAILED,
             request_id=request_id,
@@ -52,7 +53,9 @@ def sign_in_refused(
 
 
 def signed_out(uow: UnitOfWork, principal: Principal, *, request_id: str | None = None) -> None:
-    uow.audit.record(AuditEntry(Action.AUTHENTICATION, "auth:web:sign-out", principal, request_id=request_id))
+    uow.audit.record(
+        AuditEntry(Action.AUTHENTICATION, Tag.AUTH_WEB_SIGN_OUT, principal, request_id=request_id)
+    )
 
 
 def session_expired(
@@ -62,7 +65,7 @@ def session_expired(
     uow.audit.record(
         AuditEntry(
             Action.AUTHENTICATION,
-            "auth:web:session:expired",
+            Tag.AUTH_WEB_SESSION_EXPIRED,
             principal,
             request_id=request_id,
             details={"reason": reason},
@@ -77,7 +80,7 @@ def forged_request_refused(
     uow.audit.record(
         AuditEntry(
             Action.AUTHENTICATION,
-            "auth:web:csrf:refused",
+            Tag.AUTH_WEB_CSRF_REFUSED,
             actor or UNAUTHENTICATED,
             outcome=Outcome.DENIED,
             request_id=request_id,

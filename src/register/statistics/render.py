@@ -11,12 +11,22 @@ from ..exports import to_csv as _csv
 
 TITLES = {
     "eligible_on_31_march": "MAPPA-eligible individuals in the community on 31 March (category by level)",
-    "level_2_3_during_year": "MAPPA-eligible individuals managed at Level 2 and 3 during the year (category by level)",
-    "category_1_breach_of_notification": "Category 1 cautioned or convicted for breach of notification requirements",
+    "level_2_3_during_year": (
+        "MAPPA-eligible individuals managed at Level 2 and 3 during the year (category by level)"
+    ),
+    "category_1_breach_of_notification": (
+        "Category 1 cautioned or convicted for breach of notification requirements"
+    ),
     "lifetime_notification_revoked": "Category 1 whose lifetime notification was revoked on application",
-    "orders_made": "Restrictive orders for Category 1: SHPOs, SHPOs with foreign travel restriction, Notification Orders",
-    "notification_after_sro_breach": "Individuals who became subject to notification following breach of a Sexual Risk Order",
-    "level_2_3_returned_to_custody": "Level 2 and 3 individuals returned to custody for breach of licence (category by level)",
+    "orders_made": (
+        "Restrictive orders for Category 1: SHPOs, SHPOs with foreign travel restriction, Notification Orders"
+    ),
+    "notification_after_sro_breach": (
+        "Individuals who became subject to notification following breach of a Sexual Risk Order"
+    ),
+    "level_2_3_returned_to_custody": (
+        "Level 2 and 3 individuals returned to custody for breach of licence (category by level)"
+    ),
     "breach_of_shpo": "Breach of SHPO (by level)",
     "registered_sex_offenders_by_unit": "Registered sex offenders in the community by policing unit",
 }
@@ -24,7 +34,8 @@ TITLES = {
 
 STYLE = (
     "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-    "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}"
+    "th,td{border:1px solid #999;padding:.3em .7em;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}"
 )
 # The page's own policy: nothing but its one inline style (by hash); no script at all; never framed.
 CONTENT_SECURITY_POLICY = (
@@ -63,11 +74,13 @@ def to_csv(figures: dict[str, Any]) -> str:
 def to_html(figures: dict[str, Any]) -> str:
     e = html.escape
     parts = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics {e(figures['area'])} {e(figures['year'])}</title>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>MAPPA statistics "
+        f"{e(figures['area'])} {e(figures['year'])}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
-        f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover {e(figures['period']['from'])} to {e(figures['period']['to'])}. "
-        "Category 4 is counted but not published.</p>",
+        f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover "
+        f"{e(figures['period']['from'])} to {e(figures['period']['to'])}. Category 4 is counted but not "
+        "published.</p>",
     ]
     for name, table in figures["tables"].items():
         columns = sorted({c for cols in table.values() for c in cols})
@@ -87,7 +100,8 @@ def to_html(figures: dict[str, Any]) -> str:
         parts.append("</table>")
     if figures.get("notification_rate_per_100k") is not None:
         parts.append(
-            f"<h2>Individuals subject to notification per 100,000 population</h2><p>{figures['notification_rate_per_100k']}</p>"
+            "<h2>Individuals subject to notification per 100,000 "
+            f"population</h2><p>{figures['notification_rate_per_100k']}</p>"
         )
     parts.append("</body></html>")
     return "".join(parts)

@@ -1,4 +1,5 @@
-"""The annual statistics through the API: the tables (JSON, CSV or HTML), and the people behind any cell (audited)."""
+"""The annual statistics through the API: the tables (JSON, CSV or HTML), and the people behind any cell
+(audited)."""
 
 import uuid
 from typing import Annotated, Any, Literal
@@ -6,17 +7,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from ..api.deps import Authorize, request_id, unit_of_work
+from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..domain.errors import InvalidValue
-from ..store.uow import UnitOfWork
 from . import render, service
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"], responses=ERROR_RESPONSES)
 Supervisor = Annotated[Principal, Depends(Authorize("statistics.read"))]
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 Year = Annotated[
     int,
     Query(
@@ -62,7 +62,7 @@ def statistics(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "statistics:tables:read",
+            Tag.STATISTICS_TABLES_READ,
             principal,
             details={"area": principal.area.value, "year": year},
         )
@@ -123,7 +123,7 @@ def cell(
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
-            "statistics:cell:people",
+            Tag.STATISTICS_CELL_PEOPLE,
             principal,
             request_id=request,
             details={

@@ -1,8 +1,8 @@
 """The MAPPA annual statistics, in the layout of the published reports (Kent 2022/23).
 
 A reporting year `year` runs from 1 April of year-1 to 31 March of `year`; snapshot tables count on 31 March.
-Every table is one SQL query yielding (nominal_id, row, column); a cell's figure is COUNT(DISTINCT nominal_id) of
-its rows (GROUP BY, no loop over records), and the people behind a cell are the same query filtered to it.
+Every table is one SQL query yielding (nominal_id, row, column); a cell's figure is COUNT(DISTINCT nominal_id)
+of its rows (GROUP BY, no loop over records), and the people behind a cell are the same query filtered to it.
 Category 4 is counted but left out of the published tables.
 """
 
@@ -45,7 +45,8 @@ class Year:
 
 
 def _at(column: Any, on: Any, fallback: Any) -> Any:
-    """The MAPPA level or category in effect on a date: the latest level change effective by then, else the header's."""
+    """The MAPPA level or category in effect on a date: the latest level change effective by then, else the
+    header's."""
     latest = (
         select(column)
         .where(
@@ -82,14 +83,14 @@ def _base(area: str, y: Year) -> list[Any]:
     return [N.area == area, N.status != "merged"]
 
 
-def eligible_on_31_march(area: str, y: Year) -> Select[Any]:
+def eligible_on_31_march(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     category, level = _at(m.Item.category, y.end, N.mappa_category), _at(m.Item.level, y.end, N.mappa_level)
     return select(N.id.label("nominal_id"), category.label("row"), level.label("col")).where(
         *_base(area, y), N.mappa_category.is_not(None), _in_community(y.end)
     )
 
 
-def level23_during_year(area: str, y: Year) -> Select[Any]:
+def level23_during_year(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     nxt = func.lead(m.Item.starts_on).over(
         partition_by=m.Item.nominal_id, order_by=(m.Item.starts_on, m.Item.recorded_at)
     )
@@ -118,7 +119,7 @@ def level23_during_year(area: str, y: Year) -> Select[Any]:
     from_header = select(
         N.id.label("nominal_id"), N.mappa_category.label("row"), N.mappa_level.label("col")
     ).where(*_base(area, y), no_history, N.mappa_level.in_([2, 3]))
-    return from_history.union_all(from_header)  # type: ignore[return-value]
+    return from_history.union_all(from_header)  # type: ignore[return-value]  # a compound select, used as a select
 
 
 def _events(
@@ -139,7 +140,7 @@ def _events(
     )
 
 
-def breach_of_notification(area: str, y: Year) -> Select[Any]:
+def breach_of_notification(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(
         area,
         y,
@@ -167,7 +168,7 @@ def _orders(area: str, y: Year, kinds: list[OrderKind], *extra: Any) -> list[Any
     ]
 
 
-def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
+def lifetime_notification_revoked(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     return (
         select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col"))
         .join(m.Item, m.Item.nominal_id == N.id)
@@ -184,7 +185,7 @@ def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
     )
 
 
-def orders_made(area: str, y: Year) -> Select[Any]:
+def orders_made(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     made = and_(m.Item.checked_on >= y.start, m.Item.checked_on <= y.end)
     shpo = (
         select(N.id.label("nominal_id"), literal("shpo").label("row"), literal("count").label("col"))
@@ -213,10 +214,10 @@ def orders_made(area: str, y: Year) -> Select[Any]:
         .join(m.Item, m.Item.nominal_id == N.id)
         .where(*_orders(area, y, [OrderKind.NOTIFICATION_ORDER], made))
     )
-    return shpo.union_all(shpo_ftr, notification_order)  # type: ignore[return-value]
+    return shpo.union_all(shpo_ftr, notification_order)  # type: ignore[return-value]  # as above
 
 
-def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
+def notification_after_sro_breach(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(area, y, BreachOf.SRO, [EventOutcome.CONVICTION], [ChronologyKind.BREACH])
     return (
         select(N.id.label("nominal_id"), literal("count").label("row"), literal("count").label("col"))
@@ -226,7 +227,7 @@ def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
     )
 
 
-def returned_to_custody(area: str, y: Year) -> Select[Any]:
+def returned_to_custody(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(
         area, y, BreachOf.LICENCE, [EventOutcome.RECALL], [ChronologyKind.RECALL, ChronologyKind.BREACH]
     )
@@ -240,7 +241,7 @@ def returned_to_custody(area: str, y: Year) -> Select[Any]:
     )
 
 
-def shpo_breach(area: str, y: Year) -> Select[Any]:
+def shpo_breach(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     e, where = _events(
         area, y, BreachOf.SHPO, [EventOutcome.CAUTION, EventOutcome.CONVICTION], [ChronologyKind.BREACH]
     )
@@ -253,7 +254,7 @@ def shpo_breach(area: str, y: Year) -> Select[Any]:
     )
 
 
-def rso_by_unit(area: str, y: Year) -> Select[Any]:
+def rso_by_unit(area: str, y: Year) -> Select[*tuple[Any, ...]]:
     q = eligible_on_31_march(area, y).subquery()
     return (
         select(q.c.nominal_id, N.managing_unit.label("row"), literal("count").label("col"))
@@ -281,7 +282,8 @@ def _published(table: str, row: Any) -> bool:
 
 
 def compute(session: Any, area: str, year: int, population_10_plus: int | None = None) -> dict[str, Any]:
-    """Every table as {row: {column: count}}, plus Category 4 (counted, not published) and the rate per 100,000."""
+    """Every table as {row: {column: count}}, plus Category 4 (counted, not published) and the rate per
+    100,000."""
     y = Year(year)
     out: dict[str, Any] = {
         "area": area,
@@ -312,8 +314,9 @@ _INTEGER_KEY = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 def _key(column: Any, value: str, name: str) -> Any:
-    """A cell's row or column as its dimension's type: a category or level is a small whole number (ASCII digits: "²" and
-    "٣" are digits to str.isdigit() but not to int()); a unit or a label is any text, compared as text."""
+    """A cell's row or column as its dimension's type: a category or level is a small whole number (ASCII
+    digits: "²" and "٣" are digits to str.isdigit() but not to int()); a unit or a label is any text, compared
+    as text."""
     if not isinstance(column.type, Integer):
         return value
     if not _INTEGER_KEY.fullmatch(value):

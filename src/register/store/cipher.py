@@ -18,15 +18,17 @@ from ..crypto.envelope import associated_data, new_data_key, open_sealed, seal
 from ..crypto.keys import KeyMismatch, KeyNotAvailable, KeyProvider, KeySet
 from .models import DataKey, KeyCheck
 
-# Wrapping a data key and retiring a key-encryption key version are fenced against each other, so that a retirement
-# sees every data key being written: a transaction that wraps holds the fence shared from before it reads the keyring
-# until it ends; a retirement takes it exclusively (after marking the version retiring) before it counts what is left.
-# PostgreSQL: a transaction-level advisory lock. SQLite: the database's single write lock (a no-op UPDATE takes it).
+# Wrapping a data key and retiring a key-encryption key version are fenced against each other, so that a
+# retirement sees every data key being written: a transaction that wraps holds the fence shared from before it
+# reads the keyring until it ends; a retirement takes it exclusively (after marking the version retiring)
+# before it counts what is left. PostgreSQL: a transaction-level advisory lock. SQLite: the database's single
+# write lock (a no-op UPDATE takes it).
 KEY_FENCE = 0x7265_6B66  # "rekf"
 
 
 def hold_key_fence(session: Session) -> None:
-    """Before wrapping under the active version: a retirement cannot count data keys until this transaction ends."""
+    """Before wrapping under the active version: a retirement cannot count data keys until this transaction
+    ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": KEY_FENCE})
     else:
@@ -34,7 +36,8 @@ def hold_key_fence(session: Session) -> None:
 
 
 def key_barrier(session: Session) -> None:
-    """Wait for every transaction holding the fence to end; hold it exclusively until this transaction ends."""
+    """Wait for every transaction holding the fence to end; hold it exclusively until this transaction
+    ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": KEY_FENCE})
     else:
@@ -46,9 +49,10 @@ def kek_state_name(version: str) -> str:
 
 
 def mark_kek_state(session: Session, version: str, state: str) -> None:
-    """Record in the database that a key-encryption key version is retiring or retired, for processes whose copy of the
-    key file is out of date (one per host): they refuse to wrap under it instead of writing data keys that a retirement
-    would make unreadable. A row of `key_check` named `kek-state:V`; `verify_keys` ignores it."""
+    """Record in the database that a key-encryption key version is retiring or retired, for processes whose
+    copy of the key file is out of date (one per host): they refuse to wrap under it instead of writing data
+    keys that a retirement would make unreadable. A row of `key_check` named `kek-state:V`; `verify_keys`
+    ignores it."""
     name = kek_state_name(version)
     now = dt.datetime.now(dt.UTC)
     if session.execute(select(KeyCheck.name).where(KeyCheck.name == name)).first() is None:
@@ -60,10 +64,10 @@ def mark_kek_state(session: Session, version: str, state: str) -> None:
 
 
 def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
-    """Hold the fence (see KEY_FENCE), then make sure the active version of the key file as it is now is fit to wrap
-    under: not one the database says is retiring or retired (re-reading the key file once if it is), and the key this
-    database recorded for that version (a key file swapped for another one is refused, not written with). Returns that
-    version; wrapping in this transaction afterwards uses it or a newer one."""
+    """Hold the fence (see KEY_FENCE), then make sure the active version of the key file as it is now is fit
+    to wrap under: not one the database says is retiring or retired (re-reading the key file once if it is),
+    and the key this database recorded for that version (a key file swapped for another one is refused, not
+    written with). Returns that version; wrapping in this transaction afterwards uses it or a newer one."""
     hold_key_fence(session)
     for attempt in range(2):
         version = keyring.active_version()
@@ -89,9 +93,11 @@ def fence_for_wrapping(session: Session, keyring: KeyProvider) -> str:
             return version
         if attempt == 0:
             keyring.refresh()
+    assert state is not None  # the loop returned otherwise
     raise KeyNotAvailable(
-        f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still the active version "
-        "in this process's key file: the key file here is out of date: install the current one (nothing was written)"
+        f"key-encryption key version {version} is {bytes(state).decode(errors='replace')} but it is still "
+        "the active version in this process's key file: the key file here is out of date: install the "
+        "current one (nothing was written)"
     )
 
 
@@ -136,10 +142,14 @@ class RecordCipher:
             self.load([key_id])
         return self._keys[key_id]
 
-    def seal(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, plaintext: bytes) -> bytes:
+    def seal(
+        self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID | str, plaintext: bytes
+    ) -> bytes:
         return seal(self._key(key_id), plaintext, associated_data(table, column, row_id))
 
-    def open(self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID, sealed: bytes) -> bytes:
+    def open(
+        self, key_id: uuid.UUID, table: str, column: str, row_id: uuid.UUID | str, sealed: bytes
+    ) -> bytes:
         return open_sealed(self._key(key_id), sealed, associated_data(table, column, row_id))
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Uuid,
     false,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -48,7 +49,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -56,7 +57,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -106,8 +107,9 @@ class Nominal(Base):
         String(30)
     )  # plain: retention rules are set per reason
     archived_on: Mapped[dt.date | None] = mapped_column(Date)
-    # Retention (archive/retention.yaml): a hold stops disposal; the review date and the year disposal may fall due
-    # are plain so the sweep is set-based; the exact disposal date is worked out from the sealed identity.
+    # Retention (archive/retention.yaml): a hold stops disposal; the review date and the year disposal may
+    # fall due are plain so the sweep is set-based; the exact disposal date is worked out from the sealed
+    # identity.
     legal_hold: Mapped[bool] = mapped_column(Boolean, server_default=false())
     retention_review_on: Mapped[dt.date | None] = mapped_column(Date)
     dispose_from: Mapped[dt.date | None] = mapped_column(Date)
@@ -220,9 +222,9 @@ class AuditEvent(Base):
     purpose: Mapped[str | None] = mapped_column(String(500))
     request_id: Mapped[str | None] = mapped_column(String(100))
     details: Mapped[str | None] = mapped_column(Text)
-    # HMAC-SHA256 over the event's content with a key derived from the audit root key (not in the database), made by
-    # the application as it writes the event: the sealer refuses an event whose MAC is missing or wrong.
-    # NULL on events written before migration 0009 (those were sealed by then).
+    # HMAC-SHA256 over the event's content with a key derived from the audit root key (not in the database),
+    # made by the application as it writes the event: the sealer refuses an event whose MAC is missing or
+    # wrong. NULL on events written before migration 0009 (those were sealed by then).
     mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     __table_args__ = (
@@ -309,7 +311,8 @@ class QualityFinding(Base):
 
 
 class Transfer(Base):
-    """A record moving between areas. Until accepted the sending area stays responsible and keeps editing rights."""
+    """A record moving between areas. Until accepted the sending area stays responsible and keeps editing
+    rights."""
 
     __tablename__ = "transfer"
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -333,8 +336,9 @@ class Transfer(Base):
 
 
 class Merge(Base):
-    """Two records of one person combined: the merged one is a tombstone pointing at the survivor. What moved is
-    marked on the moved rows (`merged_from_id`), so an unmerge moves exactly those back; nothing is copied."""
+    """Two records of one person combined: the merged one is a tombstone pointing at the survivor. What moved
+    is marked on the moved rows (`merged_from_id`), so an unmerge moves exactly those back; nothing is
+    copied."""
 
     __tablename__ = "merge"
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -358,7 +362,8 @@ class Merge(Base):
 
 
 class DuplicateDismissal(Base):
-    """A pair of records a supervisor has said are two people (or that were unmerged): never proposed again."""
+    """A pair of records a supervisor has said are two people (or that were unmerged): never proposed
+    again."""
 
     __tablename__ = "duplicate_dismissal"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

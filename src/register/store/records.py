@@ -11,10 +11,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..crypto.envelope import BlindIndex
 from ..domain.actors import Actor, Principal
@@ -91,9 +92,10 @@ def count_records(session_factory: Callable[[], Session]) -> int:
 
 
 def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) -> Iterator[list[uuid.UUID]]:
-    """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what sweeps
-    (reindex, index-check, token rebuild, re-encryption, notification refresh) walk. Erased tombstones hold nothing
-    to index, re-key or recompute, and are left out. `where`: further conditions on the nominal row."""
+    """Every record id in id order, a batch at a time (keyset pagination, a short session per batch): what
+    sweeps (reindex, index-check, token rebuild, re-encryption, notification refresh) walk. Erased tombstones
+    hold nothing to index, re-key or recompute, and are left out. `where`: further conditions on the nominal
+    row."""
     after: uuid.UUID | None = None
     while True:
         with session_factory() as session:
@@ -107,16 +109,16 @@ def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) 
         after = ids[-1]
 
 
-def visible_to(agency: Agency | None, audience: Any = None):  # type: ignore[no-untyped-def]
-    """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or whose
-    audience names this agency (None: no filtering, for system actors)."""
+def visible_to(agency: Agency | None, audience: Any = None) -> ColumnElement[bool]:
+    """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or
+    whose audience names this agency (None: no filtering, for system actors)."""
     if agency is None:
         return literal(True)
     column = m.Item.audience if audience is None else audience
     return or_(column.is_(None), (literal(",") + column + literal(",")).contains(f",{agency.value},"))
 
 
-def entry_visible_to(agency: Agency | None):  # type: ignore[no-untyped-def]
+def entry_visible_to(agency: Agency | None) -> ColumnElement[bool]:
     return visible_to(agency, m.ChronologyEntry.audience)
 
 
@@ -177,10 +179,13 @@ class NominalRepository:
 
     def claim_version(self, nominal_id: uuid.UUID, expected: int, actor: Actor, now: dt.datetime) -> int:
         """Bump the record's version if it is still `expected`; otherwise someone changed it first."""
-        result = self.session.execute(
-            update(m.Nominal)
-            .where(m.Nominal.id == nominal_id, m.Nominal.version == expected)
-            .values(version=m.Nominal.version + 1, updated_at=now, updated_by=actor.user_id)
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(m.Nominal)
+                .where(m.Nominal.id == nominal_id, m.Nominal.version == expected)
+                .values(version=m.Nominal.version + 1, updated_at=now, updated_by=actor.user_id)
+            ),
         )
         if result.rowcount != 1:
             current = self.session.execute(
@@ -317,7 +322,8 @@ class NominalRepository:
         *,
         audience: str | None = None,
     ) -> None:
-        """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an item's."""
+        """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an
+        item's."""
         self.session.execute(
             insert(m.ChronologyEntry).values(
                 id=entry_id,
@@ -373,7 +379,7 @@ class NominalRepository:
             ]
         self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_([r.id for r in records])))
         if rows:
-            self.session.execute(insert(m.BlindToken.__table__), rows)
+            self.session.execute(insert(cast(Table, m.BlindToken.__table__)), rows)
 
     def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id
@@ -523,7 +529,7 @@ class NominalRepository:
         return out
 
     def max_plan_version(self, nominal_id: uuid.UUID) -> int:
-        return self.session.execute(
+        return self.session.execute(  # type: ignore[return-value]  # coalesce(max, 0) is never NULL
             select(func.coalesce(func.max(m.Item.level), 0)).where(
                 m.Item.nominal_id == nominal_id, m.Item.section == Section.RISK_PLANS.value
             )
@@ -532,7 +538,8 @@ class NominalRepository:
     def entry_row(
         self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None
     ) -> Any | None:
-        """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or hidden."""
+        """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or
+        hidden."""
         return self.session.execute(
             select(m.ChronologyEntry.id, m.ChronologyEntry.audience).where(
                 and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id),
@@ -575,10 +582,11 @@ class NominalRepository:
         self.cipher.load(
             {r.data_key_id for r in rows} | {i.data_key_id for i in items} | {e.data_key_id for e in entries}
         )
-        by_nominal: dict[uuid.UUID, list[m.Item]] = defaultdict(list)
+        # Plain rows with the models' columns (see above), read as if they were the models.
+        by_nominal: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for i in items:
             by_nominal[i.nominal_id].append(i)
-        timeline: dict[uuid.UUID, list[m.ChronologyEntry]] = defaultdict(list)
+        timeline: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for e in entries:
             timeline[e.nominal_id].append(e)
         return [self._assemble(row, by_nominal.get(row.id, []), timeline.get(row.id, [])) for row in rows]
@@ -591,13 +599,14 @@ class NominalRepository:
         chronology: bool = True,
         audience: Agency | None = None,
     ) -> Record:
-        """The record, or the given sections of it, with only the items and chronology entries `audience` may see."""
+        """The record, or the given sections of it, with only the items and chronology entries `audience` may
+        see."""
         row = self.header_row(nominal_id)
         if row.status == NominalStatus.ERASED.value:
             raise Gone(
                 "record_erased",
-                f"the personal content of record {nominal_id} was erased on {row.erased_on} under the retention "
-                "schedule; only its tombstone remains",
+                f"the personal content of record {nominal_id} was erased on {row.erased_on} under the "
+                "retention schedule; only its tombstone remains",
             )
         item_q = (
             select(m.Item)

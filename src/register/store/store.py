@@ -115,8 +115,8 @@ class Store:
                 ):  # once, not on every pass of the API's sealer
                     self._behind_logged = (head.position, position)
                     log.error(
-                        "AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position %d: "
-                        "its tail was cut; run `register audit verify`",
+                        "AUDIT TAMPERING: the audit chain ends at position %d but was anchored at position "
+                        "%d: its tail was cut; run `register audit verify`",
                         head.position,
                         position,
                     )

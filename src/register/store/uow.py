@@ -50,7 +50,8 @@ class UnitOfWork:
         return self
 
     def changed(self, versions: dict[uuid.UUID, int]) -> None:
-        """Records a set-based change gave new versions (sweeps): indexed after commit like any other change."""
+        """Records a set-based change gave new versions (sweeps): indexed after commit like any other
+        change."""
         self.nominals.note_changes(versions)
 
     def _commit(self) -> None:
@@ -61,17 +62,18 @@ class UnitOfWork:
         self._committed = self._committed or bool(changes) or self.audit.written > 0
 
     def checkpoint(self) -> None:
-        """Commit what this unit has done so far and carry on in a new transaction. For the store's own batch
-        work (sweeps, key rotation) only: a use case is one transaction."""
+        """Commit what this unit has done so far and carry on in a new transaction. For the store's own
+        batch work (sweeps, key rotation) only: a use case is one transaction."""
         self._commit()
 
     def commit(self) -> None:
-        """Transitional (issue #13): callers outside the store still commit by hand; leaving the block commits."""
+        """Transitional (issue #13): callers outside the store still commit by hand; leaving the block
+        commits."""
         self._commit()
 
     def refused(self, entry: AuditEntry) -> None:
-        """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled back
-        first, so the refusal is recorded and its change is not."""
+        """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled
+        back first, so the refusal is recorded and its change is not."""
         self.session.rollback()
         self.nominals.take_changes()
         self.audit.record(entry)

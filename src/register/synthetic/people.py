@@ -1,11 +1,12 @@
-"""Synthetic people for a national-scale test register. Pure: a person is a function of (seed, index), built from
-the domain models themselves (so every value passes the same validation as a real write) with Faker's en_GB
-providers for names, streets, phones, usernames, employers and registration marks.
+"""Synthetic people for a national-scale test register. Pure: a person is a function of (seed, index), built
+from the domain models themselves (so every value passes the same validation as a real write) with Faker's
+en_GB providers for names, streets, phones, usernames, employers and registration marks.
 
-Proportions follow the MAPPA annual reports in shared/seeds/: about two thirds Category 1, three in ten Category 2,
-a few percent Category 3; about 97% managed at Level 1, 3% at Level 2, a fraction of a percent at Level 3.
-Addresses fall around real towns of real areas (coordinates jittered about the town centre, postcodes in the town's
-real district), and people move over time. About 20 chronology entries each. Nothing here is a real person.
+Proportions follow the MAPPA annual reports in shared/seeds/: about two thirds Category 1, three in ten
+Category 2, a few percent Category 3; about 97% managed at Level 1, 3% at Level 2, a fraction of a percent at
+Level 3. Addresses fall around real towns of real areas (coordinates jittered about the town centre, postcodes
+in the town's real district), and people move over time. About 20 chronology entries each. Nothing here is a
+real person.
 """
 
 from __future__ import annotations
@@ -140,9 +141,8 @@ class PersonFactory:
     def person(self, index: int) -> Person:
         rng, fake, today = self._rng(index), self.fake, self.today
         duplicate_of = index - 1 if index > 0 and rng.random() < 0.01 else None
-        if (
-            duplicate_of is not None
-        ):  # a second record of the previous person, created independently elsewhere in the area
+        # A second record of the previous person, created independently elsewhere in the area
+        if duplicate_of is not None:
             original = self.person(duplicate_of)
             rng = self._rng(index)
             rng.random()
@@ -283,7 +283,10 @@ class PersonFactory:
                         "kind": "approved_premises" if n == moves - 1 and rng.random() < 0.03 else "home",
                         "lines": [fake.street_address().split("\n")[0]],
                         "town": home[1],
-                        "postcode": f"{rng.choice(home[4])} {rng.randint(1, 9)}{rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}",
+                        "postcode": (
+                            f"{rng.choice(home[4])} {rng.randint(1, 9)}{rng.choice(POSTCODE_LETTERS)}"
+                            f"{rng.choice(POSTCODE_LETTERS)}"
+                        ),
                         "latitude": round(home[2] + rng.uniform(-0.04, 0.04), 5),
                         "longitude": round(home[3] + rng.uniform(-0.06, 0.06), 5),
                         "date_from": start.isoformat(),
@@ -612,7 +615,8 @@ class PersonFactory:
         return sorted(out, key=lambda e: e.occurred_at)
 
     def _duplicate(self, original: Person, rng: random.Random, index: int) -> Person:
-        """Another record of the same person: the same PNC ID or date of birth, a misspelt name, few sections."""
+        """Another record of the same person: the same PNC ID or date of birth, a misspelt name, few
+        sections."""
         ident = original.new.identity
         identity = Identity.model_validate(
             {**ident.model_dump(mode="json"), "surname": _misspell(ident.surname, rng)}

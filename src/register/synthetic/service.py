@@ -1,6 +1,6 @@
-"""`register generate`: write a synthetic register in bulk, through the domain models and the same encryption as real
-writes (per-record data keys wrapped by the active key-encryption key, AES-GCM bound to table, column and row,
-blind tokens, plain metadata, derived notification dates, retention schedule for archived records).
+"""`register generate`: write a synthetic register in bulk, through the domain models and the same encryption
+as real writes (per-record data keys wrapped by the active key-encryption key, AES-GCM bound to table, column
+and row, blind tokens, plain metadata, derived notification dates, retention schedule for archived records).
 
 Rows go in with multi-row INSERTs, one transaction per batch of people, so 100,000 people (about two million
 chronology entries) take minutes, not hours. Each batch is audited as one "collection" event naming the range
@@ -13,11 +13,12 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import notification, retention
 from ..domain.actors import Actor, SystemActor
@@ -67,12 +68,11 @@ def _rows(
             {"id": key_id, "nominal_id": p.id, "kek_version": version, "wrapped": wrapped, "created_at": now}
         )
         identity = p.new.identity
-        current = lambda section: [i for i in p.items if i.section == section]  # noqa: E731
         derived = notification.compute(
             identity,
-            [i for i in current(Section.OFFENCES) if isinstance(i, Offence)],
-            [i for i in current(Section.ORDERS) if isinstance(i, Order)],
-            [i for i in current(Section.ADDRESSES) if isinstance(i, Address)],
+            [i for i in p.items if i.section == Section.OFFENCES and isinstance(i, Offence)],
+            [i for i in p.items if i.section == Section.ORDERS and isinstance(i, Order)],
+            [i for i in p.items if i.section == Section.ADDRESSES and isinstance(i, Address)],
             p.chronology,
             today,
         )
@@ -126,7 +126,7 @@ def _rows(
             for k, v in dict.fromkeys(combined)
         ]
         area = p.new.area.value
-        for item_id, item in zip(p.item_ids, p.items):
+        for item_id, item in zip(p.item_ids, p.items, strict=True):
             out["items"].append(
                 {
                     "id": item_id,
@@ -155,7 +155,7 @@ def _rows(
                 {"nominal_id": p.id, "item_id": item_id, "kind": k, "token": blind.token(k, v)}
                 for k, v in dict.fromkeys(item.tokens())
             ]
-        for entry_id, entry in zip(p.entry_ids, p.chronology):
+        for entry_id, entry in zip(p.entry_ids, p.chronology, strict=True):
             out["entries"].append(
                 {
                     "id": entry_id,
@@ -203,7 +203,7 @@ def insert_people(
         (m.BlindToken, "tokens"),
     ):
         if rows[name]:
-            connection.execute(insert(model.__table__), rows[name])
+            connection.execute(insert(cast(Table, model.__table__)), rows[name])
     return rows
 
 
@@ -230,7 +230,7 @@ def generate(
             uow.audit.record(
                 AuditEntry(
                     Action.COLLECTION,
-                    "synthetic:generate",
+                    Tag.SYNTHETIC_GENERATE,
                     ACTOR,
                     details={
                         "seed": seed,

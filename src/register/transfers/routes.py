@@ -1,5 +1,5 @@
-"""Transfers through the API. The policy judges a decision against the receiving area and a cancellation against
-the sending area: the guard hands it the right area."""
+"""Transfers through the API. The policy judges a decision against the receiving area and a cancellation
+against the sending area: the guard hands it the right area."""
 
 import uuid
 from typing import Annotated, Literal
@@ -11,22 +11,23 @@ from ..api.deps import (
     Access,
     Authorize,
     RecordGuard,
+    UoW,
     authenticate,
     etag,
     expected_version,
     get_policy,
-    refuse,
-    unit_of_work,
+    problem,
+    request_id,
 )
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..domain.enums import Area
-from ..store.uow import UnitOfWork
+from ..usecase import guard
+from ..usecase.guard import Refused
 from . import service
 from .schemas import Acceptance, Rejection, TransferOut, TransferRequest
 
 router = APIRouter(tags=["transfers"], responses=ERROR_RESPONSES)
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 REQUEST_EXAMPLE = {
     "to_area": "essex",
     "reason": "moved to Chelmsford to live with his sister",
@@ -56,23 +57,28 @@ class TransferGuard(Authorize):
         super().__init__(action)
         self.side = side
 
-    def __call__(
+    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
         self,
         request: Request,
         transfer_id: uuid.UUID,
-        principal: Annotated[Principal, Depends(authenticate)],  # type: ignore[override]
-        uow: Annotated[UnitOfWork, Depends(unit_of_work)],
+        principal: Annotated[Principal, Depends(authenticate)],
+        uow: UoW,
     ) -> Principal:
         policy = get_policy(request)
-        decision = policy.decide(principal, self.action)
-        if decision.allowed:
+        try:
+            guard.authorize(uow, policy, principal, self.action, request_id=request_id(request))
             row = service.get(uow, transfer_id)
             area = row.to_area if self.side == "to" else row.from_area
-            decision = policy.decide(
-                principal, self.action, record=RecordFacts(area=Area(area), restricted=False)
+            guard.authorize(
+                uow,
+                policy,
+                principal,
+                self.action,
+                record=RecordFacts(area=Area(area), restricted=False),
+                request_id=request_id(request),
             )
-        if not decision.allowed:
-            raise refuse(request, principal, self.action, decision)
+        except Refused as refused:
+            raise problem(refused) from None
         return principal
 
 

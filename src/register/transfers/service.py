@@ -1,7 +1,7 @@
-"""Moving a record between areas. Until the receiving area accepts, the sending area stays responsible and keeps
-editing rights. Acceptance changes ownership atomically: the transfer moves from pending to accepted with a
-conditional update, so of two supervisors accepting at once, or one accepting a cancelled transfer, only a pending
-transfer's first decision succeeds. Every step is audited on both sides.
+"""Moving a record between areas. Until the receiving area accepts, the sending area stays responsible and
+keeps editing rights. Acceptance changes ownership atomically: the transfer moves from pending to accepted
+with a conditional update, so of two supervisors accepting at once, or one accepting a cancelled transfer,
+only a pending transfer's first decision succeeds. Every step is audited on both sides.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 
 from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
@@ -31,7 +33,7 @@ def _now() -> dt.datetime:
 
 
 def _both_sides(
-    uow: UnitOfWork, actor: Actor, tag: str, action: Action, row: m.Transfer, **details: object
+    uow: UnitOfWork, actor: Actor, tag: Tag, action: Action, row: m.Transfer, **details: object
 ) -> None:
     """s.62: the sending and the receiving area each have the event in their view of the log."""
     for side, area in (("sending", row.from_area), ("receiving", row.to_area)):
@@ -103,16 +105,19 @@ def start(
         summary=f"Transfer to {request.to_area.value} requested",
     )
     _, version = nominals.append_chronology(uow, actor, nominal_id, entry, expected_version=expected_version)
-    _both_sides(uow, actor, "transfer:request:create", Action.COLLECTION, get(uow, transfer_id))
+    _both_sides(uow, actor, Tag.TRANSFER_REQUEST_CREATE, Action.COLLECTION, get(uow, transfer_id))
     return transfer_id, version
 
 
 def _decide(uow: UnitOfWork, actor: Principal, row: m.Transfer, status: str) -> None:
     """Move a pending transfer to `status`; of two concurrent decisions exactly one succeeds."""
-    done = uow.session.execute(
-        update(m.Transfer)
-        .where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
-        .values(status=status, decided_by=actor.user_id, decided_at=_now())
+    done = cast(
+        CursorResult[Any],
+        uow.session.execute(
+            update(m.Transfer)
+            .where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
+            .values(status=status, decided_by=actor.user_id, decided_at=_now())
+        ),
     )
     if done.rowcount != 1:
         current = uow.session.execute(select(m.Transfer.status).where(m.Transfer.id == row.id)).scalar_one()
@@ -138,7 +143,12 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
     )
     _, version = nominals.append_chronology(uow, actor, row.nominal_id, entry, expected_version=version)
     _both_sides(
-        uow, actor, "transfer:request:accept", Action.ALTERATION, row, managing_unit=acceptance.managing_unit
+        uow,
+        actor,
+        Tag.TRANSFER_REQUEST_ACCEPT,
+        Action.ALTERATION,
+        row,
+        managing_unit=acceptance.managing_unit,
     )
     return version
 
@@ -147,7 +157,7 @@ def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "rejected")
     _both_sides(
-        uow, actor, "transfer:request:reject", Action.ALTERATION, row, reason_given=bool(rejection.reason)
+        uow, actor, Tag.TRANSFER_REQUEST_REJECT, Action.ALTERATION, row, reason_given=bool(rejection.reason)
     )
     _seal_decision(uow, row, rejection.reason)
 
@@ -155,7 +165,7 @@ def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection:
 def cancel(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID) -> None:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "cancelled")
-    _both_sides(uow, actor, "transfer:request:cancel", Action.ALTERATION, row)
+    _both_sides(uow, actor, Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION, row)
 
 
 def _seal_decision(uow: UnitOfWork, row: m.Transfer, reason: str) -> None:
@@ -181,7 +191,7 @@ def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PEN
             nominal_id=t.nominal_id,
             from_area=t.from_area,
             to_area=t.to_area,
-            status=t.status,  # type: ignore[arg-type]
+            status=t.status,
             requested_by=t.requested_by,
             requested_at=t.requested_at,
             decided_by=t.decided_by,

@@ -1,10 +1,11 @@
-"""The static assets the register serves itself: nothing is loaded from another host (police networks have no internet).
+"""The static assets the register serves itself: nothing is loaded from another host (police networks have no
+internet).
 
-They come from the npm registry (`package.json`, `package-lock.json`, installed by `npm ci`); `build` copies the files the
-pages use from `node_modules/` into `static/dist/` with a content hash in each name (so they can be cached for a year)
-and writes `manifest.json`, which maps each logical name to its hashed file. The register's own static files
-(`static/src/`) are hashed the same way. GOV.UK and MoJ Frontend's fonts and images keep their names under `assets/`,
-where their stylesheets expect them.
+They come from the npm registry (`package.json`, `package-lock.json`, installed by `npm ci`); `build` copies
+the files the pages use from `node_modules/` into `static/dist/` with a content hash in each name (so they can
+be cached for a year) and writes `manifest.json`, which maps each logical name to its hashed file. The
+register's own static files (`static/src/`) are hashed the same way. GOV.UK and MoJ Frontend's fonts and
+images keep their names under `assets/`, where their stylesheets expect them.
 
     python -m register.web.assets build [--node-modules DIR]
 """
@@ -36,7 +37,8 @@ PACKAGED = {
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "redoc.standalone.js": "redoc/bundles/redoc.standalone.js",
 }
-# folders whose files keep their names (the design systems' stylesheets refer to /assets/fonts/... and /assets/images/...)
+# folders whose files keep their names (the design systems' stylesheets refer to /assets/fonts/... and
+# /assets/images/...)
 UNHASHED = ["govuk-frontend/dist/govuk/assets", "@ministryofjustice/frontend/moj/assets"]
 
 
@@ -53,7 +55,8 @@ _SOURCE_MAP = re.compile(rb"\n?(?://# sourceMappingURL=[^\n]*|/\*# sourceMapping
 
 
 def _strip_source_map(name: str, content: bytes) -> bytes:
-    """The packages' source maps are not copied: drop the closing comment that points at one (a browser would ask)."""
+    """The packages' source maps are not copied: drop the closing comment that points at one (a browser would
+    ask)."""
     return _SOURCE_MAP.sub(b"\n", content) if name.endswith((".js", ".css")) else content
 
 
@@ -82,7 +85,8 @@ def build(node_modules: Path = PROJECT_ROOT / "node_modules", out: Path = DIST) 
 
 @dataclass(frozen=True)
 class Assets:
-    """The built assets, for templates: `assets.url("govuk-frontend.css")` -> `/static/govuk-frontend-<hash>.css`."""
+    """The built assets, for templates: `assets.url("govuk-frontend.css")` ->
+    `/static/govuk-frontend-<hash>.css`."""
 
     directory: Path
     manifest: dict[str, str]

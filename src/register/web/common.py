@@ -18,10 +18,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, refuse, request_id
+from ..api.deps import Authorize, request_id
 from ..domain.actors import Principal
 from ..signin import service as signin_service
 from ..store.uow import UnitOfWork
+from ..usecase.guard import Refused, authorize
 from . import sessions
 from .pages import Pages
 
@@ -117,10 +118,15 @@ class PageGuard(Authorize):
 
     def __call__(self, request: Request, principal: SignedIn) -> Principal:  # type: ignore[override]
         policy: Policy = request.app.state.policy
-        decision = policy.decide(principal, self.action, section=self.section)
-        if not decision.allowed:
-            refuse(request, principal, self.action, decision, section=self.section)
-            raise PageProblem(403, "You cannot see this page", decision.reason, rule=decision.rule)
+        try:
+            with work(request) as uow:
+                authorize(
+                    uow, policy, principal, self.action, section=self.section, request_id=request_id(request)
+                )
+        except Refused as refused:
+            raise PageProblem(
+                refused.status, "You cannot see this page", refused.reason, rule=refused.rule
+            ) from None
         return principal
 
 

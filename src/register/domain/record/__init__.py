@@ -56,7 +56,6 @@ from .places import (
 from .sections import AUDIENCE_SECTIONS, SECTION_MODELS
 
 __all__ = [
-    "IDENTIFIER_NORMALISERS",
     "AUDIENCE_SECTIONS",
     "Address",
     "Alias",
@@ -74,6 +73,7 @@ __all__ = [
     "Employment",
     "GEO_CELL_SIZES",
     "Header",
+    "IDENTIFIER_NORMALISERS",
     "Identifier",
     "Identity",
     "Intelligence",

@@ -28,12 +28,14 @@ MAX_AGE_YEARS = 110
 def today(info: ValidationInfo | None = None) -> dt.date:
     """The date validation measures against: `context={"today": ...}` pins it (tests, imports)."""
     if info is not None and isinstance(info.context, dict) and "today" in info.context:
-        return info.context["today"]
+        pinned: dt.date = info.context["today"]
+        return pinned
     return dt.date.today()
 
 
 def _trusted(info: ValidationInfo | None) -> bool:
-    """Reading back what the store holds (`context={"trusted": True}`): it was validated when it was written."""
+    """Reading back what the store holds (`context={"trusted": True}`): it was validated when it was
+    written."""
     return info is not None and isinstance(info.context, dict) and bool(info.context.get("trusted"))
 
 

@@ -24,7 +24,8 @@ from .base import EARLIEST_DATE, Model, Text
 
 
 class ChronologyEntry(Model):
-    """An event on the timeline. Append-only: a correction is a new AMENDMENT entry naming the one it amends."""
+    """An event on the timeline. Append-only: a correction is a new AMENDMENT entry naming the one it
+    amends."""
 
     occurred_at: dt.datetime
     kind: ChronologyKind

@@ -130,15 +130,12 @@ class Record:
 
 
 def record_tokens(identity: Identity, aliases: list[Alias], contacts: list[Contact]) -> list[Token]:
-    """Tokens of the whole record for the duplicate cascade: every date of birth, and every phone, email or online
-    identity, each combined with the sound of every name word the record carries (aliases included). Two records
-    sharing one of these share a date of birth (or contact) and a name that sounds alike, found with one index
-    lookup instead of pairing everyone born on the same day first."""
-    words = {
-        jellyfish.metaphone(w)
-        for a in (identity, *aliases)
-        for w in values.name_tokens(a.forenames, a.surname)
-    }
+    """Tokens of the whole record for the duplicate cascade: every date of birth, and every phone, email or
+    online identity, each combined with the sound of every name word the record carries (aliases included).
+    Two records sharing one of these share a date of birth (or contact) and a name that sounds alike, found
+    with one index lookup instead of pairing everyone born on the same day first."""
+    names: list[Identity | Alias] = [identity, *aliases]
+    words = {jellyfish.metaphone(w) for a in names for w in values.name_tokens(a.forenames, a.surname)}
     dobs = {d for d in (identity.date_of_birth, *(a.date_of_birth for a in aliases)) if d is not None}
     out: list[Token] = [("dob_sound", f"{d.isoformat()}|{w}") for d in sorted(dobs) for w in sorted(words)]
     out += [

@@ -36,5 +36,6 @@ SECTION_MODELS: dict[Section, type[SectionItem]] = {
 }
 assert set(SECTION_MODELS) == set(Section), "every section has a model"
 
-# The sections whose items may name an audience (`Plain.audience`): each item is seen only by the agencies it names.
+# The sections whose items may name an audience (`Plain.audience`): each item is seen only by the agencies it
+# names.
 AUDIENCE_SECTIONS = frozenset({Section.INTELLIGENCE, Section.VICTIM_SAFETY})
