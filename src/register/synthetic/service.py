@@ -48,7 +48,7 @@ def _rows(
     people: list[Person],
     today: dt.date,
     now: dt.datetime,
-    rules: dict,  # type: ignore[type-arg]
+    rules: dict,
     actor: Actor = ACTOR,
     agency: str = "police",
 ) -> dict[str, list[dict[str, Any]]]:
