@@ -703,8 +703,9 @@ def demo(
     """Run the register on its embedded default: SQLite, development keys, demo data.
 
     Loads invented records in Kent and Essex on first run (a few hand-made, every section used, and the demo
-    offender managers' caseloads), writes a bearer token for a user of each role to DATA_DIR/demo-tokens.env, and
-    serves the web pages (sign in at /sign-in as any demo user) and the API (`make demo ARGS="--port 8080"`).
+    offender managers' caseloads), writes a bearer token for a user of each role to DATA_DIR/demo-tokens.env,
+    and serves the web pages (sign in at /sign-in as any demo user) and the API (`make demo ARGS="--port
+    8080"`).
     """
     if settings.environment != "development":
         raise click.ClickException("the demo runs only with REGISTER_ENVIRONMENT=development")

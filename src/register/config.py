@@ -123,8 +123,8 @@ class Settings(BaseSettings):
     )
     oidc_client_id: str = Field(
         default="register-web",
-        description="the web pages' client at each identity provider of REGISTER_OIDC_ISSUERS (authorization code "
-        "flow with PKCE)",
+        description="the web pages' client at each identity provider of REGISTER_OIDC_ISSUERS "
+        "(authorization code flow with PKCE)",
     )
     oidc_client_secret: str = Field(
         default="", description="that client's secret (blank: a public client, PKCE only)", repr=False

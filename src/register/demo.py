@@ -507,9 +507,9 @@ PEOPLE: list[dict[str, Any]] = [
 
 
 def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[str]:
-    """Create the demo: the hand-made people through the same use cases real users call, and the offender managers'
-    caseloads written in bulk like `register generate` (through the domain models and the same encryption; seconds,
-    not minutes). Returns the ids, caseloads first."""
+    """Create the demo: the hand-made people through the same use cases real users call, and the offender
+    managers' caseloads written in bulk like `register generate` (through the domain models and the same
+    encryption; seconds, not minutes). Returns the ids, caseloads first."""
     day = today or dt.date.today()
     ids = [str(i) for i in _load_caseloads(uow, actor, day)]
     for person in PEOPLE:
@@ -563,9 +563,9 @@ def _load_caseloads(uow: UnitOfWork, actor: Actor, today: dt.date) -> list[uuid.
 
 # ------------------------------------------------------------------ caseloads worth looking at
 
-# Whose caseload the demo fills, and with how many people: dozens for the Kent police offender manager (the user the
-# README signs in as), fewer for the others. Names are invented from these lists; dates are relative to today, so
-# some work is always overdue and some due soon, whatever day the demo is loaded.
+# Whose caseload the demo fills, and with how many people: dozens for the Kent police offender manager (the
+# user the README signs in as), fewer for the others. Names are invented from these lists; dates are relative
+# to today, so some work is always overdue and some due soon, whatever day the demo is loaded.
 CASELOADS = [
     ("kent.offender_manager", Agency.POLICE, Area.KENT, "DC Sarah Okafor", "Mid Kent MOSOVO", 48),
     (
@@ -678,7 +678,8 @@ _VIOLENT = ["Wounding with intent (s.18)", "Grievous bodily harm (s.20)", "Robbe
 
 
 def caseload_people(today: dt.date, seed: int = 14) -> list[dict[str, Any]]:
-    """Invented people for each demo offender manager's caseload, in the shape of PEOPLE; the same for a seed."""
+    """Invented people for each demo offender manager's caseload, in the shape of PEOPLE; the same for a
+    seed."""
     import random
 
     rng = random.Random(seed)

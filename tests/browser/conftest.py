@@ -1,10 +1,10 @@
-"""Browser tests: the register served by uvicorn on a free port (in a thread of this process, SQLite, demo data),
-driven by Playwright through Debian's Chromium (`apt-get install chromium`; Playwright's own browser download does
-not work here), headless, in Europe/London.
+"""Browser tests: the register served by uvicorn on a free port (in a thread of this process, SQLite, demo
+data), driven by Playwright through Debian's Chromium (`apt-get install chromium`; Playwright's own browser
+download does not work here), headless, in Europe/London.
 
-Every page a test visits is checked with axe-core (WCAG 2.0, 2.1 and 2.2, A and AA) and must have no violations.
-A test reaches the server's objects directly (its session store's clock, its store for the audit log), since the
-server runs in this process.
+Every page a test visits is checked with axe-core (WCAG 2.0, 2.1 and 2.2, A and AA) and must have no
+violations. A test reaches the server's objects directly (its session store's clock, its store for the audit
+log), since the server runs in this process.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class Server:
         self._thread.join(timeout=30)
 
     def audit(self, after: int = 0, **where: Any) -> list[m.AuditEvent]:
-        """Audit events after sequence number `after` with these column values (e.g. tag=..., actor_user=...)."""
+        """Audit events after sequence number `after` with these column values (e.g. tag=...,
+        actor_user=...)."""
         with self.store.session_factory() as session:
             q = (
                 select(m.AuditEvent)
@@ -134,8 +135,8 @@ def server(demo_settings: Settings, demo_store: Store) -> Iterator[Server]:
 def make_server(
     demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Server]]:
-    """Another register with settings changed (e.g. a one-minute idle timeout), on its own copy of the demo data
-    (two registers sealing one audit log would race each other)."""
+    """Another register with settings changed (e.g. a one-minute idle timeout), on its own copy of the demo
+    data (two registers sealing one audit log would race each other)."""
     started: list[Server] = []
 
     def make(**changes: Any) -> Server:
@@ -208,7 +209,8 @@ def axe(server: Server) -> Iterator[Accessibility]:
 
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
-    """The test's browser tab. Page objects (tests/browser/pages.py) run axe-core after every page they reach."""
+    """The test's browser tab. Page objects (tests/browser/pages.py) run axe-core after every page they
+    reach."""
     return context.new_page()
 
 

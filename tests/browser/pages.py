@@ -1,5 +1,5 @@
-"""Page objects for the browser tests: what a user sees and does, found by `data-qa` attributes. Each page object
-runs axe-core on every page it arrives at."""
+"""Page objects for the browser tests: what a user sees and does, found by `data-qa` attributes. Each page
+object runs axe-core on every page it arrives at."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The offender manager's caseload in a real browser: what is due (overdue first and marked), counts, sorting,
-filters and paging, the photograph's slot, the audit of the listing, and a refusal for a role without caseloads."""
+filters and paging, the photograph's slot, the audit of the listing, and a refusal for a role without
+caseloads."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def test_the_caseload_shows_each_persons_work_due_overdue_first_and_is_audited(
     assert overdue > 0 and " due this week" in counts
     assert caseload.results == "Showing 1 to 20 of 49 total people"
     first = caseload.rows.first
-    # sorted by what is due first: the first row has an overdue item, marked, and its first item is the overdue one
+    # sorted by what is due first: the first row has an overdue item, marked, and its first item is the
+    # overdue one
     assert first.locator('[data-qa="overdue"]').count() >= 1
     assert first.locator("[data-urgency]").first.get_attribute("data-urgency") == "overdue"
     for row in caseload.rows.all():

@@ -1,6 +1,7 @@
-"""Signing in to the web pages through a real identity provider: Keycloak's own login page (deploy/local/keycloak.py,
-the test realm in auth/keycloak/), the authorization code flow with PKCE, the claims mapped by auth/issuers.yaml,
-and sign-out ending Keycloak's session too (RP-initiated logout). Runs last, with the other Keycloak tests."""
+"""Signing in to the web pages through a real identity provider: Keycloak's own login page
+(deploy/local/keycloak.py, the test realm in auth/keycloak/), the authorization code flow with PKCE, the
+claims mapped by auth/issuers.yaml, and sign-out ending Keycloak's session too (RP-initiated logout). Runs
+last, with the other Keycloak tests."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def web_client(idp: Idp) -> dict[str, Any]:
 
 
 def client_secret(idp: Idp) -> str:
-    """The realm's web client's secret: Keycloak made it when it imported the realm (none is in the repository)."""
+    """The realm's web client's secret: Keycloak made it when it imported the realm (none is in the
+    repository)."""
     secret: str = idp.admin("GET", f"/register/clients/{web_client(idp)['id']}/client-secret").json()["value"]
     return secret
 

@@ -1,6 +1,6 @@
-"""Signing in and out of the web pages in a real browser, and what a session allows: the development sign-in page,
-the redirect to sign-in and back, sign-out, a forged form refused, and the idle timeout. Each journey checks the
-audit events it must leave, and axe-core checks every page it reaches."""
+"""Signing in and out of the web pages in a real browser, and what a session allows: the development sign-in
+page, the redirect to sign-in and back, sign-out, a forged form refused, and the idle timeout. Each journey
+checks the audit events it must leave, and axe-core checks every page it reaches."""
 
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def test_sign_out_ends_the_session_and_is_audited(page: Page, axe: Accessibility
     ]
     site.goto("/caseload")
     assert site.path.startswith("/sign-in")
-    # the cookie is replaced (the sign-in page begins a new, anonymous session), and a copy of the old one kept by
-    # someone else opens nothing: the session is gone on the server
+    # the cookie is replaced (the sign-in page begins a new, anonymous session), and a copy of the old one
+    # kept by someone else opens nothing: the session is gone on the server
     assert cookie["value"] not in [c["value"] for c in page.context.cookies()]
     page.context.add_cookies([cookie])  # type: ignore[list-item]
     site.goto("/caseload")

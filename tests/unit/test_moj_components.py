@@ -1,6 +1,7 @@
-"""The MoJ Frontend macros ported to Jinja (web/templates/components/) render the markup of MoJ Frontend 11.1.0's
-Nunjucks originals (node_modules/@ministryofjustice/frontend/moj/components/*/template.njk). The expected markup
-below is the original template rendered by hand with the same parameters; whitespace between tags is ignored."""
+"""The MoJ Frontend macros ported to Jinja (web/templates/components/) render the markup of MoJ Frontend
+11.1.0's Nunjucks originals (node_modules/@ministryofjustice/frontend/moj/components/*/template.njk). The
+expected markup below is the original template rendered by hand with the same parameters; whitespace between
+tags is ignored."""
 
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def test_pagination_wraps_govuk_pagination_and_says_showing_x_to_y_of_z() -> Non
         '<div class="moj-pagination"><nav class="govuk-pagination moj-pagination__pagination'
     )
     assert (
-        '<a class="govuk-link govuk-pagination__link" href="/c" aria-label="Page 1" aria-current="page"> 1 </a>'
-        in html
+        '<a class="govuk-link govuk-pagination__link" href="/c" aria-label="Page 1" aria-current="page">'
+        " 1 </a>" in html
     )
     assert '<li class="govuk-pagination__item govuk-pagination__item--ellipsis"> &ctdot; </li>' in html
     assert html.endswith('<p class="moj-pagination__results">Showing 1 to 20 of 170 total people</p></div>')
@@ -69,9 +70,9 @@ def test_pagination_with_one_page_shows_only_the_results() -> None:
             },
         )
     )
-    assert (
-        html
-        == '<div class="moj-pagination"><p class="moj-pagination__results">Showing 1 to 5 of 5 total results</p></div>'
+    assert html == (
+        '<div class="moj-pagination"><p class="moj-pagination__results">'
+        "Showing 1 to 5 of 5 total results</p></div>"
     )
 
 
@@ -99,12 +100,13 @@ def test_filter_with_selected_filters() -> None:
         '<div class="moj-filter__header-action"></div></div><div class="moj-filter__content">'
         '<div class="moj-filter__selected"><div class="moj-filter__selected-heading">'
         '<div class="moj-filter__heading-title"><h2 class="govuk-heading-m">Selected filters</h2></div>'
-        '<div class="moj-filter__heading-action"><p><a class="govuk-link govuk-link--no-visited-state" href="/c">'
-        "Clear filters</a></p></div></div>"
+        '<div class="moj-filter__heading-action"><p>'
+        '<a class="govuk-link govuk-link--no-visited-state" href="/c">Clear filters</a></p></div></div>'
         '<h3 class="govuk-heading-s govuk-!-margin-bottom-0">Level</h3><ul class="moj-filter-tags">'
-        '<li><a class="moj-filter__tag" href="/c?x"><span class="govuk-visually-hidden">Remove this filter</span> '
-        "Level 2</a></li></ul></div>"
-        '<div class="moj-filter__options"><button type="submit" class="govuk-button" data-module="govuk-button">'
+        '<li><a class="moj-filter__tag" href="/c?x">'
+        '<span class="govuk-visually-hidden">Remove this filter</span> Level 2</a></li></ul></div>'
+        '<div class="moj-filter__options">'
+        '<button type="submit" class="govuk-button" data-module="govuk-button">'
     )
     assert html.endswith("Apply filters </button><p>options</p></div></div></div>")
 

@@ -30,7 +30,7 @@ class DemoUser:
 
     @property
     def variable(self) -> str:
-        """The environment variable `register demo` writes this user's token to, e.g. KENT_OFFENDER_MANAGER."""
+        """The variable `register demo` writes this user's token to, e.g. KENT_OFFENDER_MANAGER."""
         return f"{self.area.value}_{self.role.value}".upper().replace("-", "_") + (
             "" if self.agency == Agency.POLICE else f"_{self.agency.value.upper()}"
         )
@@ -38,7 +38,8 @@ class DemoUser:
     @property
     def display_name(self) -> str:
         """As the test realm names the same user: "Demo Offender Manager Kent Police"."""
-        return f"Demo {self.role.value.replace('_', ' ').title()} {self.area.value.title()} {self.agency.value.title()}"
+        role = self.role.value.replace("_", " ").title()
+        return f"Demo {role} {self.area.value.title()} {self.agency.value.title()}"
 
     def principal(self) -> Principal:
         return Principal(

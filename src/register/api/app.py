@@ -125,7 +125,8 @@ def create_app(
     # Production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP.
     app.hsts = production
     settings = settings or store.settings
-    # The web pages' sign-in and sessions (web/signin.py, web/sessions.py): server-side sessions in this process.
+    # The web pages' sign-in and sessions (web/signin.py, web/sessions.py): server-side sessions in this
+    # process.
     app.state.sign_in = SignIn(settings, verifier)
     app.state.sessions = SessionStore(
         idle_seconds=settings.session_idle_minutes * 60, max_age_seconds=settings.session_max_hours * 3600

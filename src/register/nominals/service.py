@@ -150,7 +150,8 @@ def record_listing(
     ids: list[uuid.UUID],
     request_id: str | None = None,
 ) -> None:
-    """Audit a list of records shown (by the API's list or the caseload page) as one consultation naming each."""
+    """Audit a list of records shown (by the API's list or the caseload page) as one consultation naming
+    each."""
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,

@@ -190,8 +190,8 @@ def insert_people(
     actor: Actor = ACTOR,
     agency: str = "police",
 ) -> dict[str, list[dict[str, Any]]]:
-    """Write these people in the unit of work with multi-row INSERTs (the caller audits and commits); returns the
-    rows written. Each item and entry is recorded by `actor` for `agency`."""
+    """Write these people in the unit of work with multi-row INSERTs (the caller audits and commits); returns
+    the rows written. Each item and entry is recorded by `actor` for `agency`."""
     now = now or dt.datetime.now(dt.UTC)
     rows = _rows(uow.store, people, today, now, retention_service.policy(uow), actor, agency)
     connection = uow.session.connection()  # Core executemany: no ORM bookkeeping per row
