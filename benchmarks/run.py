@@ -374,7 +374,6 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
         with store.unit_of_work() as uow:
             for area in {r for r in _areas(store)}:
                 quality.run(uow, SystemActor("bench"), Area(area), today)
-            uow.commit()
         results["timings"]["quality_sweep_all_areas_s"] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()
         with store.session_factory() as s:

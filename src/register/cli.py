@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from . import demo as demo_data
 from .access.development import DEMO_USERS, demo_users  # noqa: F401 - the tests import DEMO_USERS from here
 from .access.tokens import ensure_dev_signing_key, mint
-from .audit.tags import Tag
 from .config import Settings, display_path
 from .crypto.envelope import TamperedCiphertext
 from .crypto.keys import KeyProblem
@@ -203,24 +202,10 @@ def tokens_rebuild(settings: Settings) -> None:
 def duplicates_cmd(settings: Settings, area: str, limit: int) -> None:
     """List suspected duplicate pairs touching an area (ids, areas and the rule; names only through the
     API)."""
-    from .audit.events import Action, AuditEntry
-    from .merges import repository as duplicates
+    from .merges import service as merges
 
-    with _store(settings) as store, store.unit_of_work() as uow:
-        pairs, total = duplicates.candidates(uow.session, area, limit=limit, offset=0)
-        uow.audit.record(
-            AuditEntry(
-                Action.CONSULTATION,
-                Tag.NOMINAL_DUPLICATES_LIST,
-                SystemActor("cli"),
-                details={
-                    "area": area,
-                    "total": total,
-                    "ids": sorted({str(i) for p in pairs for i in (p.first, p.second)}),
-                },
-            )
-        )
-        uow.commit()
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+        pairs, total = merges.list_pairs(uow, SystemActor("cli"), area, limit=limit)
     click.echo(
         f"{total} suspected duplicate pairs touch {area}"
         + (f" (first {len(pairs)})" if total > len(pairs) else "")
@@ -246,13 +231,12 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
 
     from .quality import service as quality
 
-    with _store(settings) as store, store.unit_of_work() as uow:
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
         quality.run(
             uow, SystemActor("quality"), Area(area), dt.date.today(), progress=_progress("running rules")
         )
         board = quality.dashboard(uow, Area(area))
         work = quality.worklist(uow, Area(area), owner=worklist_owner) if worklist_owner else []
-        uow.commit()
     if as_json:
         click.echo(json.dumps({**board, "worklist": work} if worklist_owner else board, indent=2))
         return
@@ -285,21 +269,11 @@ def quality_cmd(settings: Settings, area: str, as_json: bool, worklist_owner: st
 @click.pass_obj
 def stats_cmd(settings: Settings, area: str, year: int, population: int | None, fmt: str) -> None:
     """Produce an area's MAPPA annual statistics tables."""
-    from .audit.events import Action, AuditEntry
     from .statistics import render
     from .statistics import service as statistics
 
-    with _store(settings) as store, store.unit_of_work() as uow:
-        figures = statistics.compute(uow.session, area, year, population)
-        uow.audit.record(
-            AuditEntry(
-                Action.CONSULTATION,
-                Tag.STATISTICS_TABLES_READ,
-                SystemActor("stats"),
-                details={"area": area, "year": year},
-            )
-        )
-        uow.commit()
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+        figures = statistics.read_tables(uow, SystemActor("stats"), area, year, population)
     click.echo(
         json.dumps(figures, indent=2)
         if fmt == "json"
@@ -599,9 +573,8 @@ def index_check(settings: Settings, repair: bool) -> None:
 @click.pass_obj
 def show(settings: Settings, nominal_id: uuid.UUID, purpose: str) -> None:
     """Print a whole record as JSON (an audited consultation)."""
-    with _store(settings) as store, store.unit_of_work() as uow:
+    with _store(settings) as store, store.unit_of_work(for_caller=True) as uow:
         record = nominal_service.read_record(uow, SystemActor("cli"), nominal_id, purpose=purpose)
-        uow.commit()
     click.echo(json.dumps(record.to_dict(), indent=2))
 
 
@@ -722,7 +695,6 @@ def demo(
         if existing == 0:
             with store.unit_of_work() as uow:
                 ids = demo_data.load(uow, SystemActor("demo-loader"))
-                uow.commit()
             existing = len(ids)
     env_file = settings.var_dir / "demo-tokens.env"
     env_file.write_text("".join(f"export {k}={v}\n" for k, v in _demo_tokens(settings).items()))

@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="larger request bodies are refused with 413"
     )
+    photo_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        description="largest photograph file accepted (bytes); larger uploads are refused, naming the rule",
+    )
+    photo_max_pixels: int = Field(
+        default=40_000_000,
+        ge=10_000,
+        description="most pixels (width x height) a photograph may declare: decompression bombs are refused "
+        "before they are decoded",
+    )
     rate_limit_per_user: str = Field(
         default="600/minute",
         description="calls one user may make (limits notation, `;` between limits; blank: none); over it 429",

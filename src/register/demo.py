@@ -6,8 +6,12 @@ All names, identifiers and addresses are invented. Identifiers carry valid check
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import uuid
 from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
 
 from .access.development import (  # noqa: F401 - the demo's users, named here too
     DEMO_USERS,
@@ -20,6 +24,7 @@ from .domain.record import ChronologyEntry, NewNominal, Section
 from .domain.rules import parse_item
 from .domain.values import check_letter
 from .nominals import service
+from .photos import service as photos
 from .store.uow import UnitOfWork
 
 
@@ -84,7 +89,6 @@ PEOPLE: list[dict[str, Any]] = [
                 Section.MARKS,
                 {"kind": "tattoo", "location": "left_forearm", "description": "dragon, green and red"},
             ),
-            (Section.PHOTOGRAPHS, {"taken_on": "2024-02-01", "reference": "photos/kent/000001.jpg"}),
             (
                 Section.ADDRESSES,
                 {
@@ -204,6 +208,7 @@ PEOPLE: list[dict[str, Any]] = [
                 },
             ),
         ],
+        "photographs": [("2021-06-01", 1), ("2024-02-01", 0)],
         "chronology": [
             ("2025-03-04T10:00:00", "meeting", "Level 1 annual review held"),
             ("2025-09-12T14:30:00", "home_visit", "Home visit: address verified, new partner disclosed"),
@@ -525,6 +530,18 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
         for when, kind, summary in person["chronology"]:
             entry = ChronologyEntry(occurred_at=_t(when), kind=kind, summary=summary)
             _, version = service.append_chronology(uow, actor, nominal_id, entry, expected_version=version)
+        identity = person["identity"]
+        for taken_on, shade in person.get("photographs", [("2025-01-15", 0)]):
+            _, version = photos.upload_photo(
+                uow,
+                actor,
+                nominal_id,
+                portrait(f"{identity['forenames']} {identity['surname']}", shade),
+                taken_on=dt.date.fromisoformat(taken_on),
+                description="generated placeholder: not a real person",
+                expected_version=version,
+                today=today,
+            )
         ids.append(str(nominal_id))
     return ids
 
@@ -844,3 +861,27 @@ def caseload_people(today: dt.date, seed: int = 14) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def portrait(name: str, shade: int = 0, size: tuple[int, int] = (360, 450)) -> bytes:
+    """A generated stand-in for a photograph: an abstract head-and-shoulders silhouette with the person's
+    initials, in colours derived from the name (the same every run). Never a face: the demo holds no real
+    person's image."""
+    digest = hashlib.sha256(f"{name}|{shade}".encode()).digest()
+    background = (90 + digest[0] % 120, 90 + digest[1] % 120, 90 + digest[2] % 120)
+    figure = tuple(max(0, c - 70) for c in background)
+    width, height = size
+    image = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(image)
+    head = width * 0.2
+    cx, cy = width / 2, height * 0.38
+    draw.ellipse((cx - head, cy - head * 1.2, cx + head, cy + head * 1.2), fill=figure)
+    draw.rounded_rectangle(
+        (width * 0.12, height * 0.68, width * 0.88, height * 1.1), radius=int(width * 0.2), fill=figure
+    )
+    initials = "".join(part[0] for part in name.split()[:: max(1, len(name.split()) - 1)]).upper()
+    font = ImageFont.load_default(size=int(head * 0.9))
+    draw.text((cx, cy), initials, fill=background, font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()

@@ -1,12 +1,8 @@
-"""Helpers for API tests. The `app`, `client` and `token` fixtures live in tests/conftest.py, shared by every
-folder."""
+"""The `app`, `client` and `token` fixtures live in tests/conftest.py, shared by every folder; the
+helpers the API tests share live in tests/api/helpers.py."""
 
 from __future__ import annotations
 
-from tests.conftest import Minter
+from tests.api.helpers import Minter, auth
 
 __all__ = ["Minter", "auth"]
-
-
-def auth(token: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **headers}

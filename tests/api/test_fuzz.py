@@ -33,7 +33,7 @@ from register.access.tokens import ensure_dev_signing_key, mint
 from register.config import Settings
 from register.domain.enums import Agency, Area, Role
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth
 from tests.factories import create
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -131,7 +131,6 @@ def fuzz_stateful(
 def _record(store: Store) -> str:
     with store.unit_of_work() as uow:
         nominal_id = str(create(uow))
-        uow.commit()
     return nominal_id
 
 

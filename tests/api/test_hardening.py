@@ -14,8 +14,7 @@ from register.config import Settings
 from register.domain.enums import Role
 from register.statistics import render
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import create
+from tests.api.helpers import Minter, auth, create
 
 pytestmark = pytest.mark.sqlite_only  # headers do not depend on the database
 

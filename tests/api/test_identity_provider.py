@@ -27,8 +27,7 @@ from register.cli import DEMO_USERS
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Role
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_tokens import refused
+from tests.api.helpers import Minter, auth, refused
 
 pytestmark = pytest.mark.sqlite_only
 

@@ -7,8 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from register.domain.enums import Role
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import PERSON, create
+from tests.api.helpers import PERSON, Minter, auth, create
 
 
 def _fields(r) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

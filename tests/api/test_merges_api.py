@@ -12,28 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from register.domain.enums import Role
-from register.domain.values import check_letter
 from register.merges import service as merges
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import PERSON, POLICE_ONLY, add, create
-
-PNC = {"kind": "pnc", "value": f"2001/0123456{check_letter('010123456')}"}
-SMYTH = {
-    **PERSON,
-    "identity": {"forenames": "Danny", "surname": "Hartly", "date_of_birth": "1984-03-17", "gender": "male"},
-}
-
-
-def visit(when: str, summary: str) -> dict[str, str]:
-    return {"occurred_at": when, "kind": "home_visit", "summary": summary}
-
-
-def append(client: TestClient, token: str, nid: str, entry: dict[str, str], etag: str) -> str:
-    r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers=auth(token, **{"If-Match": etag}))
-    assert r.status_code == 201, r.text
-    return r.headers["etag"]
+from tests.api.helpers import PERSON, PNC, POLICE_ONLY, SMYTH, Minter, add, append, auth, create, visit
 
 
 def content(record: dict[str, Any]) -> dict[str, Any]:
@@ -168,8 +150,19 @@ def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_ad
         events = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()[
             "events"
         ]
-        story = [(e["tag"], json.loads(e["details"])["side"]) for e in events if e["action"] == "combination"]
+        story = [
+            (e["tag"], json.loads(e["details"])["side"])
+            for e in events
+            if e["action"] == "combination" and e["outcome"] == "success"
+        ]
         assert story == [("nominal:record:merge", side), ("nominal:record:unmerge", side)]
+        # and the refused attempts: the second unmerge, the change to the tombstone
+        refused = [(e["tag"], e["outcome"]) for e in events if e["outcome"] != "success"]
+        assert refused == (
+            [("nominal:record:unmerge", "denied")]
+            if side == "survivor"
+            else [("nominal:marks:add", "denied")]
+        )
     history = client.get(f"/v1/nominals/{b}/merges", headers=auth(sup)).json()
     assert [(x["status"], x["unmerge_reason"]) for x in history] == [("unmerged", "DNA shows two brothers")]
 

@@ -6,6 +6,7 @@ engine, so a route wired to the wrong action or section, or an engine that misre
 
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import yaml
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from register.api.deps import Authorize, CreateGuard, RecordGuard
 from register.config import PROJECT_ROOT
@@ -24,7 +26,7 @@ from register.domain.record import Section
 from register.nominals.examples import NEW_NOMINAL, section_examples
 from register.store.store import Store
 from register.web.common import PageGuard
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth
 from tests.factories import create
 
 POLICY = yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text())
@@ -139,12 +141,21 @@ def expected(role: Role, agency: Agency, area: Area, restricted: bool, d: Declar
 BODIES: dict[str, Any] = {s.value: payload for s, payload in section_examples().items()}
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 20, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG_BYTES = _png()
+
+
 def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uuid.UUID) -> dict[str, Any]:
     path = d.path.replace("{nominal_id}", str(nominal_id))
     unknown = (
         uuid.uuid4()
     )  # an item, transfer or merge that does not exist (the same id where a body repeats it)
-    for name in ("{item_id}", "{transfer_id}", "{merge_id}"):
+    for name in ("{item_id}", "{photo_id}", "{transfer_id}", "{merge_id}"):
         path = path.replace(name, str(unknown))
     params = {
         "purpose": "OP-MATRIX-1",
@@ -185,6 +196,9 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["json"] = {"reason": "matrix"}
         elif d.path.startswith("/v1/search"):
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
+        elif d.path.endswith("/photographs"):
+            # multipart: a real (tiny) image, so the upload reaches the version check
+            kwargs["files"] = {"file": ("matrix.png", PNG_BYTES, "image/png")}
         elif d.path.endswith("/chronology"):
             kwargs["json"] = {"occurred_at": "2025-01-01T10:00:00Z", "kind": "contact", "summary": "matrix"}
         elif d.path.startswith("/v1/nominals/{nominal_id}/"):
@@ -198,7 +212,6 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
 ) -> None:
     with store.unit_of_work() as uow:
         records = {False: create(uow, area=OWNER.value), True: create(uow, area=OWNER.value, restricted=True)}
-        uow.commit()
     # Pages (PageGuard) are signed in by a session, not a token: tests/browser checks them in a browser.
     routes = [d for d in declared_routes(app) if d.guard is not None and not isinstance(d.guard, PageGuard)]
     assert len(routes) > 80
@@ -221,7 +234,7 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         passed_to_lookup = (
             r.status_code == 404
             and isinstance(body, dict)
-            and body.get("rule") in ("transfer_not_found", "merge_not_found")
+            and body.get("rule") in ("transfer_not_found", "merge_not_found", "photo_not_found")
         )
         got = (
             "stub"
@@ -254,7 +267,8 @@ def test_every_operation_is_documented_with_an_example(app: FastAPI) -> None:
             has_response_example = any(
                 "example" in c or "examples" in c for c in ok.get("content", {}).values()
             )
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            content = op.get("requestBody", {}).get("content", {})
+            body = content.get("application/json") or content.get("multipart/form-data") or {}
             has_body_example = not op.get("requestBody") or "example" in body or "examples" in body
             if not (has_response_example and has_body_example) or not op.get("summary"):
                 missing.append(f"{method.upper()} {path}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from register.domain.enums import Role
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import add, create
+from tests.api.helpers import Minter, add, auth, create
 
 
 def test_supervisor_runs_the_rules_and_offender_managers_get_their_worklists(

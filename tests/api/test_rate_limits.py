@@ -10,7 +10,7 @@ from register.api.app import build_app
 from register.config import Settings
 from register.domain.enums import Role
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth
 
 pytestmark = pytest.mark.sqlite_only  # counted in memory, not in the database
 

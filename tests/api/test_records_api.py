@@ -13,53 +13,7 @@ from sqlalchemy import select
 from register.domain.enums import Role
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-
-PERSON = {
-    "nominal_type": "rso",
-    "area": "kent",
-    "managing_unit": "Maidstone MOSOVO",
-    "lead_agency": "police",
-    "mappa_category": 1,
-    "mappa_level": 1,
-    "identity": {
-        "forenames": "Daniel",
-        "surname": "Hartley",
-        "date_of_birth": "1984-03-17",
-        "gender": "male",
-    },
-}
-POLICE_ONLY = {
-    "received_on": "2025-07-22",
-    "text": "frequents the Mote Park bandstand after dark",
-    "scheme": "3x5x2",
-    "source_evaluation": "B",
-    "intelligence_assessment": 2,
-    "handling_code": "C",
-    "audience": ["police"],
-}
-
-
-def create(client: TestClient, token: str, **overrides) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    r = client.post("/v1/nominals", json={**PERSON, **overrides}, headers=auth(token))
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.headers["etag"]
-
-
-def add(client: TestClient, token: str, nid: str, section: str, body: dict, etag: str) -> tuple[str, str]:  # type: ignore[type-arg]
-    r = client.post(f"/v1/nominals/{nid}/{section}", json=body, headers=auth(token, **{"If-Match": etag}))
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.headers["etag"]
-
-
-def audit_tags(store: Store, nominal_id: str) -> list[tuple[str, str, str | None]]:
-    with store.session_factory() as s:
-        rows = s.execute(
-            select(m.AuditEvent.tag, m.AuditEvent.outcome, m.AuditEvent.purpose)
-            .where(m.AuditEvent.nominal_id == uuid.UUID(nominal_id))
-            .order_by(m.AuditEvent.seq)
-        ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+from tests.api.helpers import PERSON, POLICE_ONLY, Minter, add, audit_tags, auth, create
 
 
 def test_an_offender_manager_builds_and_reads_a_record(

@@ -17,8 +17,7 @@ from register.domain.notification import add_months
 from register.retention import service as retention
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import PERSON, add, create
+from tests.api.helpers import PERSON, Minter, add, auth, create
 
 TODAY = dt.date.today()
 RECENTLY = (

@@ -18,8 +18,7 @@ from register.domain.enums import Role
 from register.search import indexer as idx
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import POLICE_ONLY, add, create
+from tests.api.helpers import POLICE_ONLY, Minter, add, auth, create
 
 VAN = {"query": {"type": "group", "criteria": [{"type": "vehicle", "vrm": "GK19*"}]}}
 
@@ -143,7 +142,6 @@ def test_archived_records_only_when_asked(client: TestClient, token: Minter, sto
         uow.session.execute(
             m.Nominal.__table__.update().where(m.Nominal.id == uuid.UUID(nid)).values(status="archived")
         )
-        uow.commit()
     assert search(client, om, VAN).json()["total"] == 0
     assert search(client, om, {**VAN, "include_archived": True}).json()["hits"][0]["status"] == "archived"
 

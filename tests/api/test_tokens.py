@@ -9,14 +9,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwk, jwt
-from sqlalchemy import select
 
 from register.access.tokens import JwksSource
 from register.config import Settings
 from register.domain.enums import Role
-from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
+from tests.api.helpers import Minter, auth, refused
 
 
 def _b64(data: dict | bytes) -> str:
@@ -37,14 +35,6 @@ def _claims(settings: Settings, **extra) -> dict:  # type: ignore[no-untyped-def
         "exp": now + 600,
         **extra,
     }
-
-
-def refused(store: Store) -> list[tuple[str, str]]:
-    with store.session_factory() as s:
-        rows = s.execute(
-            select(m.AuditEvent.outcome, m.AuditEvent.details).where(m.AuditEvent.action == "authentication")
-        ).all()
-    return [(o, json.loads(d)["reason"]) for o, d in rows]
 
 
 def test_a_valid_token_becomes_the_principal(client: TestClient, token: Minter) -> None:

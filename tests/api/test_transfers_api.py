@@ -13,8 +13,7 @@ from sqlalchemy import select
 from register.domain.enums import Role
 from register.store import models as m
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_records_api import create
+from tests.api.helpers import Minter, auth, create
 
 MARK = {"kind": "scar", "location": "face", "description": "x"}
 

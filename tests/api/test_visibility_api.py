@@ -12,9 +12,19 @@ from fastapi.testclient import TestClient
 
 from register.domain.enums import Role
 from register.store.store import Store
-from tests.api.conftest import Minter, auth
-from tests.api.test_merges_api import PNC, SMYTH, append, visit
-from tests.api.test_records_api import PERSON, POLICE_ONLY, add, audit_tags, create
+from tests.api.helpers import (
+    PERSON,
+    PNC,
+    POLICE_ONLY,
+    SMYTH,
+    Minter,
+    add,
+    append,
+    audit_tags,
+    auth,
+    create,
+    visit,
+)
 
 UNGRADED_POLICE_ONLY = {
     "received_on": "2025-07-23",

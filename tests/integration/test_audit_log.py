@@ -25,10 +25,8 @@ def populate(store: Store, records: int = 3) -> list:
         with store.unit_of_work() as uow:
             nid = create(uow)
             add(uow, nid, Section.MARKS, {"kind": "scar", "location": "face", "description": "x"}, 1)
-            uow.commit()
         with store.unit_of_work() as uow:
             service.read_record(uow, OFFICER, nid, purpose="enquiry OP-STAG-17")
-            uow.commit()
         ids.append(nid)
     return ids
 

@@ -98,7 +98,6 @@ def write_secret_record(store: Store) -> uuid.UUID:
             occurred_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC), kind="contact", summary=SECRETS["narrative"]
         )
         service.append_chronology(uow, OFFICER, nid, entry, expected_version=v)
-        uow.commit()
     return nid
 
 
@@ -157,7 +156,6 @@ def test_a_ciphertext_moved_to_another_row_or_column_fails_to_decrypt(store: Sto
         uow.session.execute(
             update(m.Nominal).where(m.Nominal.id == nid).values(identity_sealed=a.payload_sealed)
         )
-        uow.commit()
     with store.unit_of_work() as uow:
         with pytest.raises(TamperedCiphertext) as err:
             uow.nominals.load(nid)
@@ -183,7 +181,6 @@ def test_a_tampered_ciphertext_is_detected(store: Store) -> None:
             .where(m.ChronologyEntry.id == sealed.id)
             .values(payload_sealed=bytes(flipped))
         )
-        uow.commit()
     with pytest.raises(TamperedCiphertext), store.unit_of_work() as uow:
         uow.nominals.load(nid)
 
@@ -224,7 +221,6 @@ def test_unwrapping_under_the_wrong_key_is_a_clear_error(store: Store, settings:
             .where(m.DataKey.id == key.id)
             .values(wrapped=key.wrapped[:-1] + bytes([key.wrapped[-1] ^ 1]))
         )
-        uow.commit()
     with pytest.raises(KeyMismatch, match="does not unwrap"), store.unit_of_work() as uow:
         uow.nominals.load(nid)
 
@@ -310,7 +306,6 @@ def test_reencryption_reseals_transfer_details_and_keeps_keys_that_still_seal_so
             OFFICER,
             dt.datetime.now(dt.UTC),
         )
-        uow.commit()
     keys_service.reencrypt(store, SystemActor("test"), [nid])
     with store.unit_of_work() as uow:
         row = uow.session.get(
@@ -338,7 +333,6 @@ def test_reencryption_reseals_merge_and_dismissal_reasons(store: Store) -> None:
         merges.dismiss(
             uow, SUPERVISOR, Dismissal(first_id=max(a, c), second_id=min(a, c), reason="different fathers")
         )
-        uow.commit()
     keys_service.reencrypt(store, SystemActor("test"), [a])
     with store.unit_of_work() as uow:
         key = uow.nominals.header_row(a).data_key_id

@@ -243,7 +243,6 @@ def test_a_retirement_waits_for_a_data_key_being_written_under_that_version(
         retiring.start()
         time.sleep(0.5)
         assert retiring.is_alive() or outcome, "the retirement finished"
-        uow.commit()
     retiring.join(60)
     assert (
         outcome and isinstance(outcome[0], ValueError) and "still wrapped under version 1" in str(outcome[0])
@@ -285,7 +284,6 @@ def test_rewrap_repairs_a_data_key_left_under_a_retired_version(store: Store, se
     material, so a rewrap (or the next rotation) moves such keys instead of failing partway."""
     with store.unit_of_work() as uow:
         nid = create(uow)
-        uow.commit()
     keys_service.rotate(store, SystemActor("test"))
     keys_service.retire(store, SystemActor("test"), "1")
     doc = json.loads((settings.resolved_key_dir / LocalKeyring.FILE).read_text())
@@ -302,7 +300,6 @@ def test_rewrap_repairs_a_data_key_left_under_a_retired_version(store: Store, se
                 created_at=dt.datetime.now(dt.UTC),
             )
         )
-        uow.commit()
     version, moved = keys_service.rotate(store, SystemActor("test"))
     assert (version, moved) == ("3", 2)
     assert versions_in_use(store) == {"3": 2}
@@ -346,11 +343,9 @@ def test_a_process_with_an_out_of_date_copy_of_the_key_file_never_wraps_under_a_
     try:
         with store.unit_of_work() as uow:
             create(uow)
-            uow.commit()
         keys_service.rotate(store, SystemActor("test"))
         with other.unit_of_work() as uow:  # version 1 is not retiring yet: still fine to wrap under
             create(uow)
-            uow.commit()
         with pytest.raises(ValueError, match="1 data keys are still wrapped under version 1"):
             keys_service.retire(store, SystemActor("test"), "1")
         assert keys_service.rewrap_data_keys(store, SystemActor("test")) == 1
@@ -370,7 +365,6 @@ def test_an_interrupted_rotation_is_finished_by_rewrap_and_every_record_stays_re
 ) -> None:
     with store.unit_of_work() as uow:
         ids = [create(uow) for _ in range(5)]
-        uow.commit()
     code, out = cli(
         settings, "keys", "rotate", "--no-rewrap"
     )  # what an interrupted rotation leaves: v2 active, nothing moved
@@ -459,7 +453,6 @@ def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(
     # The running process keeps the key it read: a version's key never changes
     with store.unit_of_work() as uow:
         nid = create(uow)
-        uow.commit()
     wrong = LocalKeyring(
         path
     )  # a keyring holding the wrong key for version 1 is refused before anything is written

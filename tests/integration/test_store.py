@@ -65,10 +65,8 @@ def test_a_whole_record_reads_back_as_written(store: Store) -> None:
             v,
         )
         _, v = service.append_chronology(uow, OFFICER, nid, VISIT, expected_version=v)
-        uow.commit()
     with store.unit_of_work() as uow:
         record = service.read_record(uow, OFFICER, nid, purpose="test")
-        uow.commit()
     assert record.version == v == 5
     assert record.identity.surname == "Zabrowski"
     assert record.items(Section.ADDRESSES)[0].data.postcode == "ME16 8RP"  # type: ignore[attr-defined]
@@ -95,7 +93,6 @@ def test_a_whole_record_is_read_in_a_fixed_number_of_queries(store: Store) -> No
         for i in range(15):
             _, v = add(uow, nid, Section.CONTACTS, {"kind": "phone", "value": f"0770090{i:04d}"}, v)
             _, v = service.append_chronology(uow, OFFICER, nid, VISIT, expected_version=v)
-        uow.commit()
     statements: list[str] = []
 
     def listener(*args: Any) -> None:
@@ -115,11 +112,9 @@ def test_stale_version_is_refused_and_nothing_is_written(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
         add(uow, nid, Section.MARKS, {"kind": "scar", "location": "face", "description": "over left eye"}, 1)
-        uow.commit()
     before = (count(store, m.Item), count(store, m.AuditEvent), count(store, m.Outbox))
     with pytest.raises(ConcurrencyConflict) as err, store.unit_of_work() as uow:
         add(uow, nid, Section.MARKS, {"kind": "scar", "location": "face", "description": "second"}, 1)
-        uow.commit()
     assert err.value.rule == "version_stale"
     assert (count(store, m.Item), count(store, m.AuditEvent), count(store, m.Outbox)) == before
 
@@ -127,7 +122,6 @@ def test_stale_version_is_refused_and_nothing_is_written(store: Store) -> None:
 def test_a_failure_midway_rolls_back_the_change_its_audit_and_its_outbox(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
-        uow.commit()
     before = (
         count(store, m.Item),
         count(store, m.AuditEvent),
@@ -151,7 +145,6 @@ def test_a_failure_midway_rolls_back_the_change_its_audit_and_its_outbox(store: 
 def test_two_concurrent_updates_with_the_same_version_exactly_one_wins(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
-        uow.commit()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -161,7 +154,6 @@ def test_two_concurrent_updates_with_the_same_version_exactly_one_wins(store: St
                 uow.nominals.header_row(nid)
                 barrier.wait()
                 add(uow, nid, Section.MARKS, {"kind": "mark", "location": "neck", "description": text}, 1)
-                uow.commit()
             outcomes.append("ok")
         except ConcurrencyConflict:
             outcomes.append("conflict")
@@ -181,7 +173,6 @@ def test_correct_and_end_items_are_audited_as_alterations(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)
         item, v = add(uow, nid, Section.VEHICLES, {"vrm": "GK19XBW", "colour": "blue"}, 1)
-        uow.commit()
     from register.domain.rules import parse_item
 
     with store.unit_of_work() as uow:
@@ -194,7 +185,6 @@ def test_correct_and_end_items_are_audited_as_alterations(store: Store) -> None:
             expected_version=v,
         )
         v = service.end_item(uow, OFFICER, nid, item, "vehicle sold", expected_version=v)
-        uow.commit()
     with store.unit_of_work() as uow:
         record = uow.nominals.load(nid)
         events = uow.audit.for_record(nid)
@@ -234,7 +224,6 @@ def test_chronology_is_append_only_and_corrections_reference_the_original(store:
             occurred_at=VISIT.occurred_at, kind="amendment", summary="visit was at 15:30", amends=first
         )
         _, v = service.append_chronology(uow, OFFICER, nid, fix, expected_version=v)
-        uow.commit()
     with store.unit_of_work() as uow:
         timeline = uow.nominals.load(nid).chronology
     assert [e.data.summary for e in timeline] == ["verified address", "visit was at 15:30"]
@@ -251,7 +240,6 @@ def test_archived_records_are_read_only(store: Store) -> None:
         uow.session.execute(
             update(m.Nominal).where(m.Nominal.id == nid).values(status=NominalStatus.ARCHIVED.value)
         )
-        uow.commit()
     with pytest.raises(RuleViolation) as err, store.unit_of_work() as uow:
         add(uow, nid, Section.MARKS, {"kind": "scar", "location": "face", "description": "x"}, 1)
     assert err.value.rule == "record_read_only"
@@ -274,7 +262,6 @@ def test_level_changes_keep_history_and_move_the_current_level(store: Store) -> 
             {"category": 1, "level": 1, "effective_from": "2025-06-01", "rationale": "stable"},
             v,
         )
-        uow.commit()
     with store.unit_of_work() as uow:
         record = uow.nominals.load(nid)
     assert record.header.mappa_level == 1
@@ -301,7 +288,7 @@ def test_risk_plan_versions_number_themselves(store: Store) -> None:
         _, v = add(
             uow, nid, Section.RISK_PLANS, {**plan, "agreed_on": "2025-07-01", "review_on": "2026-01-01"}, v
         )
-        uow.commit()
+        uow.checkpoint()
         record = uow.nominals.load(nid)
     assert [i.data.version for i in record.items(Section.RISK_PLANS)] == [1, 2]  # type: ignore[attr-defined]
 
@@ -311,7 +298,6 @@ def test_identifiers_and_names_are_found_by_blind_token_in_any_spelling(store: S
         nid = create(uow, identity={"forenames": "Zoë", "surname": "O'Brien", "date_of_birth": "1980-02-29"})
         add(uow, nid, Section.IDENTIFIERS, {"kind": "ni", "value": "ab 12 34 56 c"}, 1)
         other = create(uow)
-        uow.commit()
 
     def owners(kind: str, value: str) -> set[uuid.UUID]:
         with store.session_factory() as s:
@@ -335,7 +321,6 @@ def test_identity_correction_replaces_its_tokens(store: Store) -> None:
         v = service.correct_identity(
             uow, OFFICER, nid, Identity(forenames="Quentin", surname="Zabrowskii"), expected_version=1
         )
-        uow.commit()
     with store.session_factory() as s:
         kinds = set(
             s.scalars(
@@ -353,7 +338,6 @@ def test_associate_links_must_point_at_another_existing_record(store: Store) -> 
         _, v = add(
             uow, nid, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(other)}, 1
         )
-        uow.commit()
     with pytest.raises(NotFound) as err, store.unit_of_work() as uow:
         add(
             uow,
@@ -386,7 +370,6 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
 
     with store.unit_of_work() as uow:
         nid = create(uow, identity={"forenames": "A", "surname": "B", "date_of_birth": "1980-05-05"})
-        uow.commit()
     assert stored(nid) == (False, None, None, None)
     with store.unit_of_work() as uow:
         offence, v = add(
@@ -408,7 +391,6 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
             {"kind": "home", "lines": ["1 High St"], "postcode": "ME16 8RP", "date_from": "2020-06-01"},
             v,
         )
-        uow.commit()
     assert stored(nid) == (
         True,
         False,
@@ -440,7 +422,6 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
             ),
             expected_version=v,
         )
-        uow.commit()
     assert stored(nid) == (
         True,
         True,
@@ -462,6 +443,5 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
             .where(m.Nominal.id == nid)
             .values(notification_subject=False, notification_due_on=None)
         )
-        uow.commit()
     assert service.refresh_notifications(store) == 1
     assert stored(nid) == (True, True, None, dt.date(2026, 3, 1))

@@ -279,12 +279,10 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
             .where(m.Nominal.id == breaches["RECORD-STALE"])
             .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=400))
         )
-        uow.commit()
     rules = quality.load_rules()
     assert {r.id for r in rules} == set(breaches)
     with store.unit_of_work() as uow:
         run_id = quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
-        uow.commit()
     with store.session_factory() as s:
         findings = s.execute(
             select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id).where(
@@ -302,17 +300,13 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
 def test_dashboard_trend_and_worklists(store: Store) -> None:
     with store.unit_of_work() as uow:
         build(uow, omit={"photo"})
-        uow.commit()
     with store.unit_of_work() as uow:
         quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
-        uow.commit()
     with store.unit_of_work() as uow:
         build(uow, omit={"photo"})
         build(uow, omit={"photo", "om"})
-        uow.commit()
     with store.unit_of_work() as uow:
         quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
-        uow.commit()
     with store.unit_of_work() as uow:
         board = quality.dashboard(uow, Area.KENT)
         mine = quality.worklist(uow, Area.KENT, owner="kent.om")

@@ -65,7 +65,6 @@ def test_there_are_at_least_forty_scenarios() -> None:
 def fixture_ids(store: Store) -> dict[str, uuid.UUID]:
     with store.unit_of_work() as uow:
         ids = conformance.load(uow)
-        uow.commit()
     return ids
 
 
@@ -257,7 +256,6 @@ def test_rebuilt_tokens_find_what_the_original_tokens_found(
                 m.BlindToken.kind.like("geo_cell_%") | m.BlindToken.kind.like("%_sound")
             )
         )
-        uow.commit()
     assert rebuild_tokens(store, SystemActor("test")) == len(fixture_ids)
     assert every_token() == written  # the rebuild writes exactly what the writes themselves wrote
     failures = run_scenarios(SqlBackend(store), fixture_ids)

@@ -87,7 +87,6 @@ def seed(store: Store, count: int = 3) -> list[uuid.UUID]:
                 v,
             )
             ids.append(nid)
-        uow.commit()
     return ids
 
 
@@ -116,7 +115,6 @@ def test_a_stale_or_replayed_document_never_overwrites_a_newer_one(store: Store,
     with store.unit_of_work() as uow:
         old_doc = idx.document(uow.nominals.load(nid))
         service.append_chronology(uow, OFFICER, nid, visit(1), expected_version=4)
-        uow.commit()
     idx.drain_all(store, index)
     assert source(index, nid)["version"] == 5
     index.write([old_doc])  # an out-of-order event carrying version 4
@@ -140,7 +138,6 @@ def test_when_elasticsearch_is_unreachable_writes_succeed_and_the_outbox_waits(s
         uow.session.execute(
             m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         )
-        uow.commit()
     assert idx.drain(store, dead, max_attempts=2).parked == 8
     assert idx.outbox_status(store) == {"pending": 0, "parked": 8}
     assert len(ids) == 2
@@ -164,14 +161,12 @@ def test_stop_elasticsearch_make_hundreds_of_changes_start_it_and_nothing_is_los
                 _, versions[nid] = service.append_chronology(
                     uow, OFFICER, nid, visit(n), expected_version=versions[nid]
                 )
-                uow.commit()
         assert idx.drain(store, index).retried > 0 and idx.outbox_status(store)["pending"] == 300
         node.start()  # back, same data
         with store.unit_of_work() as uow:  # the backoff has passed
             uow.session.execute(
                 m.Outbox.__table__.update().values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
             )
-            uow.commit()
         assert idx.drain_all(store, index).indexed == 300
         drift = idx.check(store, index)
         assert drift.total == 0
@@ -192,7 +187,6 @@ def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_mea
         if done and not changed:  # a user edits a record already copied into the new index
             with store.unit_of_work() as uow:
                 _, v = service.append_chronology(uow, OFFICER, ids[0], visit(99), expected_version=4)
-                uow.commit()
             changed.append(v)
 
     name, count = idx.reindex(store, index, batch=2, progress=change_during_rebuild)
@@ -209,7 +203,6 @@ def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, i
     idx.drain_all(store, index)
     with store.unit_of_work() as uow:  # stale: a change the indexer has not seen
         service.append_chronology(uow, OFFICER, ids[0], visit(1), expected_version=4)
-        uow.commit()
     with store.unit_of_work() as uow:  # missing: a record whose outbox event was lost
         lost = create(uow)
         uow.session.execute(
@@ -217,7 +210,6 @@ def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, i
             .where(m.Outbox.nominal_id == lost)
             .values(processed_at=dt.datetime.now(dt.UTC))
         )
-        uow.commit()
     index.write(
         [{**source(index, ids[2]), "nominal_id": str(uuid.uuid4())}]
     )  # extra: a record the database never had
@@ -282,7 +274,6 @@ def test_merged_records_leave_results_and_erased_ones_leave_the_index(
             ArchiveRequest(reason="died"),
             expected_version=uow.nominals.header_row(c).version,
         )
-        uow.commit()
     idx.drain_all(store, index)
     assert (
         source(index, b)["status"] == "merged" and len(source(index, a)["names"]) == 4

@@ -167,7 +167,6 @@ def test_the_annual_tables_match_a_register_with_known_figures(store: Store) -> 
                 )
             ],
         )
-        uow.commit()
     with store.session_factory() as session:
         figures = stats.compute(session, "kent", YEAR, population_10_plus=1_000_000)
         behind = set(stats.people(session, "kent", YEAR, "eligible_on_31_march", "1", "2"))
@@ -233,11 +232,10 @@ def test_statistics_through_the_api_with_audited_drill_down(client, token, store
 
     from register.domain.enums import Role
     from register.store import models as m
-    from tests.api.conftest import auth
+    from tests.api.helpers import auth
 
     with store.unit_of_work() as uow:
         nid = person(uow, {"mappa_level": 2})
-        uow.commit()
     supervisor = token(Role.SUPERVISOR)
     today = dt.date.today()
     year = today.year + (1 if today.month >= 4 else 0)  # the reporting year that includes today

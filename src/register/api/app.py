@@ -20,6 +20,7 @@ from ..config import Settings
 from ..keys.routes import router as keys_router
 from ..merges.routes import router as merges_router
 from ..nominals.routes import router as nominals_router
+from ..photos import routes as photos
 from ..quality.routes import router as quality_router
 from ..retention.routes import router as retention_router
 from ..search.backend import SearchBackend
@@ -148,6 +149,7 @@ def create_app(
         caseload_router,
         system_router,
         nominals_router,
+        photos.router,
         search_router,
         quality_router,
         statistics_router,
@@ -160,7 +162,11 @@ def create_app(
     ):
         app.include_router(router)
     app.add_middleware(WebSessions, store=app.state.sessions, secure=production)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    # A photograph upload may carry more than other bodies: its own limit; nothing larger reaches the parser.
+    photo_body = max(max_body_bytes, store.settings.photo_max_bytes + photos.MULTIPART_ALLOWANCE)
+    app.add_middleware(
+        BodyLimit, max_bytes=max_body_bytes, allowances=[("POST", photos.UPLOAD_PATH, photo_body)]
+    )
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)
     return app

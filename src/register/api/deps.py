@@ -68,7 +68,7 @@ def request_id(request: Request) -> str | None:
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
     """One transaction per request. The use case the route calls commits it when it returns; anything left
     over is rolled back if the route raises."""
-    with get_store(request).unit_of_work() as uow:
+    with get_store(request).unit_of_work(for_caller=True) as uow:
         yield uow
 
 

@@ -39,20 +39,30 @@ class RequestId:
 
 
 class BodyLimit:
-    """Refuses bodies over `max_bytes` with 413, whether announced by Content-Length or streamed."""
+    """Refuses bodies over `max_bytes` with 413, whether announced by Content-Length or streamed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `allowances`: (method, path pattern, limit) for the few routes that take more, e.g. a photograph upload.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, allowances: Sequence[tuple[str, str, int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.allowances = [(method, re.compile(path), limit) for method, path, limit in allowances]
 
-    async def _refuse(self, send: Send) -> None:
+    def _limit(self, scope: Scope) -> int:
+        for method, path, limit in self.allowances:
+            if scope["method"] == method and path.match(scope["path"]):
+                return limit
+        return self.max_bytes
+
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "/problems/body_too_large",
                 "title": "Request too large",
                 "status": 413,
                 "rule": "body_too_large",
-                "detail": f"request bodies are limited to {self.max_bytes} bytes",
+                "detail": f"request bodies are limited to {limit} bytes",
                 "errors": [],
             }
         ).encode()
@@ -72,14 +82,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = True
             if too_big:
-                await self._refuse(send)
+                await self._refuse(send, limit)
                 return
         seen = 0
         started = False
@@ -93,7 +104,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     exceeded = True
                     raise TooLarge
             return message
@@ -105,7 +116,7 @@ class BodyLimit:
                 # parsing the body"): whatever it answers, the answer is our 413.
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await self._refuse(send)
+                    await self._refuse(send, limit)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -115,7 +126,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
 
 class SecurityHeaders:

@@ -214,3 +214,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": _TITLES[status]}
     for status in (400, 401, 403, 404, 409, 412, 413, 422, 428, 429)
 }
+
+
+def ok(example: object, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI `responses` entry carrying an example body (for a route's success response)."""
+    return {status: {"content": {"application/json": {"example": example}}}}

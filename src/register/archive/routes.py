@@ -35,7 +35,6 @@ def archive(
     response: Response,
 ) -> dict[str, int]:
     new_version = service.archive(uow, access.principal, access.nominal_id, body, expected_version=version)
-    uow.commit()
     response.headers["ETag"] = etag(new_version)
     return {"version": new_version}
 
@@ -53,6 +52,5 @@ def unarchive(
     response: Response,
 ) -> dict[str, int]:
     new_version = service.unarchive(uow, access.principal, access.nominal_id, body, expected_version=version)
-    uow.commit()
     response.headers["ETag"] = etag(new_version)
     return {"version": new_version}

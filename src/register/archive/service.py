@@ -4,13 +4,13 @@ unarchive."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from sqlalchemy import update
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
+from ..domain import clock
 from ..domain.actors import Principal
 from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import RuleViolation
@@ -19,13 +19,11 @@ from ..nominals import service as nominals
 from ..retention import service as retention
 from ..store import models as m
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from .schemas import ArchiveRequest, Unarchive
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
+@use_case(Tag.NOMINAL_RECORD_ARCHIVE, Action.ALTERATION)
 def archive(
     uow: UnitOfWork,
     actor: Principal,
@@ -46,7 +44,7 @@ def archive(
         uow,
         actor,
         nominal_id,
-        ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=summary),
+        ChronologyEntry(occurred_at=clock.now(), kind=ChronologyKind.ARCHIVE, summary=summary),
         expected_version=expected_version,
     )
     uow.session.execute(
@@ -55,10 +53,10 @@ def archive(
         .values(
             status=NominalStatus.ARCHIVED.value,
             archived_reason=request.reason.value,
-            archived_on=_now().date(),
+            archived_on=clock.now().date(),
         )
     )
-    retention.schedule(uow, nominal_id, request.reason, _now().date())
+    retention.schedule(uow, nominal_id, request.reason, clock.now().date())
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
@@ -71,6 +69,7 @@ def archive(
     return version
 
 
+@use_case(Tag.NOMINAL_RECORD_UNARCHIVE, Action.ALTERATION)
 def unarchive(
     uow: UnitOfWork, actor: Principal, nominal_id: uuid.UUID, request: Unarchive, *, expected_version: int
 ) -> int:
@@ -88,7 +87,7 @@ def unarchive(
         actor,
         nominal_id,
         ChronologyEntry(
-            occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=f"Unarchived: {request.reason}"
+            occurred_at=clock.now(), kind=ChronologyKind.ARCHIVE, summary=f"Unarchived: {request.reason}"
         ),
         expected_version=expected_version,
     )

@@ -13,9 +13,9 @@ from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork
-from .events import Action, AuditEntry
+from . import service
 from .schemas import EXPORT_COLUMNS, AuditEventOut, AuditPage
-from .tags import Tag
+from .service import LogQuery
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 Auditor = Annotated[Principal, Depends(Authorize("audit.read"))]
@@ -39,32 +39,14 @@ class Filters:
         self.since = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
         self.until = until if until is None or until.tzinfo else until.replace(tzinfo=dt.UTC)
 
-    def as_details(self) -> dict[str, object]:
-        return {k: str(v) for k, v in vars(self).items() if v not in (None, 0)}
+    def query(self) -> LogQuery:
+        return LogQuery(self.nominal_id, self.user, self.since, self.until, self.after_seq, self.limit)
 
 
 def _query(
-    uow: UnitOfWork, auditor: Principal, filters: Filters, tag: Tag, request: str | None
+    uow: UnitOfWork, auditor: Principal, filters: Filters, export: bool, request: str | None
 ) -> list[AuditEventOut]:
-    rows = uow.audit.query(
-        nominal_id=filters.nominal_id,
-        user=filters.user,
-        since=filters.since,
-        until=filters.until,
-        after_seq=filters.after_seq,
-        limit=filters.limit,
-    )
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            tag,
-            auditor,
-            nominal_id=filters.nominal_id,
-            request_id=request,
-            details={**filters.as_details(), "returned": len(rows)},
-        )
-    )
-    uow.commit()
+    rows = service.read_log(uow, auditor, filters.query(), export=export, request_id=request)
     return [AuditEventOut.model_validate(dict(r)) for r in rows]
 
 
@@ -109,7 +91,7 @@ def audit_events(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> AuditPage:
-    events = _query(uow, auditor, filters, Tag.AUDIT_LOG_READ, request)
+    events = _query(uow, auditor, filters, False, request)
     return AuditPage(events=events, next_after_seq=events[-1].seq if len(events) == filters.limit else None)
 
 
@@ -125,7 +107,7 @@ def audit_export(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> Response:
-    events = _query(uow, auditor, filters, Tag.AUDIT_LOG_EXPORT, request)
+    events = _query(uow, auditor, filters, True, request)
     return Response(
         to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)),
         media_type="text/csv",

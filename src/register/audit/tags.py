@@ -78,6 +78,8 @@ class Tag(StrEnum):
     NOMINAL_PHOTOGRAPHS_CORRECT = "nominal:photographs:correct"
     NOMINAL_PHOTOGRAPHS_END = "nominal:photographs:end"
     NOMINAL_PHOTOGRAPHS_ERASE = "nominal:photographs:erase"
+    NOMINAL_PHOTOGRAPHS_LIST = "nominal:photographs:list"
+    NOMINAL_PHOTOGRAPHS_VIEW = "nominal:photographs:view"
     NOMINAL_ADDRESSES_ADD = "nominal:addresses:add"
     NOMINAL_ADDRESSES_CORRECT = "nominal:addresses:correct"
     NOMINAL_ADDRESSES_END = "nominal:addresses:end"

@@ -5,12 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from ..api.deps import Authorize, UoW, get_store, request_id
+from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES
-from ..audit.events import Action, AuditEntry
-from ..audit.tags import Tag
 from ..domain.actors import Principal
-from ..store.store import Store
 from . import service
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=ERROR_RESPONSES)
@@ -40,12 +37,10 @@ class KeyVersion(BaseModel):
 )
 def key_status(
     admin: Annotated[Principal, Depends(Authorize("admin.keys"))],
-    store: Annotated[Store, Depends(get_store)],
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> list[KeyVersion]:
-    ring = store.keys.keyring
-    usage = service.key_usage(store)
-    uow.audit.record(AuditEntry(Action.ADMINISTRATION, Tag.KEYS_STATUS_READ, admin, request_id=request))
-    uow.commit()
-    return [KeyVersion(version=v, state=ring.state(v), data_keys=usage.get(v, 0)) for v in ring.versions()]
+    return [
+        KeyVersion(version=v.version, state=v.state, data_keys=v.data_keys)
+        for v in service.status(uow, admin, request_id=request)
+    ]

@@ -8,8 +8,9 @@ backup once the backup's keys expire).
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,24 +22,22 @@ from ..audit.tags import Tag
 from ..crypto.keys import KeyNotAvailable
 from ..domain.actors import Actor
 from ..merges.repository import dismissal_row_id
+from ..photos.repository import bound_to as photo_seal_binding
 from ..store import models as m
 from ..store.cipher import fence_for_wrapping, key_barrier, mark_kek_state, verify_keys
 from ..store.records import count_records, id_batches
+from ..store.store import Store
+from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork
-
-Progress = Callable[[int, int], None]
-
-
-def _no_progress(done: int, total: int) -> None:
-    return None
+from ..usecase.core import use_case
 
 
 def rewrap_data_keys(
-    store,
+    store: Store,
     actor: Actor,
     *,
     batch: int = 500,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     version: str | None = None,
 ) -> int:
     """Re-wrap every data key not under the active key-encryption key (or only those under `version`), one
@@ -54,41 +53,40 @@ def rewrap_data_keys(
         total = session.execute(
             select(func.count()).select_from(m.DataKey).where(pending(keyring.active_version()))
         ).scalar_one()
-    done = 0
-    progress(0, total)
-    while True:
-        with store.unit_of_work() as uow:
-            active = fence_for_wrapping(uow.session, keyring)  # a retirement waits for this batch
-            if version == active:
-                return done
-            rows = uow.session.execute(
-                select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped)
-                .where(pending(active))
-                .limit(batch)
-            ).all()
-            if not rows:
-                if done < total:
-                    progress(total, total)
-                return done
-            changes = []
-            for row in rows:
-                data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes, allow_retired=True)
-                wrapped_under, wrapped = keyring.wrap(
-                    data_key, row.id.bytes
-                )  # `active` or newer (a rotation meanwhile)
-                changes.append({"id": row.id, "kek_version": wrapped_under, "wrapped": wrapped})
-            uow.session.execute(update(m.DataKey), changes)
-            uow.audit.record(
-                AuditEntry(
-                    Action.ADMINISTRATION,
-                    Tag.KEYS_DATA_KEYS_REWRAP,
-                    actor,
-                    details={"count": len(changes), "kek_version": active},
-                )
+
+    emptied: list[bool] = []  # the sweep ran out of data keys to move (rather than meeting a rotation)
+
+    def step(uow: UnitOfWork, _: int) -> int | None:
+        active = fence_for_wrapping(uow.session, keyring)  # a retirement waits for this batch
+        if version == active:
+            return None
+        rows = uow.session.execute(
+            select(m.DataKey.id, m.DataKey.kek_version, m.DataKey.wrapped).where(pending(active)).limit(batch)
+        ).all()
+        if not rows:
+            emptied.append(True)
+            return None
+        changes = []
+        for row in rows:
+            data_key = keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes, allow_retired=True)
+            # under `active` or newer (a rotation meanwhile)
+            wrapped_under, wrapped = keyring.wrap(data_key, row.id.bytes)
+            changes.append({"id": row.id, "kek_version": wrapped_under, "wrapped": wrapped})
+        uow.session.execute(update(m.DataKey), changes)
+        uow.audit.record(
+            AuditEntry(
+                Action.ADMINISTRATION,
+                Tag.KEYS_DATA_KEYS_REWRAP,
+                actor,
+                details={"count": len(changes), "kek_version": active},
             )
-            uow.commit()
-        done += len(rows)
-        progress(done, max(total, done))
+        )
+        return len(rows)
+
+    done = sweep(store, itertools.count(), step, total=total, progress=progress)
+    if emptied and done < total:
+        progress(total, total)
+    return done
 
 
 class KeysInUse(ValueError):
@@ -101,7 +99,9 @@ def missing_versions(store) -> list[str]:
     return sorted((v for v in key_usage(store) if v not in known), key=lambda v: (len(v), v))
 
 
-def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bool = True) -> tuple[str, int]:
+def rotate(
+    store: Store, actor: Actor, *, progress: Progress = no_progress, rewrap: bool = True
+) -> tuple[str, int]:
     """A new key-encryption key becomes active; every data key is re-wrapped under it.
 
     Checked first, so that a rotation does not stop half way for a reason known in advance. The new version is
@@ -119,7 +119,6 @@ def rotate(store, actor: Actor, *, progress: Progress = _no_progress, rewrap: bo
         uow.audit.record(
             AuditEntry(Action.ADMINISTRATION, Tag.KEYS_KEK_ROTATE, actor, details={"kek_version": version})
         )
-        uow.commit()
     return version, rewrap_data_keys(store, actor, progress=progress) if rewrap else 0
 
 
@@ -148,7 +147,6 @@ def retire(store, actor: Actor, version: str) -> None:
     # For processes whose copy of the key file is out of date (another host)
     with store.unit_of_work() as uow:
         mark_kek_state(uow.session, version, "retiring")
-        uow.commit()
     with store.unit_of_work() as uow:
         try:
             key_barrier(uow.session)
@@ -171,7 +169,6 @@ def retire(store, actor: Actor, version: str) -> None:
         uow.audit.record(
             AuditEntry(Action.ADMINISTRATION, Tag.KEYS_KEK_RETIRE, actor, details={"kek_version": version})
         )
-        uow.commit()
 
 
 def key_usage(store) -> dict[str, int]:
@@ -202,6 +199,12 @@ SEALED = (
     Sealed(m.Transfer, "transfer", "details_sealed"),
     Sealed(m.Merge, "merge", "unmerge_reason_sealed", owner="survivor_id"),
     Sealed(
+        m.Photo,
+        "photo",
+        "image_sealed",
+        bound_to=lambda row: photo_seal_binding(row.nominal_id, row.photo_id, row.variant),
+    ),
+    Sealed(
         m.DuplicateDismissal,
         "duplicate_dismissal",
         "reason_sealed",
@@ -211,6 +214,7 @@ SEALED = (
 )
 
 
+@use_case(Tag.KEYS_RECORD_REENCRYPT, Action.ADMINISTRATION)
 def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> int:
     """Reseal every value of one record under a fresh data key. Returns the number of values resealed."""
     nominal = uow.nominals.header_row(nominal_id, for_update=True)
@@ -269,37 +273,65 @@ def reencrypt_record(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID) -> in
 
 
 def reencrypt(
-    store, actor: Actor, nominal_ids: list[uuid.UUID] | None = None, *, progress: Progress = _no_progress
+    store: Store,
+    actor: Actor,
+    nominal_ids: list[uuid.UUID] | None = None,
+    *,
+    progress: Progress = no_progress,
 ) -> int:
     """Re-encrypt the given records (default: all), one transaction per record."""
-    batches = [nominal_ids] if nominal_ids is not None else id_batches(store.session_factory, 500)
-    total = len(nominal_ids) if nominal_ids is not None else count_records(store.session_factory)
-    done = 0
-    progress(0, total)
-    for ids in batches:
-        for nominal_id in ids:
-            with store.unit_of_work() as uow:
-                reencrypt_record(uow, actor, nominal_id)
-                uow.commit()
-            done += 1
-            progress(done, total)
-    return done
+    if nominal_ids is not None:
+        ids: Iterable[uuid.UUID] = nominal_ids
+        total = len(nominal_ids)
+    else:
+        ids = (i for batch in id_batches(store.session_factory, 500) for i in batch)
+        total = count_records(store.session_factory)
+
+    def step(uow: UnitOfWork, nominal_id: uuid.UUID) -> int:
+        reencrypt_record(uow, actor, nominal_id)
+        return 1
+
+    return sweep(store, ids, step, total=total, progress=progress)
 
 
-def rebuild_tokens(store, actor: Actor, *, batch: int = 200, progress: Progress = _no_progress) -> int:
+def rebuild_tokens(store: Store, actor: Actor, *, batch: int = 200, progress: Progress = no_progress) -> int:
     """Recompute every record's blind-index tokens (after the token definitions change, or a blind-index key
     rotation). One transaction per batch; safe to interrupt and rerun."""
-    total, done = count_records(store.session_factory), 0
-    progress(0, total)
-    for ids in id_batches(store.session_factory, batch):
-        with store.unit_of_work() as uow:
-            uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
-            uow.audit.record(
-                AuditEntry(
-                    Action.ADMINISTRATION, Tag.KEYS_BLIND_TOKENS_REBUILD, actor, details={"records": len(ids)}
-                )
+
+    def step(uow: UnitOfWork, ids: list[uuid.UUID]) -> int:
+        uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
+        uow.audit.record(
+            AuditEntry(
+                Action.ADMINISTRATION, Tag.KEYS_BLIND_TOKENS_REBUILD, actor, details={"records": len(ids)}
             )
-            uow.commit()
-        done += len(ids)
-        progress(done, total)
-    return done
+        )
+        return len(ids)
+
+    return sweep(
+        store,
+        id_batches(store.session_factory, batch),
+        step,
+        total=count_records(store.session_factory),
+        progress=progress,
+    )
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    version: str
+    state: str
+    data_keys: int
+
+
+@use_case(Tag.KEYS_STATUS_READ, Action.ADMINISTRATION)
+def status(uow: UnitOfWork, actor: Actor, *, request_id: str | None = None) -> list[KeyStatus]:
+    """Key-encryption key versions, their state and how many data keys each wraps (never key material)."""
+    ring = uow.store.keys.keyring
+    usage: dict[str, int] = {
+        v: n
+        for v, n in uow.session.execute(
+            select(m.DataKey.kek_version, func.count()).group_by(m.DataKey.kek_version)
+        )
+    }
+    uow.audit.record(AuditEntry(Action.ADMINISTRATION, Tag.KEYS_STATUS_READ, actor, request_id=request_id))
+    return [KeyStatus(v, ring.state(v), usage.get(v, 0)) for v in ring.versions()]

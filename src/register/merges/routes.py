@@ -18,7 +18,7 @@ from ..api.deps import (
     problem,
     request_id,
 )
-from ..api.problems import ERROR_RESPONSES
+from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
 from ..nominals.routes import stub
 from ..nominals.schemas import RestrictedStub
@@ -120,10 +120,6 @@ UNMERGED = {
 }
 
 
-def ok(example: object, status: int = 200) -> dict[int | str, dict[str, object]]:
-    return {status: {"content": {"application/json": {"example": example}}}}
-
-
 @router.get(
     "/v1/duplicates",
     summary="Suspected duplicate records touching your area, strongest match first",
@@ -146,7 +142,6 @@ def duplicates(
         purpose=purpose,
         request_id=request_id(request),
     )
-    uow.commit()
     return out
 
 
@@ -194,7 +189,6 @@ def dismiss(
             )
         )
     created = service.dismiss(uow, principal, body, request_id=request_id(request))
-    uow.commit()
     return {"dismissed": True, "new": created}
 
 
@@ -216,7 +210,6 @@ def preview(
         audience=access.audience,
         request_id=access.request_id,
     )
-    uow.commit()
     return out
 
 
@@ -245,7 +238,6 @@ def merge(
         audience=access.audience,
         request_id=access.request_id,
     )
-    uow.commit()
     response.headers["ETag"] = etag(out.version)
     return out
 
@@ -263,7 +255,6 @@ def merges(
     out = service.merges_of(
         uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id
     )
-    uow.commit()
     return out
 
 
@@ -294,6 +285,5 @@ def unmerge(
         audience=access.audience,
         request_id=access.request_id,
     )
-    uow.commit()
     response.headers["ETag"] = etag(out.version)
     return out

@@ -21,8 +21,9 @@ from sqlalchemy import delete, insert, select, update
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
+from ..domain import clock
 from ..domain import merge as merging
-from ..domain.actors import Principal
+from ..domain.actors import Actor, Principal
 from ..domain.enums import Agency, Area, NominalStatus
 from ..domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from ..domain.record import Record, Section, StoredItem
@@ -30,6 +31,7 @@ from ..nominals import service as nominals
 from ..nominals.schemas import RecordOut
 from ..store import models as m
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from . import repository
 from .schemas import (
     CandidateOut,
@@ -42,10 +44,6 @@ from .schemas import (
     Side,
     Unmerged,
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _check(uow: UnitOfWork, survivor: m.Nominal, merged: m.Nominal) -> None:
@@ -88,6 +86,7 @@ def _conflicts(plan: merging.MergePlan) -> list[ConflictOut]:
     return [ConflictOut(field=c.field, survivor=c.survivor, merged=c.merged) for c in plan.conflicts]
 
 
+@use_case(Tag.NOMINAL_RECORD_MERGE_PREVIEW, Action.CONSULTATION)
 def preview(
     uow: UnitOfWork,
     actor: Principal,
@@ -104,7 +103,7 @@ def preview(
     survivor = uow.nominals.load(survivor_id, audience=audience)
     merged = uow.nominals.load(merged_id, audience=audience)
     plan = merging.plan(survivor, merged, dt.date.today())
-    now = _now()
+    now = clock.now()
     aliases = [
         StoredItem(
             id=uuid.uuid4(),
@@ -148,6 +147,7 @@ def _lock_pair(uow: UnitOfWork, a: uuid.UUID, b: uuid.UUID) -> dict[uuid.UUID, m
     return {i: uow.nominals.header_row(i, for_update=True) for i in sorted((a, b))}
 
 
+@use_case(Tag.NOMINAL_RECORD_MERGE, Action.COMBINATION)
 def merge(
     uow: UnitOfWork,
     actor: Principal,
@@ -180,7 +180,7 @@ def merge(
         survivor, merged, dt.date.today()
     )  # aliases and conflicts come from sections without audiences
     rule = repository.rule_for(uow.session, survivor_id, merged_id)
-    now = _now()
+    now = clock.now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
     uow.nominals.claim_version(merged_id, merged_version, actor, now)
     items, entries = repository.move_rows(uow.session, merged_id, survivor_id)
@@ -266,6 +266,7 @@ def get(uow: UnitOfWork, nominal_id: uuid.UUID, merge_id: uuid.UUID) -> m.Merge:
     return row
 
 
+@use_case(Tag.NOMINAL_RECORD_UNMERGE, Action.COMBINATION)
 def unmerge(
     uow: UnitOfWork,
     actor: Principal,
@@ -300,7 +301,7 @@ def unmerge(
     shown_added = repository.added_since(uow.session, survivor_id, row, audience)
     shown_changed = repository.changed_since(uow.session, merged_id, row, audience)
     shown_items, shown_entries = repository.came_from(uow.session, survivor_id, merged_id, audience)
-    now = _now()
+    now = clock.now()
     version = uow.nominals.claim_version(survivor_id, expected_version, actor, now)
     merged_version = uow.nominals.claim_version(merged_id, rows[merged_id].version, actor, now)
     created = [uuid.UUID(i) for i in json.loads(row.added_item_ids)]
@@ -351,6 +352,7 @@ def unmerge(
     )
 
 
+@use_case(Tag.NOMINAL_MERGES_READ, Action.CONSULTATION)
 def merges_of(
     uow: UnitOfWork,
     actor: Principal,
@@ -397,6 +399,7 @@ def merges_of(
 WITHHELD = "another area's record: state a purpose to see its details"
 
 
+@use_case(Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION)
 def candidates(
     uow: UnitOfWork,
     actor: Principal,
@@ -475,6 +478,7 @@ def candidates(
     return CandidatePage(items=items, page=page, page_size=page_size, total=total)
 
 
+@use_case(Tag.NOMINAL_DUPLICATES_DISMISS, Action.ALTERATION)
 def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id: str | None = None) -> bool:
     """Mark two records as two people: the cascade never proposes the pair again. Audited on both records."""
     if request.first_id == request.second_id:
@@ -488,7 +492,7 @@ def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id
         "not_duplicate",
         request.reason,
         actor.user_id,
-        _now(),
+        clock.now(),
     )
     for nominal_id in (request.first_id, request.second_id):
         uow.audit.record(
@@ -502,3 +506,24 @@ def dismiss(uow: UnitOfWork, actor: Principal, request: Dismissal, *, request_id
             )
         )
     return created
+
+
+@use_case(Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION)
+def list_pairs(
+    uow: UnitOfWork, actor: Actor, area: str, *, limit: int
+) -> tuple[list[repository.Candidate], int]:
+    """Suspected duplicate pairs touching an area, ids and areas only (the CLI's listing), audited."""
+    pairs, total = repository.candidates(uow.session, area, limit=limit, offset=0)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.NOMINAL_DUPLICATES_LIST,
+            actor,
+            details={
+                "area": area,
+                "total": total,
+                "ids": sorted({str(i) for p in pairs for i in (p.first, p.second)}),
+            },
+        )
+    )
+    return pairs, total

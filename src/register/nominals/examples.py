@@ -34,11 +34,6 @@ EXAMPLE_ID = "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869"
 EXAMPLE_ITEM_ID = "40e1031d-5103-45e4-9e6d-b674860f7860"
 
 
-def ok(example: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
-    """An OpenAPI `responses` entry carrying an example body."""
-    return {status: {"content": {"application/json": {"example": example}}}}
-
-
 def _item(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": EXAMPLE_ITEM_ID,

@@ -23,7 +23,7 @@ from ..api.deps import (
     expected_version,
     get_policy,
 )
-from ..api.problems import ERROR_RESPONSES
+from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem
@@ -57,7 +57,6 @@ def stub(uow: UnitOfWork, access: Access) -> RestrictedStub:
         purpose=access.purpose,
         request_id=access.request_id,
     )
-    uow.commit()
     return RestrictedStub.model_validate(out)
 
 
@@ -75,7 +74,6 @@ def _read(
         chronology=chronology,
         audience=access.audience,
     )
-    uow.commit()
     response.headers["ETag"] = etag(record.version)
     return record
 
@@ -89,7 +87,7 @@ def _changed(response: Response, version: int, item_id: uuid.UUID | None = None)
     "",
     status_code=201,
     summary="Create a record owned by your area",
-    responses=examples.ok(examples.CHANGED, 201),
+    responses=ok(examples.CHANGED, 201),
 )
 def create_nominal(
     access: Annotated[NewRecordAccess, Depends(CreateGuard("record.create", "header"))],
@@ -97,12 +95,11 @@ def create_nominal(
     response: Response,
 ) -> Changed:
     nominal_id = service.create_nominal(uow, access.principal, access.new, request_id=access.request_id)
-    uow.commit()
     response.headers["Location"] = f"/v1/nominals/{nominal_id}"
     return _changed(response, 1, nominal_id)
 
 
-@router.get("", summary="List your area's records or your caseload", responses=examples.ok(examples.PAGE))
+@router.get("", summary="List your area's records or your caseload", responses=ok(examples.PAGE))
 def list_nominals(
     principal: Annotated[Principal, Depends(Authorize("record.list", "header"))],
     uow: UoW,
@@ -132,14 +129,13 @@ def list_nominals(
         review_due_before=review_due_before,
     )
     rows, total = service.list_records(uow, principal, filters, page=page, page_size=page_size)
-    uow.commit()
     return NominalPage(items=rows, page=page, page_size=page_size, total=total)
 
 
 @router.get(
     "/{nominal_id}",
     summary="Read a whole record (audited; outside your area state a purpose)",
-    responses=examples.ok(examples.RECORD),
+    responses=ok(examples.RECORD),
 )
 def read_nominal(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))],
@@ -160,9 +156,7 @@ def read_nominal(
     return RecordOut.of(record)
 
 
-@router.get(
-    "/{nominal_id}/identity", summary="Read the identity section", responses=examples.ok(examples.IDENTITY)
-)
+@router.get("/{nominal_id}/identity", summary="Read the identity section", responses=ok(examples.IDENTITY))
 def read_identity(
     access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW, response: Response
 ) -> IdentityOut | RestrictedStub:
@@ -175,7 +169,7 @@ def read_identity(
 @router.put(
     "/{nominal_id}/identity",
     summary="Correct the identity (other names and dates of birth go to aliases)",
-    responses=examples.ok({"version": 25}),
+    responses=ok({"version": 25}),
 )
 def correct_identity(
     access: Annotated[Access, Depends(RecordGuard("record.write", "identity"))],
@@ -189,14 +183,13 @@ def correct_identity(
     new_version = service.correct_identity(
         uow, access.principal, access.nominal_id, body, expected_version=version, request_id=access.request_id
     )
-    uow.commit()
     return _changed(response, new_version)
 
 
 @router.get(
     "/{nominal_id}/chronology",
     summary="Read the chronology, oldest first",
-    responses=examples.ok(examples.CHRONOLOGY),
+    responses=ok(examples.CHRONOLOGY),
 )
 def read_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW, response: Response
@@ -213,7 +206,7 @@ def read_chronology(
     "/{nominal_id}/chronology",
     status_code=201,
     summary="Append to the chronology; correct an entry by appending an amendment that names it",
-    responses=examples.ok(examples.CHANGED, 201),
+    responses=ok(examples.CHANGED, 201),
 )
 def append_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.write", "chronology"))],
@@ -239,7 +232,6 @@ def append_chronology(
         request_id=access.request_id,
         audience=access.audience,
     )
-    uow.commit()
     return _changed(response, new_version, entry_id)
 
 
@@ -276,7 +268,6 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
             expected_version=version,
             request_id=access.request_id,
         )
-        uow.commit()
         return _changed(response, new_version, item_id)
 
     def correct_item(
@@ -297,7 +288,6 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
             request_id=access.request_id,
             audience=access.audience,
         )
-        uow.commit()
         return _changed(response, new_version, item_id)
 
     def end_item(
@@ -319,8 +309,8 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
             expected_version=version,
             request_id=access.request_id,
             audience=access.audience,
+            section=section,
         )
-        uow.commit()
         return _changed(response, new_version, item_id)
 
     label = name.replace("_", " ")
@@ -331,7 +321,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         name=f"read_{name}",
         response_model=SectionOut[model] | RestrictedStub,  # type: ignore[valid-type]  # model chosen at run time
         summary=f"Read the {label} section",
-        responses=examples.ok(examples.section_response(section)),
+        responses=ok(examples.section_response(section)),
     )
     router.add_api_route(
         f"/{{nominal_id}}/{name}",
@@ -340,7 +330,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         status_code=201,
         name=f"add_{name}",
         summary=f"Add an item to {label}",
-        responses=examples.ok(examples.CHANGED, 201),
+        responses=ok(examples.CHANGED, 201),
     )
     router.add_api_route(
         f"/{{nominal_id}}/{name}/{{item_id}}",
@@ -348,7 +338,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         methods=["PUT"],
         name=f"correct_{name}",
         summary=f"Correct an item of {label}",
-        responses=examples.ok(examples.CHANGED),
+        responses=ok(examples.CHANGED),
     )
     router.add_api_route(
         f"/{{nominal_id}}/{name}/{{item_id}}/end",
@@ -356,10 +346,11 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         methods=["POST"],
         name=f"end_{name}",
         summary=f"End an item of {label} (it stays in the record's history)",
-        responses=examples.ok(examples.CHANGED),
+        responses=ok(examples.CHANGED),
     )
 
 
 _EXAMPLES = examples.section_examples()
 for _section, _model in SECTION_MODELS.items():
-    _section_routes(_section, _model, _EXAMPLES[_section])
+    if _section is not Section.PHOTOGRAPHS:  # photographs carry images: their routes are in photos/routes.py
+        _section_routes(_section, _model, _EXAMPLES[_section])

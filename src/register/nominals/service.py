@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
-from ..domain import notification, rules
+from ..domain import clock, notification, rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
@@ -31,19 +30,19 @@ from ..domain.record import (
     SectionItem,
 )
 from ..store.records import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
+from ..store.store import Store
+from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
+@use_case(Tag.NOMINAL_RECORD_CREATE, Action.COLLECTION)
 def create_nominal(
     uow: UnitOfWork, actor: Actor, new: NewNominal, *, request_id: str | None = None
 ) -> uuid.UUID:
     nominal_id = uuid.uuid4()
     header = Header.model_validate(new.model_dump(exclude={"identity"}))
-    uow.nominals.add(nominal_id, header, new.identity, actor, _now())
+    uow.nominals.add(nominal_id, header, new.identity, actor, clock.now())
     uow.nominals.refresh_record_tokens(nominal_id)
     uow.audit.record(
         AuditEntry(
@@ -58,6 +57,7 @@ def create_nominal(
     return nominal_id
 
 
+@use_case(Tag.NOMINAL_RECORD_READ, Action.CONSULTATION)
 def read_record(
     uow: UnitOfWork,
     actor: Actor,
@@ -94,6 +94,7 @@ def read_record(
     return record
 
 
+@use_case(Tag.NOMINAL_RECORD_STUB, Action.CONSULTATION)
 def restricted_stub(
     uow: UnitOfWork,
     actor: Actor,
@@ -122,6 +123,7 @@ def restricted_stub(
     }
 
 
+@use_case(Tag.NOMINAL_RECORD_LIST, Action.CONSULTATION)
 def list_records(
     uow: UnitOfWork,
     actor: Actor,
@@ -172,7 +174,7 @@ def record_listing(
 def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):
     row = uow.nominals.header_row(nominal_id)
     rules.ensure_editable(NominalStatus(row.status))
-    version = uow.nominals.claim_version(nominal_id, expected_version, actor, _now())
+    version = uow.nominals.claim_version(nominal_id, expected_version, actor, clock.now())
     return row, version
 
 
@@ -191,6 +193,7 @@ def _check_links(uow: UnitOfWork, nominal_id: uuid.UUID, item: SectionItem) -> N
             ) from None
 
 
+@use_case(lambda a: Tag.section_item(a["item"].section, "add"), Action.COLLECTION)
 def add_item(
     uow: UnitOfWork,
     actor: Actor,
@@ -205,7 +208,7 @@ def add_item(
     if isinstance(item, RiskPlan):
         item = item.model_copy(update={"version": uow.nominals.max_plan_version(nominal_id) + 1})
     item_id = uuid.uuid4()
-    uow.nominals.add_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
+    uow.nominals.add_item(nominal_id, row.data_key_id, item_id, item, actor, clock.now())
     if isinstance(item, LevelChange):
         _apply_level_history(uow, nominal_id, item)
     refresh_derived(uow, nominal_id, item.section)
@@ -280,6 +283,7 @@ def refresh_derived(uow: UnitOfWork, nominal_id: uuid.UUID, changed: Section | s
         uow.nominals.write_record_tokens(record)
 
 
+@use_case(lambda a: Tag.section_item(a["item"].section, "correct"), Action.ALTERATION)
 def correct_item(
     uow: UnitOfWork,
     actor: Actor,
@@ -302,7 +306,7 @@ def correct_item(
         )
     before = uow.nominals.open_item(existing)
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
-    uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, _now())
+    uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, clock.now())
     refresh_derived(uow, nominal_id, item.section)
     uow.audit.record(
         AuditEntry(
@@ -319,6 +323,7 @@ def correct_item(
     return version
 
 
+@use_case(lambda a: Tag.section_item(a["section"], "end"), Action.ALTERATION)
 def end_item(
     uow: UnitOfWork,
     actor: Actor,
@@ -329,12 +334,15 @@ def end_item(
     expected_version: int,
     request_id: str | None = None,
     audience: Agency | None = None,
+    section: Section | None = None,
 ) -> int:
+    """End an item (it stays in the record's history). `section`: the section the caller named, for the
+    audit event of a refused attempt."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     existing = uow.nominals.item_row(nominal_id, item_id, audience)
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
-    uow.nominals.end_item(nominal_id, item_id, reason, actor, _now())
+    uow.nominals.end_item(nominal_id, item_id, reason, actor, clock.now())
     refresh_derived(uow, nominal_id, Section(existing.section))
     uow.audit.record(
         AuditEntry(
@@ -351,6 +359,7 @@ def end_item(
     return version
 
 
+@use_case(Tag.NOMINAL_IDENTITY_CORRECT, Action.ALTERATION)
 def correct_identity(
     uow: UnitOfWork,
     actor: Actor,
@@ -376,6 +385,7 @@ def correct_identity(
     return version
 
 
+@use_case(Tag.NOMINAL_CHRONOLOGY_APPEND, Action.COLLECTION)
 def append_chronology(
     uow: UnitOfWork,
     actor: Actor,
@@ -399,7 +409,9 @@ def append_chronology(
             )
         inherited = amended.audience
     entry_id = uuid.uuid4()
-    uow.nominals.add_entry(nominal_id, row.data_key_id, entry_id, entry, actor, _now(), audience=inherited)
+    uow.nominals.add_entry(
+        nominal_id, row.data_key_id, entry_id, entry, actor, clock.now(), audience=inherited
+    )
     if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
         refresh_derived(uow, nominal_id, "chronology")
     uow.audit.record(
@@ -417,19 +429,20 @@ def append_chronology(
     return entry_id, version
 
 
-def refresh_notifications(
-    store, *, batch: int = 200, progress: Callable[[int, int], None] = lambda done, total: None
-) -> int:
+def refresh_notifications(store: Store, *, batch: int = 200, progress: Progress = no_progress) -> int:
     """Recompute every record's derived notification dates (after an upgrade or a change in the rules)."""
-    total, done = count_records(store.session_factory), 0
-    progress(0, total)
-    for ids in id_batches(store.session_factory, batch):
-        with store.unit_of_work() as uow:
-            for record in uow.nominals.load_many(
-                ids, sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True
-            ):
-                refresh_notification(uow, record)
-            uow.commit()
-        done += len(ids)
-        progress(done, total)
-    return done
+
+    def step(uow: UnitOfWork, ids: list[uuid.UUID]) -> int:
+        for record in uow.nominals.load_many(
+            ids, sections=set(NOTIFICATION_INPUTS) | {Section.ALIASES}, chronology=True
+        ):
+            refresh_notification(uow, record)
+        return len(ids)
+
+    return sweep(
+        store,
+        id_batches(store.session_factory, batch),
+        step,
+        total=count_records(store.session_factory),
+        progress=progress,
+    )

@@ -9,8 +9,6 @@ from fastapi.responses import Response
 from ..access.policy import Policy
 from ..api.deps import Authorize, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
-from ..audit.events import Action, AuditEntry
-from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..exports import to_csv
 from . import service
@@ -58,7 +56,6 @@ def run_quality(
 ) -> Dashboard:
     service.run(uow, principal, principal.area, dt.date.today())
     board = service.dashboard(uow, principal.area, agency=policy.audience_agency(principal))
-    uow.commit()
     return Dashboard.model_validate(board)
 
 
@@ -70,13 +67,7 @@ def run_quality(
 def dashboard(
     principal: Annotated[Principal, Depends(Authorize("quality.read"))], uow: UoW, policy: PolicyDep
 ) -> Dashboard:
-    board = service.dashboard(uow, principal.area, agency=policy.audience_agency(principal))
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION, Tag.QUALITY_DASHBOARD_READ, principal, details={"area": principal.area.value}
-        )
-    )
-    uow.commit()
+    board = service.read_dashboard(uow, principal, agency=policy.audience_agency(principal))
     return Dashboard.model_validate(board)
 
 
@@ -109,21 +100,15 @@ def worklist(
     rule: Annotated[str | None, Query(max_length=40)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    if owner is None and unit is None and rule is None:
-        owner = principal.user_id
-    rows = service.worklist(
-        uow, principal.area, owner=owner, unit=unit, rule=rule, agency=policy.audience_agency(principal)
+    rows = service.read_worklist(
+        uow,
+        principal,
+        owner=owner,
+        unit=unit,
+        rule=rule,
+        agency=policy.audience_agency(principal),
+        request_id=request,
     )
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.QUALITY_WORKLIST_READ,
-            principal,
-            request_id=request,
-            details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]},
-        )
-    )
-    uow.commit()
     if format == "csv":
         return Response(
             to_csv(EXPORT_COLUMNS, rows),

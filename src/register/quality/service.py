@@ -19,10 +19,11 @@ from sqlalchemy import Table, func, insert, literal, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
-from ..domain.actors import Actor
+from ..domain.actors import Actor, Principal
 from ..domain.enums import Agency, Area, NominalStatus
 from ..store import models as m
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from .checks import CHECKS, N, current_offender_manager, per_agency
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
@@ -64,6 +65,7 @@ def load_rules(path: Path = RULES_FILE) -> list[Rule]:
     return rules
 
 
+@use_case(Tag.QUALITY_RUN_EXECUTE, Action.CONSULTATION)
 def run(
     uow: UnitOfWork,
     actor: Actor,
@@ -241,3 +243,45 @@ def worklist(
             },
         )
     return list(out.values())
+
+
+@use_case(Tag.QUALITY_DASHBOARD_READ, Action.CONSULTATION)
+def read_dashboard(uow: UnitOfWork, principal: Principal, *, agency: Agency | None) -> dict[str, Any]:
+    """The dashboard of the caller's area, audited as a consultation."""
+    board = dashboard(uow, principal.area, agency=agency)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.QUALITY_DASHBOARD_READ,
+            principal,
+            details={"area": principal.area.value},
+        )
+    )
+    return board
+
+
+@use_case(Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION)
+def read_worklist(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    owner: str | None,
+    unit: str | None,
+    rule: str | None,
+    agency: Agency | None,
+    request_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """A worklist of the caller's area (their own when nothing is named), audited with the records listed."""
+    if owner is None and unit is None and rule is None:
+        owner = principal.user_id
+    rows = worklist(uow, principal.area, owner=owner, unit=unit, rule=rule, agency=agency)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.QUALITY_WORKLIST_READ,
+            principal,
+            request_id=request_id,
+            details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]},
+        )
+    )
+    return rows

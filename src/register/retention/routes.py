@@ -8,8 +8,6 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
 from ..api.problems import ERROR_RESPONSES
-from ..audit.events import Action, AuditEntry
-from ..audit.tags import Tag
 from ..nominals.routes import stub
 from ..nominals.schemas import RestrictedStub
 from . import service
@@ -51,19 +49,9 @@ def read(
 ) -> RetentionOut | RestrictedStub:
     if access.stub:
         return stub(uow, access)
-    out = service.status(uow, access.nominal_id)
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.NOMINAL_RETENTION_READ,
-            access.principal,
-            nominal_id=access.nominal_id,
-            purpose=access.purpose,
-            request_id=access.request_id,
-        )
+    return service.read_status(
+        uow, access.principal, access.nominal_id, purpose=access.purpose, request_id=access.request_id
     )
-    uow.commit()
-    return out
 
 
 @router.post(
@@ -81,7 +69,6 @@ def hold(
     new_version = service.set_hold(
         uow, access.principal, access.nominal_id, body.reason, hold=True, expected_version=version
     )
-    uow.commit()
     return _done(response, new_version)
 
 
@@ -98,7 +85,6 @@ def release(
     new_version = service.set_hold(
         uow, access.principal, access.nominal_id, body.reason, hold=False, expected_version=version
     )
-    uow.commit()
     return _done(response, new_version)
 
 
@@ -120,7 +106,6 @@ def review(
     new_version = service.review(
         uow, access.principal, access.nominal_id, body.reason, expected_version=version
     )
-    uow.commit()
     return _done(response, new_version)
 
 
@@ -159,5 +144,4 @@ def erase_item(
         visibility=access.visibility,
         request_id=access.request_id,
     )
-    uow.commit()
     return _done(response, new_version)

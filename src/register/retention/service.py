@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from sqlalchemy import delete, select, update
 from ..access.policy import Visibility
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
-from ..domain import retention
+from ..domain import clock, retention
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
 from ..domain.errors import InvalidValue, NotFound, RuleViolation
@@ -29,13 +28,12 @@ from ..domain.record import ChronologyEntry
 from ..nominals import service as nominals
 from ..store import models as m
 from ..store.records import visible_to
+from ..store.store import Store
+from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from . import repository
 from .schemas import ItemErasure, RetentionOut, RunReport
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @lru_cache(maxsize=4)
@@ -103,8 +101,10 @@ def _note(
     """A sealed chronology note. Holds and reviews apply to archived (read-only) records, so this writes
     directly. `audience`: the agencies that may see the note (that of an erased item it speaks of); None:
     everyone."""
-    entry = ChronologyEntry(occurred_at=_now(), kind=ChronologyKind.ARCHIVE, summary=summary, details=details)
-    uow.nominals.add_entry(nominal_id, key_id, uuid.uuid4(), entry, actor, _now(), audience=audience)
+    entry = ChronologyEntry(
+        occurred_at=clock.now(), kind=ChronologyKind.ARCHIVE, summary=summary, details=details
+    )
+    uow.nominals.add_entry(nominal_id, key_id, uuid.uuid4(), entry, actor, clock.now(), audience=audience)
 
 
 def _lifecycle_change(
@@ -113,10 +113,13 @@ def _lifecycle_change(
     row = uow.nominals.header_row(nominal_id)
     if row.status in (NominalStatus.MERGED.value, NominalStatus.ERASED.value):
         raise RuleViolation("record_read_only", f"the record is {row.status}")
-    uow.nominals.claim_version(nominal_id, expected_version, actor, _now())
+    uow.nominals.claim_version(nominal_id, expected_version, actor, clock.now())
     return row
 
 
+@use_case(
+    lambda a: Tag.NOMINAL_RETENTION_HOLD if a["hold"] else Tag.NOMINAL_RETENTION_RELEASE, Action.ALTERATION
+)
 def set_hold(
     uow: UnitOfWork,
     actor: Principal,
@@ -146,6 +149,7 @@ def set_hold(
     return expected_version + 1
 
 
+@use_case(Tag.NOMINAL_RETENTION_REVIEW, Action.ALTERATION)
 def review(
     uow: UnitOfWork,
     actor: Principal,
@@ -178,6 +182,7 @@ def review(
     return expected_version + 1
 
 
+@use_case(Tag.NOMINAL_RECORD_ERASE, Action.ERASURE)
 def erase_item(
     uow: UnitOfWork,
     actor: Principal,
@@ -254,58 +259,92 @@ def erase_item(
 
 
 def run(
-    store,
+    store: Store,
     actor: Actor,
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
     batch: int = 500,
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Progress = no_progress,
 ) -> RunReport:
     """Erase every archived record whose disposal date has come and that has no legal hold. One transaction
     per batch; safe to interrupt and rerun (an erased record is no longer a candidate)."""
     today = today or dt.date.today()
     report = RunReport(today=today, candidates=0, due=[], erased=0, dry_run=dry_run)
-    for ids in repository.candidate_batches(store.session_factory, today, batch):
-        with store.unit_of_work() as uow:
-            rules = policy(uow)
-            records = uow.nominals.load_many(ids, sections=set())
-            rows = {r.id: r for r in uow.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(ids)))}
-            due = []
-            for record in records:
-                row = rows[record.id]
-                when = retention.dispose_on(
-                    rules[ArchiveReason(row.archived_reason)], row.archived_on, record.identity.date_of_birth
+
+    def step(uow: UnitOfWork, ids: list[uuid.UUID]) -> int:
+        rules = policy(uow)
+        records = uow.nominals.load_many(ids, sections=set())
+        rows = {r.id: r for r in uow.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(ids)))}
+        due = []
+        for record in records:
+            row = rows[record.id]
+            if row.archived_reason is None or row.archived_on is None:
+                continue  # a candidate is archived, so it has both; the check is for the type checker
+            when = retention.dispose_on(
+                rules[ArchiveReason(row.archived_reason)], row.archived_on, record.identity.date_of_birth
+            )
+            if when is not None and when <= today:
+                due.append(record.id)
+        report.candidates += len(ids)
+        report.due += due
+        if dry_run or not due:
+            return len(ids)
+        erased = repository.with_tombstones(uow.session, due)
+        repository.erase(uow.session, erased, today)
+        uow.audit.record_many(
+            [
+                AuditEntry(
+                    Action.ERASURE,
+                    Tag.NOMINAL_RECORD_ERASE,
+                    actor,
+                    nominal_id=nominal_id,
+                    details={
+                        "schedule": "retention",
+                        "today": today,
+                        "tombstone_of_merge": nominal_id not in due,
+                    },
                 )
-                if when is not None and when <= today:
-                    due.append(record.id)
-            report.candidates += len(ids)
-            report.due += due
-            progress(report.candidates, report.candidates)
-            if dry_run or not due:
-                continue
-            erased = repository.with_tombstones(uow.session, due)
-            repository.erase(uow.session, erased, today)
-            uow.audit.record_many(
-                [
-                    AuditEntry(
-                        Action.ERASURE,
-                        Tag.NOMINAL_RECORD_ERASE,
-                        actor,
-                        nominal_id=nominal_id,
-                        details={
-                            "schedule": "retention",
-                            "today": today,
-                            "tombstone_of_merge": nominal_id not in due,
-                        },
-                    )
-                    for nominal_id in erased
-                ]
-            )
-            versions = uow.session.execute(
-                select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased))
-            )
-            uow.changed({nominal_id: version for nominal_id, version in versions})
-            uow.commit()
-            report.erased += len(erased)
+                for nominal_id in erased
+            ]
+        )
+        versions = uow.session.execute(
+            select(m.Nominal.id, m.Nominal.version).where(m.Nominal.id.in_(erased))
+        )
+        uow.changed({nominal_id: version for nominal_id, version in versions})
+        report.erased += len(erased)
+        return len(ids)
+
+    # The candidates are found batch by batch: no total is known in advance.
+    sweep(
+        store,
+        repository.candidate_batches(store.session_factory, today, batch),
+        step,
+        total=0,
+        progress=progress,
+    )
     return report
+
+
+@use_case(Tag.NOMINAL_RETENTION_READ, Action.CONSULTATION)
+def read_status(
+    uow: UnitOfWork,
+    actor: Actor,
+    nominal_id: uuid.UUID,
+    *,
+    purpose: str | None = None,
+    request_id: str | None = None,
+) -> RetentionOut:
+    """A record's retention schedule and hold, audited as a consultation."""
+    out = status(uow, nominal_id)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.NOMINAL_RETENTION_READ,
+            actor,
+            nominal_id=nominal_id,
+            purpose=purpose,
+            request_id=request_id,
+        )
+    )
+    return out

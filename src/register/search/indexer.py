@@ -24,6 +24,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
+from ..domain import clock
 from ..store import models as m
 from ..store.background import AfterCommitWorker
 from ..store.records import count_records, id_batches
@@ -37,10 +38,6 @@ def _quiet(done: int, total: int) -> None:
     return None
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass(frozen=True)
 class IndexSpec:
     alias: str
@@ -52,7 +49,7 @@ class IndexSpec:
         return cls(alias, {"settings": doc["settings"], "mappings": doc["mappings"]})
 
     def new_name(self) -> str:
-        return f"{self.alias}-v{INDEX_VERSION}-{_now():%Y%m%d%H%M%S%f}"
+        return f"{self.alias}-v{INDEX_VERSION}-{clock.now():%Y%m%d%H%M%S%f}"
 
 
 class SearchIndex:
@@ -135,7 +132,7 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
     """One pass over pending outbox rows. Safe to run in several processes at once on PostgreSQL."""
     result = DrainResult()
     with store.unit_of_work() as uow:
-        now = _now()
+        now = clock.now()
         query = (
             select(m.Outbox.id, m.Outbox.nominal_id, m.Outbox.attempts)
             .where(m.Outbox.processed_at.is_(None), m.Outbox.parked.is_(False), m.Outbox.available_at <= now)
@@ -169,14 +166,12 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
                 )
                 result.parked += parked
                 result.retried += not parked
-            uow.commit()
             return result
         uow.session.execute(
             update(m.Outbox)
             .where(m.Outbox.id.in_([r.id for r in rows]))
-            .values(processed_at=_now(), last_error=None)
+            .values(processed_at=clock.now(), last_error=None)
         )
-        uow.commit()
         result.indexed = len(rows)
     return result
 

@@ -119,7 +119,6 @@ def _run(
         raise ApiProblem(
             503, "search_unavailable", "the search engine is not answering; try again shortly"
         ) from None
-    uow.commit()
     return results
 
 

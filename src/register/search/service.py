@@ -10,6 +10,7 @@ from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from .backend import SearchBackend, Viewer
 from .query import SearchRequest
 from .schemas import SearchHit, SearchResults
@@ -22,6 +23,9 @@ def viewer(principal: Principal, policy: Policy) -> Viewer:
     return Viewer(area=str(principal.area), restricted_stub=policy.restricted_stub)
 
 
+@use_case(
+    lambda a: Tag.SEARCH_RESULTS_EXPORT if a.get("export") else Tag.SEARCH_QUERY_RUN, Action.CONSULTATION
+)
 def search(
     uow: UnitOfWork,
     principal: Principal,

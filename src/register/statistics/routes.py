@@ -9,8 +9,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES, ApiProblem
-from ..audit.events import Action, AuditEntry
-from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..domain.errors import InvalidValue
 from . import render, service
@@ -58,16 +56,7 @@ def statistics(
     ] = None,
     format: Literal["json", "csv", "html"] = "json",
 ) -> Any:
-    figures = service.compute(uow.session, principal.area.value, year, population_10_plus)
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.STATISTICS_TABLES_READ,
-            principal,
-            details={"area": principal.area.value, "year": year},
-        )
-    )
-    uow.commit()
+    figures = service.read_tables(uow, principal, principal.area.value, year, population_10_plus)
     if format == "csv":
         return Response(render.to_csv(figures), media_type="text/csv")
     if format == "html":
@@ -112,7 +101,9 @@ def cell(
             errors=[{"field": "query.table", "rule": "enum", "message": f"one of {sorted(service.TABLES)}"}],
         )
     try:
-        ids: list[uuid.UUID] = service.people(uow.session, principal.area.value, year, table, row, column)
+        ids: list[uuid.UUID] = service.read_cell(
+            uow, principal, principal.area.value, year, table, row, column, request_id=request
+        )
     except InvalidValue as exc:
         raise ApiProblem(
             422,
@@ -120,20 +111,4 @@ def cell(
             exc.message,
             errors=[{"field": f"query.{exc.field}", "rule": exc.rule, "message": exc.message}],
         ) from None
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.STATISTICS_CELL_PEOPLE,
-            principal,
-            request_id=request,
-            details={
-                "year": year,
-                "table": table,
-                "row": row,
-                "column": column,
-                "ids": [str(i) for i in ids],
-            },
-        )
-    )
-    uow.commit()
     return {"table": table, "row": row, "column": column, "nominal_ids": [str(i) for i in ids]}

@@ -16,10 +16,15 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, and_, func, literal, or_, select
 
+from ..audit.events import Action, AuditEntry
+from ..audit.tags import Tag
+from ..domain.actors import Actor
 from ..domain.enums import AddressKind, BreachOf, ChronologyKind, EventOutcome, OrderKind, OrderStatus
 from ..domain.errors import InvalidValue
 from ..domain.record import Section
 from ..store import models as m
+from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 
 N = m.Nominal
 PUBLISHED_CATEGORIES = (1, 2, 3)
@@ -337,3 +342,49 @@ def people(session: Any, area: str, year: int, table: str, row: str, col: str) -
     return sorted(
         (i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids), key=str
     )  # a UNION loses the column type
+
+
+@use_case(Tag.STATISTICS_TABLES_READ, Action.CONSULTATION)
+def read_tables(
+    uow: UnitOfWork, actor: Actor, area: str, year: int, population_10_plus: int | None = None
+) -> dict[str, Any]:
+    """An area's annual statistics tables, audited as a consultation."""
+    figures = compute(uow.session, area, year, population_10_plus)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION, Tag.STATISTICS_TABLES_READ, actor, details={"area": area, "year": year}
+        )
+    )
+    return figures
+
+
+@use_case(Tag.STATISTICS_CELL_PEOPLE, Action.CONSULTATION)
+def read_cell(
+    uow: UnitOfWork,
+    actor: Actor,
+    area: str,
+    year: int,
+    table: str,
+    row: str,
+    column: str,
+    *,
+    request_id: str | None = None,
+) -> list[uuid.UUID]:
+    """The records behind one figure: a consultation of each, audited with their ids."""
+    ids = people(uow.session, area, year, table, row, column)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.STATISTICS_CELL_PEOPLE,
+            actor,
+            request_id=request_id,
+            details={
+                "year": year,
+                "table": table,
+                "row": row,
+                "column": column,
+                "ids": [str(i) for i in ids],
+            },
+        )
+    )
+    return ids

@@ -378,3 +378,31 @@ class DuplicateDismissal(Base):
     )  # the supervisor's words: personal data may be in them
 
     __table_args__ = (UniqueConstraint("first_id", "second_id"),)
+
+
+class Photo(Base):
+    """One stored variant (the re-encoded original, or its thumbnail) of a photograph on a record.
+
+    The photograph itself is an item of the record's PHOTOGRAPHS section (`photo_id` is that item's id, and
+    the item's reference names it): who uploaded it, when, the date it was taken and its description live
+    there, sealed like every item, so the record's photo history is the section's items. This table holds
+    only the image bytes, sealed under the data key of the record it was collected for (`nominal_id`; bound
+    into the seal with the photo's id and the variant, so bytes moved to another photo, variant or record
+    fail to open), and the technical facts a page needs before it fetches them. Deleting (erasing) the item
+    deletes its images with it.
+    """
+
+    __tablename__ = "photo"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(12))  # full | thumbnail
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))  # the record it was collected for
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    content_type: Mapped[str] = mapped_column(String(20))  # image/jpeg | image/png
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    image_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("photo_id", "variant"), Index("ix_photo_nominal", "nominal_id"))

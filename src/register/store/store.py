@@ -41,8 +41,11 @@ class Store:
     _anchor_retry_at: dt.datetime | None = field(default=None, repr=False)  # after a failed anchor
     _behind_logged: tuple[int, int] | None = field(default=None, repr=False)
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self)
+    def unit_of_work(self, *, for_caller: bool = False) -> UnitOfWork:
+        """A unit of work. `for_caller`: opened for one caller's action (an API request, a CLI command, a
+        page), so bounded by the use case it runs: it commits when that use case returns and audits it if
+        refused."""
+        return UnitOfWork(self, for_caller=for_caller)
 
     def after_commit(self) -> None:
         """Seal the audit events just committed. A failure here loses nothing: the

@@ -1,7 +1,7 @@
 """The unit of work: one database transaction around one use case, and the one place that commits.
 
     with store.unit_of_work() as uow:
-        service.do_something(uow, ...)   # use cases flush, never commit
+        service.do_something(uow, ...)   # a use case: commits when it returns (see `use_case`)
 
 Leaving the block normally commits: the change, its audit events and an outbox row for every record whose
 version changed (the record repository collects them as versions are claimed), all in one transaction.
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -37,9 +39,11 @@ class UnitOfWork:
     audit: AuditLog
     outbox: OutboxRepository
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, for_caller: bool = False) -> None:
         self.store = store
+        self.for_caller = for_caller
         self._committed = False
+        self._depth = 0
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.store.session_factory()
@@ -66,10 +70,21 @@ class UnitOfWork:
         batch work (sweeps, key rotation) only: a use case is one transaction."""
         self._commit()
 
-    def commit(self) -> None:
-        """Transitional (issue #13): callers outside the store still commit by hand; leaving the block
-        commits."""
-        self._commit()
+    @contextmanager
+    def use_case(self) -> Iterator[bool]:
+        """The boundary of one use case: yields whether it is the outermost one running in this unit (nested
+        use cases join its transaction). In a unit opened for a caller (`for_caller`: an API request, whose
+        dependency exits only after the response is sent; a CLI command) the outermost use case's return
+        commits its change, audit events and outbox rows together, before the caller renders its result.
+        Otherwise the block's exit commits, so several calls in one block are one transaction."""
+        outermost = self._depth == 0
+        self._depth += 1
+        try:
+            yield outermost
+        finally:
+            self._depth -= 1
+        if outermost and self.for_caller:
+            self._commit()
 
     def refused(self, entry: AuditEntry) -> None:
         """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled

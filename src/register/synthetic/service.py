@@ -27,6 +27,7 @@ from ..domain.record import Address, Alias, Contact, Offence, Order, Section, re
 from ..retention import service as retention_service
 from ..store import models as m
 from ..store.records import NominalRepository
+from ..store.sweep import sweep
 from ..store.uow import UnitOfWork
 from .people import Person, PersonFactory
 
@@ -221,31 +222,31 @@ def generate(
     today = today or dt.date.today()
     factory = PersonFactory(seed, today)
     result = Generated()
-    progress(0, nominals)
-    for start in range(0, nominals, batch):
+
+    def step(uow: UnitOfWork, start: int) -> int:
         people = [factory.person(i) for i in range(start, min(nominals, start + batch))]
         now = dt.datetime.now(dt.UTC)
-        with store.unit_of_work() as uow:
-            rows = insert_people(uow, people, today, now=now)
-            uow.audit.record(
-                AuditEntry(
-                    Action.COLLECTION,
-                    Tag.SYNTHETIC_GENERATE,
-                    ACTOR,
-                    details={
-                        "seed": seed,
-                        "from": start,
-                        "to": start + len(people) - 1,
-                        "records": len(people),
-                    },
-                )
+        rows = insert_people(uow, people, today, now=now)
+        uow.audit.record(
+            AuditEntry(
+                Action.COLLECTION,
+                Tag.SYNTHETIC_GENERATE,
+                ACTOR,
+                details={
+                    "seed": seed,
+                    "from": start,
+                    "to": start + len(people) - 1,
+                    "records": len(people),
+                },
             )
-            uow.commit()
+        )
         result.people += len(people)
         result.items += len(rows["items"])
         result.entries += len(rows["entries"])
         result.tokens += len(rows["tokens"])
         result.duplicates += sum(p.duplicate_of is not None for p in people)
         result.archived += sum(p.archived is not None for p in people)
-        progress(result.people, nominals)
+        return len(people)
+
+    sweep(store, range(0, nominals, batch), step, total=nominals, progress=progress)
     return result

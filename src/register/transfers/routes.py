@@ -104,7 +104,6 @@ def start(
     transfer_id, new_version = service.start(
         uow, access.principal, access.nominal_id, body, expected_version=version
     )
-    uow.commit()
     response.headers["ETag"] = etag(new_version)
     return {"id": str(transfer_id), "version": new_version}
 
@@ -137,7 +136,6 @@ def accept(
     uow: UoW,
 ) -> dict[str, int]:
     version = service.accept(uow, principal, transfer_id, body)
-    uow.commit()
     return {"version": version}
 
 
@@ -155,7 +153,6 @@ def reject(
     uow: UoW,
 ) -> dict[str, str]:
     service.reject(uow, principal, transfer_id, body)
-    uow.commit()
     return {"status": "rejected"}
 
 
@@ -170,5 +167,4 @@ def cancel(
     uow: UoW,
 ) -> dict[str, str]:
     service.cancel(uow, principal, transfer_id)
-    uow.commit()
     return {"status": "cancelled"}

@@ -6,7 +6,6 @@ only a pending transfer's first decision succeeds. Every step is audited on both
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from typing import Any, cast
@@ -15,6 +14,7 @@ from sqlalchemy import CursorResult, insert, select, update
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
+from ..domain import clock
 from ..domain.actors import Actor, Principal
 from ..domain.enums import ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
@@ -23,13 +23,10 @@ from ..domain.rules import ensure_editable
 from ..nominals import service as nominals
 from ..store import models as m
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from .schemas import Acceptance, Rejection, TransferOut, TransferRequest
 
 PENDING = "pending"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _both_sides(
@@ -63,6 +60,7 @@ def get(uow: UnitOfWork, transfer_id: uuid.UUID) -> m.Transfer:
     return row
 
 
+@use_case(Tag.TRANSFER_REQUEST_CREATE, Action.COLLECTION)
 def start(
     uow: UnitOfWork,
     actor: Principal,
@@ -96,11 +94,11 @@ def start(
             data_key_id=header.data_key_id,
             details_sealed=sealed,
             requested_by=actor.user_id,
-            requested_at=_now(),
+            requested_at=clock.now(),
         )
     )
     entry = ChronologyEntry(
-        occurred_at=_now(),
+        occurred_at=clock.now(),
         kind=ChronologyKind.TRANSFER,
         summary=f"Transfer to {request.to_area.value} requested",
     )
@@ -116,7 +114,7 @@ def _decide(uow: UnitOfWork, actor: Principal, row: m.Transfer, status: str) -> 
         uow.session.execute(
             update(m.Transfer)
             .where(m.Transfer.id == row.id, m.Transfer.status == PENDING)
-            .values(status=status, decided_by=actor.user_id, decided_at=_now())
+            .values(status=status, decided_by=actor.user_id, decided_at=clock.now())
         ),
     )
     if done.rowcount != 1:
@@ -124,11 +122,12 @@ def _decide(uow: UnitOfWork, actor: Principal, row: m.Transfer, status: str) -> 
         raise RuleViolation("transfer_not_pending", f"the transfer is {current}, not pending")
 
 
+@use_case(Tag.TRANSFER_REQUEST_ACCEPT, Action.ALTERATION)
 def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance: Acceptance) -> int:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "accepted")
     header = uow.nominals.header_row(row.nominal_id)
-    version = uow.nominals.claim_version(row.nominal_id, header.version, actor, _now())
+    version = uow.nominals.claim_version(row.nominal_id, header.version, actor, clock.now())
     uow.session.execute(
         update(m.Nominal)
         .where(m.Nominal.id == row.nominal_id)
@@ -137,7 +136,7 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
     for manager in acceptance.offender_managers:
         _, version = nominals.add_item(uow, actor, row.nominal_id, manager, expected_version=version)
     entry = ChronologyEntry(
-        occurred_at=_now(),
+        occurred_at=clock.now(),
         kind=ChronologyKind.TRANSFER,
         summary=f"Ownership moved from {row.from_area} to {row.to_area} ({acceptance.managing_unit})",
     )
@@ -153,6 +152,7 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
     return version
 
 
+@use_case(Tag.TRANSFER_REQUEST_REJECT, Action.ALTERATION)
 def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection: Rejection) -> None:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "rejected")
@@ -162,6 +162,7 @@ def reject(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, rejection:
     _seal_decision(uow, row, rejection.reason)
 
 
+@use_case(Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION)
 def cancel(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID) -> None:
     row = get(uow, transfer_id)
     _decide(uow, actor, row, "cancelled")
@@ -184,7 +185,7 @@ def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PEN
     q = select(m.Transfer).where(column == area)
     if status is not None:
         q = q.where(m.Transfer.status == status)
-    now = _now()
+    now = clock.now()
     return [
         TransferOut(
             id=t.id,

@@ -1,0 +1,150 @@
+"""Each action a user can take is a use case, and each records one audit event: its tag and s.62 category
+are asserted here once, rather than in every route test. A refused use case records the same tag with a
+failed or denied outcome (tests/api/test_refusal_audit.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from register.audit.events import Action
+from register.audit.tags import Tag
+from register.domain.record import Identity, Section
+from register.nominals import service as nominals
+from register.store import models as m
+from register.store.records import ListFilters
+from register.store.store import Store
+from tests.factories import OFFICER, add, create
+
+CAPABILITIES = (
+    "archive",
+    "audit",
+    "keys",
+    "merges",
+    "nominals",
+    "quality",
+    "retention",
+    "search",
+    "statistics",
+    "transfers",
+)
+
+# Every use case, the tag its event carries (None: named by a section or an argument) and its s.62 category.
+EXPECTED: dict[str, tuple[Tag | None, Action]] = {
+    "archive.archive": (Tag.NOMINAL_RECORD_ARCHIVE, Action.ALTERATION),
+    "archive.unarchive": (Tag.NOMINAL_RECORD_UNARCHIVE, Action.ALTERATION),
+    "audit.read_log": (None, Action.CONSULTATION),
+    "keys.reencrypt_record": (Tag.KEYS_RECORD_REENCRYPT, Action.ADMINISTRATION),
+    "keys.status": (Tag.KEYS_STATUS_READ, Action.ADMINISTRATION),
+    "merges.preview": (Tag.NOMINAL_RECORD_MERGE_PREVIEW, Action.CONSULTATION),
+    "merges.merge": (Tag.NOMINAL_RECORD_MERGE, Action.COMBINATION),
+    "merges.unmerge": (Tag.NOMINAL_RECORD_UNMERGE, Action.COMBINATION),
+    "merges.merges_of": (Tag.NOMINAL_MERGES_READ, Action.CONSULTATION),
+    "merges.candidates": (Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION),
+    "merges.list_pairs": (Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION),
+    "merges.dismiss": (Tag.NOMINAL_DUPLICATES_DISMISS, Action.ALTERATION),
+    "nominals.create_nominal": (Tag.NOMINAL_RECORD_CREATE, Action.COLLECTION),
+    "nominals.read_record": (Tag.NOMINAL_RECORD_READ, Action.CONSULTATION),
+    "nominals.restricted_stub": (Tag.NOMINAL_RECORD_STUB, Action.CONSULTATION),
+    "nominals.list_records": (Tag.NOMINAL_RECORD_LIST, Action.CONSULTATION),
+    "nominals.add_item": (None, Action.COLLECTION),
+    "nominals.correct_item": (None, Action.ALTERATION),
+    "nominals.end_item": (None, Action.ALTERATION),
+    "nominals.correct_identity": (Tag.NOMINAL_IDENTITY_CORRECT, Action.ALTERATION),
+    "nominals.append_chronology": (Tag.NOMINAL_CHRONOLOGY_APPEND, Action.COLLECTION),
+    "quality.run": (Tag.QUALITY_RUN_EXECUTE, Action.CONSULTATION),
+    "quality.read_dashboard": (Tag.QUALITY_DASHBOARD_READ, Action.CONSULTATION),
+    "quality.read_worklist": (Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION),
+    "retention.set_hold": (None, Action.ALTERATION),
+    "retention.review": (Tag.NOMINAL_RETENTION_REVIEW, Action.ALTERATION),
+    "retention.erase_item": (Tag.NOMINAL_RECORD_ERASE, Action.ERASURE),
+    "retention.read_status": (Tag.NOMINAL_RETENTION_READ, Action.CONSULTATION),
+    "search.search": (None, Action.CONSULTATION),
+    "statistics.read_tables": (Tag.STATISTICS_TABLES_READ, Action.CONSULTATION),
+    "statistics.read_cell": (Tag.STATISTICS_CELL_PEOPLE, Action.CONSULTATION),
+    "transfers.start": (Tag.TRANSFER_REQUEST_CREATE, Action.COLLECTION),
+    "transfers.accept": (Tag.TRANSFER_REQUEST_ACCEPT, Action.ALTERATION),
+    "transfers.reject": (Tag.TRANSFER_REQUEST_REJECT, Action.ALTERATION),
+    "transfers.cancel": (Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION),
+}
+
+
+def use_cases() -> dict[str, Any]:
+    found = {}
+    for capability in CAPABILITIES:
+        module = importlib.import_module(f"register.{capability}.service")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and hasattr(fn, "action"):
+                found[f"{capability}.{name}"] = fn
+    return found
+
+
+def test_every_use_case_declares_its_tag_and_category_once() -> None:
+    declared = {
+        name: (fn.tag if isinstance(fn.tag, Tag) else None, fn.action) for name, fn in use_cases().items()
+    }
+    assert declared == EXPECTED
+
+
+def last_event(store: Store) -> tuple[str, str, str]:
+    with store.session_factory() as s:
+        row = s.execute(
+            select(m.AuditEvent.tag, m.AuditEvent.action, m.AuditEvent.outcome).order_by(
+                m.AuditEvent.seq.desc()
+            )
+        ).first()
+    assert row is not None
+    return (row.tag, row.action, row.outcome)
+
+
+MARK = {"kind": "scar", "location": "face", "description": "over left eye"}
+
+
+def _identity() -> Identity:
+    return Identity(
+        forenames="Quentin", surname="Zabrowska", date_of_birth=dt.date(1971, 2, 3), gender="male"
+    )
+
+
+CASES: dict[str, tuple[Callable[[Any, Any], object], str, Action]] = {
+    "create": (lambda uow, nid: create(uow), "nominal:record:create", Action.COLLECTION),
+    "read": (
+        lambda uow, nid: nominals.read_record(uow, OFFICER, nid, purpose="OP-1"),
+        "nominal:record:read",
+        Action.CONSULTATION,
+    ),
+    "stub": (
+        lambda uow, nid: nominals.restricted_stub(uow, OFFICER, nid, "kent", purpose="OP-1"),
+        "nominal:record:stub",
+        Action.CONSULTATION,
+    ),
+    "list": (
+        lambda uow, nid: nominals.list_records(
+            uow, OFFICER, ListFilters(area=OFFICER.area, today=dt.date.today()), page=1, page_size=10
+        ),
+        "nominal:record:list",
+        Action.CONSULTATION,
+    ),
+    "add": (lambda uow, nid: add(uow, nid, Section.MARKS, MARK, 1), "nominal:marks:add", Action.COLLECTION),
+    "correct identity": (
+        lambda uow, nid: nominals.correct_identity(uow, OFFICER, nid, _identity(), expected_version=1),
+        "nominal:identity:correct",
+        Action.ALTERATION,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_use_case_records_its_event(store: Store, case: str) -> None:
+    with store.unit_of_work() as uow:
+        nid = create(uow)
+    run, tag, action = CASES[case]
+    with store.unit_of_work(for_caller=True) as uow:
+        run(uow, nid)
+    assert last_event(store) == (tag, action.value, "success")
