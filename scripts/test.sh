@@ -37,6 +37,18 @@ if ! command -v curl >/dev/null 2>&1; then  # the README's curl session is run a
   fi
 fi
 
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright (Playwright's own browser download does
+# not work here).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing Debian's Chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test: Chromium (/usr/bin/chromium) is needed for the browser tests; install Debian's 'chromium' package" >&2
+    exit 1
+  fi
+fi
+
 bash scripts/bootstrap.sh
 if [ "${REGISTER_PREREQUISITES_ONLY:-}" = 1 ]; then exit 0; fi  # scripts/bench.sh needs the same servers
 set +e

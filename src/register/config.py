@@ -116,6 +116,31 @@ class Settings(BaseSettings):
         default=60, ge=0, description="or after this many seconds, if the head moved"
     )
 
+    caseload_schedule_file: Path = Field(
+        default=Path(__file__).parent / "caseload" / "schedule.yaml",
+        description="how often home visits and reviews fall due, by MAPPA level (docs/caseload.md)",
+    )
+    session_idle_minutes: float = Field(
+        default=15,
+        gt=0,
+        le=24 * 60,
+        description="a web session ends after this many minutes without a request",
+    )
+    session_max_hours: float = Field(
+        default=10,
+        gt=0,
+        le=7 * 24,
+        description="a web session ends this many hours after sign-in, however busy",
+    )
+    oidc_client_id: str = Field(
+        default="register-web",
+        description="the web pages' client at each identity provider of REGISTER_OIDC_ISSUERS "
+        "(authorization code flow with PKCE)",
+    )
+    oidc_client_secret: str = Field(
+        default="", description="that client's secret (blank: a public client, PKCE only)", repr=False
+    )
+
     @field_validator("rate_limit_per_user", "rate_limit_per_address")
     @classmethod
     def _rate(cls, v: str) -> str:

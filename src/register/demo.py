@@ -8,12 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import uuid
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
+from .access.development import (  # noqa: F401 - the demo's users, named here too
+    DEMO_USERS,
+    DemoUser,
+    demo_users,
+)
 from .domain.actors import Actor
+from .domain.enums import Agency, Area
 from .domain.record import ChronologyEntry, NewNominal, Section
 from .domain.rules import parse_item
 from .domain.values import check_letter
@@ -508,8 +515,11 @@ PEOPLE: list[dict[str, Any]] = [
 
 
 def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[str]:
-    """Create the demo people through the same use cases real users call. Returns their ids."""
-    ids: list[str] = []
+    """Create the demo: the hand-made people through the same use cases real users call, and the offender
+    managers' caseloads written in bulk like `register generate` (through the domain models and the same
+    encryption; seconds, not minutes). Returns the ids, caseloads first."""
+    day = today or dt.date.today()
+    ids = [str(i) for i in _load_caseloads(uow, actor, day)]
     for person in PEOPLE:
         new = NewNominal.model_validate(
             {**person["header"], "identity": person["identity"]}, context={"today": today} if today else None
@@ -548,6 +558,323 @@ def load_once(store: Store, actor: Actor, today: dt.date | None = None) -> int:
         return existing
     with store.unit_of_work() as uow:
         return len(load(uow, actor, today))
+
+
+def _load_caseloads(uow: UnitOfWork, actor: Actor, today: dt.date) -> list[uuid.UUID]:
+    from .audit.events import Action, AuditEntry
+    from .audit.tags import Tag
+    from .synthetic.people import Person
+    from .synthetic.service import insert_people
+
+    written: list[uuid.UUID] = []
+    for agency in Agency:
+        people = []
+        for spec in caseload_people(today):
+            if spec["agency"] != agency:
+                continue
+            new = NewNominal.model_validate(
+                {**spec["header"], "identity": spec["identity"]}, context={"today": today}
+            )
+            items = [parse_item(section, payload, today) for section, payload in spec["items"]]
+            entries = [
+                ChronologyEntry(occurred_at=_t(w), kind=k, summary=t) for w, k, t in spec["chronology"]
+            ]
+            person = Person(uuid.uuid4(), new, items, entries)
+            person.item_ids = [uuid.uuid4() for _ in items]
+            person.entry_ids = [uuid.uuid4() for _ in entries]
+            people.append(person)
+        if people:
+            insert_people(uow, people, today, actor=actor, agency=agency.value)
+            written += [p.id for p in people]
+    uow.audit.record(
+        AuditEntry(Action.COLLECTION, Tag.DEMO_CASELOADS_LOAD, actor, details={"records": len(written)})
+    )
+    return written
+
+
+# ------------------------------------------------------------------ caseloads worth looking at
+
+# Whose caseload the demo fills, and with how many people: dozens for the Kent police offender manager (the
+# user the README signs in as), fewer for the others. Names are invented from these lists; dates are relative
+# to today, so some work is always overdue and some due soon, whatever day the demo is loaded.
+CASELOADS = [
+    ("kent.offender_manager", Agency.POLICE, Area.KENT, "DC Sarah Okafor", "Mid Kent MOSOVO", 48),
+    (
+        "kent.offender_manager.probation",
+        Agency.PROBATION,
+        Area.KENT,
+        "Priya Shah",
+        "Canterbury Probation",
+        14,
+    ),
+    ("essex.offender_manager", Agency.POLICE, Area.ESSEX, "DC Tom Fenwick", "Chelmsford MOSOVO", 18),
+]
+_FORENAMES = [
+    "Aaron",
+    "Adam",
+    "Alan",
+    "Andrew",
+    "Anthony",
+    "Barry",
+    "Ben",
+    "Carl",
+    "Chris",
+    "Colin",
+    "Craig",
+    "Darren",
+    "Dean",
+    "Derek",
+    "Ellis",
+    "Gary",
+    "Gavin",
+    "Graham",
+    "Ian",
+    "Jamie",
+    "Jason",
+    "Karl",
+    "Keith",
+    "Kevin",
+    "Liam",
+    "Luke",
+    "Martin",
+    "Neil",
+    "Nathan",
+    "Owen",
+    "Paul",
+    "Ryan",
+    "Scott",
+    "Shaun",
+    "Simon",
+    "Stuart",
+    "Terry",
+    "Wayne",
+    "Joanne",
+    "Karen",
+    "Lisa",
+    "Tracey",
+]
+_SURNAMES = [
+    "Ashby",
+    "Barlow",
+    "Bennett",
+    "Blackwood",
+    "Brennan",
+    "Carver",
+    "Colley",
+    "Dawes",
+    "Denholm",
+    "Eastwood",
+    "Farrow",
+    "Fletcher",
+    "Gorman",
+    "Hallett",
+    "Harker",
+    "Hollis",
+    "Jarvis",
+    "Kemble",
+    "Lacey",
+    "Larkin",
+    "Maddox",
+    "Marlow",
+    "Mercer",
+    "Norris",
+    "Oakley",
+    "Pardew",
+    "Pickford",
+    "Quarrie",
+    "Radley",
+    "Rowntree",
+    "Sadler",
+    "Shelton",
+    "Stannard",
+    "Thorne",
+    "Tulley",
+    "Upton",
+    "Varley",
+    "Wakeham",
+    "Whitlock",
+    "Yardley",
+]
+_TOWNS = {
+    Area.KENT: [("Maidstone", "ME15"), ("Chatham", "ME4"), ("Canterbury", "CT1"), ("Ashford", "TN24")],
+    Area.ESSEX: [
+        ("Chelmsford", "CM1"),
+        ("Southend-on-Sea", "SS1"),
+        ("Colchester", "CO1"),
+        ("Basildon", "SS14"),
+    ],
+}
+_SEXUAL = ["Sexual assault", "Making indecent photographs of a child", "Exposure", "Voyeurism"]
+_VIOLENT = ["Wounding with intent (s.18)", "Grievous bodily harm (s.20)", "Robbery", "Arson with intent"]
+
+
+def caseload_people(today: dt.date, seed: int = 14) -> list[dict[str, Any]]:
+    """Invented people for each demo offender manager's caseload, in the shape of PEOPLE; the same for a
+    seed."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+
+    def ago(days: int) -> str:
+        return (today - dt.timedelta(days=days)).isoformat()
+
+    serial = 500_000
+    for user_id, agency, area, om_name, unit, count in CASELOADS:
+        for _ in range(count):
+            serial += 1
+            roll = rng.random()
+            category, ntype = (
+                (1, "rso") if roll < 0.7 else (2, "vo") if roll < 0.95 else (3, "other_dangerous")
+            )
+            level = rng.choices([1, 2, 3], weights=[78, 17, 5])[0]
+            town, district = rng.choice(_TOWNS[area])
+            born = today - dt.timedelta(days=rng.randint(21 * 365, 72 * 365))
+            convicted = today - dt.timedelta(days=rng.randint(400, 4000))
+            since = today - dt.timedelta(days=rng.randint(60, 1500))
+            sexual = category == 1
+            items: list[tuple[Section, dict[str, Any]]] = [
+                (Section.IDENTIFIERS, {"kind": "pnc", "value": pnc(convicted.year, serial)}),
+                (
+                    Section.ADDRESSES,
+                    {
+                        "kind": "home",
+                        "lines": [
+                            f"{rng.randint(1, 180)} {rng.choice(['High', 'Station', 'Church', 'Mill'])} Road"
+                        ],
+                        "town": town,
+                        "postcode": f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                        f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                        "date_from": ago(rng.randint(100, 2000)),
+                    },
+                ),
+                (
+                    Section.OFFENCES,
+                    {
+                        "offence": rng.choice(_SEXUAL if sexual else _VIOLENT),
+                        "conviction_date": convicted.isoformat(),
+                        "sexual": sexual,
+                        "disposal": {"kind": "imprisonment", "custody_months": rng.choice([18, 24, 36, 48])},
+                    },
+                ),
+                (
+                    Section.MAPPA_LEVELS,
+                    {
+                        "category": category,
+                        "level": level,
+                        "effective_from": ago(rng.randint(30, 700)),
+                        "rationale": "managed at this level by the MAPPA meeting",
+                    },
+                ),
+                (
+                    Section.OFFENDER_MANAGERS,
+                    {
+                        "agency": agency.value,
+                        "name": om_name,
+                        "user_id": user_id,
+                        "unit": unit,
+                        "date_from": since.isoformat(),
+                    },
+                ),
+            ]
+            if sexual:
+                items.append(
+                    (
+                        Section.ORDERS,
+                        {
+                            "kind": "notification_requirement",
+                            "made_on": convicted.isoformat(),
+                            "starts_on": convicted.isoformat(),
+                        },
+                    )
+                )
+            # The last review: about one in ten people are past it (level 2 every 16 weeks, level 3 every 8).
+            review_every = {1: 365, 2: 112, 3: 56}[level]
+            items.append(
+                (
+                    Section.MEETINGS,
+                    {
+                        "kind": "annual_review" if level == 1 else f"level_{level}",
+                        "held_on": ago(rng.randint(review_every // 4, review_every + review_every // 10)),
+                        "level": level,
+                        "agencies_present": ["police", "probation"],
+                    },
+                )
+            )
+            assessed = rng.randint(20, 390)
+            items.append(
+                (
+                    Section.RISK_ASSESSMENTS,
+                    {
+                        "tool": "arms" if sexual else "oasys",
+                        "assessed_on": ago(assessed),
+                        "assessor": om_name,
+                        "rosh": {"public": rng.choice(["low", "medium", "medium", "high"])},
+                        "next_review_on": ago(assessed - 365),
+                    },
+                )
+            )
+            if level > 1:
+                agreed = rng.randint(20, 200)
+                items.append(
+                    (
+                        Section.RISK_PLANS,
+                        {
+                            "agreed_on": ago(agreed),
+                            "review_on": ago(agreed - 120),
+                            "actions": [
+                                {
+                                    "pillar": "supervision",
+                                    "description": "weekly appointments",
+                                    "owner": "probation",
+                                },
+                                {
+                                    "pillar": "monitoring_and_control",
+                                    "description": "unannounced home visits",
+                                    "owner": "police",
+                                },
+                            ],
+                        },
+                    )
+                )
+            chronology: list[tuple[str, str, str]] = []
+            visit_every = {1: 182, 2: 91, 3: 30}[level]
+            last_visit = rng.randint(5, visit_every + visit_every // 10)
+            chronology.append(
+                (ago(last_visit + visit_every) + "T10:30:00", "home_visit", "Home visit: no concerns")
+            )
+            chronology.append((ago(last_visit) + "T14:00:00", "home_visit", "Home visit: address verified"))
+            if sexual:
+                chronology.append(
+                    (convicted.isoformat() + "T09:00:00", "notification", "Initial notification")
+                )
+                chronology.append(
+                    (ago(rng.randint(30, 380)) + "T11:00:00", "notification", "Annual notification")
+                )
+            chronology.sort()
+            out.append(
+                {
+                    "agency": agency,
+                    "header": {
+                        "nominal_type": ntype,
+                        "area": area.value,
+                        "managing_unit": unit,
+                        "lead_agency": agency.value,
+                        "mappa_category": category,
+                        "mappa_level": level,
+                        "restricted": rng.random() < 0.05,
+                    },
+                    "identity": {
+                        "forenames": rng.choice(_FORENAMES),
+                        "surname": rng.choice(_SURNAMES),
+                        "date_of_birth": born.isoformat(),
+                        "gender": "male" if rng.random() < 0.93 else "female",
+                    },
+                    "items": items,
+                    "chronology": chronology,
+                }
+            )
+    return out
 
 
 def portrait(name: str, shade: int = 0, size: tuple[int, int] = (360, 450)) -> bytes:

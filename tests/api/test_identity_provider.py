@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from joserfc import jwk, jwt
 from keycloak import KeycloakServer  # deploy/local, on the path through tests/conftest.py
 
+from register.access.development import DEMO_USERS
 from register.api.app import build_app
-from register.cli.demo import DEMO_USERS
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Role
 from register.store.store import Store

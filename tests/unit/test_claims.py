@@ -11,9 +11,9 @@ import pytest
 from joserfc import jwk
 
 from register.access.claims import ClaimMapping, ClaimProblem, IssuersFile
+from register.access.development import DEMO_USERS
 from register.access.tokens import AuthenticationFailed, mint
 from register.bootstrap import ConfigurationError, build_verifier
-from register.cli.demo import DEMO_USERS
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Area, Role
 

@@ -30,9 +30,14 @@ from ..statistics.routes import router as statistics_router
 from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
+from ..web import common as web_common
 from ..web.assets import Assets
+from ..web.caseload import router as caseload_router
 from ..web.pages import Pages
 from ..web.routes import router as web_router
+from ..web.sessions import SessionStore, WebSessions
+from ..web.signin import SignIn
+from ..web.signin import router as signin_router
 from . import problems
 from .inputs import reject_nul_characters
 from .middleware import BodyLimit, RequestId, SecurityHeaders
@@ -74,6 +79,7 @@ def create_app(
     production: bool = False,
     rate_limits: RateLimits | None = None,
     assets: Assets | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     # Where `register indexer` workers drain the outbox (production), the API leaves it to them: indexing in
     # the API process would take CPU from the requests themselves.
@@ -119,7 +125,14 @@ def create_app(
     )
     # Production is served over TLS only (behind the proxy): browsers are told never to try plain HTTP.
     app.hsts = production
-    app.state.pages = Pages(assets)
+    settings = settings or store.settings
+    # The web pages' sign-in and sessions (web/signin.py, web/sessions.py): server-side sessions in this
+    # process.
+    app.state.sign_in = SignIn(settings, verifier)
+    app.state.sessions = SessionStore(
+        idle_seconds=settings.session_idle_minutes * 60, max_age_seconds=settings.session_max_hours * 3600
+    )
+    app.state.pages = Pages(assets, form_targets=app.state.sign_in.form_targets)
     app.state.search_backend = backend
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
@@ -127,10 +140,13 @@ def create_app(
     app.state.verifier = verifier
     app.state.rate_limits = rate_limits or RateLimits("", "")
     problems.install(app)
+    web_common.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
     for router in (
         web_router,
+        signin_router,
+        caseload_router,
         system_router,
         nominals_router,
         photos.router,
@@ -145,6 +161,7 @@ def create_app(
         keys_router,
     ):
         app.include_router(router)
+    app.add_middleware(WebSessions, store=app.state.sessions, secure=production)
     # A photograph upload may carry more than other bodies: its own limit; nothing larger reaches the parser.
     photo_body = max(max_body_bytes, store.settings.photo_max_bytes + photos.MULTIPART_ALLOWANCE)
     app.add_middleware(
@@ -176,4 +193,5 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
         ),
         search_index=build_search_index(settings),
         index_in_process=settings.indexer_in_api,
+        settings=settings,
     )

@@ -12,6 +12,11 @@ from enum import StrEnum
 
 class Tag(StrEnum):
     AUTH_TOKEN_REFUSED = "auth:token:refused"
+    # The web pages' sessions (src/register/signin/service.py).
+    AUTH_WEB_SIGN_IN = "auth:web:sign-in"
+    AUTH_WEB_SIGN_OUT = "auth:web:sign-out"
+    AUTH_WEB_SESSION_EXPIRED = "auth:web:session:expired"
+    AUTH_WEB_CSRF_REFUSED = "auth:web:csrf:refused"
     NOMINAL_RECORD_CREATE = "nominal:record:create"
     NOMINAL_RECORD_READ = "nominal:record:read"
     NOMINAL_RECORD_STUB = "nominal:record:stub"
@@ -51,6 +56,7 @@ class Tag(StrEnum):
     KEYS_RECORD_REENCRYPT = "keys:record:reencrypt"
     KEYS_BLIND_TOKENS_REBUILD = "keys:blind_tokens:rebuild"
     SYNTHETIC_GENERATE = "synthetic:generate"
+    DEMO_CASELOADS_LOAD = "demo:caseloads:load"
     # A section item added, corrected or ended; any item (or chronology entry) erased.
     NOMINAL_ALIASES_ADD = "nominal:aliases:add"
     NOMINAL_ALIASES_CORRECT = "nominal:aliases:correct"

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .. import demo as demo_data
+from ..access.development import demo_users
 from ..access.tokens import ensure_dev_signing_key, mint
 from ..config import Settings, display_path
 from ..domain.actors import SystemActor
@@ -82,24 +83,13 @@ def dev_token(
     click.echo(_dev_token(settings, user, Agency(agency), Area(area), [Role(r) for r in roles], name, ttl))
 
 
-# Who the demo prints tokens for: a user of each role in two areas, plus a probation officer (who must not
-# see police-only intelligence).
-DEMO_USERS = [(area, role, Agency.POLICE) for area in (Area.KENT, Area.ESSEX) for role in Role] + [
-    (Area.KENT, Role.OFFENDER_MANAGER, Agency.PROBATION)
-]
-
-
 def _demo_tokens(settings: Settings) -> dict[str, str]:
-    tokens = {}
-    for area, role, agency in DEMO_USERS:
-        variable = f"{area.value}_{role.value}".upper().replace("-", "_") + (
-            "" if agency == Agency.POLICE else f"_{agency.value.upper()}"
+    return {
+        user.variable: _dev_token(
+            settings, user.user_id, user.agency, user.area, [user.role], name=user.display_name
         )
-        user = f"{area.value}.{role.value}" + ("" if agency == Agency.POLICE else f".{agency.value}")
-        tokens[variable] = _dev_token(
-            settings, user, agency, area, [role], name=f"Demo {role.value} ({area.value}, {agency.value})"
-        )
-    return tokens
+        for user in demo_users()
+    }
 
 
 @main.command("demo")
@@ -125,8 +115,10 @@ def demo(
 ) -> None:
     """Run the register on its embedded default: SQLite, development keys, demo data.
 
-    Loads five invented records in Kent and Essex on first run, writes a bearer token for a user of each role
-    to DATA_DIR/demo-tokens.env, and serves the web pages and the API (`make demo ARGS="--port 8080"`).
+    Loads invented records in Kent and Essex on first run (a few hand-made, every section used, and the demo
+    offender managers' caseloads), writes a bearer token for a user of each role to DATA_DIR/demo-tokens.env,
+    and serves the web pages (sign in at /sign-in as any demo user) and the API (`make demo ARGS="--port
+    8080"`).
     """
     if settings.environment != "development":
         raise click.ClickException("the demo runs only with REGISTER_ENVIRONMENT=development")
@@ -154,6 +146,7 @@ _DEMO_BANNER = """
 The register (embedded default: SQLite, development keys, {records} invented records)
 
   Open     {url}/            API documentation at {url}/docs
+  Sign in  {url}/sign-in     as any demo user, e.g. the Kent police offender manager (no password)
   Tokens   {tokens}   a bearer token for a user of each role in Kent and Essex:
            source {tokens}
            curl -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" {url}/v1/nominals

@@ -136,6 +136,24 @@ def list_records(
     """A page of the area's records or the caller's caseload. Listing names is a consultation of each record
     listed."""
     rows, total = uow.nominals.page(filters, limit=page_size, offset=(page - 1) * page_size)
+    record_listing(
+        uow, actor, filters, page=page, total=total, ids=[r.id for r in rows], request_id=request_id
+    )
+    return rows, total
+
+
+def record_listing(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: ListFilters,
+    *,
+    page: int,
+    total: int,
+    ids: list[uuid.UUID],
+    request_id: str | None = None,
+) -> None:
+    """Audit a list of records shown (by the API's list or the caseload page) as one consultation naming
+    each."""
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -147,11 +165,10 @@ def list_records(
                 "caseload": filters.caseload_user is not None,
                 "page": page,
                 "total": total,
-                "ids": [str(r.id) for r in rows],
+                "ids": [str(i) for i in ids],
             },
         )
     )
-    return rows, total
 
 
 def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):

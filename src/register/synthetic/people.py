@@ -15,9 +15,10 @@ import datetime as dt
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:  # Faker is the `synthetic` extra: imported where a factory is made, so `Person` needs none
+    from faker import Faker
 
 from ..domain.enums import ArchiveReason
 from ..domain.record import ChronologyEntry, Identity, NewNominal, Section, SectionItem
@@ -125,7 +126,9 @@ class PersonFactory:
 
     def __init__(self, seed: int, today: dt.date) -> None:
         self.seed, self.today = seed, today
-        self.fake = Faker("en_GB")
+        from faker import Faker
+
+        self.fake: Faker = Faker("en_GB")
 
     def _rng(self, index: int) -> random.Random:
         rng = random.Random(self.seed * 1_000_003 + index)

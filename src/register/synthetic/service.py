@@ -21,7 +21,7 @@ from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import notification, retention
-from ..domain.actors import SystemActor
+from ..domain.actors import Actor, SystemActor
 from ..domain.enums import NominalStatus
 from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
 from ..retention import service as retention_service
@@ -45,7 +45,13 @@ class Generated:
 
 
 def _rows(
-    store: Any, people: list[Person], today: dt.date, now: dt.datetime, rules: dict
+    store: Any,
+    people: list[Person],
+    today: dt.date,
+    now: dt.datetime,
+    rules: dict,
+    actor: Actor = ACTOR,
+    agency: str = "police",
 ) -> dict[str, list[dict[str, Any]]]:
     keyring, blind = store.keys.keyring, store.blind
     out: dict[str, list[dict[str, Any]]] = {
@@ -80,9 +86,9 @@ def _rows(
                 key, identity.model_dump_json().encode(), associated_data("nominal", "identity_sealed", p.id)
             ),
             "created_at": now,
-            "created_by": ACTOR.user_id,
+            "created_by": actor.user_id,
             "updated_at": now,
-            "updated_by": ACTOR.user_id,
+            "updated_by": actor.user_id,
             "merged_into_id": None,
             "legal_hold": False,
             "erased_on": None,
@@ -120,7 +126,7 @@ def _rows(
             {"nominal_id": p.id, "item_id": p.id, "kind": k, "token": blind.token(k, v)}
             for k, v in dict.fromkeys(combined)
         ]
-        agency, area = "police", p.new.area.value
+        area = p.new.area.value
         for item_id, item in zip(p.item_ids, p.items, strict=True):
             out["items"].append(
                 {
@@ -133,11 +139,11 @@ def _rows(
                         item.model_dump_json().encode(),
                         associated_data("item", "payload_sealed", item_id),
                     ),
-                    "recorded_by": ACTOR.user_id,
+                    "recorded_by": actor.user_id,
                     "recorded_agency": agency,
                     "recorded_area": area,
                     "recorded_at": now,
-                    "updated_by": ACTOR.user_id,
+                    "updated_by": actor.user_id,
                     "updated_at": now,
                     "ended_at": None,
                     "ended_by": None,
@@ -166,7 +172,7 @@ def _rows(
                         entry.model_dump_json().encode(),
                         associated_data("chronology_entry", "payload_sealed", entry_id),
                     ),
-                    "recorded_by": ACTOR.user_id,
+                    "recorded_by": actor.user_id,
                     "recorded_agency": agency,
                     "recorded_area": area,
                     "recorded_at": now,
@@ -174,6 +180,32 @@ def _rows(
                 }
             )
     return out
+
+
+def insert_people(
+    uow: UnitOfWork,
+    people: list[Person],
+    today: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    actor: Actor = ACTOR,
+    agency: str = "police",
+) -> dict[str, list[dict[str, Any]]]:
+    """Write these people in the unit of work with multi-row INSERTs (the caller audits and commits); returns
+    the rows written. Each item and entry is recorded by `actor` for `agency`."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows = _rows(uow.store, people, today, now, retention_service.policy(uow), actor, agency)
+    connection = uow.session.connection()  # Core executemany: no ORM bookkeeping per row
+    for model, name in (
+        (m.DataKey, "keys"),
+        (m.Nominal, "nominals"),
+        (m.Item, "items"),
+        (m.ChronologyEntry, "entries"),
+        (m.BlindToken, "tokens"),
+    ):
+        if rows[name]:
+            connection.execute(insert(cast(Table, model.__table__)), rows[name])
+    return rows
 
 
 def generate(
@@ -194,17 +226,7 @@ def generate(
     def step(uow: UnitOfWork, start: int) -> int:
         people = [factory.person(i) for i in range(start, min(nominals, start + batch))]
         now = dt.datetime.now(dt.UTC)
-        rows = _rows(store, people, today, now, retention_service.policy(uow))
-        connection = uow.session.connection()  # Core executemany: no ORM bookkeeping per row
-        for model, name in (
-            (m.DataKey, "keys"),
-            (m.Nominal, "nominals"),
-            (m.Item, "items"),
-            (m.ChronologyEntry, "entries"),
-            (m.BlindToken, "tokens"),
-        ):
-            if rows[name]:
-                connection.execute(insert(cast(Table, model.__table__)), rows[name])
+        rows = insert_people(uow, people, today, now=now)
         uow.audit.record(
             AuditEntry(
                 Action.COLLECTION,

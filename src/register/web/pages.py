@@ -4,6 +4,7 @@ another host)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,8 +22,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Pages: scripts only from the register itself or inline with this response's nonce.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'{form_targets}; frame-ancestors 'none'"
 )
 # The API documentation pages: Swagger UI and ReDoc set inline styles and ReDoc searches in a blob: worker.
 DOCS_CSP = (
@@ -32,9 +33,36 @@ DOCS_CSP = (
 )
 
 
+def label(code: object) -> str:
+    """A code as words: `offender_manager` -> `Offender manager`, `kent` -> `Kent`."""
+    text = str(getattr(code, "value", code)).replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def long_date(day: dt.date | None) -> str:
+    """GOV.UK style: 3 March 2025."""
+    return f"{day.day} {day:%B %Y}" if day is not None else ""
+
+
+def short_date(day: dt.date | None) -> str:
+    """GOV.UK style, in tables: 3 Mar 2025."""
+    return f"{day.day} {day:%b %Y}" if day is not None else ""
+
+
+def age(born: dt.date | None, today: dt.date | None = None) -> int | None:
+    if born is None:
+        return None
+    today = today or dt.date.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 class Pages:
-    def __init__(self, assets: Assets) -> None:
+    def __init__(self, assets: Assets, *, form_targets: list[str] | None = None) -> None:
+        """`form_targets`: other origins a form's answer may redirect to (sign-out goes on to the identity
+        provider's end-session endpoint, and browsers hold redirects after a form to the page's
+        form-action)."""
         self.assets = assets
+        self.form_targets = "".join(f" {origin}" for origin in form_targets or [])
         self.env = Environment(
             loader=ChoiceLoader(
                 [
@@ -46,7 +74,15 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(asset=assets.url, version=__version__, serviceName="The register")
+        self.env.globals.update(
+            asset=assets.url,
+            version=__version__,
+            serviceName="The register",
+            label=label,
+            age=age,
+            long_date=long_date,
+            short_date=short_date,
+        )
 
     def render(
         self,
@@ -58,14 +94,23 @@ class Pages:
         csp: str = PAGE_CSP,
     ) -> HTMLResponse:
         nonce = secrets.token_urlsafe(18)
+        session = getattr(
+            request.state, "web_session", None
+        )  # web/sessions.py: who is signed in, the CSRF token
         html = self.env.get_template(template).render(
-            {"request": request, "cspNonce": nonce, **(context or {})}
+            {
+                "request": request,
+                "cspNonce": nonce,
+                "user": session.principal if session is not None else None,
+                "csrf_token": session.csrf_token if session is not None else None,
+                **(context or {}),
+            }
         )
         return HTMLResponse(
             html,
             status_code=status_code,
             headers={
-                "Content-Security-Policy": csp.format(nonce=nonce),
+                "Content-Security-Policy": csp.format(nonce=nonce, form_targets=self.form_targets),
                 "Cache-Control": "no-store",
             },
         )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..config import display_path
+from . import sessions
+from .common import render
 from .pages import DOCS_CSP, Pages
 
 router = APIRouter(include_in_schema=False)
@@ -17,12 +19,20 @@ def _pages(request: Request) -> Pages:
 
 
 @router.get("/", response_class=HTMLResponse)
-def front_door(request: Request) -> HTMLResponse:
+def front_door(request: Request) -> Response:
+    """The front door; a signed-in user who has a caseload goes straight to it."""
+    session = sessions.current(request)
+    if (
+        session is not None
+        and session.principal is not None
+        and request.app.state.policy.decide(session.principal, "record.list").allowed
+    ):
+        return RedirectResponse("/caseload", status_code=303)
     settings = request.app.state.store.settings
     demo_tokens = settings.var_dir / "demo-tokens.env"
-    return _pages(request).render(
+    return render(
         request,
-        "index.html",
+        "pages/index.html",
         {
             "development": settings.environment == "development",
             "demo_tokens": display_path(demo_tokens) if demo_tokens.exists() else None,

@@ -1,0 +1,113 @@
+"""The caseload use case: an offender manager's people, what is due on each, sorted, filtered and paged.
+
+Runs inside the caller's unit of work and flushes; the caller commits. Showing the page is audited exactly as
+the API's list of records is (`nominal:record:list`, a consultation naming each record shown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..domain import caseload as domain
+from ..domain.actors import Principal
+from ..domain.enums import MappaCategory, MappaLevel
+from ..nominals import service as nominals
+from ..store.records import ListFilters
+from ..store.uow import UnitOfWork
+from .repository import CaseloadRepository
+from .schemas import CaseloadPage, CaseloadQuery, CaseloadRow
+
+
+@lru_cache(maxsize=4)
+def schedule(path: Path) -> domain.Schedule:
+    return domain.Schedule.parse(yaml.safe_load(path.read_text()))
+
+
+def _matches(row: CaseloadRow, query: CaseloadQuery, today: dt.date) -> bool:
+    if query.levels and row.mappa_level not in query.levels:
+        return False
+    if query.categories and row.mappa_category not in query.categories:
+        return False
+    if query.due == "overdue":
+        return bool(row.overdue)
+    if query.due in ("week", "month"):
+        horizon = today + dt.timedelta(days=7 if query.due == "week" else 30)
+        return any(today <= d.on < horizon for d in row.due)
+    return True
+
+
+def _sort_key(sort: str) -> object:
+    def name(row: CaseloadRow) -> tuple[str, str, str]:
+        return (row.surname.casefold(), row.forenames.casefold(), str(row.id))
+
+    keys = {
+        "name": name,
+        "date_of_birth": lambda r: (r.date_of_birth or dt.date.max, *name(r)),
+        "category": lambda r: (r.mappa_category or 9, *name(r)),
+        "level": lambda r: (r.mappa_level or 9, *name(r)),
+        "due": lambda r: (r.next_due.on if r.next_due else dt.date.max, *name(r)),
+    }
+    return keys[sort]
+
+
+def caseload(
+    uow: UnitOfWork,
+    principal: Principal,
+    query: CaseloadQuery,
+    *,
+    today: dt.date,
+    schedule: domain.Schedule,
+    request_id: str | None = None,
+) -> CaseloadPage:
+    cases = CaseloadRepository(uow.session).cases(
+        area=principal.area, user_id=principal.user_id, agency=principal.agency, today=today
+    )
+    summaries = uow.nominals.summaries([c.id for c in cases])
+    everyone = [
+        CaseloadRow(
+            id=c.id,
+            forenames=summaries[c.id].forenames,
+            surname=summaries[c.id].surname,
+            date_of_birth=summaries[c.id].date_of_birth,
+            mappa_category=c.mappa_category,
+            mappa_level=c.mappa_level,
+            restricted=c.restricted,
+            due=domain.due_work(c.facts, schedule, today),
+        )
+        for c in cases
+    ]
+    chosen = [r for r in everyone if _matches(r, query, today)]
+    chosen.sort(key=_sort_key(query.sort), reverse=query.order == "descending")  # type: ignore[arg-type]
+    pages = max(1, -(-len(chosen) // query.page_size))
+    if query.page > pages:
+        query = CaseloadQuery(**{**query.__dict__, "page": pages})
+    start = (query.page - 1) * query.page_size
+    shown = chosen[start : start + query.page_size]
+    filters = ListFilters(
+        area=principal.area,
+        today=today,
+        caseload_user=principal.user_id,
+        level=MappaLevel(next(iter(query.levels))) if len(query.levels) == 1 else None,
+        category=MappaCategory(next(iter(query.categories))) if len(query.categories) == 1 else None,
+    )
+    nominals.record_listing(
+        uow,
+        principal,
+        filters,
+        page=query.page,
+        total=len(chosen),
+        ids=[r.id for r in shown],
+        request_id=request_id,
+    )
+    return CaseloadPage(
+        rows=shown,
+        total=len(chosen),
+        caseload=len(everyone),
+        counts=domain.counts([r.due for r in everyone]),
+        query=query,
+        today=today,
+    )

@@ -1,0 +1,182 @@
+"""What every page route shares: who is signed in, the policy's permission, the CSRF check, one unit of work,
+and the pages for refusals and errors.
+
+A page never commits, builds an audit entry or touches the outbox: it opens `work(request)` and calls use
+cases.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..access.policy import Policy
+from ..api.deps import Authorize, request_id
+from ..domain.actors import Principal
+from ..signin import service as signin_service
+from ..store.uow import UnitOfWork
+from ..usecase.guard import Refused, authorize
+from . import sessions
+from .pages import Pages
+
+DEFAULT_LANDING = "/"
+_LOCAL_PATH = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,499}$")
+
+
+class PageProblem(Exception):
+    """Answer with the error page: a refusal (403), something not found (404), a bad request (400)."""
+
+    def __init__(self, status: int, title: str, message: str, *, rule: str = "") -> None:
+        super().__init__(message)
+        self.status, self.title, self.message, self.rule = status, title, message, rule
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str, ended: str | None = None) -> None:
+        super().__init__(next_path)
+        self.next_path, self.ended = next_path, ended
+
+
+def pages(request: Request) -> Pages:
+    value: Pages = request.app.state.pages
+    return value
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """A page, with the primary navigation the signed-in user's permissions give."""
+    session = sessions.current(request)
+    navigation = []
+    if session is not None and session.principal is not None:
+        policy: Policy = request.app.state.policy
+        if policy.decide(session.principal, "record.list").allowed:
+            navigation.append(
+                {"text": "My caseload", "href": "/caseload", "active": request.url.path == "/caseload"}
+            )
+    return pages(request).render(
+        request, template, {"navigation": navigation, **(context or {})}, status_code=status_code
+    )
+
+
+@contextmanager
+def work(request: Request) -> Iterator[UnitOfWork]:
+    """One unit of work for a page's use cases: it commits when the block ends without an exception (and rolls
+    back otherwise), the change, its audit events and its outbox rows together."""
+    with request.app.state.store.unit_of_work() as uow:
+        yield uow
+
+
+def local_path(value: str | None) -> str:
+    """`value` if it is a path on this site (so `next` can never send anyone elsewhere), else the landing
+    page."""
+    if value and _LOCAL_PATH.match(value) and "//" not in value.split("?", 1)[0]:
+        return value
+    return DEFAULT_LANDING
+
+
+def sign_in_url(next_path: str, ended: str | None = None) -> str:
+    url = "/sign-in"
+    if next_path != DEFAULT_LANDING:
+        url += "?next=" + quote(next_path, safe="/")
+    if ended:
+        url += ("&" if "?" in url else "?") + f"ended={ended}"
+    return url
+
+
+def signed_in(request: Request) -> Principal:
+    """The signed-in user, or a redirect to sign-in and back (after auditing a session that just timed
+    out)."""
+    session = sessions.current(request)
+    if session is not None and session.principal is not None:
+        return session.principal
+    ended = sessions.ended(request)
+    if ended is not None and ended.principal is not None:
+        with work(request) as uow:
+            signin_service.session_expired(
+                uow, ended.principal, reason=ended.reason, request_id=request_id(request)
+            )
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    raise SignInRequired(
+        local_path(here) if request.method == "GET" else DEFAULT_LANDING, ended.reason if ended else None
+    )
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+class PageGuard(Authorize):
+    """Declares the action a page performs and asks the policy, for the signed-in user of the session. A
+    refusal is audited exactly like the API's and answered with the refusal page."""
+
+    def __call__(self, request: Request, principal: SignedIn) -> Principal:  # type: ignore[override]
+        policy: Policy = request.app.state.policy
+        try:
+            with work(request) as uow:
+                authorize(
+                    uow, policy, principal, self.action, section=self.section, request_id=request_id(request)
+                )
+        except Refused as refused:
+            raise PageProblem(
+                refused.status, "You cannot see this page", refused.reason, rule=refused.rule
+            ) from None
+        return principal
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every form carries this session's CSRF token in `csrf_token`; a POST without it is refused (and
+    audited)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    session = sessions.current(request)
+    if session is None and request.url.path == "/sign-out":
+        return  # no session to end: nothing a forged sign-out could do
+    form = await request.form()
+    given = form.get("csrf_token")
+    if (
+        session is not None
+        and isinstance(given, str)
+        and hmac.compare_digest(given.encode(), session.csrf_token.encode())
+    ):
+        return
+    with work(request) as uow:
+        signin_service.forged_request_refused(
+            uow,
+            session.principal if session is not None else None,
+            path=request.url.path,
+            method=request.method,
+            request_id=request_id(request),
+        )
+    raise PageProblem(
+        403,
+        "This form has expired",
+        "The form was not sent from this signed-in session (or the session has ended), so nothing was done. "
+        "Go back, reload the page and try again.",
+        rule="csrf_token_invalid",
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PageProblem)
+    async def _page_problem(request: Request, exc: PageProblem) -> Response:
+        return render(
+            request,
+            "pages/error.html",
+            {"title": exc.title, "message": exc.message, "status": exc.status, "rule": exc.rule},
+            status_code=exc.status,
+        )
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse(sign_in_url(exc.next_path, exc.ended), status_code=303)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,106 @@
+"""Page objects for the browser tests: what a user sees and does, found by `data-qa` attributes. Each page
+object runs axe-core on every page it arrives at."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Locator, Page
+
+from tests.browser.conftest import Accessibility
+
+KENT_POLICE_OFFENDER_MANAGER = "kent.offender_manager"
+
+
+class Site:
+    def __init__(self, page: Page, axe: Accessibility, base: str) -> None:
+        self.page, self.axe, self.base = page, axe, base
+
+    def arrived(self) -> None:
+        self.page.wait_for_load_state("load")
+        self.axe.check(self.page)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base + path)
+        self.arrived()
+
+    @property
+    def path(self) -> str:
+        parts = urlsplit(self.page.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def qa(self, name: str) -> Locator:
+        return self.page.locator(f'[data-qa="{name}"]')
+
+    @property
+    def title(self) -> str:
+        return self.page.title()
+
+
+class Header(Site):
+    @property
+    def signed_in_name(self) -> str:
+        return self.qa("signed-in-name").inner_text()
+
+    @property
+    def signed_in_role(self) -> str:
+        return self.qa("signed-in-role").inner_text()
+
+    def sign_out(self) -> None:
+        self.qa("sign-out").click()
+        self.arrived()
+
+
+class SignInPage(Site):
+    def open(self, next_path: str | None = None) -> SignInPage:
+        self.goto("/sign-in" + (f"?next={next_path}" if next_path else ""))
+        return self
+
+    def choose(self, user_id: str) -> None:
+        self.qa(f"demo-user-{user_id}").check()
+
+    def submit(self) -> None:
+        self.qa("sign-in").click()
+        self.arrived()
+
+
+def sign_in(site: Site, as_: str = KENT_POLICE_OFFENDER_MANAGER, next_path: str | None = None) -> None:
+    """Sign in through the development sign-in page as one of the demo users (their user id)."""
+    page = SignInPage(site.page, site.axe, site.base)
+    if not site.page.url.startswith(site.base + "/sign-in"):
+        page.open(next_path)
+    page.choose(as_)
+    page.submit()
+
+
+class CaseloadPage(Header):
+    def open(self, query: str = "") -> CaseloadPage:
+        self.goto("/caseload" + (f"?{query}" if query else ""))
+        return self
+
+    @property
+    def rows(self) -> Locator:
+        return self.qa("caseload-row")
+
+    def names(self) -> list[str]:
+        return self.page.locator('[data-qa="caseload-row"] [data-qa="name"]').all_inner_texts()
+
+    @property
+    def counts(self) -> str:
+        return " ".join(self.qa("caseload-counts").inner_text().split())
+
+    def sort_by(self, column: str) -> None:
+        self.page.locator(f'[data-qa="sort-{column}"] a').click()
+        self.arrived()
+
+    def filter(self, *, due: str | None = None, levels: tuple[int, ...] = ()) -> None:
+        if due is not None:
+            self.page.locator(f'input[name="due"][value="{due}"]').check()
+        for level in levels:
+            self.page.locator(f'input[name="level"][value="{level}"]').check()
+        self.qa("apply-filters").click()
+        self.arrived()
+
+    @property
+    def results(self) -> str:
+        return self.page.locator(".moj-pagination__results").first.inner_text()
