@@ -31,6 +31,7 @@ from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
+from ..web import record as web_record
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.pages import Pages
@@ -141,12 +142,14 @@ def create_app(
     app.state.rate_limits = rate_limits or RateLimits("", "")
     problems.install(app)
     web_common.install(app)
+    web_record.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
     for router in (
         web_router,
         signin_router,
         caseload_router,
+        web_record.router,
         system_router,
         nominals_router,
         photos.router,
