@@ -13,12 +13,15 @@ from pathlib import Path
 
 import yaml
 
+from ..audit.events import Action
+from ..audit.tags import Tag
 from ..domain import caseload as domain
 from ..domain.actors import Principal
 from ..domain.enums import Agency, MappaCategory, MappaLevel
 from ..nominals import service as nominals
 from ..store.records import ListFilters
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from .repository import CaseloadRepository
 from .schemas import CaseloadPage, CaseloadQuery, CaseloadRow
 
@@ -55,6 +58,7 @@ def _sort_key(sort: str) -> object:
     return keys[sort]
 
 
+@use_case(Tag.NOMINAL_RECORD_LIST, Action.CONSULTATION)
 def caseload(
     uow: UnitOfWork,
     principal: Principal,
