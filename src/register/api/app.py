@@ -33,6 +33,7 @@ from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
+from ..web.editing import router as editing_router
 from ..web.pages import Pages
 from ..web.routes import router as web_router
 from ..web.sessions import SessionStore, WebSessions
@@ -147,6 +148,7 @@ def create_app(
         web_router,
         signin_router,
         caseload_router,
+        editing_router,
         system_router,
         nominals_router,
         photos.router,
