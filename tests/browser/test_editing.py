@@ -1,6 +1,6 @@
 """Editing a record in a real browser: a home visit added and stored, two users changing the same record (the
 second gets the conflict page and applies their change again), a bad date refused with the error summary and
-nothing written, a keyboard-only chronology entry, the other sections' forms, and each journey's audit events."""
+nothing written, a keyboard-only chronology entry, the other sections' forms, each journey's audit events."""
 
 from __future__ import annotations
 
