@@ -154,3 +154,11 @@ def my_first_person(site: Site) -> str:
     nominal_id = caseload.rows.first.get_attribute("data-nominal-id")
     assert nominal_id
     return nominal_id
+
+
+class UploadPhotoPage(EditForm):
+    def upload(self, nominal_id: str, name: str, content: bytes, mime: str = "image/png") -> None:
+        self.open(nominal_id, "photographs/new")
+        self.page.locator('input[name="file"]').set_input_files(
+            files=[{"name": name, "mimeType": mime, "buffer": content}]
+        )

@@ -31,6 +31,7 @@ from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
+from ..web import photographs as web_photographs
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.editing import router as editing_router
@@ -148,6 +149,7 @@ def create_app(
         web_router,
         signin_router,
         caseload_router,
+        web_photographs.router,
         editing_router,
         system_router,
         nominals_router,
@@ -167,7 +169,12 @@ def create_app(
     # A photograph upload may carry more than other bodies: its own limit; nothing larger reaches the parser.
     photo_body = max(max_body_bytes, store.settings.photo_max_bytes + photos.MULTIPART_ALLOWANCE)
     app.add_middleware(
-        BodyLimit, max_bytes=max_body_bytes, allowances=[("POST", photos.UPLOAD_PATH, photo_body)]
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        allowances=[
+            ("POST", photos.UPLOAD_PATH, photo_body),
+            ("POST", web_photographs.UPLOAD_PATH, photo_body),
+        ],
     )
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)

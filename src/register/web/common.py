@@ -168,7 +168,13 @@ async def verify_csrf(request: Request) -> None:
     if session is None and request.url.path == "/sign-out":
         return  # no session to end: nothing a forged sign-out could do
     form = await request.form()
-    given = form.get("csrf_token")
+    check_csrf(request, form.get("csrf_token"))
+
+
+def check_csrf(request: Request, given: object) -> None:
+    """`given` must be this session's CSRF token; otherwise the request is refused (and audited). For a form
+    parsed by its page itself (a photograph's multipart body, never spooled to disk)."""
+    session = sessions.current(request)
     if (
         session is not None
         and isinstance(given, str)

@@ -413,7 +413,7 @@ def person_name(record: Record) -> str:
     return f"{identity.surname.upper()}, {identity.forenames}"
 
 
-def _read(
+def read_visible(
     uow: UnitOfWork, access: Access, sections: set[Section] | None = None, chronology: bool = False
 ) -> Record:
     """The record as this user may see it (audited as a consultation, like every read)."""
@@ -432,7 +432,7 @@ def _read(
     )
 
 
-def _nominal(value: str) -> uuid.UUID:
+def nominal_of(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -485,7 +485,7 @@ def _answers_shown(form: Form, values: Mapping[str, Any]) -> list[tuple[str, str
     return rows
 
 
-def _page(
+def form_page(
     request: Request,
     *,
     record: Record,
@@ -616,11 +616,11 @@ def _show(request: Request, principal: Principal, nominal_id: uuid.UUID, kind: s
     with work(request) as uow:
         access = record_access(request, uow, principal, "record.write", nominal_id, editor.section)
         current_plan = kind == "plan"
-        record = _read(uow, access, {Section.RISK_PLANS} if current_plan else set())
+        record = read_visible(uow, access, {Section.RISK_PLANS} if current_plan else set())
     form = Form(editor.fields())
     if current_plan:
         _prefill_plan(form, record)
-    return _page(
+    return form_page(
         request, record=record, title=editor.title, form=form, action=request.url.path, submit=editor.submit
     )
 
@@ -667,7 +667,7 @@ async def _submit(request: Request, principal: Principal, nominal_id: uuid.UUID,
     # Nothing was written: the form again with its errors, or the conflict page.
     with work(request) as uow:
         access = record_access(request, uow, principal, "record.write", nominal_id, editor.section)
-        record = _read(uow, access, None if conflict else set(), chronology=conflict)
+        record = read_visible(uow, access, None if conflict else set(), chronology=conflict)
     if conflict:
         return conflict_page(
             request,
@@ -678,7 +678,7 @@ async def _submit(request: Request, principal: Principal, nominal_id: uuid.UUID,
             since=_since(values.get("since")),
             action=request.url.path,
         )
-    return _page(
+    return form_page(
         request,
         record=record,
         title=editor.title,
@@ -694,26 +694,26 @@ NEW_KINDS = {k for k in EDITORS if k != "plan"}
 
 @router.get("/records/{nominal_id}/plan/edit", response_class=HTMLResponse)
 def plan_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
-    return _show(request, principal, _nominal(nominal_id), "plan")
+    return _show(request, principal, nominal_of(nominal_id), "plan")
 
 
 @router.post("/records/{nominal_id}/plan/edit")
 async def plan_submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
-    return await _submit(request, principal, _nominal(nominal_id), "plan")
+    return await _submit(request, principal, nominal_of(nominal_id), "plan")
 
 
 @router.get("/records/{nominal_id}/{kind}/new", response_class=HTMLResponse)
 def new_form(request: Request, nominal_id: str, kind: str, principal: SignedIn) -> HTMLResponse:
     if kind not in NEW_KINDS:
         raise not_found()
-    return _show(request, principal, _nominal(nominal_id), kind)
+    return _show(request, principal, nominal_of(nominal_id), kind)
 
 
 @router.post("/records/{nominal_id}/{kind}/new")
 async def new_submit(request: Request, nominal_id: str, kind: str, principal: SignedIn) -> Response:
     if kind not in NEW_KINDS:
         raise not_found()
-    return await _submit(request, principal, _nominal(nominal_id), kind)
+    return await _submit(request, principal, nominal_of(nominal_id), kind)
 
 
 # ------------------------------------------------------------------ ending an item
@@ -772,14 +772,14 @@ def end_form(
 ) -> HTMLResponse:
     which, item = _end_target(section, item_id)
     with work(request) as uow:
-        access = record_access(request, uow, principal, "record.write", _nominal(nominal_id), which.value)
-        record = _read(uow, access, {which})
+        access = record_access(request, uow, principal, "record.write", nominal_of(nominal_id), which.value)
+        record = read_visible(uow, access, {which})
     title = (
         f"End this {label(which).lower().rstrip('s')}"
         if which != Section.EMPLOYMENT
         else "End this employment"
     )
-    return _page(
+    return form_page(
         request,
         record=record,
         title=title,
@@ -795,7 +795,7 @@ async def end_submit(
     request: Request, nominal_id: str, section: str, item_id: str, principal: SignedIn
 ) -> Response:
     which, item = _end_target(section, item_id)
-    record_id = _nominal(nominal_id)
+    record_id = nominal_of(nominal_id)
     values = await request.form()
     form = _reason_form().fill(values)
     answers = read(form, values)
@@ -825,7 +825,7 @@ async def end_submit(
             return _done(request, record_id, which.value, f"{label(which)}: item ended")
     with work(request) as uow:
         access = record_access(request, uow, principal, "record.write", record_id, which.value)
-        record = _read(uow, access, None if conflict else {which}, chronology=conflict)
+        record = read_visible(uow, access, None if conflict else {which}, chronology=conflict)
     title = f"End this {label(which).lower().rstrip('s')}"
     if conflict:
         return conflict_page(
@@ -837,7 +837,7 @@ async def end_submit(
             since=_since(values.get("since")),
             action=request.url.path,
         )
-    return _page(
+    return form_page(
         request,
         record=record,
         title=title,
