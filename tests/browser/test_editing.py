@@ -277,3 +277,31 @@ def test_the_other_sections_forms_add_and_end_items(page: Page, axe: Accessibili
     ended = editing.audit(head, tag="nominal:addresses:end", outcome="success")
     assert len(ended) == 1 and details(ended[0]) == {"reason": "Moved out; confirmed by the landlord"}
     assert items(editing, nominal_id, "addresses") >= 1
+
+
+def test_asking_to_transfer_shows_names_and_areas_confirms_and_the_transfer_exists(
+    page: Page, axe: Accessibility, editing: Server
+) -> None:
+    site = Site(page, axe, editing.url)
+    sign_in(site)
+    nominal_id = my_first_person(site)
+    form = EditForm(page, axe, editing.url).open(nominal_id, "transfer/new")
+    html = page.content()
+    assert "Essex" in html and "Avon and Somerset" in html and "The record is owned by Kent" in html
+    # areas by name, never an identifier on the page (the record's own id is only in links)
+    shown = page.locator('select[name="to_area"] option').all_inner_texts()
+    assert "Essex" in shown and "Kent" not in shown and not any("-" in text for text in shown)
+    form.save()  # nothing chosen
+    assert "Select which area should take over?" in form.error_summary.inner_text()
+    form.select("to_area", "essex")
+    form.fill("reason", "Moved to Chelmsford to live with family")
+    head = editing.audit_head()
+    form.save()
+    assert "Transfer to Essex requested" in form.confirmation.inner_text()
+    with editing.store.session_factory() as session:
+        rows = list(session.scalars(select(m.Transfer).where(m.Transfer.nominal_id == uuid.UUID(nominal_id))))
+    assert len(rows) == 1 and rows[0].to_area == "essex" and rows[0].status == "pending"
+    assert rows[0].requested_by == OM
+    created = editing.audit(head, tag="transfer:request:create", outcome="success")
+    assert len(created) >= 1 and all(e.nominal_id == uuid.UUID(nominal_id) for e in created)
+    assert len(editing.audit(head, tag="nominal:chronology:append", outcome="success")) == 1

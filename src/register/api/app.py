@@ -32,6 +32,7 @@ from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
 from ..web import photographs as web_photographs
+from ..web import transfer as web_transfer
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.editing import router as editing_router
@@ -150,6 +151,7 @@ def create_app(
         signin_router,
         caseload_router,
         web_photographs.router,
+        web_transfer.router,
         editing_router,
         system_router,
         nominals_router,
