@@ -305,3 +305,23 @@ def test_asking_to_transfer_shows_names_and_areas_confirms_and_the_transfer_exis
     created = editing.audit(head, tag="transfer:request:create", outcome="success")
     assert len(created) >= 1 and all(e.nominal_id == uuid.UUID(nominal_id) for e in created)
     assert len(editing.audit(head, tag="nominal:chronology:append", outcome="success")) == 1
+
+
+def test_a_chronology_entry_on_postgresql(page: Page, axe: Accessibility, pg_browser_server: Server) -> None:
+    server = pg_browser_server
+    assert server.store.engine.dialect.name == "postgresql"
+    site = Site(page, axe, server.url)
+    sign_in(site)
+    nominal_id = my_first_person(site)
+    before = len(entries(server, nominal_id, "contact"))
+    form = EditForm(page, axe, server.url).open(nominal_id, "chronology/new")
+    today = today_in_london()
+    form.select("kind", "contact")
+    form.fill_date("occurred_on", str(today.day), str(today.month), str(today.year))
+    form.fill("summary", "Reported to the station as required")
+    head = server.audit_head()
+    form.save()
+    assert "Chronology entry added" in form.confirmation.inner_text()
+    assert len(entries(server, nominal_id, "contact")) == before + 1
+    appended = server.audit(head, tag="nominal:chronology:append", actor_user=OM, outcome="success")
+    assert len(appended) == 1 and details(appended[0]) == {"kind": "contact"}
