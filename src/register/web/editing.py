@@ -485,6 +485,13 @@ def _answers_shown(form: Form, values: Mapping[str, Any]) -> list[tuple[str, str
     return rows
 
 
+def shown_at(record: Record) -> str:
+    """When the form was made from the record as read (its items' own timestamps are compared with this on a
+    conflict). Not the record's `updated_at`: the items of the change that made this version are stamped a
+    moment after the version itself."""
+    return max(record.updated_at, dt.datetime.now(dt.UTC)).isoformat()
+
+
 def form_page(
     request: Request,
     *,
@@ -510,7 +517,7 @@ def form_page(
             "action": action,
             "submit": submit,
             "version": record.version,
-            "since": record.updated_at.isoformat(),
+            "since": shown_at(record),
             "intro": intro or [],
             "enctype": enctype,
             "breadcrumbs": [
@@ -552,7 +559,7 @@ def conflict_page(
             "kept": kept,
             "action": action,
             "version": record.version,
-            "since": record.updated_at.isoformat(),
+            "since": shown_at(record),
         },
         status_code=409,
     )
