@@ -54,7 +54,18 @@ from ..domain.record.management import PlanAction
 from ..nominals import service as nominals
 from ..store.uow import UnitOfWork
 from ..usecase.guard import Access
-from .common import SignedIn, flash, not_found, record_access, redirect, render, return_to, verify_csrf, work
+from .common import (
+    PageGuard,
+    SignedIn,
+    flash,
+    not_found,
+    record_access,
+    redirect,
+    render,
+    return_to,
+    verify_csrf,
+    work,
+)
 from .forms import Field, Form, choices, read
 from .pages import label, long_date
 
@@ -696,31 +707,26 @@ async def _submit(request: Request, principal: Principal, nominal_id: uuid.UUID,
     )
 
 
-NEW_KINDS = {k for k in EDITORS if k != "plan"}
+def _routes_for(kind: str, path: str) -> None:
+    """The form's two routes, each declaring its action and section for the policy (PageGuard; the record
+    itself is checked again with its owner by `record_access`)."""
+    guard = [Depends(PageGuard("record.write", EDITORS[kind].section))]
+
+    def show(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
+        return _show(request, principal, nominal_of(nominal_id), kind)
+
+    async def submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
+        return await _submit(request, principal, nominal_of(nominal_id), kind)
+
+    router.add_api_route(path, show, methods=["GET"], response_class=HTMLResponse, dependencies=guard)
+    router.add_api_route(path, submit, methods=["POST"], dependencies=guard)
 
 
-@router.get("/records/{nominal_id}/plan/edit", response_class=HTMLResponse)
-def plan_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
-    return _show(request, principal, nominal_of(nominal_id), "plan")
-
-
-@router.post("/records/{nominal_id}/plan/edit")
-async def plan_submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
-    return await _submit(request, principal, nominal_of(nominal_id), "plan")
-
-
-@router.get("/records/{nominal_id}/{kind}/new", response_class=HTMLResponse)
-def new_form(request: Request, nominal_id: str, kind: str, principal: SignedIn) -> HTMLResponse:
-    if kind not in NEW_KINDS:
-        raise not_found()
-    return _show(request, principal, nominal_of(nominal_id), kind)
-
-
-@router.post("/records/{nominal_id}/{kind}/new")
-async def new_submit(request: Request, nominal_id: str, kind: str, principal: SignedIn) -> Response:
-    if kind not in NEW_KINDS:
-        raise not_found()
-    return await _submit(request, principal, nominal_of(nominal_id), kind)
+for _kind in EDITORS:
+    _routes_for(
+        _kind,
+        "/records/{nominal_id}/plan/edit" if _kind == "plan" else f"/records/{{nominal_id}}/{_kind}/new",
+    )
 
 
 # ------------------------------------------------------------------ ending an item
@@ -773,7 +779,6 @@ def _end_target(section: str, item_id: str) -> tuple[Section, uuid.UUID]:
         raise not_found() from None
 
 
-@router.get("/records/{nominal_id}/{section}/{item_id}/end", response_class=HTMLResponse)
 def end_form(
     request: Request, nominal_id: str, section: str, item_id: str, principal: SignedIn
 ) -> HTMLResponse:
@@ -797,7 +802,6 @@ def end_form(
     )
 
 
-@router.post("/records/{nominal_id}/{section}/{item_id}/end")
 async def end_submit(
     request: Request, nominal_id: str, section: str, item_id: str, principal: SignedIn
 ) -> Response:
@@ -854,3 +858,21 @@ async def end_submit(
         intro=[describe(_item(record, which, item))],
         status=422,
     )
+
+
+def _end_routes_for(section: str) -> None:
+    guard = [Depends(PageGuard("record.write", section))]
+    path = f"/records/{{nominal_id}}/{section}/{{item_id}}/end"
+
+    def show(request: Request, nominal_id: str, item_id: str, principal: SignedIn) -> HTMLResponse:
+        return end_form(request, nominal_id, section, item_id, principal)
+
+    async def submit(request: Request, nominal_id: str, item_id: str, principal: SignedIn) -> Response:
+        return await end_submit(request, nominal_id, section, item_id, principal)
+
+    router.add_api_route(path, show, methods=["GET"], response_class=HTMLResponse, dependencies=guard)
+    router.add_api_route(path, submit, methods=["POST"], dependencies=guard)
+
+
+for _section in sorted(ENDABLE):
+    _end_routes_for(_section)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -22,6 +22,7 @@ from ..photos import service as photos
 from ..photos.repository import Variant
 from ..photos.service import StoredImage
 from .common import (
+    PageGuard,
     PageProblem,
     SignedIn,
     check_csrf,
@@ -69,7 +70,11 @@ def _shown(request: Request, form: Form) -> Form:
     return form
 
 
-@router.get("/records/{nominal_id}/photographs/new", response_class=HTMLResponse)
+@router.get(
+    "/records/{nominal_id}/photographs/new",
+    response_class=HTMLResponse,
+    dependencies=[Depends(PageGuard("record.write", SECTION))],
+)
 def upload_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
     record_id = nominal_of(nominal_id)
     with work(request) as uow:
@@ -87,7 +92,9 @@ def upload_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLR
     )
 
 
-@router.post("/records/{nominal_id}/photographs/new")
+@router.post(
+    "/records/{nominal_id}/photographs/new", dependencies=[Depends(PageGuard("record.write", SECTION))]
+)
 async def upload(request: Request, nominal_id: str, principal: SignedIn) -> Response:
     record_id = nominal_of(nominal_id)
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
@@ -172,7 +179,10 @@ def image_response(image: StoredImage) -> Response:
     )
 
 
-@router.get("/records/{nominal_id}/photographs/{photo_id}/{variant}")
+@router.get(
+    "/records/{nominal_id}/photographs/{photo_id}/{variant}",
+    dependencies=[Depends(PageGuard("record.read", SECTION))],
+)
 def photograph(
     request: Request, nominal_id: str, photo_id: str, variant: str, principal: SignedIn
 ) -> Response:

@@ -14,13 +14,24 @@ from ..domain.enums import Area
 from ..domain.errors import ConcurrencyConflict, DomainError, NotFound
 from ..transfers import service as transfers
 from ..transfers.schemas import TransferRequest
-from .common import SignedIn, flash, not_found, record_access, redirect, return_to, verify_csrf, work
+from .common import (
+    PageGuard,
+    SignedIn,
+    flash,
+    not_found,
+    record_access,
+    redirect,
+    return_to,
+    verify_csrf,
+    work,
+)
 from .editing import conflict_page, form_page, nominal_of, read_visible
 from .forms import Field, Form, read
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 SMALL_WORDS = {"and", "of", "the"}
 TITLE = "Ask to transfer to another area"
+START = PageGuard("transfer.start", "header")
 
 
 def area_name(area: Area | str) -> str:
@@ -56,7 +67,7 @@ def _intro(principal: Principal) -> list[str]:
     ]
 
 
-@router.get("/records/{nominal_id}/transfer/new", response_class=HTMLResponse)
+@router.get("/records/{nominal_id}/transfer/new", response_class=HTMLResponse, dependencies=[Depends(START)])
 def transfer_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
     record_id = nominal_of(nominal_id)
     with work(request) as uow:
@@ -73,7 +84,7 @@ def transfer_form(request: Request, nominal_id: str, principal: SignedIn) -> HTM
     )
 
 
-@router.post("/records/{nominal_id}/transfer/new")
+@router.post("/records/{nominal_id}/transfer/new", dependencies=[Depends(START)])
 async def transfer_submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
     record_id = nominal_of(nominal_id)
     values = await request.form()
