@@ -162,3 +162,47 @@ class UploadPhotoPage(EditForm):
         self.page.locator('input[name="file"]').set_input_files(
             files=[{"name": name, "mimeType": mime, "buffer": content}]
         )
+
+
+class RecordPage(Header):
+    """A record's pages: the identity bar, the sub navigation by section groups, and the group shown."""
+
+    def open(self, nominal_id: str, group: str = "") -> RecordPage:
+        self.goto(f"/records/{nominal_id}" + (f"/{group}" if group else ""))
+        return self
+
+    def open_from_caseload(self, row: Locator) -> RecordPage:
+        row.locator('[data-qa="record-link"]').click()
+        self.arrived()
+        return self
+
+    @property
+    def identity(self) -> str:
+        return " ".join(self.qa("identity-bar").inner_text().split())
+
+    @property
+    def heading(self) -> str:
+        return self.qa("group-heading").inner_text()
+
+    def navigate(self, group: str) -> None:
+        self.qa(f"subnav-{group}").click()
+        self.arrived()
+
+    @property
+    def timeline_entries(self) -> Locator:
+        return self.qa("timeline-entry")
+
+    def filter_timeline(self, *, kind: str = "", start: tuple[str, str, str] | None = None) -> None:
+        self.page.locator("#kind").select_option(kind)
+        if start is not None:
+            for part, value in zip(("day", "month", "year"), start, strict=True):
+                self.page.locator(f"#from-{part}").fill(value)
+        self.qa("apply-chronology-filters").click()
+        self.arrived()
+
+
+class PurposePage(Header):
+    def state(self, purpose: str) -> None:
+        self.page.locator("#purpose").fill(purpose)
+        self.qa("purpose-continue").click()
+        self.arrived()

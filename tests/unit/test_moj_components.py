@@ -124,3 +124,69 @@ def test_sortable_table_header_as_a_link_with_aria_sort() -> None:
     assert 'aria-sort="none"' in render(
         "sortable-table.html", "mojSortableTableHeader", {"text": "A", "href": "/"}
     )
+
+
+def test_identity_bar() -> None:
+    html = squash(
+        render(
+            "identity-bar.html",
+            "mojIdentityBar",
+            {"title": {"html": "<b>HARTLEY</b>"}, "classes": "x", "attributes": {"data-qa": "bar"}},
+        )
+    )
+    assert html == (
+        '<div class="moj-identity-bar x" data-qa="bar"><div class="moj-identity-bar__container">'
+        '<div class="moj-identity-bar__details"><span class="moj-identity-bar__title"><b>HARTLEY</b></span>'
+        "</div></div></div>"
+    )
+    plain = squash(render("identity-bar.html", "mojIdentityBar", {"title": {"text": "<b>"}}))
+    assert '<span class="moj-identity-bar__title">&lt;b&gt;</span>' in plain
+
+
+def test_sub_navigation() -> None:
+    html = squash(
+        render(
+            "sub-navigation.html",
+            "mojSubNavigation",
+            {
+                "label": "Record sections",
+                "items": [
+                    {"text": "Overview", "href": "/r/1", "active": True},
+                    {"text": "Risk", "href": "/r/1/risk", "attributes": {"data-qa": "risk"}},
+                ],
+            },
+        )
+    )
+    assert html == (
+        '<nav class="moj-sub-navigation" aria-label="Record sections"><ul class="moj-sub-navigation__list">'
+        '<li class="moj-sub-navigation__item"><a class="moj-sub-navigation__link" aria-current="page" '
+        'href="/r/1">Overview</a></li><li class="moj-sub-navigation__item">'
+        '<a class="moj-sub-navigation__link" href="/r/1/risk" data-qa="risk">Risk</a></li></ul></nav>'
+    )
+
+
+def test_timeline_formats_the_date_like_mojs_filter_in_london_time() -> None:
+    html = squash(
+        render(
+            "timeline.html",
+            "mojTimeline",
+            {
+                "headingLevel": 3,
+                "items": [
+                    {
+                        "label": {"text": "Home visit"},
+                        "byline": {"text": "kent.offender_manager (Police)"},
+                        "datetime": {"timestamp": "2025-07-01T13:32:00+00:00", "type": "datetime"},
+                        "html": "<p>ok</p>",
+                    }
+                ],
+            },
+        )
+    )
+    assert html == (
+        '<div class="moj-timeline"><div class="moj-timeline__item"><div class="moj-timeline__header">'
+        '<h3 class="moj-timeline__title">Home visit</h3><p class="moj-timeline__byline">by '
+        'kent.offender_manager (Police)</p></div><p class="moj-timeline__date">'
+        '<time datetime="2025-07-01T13:32:00+00:00">1 July 2025 at 2:32pm</time></p>'
+        '<div class="moj-timeline__description"><p>ok</p></div></div></div>'
+    )

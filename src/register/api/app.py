@@ -32,6 +32,7 @@ from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
 from ..web import photographs as web_photographs
+from ..web import record as web_record
 from ..web import transfer as web_transfer
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
@@ -144,12 +145,14 @@ def create_app(
     app.state.rate_limits = rate_limits or RateLimits("", "")
     problems.install(app)
     web_common.install(app)
+    web_record.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
     for router in (
         web_router,
         signin_router,
         caseload_router,
+        web_record.router,
         web_photographs.router,
         web_transfer.router,
         editing_router,

@@ -148,13 +148,38 @@ class Authorize:
         return principal
 
 
-Purpose = Annotated[
-    str | None,
-    Query(
-        max_length=500,
-        description="why you are reading (e.g. an enquiry reference); required outside your area",
-    ),
-]
+def stated_purpose(
+    x_purpose: Annotated[
+        str | None,
+        Header(
+            max_length=500,
+            description="why you are reading (e.g. an enquiry reference); required outside your area. "
+            "Prefer this header to `?purpose=`: a header stays out of proxies' and browsers' URL logs",
+        ),
+    ] = None,
+    purpose: Annotated[
+        str | None,
+        Query(max_length=500, description="the same as the X-Purpose header (kept for existing callers)"),
+    ] = None,
+) -> str | None:
+    """The caller's purpose, from the X-Purpose header or `?purpose=`; both, if different, is refused."""
+    if x_purpose is not None and purpose is not None and x_purpose != purpose:
+        raise ApiProblem(
+            422,
+            "purpose_given_twice",
+            "the X-Purpose header and ?purpose= differ: state one purpose",
+            errors=[
+                {
+                    "field": "header.x-purpose",
+                    "rule": "purpose_given_twice",
+                    "message": "differs from ?purpose=",
+                }
+            ],
+        )
+    return x_purpose if x_purpose is not None else purpose
+
+
+Purpose = Annotated[str | None, Depends(stated_purpose)]
 
 
 class RecordGuard(Authorize):

@@ -42,26 +42,42 @@ class CaseloadRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _managed(self, area: Area, user_id: str, today: dt.date) -> Subquery:
-        """Records (of `area`, active) that `user_id` manages on `today`, with the day they took each on."""
+    def _managed(
+        self, area: Area | None, user_id: str | None, today: dt.date, nominal_id: uuid.UUID | None
+    ) -> Subquery:
+        """Records (of `area`, active) that `user_id` manages on `today`, with the day they took each on. With
+        `nominal_id` (and no user or area): that one record, under whoever manages it now."""
+        where = [
+            m.Item.section == Section.OFFENDER_MANAGERS.value,
+            m.Item.ended_at.is_(None),
+            or_(m.Item.ends_on.is_(None), m.Item.ends_on >= today),
+            or_(m.Item.starts_on.is_(None), m.Item.starts_on <= today),
+            m.Nominal.status == NominalStatus.ACTIVE.value,
+        ]
+        if user_id is not None:
+            where.append(m.Item.ref == user_id)
+        if area is not None:
+            where.append(m.Nominal.area == area.value)
+        if nominal_id is not None:
+            where.append(m.Item.nominal_id == nominal_id)
         return (
             select(m.Item.nominal_id, func.min(m.Item.starts_on).label("since"))
             .join(m.Nominal, m.Nominal.id == m.Item.nominal_id)
-            .where(
-                m.Item.section == Section.OFFENDER_MANAGERS.value,
-                m.Item.ref == user_id,
-                m.Item.ended_at.is_(None),
-                or_(m.Item.ends_on.is_(None), m.Item.ends_on >= today),
-                or_(m.Item.starts_on.is_(None), m.Item.starts_on <= today),
-                m.Nominal.area == area.value,
-                m.Nominal.status == NominalStatus.ACTIVE.value,
-            )
+            .where(*where)
             .group_by(m.Item.nominal_id)
             .subquery()
         )
 
-    def cases(self, *, area: Area, user_id: str, agency: Agency, today: dt.date) -> list[CaseRecord]:
-        managed = self._managed(area, user_id, today)
+    def cases(
+        self,
+        *,
+        area: Area | None,
+        user_id: str | None,
+        agency: Agency,
+        today: dt.date,
+        nominal_id: uuid.UUID | None = None,
+    ) -> list[CaseRecord]:
+        managed = self._managed(area, user_id, today, nominal_id)
         ids = select(managed.c.nominal_id)
         records = self.session.execute(
             select(

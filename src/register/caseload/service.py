@@ -7,17 +7,21 @@ the API's list of records is (`nominal:record:list`, a consultation naming each 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from ..audit.events import Action
+from ..audit.tags import Tag
 from ..domain import caseload as domain
 from ..domain.actors import Principal
-from ..domain.enums import MappaCategory, MappaLevel
+from ..domain.enums import Agency, MappaCategory, MappaLevel
 from ..nominals import service as nominals
 from ..store.records import ListFilters
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 from .repository import CaseloadRepository
 from .schemas import CaseloadPage, CaseloadQuery, CaseloadRow
 
@@ -54,6 +58,7 @@ def _sort_key(sort: str) -> object:
     return keys[sort]
 
 
+@use_case(Tag.NOMINAL_RECORD_LIST, Action.CONSULTATION)
 def caseload(
     uow: UnitOfWork,
     principal: Principal,
@@ -111,3 +116,15 @@ def caseload(
         query=query,
         today=today,
     )
+
+
+def due_on_record(
+    uow: UnitOfWork, nominal_id: uuid.UUID, *, agency: Agency, today: dt.date, schedule: domain.Schedule
+) -> list[domain.Due]:
+    """What is due on one record (the same computation as the caseload's), under whoever manages it now; none
+    when no one does or the record is not active. Plain metadata only, for a page that has just read the
+    record (that read is the audited consultation)."""
+    cases = CaseloadRepository(uow.session).cases(
+        area=None, user_id=None, agency=agency, today=today, nominal_id=nominal_id
+    )
+    return domain.due_work(cases[0].facts, schedule, today) if cases else []

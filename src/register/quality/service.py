@@ -285,3 +285,34 @@ def read_worklist(
         )
     )
     return rows
+
+
+def record_findings(
+    uow: UnitOfWork, area: Area, nominal_id: uuid.UUID, *, agency: Agency | None
+) -> list[dict[str, str]]:
+    """The open findings on one record in its area's latest run, of what `agency` may see (rule, severity,
+    who must act, and the rule's words). Plain metadata, for a page that has just read the record."""
+    runs = _runs(uow, area, 1)
+    if not runs:
+        return []
+    words = {r.id: r.description for r in load_rules()}
+    found: dict[str, dict[str, str]] = {}
+    for f in uow.session.scalars(
+        select(m.QualityFinding)
+        .where(
+            m.QualityFinding.run_id == runs[0].id,
+            m.QualityFinding.nominal_id == nominal_id,
+            _seen_by(agency),
+        )
+        .order_by(m.QualityFinding.severity, m.QualityFinding.rule_id)
+    ):
+        found.setdefault(
+            f.rule_id,
+            {
+                "rule": f.rule_id,
+                "severity": f.severity,
+                "who": f.who,
+                "description": words.get(f.rule_id, ""),
+            },
+        )
+    return list(found.values())

@@ -11,10 +11,12 @@ from ..audit.events import Action, AuditEntry, Outcome
 from ..audit.tags import Tag
 from ..domain.actors import Actor, Principal, SystemActor
 from ..store.uow import UnitOfWork
+from ..usecase.core import use_case
 
 UNAUTHENTICATED = SystemActor("unauthenticated")
 
 
+@use_case(Tag.AUTH_WEB_SIGN_IN, Action.AUTHENTICATION)
 def signed_in(
     uow: UnitOfWork, principal: Principal, *, method: str, issuer: str, request_id: str | None = None
 ) -> None:
@@ -30,6 +32,7 @@ def signed_in(
     )
 
 
+@use_case(Tag.AUTH_WEB_SIGN_IN, Action.AUTHENTICATION)
 def sign_in_refused(
     uow: UnitOfWork,
     *,
@@ -52,12 +55,14 @@ def sign_in_refused(
     )
 
 
+@use_case(Tag.AUTH_WEB_SIGN_OUT, Action.AUTHENTICATION)
 def signed_out(uow: UnitOfWork, principal: Principal, *, request_id: str | None = None) -> None:
     uow.audit.record(
         AuditEntry(Action.AUTHENTICATION, Tag.AUTH_WEB_SIGN_OUT, principal, request_id=request_id)
     )
 
 
+@use_case(Tag.AUTH_WEB_SESSION_EXPIRED, Action.AUTHENTICATION)
 def session_expired(
     uow: UnitOfWork, principal: Principal, *, reason: str, request_id: str | None = None
 ) -> None:
@@ -73,6 +78,7 @@ def session_expired(
     )
 
 
+@use_case(Tag.AUTH_WEB_CSRF_REFUSED, Action.AUTHENTICATION)
 def forged_request_refused(
     uow: UnitOfWork, actor: Actor | None, *, path: str, method: str, request_id: str | None = None
 ) -> None:

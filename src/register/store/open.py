@@ -3,6 +3,7 @@ or say precisely what to run (`register db upgrade`) instead."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -36,7 +37,13 @@ def alembic_config(settings: Settings, url: str | None = None) -> Config:
 def migrate(settings: Settings, revision: str = "head") -> None:
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The database file is the register's alone: readable and writable by its owner only (its personal
+        # data is sealed, but operational metadata and the audit log are not). SQLite keeps the mode it finds.
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
     command.upgrade(alembic_config(settings), revision)
 
 

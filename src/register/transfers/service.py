@@ -201,3 +201,24 @@ def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PEN
         )
         for t in uow.session.scalars(q.order_by(m.Transfer.requested_at))
     ]
+
+
+def pending_for_record(uow: UnitOfWork, nominal_id: uuid.UUID) -> TransferOut | None:
+    """The transfer of this record waiting for a decision, if any (for the record's page)."""
+    t = uow.session.scalars(
+        select(m.Transfer).where(m.Transfer.nominal_id == nominal_id, m.Transfer.status == PENDING)
+    ).first()
+    if t is None:
+        return None
+    return TransferOut(
+        id=t.id,
+        nominal_id=t.nominal_id,
+        from_area=t.from_area,
+        to_area=t.to_area,
+        status=t.status,
+        requested_by=t.requested_by,
+        requested_at=t.requested_at,
+        decided_by=t.decided_by,
+        decided_at=t.decided_at,
+        age_days=(clock.now() - t.requested_at).days,
+    )

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from starlette.requests import Request
@@ -49,6 +50,31 @@ def short_date(day: dt.date | None) -> str:
     return f"{day.day} {day:%b %Y}" if day is not None else ""
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
+def _time(at: dt.datetime) -> str:
+    hour = at.hour % 12 or 12
+    return f"{hour}:{at:%M}{at:%p}".lower() if at.minute else f"{hour}{at:%p}".lower()
+
+
+def moj_date(timestamp: str | dt.datetime, kind: str | None = None) -> str:
+    """MoJ Frontend's `mojDate` filter, in Europe/London: datetime "1 January 1970 at 1:32pm", shortdatetime,
+    date, shortdate, time."""
+    at = dt.datetime.fromisoformat(timestamp) if isinstance(timestamp, str) else timestamp
+    if at.tzinfo is not None:
+        at = at.astimezone(LONDON)
+    if kind == "datetime":
+        return f"{long_date(at.date())} at {_time(at)}"
+    if kind == "shortdatetime":
+        return f"{short_date(at.date())} at {_time(at)}"
+    if kind == "shortdate":
+        return short_date(at.date())
+    if kind == "time":
+        return _time(at)
+    return long_date(at.date())
+
+
 def age(born: dt.date | None, today: dt.date | None = None) -> int | None:
     if born is None:
         return None
@@ -83,6 +109,7 @@ class Pages:
             long_date=long_date,
             short_date=short_date,
         )
+        self.env.filters["mojDate"] = moj_date
 
     def render(
         self,

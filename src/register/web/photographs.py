@@ -35,6 +35,7 @@ from .common import (
 )
 from .editing import form_page, nominal_of, read_visible
 from .forms import Field, Form, read
+from .record import session_purpose
 
 router = APIRouter(include_in_schema=False)
 SECTION = "photographs"
@@ -195,7 +196,15 @@ def photograph(
         raise not_found() from None
     try:
         with work(request) as uow:
-            access = record_access(request, uow, principal, "record.read", record_id, SECTION)
+            access = record_access(
+                request,
+                uow,
+                principal,
+                "record.read",
+                record_id,
+                SECTION,
+                purpose=session_purpose(request, record_id),  # stated on the record's purpose page
+            )
             if access.stub:
                 raise not_found()
             image = photos.view_photo(
