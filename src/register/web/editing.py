@@ -89,12 +89,11 @@ GROUP_OF = {
     "chronology": "chronology",
     "addresses": "addresses-and-vehicles",
     "vehicles": "addresses-and-vehicles",
-    "contacts": "addresses-and-vehicles",
-    "employment": "personal-details",
-    "associates": "personal-details",
+    "employment": "addresses-and-vehicles",
+    "associates": "addresses-and-vehicles",
+    "contacts": "personal-details",
     "risk_assessments": "risk",
     "risk_plans": "plan",
-    "photographs": "personal-details",
 }
 
 VISIT_OUTCOMES = [

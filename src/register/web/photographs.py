@@ -149,7 +149,7 @@ async def upload(request: Request, nominal_id: str, principal: SignedIn) -> Resp
             form.explain(exc, limit=_limit(request))
         else:
             flash(request, "Photograph uploaded")
-            return redirect(return_to(request, f"/records/{record_id}/personal-details"))
+            return redirect(return_to(request, f"/records/{record_id}"))
     with work(request) as uow:
         access = record_access(request, uow, principal, "record.write", record_id, SECTION)
         record = read_visible(uow, access, set())
