@@ -15,6 +15,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,3 +224,38 @@ def today_in_london() -> dt.date:
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo("Europe/London")).date()
+
+
+@pytest.fixture(scope="module")
+def pg_browser_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A register on the real PostgreSQL server (tests/conftest.py starts it), with the demo data: for the
+    journeys that run on both engines."""
+    from sqlalchemy import create_engine, text
+
+    pg = request.getfixturevalue("pg_server")
+    template: str = request.getfixturevalue("pg_template")
+    name = f"browser_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    var = tmp_path_factory.mktemp("browser-pg-var")
+    settings = Settings(
+        database_url=pg.url.rsplit("/", 1)[0] + "/" + name,
+        var_dir=var,
+        rate_limit_per_user="",
+        rate_limit_per_address="",
+    )
+    store = build_store(settings)
+    with store.unit_of_work() as uow:
+        demo_data.load(uow, SystemActor("demo-loader"))
+    running = serve(settings, store)
+    try:
+        yield running
+    finally:
+        running.stop()
+        store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

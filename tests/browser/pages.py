@@ -106,6 +106,64 @@ class CaseloadPage(Header):
         return self.page.locator(".moj-pagination__results").first.inner_text()
 
 
+class EditForm(Header):
+    """A form that changes a record (web/editing.py): fields by name, the error summary, the conflict page."""
+
+    def open(self, nominal_id: str, path: str) -> EditForm:
+        self.goto(f"/records/{nominal_id}/{path}")
+        return self
+
+    def fill(self, name: str, value: str) -> None:
+        self.page.locator(f'[name="{name}"]').fill(value)
+
+    def fill_date(self, name: str, day: str, month: str, year: str) -> None:
+        self.fill(f"{name}-day", day)
+        self.fill(f"{name}-month", month)
+        self.fill(f"{name}-year", year)
+
+    def choose(self, name: str, value: str) -> None:
+        self.page.locator(f'input[name="{name}"][value="{value}"]').check()
+
+    def select(self, name: str, value: str) -> None:
+        self.page.locator(f'select[name="{name}"]').select_option(value)
+
+    def save(self) -> None:
+        self.qa("save").click()
+        self.arrived()
+
+    @property
+    def error_summary(self) -> Locator:
+        return self.qa("error-summary")
+
+    @property
+    def confirmation(self) -> Locator:
+        return self.qa("confirmation")
+
+    @property
+    def conflict(self) -> Locator:
+        return self.qa("conflict")
+
+    def apply_again(self) -> None:
+        self.qa("apply-again").click()
+        self.arrived()
+
+
+def my_first_person(site: Site) -> str:
+    """The id of the first person on the signed-in offender manager's caseload."""
+    caseload = CaseloadPage(site.page, site.axe, site.base).open()
+    nominal_id = caseload.rows.first.get_attribute("data-nominal-id")
+    assert nominal_id
+    return nominal_id
+
+
+class UploadPhotoPage(EditForm):
+    def upload(self, nominal_id: str, name: str, content: bytes, mime: str = "image/png") -> None:
+        self.open(nominal_id, "photographs/new")
+        self.page.locator('input[name="file"]').set_input_files(
+            files=[{"name": name, "mimeType": mime, "buffer": content}]
+        )
+
+
 class RecordPage(Header):
     """A record's pages: the identity bar, the sub navigation by section groups, and the group shown."""
 

@@ -31,9 +31,12 @@ from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
+from ..web import photographs as web_photographs
 from ..web import record as web_record
+from ..web import transfer as web_transfer
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
+from ..web.editing import router as editing_router
 from ..web.pages import Pages
 from ..web.routes import router as web_router
 from ..web.sessions import SessionStore, WebSessions
@@ -150,6 +153,9 @@ def create_app(
         signin_router,
         caseload_router,
         web_record.router,
+        web_photographs.router,
+        web_transfer.router,
+        editing_router,
         system_router,
         nominals_router,
         photos.router,
@@ -168,7 +174,12 @@ def create_app(
     # A photograph upload may carry more than other bodies: its own limit; nothing larger reaches the parser.
     photo_body = max(max_body_bytes, store.settings.photo_max_bytes + photos.MULTIPART_ALLOWANCE)
     app.add_middleware(
-        BodyLimit, max_bytes=max_body_bytes, allowances=[("POST", photos.UPLOAD_PATH, photo_body)]
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        allowances=[
+            ("POST", photos.UPLOAD_PATH, photo_body),
+            ("POST", web_photographs.UPLOAD_PATH, photo_body),
+        ],
     )
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)

@@ -17,6 +17,7 @@ from ..api.deps import request_id
 from ..caseload import service as caseload_service
 from ..caseload.schemas import DUE_FILTERS, CaseloadPage, CaseloadQuery
 from ..domain.actors import Principal
+from ..photos import service as photo_service
 from .common import PageGuard, render, verify_csrf, work
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -124,12 +125,23 @@ def caseload_page(
             schedule=caseload_service.schedule(settings.caseload_schedule_file),
             request_id=request_id(request),
         )
+        # Which people have a photograph, in one query for the page (ids only); each thumbnail the browser
+        # then fetches is a view, audited by the photograph's page (web/photographs.py).
+        policy = request.app.state.policy
+        photographs = (
+            photo_service.current_photo_ids(
+                uow, [row.id for row in page.rows], audience=policy.visibility(principal).audience
+            )
+            if policy.section_allows(principal, "photographs", "read")
+            else {}
+        )
     return render(
         request,
         "pages/caseload.html",
         {
             "title": "My caseload" + (f" (page {page.query.page} of {page.pages})" if page.pages > 1 else ""),
             "page": page,
+            "photographs": photographs,
             **_view(page),
         },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -16,13 +17,15 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from ..access.policy import Policy
 from ..api.deps import Authorize, request_id
 from ..domain.actors import Principal
+from ..domain.errors import NotFound
 from ..signin import service as signin_service
 from ..store.uow import UnitOfWork
-from ..usecase.guard import Refused, authorize
+from ..usecase.guard import Access, Refused, authorize, authorize_record
 from . import sessions
 from .pages import Pages
 
@@ -61,16 +64,42 @@ def render(
             navigation.append(
                 {"text": "My caseload", "href": "/caseload", "active": request.url.path == "/caseload"}
             )
+    flash_message = session.data.pop(FLASH_KEY, None) if session is not None else None
     return pages(request).render(
-        request, template, {"navigation": navigation, **(context or {})}, status_code=status_code
+        request,
+        template,
+        {"navigation": navigation, "flash": flash_message, **(context or {})},
+        status_code=status_code,
     )
+
+
+FLASH_KEY = "register.flash"
+
+
+def flash(request: Request, message: str) -> None:
+    """A confirmation shown once, as a success banner, on the next page this session renders."""
+    session = sessions.current(request)
+    if session is not None:
+        session.data[FLASH_KEY] = message
+
+
+def return_to(request: Request, path: str, fallback: str = "/caseload") -> str:
+    """`path` if this register has a page there (a GET route matches it), else `fallback`."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL and getattr(route, "methods", None) and "GET" in route.methods:
+            return path
+    return fallback
 
 
 @contextmanager
 def work(request: Request) -> Iterator[UnitOfWork]:
-    """One unit of work for a page's use cases: it commits when the block ends without an exception (and rolls
-    back otherwise), the change, its audit events and its outbox rows together."""
-    with request.app.state.store.unit_of_work() as uow:
+    """One unit of work for a page's action, opened for its caller like an API request's: the use case it runs
+    commits its change, audit events and outbox rows together when it returns; a use case refused by the
+    register's rules (a stale version, a rule broken) rolls back and is audited; the block's end commits what
+    is left (and rolls back on an exception)."""
+    with request.app.state.store.unit_of_work(for_caller=True) as uow:
         yield uow
 
 
@@ -139,7 +168,13 @@ async def verify_csrf(request: Request) -> None:
     if session is None and request.url.path == "/sign-out":
         return  # no session to end: nothing a forged sign-out could do
     form = await request.form()
-    given = form.get("csrf_token")
+    check_csrf(request, form.get("csrf_token"))
+
+
+def check_csrf(request: Request, given: object) -> None:
+    """`given` must be this session's CSRF token; otherwise the request is refused (and audited). For a form
+    parsed by its page itself (a photograph's multipart body, never spooled to disk)."""
+    session = sessions.current(request)
     if (
         session is not None
         and isinstance(given, str)
@@ -176,6 +211,39 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         return RedirectResponse(sign_in_url(exc.next_path, exc.ended), status_code=303)
+
+
+def record_access(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    action: str,
+    nominal_id: uuid.UUID,
+    section: str | None,
+    *,
+    purpose: str | None = None,
+) -> Access:
+    """The policy's answer for an action on one record (a refusal is audited and answered with the refusal
+    page; a record that does not exist with the not-found page)."""
+    try:
+        return authorize_record(
+            uow,
+            request.app.state.policy,
+            principal,
+            action,
+            nominal_id,
+            section=section,
+            purpose=purpose,
+            request_id=request_id(request),
+        )
+    except Refused as refused:
+        raise PageProblem(refused.status, "You cannot do this", refused.reason, rule=refused.rule) from None
+    except NotFound:
+        raise not_found() from None
+
+
+def not_found() -> PageProblem:
+    return PageProblem(404, "Page not found", "There is no such record, or it is not yours to see.")
 
 
 def redirect(url: str) -> RedirectResponse:
