@@ -79,6 +79,17 @@ def test_the_offender_manager_opens_a_record_from_the_caseload_and_walks_its_gro
     record.navigate("addresses-and-vehicles")
     assert record.qa("item-addresses").count() >= 1 and record.qa("add-addresses").count() == 1
     assert len(reads(server, head, KENT_POLICE_OFFENDER_MANAGER, nominal_id)) == 9  # one per page view
+    # each "Add" and "End" on a group page leads to its form (sections without a web form offer neither)
+    record.qa("add-addresses").click()
+    assert page.title().startswith("Add an address") and page.locator("form").count() >= 1
+    page.go_back()
+    end = record.qa("item-addresses").first.get_by_role("link", name="End")
+    if end.count():
+        end.first.click()
+        assert "/end" in page.url and page.locator("textarea[name=reason]").count() == 1
+        page.go_back()
+    record.navigate("personal-details")
+    assert record.qa("add-identifiers").count() == 0  # identifiers have no web form yet: no dead link
 
 
 def test_the_timeline_is_newest_first_filters_by_kind_and_date_and_refuses_a_bad_date(

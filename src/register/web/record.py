@@ -34,6 +34,7 @@ from ..usecase.guard import Access, Refused
 from . import sessions
 from .caseload import today_in_london
 from .common import PageGuard, PageProblem, SignedIn, render, verify_csrf, work
+from .editing import EDITORS, ENDABLE
 from .pages import LONDON, label, long_date
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -101,9 +102,18 @@ SECTION_TITLES = {
 ALWAYS = (Section.OFFENDER_MANAGERS, Section.INTELLIGENCE, Section.VICTIM_SAFETY)
 
 
-def section_path(section: Section) -> str:
-    """A section in a URL (the editing pages' `/records/{id}/{section}/new`): `risk_plans` -> `risk-plans`."""
-    return section.value.replace("_", "-")
+def add_path(nominal_id: uuid.UUID, section: Section) -> str | None:
+    """The editing page that adds to `section` (web/editing.py), or None where the web has no such form."""
+    if section == Section.RISK_PLANS:
+        return f"/records/{nominal_id}/plan/edit"
+    return f"/records/{nominal_id}/{section.value}/new" if section.value in EDITORS else None
+
+
+def end_path(nominal_id: uuid.UUID, item: StoredItem) -> str | None:
+    """The page that ends `item`, for the sections whose items end (an address moved out of, a car sold)."""
+    return (
+        f"/records/{nominal_id}/{item.section.value}/{item.id}/end" if item.section.value in ENDABLE else None
+    )
 
 
 # ------------------------------------------------------------------ the purpose, kept in the session
@@ -263,10 +273,11 @@ def item_card(
             }
         )
     actions = []
-    if can_write and not ended:
+    ending = end_path(nominal_id, item)
+    if can_write and not ended and ending:
         actions.append(
             {
-                "href": f"/records/{nominal_id}/{section_path(item.section)}/{item.id}/end",
+                "href": ending,
                 "text": "End",
                 "visuallyHiddenText": f"{SECTION_TITLES[item.section].lower()}: {_title(item)}",
             }
@@ -523,7 +534,7 @@ def group_page(request: Request, group: str, access: ReadRecord) -> HTMLResponse
             {
                 "section": section.value,
                 "title": SECTION_TITLES[section],
-                "add": f"/records/{record.id}/{section_path(section)}/new" if can_write else None,
+                "add": add_path(record.id, section) if can_write else None,
                 "cards": [item_card(i, record.id, can_write=can_write) for i in items],
             }
         )
