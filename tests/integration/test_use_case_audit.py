@@ -18,7 +18,7 @@ from register.audit.tags import Tag
 from register.domain.record import Identity, Section
 from register.nominals import service as nominals
 from register.store import models as m
-from register.store.records import ListFilters
+from register.store.listing import ListFilters
 from register.store.store import Store
 from tests.factories import OFFICER, add, create
 

@@ -19,7 +19,7 @@ from ..domain import caseload as domain
 from ..domain.actors import Principal
 from ..domain.enums import Agency, MappaCategory, MappaLevel
 from ..nominals import service as nominals
-from ..store.records import ListFilters
+from ..store.listing import ListFilters
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from .repository import CaseloadRepository

@@ -28,7 +28,7 @@ from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem
-from ..store.records import ListFilters
+from ..store.listing import ListFilters
 from ..store.uow import UnitOfWork
 from ..usecase.views import (
     Changed,

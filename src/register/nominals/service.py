@@ -29,7 +29,8 @@ from ..domain.record import (
     Section,
     SectionItem,
 )
-from ..store.records import RECORD_TOKEN_SECTIONS, ListFilters, Summary, count_records, id_batches
+from ..store.listing import ListFilters, Summary
+from ..store.records import RECORD_TOKEN_SECTIONS, count_records, id_batches
 from ..store.store import Store
 from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork

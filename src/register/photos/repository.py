@@ -18,7 +18,8 @@ from ..domain.errors import NotFound
 from ..domain.record import Photograph, Section
 from ..store import models as m
 from ..store.cipher import RecordCipher
-from ..store.records import TRUSTED, visible_to
+from ..store.listing import TRUSTED
+from ..store.records import visible_to
 from .imaging import Encoded, Processed
 
 TABLE, COLUMN = "photo", "image_sealed"

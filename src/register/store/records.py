@@ -10,7 +10,6 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, and_, delete, func, insert, literal, or_, select, update
@@ -19,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..crypto.envelope import BlindIndex
 from ..domain.actors import Actor, Principal
-from ..domain.enums import Agency, Area, MappaCategory, MappaLevel, NominalStatus, NominalType
+from ..domain.enums import Agency, NominalStatus
 from ..domain.errors import ConcurrencyConflict, Gone, NotFound
 from ..domain.record import (
     SECTION_MODELS,
@@ -38,40 +37,7 @@ from ..domain.record import (
 )
 from . import models as m
 from .cipher import RecordCipher
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    area: Area
-    today: dt.date
-    caseload_user: str | None = None
-    status: NominalStatus | None = NominalStatus.ACTIVE
-    category: MappaCategory | None = None
-    level: MappaLevel | None = None
-    nominal_type: NominalType | None = None
-    review_due_before: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class Summary:
-    id: uuid.UUID
-    version: int
-    status: NominalStatus
-    nominal_type: str
-    area: str
-    mappa_category: int | None
-    mappa_level: int | None
-    restricted: bool
-    managing_unit: str
-    forenames: str
-    surname: str
-    date_of_birth: dt.date | None
-    updated_at: dt.datetime
-
-
-# Stored payloads were validated when written; reading them back must not re-apply
-# rules measured against today (an age that was plausible then stays readable).
-TRUSTED = {"trusted": True}
+from .listing import TRUSTED, RecordListing
 
 
 def _agency(actor: Actor) -> str:
@@ -122,7 +88,7 @@ def entry_visible_to(agency: Agency | None) -> ColumnElement[bool]:
     return visible_to(agency, m.ChronologyEntry.audience)
 
 
-class NominalRepository:
+class NominalRepository(RecordListing):
     def __init__(self, session: Session, cipher: RecordCipher, blind: BlindIndex) -> None:
         self.session = session
         self.cipher = cipher
@@ -422,111 +388,6 @@ class NominalRepository:
             self.cipher.open(row.data_key_id, "item", "payload_sealed", row.id, row.payload_sealed),
             context=TRUSTED,
         )
-
-    def page(self, filters: ListFilters, *, limit: int, offset: int) -> tuple[list[Summary], int]:
-        """One page of an area's records (or a caseload), newest change first, with total: three queries."""
-        conditions = [m.Nominal.area == filters.area.value]
-        if filters.status is not None:
-            conditions.append(m.Nominal.status == filters.status.value)
-        if filters.category is not None:
-            conditions.append(m.Nominal.mappa_category == int(filters.category))
-        if filters.level is not None:
-            conditions.append(m.Nominal.mappa_level == int(filters.level))
-        if filters.nominal_type is not None:
-            conditions.append(m.Nominal.nominal_type == filters.nominal_type.value)
-        if filters.caseload_user is not None:
-            conditions.append(
-                select(m.Item.id)
-                .where(
-                    m.Item.nominal_id == m.Nominal.id,
-                    m.Item.section == Section.OFFENDER_MANAGERS.value,
-                    m.Item.ref == filters.caseload_user,
-                    m.Item.ended_at.is_(None),
-                    or_(m.Item.ends_on.is_(None), m.Item.ends_on >= filters.today),
-                )
-                .exists()
-            )
-        if filters.review_due_before is not None:
-            conditions.append(
-                select(m.Item.id)
-                .where(
-                    m.Item.nominal_id == m.Nominal.id,
-                    m.Item.section.in_([Section.RISK_ASSESSMENTS.value, Section.RISK_PLANS.value]),
-                    m.Item.ended_at.is_(None),
-                    m.Item.due_on <= filters.review_due_before,
-                )
-                .exists()
-            )
-        total = self.session.execute(
-            select(func.count()).select_from(m.Nominal).where(*conditions)
-        ).scalar_one()
-        rows = (
-            self.session.execute(
-                select(m.Nominal)
-                .where(*conditions)
-                .order_by(m.Nominal.updated_at.desc(), m.Nominal.id)
-                .limit(limit)
-                .offset(offset)
-            )
-            .scalars()
-            .all()
-        )
-        return self._summaries(rows), total
-
-    def summaries(self, nominal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
-        """Summaries (with decrypted names) of the given records, in two queries."""
-        rows = (
-            self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all()
-            if nominal_ids
-            else []
-        )
-        return {s.id: s for s in self._summaries(rows)}
-
-    def _summaries(self, rows: Sequence[m.Nominal]) -> list[Summary]:
-        self.cipher.load({r.data_key_id for r in rows})
-        out = []
-        for r in rows:
-            if r.status == NominalStatus.ERASED.value:
-                out.append(
-                    Summary(
-                        r.id,
-                        r.version,
-                        NominalStatus.ERASED,
-                        r.nominal_type,
-                        r.area,
-                        r.mappa_category,
-                        r.mappa_level,
-                        r.restricted,
-                        r.managing_unit,
-                        "",
-                        "(erased)",
-                        None,
-                        r.updated_at,
-                    )
-                )
-                continue
-            identity = Identity.model_validate_json(
-                self.cipher.open(r.data_key_id, "nominal", "identity_sealed", r.id, r.identity_sealed),
-                context=TRUSTED,
-            )
-            out.append(
-                Summary(
-                    r.id,
-                    r.version,
-                    NominalStatus(r.status),
-                    r.nominal_type,
-                    r.area,
-                    r.mappa_category,
-                    r.mappa_level,
-                    r.restricted,
-                    r.managing_unit,
-                    identity.forenames,
-                    identity.surname,
-                    identity.date_of_birth,
-                    r.updated_at,
-                )
-            )
-        return out
 
     def max_plan_version(self, nominal_id: uuid.UUID) -> int:
         return self.session.execute(  # type: ignore[return-value]  # coalesce(max, 0) is never NULL

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from ..domain import notification
 from ..domain.enums import NominalStatus
 from ..domain.record import ChronologyEntry, Header, Identity, Record, StoredEntry, StoredItem
-from ..store.records import Summary
+from ..store.listing import Summary
 
 T = TypeVar("T")
 
