@@ -89,3 +89,16 @@ def test_a_bad_value_is_a_422_and_a_failed_event(client: TestClient, token: Mint
     assert r.status_code == 422
     [(outcome, actor, nominal, details)] = refusals(store, "statistics:cell:people")
     assert (outcome, actor, nominal) == ("failed", "kent.supervisor", None) and "rule" in details
+
+
+def test_asking_for_a_record_that_does_not_exist_is_a_404_and_a_failed_event(
+    client: TestClient, token: Minter, store: Store
+) -> None:
+    om = token(Role.OFFENDER_MANAGER, user="kent.prober")
+    missing = uuid.uuid4()
+    assert client.get(f"/v1/nominals/{missing}", headers=auth(om)).status_code == 404
+    assert client.get(f"/v1/nominals/{missing}/addresses", headers=auth(om)).status_code == 404
+    events = refusals(store, "access:record.read:denied")
+    assert [(o, u, n, d["rule"]) for o, u, n, d in events] == [
+        ("failed", "kent.prober", str(missing), "nominal_not_found")
+    ] * 2

@@ -16,6 +16,7 @@ from ..audit.events import Action, AuditEntry, Outcome
 from ..audit.tags import Tag
 from ..domain.actors import Principal, SystemActor
 from ..domain.enums import Agency, Area
+from ..domain.errors import Gone, NotFound
 from ..store.uow import UnitOfWork
 
 # The s.62 category a denied or performed action belongs to.
@@ -131,8 +132,23 @@ def authorize_record(
     request_id: str | None = None,
 ) -> Access:
     """For an action on one record: the policy also sees who owns it, whether it is restricted, and the
-    purpose. Raises NotFound when there is no such record."""
-    facts = record_facts(uow, nominal_id)
+    purpose. Raises NotFound when there is no such record, audited like any refusal (someone asked for it)."""
+    try:
+        facts = record_facts(uow, nominal_id)
+    except (NotFound, Gone) as exc:
+        uow.refused(
+            AuditEntry(
+                ACTION_CATEGORY[action],
+                Tag.denied(action),
+                principal,
+                nominal_id=nominal_id,
+                section=section,
+                outcome=Outcome.FAILED,
+                request_id=request_id,
+                details={"rule": exc.rule},
+            )
+        )
+        raise
     decision = policy.decide(principal, action, section=section, record=facts, purpose=purpose)
     if not decision.allowed:
         raise refuse(
