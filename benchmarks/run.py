@@ -139,6 +139,64 @@ def server_env(settings: Any) -> dict[str, str]:
     return env
 
 
+PAGE_TARGET_P95_MS = 150  # issue 14: the caseload (60 people) and the record, p95 server time
+
+
+def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[dict[str, Any]]:
+    """The benchmark offender manager's caseload page and their people's record overviews, with a signed-in web
+    session, driven in this process (Starlette's TestClient calls the app directly: no browser, no network), so
+    the times are the server's handling: guard, queries, decryption, audit, rendering. Also the SQL statements
+    one view of each page runs."""
+    import threading
+
+    from sqlalchemy import event
+    from starlette.testclient import TestClient
+
+    from register.api.app import build_app
+    from register.caseload.repository import CaseloadRepository
+    from register.domain.actors import Principal
+    from register.domain.enums import Role
+    from register.synthetic.people import BENCH_CASELOAD as om
+    from register.web.sessions import COOKIE
+
+    with store.session_factory() as s:
+        cases = CaseloadRepository(s).cases(area=om.area, user_id=om.user_id, agency=om.agency, today=today)
+    ids = [c.id for c in cases]
+    if not ids:
+        raise RuntimeError(f"{om.user_id} manages no one here: generate the register with this version of `register generate`")
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
+    statements = [0]
+
+    def count(*_: Any) -> None:  # the pages' own statements, not the background audit sealer's
+        if threading.current_thread().name != "register-audit-sealer":
+            statements[0] += 1
+
+    out = []
+    with TestClient(app) as client:
+        session = app.state.sessions.create()  # signed in as web/signin.py does, without the sign-in page
+        session.principal = Principal(om.user_id, om.agency, om.area, frozenset({Role.OFFENDER_MANAGER}), om.name)
+        session.issuer = "development"
+        client.cookies.set(COOKIE, session.id)
+        it = iter(ids * (repeat // len(ids) + 2))
+        pages = [(f"caseload page ({len(ids)} people, 20 a page)", lambda: "/caseload"),
+                 ("record overview page", lambda: f"/records/{next(it)}")]
+        for name, path in pages:
+
+            def get(path: Callable[[], str] = path) -> None:
+                r = client.get(path(), follow_redirects=False)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{r.request.url.path} answered {r.status_code}")
+
+            samples = summary(timed(get, repeat))
+            event.listen(store.engine, "before_cursor_execute", count)
+            statements[0] = 0
+            get()
+            event.remove(store.engine, "before_cursor_execute", count)
+            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
+                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+    return out
+
+
 def checkpoint(results: dict[str, Any], out: Path) -> None:
     """Keep what has been measured so far: a failure late in a long run loses nothing before it."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -384,6 +442,9 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
         api_server.stop()
         indexer_process.terminate()
         indexer_process.wait(30)
+        # The web pages an offender manager opens all day, after the sweeps (so the overview has findings to show).
+        results["pages"] = web_pages(settings, store, today, args.repeat * 3)
+        checkpoint(results, args.out)
         store.dispose()
         checkpoint(results, args.out)
 
@@ -486,6 +547,10 @@ def render(r: dict[str, Any]) -> str:
         lines.append(f"| {LABELS.get(k, k)} | {value} |")
     lines += ["", "Searches one by one (API vs raw Elasticsearch, medians in ms):", "", "| query | hits | API | raw | ratio |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |" for q in r.get("searches", [])]
+    if r.get("pages"):
+        lines += ["", f"Web pages, server time in the process (a signed-in session, no browser, no network; target p95 ≤ {PAGE_TARGET_P95_MS} ms):", "",
+                  "| page | median ms | p95 | p99 | SQL statements per view |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {p['page']} | {p['median_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['statements_per_view']} |" for p in r["pages"]]
     sq = r.get("sqlite_searches")
     if sq:
         lines += ["", f"The same searches on the embedded SQL backend (SQLite, {sq['nominals']:,} people, through the API): {ms(sq['overall'])}.", "",

@@ -63,6 +63,10 @@ def test_the_benchmark_produces_every_figure_with_its_baseline(
         "generate_postgresql_s",
         "generate_sqlite_s",
     } <= set(results["timings"])
+    # The web pages, signed in as the benchmark offender manager (fewer than 60 people at this size)
+    pages = {p["page"].split(" (")[0]: p for p in results["pages"]}
+    assert set(pages) == {"caseload page", "record overview page"}
+    assert all(p["n"] == 9 and p["p95_ms"] > 0 and p["statements_per_view"] > 0 for p in pages.values())
     assert (
         results["machine"]["peak_memory_mb_api"] > 0
         and results["machine"]["peak_memory_mb_reindex"] > 0

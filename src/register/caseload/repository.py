@@ -1,9 +1,10 @@
 """The caseload's facts, read set-based: three queries whatever the caseload's size (never one per person).
 
-1. the active records of the area that the user manages now (a current `offender_managers` item naming them),
-   with the derived notification dates and the day the user took each on;
+1. the active records of the area that the user manages now (a current `offender_managers` item naming them,
+   found by the index on the items' section and `ref`), with the derived notification dates and the day the
+   user took each on;
 2. the plain metadata of their assessments, plans, meetings and level changes (the latest of each is picked
-   here);
+   here), by the ids the first query found;
 3. each record's latest home visit (chronology), among the entries the user's agency may see.
 
 Names and dates of birth are sealed: the service decrypts them through the nominal repository, in one more
@@ -78,7 +79,6 @@ class CaseloadRepository:
         nominal_id: uuid.UUID | None = None,
     ) -> list[CaseRecord]:
         managed = self._managed(area, user_id, today, nominal_id)
-        ids = select(managed.c.nominal_id)
         records = self.session.execute(
             select(
                 m.Nominal.id,
@@ -94,6 +94,9 @@ class CaseloadRepository:
         ).all()
         if not records:
             return []
+        # The ids found, not the query that found them: as a subquery, the search for the user's offender
+        # manager items ran again inside each of the two queries below.
+        ids = [r.id for r in records]
 
         latest: dict[tuple[uuid.UUID, str], tuple[dt.date | None, dt.date | None, int | None]] = {}
         items = self.session.execute(

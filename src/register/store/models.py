@@ -156,6 +156,7 @@ class Item(Base):
         Index("ix_item_nominal_section", "nominal_id", "section"),
         Index("ix_item_section_kind", "section", "kind"),
         Index("ix_item_section_due", "section", "due_on"),
+        Index("ix_item_section_ref", "section", "ref"),  # a caseload: offender managers by user id
     )
 
 
@@ -307,6 +308,7 @@ class QualityFinding(Base):
     __table_args__ = (
         Index("ix_quality_finding_run_rule", "run_id", "rule_id"),
         Index("ix_quality_finding_run_owner", "run_id", "owner"),
+        Index("ix_quality_finding_run_nominal", "run_id", "nominal_id"),  # one record's findings
     )
 
 

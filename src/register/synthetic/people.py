@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Faker is the `synthetic` extra: imported where a factory is made, so `Person` needs none
     from faker import Faker
 
-from ..domain.enums import ArchiveReason
-from ..domain.record import ChronologyEntry, Identity, NewNominal, Section, SectionItem
+from ..domain.enums import Agency, ArchiveReason, Area
+from ..domain.record import ChronologyEntry, Identity, NewNominal, OffenderManager, Section, SectionItem
 from ..domain.rules import parse_item
 from ..domain.values import check_letter
 
@@ -84,6 +84,36 @@ class Person:
     duplicate_of: int | None = None  # the index of the person this record deliberately duplicates
     item_ids: list[uuid.UUID] = field(default_factory=list)
     entry_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """A known offender manager with a caseload of a known size: the first `size` people of `area` who are
+    active and not deliberate duplicates (in index order) are theirs. The benchmark signs in as this user."""
+
+    user_id: str
+    agency: Agency
+    area: Area
+    name: str
+    size: int
+
+    def takes(self, person: Person) -> bool:
+        return person.new.area == self.area and person.archived is None and person.duplicate_of is None
+
+    def assign(self, person: Person) -> Person:
+        """The same person, managed now by this user (their offender manager item names them instead)."""
+        items = [
+            i.model_copy(update={"user_id": self.user_id, "agency": self.agency, "name": self.name})
+            if isinstance(i, OffenderManager)
+            else i
+            for i in person.items
+        ]
+        return replace(person, items=items)
+
+
+# `make bench` measures this user's caseload page (benchmarks/run.py): 60 people on any register of about 600
+# people or more (an eighth of them live in Kent).
+BENCH_CASELOAD = Caseload("bench.offender_manager", Agency.POLICE, Area.KENT, "DC Bench Manager", 60)
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:

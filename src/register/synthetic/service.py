@@ -29,7 +29,7 @@ from ..store import models as m
 from ..store.records import NominalRepository
 from ..store.sweep import sweep
 from ..store.uow import UnitOfWork
-from .people import Person, PersonFactory
+from .people import BENCH_CASELOAD, Caseload, Person, PersonFactory
 
 ACTOR = SystemActor("synthetic-generator")
 
@@ -216,15 +216,24 @@ def generate(
     today: dt.date | None = None,
     batch: int = 500,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    caseload: Caseload | None = BENCH_CASELOAD,
 ) -> Generated:
     """Write `nominals` synthetic people for `seed`. The same seed gives the same people (ids, names, dates,
-    items); ciphertexts differ, as they must (fresh keys and nonces)."""
+    items); ciphertexts differ, as they must (fresh keys and nonces). With `caseload` (by default the
+    benchmark's offender manager), its user manages the first `caseload.size` people it `takes`."""
     today = today or dt.date.today()
     factory = PersonFactory(seed, today)
     result = Generated()
+    assigned = 0
 
     def step(uow: UnitOfWork, start: int) -> int:
+        nonlocal assigned
         people = [factory.person(i) for i in range(start, min(nominals, start + batch))]
+        if caseload is not None:
+            for n, person in enumerate(people):
+                if assigned < caseload.size and caseload.takes(person):
+                    people[n] = caseload.assign(person)
+                    assigned += 1
         now = dt.datetime.now(dt.UTC)
         rows = insert_people(uow, people, today, now=now)
         uow.audit.record(

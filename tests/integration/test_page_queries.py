@@ -1,0 +1,107 @@
+"""The caseload and the record overview read in a fixed number of SQL statements, whatever the size of the
+caseload or the record (`make bench` times both pages: docs/benchmarks.md), on SQLite and on PostgreSQL. The
+generator gives a known offender manager a caseload of a known size, which the benchmark signs in as."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from starlette.testclient import TestClient
+
+from register.caseload import service as caseload_service
+from register.caseload.repository import CaseloadRepository
+from register.caseload.schemas import CaseloadQuery
+from register.config import Settings
+from register.domain.actors import Principal
+from register.domain.enums import Agency, Area, Role
+from register.domain.record import Section
+from register.store.store import Store
+from register.synthetic import service as synthetic
+from register.synthetic.people import Caseload
+from register.web.sessions import COOKIE
+from tests.factories import OFFICER, add, create
+
+TODAY = dt.date(2026, 11, 30)
+SMALL = Caseload("test.om.small", Agency.POLICE, Area.KENT, "DC Small", 3)
+LARGE = Caseload("test.om.large", Agency.POLICE, Area.KENT, "DC Large", 12)
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """The SQL the calling code runs (not the background audit sealer's)."""
+    seen: list[str] = []
+
+    def listener(*args: Any) -> None:
+        if threading.current_thread().name != "register-audit-sealer":
+            seen.append(args[2])
+
+    event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listener)
+
+
+def principal(caseload: Caseload) -> Principal:
+    return Principal(caseload.user_id, caseload.agency, caseload.area, frozenset({Role.OFFENDER_MANAGER}))
+
+
+def test_the_generator_gives_its_offender_manager_a_caseload_and_it_is_read_in_six_statements(
+    store: Store, settings: Settings
+) -> None:
+    synthetic.generate(store, 160, 1, today=TODAY, caseload=SMALL)
+    synthetic.generate(store, 160, 2, today=TODAY, caseload=LARGE)
+    schedule = caseload_service.schedule(settings.caseload_schedule_file)
+    counted = {}
+    for caseload in (SMALL, LARGE):
+        with store.session_factory() as s:
+            cases = CaseloadRepository(s).cases(
+                area=caseload.area, user_id=caseload.user_id, agency=caseload.agency, today=TODAY
+            )
+        assert len(cases) == caseload.size
+        with store.unit_of_work() as uow, statements(store) as seen:  # the page's work, not the commit's
+            page = caseload_service.caseload(
+                uow, principal(caseload), CaseloadQuery.from_params({}), today=TODAY, schedule=schedule
+            )
+        assert page.caseload == caseload.size
+        counted[caseload.size] = seen
+    small, large = counted[SMALL.size], counted[LARGE.size]
+    # the managed records, their items' metadata, their home visits, their names (records, data keys), the
+    # audit event: the same six at 3 people and at 12, never one per person
+    assert len(small) == len(large) == 6, large
+    # the user's offender manager items are searched once (by the index on section and ref), not again as a
+    # subquery of the items' and the home visits' queries
+    assert sum("item.ref" in s for s in large) == 1, large
+
+
+def overview_statements(client: TestClient, store: Store, nominal_id: uuid.UUID) -> list[str]:
+    with statements(store) as seen:
+        r = client.get(f"/records/{nominal_id}", follow_redirects=False)
+    assert r.status_code == 200, r.text[:500]
+    return seen
+
+
+MANAGER = {"agency": "police", "name": "DC Test", "user_id": OFFICER.user_id, "date_from": "2025-01-01"}
+
+
+def test_a_record_overview_is_read_in_a_fixed_number_of_statements(store: Store, client: TestClient) -> None:
+    with store.unit_of_work() as uow:
+        small, large = create(uow), create(uow)
+        add(uow, small, Section.OFFENDER_MANAGERS, MANAGER, 1)
+        _, v = add(uow, large, Section.OFFENDER_MANAGERS, MANAGER, 1)
+        for i in range(12):
+            _, v = add(uow, large, Section.CONTACTS, {"kind": "phone", "value": f"0770090{i:04d}"}, v)
+    session = client.app.state.sessions.create()  # type: ignore[attr-defined]
+    session.principal, session.issuer = OFFICER, "development"
+    client.cookies.set(COOKIE, session.id)
+    overview_statements(client, store, small)  # warm: the first request loads what every later one reuses
+    few, many = overview_statements(client, store, small), overview_statements(client, store, large)
+    # the guard (record facts, the policy's header), the record (header, shown sections, data key), the audit
+    # event, the photograph, what is due (3), the latest quality run, the pending transfer
+    assert len(few) == len(many) == 12, many
