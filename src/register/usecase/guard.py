@@ -81,6 +81,20 @@ def refuse(
     request_id: str | None = None,
 ) -> Refused:
     """Audit a refusal in its own transaction and build the exception to raise."""
+    _audit_refusal(uow, principal, action, Outcome.DENIED, decision.rule, section, nominal_id, request_id)
+    return Refused(decision.rule, decision.reason)
+
+
+def _audit_refusal(
+    uow: UnitOfWork,
+    principal: Principal,
+    action: str,
+    outcome: Outcome,
+    rule: str,
+    section: str | None,
+    nominal_id: uuid.UUID | None,
+    request_id: str | None,
+) -> None:
     uow.refused(
         AuditEntry(
             ACTION_CATEGORY[action],
@@ -88,12 +102,11 @@ def refuse(
             principal,
             nominal_id=nominal_id,
             section=section,
-            outcome=Outcome.DENIED,
+            outcome=outcome,
             request_id=request_id,
-            details={"rule": decision.rule},
+            details={"rule": rule},
         )
     )
-    return Refused(decision.rule, decision.reason)
 
 
 def authorize(
@@ -136,18 +149,7 @@ def authorize_record(
     try:
         facts = record_facts(uow, nominal_id)
     except (NotFound, Gone) as exc:
-        uow.refused(
-            AuditEntry(
-                ACTION_CATEGORY[action],
-                Tag.denied(action),
-                principal,
-                nominal_id=nominal_id,
-                section=section,
-                outcome=Outcome.FAILED,
-                request_id=request_id,
-                details={"rule": exc.rule},
-            )
-        )
+        _audit_refusal(uow, principal, action, Outcome.FAILED, exc.rule, section, nominal_id, request_id)
         raise
     decision = policy.decide(principal, action, section=section, record=facts, purpose=purpose)
     if not decision.allowed:
