@@ -10,6 +10,7 @@ install, the demo dies and this test fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -136,6 +137,24 @@ def test_make_demo_on_a_fresh_copy_serves_the_front_door_the_docs_and_the_api(ma
         headers={"Authorization": f"Bearer {demo_tokens['KENT_OFFENDER_MANAGER']}"},
     )
     assert caseload.status_code == 200 and caseload.json()["items"]
+
+    # the README's web path on the base install: the development sign-in, then the offender manager's caseload
+    # with a photograph thumbnail (the session, the forms and Pillow's portraits all work without an extra)
+    with httpx.Client(base_url=url) as browser:
+        form = browser.get("/sign-in")
+        assert form.status_code == 200 and "Demo Offender Manager Kent Police" in form.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        signed_in = browser.post(
+            "/sign-in",
+            data={"csrf_token": csrf.group(1), "next": "", "user": "kent.offender_manager"},
+            follow_redirects=True,
+        )
+        assert signed_in.status_code == 200 and "My caseload" in signed_in.text
+        thumbnail = re.search(r'src="(/records/[^"]+/photographs/current/thumbnail)"', signed_in.text)
+        assert thumbnail is not None, "no caseload thumbnail: the demo's portraits were not loaded"
+        image = browser.get(thumbnail.group(1))
+        assert image.status_code == 200 and image.headers["content-type"] in ("image/jpeg", "image/png")
 
     # one short block: where to go, where the tokens are, how to stop and reset; no token in the terminal
     printed = log_path.read_text()
