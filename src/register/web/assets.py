@@ -36,6 +36,8 @@ PACKAGED = {
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "redoc.standalone.js": "redoc/bundles/redoc.standalone.js",
+    # the association chart's graph (an ES module: `import cytoscape from "<url>"`)
+    "cytoscape.js": "cytoscape/dist/cytoscape.esm.min.mjs",
 }
 # folders whose files keep their names (the design systems' stylesheets refer to /assets/fonts/... and
 # /assets/images/...)

@@ -52,6 +52,13 @@ def pages(request: Request) -> Pages:
     return value
 
 
+# The primary navigation: (text, page, the policy's action that shows it). A user sees the entries their roles
+# allow, in this order.
+NAVIGATION: list[tuple[str, str, str]] = [
+    ("My caseload", "/caseload", "record.list"),
+]
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -60,10 +67,11 @@ def render(
     navigation = []
     if session is not None and session.principal is not None:
         policy: Policy = request.app.state.policy
-        if policy.decide(session.principal, "record.list").allowed:
-            navigation.append(
-                {"text": "My caseload", "href": "/caseload", "active": request.url.path == "/caseload"}
-            )
+        path = request.url.path
+        for text, href, action in NAVIGATION:
+            if policy.decide(session.principal, action).allowed:
+                active = path == href or path.startswith(href + "/")
+                navigation.append({"text": text, "href": href, "active": active})
     flash_message = session.data.pop(FLASH_KEY, None) if session is not None else None
     return pages(request).render(
         request,
