@@ -60,7 +60,12 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(
     ]
     [event] = events(store, "search:query:run")
     assert event["purpose"] == "OP-HERON-23" and event["action"] == "consultation" and event["ids"] == [nid]
-    assert event["criteria"]["query"]["criteria"][0]["vrm"] == "GK19*"
+    # The criteria are sealed in the database (no "GK19" in clear) and opened for an auditor by the API.
+    assert "criteria" not in event and "GK19" not in json.dumps(event) and event["sealed"]
+    auditor = token(Role.AUDITOR, area="essex")
+    log = client.get("/v1/audit/events", params={"user": event["actor"]}, headers=auth(auditor)).json()
+    [read] = [json.loads(e["details"]) for e in log["events"] if e["tag"] == "search:query:run"]
+    assert read["criteria"]["query"]["criteria"][0]["vrm"] == "GK19*" and "sealed" not in read
     assert search(client, token(Role.AUDITOR), VAN).status_code == 403
 
 

@@ -186,7 +186,7 @@ def test_events_committed_out_of_sequence_order_are_still_sealed(store: Store) -
     from register.audit.events import Action, AuditEntry
     from register.audit.repository import AuditLog
 
-    AuditLog(slow, store.audit_keys.event).record(
+    AuditLog(slow, store.audit_keys.event, store.audit_keys.details).record(
         AuditEntry(Action.CONSULTATION, "nominal:record:read", OFFICER, purpose="slow")
     )
     slow.flush()  # takes the lower seq, not yet committed
@@ -218,3 +218,33 @@ def test_concurrent_writers_never_queue_on_the_chain_and_every_event_is_sealed(s
     store.seal_audit(full=True)
     report = store.verify_audit()
     assert report.ok and report.sealed == 4 * 4 * 3 and report.unsealed == 0
+
+
+def test_a_free_text_reason_is_sealed_in_the_log_and_opened_only_with_the_audit_key(store: Store) -> None:
+    """Ending an item with a reason: the reason is the officer's free text about a person, so the audit row
+    holds it sealed (no clear text for someone reading the database or a dump), an auditor's read opens it,
+    and a seal moved onto another event does not open there."""
+    with store.unit_of_work() as uow:
+        nid = create(uow)
+        item_id, version = add(
+            uow, nid, Section.MARKS, {"kind": "tattoo", "location": "left_forearm", "description": "x"}, 1
+        )
+    with store.unit_of_work() as uow:
+        service.read_record(uow, OFFICER, nid, purpose="enquiry OP-STAG-17")
+        service.end_item(
+            uow, OFFICER, nid, item_id, "removed by laser in HMP Elmley", expected_version=version
+        )
+    with store.session_factory() as s:
+        ended, other = (
+            s.execute(select(m.AuditEvent).where(m.AuditEvent.tag == t).order_by(m.AuditEvent.seq.desc()))
+            .scalars()
+            .first()
+            for t in ("nominal:marks:end", "nominal:record:read")
+        )
+    assert ended is not None and other is not None
+    assert "laser" not in (ended.details or "") and '"sealed"' in (ended.details or "")
+    with store.unit_of_work() as uow:
+        opened = uow.audit.opened({"event_id": ended.event_id, "details": ended.details})
+        assert '"reason": "removed by laser in HMP Elmley"' in opened["details"]
+        moved = uow.audit.opened({"event_id": other.event_id, "details": ended.details})
+        assert "laser" not in moved["details"] and "could not be opened" in moved["details"]

@@ -73,15 +73,21 @@ def chain_key(audit_root: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class AuditKeys:
-    """The three keys derived from the audit root key: none of them is in the database."""
+    """The keys derived from the audit root key: none of them is in the database."""
 
     chain: bytes  # the seals' HMAC chain
     event: bytes  # each event's MAC, made when it is written
     anchor: bytes  # the anchors' signatures
+    details: bytes  # seals events' sensitive details (search criteria, free-text reasons): AES-256-GCM
 
     @classmethod
     def derive(cls, audit_root: bytes) -> AuditKeys:
-        return cls(chain_key(audit_root), derive_key(audit_root, "audit-event-mac"), anchor_key(audit_root))
+        return cls(
+            chain_key(audit_root),
+            derive_key(audit_root, "audit-event-mac"),
+            anchor_key(audit_root),
+            derive_key(audit_root, "audit-details"),
+        )
 
 
 def _document(get: Callable[[str], Any], names: tuple[str, ...]) -> dict[str, Any]:

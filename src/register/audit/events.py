@@ -30,13 +30,18 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+SEALED = "sealed"  # the key in `details` of an event's sealed sensitive values
+
+
 @dataclass
 class AuditEntry:
     """One event as a service states it. `tag` is `subject:section:verb`, e.g. `nominal:addresses:add`,
     one of `Tag`.
 
-    `details` holds field names, ids, counts and criteria, never the personal values themselves
-    (those live, encrypted, in the record).
+    `details` holds field names, ids, counts and codes, never the personal values themselves (those live,
+    encrypted, in the record). What an auditor must be able to read but the database must not hold in clear
+    (a search's criteria, a free-text reason) goes in `sensitive`: the audit log seals it into `details` under
+    `sealed`, with a key derived from the audit root key (audit/repository.py), and opens it for auditors.
     """
 
     action: Action
@@ -49,10 +54,13 @@ class AuditEntry:
     request_id: str | None = None
     outcome: Outcome = Outcome.SUCCESS
     details: dict[str, Any] = field(default_factory=dict)
+    sensitive: dict[str, Any] = field(default_factory=dict)
     occurred_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
-    def columns(self) -> dict[str, Any]:
+    def columns(self, sealed: str | None = None) -> dict[str, Any]:
+        """The row's values; `sealed`: `sensitive`, already sealed (base64), kept in `details`."""
+        details = {**self.details, SEALED: sealed} if sealed else self.details
         actor = self.actor
         person = actor if isinstance(actor, Principal) else None
         return {
@@ -70,5 +78,5 @@ class AuditEntry:
             "item_id": self.item_id,
             "purpose": self.purpose,
             "request_id": self.request_id,
-            "details": json.dumps(self.details, sort_keys=True, default=str) if self.details else None,
+            "details": json.dumps(details, sort_keys=True, default=str) if details else None,
         }

@@ -2,28 +2,63 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import uuid
+from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, RowMapping, Table, and_, insert, select
 from sqlalchemy.orm import Session
 
+from ..crypto.envelope import TamperedCiphertext, associated_data, open_sealed, seal
 from ..store.models import AuditEvent
 from .chain import event_mac
-from .events import AuditEntry
+from .events import SEALED, AuditEntry
+
+
+def _aad(event_id: uuid.UUID | str) -> bytes:
+    return associated_data("audit_event", "details", event_id)
 
 
 class AuditLog:
-    def __init__(self, session: Session, mac_key: bytes) -> None:
+    def __init__(self, session: Session, mac_key: bytes, details_key: bytes) -> None:
         self.session = session
         self._mac_key = mac_key  # the audit event key: events without its MAC are refused by the sealer
+        self._details_key = details_key  # seals what an event must not hold in clear
         # Events recorded in this session: the unit of work seals after a commit that wrote some.
         self.written = 0
 
     def _row(self, entry: AuditEntry) -> dict[str, Any]:
-        columns = entry.columns()
+        sealed = None
+        if entry.sensitive:
+            plain = json.dumps(entry.sensitive, sort_keys=True, default=str).encode()
+            sealed = base64.b64encode(seal(self._details_key, plain, _aad(entry.event_id))).decode()
+        columns = entry.columns(sealed)
         return columns | {"mac": event_mac(self._mac_key, columns)}
+
+    def opened(self, row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+        """An event as an auditor reads it: its sealed details opened and put back beside the others (the
+        database holds them sealed). A seal that does not open (altered, or moved from another event) is
+        reported as such in the details, never as an error: the chain's verification names the event."""
+        event = dict(row)
+        raw = event.get("details")
+        if not raw or f'"{SEALED}"' not in raw:
+            return event
+        details = json.loads(raw)
+        sealed = details.pop(SEALED, None)
+        if isinstance(sealed, str):
+            try:
+                details.update(
+                    json.loads(
+                        open_sealed(self._details_key, base64.b64decode(sealed), _aad(event["event_id"]))
+                    )
+                )
+            except (TamperedCiphertext, ValueError):
+                details["sealed_details"] = "could not be opened: altered or not this register's"
+        event["details"] = json.dumps(details, sort_keys=True, default=str)
+        return event
 
     def record(self, entry: AuditEntry) -> None:
         """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one

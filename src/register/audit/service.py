@@ -38,7 +38,8 @@ def read_log(
     export: bool = False,
     request_id: str | None = None,
 ) -> list[Any]:
-    """The events the query names, oldest first; the reading is audited with the query and how many it got."""
+    """The events the query names, oldest first, their sealed details opened; the reading is audited with the
+    query and how many it got."""
     rows = uow.audit.query(
         nominal_id=query.nominal_id,
         user=query.user,
@@ -57,4 +58,4 @@ def read_log(
             details={**query.as_details(), "returned": len(rows)},
         )
     )
-    return list(rows)
+    return [uow.audit.opened(row) for row in rows]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..config import Settings
-from ..store.open import migrate
+from ..store.open import build_store, migrate
+from ..store.sweep import Meter, sweep
 from .base import main
 
 
@@ -18,9 +19,38 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 @click.pass_obj
 def db_upgrade(settings: Settings, revision: str) -> None:
-    """Bring the database schema up to REVISION."""
+    """Bring the database schema up to REVISION, then seal what earlier versions kept in clear."""
     migrate(settings, revision)
     click.echo(f"database at {revision}: {settings.resolved_database_url}")
+    if revision == "head":
+        seal_plain_reasons(settings)
+
+
+def seal_plain_reasons(settings: Settings, batch: int = 500) -> int:
+    """Items' end reasons written before migration 0016 were kept in clear: seal them, a batch per transaction
+    (an interrupted pass resumes where it stopped), with progress."""
+    store = build_store(settings)
+    try:
+        with store.unit_of_work() as uow:
+            total = uow.nominals.count_plain_reasons()
+        if not total:
+            return 0
+        meter = Meter(
+            lambda done, of, eta: click.echo(
+                f"sealing end reasons: {done}/{of}" + (f", {eta:.0f} s left" if eta else ""), err=True
+            )
+        )
+        done = sweep(
+            store,
+            iter(lambda: None, 0),  # batches until a step finds nothing left
+            lambda uow, _: uow.nominals.seal_plain_reasons(batch) or None,
+            total=total,
+            progress=meter,
+        )
+        click.echo(f"sealed {done} end reasons kept in clear by an earlier version")
+        return done
+    finally:
+        store.dispose()
 
 
 @db.command("downgrade")

@@ -340,7 +340,7 @@ def end_item(
             section=existing.section,
             item_id=item_id,
             request_id=request_id,
-            details={"reason": reason},
+            sensitive={"reason": reason},
         )
     )
     return version

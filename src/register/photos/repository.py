@@ -19,7 +19,7 @@ from ..domain.record import Photograph, Section
 from ..store import models as m
 from ..store.cipher import RecordCipher
 from ..store.listing import TRUSTED
-from ..store.records import visible_to
+from ..store.records import ended_reason, visible_to
 from .imaging import Encoded, Processed
 
 TABLE, COLUMN = "photo", "image_sealed"
@@ -141,7 +141,7 @@ class PhotoRepository:
                     uploaded_agency=item.recorded_agency,
                     uploaded_at=item.recorded_at,
                     ended_at=item.ended_at,
-                    ended_reason=item.ended_reason,
+                    ended_reason=ended_reason(self.cipher, item),
                     variants=variants.get(item.id, {}),
                 )
             )

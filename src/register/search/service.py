@@ -84,8 +84,9 @@ def search(
             principal,
             purpose=purpose,
             request_id=request_id,
+            # the criteria are what the searcher knows of someone: sealed, opened for auditors
+            sensitive={"criteria": request.model_dump(mode="json")},
             details={
-                "criteria": request.model_dump(mode="json"),
                 "total": results.total,
                 "backend": backend_name,
                 "ids": [str(h.id) for h in hits],

@@ -149,6 +149,10 @@ class Item(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(100))
+    # Why it ended: the officer's free text, sealed with the record's data key (migration 0016).
+    # `ended_reason` holds a reason in clear only on a database not yet through `register db upgrade`'s
+    # sealing pass.
+    ended_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     ended_reason: Mapped[str | None] = mapped_column(String(200))
     merged_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # provenance: the duplicate it came from
 

@@ -75,6 +75,15 @@ def id_batches(session_factory: Callable[[], Session], batch: int, *where: Any) 
         after = ids[-1]
 
 
+def ended_reason(cipher: RecordCipher, row: m.Item) -> str | None:
+    """Why an item ended, opened (or, on a database not yet through the sealing pass, as it was kept)."""
+    if row.ended_reason_sealed is not None:
+        return cipher.open(
+            row.data_key_id, "item", "ended_reason_sealed", row.id, row.ended_reason_sealed
+        ).decode()
+    return row.ended_reason
+
+
 def visible_to(agency: Agency | None, audience: Any = None) -> ColumnElement[bool]:
     """SQL: items (or, given `audience=m.ChronologyEntry.audience`, chronology entries) with no audience, or
     whose audience names this agency (None: no filtering, for system actors)."""
@@ -249,17 +258,53 @@ class NominalRepository(RecordListing):
     def end_item(
         self, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, actor: Actor, now: dt.datetime
     ) -> None:
+        key_id = self.session.scalar(
+            select(m.Item.data_key_id).where(m.Item.id == item_id, m.Item.nominal_id == nominal_id)
+        )
+        if key_id is None:
+            return
         self.session.execute(
             update(m.Item)
             .where(m.Item.id == item_id, m.Item.nominal_id == nominal_id)
             .values(
                 ended_at=now,
                 ended_by=actor.user_id,
-                ended_reason=reason,
+                ended_reason_sealed=self.cipher.seal(
+                    key_id, "item", "ended_reason_sealed", item_id, reason.encode()
+                ),
                 updated_by=actor.user_id,
                 updated_at=now,
             )
         )
+
+    def count_plain_reasons(self) -> int:
+        return int(self.session.scalar(select(func.count()).where(m.Item.ended_reason.is_not(None))) or 0)
+
+    def seal_plain_reasons(self, batch: int) -> int:
+        """Seal up to `batch` end reasons still kept in clear (written before migration 0016); returns how
+        many. One statement reads them and one writes them back."""
+        rows = self.session.execute(
+            select(m.Item.id, m.Item.data_key_id, m.Item.ended_reason)
+            .where(m.Item.ended_reason.is_not(None))
+            .limit(batch)
+        ).all()
+        if not rows:
+            return 0
+        self.cipher.load({r.data_key_id for r in rows})
+        self.session.execute(
+            update(m.Item),
+            [
+                {
+                    "id": r.id,
+                    "ended_reason": None,
+                    "ended_reason_sealed": self.cipher.seal(
+                        r.data_key_id, "item", "ended_reason_sealed", r.id, r.ended_reason.encode()
+                    ),
+                }
+                for r in rows
+            ],
+        )
+        return len(rows)
 
     @staticmethod
     def _plain_columns(data: SectionItem) -> dict[str, object]:
@@ -513,7 +558,7 @@ class NominalRepository(RecordListing):
                     recorded_at=i.recorded_at,
                     updated_at=i.updated_at,
                     ended_at=i.ended_at,
-                    ended_reason=i.ended_reason,
+                    ended_reason=ended_reason(self.cipher, i),
                     merged_from=i.merged_from_id,
                 )
             )

@@ -49,7 +49,7 @@ class UnitOfWork:
         self.session = self.store.session_factory()
         self.cipher = RecordCipher(self.session, self.store.keys.keyring)
         self.nominals = NominalRepository(self.session, self.cipher, self.store.blind)
-        self.audit = AuditLog(self.session, self.store.audit_keys.event)
+        self.audit = AuditLog(self.session, self.store.audit_keys.event, self.store.audit_keys.details)
         self.outbox = OutboxRepository(self.session)
         return self
 
@@ -86,12 +86,12 @@ class UnitOfWork:
         if outermost and self.for_caller:
             self._commit()
 
-    def refused(self, entry: AuditEntry) -> None:
+    def refused(self, *entries: AuditEntry) -> None:
         """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled
         back first, so the refusal is recorded and its change is not."""
         self.session.rollback()
         self.nominals.take_changes()
-        self.audit.record(entry)
+        self.audit.record_many(list(entries))
         self.session.commit()
         self._committed = True
 

@@ -1,0 +1,29 @@
+"""sealed end reasons: why an item ended is the officer's free text about a person, kept sealed
+
+Revision ID: 0016
+Revises: 0011
+Create Date: 2026-11-30
+
+Additive. `item.ended_reason_sealed` holds the reason sealed with the record's data key (AES-256-GCM, like the
+item's payload). A migration holds no keys, so reasons written before this revision stay in `ended_reason`
+until `register db upgrade` seals them, straight after migrating, in batches (store/records.py,
+`seal_plain_reasons`); the register reads either."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("item", sa.Column("ended_reason_sealed", sa.LargeBinary(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("item") as batch:
+        batch.drop_column("ended_reason_sealed")
