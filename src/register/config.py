@@ -87,6 +87,17 @@ class Settings(BaseSettings):
         default="3000/minute",
         description="calls from one source address, authenticated or not (blank: none); over it 429",
     )
+    audit_refusals_interval_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=86_400,
+        description="refusals with nobody signed in (a junk token, an unreadable body) are audited one by "
+        "one up to `audit_refusals_individually` per source address in this interval, then counted into one "
+        "summary event",
+    )
+    audit_refusals_individually: int = Field(
+        default=30, ge=0, le=10_000, description="see `audit_refusals_interval_seconds`"
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="where counts are kept: memory (per process) or e.g. redis://host:6379",

@@ -106,6 +106,6 @@ def append(client: TestClient, token: str, nid: str, entry: dict[str, str], etag
 def refused(store: Store) -> list[tuple[str, str]]:
     with store.session_factory() as s:
         rows = s.execute(
-            select(m.AuditEvent.outcome, m.AuditEvent.details).where(m.AuditEvent.action == "authentication")
+            select(m.AuditEvent.outcome, m.AuditEvent.details).where(m.AuditEvent.tag == "auth:token:refused")
         ).all()
     return [(o, json.loads(d)["reason"]) for o, d in rows]

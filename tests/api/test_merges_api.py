@@ -5,6 +5,7 @@ sides."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -221,18 +222,28 @@ def test_merges_that_would_lose_track_of_a_person_are_refused(client: TestClient
     essex_om = token(area="essex")
     x, _ = create(client, essex_om, area="essex")
 
-    def merge(survivor: str, etag: str, merged: str) -> Any:
+    def merge(survivor: str, etag: str, merged: str, **purpose: str) -> Any:
         version = client.get(f"/v1/nominals/{merged}", headers=auth(sup), params={"purpose": "merge"}).json()[
             "version"
         ]
         return client.post(
             f"/v1/nominals/{survivor}/merges",
             json={"merged_id": merged, "merged_version": version},
-            headers=auth(sup, **{"If-Match": etag}),
+            headers=auth(sup, **{"If-Match": etag}, **purpose),
         )
 
     assert merge(a, ea, a).json()["rule"] == "merge_self"
-    assert merge(a, ea, x).json()["rule"] == "merge_across_areas"
+    # Another area's record: without a purpose exactly like a missing one (neither its area nor its status
+    # shows); with one, the rule that stands in the way.
+    missing = client.post(
+        f"/v1/nominals/{a}/merges",
+        json={"merged_id": str(uuid.uuid4()), "merged_version": 1},
+        headers=auth(sup, **{"If-Match": ea}),
+    )
+    elsewhere = merge(a, ea, x)
+    assert (elsewhere.status_code, elsewhere.json()["rule"]) == (missing.status_code, missing.json()["rule"])
+    assert "essex" not in elsewhere.text.lower() and elsewhere.status_code == 404
+    assert merge(a, ea, x, **{"X-Purpose": "duplicate check"}).json()["rule"] == "merge_across_areas"
     r = merge(a, ea, b)
     assert r.status_code == 201
     ea = r.headers["etag"]

@@ -10,6 +10,8 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from register.api.app import build_app
+from register.config import Settings
 from register.domain.enums import Role
 from register.store import models as m
 from register.store.store import Store
@@ -102,3 +104,64 @@ def test_asking_for_a_record_that_does_not_exist_is_a_404_and_a_failed_event(
     assert [(o, u, n, d["rule"]) for o, u, n, d in events] == [
         ("failed", "kent.prober", str(missing), "nominal_not_found")
     ] * 2
+
+
+def test_a_change_without_if_match_is_a_428_and_a_denied_event(
+    client: TestClient, token: Minter, store: Store
+) -> None:
+    """Refused before any use case ran: audited against the user, with the route (not the path)."""
+    om = token(Role.OFFENDER_MANAGER, user="kent.om")
+    nid, _ = create(client, om)
+    r = client.post(f"/v1/nominals/{nid}/marks", json=MARK, headers=auth(om))
+    assert r.status_code == 428
+    assert refusals(store, "api:request:refused") == [
+        (
+            "denied",
+            "kent.om",
+            nid,
+            {
+                "status": 428,
+                "rule": "if_match_required",
+                "route": "/v1/nominals/{nominal_id}/marks",
+                "method": "POST",
+            },
+        )
+    ]
+
+
+def test_a_body_the_operation_does_not_take_is_a_422_and_a_failed_event(
+    client: TestClient, token: Minter, store: Store
+) -> None:
+    om = token(Role.OFFENDER_MANAGER, user="kent.om")
+    nid, etag = create(client, om)
+    r = client.post(
+        f"/v1/nominals/{nid}/chronology",
+        content=b"{not json",
+        headers=auth(om, **{"If-Match": etag, "Content-Type": "application/json"}),
+    )
+    assert r.status_code == 422
+    [(outcome, actor, _, details)] = refusals(store, "api:request:refused")
+    assert (outcome, details["rule"], details["status"]) == ("failed", "validation", 422)
+    # nobody signed in (the body is read before the token is looked at) or the caller: never lost
+    assert actor in ("kent.om", "system:unauthenticated")
+
+
+def test_a_flood_of_junk_tokens_is_counted_not_written_row_by_row(settings: Settings, store: Store) -> None:
+    """From one source, the first few refusals of an interval are audited one by one and the rest counted
+    into one summary event (written when the interval ends, here when the register stops): 40 junk tokens
+    leave 3 events and a summary counting 37, not 40 rows."""
+    app = build_app(
+        settings.model_copy(
+            update={"audit_refusals_individually": 3, "audit_refusals_interval_seconds": 3600}
+        ),
+        store,
+    )
+    with TestClient(app) as client:
+        for _ in range(40):
+            assert client.get("/v1/me", headers=auth("junk")).status_code == 401
+    individual = refusals(store, "auth:token:refused")
+    assert len(individual) == 3 and {d["source"] for *_, d in individual} == {"testclient"}
+    [(outcome, actor, _, summary)] = refusals(store, "auth:refusals:summary")
+    assert (outcome, actor) == ("failed", "system:unauthenticated")
+    assert summary["counted"] == 37 and summary["audited_individually"] == 3
+    assert summary["source"] == "testclient" and summary["refused"] == "auth:token:refused"

@@ -14,6 +14,7 @@ from .. import __version__
 from ..access.policy import Policy
 from ..access.tokens import TokenVerifier
 from ..archive.routes import router as archive_router
+from ..audit.floods import RefusalFloods
 from ..audit.routes import router as audit_router
 from ..bootstrap import build_search_index, build_verifier
 from ..config import Settings
@@ -30,6 +31,7 @@ from ..statistics.routes import router as statistics_router
 from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
+from ..usecase import guard
 from ..web import common as web_common
 from ..web import photographs as web_photographs
 from ..web import record as web_record
@@ -102,13 +104,15 @@ def create_app(
     sealer = AfterCommitWorker(store, store.seal_audit, "register-audit-sealer")
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         if indexer is not None:
             search_index.ensure()  # type: ignore[union-attr]  # an indexer exists only with a search index
             indexer.start()
         sealing_before, store.seal_after_commit = store.seal_after_commit, False
         sealer.start()
         yield
+        with store.unit_of_work() as uow:  # the refusal floods' counts still open
+            guard.write_flood_summaries(uow, running.state.refusal_floods)
         sealer.stop()
         store.seal_after_commit = sealing_before
         store.seal(force_anchor=True)  # what the last requests wrote, and anchor the head it ends on
@@ -143,6 +147,11 @@ def create_app(
     app.state.policy = policy
     app.state.verifier = verifier
     app.state.rate_limits = rate_limits or RateLimits("", "")
+    app.state.refusal_floods = (
+        RefusalFloods(settings.audit_refusals_interval_seconds, settings.audit_refusals_individually)
+        if settings is not None
+        else RefusalFloods()
+    )
     problems.install(app)
     web_common.install(app)
     web_record.install(app)

@@ -84,8 +84,9 @@ def problem(refused: Refused) -> ApiProblem:
             refused.rule,
             refused.reason,
             errors=[{"field": "query.purpose", "rule": refused.rule, "message": refused.reason}],
+            audited=True,
         )
-    return ApiProblem(refused.status, refused.rule, refused.reason)
+    return ApiProblem(refused.status, refused.rule, refused.reason, audited=True)
 
 
 def authenticate(
@@ -105,9 +106,12 @@ def authenticate(
             claim=exc.claim,
             path=request.url.path,
             method=request.method,
+            source=request.client.host if request.client else "unknown",
+            floods=request.app.state.refusal_floods,
             request_id=request_id(request),
         )
         raise
+    request.state.principal = principal
     wait = request.app.state.rate_limits.user(principal.user_id)
     if wait is not None:
         raise ApiProblem(

@@ -8,9 +8,11 @@ rule.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
@@ -20,6 +22,7 @@ from ..access.tokens import AuthenticationFailed
 from ..crypto.envelope import TamperedCiphertext
 from ..crypto.keys import KeyProblem
 from ..domain.errors import ConcurrencyConflict, DomainError, Gone, NotFound, RuleViolation, field_errors
+from ..usecase import guard
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -53,9 +56,12 @@ class ApiProblem(Exception):
         title: str | None = None,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        audited: bool = False,
     ) -> None:
+        """`audited`: the refusal is in the audit log already (the guard wrote it); otherwise the handler
+        audits it (`audit_refusal`)."""
         super().__init__(detail)
-        self.status, self.rule, self.detail = status, rule, detail
+        self.status, self.rule, self.detail, self.audited = status, rule, detail, audited
         self.title = title or _TITLES.get(status, "Error")
         self.errors = errors or []
         self.headers = headers or {}
@@ -119,9 +125,45 @@ def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+def _write_refusal(request: Request, status: int, rule: str) -> None:
+    route = request.scope.get("route")
+    nominal = request.path_params.get("nominal_id")
+    try:
+        nominal_id = uuid.UUID(str(nominal)) if nominal is not None else None
+    except ValueError:
+        nominal_id = None
+    with request.app.state.store.unit_of_work() as uow:
+        guard.request_refused(
+            uow,
+            getattr(request.state, "principal", None),
+            status=status,
+            rule=rule,
+            route=getattr(route, "path", "unmatched"),
+            method=request.method,
+            source=request.client.host if request.client else "unknown",
+            floods=request.app.state.refusal_floods,
+            nominal_id=nominal_id,
+            request_id=getattr(request.state, "request_id", None),
+            summarise=status == 429,
+        )
+
+
+async def audit_refusal(request: Request, status: int, rule: str) -> None:
+    """Every refusal of an API call leaves an audit event, also those made before any use case runs (a use
+    case's refusals and the policy's are written where they happen): against the signed-in user, or with
+    nobody signed in (or over their rate limit) counted per source (audit/floods.py)."""
+    if status < 500 and request.url.path.startswith(API_PREFIX):
+        await run_in_threadpool(_write_refusal, request, status, rule)
+
+
+API_PREFIX = "/v1/"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        if not exc.audited:
+            await audit_refusal(request, exc.status, exc.rule)
         return problem(
             request, exc.status, exc.rule, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
         )
@@ -129,6 +171,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _request_errors(exc)
+        await audit_refusal(request, 422, "validation")
         return problem(
             request,
             422,
@@ -187,6 +230,7 @@ def install(app: FastAPI) -> None:
         rule = {400: "body_unreadable", 404: "route_not_found", 405: "method_not_allowed"}.get(
             exc.status_code, f"http_{exc.status_code}"
         )
+        await audit_refusal(request, exc.status_code, rule)
         return problem(request, exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(TamperedCiphertext)

@@ -12,6 +12,11 @@ from enum import StrEnum
 
 class Tag(StrEnum):
     AUTH_TOKEN_REFUSED = "auth:token:refused"
+    # Refusals from one source beyond the first few in an interval, counted (audit/floods.py).
+    AUTH_REFUSALS_SUMMARY = "auth:refusals:summary"
+    # A request refused before any use case ran: a missing or malformed If-Match, a body or parameter that is
+    # not what the operation takes, a purpose given twice, a call over the user's rate limit.
+    API_REQUEST_REFUSED = "api:request:refused"
     # The web pages' sessions (src/register/signin/service.py).
     AUTH_WEB_SIGN_IN = "auth:web:sign-in"
     AUTH_WEB_SIGN_OUT = "auth:web:sign-out"

@@ -208,6 +208,7 @@ def preview(
         access.nominal_id,
         merged_id,
         audience=access.audience,
+        purpose=access.purpose,
         request_id=access.request_id,
     )
     return out
@@ -236,6 +237,7 @@ def merge(
         expected_version=version,
         merged_version=body.merged_version,
         audience=access.audience,
+        purpose=access.purpose,
         request_id=access.request_id,
     )
     response.headers["ETag"] = etag(out.version)

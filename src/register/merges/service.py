@@ -46,7 +46,14 @@ from .schemas import (
 )
 
 
-def _check(uow: UnitOfWork, survivor: m.Nominal, merged: m.Nominal) -> None:
+def _check(
+    uow: UnitOfWork, actor: Principal, survivor: m.Nominal, merged: m.Nominal, purpose: str | None
+) -> None:
+    # Another area's record is seen only with a purpose (the policy's rule for every route that reveals one):
+    # without one it answers exactly like a missing record, so the pair's checks below never tell its status
+    # or its area.
+    if merged.area != actor.area.value and not (purpose or "").strip():
+        raise NotFound("nominal_not_found", f"no nominal {merged.id}", "merged_id")
     merging.check_pair(
         survivor.id,
         survivor.status,
@@ -94,12 +101,13 @@ def preview(
     merged_id: uuid.UUID,
     *,
     audience: Agency | None,
+    purpose: str | None = None,
     request_id: str | None = None,
 ) -> MergePreview:
     """The survivor as it would read after the merge, with the conflicts. Reading both records is a
     consultation."""
     s_row, m_row = uow.nominals.header_row(survivor_id), uow.nominals.header_row(merged_id)
-    _check(uow, s_row, m_row)
+    _check(uow, actor, s_row, m_row, purpose)
     survivor = uow.nominals.load(survivor_id, audience=audience)
     merged = uow.nominals.load(merged_id, audience=audience)
     plan = merging.plan(survivor, merged, dt.date.today())
@@ -157,13 +165,14 @@ def merge(
     expected_version: int,
     merged_version: int,
     audience: Agency | None = None,
+    purpose: str | None = None,
     request_id: str | None = None,
 ) -> Merged:
     """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may
     see (as in the preview), the audit log has the true counts."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
-    _check(uow, s_row, m_row)
+    _check(uow, actor, s_row, m_row, purpose)
     status_before, key_id, area = (
         m_row.status,
         s_row.data_key_id,

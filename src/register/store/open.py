@@ -38,7 +38,8 @@ def migrate(settings: Settings, revision: str = "head") -> None:
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():  # a folder it creates is the register's alone; an existing one is left
+            path.parent.mkdir(parents=True, mode=0o700)
         # The database file is the register's alone: readable and writable by its owner only (its personal
         # data is sealed, but operational metadata and the audit log are not). SQLite keeps the mode it finds.
         if not path.exists():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..access.policy import Decision, Policy, RecordFacts, Visibility
 from ..audit.events import Action, AuditEntry, Outcome
+from ..audit.floods import FloodSummary, RefusalFloods
 from ..audit.tags import Tag
 from ..domain.actors import Principal, SystemActor
 from ..domain.enums import Agency, Area
@@ -178,6 +179,35 @@ def authorize_new(
         raise refuse(uow, principal, action, decision, section=section, request_id=request_id)
 
 
+def _summaries(summaries: list[FloodSummary]) -> list[AuditEntry]:
+    return [
+        AuditEntry(
+            Action.AUTHENTICATION,
+            Tag.AUTH_REFUSALS_SUMMARY,
+            SystemActor("unauthenticated"),
+            outcome=Outcome.FAILED,
+            details=summary.details(),
+        )
+        for summary in summaries
+    ]
+
+
+def unauthenticated_refusal(uow: UnitOfWork, floods: RefusalFloods, source: str, entry: AuditEntry) -> None:
+    """A refusal with nobody signed in: audited on its own while its source is under the interval's allowance,
+    counted beyond it (audit/floods.py); the summaries of intervals now over are written with it."""
+    individual, due = floods.admit(source, entry.tag, entry.occurred_at)
+    entries = _summaries(due) + ([entry] if individual else [])
+    if entries:
+        uow.refused(*entries)
+
+
+def write_flood_summaries(uow: UnitOfWork, floods: RefusalFloods) -> None:
+    """Every interval's count still open (the register is stopping)."""
+    entries = _summaries(floods.drain())
+    if entries:
+        uow.refused(*entries)
+
+
 def token_refused(
     uow: UnitOfWork,
     reason: str,
@@ -185,10 +215,15 @@ def token_refused(
     claim: str | None,
     path: str,
     method: str,
+    source: str,
+    floods: RefusalFloods,
     request_id: str | None = None,
 ) -> None:
-    """A bearer token was refused: audited in its own transaction, with no actor but `unauthenticated`."""
-    uow.refused(
+    """A bearer token was refused: audited with no actor but `unauthenticated`, floods counted per source."""
+    unauthenticated_refusal(
+        uow,
+        floods,
+        source,
         AuditEntry(
             Action.AUTHENTICATION,
             Tag.AUTH_TOKEN_REFUSED,
@@ -199,7 +234,46 @@ def token_refused(
                 "reason": reason,
                 "path": path,
                 "method": method,
+                "source": source,
                 **({"claim": claim} if claim else {}),
             },
-        )
+        ),
     )
+
+
+def request_refused(
+    uow: UnitOfWork,
+    principal: Principal | None,
+    *,
+    status: int,
+    rule: str,
+    route: str,
+    method: str,
+    source: str,
+    floods: RefusalFloods,
+    nominal_id: uuid.UUID | None = None,
+    request_id: str | None = None,
+    summarise: bool = False,
+) -> None:
+    """A request refused before any use case ran (a missing If-Match, a body the operation does not take...):
+    audited against the signed-in user (their own rate limit bounds how many), or, with nobody signed in,
+    summarised per source like a refused token. `route` is the operation's path template, never the path
+    with its values."""
+    entry = AuditEntry(
+        Action.AUTHENTICATION
+        if principal is None
+        else Action.ALTERATION
+        if method != "GET"
+        else Action.CONSULTATION,
+        Tag.API_REQUEST_REFUSED,
+        principal if principal is not None else SystemActor("unauthenticated"),
+        nominal_id=nominal_id,
+        outcome=Outcome.DENIED if status in (403, 409, 428, 429) else Outcome.FAILED,
+        request_id=request_id,
+        details={"status": status, "rule": rule, "route": route, "method": method}
+        | ({"source": source} if principal is None else {}),
+    )
+    if principal is None or summarise:  # summarise: over the user's rate limit, counted per user
+        unauthenticated_refusal(uow, floods, source if principal is None else principal.user_id, entry)
+    else:
+        uow.refused(entry)
