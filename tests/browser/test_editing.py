@@ -136,6 +136,7 @@ def test_the_second_of_two_changes_gets_the_conflict_page_and_applies_again(
         assert theirs.conflict.is_visible()
         changes = theirs.qa("change").all_inner_texts()
         assert len(changes) == 1 and "Home visit" in changes[0] and OM in changes[0], changes
+        assert "DC Sarah Okafor" in changes[0]  # named as the record names its offender manager
         assert "Phone call: reported change of work pattern" in theirs.qa("your-change").inner_text()
         screenshot(second.page, "conflict")
         refused = editing.audit(head, tag="nominal:chronology:append")

@@ -50,7 +50,7 @@ from ..domain.record import (
     SectionItem,
     Vehicle,
 )
-from ..domain.record.management import PlanAction
+from ..domain.record.management import OffenderManager, PlanAction
 from ..nominals import service as nominals
 from ..store.uow import UnitOfWork
 from ..usecase.guard import Access
@@ -462,20 +462,30 @@ def changes_since(record: Record, since: dt.datetime | None) -> list[Change]:
     made from), newest first: from the items' own timestamps, only what this user may see."""
     if since is None:
         return []
+    # The register keeps user ids, not a directory of people; the record's own offender managers name theirs.
+    names = {
+        i.data.user_id: i.data.name
+        for i in record.items(Section.OFFENDER_MANAGERS)
+        if isinstance(i.data, OffenderManager) and i.data.user_id
+    }
+
+    def who(user_id: str) -> str:
+        return f"{names[user_id]} ({user_id})" if user_id in names else user_id
+
     out: list[Change] = []
     for section, items in record.sections.items():
         for item in items:
             if item.recorded_at > since:
-                out.append(Change("Added", section.value, item.recorded_by, item.recorded_at))
+                out.append(Change("Added", section.value, who(item.recorded_by), item.recorded_at))
             elif item.ended_at is not None and item.ended_at > since:
-                out.append(Change("Ended", section.value, item.recorded_by, item.ended_at))
+                out.append(Change("Ended", section.value, who(item.recorded_by), item.ended_at))
             elif item.updated_at > since:
-                out.append(Change("Changed", section.value, item.recorded_by, item.updated_at))
+                out.append(Change("Changed", section.value, who(item.recorded_by), item.updated_at))
     for entry in record.chronology:
         if entry.recorded_at > since:
             happened = long_date(entry.data.occurred_at.astimezone(LONDON).date())
             what = f"Added: {label(entry.data.kind)} on {happened}"
-            out.append(Change(what, "chronology", entry.recorded_by, entry.recorded_at))
+            out.append(Change(what, "chronology", who(entry.recorded_by), entry.recorded_at))
     return sorted(out, key=lambda c: c.at, reverse=True)
 
 
