@@ -41,7 +41,13 @@ def cro(serial: int, year: int) -> str:
     return f"{s}/{year:02d}{check_letter(f'{year:02d}{s}')}"
 
 
-def _t(text: str) -> dt.datetime:
+def _t(text: str, today: dt.date | None = None) -> dt.datetime:
+    """A time as ISO text, or `-Nd HH:MM` days before `today` (for what must stay recent whenever the demo is
+    loaded: a yearly notification made a year ago would be overdue on every later demo)."""
+    if text.startswith("-"):
+        days, _, clock = text[1:].partition("d ")
+        day = (today or dt.date.today()) - dt.timedelta(days=int(days))
+        return dt.datetime.fromisoformat(f"{day.isoformat()}T{clock or '10:00'}:00").replace(tzinfo=dt.UTC)
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
@@ -213,8 +219,14 @@ PEOPLE: list[dict[str, Any]] = [
         ],
         "photographs": [("2021-06-01", 1), ("2024-02-01", 0)],
         "chronology": [
+            ("2012-01-27T10:00:00", "notification", "Initial notification at Maidstone police station"),
             ("2025-03-04T10:00:00", "meeting", "Level 1 annual review held"),
             ("2025-09-12T14:30:00", "home_visit", "Home visit: address verified, new partner disclosed"),
+            (
+                "-45d 11:30",
+                "notification",
+                "Annual notification at Maidstone police station: details confirmed",
+            ),
         ],
     },
     {
@@ -354,7 +366,11 @@ PEOPLE: list[dict[str, Any]] = [
                 },
             ),
         ],
-        "chronology": [("2025-08-20T09:00:00", "release", "Released on licence to approved premises")],
+        "chronology": [
+            ("2025-08-20T09:00:00", "release", "Released on licence to approved premises"),
+            ("2025-08-21T10:00:00", "notification", "Initial notification at Canterbury police station"),
+            ("-100d 14:00", "notification", "Annual notification at Canterbury police station"),
+        ],
     },
     {
         "header": {
@@ -466,7 +482,11 @@ PEOPLE: list[dict[str, Any]] = [
                 {"received_on": "2025-05-02", "text": "neighbour reports children visiting the address"},
             ),
         ],
-        "chronology": [("2024-11-20T11:00:00", "home_visit", "Home visit: no concerns")],
+        "chronology": [
+            ("1999-04-23T10:00:00", "notification", "Initial notification"),
+            ("2024-11-20T11:00:00", "home_visit", "Home visit: no concerns"),
+            ("-200d 09:30", "notification", "Annual notification: details unchanged"),
+        ],
     },
     {
         "header": {
@@ -531,7 +551,7 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
                 uow, actor, nominal_id, parse_item(section, payload, today), expected_version=version
             )
         for when, kind, summary in person["chronology"]:
-            entry = ChronologyEntry(occurred_at=_t(when), kind=kind, summary=summary)
+            entry = ChronologyEntry(occurred_at=_t(when, day), kind=kind, summary=summary)
             _, version = service.append_chronology(uow, actor, nominal_id, entry, expected_version=version)
         identity = person["identity"]
         for taken_on, shade in person.get("photographs", [("2025-01-15", 0)]):

@@ -1,5 +1,5 @@
-"""The embedded default's database file, the folder it creates for it, and the audit anchor file are private to
-the register's user (issue #17, F6)."""
+"""The embedded default's database file, the folder it creates for it, and the audit anchor file are private
+to the register's user (issue #17, F6)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from register.domain.notification import add_months, compute, period_for, under_18_on
+from register.domain.notification import add_months, age_on, attains_age, compute, period_for, under_18_on
 from register.domain.record import Address, ChronologyEntry, Identity, Offence, Order
 
 CONVICTED = dt.date(2012, 1, 20)
@@ -55,6 +55,33 @@ def test_an_18th_birthday_on_the_conviction_date_is_an_adult_period() -> None:
     a_day_younger = dt.date(1994, 1, 21)
     assert under_18_on(a_day_younger, CONVICTED)
     assert period_for(offence(custody(12)), a_day_younger).months == 60
+
+
+@pytest.mark.parametrize(
+    "born,on,age,why",
+    [
+        (dt.date(2008, 2, 29), dt.date(2026, 2, 28), 17, "FLRA 1969 s.9: 29 Feb's anniversary is 1 Mar"),
+        (dt.date(2008, 2, 29), dt.date(2026, 3, 1), 18, "FLRA 1969 s.9: attained at the start of the day"),
+        (dt.date(2008, 2, 29), dt.date(2028, 2, 29), 20, "a leap year has the day itself"),
+        (dt.date(2008, 2, 28), dt.date(2026, 2, 28), 18, "an ordinary birthday"),
+        (dt.date(2008, 3, 1), dt.date(2026, 2, 28), 17, "a day short"),
+    ],
+)
+def test_an_age_on_a_date_for_29_february_and_its_neighbours(
+    born: dt.date, on: dt.date, age: int, why: str
+) -> None:
+    assert age_on(born, on) == age, why
+
+
+def test_s82_2_halving_for_someone_born_on_29_february() -> None:
+    """s.82(2): the period is halved for a person under 18 on conviction; born 29 Feb 2008, they are 17 on
+    28 Feb 2026 and 18 on 1 Mar 2026 (FLRA 1969 s.9)."""
+    born = dt.date(2008, 2, 29)
+    assert attains_age(born, 18) == dt.date(2026, 3, 1)
+    assert under_18_on(born, dt.date(2026, 2, 28)) and not under_18_on(born, dt.date(2026, 3, 1))
+    on_28 = offence(custody(12), convicted=dt.date(2026, 2, 28))
+    on_1 = offence(custody(12), convicted=dt.date(2026, 3, 1))
+    assert (period_for(on_28, born).months, period_for(on_1, born).months) == (60, 120)
 
 
 @given(st.integers(min_value=0, max_value=600))

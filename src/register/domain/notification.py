@@ -45,9 +45,27 @@ def add_months(d: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
+def attains_age(dob: dt.date, years: int) -> dt.date:
+    """The day someone born on `dob` attains the age of `years`: the anniversary of their birth (Family Law
+    Reform Act 1969 s.9: at the start of that day). Someone born on 29 February attains an age on 1 March in
+    a year that is not a leap year: the years have not fully run on 28 February. The register applies this
+    wherever an age on a date matters: s.82(2)'s halving, the age shown on a page, a search by age."""
+    try:
+        return dob.replace(year=dob.year + years)
+    except ValueError:  # 29 February, in a year that is not a leap year
+        return dt.date(dob.year + years, 3, 1)
+
+
+def age_on(dob: dt.date, on: dt.date) -> int:
+    """Whole years attained by `on` (see `attains_age`)."""
+    years = on.year - dob.year
+    return years if attains_age(dob, years) <= on else years - 1
+
+
 def under_18_on(dob: dt.date | None, on: dt.date) -> bool:
-    """Someone whose 18th birthday falls on `on` is 18, not under 18."""
-    return dob is not None and add_months(dob, 18 * 12) > on
+    """Under 18 on `on` (s.82(2) halves the period for a person under 18 when convicted). Someone whose 18th
+    birthday falls on `on` is 18, not under 18; born on 29 February, they are 18 from 1 March."""
+    return dob is not None and attains_age(dob, 18) > on
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .. import __version__
+from ..domain.notification import age_on
 from .assets import Assets
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -78,8 +79,7 @@ def moj_date(timestamp: str | dt.datetime, kind: str | None = None) -> str:
 def age(born: dt.date | None, today: dt.date | None = None) -> int | None:
     if born is None:
         return None
-    today = today or dt.date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age_on(born, today or dt.date.today())
 
 
 class Pages:
