@@ -157,6 +157,26 @@ def test_end_date_review_date_and_the_explanation() -> None:
     )
 
 
+def test_s83_6_the_initial_three_days_run_from_release_not_while_in_custody() -> None:
+    """s.83(6): the initial notification period does not run while the person is in custody; after a release
+    recorded since the conviction, the 3 days run from the release. With none recorded, the conviction's date
+    stands (a suspended sentence looks the same as custody here: the stricter date is kept)."""
+    person = Identity(forenames="A", surname="B", date_of_birth=ADULT)
+    home = [Address(kind="home", postcode="ME16 8RP", date_from=dt.date(2020, 1, 1))]
+    sentenced = offence(custody(40), convicted=dt.date(2022, 5, 10))
+    released = ChronologyEntry(
+        occurred_at=dt.datetime(2025, 9, 1, 9, tzinfo=dt.UTC), kind="release", summary="released on licence"
+    )
+    earlier = ChronologyEntry(
+        occurred_at=dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC), kind="release", summary="an earlier sentence"
+    )
+    after_release = compute(person, [sentenced], [], home, [earlier, released], TODAY)
+    assert after_release.next_due == dt.date(2025, 9, 4)
+    assert "within 3 days of release on 2025-09-01 (s.83(6))" in after_release.explanation
+    none_recorded = compute(person, [sentenced], [], home, [earlier], TODAY)
+    assert none_recorded.next_due == dt.date(2022, 5, 13)
+
+
 def test_no_fixed_abode_means_weekly_notification_and_young_indefinite_review_after_8_years() -> None:
     young = Identity(forenames="A", surname="B", date_of_birth=dt.date(1995, 6, 1))
     n = compute(

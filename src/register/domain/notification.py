@@ -193,7 +193,20 @@ def compute(
         )
     current = [a for a in addresses if a.date_to is None or a.date_to >= today]
     no_fixed_abode = not current or all(a.kind == AddressKind.NO_FIXED_ABODE for a in current)
-    if not notifications:
+    released = sorted(
+        e.occurred_at.date()
+        for e in chronology
+        if e.kind == ChronologyKind.RELEASE and e.occurred_at.date() >= relevant
+    )
+    if not notifications and released:
+        # s.83(6): the 3 days do not run while the person is in custody or detained in hospital, so after a
+        # release recorded since the relevant date they run from that release. (Without a recorded release the
+        # register cannot tell custody from a suspended sentence, and keeps the earlier, stricter date.)
+        next_due, cadence = (
+            released[0] + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS),
+            f"initial notification, within 3 days of release on {released[0].isoformat()} (s.83(6))",
+        )
+    elif not notifications:
         next_due, cadence = (
             relevant + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS),
             "initial notification, within 3 days",
