@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..config import Settings
-from ..store.open import build_store, migrate
+from ..store.open import build_store, has_plain_reasons, migrate
 from ..store.sweep import Meter, sweep
 from .base import main
 
@@ -29,6 +29,8 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 def seal_plain_reasons(settings: Settings, batch: int = 500) -> int:
     """Items' end reasons written before migration 0016 were kept in clear: seal them, a batch per transaction
     (an interrupted pass resumes where it stopped), with progress."""
+    if not has_plain_reasons(settings):
+        return 0
     store = build_store(settings)
     try:
         with store.unit_of_work() as uow:

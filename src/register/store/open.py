@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect, make_url, select
 from sqlalchemy.exc import OperationalError
 
 from ..audit import chain
@@ -18,6 +18,7 @@ from ..audit.anchors import FileAnchors
 from ..config import Settings
 from ..crypto.envelope import BlindIndex
 from ..crypto.keys import KeySet
+from . import models as m
 from .cipher import verify_keys
 from .db import make_engine, make_session_factory
 from .store import Store
@@ -46,6 +47,20 @@ def migrate(settings: Settings, revision: str = "head") -> None:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
     command.upgrade(alembic_config(settings), revision)
+
+
+def has_plain_reasons(settings: Settings) -> bool:
+    """Whether items' end reasons written before migration 0016 are still in clear: asked without the keys, so
+    an upgrade of a database with nothing to seal never opens (or, in development, creates) them."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as conn:
+            return (
+                conn.execute(select(m.Item.id).where(m.Item.ended_reason.is_not(None)).limit(1)).first()
+                is not None
+            )
+    finally:
+        engine.dispose()
 
 
 def build_store(settings: Settings) -> Store:
