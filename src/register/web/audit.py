@@ -88,9 +88,11 @@ def tag_words(tag: str) -> str:
     return ": ".join(label(part) for part in tag.split(":"))
 
 
-def when(at: dt.datetime) -> str:
+def when(at: dt.datetime, *, short: bool = False) -> str:
     """A moment as people in England read it: "3 March 2026 at 14:05:09"."""
     local = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(LONDON)
+    if short:
+        return f"{local.day} {local:%b %Y %H:%M:%S}"
     return f"{local.day} {local:%B %Y} at {local:%H:%M:%S}"
 
 
@@ -199,6 +201,7 @@ def _row(event: Any) -> dict[str, Any]:
     return {
         "seq": event["seq"],
         "when": when(event["occurred_at"]),
+        "short_when": when(event["occurred_at"], short=True),
         "occurred_at": event["occurred_at"],
         "user": event["actor_user"],
         "agency": label(event["actor_agency"]) if event["actor_agency"] else "",
