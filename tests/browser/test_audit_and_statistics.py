@@ -193,7 +193,8 @@ def test_the_supervisor_reads_the_annual_tables_downloads_one_and_opens_the_peop
     read = server.audit(head, tag="statistics:tables:read", actor_user="kent.supervisor")
     assert details(read[-1]) == {"area": "kent", "year": 2026, "compared_with": 2025}
     screenshot(page, "statistics")
-    eligible.locator("h2").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 840)
+    page.wait_for_timeout(200)
     screenshot(page, "statistics-table")
 
     with page.expect_download() as download:
