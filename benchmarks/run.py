@@ -194,6 +194,55 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
             event.remove(store.engine, "before_cursor_execute", count)
             out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
                         "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+        out += supervisor_and_auditor_pages(app, client, store, om, ids, today, repeat, statements, count)
+    return out
+
+
+def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids: list[Any], today: dt.date, repeat: int,
+                                 statements: list[int], count: Callable[..., None]) -> list[dict[str, Any]]:
+    """The statistics pages (the area's supervisor) and the auditor's pages, timed like the caseload: the
+    annual tables with last year's beside them, the people behind the largest figure, the audit log's first
+    page, who looked at a record, and one event."""
+    from sqlalchemy import event, func, select
+
+    from register.domain.actors import Principal
+    from register.domain.enums import Role
+    from register.store import models as m
+    from register.web.sessions import COOKIE
+    from register.web.statistics import latest_year
+
+    year = latest_year(today)
+    with store.session_factory() as s:
+        seq = int(s.scalar(select(func.max(m.AuditEvent.seq))) or 1)
+    it = iter(ids * (repeat // len(ids) + 2))
+    people = f"/statistics/people?year={year}&table=eligible_on_31_march&row=1&column=1"
+    users = [
+        (Role.SUPERVISOR, [(f"statistics page ({year - 1}/{str(year)[2:]} and the year before)", lambda: f"/statistics?year={year}"),
+                           ("people behind a figure (Category 1, Level 1)", lambda: people)]),
+        (Role.AUDITOR, [("audit log, first page", lambda: "/audit"),
+                        ("who looked at a record", lambda: f"/audit/records/{next(it)}"),
+                        ("one audit event", lambda: f"/audit/events/{seq}")]),
+    ]
+    out = []
+    for role, pages in users:
+        session = app.state.sessions.create()
+        session.principal = Principal(f"bench.{role.value}", om.agency, om.area, frozenset({role}), role.value)
+        session.issuer = "development"
+        client.cookies.set(COOKIE, session.id)
+        for name, path in pages:
+
+            def get(path: Callable[[], str] = path) -> None:
+                r = client.get(path(), follow_redirects=False)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{r.request.url.path} answered {r.status_code}")
+
+            samples = summary(timed(get, repeat))
+            event.listen(store.engine, "before_cursor_execute", count)
+            statements[0] = 0
+            get()
+            event.remove(store.engine, "before_cursor_execute", count)
+            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
+                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
     return out
 
 

@@ -32,9 +32,11 @@ from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..usecase import guard
+from ..web import audit as web_audit
 from ..web import common as web_common
 from ..web import photographs as web_photographs
 from ..web import record as web_record
+from ..web import statistics as web_statistics
 from ..web import transfer as web_transfer
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
@@ -164,6 +166,8 @@ def create_app(
         web_record.router,
         web_photographs.router,
         web_transfer.router,
+        web_audit.router,
+        web_statistics.router,
         editing_router,
         system_router,
         nominals_router,

@@ -89,9 +89,21 @@ class AuditLog:
         until: dt.datetime | None = None,
         after_seq: int = 0,
         limit: int = 100,
+        action: str | None = None,
+        purpose: str | None = None,
+        before_seq: int | None = None,
+        newest_first: bool = False,
     ) -> list[RowMapping]:
-        """Events matching every given filter, in sequence order, after `after_seq` (keyset pagination)."""
+        """Events matching every given filter, in sequence order, after `after_seq` (keyset pagination); or,
+        `newest_first`, in reverse order before `before_seq`. `purpose` matches any purpose containing it
+        (ignoring case)."""
         conditions = [AuditEvent.seq > after_seq]
+        if before_seq is not None:
+            conditions.append(AuditEvent.seq < before_seq)
+        if action is not None:
+            conditions.append(AuditEvent.action == action)
+        if purpose is not None:
+            conditions.append(AuditEvent.purpose.icontains(purpose, autoescape=True))
         if nominal_id is not None:
             conditions.append(AuditEvent.nominal_id == nominal_id)
         if user is not None:
@@ -100,7 +112,30 @@ class AuditLog:
             conditions.append(AuditEvent.occurred_at >= since)
         if until is not None:
             conditions.append(AuditEvent.occurred_at < until)
+        if newest_first:
+            table = AuditEvent.__table__
+            return list(
+                self.session.execute(
+                    select(table).where(and_(*conditions)).order_by(table.c.seq.desc()).limit(limit)
+                ).mappings()
+            )
         return self._events(and_(*conditions), limit)
+
+    def event(self, seq: int) -> RowMapping | None:
+        """One event by its sequence number."""
+        table = AuditEvent.__table__
+        return self.session.execute(select(table).where(table.c.seq == seq)).mappings().first()
+
+    def latest_with_tag(self, tag: str) -> RowMapping | None:
+        """The newest event with this tag (the last verification of the chain, for example)."""
+        table = AuditEvent.__table__
+        return (
+            self.session.execute(
+                select(table).where(table.c.tag == tag).order_by(table.c.seq.desc()).limit(1)
+            )
+            .mappings()
+            .first()
+        )
 
     def for_record(self, nominal_id: uuid.UUID, limit: int = 1000) -> list[RowMapping]:
         """Who looked at or changed this record, oldest first."""

@@ -3,9 +3,9 @@ audited."""
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from ..api.deps import Authorize, UoW, request_id
@@ -14,6 +14,7 @@ from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from . import service
+from .events import Action
 from .schemas import EXPORT_COLUMNS, AuditEventOut, AuditPage
 from .service import LogQuery
 
@@ -28,6 +29,7 @@ class Filters:
             uuid.UUID | None, Query(description="who looked at or changed this record")
         ] = None,
         user: Annotated[str | None, Query(max_length=100, description="what this user did")] = None,
+        action: Annotated[Action | None, Query(description="the s.62 category (consultation, ...)")] = None,
         since: Annotated[dt.datetime | None, Query(description="from this time (inclusive)")] = None,
         until: Annotated[dt.datetime | None, Query(description="until this time (exclusive)")] = None,
         after_seq: Annotated[
@@ -36,11 +38,14 @@ class Filters:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> None:
         self.nominal_id, self.user, self.after_seq, self.limit = nominal_id, user, after_seq, limit
+        self.action = action.value if action is not None else None
         self.since = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
         self.until = until if until is None or until.tzinfo else until.replace(tzinfo=dt.UTC)
 
     def query(self) -> LogQuery:
-        return LogQuery(self.nominal_id, self.user, self.since, self.until, self.after_seq, self.limit)
+        return LogQuery(
+            self.nominal_id, self.user, self.since, self.until, self.after_seq, self.limit, action=self.action
+        )
 
 
 def _query(
@@ -113,3 +118,27 @@ def audit_export(
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
     )
+
+
+@router.get("/events/{seq}", summary="One audit event (its reading audited)")
+def audit_event(
+    auditor: Auditor,
+    seq: Annotated[int, Path(ge=1, le=2**62)],
+    uow: UoW,
+    request: Annotated[str | None, Depends(request_id)],
+) -> AuditEventOut:
+    row = service.read_event(uow, auditor, seq, request_id=request)
+    return AuditEventOut.model_validate(dict(row))
+
+
+@router.post(
+    "/verify",
+    summary="Verify the audit log's hash chain now (the result is recorded in the log)",
+    responses={
+        200: {"content": {"application/json": {"example": {"ok": True, "sealed": 5812, "findings": 0}}}}
+    },
+)
+def audit_verify(
+    auditor: Auditor, uow: UoW, request: Annotated[str | None, Depends(request_id)]
+) -> dict[str, Any]:
+    return service.verify_chain(uow, auditor, request_id=request)

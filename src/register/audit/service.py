@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from ..domain.actors import Principal
+from ..domain.errors import NotFound
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from . import chain
 from .events import Action, AuditEntry
 from .tags import Tag
 
 
 @dataclass(frozen=True)
 class LogQuery:
-    """Which events: about a record, by a user, in a period, after a sequence number."""
+    """Which events: about a record, by a user, of an s.62 action, under a purpose (any containing the text),
+    in a period; oldest first after a sequence number, or newest first before one."""
 
     nominal_id: uuid.UUID | None = None
     user: str | None = None
@@ -24,9 +28,13 @@ class LogQuery:
     until: dt.datetime | None = None
     after_seq: int = 0
     limit: int = 100
+    action: str | None = None
+    purpose: str | None = None
+    before_seq: int | None = None
+    newest_first: bool = False
 
     def as_details(self) -> dict[str, object]:
-        return {k: str(v) for k, v in vars(self).items() if v not in (None, 0)}
+        return {k: str(v) for k, v in vars(self).items() if v not in (None, 0, False)}
 
 
 @use_case(lambda a: Tag.AUDIT_LOG_EXPORT if a.get("export") else Tag.AUDIT_LOG_READ, Action.CONSULTATION)
@@ -47,6 +55,10 @@ def read_log(
         until=query.until,
         after_seq=query.after_seq,
         limit=query.limit,
+        action=query.action,
+        purpose=query.purpose,
+        before_seq=query.before_seq,
+        newest_first=query.newest_first,
     )
     uow.audit.record(
         AuditEntry(
@@ -59,3 +71,61 @@ def read_log(
         )
     )
     return [uow.audit.opened(row) for row in rows]
+
+
+@use_case(Tag.AUDIT_LOG_READ, Action.CONSULTATION)
+def read_event(uow: UnitOfWork, auditor: Principal, seq: int, *, request_id: str | None = None) -> Any:
+    """One event, exactly as the log search returns it; the reading is audited with its sequence number."""
+    row = uow.audit.event(seq)
+    if row is None:
+        raise NotFound("audit_event_not_found", f"there is no audit event {seq}", "seq")
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.AUDIT_LOG_READ,
+            auditor,
+            request_id=request_id,
+            details={"seq": seq, "returned": 1},
+        )
+    )
+    return uow.audit.opened(row)
+
+
+def _summary(report: chain.Report) -> dict[str, Any]:
+    first = report.first_broken
+    return {
+        "ok": report.ok,
+        "sealed": report.sealed,
+        "unsealed": report.unsealed,
+        "head_position": report.head_position,
+        "anchors": report.anchors,
+        "findings": len(report.findings),
+        "first_broken": None
+        if first is None
+        else {"kind": first.kind, "position": first.position, "seq": first.seq, "message": first.message},
+        "problems": [p.message for p in report.findings[:20]],
+    }
+
+
+@use_case(Tag.AUDIT_CHAIN_VERIFY, Action.CONSULTATION)
+def verify_chain(uow: UnitOfWork, auditor: Principal, *, request_id: str | None = None) -> dict[str, Any]:
+    """Walk the audit log's hash chain now (as `register audit verify` does) and record what was found: the
+    result is itself an audit event, so the last verification and any break it found are in the log."""
+    report = chain.verify(uow.session, uow.store.audit_keys, uow.store.anchors)
+    summary = _summary(report)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION, Tag.AUDIT_CHAIN_VERIFY, auditor, request_id=request_id, details=summary
+        )
+    )
+    return summary
+
+
+def last_verification(uow: UnitOfWork) -> dict[str, Any] | None:
+    """The most recent verification of the chain recorded in the log (by whom, when, what it found), if any.
+    A part of the audit log page, whose reading `read_log` audits."""
+    row = uow.audit.latest_with_tag(Tag.AUDIT_CHAIN_VERIFY.value)
+    if row is None:
+        return None
+    found: dict[str, Any] = json.loads(row["details"]) if row["details"] else {}
+    return {"seq": row["seq"], "at": row["occurred_at"], "by": row["actor_user"], **found}

@@ -54,6 +54,7 @@ class Tag(StrEnum):
     STATISTICS_CELL_PEOPLE = "statistics:cell:people"
     AUDIT_LOG_READ = "audit:log:read"
     AUDIT_LOG_EXPORT = "audit:log:export"
+    AUDIT_CHAIN_VERIFY = "audit:chain:verify"
     KEYS_STATUS_READ = "keys:status:read"
     KEYS_DATA_KEYS_REWRAP = "keys:data_keys:rewrap"
     KEYS_KEK_ROTATE = "keys:kek:rotate"

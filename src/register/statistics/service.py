@@ -388,3 +388,81 @@ def read_cell(
         )
     )
     return ids
+
+
+@use_case(Tag.STATISTICS_TABLES_READ, Action.CONSULTATION)
+def read_tables_compared(
+    uow: UnitOfWork, actor: Actor, area: str, year: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An area's tables for a reporting year and for the year before (year-on-year), audited once as a
+    consultation naming both years."""
+    figures = compute(uow.session, area, year)
+    previous = compute(uow.session, area, year - 1)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.STATISTICS_TABLES_READ,
+            actor,
+            details={"area": area, "year": year, "compared_with": year - 1},
+        )
+    )
+    return figures, previous
+
+
+NAME_ORDER_UP_TO = 500
+
+
+@dataclass(frozen=True)
+class CellPeople:
+    total: int
+    people: list[Any]  # store.listing.Summary: this page's, by name (a cell of up to NAME_ORDER_UP_TO)
+
+
+@use_case(Tag.STATISTICS_CELL_PEOPLE, Action.CONSULTATION)
+def read_cell_people(
+    uow: UnitOfWork,
+    actor: Actor,
+    area: str,
+    year: int,
+    table: str,
+    row: str,
+    column: str,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    request_id: str | None = None,
+) -> CellPeople:
+    """The people behind one figure with their names (one page of them): a consultation of each, audited with
+    the ids whose names were shown, as `read_cell` audits the ids it returns."""
+    if table not in TABLES:
+        raise InvalidValue("enum", f"there is no table {table!r}", "table")
+    ids = people(uow.session, area, year, table, row, column)
+    if len(ids) <= NAME_ORDER_UP_TO:
+        # names are sealed: ordering by name means opening every name in the cell, so only for small cells
+        ordered = sorted(
+            uow.nominals.summaries(ids).values(),
+            key=lambda s: (s.surname.casefold(), s.forenames.casefold(), str(s.id)),
+        )
+        shown = ordered[offset : offset + limit]
+    else:
+        page = ids[offset : offset + limit]  # in the order of their ids; only this page's names are opened
+        found = uow.nominals.summaries(page)
+        shown = [found[i] for i in page if i in found]
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.STATISTICS_CELL_PEOPLE,
+            actor,
+            request_id=request_id,
+            details={
+                "year": year,
+                "table": table,
+                "row": row,
+                "column": column,
+                "names": True,
+                "total": len(ids),
+                "ids": [str(s.id) for s in shown],
+            },
+        )
+    )
+    return CellPeople(len(ids), shown)

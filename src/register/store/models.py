@@ -236,6 +236,7 @@ class AuditEvent(Base):
         Index("ix_audit_event_nominal", "nominal_id", "seq"),
         Index("ix_audit_event_actor", "actor_user", "seq"),
         Index("ix_audit_event_occurred", "occurred_at"),
+        Index("ix_audit_event_tag", "tag", "seq"),
     )
 
 

@@ -56,6 +56,8 @@ def pages(request: Request) -> Pages:
 # allow, in this order.
 NAVIGATION: list[tuple[str, str, str]] = [
     ("My caseload", "/caseload", "record.list"),
+    ("Statistics", "/statistics", "statistics.read"),
+    ("Audit", "/audit", "audit.read"),
 ]
 
 

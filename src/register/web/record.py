@@ -346,6 +346,7 @@ def _frame(request: Request, access: Access, record: Record, group: Group, polic
         "can_write_chronology": _may(policy, access, "chronology"),
         "can_transfer": policy.decide(access.principal, "transfer.start", record=access.facts).allowed,
         "can_photograph": _may(policy, access, Section.PHOTOGRAPHS.value),
+        "can_audit": policy.decide(access.principal, "audit.read").allowed,  # who looked at it, and why
     }
 
 
