@@ -157,6 +157,7 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
     )  # an item, transfer or merge that does not exist (the same id where a body repeats it)
     for name in ("{item_id}", "{photo_id}", "{transfer_id}", "{merge_id}"):
         path = path.replace(name, str(unknown))
+    path = path.replace("{seq}", "1")  # the audit log's first event
     params = {
         "purpose": "OP-MATRIX-1",
         "year": 2023,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from ..api.deps import Authorize, UoW, request_id
-from ..api.problems import ERROR_RESPONSES
+from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork
@@ -55,6 +55,26 @@ def _query(
     return [AuditEventOut.model_validate(dict(r)) for r in rows]
 
 
+EVENT_EXAMPLE: dict[str, Any] = {
+    "seq": 57,
+    "event_id": "0b3c9b8e-4f7a-4b1e-9d8e-3a2f1c6d5e4f",
+    "occurred_at": "2026-01-05T10:31:02Z",
+    "action": "consultation",
+    "tag": "nominal:record:read",
+    "outcome": "success",
+    "actor_user": "essex.investigator",
+    "actor_agency": "police",
+    "actor_area": "essex",
+    "actor_roles": "investigator",
+    "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+    "section": None,
+    "item_id": None,
+    "purpose": "OP-HERON-23",
+    "request_id": "5b0f0d0e-8c1e-4a57-9d8e-2f4e4c1b9a77",
+    "details": '{"sections": "all"}',
+}
+
+
 @router.get(
     "/events",
     summary="Search the audit log (by record, by user, by period)",
@@ -64,24 +84,7 @@ def _query(
                 "application/json": {
                     "example": {
                         "events": [
-                            {
-                                "seq": 57,
-                                "event_id": "0b3c9b8e-4f7a-4b1e-9d8e-3a2f1c6d5e4f",
-                                "occurred_at": "2026-01-05T10:31:02Z",
-                                "action": "consultation",
-                                "tag": "nominal:record:read",
-                                "outcome": "success",
-                                "actor_user": "essex.investigator",
-                                "actor_agency": "police",
-                                "actor_area": "essex",
-                                "actor_roles": "investigator",
-                                "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
-                                "section": None,
-                                "item_id": None,
-                                "purpose": "OP-HERON-23",
-                                "request_id": "5b0f0d0e-8c1e-4a57-9d8e-2f4e4c1b9a77",
-                                "details": '{"sections": "all"}',
-                            }
+                            EVENT_EXAMPLE,
                         ],
                         "next_after_seq": None,
                     }
@@ -120,7 +123,7 @@ def audit_export(
     )
 
 
-@router.get("/events/{seq}", summary="One audit event (its reading audited)")
+@router.get("/events/{seq}", summary="One audit event (its reading audited)", responses=ok(EVENT_EXAMPLE))
 def audit_event(
     auditor: Auditor,
     seq: Annotated[int, Path(ge=1, le=2**62)],
