@@ -14,7 +14,9 @@ from register.cli import main
 from register.store import models as m
 
 # the hand-made people and the offender managers' caseloads (src/register/demo.py)
-DEMO_RECORDS = len(demo_data.PEOPLE) + sum(count for *_, count in demo_data.CASELOADS)
+DEMO_RECORDS = (
+    len(demo_data.PEOPLE) + sum(count for *_, count in demo_data.CASELOADS) + demo_data.CASEWORK_RECORDS
+)
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str]:

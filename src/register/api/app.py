@@ -34,6 +34,7 @@ from ..web import common as web_common
 from ..web import photographs as web_photographs
 from ..web import record as web_record
 from ..web import transfer as web_transfer
+from ..web import transfers as web_transfers
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.editing import router as editing_router
@@ -155,6 +156,7 @@ def create_app(
         web_record.router,
         web_photographs.router,
         web_transfer.router,
+        web_transfers.router,
         editing_router,
         system_router,
         nominals_router,

@@ -237,6 +237,7 @@ def merge(
         merged_version=body.merged_version,
         audience=access.audience,
         request_id=access.request_id,
+        reason=body.reason,
     )
     response.headers["ETag"] = etag(out.version)
     return out

@@ -56,6 +56,7 @@ def pages(request: Request) -> Pages:
 # allow, in this order.
 NAVIGATION: list[tuple[str, str, str]] = [
     ("My caseload", "/caseload", "record.list"),
+    ("Transfers", "/transfers", "transfer.list"),
 ]
 
 
