@@ -50,6 +50,7 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "merges.list_pairs": (Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION),
     "merges.dismiss": (Tag.NOMINAL_DUPLICATES_DISMISS, Action.ALTERATION),
     "merges.area_merges": (Tag.NOMINAL_MERGES_READ, Action.CONSULTATION),
+    "merges.merge_history": (Tag.NOMINAL_MERGES_READ, Action.CONSULTATION),
     "nominals.create_nominal": (Tag.NOMINAL_RECORD_CREATE, Action.COLLECTION),
     "nominals.read_record": (Tag.NOMINAL_RECORD_READ, Action.CONSULTATION),
     "nominals.restricted_stub": (Tag.NOMINAL_RECORD_STUB, Action.CONSULTATION),

@@ -31,8 +31,10 @@ from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
+from ..web import duplicates as web_duplicates
 from ..web import photographs as web_photographs
 from ..web import record as web_record
+from ..web import retention as web_retention
 from ..web import transfer as web_transfer
 from ..web import transfers as web_transfers
 from ..web.assets import Assets
@@ -157,6 +159,8 @@ def create_app(
         web_photographs.router,
         web_transfer.router,
         web_transfers.router,
+        web_duplicates.router,
+        web_retention.router,
         editing_router,
         system_router,
         nominals_router,

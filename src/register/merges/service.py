@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
@@ -538,6 +539,33 @@ def list_pairs(
     return pairs, total
 
 
+def _name(summaries: dict[uuid.UUID, Any], nominal_id: uuid.UUID) -> str:
+    s = summaries.get(nominal_id)
+    return f"{s.surname.upper()}, {s.forenames}" if s is not None else ""
+
+
+@use_case(Tag.NOMINAL_MERGES_READ, Action.CONSULTATION)
+def merge_history(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    *,
+    purpose: str | None,
+    request_id: str | None = None,
+) -> list[MergeSummary]:
+    """`merges_of` with both records' names (the merges of one record are within its area)."""
+    rows = merges_of(uow, actor, nominal_id, purpose=purpose, request_id=request_id)
+    summaries = uow.nominals.summaries(list({i for r in rows for i in (r.survivor_id, r.merged_id)}))
+    return [
+        MergeSummary(
+            **r.model_dump(),
+            survivor_name=_name(summaries, r.survivor_id),
+            merged_name=_name(summaries, r.merged_id),
+        )
+        for r in rows
+    ]
+
+
 @use_case(Tag.NOMINAL_MERGES_READ, Action.CONSULTATION)
 def area_merges(
     uow: UnitOfWork, actor: Principal, *, limit: int = 50, request_id: str | None = None
@@ -551,11 +579,6 @@ def area_merges(
         .limit(limit)
     ).all()
     summaries = uow.nominals.summaries(list({i for r in rows for i in (r.survivor_id, r.merged_id)}))
-
-    def name(nominal_id: uuid.UUID) -> str:
-        s = summaries.get(nominal_id)
-        return f"{s.surname.upper()}, {s.forenames}" if s is not None else ""
-
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -568,8 +591,8 @@ def area_merges(
     return [
         MergeSummary(
             **MergeOut.model_validate(r, from_attributes=True).model_dump(),
-            survivor_name=name(r.survivor_id),
-            merged_name=name(r.merged_id),
+            survivor_name=_name(summaries, r.survivor_id),
+            merged_name=_name(summaries, r.merged_id),
         )
         for r in rows
     ]
