@@ -246,6 +246,87 @@ def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids
     return out
 
 
+def casework_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[dict[str, Any]]:
+    """The supervisor's casework pages (web/transfers.py, duplicates.py, retention.py) as the Kent supervisor, timed
+    like `web_pages`. Twenty transfers from another area to Kent are asked for first (through the use case), so
+    the transfers desk has work on it; the duplicates, retention desk and a record's retention page read what
+    the generated register holds."""
+    import threading
+
+    from sqlalchemy import event, select
+    from starlette.testclient import TestClient
+
+    from register.api.app import build_app
+    from register.domain.actors import Principal
+    from register.domain.enums import Agency, Area, NominalStatus, Role
+    from register.merges import service as merges
+    from register.store import models as m
+    from register.transfers import service as transfers
+    from register.transfers.schemas import TransferRequest
+    from register.web.sessions import COOKIE
+
+    supervisor = Principal("bench.supervisor", Agency.POLICE, Area.KENT, frozenset({Role.SUPERVISOR}), "DS Bench")
+    with store.session_factory() as s:
+        others = s.execute(select(m.Nominal.id, m.Nominal.area, m.Nominal.version).where(
+            m.Nominal.area != Area.KENT.value, m.Nominal.status == NominalStatus.ACTIVE.value,
+            ~m.Nominal.id.in_(select(m.Transfer.nominal_id))).limit(20)).all()
+        archived = s.scalar(select(m.Nominal.id).where(m.Nominal.area == Area.KENT.value,
+                                                        m.Nominal.status == NominalStatus.ARCHIVED.value).limit(1))
+    for row in others:
+        asker = Principal("bench.om", Agency.POLICE, Area(row.area), frozenset({Role.OFFENDER_MANAGER}), "DC Bench")
+        with store.unit_of_work() as uow:
+            transfers.start(uow, asker, row.id, TransferRequest(to_area=Area.KENT, reason="moved to Kent"),
+                            expected_version=row.version)
+    with store.unit_of_work() as uow:
+        pairs, _ = merges.list_pairs(uow, supervisor, Area.KENT.value, limit=50)
+    pair = next((p for p in pairs if p.first_area == p.second_area == Area.KENT.value), None)
+    with store.unit_of_work() as uow:
+        first_transfer = transfers.desk(uow, supervisor, app_policy(settings), "incoming")[0].id if others else None
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        if threading.current_thread().name != "register-audit-sealer":
+            statements[0] += 1
+
+    pages = [("transfers desk (waiting)", "/transfers"), ("transfers desk (decided)", "/transfers?show=decided"),
+             ("suspected duplicates", "/duplicates"), ("retention desk: due for review", "/retention?view=review"),
+             ("retention desk: all archived", "/retention?view=archived")]
+    if first_transfer:
+        pages.append(("a transfer's page", f"/transfers/{first_transfer}"))
+    if pair:
+        pages.append(("two records compared, merge preview", f"/duplicates/{pair.first}/{pair.second}"))
+    if archived:
+        pages.append(("a record's retention page", f"/retention/records/{archived}"))
+    out = []
+    with TestClient(app) as client:
+        session = app.state.sessions.create()
+        session.principal = supervisor
+        session.issuer = "development"
+        client.cookies.set(COOKIE, session.id)
+        for name, path in pages:
+
+            def get(path: str = path) -> None:
+                r = client.get(path, follow_redirects=False)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{path} answered {r.status_code}")
+
+            samples = summary(timed(get, repeat))
+            event.listen(store.engine, "before_cursor_execute", count)
+            statements[0] = 0
+            get()
+            event.remove(store.engine, "before_cursor_execute", count)
+            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
+                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+    return out
+
+
+def app_policy(settings: Any) -> Any:
+    from register.access.policy import Policy
+
+    return Policy.load(settings.policy_file)
+
+
 def checkpoint(results: dict[str, Any], out: Path) -> None:
     """Keep what has been measured so far: a failure late in a long run loses nothing before it."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -493,6 +574,8 @@ def main() -> None:  # noqa: C901 - one script reads best top to bottom
         indexer_process.wait(30)
         # The web pages an offender manager opens all day, after the sweeps (so the overview has findings to show).
         results["pages"] = web_pages(settings, store, today, args.repeat * 3)
+        checkpoint(results, args.out)
+        results["casework_pages"] = casework_pages(settings, store, today, args.repeat)
         checkpoint(results, args.out)
         store.dispose()
         checkpoint(results, args.out)

@@ -566,6 +566,7 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
                 today=today,
             )
         ids.append(str(nominal_id))
+    ids += _load_casework(uow, ids[-len(PEOPLE) :], day)
     return ids
 
 
@@ -919,3 +920,121 @@ def portrait(name: str, shade: int = 0, size: tuple[int, int] = (360, 450)) -> b
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+# ------------------------------------------------------------------ something on the supervisor's desk
+
+CASEWORK_RECORDS = 4  # the records `_load_casework` adds (a duplicate and three archived people, all Kent)
+
+
+def _load_casework(uow: UnitOfWork, hand_made: list[str], today: dt.date) -> list[str]:
+    """Work for the Kent supervisor (web/transfers.py, duplicates.py, retention.py), through the use cases
+    their pages call too: Essex asks to transfer Stephen Ashworth to Kent; a second record of Mark O'Sullivan
+    (a typing slip in his forename) is a suspected duplicate; three archived Kent people, two of them due for
+    their retention review (reviewed long ago) and one under a legal hold. Returns the records it adds."""
+    from .archive import service as archive
+    from .archive.schemas import ArchiveRequest
+    from .domain.enums import ArchiveReason, Role
+    from .retention import service as retention
+    from .transfers import service as transfers
+    from .transfers.schemas import TransferRequest
+
+    supervisor = DemoUser(Area.KENT, Role.SUPERVISOR, Agency.POLICE).principal()
+    essex = DemoUser(Area.ESSEX, Role.OFFENDER_MANAGER, Agency.POLICE).principal()
+    people = dict(zip((p["identity"]["surname"] for p in PEOPLE), map(uuid.UUID, hand_made), strict=True))
+
+    ashworth = people["Ashworth"]
+    transfers.start(
+        uow,
+        essex,
+        ashworth,
+        TransferRequest(
+            to_area=Area.KENT,
+            reason="Moved to Maidstone to live with his brother; he signed on at Maidstone police station",
+            handover_notes="Compliant with notification; no outstanding actions",
+        ),
+        expected_version=uow.nominals.header_row(ashworth).version,
+    )
+
+    def create(
+        forenames: str, surname: str, born: str, unit: str, items: list[tuple[Section, dict]]
+    ) -> uuid.UUID:
+        new = NewNominal.model_validate(
+            {
+                "nominal_type": "rso",
+                "area": "kent",
+                "managing_unit": unit,
+                "lead_agency": "police",
+                "identity": {
+                    "forenames": forenames,
+                    "surname": surname,
+                    "date_of_birth": born,
+                    "gender": "male",
+                },
+            },
+            context={"today": today},
+        )
+        nominal_id = service.create_nominal(uow, supervisor, new)
+        version = 1
+        for section, payload in items:
+            _, version = service.add_item(
+                uow, supervisor, nominal_id, parse_item(section, payload, today), expected_version=version
+            )
+        return nominal_id
+
+    duplicate = create(
+        "Marc",
+        "O'Sullivan",
+        "1979-11-02",
+        "Canterbury Probation",
+        [
+            (
+                Section.ADDRESSES,
+                {"kind": "home", "lines": ["41 Wincheap"], "town": "Canterbury", "postcode": "CT1 3RX"},
+            ),
+            (Section.CONTACTS, {"kind": "phone", "value": "07700 900461"}),
+        ],
+    )
+    added = [duplicate]
+    archived = [
+        (
+            "Graham",
+            "Pettifer",
+            "1941-06-30",
+            ArchiveReason.DIED,
+            "Died at home; death certificate seen",
+            True,
+        ),
+        ("Royston", "Keele", "1958-02-11", ArchiveReason.LEFT_JURISDICTION, None, True),
+        ("Alfie", "Brandrick", "1987-09-19", ArchiveReason.ELIGIBILITY_ENDED, None, False),
+    ]
+    for forenames, surname, born, reason, text, due in archived:
+        nominal_id = create(forenames, surname, born, "Mid Kent MOSOVO", [])
+        version = archive.archive(
+            uow,
+            supervisor,
+            nominal_id,
+            ArchiveRequest(reason=reason, text=text if reason == ArchiveReason.OTHER else None),
+            expected_version=uow.nominals.header_row(nominal_id).version,
+        )
+        if due:  # last reviewed a full review period (and a month) ago: the next review is overdue
+            years = retention.policy(uow)[reason].review_every_years
+            version = retention.review(
+                uow,
+                supervisor,
+                nominal_id,
+                "Reviewed at the annual retention meeting: kept",
+                expected_version=version,
+                today=today.replace(year=today.year - years) - dt.timedelta(days=30),
+            )
+        if reason == ArchiveReason.LEFT_JURISDICTION:
+            retention.set_hold(
+                uow,
+                supervisor,
+                nominal_id,
+                "Operation NIGHTJAR: disclosure in pending proceedings",
+                hold=True,
+                expected_version=version,
+            )
+        added.append(nominal_id)
+    return [str(i) for i in added]

@@ -49,6 +49,8 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "merges.candidates": (Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION),
     "merges.list_pairs": (Tag.NOMINAL_DUPLICATES_LIST, Action.CONSULTATION),
     "merges.dismiss": (Tag.NOMINAL_DUPLICATES_DISMISS, Action.ALTERATION),
+    "merges.area_merges": (Tag.NOMINAL_MERGES_READ, Action.CONSULTATION),
+    "merges.merge_history": (Tag.NOMINAL_MERGES_READ, Action.CONSULTATION),
     "nominals.create_nominal": (Tag.NOMINAL_RECORD_CREATE, Action.COLLECTION),
     "nominals.read_record": (Tag.NOMINAL_RECORD_READ, Action.CONSULTATION),
     "nominals.restricted_stub": (Tag.NOMINAL_RECORD_STUB, Action.CONSULTATION),
@@ -65,6 +67,7 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "retention.review": (Tag.NOMINAL_RETENTION_REVIEW, Action.ALTERATION),
     "retention.erase_item": (Tag.NOMINAL_RECORD_ERASE, Action.ERASURE),
     "retention.read_status": (Tag.NOMINAL_RETENTION_READ, Action.CONSULTATION),
+    "retention.desk": (Tag.NOMINAL_RETENTION_READ, Action.CONSULTATION),
     "search.search": (None, Action.CONSULTATION),
     "statistics.read_tables": (Tag.STATISTICS_TABLES_READ, Action.CONSULTATION),
     "statistics.read_cell": (Tag.STATISTICS_CELL_PEOPLE, Action.CONSULTATION),
@@ -72,6 +75,8 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "transfers.accept": (Tag.TRANSFER_REQUEST_ACCEPT, Action.ALTERATION),
     "transfers.reject": (Tag.TRANSFER_REQUEST_REJECT, Action.ALTERATION),
     "transfers.cancel": (Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION),
+    "transfers.desk": (Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION),
+    "transfers.view": (Tag.TRANSFER_REQUEST_READ, Action.CONSULTATION),
 }
 
 

@@ -34,10 +34,13 @@ from ..transfers.routes import router as transfers_router
 from ..usecase import guard
 from ..web import audit as web_audit
 from ..web import common as web_common
+from ..web import duplicates as web_duplicates
 from ..web import photographs as web_photographs
 from ..web import record as web_record
+from ..web import retention as web_retention
 from ..web import statistics as web_statistics
 from ..web import transfer as web_transfer
+from ..web import transfers as web_transfers
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.editing import router as editing_router
@@ -168,6 +171,9 @@ def create_app(
         web_transfer.router,
         web_audit.router,
         web_statistics.router,
+        web_transfers.router,
+        web_duplicates.router,
+        web_retention.router,
         editing_router,
         system_router,
         nominals_router,

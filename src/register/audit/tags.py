@@ -45,6 +45,9 @@ class Tag(StrEnum):
     TRANSFER_REQUEST_ACCEPT = "transfer:request:accept"
     TRANSFER_REQUEST_REJECT = "transfer:request:reject"
     TRANSFER_REQUEST_CANCEL = "transfer:request:cancel"
+    # The supervisor's desk (web/transfers.py): the transfers listed, one transfer and its history read.
+    TRANSFER_REQUEST_LIST = "transfer:request:list"
+    TRANSFER_REQUEST_READ = "transfer:request:read"
     SEARCH_QUERY_RUN = "search:query:run"
     SEARCH_RESULTS_EXPORT = "search:results:export"
     QUALITY_RUN_EXECUTE = "quality:run:execute"

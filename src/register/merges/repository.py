@@ -128,20 +128,56 @@ class Candidate:
 
 
 def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple[list[Candidate], int]:
-    """The pairs with at least one record in `area`, strongest rule first."""
+    """The pairs with at least one record in `area`, strongest rule first, and how many there are: the cascade
+    runs once, the total counted beside the page (a window); only a page past the end counts again."""
     pairs = candidate_pairs(area).subquery()
-    total = session.execute(select(func.count()).select_from(pairs)).scalar_one()
     rows = session.execute(
-        select(pairs).order_by(pairs.c.rank, pairs.c.first, pairs.c.second).limit(limit).offset(offset)
+        select(pairs, func.count().over().label("total"))
+        .order_by(pairs.c.rank, pairs.c.first, pairs.c.second)
+        .limit(limit)
+        .offset(offset)
     ).all()
+    if rows:
+        total = int(rows[0].total)
+    else:
+        total = session.execute(select(func.count()).select_from(pairs)).scalar_one() if offset else 0
     return [Candidate(r.first, r.second, r.rule, r.first_area, r.second_area) for r in rows], total
 
 
 def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | None:
     """The strongest rule matching this pair (None: the cascade would not propose it), from the two records'
-    tokens."""
-    pairs = candidate_pairs(pair=(first, second)).subquery()
-    return session.execute(select(pairs.c.rule)).scalar()
+    tokens: the tokens they share, found from the first record's tokens by its id (an index lookup, whatever
+    the size of the register), then the same ranking and exclusions as `candidate_pairs`."""
+    a, b = sorted((first, second))
+    statuses = {
+        r.id: r.status
+        for r in session.execute(select(m.Nominal.id, m.Nominal.status).where(m.Nominal.id.in_([a, b])))
+    }
+    if len(statuses) != 2 or any(v not in CANDIDATE_STATUSES for v in statuses.values()):
+        return None
+    if session.execute(
+        select(m.DuplicateDismissal.id).where(
+            m.DuplicateDismissal.first_id == a, m.DuplicateDismissal.second_id == b
+        )
+    ).first():
+        return None
+    mine, theirs = aliased(m.BlindToken), aliased(m.BlindToken)
+    shared = {
+        kind: count
+        for kind, count in session.execute(
+            select(mine.kind, func.count(func.distinct(mine.token)))
+            .join(theirs, and_(theirs.kind == mine.kind, theirs.token == mine.token, theirs.nominal_id == b))
+            .where(mine.nominal_id == a)
+            .group_by(mine.kind)
+        )
+    }
+    if any(shared.get(kind) for kind in IDENTIFIER_KINDS):
+        return RULES[0]
+    if shared.get("dob_sound"):
+        return RULES[1] if shared["dob_sound"] >= 2 else RULES[2]
+    if shared.get("contact_sound"):
+        return RULES[3]
+    return None
 
 
 def suspected(nominal_id, area: str | None = None) -> object:

@@ -239,6 +239,7 @@ def merge(
         audience=access.audience,
         purpose=access.purpose,
         request_id=access.request_id,
+        reason=body.reason,
     )
     response.headers["ETag"] = etag(out.version)
     return out

@@ -15,6 +15,9 @@ class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     merged_id: uuid.UUID = Field(description="the duplicate that becomes a tombstone pointing at this record")
     merged_version: int = Field(ge=0, description="the version of the duplicate as you previewed it")
+    reason: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
+        default=None, description="why they are one person: kept, sealed, in the survivor's chronology"
+    )
 
 
 class UnmergeRequest(BaseModel):
@@ -61,6 +64,11 @@ class MergeOut(BaseModel):
     unmerged_by: str | None
     unmerged_at: dt.datetime | None
     unmerge_reason: str | None = None
+
+
+class MergeSummary(MergeOut):
+    survivor_name: str
+    merged_name: str
 
 
 class Merged(BaseModel):

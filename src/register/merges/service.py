@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
@@ -24,9 +25,9 @@ from ..audit.tags import Tag
 from ..domain import clock
 from ..domain import merge as merging
 from ..domain.actors import Actor, Principal
-from ..domain.enums import Agency, Area, NominalStatus
+from ..domain.enums import Agency, Area, ChronologyKind, NominalStatus
 from ..domain.errors import ConcurrencyConflict, NotFound, RuleViolation
-from ..domain.record import Record, Section, StoredItem
+from ..domain.record import ChronologyEntry, Record, Section, StoredItem
 from ..nominals import service as nominals
 from ..store import models as m
 from ..store.uow import UnitOfWork
@@ -41,6 +42,7 @@ from .schemas import (
     Merged,
     MergeOut,
     MergePreview,
+    MergeSummary,
     Side,
     Unmerged,
 )
@@ -167,9 +169,11 @@ def merge(
     audience: Agency | None = None,
     purpose: str | None = None,
     request_id: str | None = None,
+    reason: str | None = None,
 ) -> Merged:
     """Merge `merged_id` into `survivor_id`. Every row moves; the counts reported are of what `audience` may
-    see (as in the preview), the audit log has the true counts."""
+    see (as in the preview), the audit log has the true counts. A `reason` is kept (sealed) as a chronology
+    note on the survivor."""
     rows = _lock_pair(uow, survivor_id, merged_id)
     s_row, m_row = rows[survivor_id], rows[merged_id]
     _check(uow, actor, s_row, m_row, purpose)
@@ -219,9 +223,15 @@ def merge(
             data_key_id=key_id,
         )
     )
+    if reason:
+        entry = ChronologyEntry(
+            occurred_at=now, kind=ChronologyKind.OTHER, summary="Duplicate record merged in", details=reason
+        )
+        uow.nominals.add_entry(survivor_id, key_id, uuid.uuid4(), entry, actor, now)
     _refresh(uow, survivor_id, merged_id)
     details: dict[str, object] = {
         "merge": str(merge_id),
+        "reason_given": bool(reason),
         "survivor": str(survivor_id),
         "merged": str(merged_id),
         "rule": rule,
@@ -536,3 +546,62 @@ def list_pairs(
         )
     )
     return pairs, total
+
+
+def _name(summaries: dict[uuid.UUID, Any], nominal_id: uuid.UUID) -> str:
+    s = summaries.get(nominal_id)
+    return f"{s.surname.upper()}, {s.forenames}" if s is not None else ""
+
+
+@use_case(Tag.NOMINAL_MERGES_READ, Action.CONSULTATION)
+def merge_history(
+    uow: UnitOfWork,
+    actor: Principal,
+    nominal_id: uuid.UUID,
+    *,
+    purpose: str | None,
+    request_id: str | None = None,
+) -> list[MergeSummary]:
+    """`merges_of` with both records' names (the merges of one record are within its area)."""
+    rows = merges_of(uow, actor, nominal_id, purpose=purpose, request_id=request_id)
+    summaries = uow.nominals.summaries(list({i for r in rows for i in (r.survivor_id, r.merged_id)}))
+    return [
+        MergeSummary(
+            **r.model_dump(),
+            survivor_name=_name(summaries, r.survivor_id),
+            merged_name=_name(summaries, r.merged_id),
+        )
+        for r in rows
+    ]
+
+
+@use_case(Tag.NOMINAL_MERGES_READ, Action.CONSULTATION)
+def area_merges(
+    uow: UnitOfWork, actor: Principal, *, limit: int = 50, request_id: str | None = None
+) -> list[MergeSummary]:
+    """The latest merges of the actor's area (merged or undone), newest first, with both records' names
+    (merges are within one area, so both are the actor's area's records). One consultation."""
+    rows = uow.session.scalars(
+        select(m.Merge)
+        .where(m.Merge.area == actor.area.value)
+        .order_by(m.Merge.merged_at.desc())
+        .limit(limit)
+    ).all()
+    summaries = uow.nominals.summaries(list({i for r in rows for i in (r.survivor_id, r.merged_id)}))
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.NOMINAL_MERGES_READ,
+            actor,
+            request_id=request_id,
+            details={"area": actor.area.value, "merges": [str(r.id) for r in rows]},
+        )
+    )
+    return [
+        MergeSummary(
+            **MergeOut.model_validate(r, from_attributes=True).model_dump(),
+            survivor_name=_name(summaries, r.survivor_id),
+            merged_name=_name(summaries, r.merged_id),
+        )
+        for r in rows
+    ]

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.enums import NominalStatus
@@ -82,4 +82,59 @@ def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
             notification_due_on=None,
         ),
         execution_options={"synchronize_session": False},
+    )
+
+
+# ------------------------------------------------------------------ the supervisor's desk (web/retention.py)
+
+ARCHIVED = m.Nominal.status == NominalStatus.ARCHIVED.value
+
+
+def desk_views(today: dt.date) -> dict[str, ColumnElement[bool]]:
+    """What each view of the retention desk holds, as SQL over one area's records."""
+    return {
+        "review": ARCHIVED
+        & m.Nominal.retention_review_on.is_not(None)
+        & (m.Nominal.retention_review_on <= today),
+        "disposal": ARCHIVED
+        & m.Nominal.legal_hold.is_(False)
+        & m.Nominal.dispose_from.is_not(None)
+        & (m.Nominal.dispose_from <= today),
+        "holds": m.Nominal.legal_hold.is_(True)
+        & m.Nominal.status.in_([NominalStatus.ACTIVE.value, NominalStatus.ARCHIVED.value]),
+        "archived": ARCHIVED,
+    }
+
+
+def desk_counts(session: Session, area: str, today: dt.date) -> dict[str, int]:
+    """How many records each view holds, in one query over the area's records."""
+    views = desk_views(today)
+    row = session.execute(
+        select(
+            *(func.coalesce(func.sum(case((where, 1), else_=0)), 0).label(k) for k, where in views.items())
+        ).where(m.Nominal.area == area)
+    ).one()
+    return {k: int(getattr(row, k)) for k in views}
+
+
+DESK_ORDER = {
+    "review": (m.Nominal.retention_review_on, m.Nominal.id),
+    "disposal": (m.Nominal.dispose_from, m.Nominal.id),
+    "holds": (m.Nominal.updated_at.desc(), m.Nominal.id),
+    "archived": (m.Nominal.archived_on.desc(), m.Nominal.id),
+}
+
+
+def desk_page(
+    session: Session, area: str, view: str, today: dt.date, *, limit: int, offset: int
+) -> list[m.Nominal]:
+    """One page of a view's records, in the order that matters for it (the longest overdue first)."""
+    return list(
+        session.scalars(
+            select(m.Nominal)
+            .where(m.Nominal.area == area, desk_views(today)[view])
+            .order_by(*DESK_ORDER[view])
+            .limit(limit)
+            .offset(offset)
+        )
     )

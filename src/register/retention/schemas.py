@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,3 +52,32 @@ class RunReport(BaseModel):
         description="records erased (0 on a dry run), including tombstones of duplicates merged into them"
     )
     dry_run: bool
+
+
+RetentionView = Literal["review", "disposal", "holds", "archived"]
+
+
+class RetentionRow(BaseModel):
+    id: uuid.UUID
+    forenames: str
+    surname: str
+    date_of_birth: dt.date | None
+    restricted: bool
+    status: str
+    archived_reason: str | None
+    archived_on: dt.date | None
+    legal_hold: bool
+    review_on: dt.date | None
+    dispose_from: dt.date | None = Field(
+        description="when disposal may start (the first of January of its year under an age rule)"
+    )
+
+
+class RetentionDesk(BaseModel):
+    view: RetentionView
+    today: dt.date
+    counts: dict[str, int] = Field(description="how many records each view holds")
+    rows: list[RetentionRow]
+    page: int
+    page_size: int
+    total: int

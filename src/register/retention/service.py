@@ -33,7 +33,7 @@ from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from . import repository
-from .schemas import ItemErasure, RetentionOut, RunReport
+from .schemas import ItemErasure, RetentionDesk, RetentionOut, RetentionRow, RetentionView, RunReport
 
 
 @lru_cache(maxsize=4)
@@ -348,3 +348,54 @@ def read_status(
         )
     )
     return out
+
+
+@use_case(Tag.NOMINAL_RETENTION_READ, Action.CONSULTATION)
+def desk(
+    uow: UnitOfWork,
+    actor: Principal,
+    view: RetentionView,
+    *,
+    today: dt.date,
+    page: int = 1,
+    page_size: int = 20,
+    request_id: str | None = None,
+) -> RetentionDesk:
+    """The actor's area's records due for a retention review, due for disposal, under a legal hold, or
+    archived: counts of each and one page of the view asked for, in a fixed number of queries. Audited as a
+    consultation naming the records listed."""
+    area = actor.area.value
+    counts = repository.desk_counts(uow.session, area, today)
+    rows = repository.desk_page(
+        uow.session, area, view, today, limit=page_size, offset=(page - 1) * page_size
+    )
+    summaries = uow.nominals.summaries([r.id for r in rows])
+    out = [
+        RetentionRow(
+            id=r.id,
+            forenames=summaries[r.id].forenames,
+            surname=summaries[r.id].surname,
+            date_of_birth=summaries[r.id].date_of_birth,
+            restricted=r.restricted,
+            status=r.status,
+            archived_reason=r.archived_reason,
+            archived_on=r.archived_on,
+            legal_hold=r.legal_hold,
+            review_on=r.retention_review_on,
+            dispose_from=r.dispose_from,
+        )
+        for r in rows
+        if r.id in summaries
+    ]
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.NOMINAL_RETENTION_READ,
+            actor,
+            request_id=request_id,
+            details={"area": area, "view": view, "page": page, "ids": [str(r.id) for r in out]},
+        )
+    )
+    return RetentionDesk(
+        view=view, today=today, counts=counts, rows=out, page=page, page_size=page_size, total=counts[view]
+    )

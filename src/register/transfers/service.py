@@ -6,25 +6,36 @@ only a pending transfer's first decision succeeds. Every step is audited on both
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, insert, select, update
 
+from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain import clock
 from ..domain.actors import Actor, Principal
-from ..domain.enums import ChronologyKind, NominalStatus
+from ..domain.enums import Area, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.record import ChronologyEntry
+from ..domain.record import ChronologyEntry, OffenderManager, Section
 from ..domain.rules import ensure_editable
 from ..nominals import service as nominals
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
-from .schemas import Acceptance, Rejection, TransferOut, TransferRequest
+from .schemas import (
+    Acceptance,
+    Rejection,
+    TransferDesk,
+    TransferOut,
+    TransferPerson,
+    TransferRequest,
+    TransferView,
+)
 
 PENDING = "pending"
 
@@ -148,7 +159,9 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
         Action.ALTERATION,
         row,
         managing_unit=acceptance.managing_unit,
+        reason_given=bool(acceptance.reason),
     )
+    _seal_decision(uow, row, acceptance.reason, managing_unit=acceptance.managing_unit)
     return version
 
 
@@ -169,15 +182,22 @@ def cancel(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID) -> None:
     _both_sides(uow, actor, Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION, row)
 
 
-def _seal_decision(uow: UnitOfWork, row: m.Transfer, reason: str) -> None:
-    details = json.loads(
-        uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed)
-    )
-    details["decision_reason"] = reason
+def _seal_decision(uow: UnitOfWork, row: m.Transfer, reason: str | None, **more: str) -> None:
+    details = _details(uow, row)
+    if reason:
+        details["decision_reason"] = reason
+    details.update(more)
     sealed = uow.cipher.seal(
         row.data_key_id, "transfer", "details_sealed", row.id, json.dumps(details).encode()
     )
     uow.session.execute(update(m.Transfer).where(m.Transfer.id == row.id).values(details_sealed=sealed))
+
+
+def _details(uow: UnitOfWork, row: m.Transfer) -> dict[str, Any]:
+    opened: dict[str, Any] = json.loads(
+        uow.cipher.open(row.data_key_id, "transfer", "details_sealed", row.id, row.details_sealed)
+    )
+    return opened
 
 
 def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PENDING) -> list[TransferOut]:
@@ -222,3 +242,204 @@ def pending_for_record(uow: UnitOfWork, nominal_id: uuid.UUID) -> TransferOut | 
         decided_at=t.decided_at,
         age_days=(clock.now() - t.requested_at).days,
     )
+
+
+# ------------------------------------------------------------------ the supervisor's desk (web/transfers.py)
+
+DESK_LIMIT = 100
+
+
+def purpose_of(transfer_id: uuid.UUID) -> str:
+    """The purpose a party to a transfer reads its record under (another area's record needs one)."""
+    return f"deciding transfer {transfer_id}"
+
+
+def _out(t: m.Transfer, now: dt.datetime) -> TransferOut:
+    return TransferOut(
+        id=t.id,
+        nominal_id=t.nominal_id,
+        from_area=t.from_area,
+        to_area=t.to_area,
+        status=t.status,
+        requested_by=t.requested_by,
+        requested_at=t.requested_at,
+        decided_by=t.decided_by,
+        decided_at=t.decided_at,
+        age_days=((t.decided_at or now) - t.requested_at).days,
+    )
+
+
+def _people(
+    uow: UnitOfWork,
+    actor: Principal,
+    policy: Policy,
+    rows: Sequence[m.Transfer],
+    managers: dict[uuid.UUID, list[str]] | None = None,
+) -> tuple[dict[uuid.UUID, TransferPerson], set[uuid.UUID]]:
+    """Each transfer's record as the policy lets the actor see it, with the purpose of the transfer (two
+    queries, whatever the number). Returns the people by transfer id and the other areas' records shown."""
+    summaries = uow.nominals.summaries(list({r.nominal_id for r in rows}))
+    people: dict[uuid.UUID, TransferPerson] = {}
+    consulted: set[uuid.UUID] = set()
+    for r in rows:
+        s = summaries.get(r.nominal_id)
+        if s is None:
+            continue
+        decision = policy.decide(
+            actor,
+            "record.read",
+            record=RecordFacts(area=Area(s.area), restricted=s.restricted),
+            purpose=purpose_of(r.id),
+        )
+        if not decision.allowed or decision.stub:
+            people[r.id] = TransferPerson(id=s.id, area=s.area, stub=True)
+            continue
+        if s.area != actor.area.value:
+            consulted.add(s.id)
+        people[r.id] = TransferPerson(
+            id=s.id,
+            area=s.area,
+            forenames=s.forenames,
+            surname=s.surname,
+            date_of_birth=s.date_of_birth,
+            mappa_category=s.mappa_category,
+            mappa_level=s.mappa_level,
+            managing_unit=s.managing_unit,
+            status=NominalStatus(s.status).value,
+            offender_managers=(managers or {}).get(s.id, []),
+        )
+    return people, consulted
+
+
+def _desk_row(uow: UnitOfWork, t: m.Transfer, person: TransferPerson, now: dt.datetime) -> TransferDesk:
+    words = {} if person.stub else _details(uow, t)
+    return TransferDesk(
+        **_out(t, now).model_dump(),
+        person=person,
+        reason=words.get("reason"),
+        handover_notes=words.get("handover_notes"),
+        decision_reason=words.get("decision_reason"),
+        managing_unit=words.get("managing_unit"),
+    )
+
+
+def _consulted(
+    uow: UnitOfWork,
+    actor: Principal,
+    tag: Tag,
+    ids: set[uuid.UUID],
+    request_id: str | None,
+    **details: object,
+) -> None:
+    uow.audit.record_many(
+        [
+            AuditEntry(
+                Action.CONSULTATION,
+                tag,
+                actor,
+                nominal_id=nominal_id,
+                section="transfer",
+                purpose="transfer to or from this area",
+                request_id=request_id,
+                details=dict(details),
+            )
+            for nominal_id in sorted(ids)
+        ]
+    )
+
+
+@use_case(Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION)
+def desk(
+    uow: UnitOfWork,
+    actor: Principal,
+    policy: Policy,
+    direction: Literal["incoming", "outgoing"],
+    *,
+    decided: bool = False,
+    request_id: str | None = None,
+) -> list[TransferDesk]:
+    """The transfers coming to (incoming) or going from (outgoing) the actor's area: those waiting for a
+    decision, oldest first, or (`decided`) the latest decided ones. Each with its record as the policy lets
+    the actor see it (another area's record under the transfer as its purpose; a restricted one as its stub)
+    and the words given. Audited as one consultation, and one per other area's record shown."""
+    column = m.Transfer.to_area if direction == "incoming" else m.Transfer.from_area
+    q = select(m.Transfer).where(column == actor.area.value)
+    if decided:
+        q = q.where(m.Transfer.status != PENDING).order_by(m.Transfer.decided_at.desc())
+    else:
+        q = q.where(m.Transfer.status == PENDING).order_by(m.Transfer.requested_at)
+    rows = uow.session.scalars(q.limit(DESK_LIMIT)).all()
+    uow.cipher.load({r.data_key_id for r in rows})
+    people, consulted = _people(uow, actor, policy, rows)
+    now = clock.now()
+    out = [_desk_row(uow, t, people[t.id], now) for t in rows if t.id in people]
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.TRANSFER_REQUEST_LIST,
+            actor,
+            section="transfer",
+            request_id=request_id,
+            details={
+                "area": actor.area.value,
+                "direction": direction,
+                "decided": decided,
+                "transfers": [str(t.id) for t in out],
+            },
+        )
+    )
+    _consulted(uow, actor, Tag.TRANSFER_REQUEST_LIST, consulted, request_id, direction=direction)
+    return out
+
+
+@use_case(Tag.TRANSFER_REQUEST_READ, Action.CONSULTATION)
+def view(
+    uow: UnitOfWork,
+    actor: Principal,
+    policy: Policy,
+    transfer_id: uuid.UUID,
+    *,
+    request_id: str | None = None,
+) -> TransferView:
+    """One transfer, for either of its areas: the record's summary (with its current offender managers) and
+    every transfer of that record. To anyone else it does not exist."""
+    row = get(uow, transfer_id)
+    if actor.area.value not in (row.from_area, row.to_area):
+        raise NotFound("transfer_not_found", f"no transfer {transfer_id}")
+    history = uow.session.scalars(
+        select(m.Transfer).where(m.Transfer.nominal_id == row.nominal_id).order_by(m.Transfer.requested_at)
+    ).all()
+    uow.cipher.load({r.data_key_id for r in history})
+    record = uow.nominals.load(
+        row.nominal_id,
+        sections={Section.OFFENDER_MANAGERS},
+        chronology=False,
+        audience=policy.visibility(actor).audience,
+    )
+    managers = [
+        i.data.name
+        for i in record.items(Section.OFFENDER_MANAGERS)
+        if i.ended_at is None and isinstance(i.data, OffenderManager) and i.data.date_to is None
+    ]
+    people, consulted = _people(uow, actor, policy, [row], {row.nominal_id: managers})
+    person = people[row.id]
+    now = clock.now()
+    # The record's other transfers may involve other areas: only those of the actor's area are shown.
+    mine = [h for h in history if actor.area.value in (h.from_area, h.to_area)]
+    out = TransferView(
+        transfer=_desk_row(uow, row, person, now),
+        history=[_desk_row(uow, h, person, now) for h in mine],
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.TRANSFER_REQUEST_READ,
+            actor,
+            nominal_id=row.nominal_id,
+            section="transfer",
+            purpose=purpose_of(row.id) if row.nominal_id in consulted else None,
+            request_id=request_id,
+            details={"transfer": str(row.id), "history": [str(h.id) for h in mine], "stub": person.stub},
+        )
+    )
+    return out

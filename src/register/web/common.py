@@ -56,6 +56,9 @@ def pages(request: Request) -> Pages:
 # allow, in this order.
 NAVIGATION: list[tuple[str, str, str]] = [
     ("My caseload", "/caseload", "record.list"),
+    ("Transfers", "/transfers", "transfer.list"),
+    ("Duplicates", "/duplicates", "record.merge"),
+    ("Archive and retention", "/retention", "record.retention"),
     ("Statistics", "/statistics", "statistics.read"),
     ("Audit", "/audit", "audit.read"),
 ]

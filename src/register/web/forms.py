@@ -41,6 +41,7 @@ RULE_WORDS = {
     "photo_taken_in_future": "The date taken must be today or in the past",
     "transfer_same_area": "Choose an area other than the one that owns the record now",
     "transfer_already_pending": "A transfer of this record is already waiting for a decision",
+    "archive_text_required": "Enter the details of the other reason",
 }
 
 
