@@ -33,6 +33,7 @@ from ..transfers.routes import router as transfers_router
 from ..web import common as web_common
 from ..web import photographs as web_photographs
 from ..web import record as web_record
+from ..web import search as web_search
 from ..web import transfer as web_transfer
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
@@ -155,6 +156,7 @@ def create_app(
         web_record.router,
         web_photographs.router,
         web_transfer.router,
+        web_search.router,
         editing_router,
         system_router,
         nominals_router,
