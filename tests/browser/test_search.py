@@ -175,8 +175,16 @@ def test_paging_through_every_result_keeps_the_criteria_out_of_the_url(
         next_link.click()
         site.arrived()
         seen += site.names()
-    assert len(seen) == total
+    assert len(seen) == total and len(set(seen)) > 20
     assert "Showing" in page.locator(".moj-pagination__results").first.inner_text()
+    # Not a page number, or a search id this session never made: a page, never a stack trace
+    search_path = site.path.split("?")[0]
+    page.goto(server.url + search_path + "?page=abc")
+    site.arrived()
+    assert site.names() == first
+    missing = page.goto(server.url + "/search/not-a-search-of-mine?page=2")
+    site.arrived()
+    assert missing is not None and missing.status == 404 and site.title.startswith("This search has ended")
 
 
 def test_bad_input_is_named_beside_its_field_and_never_searched(

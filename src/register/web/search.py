@@ -444,9 +444,7 @@ def build(form: Form, values: dict[str, Any]) -> Built:
 def _form_values(values: Any) -> dict[str, Any]:
     """The answers to keep (to show the form again): strings only, the CSRF token left out."""
     return {
-        k: v
-        for k, v in values.items()
-        if isinstance(v, str) and k != "csrf_token" and len(v) <= OPERATION_MAX
+        k: v[:2000] for k, v in values.items() if isinstance(v, str) and k != "csrf_token" and len(k) <= 40
     }
 
 
@@ -685,9 +683,10 @@ def _summary(kept: dict[str, Any]) -> list[dict[str, str]]:
 
 
 @router.get("/search/{search_id}", response_class=HTMLResponse)
-def results_page(request: Request, search_id: str, principal: Searcher, page: int = 1) -> Response:
+def results_page(request: Request, search_id: str, principal: Searcher, page: str = "1") -> Response:
+    number = int(page) if page.isdigit() and len(page) <= 6 else 1  # not a page number: the first page
     try:
-        return _results_page(request, principal, search_id, max(1, min(page, 100_000)))
+        return _results_page(request, principal, search_id, max(1, number))
     except _ToForm:
         return redirect("/search")
 
