@@ -94,8 +94,8 @@ def _fields() -> list[Field]:
         Field(
             "name",
             "Name",
-            hint="Forenames, surname or both. Other names on the record (aliases, nicknames, maiden "
-            "names) are always searched too.",
+            hint="Forenames, surname or both. Other names on the record (aliases, nicknames, birth and "
+            "married names) are always searched too.",
         ),
         Field("name_mode", "How to match the name", kind="radios", options=NAME_MODES),
         Field("dob", "Date of birth", kind="date", hint="For example, 17 3 1984"),
