@@ -223,9 +223,10 @@ class SearchPage(PageGuard):
     def __call__(self, request: Request, principal: SignedIn) -> Principal:  # type: ignore[override]
         policy: Policy = request.app.state.policy
         purpose = enquiry(request)
-        if policy.decide(principal, self.action, purpose=purpose).rule == "purpose_required":
-            return principal  # allowed once a purpose is given: the form asks for it
-        try:
+        decision = policy.decide(principal, self.action, purpose=purpose)
+        if decision.allowed or decision.rule == "purpose_required":
+            return principal  # (without a purpose yet: allowed once one is given, and the form asks for it)
+        try:  # refused: the guard audits the refusal, as the API's does
             with work(request) as uow:
                 authorize(
                     uow, policy, principal, self.action, purpose=purpose, request_id=request_id(request)
