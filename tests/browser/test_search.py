@@ -264,3 +264,28 @@ def test_a_role_without_search_gets_the_refusal_page(page: Page, axe: Accessibil
     assert site.title.startswith("You cannot see this page")
     denied = server.audit(head, tag="access:record.search:denied", actor_user="kent.auditor")
     assert len(denied) == 1 and denied[0].outcome == "denied"
+
+
+def test_a_search_by_keyboard_alone(page: Page, axe: Accessibility, server: Server) -> None:
+    site = SearchPage(page, axe, server.url)
+    sign_in(site, as_="kent.investigator")
+    site.open()
+    page.locator("#purpose").focus()
+    page.keyboard.type(OPERATION)
+    page.keyboard.press("Tab")  # the name
+    page.keyboard.type("Danny Hartley")
+    page.keyboard.press("Tab")  # how to match: the radios, one tab stop
+    page.keyboard.press("ArrowDown")  # ... sounds like
+    page.keyboard.press("ArrowDown")  # ... similar spelling
+    page.keyboard.press("ArrowDown")  # ... nicknames
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # submits the form
+    site.arrived()
+    assert site.names() == ["HARTLEY, Daniel James"]
+    assert site.why(site.results.first)[0].startswith("Name: ")
+    link = site.results.first.locator('[data-qa="result-link"]')
+    link.focus()
+    with page.expect_navigation(url="**/records/*"):
+        page.keyboard.press("Enter")
+    site.arrived()
+    assert site.path.startswith("/records/")
