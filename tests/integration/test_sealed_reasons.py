@@ -46,7 +46,7 @@ def test_an_end_reason_is_kept_sealed_and_read_back(store: Store) -> None:
 
 def test_db_upgrade_seals_reasons_an_earlier_version_kept_in_clear(store: Store, settings: Settings) -> None:
     nid, item_id = ended_item(store)
-    with store.engine.begin() as conn:  # as a version before migration 0016 wrote it
+    with store.engine.begin() as conn:  # as a version before migration 0013 wrote it
         conn.execute(
             update(m.Item).where(m.Item.id == item_id).values(ended_reason=REASON, ended_reason_sealed=None)
         )

@@ -38,6 +38,7 @@ from ..web import duplicates as web_duplicates
 from ..web import photographs as web_photographs
 from ..web import record as web_record
 from ..web import retention as web_retention
+from ..web import search as web_search
 from ..web import statistics as web_statistics
 from ..web import transfer as web_transfer
 from ..web import transfers as web_transfers
@@ -174,6 +175,7 @@ def create_app(
         web_transfers.router,
         web_duplicates.router,
         web_retention.router,
+        web_search.router,
         editing_router,
         system_router,
         nominals_router,

@@ -50,6 +50,11 @@ class Tag(StrEnum):
     TRANSFER_REQUEST_READ = "transfer:request:read"
     SEARCH_QUERY_RUN = "search:query:run"
     SEARCH_RESULTS_EXPORT = "search:results:export"
+    # An operation's saved searches (src/register/saved_searches/service.py).
+    SEARCH_SAVED_CREATE = "search:saved:create"
+    SEARCH_SAVED_LIST = "search:saved:list"
+    SEARCH_SAVED_RUN = "search:saved:run"
+    SEARCH_SAVED_DELETE = "search:saved:delete"
     QUALITY_RUN_EXECUTE = "quality:run:execute"
     QUALITY_DASHBOARD_READ = "quality:dashboard:read"
     QUALITY_WORKLIST_READ = "quality:worklist:read"

@@ -27,7 +27,7 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 
 
 def seal_plain_reasons(settings: Settings, batch: int = 500) -> int:
-    """Items' end reasons written before migration 0016 were kept in clear: seal them, a batch per transaction
+    """Items' end reasons written before migration 0013 were kept in clear: seal them, a batch per transaction
     (an interrupted pass resumes where it stopped), with progress."""
     if not has_plain_reasons(settings):
         return 0

@@ -11,7 +11,7 @@ from ..audit.tags import Tag
 from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
-from .backend import SearchBackend, Viewer
+from .backend import Results, SearchBackend, Viewer
 from .query import SearchRequest
 from .schemas import SearchHit, SearchResults
 
@@ -23,23 +23,18 @@ def viewer(principal: Principal, policy: Policy) -> Viewer:
     return Viewer(area=str(principal.area), restricted_stub=policy.restricted_stub)
 
 
-@use_case(
-    lambda a: Tag.SEARCH_RESULTS_EXPORT if a.get("export") else Tag.SEARCH_QUERY_RUN, Action.CONSULTATION
-)
-def search(
+EXPORT_LIMIT = 5_000  # the most rows one export of a whole result list holds
+
+
+def _shaped(
     uow: UnitOfWork,
     principal: Principal,
     policy: Policy,
     backend: SearchBackend,
-    backend_name: str,
     request: SearchRequest,
-    *,
     purpose: str,
-    request_id: str | None,
-    export: bool = False,
-) -> SearchResults:
-    """Run a search and audit it with its criteria and the ids returned (an export is audited as a
-    disclosure)."""
+) -> tuple[Results, list[SearchHit], str | None]:
+    """The backend's page of hits as the searcher may see them, and the cursor for the page after."""
     results = backend.search(request, dt.date.today(), viewer(principal, policy))
     summaries = uow.nominals.summaries([h.nominal_id for h in results.hits])
     hits = []
@@ -77,6 +72,21 @@ def search(
     # The cursor resumes after the last hit shown, never after one left out (its sort key, a surname or a
     # score, is not the searcher's to see); left-out hits are looked up, and left out, again on the next page.
     next_cursor = request.cursor_after(last_shown.sort) if results.more and last_shown is not None else None
+    return results, hits, next_cursor
+
+
+def _audit(
+    uow: UnitOfWork,
+    principal: Principal,
+    request: SearchRequest,
+    results: Results,
+    hits: list[SearchHit],
+    *,
+    backend_name: str,
+    purpose: str,
+    request_id: str | None,
+    export: bool,
+) -> None:
     uow.audit.record(
         AuditEntry(
             Action.DISCLOSURE if export else Action.CONSULTATION,
@@ -94,6 +104,37 @@ def search(
             },
         )
     )
+
+
+@use_case(
+    lambda a: Tag.SEARCH_RESULTS_EXPORT if a.get("export") else Tag.SEARCH_QUERY_RUN, Action.CONSULTATION
+)
+def search(
+    uow: UnitOfWork,
+    principal: Principal,
+    policy: Policy,
+    backend: SearchBackend,
+    backend_name: str,
+    request: SearchRequest,
+    *,
+    purpose: str,
+    request_id: str | None,
+    export: bool = False,
+) -> SearchResults:
+    """Run a search and audit it with its criteria and the ids returned (an export is audited as a
+    disclosure)."""
+    results, hits, next_cursor = _shaped(uow, principal, policy, backend, request, purpose)
+    _audit(
+        uow,
+        principal,
+        request,
+        results,
+        hits,
+        backend_name=backend_name,
+        purpose=purpose,
+        request_id=request_id,
+        export=export,
+    )
     return SearchResults(
         total=results.total,
         page=request.page,
@@ -102,4 +143,43 @@ def search(
         hits=hits,
         facets=results.facets,
         next_cursor=next_cursor,
+    )
+
+
+@use_case(Tag.SEARCH_RESULTS_EXPORT, Action.DISCLOSURE)
+def export_results(
+    uow: UnitOfWork,
+    principal: Principal,
+    policy: Policy,
+    backend: SearchBackend,
+    backend_name: str,
+    request: SearchRequest,
+    *,
+    purpose: str,
+    request_id: str | None,
+    limit: int = EXPORT_LIMIT,
+) -> SearchResults:
+    """The whole result list (its first `limit` hits, in the search's order) for an export: one search, one
+    disclosure audited with the criteria and every id exported."""
+    whole = request.model_copy(update={"page": 1, "page_size": limit, "cursor": None})
+    results, hits, _ = _shaped(uow, principal, policy, backend, whole, purpose)
+    _audit(
+        uow,
+        principal,
+        request,
+        results,
+        hits,
+        backend_name=backend_name,
+        purpose=purpose,
+        request_id=request_id,
+        export=True,
+    )
+    return SearchResults(
+        total=results.total,
+        page=1,
+        page_size=limit,
+        backend=backend_name,
+        hits=hits,
+        facets=results.facets,
+        next_cursor=None,
     )

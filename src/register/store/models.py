@@ -149,7 +149,7 @@ class Item(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(100))
-    # Why it ended: the officer's free text, sealed with the record's data key (migration 0016).
+    # Why it ended: the officer's free text, sealed with the record's data key (migration 0013).
     # `ended_reason` holds a reason in clear only on a database not yet through `register db upgrade`'s
     # sealing pass.
     ended_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -413,3 +413,22 @@ class Photo(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("photo_id", "variant"), Index("ix_photo_nominal", "nominal_id"))
+
+
+class SavedSearch(Base):
+    """A search an operation keeps to run again (src/register/saved_searches/). Its criteria, name and
+    operation reference are personal data: sealed together under the saved search's own data key
+    (`data_key.nominal_id` holds the saved search's id, its owner), bound to the row's id. The operation is
+    found by a keyed token of its normalised reference (the blind index), never by its text; a search belongs
+    to the area whose investigators saved it."""
+
+    __tablename__ = "saved_search"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    area: Mapped[str] = mapped_column(String(40))
+    operation_token: Mapped[bytes] = mapped_column(LargeBinary(16))
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    search_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # name, operation, criteria, form answers
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_saved_search_area_operation", "area", "operation_token"),)

@@ -50,7 +50,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
 
 def has_plain_reasons(settings: Settings) -> bool:
-    """Whether items' end reasons written before migration 0016 are still in clear: asked without the keys, so
+    """Whether items' end reasons written before migration 0013 are still in clear: asked without the keys, so
     an upgrade of a database with nothing to seal never opens (or, in development, creates) them."""
     engine = make_engine(settings.resolved_database_url)
     try:

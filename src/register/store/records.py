@@ -281,7 +281,7 @@ class NominalRepository(RecordListing):
         return int(self.session.scalar(select(func.count()).where(m.Item.ended_reason.is_not(None))) or 0)
 
     def seal_plain_reasons(self, batch: int) -> int:
-        """Seal up to `batch` end reasons still kept in clear (written before migration 0016); returns how
+        """Seal up to `batch` end reasons still kept in clear (written before migration 0013); returns how
         many. One statement reads them and one writes them back."""
         rows = self.session.execute(
             select(m.Item.id, m.Item.data_key_id, m.Item.ended_reason)

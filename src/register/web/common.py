@@ -56,6 +56,7 @@ def pages(request: Request) -> Pages:
 # allow, in this order.
 NAVIGATION: list[tuple[str, str, str]] = [
     ("My caseload", "/caseload", "record.list"),
+    ("Search", "/search", "record.search"),
     ("Transfers", "/transfers", "transfer.list"),
     ("Duplicates", "/duplicates", "record.merge"),
     ("Archive and retention", "/retention", "record.retention"),
@@ -74,7 +75,9 @@ def render(
         policy: Policy = request.app.state.policy
         path = request.url.path
         for text, href, action in NAVIGATION:
-            if policy.decide(session.principal, action).allowed:
+            decision = policy.decide(session.principal, action)
+            # An action that always states a purpose (search) is shown: its page asks for the purpose.
+            if decision.allowed or decision.rule == "purpose_required":
                 active = path == href or path.startswith(href + "/")
                 navigation.append({"text": text, "href": href, "active": active})
     flash_message = session.data.pop(FLASH_KEY, None) if session is not None else None

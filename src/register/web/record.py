@@ -132,6 +132,11 @@ def session_purpose(request: Request, nominal_id: uuid.UUID) -> str | None:
     return _purposes(request).get(str(nominal_id))
 
 
+def keep_purpose(request: Request, nominal_id: uuid.UUID, purpose: str) -> None:
+    """Open a record under a purpose stated elsewhere in this session (a search's enquiry, web/search.py)."""
+    _purposes(request)[str(nominal_id)] = purpose
+
+
 class PurposeNeeded(Exception):
     def __init__(self, nominal_id: uuid.UUID, next_path: str) -> None:
         super().__init__(str(nominal_id))

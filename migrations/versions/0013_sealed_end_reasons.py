@@ -1,8 +1,8 @@
 """sealed end reasons: why an item ended is the officer's free text about a person, kept sealed; audit events
 by tag
 
-Revision ID: 0016
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30
 
 Additive. `item.ended_reason_sealed` holds the reason sealed with the record's data key (AES-256-GCM, like the
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

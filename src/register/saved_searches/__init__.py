@@ -1,0 +1,1 @@
+"""An operation's saved searches: kept sealed, listed under the operation, run again, deleted."""
