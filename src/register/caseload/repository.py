@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, false, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.caseload import CaseFacts
+from ..domain.caseload import CaseFacts, Interval, Schedule
 from ..domain.enums import Agency, Area, ChronologyKind, NominalStatus
 from ..domain.record import Section
 from ..store import models as m
@@ -177,3 +178,272 @@ def _london_date(when: dt.datetime) -> dt.date:
     """The day a visit happened where it happened (UK local time), not in UTC."""
     aware = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
     return aware.astimezone(ZoneInfo("Europe/London")).date()
+
+
+# ------------------------------------------------------------------ the area's workload, counted in SQL
+
+
+@dataclass(frozen=True)
+class WorkloadCounts:
+    """Due and overdue work over a group of managed records (a unit, or one officer's records in a unit)."""
+
+    unit: str
+    officer: str | None  # None: the unit's row
+    people: int
+    people_overdue: int  # people with any work overdue (as the caseload counts them)
+    visits_overdue: int
+    visits_soon: int
+    reviews_overdue: int  # risk assessment, risk management plan and MAPPA level reviews
+    reviews_soon: int
+
+
+def first_start(interval: Interval, target: dt.date) -> dt.date:
+    """The earliest day `y` whose `interval.after(y)` is on or after `target`: so "due (y + interval) before
+    target" is exactly "y before first_start" (interval.after is monotonic), a comparison SQL can make on the
+    stored date with no date arithmetic of its own."""
+    y = target - dt.timedelta(days=31 * interval.months + 7 * interval.weeks + interval.days + 1)
+    while interval.after(y) < target:
+        y += dt.timedelta(days=1)
+    return y
+
+
+def _london_midnight(day: dt.date) -> dt.datetime:
+    """The instant a London day begins: a visit happened before `day` (in London) iff it is earlier."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo("Europe/London")).astimezone(dt.UTC)
+
+
+class _Facts:
+    """The SQL columns of one managed record's facts (the same facts CaseFacts holds), and the conditions
+    "this kind of work falls due before a day" built from the schedule: each a comparison of a stored date
+    with a day computed here."""
+
+    def __init__(self, row: Subquery, schedule: Schedule) -> None:
+        self.c, self.schedule = row.c, schedule
+
+    def _level_is(self, level: int | None) -> ColumnElement[bool]:
+        column = self.c.mappa_level
+        return column.is_(None) if level is None else column == level
+
+    def _since_before(self, day: dt.date) -> ColumnElement[bool]:
+        c = self.c
+        return or_(
+            and_(c.since.is_not(None), c.since < day),
+            and_(c.since.is_(None), c.created_at < dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)),
+        )
+
+    def visit_before(self, day: dt.date) -> ColumnElement[bool]:
+        c, work = self.c, self.schedule.home_visit
+        first = self._since_before(first_start(work.first_within, day))
+        return or_(
+            false(),
+            *(
+                and_(
+                    self._level_is(level),
+                    or_(
+                        and_(
+                            c.last_visit.is_not(None),
+                            c.last_visit < _london_midnight(first_start(every, day)),
+                        ),
+                        and_(c.last_visit.is_(None), first),
+                    ),
+                )
+                for level, every in work.by_level.items()
+            ),
+        )
+
+    def assessment_before(self, day: dt.date) -> ColumnElement[bool]:
+        c, work = self.c, self.schedule.risk_assessment_review
+        levels = [(level, every) for level, every in work.by_level.items()]
+        return or_(
+            and_(c.ra_due.is_not(None), c.ra_due < day),
+            and_(
+                c.ra_due.is_(None),
+                c.assessed_on.is_not(None),
+                or_(
+                    false(),
+                    *(and_(self._level_is(lv), c.assessed_on < first_start(ev, day)) for lv, ev in levels),
+                ),
+            ),
+            and_(
+                c.ra_due.is_(None),
+                c.assessed_on.is_(None),
+                or_(false(), *(self._level_is(lv) for lv, _ in levels)),
+                self._since_before(first_start(work.first_within, day)),
+            ),
+        )
+
+    def plan_before(self, day: dt.date) -> ColumnElement[bool]:
+        c, work = self.c, self.schedule.risk_plan_review
+        start = first_start(work.first_within, day)
+        return or_(
+            and_(c.plan_due.is_not(None), c.plan_due < day),
+            and_(
+                c.plan_due.is_(None),
+                or_(false(), *(self._level_is(level) for level in work.by_level)),
+                self._since_before(start),
+                or_(c.level_since.is_(None), c.level_since < start),
+            ),
+        )
+
+    def level_review_before(self, day: dt.date) -> ColumnElement[bool]:
+        c, work = self.c, self.schedule.level_review
+        branches = []
+        for level, every in work.by_level.items():
+            y = first_start(every, day)
+            branches.append(
+                and_(
+                    self._level_is(level),
+                    or_(
+                        and_(c.last_review.is_not(None), c.last_review < y),
+                        and_(c.last_review.is_(None), c.level_since.is_not(None), c.level_since < y),
+                        and_(c.last_review.is_(None), c.level_since.is_(None), self._since_before(y)),
+                    ),
+                )
+            )
+        return or_(false(), *branches)
+
+    def notification_before(self, day: dt.date) -> ColumnElement[bool]:
+        c = self.c
+        return and_(
+            c.notification_subject.is_(True),
+            or_(c.notification_due_on < day, c.notification_ends_on < day),
+        )
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class WorkloadRepository:
+    """Due and overdue work across an area, per unit and per officer, counted by the database: the same
+    facts as the caseload's (offender managers, latest assessment, plan, meeting and level, last home visit)
+    and the same schedule, turned into date comparisons so nothing is computed per person in Python."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _facts(self, area: Area, agency: Agency, today: dt.date, by_officer: bool) -> Subquery:
+        keys: list[Any] = [m.Item.nominal_id] + ([m.Item.ref.label("officer")] if by_officer else [])
+        managed = (
+            select(*keys, func.min(m.Item.starts_on).label("since"))
+            .join(m.Nominal, m.Nominal.id == m.Item.nominal_id)
+            .where(
+                m.Item.section == Section.OFFENDER_MANAGERS.value,
+                m.Item.ended_at.is_(None),
+                or_(m.Item.ends_on.is_(None), m.Item.ends_on >= today),
+                or_(m.Item.starts_on.is_(None), m.Item.starts_on <= today),
+                m.Nominal.status == NominalStatus.ACTIVE.value,
+                m.Nominal.area == area.value,
+            )
+            .group_by(*keys)
+            .subquery("managed")
+        )
+        area_ids = (
+            select(m.Nominal.id)
+            .where(m.Nominal.area == area.value, m.Nominal.status == NominalStatus.ACTIVE.value)
+            .scalar_subquery()
+        )
+
+        def latest(section: Section, *order: Any) -> Subquery:
+            ranked = (
+                select(
+                    m.Item.nominal_id,
+                    m.Item.starts_on,
+                    m.Item.due_on,
+                    func.row_number().over(partition_by=m.Item.nominal_id, order_by=order).label("n"),
+                )
+                .where(
+                    m.Item.section == section.value,
+                    m.Item.ended_at.is_(None),
+                    m.Item.nominal_id.in_(area_ids),
+                )
+                .subquery()
+            )
+            return (
+                select(ranked.c.nominal_id, ranked.c.starts_on, ranked.c.due_on)
+                .where(ranked.c.n == 1)
+                .subquery()
+            )
+
+        def newest(section: Section) -> Subquery:
+            return (
+                select(m.Item.nominal_id, func.max(m.Item.starts_on).label("on"))
+                .where(
+                    m.Item.section == section.value,
+                    m.Item.ended_at.is_(None),
+                    m.Item.nominal_id.in_(area_ids),
+                )
+                .group_by(m.Item.nominal_id)
+                .subquery()
+            )
+
+        assessment = latest(Section.RISK_ASSESSMENTS, m.Item.starts_on.desc().nulls_last())
+        plan = latest(
+            Section.RISK_PLANS, func.coalesce(m.Item.level, 0).desc(), m.Item.starts_on.desc().nulls_last()
+        )
+        meeting, level = newest(Section.MEETINGS), newest(Section.MAPPA_LEVELS)
+        visit = (
+            select(m.ChronologyEntry.nominal_id, func.max(m.ChronologyEntry.occurred_at).label("last_visit"))
+            .where(
+                m.ChronologyEntry.nominal_id.in_(area_ids),
+                m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
+                or_(m.ChronologyEntry.audience.is_(None), m.ChronologyEntry.audience.contains(agency.value)),
+            )
+            .group_by(m.ChronologyEntry.nominal_id)
+            .subquery()
+        )
+        return (
+            select(
+                managed.c.nominal_id,
+                *([managed.c.officer] if by_officer else []),
+                managed.c.since,
+                m.Nominal.managing_unit,
+                m.Nominal.mappa_level,
+                m.Nominal.created_at,
+                m.Nominal.notification_subject,
+                m.Nominal.notification_due_on,
+                m.Nominal.notification_ends_on,
+                visit.c.last_visit,
+                assessment.c.starts_on.label("assessed_on"),
+                assessment.c.due_on.label("ra_due"),
+                plan.c.due_on.label("plan_due"),
+                meeting.c.on.label("last_review"),
+                level.c.on.label("level_since"),
+            )
+            .join(m.Nominal, m.Nominal.id == managed.c.nominal_id)
+            .outerjoin(visit, visit.c.nominal_id == managed.c.nominal_id)
+            .outerjoin(assessment, assessment.c.nominal_id == managed.c.nominal_id)
+            .outerjoin(plan, plan.c.nominal_id == managed.c.nominal_id)
+            .outerjoin(meeting, meeting.c.nominal_id == managed.c.nominal_id)
+            .outerjoin(level, level.c.nominal_id == managed.c.nominal_id)
+            .subquery("facts")
+        )
+
+    def counts(
+        self, *, area: Area, agency: Agency, today: dt.date, schedule: Schedule, by_officer: bool
+    ) -> list[WorkloadCounts]:
+        """One grouped statement: per unit (or per unit and officer), how many people, how many with work
+        overdue, and how many home visits and reviews are overdue or due within the schedule's `soon_days`."""
+        facts = self._facts(area, agency, today, by_officer)
+        f = _Facts(facts, schedule)
+        soon = today + dt.timedelta(days=schedule.soon_days)
+        reviews = (f.assessment_before, f.plan_before, f.level_review_before)
+        overdue_any = or_(f.visit_before(today), f.notification_before(today), *(r(today) for r in reviews))
+        keys: list[Any] = [facts.c.managing_unit] + ([facts.c.officer] if by_officer else [])
+        rows = self.session.execute(
+            select(
+                *keys,
+                func.count(),
+                _count(overdue_any),
+                _count(f.visit_before(today)),
+                _count(and_(not_(f.visit_before(today)), f.visit_before(soon))),
+                sum((_count(r(today)) for r in reviews), literal(0)),
+                sum((_count(and_(not_(r(today)), r(soon))) for r in reviews), literal(0)),
+            ).group_by(*keys)
+        ).all()
+        out = []
+        for row in rows:
+            unit, officer = row[0], (row[1] if by_officer else None)
+            numbers = [int(v) for v in row[(2 if by_officer else 1) :]]
+            out.append(WorkloadCounts(unit, officer, *numbers))
+        return out

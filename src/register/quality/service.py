@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import Table, func, insert, literal, or_, select
+from sqlalchemy import Table, case, func, insert, literal, literal_column, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -160,29 +160,46 @@ def _seen_by(agency: Agency | None) -> Any:
     return or_(m.QualityFinding.audience.is_(None), m.QualityFinding.audience == agency.value)
 
 
-def _counts(uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None) -> dict[str, int]:
-    return dict(
-        uow.session.execute(
-            select(m.QualityFinding.rule_id, func.count(func.distinct(m.QualityFinding.nominal_id)))
-            .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
-            .group_by(m.QualityFinding.rule_id)
-        ).all()
-    )
+def _trend_counts(
+    uow: UnitOfWork, run_ids: list[uuid.UUID], agency: Agency | None
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Counts per rule in each of these runs, of what `agency` may see: one grouped statement."""
+    out: dict[uuid.UUID, dict[str, int]] = {run_id: {} for run_id in run_ids}
+    if not run_ids:
+        return out
+    for run_id, rule_id, count in uow.session.execute(
+        select(
+            m.QualityFinding.run_id,
+            m.QualityFinding.rule_id,
+            func.count(func.distinct(m.QualityFinding.nominal_id)),
+        )
+        .where(m.QualityFinding.run_id.in_(run_ids), _seen_by(agency))
+        .group_by(m.QualityFinding.run_id, m.QualityFinding.rule_id)
+    ):
+        out[run_id][rule_id] = count
+    return out
+
+
+TREND_RUNS = 8  # how many runs the dashboard's trend goes back
 
 
 def dashboard(
-    uow: UnitOfWork, area: Area, rules: list[Rule] | None = None, *, agency: Agency | None = None
+    uow: UnitOfWork,
+    area: Area,
+    rules: list[Rule] | None = None,
+    *,
+    agency: Agency | None = None,
+    runs: int = TREND_RUNS,
 ) -> dict[str, Any]:
-    """Counts per rule and severity in the latest run, each with its change since the run before, of what
-    `agency` may see (None: everything, for system actors)."""
+    """Counts per rule and severity in the latest run, each with its change since the run before, and the
+    trend over the last `runs` runs (oldest first), of what `agency` may see (None: everything, for system
+    actors)."""
     rules = rules if rules is not None else load_rules()
-    runs = _runs(uow, area, 2)
-    if not runs:
-        return {"area": area.value, "run": None, "rules": [], "by_severity": {}}
-    latest, previous = (
-        _counts(uow, runs[0].id, agency),
-        (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None),
-    )
+    kept = _runs(uow, area, max(runs, 2))
+    if not kept:
+        return {"area": area.value, "run": None, "rules": [], "by_severity": {}, "trend": []}
+    counts = _trend_counts(uow, [r.id for r in kept], agency)
+    latest, previous = counts[kept[0].id], (counts[kept[1].id] if len(kept) > 1 else None)
     rows: list[dict[str, Any]] = [
         {
             "rule": r.id,
@@ -195,12 +212,24 @@ def dashboard(
         for r in rules
     ]
     by_severity = {s: sum(row["count"] for row in rows if row["severity"] == s) for s in SEVERITIES}
+    known = {r.id for r in rules}
+    trend = [
+        {
+            "id": str(run.id),
+            "run_on": run.run_on.isoformat(),
+            "started_at": run.started_at.isoformat(),
+            "counts": {rule: n for rule, n in counts[run.id].items() if rule in known},
+            "total": sum(n for rule, n in counts[run.id].items() if rule in known),
+        }
+        for run in reversed(kept[:runs])
+    ]
     return {
         "area": area.value,
-        "run": {"id": str(runs[0].id), "run_on": runs[0].run_on.isoformat()},
-        "previous_run": str(runs[1].id) if len(runs) > 1 else None,
+        "run": {"id": str(kept[0].id), "run_on": kept[0].run_on.isoformat()},
+        "previous_run": str(kept[1].id) if len(kept) > 1 else None,
         "rules": rows,
         "by_severity": by_severity,
+        "trend": trend,
     }
 
 
@@ -243,6 +272,242 @@ def worklist(
             },
         )
     return list(out.values())
+
+
+# ------------------------------------------------------------------ the supervisor's pages: worklists paged
+
+WORKLIST_PAGE_SIZE = 25
+SINCE_RUNS = 100  # how far back "found since" looks (runs kept, newest first)
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """Which findings of the latest run: by rule, managing unit, offender manager (None: any)."""
+
+    rule: str | None = None
+    unit: str | None = None
+    owner: str | None = None
+
+
+def _filtered(q: Any, chosen: WorklistFilter) -> Any:
+    for column, value in (
+        (m.QualityFinding.rule_id, chosen.rule),
+        (m.QualityFinding.managing_unit, chosen.unit),
+        (m.QualityFinding.owner, chosen.owner),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    return q
+
+
+def _since(
+    uow: UnitOfWork, area: Area, pairs: list[tuple[str, uuid.UUID]], agency: Agency | None
+) -> dict[tuple[str, uuid.UUID], dt.date]:
+    """The day each (rule, record) finding was first found in an unbroken line of runs up to the latest: one
+    statement over the page's records and the area's kept runs."""
+    runs = [(r.id, r.run_on) for r in _runs(uow, area, SINCE_RUNS)]
+    if not pairs or not runs:
+        return {}
+    present: set[tuple[str, uuid.UUID, uuid.UUID]] = set()
+    ids = sorted({nominal_id for _, nominal_id in pairs})
+    for start in range(0, len(ids), 2000):
+        present.update(
+            (rule_id, nominal_id, run_id)
+            for rule_id, nominal_id, run_id in uow.session.execute(
+                select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id, m.QualityFinding.run_id).where(
+                    m.QualityFinding.run_id.in_([r for r, _ in runs]),
+                    m.QualityFinding.nominal_id.in_(ids[start : start + 2000]),
+                    m.QualityFinding.rule_id.in_({rule for rule, _ in pairs}),
+                    _seen_by(agency),
+                )
+            )
+        )
+    out: dict[tuple[str, uuid.UUID], dt.date] = {}
+    for rule, nominal_id in pairs:
+        for run_id, run_on in runs:  # newest first: walk back while the finding is there
+            if (rule, nominal_id, run_id) not in present:
+                break
+            out[(rule, nominal_id)] = run_on
+    return out
+
+
+def _rows(
+    uow: UnitOfWork, principal: Principal, found: list[Any], agency: Agency | None
+) -> list[dict[str, Any]]:
+    """Findings with what a person needs to act on them: the person's name (a restricted record of another
+    area only as its stub), the rule's words, since when."""
+    words = {r.id: r.description for r in load_rules()}
+    summaries = uow.nominals.summaries(sorted({f.nominal_id for f in found}))
+    since = _since(uow, principal.area, [(f.rule_id, f.nominal_id) for f in found], agency)
+    rows = []
+    for f in found:
+        summary = summaries.get(f.nominal_id)
+        stub = summary is None or (summary.restricted and summary.area != principal.area.value)
+        rows.append(
+            {
+                "rule": f.rule_id,
+                "description": words.get(f.rule_id, f.rule_id),
+                "severity": f.severity,
+                "who": f.who,
+                "nominal_id": str(f.nominal_id),
+                "record": f"/v1/nominals/{f.nominal_id}",
+                "managing_unit": f.managing_unit,
+                "owner": f.owner,
+                "forenames": "" if stub or summary is None else summary.forenames,
+                "surname": "" if stub or summary is None else summary.surname,
+                "restricted": stub,
+                "since": since.get((f.rule_id, f.nominal_id)),
+            }
+        )
+    return rows
+
+
+_SEVERITY_RANK = case(
+    {s: i for i, s in enumerate(SEVERITIES)}, value=m.QualityFinding.severity, else_=len(SEVERITIES)
+)
+
+
+def _page_of_findings(
+    uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None, chosen: WorklistFilter
+) -> Any:
+    """The latest run's findings as distinct (rule, record) rows (a finding evaluated for several agencies is
+    one finding), most severe first."""
+    return _filtered(
+        select(
+            m.QualityFinding.rule_id,
+            m.QualityFinding.severity,
+            m.QualityFinding.who,
+            m.QualityFinding.nominal_id,
+            m.QualityFinding.managing_unit,
+            m.QualityFinding.owner,
+            _SEVERITY_RANK.label("severity_rank"),
+        )
+        .distinct()
+        .where(m.QualityFinding.run_id == run_id, _seen_by(agency)),
+        chosen,
+    )
+
+
+@use_case(Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION)
+def worklist_page(
+    uow: UnitOfWork,
+    principal: Principal,
+    chosen: WorklistFilter,
+    *,
+    page: int,
+    agency: Agency | None,
+    page_size: int = WORKLIST_PAGE_SIZE,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One page of the latest run's findings in the caller's area, filtered, with names and since when, the
+    filters' choices (rules, units and offender managers that have findings) and the total, of what `agency`
+    may see. Audited like the API's worklist, naming the records shown."""
+    runs = _runs(uow, principal.area, 1)
+    empty: dict[str, Any] = {"run": None, "rows": [], "total": 0, "page": 1, "pages": 1, "facets": {}}
+    if not runs:
+        return empty
+    run = runs[0]
+    # One grouped pass over the run: the filters' choices and, summed over the matching groups, the total.
+    groups = uow.session.execute(
+        select(
+            m.QualityFinding.rule_id,
+            m.QualityFinding.managing_unit,
+            m.QualityFinding.owner,
+            func.count(func.distinct(m.QualityFinding.nominal_id)),
+        )
+        .where(m.QualityFinding.run_id == run.id, _seen_by(agency))
+        .group_by(m.QualityFinding.rule_id, m.QualityFinding.managing_unit, m.QualityFinding.owner)
+    ).all()
+    total = sum(
+        n
+        for rule_id, unit, owner, n in groups
+        if chosen.rule in (None, rule_id) and chosen.unit in (None, unit) and chosen.owner in (None, owner)
+    )
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    q = _page_of_findings(uow, run.id, agency, chosen)
+    found = uow.session.execute(
+        q.order_by(
+            literal_column("severity_rank"),
+            m.QualityFinding.rule_id,
+            m.QualityFinding.managing_unit,
+            m.QualityFinding.nominal_id,
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    rows = _rows(uow, principal, list(found), agency)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.QUALITY_WORKLIST_READ,
+            principal,
+            request_id=request_id,
+            details={
+                "owner": chosen.owner,
+                "unit": chosen.unit,
+                "rule": chosen.rule,
+                "page": page,
+                "total": total,
+                "ids": [r["nominal_id"] for r in rows],
+            },
+        )
+    )
+    return {
+        "run": {"id": str(run.id), "run_on": run.run_on.isoformat()},
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "facets": {
+            "rules": sorted({g[0] for g in groups}),
+            "units": sorted({g[1] for g in groups}),
+            "owners": sorted({g[2] for g in groups if g[2] is not None}),
+        },
+    }
+
+
+@use_case(Tag.QUALITY_WORKLIST_EXPORT, Action.DISCLOSURE)
+def export_worklist(
+    uow: UnitOfWork,
+    principal: Principal,
+    chosen: WorklistFilter,
+    *,
+    agency: Agency | None,
+    request_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every finding of the latest run that the filter matches, with names and since when, for a CSV file:
+    a disclosure (the data leaves the register), audited naming each record."""
+    runs = _runs(uow, principal.area, 1)
+    found = (
+        uow.session.execute(
+            _page_of_findings(uow, runs[0].id, agency, chosen).order_by(
+                literal_column("severity_rank"),
+                m.QualityFinding.rule_id,
+                m.QualityFinding.managing_unit,
+                m.QualityFinding.nominal_id,
+            )
+        ).all()
+        if runs
+        else []
+    )
+    rows = _rows(uow, principal, list(found), agency)
+    uow.audit.record(
+        AuditEntry(
+            Action.DISCLOSURE,
+            Tag.QUALITY_WORKLIST_EXPORT,
+            principal,
+            request_id=request_id,
+            details={
+                "owner": chosen.owner,
+                "unit": chosen.unit,
+                "rule": chosen.rule,
+                "format": "csv",
+                "ids": [r["nominal_id"] for r in rows],
+            },
+        )
+    )
+    return rows
 
 
 @use_case(Tag.QUALITY_DASHBOARD_READ, Action.CONSULTATION)
