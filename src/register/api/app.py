@@ -38,6 +38,7 @@ from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.editing import router as editing_router
 from ..web.pages import Pages
+from ..web.quality import router as web_quality_router  # with the workload pages
 from ..web.routes import router as web_router
 from ..web.sessions import SessionStore, WebSessions
 from ..web.signin import SignIn
@@ -156,6 +157,7 @@ def create_app(
         web_photographs.router,
         web_transfer.router,
         editing_router,
+        web_quality_router,
         system_router,
         nominals_router,
         photos.router,

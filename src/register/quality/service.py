@@ -511,7 +511,9 @@ def export_worklist(
 
 
 @use_case(Tag.QUALITY_DASHBOARD_READ, Action.CONSULTATION)
-def read_dashboard(uow: UnitOfWork, principal: Principal, *, agency: Agency | None) -> dict[str, Any]:
+def read_dashboard(
+    uow: UnitOfWork, principal: Principal, *, agency: Agency | None, request_id: str | None = None
+) -> dict[str, Any]:
     """The dashboard of the caller's area, audited as a consultation."""
     board = dashboard(uow, principal.area, agency=agency)
     uow.audit.record(
@@ -519,6 +521,7 @@ def read_dashboard(uow: UnitOfWork, principal: Principal, *, agency: Agency | No
             Action.CONSULTATION,
             Tag.QUALITY_DASHBOARD_READ,
             principal,
+            request_id=request_id,
             details={"area": principal.area.value},
         )
     )

@@ -56,6 +56,8 @@ def pages(request: Request) -> Pages:
 # allow, in this order.
 NAVIGATION: list[tuple[str, str, str]] = [
     ("My caseload", "/caseload", "record.list"),
+    ("Data quality", "/quality", "quality.read"),
+    ("Workload", "/workload", "quality.read"),
 ]
 
 
