@@ -139,7 +139,7 @@ def test_the_supervisor_runs_the_checks_fixes_a_finding_and_sees_it_leave_the_li
     board.run_checks()
     assert board.count("MISSING-ADDRESS") == 0
     change = page.locator('[data-rule="MISSING-ADDRESS"] [data-qa="change"]').inner_text()
-    assert change.strip() == "down 1"
+    assert change.strip() == "1 fewer"
     assert len(board.qa("trend-row").all()) == 2  # the trend now has both runs
     findings.open("rule=MISSING-ADDRESS")
     assert findings.rows == [] and findings.qa("findings-empty").count() == 1

@@ -136,3 +136,25 @@ def test_the_export_is_a_disclosure_naming_each_record(store: Store) -> None:
         ).first()
     assert event is not None and event.action == "disclosure" and event.actor_user == "kent.sup"
     assert json.loads(event.details)["ids"] == [str(nid)]
+
+
+def test_pages_cross_rules_in_the_exports_order_most_severe_first(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        for omit in ({"photo"}, {"address"}, {"photo", "address"}, {"om"}, {"ra"}):
+            build(uow, omit=omit)
+    run(store)
+    with store.unit_of_work() as uow:
+        everything = quality.export_worklist(uow, POLICE, quality.WorklistFilter(), agency=Agency.POLICE)
+        pages, page = [], 1
+        while True:
+            found = quality.worklist_page(
+                uow, POLICE, quality.WorklistFilter(), page=page, agency=Agency.POLICE, page_size=3
+            )
+            pages += found["rows"]
+            if page >= found["pages"]:
+                break
+            page += 1
+    order = [(r["rule"], r["nominal_id"]) for r in everything]
+    assert [(r["rule"], r["nominal_id"]) for r in pages] == order and len(order) == found["total"] > 6
+    severities = [r["severity"] for r in pages]
+    assert severities == sorted(severities, key=["high", "medium", "low"].index)

@@ -19,13 +19,27 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, false, func, literal, not_, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from ..domain.caseload import CaseFacts, Interval, Schedule
 from ..domain.enums import Agency, Area, ChronologyKind, NominalStatus
 from ..domain.record import Section
 from ..store import models as m
+from ..store.models import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -217,7 +231,7 @@ class _Facts:
     "this kind of work falls due before a day" built from the schedule: each a comparison of a stored date
     with a day computed here."""
 
-    def __init__(self, row: Subquery, schedule: Schedule) -> None:
+    def __init__(self, row: CTE, schedule: Schedule) -> None:
         self.c, self.schedule = row.c, schedule
 
     def _level_is(self, level: int | None) -> ColumnElement[bool]:
@@ -322,7 +336,10 @@ class WorkloadRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _facts(self, area: Area, agency: Agency, today: dt.date, by_officer: bool) -> Subquery:
+    def _facts(self, area: Area, agency: Agency, today: dt.date, by_officer: bool) -> CTE:
+        """Each managed record's facts, once (a materialized CTE: the conditions read each column many times):
+        the records the area's officers manage now, then per record the latest assessment, plan, meeting and
+        level change and the last home visit the agency may see, each an indexed lookup on the record."""
         keys: list[Any] = [m.Item.nominal_id] + ([m.Item.ref.label("officer")] if by_officer else [])
         managed = (
             select(*keys, func.min(m.Item.starts_on).label("since"))
@@ -336,65 +353,44 @@ class WorkloadRepository:
                 m.Nominal.area == area.value,
             )
             .group_by(*keys)
-            .subquery("managed")
+            .cte("managed")
         )
-        area_ids = (
-            select(m.Nominal.id)
-            .where(m.Nominal.area == area.value, m.Nominal.status == NominalStatus.ACTIVE.value)
-            .scalar_subquery()
-        )
+        record = managed.c.nominal_id
 
-        def latest(section: Section, *order: Any) -> Subquery:
-            ranked = (
-                select(
-                    m.Item.nominal_id,
-                    m.Item.starts_on,
-                    m.Item.due_on,
-                    func.row_number().over(partition_by=m.Item.nominal_id, order_by=order).label("n"),
-                )
-                .where(
-                    m.Item.section == section.value,
-                    m.Item.ended_at.is_(None),
-                    m.Item.nominal_id.in_(area_ids),
-                )
-                .subquery()
-            )
+        def held(section: Section, column: Any, *order: Any) -> Any:
             return (
-                select(ranked.c.nominal_id, ranked.c.starts_on, ranked.c.due_on)
-                .where(ranked.c.n == 1)
-                .subquery()
-            )
-
-        def newest(section: Section) -> Subquery:
-            return (
-                select(m.Item.nominal_id, func.max(m.Item.starts_on).label("on"))
+                select(column)
                 .where(
-                    m.Item.section == section.value,
-                    m.Item.ended_at.is_(None),
-                    m.Item.nominal_id.in_(area_ids),
+                    m.Item.nominal_id == record, m.Item.section == section.value, m.Item.ended_at.is_(None)
                 )
-                .group_by(m.Item.nominal_id)
-                .subquery()
+                .order_by(*order)
+                .limit(1)
+                .scalar_subquery()
             )
 
-        assessment = latest(Section.RISK_ASSESSMENTS, m.Item.starts_on.desc().nulls_last())
-        plan = latest(
-            Section.RISK_PLANS, func.coalesce(m.Item.level, 0).desc(), m.Item.starts_on.desc().nulls_last()
-        )
-        meeting, level = newest(Section.MEETINGS), newest(Section.MAPPA_LEVELS)
-        visit = (
-            select(m.ChronologyEntry.nominal_id, func.max(m.ChronologyEntry.occurred_at).label("last_visit"))
+        def newest(section: Section) -> Any:
+            return (
+                select(func.max(m.Item.starts_on))
+                .where(
+                    m.Item.nominal_id == record, m.Item.section == section.value, m.Item.ended_at.is_(None)
+                )
+                .scalar_subquery()
+            )
+
+        latest = m.Item.starts_on.desc().nulls_last()
+        plan_order = (func.coalesce(m.Item.level, 0).desc(), latest)
+        last_visit = (
+            select(func.max(m.ChronologyEntry.occurred_at))
             .where(
-                m.ChronologyEntry.nominal_id.in_(area_ids),
+                m.ChronologyEntry.nominal_id == record,
                 m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
                 or_(m.ChronologyEntry.audience.is_(None), m.ChronologyEntry.audience.contains(agency.value)),
             )
-            .group_by(m.ChronologyEntry.nominal_id)
-            .subquery()
+            .scalar_subquery()
         )
         return (
             select(
-                managed.c.nominal_id,
+                record,
                 *([managed.c.officer] if by_officer else []),
                 managed.c.since,
                 m.Nominal.managing_unit,
@@ -403,20 +399,16 @@ class WorkloadRepository:
                 m.Nominal.notification_subject,
                 m.Nominal.notification_due_on,
                 m.Nominal.notification_ends_on,
-                visit.c.last_visit,
-                assessment.c.starts_on.label("assessed_on"),
-                assessment.c.due_on.label("ra_due"),
-                plan.c.due_on.label("plan_due"),
-                meeting.c.on.label("last_review"),
-                level.c.on.label("level_since"),
+                type_coerce(last_visit, UTCDateTime()).label("last_visit"),
+                held(Section.RISK_ASSESSMENTS, m.Item.starts_on, latest).label("assessed_on"),
+                held(Section.RISK_ASSESSMENTS, m.Item.due_on, latest).label("ra_due"),
+                held(Section.RISK_PLANS, m.Item.due_on, *plan_order).label("plan_due"),
+                newest(Section.MEETINGS).label("last_review"),
+                newest(Section.MAPPA_LEVELS).label("level_since"),
             )
-            .join(m.Nominal, m.Nominal.id == managed.c.nominal_id)
-            .outerjoin(visit, visit.c.nominal_id == managed.c.nominal_id)
-            .outerjoin(assessment, assessment.c.nominal_id == managed.c.nominal_id)
-            .outerjoin(plan, plan.c.nominal_id == managed.c.nominal_id)
-            .outerjoin(meeting, meeting.c.nominal_id == managed.c.nominal_id)
-            .outerjoin(level, level.c.nominal_id == managed.c.nominal_id)
-            .subquery("facts")
+            .join(m.Nominal, m.Nominal.id == record)
+            .cte("facts")
+            .prefix_with("MATERIALIZED")
         )
 
     def counts(

@@ -10,7 +10,7 @@ import datetime as dt
 import inspect
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -163,21 +163,25 @@ def _seen_by(agency: Agency | None) -> Any:
 def _trend_counts(
     uow: UnitOfWork, run_ids: list[uuid.UUID], agency: Agency | None
 ) -> dict[uuid.UUID, dict[str, int]]:
-    """Counts per rule in each of these runs, of what `agency` may see: one grouped statement."""
-    out: dict[uuid.UUID, dict[str, int]] = {run_id: {} for run_id in run_ids}
-    if not run_ids:
-        return out
-    for run_id, rule_id, count in uow.session.execute(
-        select(
-            m.QualityFinding.run_id,
-            m.QualityFinding.rule_id,
-            func.count(func.distinct(m.QualityFinding.nominal_id)),
-        )
-        .where(m.QualityFinding.run_id.in_(run_ids), _seen_by(agency))
-        .group_by(m.QualityFinding.run_id, m.QualityFinding.rule_id)
-    ):
-        out[run_id][rule_id] = count
-    return out
+    """Counts per rule in each of these (finished) runs, of what `agency` may see: one grouped statement for
+    the runs not already counted."""
+    who = agency.value if agency else None
+    missing = [run_id for run_id in run_ids if (run_id, who) not in _count_cache]
+    if missing:
+        counted: dict[uuid.UUID, dict[str, int]] = {run_id: {} for run_id in missing}
+        for run_id, rule_id, count in uow.session.execute(
+            select(
+                m.QualityFinding.run_id,
+                m.QualityFinding.rule_id,
+                func.count(func.distinct(m.QualityFinding.nominal_id)),
+            )
+            .where(m.QualityFinding.run_id.in_(missing), _seen_by(agency))
+            .group_by(m.QualityFinding.run_id, m.QualityFinding.rule_id)
+        ):
+            counted[run_id][rule_id] = int(count)
+        for run_id, counts in counted.items():
+            _keep(_count_cache, (run_id, who), counts)
+    return {run_id: _count_cache.get((run_id, who), {}) for run_id in run_ids}
 
 
 TREND_RUNS = 8  # how many runs the dashboard's trend goes back
@@ -362,6 +366,40 @@ def _rows(
     return rows
 
 
+# A finished run's findings never change, so what one agency may see of them is kept in memory once counted:
+# (rule, unit, owner, people) groups for the worklist's choices and totals, counts per rule for the trend.
+_KEPT_RUNS = 64
+_group_cache: dict[tuple[uuid.UUID, str | None], list[tuple[str, str, str | None, int]]] = {}
+_count_cache: dict[tuple[uuid.UUID, str | None], dict[str, int]] = {}
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _KEPT_RUNS:
+        cache.pop(next(iter(cache)), None)
+    cache[key] = value
+
+
+def _groups(
+    uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None
+) -> list[tuple[str, str, str | None, int]]:
+    """The run's findings that `agency` may see, grouped by rule, unit and owner, with how many people: one
+    grouped pass over the run (then kept)."""
+    key = (run_id, agency.value if agency else None)
+    if key not in _group_cache:
+        rows = uow.session.execute(
+            select(
+                m.QualityFinding.rule_id,
+                m.QualityFinding.managing_unit,
+                m.QualityFinding.owner,
+                func.count(func.distinct(m.QualityFinding.nominal_id)),
+            )
+            .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
+            .group_by(m.QualityFinding.rule_id, m.QualityFinding.managing_unit, m.QualityFinding.owner)
+        ).all()
+        _keep(_group_cache, key, [(r, u, o, int(n)) for r, u, o, n in rows])
+    return _group_cache[key]
+
+
 _SEVERITY_RANK = case(
     {s: i for i, s in enumerate(SEVERITIES)}, value=m.QualityFinding.severity, else_=len(SEVERITIES)
 )
@@ -407,35 +445,37 @@ def worklist_page(
     if not runs:
         return empty
     run = runs[0]
-    # One grouped pass over the run: the filters' choices and, summed over the matching groups, the total.
-    groups = uow.session.execute(
-        select(
-            m.QualityFinding.rule_id,
-            m.QualityFinding.managing_unit,
-            m.QualityFinding.owner,
-            func.count(func.distinct(m.QualityFinding.nominal_id)),
-        )
-        .where(m.QualityFinding.run_id == run.id, _seen_by(agency))
-        .group_by(m.QualityFinding.rule_id, m.QualityFinding.managing_unit, m.QualityFinding.owner)
-    ).all()
-    total = sum(
-        n
-        for rule_id, unit, owner, n in groups
-        if chosen.rule in (None, rule_id) and chosen.unit in (None, unit) and chosen.owner in (None, owner)
-    )
+    every = _groups(uow, run.id, agency)
+    groups = [
+        g
+        for g in _groups(uow, run.id, agency)
+        if chosen.rule in (None, g[0]) and chosen.unit in (None, g[1]) and chosen.owner in (None, g[2])
+    ]
+    total = sum(g[3] for g in groups)
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
-    q = _page_of_findings(uow, run.id, agency, chosen)
-    found = uow.session.execute(
-        q.order_by(
-            literal_column("severity_rank"),
-            m.QualityFinding.rule_id,
-            m.QualityFinding.managing_unit,
-            m.QualityFinding.nominal_id,
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    # Most severe first, a rule at a time: the page's rows come from the one or two rules it spans, each an
+    # indexed read of that rule's findings (never a sort of the whole run).
+    per_rule: dict[str, int] = {}
+    for rule_id, _, _, n in groups:
+        per_rule[rule_id] = per_rule.get(rule_id, 0) + n
+    severity = {r.id: SEVERITIES.index(r.severity) for r in load_rules()}
+    start, found = (page - 1) * page_size, list[Any]()
+    for rule_id in sorted(per_rule, key=lambda r: (severity.get(r, len(SEVERITIES)), r)):
+        n = per_rule[rule_id]
+        if start >= n:
+            start -= n
+            continue
+        wanted = page_size - len(found)
+        found += uow.session.execute(
+            _page_of_findings(uow, run.id, agency, replace(chosen, rule=rule_id))
+            .order_by(m.QualityFinding.managing_unit, m.QualityFinding.nominal_id)
+            .limit(wanted)
+            .offset(start)
+        ).all()
+        start = 0
+        if len(found) >= page_size:
+            break
     rows = _rows(uow, principal, list(found), agency)
     uow.audit.record(
         AuditEntry(
@@ -460,9 +500,9 @@ def worklist_page(
         "page": page,
         "pages": pages,
         "facets": {
-            "rules": sorted({g[0] for g in groups}),
-            "units": sorted({g[1] for g in groups}),
-            "owners": sorted({g[2] for g in groups if g[2] is not None}),
+            "rules": sorted({g[0] for g in every}),
+            "units": sorted({g[1] for g in every}),
+            "owners": sorted({g[2] for g in every if g[2] is not None}),
         },
     }
 

@@ -70,7 +70,7 @@ EXPORT_COLUMNS = [
     "managing_unit",
     "owner",
 ]
-_FILTER_VALUE = re.compile(r"^[\w .,&()'/@-]{1,200}$")
+_FILTER_VALUE = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")  # printable; compared as a bound value
 
 
 def fix_path(rule: str, nominal_id: str) -> tuple[str, str]:
