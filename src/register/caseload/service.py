@@ -152,13 +152,12 @@ def workload(
     request_id: str | None = None,
 ) -> Workload:
     """Due and overdue home visits and reviews across the caller's area, per unit and per officer: the
-    caseload's facts and schedule, counted by the database (two grouped statements, whatever the area's
+    caseload's facts and schedule, counted by the database (one grouped statement, whatever the area's
     size). Counts only, no one named; audited as a consultation of the area's workload. A home visit the
     caller's agency may not see counts as not made, exactly as on the officer's own caseload."""
-    repository = WorkloadRepository(uow.session)
-    common = {"area": principal.area, "agency": principal.agency, "today": today, "schedule": schedule}
-    units = repository.counts(**common, by_officer=False)  # type: ignore[arg-type]
-    officers = repository.counts(**common, by_officer=True)  # type: ignore[arg-type]
+    units, officers = WorkloadRepository(uow.session).counts(
+        area=principal.area, agency=principal.agency, today=today, schedule=schedule
+    )
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,

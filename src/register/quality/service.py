@@ -405,25 +405,20 @@ _SEVERITY_RANK = case(
 )
 
 
-def _page_of_findings(
-    uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None, chosen: WorklistFilter
-) -> Any:
-    """The latest run's findings as distinct (rule, record) rows (a finding evaluated for several agencies is
-    one finding), most severe first."""
-    return _filtered(
-        select(
-            m.QualityFinding.rule_id,
-            m.QualityFinding.severity,
-            m.QualityFinding.who,
-            m.QualityFinding.nominal_id,
-            m.QualityFinding.managing_unit,
-            m.QualityFinding.owner,
-            _SEVERITY_RANK.label("severity_rank"),
-        )
-        .distinct()
-        .where(m.QualityFinding.run_id == run_id, _seen_by(agency)),
-        chosen,
-    )
+def _page_of_findings(run_id: uuid.UUID, agency: Agency | None, chosen: WorklistFilter) -> Any:
+    """The latest run's findings as (rule, record) rows. For one agency each is one row already (a rule
+    evaluated per agency has one row per agency); for everyone (None), the rows of several agencies are one
+    finding, made distinct."""
+    q = select(
+        m.QualityFinding.rule_id,
+        m.QualityFinding.severity,
+        m.QualityFinding.who,
+        m.QualityFinding.nominal_id,
+        m.QualityFinding.managing_unit,
+        m.QualityFinding.owner,
+        _SEVERITY_RANK.label("severity_rank"),
+    ).where(m.QualityFinding.run_id == run_id, _seen_by(agency))
+    return _filtered(q.distinct() if agency is None else q, chosen)
 
 
 @use_case(Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION)
@@ -468,7 +463,7 @@ def worklist_page(
             continue
         wanted = page_size - len(found)
         found += uow.session.execute(
-            _page_of_findings(uow, run.id, agency, replace(chosen, rule=rule_id))
+            _page_of_findings(run.id, agency, replace(chosen, rule=rule_id))
             .order_by(m.QualityFinding.managing_unit, m.QualityFinding.nominal_id)
             .limit(wanted)
             .offset(start)
@@ -521,7 +516,7 @@ def export_worklist(
     runs = _runs(uow, principal.area, 1)
     found = (
         uow.session.execute(
-            _page_of_findings(uow, runs[0].id, agency, chosen).order_by(
+            _page_of_findings(runs[0].id, agency, chosen).order_by(
                 literal_column("severity_rank"),
                 m.QualityFinding.rule_id,
                 m.QualityFinding.managing_unit,
