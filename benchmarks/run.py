@@ -327,6 +327,57 @@ def app_policy(settings: Any) -> Any:
     return Policy.load(settings.policy_file)
 
 
+def supervisor_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[dict[str, Any]]:
+    """The supervisor's desk (web/quality.py, web/workload.py) as web_pages() times the caseload: the data-quality
+    dashboard, the worklist (all findings, one rule, a deep page, the CSV export of one rule), the area's workload and
+    one officer's overdue people, for a supervisor of the benchmark offender manager's area, after the quality sweep."""
+    import threading
+
+    from sqlalchemy import event
+    from starlette.testclient import TestClient
+
+    from register.api.app import build_app
+    from register.domain.actors import Principal
+    from register.domain.enums import Role
+    from register.synthetic.people import BENCH_CASELOAD as om
+    from register.web.sessions import COOKIE
+
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        if threading.current_thread().name != "register-audit-sealer":
+            statements[0] += 1
+
+    out = []
+    with TestClient(app) as client:
+        session = app.state.sessions.create()
+        session.principal = Principal(f"{om.area.value}.bench.supervisor", om.agency, om.area, frozenset({Role.SUPERVISOR}), "Bench Supervisor")
+        session.issuer = "development"
+        client.cookies.set(COOKIE, session.id)
+        pages = [("data-quality dashboard", "/quality"), ("quality worklist, all findings (25 a page)", "/quality/findings"),
+                 ("quality worklist, one rule", "/quality/findings?rule=VISIT-OVERDUE"),
+                 ("quality worklist, page 40", "/quality/findings?page=40"),
+                 ("quality worklist CSV export, one rule", "/quality/findings.csv?rule=MISSING-ADDRESS"),
+                 ("workload across the area", "/workload"),
+                 (f"one officer's overdue people ({om.user_id})", f"/workload/officers/{om.user_id}")]
+        for name, path in pages:
+
+            def get(path: str = path) -> None:
+                r = client.get(path, follow_redirects=False)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{path} answered {r.status_code}")
+
+            samples = summary(timed(get, repeat))
+            event.listen(store.engine, "before_cursor_execute", count)
+            statements[0] = 0
+            get()
+            event.remove(store.engine, "before_cursor_execute", count)
+            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
+                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+    return out
+
+
 SEARCH_PAGE_OVERHEAD_MS = 30  # issue 15: a results page within its search's own time + 30 ms
 
 
@@ -676,6 +727,7 @@ def main() -> None:
         indexer_process.wait(30)
         # The web pages an offender manager opens all day, after the sweeps (so the overview has findings to show).
         results["pages"] = web_pages(settings, store, today, args.repeat * 3)
+        results["pages"] += supervisor_pages(settings, store, today, args.repeat * 3)
         results["search_pages"] = search_pages(settings, store, today, args.repeat, PersonFactory(args.seed, today))
         checkpoint(results, args.out)
         results["casework_pages"] = casework_pages(settings, store, today, args.repeat)

@@ -64,6 +64,8 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "quality.run": (Tag.QUALITY_RUN_EXECUTE, Action.CONSULTATION),
     "quality.read_dashboard": (Tag.QUALITY_DASHBOARD_READ, Action.CONSULTATION),
     "quality.read_worklist": (Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION),
+    "quality.worklist_page": (Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION),
+    "quality.export_worklist": (Tag.QUALITY_WORKLIST_EXPORT, Action.DISCLOSURE),
     "retention.set_hold": (None, Action.ALTERATION),
     "retention.review": (Tag.NOMINAL_RETENTION_REVIEW, Action.ALTERATION),
     "retention.erase_item": (Tag.NOMINAL_RECORD_ERASE, Action.ERASURE),

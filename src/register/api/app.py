@@ -46,6 +46,7 @@ from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
 from ..web.editing import router as editing_router
 from ..web.pages import Pages
+from ..web.quality import router as web_quality_router  # with the workload pages
 from ..web.routes import router as web_router
 from ..web.sessions import SessionStore, WebSessions
 from ..web.signin import SignIn
@@ -177,6 +178,7 @@ def create_app(
         web_retention.router,
         web_search.router,
         editing_router,
+        web_quality_router,
         system_router,
         nominals_router,
         photos.router,

@@ -58,6 +58,8 @@ class Tag(StrEnum):
     QUALITY_RUN_EXECUTE = "quality:run:execute"
     QUALITY_DASHBOARD_READ = "quality:dashboard:read"
     QUALITY_WORKLIST_READ = "quality:worklist:read"
+    QUALITY_WORKLIST_EXPORT = "quality:worklist:export"
+    QUALITY_WORKLOAD_READ = "quality:workload:read"
     STATISTICS_TABLES_READ = "statistics:tables:read"
     STATISTICS_CELL_PEOPLE = "statistics:cell:people"
     AUDIT_LOG_READ = "audit:log:read"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from ..audit.events import Action
+from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain import caseload as domain
 from ..domain.actors import Principal
@@ -22,7 +23,7 @@ from ..nominals import service as nominals
 from ..store.listing import ListFilters
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
-from .repository import CaseloadRepository
+from .repository import CaseloadRepository, WorkloadCounts, WorkloadRepository
 from .schemas import CaseloadPage, CaseloadQuery, CaseloadRow
 
 
@@ -128,3 +129,92 @@ def due_on_record(
         area=None, user_id=None, agency=agency, today=today, nominal_id=nominal_id
     )
     return domain.due_work(cases[0].facts, schedule, today) if cases else []
+
+
+# ------------------------------------------------------------ the area's workload (the supervisor's view)
+
+
+@dataclass(frozen=True)
+class Workload:
+    units: list[WorkloadCounts]  # one row per managing unit
+    officers: list[WorkloadCounts]  # one row per officer within a unit
+    today: dt.date
+    soon_days: int
+
+
+@use_case(Tag.QUALITY_WORKLOAD_READ, Action.CONSULTATION)
+def workload(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    today: dt.date,
+    schedule: domain.Schedule,
+    request_id: str | None = None,
+) -> Workload:
+    """Due and overdue home visits and reviews across the caller's area, per unit and per officer: the
+    caseload's facts and schedule, counted by the database (one grouped statement, whatever the area's
+    size). Counts only, no one named; audited as a consultation of the area's workload. A home visit the
+    caller's agency may not see counts as not made, exactly as on the officer's own caseload."""
+    units, officers = WorkloadRepository(uow.session).counts(
+        area=principal.area, agency=principal.agency, today=today, schedule=schedule
+    )
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.QUALITY_WORKLOAD_READ,
+            principal,
+            request_id=request_id,
+            details={"area": principal.area.value, "units": len(units), "officers": len(officers)},
+        )
+    )
+    return Workload(
+        units=sorted(units, key=lambda u: u.unit.casefold()),
+        officers=sorted(officers, key=lambda o: (-o.visits_overdue, -o.people_overdue, o.officer or "")),
+        today=today,
+        soon_days=schedule.soon_days,
+    )
+
+
+@use_case(Tag.NOMINAL_RECORD_LIST, Action.CONSULTATION)
+def officer_overdue(
+    uow: UnitOfWork,
+    principal: Principal,
+    officer: str,
+    *,
+    today: dt.date,
+    schedule: domain.Schedule,
+    request_id: str | None = None,
+) -> list[CaseloadRow]:
+    """The people on one officer's caseload in the caller's area with work overdue, the most overdue first:
+    the officer's own caseload (the same queries and schedule), seen by the caller's agency. Audited as a
+    listing of records, naming each."""
+    cases = CaseloadRepository(uow.session).cases(
+        area=principal.area, user_id=officer, agency=principal.agency, today=today
+    )
+    dues = [(c, domain.due_work(c.facts, schedule, today)) for c in cases]
+    late = [(c, due) for c, due in dues if any(d.overdue for d in due)]
+    summaries = uow.nominals.summaries([c.id for c, _ in late])
+    rows = [
+        CaseloadRow(
+            id=c.id,
+            forenames=summaries[c.id].forenames,
+            surname=summaries[c.id].surname,
+            date_of_birth=summaries[c.id].date_of_birth,
+            mappa_category=c.mappa_category,
+            mappa_level=c.mappa_level,
+            restricted=c.restricted,
+            due=due,
+        )
+        for c, due in late
+    ]
+    rows.sort(key=lambda r: (r.overdue[0].on, r.surname.casefold(), r.forenames.casefold(), str(r.id)))
+    nominals.record_listing(
+        uow,
+        principal,
+        ListFilters(area=principal.area, today=today, caseload_user=officer),
+        page=1,
+        total=len(rows),
+        ids=[r.id for r in rows],
+        request_id=request_id,
+    )
+    return rows

@@ -19,12 +19,21 @@ class RunRef(BaseModel):
     run_on: str
 
 
+class TrendPoint(BaseModel):
+    id: str
+    run_on: str
+    started_at: str
+    counts: dict[str, int]  # per rule, of what the reader may see
+    total: int
+
+
 class Dashboard(BaseModel):
     area: str
     run: RunRef | None
     previous_run: str | None = None
     rules: list[RuleCount]
     by_severity: dict[str, int]
+    trend: list[TrendPoint] = []  # the last runs, oldest first
 
 
 class Finding(BaseModel):

@@ -10,12 +10,12 @@ import datetime as dt
 import inspect
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import Table, func, insert, literal, or_, select
+from sqlalchemy import Table, case, func, insert, literal, literal_column, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -160,29 +160,50 @@ def _seen_by(agency: Agency | None) -> Any:
     return or_(m.QualityFinding.audience.is_(None), m.QualityFinding.audience == agency.value)
 
 
-def _counts(uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None) -> dict[str, int]:
-    return dict(
-        uow.session.execute(
-            select(m.QualityFinding.rule_id, func.count(func.distinct(m.QualityFinding.nominal_id)))
-            .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
-            .group_by(m.QualityFinding.rule_id)
-        ).all()
-    )
+def _trend_counts(
+    uow: UnitOfWork, run_ids: list[uuid.UUID], agency: Agency | None
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Counts per rule in each of these (finished) runs, of what `agency` may see: one grouped statement for
+    the runs not already counted."""
+    who = agency.value if agency else None
+    missing = [run_id for run_id in run_ids if (run_id, who) not in _count_cache]
+    if missing:
+        counted: dict[uuid.UUID, dict[str, int]] = {run_id: {} for run_id in missing}
+        for run_id, rule_id, count in uow.session.execute(
+            select(
+                m.QualityFinding.run_id,
+                m.QualityFinding.rule_id,
+                func.count(func.distinct(m.QualityFinding.nominal_id)),
+            )
+            .where(m.QualityFinding.run_id.in_(missing), _seen_by(agency))
+            .group_by(m.QualityFinding.run_id, m.QualityFinding.rule_id)
+        ):
+            counted[run_id][rule_id] = int(count)
+        for run_id, counts in counted.items():
+            _keep(_count_cache, (run_id, who), counts)
+    return {run_id: _count_cache.get((run_id, who), {}) for run_id in run_ids}
+
+
+TREND_RUNS = 8  # how many runs the dashboard's trend goes back
 
 
 def dashboard(
-    uow: UnitOfWork, area: Area, rules: list[Rule] | None = None, *, agency: Agency | None = None
+    uow: UnitOfWork,
+    area: Area,
+    rules: list[Rule] | None = None,
+    *,
+    agency: Agency | None = None,
+    runs: int = TREND_RUNS,
 ) -> dict[str, Any]:
-    """Counts per rule and severity in the latest run, each with its change since the run before, of what
-    `agency` may see (None: everything, for system actors)."""
+    """Counts per rule and severity in the latest run, each with its change since the run before, and the
+    trend over the last `runs` runs (oldest first), of what `agency` may see (None: everything, for system
+    actors)."""
     rules = rules if rules is not None else load_rules()
-    runs = _runs(uow, area, 2)
-    if not runs:
-        return {"area": area.value, "run": None, "rules": [], "by_severity": {}}
-    latest, previous = (
-        _counts(uow, runs[0].id, agency),
-        (_counts(uow, runs[1].id, agency) if len(runs) > 1 else None),
-    )
+    kept = _runs(uow, area, max(runs, 2))
+    if not kept:
+        return {"area": area.value, "run": None, "rules": [], "by_severity": {}, "trend": []}
+    counts = _trend_counts(uow, [r.id for r in kept], agency)
+    latest, previous = counts[kept[0].id], (counts[kept[1].id] if len(kept) > 1 else None)
     rows: list[dict[str, Any]] = [
         {
             "rule": r.id,
@@ -195,12 +216,24 @@ def dashboard(
         for r in rules
     ]
     by_severity = {s: sum(row["count"] for row in rows if row["severity"] == s) for s in SEVERITIES}
+    known = {r.id for r in rules}
+    trend = [
+        {
+            "id": str(run.id),
+            "run_on": run.run_on.isoformat(),
+            "started_at": run.started_at.isoformat(),
+            "counts": {rule: n for rule, n in counts[run.id].items() if rule in known},
+            "total": sum(n for rule, n in counts[run.id].items() if rule in known),
+        }
+        for run in reversed(kept[:runs])
+    ]
     return {
         "area": area.value,
-        "run": {"id": str(runs[0].id), "run_on": runs[0].run_on.isoformat()},
-        "previous_run": str(runs[1].id) if len(runs) > 1 else None,
+        "run": {"id": str(kept[0].id), "run_on": kept[0].run_on.isoformat()},
+        "previous_run": str(kept[1].id) if len(kept) > 1 else None,
         "rules": rows,
         "by_severity": by_severity,
+        "trend": trend,
     }
 
 
@@ -245,8 +278,277 @@ def worklist(
     return list(out.values())
 
 
+# ------------------------------------------------------------------ the supervisor's pages: worklists paged
+
+WORKLIST_PAGE_SIZE = 25
+SINCE_RUNS = 100  # how far back "found since" looks (runs kept, newest first)
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """Which findings of the latest run: by rule, managing unit, offender manager (None: any)."""
+
+    rule: str | None = None
+    unit: str | None = None
+    owner: str | None = None
+
+
+def _filtered(q: Any, chosen: WorklistFilter) -> Any:
+    for column, value in (
+        (m.QualityFinding.rule_id, chosen.rule),
+        (m.QualityFinding.managing_unit, chosen.unit),
+        (m.QualityFinding.owner, chosen.owner),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    return q
+
+
+def _since(
+    uow: UnitOfWork, area: Area, pairs: list[tuple[str, uuid.UUID]], agency: Agency | None
+) -> dict[tuple[str, uuid.UUID], dt.date]:
+    """The day each (rule, record) finding was first found in an unbroken line of runs up to the latest: one
+    statement over the page's records and the area's kept runs."""
+    runs = [(r.id, r.run_on) for r in _runs(uow, area, SINCE_RUNS)]
+    if not pairs or not runs:
+        return {}
+    present: set[tuple[str, uuid.UUID, uuid.UUID]] = set()
+    ids = sorted({nominal_id for _, nominal_id in pairs})
+    for start in range(0, len(ids), 2000):
+        present.update(
+            (rule_id, nominal_id, run_id)
+            for rule_id, nominal_id, run_id in uow.session.execute(
+                select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id, m.QualityFinding.run_id).where(
+                    m.QualityFinding.run_id.in_([r for r, _ in runs]),
+                    m.QualityFinding.nominal_id.in_(ids[start : start + 2000]),
+                    m.QualityFinding.rule_id.in_({rule for rule, _ in pairs}),
+                    _seen_by(agency),
+                )
+            )
+        )
+    out: dict[tuple[str, uuid.UUID], dt.date] = {}
+    for rule, nominal_id in pairs:
+        for run_id, run_on in runs:  # newest first: walk back while the finding is there
+            if (rule, nominal_id, run_id) not in present:
+                break
+            out[(rule, nominal_id)] = run_on
+    return out
+
+
+def _rows(
+    uow: UnitOfWork, principal: Principal, found: list[Any], agency: Agency | None
+) -> list[dict[str, Any]]:
+    """Findings with what a person needs to act on them: the person's name (a restricted record of another
+    area only as its stub), the rule's words, since when."""
+    words = {r.id: r.description for r in load_rules()}
+    summaries = uow.nominals.summaries(sorted({f.nominal_id for f in found}))
+    since = _since(uow, principal.area, [(f.rule_id, f.nominal_id) for f in found], agency)
+    rows = []
+    for f in found:
+        summary = summaries.get(f.nominal_id)
+        stub = summary is None or (summary.restricted and summary.area != principal.area.value)
+        rows.append(
+            {
+                "rule": f.rule_id,
+                "description": words.get(f.rule_id, f.rule_id),
+                "severity": f.severity,
+                "who": f.who,
+                "nominal_id": str(f.nominal_id),
+                "record": f"/v1/nominals/{f.nominal_id}",
+                "managing_unit": f.managing_unit,
+                "owner": f.owner,
+                "forenames": "" if stub or summary is None else summary.forenames,
+                "surname": "" if stub or summary is None else summary.surname,
+                "restricted": stub,
+                "since": since.get((f.rule_id, f.nominal_id)),
+            }
+        )
+    return rows
+
+
+# A finished run's findings never change, so what one agency may see of them is kept in memory once counted:
+# (rule, unit, owner, people) groups for the worklist's choices and totals, counts per rule for the trend.
+_KEPT_RUNS = 64
+_group_cache: dict[tuple[uuid.UUID, str | None], list[tuple[str, str, str | None, int]]] = {}
+_count_cache: dict[tuple[uuid.UUID, str | None], dict[str, int]] = {}
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _KEPT_RUNS:
+        cache.pop(next(iter(cache)), None)
+    cache[key] = value
+
+
+def _groups(
+    uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None
+) -> list[tuple[str, str, str | None, int]]:
+    """The run's findings that `agency` may see, grouped by rule, unit and owner, with how many people: one
+    grouped pass over the run (then kept)."""
+    key = (run_id, agency.value if agency else None)
+    if key not in _group_cache:
+        rows = uow.session.execute(
+            select(
+                m.QualityFinding.rule_id,
+                m.QualityFinding.managing_unit,
+                m.QualityFinding.owner,
+                func.count(func.distinct(m.QualityFinding.nominal_id)),
+            )
+            .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
+            .group_by(m.QualityFinding.rule_id, m.QualityFinding.managing_unit, m.QualityFinding.owner)
+        ).all()
+        _keep(_group_cache, key, [(r, u, o, int(n)) for r, u, o, n in rows])
+    return _group_cache[key]
+
+
+_SEVERITY_RANK = case(
+    {s: i for i, s in enumerate(SEVERITIES)}, value=m.QualityFinding.severity, else_=len(SEVERITIES)
+)
+
+
+def _page_of_findings(run_id: uuid.UUID, agency: Agency | None, chosen: WorklistFilter) -> Any:
+    """The latest run's findings as (rule, record) rows. For one agency each is one row already (a rule
+    evaluated per agency has one row per agency); for everyone (None), the rows of several agencies are one
+    finding, made distinct."""
+    q = select(
+        m.QualityFinding.rule_id,
+        m.QualityFinding.severity,
+        m.QualityFinding.who,
+        m.QualityFinding.nominal_id,
+        m.QualityFinding.managing_unit,
+        m.QualityFinding.owner,
+        _SEVERITY_RANK.label("severity_rank"),
+    ).where(m.QualityFinding.run_id == run_id, _seen_by(agency))
+    return _filtered(q.distinct() if agency is None else q, chosen)
+
+
+@use_case(Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION)
+def worklist_page(
+    uow: UnitOfWork,
+    principal: Principal,
+    chosen: WorklistFilter,
+    *,
+    page: int,
+    agency: Agency | None,
+    page_size: int = WORKLIST_PAGE_SIZE,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One page of the latest run's findings in the caller's area, filtered, with names and since when, the
+    filters' choices (rules, units and offender managers that have findings) and the total, of what `agency`
+    may see. Audited like the API's worklist, naming the records shown."""
+    runs = _runs(uow, principal.area, 1)
+    empty: dict[str, Any] = {"run": None, "rows": [], "total": 0, "page": 1, "pages": 1, "facets": {}}
+    if not runs:
+        return empty
+    run = runs[0]
+    every = _groups(uow, run.id, agency)
+    groups = [
+        g
+        for g in _groups(uow, run.id, agency)
+        if chosen.rule in (None, g[0]) and chosen.unit in (None, g[1]) and chosen.owner in (None, g[2])
+    ]
+    total = sum(g[3] for g in groups)
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    # Most severe first, a rule at a time: the page's rows come from the one or two rules it spans, each an
+    # indexed read of that rule's findings (never a sort of the whole run).
+    per_rule: dict[str, int] = {}
+    for rule_id, _, _, n in groups:
+        per_rule[rule_id] = per_rule.get(rule_id, 0) + n
+    severity = {r.id: SEVERITIES.index(r.severity) for r in load_rules()}
+    start, found = (page - 1) * page_size, list[Any]()
+    for rule_id in sorted(per_rule, key=lambda r: (severity.get(r, len(SEVERITIES)), r)):
+        n = per_rule[rule_id]
+        if start >= n:
+            start -= n
+            continue
+        wanted = page_size - len(found)
+        found += uow.session.execute(
+            _page_of_findings(run.id, agency, replace(chosen, rule=rule_id))
+            .order_by(m.QualityFinding.managing_unit, m.QualityFinding.nominal_id)
+            .limit(wanted)
+            .offset(start)
+        ).all()
+        start = 0
+        if len(found) >= page_size:
+            break
+    rows = _rows(uow, principal, list(found), agency)
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.QUALITY_WORKLIST_READ,
+            principal,
+            request_id=request_id,
+            details={
+                "owner": chosen.owner,
+                "unit": chosen.unit,
+                "rule": chosen.rule,
+                "page": page,
+                "total": total,
+                "ids": [r["nominal_id"] for r in rows],
+            },
+        )
+    )
+    return {
+        "run": {"id": str(run.id), "run_on": run.run_on.isoformat()},
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "facets": {
+            "rules": sorted({g[0] for g in every}),
+            "units": sorted({g[1] for g in every}),
+            "owners": sorted({g[2] for g in every if g[2] is not None}),
+        },
+    }
+
+
+@use_case(Tag.QUALITY_WORKLIST_EXPORT, Action.DISCLOSURE)
+def export_worklist(
+    uow: UnitOfWork,
+    principal: Principal,
+    chosen: WorklistFilter,
+    *,
+    agency: Agency | None,
+    request_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every finding of the latest run that the filter matches, with names and since when, for a CSV file:
+    a disclosure (the data leaves the register), audited naming each record."""
+    runs = _runs(uow, principal.area, 1)
+    found = (
+        uow.session.execute(
+            _page_of_findings(runs[0].id, agency, chosen).order_by(
+                literal_column("severity_rank"),
+                m.QualityFinding.rule_id,
+                m.QualityFinding.managing_unit,
+                m.QualityFinding.nominal_id,
+            )
+        ).all()
+        if runs
+        else []
+    )
+    rows = _rows(uow, principal, list(found), agency)
+    uow.audit.record(
+        AuditEntry(
+            Action.DISCLOSURE,
+            Tag.QUALITY_WORKLIST_EXPORT,
+            principal,
+            request_id=request_id,
+            details={
+                "owner": chosen.owner,
+                "unit": chosen.unit,
+                "rule": chosen.rule,
+                "format": "csv",
+                "ids": [r["nominal_id"] for r in rows],
+            },
+        )
+    )
+    return rows
+
+
 @use_case(Tag.QUALITY_DASHBOARD_READ, Action.CONSULTATION)
-def read_dashboard(uow: UnitOfWork, principal: Principal, *, agency: Agency | None) -> dict[str, Any]:
+def read_dashboard(
+    uow: UnitOfWork, principal: Principal, *, agency: Agency | None, request_id: str | None = None
+) -> dict[str, Any]:
     """The dashboard of the caller's area, audited as a consultation."""
     board = dashboard(uow, principal.area, agency=agency)
     uow.audit.record(
@@ -254,6 +556,7 @@ def read_dashboard(uow: UnitOfWork, principal: Principal, *, agency: Agency | No
             Action.CONSULTATION,
             Tag.QUALITY_DASHBOARD_READ,
             principal,
+            request_id=request_id,
             details={"area": principal.area.value},
         )
     )

@@ -57,6 +57,8 @@ def pages(request: Request) -> Pages:
 NAVIGATION: list[tuple[str, str, str]] = [
     ("My caseload", "/caseload", "record.list"),
     ("Search", "/search", "record.search"),
+    ("Data quality", "/quality", "quality.read"),
+    ("Workload", "/workload", "quality.read"),
     ("Transfers", "/transfers", "transfer.list"),
     ("Duplicates", "/duplicates", "record.merge"),
     ("Archive and retention", "/retention", "record.retention"),
