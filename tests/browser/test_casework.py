@@ -85,7 +85,16 @@ def test_the_supervisor_accepts_a_transfer_and_the_record_changes_hands(
 ) -> None:
     site = EditForm(page, axe, casework.url)
     sign_in(site, as_=KENT)
-    assert navigation(site) == ["My caseload", "Transfers", "Duplicates", "Archive and retention"]
+    assert navigation(site) == [
+        "My caseload",
+        "Search",
+        "Data quality",
+        "Workload",
+        "Transfers",
+        "Duplicates",
+        "Archive and retention",
+        "Statistics",
+    ]
     ashworth = record_id(casework, "Ashworth")
     head = casework.audit_head()
     site.goto("/transfers")
@@ -302,7 +311,7 @@ def test_users_without_the_actions_or_in_another_area_see_nothing_of_it(
 ) -> None:
     site = EditForm(page, axe, casework.url)
     sign_in(site, as_="kent.offender_manager")
-    assert navigation(site) == ["My caseload"]
+    assert navigation(site) == ["My caseload", "Search", "Data quality", "Workload"]  # no casework
     for path, action in (
         ("/transfers", "transfer.list"),
         ("/duplicates", "record.merge"),
