@@ -14,6 +14,7 @@ from .. import __version__
 from ..access.policy import Policy
 from ..access.tokens import TokenVerifier
 from ..archive.routes import router as archive_router
+from ..associations.routes import router as associations_router
 from ..audit.routes import router as audit_router
 from ..bootstrap import build_search_index, build_verifier
 from ..config import Settings
@@ -30,6 +31,7 @@ from ..statistics.routes import router as statistics_router
 from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
+from ..web import associations as web_associations
 from ..web import common as web_common
 from ..web import photographs as web_photographs
 from ..web import record as web_record
@@ -152,11 +154,13 @@ def create_app(
         web_router,
         signin_router,
         caseload_router,
+        web_associations.router,  # before the record's /records/{id}/{group}
         web_record.router,
         web_photographs.router,
         web_transfer.router,
         editing_router,
         system_router,
+        associations_router,  # before the nominals' /v1/nominals/{id}/{section}
         nominals_router,
         photos.router,
         search_router,
