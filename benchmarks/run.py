@@ -179,7 +179,8 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
         client.cookies.set(COOKIE, session.id)
         it = iter(ids * (repeat // len(ids) + 2))
         pages = [(f"caseload page ({len(ids)} people, 20 a page)", lambda: "/caseload"),
-                 ("record overview page", lambda: f"/records/{next(it)}")]
+                 ("record overview page", lambda: f"/records/{next(it)}"),
+                 ("associations page, two levels", lambda: f"/records/{next(it)}/associations?level=2")]
         for name, path in pages:
 
             def get(path: Callable[[], str] = path) -> None:

@@ -15,7 +15,16 @@ const EDGE_COLOURS = {
   online_identity: "#912b88",
 };
 
+// Cytoscape would add a <style> element for its container's `position: relative`, which the CSP refuses (no
+// inline style): register.css gives the container that position, and this marker tells cytoscape the rule is there.
+const CYTOSCAPE_STYLESHEET = "__________cytoscape_stylesheet";
+
 async function draw() {
+  if (!document.getElementById(CYTOSCAPE_STYLESHEET)) {
+    const marker = document.createElement("meta");
+    marker.id = CYTOSCAPE_STYLESHEET;
+    document.head.append(marker);
+  }
   const { default: cytoscape } = await import(container.dataset.cytoscape);
   const data = JSON.parse(source.textContent);
   const elements = [
@@ -25,8 +34,9 @@ async function draw() {
   const cy = cytoscape({
     container,
     elements,
-    autoungrabify: false,
     userZoomingEnabled: false,
+    maxZoom: 1, // a small chart keeps its text at the page's size rather than filling the box
+    minZoom: 0.3,
     style: [
       {
         selector: "node",
@@ -34,8 +44,11 @@ async function draw() {
           label: "data(label)",
           "background-color": "data(colour)",
           color: "#0b0c0c",
-          "font-family": "Arial, sans-serif",
-          "font-size": 14,
+          "font-family": '"GDS Transport", arial, sans-serif',
+          "font-size": 16,
+          "text-background-color": "#ffffff",
+          "text-background-opacity": 0.85,
+          "text-background-padding": 2,
           "text-valign": "bottom",
           "text-margin-y": 6,
           "text-wrap": "wrap",
@@ -52,8 +65,9 @@ async function draw() {
           "line-color": "data(colour)",
           "curve-style": "bezier",
           label: "data(label)",
-          "font-size": 11,
-          color: "#505a5f",
+          "font-family": '"GDS Transport", arial, sans-serif',
+          "font-size": 13,
+          color: "#0b0c0c",
           "text-background-color": "#ffffff",
           "text-background-opacity": 1,
           "text-rotation": "autorotate",
@@ -64,7 +78,7 @@ async function draw() {
       name: "concentric",
       concentric: (node) => 3 - node.data("level"),
       levelWidth: () => 1,
-      minNodeSpacing: 60,
+      minNodeSpacing: 120,
       padding: 30,
       animate: false,
     },
