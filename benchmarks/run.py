@@ -178,8 +178,10 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
         session.issuer = "development"
         client.cookies.set(COOKIE, session.id)
         it = iter(ids * (repeat // len(ids) + 2))
+        around = iter(ids * (repeat // len(ids) + 2))  # the associations page's own walk through the same people
         pages = [(f"caseload page ({len(ids)} people, 20 a page)", lambda: "/caseload"),
-                 ("record overview page", lambda: f"/records/{next(it)}")]
+                 ("record overview page", lambda: f"/records/{next(it)}"),
+                 ("associations page, two levels", lambda: f"/records/{next(around)}/associations?level=2")]
         for name, path in pages:
 
             def get(path: Callable[[], str] = path) -> None:

@@ -566,6 +566,7 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
                 today=today,
             )
         ids.append(str(nominal_id))
+    _links_to_show(uow, actor, [uuid.UUID(i) for i in ids], today)
     ids += _load_casework(uow, ids[-len(PEOPLE) :], day)
     return ids
 
@@ -1038,3 +1039,42 @@ def _load_casework(uow: UnitOfWork, hand_made: list[str], today: dt.date) -> lis
             )
         added.append(nominal_id)
     return [str(i) for i in added]
+
+
+def _links_to_show(uow: UnitOfWork, actor: Actor, ids: list[uuid.UUID], today: dt.date | None) -> None:
+    """Links for the association chart (docs/associations.md), added through the same use case as any item:
+    Daniel Hartley names Mark O'Sullivan as a co-offender and shares his van; Mark shares a phone with one of
+    Kent's caseload people (a second-level link); Lee Brannigan (restricted, Kent) lives at Daniel's postcode;
+    Kieran Doyle (Essex) has Daniel's phone number and names Stephen Ashworth (Essex) as a friend."""
+    hartley, osullivan, brannigan, ashworth, doyle = ids[-5:]
+    caseload = uow.session.scalars(
+        select(m.Nominal.id)
+        .where(m.Nominal.id.in_(ids[:-5]), m.Nominal.area == Area.KENT.value, m.Nominal.restricted.is_(False))
+        .order_by(m.Nominal.id)
+        .limit(1)
+    ).first()
+    links: list[tuple[uuid.UUID | None, Section, dict[str, Any]]] = [
+        (hartley, Section.ASSOCIATES, {"relationship": "co_offender", "linked_nominal_id": str(osullivan)}),
+        (osullivan, Section.VEHICLES, {"vrm": "GK19 XBW", "make": "Ford", "relationship": "user"}),
+        (osullivan, Section.CONTACTS, {"kind": "phone", "value": "+44 7700 900456"}),
+        (caseload, Section.CONTACTS, {"kind": "phone", "value": "07700 900456"}),
+        (
+            brannigan,
+            Section.ADDRESSES,
+            {
+                "kind": "home",
+                "lines": ["Flat 2, 14 Tonbridge Road"],
+                "town": "Maidstone",
+                "postcode": "ME16 8RP",
+            },
+        ),
+        (doyle, Section.CONTACTS, {"kind": "phone", "value": "07700 900123"}),
+        (doyle, Section.ASSOCIATES, {"relationship": "friend", "linked_nominal_id": str(ashworth)}),
+    ]
+    for nominal_id, section, payload in links:
+        if nominal_id is None:
+            continue
+        version = uow.nominals.header_row(nominal_id).version
+        service.add_item(
+            uow, actor, nominal_id, parse_item(section, payload, today), expected_version=version
+        )

@@ -14,6 +14,7 @@ from .. import __version__
 from ..access.policy import Policy
 from ..access.tokens import TokenVerifier
 from ..archive.routes import router as archive_router
+from ..associations.routes import router as associations_router
 from ..audit.floods import RefusalFloods
 from ..audit.routes import router as audit_router
 from ..bootstrap import build_search_index, build_verifier
@@ -32,6 +33,7 @@ from ..store.background import AfterCommitWorker
 from ..store.store import Store
 from ..transfers.routes import router as transfers_router
 from ..usecase import guard
+from ..web import associations as web_associations
 from ..web import audit as web_audit
 from ..web import common as web_common
 from ..web import duplicates as web_duplicates
@@ -168,6 +170,7 @@ def create_app(
         web_router,
         signin_router,
         caseload_router,
+        web_associations.router,  # before the record's /records/{id}/{group}
         web_record.router,
         web_photographs.router,
         web_transfer.router,
@@ -180,6 +183,7 @@ def create_app(
         editing_router,
         web_quality_router,
         system_router,
+        associations_router,  # before the nominals' /v1/nominals/{id}/{section}
         nominals_router,
         photos.router,
         search_router,

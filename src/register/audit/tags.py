@@ -36,6 +36,7 @@ class Tag(StrEnum):
     NOMINAL_MERGES_READ = "nominal:merges:read"
     NOMINAL_DUPLICATES_LIST = "nominal:duplicates:list"
     NOMINAL_DUPLICATES_DISMISS = "nominal:duplicates:dismiss"
+    NOMINAL_ASSOCIATIONS_READ = "nominal:associations:read"
     NOMINAL_RETENTION_READ = "nominal:retention:read"
     NOMINAL_RETENTION_HOLD = "nominal:retention:hold"
     NOMINAL_RETENTION_RELEASE = "nominal:retention:release"

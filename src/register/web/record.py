@@ -72,6 +72,7 @@ GROUPS = [
     Group("plan", "Plan", (Section.RISK_PLANS, Section.OFFENDER_MANAGERS)),
     Group("chronology", "Chronology", ()),
     Group("intelligence", "Intelligence", (Section.INTELLIGENCE, Section.DISCLOSURES)),
+    Group("associations", "Associations", ()),  # web/associations.py
     Group("history", "History", tuple(Section)),
 ]
 BY_SLUG = {g.slug: g for g in GROUPS}
@@ -518,7 +519,7 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
 @router.get("/records/{nominal_id}/{group}", response_class=HTMLResponse)
 def group_page(request: Request, group: str, access: ReadRecord) -> HTMLResponse:
     chosen = BY_SLUG.get(group)
-    if chosen is None or chosen.slug in ("overview", "chronology"):
+    if chosen is None or chosen.slug in ("overview", "chronology", "associations"):
         raise PageProblem(404, "Page not found", "There is no such page.")
     if access.stub:
         return _stub(request, access)
