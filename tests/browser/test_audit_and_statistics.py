@@ -20,7 +20,8 @@ from tests.browser.pages import PurposePage, RecordPage, Site, sign_in
 from tests.browser.test_record import record_id
 
 # a purpose that is also a spreadsheet formula: the export must defuse it
-PURPOSE = '=HYPERLINK("http://example.invalid","ESX/2026/0042") sighting enquiry'
+# Its own reference, so that other tests' consultations under other purposes (the server is shared) never match.
+PURPOSE = '=HYPERLINK("http://example.invalid","ESX/2026/0042") sighting enquiry AUD-7741'
 
 
 def summary_list(site: Site, qa: str) -> dict[str, str]:
@@ -56,7 +57,7 @@ def test_the_auditor_finds_an_investigators_consultation_and_who_looked_at_the_r
     site.arrived()
     assert site.path == "/audit" and site.title == "Audit log – The register"
     head = server.audit_head()
-    _auditor_filter(site, user="essex.investigator", purpose="esx/2026/0042", action="consultation")
+    _auditor_filter(site, user="essex.investigator", purpose="enquiry aud-7741", action="consultation")
     assert site.path == "/audit"  # the filter (a purpose) is posted and kept in the session, not in the URL
     rows = site.qa("audit-row")
     assert rows.count() >= 1
@@ -66,7 +67,7 @@ def test_the_auditor_finds_an_investigators_consultation_and_who_looked_at_the_r
         assert "essex.investigator" in row.locator('[data-qa="user"]').inner_text()
     screenshot(page, "audit-search")
     searched = server.audit(head, tag="audit:log:read", actor_user="kent.auditor")
-    assert details(searched[-1])["purpose"] == "esx/2026/0042"  # the auditor's own search is audited
+    assert details(searched[-1])["purpose"] == "enquiry aud-7741"  # the auditor's own search is audited
 
     # the event in plain words: labelled fields, the purpose, never the record's content
     site.page.locator(
