@@ -20,7 +20,7 @@ from tests.browser.pages import PurposePage, RecordPage, Site, sign_in
 from tests.browser.test_record import record_id
 
 # a purpose that is also a spreadsheet formula: the export must defuse it
-# Its own reference, so that other tests' consultations under other purposes (the server is shared) never match.
+# Its own reference, so that other tests' consultations (the server is shared) never match its filter.
 PURPOSE = '=HYPERLINK("http://example.invalid","ESX/2026/0042") sighting enquiry AUD-7741'
 
 

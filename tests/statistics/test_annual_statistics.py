@@ -274,3 +274,38 @@ def test_statistics_through_the_api_with_audited_drill_down(client, token, store
         headers=auth(supervisor),
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.table"
+
+
+def test_kept_figures_are_never_stale_and_spare_the_queries(store: Store) -> None:
+    """A year's figures are kept until the register changes: a second view runs none of the tables'
+    queries, and a change to any record (a new one, an item) gives the figures a fresh computation shows."""
+    from sqlalchemy import event
+
+    with store.unit_of_work() as uow:
+        first = person(uow, {}, [level(1, 2, "2020-01-01")])
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_: Any) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with store.session_factory() as session:
+        before = stats.compute(session, "kent", YEAR)
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
+            again = stats.compute(session, "kent", YEAR)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+    assert again == before and len(statements) == 1  # only the register's stamp was read
+    assert before["tables"]["eligible_on_31_march"]["1"] == {"2": 1}
+    again["tables"]["eligible_on_31_march"]["1"]["2"] = 99  # a caller's copy: the kept figures are unharmed
+    with store.session_factory() as session:
+        assert stats.compute(session, "kent", YEAR) == before
+    with store.unit_of_work() as uow:
+        person(uow, {}, [level(1, 2, "2021-06-01")])
+        _, v = service.add_item(
+            uow, OFFICER, first, parse_item(*level(1, 3, "2020-02-01")), expected_version=2
+        )
+    with store.session_factory() as session:
+        after = stats.compute(session, "kent", YEAR)
+        fresh = stats._compute(session, "kent", YEAR, None)
+    assert after == fresh and after != before
