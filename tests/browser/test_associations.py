@@ -64,7 +64,7 @@ def consultations(server: Server, after: int, user: str) -> dict[uuid.UUID, m.Au
 def test_the_offender_manager_sees_the_chart_and_the_list_and_follows_a_link(
     page: Page, axe: Accessibility, server: Server, console: list[str]
 ) -> None:
-    hartley, osullivan = record_id(server, "Hartley"), record_id(server, "O'Sullivan")
+    hartley, osullivan = record_id(server, "Hartley"), record_id(server, "O'Sullivan", "Mark")
     brannigan, doyle = record_id(server, "Brannigan"), record_id(server, "Doyle")
     site = Site(page, axe, server.url)
     sign_in(site)
@@ -120,7 +120,7 @@ def test_without_javascript_the_list_is_the_page_and_a_bad_level_is_an_error_pag
     axe = Accessibility("no-javascript:")
     try:
         page = context.new_page()
-        hartley, osullivan = record_id(server, "Hartley"), record_id(server, "O'Sullivan")
+        hartley, osullivan = record_id(server, "Hartley"), record_id(server, "O'Sullivan", "Mark")
         site = Site(page, axe, server.url)
         sign_in(site)
         chart = AssociationsPage(page, axe, server.url).open_associations(hartley)
@@ -145,7 +145,7 @@ def test_without_javascript_the_list_is_the_page_and_a_bad_level_is_an_error_pag
 def test_an_edge_from_a_police_only_item_is_absent_for_probation(
     page: Page, axe: Accessibility, server: Server
 ) -> None:
-    hartley, osullivan = record_id(server, "Hartley"), record_id(server, "O'Sullivan")
+    hartley, osullivan = record_id(server, "Hartley"), record_id(server, "O'Sullivan", "Mark")
     police_only = (
         update(m.Item)
         .where(

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
+from sqlalchemy import select
 
 from register.domain.actors import Principal, SystemActor
 from register.domain.enums import Agency, Area, Role
-from register.domain.record import NewNominal
+from register.domain.record import NewNominal, Section
 from register.domain.rules import parse_item
 from register.nominals import service as nominals
 from register.quality import service as quality
+from register.store import models as m
 from register.web.sessions import COOKIE
 from tests.browser.conftest import Accessibility, Server, details, screenshot, today_in_london
 from tests.browser.pages import EditForm, Site, sign_in
@@ -88,6 +90,18 @@ def signed_in_as(context: BrowserContext, server: Server, principal: Principal) 
 def test_the_supervisor_runs_the_checks_fixes_a_finding_and_sees_it_leave_the_list(
     page: Page, axe: Accessibility, desk: Server
 ) -> None:
+    # Every demo person in Kent has an address: Lee Brannigan's is ended (through the use case, with a reason)
+    # so that the rule has exactly one person to find.
+    with desk.store.unit_of_work() as uow:
+        ids = list(uow.session.scalars(select(m.Nominal.id)))
+        [brannigan] = [i for i, s in uow.nominals.summaries(ids).items() if s.surname == "Brannigan"]
+        record = uow.nominals.load(brannigan, audience=None)
+        version = record.version
+        for item in record.items(Section.ADDRESSES):
+            if item.ended_at is None:
+                version = nominals.end_item(
+                    uow, SystemActor("test"), brannigan, item.id, "moved out", expected_version=version
+                )
     site = Site(page, axe, desk.url)
     sign_in(site, as_=SUPERVISOR, next_path="/quality")
     board = QualityDesk(page, axe, desk.url)

@@ -24,11 +24,16 @@ from tests.browser.pages import (
 POLICE_ONLY = "seen loitering near Mote Park bandstand after dark"  # the demo's police-only intelligence
 
 
-def record_id(server: Server, surname: str) -> str:
-    """The id of the demo's record with this surname (names are sealed: read through the repository)."""
+def record_id(server: Server, surname: str, forenames: str | None = None) -> str:
+    """The id of the demo's record with this surname (and forenames, where two share it: the demo has a Marc
+    O'Sullivan, a suspected duplicate of Mark); names are sealed: read through the repository."""
     with server.store.unit_of_work() as uow:
         ids = list(uow.session.scalars(select(m.Nominal.id)))
-        found = [i for i, s in uow.nominals.summaries(ids).items() if s.surname == surname]
+        found = [
+            i
+            for i, s in uow.nominals.summaries(ids).items()
+            if s.surname == surname and (forenames is None or s.forenames == forenames)
+        ]
     assert len(found) == 1, surname
     return str(found[0])
 
