@@ -142,6 +142,27 @@ def server_env(settings: Any) -> dict[str, str]:
 PAGE_TARGET_P95_MS = 150  # issue 14: the caseload (60 people) and the record, p95 server time
 
 
+def time_page(client: Any, store: Any, name: str, path: Any, repeat: int, statements: list[int],
+              count: Callable[..., None]) -> dict[str, Any]:
+    """One page timed `repeat` times through `client` (`path`: a string, or a function giving the next path), then
+    viewed once more counting its SQL statements (`count` adds to `statements[0]`)."""
+    from sqlalchemy import event
+
+    def get() -> None:
+        url = path() if callable(path) else path
+        r = client.get(url, follow_redirects=False)
+        if r.status_code != 200:
+            raise RuntimeError(f"{url} answered {r.status_code}")
+
+    samples = summary(timed(get, repeat))
+    event.listen(store.engine, "before_cursor_execute", count)
+    statements[0] = 0
+    get()
+    event.remove(store.engine, "before_cursor_execute", count)
+    return {"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
+            "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS}
+
+
 def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[dict[str, Any]]:
     """The benchmark offender manager's caseload page and their people's record overviews, with a signed-in web
     session, driven in this process (Starlette's TestClient calls the app directly: no browser, no network), so
@@ -149,7 +170,6 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
     one view of each page runs."""
     import threading
 
-    from sqlalchemy import event
     from starlette.testclient import TestClient
 
     from register.api.app import build_app
@@ -182,20 +202,7 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
         pages = [(f"caseload page ({len(ids)} people, 20 a page)", lambda: "/caseload"),
                  ("record overview page", lambda: f"/records/{next(it)}"),
                  ("associations page, two levels", lambda: f"/records/{next(around)}/associations?level=2")]
-        for name, path in pages:
-
-            def get(path: Callable[[], str] = path) -> None:
-                r = client.get(path(), follow_redirects=False)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{r.request.url.path} answered {r.status_code}")
-
-            samples = summary(timed(get, repeat))
-            event.listen(store.engine, "before_cursor_execute", count)
-            statements[0] = 0
-            get()
-            event.remove(store.engine, "before_cursor_execute", count)
-            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
-                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+        out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
         out += supervisor_and_auditor_pages(app, client, store, om, ids, today, repeat, statements, count)
     return out
 
@@ -205,7 +212,7 @@ def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids
     """The statistics pages (the area's supervisor) and the auditor's pages, timed like the caseload: the
     annual tables with last year's beside them, the people behind the largest figure, the audit log's first
     page, who looked at a record, and one event."""
-    from sqlalchemy import event, func, select
+    from sqlalchemy import func, select
 
     from register.domain.actors import Principal
     from register.domain.enums import Role
@@ -231,20 +238,7 @@ def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids
         session.principal = Principal(f"bench.{role.value}", om.agency, om.area, frozenset({role}), role.value)
         session.issuer = "development"
         client.cookies.set(COOKIE, session.id)
-        for name, path in pages:
-
-            def get(path: Callable[[], str] = path) -> None:
-                r = client.get(path(), follow_redirects=False)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{r.request.url.path} answered {r.status_code}")
-
-            samples = summary(timed(get, repeat))
-            event.listen(store.engine, "before_cursor_execute", count)
-            statements[0] = 0
-            get()
-            event.remove(store.engine, "before_cursor_execute", count)
-            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
-                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+        out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
     return out
 
 
@@ -255,7 +249,7 @@ def casework_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> li
     the generated register holds."""
     import threading
 
-    from sqlalchemy import event, select
+    from sqlalchemy import select
     from starlette.testclient import TestClient
 
     from register.api.app import build_app
@@ -306,20 +300,7 @@ def casework_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> li
         session.principal = supervisor
         session.issuer = "development"
         client.cookies.set(COOKIE, session.id)
-        for name, path in pages:
-
-            def get(path: str = path) -> None:
-                r = client.get(path, follow_redirects=False)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{path} answered {r.status_code}")
-
-            samples = summary(timed(get, repeat))
-            event.listen(store.engine, "before_cursor_execute", count)
-            statements[0] = 0
-            get()
-            event.remove(store.engine, "before_cursor_execute", count)
-            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
-                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+        out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
     return out
 
 
@@ -335,7 +316,6 @@ def supervisor_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> 
     one officer's overdue people, for a supervisor of the benchmark offender manager's area, after the quality sweep."""
     import threading
 
-    from sqlalchemy import event
     from starlette.testclient import TestClient
 
     from register.api.app import build_app
@@ -363,20 +343,7 @@ def supervisor_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> 
                  ("quality worklist CSV export, one rule", "/quality/findings.csv?rule=MISSING-ADDRESS"),
                  ("workload across the area", "/workload"),
                  (f"one officer's overdue people ({om.user_id})", f"/workload/officers/{om.user_id}")]
-        for name, path in pages:
-
-            def get(path: str = path) -> None:
-                r = client.get(path, follow_redirects=False)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{path} answered {r.status_code}")
-
-            samples = summary(timed(get, repeat))
-            event.listen(store.engine, "before_cursor_execute", count)
-            statements[0] = 0
-            get()
-            event.remove(store.engine, "before_cursor_execute", count)
-            out.append({"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
-                        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS})
+        out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
     return out
 
 
