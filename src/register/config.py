@@ -151,6 +151,23 @@ class Settings(BaseSettings):
     oidc_client_secret: str = Field(
         default="", description="that client's secret (blank: a public client, PKCE only)", repr=False
     )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="how `register serve` logs: JSON lines, or human-readable lines; auto: readable when "
+        "standard error is a terminal, JSON otherwise",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="bearer token a Prometheus scrape of /metrics must send; blank: /metrics is open in "
+        "development and absent (404) in production",
+        repr=False,
+    )
+    progress_every_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=3600,
+        description="long commands whose standard error is not a terminal log a progress line this often",
+    )
 
     @field_validator("rate_limit_per_user", "rate_limit_per_address")
     @classmethod

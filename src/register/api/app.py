@@ -56,6 +56,7 @@ from ..web.signin import router as signin_router
 from . import problems
 from .inputs import reject_nul_characters
 from .middleware import BodyLimit, RequestId, SecurityHeaders
+from .observability import install_metrics
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
 
@@ -210,6 +211,7 @@ def create_app(
     )
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     app.add_middleware(RequestId)
+    install_metrics(app, store, settings, production=production)  # /metrics, and the request log outside all
     return app
 
 

@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..access.development import DemoUser, demo_users
 from ..access.tokens import DEV_ISSUER, AuthenticationFailed, TokenVerifier
 from ..api.deps import request_id
+from ..api.observability import count_sign_in
 from ..config import Settings
 from ..signin import service as signin_service
 from . import sessions
@@ -164,6 +165,7 @@ def development_sign_in(
         signin_service.signed_in(
             uow, principal, method=DEVELOPMENT, issuer=DEV_ISSUER, request_id=request_id(request)
         )
+    count_sign_in(request, DEVELOPMENT, "success")
     sessions.begin_signed_in(request, principal, issuer=DEVELOPMENT)
     return redirect(local_path(next))
 
@@ -208,6 +210,7 @@ async def oidc_callback(request: Request, index: int) -> Response:
             signin_service.sign_in_refused(
                 uow, reason=str(reason), issuer=provider.issuer, claim=claim, request_id=request_id(request)
             )
+        count_sign_in(request, "oidc", "refused")
         message = (
             exc.message
             if isinstance(exc, AuthenticationFailed)
@@ -218,6 +221,7 @@ async def oidc_callback(request: Request, index: int) -> Response:
         signin_service.signed_in(
             uow, principal, method="oidc", issuer=provider.issuer, request_id=request_id(request)
         )
+    count_sign_in(request, "oidc", "success")
     sessions.begin_signed_in(request, principal, issuer=provider.issuer)
     return redirect(next_path)
 
