@@ -19,18 +19,25 @@ from .base import main, open_store
 
 
 def _serve(settings: Settings, host: str, port: int, *, quiet: bool = False) -> None:
+    import logging
+
     import uvicorn
 
     from ..api.app import build_app
+    from ..api.observability import configure_logging
 
+    # One line per request from the register's own request log (api/observability.py), structured; uvicorn's
+    # access log (it names whole paths and query strings) is off and its other loggers use the same format.
+    # quiet (the demo): warnings and errors only: the banner already says where to go.
+    configure_logging(settings.log_format, level=logging.WARNING if quiet else logging.INFO)
     with open_store(settings) as store:
-        # quiet (the demo): warnings and errors only, no access log: the banner already says where to go
         uvicorn.run(
             build_app(settings, store),
             host=host,
             port=port,
             log_level="warning" if quiet else "info",
-            access_log=not quiet,
+            log_config=None,
+            access_log=False,
         )
 
 
@@ -150,6 +157,7 @@ The register (embedded default: SQLite, development keys, {records} invented rec
   Tokens   {tokens}   a bearer token for a user of each role in Kent and Essex:
            source {tokens}
            curl -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" {url}/v1/nominals
+  Metrics  {url}/metrics   Prometheus, open to anyone who can reach this address (production: a bearer token)
   Data     {data}/   (database and keys; kept between runs)
   Stop     Ctrl-C.   Start over: make demo ARGS=--reset   Another port: make demo ARGS="--port 8080"
 """
