@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from ..config import Settings
-from .base import main, open_store
+from .base import json_option, main, open_store, report
 
 
 @main.group()
@@ -20,26 +21,38 @@ def audit() -> None:
 @click.option(
     "--full", is_flag=True, help="look for unsealed events across the whole log, not just recent ones"
 )
+@json_option
 @click.pass_obj
-def audit_seal(settings: Settings, full: bool) -> None:
+def audit_seal(settings: Settings, full: bool, as_json: bool) -> None:
     """Seal committed audit events into the hash chain and anchor the head. Exits 1 if an event was refused
     (its MAC is missing or wrong) or the head could not be anchored."""
     with open_store(settings) as store:
         result = store.seal(full=full, force_anchor=True)
         where = store.anchors.description
-    click.echo(f"{result.sealed} events sealed")
-    for seq, why in result.refused:
-        click.echo(f"REFUSED: audit event seq {seq}: {why}")
-    if result.anchor is not None:
-        click.echo(f"head anchored at position {result.anchor.position} in {where}")
-    if result.anchor_error:
-        click.echo(f"ANCHOR FAILED: {result.anchor_error}")
-    if result.refused:
-        click.echo(
-            f"{len(result.refused)} events refused: run `register audit verify` and see docs/operations.md "
+    sealed = {
+        "sealed": result.sealed,
+        "refused": [{"seq": seq, "why": why} for seq, why in result.refused],
+        "anchored_at_position": result.anchor.position if result.anchor is not None else None,
+        "anchor_store": where,
+        "anchor_error": result.anchor_error,
+    }
+    report(sealed, as_json, _seal_lines)
+    sys.exit(1 if result.refused or result.anchor_error else 0)
+
+
+def _seal_lines(r: dict[str, Any]) -> list[str]:
+    lines = [f"{r['sealed']} events sealed"]
+    lines += [f"REFUSED: audit event seq {x['seq']}: {x['why']}" for x in r["refused"]]
+    if r["anchored_at_position"] is not None:
+        lines.append(f"head anchored at position {r['anchored_at_position']} in {r['anchor_store']}")
+    if r["anchor_error"]:
+        lines.append(f"ANCHOR FAILED: {r['anchor_error']}")
+    if r["refused"]:
+        lines.append(
+            f"{len(r['refused'])} events refused: run `register audit verify` and see docs/operations.md "
             "(Audit)"
         )
-    sys.exit(1 if result.refused or result.anchor_error else 0)
+    return lines
 
 
 @audit.command("verify")

@@ -4,13 +4,14 @@ tokens."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import click
 
 from ..config import Settings
 from ..domain.actors import SystemActor
 from ..keys import service as keys_service
-from .base import main, open_store, progress_echo
+from .base import json_option, main, open_store, progress_echo, report
 
 
 @main.group()
@@ -19,19 +20,30 @@ def keys() -> None:
 
 
 @keys.command("status")
+@json_option
 @click.pass_obj
-def keys_status(settings: Settings) -> None:
+def keys_status(settings: Settings, as_json: bool) -> None:
     """Which key-encryption key versions exist and how many data keys each wraps."""
     with open_store(settings) as store:
         ring = store.keys.keyring
         usage = keys_service.key_usage(store)
-        for version in ring.versions():
-            click.echo(f"kek v{version}: {ring.state(version)}, wraps {usage.get(version, 0)} data keys")
-        for version in keys_service.missing_versions(store):
-            click.echo(
-                f"kek v{version}: NOT IN THE KEY FILE, wraps {usage[version]} data keys: restore it from the "
-                "key backup"
-            )
+        versions = [
+            {"version": v, "state": ring.state(v), "data_keys": usage.get(v, 0)} for v in ring.versions()
+        ] + [
+            {"version": v, "state": "missing", "data_keys": usage[v]}
+            for v in keys_service.missing_versions(store)
+        ]
+    report({"versions": versions}, as_json, _status_lines)
+
+
+def _status_lines(r: dict[str, Any]) -> list[str]:
+    return [
+        f"kek v{v['version']}: NOT IN THE KEY FILE, wraps {v['data_keys']} data keys: restore it from the "
+        "key backup"
+        if v["state"] == "missing"
+        else f"kek v{v['version']}: {v['state']}, wraps {v['data_keys']} data keys"
+        for v in r["versions"]
+    ]
 
 
 @keys.command("rotate")
@@ -40,8 +52,9 @@ def keys_status(settings: Settings) -> None:
     is_flag=True,
     help="only add the new version (copy the key file to every host, then `keys rewrap`)",
 )
+@json_option
 @click.pass_obj
-def keys_rotate(settings: Settings, no_rewrap: bool) -> None:
+def keys_rotate(settings: Settings, no_rewrap: bool, as_json: bool) -> None:
     """Make a new key-encryption key active and re-wrap every data key under it (values are not touched)."""
     with open_store(settings) as store:
         before = store.keys.keyring.active_version()
@@ -59,34 +72,39 @@ def keys_rotate(settings: Settings, no_rewrap: bool) -> None:
                 f"key-encryption key v{store.keys.keyring.active_version()} is active but the re-wrap "
                 f"stopped ({exc}): every record stays readable; run `register keys rewrap` to finish"
             ) from None
-        if no_rewrap:
-            click.echo(
-                f"key-encryption key v{version} is active; no data key moved yet: install the key file on "
-                "every host, then run `register keys rewrap`"
-            )
-        else:
-            click.echo(
-                f"key-encryption key v{version} is active; {count} data keys re-wrapped. Older versions stay "
-                "readable until retired."
-            )
+    report({"active_version": version, "rewrapped": count, "rewrap": not no_rewrap}, as_json, _rotate_lines)
+
+
+def _rotate_lines(r: dict[str, Any]) -> list[str]:
+    if not r["rewrap"]:
+        return [
+            f"key-encryption key v{r['active_version']} is active; no data key moved yet: install the key "
+            "file on every host, then run `register keys rewrap`"
+        ]
+    return [
+        f"key-encryption key v{r['active_version']} is active; {r['rewrapped']} data keys re-wrapped. Older "
+        "versions stay readable until retired."
+    ]
 
 
 @keys.command("rewrap")
+@json_option
 @click.pass_obj
-def keys_rewrap(settings: Settings) -> None:
+def keys_rewrap(settings: Settings, as_json: bool) -> None:
     """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older
     versions (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
     with open_store(settings) as store:
         count = keys_service.rewrap_data_keys(
             store, SystemActor("keys-rewrap"), progress=progress_echo("re-wrapping data keys")
         )
-        click.echo(f"{count} data keys re-wrapped")
+    report({"rewrapped": count}, as_json, lambda r: [f"{r['rewrapped']} data keys re-wrapped"])
 
 
 @keys.command("retire")
 @click.argument("version")
+@json_option
 @click.pass_obj
-def keys_retire(settings: Settings, version: str) -> None:
+def keys_retire(settings: Settings, version: str, as_json: bool) -> None:
     """Retire a key-encryption key version no data key uses any more (refused, the version left retiring,
     while any data key, including one being written, is still wrapped under it)."""
     with open_store(settings) as store:
@@ -94,7 +112,7 @@ def keys_retire(settings: Settings, version: str) -> None:
             keys_service.retire(store, SystemActor("keys-retire"), version)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"key-encryption key v{version} retired")
+    report({"retired": version}, as_json, lambda r: [f"key-encryption key v{r['retired']} retired"])
 
 
 @main.group()
@@ -103,14 +121,15 @@ def tokens() -> None:
 
 
 @tokens.command("rebuild")
+@json_option
 @click.pass_obj
-def tokens_rebuild(settings: Settings) -> None:
+def tokens_rebuild(settings: Settings, as_json: bool) -> None:
     """Recompute every record's blind-index tokens (after an upgrade that adds token kinds)."""
     with open_store(settings) as store:
         count = keys_service.rebuild_tokens(
             store, SystemActor("tokens-rebuild"), progress=progress_echo("rebuilding tokens")
         )
-        click.echo(f"tokens rebuilt for {count} records")
+    report({"records": count}, as_json, lambda r: [f"tokens rebuilt for {r['records']} records"])
 
 
 @main.command("reencrypt")
@@ -118,8 +137,9 @@ def tokens_rebuild(settings: Settings) -> None:
     "--nominal", "nominals", multiple=True, type=click.UUID, help="a record to re-encrypt (repeatable)"
 )
 @click.option("--all", "everything", is_flag=True, help="re-encrypt every record")
+@json_option
 @click.pass_obj
-def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: bool) -> None:
+def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: bool, as_json: bool) -> None:
     """Give records fresh data keys and reseal every value; the old data keys are deleted."""
     if not nominals and not everything:
         raise click.UsageError("name records with --nominal ID, or use --all")
@@ -130,4 +150,4 @@ def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: b
             None if everything else list(nominals),
             progress=progress_echo("re-encrypting records"),
         )
-        click.echo(f"{count} records re-encrypted")
+    report({"records": count}, as_json, lambda r: [f"{r['records']} records re-encrypted"])

@@ -11,7 +11,7 @@ import click
 from ..config import Settings
 from ..domain.actors import SystemActor
 from ..nominals import service as nominal_service
-from .base import main, open_store, progress_echo
+from .base import json_option, main, open_store, progress_echo, report
 
 
 @main.command("show")
@@ -31,11 +31,14 @@ def notification() -> None:
 
 
 @notification.command("refresh")
+@json_option
 @click.pass_obj
-def notification_refresh(settings: Settings) -> None:
+def notification_refresh(settings: Settings, as_json: bool) -> None:
     """Recompute every record's derived notification dates."""
     with open_store(settings) as store:
         count = nominal_service.refresh_notifications(
             store, progress=progress_echo("recomputing notification dates")
         )
-        click.echo(f"notification dates recomputed for {count} records")
+    report(
+        {"records": count}, as_json, lambda r: [f"notification dates recomputed for {r['records']} records"]
+    )

@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..config import Settings
-from .base import main, open_store, progress_echo
+from .base import json_option, main, open_store, progress_echo, report
 
 
 def _search_index(settings: Settings):
@@ -24,8 +24,9 @@ def _search_index(settings: Settings):
 @main.command("indexer")
 @click.option("--once", is_flag=True, help="drain what is pending now and stop")
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls when idle")
+@click.option("--json", "as_json", is_flag=True, help="with --once: print the outbox's state as JSON")
 @click.pass_obj
-def indexer(settings: Settings, once: bool, interval: float) -> None:
+def indexer(settings: Settings, once: bool, interval: float, as_json: bool) -> None:
     """Drain the outbox into Elasticsearch (run several: they compete safely on PostgreSQL)."""
     import time
 
@@ -41,8 +42,11 @@ def indexer(settings: Settings, once: bool, interval: float) -> None:
                     f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}", err=True
                 )
             if once:
-                status = idx.outbox_status(store)
-                click.echo(f"outbox: {status['pending']} pending, {status['parked']} parked")
+                report(
+                    idx.outbox_status(store),
+                    as_json,
+                    lambda r: [f"outbox: {r['pending']} pending, {r['parked']} parked"],
+                )
                 return
             time.sleep(interval)
 
@@ -54,8 +58,9 @@ def indexer(settings: Settings, once: bool, interval: float) -> None:
     default=None,
     help="processes building documents (default: the CPU count)",
 )
+@json_option
 @click.pass_obj
-def reindex(settings: Settings, workers: int | None) -> None:
+def reindex(settings: Settings, workers: int | None, as_json: bool) -> None:
     """Rebuild the search index from the database into a fresh index, then swap the alias to it."""
     from ..search import indexer as idx
 
@@ -68,13 +73,18 @@ def reindex(settings: Settings, workers: int | None) -> None:
             progress=progress_echo("reindexing"),
             workers=workers or os.cpu_count() or 1,
         )
-    click.echo(f"{count} records indexed into {name}; {settings.search_alias} now points at it")
+    report(
+        {"indexed": count, "index": name, "alias": settings.search_alias},
+        as_json,
+        lambda r: [f"{r['indexed']} records indexed into {r['index']}; {r['alias']} now points at it"],
+    )
 
 
 @main.command("index-check")
 @click.option("--repair", is_flag=True, help="re-index missing and stale records and delete extra documents")
+@json_option
 @click.pass_obj
-def index_check(settings: Settings, repair: bool) -> None:
+def index_check(settings: Settings, repair: bool, as_json: bool) -> None:
     """Compare the index with the database; exit 1 if they differ (after --repair: if they still differ)."""
     from ..search import indexer as idx
 
@@ -82,8 +92,18 @@ def index_check(settings: Settings, repair: bool) -> None:
     with open_store(settings) as store:
         drift = idx.check(store, index, repair=repair)
         after = idx.check(store, index) if repair else drift
-    click.echo(
-        f"missing {len(drift.missing)}, stale {len(drift.stale)}, extra {len(drift.extra)}"
-        + (f"; after repair: {after.total} differences" if repair else "")
+    result = {
+        "missing": drift.missing,
+        "stale": drift.stale,
+        "extra": drift.extra,
+        "after_repair": after.total if repair else None,
+    }
+    report(
+        result,
+        as_json,
+        lambda r: [
+            f"missing {len(r['missing'])}, stale {len(r['stale'])}, extra {len(r['extra'])}"
+            + (f"; after repair: {r['after_repair']} differences" if r["after_repair"] is not None else "")
+        ],
     )
     sys.exit(1 if after.total else 0)

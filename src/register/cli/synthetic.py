@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import click
 
 from ..config import Settings
-from .base import main, open_store, progress_echo
+from .base import json_option, main, open_store, progress_echo, report
 
 
 @main.command("generate")
@@ -22,8 +23,11 @@ from .base import main, open_store, progress_echo
 @click.option(
     "--batch", type=click.IntRange(10, 5000), default=500, show_default=True, help="people per transaction"
 )
+@json_option
 @click.pass_obj
-def generate(settings: Settings, nominals: int, seed: int, today: dt.datetime | None, batch: int) -> None:
+def generate(
+    settings: Settings, nominals: int, seed: int, today: dt.datetime | None, batch: int, as_json: bool
+) -> None:
     """Write a synthetic register (benchmarks, load tests; never in production). Then run `register
     reindex`."""
     if settings.environment == "production":
@@ -47,8 +51,18 @@ def generate(settings: Settings, nominals: int, seed: int, today: dt.datetime | 
             progress=progress_echo("generating people"),
         )
     seconds = time.perf_counter() - started
-    click.echo(
-        f"{done.people} people ({done.duplicates} deliberate duplicates, {done.archived} archived), "
-        f"{done.items} items, {done.entries} chronology entries, {done.tokens} blind tokens in {seconds:.1f} "
-        f"s ({done.people / seconds:.0f} people/s); now run `register reindex` if Elasticsearch is configured"
+    result = {
+        **dataclasses.asdict(done),
+        "seconds": round(seconds, 1),
+        "people_per_second": round(done.people / seconds),
+    }
+    report(
+        result,
+        as_json,
+        lambda r: [
+            f"{r['people']} people ({r['duplicates']} deliberate duplicates, {r['archived']} archived), "
+            f"{r['items']} items, {r['entries']} chronology entries, {r['tokens']} blind tokens in "
+            f"{r['seconds']:.1f} s ({r['people_per_second']} people/s); now run `register reindex` if "
+            "Elasticsearch is configured"
+        ],
     )
