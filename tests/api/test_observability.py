@@ -7,14 +7,17 @@ import io
 import json
 import logging
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from register.access.policy import Policy
 from register.api.app import build_app, create_app
-from register.api.observability import configure_logging
+from register.api.observability import UNMATCHED, configure_logging
 from register.bootstrap import build_verifier
 from register.config import Settings
 from register.domain.enums import Role
@@ -180,3 +183,50 @@ def test_without_a_token_metrics_are_open_in_development_and_absent_in_productio
     with TestClient(app) as client:
         r = client.get("/metrics")
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.sqlite_only
+def test_web_pages_are_logged_with_the_signed_in_user_and_sign_ins_are_counted(
+    client: TestClient, log_lines: io.StringIO
+) -> None:
+    form = client.get("/sign-in")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    page = client.post(
+        "/sign-in",
+        data={"csrf_token": csrf.group(1), "next": "", "user": "kent.offender_manager"},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200
+    lines = [
+        (rec["method"], rec["route"], rec["status"], rec["user_id"])
+        for rec in _records(log_lines)
+        if rec.get("logger") == "register.request"
+    ]
+    assert lines[0] == ("GET", "/sign-in", 200, None)
+    # the sign-in itself carries the user it signed in, and so does every page after it
+    assert lines[1] == ("POST", "/sign-in", 303, "kent.offender_manager"), lines
+    assert lines[2:] and all(
+        user == "kent.offender_manager" and route != UNMATCHED for _, route, _, user in lines[2:]
+    ), lines
+    metrics = client.get("/metrics").text
+    assert _metric(metrics, "register_sign_ins_total", method="development", outcome="success") == 1
+    assert "csrf" not in log_lines.getvalue().lower()
+
+
+def test_the_log_is_written_once_in_one_format_after_migrations_configured_logging(tmp_path: Path) -> None:
+    """`register demo` migrates (alembic.ini installs a plain console handler on the root logger) and then
+    serves in the same process: every line must still come out once, as JSON."""
+    script = (
+        "import logging\n"
+        "from register.config import Settings\n"
+        "from register.store.open import migrate\n"
+        "from register.api.observability import configure_logging\n"
+        f"migrate(Settings(var_dir={str(tmp_path)!r}))\n"
+        "configure_logging('auto')\n"
+        "logging.getLogger('register.test').warning('only once')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "only once" in line]
+    assert len(lines) == 1 and json.loads(lines[0])["event"] == "only once", done.stderr

@@ -107,7 +107,9 @@ def configure_logging(
     handler.addFilter(_ServerDuplicate())
     handler.set_name("register")
     root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == "register"]:
+    # Ours from an earlier call, and plain console handlers someone else configured (alembic.ini's, installed
+    # when `register demo` migrates in the same process): each line would be written twice, once unformatted.
+    for old in [h for h in root.handlers if h.get_name() == "register" or type(h) is logging.StreamHandler]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
