@@ -6,8 +6,8 @@ import click
 
 from ..config import Settings
 from ..store.open import build_store, has_plain_reasons, migrate
-from ..store.sweep import Meter, sweep
-from .base import main
+from ..store.sweep import sweep
+from .base import main, progress_echo
 
 
 @main.group()
@@ -37,17 +37,12 @@ def seal_plain_reasons(settings: Settings, batch: int = 500) -> int:
             total = uow.nominals.count_plain_reasons()
         if not total:
             return 0
-        meter = Meter(
-            lambda done, of, eta: click.echo(
-                f"sealing end reasons: {done}/{of}" + (f", {eta:.0f} s left" if eta else ""), err=True
-            )
-        )
         done = sweep(
             store,
             iter(lambda: None, 0),  # batches until a step finds nothing left
             lambda uow, _: uow.nominals.seal_plain_reasons(batch) or None,
             total=total,
-            progress=meter,
+            progress=progress_echo("sealing end reasons"),
         )
         click.echo(f"sealed {done} end reasons kept in clear by an earlier version")
         return done

@@ -4,15 +4,13 @@
 
 A batch commits when its step returns (so an interrupted sweep keeps what it finished, and a rerun carries
 on), and rolls back alone when it raises. Steps return how many things they did, or None to stop the sweep
-early. `progress(done, total)` is called before the first batch and after each; `Meter` turns it into a
-line with an estimate of the time left.
+early. `progress(done, total)` is called before the first batch and after each; the command line shows it with
+the rate and the time left (`cli/base.py`, `progress_echo`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -48,16 +46,3 @@ def sweep(
         done += did
         progress(done, max(total, done))
     return done
-
-
-@dataclass
-class Meter:
-    """A progress callback that knows the time left: `show(done, total, eta_seconds or None)`."""
-
-    show: Callable[[int, int, float | None], None]
-    started: float = field(default_factory=time.monotonic)
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / done * (total - done) if done and total >= done else None
-        self.show(done, total, eta)
