@@ -152,12 +152,11 @@ def demo(
 _DEMO_BANNER = """
 The register (embedded default: SQLite, development keys, {records} invented records)
 
-  Open     {url}/            API documentation at {url}/docs
+  Open     {url}/            API documentation at {url}/docs, metrics (open in the demo) at {url}/metrics
   Sign in  {url}/sign-in     as any demo user, e.g. the Kent police offender manager (no password)
   Tokens   {tokens}   a bearer token for a user of each role in Kent and Essex:
            source {tokens}
            curl -H "Authorization: Bearer $KENT_OFFENDER_MANAGER" {url}/v1/nominals
-  Metrics  {url}/metrics   Prometheus, open to anyone who can reach this address (production: a bearer token)
   Data     {data}/   (database and keys; kept between runs)
   Stop     Ctrl-C.   Start over: make demo ARGS=--reset   Another port: make demo ARGS="--port 8080"
 """
