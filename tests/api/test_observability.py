@@ -108,7 +108,9 @@ def test_an_unhandled_error_is_logged_once_with_its_stack_and_the_request_line_s
     records = _records(log_lines)
     stacks = [rec for rec in records if "kaboom" in str(rec.get("exception", ""))]
     assert len(stacks) == 1 and "Traceback" in str(stacks[0]["exception"])
-    assert [rec["status"] for rec in records if rec.get("route") == "/boom"] == [500]
+    lines = [rec for rec in records if rec.get("route") == "/boom"]
+    assert [rec["status"] for rec in lines] == [500]
+    assert stacks[0]["request_id"] == lines[0]["request_id"]  # the stack is found from the request's id
 
 
 def _metric(text: str, name: str, **labels: str) -> float:

@@ -210,8 +210,8 @@ def create_app(
         ],
     )
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
+    install_metrics(app, store, settings, production=production)  # /metrics, and the request log
     app.add_middleware(RequestId)
-    install_metrics(app, store, settings, production=production)  # /metrics, and the request log outside all
     return app
 
 

@@ -149,6 +149,10 @@ class RequestLog:
             return
         started = time.perf_counter()
         status = 500  # unless a response starts: an exception escaping means Starlette answers 500
+        request_id = (scope.get("state") or {}).get("request_id")  # RequestId (outside this) chose it
+        # Every line logged while this request runs carries its id, the 500 handler's stack included (it runs
+        # outside this middleware, in the same task: the binding is the task's own, left for it to end with).
+        structlog.contextvars.bind_contextvars(request_id=request_id)
 
         async def watching_send(message: Message) -> None:
             nonlocal status
@@ -165,7 +169,7 @@ class RequestLog:
             log.info(
                 "request",
                 extra={
-                    "request_id": (scope.get("state") or {}).get("request_id"),
+                    "request_id": request_id,
                     "user_id": _user_id(scope),
                     "route": route,
                     "method": method,
