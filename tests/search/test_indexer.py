@@ -224,6 +224,13 @@ def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, i
     r = CliRunner().invoke(main, ["index-check", "--repair"], env=env)
     assert r.exit_code == 0 and "after repair: 0 differences" in r.output, r.output
     assert source(index, ids[0])["version"] == 5 and source(index, lost)["version"] == 1
+    r = CliRunner().invoke(main, ["index-check", "--json"], env=env)  # the same result, for a monitoring job
+    assert r.exit_code == 0 and json.loads(r.stdout) == {
+        "missing": [],
+        "stale": [],
+        "extra": [],
+        "after_repair": None,
+    }
 
 
 @pytest.mark.postgres_only
