@@ -232,3 +232,31 @@ def test_the_log_is_written_once_in_one_format_after_migrations_configured_loggi
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if "only once" in line]
     assert len(lines) == 1 and json.loads(lines[0])["event"] == "only once", done.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    ("fmt", "terminal", "as_json"),
+    [("auto", True, False), ("auto", False, True), ("json", True, True), ("console", False, False)],
+)
+def test_a_terminal_gets_readable_lines_unless_the_format_is_set(
+    client: TestClient, fmt: str, terminal: bool, as_json: bool
+) -> None:
+    root, level = logging.getLogger(), logging.getLogger().level
+    stream = _Terminal() if terminal else io.StringIO()
+    handler = configure_logging(fmt, stream)
+    try:
+        client.get("/health", headers={"X-Request-ID": "fmt-1"})
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    last = stream.getvalue().splitlines()[-1]
+    if as_json:
+        assert json.loads(last)["request_id"] == "fmt-1"
+    else:
+        assert "request_id=fmt-1" in last and "route=/health" in last and not last.startswith("{")
