@@ -32,6 +32,10 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool) -> N
 
     from ..search import indexer as idx
 
+    if not once:  # a long-running worker: its warnings and errors in the same format as the API's
+        from ..api.observability import configure_logging
+
+        configure_logging(settings.log_format)
     index = _search_index(settings)
     with open_store(settings) as store:
         index.ensure()
