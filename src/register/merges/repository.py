@@ -81,15 +81,14 @@ def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] |
 
 def stored_pairs(area: str) -> Select:
     """The candidate pairs touching `area` as the register keeps them (`duplicate_pair`, current with every
-    commit): the same rows as `candidate_pairs(area)` without working the cascade out again."""
+    commit): the same rows as `candidate_pairs(area)` without working the cascade out again. The kept pairs
+    are few beside the records (hundreds at 20,000 people), so they are read whole and each side's area is
+    taken from its record by id, rather than probing the pairs for every record of the area."""
     P = m.DuplicatePair
-    members = select(m.Nominal.id).where(m.Nominal.area == area)
-    kept = (
-        select(P.first_id.label("first"), P.second_id.label("second"), P.rank.label("rank"))
-        .where(or_(P.first_id.in_(members), P.second_id.in_(members)))
-        .subquery()
-    )
-    return _proposed(kept)
+    kept = select(P.first_id.label("first"), P.second_id.label("second"), P.rank.label("rank")).subquery()
+    query = _proposed(kept)
+    first_area, second_area = query.selected_columns.first_area, query.selected_columns.second_area
+    return query.where(or_(first_area == area, second_area == area))
 
 
 @dataclass(frozen=True)
