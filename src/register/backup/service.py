@@ -157,6 +157,8 @@ def backup(
         result = _write_backup(store, destination, work, backup_id, passphrase, keys_to, progress)
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
+        if keys_to is not None:
+            keys_to.unlink(missing_ok=True)  # it did not exist when the backup started
         try:
             with store.unit_of_work() as uow:
                 uow.audit.record(
