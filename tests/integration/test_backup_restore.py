@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,6 +269,46 @@ def test_a_non_empty_postgresql_target_is_refused_then_replaced_with_force(
     try:
         assert opened(restored) == opened(store)
         assert restored.verify_audit().ok
+    finally:
+        restored.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_postgresql_backup_taken_while_the_register_writes_is_consistent(
+    store: Store, settings: Settings, tmp_path: Path, empty_pg_database: str
+) -> None:
+    """Records are created throughout the backup: the dump and the manifest's counts are one snapshot, so the
+    restored register holds exactly the manifest's counts and its chain verifies."""
+    populate(store)
+    stop = threading.Event()
+    written: list[uuid.UUID] = []
+
+    def write() -> None:
+        while not stop.is_set():
+            with store.unit_of_work() as uow:
+                written.append(create(uow))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(written) < 3:
+            time.sleep(0.05)
+        before = len(written)
+        made = backup_service.backup(store, SystemActor("backup"), tmp_path / "bk", PASSPHRASE)
+        after = len(written)
+    finally:
+        stop.set()
+        writer.join()
+    assert after > before  # the register wrote while the backup ran
+    assert 26 + before <= made.manifest.counts["nominal"] <= 26 + after
+
+    target = target_settings(tmp_path, empty_pg_database)
+    result = restore(target, tmp_path / "bk")
+    assert result.ok, result
+    assert result.counts["nominal"] == made.manifest.counts["nominal"]
+    restored = build_store(target)
+    try:
+        assert len(opened(restored)) == made.manifest.counts["nominal"]
     finally:
         restored.dispose()
 
