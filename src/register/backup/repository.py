@@ -83,7 +83,7 @@ def sqlite_path(url: str) -> Path:
 def sqlite_copy_out(source: Path, target: Path, progress: Progress = no_progress) -> Snapshot:
     """The online backup API: a consistent copy even while the register writes (the copy restarts by itself
     when another connection writes mid-way). The snapshot is read from the copy, so it is the copy's."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst, pages=1024, progress=lambda _s, remaining, total: progress(total - remaining, total))
@@ -105,7 +105,7 @@ def sqlite_copy_in(source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
     os.chmod(target, 0o600)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     dst = sqlite3.connect(target, timeout=30)
     try:
         src.backup(dst)
@@ -117,18 +117,35 @@ def sqlite_copy_in(source: Path, target: Path) -> None:
 # --------------------------------------------------------------------------------------------- PostgreSQL
 
 
+# libpq's environment variables for the connection parameters a URL's query may carry
+_LIBPQ_QUERY = {
+    "host": "PGHOST",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslcrl": "PGSSLCRL",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+}
+
+
 def _pg_env(url: str) -> dict[str, str]:
-    """libpq's environment for the URL: the password goes in the environment, never on a command line."""
+    """libpq's environment for the URL: the password goes in the environment, never on a command line (where
+    `ps` shows it). Other PG* variables the operator set (a client certificate, say) are kept."""
     parsed = make_url(url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = dict(os.environ)
     pairs = {
-        "PGHOST": parsed.host or str(parsed.query.get("host", "") or ""),
+        "PGHOST": parsed.host or "",
         "PGPORT": str(parsed.port or ""),
         "PGUSER": parsed.username or "",
         "PGPASSWORD": parsed.password or "",
         "PGDATABASE": parsed.database or "",
-        "PGSSLMODE": str(parsed.query.get("sslmode", "") or ""),
     }
+    for key, name in _LIBPQ_QUERY.items():
+        value = parsed.query.get(key)
+        if value and not pairs.get(name):
+            pairs[name] = str(value if isinstance(value, str) else value[0])
     env.update({k: v for k, v in pairs.items() if v})
     return env
 

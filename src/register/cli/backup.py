@@ -49,6 +49,8 @@ def _run(as_json: bool, action: Callable[[], Any]) -> Any:
         return action()
     except (BackupFailed, backup_service.RestoreRefused, KeyProblem, NotMigrated) as exc:
         _fail(as_json, str(exc))
+    except OSError as exc:  # a directory that cannot be written, a full disk
+        _fail(as_json, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 @main.command("backup")
@@ -79,7 +81,7 @@ def backup(
                 destination,
                 passphrase,
                 keys_to=keys_to,
-                progress=progress_echo("dumping tables"),
+                progress=progress_echo("backing up"),
             ),
         )
     if as_json:
@@ -136,7 +138,7 @@ def restore(
             passphrase,
             keys_from=keys_from,
             force=force,
-            progress=progress_echo("restoring tables"),
+            progress=progress_echo("restoring"),
         ),
     )
     if as_json:
