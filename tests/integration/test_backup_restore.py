@@ -511,3 +511,19 @@ def test_a_short_passphrase_is_refused_before_anything_is_written(
     assert code == 1 and "at least 12 characters" in json.loads(out)["error"]
     assert not (tmp_path / "bk").exists()
     assert events(store, Tag.BACKUP_DATABASE_CREATE) == []
+
+
+@pytest.mark.sqlite_only
+def test_a_backup_that_fails_is_audited_as_failed_and_leaves_nothing(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    apart = tmp_path / "keys-apart" / "bundle.json"
+    with pytest.raises(OSError):
+        backup_service.backup(
+            store, SystemActor("backup"), tmp_path / "a-file" / "bk", PASSPHRASE, keys_to=apart
+        )
+    ((who, outcome, details),) = events(store, Tag.BACKUP_DATABASE_CREATE)
+    assert (who, outcome) == ("system:backup", "failed") and details["error"] == "FileExistsError"
+    assert not apart.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
