@@ -527,3 +527,20 @@ def test_a_backup_that_fails_is_audited_as_failed_and_leaves_nothing(
     assert (who, outcome) == ("system:backup", "failed") and details["error"] == "FileExistsError"
     assert not apart.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.sqlite_only
+def test_a_key_directory_already_holding_the_same_keys_is_used_as_it_is(
+    backed_up: Path, settings: Settings, tmp_path: Path
+) -> None:
+    """A restore on the host that made the backup (its key directory holds these very keys): nothing to
+    write there, and the restored register opens with them."""
+    target = Settings(
+        database_url=f"sqlite:///{tmp_path / 'restored' / 'register.db'}",
+        var_dir=tmp_path / "restored-var",
+        key_dir=settings.resolved_key_dir,
+    )
+    before = {p.name: p.read_bytes() for p in settings.resolved_key_dir.iterdir()}
+    result = restore(target, backed_up)
+    assert result.ok and result.keys_written == []
+    assert {p.name: p.read_bytes() for p in settings.resolved_key_dir.iterdir()} == before
