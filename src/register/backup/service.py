@@ -190,7 +190,7 @@ def backup(
                     "alembic_revision": manifest.database.alembic_revision,
                     "counts": manifest.counts,
                     "audit_head": manifest.audit.head_position,
-                    "manifest_keys_sha256": manifest.parts["keys"].sha256,
+                    "key_bundle_sha256": manifest.parts["keys"].sha256,
                 },
             )
         )
