@@ -151,6 +151,17 @@ class Settings(BaseSettings):
     oidc_client_secret: str = Field(
         default="", description="that client's secret (blank: a public client, PKCE only)", repr=False
     )
+    backup_passphrase: str = Field(
+        default="",
+        repr=False,
+        description="the passphrase `register backup` wraps the key bundle under and `register restore` "
+        "opens it with (from the secret store; blank: --passphrase-file or a prompt)",
+    )
+    pg_bindir: Path | None = Field(
+        default=None,
+        description="directory of pg_dump and pg_restore for `register backup` and `restore`; default: the "
+        "server's major version under /usr/lib/postgresql, else the newest there, else PATH",
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto",
         description="how `register serve` logs: JSON lines, or human-readable lines; auto: readable when "

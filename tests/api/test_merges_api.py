@@ -348,3 +348,25 @@ def test_contacts_and_aliases_added_later_feed_the_cascade(client: TestClient, t
         ec,
     )
     assert pairs() == {frozenset((a, b)): "contact_and_name", frozenset((a, c)): "dob_and_name"}
+
+
+def test_a_corrected_identity_takes_its_pairs_off_the_desk_and_a_new_one_puts_them_on(
+    client: TestClient, token: Minter
+) -> None:
+    """The desk lists the pairs the register keeps as records change: a correction that makes two records
+    no longer alike removes their pair at once, one that makes them alike adds it."""
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, _ = create(client, om)
+    b, eb = create(client, om, identity={**PERSON["identity"], "forenames": "Danial", "surname": "Hartly"})
+
+    def listed() -> set[frozenset[str]]:
+        page = client.get("/v1/duplicates", headers=auth(sup)).json()
+        return {frozenset((p["first"]["id"], p["second"]["id"])) for p in page["items"]}
+
+    assert listed() == {frozenset((a, b))}
+    other = {**PERSON["identity"], "forenames": "Olu", "surname": "Adeyemi", "date_of_birth": "1990-01-01"}
+    r = client.put(f"/v1/nominals/{b}/identity", json=other, headers=auth(om, **{"If-Match": eb}))
+    assert r.status_code == 200, r.text
+    assert listed() == set()
+    c, _ = create(client, om, identity={**other, "forenames": "Olumide"})  # same date of birth and surname
+    assert listed() == {frozenset((b, c))}

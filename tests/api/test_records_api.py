@@ -86,6 +86,9 @@ def test_changes_need_the_current_etag(client: TestClient, token: Minter, store:
     for bad in ('"7"', "7", "*", 'W/"x"'):
         r = client.post(f"/v1/nominals/{nid}/marks", json=mark, headers=auth(om, **{"If-Match": bad}))
         assert r.status_code == 412, bad
+    # a weak tag never matches (RFC 9110: If-Match compares strongly), even with the current version in it
+    r = client.post(f"/v1/nominals/{nid}/marks", json=mark, headers=auth(om, **{"If-Match": f"W/{etag}"}))
+    assert r.status_code == 412 and r.json()["rule"] == "if_match_weak"
     _, etag = add(client, om, nid, "marks", mark, etag)
     with store.session_factory() as s:
         assert s.execute(select(m.Item.id).where(m.Item.nominal_id == uuid.UUID(nid))).all().__len__() == 1

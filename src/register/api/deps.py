@@ -245,7 +245,8 @@ class CreateGuard(Authorize):
         return NewRecordAccess(principal, body, request_id(request))
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+_ETAG = re.compile(r'^\s*"(\d{1,9})"\s*$')
+_WEAK = re.compile(r"^\s*W/", re.IGNORECASE)
 
 
 def expected_version(
@@ -259,6 +260,10 @@ def expected_version(
             428,
             "if_match_required",
             'send If-Match with the ETag you read (e.g. If-Match: "7") so no change is lost',
+        )
+    if _WEAK.match(if_match):  # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
+        raise ApiProblem(
+            412, "if_match_weak", 'If-Match must be the strong ETag you read, such as "7", not a weak W/ tag'
         )
     match = _ETAG.match(if_match)
     if not match:

@@ -72,6 +72,9 @@ class Tag(StrEnum):
     KEYS_KEK_RETIRE = "keys:kek:retire"
     KEYS_RECORD_REENCRYPT = "keys:record:reencrypt"
     KEYS_BLIND_TOKENS_REBUILD = "keys:blind_tokens:rebuild"
+    # `register backup` and `register restore` (src/register/backup/service.py): counts, never personal data.
+    BACKUP_DATABASE_CREATE = "backup:database:create"
+    BACKUP_DATABASE_RESTORE = "backup:database:restore"
     SYNTHETIC_GENERATE = "synthetic:generate"
     DEMO_CASELOADS_LOAD = "demo:caseloads:load"
     # A section item added, corrected or ended; any item (or chronology entry) erased.

@@ -9,7 +9,20 @@ it never commits nor builds an audit entry.
 from __future__ import annotations
 
 # The commands: importing a module adds its commands to `main`.
-from . import audit, db, demo, keys, merges, quality, records, retention, search, statistics, synthetic
+from . import (
+    audit,
+    backup,
+    db,
+    demo,
+    keys,
+    merges,
+    quality,
+    records,
+    retention,
+    search,
+    statistics,
+    synthetic,
+)
 from .base import main, open_store, progress_echo
 
 __all__ = [
@@ -18,6 +31,7 @@ __all__ = [
     "progress_echo",
     # the command modules
     "audit",
+    "backup",
     "db",
     "demo",
     "keys",

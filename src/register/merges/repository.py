@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     CursorResult,
     Select,
     and_,
     case,
     exists,
     func,
-    literal,
+    or_,
     select,
     union_all,
     update,
@@ -37,85 +36,59 @@ from sqlalchemy.orm import Session, aliased
 from ..domain.enums import Agency, NominalStatus
 from ..store import models as m
 from ..store.cipher import RecordCipher
+from ..store.duplicates import IDENTIFIER_KINDS, RULES, in_area, token_pairs
 from ..store.records import entry_visible_to, visible_to
 
-RULES = ("identifier", "dob_and_names", "dob_and_name", "contact_and_name")
-IDENTIFIER_KINDS = ("id_pnc", "id_cro", "id_ni")
 CANDIDATE_STATUSES = (NominalStatus.ACTIVE.value, NominalStatus.ARCHIVED.value)
 
 
-def _pairing(left: Any, right: Any, area: str | None) -> tuple[Any, Any, Any]:
-    """(first, second, join condition) for pairing two id columns. For the whole register each pair once (left
-    < right); for one area, the left side in the area and the right anywhere, put in order (first <
-    second)."""
-    if area is None:
-        return left, right, right > left
-    return case((left < right, left), else_=right), case((left < right, right), else_=left), right != left
-
-
-def _shared(
-    kinds: tuple[str, ...], area: str | None, pair: tuple[uuid.UUID, uuid.UUID] | None = None
-) -> Select:
-    """Pairs of records holding the same token of the given kinds, with how many such tokens they share."""
-    a, b = aliased(m.BlindToken), aliased(m.BlindToken)
-    first, second, apart = _pairing(a.nominal_id, b.nominal_id, area)
-    owned: list[ColumnElement[bool]] = (
-        [a.nominal_id.in_(select(m.Nominal.id).where(m.Nominal.area == area))] if area is not None else []
+def _proposed(pairs: Any) -> Select:
+    """The pairs (columns first, second, rank) the desk may propose: both records active or archived, the pair
+    not dismissed; with each rule's name and both records' areas."""
+    na, nb = aliased(m.Nominal), aliased(m.Nominal)
+    dismissed = exists(
+        select(m.DuplicateDismissal.id).where(
+            m.DuplicateDismissal.first_id == pairs.c.first, m.DuplicateDismissal.second_id == pairs.c.second
+        )
     )
-    if pair is not None:
-        owned += [a.nominal_id == min(pair), b.nominal_id == max(pair)]
+    rule = case(*((pairs.c.rank == i, name) for i, name in enumerate(RULES)))
     return (
         select(
-            first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared")
+            pairs.c.first,
+            pairs.c.second,
+            rule.label("rule"),
+            pairs.c.rank,
+            na.area.label("first_area"),
+            nb.area.label("second_area"),
         )
-        .join(b, and_(b.kind == a.kind, b.token == a.token, apart))
-        .where(a.kind.in_(kinds), *owned)
-        .group_by(first, second)
+        .join(na, na.id == pairs.c.first)
+        .join(nb, nb.id == pairs.c.second)
+        .where(na.status.in_(CANDIDATE_STATUSES), nb.status.in_(CANDIDATE_STATUSES), ~dismissed)
     )
 
 
 def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] | None = None) -> Select:
-    """Every candidate pair with its strongest rule: columns first, second, rule (first < second). With
-    `area`, the pairs with at least one record in that area, found from that area's records' tokens (index
-    lookups); with `pair`, that pair only.
+    """Every candidate pair with its strongest rule, worked out from the tokens now: columns first, second,
+    rule, rank, first_area, second_area (first < second). With `area`, the pairs with at least one record in
+    that area, found from that area's records' tokens (index lookups); with `pair`, that pair only.
 
     Dates of birth and contacts are compared together with name sounds through the record-level tokens
     (`domain.record.record_tokens`: each date of birth or contact combined with each name word's sound), so a
     pair is found by one equi-join on tokens instead of pairing everyone born on the same day and then
     comparing names."""
-    ids = _shared(IDENTIFIER_KINDS, area, pair).subquery()
-    dob = _shared(("dob_sound",), area, pair).subquery()
-    contact = _shared(("contact_sound",), area, pair).subquery()
-    ranked = union_all(
-        select(literal(0).label("rank"), ids.c.first, ids.c.second),
-        select(case((dob.c.shared >= 2, 1), else_=2).label("rank"), dob.c.first, dob.c.second),
-        select(literal(3).label("rank"), contact.c.first, contact.c.second),
-    ).subquery()
-    best = (
-        select(ranked.c.first, ranked.c.second, func.min(ranked.c.rank).label("rank"))
-        .group_by(ranked.c.first, ranked.c.second)
-        .subquery()
-    )
-    na, nb = aliased(m.Nominal), aliased(m.Nominal)
-    dismissed = exists(
-        select(m.DuplicateDismissal.id).where(
-            m.DuplicateDismissal.first_id == best.c.first, m.DuplicateDismissal.second_id == best.c.second
-        )
-    )
-    rule = case(*((best.c.rank == i, name) for i, name in enumerate(RULES)))
-    return (
-        select(
-            best.c.first,
-            best.c.second,
-            rule.label("rule"),
-            best.c.rank,
-            na.area.label("first_area"),
-            nb.area.label("second_area"),
-        )
-        .join(na, na.id == best.c.first)
-        .join(nb, nb.id == best.c.second)
-        .where(na.status.in_(CANDIDATE_STATUSES), nb.status.in_(CANDIDATE_STATUSES), ~dismissed)
-    )
+    return _proposed(token_pairs(in_area(area) if area is not None else None, pair).subquery())
+
+
+def stored_pairs(area: str) -> Select:
+    """The candidate pairs touching `area` as the register keeps them (`duplicate_pair`, current with every
+    commit): the same rows as `candidate_pairs(area)` without working the cascade out again. The kept pairs
+    are few beside the records (hundreds at 20,000 people), so they are read whole and each side's area is
+    taken from its record by id, rather than probing the pairs for every record of the area."""
+    P = m.DuplicatePair
+    kept = select(P.first_id.label("first"), P.second_id.label("second"), P.rank.label("rank")).subquery()
+    query = _proposed(kept)
+    first_area, second_area = query.selected_columns.first_area, query.selected_columns.second_area
+    return query.where(or_(first_area == area, second_area == area))
 
 
 @dataclass(frozen=True)
@@ -130,7 +103,7 @@ class Candidate:
 def candidates(session: Session, area: str, *, limit: int, offset: int) -> tuple[list[Candidate], int]:
     """The pairs with at least one record in `area`, strongest rule first, and how many there are: the cascade
     runs once, the total counted beside the page (a window); only a page past the end counts again."""
-    pairs = candidate_pairs(area).subquery()
+    pairs = stored_pairs(area).subquery()
     rows = session.execute(
         select(pairs, func.count().over().label("total"))
         .order_by(pairs.c.rank, pairs.c.first, pairs.c.second)
@@ -181,8 +154,9 @@ def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | Non
 
 
 def suspected(nominal_id, area: str | None = None) -> object:
-    """SQL: this record is one of a candidate pair (for the quality rule). The pairs are worked out once."""
-    pairs = candidate_pairs(area).cte("duplicate_pairs")
+    """SQL: this record is one of a candidate pair (for the quality rule): for an area, the pairs the register
+    keeps (the quality run rebuilds them first); for the whole register, worked out once."""
+    pairs = (stored_pairs(area) if area is not None else candidate_pairs()).cte("duplicate_pairs")
     return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
 
 

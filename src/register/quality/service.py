@@ -22,6 +22,7 @@ from ..audit.tags import Tag
 from ..domain.actors import Actor, Principal
 from ..domain.enums import Agency, Area, NominalStatus
 from ..store import models as m
+from ..store.duplicates import rebuild_pairs
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from .checks import CHECKS, N, current_offender_manager, per_agency
@@ -77,6 +78,9 @@ def run(
     """Evaluate every rule over the area's records (active ones unless the rule names other statuses), one
     set-based statement per rule."""
     rules = rules if rules is not None else load_rules()
+    # The suspected duplicates the desk and the DUPLICATE-SUSPECTED rule read, worked out from scratch: the
+    # writes keep them current; this repairs whatever a path that claimed no version may have missed.
+    rebuild_pairs(uow.session, area.value)
     run_id = uuid.uuid4()
     now = dt.datetime.now(dt.UTC)
     uow.session.execute(

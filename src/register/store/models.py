@@ -368,6 +368,19 @@ class Merge(Base):
     unmerge_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class DuplicatePair(Base):
+    """A pair of records the duplicate cascade proposes (first < second) and the rank of its strongest rule,
+    kept current as records change (store/duplicates.py). Derived from the blind tokens: rebuilt, never
+    edited."""
+
+    __tablename__ = "duplicate_pair"
+    first_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    second_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    rank: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (Index("ix_duplicate_pair_second_id", "second_id"),)
+
+
 class DuplicateDismissal(Base):
     """A pair of records a supervisor has said are two people (or that were unmerged): never proposed
     again."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..audit.events import AuditEntry
 from ..audit.repository import AuditLog
 from .cipher import RecordCipher
+from .duplicates import refresh_pairs
 from .outbox import OutboxRepository
 from .records import NominalRepository
 
@@ -61,6 +62,9 @@ class UnitOfWork:
     def _commit(self) -> None:
         changes = self.nominals.take_changes()
         self.outbox.enqueue_many(changes)
+        # A changed record may have new tokens: its suspected duplicates are worked out again in the same
+        # transaction, so the supervisor's desk never lags the records.
+        refresh_pairs(self.session, (nominal_id for nominal_id, _ in changes))
         self.session.commit()
         # What follows a commit (sealing the audit events, waking the indexer) is due only when it wrote some.
         self._committed = self._committed or bool(changes) or self.audit.written > 0

@@ -26,6 +26,7 @@ from ..domain.enums import NominalStatus
 from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
 from ..retention import service as retention_service
 from ..store import models as m
+from ..store.duplicates import refresh_pairs
 from ..store.records import NominalRepository
 from ..store.sweep import sweep
 from ..store.uow import UnitOfWork
@@ -205,6 +206,8 @@ def insert_people(
     ):
         if rows[name]:
             connection.execute(insert(cast(Table, model.__table__)), rows[name])
+    # Written without claiming versions, so their suspected duplicates are worked out here (set-based).
+    refresh_pairs(uow.session, [row["id"] for row in rows["nominals"]])
     return rows
 
 

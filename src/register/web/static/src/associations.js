@@ -27,9 +27,22 @@ async function draw() {
   }
   const { default: cytoscape } = await import(container.dataset.cytoscape);
   const data = JSON.parse(source.textContent);
+  // Two people linked in several ways (co-offenders who share a vehicle) get one line with every way on its
+  // label: parallel lines would put their labels on top of each other.
+  const links = new Map();
+  for (const e of data.edges) {
+    const key = [e.source, e.target].sort().join(" ");
+    const link = links.get(key);
+    if (link) {
+      link.label += `\n${e.label}`;
+      link.colour = "#505a5f";
+    } else {
+      links.set(key, { ...e, id: `link ${key}`, colour: EDGE_COLOURS[e.kind] || "#505a5f" });
+    }
+  }
   const elements = [
     ...data.nodes.map((n) => ({ data: { ...n, colour: n.level === 0 ? "#0b0c0c" : COLOURS[n.shown] } })),
-    ...data.edges.map((e) => ({ data: { ...e, colour: EDGE_COLOURS[e.kind] || "#505a5f" } })),
+    ...[...links.values()].map((e) => ({ data: e })),
   ];
   const cy = cytoscape({
     container,
@@ -70,7 +83,8 @@ async function draw() {
           color: "#0b0c0c",
           "text-background-color": "#ffffff",
           "text-background-opacity": 1,
-          "text-rotation": "autorotate",
+          "text-background-padding": 2,
+          "text-wrap": "wrap",
         },
       },
     ],
@@ -79,6 +93,7 @@ async function draw() {
       concentric: (node) => 3 - node.data("level"),
       levelWidth: () => 1,
       minNodeSpacing: 120,
+      spacingFactor: 1.5, // long enough lines that their labels sit clear of the names at either end
       padding: 30,
       animate: false,
     },
