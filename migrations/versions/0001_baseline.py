@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 AUDIT_TABLES = ("audit_event", "audit_seal")
 
 PG_APPEND_ONLY = [
