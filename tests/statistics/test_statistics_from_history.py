@@ -394,3 +394,32 @@ def test_a_level_change_on_the_day_of_the_clock_change_counts_from_that_local_mi
     r.at("2023-06-01T12:00:00+00:00")
     assert r.figures("kent")["tables"]["breach_of_shpo"] == {"breach_of_shpo": {"2": 1, "3": 1}}
     assert r.behind("kent", "breach_of_shpo", "breach_of_shpo", "3") == {after}
+
+
+def test_through_the_api_a_year_not_begun_is_refused_naming_the_field_and_the_rule(client, token) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.helpers import auth
+
+    today = dt.date.today()
+    not_begun = today.year + (2 if today.month >= 4 else 1)
+    refused = client.get("/v1/statistics", params={"year": not_begun}, headers=auth(token(Role.SUPERVISOR)))
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["errors"] == [
+        {
+            "field": "query.year",
+            "rule": "year_not_begun",
+            "message": refused.json()["errors"][0]["message"],
+        }
+    ]
+    cell = client.get(
+        "/v1/statistics/cell",
+        params={
+            "year": not_begun,
+            "table": "eligible_on_31_march",
+            "row": "1",
+            "column": "1",
+            "revised": True,
+        },
+        headers=auth(token(Role.SUPERVISOR)),
+    )
+    assert cell.status_code == 422 and cell.json()["errors"][0]["field"] == "query.year"

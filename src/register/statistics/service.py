@@ -593,9 +593,11 @@ def read_cell(
     column: str,
     *,
     request_id: str | None = None,
+    revised: bool = False,
 ) -> list[uuid.UUID]:
-    """The records behind one figure: a consultation of each, audited with their ids."""
-    ids = people(uow.session, area, year, table, row, column)
+    """The records behind one figure (as published, or as revised): a consultation of each, audited with
+    their ids."""
+    ids = people(uow.session, area, year, table, row, column, revised=revised)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -607,6 +609,7 @@ def read_cell(
                 "table": table,
                 "row": row,
                 "column": column,
+                "revised": revised,
                 "ids": [str(i) for i in ids],
             },
         )
@@ -655,12 +658,13 @@ def read_cell_people(
     offset: int = 0,
     limit: int = 50,
     request_id: str | None = None,
+    revised: bool = False,
 ) -> CellPeople:
     """The people behind one figure with their names (one page of them): a consultation of each, audited with
     the ids whose names were shown, as `read_cell` audits the ids it returns."""
     if table not in TABLES:
         raise InvalidValue("enum", f"there is no table {table!r}", "table")
-    ids = people(uow.session, area, year, table, row, column)
+    ids = people(uow.session, area, year, table, row, column, revised=revised)
     if len(ids) <= NAME_ORDER_UP_TO:
         # names are sealed: ordering by name means opening every name in the cell, so only for small cells
         ordered = sorted(
@@ -683,6 +687,7 @@ def read_cell_people(
                 "table": table,
                 "row": row,
                 "column": column,
+                "revised": revised,
                 "names": True,
                 "total": len(ids),
                 "ids": [str(s.id) for s in shown],
