@@ -14,8 +14,12 @@ that exists before this revision has no history, so it is backfilled from what t
 - prison and hospital addresses in force: detained from their first day, in the community from their last;
 - notification requirements revoked, expired or discharged: from their end dates;
 - an archived record: archived from `archived_on` (died, when that was the reason);
+- a notification requirement whose derived end date (`notification_ends_on`, decision 20) is known: ended
+  from that day;
 - recalls (and breaches ending in recall) in the chronology: in custody from when they happened.
-Dates take effect at midnight UK local time, worked out here in Python (the same rule as domain/history.py)
+Each backfilled row is recorded when its source was (the record's creation, the item's or entry's recording,
+the archiving), so a year's figures as published before this revision stay as they were. Dates take effect at
+midnight UK local time, worked out here in Python (the same rule as domain/history.py)
 in batches. `chronology_entry.original_id` names, for an amendment, the first version of the entry it
 corrects: backfilled by following `amends_id` until it stops."""
 
@@ -89,6 +93,7 @@ def _backfill() -> None:
         sa.Column("status", sa.String()),
         sa.Column("archived_reason", sa.String()),
         sa.Column("archived_on", sa.Date()),
+        sa.Column("notification_ends_on", sa.Date()),
         sa.Column("created_at", sa.DateTime(timezone=True)),
     )
     item = sa.Table(
@@ -103,6 +108,7 @@ def _backfill() -> None:
         sa.Column("ends_on", sa.Date()),
         sa.Column("category", sa.SmallInteger()),
         sa.Column("level", sa.SmallInteger()),
+        sa.Column("recorded_at", sa.DateTime(timezone=True)),
         sa.Column("ended_at", sa.DateTime(timezone=True)),
     )
     entry = sa.Table(
@@ -115,6 +121,7 @@ def _backfill() -> None:
         sa.Column("original_id", sa.Uuid()),
         sa.Column("outcome", sa.String()),
         sa.Column("occurred_at", sa.DateTime(timezone=True)),
+        sa.Column("recorded_at", sa.DateTime(timezone=True)),
     )
     hist = sa.Table(
         "nominal_history",
@@ -134,7 +141,7 @@ def _backfill() -> None:
     )
     now = dt.datetime.now(dt.UTC)
 
-    def row(nid, source, at, source_id=None, **values):  # type: ignore[no-untyped-def]
+    def row(nid, source, at, source_id=None, recorded=None, **values):  # type: ignore[no-untyped-def]
         return {
             "nominal_id": nid,
             "source": source,
@@ -146,7 +153,7 @@ def _backfill() -> None:
             "level": values.get("level"),
             "status": values.get("status"),
             "custody": values.get("custody"),
-            "recorded_at": now,
+            "recorded_at": recorded or now,
             "recorded_by": "migration:0018",
         }
 
@@ -166,6 +173,7 @@ def _backfill() -> None:
                 r.id,
                 "initial",
                 r.created_at,
+                recorded=r.created_at,
                 area=r.area,
                 managing_unit=r.managing_unit,
                 category=r.mappa_category,
@@ -174,10 +182,21 @@ def _backfill() -> None:
                 custody="community",
             )
         ]
+        if r.notification_ends_on is not None:  # derived (decision 20): over from that day
+            rows.append(
+                row(
+                    r.id,
+                    "notification",
+                    _midnight(r.notification_ends_on),
+                    recorded=r.created_at,
+                    status="notification_ended",
+                )
+            )
         if r.status == "archived" and r.archived_on is not None:
+            archived = _midnight(r.archived_on)
             if r.archived_reason == "died":
-                rows.append(row(r.id, "archive", _midnight(r.archived_on), status="died"))
-            rows.append(row(r.id, "archive", _midnight(r.archived_on), status="archived"))
+                rows.append(row(r.id, "archive", archived, recorded=archived, status="died"))
+            rows.append(row(r.id, "archive", archived, recorded=archived, status="archived"))
         return rows
 
     insert_all(sa.select(nominal), initial)
@@ -185,17 +204,27 @@ def _backfill() -> None:
     def from_item(r):  # type: ignore[no-untyped-def]
         if r.section == "mappa_levels" and r.starts_on is not None and r.level is not None:
             return [
-                row(r.nominal_id, r.section, _midnight(r.starts_on), r.id, category=r.category, level=r.level)
+                row(
+                    r.nominal_id,
+                    r.section,
+                    _midnight(r.starts_on),
+                    r.id,
+                    r.recorded_at,
+                    category=r.category,
+                    level=r.level,
+                )
             ]
         if r.section == "addresses" and r.starts_on is not None:
             custody = "in_custody" if r.kind == "prison" else "detained_in_hospital"
-            out = [row(r.nominal_id, r.section, _midnight(r.starts_on), r.id, custody=custody)]
+            out = [row(r.nominal_id, r.section, _midnight(r.starts_on), r.id, r.recorded_at, custody=custody)]
             if r.ends_on is not None:
-                out.append(row(r.nominal_id, r.section, _midnight(r.ends_on), r.id, custody="community"))
+                out.append(
+                    row(r.nominal_id, r.section, _midnight(r.ends_on), r.id, r.recorded_at, custody="community")
+                )
             return out
         if r.section == "orders" and r.ends_on is not None:
             status = "revoked" if r.status == "revoked" else "notification_ended"
-            return [row(r.nominal_id, r.section, _midnight(r.ends_on), r.id, status=status)]
+            return [row(r.nominal_id, r.section, _midnight(r.ends_on), r.id, r.recorded_at, status=status)]
         return []
 
     insert_all(
@@ -227,6 +256,7 @@ def _backfill() -> None:
                 "chronology",
                 r.occurred_at,
                 r.id,
+                r.recorded_at,
                 custody="community" if r.kind == "release" else "in_custody",
             )
         ],

@@ -423,3 +423,36 @@ def test_through_the_api_a_year_not_begun_is_refused_naming_the_field_and_the_ru
         headers=auth(token(Role.SUPERVISOR)),
     )
     assert cell.status_code == 422 and cell.json()["errors"][0]["field"] == "query.year"
+
+
+def test_a_notification_period_that_ended_on_31_march_is_not_counted_one_ending_the_next_day_is(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requirement derived from the offences (decision 20): a caution is 2 years from its date, and the
+    requirement is over on its end date. Cautioned on 31 March 2021: over on 31 March 2023, not counted that
+    night. Cautioned on 1 April 2021: over on 1 April 2023, still counted on 31 March."""
+    r = Register(store, monkeypatch)
+    r.at("2021-06-01T12:00:00+00:00")
+    over, still = r.person(), r.person()
+    for nid, on in ((over, "2021-03-31"), (still, "2021-04-01")):
+        r.item(
+            nid,
+            Section.OFFENCES,
+            {"offence": "Exposure", "conviction_date": on, "sexual": True, "disposal": {"kind": "caution"}},
+        )
+    r.at("2023-06-01T12:00:00+00:00")
+    assert r.figures("kent")["tables"]["eligible_on_31_march"] == {"1": {"1": 1}}
+    assert r.behind("kent", "eligible_on_31_march", "1", "1") == {still}
+    # a later conviction with a longer period moves the end: the earlier end is superseded, not kept
+    r.at("2023-07-01T12:00:00+00:00").item(
+        over,
+        Section.OFFENCES,
+        {
+            "offence": "Exposure",
+            "conviction_date": "2020-01-01",
+            "sexual": True,
+            "disposal": {"kind": "fine"},
+        },
+    )  # 5 years: to 1 January 2025
+    assert r.behind("kent", "eligible_on_31_march", "1", "1", revised=True) == {over, still}
+    assert r.behind("kent", "eligible_on_31_march", "1", "1") == {still}  # as published, unchanged

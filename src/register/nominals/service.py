@@ -252,6 +252,7 @@ def refresh_notification(
     """Recompute the record's derived notification dates and keep them in its plain columns."""
     derived = notification.of_record(record, today or dt.date.today())
     uow.nominals.set_notification(record.id, derived)
+    history.notification_end(uow.session, record.id, derived.ends_on, "register:notification", clock.now())
     return derived
 
 

@@ -140,3 +140,39 @@ def from_entry(
             by=by,
             now=now,
         )
+
+
+def notification_end(
+    session: Session, nominal_id: uuid.UUID, ends_on: dt.date | None, by: str, now: dt.datetime
+) -> None:
+    """The end of the notification requirement as derived from the record (decision 20): the requirement is
+    over on its end date, so from the start of that day the person is no longer counted. Written only when the
+    derived date changes (a new offence or order can move or remove it); the earlier one is superseded."""
+    target = None if ends_on is None else history.start_of_day(ends_on)
+    current = session.scalars(
+        select(m.NominalHistory.effective_at).where(
+            m.NominalHistory.nominal_id == nominal_id,
+            m.NominalHistory.source == "notification",
+            m.NominalHistory.superseded_at.is_(None),
+        )
+    ).all()
+    if current == ([] if target is None else [target]):
+        return
+    session.execute(
+        update(m.NominalHistory)
+        .where(
+            m.NominalHistory.nominal_id == nominal_id,
+            m.NominalHistory.source == "notification",
+            m.NominalHistory.superseded_at.is_(None),
+        )
+        .values(superseded_at=now)
+    )
+    if target is not None:
+        write(
+            session,
+            nominal_id,
+            [history.Change(target, status=history.NOTIFICATION_ENDED)],
+            source="notification",
+            by=by,
+            now=now,
+        )

@@ -114,7 +114,7 @@ def _rows(
                 dispose_from=retention.dispose_from(rule, p.archived_on, identity.date_of_birth),
             )
         out["nominals"].append(row)
-        out["history"] += _history(p, row, now, actor)
+        out["history"] += _history(p, row, now, actor, derived.ends_on)
         out["tokens"] += [
             {"nominal_id": p.id, "item_id": None, "kind": k, "token": blind.token(k, v)}
             for k, v in dict.fromkeys(identity.tokens())
@@ -184,7 +184,9 @@ def _rows(
     return out
 
 
-def _history(p: Person, row: dict[str, Any], now: dt.datetime, actor: Actor) -> list[dict[str, Any]]:
+def _history(
+    p: Person, row: dict[str, Any], now: dt.datetime, actor: Actor, notification_ends_on: dt.date | None
+) -> list[dict[str, Any]]:
     """The statistics' history of a generated person, as the use cases would have written it: the initial
     values at creation, what the items in force say, and the archiving."""
     changes = [
@@ -212,6 +214,11 @@ def _history(p: Person, row: dict[str, Any], now: dt.datetime, actor: Actor) -> 
         )
         changes += found
         sources += [(item.section.value, item_id)] * len(found)
+    if notification_ends_on is not None:  # as store.history.notification_end writes it
+        changes.append(
+            history.Change(history.start_of_day(notification_ends_on), status=history.NOTIFICATION_ENDED)
+        )
+        sources.append(("notification", None))
     if row["status"] == NominalStatus.ARCHIVED.value and row["archived_on"] is not None:
         changes.append(history.Change(history.start_of_day(row["archived_on"]), status=history.ARCHIVED))
         sources.append(("archive", None))
