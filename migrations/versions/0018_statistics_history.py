@@ -75,6 +75,7 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index("ix_nominal_history_source", "nominal_history", ["source_id"], unique=False)
+    op.create_index("ix_nominal_history_area", "nominal_history", ["area", "nominal_id"], unique=False)
     op.add_column("chronology_entry", sa.Column("original_id", sa.Uuid(), nullable=True))
     _backfill()
 
@@ -282,6 +283,7 @@ def _backfill() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("chronology_entry") as batch:
         batch.drop_column("original_id")
+    op.drop_index("ix_nominal_history_area", table_name="nominal_history")
     op.drop_index("ix_nominal_history_source", table_name="nominal_history")
     op.drop_index("ix_nominal_history_nominal_effective", table_name="nominal_history")
     op.drop_table("nominal_history")

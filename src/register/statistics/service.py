@@ -99,33 +99,41 @@ DIMENSIONS = ("area", "managing_unit", "category", "level", "status", "custody")
 def _state(points: Any, y: Year, dimensions: tuple[str, ...] = DIMENSIONS) -> Any:
     """For each point (key, nominal_id, at): each dimension's value in effect at `at`, from the history: the
     latest change effective by then (the latest recorded of two effective together), a record's initial
-    values only where no dated change is in effect yet. One window query per dimension, joined on the key."""
-    out = select(points.c.key, points.c.nominal_id, points.c.at)
+    values only where no dated change is in effect yet. One statement: per point and dimension, a lookup of
+    the few history rows of that person through the (nominal_id, effective_at) index."""
+    columns = [points.c.key, points.c.nominal_id, points.c.at]
     for name in dimensions:
         column = getattr(H, name)
-        rank = func.row_number().over(
-            partition_by=points.c.key,
-            order_by=(
+        latest = (
+            select(column)
+            .where(
+                H.nominal_id == points.c.nominal_id,
+                H.effective_at <= points.c.at,
+                column.is_not(None),
+                *_known(H, y),
+            )
+            .order_by(
                 case((H.source == "initial", 1), else_=0),
                 H.effective_at.desc(),
                 H.recorded_at.desc(),
                 H.id.desc(),
-            ),
+            )
+            .limit(1)
+            .correlate(points)
+            .scalar_subquery()
         )
-        ranked = (
-            select(points.c.key, column.label("value"), rank.label("rn"))
-            .join(H, H.nominal_id == points.c.nominal_id)
-            .where(column.is_not(None), H.effective_at <= points.c.at, *_known(H, y))
-            .subquery()
-        )
-        latest = select(ranked.c.key, ranked.c.value).where(ranked.c.rn == 1).subquery()
-        out = out.outerjoin(latest, latest.c.key == points.c.key).add_columns(latest.c.value.label(name))
-    return out.subquery()
+        columns.append(latest.label(name))
+    return select(*columns).subquery()
 
 
-def _people(y: Year) -> list[Any]:
-    """Who can appear at all: registered before the period ended (as known), not a merged duplicate."""
-    return [N.created_at < _at(y.end_ts()), N.status != "merged", *_known_record(y)]
+def _people(y: Year, area: str | None = None) -> list[Any]:
+    """Who can appear at all: registered before the period ended (as known), not a merged duplicate, and (with
+    `area`) held by that area at some time: the area's people are found first through the history's area
+    index, so every table resolves the history of its own area's people, not of the country's."""
+    out = [N.created_at < _at(y.end_ts()), N.status != "merged", *_known_record(y)]
+    if area is not None:
+        out.append(N.id.in_(select(H.nominal_id).where(H.area == area)))
+    return out
 
 
 def _known_record(y: Year) -> list[Any]:
@@ -140,7 +148,7 @@ def _snapshot(area: str, y: Year) -> Any:
             N.id.label("nominal_id"),
             _at(y.end_ts() - dt.timedelta(microseconds=1)).label("at"),
         )
-        .where(*_people(y))
+        .where(*_people(y, area))
         .subquery()
     )
     s = _state(points, y)
@@ -160,12 +168,16 @@ def level23_during_year(area: str, y: Year) -> Select[Any]:
     """Managed at Level 2 or 3 by this area at any moment of the year (while active): the state at the start
     of the year and after every change during it. A person is counted once, at the highest level held (Level
     3 over Level 2), under the category they had then (docs/statistics.md)."""
-    start = select(N.id.label("nominal_id"), _at(y.start_ts()).label("at")).where(*_people(y))
+    start = select(N.id.label("nominal_id"), _at(y.start_ts()).label("at")).where(*_people(y, area))
     changes = (
         select(H.nominal_id, H.effective_at.label("at"))
         .join(N, N.id == H.nominal_id)
         .where(
-            H.effective_at >= _at(y.start_ts()), H.effective_at < _at(y.end_ts()), *_people(y), *_known(H, y)
+            H.effective_at >= _at(y.start_ts()),
+            H.effective_at < _at(y.end_ts()),
+            or_(H.area.is_not(None), H.level.is_not(None), H.status.is_not(None)),  # what this table reads
+            *_people(y, area),
+            *_known(H, y),
         )
     )
     both = union_all(start, changes).subquery()
@@ -258,7 +270,7 @@ def _events(
             v.c.kind.in_([k.value for k in kinds]),
             v.c.occurred_at >= _at(y.start_ts()),
             v.c.occurred_at < _at(y.end_ts()),
-            *_people(y),
+            *_people(y, area),
         )
         .subquery()
     )
@@ -303,7 +315,7 @@ def _orders(area: str, y: Year, kinds: list[OrderKind], day: Any, *extra: Any) -
             i.kind.in_([k.value for k in kinds]),
             day >= y.start,
             day <= y.end,
-            *_people(y),
+            *_people(y, area),
             *extra,
             *(
                 [i.ended_at.is_(None)]

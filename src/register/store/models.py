@@ -467,4 +467,5 @@ class NominalHistory(Base):
     __table_args__ = (
         Index("ix_nominal_history_nominal_effective", "nominal_id", "effective_at"),
         Index("ix_nominal_history_source", "source_id"),
+        Index("ix_nominal_history_area", "area", "nominal_id"),  # an area's people, for its statistics
     )
