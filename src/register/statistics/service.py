@@ -416,9 +416,15 @@ def _published(table: str, row: Any) -> bool:
 def register_stamp(session: Any) -> tuple[Any, ...]:
     """What changes whenever anything the tables read changes: every change to a record (an item, a
     chronology entry, its area, status or level, a merge, an erasure) takes the record to a new version, and
-    versions only grow; a new record adds to the count. One scan of `nominal`'s narrow columns."""
+    versions only grow; a new record adds to the count; a history row written outside a record's change (the
+    notification refresh after an upgrade) adds a row id. One scan of `nominal`'s narrow columns."""
     row = session.execute(
-        select(func.count(), func.coalesce(func.sum(m.Nominal.version), 0), func.max(m.Nominal.updated_at))
+        select(
+            func.count(),
+            func.coalesce(func.sum(m.Nominal.version), 0),
+            func.max(m.Nominal.updated_at),
+            select(func.max(H.id)).scalar_subquery(),
+        ).select_from(m.Nominal)
     ).one()
     return (str(session.get_bind().url), *row)
 
