@@ -456,3 +456,41 @@ def test_a_notification_period_that_ended_on_31_march_is_not_counted_one_ending_
     )  # 5 years: to 1 January 2025
     assert r.behind("kent", "eligible_on_31_march", "1", "1", revised=True) == {over, still}
     assert r.behind("kent", "eligible_on_31_march", "1", "1") == {still}  # as published, unchanged
+
+
+def test_a_revision_is_shown_beside_its_table_and_its_people_are_audited_as_revised(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from register.audit import service as audit
+    from register.audit.service import LogQuery
+    from register.web.statistics import shape
+
+    r = Register(store, monkeypatch)
+    r.at("2021-06-01T12:00:00+00:00")
+    alive, dead = r.person(), r.person()
+    r.at("2023-04-05T10:00:00+00:00").died(dead, "2023-03-30")  # recorded after publication: a revision
+    r.at("2023-06-01T12:00:00+00:00")
+    with store.unit_of_work() as uow:
+        this, last = stats.read_tables_compared(uow, SUPERVISOR, "kent", YEAR)
+    table = shape("eligible_on_31_march", this, last, YEAR)
+    assert table["revisions"] == [
+        {
+            "cell": "Category 1, Level 1",
+            "published": 2,
+            "revised": 1,
+            "href": "/statistics/people?year=2023&table=eligible_on_31_march&row=1&column=1&revised=1",
+        }
+    ]
+    assert "at the end of 31 March" in table["definition"]
+    with store.unit_of_work() as uow:
+        found = stats.read_cell_people(
+            uow, SUPERVISOR, "kent", YEAR, "eligible_on_31_march", "1", "1", revised=True
+        )
+    assert [p.id for p in found.people] == [alive]
+    auditor = Principal("kent.aud1", Agency.POLICE, Area.KENT, frozenset({Role.AUDITOR}), "Auditor")
+    with store.unit_of_work() as uow:
+        events = audit.read_log(uow, auditor, LogQuery(user=SUPERVISOR.user_id, limit=20))
+    cell = [json.loads(e["details"]) for e in events if e["tag"] == "statistics:cell:people"]
+    assert cell[0]["revised"] is True and cell[0]["ids"] == [str(alive)]
