@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+
 AUDIT_TABLES = ("audit_event", "audit_seal")
 
 PG_APPEND_ONLY = [
