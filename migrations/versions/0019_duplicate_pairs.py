@@ -1,7 +1,7 @@
 """duplicate pairs: the suspected duplicates kept current instead of searched again on every view
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0018
 Create Date: 2026-11-30
 
 Additive. `duplicate_pair` holds each pair of records the duplicate cascade proposes and the rank of its
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0013"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ compared with the year before (audited once) and the names behind a figure (audi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -96,9 +97,13 @@ def test_the_names_behind_a_figure_are_audited_with_the_ids_shown(store: Store) 
                     "gender": "male",
                 },
             )
+    # the reporting year running today (provisional): people registered today never appear in a year that
+    # ended before they were registered (docs/statistics.md)
+    today = dt.date.today()
+    year = today.year + (1 if today.month >= 4 else 0)
     with store.unit_of_work() as uow:
         page = statistics.read_cell_people(
-            uow, SUPERVISOR, "kent", 2026, "eligible_on_31_march", "1", "1", offset=0, limit=2
+            uow, SUPERVISOR, "kent", year, "eligible_on_31_march", "1", "1", offset=0, limit=2
         )
     assert page.total >= 3 and len(page.people) == 2
     names = [(p.surname.casefold(), p.forenames.casefold()) for p in page.people]

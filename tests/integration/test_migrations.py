@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from register.config import Settings
+from register.domain.record import Section
 from register.store.models import Base
 from register.store.open import alembic_config
 
@@ -64,3 +67,71 @@ def test_the_audit_mac_migration_keeps_the_audit_log_append_only_both_ways(setti
                     conn.execute(text("DELETE FROM audit_event"))
     finally:
         engine.dispose()
+
+
+def test_0018_backfills_the_statistics_history_so_a_past_years_figures_do_not_change(
+    settings: Settings, monkeypatch: Any
+) -> None:
+    """A register built before 0018 has no history: the migration backfills it from what the database holds
+    (initial values from creation, level changes, custody addresses, recalls, archiving, the originals of
+    amendments), each row recorded when its source was, so a year's figures (published and revised) are the
+    same after a downgrade to 0013 and an upgrade back as before."""
+    from register.domain import clock
+    from register.statistics import service as stats
+    from register.store.open import build_store
+    from tests.statistics.test_statistics_from_history import Register
+
+    store = build_store(settings)
+    r = Register(store, monkeypatch)
+    r.at("2021-06-01T12:00:00+00:00")
+    people = [r.person(), r.person(mappa_level=2), r.person(), r.person(), r.person(mappa_level=2)]
+    r.at("2022-07-01T09:00:00+00:00").level(people[0], 1, 2, "2022-07-01")
+    r.at("2022-12-01T12:00:00+00:00").item(
+        people[2],
+        Section.ADDRESSES,
+        {"kind": "prison", "lines": ["HMP Maidstone"], "date_from": "2022-12-01"},
+    )
+    r.at("2022-09-10T10:00:00+00:00").event(
+        people[1], occurred_at="2022-09-10T10:00:00Z", kind="recall", breach_of="licence", outcome="recall"
+    )
+    first = r.at("2022-11-01T10:00:00+00:00").event(
+        people[3],
+        occurred_at="2022-11-01T10:00:00Z",
+        kind="breach",
+        breach_of="notification",
+        outcome="caution",
+    )
+    second = r.at("2022-11-02T10:00:00+00:00").event(
+        people[3],
+        occurred_at="2022-11-01T10:00:00Z",
+        kind="amendment",
+        amends=str(first),
+        outcome="conviction",
+    )
+    r.at("2023-04-05T10:00:00+00:00").event(  # an amendment of the amendment, after publication
+        people[3], occurred_at="2023-04-01T00:30:00+01:00", kind="amendment", amends=str(second)
+    )
+    r.at("2023-04-05T10:00:00+00:00").died(people[4], "2023-04-05")
+    r.at("2023-06-01T12:00:00+00:00")
+    with store.session_factory() as session:
+        before = {area: stats._compute(session, area, 2023, None) for area in ("kent", "essex")}
+    # in the community on 31 March: the fourth at Level 1; the first (Level 2 from July) and the fifth (died
+    # in April) at Level 2; not the second (recalled) nor the third (in prison from December)
+    assert before["kent"]["tables"]["eligible_on_31_march"] == {"1": {"1": 1, "2": 2}}
+    assert [r["table"] for r in before["kent"]["revisions"]] == [
+        "category_1_breach_of_notification"  # the second amendment moved the breach into the next year
+    ]
+    store.dispose()
+
+    cfg = alembic_config(settings)
+    cfg.attributes["configure_logger"] = False
+    command.downgrade(cfg, "0013")
+    command.upgrade(cfg, "head")
+    store = build_store(settings)
+    try:
+        monkeypatch.setattr(clock, "now", lambda: r.now)
+        with store.session_factory() as session:
+            after = {area: stats._compute(session, area, 2023, None) for area in ("kent", "essex")}
+    finally:
+        store.dispose()
+    assert after == before

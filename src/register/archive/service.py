@@ -12,11 +12,13 @@ from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain import clock
 from ..domain.actors import Principal
-from ..domain.enums import ChronologyKind, NominalStatus
+from ..domain.enums import ArchiveReason, ChronologyKind, NominalStatus
 from ..domain.errors import RuleViolation
+from ..domain.history import ACTIVE, ARCHIVED, DIED, Change, start_of_day
 from ..domain.record import ChronologyEntry
 from ..nominals import service as nominals
 from ..retention import service as retention
+from ..store import history
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
@@ -57,6 +59,19 @@ def archive(
         )
     )
     retention.schedule(uow, nominal_id, request.reason, clock.now().date())
+    died = (
+        [Change(start_of_day(request.died_on or clock.now().date()), status=DIED)]
+        if request.reason == ArchiveReason.DIED
+        else []
+    )
+    history.write(  # a death counts from its date; the archiving from now
+        uow.session,
+        nominal_id,
+        [*died, Change(clock.now(), status=ARCHIVED)],
+        source="archive",
+        by=actor.user_id,
+        now=clock.now(),
+    )
     uow.audit.record(
         AuditEntry(
             Action.ALTERATION,
@@ -82,6 +97,14 @@ def unarchive(
         .values(status=NominalStatus.ACTIVE.value, archived_reason=None, archived_on=None)
     )
     retention.unschedule(uow, nominal_id)
+    history.write(
+        uow.session,
+        nominal_id,
+        [Change(clock.now(), status=ACTIVE)],
+        source="restore",
+        by=actor.user_id,
+        now=clock.now(),
+    )
     _, version = nominals.append_chronology(
         uow,
         actor,

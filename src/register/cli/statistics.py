@@ -31,12 +31,17 @@ from .base import main, open_store
 )
 @click.pass_obj
 def stats_cmd(settings: Settings, area: str, year: int, population: int | None, fmt: str) -> None:
-    """Produce an area's MAPPA annual statistics tables."""
+    """Produce an area's MAPPA annual statistics tables: as published (the register at the end of 1 April
+    after the year) with any revisions since; a year still running is provisional (docs/statistics.md)."""
+    from ..domain.errors import InvalidValue
     from ..statistics import render
     from ..statistics import service as statistics
 
-    with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
-        figures = statistics.read_tables(uow, SystemActor("stats"), area, year, population)
+    try:
+        with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+            figures = statistics.read_tables(uow, SystemActor("stats"), area, year, population)
+    except InvalidValue as exc:  # a year not yet begun: said, not a traceback
+        raise click.BadParameter(exc.message, param_hint="--year") from None
     click.echo(
         json.dumps(figures, indent=2)
         if fmt == "json"

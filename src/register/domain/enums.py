@@ -360,6 +360,7 @@ class ChronologyKind(StrEnum):
     ARCHIVE = "archive"
     OTHER = "other"
     AMENDMENT = "amendment"  # corrects an earlier entry; never overwrites it
+    WITHDRAWAL = "withdrawal"  # the entry it names was recorded in error: it stays, and counts for nothing
 
 
 class GradingScheme(StrEnum):
@@ -406,7 +407,9 @@ class BreachOf(StrEnum):
 
 class EventOutcome(StrEnum):
     CAUTION = "caution"
-    CONVICTION = "conviction"
+    CONVICTION = "conviction"  # convicted; whether to custody not recorded (entries before migration 0018)
+    CONVICTION_CUSTODY = "conviction_custody"  # convicted and sentenced to custody
+    CONVICTION_NO_CUSTODY = "conviction_nocustody"  # convicted, a sentence other than custody
     RECALL = "recall"  # returned to custody
     WARNING = "warning"
     NO_FURTHER_ACTION = "no_further_action"

@@ -15,7 +15,7 @@ from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain import clock, notification, rules
 from ..domain.actors import Actor
-from ..domain.enums import Agency, ChronologyKind, NominalStatus
+from ..domain.enums import Agency, BreachOf, ChronologyKind, EventOutcome, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.record import (
     Associate,
@@ -29,6 +29,7 @@ from ..domain.record import (
     Section,
     SectionItem,
 )
+from ..store import history
 from ..store.listing import ListFilters, Summary
 from ..store.records import RECORD_TOKEN_SECTIONS, count_records, id_batches
 from ..store.store import Store
@@ -44,6 +45,7 @@ def create_nominal(
     nominal_id = uuid.uuid4()
     header = Header.model_validate(new.model_dump(exclude={"identity"}))
     uow.nominals.add(nominal_id, header, new.identity, actor, clock.now())
+    history.initial(uow.session, nominal_id, actor.user_id, clock.now())
     uow.nominals.refresh_record_tokens(nominal_id)
     uow.audit.record(
         AuditEntry(
@@ -212,6 +214,7 @@ def add_item(
     uow.nominals.add_item(nominal_id, row.data_key_id, item_id, item, actor, clock.now())
     if isinstance(item, LevelChange):
         _apply_level_history(uow, nominal_id, item)
+    history.from_item(uow.session, nominal_id, item_id, actor.user_id, clock.now())
     refresh_derived(uow, nominal_id, item.section)
     uow.audit.record(
         AuditEntry(
@@ -235,7 +238,7 @@ def _apply_level_history(uow: UnitOfWork, nominal_id: uuid.UUID, change: LevelCh
         for i in record.items(Section.MAPPA_LEVELS)
         if i.ended_at is None and isinstance(i.data, LevelChange)
     ]
-    header = rules.current_level(record.header, history, dt.date.today())
+    header = rules.current_level(record.header, history, clock.now().date())
     if header != record.header:
         uow.nominals.set_header(nominal_id, header)
 
@@ -249,6 +252,7 @@ def refresh_notification(
     """Recompute the record's derived notification dates and keep them in its plain columns."""
     derived = notification.of_record(record, today or dt.date.today())
     uow.nominals.set_notification(record.id, derived)
+    history.notification_end(uow.session, record.id, derived.ends_on, "register:notification", clock.now())
     return derived
 
 
@@ -294,6 +298,7 @@ def correct_item(
     before = uow.nominals.open_item(existing)
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
     uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, clock.now())
+    history.from_item(uow.session, nominal_id, item_id, actor.user_id, clock.now())
     refresh_derived(uow, nominal_id, item.section)
     uow.audit.record(
         AuditEntry(
@@ -330,6 +335,7 @@ def end_item(
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
     uow.nominals.end_item(nominal_id, item_id, reason, actor, clock.now())
+    history.from_item(uow.session, nominal_id, item_id, actor.user_id, clock.now())
     refresh_derived(uow, nominal_id, Section(existing.section))
     uow.audit.record(
         AuditEntry(
@@ -388,6 +394,7 @@ def append_chronology(
     seen by exactly those who see the entry it amends."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
     inherited = None
+    original = None
     if entry.amends is not None:
         amended = uow.nominals.entry_row(nominal_id, entry.amends, audience)
         if amended is None:
@@ -395,9 +402,37 @@ def append_chronology(
                 "amended_entry_not_found", f"no chronology entry {entry.amends} on this record", "amends"
             )
         inherited = amended.audience
+        original = amended.original_id or amended.id
+        if entry.kind == ChronologyKind.AMENDMENT and entry.breach_of is None and amended.breach_of:
+            # an amendment that does not restate what was breached, or the outcome, keeps them
+            entry = entry.model_copy(
+                update={
+                    "breach_of": BreachOf(amended.breach_of),
+                    "outcome": entry.outcome or (EventOutcome(amended.outcome) if amended.outcome else None),
+                }
+            )
     entry_id = uuid.uuid4()
     uow.nominals.add_entry(
-        nominal_id, row.data_key_id, entry_id, entry, actor, clock.now(), audience=inherited
+        nominal_id,
+        row.data_key_id,
+        entry_id,
+        entry,
+        actor,
+        clock.now(),
+        audience=inherited,
+        original_id=original,
+    )
+    first_kind = entry.kind.value if original is None else uow.nominals.entry_kind(nominal_id, original)
+    history.from_entry(
+        uow.session,
+        nominal_id,
+        original or entry_id,
+        first_kind,
+        None
+        if entry.kind == ChronologyKind.WITHDRAWAL
+        else (entry.occurred_at, entry.outcome.value if entry.outcome else None),
+        actor.user_id,
+        clock.now(),
     )
     if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
         refresh_derived(uow, nominal_id, "chronology")

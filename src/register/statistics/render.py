@@ -52,6 +52,10 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
         for r, cols in sorted(table.items())
         for c, n in sorted(cols.items())
     ]
+    out += [  # a figure revised since publication: its revised value beside the published one
+        {"table": f"revised:{r['table']}", "row": r["row"], "column": r["column"], "count": r["revised"]}
+        for r in figures.get("revisions", [])
+    ]
     if figures.get("notification_rate_per_100k") is not None:
         out.append(
             {
@@ -79,9 +83,24 @@ def to_html(figures: dict[str, Any]) -> str:
         f"<style>{STYLE}</style></head><body>",
         f"<h1>MAPPA annual statistics: {e(figures['area'])}, {e(figures['year'])}</h1>",
         f"<p>Snapshot figures are on {e(figures['snapshot'])}; the rest cover "
-        f"{e(figures['period']['from'])} to {e(figures['period']['to'])}. Category 4 is counted but not "
-        "published.</p>",
+        f"{e(figures['period']['from'])} to {e(figures['period']['to'])}, in UK time. Category 4 is counted "
+        "but not published.</p>",
     ]
+    if figures.get("provisional"):
+        parts.append(
+            f"<p><strong>Provisional</strong>: the year has not ended; figures to the end of "
+            f"{e(figures['provisional'])}.</p>"
+        )
+    elif figures.get("as_known_at"):
+        parts.append(
+            f"<p>As published: the register as it stood at {e(figures['as_known_at'])}. Figures revised "
+            "since are shown beside each table.</p>"
+        )
+    if figures.get("note"):
+        parts.append(f"<p><strong>Note</strong>: {e(figures['note'])}.</p>")
+    revisions: dict[str, list[dict[str, Any]]] = {}
+    for r in figures.get("revisions", []):
+        revisions.setdefault(r["table"], []).append(r)
     for name, table in figures["tables"].items():
         columns = sorted({c for cols in table.values() for c in cols})
         parts.append(
@@ -98,6 +117,13 @@ def to_html(figures: dict[str, Any]) -> str:
         if not table:
             parts.append("<tr><td>none</td><td>0</td></tr>")
         parts.append("</table>")
+        if figures.get("definitions", {}).get(name):
+            parts.append(f"<p>Definition: {e(figures['definitions'][name])}</p>")
+        for r in revisions.get(name, []):
+            parts.append(
+                f"<p>Revised since publication: {e(str(r['row']))}, {e(str(r['column']))}: published "
+                f"{r['published']}, now {r['revised']}.</p>"
+            )
     if figures.get("notification_rate_per_100k") is not None:
         parts.append(
             "<h2>Individuals subject to notification per 100,000 "

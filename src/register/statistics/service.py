@@ -1,6 +1,15 @@
-"""The MAPPA annual statistics, in the layout of the published reports (Kent 2022/23).
+"""The MAPPA annual statistics, in the layout of the published reports (Kent 2022/23), as defined in
+docs/statistics.md.
 
-A reporting year `year` runs from 1 April of year-1 to 31 March of `year`; snapshot tables count on 31 March.
+A reporting year `year` runs from 1 April of year-1 to 31 March of `year` in UK local time (Europe/London);
+snapshot tables count at the end of 31 March. Nothing is read from a record's current values: a person's
+area, category, level, status and custody at any moment come from the effective-dated history
+(`nominal_history`, written by the use cases), so an event belongs to the area that held the record when it
+happened, and a snapshot is the picture that night.
+
+A year's figures are as the register knew them at the end of 1 April after the year ("published"); what has
+been recorded since (a correction, a late entry) is shown beside them as a revision, never folded in.
+
 Every table is one SQL query yielding (nominal_id, row, column); a cell's figure is COUNT(DISTINCT nominal_id)
 of its rows (GROUP BY, no loop over records), and the people behind a cell are the same query filtered to it.
 Category 4 is counted but left out of the published tables.
@@ -17,25 +26,38 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, func, literal, or_, select
+from sqlalchemy import Integer, Select, case, func, literal, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
+from ..domain import clock
 from ..domain.actors import Actor
-from ..domain.enums import AddressKind, BreachOf, ChronologyKind, EventOutcome, OrderKind, OrderStatus
+from ..domain.enums import BreachOf, ChronologyKind, EventOutcome, OrderKind, OrderStatus
 from ..domain.errors import InvalidValue
+from ..domain.history import ACTIVE, COMMUNITY, local_day, start_of_day
 from ..domain.record import Section
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 
 N = m.Nominal
+H = m.NominalHistory
+E = m.ChronologyEntry
 PUBLISHED_CATEGORIES = (1, 2, 3)
+CONVICTED = [EventOutcome.CONVICTION, EventOutcome.CONVICTION_CUSTODY, EventOutcome.CONVICTION_NO_CUSTODY]
+TO_CUSTODY = [EventOutcome.RECALL, EventOutcome.CONVICTION_CUSTODY]
 
 
 @dataclass(frozen=True)
 class Year:
+    """A reporting year, and what the register knew when computing it: `known` None is everything recorded
+    so far; `until`, for a year still running, is the end of the day its provisional figures are for."""
+
     year: int
+    known: dt.datetime | None = None
+    until: dt.date | None = None
 
     @property
     def start(self) -> dt.date:
@@ -43,231 +65,332 @@ class Year:
 
     @property
     def end(self) -> dt.date:
-        return dt.date(self.year, 3, 31)
+        return self.until or dt.date(self.year, 3, 31)
 
     def start_ts(self) -> dt.datetime:
-        return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)
+        return start_of_day(self.start)
 
     def end_ts(self) -> dt.datetime:
-        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        """The first instant after the period: midnight at the end of its last day, UK time."""
+        return start_of_day(self.end + dt.timedelta(days=1))
+
+    def published_at(self) -> dt.datetime:
+        """The figures are as the register stood at the end of 1 April after the year."""
+        return start_of_day(dt.date(self.year, 4, 2))
 
 
-def _at(column: Any, on: Any, fallback: Any) -> Any:
-    """The MAPPA level or category in effect on a date: the latest level change effective by then, else the
-    header's."""
-    latest = (
-        select(column)
-        .where(
-            m.Item.nominal_id == N.id,
-            m.Item.section == Section.MAPPA_LEVELS.value,
-            m.Item.ended_at.is_(None),
-            m.Item.starts_on <= on,
+def _at(value: dt.datetime) -> Any:
+    return literal(value, m.UTCDateTime())
+
+
+def _known(table: Any, y: Year) -> list[Any]:
+    """Rows the register held at `y.known` (all of them when None)."""
+    if y.known is None:
+        return [table.superseded_at.is_(None)] if table is H else []
+    out = [table.recorded_at < _at(y.known)]
+    if table is H:
+        out.append(or_(table.superseded_at.is_(None), table.superseded_at >= _at(y.known)))
+    return out
+
+
+DIMENSIONS = ("area", "managing_unit", "category", "level", "status", "custody")
+
+
+def _state(points: Any, y: Year, dimensions: tuple[str, ...] = DIMENSIONS) -> Any:
+    """For each point (key, nominal_id, at): each dimension's value in effect at `at`, from the history: the
+    latest change effective by then (the latest recorded of two effective together), a record's initial
+    values only where no dated change is in effect yet. One statement: per point and dimension, a lookup of
+    the few history rows of that person through the (nominal_id, effective_at) index."""
+    columns = [points.c.key, points.c.nominal_id, points.c.at]
+    for name in dimensions:
+        column = getattr(H, name)
+        latest = (
+            select(column)
+            .where(
+                H.nominal_id == points.c.nominal_id,
+                H.effective_at <= points.c.at,
+                column.is_not(None),
+                *_known(H, y),
+            )
+            .order_by(
+                case((H.source == "initial", 1), else_=0),
+                H.effective_at.desc(),
+                H.recorded_at.desc(),
+                H.id.desc(),
+            )
+            .limit(1)
+            .correlate(points)
+            .scalar_subquery()
         )
-        .order_by(m.Item.starts_on.desc(), m.Item.recorded_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return func.coalesce(latest, fallback)
+        columns.append(latest.label(name))
+    return select(*columns).subquery()
 
 
-def _in_community(on: dt.date) -> Any:
-    """Not in prison or detained in hospital on the date (by the address recorded for that date)."""
-    detained = (
-        select(m.Item.id)
-        .where(
-            m.Item.nominal_id == N.id,
-            m.Item.section == Section.ADDRESSES.value,
-            m.Item.ended_at.is_(None),
-            m.Item.kind.in_([AddressKind.PRISON.value, AddressKind.HOSPITAL.value]),
-            m.Item.starts_on <= on,
-            or_(m.Item.ends_on.is_(None), m.Item.ends_on >= on),
+def _people(y: Year, area: str | None = None) -> list[Any]:
+    """Who can appear at all: registered before the period ended (as known), not a merged duplicate, and (with
+    `area`) held by that area at some time: the area's people are found first through the history's area
+    index, so every table resolves the history of its own area's people, not of the country's."""
+    out = [N.created_at < _at(y.end_ts()), N.status != "merged", *_known_record(y)]
+    if area is not None:
+        out.append(N.id.in_(select(H.nominal_id).where(H.area == area)))
+    return out
+
+
+def _known_record(y: Year) -> list[Any]:
+    return [] if y.known is None else [N.created_at < _at(y.known)]
+
+
+def _snapshot(area: str, y: Year) -> Any:
+    """Everyone's state at the end of the period's last day (the instant before midnight)."""
+    points = (
+        select(
+            N.id.label("key"),
+            N.id.label("nominal_id"),
+            _at(y.end_ts() - dt.timedelta(microseconds=1)).label("at"),
         )
-        .exists()
-    )
-    return ~detained
-
-
-def _base(area: str, y: Year) -> list[Any]:
-    return [N.area == area, N.status != "merged"]
-
-
-def eligible_on_31_march(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    category, level = _at(m.Item.category, y.end, N.mappa_category), _at(m.Item.level, y.end, N.mappa_level)
-    return select(N.id.label("nominal_id"), category.label("row"), level.label("col")).where(
-        *_base(area, y), N.mappa_category.is_not(None), _in_community(y.end)
-    )
-
-
-def level23_during_year(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    nxt = func.lead(m.Item.starts_on).over(
-        partition_by=m.Item.nominal_id, order_by=(m.Item.starts_on, m.Item.recorded_at)
-    )
-    periods = (
-        select(m.Item.nominal_id, m.Item.category, m.Item.level, m.Item.starts_on, nxt.label("until"))
-        .where(m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None))
+        .where(*_people(y, area))
         .subquery()
     )
-    from_history = (
-        select(N.id.label("nominal_id"), periods.c.category.label("row"), periods.c.level.label("col"))
-        .join(periods, periods.c.nominal_id == N.id)
+    s = _state(points, y)
+    return select(s).where(s.c.area == area).subquery()
+
+
+def eligible_on_31_march(area: str, y: Year) -> Select[Any]:
+    """In the community (not in prison, not detained in hospital), active (not died, notification not ended or
+    revoked, not archived) and MAPPA-eligible (a category) at the end of 31 March, by category and level."""
+    s = _snapshot(area, y)
+    return select(s.c.nominal_id, s.c.category.label("row"), s.c.level.label("col")).where(
+        s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category.is_not(None)
+    )
+
+
+def level23_during_year(area: str, y: Year) -> Select[Any]:
+    """Managed at Level 2 or 3 by this area at any moment of the year (while active): the state at the start
+    of the year and after every change during it. A person is counted once, at the highest level held (Level
+    3 over Level 2), under the category they had then (docs/statistics.md)."""
+    start = select(N.id.label("nominal_id"), _at(y.start_ts()).label("at")).where(*_people(y, area))
+    changes = (
+        select(H.nominal_id, H.effective_at.label("at"))
+        .join(N, N.id == H.nominal_id)
         .where(
-            *_base(area, y),
-            periods.c.level.in_([2, 3]),
-            periods.c.starts_on <= y.end,
-            or_(periods.c.until.is_(None), periods.c.until > y.start),
+            H.effective_at >= _at(y.start_ts()),
+            H.effective_at < _at(y.end_ts()),
+            or_(H.area.is_not(None), H.level.is_not(None), H.status.is_not(None)),  # what this table reads
+            *_people(y, area),
+            *_known(H, y),
         )
     )
-    no_history = (
-        ~select(m.Item.id)
-        .where(
-            m.Item.nominal_id == N.id, m.Item.section == Section.MAPPA_LEVELS.value, m.Item.ended_at.is_(None)
+    both = union_all(start, changes).subquery()
+    points = select(
+        func.row_number().over(order_by=(both.c.nominal_id, both.c.at)).label("key"),
+        both.c.nominal_id,
+        both.c.at,
+    ).subquery()
+    s = _state(points, y, ("area", "category", "level", "status"))
+    held = (
+        select(
+            s.c.nominal_id,
+            s.c.category,
+            s.c.level,
+            func.row_number()
+            .over(partition_by=s.c.nominal_id, order_by=(s.c.level.desc(), s.c.at.desc()))
+            .label("rn"),
         )
-        .exists()
+        .where(s.c.area == area, s.c.status == ACTIVE, s.c.level.in_([2, 3]), s.c.category.is_not(None))
+        .subquery()
     )
-    from_header = select(
-        N.id.label("nominal_id"), N.mappa_category.label("row"), N.mappa_level.label("col")
-    ).where(*_base(area, y), no_history, N.mappa_level.in_([2, 3]))
-    return from_history.union_all(from_header)  # type: ignore[return-value]  # a compound select, used as a select
+    return select(held.c.nominal_id, held.c.category.label("row"), held.c.level.label("col")).where(
+        held.c.rn == 1
+    )
+
+
+def _latest_versions(y: Year) -> Any:
+    """Each breach or recall entry once, as its latest version (an amendment may correct when it happened,
+    what was breached and the outcome); one withdrawn as recorded in error is left out."""
+    root = func.coalesce(E.original_id, E.id)
+    rank = func.row_number().over(
+        partition_by=root,
+        order_by=(E.recorded_at.desc(), case((E.original_id.is_(None), 1), else_=0), E.id.desc()),
+    )
+    versions = (
+        select(
+            root.label("event_id"),
+            E.nominal_id,
+            E.kind,
+            E.breach_of,
+            E.outcome,
+            E.occurred_at,
+            rank.label("rn"),
+        )
+        .where(
+            E.kind.in_(
+                [
+                    ChronologyKind.BREACH.value,
+                    ChronologyKind.RECALL.value,
+                    ChronologyKind.AMENDMENT.value,
+                    ChronologyKind.WITHDRAWAL.value,
+                ]
+            ),
+            *_known(E, y),
+        )
+        .subquery()
+    )
+    first = E.__table__.alias("first_version")
+    return (
+        select(
+            versions.c.event_id,
+            versions.c.nominal_id,
+            first.c.kind,
+            versions.c.breach_of,
+            versions.c.outcome,
+            versions.c.occurred_at,
+        )
+        .join(first, first.c.id == versions.c.event_id)
+        .where(
+            versions.c.rn == 1,
+            versions.c.kind != ChronologyKind.WITHDRAWAL.value,
+            first.c.kind.in_([ChronologyKind.BREACH.value, ChronologyKind.RECALL.value]),
+        )
+        .subquery()
+    )
 
 
 def _events(
     area: str, y: Year, breach_of: BreachOf, outcomes: list[EventOutcome], kinds: list[ChronologyKind]
 ) -> Any:
-    e = m.ChronologyEntry
-    return (
-        e,
-        [
-            e.nominal_id == N.id,
-            e.breach_of == breach_of.value,
-            e.outcome.in_([o.value for o in outcomes]),
-            e.kind.in_([k.value for k in kinds]),
-            e.occurred_at >= y.start_ts(),
-            e.occurred_at < y.end_ts(),
-            *_base(area, y),
-        ],
+    """The year's events of a kind, each with the state of its person when it happened (area, category,
+    level): it counts for the area that held the record then, whatever happened since."""
+    v = _latest_versions(y)
+    points = (
+        select(v.c.event_id.label("key"), v.c.nominal_id, v.c.occurred_at.label("at"))
+        .join(N, N.id == v.c.nominal_id)
+        .where(
+            v.c.breach_of == breach_of.value,
+            v.c.outcome.in_([o.value for o in outcomes]),
+            v.c.kind.in_([k.value for k in kinds]),
+            v.c.occurred_at >= _at(y.start_ts()),
+            v.c.occurred_at < _at(y.end_ts()),
+            *_people(y, area),
+        )
+        .subquery()
+    )
+    s = _state(points, y, ("area", "category", "level"))
+    return select(s).where(s.c.area == area).subquery()
+
+
+def breach_of_notification(area: str, y: Year) -> Select[Any]:
+    """Category 1 (when it happened) cautioned or convicted for breaching the notification requirements."""
+    s = _events(area, y, BreachOf.NOTIFICATION, [EventOutcome.CAUTION, *CONVICTED], [ChronologyKind.BREACH])
+    return select(s.c.nominal_id, literal("category_1").label("row"), literal("count").label("col")).where(
+        s.c.category == 1
     )
 
 
-def breach_of_notification(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    e, where = _events(
+class _NoonUTC(FunctionElement[dt.datetime]):
+    """Midday UTC on a date (inside that day in UK time, GMT or BST): the instant a dated order is placed."""
+
+    type = m.UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(_NoonUTC, "sqlite")
+def _noon_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} || ' 12:00:00.000000')"
+
+
+@compiles(_NoonUTC, "postgresql")
+def _noon_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"(({compiler.process(element.clauses, **kw)} + time '12:00') AT TIME ZONE 'UTC')"
+
+
+def _orders(area: str, y: Year, kinds: list[OrderKind], day: Any, *extra: Any) -> Any:
+    """Orders of these kinds dated (`day`, a plain date of the item) in the year, each with the state of its
+    person at midday that day: it counts for the area that held the record then."""
+    i = m.Item
+    points = (
+        select(i.id.label("key"), i.nominal_id, _NoonUTC(day).label("at"))
+        .join(N, N.id == i.nominal_id)
+        .where(
+            i.section == Section.ORDERS.value,
+            i.kind.in_([k.value for k in kinds]),
+            day >= y.start,
+            day <= y.end,
+            *_people(y, area),
+            *extra,
+            *(
+                [i.ended_at.is_(None)]
+                if y.known is None
+                else [i.recorded_at < _at(y.known), or_(i.ended_at.is_(None), i.ended_at >= _at(y.known))]
+            ),
+        )
+        .subquery()
+    )
+    s = _state(points, y, ("area", "category"))
+    return select(s).where(s.c.area == area).subquery()
+
+
+def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
+    """Notification requirements revoked (on application) with an end date in the year."""
+    s = _orders(
         area,
         y,
-        BreachOf.NOTIFICATION,
-        [EventOutcome.CAUTION, EventOutcome.CONVICTION],
-        [ChronologyKind.BREACH],
+        [OrderKind.NOTIFICATION_REQUIREMENT],
+        m.Item.ends_on,
+        m.Item.status == OrderStatus.REVOKED.value,
     )
-    category = _at(m.Item.category, func.date(e.occurred_at), N.mappa_category)
-    return (
-        select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col"))
-        .select_from(N)
-        .join(e, e.nominal_id == N.id)
-        .where(*where, category == 1)
-    )
+    return select(s.c.nominal_id, literal("category_1").label("row"), literal("count").label("col"))
 
 
-def _orders(area: str, y: Year, kinds: list[OrderKind], *extra: Any) -> list[Any]:
-    return [
-        m.Item.nominal_id == N.id,
-        m.Item.section == Section.ORDERS.value,
-        m.Item.kind.in_([k.value for k in kinds]),
-        m.Item.ended_at.is_(None),
-        *_base(area, y),
-        *extra,
+def orders_made(area: str, y: Year) -> Select[Any]:
+    """SHPOs (and SOPOs before them), those with a foreign travel restriction, and Notification Orders made
+    in the year."""
+    shpo = [OrderKind.SHPO, OrderKind.SOPO]
+    rows = [
+        ("shpo", _orders(area, y, shpo, m.Item.checked_on)),
+        (
+            "shpo_foreign_travel_restriction",
+            _orders(area, y, shpo, m.Item.checked_on, m.Item.ref == "foreign_travel_restriction"),
+        ),
+        ("notification_order", _orders(area, y, [OrderKind.NOTIFICATION_ORDER], m.Item.checked_on)),
     ]
+    first, *rest = [
+        select(s.c.nominal_id, literal(name).label("row"), literal("count").label("col")) for name, s in rows
+    ]
+    return first.union_all(*rest)  # type: ignore[return-value]  # a compound select, used as a select
 
 
-def lifetime_notification_revoked(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    return (
-        select(N.id.label("nominal_id"), literal("category_1").label("row"), literal("count").label("col"))
-        .join(m.Item, m.Item.nominal_id == N.id)
-        .where(
-            *_orders(
-                area,
-                y,
-                [OrderKind.NOTIFICATION_REQUIREMENT],
-                m.Item.status == OrderStatus.REVOKED.value,
-                m.Item.ends_on >= y.start,
-                m.Item.ends_on <= y.end,
-            )
-        )
-    )
+def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
+    """Convicted of breaching a Sexual Risk Order in the year (which makes them subject to notification)."""
+    s = _events(area, y, BreachOf.SRO, CONVICTED, [ChronologyKind.BREACH])
+    return select(s.c.nominal_id, literal("count").label("row"), literal("count").label("col"))
 
 
-def orders_made(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    made = and_(m.Item.checked_on >= y.start, m.Item.checked_on <= y.end)
-    shpo = (
-        select(N.id.label("nominal_id"), literal("shpo").label("row"), literal("count").label("col"))
-        .join(m.Item, m.Item.nominal_id == N.id)
-        .where(*_orders(area, y, [OrderKind.SHPO, OrderKind.SOPO], made))
-    )
-    shpo_ftr = (
-        select(
-            N.id.label("nominal_id"),
-            literal("shpo_foreign_travel_restriction").label("row"),
-            literal("count").label("col"),
-        )
-        .join(m.Item, m.Item.nominal_id == N.id)
-        .where(
-            *_orders(
-                area, y, [OrderKind.SHPO, OrderKind.SOPO], made, m.Item.ref == "foreign_travel_restriction"
-            )
-        )
-    )
-    notification_order = (
-        select(
-            N.id.label("nominal_id"),
-            literal("notification_order").label("row"),
-            literal("count").label("col"),
-        )
-        .join(m.Item, m.Item.nominal_id == N.id)
-        .where(*_orders(area, y, [OrderKind.NOTIFICATION_ORDER], made))
-    )
-    return shpo.union_all(shpo_ftr, notification_order)  # type: ignore[return-value]  # as above
-
-
-def notification_after_sro_breach(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    e, where = _events(area, y, BreachOf.SRO, [EventOutcome.CONVICTION], [ChronologyKind.BREACH])
-    return (
-        select(N.id.label("nominal_id"), literal("count").label("row"), literal("count").label("col"))
-        .select_from(N)
-        .join(e, e.nominal_id == N.id)
-        .where(*where)
-    )
-
-
-def returned_to_custody(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    e, where = _events(
+def returned_to_custody(area: str, y: Year) -> Select[Any]:
+    """Recalled (returned to custody) for breach of licence while managed at Level 2 or 3, by the category
+    and level they had when it happened."""
+    s = _events(
         area, y, BreachOf.LICENCE, [EventOutcome.RECALL], [ChronologyKind.RECALL, ChronologyKind.BREACH]
     )
-    on = func.date(e.occurred_at)
-    category, level = _at(m.Item.category, on, N.mappa_category), _at(m.Item.level, on, N.mappa_level)
-    return (
-        select(N.id.label("nominal_id"), category.label("row"), level.label("col"))
-        .select_from(N)
-        .join(e, e.nominal_id == N.id)
-        .where(*where, level.in_([2, 3]))
+    return select(s.c.nominal_id, s.c.category.label("row"), s.c.level.label("col")).where(
+        s.c.level.in_([2, 3])
     )
 
 
-def shpo_breach(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    e, where = _events(
-        area, y, BreachOf.SHPO, [EventOutcome.CAUTION, EventOutcome.CONVICTION], [ChronologyKind.BREACH]
-    )
-    level = _at(m.Item.level, func.date(e.occurred_at), N.mappa_level)
-    return (
-        select(N.id.label("nominal_id"), literal("breach_of_shpo").label("row"), level.label("col"))
-        .select_from(N)
-        .join(e, e.nominal_id == N.id)
-        .where(*where, level.in_([2, 3]))
+def shpo_breach(area: str, y: Year) -> Select[Any]:
+    """Returned to custody (recalled, or convicted and sentenced to custody) for breach of a SHPO while
+    managed at Level 2 or 3: the Kent 2022/23 table sits under "Level 2 and 3 individuals returned to
+    custody" (docs/statistics.md)."""
+    s = _events(area, y, BreachOf.SHPO, TO_CUSTODY, [ChronologyKind.BREACH, ChronologyKind.RECALL])
+    return select(s.c.nominal_id, literal("breach_of_shpo").label("row"), s.c.level.label("col")).where(
+        s.c.level.in_([2, 3])
     )
 
 
-def rso_by_unit(area: str, y: Year) -> Select[*tuple[Any, ...]]:
-    q = eligible_on_31_march(area, y).subquery()
-    return (
-        select(q.c.nominal_id, N.managing_unit.label("row"), literal("count").label("col"))
-        .join(N, N.id == q.c.nominal_id)
-        .where(q.c.row == 1)
+def rso_by_unit(area: str, y: Year) -> Select[Any]:
+    """Category 1 in the community on 31 March (as `eligible_on_31_march`) by the unit managing them then."""
+    s = _snapshot(area, y)
+    return select(s.c.nominal_id, s.c.managing_unit.label("row"), literal("count").label("col")).where(
+        s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category == 1
     )
 
 
@@ -283,6 +406,7 @@ TABLES = {
     "registered_sex_offenders_by_unit": rso_by_unit,
 }
 BY_CATEGORY = {"eligible_on_31_march", "level_2_3_during_year", "level_2_3_returned_to_custody"}
+DEFINITIONS = {name: " ".join((build.__doc__ or "").split()) for name, build in TABLES.items()}
 
 
 def _published(table: str, row: Any) -> bool:
@@ -292,11 +416,46 @@ def _published(table: str, row: Any) -> bool:
 def register_stamp(session: Any) -> tuple[Any, ...]:
     """What changes whenever anything the tables read changes: every change to a record (an item, a
     chronology entry, its area, status or level, a merge, an erasure) takes the record to a new version, and
-    versions only grow; a new record adds to the count. One scan of `nominal`'s narrow columns."""
+    versions only grow; a new record adds to the count; a history row written outside a record's change (the
+    notification refresh after an upgrade) adds a row id. One scan of `nominal`'s narrow columns."""
     row = session.execute(
-        select(func.count(), func.coalesce(func.sum(m.Nominal.version), 0), func.max(m.Nominal.updated_at))
+        select(
+            func.count(),
+            func.coalesce(func.sum(m.Nominal.version), 0),
+            func.max(m.Nominal.updated_at),
+            select(func.max(H.id)).scalar_subquery(),
+        ).select_from(m.Nominal)
     ).one()
     return (str(session.get_bind().url), *row)
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """How a year is computed today: `published` (as the register stood at the end of 1 April after the year,
+    or, before then, as it stands), `revised` (everything recorded since; None until there can be any), and
+    `provisional` (the year has not ended: figures to the end of today, marked with the date)."""
+
+    published: Year
+    revised: Year | None
+    provisional: dt.date | None
+
+
+def reporting(year: int, now: dt.datetime | None = None) -> Reporting:
+    now = now or clock.now()
+    today = local_day(now)
+    plain = Year(year)
+    if plain.start > today:
+        raise InvalidValue(
+            "year_not_begun",
+            f"the reporting year {year - 1}/{str(year)[2:]} begins on {plain.start:%d %B %Y}: "
+            "it has no figures yet",
+            "year",
+        )
+    if today <= plain.end:
+        return Reporting(Year(year, until=today), None, today)
+    if now < plain.published_at():
+        return Reporting(plain, None, None)
+    return Reporting(Year(year, known=plain.published_at()), plain, None)
 
 
 _COMPUTED: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
@@ -305,12 +464,12 @@ _COMPUTED_LOCK = threading.Lock()
 
 
 def compute(session: Any, area: str, year: int, population_10_plus: int | None = None) -> dict[str, Any]:
-    """Every table as {row: {column: count}}, plus Category 4 (counted, not published) and the rate per
-    100,000. The eighteen queries behind a year's tables take seconds on a large register, so a year's figures
-    are kept (in this process, for the 64 most recent area-years) until the register changes
-    (`register_stamp`): a page shows the same figures a fresh computation would, without computing them on
-    every view."""
-    key = (*register_stamp(session), area, year, population_10_plus)
+    """Every table as {row: {column: count}}, plus Category 4 (counted, not published), the rate per 100,000,
+    each table's definition, and any revisions since publication. The queries behind a year's tables take
+    seconds on a large register, so a year's figures are kept (in this process, for the 64 most recent
+    area-years) until the register changes (`register_stamp`) or the day does: a page shows the same figures
+    a fresh computation would, without computing them on every view."""
+    key = (*register_stamp(session), area, year, population_10_plus, local_day(clock.now()))
     with _COMPUTED_LOCK:
         kept = _COMPUTED.get(key)
         if kept is not None:
@@ -324,16 +483,9 @@ def compute(session: Any, area: str, year: int, population_10_plus: int | None =
     return figures
 
 
-def _compute(session: Any, area: str, year: int, population_10_plus: int | None) -> dict[str, Any]:
-    y = Year(year)
-    out: dict[str, Any] = {
-        "area": area,
-        "year": f"{year - 1}/{str(year)[2:]}",
-        "period": {"from": y.start.isoformat(), "to": y.end.isoformat()},
-        "snapshot": y.end.isoformat(),
-        "tables": {},
-        "unpublished": {},
-    }
+def _tables(session: Any, area: str, y: Year) -> tuple[dict[str, Any], dict[str, Any]]:
+    tables: dict[str, Any] = {}
+    unpublished: dict[str, Any] = {}
     for name, build in TABLES.items():
         q = build(area, y).subquery()
         rows = session.execute(
@@ -341,9 +493,59 @@ def _compute(session: Any, area: str, year: int, population_10_plus: int | None)
         ).all()
         table: dict[str, dict[str, int]] = {}
         for row, col, count in rows:
-            target = table if _published(name, row) else out["unpublished"].setdefault(name, {})
+            target = table if _published(name, row) else unpublished.setdefault(name, {})
             target.setdefault(str(row), {})[str(col)] = count
-        out["tables"][name] = table
+        tables[name] = table
+    return tables, unpublished
+
+
+def _cells(tables: dict[str, Any]) -> dict[tuple[str, str, str], int]:
+    return {(t, r, c): n for t, table in tables.items() for r, cols in table.items() for c, n in cols.items()}
+
+
+def _compute(session: Any, area: str, year: int, population_10_plus: int | None) -> dict[str, Any]:
+    how = reporting(year)
+    y = how.published
+    out: dict[str, Any] = {
+        "area": area,
+        "year": f"{year - 1}/{str(year)[2:]}",
+        "period": {"from": y.start.isoformat(), "to": y.end.isoformat()},
+        "snapshot": y.end.isoformat(),
+        "provisional": how.provisional.isoformat() if how.provisional else None,
+        "as_known_at": y.known.isoformat() if y.known else None,
+        "definitions": dict(DEFINITIONS),
+        "revisions": [],
+        "register_data_from": None,
+        "tables": {},
+        "unpublished": {},
+    }
+    earliest = session.scalar(select(func.min(N.created_at)))
+    if earliest is not None:
+        out["register_data_from"] = local_day(earliest).isoformat()
+    if earliest is None or earliest >= y.end_ts():
+        out["note"] = "the register holds no data for this year: its records begin " + (
+            f"on {local_day(earliest):%d %B %Y}" if earliest else "with the first record"
+        )
+    elif earliest > y.start_ts():
+        out["note"] = (
+            f"the register's records begin on {local_day(earliest):%d %B %Y}, after this year began: "
+            "events before then are not in these figures"
+        )
+    out["tables"], out["unpublished"] = _tables(session, area, y)
+    if how.revised is not None:
+        revised, _ = _tables(session, area, how.revised)
+        before, after = _cells(out["tables"]), _cells(revised)
+        out["revisions"] = [
+            {
+                "table": t,
+                "row": r,
+                "column": c,
+                "published": before.get((t, r, c), 0),
+                "revised": after.get((t, r, c), 0),
+            }
+            for (t, r, c) in sorted(set(before) | set(after))
+            if before.get((t, r, c), 0) != after.get((t, r, c), 0)
+        ]
     category_1 = sum(out["tables"]["eligible_on_31_march"].get("1", {}).values())
     out["notification_rate_per_100k"] = (
         None if not population_10_plus else round(category_1 / population_10_plus * 100_000, 1)
@@ -365,11 +567,15 @@ def _key(column: Any, value: str, name: str) -> Any:
     return int(value)
 
 
-def people(session: Any, area: str, year: int, table: str, row: str, col: str) -> list[uuid.UUID]:
-    """The records behind one cell: the cell's own query, filtered to it."""
+def people(
+    session: Any, area: str, year: int, table: str, row: str, col: str, *, revised: bool = False
+) -> list[uuid.UUID]:
+    """The records behind one cell: the cell's own query, filtered to it (as published, or as revised)."""
     if table not in TABLES:
         raise KeyError(table)
-    q = TABLES[table](area, Year(year)).subquery()
+    how = reporting(year)
+    y = how.revised if revised and how.revised is not None else how.published
+    q = TABLES[table](area, y).subquery()
     ids = session.scalars(
         select(func.distinct(q.c.nominal_id)).where(
             q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column")
@@ -405,9 +611,11 @@ def read_cell(
     column: str,
     *,
     request_id: str | None = None,
+    revised: bool = False,
 ) -> list[uuid.UUID]:
-    """The records behind one figure: a consultation of each, audited with their ids."""
-    ids = people(uow.session, area, year, table, row, column)
+    """The records behind one figure (as published, or as revised): a consultation of each, audited with
+    their ids."""
+    ids = people(uow.session, area, year, table, row, column, revised=revised)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -419,6 +627,7 @@ def read_cell(
                 "table": table,
                 "row": row,
                 "column": column,
+                "revised": revised,
                 "ids": [str(i) for i in ids],
             },
         )
@@ -467,12 +676,13 @@ def read_cell_people(
     offset: int = 0,
     limit: int = 50,
     request_id: str | None = None,
+    revised: bool = False,
 ) -> CellPeople:
     """The people behind one figure with their names (one page of them): a consultation of each, audited with
     the ids whose names were shown, as `read_cell` audits the ids it returns."""
     if table not in TABLES:
         raise InvalidValue("enum", f"there is no table {table!r}", "table")
-    ids = people(uow.session, area, year, table, row, column)
+    ids = people(uow.session, area, year, table, row, column, revised=revised)
     if len(ids) <= NAME_ORDER_UP_TO:
         # names are sealed: ordering by name means opening every name in the cell, so only for small cells
         ordered = sorted(
@@ -495,6 +705,7 @@ def read_cell_people(
                 "table": table,
                 "row": row,
                 "column": column,
+                "revised": revised,
                 "names": True,
                 "total": len(ids),
                 "ids": [str(s.id) for s in shown],

@@ -173,6 +173,9 @@ class ChronologyEntry(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(30))
     amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("chronology_entry.id"))
+    # For an amendment or withdrawal: the first version of the entry it corrects (statistics count an entry
+    # once, as its latest version: migration 0018).
+    original_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     breach_of: Mapped[str | None] = mapped_column(
         String(20)
     )  # plain: the annual statistics count breaches and recalls
@@ -445,3 +448,37 @@ class SavedSearch(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_saved_search_area_operation", "area", "operation_token"),)
+
+
+class NominalHistory(Base):
+    """Effective-dated history of what the annual statistics count (docs/statistics.md): each row says, from
+    `effective_at`, the record's area, MAPPA category, level, status (active, died, notification_ended,
+    revoked, archived) or custody (community, in_custody, detained_in_hospital): only the columns it sets;
+    the others stay as earlier rows left them. `recorded_at` says when the register learnt it, so a year's
+    figures can be computed as they were known on publication and a later correction shown as a revision.
+    A row from an item (a level change, a custody address, a notification order) is `superseded_at` when the
+    item is corrected or ended; a row `source` "initial" (the values at creation, or backfilled by migration
+    0018) is the fallback any other row effective by then overrides. Written only by the service layer
+    (register.history); codes and dates only: no personal data."""
+
+    __tablename__ = "nominal_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))
+    source: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    area: Mapped[str | None] = mapped_column(String(40))
+    managing_unit: Mapped[str | None] = mapped_column(String(200))  # set with the area
+    category: Mapped[int | None] = mapped_column(SmallInteger)
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    status: Mapped[str | None] = mapped_column(String(20))
+    custody: Mapped[str | None] = mapped_column(String(20))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_nominal_history_nominal_effective", "nominal_id", "effective_at"),
+        Index("ix_nominal_history_source", "source_id"),
+        Index("ix_nominal_history_area", "area", "nominal_id"),  # an area's people, for its statistics
+    )

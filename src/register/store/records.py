@@ -332,9 +332,10 @@ class NominalRepository(RecordListing):
         now: dt.datetime,
         *,
         audience: str | None = None,
+        original_id: uuid.UUID | None = None,
     ) -> None:
         """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an
-        item's."""
+        item's. `original_id`: for an amendment or withdrawal, the first version of the entry it corrects."""
         self.session.execute(
             insert(m.ChronologyEntry).values(
                 id=entry_id,
@@ -342,6 +343,7 @@ class NominalRepository(RecordListing):
                 occurred_at=entry.occurred_at,
                 kind=entry.kind.value,
                 amends_id=entry.amends,
+                original_id=original_id,
                 breach_of=entry.breach_of.value if entry.breach_of else None,
                 outcome=entry.outcome.value if entry.outcome else None,
                 data_key_id=key_id,
@@ -447,11 +449,28 @@ class NominalRepository(RecordListing):
         """(id, audience) of a chronology entry of this record that `audience` may see; None when absent or
         hidden."""
         return self.session.execute(
-            select(m.ChronologyEntry.id, m.ChronologyEntry.audience).where(
+            select(
+                m.ChronologyEntry.id,
+                m.ChronologyEntry.audience,
+                m.ChronologyEntry.kind,
+                m.ChronologyEntry.original_id,
+                m.ChronologyEntry.breach_of,
+                m.ChronologyEntry.outcome,
+            ).where(
                 and_(m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id),
                 entry_visible_to(audience),
             )
         ).first()
+
+    def entry_kind(self, nominal_id: uuid.UUID, entry_id: uuid.UUID) -> str:
+        """The kind of a chronology entry of this record (its first version's, for a corrected one)."""
+        return str(
+            self.session.scalar(
+                select(m.ChronologyEntry.kind).where(
+                    m.ChronologyEntry.id == entry_id, m.ChronologyEntry.nominal_id == nominal_id
+                )
+            )
+        )
 
     def entry_exists(
         self, nominal_id: uuid.UUID, entry_id: uuid.UUID, audience: Agency | None = None

@@ -20,7 +20,7 @@ from sqlalchemy import Table, insert
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..crypto.envelope import associated_data, new_data_key, seal
-from ..domain import notification, retention
+from ..domain import history, notification, retention
 from ..domain.actors import Actor, SystemActor
 from ..domain.enums import NominalStatus
 from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
@@ -61,6 +61,7 @@ def _rows(
         "items": [],
         "entries": [],
         "tokens": [],
+        "history": [],
     }
     for p in people:
         key_id = uuid.uuid4()
@@ -114,6 +115,7 @@ def _rows(
                 dispose_from=retention.dispose_from(rule, p.archived_on, identity.date_of_birth),
             )
         out["nominals"].append(row)
+        out["history"] += _history(p, row, now, actor, derived.ends_on)
         out["tokens"] += [
             {"nominal_id": p.id, "item_id": None, "kind": k, "token": blind.token(k, v)}
             for k, v in dict.fromkeys(identity.tokens())
@@ -183,6 +185,64 @@ def _rows(
     return out
 
 
+def _history(
+    p: Person, row: dict[str, Any], now: dt.datetime, actor: Actor, notification_ends_on: dt.date | None
+) -> list[dict[str, Any]]:
+    """The statistics' history of a generated person, as the use cases would have written it: the initial
+    values at creation, what the items in force say, and the archiving."""
+    changes = [
+        history.Change(
+            now,
+            row["area"],
+            row["managing_unit"],
+            row["mappa_category"],
+            row["mappa_level"],
+            history.ACTIVE,
+            history.COMMUNITY,
+        )
+    ]
+    sources: list[tuple[str, uuid.UUID | None]] = [("initial", None)]
+    for item_id, item in zip(p.item_ids, p.items, strict=True):
+        plain = item.plain()
+        found = history.from_item(
+            item.section.value,
+            None if plain.kind is None else str(plain.kind),
+            None if plain.status is None else str(plain.status),
+            plain.starts_on,
+            plain.ends_on,
+            plain.category,
+            plain.level,
+        )
+        changes += found
+        sources += [(item.section.value, item_id)] * len(found)
+    if notification_ends_on is not None:  # as store.history.notification_end writes it
+        changes.append(
+            history.Change(history.start_of_day(notification_ends_on), status=history.NOTIFICATION_ENDED)
+        )
+        sources.append(("notification", None))
+    if row["status"] == NominalStatus.ARCHIVED.value and row["archived_on"] is not None:
+        changes.append(history.Change(history.start_of_day(row["archived_on"]), status=history.ARCHIVED))
+        sources.append(("archive", None))
+    return [
+        {
+            "nominal_id": p.id,
+            "source": source,
+            "source_id": source_id,
+            "effective_at": c.effective_at,
+            "area": c.area,
+            "managing_unit": c.managing_unit,
+            "category": c.category,
+            "level": c.level,
+            "status": c.status,
+            "custody": c.custody,
+            "recorded_at": now,
+            "recorded_by": actor.user_id,
+            "superseded_at": None,
+        }
+        for c, (source, source_id) in zip(changes, sources, strict=True)
+    ]
+
+
 def insert_people(
     uow: UnitOfWork,
     people: list[Person],
@@ -203,6 +263,7 @@ def insert_people(
         (m.Item, "items"),
         (m.ChronologyEntry, "entries"),
         (m.BlindToken, "tokens"),
+        (m.NominalHistory, "history"),
     ):
         if rows[name]:
             connection.execute(insert(cast(Table, model.__table__)), rows[name])

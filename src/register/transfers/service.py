@@ -21,9 +21,11 @@ from ..domain import clock
 from ..domain.actors import Actor, Principal
 from ..domain.enums import Area, ChronologyKind, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
+from ..domain.history import Change
 from ..domain.record import ChronologyEntry, OffenderManager, Section
 from ..domain.rules import ensure_editable
 from ..nominals import service as nominals
+from ..store import history
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
@@ -143,6 +145,15 @@ def accept(uow: UnitOfWork, actor: Principal, transfer_id: uuid.UUID, acceptance
         update(m.Nominal)
         .where(m.Nominal.id == row.nominal_id)
         .values(area=row.to_area, managing_unit=acceptance.managing_unit)
+    )
+    history.write(  # the record is the receiving area's from now: earlier events stay the sending area's
+        uow.session,
+        row.nominal_id,
+        [Change(clock.now(), area=row.to_area, managing_unit=acceptance.managing_unit)],
+        source="transfer",
+        source_id=row.id,
+        by=actor.user_id,
+        now=clock.now(),
     )
     for manager in acceptance.offender_managers:
         _, version = nominals.add_item(uow, actor, row.nominal_id, manager, expected_version=version)

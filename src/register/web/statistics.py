@@ -99,7 +99,7 @@ LAYOUTS: dict[str, Layout] = {
 def latest_year(today: dt.date) -> int:
     """The latest reporting year that has ended: on 30 November 2026, 2025/26 (the year ending 31 March
     2026)."""
-    return today.year if today >= dt.date(today.year, 3, 31) else today.year - 1
+    return today.year if today > dt.date(today.year, 3, 31) else today.year - 1
 
 
 def year_label(year: int) -> str:
@@ -110,8 +110,11 @@ def _figure(table: dict[str, dict[str, int]], row: str, column: str) -> int:
     return table.get(row, {}).get(column, 0)
 
 
-def _people_href(year: int, table: str, row: str, column: str) -> str:
-    return "/statistics/people?" + urlencode({"year": year, "table": table, "row": row, "column": column})
+def _people_href(year: int, table: str, row: str, column: str, *, revised: bool = False) -> str:
+    query: dict[str, Any] = {"year": year, "table": table, "row": row, "column": column}
+    if revised:
+        query["revised"] = 1
+    return "/statistics/people?" + urlencode(query)
 
 
 def shape(name: str, this: dict[str, Any], last: dict[str, Any], year: int) -> dict[str, Any]:
@@ -185,6 +188,17 @@ def shape(name: str, this: dict[str, Any], last: dict[str, Any], year: int) -> d
         ],
         "chart": chart,
         "csv": f"/statistics/{name}.csv?year={year}",
+        "definition": this.get("definitions", {}).get(name, ""),
+        "revisions": [
+            {
+                "cell": _cell_words(name, r["row"], r["column"]),
+                "published": r["published"],
+                "revised": r["revised"],
+                "href": _people_href(year, name, r["row"], r["column"], revised=True),
+            }
+            for r in this.get("revisions", [])
+            if r["table"] == name
+        ],
     }
 
 
@@ -221,6 +235,9 @@ def statistics_page(request: Request, supervisor: Supervisor) -> HTMLResponse:
             "last_label": year_label(year - 1),
             "snapshot_date": dt.date.fromisoformat(this["snapshot"]),
             "period_text": f"1 April {year - 1} to 31 March {year}",
+            "provisional": dt.date.fromisoformat(this["provisional"]) if this.get("provisional") else None,
+            "as_known_at": this.get("as_known_at"),
+            "note": this.get("note"),
             "years": [(y, year_label(y)) for y in range(latest + 1, FIRST_YEAR - 1, -1)],
             "error": error,
             "tables": tables,
@@ -275,6 +292,7 @@ def people_page(request: Request, supervisor: Supervisor) -> HTMLResponse:
     year, error = _year(request, _today())
     if error:
         raise PageProblem(400, "There is a problem", error, rule="year")
+    revised = q.get("revised") == "1"
     raw_page = q.get("page", "1")
     page = max(1, min(10_000, int(raw_page))) if raw_page.isdigit() and len(raw_page) < 6 else 1
     try:
@@ -290,11 +308,12 @@ def people_page(request: Request, supervisor: Supervisor) -> HTMLResponse:
                 offset=(page - 1) * PEOPLE_PAGE,
                 limit=PEOPLE_PAGE,
                 request_id=request_id(request),
+                revised=revised,
             )
     except InvalidValue as exc:
         raise PageProblem(400, "There is a problem", exc.message, rule=exc.rule) from None
     pages = max(1, -(-found.total // PEOPLE_PAGE))
-    base = _people_href(year, table, row, column)
+    base = _people_href(year, table, row, column, revised=revised)
     pagination: dict[str, Any] = {
         "items": [
             {"text": str(n), "href": f"{base}&page={n}", "selected": n == page} for n in range(1, pages + 1)
@@ -313,7 +332,7 @@ def people_page(request: Request, supervisor: Supervisor) -> HTMLResponse:
         {
             "title": f"The people behind a figure – {LAYOUTS[table].title}",
             "table_title": LAYOUTS[table].title,
-            "cell": _cell_words(table, row, column),
+            "cell": _cell_words(table, row, column) + (" (as revised since publication)" if revised else ""),
             "year_label": year_label(year),
             "people": found.people,
             "total": found.total,

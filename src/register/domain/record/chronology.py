@@ -52,20 +52,25 @@ class ChronologyEntry(Model):
 
     @model_validator(mode="after")
     def _amendment(self) -> ChronologyEntry:
-        if (self.kind == ChronologyKind.AMENDMENT) != (self.amends is not None):
+        corrects = self.kind in (ChronologyKind.AMENDMENT, ChronologyKind.WITHDRAWAL)
+        if corrects != (self.amends is not None):
             raise InvalidValue(
                 "amendment_reference",
-                "an amendment names the entry it amends (and only an amendment does)",
+                "an amendment or a withdrawal names the entry it amends (and only they do)",
                 "amends",
             )
         if self.kind in (ChronologyKind.BREACH, ChronologyKind.RECALL) and self.breach_of is None:
             raise InvalidValue(
                 "breach_of_required", "a breach or recall event says what was breached", "breach_of"
             )
-        if self.breach_of is not None and self.kind not in (ChronologyKind.BREACH, ChronologyKind.RECALL):
+        if self.breach_of is not None and self.kind not in (
+            ChronologyKind.BREACH,
+            ChronologyKind.RECALL,
+            ChronologyKind.AMENDMENT,  # the corrected version of a breach or recall restates it
+        ):
             raise InvalidValue(
                 "breach_of_only_for_breaches",
-                "only breach and recall events name what was breached",
+                "only breach and recall events (and amendments of them) name what was breached",
                 "breach_of",
             )
         return self

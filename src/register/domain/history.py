@@ -1,0 +1,79 @@
+"""Effective-dated history of what the annual statistics count: pure rules, no I/O (docs/statistics.md).
+
+A record's area, MAPPA category, level, status and custody each have a history. A change known by a date (a
+level change from a date, a prison address from a date, a notification revoked on a date, a death) takes
+effect at the start of that day in UK local time (Europe/London); a change made by an act in the register
+(a transfer accepted, an archive) takes effect when it was made."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+ACTIVE = "active"
+DIED = "died"
+NOTIFICATION_ENDED = "notification_ended"
+REVOKED = "revoked"
+ARCHIVED = "archived"
+COMMUNITY = "community"
+IN_CUSTODY = "in_custody"
+DETAINED_IN_HOSPITAL = "detained_in_hospital"
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in UK local time, in UTC (23:00 the day before during BST)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON).astimezone(dt.UTC)
+
+
+def local_day(at: dt.datetime) -> dt.date:
+    """The UK calendar day an instant falls on."""
+    return at.astimezone(LONDON).date()
+
+
+@dataclass(frozen=True)
+class Change:
+    """From `effective_at`, the values it sets (None: unchanged by this row)."""
+
+    effective_at: dt.datetime
+    area: str | None = None
+    managing_unit: str | None = None
+    category: int | None = None
+    level: int | None = None
+    status: str | None = None
+    custody: str | None = None
+
+
+CUSTODY_ADDRESS = {"prison": IN_CUSTODY, "hospital": DETAINED_IN_HOSPITAL}
+ENDED_NOTIFICATION = {"revoked": REVOKED, "expired": NOTIFICATION_ENDED, "discharged": NOTIFICATION_ENDED}
+
+
+def from_item(
+    section: str,
+    kind: str | None,
+    status: str | None,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    category: int | None,
+    level: int | None,
+) -> list[Change]:
+    """The history an item in force says (its plain columns): a level change; a spell in prison or hospital
+    (detained from its first day; living in the community again from the day it ends: on release day the
+    person sleeps outside); a notification requirement revoked or ended on its end date."""
+    if section == "mappa_levels" and starts_on is not None and level is not None:
+        return [Change(start_of_day(starts_on), category=category, level=level)]
+    if section == "addresses" and kind in CUSTODY_ADDRESS and starts_on is not None:
+        changes = [Change(start_of_day(starts_on), custody=CUSTODY_ADDRESS[kind])]
+        if ends_on is not None:
+            changes.append(Change(start_of_day(ends_on), custody=COMMUNITY))
+        return changes
+    if (
+        section == "orders"
+        and kind == "notification_requirement"
+        and status in ENDED_NOTIFICATION
+        and ends_on is not None
+    ):
+        return [Change(start_of_day(ends_on), status=ENDED_NOTIFICATION[status])]
+    return []
