@@ -20,6 +20,7 @@ from ..audit.routes import router as audit_router
 from ..bootstrap import build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
+from ..meetings.routes import router as meetings_router
 from ..merges.routes import router as merges_router
 from ..nominals.routes import router as nominals_router
 from ..photos import routes as photos
@@ -184,6 +185,7 @@ def create_app(
         web_quality_router,
         system_router,
         associations_router,  # before the nominals' /v1/nominals/{id}/{section}
+        meetings_router,  # likewise (/v1/nominals/{id}/meetings/...)
         nominals_router,
         photos.router,
         search_router,

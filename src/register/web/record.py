@@ -92,6 +92,8 @@ SECTION_TITLES = {
     Section.MAPPA_LEVELS: "MAPPA levels",
     Section.OFFENDER_MANAGERS: "Offender managers",
     Section.MEETINGS: "MAPPA meetings",
+    Section.MEETING_MINUTES: "Meeting minutes",
+    Section.MEETING_ACTIONS: "Meeting actions",
     Section.RISK_ASSESSMENTS: "Risk assessments",
     Section.RISK_PLANS: "Risk management plans",
     Section.INTELLIGENCE: "Intelligence",
