@@ -38,6 +38,7 @@ from ..web import associations as web_associations
 from ..web import audit as web_audit
 from ..web import common as web_common
 from ..web import duplicates as web_duplicates
+from ..web import meetings as web_meetings
 from ..web import photographs as web_photographs
 from ..web import record as web_record
 from ..web import retention as web_retention
@@ -172,6 +173,7 @@ def create_app(
         signin_router,
         caseload_router,
         web_associations.router,  # before the record's /records/{id}/{group}
+        web_meetings.router,  # likewise
         web_record.router,
         web_photographs.router,
         web_transfer.router,

@@ -73,6 +73,7 @@ GROUPS = [
     Group("chronology", "Chronology", ()),
     Group("intelligence", "Intelligence", (Section.INTELLIGENCE, Section.DISCLOSURES)),
     Group("associations", "Associations", ()),  # web/associations.py
+    Group("meetings", "Meetings and actions", ()),  # web/meetings.py
     Group("history", "History", tuple(Section)),
 ]
 BY_SLUG = {g.slug: g for g in GROUPS}
@@ -521,7 +522,7 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
 @router.get("/records/{nominal_id}/{group}", response_class=HTMLResponse)
 def group_page(request: Request, group: str, access: ReadRecord) -> HTMLResponse:
     chosen = BY_SLUG.get(group)
-    if chosen is None or chosen.slug in ("overview", "chronology", "associations"):
+    if chosen is None or chosen.slug in ("overview", "chronology", "associations", "meetings"):
         raise PageProblem(404, "Page not found", "There is no such page.")
     if access.stub:
         return _stub(request, access)
