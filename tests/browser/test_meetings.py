@@ -137,3 +137,38 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_action_done(
     assert "Confirm his place on the Horizon programme" in site.qa("desk-actions").inner_text()
     assert server.audit(head, tag="meeting:desk:read", actor_user=OM)
     screenshot(page, "meetings-desk")
+
+
+def test_minutes_restricted_to_the_agencies_present_are_absent_for_an_agency_not_there(
+    page: Page, axe: Accessibility, meetings_server: Server
+) -> None:
+    server = meetings_server
+    site = EditForm(page, axe, server.url)
+    sign_in(site)
+    mark = record_id(server, "O'Sullivan", "Mark")
+    site.goto(f"/records/{mark}/meetings/schedule")
+    _date(site, "held_on", today_in_london())
+    site.choose("level", "2")
+    site.fill("chair", "DI Helen Marsh")
+    site.save()
+    scheduled = page.locator(
+        '[data-qa="meeting"]', has=page.locator('[data-qa="meeting-status"]', has_text="Scheduled")
+    )
+    scheduled.first.locator('[data-qa="write-minutes"]').click()
+    site.arrived()
+    secret = "Police intelligence on his new associates discussed"
+    site.fill("agencies_present", "Police, Children's social care")
+    page.locator('input[name="restricted"]').check()
+    site.fill("risk_discussed", secret)
+    site.qa("save-draft").click()
+    site.arrived()
+    assert "Minutes saved as a draft" in site.confirmation.inner_text()
+    assert secret in page.content() and "only Police may read them" in page.content()
+
+    # Probation was not present: the minutes are not in its page at all.
+    site.sign_out()
+    sign_in(site, as_="kent.offender_manager.probation")
+    site.goto(f"/records/{mark}/meetings")
+    html = page.content()
+    assert secret not in html and "only Police may read them" not in html
+    assert "Minutes agreed" in html  # the demo's unrestricted meeting is still there
