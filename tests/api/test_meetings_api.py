@@ -19,8 +19,6 @@ from register.store import models as m
 from register.store.store import Store
 from tests.api.helpers import PERSON, Minter, audit_tags, auth, create
 
-pytestmark = pytest.mark.sqlite_only  # the queries are plain SQL the store tests cover on both engines
-
 LEVEL_2 = {**PERSON, "mappa_level": 2}
 TODAY = dt.date.today()
 PILLARS = {
@@ -169,6 +167,7 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_actions_done(
     assert ("meeting:action:complete", "success", None) in audit_tags(store, nid)
 
 
+@pytest.mark.sqlite_only  # the journey above runs on both engines
 def test_a_correction_is_a_new_version_and_the_plan_follows_it(client: TestClient, token: Minter) -> None:
     officer = token()
     nid, etag = create(client, officer, **LEVEL_2)
@@ -196,6 +195,7 @@ def test_a_correction_is_a_new_version_and_the_plan_follows_it(client: TestClien
     assert len(view["meetings"][0]["actions"]) == 2  # the correction set no new action
 
 
+@pytest.mark.sqlite_only  # the journey above runs on both engines
 def test_a_referral_is_screened_and_the_agreed_level_goes_through_the_level_history(
     client: TestClient, token: Minter, store: Store
 ) -> None:
@@ -229,6 +229,7 @@ def test_a_referral_is_screened_and_the_agreed_level_goes_through_the_level_hist
     assert ("nominal:mappa_levels:add", "success", None) in audit_tags(store, nid)
 
 
+@pytest.mark.sqlite_only  # the journey above runs on both engines
 def test_minutes_restricted_to_the_agencies_present_are_absent_for_the_others(
     client: TestClient, token: Minter
 ) -> None:
@@ -250,6 +251,7 @@ def test_minutes_restricted_to_the_agencies_present_are_absent_for_the_others(
     assert r.status_code in (403, 409)
 
 
+@pytest.mark.sqlite_only  # the journey above runs on both engines
 def test_bad_input_names_the_field_and_the_rule_and_writes_nothing(
     client: TestClient, token: Minter, store: Store
 ) -> None:

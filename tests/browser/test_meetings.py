@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page
 
 from register.store import models as m
-from tests.browser.conftest import Accessibility, Server, details, screenshot, today_in_london
+from tests.browser.conftest import SCREENSHOTS, Accessibility, Server, details, screenshot, today_in_london
 from tests.browser.pages import KENT_POLICE_OFFENDER_MANAGER, CaseloadPage, EditForm, Site, sign_in
 from tests.browser.test_record import record_id
 
@@ -70,6 +70,8 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_action_done(
 
     # Agreeing minutes without a plan: refused beside the plan, the draft kept, nothing agreed.
     form.fill("risk_discussed", "OASys review: high risk of serious harm to children in the new household")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "meeting-minutes")
     form.qa("agree").click()
     site.arrived()
     assert "agreed minutes set the plan" in form.error_summary.inner_text().lower()
@@ -92,7 +94,6 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_action_done(
     form.fill("action-1", ACTION)
     form.select("action-1-owner", OM)
     _date(form, "action-1-due", today - dt.timedelta(days=1))
-    screenshot(page, "meeting-minutes")
     form.qa("agree").click()
     site.arrived()
     assert "Minutes agreed" in form.confirmation.inner_text()
@@ -105,9 +106,9 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_action_done(
     plan = site.qa("plan-version").first
     assert "(current)" in plan.inner_text() and "Curfew checks" in plan.inner_text()
     site.goto(f"/records/{mark}/meetings")
-    page.locator("#actions-heading").scroll_into_view_if_needed()
-    page.mouse.wheel(0, 300)
-    screenshot(page, "meetings")
+    page.screenshot(
+        path=str(SCREENSHOTS / "meetings.png"), full_page=True
+    )  # the whole tab: actions, meetings, plans
 
     # The action is on its owner's home page, overdue; completing it records the evidence and the chronology.
     caseload = CaseloadPage(page, axe, server.url).open()
