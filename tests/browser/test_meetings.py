@@ -173,3 +173,41 @@ def test_minutes_restricted_to_the_agencies_present_are_absent_for_an_agency_not
     html = page.content()
     assert secret not in html and "only Police may read them" not in html
     assert "Minutes agreed" in html  # the demo's unrestricted meeting is still there
+
+
+def test_a_referral_is_screened_and_its_meeting_scheduled(
+    page: Page, axe: Accessibility, meetings_server: Server
+) -> None:
+    server = meetings_server
+    site = EditForm(page, axe, server.url)
+    sign_in(site)
+    hartley = record_id(server, "Hartley")
+    head = server.audit_head()
+    site.goto(f"/records/{hartley}/meetings")
+    site.qa("refer").click()
+    site.arrived()
+    site.save()  # the level sought and the reason are missing
+    assert "Select level sought" in site.error_summary.inner_text()
+    site.choose("level_sought", "2")
+    site.fill("reason", "New partner with two young children; risk to children assessed as high")
+    site.save()
+    assert "waits for the screening decision" in site.confirmation.inner_text()
+    referred = page.locator(
+        '[data-qa="meeting"]', has=page.locator('[data-qa="meeting-status"]', has_text="Referred")
+    )
+    assert "Level 2 sought by" in referred.locator('[data-qa="referral"]').inner_text()
+    referred.locator('[data-qa="screening-reason"]').fill("Meets the Level 2 criteria")
+    referred.locator('[data-qa="accept-referral"]').click()
+    site.arrived()
+    assert "Referral accepted" in site.confirmation.inner_text()
+    referred.locator('[data-qa="schedule-referral"]').click()
+    site.arrived()
+    _date(site, "held_on", today_in_london() + dt.timedelta(days=14))
+    site.choose("level", "2")
+    site.fill("chair", "DI Helen Marsh")
+    site.save()
+    assert "Meeting scheduled" in site.confirmation.inner_text()
+    card = site.qa("meeting").first
+    assert "Scheduled" in card.inner_text() and "Screening: accepted" in card.inner_text()
+    tags = _tags(server, head, hartley)
+    assert {"meeting:referral:create", "meeting:referral:screen", "meeting:meeting:schedule"} <= set(tags)

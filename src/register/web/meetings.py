@@ -22,7 +22,7 @@ from ..caseload import service as caseload_service
 from ..domain.actors import Principal
 from ..domain.enums import Agency, DisclosureRecipient, MappaLevel, Pillar
 from ..domain.errors import ConcurrencyConflict, DomainError, NotFound
-from ..domain.record import MeetingAction, MeetingMinutes, OffenderManager, Record, Section
+from ..domain.record import MeetingAction, MeetingMinutes, OffenderManager, Record, Referral, Section
 from ..meetings import service
 from ..meetings.schemas import MinutesIn
 from ..usecase.guard import Access
@@ -91,6 +91,7 @@ def _meeting(
     agreed, draft = view.agreed, view.draft
     minutes = draft or agreed
     shown: MeetingMinutes | None = minutes[1] if minutes else None
+    waiting = m.referral is not None and m.referral.accepted is None
     return {
         "id": str(view.item.id),
         "title": f"{label(m.kind)} meeting, {_when(view)}",
@@ -109,6 +110,10 @@ def _meeting(
         "plan": _plan_by_pillar(shown.plan) if shown else [],
         "versions": [(mm.version, mm.status.value) for _, mm in view.minutes],
         "can_minute": can["minutes"] and status == "scheduled",
+        "can_screen": can["meetings"] and status == "referred" and waiting,
+        "can_schedule": can["meetings"] and status == "referred" and bool(m.referral and m.referral.accepted),
+        "schedule_href": f"/records/{nominal_id}/meetings/{view.item.id}/schedule",
+        "screening_href": f"/records/{nominal_id}/meetings/{view.item.id}/screening",
         "can_correct": can["minutes"] and status == "agreed" and draft is None and agreed is not None,
         "continue_correction": can["minutes"] and status == "agreed" and draft is not None,
         "minutes_href": f"/records/{nominal_id}/meetings/{view.item.id}/minutes",
@@ -194,6 +199,7 @@ def meetings_page(request: Request, access: ReadMeetings) -> HTMLResponse:
             "plans": plans,
             "can": can,
             "schedule_href": f"/records/{found.record.id}/meetings/schedule",
+            "refer_href": f"/records/{found.record.id}/meetings/refer",
         },
     )
 
@@ -228,16 +234,15 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-@router.get(
-    "/records/{nominal_id}/meetings/schedule", response_class=HTMLResponse, dependencies=WriteMeetings
-)
-def schedule_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
-    nid = _id(nominal_id)
+def _schedule_show(
+    request: Request, principal: Principal, nid: uuid.UUID, form: Form | None, status: int = 200
+) -> HTMLResponse:
     record = _read_record(request, principal, nid, Section.MEETINGS)
-    form = Form(_schedule_fields())
-    form.field("agencies_invited").value = "Police, Probation, Prison"
-    if record.header.mappa_level in (MappaLevel.MULTI_AGENCY, MappaLevel.CRITICAL_FEW):
-        form.field("level").value = str(int(record.header.mappa_level))
+    if form is None:
+        form = Form(_schedule_fields())
+        form.field("agencies_invited").value = "Police, Probation, Prison"
+        if record.header.mappa_level in (MappaLevel.MULTI_AGENCY, MappaLevel.CRITICAL_FEW):
+            form.field("level").value = str(int(record.header.mappa_level))
     return form_page(
         request,
         record=record,
@@ -245,12 +250,13 @@ def schedule_form(request: Request, nominal_id: str, principal: SignedIn) -> HTM
         form=form,
         action=request.url.path,
         submit="Schedule the meeting",
+        status=status,
     )
 
 
-@router.post("/records/{nominal_id}/meetings/schedule", dependencies=WriteMeetings)
-async def schedule_submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
-    nid = _id(nominal_id)
+async def _schedule_post(
+    request: Request, principal: Principal, nid: uuid.UUID, referral: uuid.UUID | None
+) -> Response:
     values = await request.form()
     form = Form(_schedule_fields()).fill(values)
     answers = read(form, values)
@@ -271,26 +277,158 @@ async def schedule_submit(request: Request, nominal_id: str, principal: SignedIn
                     nid,
                     plan,
                     access.visibility,
+                    meeting_id=referral,
                     expected_version=_version(values),
                     request_id=request_id(request),
                 )
         except ConcurrencyConflict:
             form.add_error("held_on", STALE)
+        except NotFound:
+            raise not_found() from None
         except (DomainError, ValidationError) as exc:
             form.explain(exc)
         else:
             flash(request, "Meeting scheduled")
             return redirect(f"/records/{nid}/meetings")
+    return _schedule_show(request, principal, nid, form, 422)
+
+
+@router.get(
+    "/records/{nominal_id}/meetings/schedule", response_class=HTMLResponse, dependencies=WriteMeetings
+)
+def schedule_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
+    return _schedule_show(request, principal, _id(nominal_id), None)
+
+
+@router.post("/records/{nominal_id}/meetings/schedule", dependencies=WriteMeetings)
+async def schedule_submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
+    return await _schedule_post(request, principal, _id(nominal_id), None)
+
+
+@router.get(
+    "/records/{nominal_id}/meetings/{meeting_id}/schedule",
+    response_class=HTMLResponse,
+    dependencies=WriteMeetings,
+)
+def schedule_referral_form(
+    request: Request, nominal_id: str, meeting_id: str, principal: SignedIn
+) -> HTMLResponse:
+    """The first meeting of an accepted referral."""
+    _id(meeting_id)
+    return _schedule_show(request, principal, _id(nominal_id), None)
+
+
+@router.post("/records/{nominal_id}/meetings/{meeting_id}/schedule", dependencies=WriteMeetings)
+async def schedule_referral_submit(
+    request: Request, nominal_id: str, meeting_id: str, principal: SignedIn
+) -> Response:
+    return await _schedule_post(request, principal, _id(nominal_id), _id(meeting_id))
+
+
+# ------------------------------------------------------------------ referral and screening
+
+
+def _refer_fields() -> list[Field]:
+    return [
+        Field("referred_on", "Date referred", "date", required=True),
+        Field("referred_by", "Referred by", required=True),
+        Field("referrer_agency", "Referring agency", "select", options=choices(Agency), required=True),
+        Field(
+            "level_sought",
+            "Level sought",
+            "radios",
+            options=[("2", "Level 2"), ("3", "Level 3")],
+            required=True,
+        ),
+        Field("reason", "Why multi-agency management is needed", "textarea", required=True),
+    ]
+
+
+def _refer_show(
+    request: Request, principal: Principal, nid: uuid.UUID, form: Form, status: int
+) -> HTMLResponse:
     record = _read_record(request, principal, nid, Section.MEETINGS)
     return form_page(
         request,
         record=record,
-        title="Schedule a MAPPA meeting",
+        title="Refer for Level 2 or 3 management",
         form=form,
         action=request.url.path,
-        submit="Schedule the meeting",
-        status=422,
+        submit="Refer",
+        status=status,
     )
+
+
+@router.get("/records/{nominal_id}/meetings/refer", response_class=HTMLResponse, dependencies=WriteMeetings)
+def refer_form(request: Request, nominal_id: str, principal: SignedIn) -> HTMLResponse:
+    form = Form(_refer_fields()).fill_dates(referred_on=today_in_london())
+    form.field("referred_by").value = principal.display_name or principal.user_id
+    form.field("referrer_agency").value = principal.agency.value
+    return _refer_show(request, principal, _id(nominal_id), form, 200)
+
+
+@router.post("/records/{nominal_id}/meetings/refer", dependencies=WriteMeetings)
+async def refer_submit(request: Request, nominal_id: str, principal: SignedIn) -> Response:
+    nid = _id(nominal_id)
+    values = await request.form()
+    form = Form(_refer_fields()).fill(values)
+    answers = read(form, values)
+    if form.valid:
+        try:
+            with work(request) as uow:
+                record_access(request, uow, principal, "record.write", nid, Section.MEETINGS.value)
+                referral = Referral.model_validate(
+                    {k: answers[k] for k in ("referred_on", "referred_by", "referrer_agency", "reason")}
+                    | {"level_sought": int(answers["level_sought"])}
+                )
+                service.refer(
+                    uow,
+                    principal,
+                    nid,
+                    referral,
+                    expected_version=_version(values),
+                    request_id=request_id(request),
+                )
+        except ConcurrencyConflict:
+            form.add_error("referred_on", STALE)
+        except (DomainError, ValidationError) as exc:
+            form.explain(exc)
+        else:
+            flash(request, "Referral recorded: it waits for the screening decision")
+            return redirect(f"/records/{nid}/meetings")
+    return _refer_show(request, principal, nid, form, 422)
+
+
+@router.post("/records/{nominal_id}/meetings/{meeting_id}/screening", dependencies=WriteMeetings)
+async def screening_submit(
+    request: Request, nominal_id: str, meeting_id: str, principal: SignedIn
+) -> Response:
+    nid, mid = _id(nominal_id), _id(meeting_id)
+    values = await request.form()
+    accepted = values.get("decision") == "accept"
+    reason = str(values.get("reason") or "").strip() or None
+    try:
+        with work(request) as uow:
+            access = record_access(request, uow, principal, "record.write", nid, Section.MEETINGS.value)
+            service.screen(
+                uow,
+                principal,
+                nid,
+                mid,
+                access.visibility,
+                accepted=accepted,
+                decided_on=today_in_london(),
+                reason=reason,
+                expected_version=_version(values),
+                request_id=request_id(request),
+            )
+    except NotFound:
+        raise not_found() from None
+    except DomainError as exc:
+        flash(request, f"The screening decision was not recorded: {exc.message}")
+        return redirect(f"/records/{nid}/meetings")
+    flash(request, "Referral accepted: schedule its meeting" if accepted else "Referral not accepted")
+    return redirect(f"/records/{nid}/meetings")
 
 
 # ------------------------------------------------------------------ minutes
