@@ -567,6 +567,7 @@ def load(uow: UnitOfWork, actor: Actor, today: dt.date | None = None) -> list[st
             )
         ids.append(str(nominal_id))
     _links_to_show(uow, actor, [uuid.UUID(i) for i in ids], today)
+    _load_meetings(uow, ids[-len(PEOPLE) :], day)
     ids += _load_casework(uow, ids[-len(PEOPLE) :], day)
     return ids
 
@@ -1078,3 +1079,77 @@ def _links_to_show(uow: UnitOfWork, actor: Actor, ids: list[uuid.UUID], today: d
         service.add_item(
             uow, actor, nominal_id, parse_item(section, payload, today), expected_version=version
         )
+
+
+def _load_meetings(uow: UnitOfWork, hand_made: list[str], today: dt.date) -> None:
+    """MAPPA meetings (issue #22), through the use cases their pages call: Mark O'Sullivan's Level 2 meeting
+    three weeks ago, minuted by the four pillars and agreed (his risk management plan is the one it agreed),
+    with an open action for the demo offender manager (DC Sarah Okafor) and an overdue one for his probation
+    offender manager, which the chair's list shows."""
+    from pathlib import Path
+
+    from .access.policy import Visibility
+    from .caseload import service as caseload_service
+    from .domain.enums import MappaLevel, Role
+    from .domain.record import MeetingMinutes
+    from .meetings import service as meetings
+
+    chair = DemoUser(Area.KENT, Role.OFFENDER_MANAGER, Agency.POLICE).principal()
+    everything = Visibility(None, frozenset(s.value for s in Section) | {"chronology"})
+    people = dict(zip((p["identity"]["surname"] for p in PEOPLE), map(uuid.UUID, hand_made), strict=True))
+    mark = people["O'Sullivan"]
+    held_on = today - dt.timedelta(days=21)
+    invited = ["Police", "Probation", "Children's social care"]
+    plan = meetings.Schedule(held_on, MappaLevel.MULTI_AGENCY, "DI Helen Marsh", None, invited)
+    meeting_id, version = meetings.schedule(
+        uow, chair, mark, plan, everything, expected_version=uow.nominals.header_row(mark).version
+    )
+    pillars = [
+        ("supervision", "Weekly appointments at Canterbury probation office", "probation"),
+        ("monitoring_and_control", "Unannounced home visits every four weeks", "police"),
+        ("interventions_and_treatment", "Horizon programme, starting next month", "probation"),
+        (
+            "victim_safety_planning",
+            "Exclusion zone around the victim's address checked at each visit",
+            "police",
+        ),
+    ]
+    minutes = MeetingMinutes.model_validate(
+        {
+            "meeting_id": meeting_id,
+            "held_on": held_on,
+            "agencies_present": invited,
+            "risk_discussed": "OASys after release: high risk of serious harm to a known adult",
+            "agreed_level": 2,
+            "plan": [{"pillar": p, "description": d, "owner": o} for p, d, o in pillars],
+            "disclosures": [
+                {
+                    "recipient": "landlord",
+                    "what": "that he is subject to licence conditions restricting visitors",
+                    "why": "shared house with a family; the landlord manages access",
+                    "authorised_by": "DI Helen Marsh",
+                }
+            ],
+            "actions": [
+                {
+                    "description": "Home visit to verify his new address and check who lives there",
+                    "owner_name": "DC Sarah Okafor",
+                    "owner_user_id": "kent.offender_manager",
+                    "owner_agency": "police",
+                    "due_on": today + dt.timedelta(days=5),
+                },
+                {
+                    "description": "Confirm his place on the Horizon programme",
+                    "owner_name": "Priya Shah",
+                    "owner_user_id": "kent.offender_manager.probation",
+                    "owner_agency": "probation",
+                    "due_on": today - dt.timedelta(days=3),
+                },
+            ],
+        }
+    )
+    _, version = meetings.save_minutes(
+        uow, chair, mark, meeting_id, minutes, everything, restricted=False, expected_version=version
+    )
+    work = caseload_service.schedule(Path(__file__).parent / "caseload" / "schedule.yaml")
+    meetings.agree_minutes(uow, chair, mark, meeting_id, everything, work, expected_version=version)

@@ -23,6 +23,7 @@ from register.api.deps import Authorize, CreateGuard, RecordGuard
 from register.config import PROJECT_ROOT
 from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
+from register.meetings.schemas import EXAMPLES as MEETING_EXAMPLES
 from register.nominals.examples import NEW_NOMINAL, section_examples
 from register.store.store import Store
 from register.web.common import PageGuard
@@ -202,6 +203,8 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["files"] = {"file": ("matrix.png", PNG_BYTES, "image/png")}
         elif d.path.endswith("/chronology"):
             kwargs["json"] = {"occurred_at": "2025-01-01T10:00:00Z", "kind": "contact", "summary": "matrix"}
+        elif d.path.split("/")[-1] in MEETING_EXAMPLES:  # the meetings' own routes
+            kwargs["json"] = MEETING_EXAMPLES[d.path.split("/")[-1]]
         elif d.path.startswith("/v1/nominals/{nominal_id}/"):
             kwargs["json"] = BODIES[d.path.split("/")[4]]
     return {"method": d.method, "url": path, **kwargs}

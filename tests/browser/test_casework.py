@@ -90,6 +90,7 @@ def test_the_supervisor_accepts_a_transfer_and_the_record_changes_hands(
         "Search",
         "Data quality",
         "Workload",
+        "MAPPA meetings",
         "Transfers",
         "Duplicates",
         "Archive and retention",
@@ -311,7 +312,8 @@ def test_users_without_the_actions_or_in_another_area_see_nothing_of_it(
 ) -> None:
     site = EditForm(page, axe, casework.url)
     sign_in(site, as_="kent.offender_manager")
-    assert navigation(site) == ["My caseload", "Search", "Data quality", "Workload"]  # no casework
+    # no casework
+    assert navigation(site) == ["My caseload", "Search", "Data quality", "Workload", "MAPPA meetings"]
     for path, action in (
         ("/transfers", "transfer.list"),
         ("/duplicates", "record.merge"),

@@ -20,6 +20,7 @@ from ..audit.routes import router as audit_router
 from ..bootstrap import build_search_index, build_verifier
 from ..config import Settings
 from ..keys.routes import router as keys_router
+from ..meetings.routes import router as meetings_router
 from ..merges.routes import router as merges_router
 from ..nominals.routes import router as nominals_router
 from ..photos import routes as photos
@@ -37,6 +38,7 @@ from ..web import associations as web_associations
 from ..web import audit as web_audit
 from ..web import common as web_common
 from ..web import duplicates as web_duplicates
+from ..web import meetings as web_meetings
 from ..web import photographs as web_photographs
 from ..web import record as web_record
 from ..web import retention as web_retention
@@ -172,6 +174,7 @@ def create_app(
         signin_router,
         caseload_router,
         web_associations.router,  # before the record's /records/{id}/{group}
+        web_meetings.router,  # likewise
         web_record.router,
         web_photographs.router,
         web_transfer.router,
@@ -185,6 +188,7 @@ def create_app(
         web_quality_router,
         system_router,
         associations_router,  # before the nominals' /v1/nominals/{id}/{section}
+        meetings_router,  # likewise (/v1/nominals/{id}/meetings/...)
         nominals_router,
         photos.router,
         search_router,

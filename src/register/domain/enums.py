@@ -339,6 +339,21 @@ class MeetingKind(StrEnum):
     ANNUAL_REVIEW = "annual_review"  # the Level 1 full annual review
 
 
+class MeetingStatus(StrEnum):
+    """Where a MAPPA meeting is in its life (docs/meetings.md). A meeting recorded before issue #22 has no
+    status: it was recorded once held."""
+
+    REFERRED = "referred"  # referred for Level 2 or 3 management, waiting for the screening decision
+    NOT_ACCEPTED = "not_accepted"  # screened out: stays at its level
+    SCHEDULED = "scheduled"  # a date and a chair; minutes may be in draft
+    AGREED = "agreed"  # minutes agreed and locked
+
+
+class MinutesStatus(StrEnum):
+    DRAFT = "draft"
+    AGREED = "agreed"  # locked; a correction is a new version
+
+
 class ChronologyKind(StrEnum):
     CONTACT = "contact"
     HOME_VISIT = "home_visit"

@@ -347,6 +347,9 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
 
 
 _EXAMPLES = examples.section_examples()
+# Photographs carry images: their routes are in photos/routes.py. Minutes and meeting actions change only
+# through the meetings' use cases (meetings/routes.py), which lock agreed minutes.
+_OWN_ROUTES = (Section.PHOTOGRAPHS, Section.MEETING_MINUTES, Section.MEETING_ACTIONS)
 for _section, _model in SECTION_MODELS.items():
-    if _section is not Section.PHOTOGRAPHS:  # photographs carry images: their routes are in photos/routes.py
+    if _section not in _OWN_ROUTES:
         _section_routes(_section, _model, _EXAMPLES[_section])

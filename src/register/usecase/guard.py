@@ -40,6 +40,7 @@ ACTION_CATEGORY: dict[str, Action] = {
     "transfer.list": Action.CONSULTATION,
     "admin.keys": Action.ADMINISTRATION,
     "self.read": Action.CONSULTATION,
+    "meeting.list": Action.CONSULTATION,
 }
 
 

@@ -17,8 +17,10 @@ from ..api.deps import request_id
 from ..caseload import service as caseload_service
 from ..caseload.schemas import DUE_FILTERS, CaseloadPage, CaseloadQuery
 from ..domain.actors import Principal
+from ..meetings import service as meetings_service
 from ..photos import service as photo_service
 from .common import PageGuard, render, verify_csrf, work
+from .pages import label, long_date
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -135,6 +137,14 @@ def caseload_page(
             if policy.section_allows(principal, "photographs", "read")
             else {}
         )
+        # The MAPPA actions this user owns (issue #22): a fixed number of statements, audited by the use case.
+        actions = meetings_service.my_actions(
+            uow,
+            principal,
+            policy.visibility(principal),
+            today=today_in_london(),
+            request_id=request_id(request),
+        )
     return render(
         request,
         "pages/caseload.html",
@@ -142,6 +152,18 @@ def caseload_page(
             "title": "My caseload" + (f" (page {page.query.page} of {page.pages})" if page.pages > 1 else ""),
             "page": page,
             "photographs": photographs,
+            "actions": [
+                {
+                    "name": r.name,
+                    "href": f"/records/{r.nominal_id}/meetings",
+                    "complete_href": f"/records/{r.nominal_id}/meetings/actions/{r.action_id}/complete",
+                    "description": r.action.description,
+                    "agency": label(r.action.owner_agency),
+                    "due": long_date(r.action.due_on),
+                    "overdue": r.overdue,
+                }
+                for r in actions
+            ],
             **_view(page),
         },
     )

@@ -59,6 +59,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("Search", "/search", "record.search"),
     ("Data quality", "/quality", "quality.read"),
     ("Workload", "/workload", "quality.read"),
+    ("MAPPA meetings", "/meetings", "meeting.list"),
     ("Transfers", "/transfers", "transfer.list"),
     ("Duplicates", "/duplicates", "record.merge"),
     ("Archive and retention", "/retention", "record.retention"),

@@ -523,7 +523,9 @@ def form_page(
     status: int = 200,
     intro: list[str] | None = None,
     enctype: str | None = None,
+    buttons: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
+    """`buttons`: submit buttons with a name and value each (text, name, value, qa) instead of `submit`."""
     title_words = ("Error: " if form.errors else "") + f"{title} – {person_name(record)}"
     return render(
         request,
@@ -540,6 +542,7 @@ def form_page(
             "since": shown_at(record),
             "intro": intro or [],
             "enctype": enctype,
+            "buttons": buttons or [],
             "breadcrumbs": [
                 {"text": "My caseload", "href": "/caseload"},
                 {"text": person_name(record), "href": f"/records/{record.id}"},

@@ -73,6 +73,7 @@ GROUPS = [
     Group("chronology", "Chronology", ()),
     Group("intelligence", "Intelligence", (Section.INTELLIGENCE, Section.DISCLOSURES)),
     Group("associations", "Associations", ()),  # web/associations.py
+    Group("meetings", "Meetings and actions", ()),  # web/meetings.py
     Group("history", "History", tuple(Section)),
 ]
 BY_SLUG = {g.slug: g for g in GROUPS}
@@ -92,6 +93,8 @@ SECTION_TITLES = {
     Section.MAPPA_LEVELS: "MAPPA levels",
     Section.OFFENDER_MANAGERS: "Offender managers",
     Section.MEETINGS: "MAPPA meetings",
+    Section.MEETING_MINUTES: "Meeting minutes",
+    Section.MEETING_ACTIONS: "Meeting actions",
     Section.RISK_ASSESSMENTS: "Risk assessments",
     Section.RISK_PLANS: "Risk management plans",
     Section.INTELLIGENCE: "Intelligence",
@@ -519,7 +522,7 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
 @router.get("/records/{nominal_id}/{group}", response_class=HTMLResponse)
 def group_page(request: Request, group: str, access: ReadRecord) -> HTMLResponse:
     chosen = BY_SLUG.get(group)
-    if chosen is None or chosen.slug in ("overview", "chronology", "associations"):
+    if chosen is None or chosen.slug in ("overview", "chronology", "associations", "meetings"):
         raise PageProblem(404, "Page not found", "There is no such page.")
     if access.stub:
         return _stub(request, access)

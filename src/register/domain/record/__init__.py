@@ -37,9 +37,11 @@ from .management import (
     Meeting,
     OffenderManager,
     PlanAction,
+    Referral,
     RiskAssessment,
     RiskPlan,
 )
+from .meetings import MeetingAction, MeetingDisclosure, MeetingMinutes, PlannedAction
 from .nominal import Header, NewNominal, Record, StoredEntry, StoredItem, record_tokens
 from .offending import Condition, Disposal, Offence, Order, VictimProfile
 from .places import (
@@ -82,6 +84,11 @@ __all__ = [
     "MIN_AGE_YEARS",
     "Mark",
     "Meeting",
+    "MeetingAction",
+    "MeetingDisclosure",
+    "MeetingMinutes",
+    "PlannedAction",
+    "Referral",
     "Model",
     "Name",
     "NewNominal",

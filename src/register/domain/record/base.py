@@ -67,6 +67,8 @@ class Section(StrEnum):
     MAPPA_LEVELS = "mappa_levels"
     OFFENDER_MANAGERS = "offender_managers"
     MEETINGS = "meetings"
+    MEETING_MINUTES = "meeting_minutes"
+    MEETING_ACTIONS = "meeting_actions"
     RISK_ASSESSMENTS = "risk_assessments"
     RISK_PLANS = "risk_plans"
     INTELLIGENCE = "intelligence"
