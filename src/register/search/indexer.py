@@ -6,7 +6,8 @@
   Elasticsearch fails, the rows stay pending with an exponential backoff; after `max_attempts` they are parked
   and visible, never lost.
 * `reindex`: build a fresh index from the database, then swap the alias to it atomically; changes made while
-  it ran are replayed into the new index before the swap completes.
+  it ran (and whatever indexers wrote to the old index meanwhile) are written into the new index again, before
+  and after the swap.
 * `check`: compare every record's version in the database with the index; optionally repair the differences.
 """
 
@@ -85,8 +86,8 @@ class SearchIndex:
             if real:
                 raise
 
-    def delete(self, ids: list[str]) -> None:
-        actions = ({"_op_type": "delete", "_index": self.spec.alias, "_id": i} for i in ids)
+    def delete(self, ids: list[str], index: str | None = None) -> None:
+        actions = ({"_op_type": "delete", "_index": index or self.spec.alias, "_id": i} for i in ids)
         bulk(self.client, actions, raise_on_error=False, refresh=False)
 
     def versions(self) -> Iterator[tuple[str, int]]:
@@ -233,12 +234,50 @@ def _documents_in_order(
         yield from pool.imap(_worker_documents, batches)
 
 
+# How far before a rebuild's start the catch-up looks at rows indexers processed: room for the clocks of the
+# machines the indexers run on to differ from this one's.
+CATCH_UP_CLOCK_MARGIN = dt.timedelta(minutes=5)
+
+
+def _catch_up(store: Store, index: SearchIndex, name: str, mark: int, started: dt.datetime) -> int:
+    """Write again into index `name` every record whose change may be missing from it: the changes committed
+    since the rebuild began (outbox rows after `mark`, done or not) and the rows indexers processed while it
+    ran (their writes may have gone to the old index, through the alias, and been deleted with it). External
+    versions keep the newest document, so writing a record twice is harmless. Returns the records written.
+
+    On PostgreSQL the rows are read `FOR SHARE`: this waits for any indexer still holding rows it took before
+    the alias swapped (it may have written them to the old index and not yet marked them done)."""
+    query = select(m.Outbox.nominal_id).where(
+        (m.Outbox.id > mark)
+        | m.Outbox.processed_at.is_(None)
+        | (m.Outbox.processed_at >= started - CATCH_UP_CLOCK_MARGIN)
+    )
+    with store.session_factory() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(read=True)
+        changed = list(dict.fromkeys(s.scalars(query)))
+        s.commit()
+    for start in range(0, len(changed), 500):
+        ids = changed[start : start + 500]
+        docs = _load_documents(store, ids)
+        index.write(docs, index=name)
+        gone = {str(i) for i in ids} - {d["nominal_id"] for d in docs}
+        if gone:  # erased while the rebuild ran: nothing may stay searchable
+            index.delete(sorted(gone), index=name)
+    return len(changed)
+
+
 def reindex(
     store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet, workers: int = 1
 ) -> tuple[str, int]:
     """Build a fresh index from the database and point the alias at it. Returns the new index and the
-    count."""
+    count.
+
+    Indexers keep draining the outbox meanwhile, through the alias, into the old index. So after the swap the
+    rebuild catches up (`_catch_up`): every record changed since it began, or processed by an indexer while
+    it ran, is written again into the new index; what indexers write after the swap lands there already."""
     client, spec = index.client, index.spec
+    started = clock.now()
     total = count_records(store.session_factory)
     with store.session_factory() as s:
         outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
@@ -252,11 +291,8 @@ def reindex(
         index.write(docs, index=name)
         done += len(docs)
         progress(done, total)
-    # Changes committed while the rebuild ran: write their records again (external versions keep the newest).
-    with store.session_factory() as s:
-        changed = list(s.scalars(select(m.Outbox.nominal_id).where(m.Outbox.id > outbox_mark).distinct()))
-    if changed:
-        index.write(_load_documents(store, changed), index=name)
+    # Changes committed while the rebuild ran, before the swap (so the swap shows few stale documents)...
+    _catch_up(store, index, name, outbox_mark, started)
     client.indices.put_settings(
         index=name, settings={"refresh_interval": spec.definition["settings"].get("refresh_interval", "1s")}
     )
@@ -270,6 +306,8 @@ def reindex(
         actions=[{"remove": {"index": o, "alias": spec.alias}} for o in old]
         + [{"add": {"index": name, "alias": spec.alias}}]
     )
+    # ... and again after it: what indexers wrote to the old index between the first catch-up and the swap.
+    _catch_up(store, index, name, outbox_mark, started)
     for o in old:
         client.indices.delete(index=o)
     return name, done
