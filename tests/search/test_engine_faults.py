@@ -13,10 +13,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from register.config import Settings
 from register.nominals import service
 from register.search import indexer as idx
 from register.search.indexer import SearchIndex
 from register.store import models as m
+from register.store.open import build_store
 from register.store.store import Store
 from tests.factories import OFFICER, create
 from tests.search.test_indexer import make_index, visit
@@ -112,3 +114,68 @@ def test_reindexes_under_a_stream_of_updates_leave_no_record_stale(
         f"missing {len(drift.missing)}, stale {len(drift.stale)}, extra {len(drift.extra)}"
     )
     assert len(database) == RECORDS
+
+
+@pytest.mark.postgres_only
+def test_an_outage_longer_than_the_backoff_parks_rows_and_they_resume_when_elasticsearch_returns(
+    settings: Settings,
+) -> None:
+    import esnode
+
+    # The schedule shortened through the settings: two tries 0.1s apart, then parked.
+    short = build_store(
+        settings.model_copy(
+            update={
+                "indexer_max_attempts": 2,
+                "indexer_retry_first_seconds": 0.1,
+                "indexer_retry_max_seconds": 0.2,
+            }
+        )
+    )
+    node = esnode.ElasticsearchNode()
+    node.start()
+    index = make_index(node.url, "register-nominals")
+    worker = idx.InProcessIndexer(short, index, poll_seconds=0.2)
+    try:
+        index.ensure()
+        with short.unit_of_work() as uow:
+            ids = [create(uow) for _ in range(5)]
+        worker.start()
+        wait_for(
+            lambda: idx.outbox_status(short) == {"pending": 0, "parked": 0}, 60, "the records are indexed"
+        )
+        node.pause()  # Elasticsearch goes down, for longer than the whole schedule
+        for nid in ids:
+            with short.unit_of_work() as uow:
+                service.append_chronology(uow, OFFICER, nid, visit(1), expected_version=1)
+        wait_for(lambda: idx.outbox_status(short)["parked"] == 5, 60, "the changes are parked")
+        with short.session_factory() as s:
+            errors = set(s.scalars(select(m.Outbox.last_error).where(m.Outbox.parked.is_(True))))
+        assert errors and all(e.startswith(idx.UNREACHABLE) for e in errors), errors
+        node.start()  # back, same data: nobody repairs anything
+        wait_for(
+            lambda: idx.outbox_status(short) == {"pending": 0, "parked": 0},
+            90,
+            "the parked rows are resumed and indexed",
+        )
+        worker.stop()
+        assert idx.check(short, index).total == 0
+        assert set(indexed_versions(index).values()) == {2}
+    finally:
+        worker.stop()
+        short.dispose()
+        node.stop()
+
+
+def test_a_refused_document_stays_parked_for_someone_to_repair(store: Store, live_index: SearchIndex) -> None:
+    """Only what an outage parked resumes by itself, not a row Elasticsearch refused."""
+    with store.unit_of_work() as uow:
+        nid = create(uow)
+    with store.unit_of_work() as uow:
+        uow.session.execute(
+            m.Outbox.__table__.update().values(
+                parked=True, attempts=8, last_error="ApiError(400, 'mapper_parsing')"
+            )
+        )
+    assert idx.drain_all(store, live_index).resumed == 0
+    assert idx.outbox_status(store) == {"pending": 0, "parked": 1} and nid

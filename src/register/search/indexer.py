@@ -3,8 +3,9 @@
 * `drain`: take pending outbox rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several workers compete safely),
   load the records they name in four queries, bulk-index whole documents with the record's version as an
   *external* version (so a stale document can never overwrite a newer one), mark the rows done. If
-  Elasticsearch fails, the rows stay pending with an exponential backoff; after `max_attempts` they are parked
-  and visible, never lost.
+  Elasticsearch fails, the rows stay pending with an exponential backoff (`RetrySchedule`); after
+  `max_attempts` they are parked and visible, never lost, and those parked because Elasticsearch could not be
+  reached are resumed by themselves when it answers again (`resume_parked`).
 * `reindex`: build a fresh index from the database, then swap the alias to it atomically; changes made while
   it ran (and whatever indexers wrote to the old index meanwhile) are written into the new index again, before
   and after the swap.
@@ -116,6 +117,13 @@ class SearchIndex:
     def refresh(self) -> None:
         self.client.indices.refresh(index=self.spec.alias)
 
+    def reachable(self) -> bool:
+        """Whether the cluster answers and can take writes (its health is not red)."""
+        try:
+            return self.client.cluster.health(timeout="5s")["status"] in ("green", "yellow")
+        except (TransportError, ApiError):
+            return False
+
 
 def _load_documents(store: Store, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     with store.unit_of_work() as uow:
@@ -127,10 +135,58 @@ class DrainResult:
     indexed: int = 0
     retried: int = 0
     parked: int = 0
+    resumed: int = 0
 
 
-def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: int = 8) -> DrainResult:
+@dataclass(frozen=True)
+class RetrySchedule:
+    """How long an outbox row waits after each failed attempt (doubling from `first_seconds` up to
+    `max_seconds`), and after how many it is parked. The default: 2, 4, 8 ... 128 seconds, parked at the
+    eighth failure, about four minutes after the first."""
+
+    max_attempts: int = 8
+    first_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RetrySchedule:
+        return cls(
+            settings.indexer_max_attempts,
+            settings.indexer_retry_first_seconds,
+            settings.indexer_retry_max_seconds,
+        )
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        return dt.timedelta(seconds=min(self.max_seconds, self.first_seconds * 2 ** (attempts - 1)))
+
+
+# `last_error` starts with this when Elasticsearch could not be reached or was too busy to answer (not when it
+# refused a document): such rows, once parked, are resumed by themselves when it answers again
+# (`resume_parked`); a refused document stays parked until someone repairs the cause.
+UNREACHABLE = "unreachable: "
+_BUSY = {429, 502, 503, 504}
+
+
+def _unreachable(exc: Exception) -> bool:
+    if isinstance(exc, ApiError):
+        return exc.meta.status in _BUSY
+    if isinstance(exc, BulkIndexError):
+        statuses = {(e.get("index") or {}).get("status") for e in exc.errors}
+        return bool(statuses) and statuses <= _BUSY | {409}
+    return isinstance(exc, TransportError)  # no answer at all: refused, timed out, reset
+
+
+def drain(
+    store: Store,
+    index: SearchIndex,
+    *,
+    batch: int = 500,
+    max_attempts: int | None = None,
+    schedule: RetrySchedule = RetrySchedule(),
+) -> DrainResult:
     """One pass over pending outbox rows. Safe to run in several processes at once on PostgreSQL."""
+    if max_attempts is not None:
+        schedule = RetrySchedule(max_attempts, schedule.first_seconds, schedule.max_seconds)
     result = DrainResult()
     with store.unit_of_work() as uow:
         now = clock.now()
@@ -155,15 +211,19 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
             if gone:
                 index.delete(sorted(gone))
         except (TransportError, ApiError, BulkIndexError) as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            error = (UNREACHABLE if _unreachable(exc) else "") + f"{type(exc).__name__}: {str(exc)[:500]}"
             for r in rows:
                 attempts = r.attempts + 1
-                parked = attempts >= max_attempts
-                delay = dt.timedelta(seconds=min(300, 2**attempts))
+                parked = attempts >= schedule.max_attempts
                 uow.session.execute(
                     update(m.Outbox)
                     .where(m.Outbox.id == r.id)
-                    .values(attempts=attempts, parked=parked, available_at=now + delay, last_error=error)
+                    .values(
+                        attempts=attempts,
+                        parked=parked,
+                        available_at=now + schedule.delay(attempts),
+                        last_error=error,
+                    )
                 )
                 result.parked += parked
                 result.retried += not parked
@@ -177,11 +237,33 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
     return result
 
 
-def drain_all(store: Store, index: SearchIndex, *, batch: int = 500) -> DrainResult:
-    """Drain until nothing pending is available now (or Elasticsearch fails)."""
-    total = DrainResult()
+def resume_parked(store: Store, index: SearchIndex) -> int:
+    """Rows parked because Elasticsearch could not be reached go back into the queue, with their attempts
+    reset, as soon as it answers again (asked only while such rows exist). Returns the rows resumed."""
+    waiting = (
+        m.Outbox.processed_at.is_(None),
+        m.Outbox.parked.is_(True),
+        m.Outbox.last_error.like(UNREACHABLE + "%"),
+    )
+    with store.unit_of_work() as uow:
+        if uow.session.execute(select(m.Outbox.id).where(*waiting).limit(1)).first() is None:
+            return 0
+        if not index.reachable():
+            return 0
+        resumed = uow.session.execute(
+            update(m.Outbox).where(*waiting).values(parked=False, attempts=0, available_at=clock.now())
+        )
+        return int(getattr(resumed, "rowcount", 0) or 0)
+
+
+def drain_all(
+    store: Store, index: SearchIndex, *, batch: int = 500, schedule: RetrySchedule = RetrySchedule()
+) -> DrainResult:
+    """Resume what an outage parked if Elasticsearch answers again, then drain until nothing pending is
+    available now (or Elasticsearch fails)."""
+    total = DrainResult(resumed=resume_parked(store, index))
     while True:
-        step = drain(store, index, batch=batch)
+        step = drain(store, index, batch=batch, schedule=schedule)
         total.indexed += step.indexed
         total.retried += step.retried
         total.parked += step.parked
@@ -357,5 +439,11 @@ class InProcessIndexer(AfterCommitWorker):
     thread (so a slow or absent Elasticsearch never delays a response), and polls every second for retries."""
 
     def __init__(self, store: Store, index: SearchIndex, poll_seconds: float = 1.0) -> None:
-        super().__init__(store, lambda: drain_all(store, index), "register-indexer", poll_seconds)
+        schedule = RetrySchedule.from_settings(store.settings)
+        super().__init__(
+            store,
+            lambda: drain_all(store, index, batch=store.settings.indexer_batch, schedule=schedule),
+            "register-indexer",
+            poll_seconds,
+        )
         self.index = index
