@@ -108,8 +108,9 @@ def test_a_postgresql_restart_answers_503_then_recovers_and_the_indexer_carries_
         "REGISTER_INDEXER_DATABASE_RETRY_MAX_SECONDS": "1",
     }
     indexer_log = (tmp_path / "indexer.log").open("w")
+    heartbeat = tmp_path / "indexer-alive"
     indexer = subprocess.Popen(
-        [sys.executable, "-m", "register.cli", "indexer", "--interval", "0.2"],
+        [sys.executable, "-m", "register.cli", "indexer", "--interval", "0.2", "--heartbeat", str(heartbeat)],
         env=env,
         stdout=indexer_log,
         stderr=subprocess.STDOUT,
@@ -156,6 +157,7 @@ def test_a_postgresql_restart_answers_503_then_recovers_and_the_indexer_carries_
                 assert len(outage_lines) == 1 and not outage_lines[0].exc_info  # logged once, no stack trace
                 time.sleep(3)  # several of the indexer's polls (and retries) while the database is down
                 assert indexer.poll() is None, "the indexer exited while the database was down"
+                assert time.time() - heartbeat.stat().st_mtime < 2.5  # waiting, alive: no liveness restart
             finally:
                 if not own_postgres.started:  # back, same data, same port (also when an assertion failed)
                     own_postgres.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -24,8 +25,14 @@ def _search_index(settings: Settings):
 @main.command("indexer")
 @click.option("--once", is_flag=True, help="drain what is pending now and stop")
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls when idle")
+@click.option(
+    "--heartbeat",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="touch this file after every pass (also while waiting for the database): a liveness probe's signal",
+)
 @click.pass_obj
-def indexer(settings: Settings, once: bool, interval: float) -> None:
+def indexer(settings: Settings, once: bool, interval: float, heartbeat: Path | None) -> None:
     """Drain the outbox into Elasticsearch (run several: they compete safely on PostgreSQL).
 
     If the database goes away (a restart, a failover) it waits, retrying with a doubling wait up to
@@ -36,14 +43,21 @@ def indexer(settings: Settings, once: bool, interval: float) -> None:
     from ..search import indexer as idx
     from ..store.db import DATABASE_ERRORS, database_unreachable
 
+    def beat() -> None:
+        if heartbeat is not None:
+            heartbeat.touch()
+
     index = _search_index(settings)
     schedule = idx.RetrySchedule.from_settings(settings)
     with open_store(settings) as store:
         index.ensure()
         failures = 0
         while True:
+            beat()
             try:
-                result = idx.drain_all(store, index, batch=settings.indexer_batch, schedule=schedule)
+                result = idx.drain_all(
+                    store, index, batch=settings.indexer_batch, schedule=schedule, after_batch=beat
+                )
                 status = idx.outbox_status(store) if once else None
             except DATABASE_ERRORS as exc:
                 if not database_unreachable(exc):

@@ -257,13 +257,19 @@ def resume_parked(store: Store, index: SearchIndex) -> int:
 
 
 def drain_all(
-    store: Store, index: SearchIndex, *, batch: int = 500, schedule: RetrySchedule = RetrySchedule()
+    store: Store,
+    index: SearchIndex,
+    *,
+    batch: int = 500,
+    schedule: RetrySchedule = RetrySchedule(),
+    after_batch: Callable[[], None] = lambda: None,
 ) -> DrainResult:
     """Resume what an outage parked if Elasticsearch answers again, then drain until nothing pending is
-    available now (or Elasticsearch fails)."""
+    available now (or Elasticsearch fails). `after_batch` runs after each batch (the indexer's heartbeat)."""
     total = DrainResult(resumed=resume_parked(store, index))
     while True:
         step = drain(store, index, batch=batch, schedule=schedule)
+        after_batch()
         total.indexed += step.indexed
         total.retried += step.retried
         total.parked += step.parked
