@@ -68,7 +68,7 @@ def indexer(settings: Settings, once: bool, interval: float, heartbeat: Path | N
                         f"the database is unreachable ({type(cause).__name__})"
                     ) from None
                 failures += 1
-                wait = min(settings.indexer_database_retry_max_seconds, interval * 2 ** (failures - 1))
+                wait = min(settings.indexer_database_retry_max_seconds, interval * 2 ** min(failures - 1, 20))
                 if failures == 1:  # once per outage
                     click.echo(
                         f"the database is unreachable ({type(cause).__name__}): waiting, retrying at most "

@@ -157,7 +157,7 @@ class RetrySchedule:
         )
 
     def delay(self, attempts: int) -> dt.timedelta:
-        return dt.timedelta(seconds=min(self.max_seconds, self.first_seconds * 2 ** (attempts - 1)))
+        return dt.timedelta(seconds=min(self.max_seconds, self.first_seconds * 2 ** min(attempts - 1, 30)))
 
 
 # `last_error` starts with this when Elasticsearch could not be reached or was too busy to answer (not when it
