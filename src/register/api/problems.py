@@ -310,12 +310,12 @@ class OutageLog:
         )
 
 
-_outages = OutageLog()
-
-
 def unavailable(request: Request, exc: BaseException, page: PageAnswer | None = None) -> Response:
     """The answer while the database is unreachable: problem+json for the API, the 503 page for a page."""
-    _outages.note(exc)
+    outages: OutageLog | None = getattr(request.app.state, "database_outages", None)
+    if outages is None:
+        outages = request.app.state.database_outages = OutageLog()
+    outages.note(exc)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     path = request.url.path
     if page is not None and not path.startswith(API_PREFIX) and path not in ("/health", "/ready"):
@@ -343,6 +343,8 @@ async def _audit_or_unavailable(request: Request, status: int, rule: str) -> Res
 
 def install_database_outages(app: FastAPI, page: PageAnswer | None = None) -> None:
     """Answer a database outage with 503 + Retry-After (the pages with `page`, the web's 503 page)."""
+
+    app.state.database_outages = OutageLog()  # one per app: its outages are logged once
 
     async def _database(request: Request, exc: Exception) -> Response:
         if database_unreachable(exc):
