@@ -69,22 +69,12 @@ class PostgresServer:
         return result
 
     def start(self) -> str:
+        """Start the server (again, after `pause`, on the same data and port)."""
         os.chmod(self.base, 0o755)
         if self.as_root:
             shutil.chown(self.base, "postgres", "postgres")
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        )
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=100"
@@ -112,6 +102,28 @@ class PostgresServer:
                 time.sleep(0.2)
         raise ServerError(f"PostgreSQL did not accept connections on port {self.port}")
 
+    def pause(self) -> None:
+        """Stop the server as a crash would (every connection cut), keeping its data, so `start` brings the
+        same server back."""
+        if self.started:
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self.started = False
+
+    def _initdb(self) -> None:
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+
     def pg_dump(self, database: str) -> str:
         """The database as plain SQL text, as a backup would hold it."""
         result = subprocess.run(
@@ -136,9 +148,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            if self.started:
-                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-                self.started = False
+            self.pause()
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 

@@ -115,6 +115,17 @@ class Settings(BaseSettings):
     indexer_max_attempts: int = Field(
         default=8, ge=1, description="failed attempts before an outbox row is parked"
     )
+    indexer_retry_first_seconds: float = Field(
+        default=2, gt=0, description="an outbox row's wait after its first failed attempt; doubled after each"
+    )
+    indexer_retry_max_seconds: float = Field(
+        default=300, gt=0, description="the longest wait between an outbox row's attempts"
+    )
+    indexer_database_retry_max_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="`register indexer`: the longest wait between tries while the database is down",
+    )
     audit_anchor_file: Path | None = Field(
         default=None,
         description="append-only JSON-lines file of signed audit chain heads "

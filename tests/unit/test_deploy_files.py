@@ -4,6 +4,7 @@ declared to get."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,48 @@ def test_compose_takes_secrets_from_outside_the_repo() -> None:
     assert "${REGISTER_DB_PASSWORD:?" in text
     assert all(s["file"].startswith("./secrets/") for s in compose["secrets"].values())
     assert "/deploy/secrets/" in (PROJECT_ROOT / ".gitignore").read_text()
+
+
+# ------------------------------------------------------------------ when an engine fails, what brings it back
+# (docs/operations.md, "When an engine fails")
+
+HEARTBEAT_AGE = re.compile(r"os\.stat\('([^']+)'\)\.st_mtime > (\d+)")
+
+
+def test_every_long_running_compose_service_restarts_and_the_one_off_migration_does_not() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name, svc in compose["services"].items():
+        if "tools" in svc.get("profiles", []):
+            assert svc.get("restart", "no") == "no", f"{name} runs once: it must not restart"
+        else:
+            assert svc.get("restart") in ("unless-stopped", "always"), (
+                f"{name} does not come back after a crash"
+            )
+
+
+def test_the_indexer_beats_and_its_health_checks_the_same_heartbeat_in_compose_and_kubernetes() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    indexer = compose["services"]["indexer"]
+    checks = [(indexer["command"], " ".join(indexer["healthcheck"]["test"]))]
+    assert "healthcheck" in compose["services"]["api"]
+    [deployment] = [d for _, d in manifests() if d["metadata"]["name"] == "register-indexer"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    checks.append((container["args"], " ".join(container["livenessProbe"]["exec"]["command"])))
+    for command, probe in checks:
+        assert command[0] == "indexer" and "--heartbeat" in command
+        beat = command[command.index("--heartbeat") + 1]
+        found = HEARTBEAT_AGE.search(probe)
+        assert found is not None and found.group(1) == beat, (command, probe)
+        assert int(found.group(2)) >= 60  # longer than a pass, or a busy indexer would be killed
+    mounted = {v["mountPath"] for v in container["volumeMounts"]}
+    assert str(Path(checks[1][0][checks[1][0].index("--heartbeat") + 1]).parent) in mounted  # writable
+
+
+def test_kubernetes_restarts_every_long_running_pod_and_probes_it() -> None:
+    for path, doc in manifests():
+        if doc["kind"] not in {"Deployment", "StatefulSet"}:
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        assert pod.get("restartPolicy", "Always") == "Always", f"{path.name}: {doc['metadata']['name']}"
+        for container in pod["containers"]:
+            assert "livenessProbe" in container, f"{path.name}: {container['name']} has no liveness probe"

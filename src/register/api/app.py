@@ -165,6 +165,7 @@ def create_app(
         else RefusalFloods()
     )
     problems.install(app)
+    problems.install_database_outages(app, page=web_common.unavailable_page)
     web_common.install(app)
     web_record.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")

@@ -8,13 +8,16 @@ rule.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,6 +25,7 @@ from ..access.tokens import AuthenticationFailed
 from ..crypto.envelope import TamperedCiphertext
 from ..crypto.keys import KeyProblem
 from ..domain.errors import ConcurrencyConflict, DomainError, Gone, NotFound, RuleViolation, field_errors
+from ..store.db import DATABASE_ERRORS, database_unreachable
 from ..usecase import guard
 
 log = logging.getLogger(__name__)
@@ -161,17 +165,21 @@ API_PREFIX = "/v1/"
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
-    async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        if not exc.audited:
-            await audit_refusal(request, exc.status, exc.rule)
+    async def _api_problem(request: Request, exc: ApiProblem) -> Response:
+        if (
+            not exc.audited
+            and (down := await _audit_or_unavailable(request, exc.status, exc.rule)) is not None
+        ):
+            return down
         return problem(
             request, exc.status, exc.rule, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = _request_errors(exc)
-        await audit_refusal(request, 422, "validation")
+        if (down := await _audit_or_unavailable(request, 422, "validation")) is not None:
+            return down
         return problem(
             request,
             422,
@@ -226,11 +234,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         rule = {400: "body_unreadable", 404: "route_not_found", 405: "method_not_allowed"}.get(
             exc.status_code, f"http_{exc.status_code}"
         )
-        await audit_refusal(request, exc.status_code, rule)
+        if (down := await _audit_or_unavailable(request, exc.status_code, rule)) is not None:
+            return down
         return problem(request, exc.status_code, rule, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(TamperedCiphertext)
@@ -263,3 +272,85 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def ok(example: object, status: int = 200) -> dict[int | str, dict[str, Any]]:
     """An OpenAPI `responses` entry carrying an example body (for a route's success response)."""
     return {status: {"content": {"application/json": {"example": example}}}}
+
+
+# ------------------------------------------------------------------ the database unreachable (a restart, a
+# failover, a full pool): 503 with Retry-After, never a 500 with a stack trace; the pool reconnects by itself
+# (`pool_pre_ping`, store/db.py), so the next request after the database returns is answered.
+
+RETRY_AFTER_SECONDS = 5
+PageAnswer = Callable[[Request, dict[str, str]], Response]
+
+
+class OutageLog:
+    """One log line per outage, not one per request: the first failure is logged with its cause (the driver's
+    first line, never the statement or its parameters), later ones counted and reported at most every
+    `every_seconds` while the outage lasts."""
+
+    def __init__(self, every_seconds: float = 60) -> None:
+        self.every_seconds = every_seconds
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._since = 0
+
+    def note(self, exc: BaseException) -> None:
+        cause = getattr(exc, "orig", None) or exc
+        first_line = (str(cause).strip().splitlines() or [""])[0][:200]
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.every_seconds:
+                self._since += 1
+                return
+            since, self._since, self._last = self._since, 0, now
+        log.error(
+            "database unreachable: answering 503 (%d more since the last report): %s: %s",
+            since,
+            type(cause).__name__,
+            first_line,
+        )
+
+
+def unavailable(request: Request, exc: BaseException, page: PageAnswer | None = None) -> Response:
+    """The answer while the database is unreachable: problem+json for the API, the 503 page for a page."""
+    outages: OutageLog | None = getattr(request.app.state, "database_outages", None)
+    if outages is None:
+        outages = request.app.state.database_outages = OutageLog()
+    outages.note(exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    path = request.url.path
+    if page is not None and not path.startswith(API_PREFIX) and path not in ("/health", "/ready"):
+        return page(request, headers)
+    return problem(
+        request,
+        503,
+        "database_unreachable",
+        "the register cannot reach its database; try again shortly",
+        headers=headers,
+    )
+
+
+async def _audit_or_unavailable(request: Request, status: int, rule: str) -> Response | None:
+    """Audit a refusal; if the database cannot be reached to do so, the 503 answer instead of the refusal
+    (a refusal is never answered unaudited)."""
+    try:
+        await audit_refusal(request, status, rule)
+    except DATABASE_ERRORS as exc:
+        if not database_unreachable(exc):
+            raise
+        return unavailable(request, exc)
+    return None
+
+
+def install_database_outages(app: FastAPI, page: PageAnswer | None = None) -> None:
+    """Answer a database outage with 503 + Retry-After (the pages with `page`, the web's 503 page)."""
+
+    app.state.database_outages = OutageLog()  # one per app: its outages are logged once
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        if database_unreachable(exc):
+            return unavailable(request, exc, page)
+        log.exception("unhandled error")
+        return problem(request, 500, "internal_error", "an unexpected error; the incident is logged")
+
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database)

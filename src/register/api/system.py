@@ -9,7 +9,7 @@ from sqlalchemy import text
 from ..domain.actors import Principal
 from ..store.store import Store
 from .deps import Authorize, get_store
-from .problems import ERROR_RESPONSES, ApiProblem, Problem
+from .problems import ERROR_RESPONSES, RETRY_AFTER_SECONDS, ApiProblem, Problem
 
 router = APIRouter(tags=["system"])
 
@@ -44,7 +44,12 @@ def ready(store: Annotated[Store, Depends(get_store)]) -> Health:
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
-        raise ApiProblem(503, "database_unreachable", "the database cannot be reached") from None
+        raise ApiProblem(
+            503,
+            "database_unreachable",
+            "the database cannot be reached",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
     return Health(status="ready")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -25,32 +26,73 @@ def _search_index(settings: Settings):
 @click.option("--once", is_flag=True, help="drain what is pending now and stop")
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls when idle")
 @click.option("--json", "as_json", is_flag=True, help="with --once: print the outbox's state as JSON")
+@click.option(
+    "--heartbeat",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="touch this file after every pass (also while waiting for the database): a liveness probe's signal",
+)
 @click.pass_obj
-def indexer(settings: Settings, once: bool, interval: float, as_json: bool) -> None:
-    """Drain the outbox into Elasticsearch (run several: they compete safely on PostgreSQL)."""
+def indexer(settings: Settings, once: bool, interval: float, as_json: bool, heartbeat: Path | None) -> None:
+    """Drain the outbox into Elasticsearch (run several: they compete safely on PostgreSQL).
+
+    If the database goes away (a restart, a failover) it waits, retrying with a doubling wait up to
+    `indexer_database_retry_max_seconds`, and carries on when it answers again; with --once it stops with
+    status 1."""
     import time
 
     from ..search import indexer as idx
+    from ..store.db import DATABASE_ERRORS, database_unreachable
+
+    def beat() -> None:
+        if heartbeat is not None:
+            heartbeat.touch()
 
     if not once:  # a long-running worker: its warnings and errors in the same format as the API's
         from ..api.observability import configure_logging
 
         configure_logging(settings.log_format)
     index = _search_index(settings)
+    schedule = idx.RetrySchedule.from_settings(settings)
     with open_store(settings) as store:
         index.ensure()
+        failures = 0
         while True:
-            result = idx.drain_all(store, index, batch=settings.indexer_batch)
-            if result.indexed or result.retried or result.parked:
+            beat()
+            try:
+                result = idx.drain_all(
+                    store, index, batch=settings.indexer_batch, schedule=schedule, after_batch=beat
+                )
+                status = idx.outbox_status(store) if once else None
+            except DATABASE_ERRORS as exc:
+                if not database_unreachable(exc):
+                    raise
+                cause = getattr(exc, "orig", None) or exc
+                if once:
+                    raise click.ClickException(
+                        f"the database is unreachable ({type(cause).__name__})"
+                    ) from None
+                failures += 1
+                wait = min(settings.indexer_database_retry_max_seconds, interval * 2 ** min(failures - 1, 20))
+                if failures == 1:  # once per outage
+                    click.echo(
+                        f"the database is unreachable ({type(cause).__name__}): waiting, retrying at most "
+                        f"{settings.indexer_database_retry_max_seconds:g}s apart",
+                        err=True,
+                    )
+                time.sleep(wait)
+                continue
+            if failures:
+                click.echo(f"the database answers again after {failures} tries: indexing", err=True)
+                failures = 0
+            if result.indexed or result.retried or result.parked or result.resumed:
                 click.echo(
-                    f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}", err=True
+                    f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}"
+                    + (f", resumed {result.resumed} parked" if result.resumed else ""),
+                    err=True,
                 )
-            if once:
-                report(
-                    idx.outbox_status(store),
-                    as_json,
-                    lambda r: [f"outbox: {r['pending']} pending, {r['parked']} parked"],
-                )
+            if status is not None:
+                report(status, as_json, lambda r: [f"outbox: {r['pending']} pending, {r['parked']} parked"])
                 return
             time.sleep(interval)
 

@@ -3,10 +3,12 @@
 * `drain`: take pending outbox rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several workers compete safely),
   load the records they name in four queries, bulk-index whole documents with the record's version as an
   *external* version (so a stale document can never overwrite a newer one), mark the rows done. If
-  Elasticsearch fails, the rows stay pending with an exponential backoff; after `max_attempts` they are parked
-  and visible, never lost.
+  Elasticsearch fails, the rows stay pending with an exponential backoff (`RetrySchedule`); after
+  `max_attempts` they are parked and visible, never lost, and those parked because Elasticsearch could not be
+  reached are resumed by themselves when it answers again (`resume_parked`).
 * `reindex`: build a fresh index from the database, then swap the alias to it atomically; changes made while
-  it ran are replayed into the new index before the swap completes.
+  it ran (and whatever indexers wrote to the old index meanwhile) are written into the new index again, before
+  and after the swap.
 * `check`: compare every record's version in the database with the index; optionally repair the differences.
 """
 
@@ -85,8 +87,8 @@ class SearchIndex:
             if real:
                 raise
 
-    def delete(self, ids: list[str]) -> None:
-        actions = ({"_op_type": "delete", "_index": self.spec.alias, "_id": i} for i in ids)
+    def delete(self, ids: list[str], index: str | None = None) -> None:
+        actions = ({"_op_type": "delete", "_index": index or self.spec.alias, "_id": i} for i in ids)
         bulk(self.client, actions, raise_on_error=False, refresh=False)
 
     def versions(self) -> Iterator[tuple[str, int]]:
@@ -115,6 +117,13 @@ class SearchIndex:
     def refresh(self) -> None:
         self.client.indices.refresh(index=self.spec.alias)
 
+    def reachable(self) -> bool:
+        """Whether the cluster answers and can take writes (its health is not red)."""
+        try:
+            return self.client.cluster.health(timeout="5s")["status"] in ("green", "yellow")
+        except (TransportError, ApiError):
+            return False
+
 
 def _load_documents(store: Store, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     with store.unit_of_work() as uow:
@@ -126,10 +135,58 @@ class DrainResult:
     indexed: int = 0
     retried: int = 0
     parked: int = 0
+    resumed: int = 0
 
 
-def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: int = 8) -> DrainResult:
+@dataclass(frozen=True)
+class RetrySchedule:
+    """How long an outbox row waits after each failed attempt (doubling from `first_seconds` up to
+    `max_seconds`), and after how many it is parked. The default: 2, 4, 8 ... 128 seconds, parked at the
+    eighth failure, about four minutes after the first."""
+
+    max_attempts: int = 8
+    first_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RetrySchedule:
+        return cls(
+            settings.indexer_max_attempts,
+            settings.indexer_retry_first_seconds,
+            settings.indexer_retry_max_seconds,
+        )
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        return dt.timedelta(seconds=min(self.max_seconds, self.first_seconds * 2 ** min(attempts - 1, 30)))
+
+
+# `last_error` starts with this when Elasticsearch could not be reached or was too busy to answer (not when it
+# refused a document): such rows, once parked, are resumed by themselves when it answers again
+# (`resume_parked`); a refused document stays parked until someone repairs the cause.
+UNREACHABLE = "unreachable: "
+_BUSY = {429, 502, 503, 504}
+
+
+def _unreachable(exc: Exception) -> bool:
+    if isinstance(exc, ApiError):
+        return exc.meta.status in _BUSY
+    if isinstance(exc, BulkIndexError):
+        statuses = {(e.get("index") or {}).get("status") for e in exc.errors}
+        return bool(statuses) and statuses <= _BUSY | {409}
+    return isinstance(exc, TransportError)  # no answer at all: refused, timed out, reset
+
+
+def drain(
+    store: Store,
+    index: SearchIndex,
+    *,
+    batch: int = 500,
+    max_attempts: int | None = None,
+    schedule: RetrySchedule = RetrySchedule(),
+) -> DrainResult:
     """One pass over pending outbox rows. Safe to run in several processes at once on PostgreSQL."""
+    if max_attempts is not None:
+        schedule = RetrySchedule(max_attempts, schedule.first_seconds, schedule.max_seconds)
     result = DrainResult()
     with store.unit_of_work() as uow:
         now = clock.now()
@@ -154,15 +211,19 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
             if gone:
                 index.delete(sorted(gone))
         except (TransportError, ApiError, BulkIndexError) as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            error = (UNREACHABLE if _unreachable(exc) else "") + f"{type(exc).__name__}: {str(exc)[:500]}"
             for r in rows:
                 attempts = r.attempts + 1
-                parked = attempts >= max_attempts
-                delay = dt.timedelta(seconds=min(300, 2**attempts))
+                parked = attempts >= schedule.max_attempts
                 uow.session.execute(
                     update(m.Outbox)
                     .where(m.Outbox.id == r.id)
-                    .values(attempts=attempts, parked=parked, available_at=now + delay, last_error=error)
+                    .values(
+                        attempts=attempts,
+                        parked=parked,
+                        available_at=now + schedule.delay(attempts),
+                        last_error=error,
+                    )
                 )
                 result.parked += parked
                 result.retried += not parked
@@ -176,11 +237,39 @@ def drain(store: Store, index: SearchIndex, *, batch: int = 500, max_attempts: i
     return result
 
 
-def drain_all(store: Store, index: SearchIndex, *, batch: int = 500) -> DrainResult:
-    """Drain until nothing pending is available now (or Elasticsearch fails)."""
-    total = DrainResult()
+def resume_parked(store: Store, index: SearchIndex) -> int:
+    """Rows parked because Elasticsearch could not be reached go back into the queue, with their attempts
+    reset, as soon as it answers again (asked only while such rows exist). Returns the rows resumed."""
+    waiting = (
+        m.Outbox.processed_at.is_(None),
+        m.Outbox.parked.is_(True),
+        m.Outbox.last_error.like(UNREACHABLE + "%"),
+    )
+    with store.unit_of_work() as uow:
+        if uow.session.execute(select(m.Outbox.id).where(*waiting).limit(1)).first() is None:
+            return 0
+        if not index.reachable():
+            return 0
+        resumed = uow.session.execute(
+            update(m.Outbox).where(*waiting).values(parked=False, attempts=0, available_at=clock.now())
+        )
+        return int(getattr(resumed, "rowcount", 0) or 0)
+
+
+def drain_all(
+    store: Store,
+    index: SearchIndex,
+    *,
+    batch: int = 500,
+    schedule: RetrySchedule = RetrySchedule(),
+    after_batch: Callable[[], None] = lambda: None,
+) -> DrainResult:
+    """Resume what an outage parked if Elasticsearch answers again, then drain until nothing pending is
+    available now (or Elasticsearch fails). `after_batch` runs after each batch (the indexer's heartbeat)."""
+    total = DrainResult(resumed=resume_parked(store, index))
     while True:
-        step = drain(store, index, batch=batch)
+        step = drain(store, index, batch=batch, schedule=schedule)
+        after_batch()
         total.indexed += step.indexed
         total.retried += step.retried
         total.parked += step.parked
@@ -233,12 +322,50 @@ def _documents_in_order(
         yield from pool.imap(_worker_documents, batches)
 
 
+# How far before a rebuild's start the catch-up looks at rows indexers processed: room for the clocks of the
+# machines the indexers run on to differ from this one's.
+CATCH_UP_CLOCK_MARGIN = dt.timedelta(minutes=5)
+
+
+def _catch_up(store: Store, index: SearchIndex, name: str, mark: int, started: dt.datetime) -> int:
+    """Write again into index `name` every record whose change may be missing from it: the changes committed
+    since the rebuild began (outbox rows after `mark`, done or not) and the rows indexers processed while it
+    ran (their writes may have gone to the old index, through the alias, and been deleted with it). External
+    versions keep the newest document, so writing a record twice is harmless. Returns the records written.
+
+    On PostgreSQL the rows are read `FOR SHARE`: this waits for any indexer still holding rows it took before
+    the alias swapped (it may have written them to the old index and not yet marked them done)."""
+    query = select(m.Outbox.nominal_id).where(
+        (m.Outbox.id > mark)
+        | m.Outbox.processed_at.is_(None)
+        | (m.Outbox.processed_at >= started - CATCH_UP_CLOCK_MARGIN)
+    )
+    with store.session_factory() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(read=True)
+        changed = list(dict.fromkeys(s.scalars(query)))
+        s.commit()
+    for start in range(0, len(changed), 500):
+        ids = changed[start : start + 500]
+        docs = _load_documents(store, ids)
+        index.write(docs, index=name)
+        gone = {str(i) for i in ids} - {d["nominal_id"] for d in docs}
+        if gone:  # erased while the rebuild ran: nothing may stay searchable
+            index.delete(sorted(gone), index=name)
+    return len(changed)
+
+
 def reindex(
     store: Store, index: SearchIndex, *, batch: int = 500, progress: Progress = _quiet, workers: int = 1
 ) -> tuple[str, int]:
     """Build a fresh index from the database and point the alias at it. Returns the new index and the
-    count."""
+    count.
+
+    Indexers keep draining the outbox meanwhile, through the alias, into the old index. So after the swap the
+    rebuild catches up (`_catch_up`): every record changed since it began, or processed by an indexer while
+    it ran, is written again into the new index; what indexers write after the swap lands there already."""
     client, spec = index.client, index.spec
+    started = clock.now()
     total = count_records(store.session_factory)
     with store.session_factory() as s:
         outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
@@ -252,11 +379,8 @@ def reindex(
         index.write(docs, index=name)
         done += len(docs)
         progress(done, total)
-    # Changes committed while the rebuild ran: write their records again (external versions keep the newest).
-    with store.session_factory() as s:
-        changed = list(s.scalars(select(m.Outbox.nominal_id).where(m.Outbox.id > outbox_mark).distinct()))
-    if changed:
-        index.write(_load_documents(store, changed), index=name)
+    # Changes committed while the rebuild ran, before the swap (so the swap shows few stale documents)...
+    _catch_up(store, index, name, outbox_mark, started)
     client.indices.put_settings(
         index=name, settings={"refresh_interval": spec.definition["settings"].get("refresh_interval", "1s")}
     )
@@ -270,6 +394,8 @@ def reindex(
         actions=[{"remove": {"index": o, "alias": spec.alias}} for o in old]
         + [{"add": {"index": name, "alias": spec.alias}}]
     )
+    # ... and again after it: what indexers wrote to the old index between the first catch-up and the swap.
+    _catch_up(store, index, name, outbox_mark, started)
     for o in old:
         client.indices.delete(index=o)
     return name, done
@@ -319,5 +445,11 @@ class InProcessIndexer(AfterCommitWorker):
     thread (so a slow or absent Elasticsearch never delays a response), and polls every second for retries."""
 
     def __init__(self, store: Store, index: SearchIndex, poll_seconds: float = 1.0) -> None:
-        super().__init__(store, lambda: drain_all(store, index), "register-indexer", poll_seconds)
+        schedule = RetrySchedule.from_settings(store.settings)
+        super().__init__(
+            store,
+            lambda: drain_all(store, index, batch=store.settings.indexer_batch, schedule=schedule),
+            "register-indexer",
+            poll_seconds,
+        )
         self.index = index

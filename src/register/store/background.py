@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .db import database_unreachable
+
 if TYPE_CHECKING:
     from ..store.store import Store
 
@@ -37,10 +39,19 @@ class AfterCommitWorker:
             self.store.commit_hooks.remove(self._wake.set)
 
     def _run(self) -> None:
+        database_down = False
         while not self._stopping.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
             try:
                 self.job()
-            except Exception:
-                log.exception("%s failed; the next pass retries", self.name)
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    log.exception("%s failed; the next pass retries", self.name)
+                elif not database_down:  # once per outage, not every poll
+                    log.warning("%s: the database is unreachable; retrying every pass", self.name)
+                database_down = database_unreachable(exc)
+            else:
+                if database_down:
+                    log.warning("%s: the database answers again", self.name)
+                database_down = False

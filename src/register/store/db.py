@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -30,3 +32,16 @@ def make_engine(url: str, *, statement_timeout_ms: int = 30_000) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: values read in a unit of work stay usable after it commits.
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# What a database outage (a restart, a failover, the network, a full pool) raises: the API answers it with
+# 503, the indexer waits and retries (api/problems.py, cli/search.py).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached or cannot answer now, as opposed to a fault in the
+    register (a constraint violated, a bad statement)."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

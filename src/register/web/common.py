@@ -232,6 +232,24 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(sign_in_url(exc.next_path, exc.ended), status_code=303)
 
 
+def unavailable_page(request: Request, headers: dict[str, str]) -> Response:
+    """The page while the database cannot be reached (a restart, a failover): 503, try again shortly."""
+    response = render(
+        request,
+        "pages/error.html",
+        {
+            "title": "The register is not answering",
+            "message": "The register cannot reach its database just now, so nothing was read or changed. "
+            "Try again in a minute.",
+            "status": 503,
+            "rule": "database_unreachable",
+        },
+        status_code=503,
+    )
+    response.headers.update(headers)
+    return response
+
+
 def record_access(
     request: Request,
     uow: UnitOfWork,
