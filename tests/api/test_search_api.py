@@ -3,6 +3,7 @@ hidden matchable, and every search and export in the audit log with its criteria
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -359,6 +360,10 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
             cursor = page["next_cursor"]
             if cursor is None:
                 break
+            # opaque: no surname, no id, not even base64-decoded (the cursor is sealed)
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).lower()
+            assert not any(n.lower().encode() in raw for n in surnames)
+            assert not any(h["id"].encode() in raw for h in page["hits"])
         assert pages == 4 and walked == whole["hits"]
     if True:  # a cursor is for the query and sort it came from, and is not an input to forge
         first = search(client, investigator, {"query": query, "sort": "surname", "page_size": 2}).json()
@@ -370,7 +375,13 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
         ):
             r = search(client, investigator, {"query": query, "sort": "surname", "page_size": 2} | bad)
             assert r.status_code == 422, (bad, r.text)
-            assert r.json()["errors"][0]["field"] in ("body.cursor", "body.page"), r.text
+            error = r.json()["errors"][0]
+            assert (error["field"], error["rule"]) in (
+                ("body.cursor", "pattern_mismatch"),  # not even base64url
+                ("body.cursor", "cursor_mismatch"),
+                ("body.cursor", "cursor_or_page"),
+                ("body.cursor", "cursor_invalid"),
+            ), r.text
 
 
 WEIRD = [
@@ -468,6 +479,8 @@ def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(
     import base64
 
     from register.search.backend import Hit, Results
+    from register.search.cursor import Cursors
+    from register.search.query import SearchRequest
 
     om = token()
     open_id, _ = create(client, om)
@@ -494,9 +507,14 @@ def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(
     body = search(client, token(Role.INVESTIGATOR, area="essex"), {**VAN, "sort": "surname"}).json()
     assert [h["id"] for h in body["hits"]] == [open_id]
     cursor = body["next_cursor"]
-    assert "abbott" not in base64.urlsafe_b64decode(
-        cursor + "=" * (-len(cursor) % 4)
-    ).decode() and secret_id not in json.dumps(body)
+    assert secret_id not in json.dumps(body)
+    # the cursor is sealed: opened with the register's key it resumes after the last hit shown
+    opened = Cursors(app.state.store.keys.blind_root.material).open(
+        SearchRequest.model_validate({**VAN, "sort": "surname", "cursor": cursor})
+    )
+    assert opened.after() == ["hartley", open_id]
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    assert b"hartley" not in raw.lower() and open_id.encode() not in raw
 
 
 def test_what_elasticsearch_refuses_is_a_422_and_an_unreachable_engine_a_503(

@@ -273,8 +273,8 @@ def walk(backend: SearchBackend, body: dict, viewer: Viewer) -> tuple[list[uuid.
         out += [h.nominal_id for h in results.hits]
         if not results.more:
             return out, pages
-        request = SearchRequest.model_validate(
-            {**body, "page_size": 1, "cursor": request.cursor_after(results.hits[-1].sort)}
+        request = SearchRequest.model_validate({**body, "page_size": 1}).resuming(
+            results.hits[-1].sort, results.snapshot
         )
 
 
@@ -312,3 +312,42 @@ def test_both_backends_reach_every_hit_by_cursor_even_beyond_the_engines_result_
                 sort,
                 type(backend).__name__,
             )
+
+
+@pytest.mark.sqlite_only
+def test_an_elasticsearch_walk_reads_one_point_in_time_and_survives_its_loss(
+    store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    """From its second page a walk reads the point in time the first page opened: a record that leaves the
+    index meanwhile is still met once, in its place. A cursor whose point in time has gone (expired, closed,
+    or an id the engine does not know) walks on over the live index from the same sort key, never a 5xx."""
+    backend = ElasticBackend(fixture_index)
+    body = {"query": {"type": "group", "criteria": [{"type": "person"}]}, "sort": "surname"}
+    whole = [
+        h.nominal_id
+        for h in backend.search(
+            SearchRequest.model_validate({**body, "page_size": 100}), conformance.TODAY, KENT
+        ).hits
+    ]
+    assert len(whole) == 7  # the active records
+    first_request = SearchRequest.model_validate({**body, "page_size": 2})
+    first = backend.search(first_request, conformance.TODAY, KENT)
+    assert first.more and first.snapshot
+    fixture_index.delete([str(whole[-1])])  # the last in surname order leaves the live index
+    fixture_index.refresh()
+    walked, request, results = [h.nominal_id for h in first.hits], first_request, first
+    while results.more:
+        request = first_request.resuming(results.hits[-1].sort, results.snapshot)
+        results = backend.search(request, conformance.TODAY, KENT)
+        walked += [h.nominal_id for h in results.hits]
+    assert walked == whole  # the snapshot still holds it
+    live = backend.search(SearchRequest.model_validate({**body, "page_size": 100}), conformance.TODAY, KENT)
+    assert [h.nominal_id for h in live.hits] == whole[:-1]
+    for gone in (first.snapshot, "bm90IGEgcG9pbnQgaW4gdGltZQ=="):
+        if gone == first.snapshot:
+            fixture_index.client.close_point_in_time(id=gone)
+        request = first_request.resuming(first.hits[-1].sort, gone)
+        rest = backend.search(request, conformance.TODAY, KENT)
+        assert [h.nominal_id for h in rest.hits] == whole[2:4], gone
+        assert rest.snapshot and rest.snapshot != gone  # a fresh point in time for the pages after
+        assert SqlBackend(store).search(request, conformance.TODAY, KENT).hits[0].nominal_id == whole[2]

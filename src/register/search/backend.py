@@ -29,6 +29,7 @@ class Results:
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     more: bool = False  # more hits follow the last of these
+    snapshot: str | None = None  # the engine's point in time the next page reads (Elasticsearch's PIT id)
 
 
 class SearchRefused(InvalidValue):

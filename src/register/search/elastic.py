@@ -21,6 +21,10 @@ from .indexer import SearchIndex
 from .matching import NESTED, fuzziness, label, name_variants, transposed
 
 Query = dict[str, Any]
+SNAPSHOT_KEEP_ALIVE = "5m"  # how long a walk's point in time waits for its next page
+# A point in time adds its own last tie-break (_shard_doc) to the sort: the key a cursor resumes after (score
+# or surname, then id) is already unique, so resuming after its largest value leaves out the hit itself.
+LAST_SHARD_DOC = 2**63 - 1
 
 
 def _nested(path: str, filters: list[Query]) -> Query:
@@ -296,18 +300,21 @@ class ElasticBackend:
             # sort key with one hit more, to know whether another page follows
             **(
                 {"from": (request.page - 1) * request.page_size, "size": request.page_size}
-                if request.cursor is None
+                if request.after() is None
                 else {"search_after": request.after(), "size": request.page_size + 1}
             ),
             "source": False,
             "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
         }
 
-    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+    def _run(self, body: dict[str, Any], snapshot: str | None) -> dict[str, Any]:
+        where: dict[str, Any] = (
+            {"pit": {"id": snapshot, "keep_alive": SNAPSHOT_KEEP_ALIVE}}
+            if snapshot
+            else {"index": self.index.spec.alias}
+        )
         try:
-            response = self.index.client.search(
-                index=self.index.spec.alias, **self.body(request, today, viewer)
-            )
+            return dict(self.index.client.search(**where, **body))
         except (
             BadRequestError
         ) as exc:  # the engine's own limits (clauses, expansions): the query's fault, not the server's
@@ -318,9 +325,26 @@ class ElasticBackend:
             ) from None
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
+
+    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+        body = self.body(request, today, viewer)
+        snapshot = request.snapshot()
+        response = None
+        if snapshot:
+            # A walk reads the point in time its second page opened; one that has expired (or an id the engine
+            # does not know) reads the index as it is now, from the same sort key: nothing is skipped or
+            # repeated that did not change meanwhile.
+            try:
+                response = self._run(
+                    {**body, "search_after": [*body["search_after"], LAST_SHARD_DOC]}, snapshot
+                )
+            except (SearchRefused, SearchUnavailable):
+                snapshot = None
+        if response is None:
+            response = self._run(body, None)
         order = leaf_order(request)
         raw = response["hits"]["hits"]
-        if request.cursor is None:
+        if request.after() is None:
             more = (request.page - 1) * request.page_size + len(raw) < response["hits"]["total"]["value"]
         else:
             more, raw = len(raw) > request.page_size, raw[: request.page_size]
@@ -332,11 +356,31 @@ class ElasticBackend:
                 found = inner.get(name, {}).get("hits", {}).get("hits", [])
                 item = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
                 matched.append(name + (f" ({item})" if item else ""))
-            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"])))
+            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"][:2])))
         facets = {
             f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS
         }
-        return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets, more=more)
+        if more:
+            snapshot = response.get("pit_id") or snapshot or self._snapshot()
+        return Results(
+            total=response["hits"]["total"]["value"],
+            hits=hits,
+            facets=facets,
+            more=more,
+            snapshot=snapshot if more else None,
+        )
+
+    def _snapshot(self) -> str | None:
+        """A point in time on the index for the pages after this one (None if the engine will not open one:
+        the walk then reads the live index, as the SQL backend's always does)."""
+        try:
+            return str(
+                self.index.client.open_point_in_time(
+                    index=self.index.spec.alias, keep_alive=SNAPSHOT_KEEP_ALIVE
+                )["id"]
+            )
+        except (ApiError, TransportError):
+            return None
 
 
 def _reason(exc: BadRequestError) -> str:

@@ -6,17 +6,13 @@ A criterion about one address, vehicle, mark, identifier, contact or offence mus
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
-import math
 import re
-import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ..domain import values
 from ..domain.enums import (
@@ -319,6 +315,7 @@ class Group(Criterion):
 Group.model_rebuild()
 
 
+CURSOR_MAX = 4000  # a sealed sort key (a surname of at most 200 characters) and a point-in-time id, base64
 RESULT_WINDOW = 10_000  # page x page_size may not go beyond this; a cursor walks on from anywhere
 MAX_DEPTH = 8  # groups within groups
 MAX_CRITERIA = 100  # leaf criteria in one query
@@ -337,6 +334,9 @@ def _shape(group: Group) -> tuple[int, int]:
 
 
 class SearchRequest(Criterion):
+    _after: list[Any] | None = PrivateAttr(default=None)
+    _snapshot: str | None = PrivateAttr(default=None)
+
     query: Group
     include_archived: bool = Field(
         default=False, description="archived records are left out unless asked for"
@@ -344,11 +344,13 @@ class SearchRequest(Criterion):
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 25
     sort: Literal["relevance", "surname"] = "relevance"
-    cursor: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
-        default=None,
-        description=(
-            "the `next_cursor` of the previous page: the page after it (instead of `page`), however deep"
-        ),
+    cursor: Annotated[str, Field(min_length=1, max_length=CURSOR_MAX, pattern=r"^[A-Za-z0-9_-]+$")] | None = (
+        Field(
+            default=None,
+            description=(
+                "the `next_cursor` of the previous page: the page after it (instead of `page`), however deep"
+            ),
+        )
     )
 
     @model_validator(mode="after")
@@ -367,10 +369,8 @@ class SearchRequest(Criterion):
                 "`next_cursor` of a page as `cursor`",
                 "page",
             )
-        if self.cursor is not None:
-            if self.page != 1:
-                raise InvalidValue("cursor_or_page", "give either `page` or `cursor`, not both", "cursor")
-            self.after()  # refuse a malformed cursor here, as a bad field
+        if self.cursor is not None and self.page != 1:
+            raise InvalidValue("cursor_or_page", "give either `page` or `cursor`, not both", "cursor")
         return self
 
     def fingerprint(self) -> str:
@@ -381,52 +381,22 @@ class SearchRequest(Criterion):
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def after(self) -> list[Any] | None:
-        """The sort key of the last hit of the previous page, from the cursor: [score, id] or [surname,
-        id]."""
-        if self.cursor is None:
-            return None
-        try:
-            doc = json.loads(base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4)))
-            fingerprint, after = doc["f"], doc["a"]
-            ok = (
-                isinstance(after, list)
-                and len(after) == 2
-                and isinstance(after[1], str)
-                and str(uuid.UUID(after[1])) == after[1]
-            )
-            first = after[0] if ok else None
-            if self.sort == "relevance":
-                ok = (
-                    ok
-                    and isinstance(first, (int, float))
-                    and not isinstance(first, bool)
-                    and math.isfinite(first)
-                )
-            else:
-                ok = ok and isinstance(first, str)
-        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-            ok, fingerprint, after = False, None, None
-        if not ok:
-            raise InvalidValue(
-                "cursor_invalid",
-                "not a cursor this API gave: send a page's `next_cursor` unchanged",
-                "cursor",
-            )
-        if fingerprint != self.fingerprint():
-            raise InvalidValue(
-                "cursor_mismatch",
-                "the cursor belongs to another query or sort: send it with the query and sort it came from",
-                "cursor",
-            )
-        return after
+    def resuming(self, after: list[Any], snapshot: str | None = None) -> SearchRequest:
+        """This request, resuming after the hit with sort key `after` (what an opened cursor says), reading
+        the engine's point in time `snapshot` if it has one."""
+        copy = self.model_copy()
+        copy._after, copy._snapshot = list(after), snapshot
+        return copy
 
-    def cursor_after(self, after: list[Any] | None) -> str | None:
-        """The cursor for the page after the hit with this sort key (None: no page follows)."""
-        if after is None:
-            return None
-        text = json.dumps({"f": self.fingerprint(), "a": after}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    def after(self) -> list[Any] | None:
+        """The sort key of the last hit of the previous page ([score, id] or [surname, id]); None: the page
+        is found by its number."""
+        return self._after
+
+    def snapshot(self) -> str | None:
+        """The engine's point in time the walk reads (Elasticsearch's PIT id): an opaque handle on the index
+        as the walk first saw it, never a value of a record."""
+        return self._snapshot
 
 
 def leaves(group: Group) -> list[tuple[str, Leaf]]:
