@@ -384,6 +384,75 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
             ), r.text
 
 
+def test_a_malformed_query_names_each_criterion_by_its_position_and_type_as_sent(
+    client: TestClient, token: Minter
+) -> None:
+    """Not the tagged union's internals (`query.criteria.3.vehicle.vrm`): the position and the type as sent,
+    the field within it, the rule, and a message a person can read."""
+    investigator = token(Role.INVESTIGATOR)
+    body = {
+        "query": _group(
+            {"type": "name", "value": "Hartley"},
+            {"type": "age", "min": 30, "max": 20},
+            {"type": "group", "op": "or", "criteria": [{"type": "name", "value": "Smith", "mode": "sounds"}]},
+            {"type": "vehicle", "vrm": "!!"},
+            {"type": "vehicel", "vrm": "GK19"},
+            {"vrm": "GK19"},
+            "GK19",
+            {"type": "date_of_birth"},
+        )
+    }
+    r = search(client, investigator, body)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    errors = [(e["field"], e["rule"], e["message"]) for e in r.json()["errors"]]
+    kinds = (
+        "name, date_of_birth, age, person, mark, identifier, address, vehicle, contact, offence, employment, "
+    )
+    assert errors == [
+        ("body.query.criteria.1.max", "range_in_order", "criteria[1] (age): max: max must not be below min"),
+        (
+            "body.query.criteria.2.criteria.0.mode",
+            "literal_error",
+            "criteria[2] (group) > criteria[0] (name): mode: "
+            "Input should be 'exact', 'fuzzy', 'phonetic' or 'nickname'",
+        ),
+        (
+            "body.query.criteria.3.vrm",
+            "vrm_pattern",
+            "criteria[3] (vehicle): vrm: a registration pattern needs at least one letter or digit",
+        ),
+        (
+            "body.query.criteria.4.type",
+            "criterion_type",
+            f"criteria[4] (vehicel): type: no criterion has this type; it is one of {kinds}"
+            "management or group",
+        ),
+        (
+            "body.query.criteria.5.type",
+            "criterion_type",
+            f"criteria[5]: type: every criterion has a type: one of {kinds}management or group",
+        ),
+        (
+            "body.query.criteria.6",
+            "model_attributes_type",
+            "criteria[6]: a criterion is an object with a `type`",
+        ),
+        (
+            "body.query.criteria.7.exact",
+            "dob_one_form",
+            "criteria[7] (date_of_birth): exact: "
+            "give exactly one of: exact, a range (date_from/date_to), or year",
+        ),
+    ], r.text
+    assert "vehicle.vrm" not in r.text and "group.criteria" not in r.text
+    # problems outside the criteria are named as before
+    r = search(client, investigator, {"query": {"type": "group", "criteria": []}, "page_size": 0})
+    assert {(e["field"], e["rule"]) for e in r.json()["errors"]} == {
+        ("body.query.criteria", "too_short"),
+        ("body.page_size", "greater_than_equal"),
+    }, r.text
+
+
 WEIRD = [
     {
         "query": _group(

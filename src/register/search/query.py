@@ -413,3 +413,65 @@ def leaves(group: Group) -> list[tuple[str, Leaf]]:
 
     walk(group, "")
     return out
+
+
+CRITERION_TYPES = ("group",) + tuple(
+    str(kind.model_fields["type"].default)
+    for kind in (
+        Name,
+        DateOfBirth,
+        Age,
+        Person,
+        Mark,
+        Identifier,
+        Address,
+        Vehicle,
+        Contact,
+        Offence,
+        Employment,
+        Management,
+    )
+)
+
+
+def readable_error(
+    loc: tuple[str | int, ...],
+    error_type: str,
+    inner: str | None,
+    rule: str,
+    message: str,
+    ctx: dict[str, Any],
+) -> tuple[str, str, str] | None:
+    """(field, rule, message) for a problem inside a search request's query, naming each criterion on the way
+    by its position and its type as sent ("criteria[3] (vehicle): vrm: ..."), not by the tagged union's
+    internals (`query.criteria.3.vehicle.vrm`); None for a problem anywhere else."""
+    start = next((i for i in range(len(loc) - 1) if loc[i : i + 2] == ("query", "criteria")), None)
+    if start is None:
+        return None
+    path: list[str] = [str(p) for p in loc[: start + 1]]
+    where: list[str] = []
+    rest = list(loc[start + 1 :])
+    while len(rest) >= 2 and rest[0] == "criteria" and isinstance(rest[1], int):
+        index, rest = rest[1], rest[2:]
+        path += ["criteria", str(index)]
+        if rest and isinstance(rest[0], str) and rest[0] in CRITERION_TYPES:
+            where.append(f"criteria[{index}] ({rest[0]})")
+            rest = rest[1:]
+        else:  # the criterion itself is wrong: no type, one that does not exist, not an object
+            tag = ctx.get("tag")
+            where.append(f"criteria[{index}]" + (f" ({tag})" if tag else ""))
+    if not where:  # the list itself (empty, too long)
+        return None
+    fields = [str(p) for p in rest] + ([inner] if inner else [])
+    if error_type in ("union_tag_invalid", "union_tag_not_found"):
+        fields, rule = ["type"], "criterion_type"
+        kinds = f"{', '.join(CRITERION_TYPES[1:])} or group"
+        message = (
+            f"no criterion has this type; it is one of {kinds}"
+            if ctx.get("tag") is not None
+            else f"every criterion has a type: one of {kinds}"
+        )
+    elif error_type == "model_attributes_type":
+        message = "a criterion is an object with a `type`"
+    named = " > ".join(where) + (f": {'.'.join(fields)}" if fields else "")
+    return ".".join(path + fields), rule, f"{named}: {message}"
