@@ -506,6 +506,89 @@ SCENARIOS = [
         {"P1"},
     ),
     Scenario("partial email", _q({"type": "contact", "value": "doyle96", "partial": True}), {"P5"}),
+    # Identifiers as people give them (issue #19 C)
+    Scenario("phone with dashes", _q({"type": "contact", "kind": "phone", "value": "07700-900-123"}), {"P1"}),
+    Scenario("phone with +44 and no kind", _q({"type": "contact", "value": "+44 7700 900123"}), {"P1"}),
+    Scenario(
+        "phone with +44 (0)", _q({"type": "contact", "kind": "phone", "value": "+44 (0)7700 900123"}), {"P1"}
+    ),
+    Scenario(
+        "part of a phone number across a space",
+        _q({"type": "contact", "kind": "phone", "value": "7700-900", "partial": True}),
+        {"P1"},
+    ),
+    Scenario(
+        "start of a phone number given with +44",
+        _q({"type": "contact", "kind": "phone", "value": "+44 7700", "partial": True}),
+        {"P1"},
+    ),
+    Scenario(
+        "email in any case",
+        _q({"type": "contact", "kind": "email", "value": "K.Doyle96@Example.COM"}),
+        {"P5"},
+    ),
+    Scenario("email in any case, no kind", _q({"type": "contact", "value": "K.DOYLE96@example.com"}), {"P5"}),
+    Scenario(
+        "registration with spaces and in lower case", _q({"type": "vehicle", "vrm": "gk19 xbw"}), {"P1"}
+    ),
+    Scenario(
+        "registration in part from the start",
+        _q({"type": "vehicle", "vrm": "GK19", "partial": True}),
+        {"P1", "P7"},
+    ),
+    Scenario(
+        "registration in part from the end", _q({"type": "vehicle", "vrm": "x bw", "partial": True}), {"P1"}
+    ),
+    Scenario(
+        "registration end of a restricted record",
+        _q({"type": "vehicle", "vrm": "ABC", "partial": True}),
+        {"P3"},
+    ),
+    Scenario(
+        "registration part is not the middle", _q({"type": "vehicle", "vrm": "19XB", "partial": True}), set()
+    ),
+    Scenario("registration part is whole unless partial", _q({"type": "vehicle", "vrm": "XBW"}), set()),
+    Scenario("full postcode without its space", _q({"type": "address", "postcode": "me168rp"}), {"P1"}),
+    Scenario("postcode outward code in lower case", _q({"type": "address", "postcode": "ct2"}), {"P2"}),
+    Scenario(
+        "dob a year out when asked",
+        _q({"type": "date_of_birth", "exact": "1983-03-17", "year_either_side": True}),
+        {"P1", "P8"},
+    ),
+    Scenario("dob not a year out unless asked", _q({"type": "date_of_birth", "exact": "1983-03-17"}), set()),
+    Scenario(
+        "dob transposed and a year out",
+        _q({"type": "date_of_birth", "exact": "1989-03-07", "transposed": True, "year_either_side": True}),
+        {"P7"},
+    ),
+    Scenario(
+        "birth year either side",
+        _q({"type": "date_of_birth", "year": 1985, "year_either_side": True}),
+        {"P1", "P8"},
+    ),
+    Scenario("birth year exactly", _q({"type": "date_of_birth", "year": 1985}), set()),
+    Scenario(
+        "dob range a year wider at each end",
+        _q(
+            {
+                "type": "date_of_birth",
+                "date_from": "1985-01-01",
+                "date_to": "1987-12-31",
+                "year_either_side": True,
+            }
+        ),
+        {"P1", "P7", "P8"},
+    ),
+    Scenario(
+        "approximate age, one year either side",
+        _q({"type": "age", "about": 37, "give_or_take": 1, "at": "2026-01-01"}),
+        {"P7"},
+    ),
+    Scenario(
+        "approximate age, two years either side",
+        _q({"type": "age", "about": 41, "at": "2026-01-01"}),
+        {"P1", "P8"},
+    ),
     Scenario(
         "online username", _q({"type": "contact", "kind": "online_identity", "value": "@dhart84"}), {"P1"}
     ),

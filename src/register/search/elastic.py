@@ -18,7 +18,7 @@ from ..domain import values
 from . import query as q
 from .backend import FACETS, Hit, Results, SearchRefused, SearchUnavailable, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
-from .matching import NESTED, fuzziness, label, name_variants, transposed
+from .matching import NESTED, fuzziness, label, name_variants
 
 Query = dict[str, Any]
 SNAPSHOT_KEEP_ALIVE = "5m"  # how long a walk's point in time waits for its next page
@@ -96,12 +96,11 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
         return _name(c)
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            swapped = transposed(c.exact) if c.transposed else None
-            wanted = {c.exact.isoformat()} | ({swapped.isoformat()} if swapped else set())
-            return {"terms": {"dates_of_birth": sorted(wanted)}}
+            return {"terms": {"dates_of_birth": [d.isoformat() for d in c.dates()]}}
         if c.year is not None:
-            return {"term": {"dob_years": c.year}}
-        bounds = {k: v.isoformat() for k, v in (("gte", c.date_from), ("lte", c.date_to)) if v is not None}
+            return {"terms": {"dob_years": c.years()}}
+        lo, hi = c.bounds()
+        bounds = {k: v.isoformat() for k, v in (("gte", lo), ("lte", hi)) if v is not None}
         return {"range": {"dates_of_birth": bounds}}
     if isinstance(c, q.Age):
         lo, hi = c.dob_range(today)
@@ -175,15 +174,21 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
         return _nested("vehicles", filters + _window("vehicles", c))
     if isinstance(c, q.Contact):
         filters = [{"term": {"contacts.kind": c.kind.value}}] if c.kind else []
-        value: Query = {"term": {"contacts.value": c.folded}}
+        forms: list[Query] = [{"terms": {"contacts.value": c.forms}}]
         if c.partial:
-            escaped = c.folded.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
-            value = {
-                "bool": {
-                    "should": [value, {"wildcard": {"contacts.value": {"value": f"*{escaped}*"}}}],
-                    "minimum_should_match": 1,
+            forms += [
+                {
+                    "wildcard": {
+                        "contacts.value": {
+                            "value": "*"
+                            + f.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+                            + "*"
+                        }
+                    }
                 }
-            }
+                for f in c.forms
+            ]
+        value: Query = {"bool": {"should": forms, "minimum_should_match": 1}}
         return _nested("contacts", filters + [value])
     if isinstance(c, q.Offence):
         filters = []

@@ -50,13 +50,6 @@ def fuzziness(term: str) -> int:
     return 0 if len(term) <= 2 else 1 if len(term) <= 5 else 2
 
 
-def transposed(d: dt.date) -> dt.date | None:
-    try:
-        return dt.date(d.year, d.day, d.month) if d.day <= 12 and d.day != d.month else None
-    except ValueError:
-        return None
-
-
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
@@ -138,13 +131,11 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
     if isinstance(c, q.DateOfBirth):
         dobs = [dt.date.fromisoformat(d) for d in doc["dates_of_birth"]]
         if c.exact is not None:
-            wanted = {c.exact} | ({transposed(c.exact)} - {None} if c.transposed else set())
-            return bool(wanted & set(dobs))
+            return bool(set(c.dates()) & set(dobs))
         if c.year is not None:
-            return c.year in doc["dob_years"]
-        return any(
-            (c.date_from is None or d >= c.date_from) and (c.date_to is None or d <= c.date_to) for d in dobs
-        )
+            return bool(set(c.years()) & set(doc["dob_years"]))
+        lo, hi = c.bounds()
+        return any((lo is None or d >= lo) and (hi is None or d <= hi) for d in dobs)
     if isinstance(c, q.Age):
         lo, hi = c.dob_range(today)
         return any(lo <= dt.date.fromisoformat(d) <= hi for d in doc["dates_of_birth"])
@@ -209,7 +200,7 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
     if isinstance(c, q.Contact):
         return any(
             (c.kind is None or k["kind"] == c.kind.value)
-            and (k["value"] == c.folded or (c.partial and c.folded in k["value"]))
+            and any(k["value"] == f or (c.partial and f in k["value"]) for f in c.forms)
             for k in doc["contacts"]
         )
     if isinstance(c, q.Offence):

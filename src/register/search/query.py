@@ -68,6 +68,34 @@ class DateOfBirth(Criterion):
     date_to: dt.date | None = None
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None
     transposed: bool = Field(default=False, description="also match the date with day and month swapped")
+    year_either_side: bool = Field(
+        default=False,
+        description="also a year before or after: the same day and month, the year next to `year`, a range "
+        "one year wider at each end",
+    )
+
+    def dates(self) -> list[dt.date]:
+        """The dates an exact date of birth stands for: itself, with day and month swapped (if asked and
+        possible), each also a year either side (if asked; 29 February only where there is one)."""
+        if self.exact is None:
+            return []
+        days = [self.exact] + ([swapped] if self.transposed and (swapped := transposed(self.exact)) else [])
+        shifts = (-1, 0, 1) if self.year_either_side else (0,)
+        out = {_shifted(d, s) for d in days for s in shifts}
+        return sorted(d for d in out if d is not None)
+
+    def years(self) -> list[int]:
+        if self.year is None:
+            return []
+        return [self.year - 1, self.year, self.year + 1] if self.year_either_side else [self.year]
+
+    def bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        """A range's ends, a year wider at each if asked."""
+        lo, hi = self.date_from, self.date_to
+        if self.year_either_side:
+            lo = lo and (_shifted(lo, -1) or lo.replace(day=28, year=lo.year - 1))
+            hi = hi and (_shifted(hi, 1) or hi.replace(day=28, year=hi.year + 1) + dt.timedelta(days=1))
+        return lo, hi
 
     @model_validator(mode="after")
     def _one(self) -> DateOfBirth:
@@ -86,12 +114,27 @@ class Age(Criterion):
     type: Literal["age"] = "age"
     min: Annotated[int, Field(ge=0, le=120)] = 0
     max: Annotated[int, Field(ge=0, le=120)] = 120
+    about: Annotated[int, Field(ge=0, le=120)] | None = Field(
+        default=None, description="an approximate age (instead of min and max): about ± give_or_take"
+    )
+    give_or_take: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=2, description="how many years either side of `about`"
+    )
     at: dt.date | None = Field(
         default=None, description="the date the age is measured at (default: today; 1900 to 2100)"
     )
 
     @model_validator(mode="after")
     def _order(self) -> Age:
+        if self.about is not None:
+            if {"min", "max"} & self.model_fields_set:
+                raise InvalidValue(
+                    "age_one_form", "give either about (an approximate age) or min/max", "about"
+                )
+            self.min, self.max = (
+                max(0, self.about - self.give_or_take),
+                min(120, self.about + self.give_or_take),
+            )
         if self.max < self.min:
             raise InvalidValue("range_in_order", "max must not be below min", "max")
         if self.at is not None and not dt.date(1900, 1, 1) <= self.at <= dt.date(2100, 12, 31):
@@ -104,6 +147,22 @@ class Age(Criterion):
         latest = _years_before(at, self.min)
         earliest = _years_before(at, self.max + 1) + dt.timedelta(days=1)
         return earliest, latest
+
+
+def transposed(d: dt.date) -> dt.date | None:
+    """The date with day and month swapped (a common slip), if that is another real date."""
+    try:
+        return dt.date(d.year, d.day, d.month) if d.day <= 12 and d.day != d.month else None
+    except ValueError:
+        return None
+
+
+def _shifted(d: dt.date, years: int) -> dt.date | None:
+    """The same day and month `years` later (None for a 29 February that year has not)."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return None
 
 
 def _years_before(d: dt.date, years: int) -> dt.date:
@@ -199,6 +258,9 @@ class Vehicle(Window):
         ]
         | None
     ) = None
+    partial: bool = Field(
+        default=False, description="the characters given begin or end the mark (a part seen from either end)"
+    )
     make: Text | None = None
     model: Text | None = None
     colour: Text | None = None
@@ -214,7 +276,21 @@ class Vehicle(Window):
         return pattern
 
     def vrm_regex(self) -> str:
-        return "".join("." if c == "?" else ".*" if c == "*" else c for c in self.vrm or "")
+        """The pattern as a regular expression both engines read alike (Lucene's and Python's, whole mark)."""
+        core = "".join("." if c == "?" else ".*" if c == "*" else c for c in self.vrm or "")
+        return f"({core}).*|.*({core})" if self.partial else core
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s\-().]+")
+
+
+def phone_digits(raw: str) -> str:
+    """A telephone number (or part of one) as it is kept: digits only, +44 or 0044 becoming the national 0."""
+    value = re.sub(r"[\s\-().]", "", raw.replace("(0)", ""))
+    for international in ("+44", "0044"):
+        if value.startswith(international):
+            return "0" + value[len(international) :]
+    return value
 
 
 class Contact(Criterion):
@@ -223,13 +299,32 @@ class Contact(Criterion):
     value: Annotated[str, Field(min_length=3, max_length=254)]
     partial: bool = False
 
+    @model_validator(mode="after")
+    def _phone(self) -> Contact:
+        if self.kind == ContactKind.PHONE and not self.partial:
+            try:
+                values.normalise_phone(self.value)
+            except InvalidValue as exc:
+                raise InvalidValue(exc.rule, exc.message, "value") from None
+        if self.kind == ContactKind.PHONE and len(re.sub(r"\D", "", self.value)) < 3:
+            raise InvalidValue(
+                "phone_digits", "a telephone number (or part) needs at least 3 digits", "value"
+            )
+        return self
+
     @property
-    def folded(self) -> str:
-        if not self.partial and self.kind == ContactKind.PHONE:
-            return values.normalise_phone(self.value)
-        return values.fold(
-            self.value.strip().lstrip("@") if self.kind == ContactKind.ONLINE_IDENTITY else self.value.strip()
-        )
+    def forms(self) -> list[str]:
+        """The values (or, partial, the parts of values) a contact may hold to match: email and usernames in
+        any case, a telephone number however it is spaced or dashed, with +44 or the national 0. Without a
+        kind, something that looks like a telephone number is looked for in both forms."""
+        value = self.value.strip()
+        if self.kind == ContactKind.ONLINE_IDENTITY:
+            return [values.fold(value.lstrip("@"))]
+        if self.kind == ContactKind.PHONE:
+            return [phone_digits(value)]
+        if self.kind is None and _PHONE_LIKE.fullmatch(value) and len(re.sub(r"\D", "", value)) >= 3:
+            return sorted({phone_digits(value), values.fold(value)})
+        return [values.fold(value)]
 
 
 class Offence(Criterion):

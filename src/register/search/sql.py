@@ -28,7 +28,7 @@ from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
 from .documents import document
-from .matching import evaluate, transposed
+from .matching import evaluate
 
 BATCH = 500
 
@@ -44,10 +44,9 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
         return [(f"id_{c.kind.value}", [c.value])]
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            swapped = transposed(c.exact) if c.transposed else None
-            return [("dob", [c.exact.isoformat()] + ([swapped.isoformat()] if swapped else []))]
+            return [("dob", [d.isoformat() for d in c.dates()])]
         if c.year is not None:
-            return [("dob_year", [str(c.year)])]
+            return [("dob_year", [str(y) for y in c.years()])]
     if isinstance(c, q.Address):
         out: list[tuple[str, list[str]]] = []
         if c.postcode_level:
@@ -59,12 +58,12 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
             out.append(_cells(c.near))
         return out
     if isinstance(c, q.Vehicle) and c.vrm:
-        if "?" not in c.vrm and "*" not in c.vrm:
+        if "?" not in c.vrm and "*" not in c.vrm and not c.partial:
             return [("vrm", [c.vrm])]
         runs = [r for r in re.split(r"[?*]", c.vrm) if len(r) >= 3]
         return [("vrm_3gram", [g]) for run in runs for g in vrm_ngrams(run)]
     if isinstance(c, q.Contact) and c.kind is not None and not c.partial:
-        return [(f"contact_{c.kind.value}", [c.folded])]
+        return [(f"contact_{c.kind.value}", c.forms)]
     return []
 
 
