@@ -143,6 +143,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
             "nationality": "IRL",
         },
         "items": [
+            (Section.ALIASES, {"forenames": "Muhammad", "surname": "Ali-Khan", "name_type": "alias"}),
             (
                 Section.ADDRESSES,
                 {
@@ -413,6 +414,98 @@ SCENARIOS = [
     Scenario("no nickname expansion when exact", _q({"type": "name", "value": "Dan Hartley"}), set()),
     Scenario("nickname both ways", _q({"type": "name", "value": "Steve", "mode": "nickname"}), {"P4", "P7"}),
     Scenario("apostrophes folded", _q({"type": "name", "value": "osullivan"}), {"P2"}),
+    # Names as people say them (issue #19 D)
+    Scenario(
+        "metaphone misses a spelling", _q({"type": "name", "value": "Brannagin", "mode": "phonetic"}), set()
+    ),
+    Scenario(
+        "double metaphone's alternate key",
+        _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "double_metaphone"}),
+        {"P3"},
+    ),
+    Scenario(
+        "nysiis",
+        _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "nysiis"}),
+        {"P3"},
+    ),
+    Scenario(
+        "any phonetic key",
+        _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "any"}),
+        {"P3"},
+    ),
+    Scenario(
+        "soundex",
+        _q({"type": "name", "value": "Hartlee", "mode": "phonetic", "algorithm": "soundex"}),
+        {"P1", "P8"},
+    ),
+    Scenario(
+        "soundex is looser than metaphone",
+        _q({"type": "name", "value": "Stephens", "mode": "phonetic", "algorithm": "soundex"}),
+        {"P4", "P7"},
+    ),
+    Scenario(
+        "metaphone keeps the final s", _q({"type": "name", "value": "Stephens", "mode": "phonetic"}), {"P7"}
+    ),
+    Scenario(
+        "double metaphone: Schmidt sounds like Smith",
+        _q({"type": "name", "value": "Schmidt", "mode": "phonetic", "algorithm": "double_metaphone"}),
+        {"P6"},
+        include_archived=True,
+    ),
+    Scenario(
+        "metaphone: Schmidt does not",
+        _q({"type": "name", "value": "Schmidt", "mode": "phonetic"}),
+        set(),
+        include_archived=True,
+    ),
+    Scenario(
+        "double metaphone: Doyel",
+        _q({"type": "name", "value": "Doyel", "mode": "phonetic", "algorithm": "double_metaphone"}),
+        {"P5"},
+    ),
+    Scenario(
+        "transliterated forename",
+        _q({"type": "name", "value": "Mohammed", "mode": "nickname"}),
+        {"P2"},
+        why={"P2": ["0:name (alias name muhammad ali-khan)"]},
+    ),
+    Scenario("no variants when exact", _q({"type": "name", "value": "Mohammed"}), set()),
+    Scenario("half of a double-barrelled surname", _q({"type": "name", "value": "Khan"}), {"P2"}),
+    Scenario(
+        "double-barrelled surname without its hyphen", _q({"type": "name", "value": "ali khan"}), {"P2"}
+    ),
+    Scenario("names in any order", _q({"type": "name", "value": "Khan-Ali, Muhammad"}), {"P2"}),
+    Scenario("surname first, with a comma", _q({"type": "name", "value": "Hartley, Daniel James"}), {"P1"}),
+    Scenario("initial and surname", _q({"type": "name", "value": "D. Hartley"}), {"P1"}),
+    Scenario("second forename's initial", _q({"type": "name", "value": "J Hartley"}), {"P1"}),
+    Scenario("initial that is no forename's", _q({"type": "name", "value": "S. Hartley"}), set()),
+    Scenario("an initial is a forename's", _q({"type": "name", "value": "H Daniel"}), set()),
+    Scenario("initial with a near surname", _q({"type": "name", "value": "D Hartly"}), {"P8"}),
+    Scenario("surname prefix", _q({"type": "name", "value": "Hart*"}), {"P1", "P8"}),
+    Scenario("prefixes of both names, any order", _q({"type": "name", "value": "hart* dan*"}), {"P1", "P8"}),
+    Scenario("prefix of a restricted record's name", _q({"type": "name", "value": "Bran*"}), {"P3"}),
+    Scenario(
+        "a surname only as a surname", _q({"type": "name", "value": "Hartley", "part": "surname"}), {"P1"}
+    ),
+    Scenario(
+        "a surname not as a forename", _q({"type": "name", "value": "Hartley", "part": "forenames"}), set()
+    ),
+    Scenario(
+        "fuzzy in forenames only",
+        _q({"type": "name", "value": "Stephens", "mode": "fuzzy", "part": "forenames"}),
+        {"P4"},
+    ),
+    Scenario(
+        "fuzzy in surnames only",
+        _q({"type": "name", "value": "Stephens", "mode": "fuzzy", "part": "surname"}),
+        {"P7"},
+    ),
+    Scenario("fuzzy in any part", _q({"type": "name", "value": "Stephens", "mode": "fuzzy"}), {"P4", "P7"}),
+    Scenario(
+        "nicknames of a forename",
+        _q({"type": "name", "value": "Steve", "mode": "nickname", "part": "forenames"}),
+        {"P4", "P7"},
+    ),
     Scenario("dob exact", _q({"type": "date_of_birth", "exact": "1984-03-17"}), {"P1", "P8"}),
     Scenario("dob of an alias", _q({"type": "date_of_birth", "exact": "1984-07-03"}), {"P1"}),
     Scenario(

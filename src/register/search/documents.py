@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any, cast
 
 import jellyfish
+from doublemetaphone import doublemetaphone
 
 from ..domain import values
 from ..domain.enums import ContactKind
@@ -33,7 +34,7 @@ from ..domain.record import (
 )
 from .query import phone_digits
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: names[].words (each word with its part and phonetic keys, nested)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -44,9 +45,30 @@ def grams(text: str, n: int = 3) -> list[str]:
     return sorted({text[i : i + n] for i in range(len(text) - n + 1)})
 
 
+def sounds(word: str) -> dict[str, list[str]]:
+    """A word's phonetic keys, one list per algorithm (Double Metaphone has a primary and an alternate)."""
+    primary, alternate = doublemetaphone(word)
+    return {
+        "metaphone": [jellyfish.metaphone(word)],
+        "double_metaphone": sorted({k for k in (primary, alternate) if k}),
+        "soundex": [jellyfish.soundex(word)],
+        "nysiis": [jellyfish.nysiis(word)],
+    }
+
+
+def _words(forenames: str, surname: str) -> list[dict[str, Any]]:
+    """Every word of a name with the part it is in and its phonetic keys (what a name criterion compares)."""
+    out = []
+    for part, text in (("forenames", forenames), ("surname", surname)):
+        for word in values.name_tokens(text):
+            out.append({"word": word, "part": part, **sounds(word)})
+    return out
+
+
 def _name(kind: str, forenames: str, surname: str, dob: dt.date | None) -> dict[str, Any]:
     tokens = values.name_tokens(forenames, surname)
     return {
+        "words": _words(forenames, surname),
         "kind": kind,
         "full": values.fold(f"{forenames} {surname}"),
         "surname": " ".join(values.name_tokens(surname)),

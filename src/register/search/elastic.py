@@ -11,14 +11,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import jellyfish
 from elasticsearch import ApiError, BadRequestError, TransportError
 
 from ..domain import values
 from . import query as q
 from .backend import FACETS, Hit, Results, SearchRefused, SearchUnavailable, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
-from .matching import NESTED, fuzziness, label, name_variants
+from .matching import NESTED, fuzziness, label, name_variants, parts, sounds_like
 
 Query = dict[str, Any]
 SNAPSHOT_KEEP_ALIVE = "5m"  # how long a walk's point in time waits for its next page
@@ -64,31 +63,42 @@ def _window(path: str, c: q.Window) -> list[Query]:
     return out
 
 
-def _name(c: q.Name) -> Query:
-    tokens = values.name_tokens(c.value)
-    filters: list[dict[str, Any]]
-    if c.mode == "exact":
-        filters = [{"term": {"names.tokens": t}} for t in tokens]
+def _term(c: q.Name, term: q.Term) -> Query:
+    """One term of a name criterion: a word of the name (nested in it) in the right part that meets it."""
+    field, t = "names.words.word", term.text
+    condition: Query
+    if term.kind != "word":  # an initial or a prefix
+        condition = {"prefix": {field: t}}
+    elif c.mode == "exact":
+        condition = {"term": {field: t}}
     elif c.mode == "phonetic":
-        filters = [{"term": {"names.metaphone": jellyfish.metaphone(t)}} for t in tokens]
+        condition = {
+            "bool": {
+                "should": [
+                    {"terms": {f"names.words.{a}": codes}} for a, codes in sounds_like(t, c.algorithm).items()
+                ],
+                "minimum_should_match": 1,
+            }
+        }
     elif c.mode == "nickname":
-        filters = [{"terms": {"names.tokens": sorted(name_variants(t))}} for t in tokens]
+        condition = {"terms": {field: sorted(name_variants(t))}}
     else:
-        filters = [
-            {
-                "fuzzy": {
-                    "names.tokens": {
-                        "value": t,
-                        "fuzziness": fuzziness(t),
-                        "transpositions": True,
-                        "prefix_length": 0,
-                        "max_expansions": 10_000,
-                    }
+        condition = {
+            "fuzzy": {
+                field: {
+                    "value": t,
+                    "fuzziness": fuzziness(t),
+                    "transpositions": True,
+                    "prefix_length": 0,
+                    "max_expansions": 10_000,
                 }
             }
-            for t in tokens
-        ]
-    return _nested("names", filters)
+        }
+    return _nested("names.words", [{"terms": {"names.words.part": list(parts(c, term))}}, condition])
+
+
+def _name(c: q.Name) -> Query:
+    return _nested("names", [_term(c, t) for t in c.terms()])
 
 
 def leaf(c: q.Leaf, today: dt.date) -> Query:

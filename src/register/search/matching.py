@@ -12,13 +12,16 @@ import datetime as dt
 import math
 import re
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import jellyfish
+import yaml
 from nicknames import NickNamer
 
 from ..domain import values
 from . import query as q
+from .documents import sounds
 
 Doc = dict[str, Any]
 
@@ -36,13 +39,33 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, frozenset[str]]:
+    """The variant table (`name_variants.yaml`): each name with every name of the groups it is in."""
+    groups = yaml.safe_load(resources.files(__package__).joinpath("name_variants.yaml").read_text("utf-8"))
+    out: dict[str, set[str]] = {}
+    for group in groups:
+        for name in group:
+            out.setdefault(name, set()).update(group)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def name_variants(token: str) -> set[str]:
-    """A forename and its nicknames and formal forms, both ways ("danny" <-> "daniel", "dan")."""
+    """A name with its nicknames and formal forms, both ways ("danny" <-> "daniel", "dan"; the `nicknames`
+    package), and its other spellings (transliterations, `name_variants.yaml`)."""
     nn = _nicknamer()
     out = {token} | nn.nicknames_of(token) | nn.canonicals_of(token)
     for canonical in nn.canonicals_of(token):
         out |= nn.nicknames_of(canonical)
+    for name in list(out):
+        out |= _spellings().get(values.fold(name), frozenset())
     return {values.fold(v) for v in out}
+
+
+def sounds_like(token: str, algorithm: str) -> dict[str, list[str]]:
+    """The phonetic keys a word must share with `token` (per algorithm; `any`: one of them)."""
+    keys = sounds(token)
+    return {a: keys[a] for a in (q.PHONETIC if algorithm == "any" else (algorithm,))}
 
 
 def fuzziness(term: str) -> int:
@@ -69,18 +92,33 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def _name_entry(entry: Doc, c: q.Name) -> bool:
-    tokens = values.name_tokens(c.value)
+def parts(c: q.Name, term: q.Term) -> tuple[str, ...]:
+    """The parts of a name a term may be in: an initial is a forename's unless surnames are asked for."""
+    if c.part == "surname":
+        return ("surname",)
+    if c.part == "forenames" or term.kind == "initial":
+        return ("forenames",)
+    return ("forenames", "surname")
+
+
+def _term(word: Doc, c: q.Name, term: q.Term) -> bool:
+    if word["part"] not in parts(c, term):
+        return False
+    have, t = word["word"], term.text
+    if term.kind != "word":  # an initial or a prefix
+        return bool(have.startswith(t))
     if c.mode == "exact":
-        return set(tokens) <= set(entry["tokens"])
+        return bool(have == t)
     if c.mode == "phonetic":
-        return {jellyfish.metaphone(t) for t in tokens} <= set(entry["metaphone"])
+        return any(set(codes) & set(word[a]) for a, codes in sounds_like(t, c.algorithm).items())
     if c.mode == "nickname":
-        return all(name_variants(t) & set(entry["tokens"]) for t in tokens)
-    return all(
-        any(jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t) for have in entry["tokens"])
-        for t in tokens
-    )
+        return have in name_variants(t)
+    return jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t)
+
+
+def _name_entry(entry: Doc, c: q.Name) -> bool:
+    """Every term of the criterion is a word of this one name (primary or alias), in any order."""
+    return all(any(_term(w, c, t) for w in entry["words"]) for t in c.terms())
 
 
 NESTED = {

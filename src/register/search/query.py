@@ -48,10 +48,37 @@ class Window(Criterion):
     until: dt.date | None = None
 
 
+PHONETIC = ("metaphone", "double_metaphone", "soundex", "nysiis")
+
+
+class Term(BaseModel):
+    """One word of a name criterion: a whole word, an initial ("J." or "J": a word beginning with it), or a
+    prefix ("Smi*": a word beginning with it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    kind: Literal["word", "initial", "prefix"]
+
+
 class Name(Criterion):
     type: Literal["name"] = "name"
-    value: Text
-    mode: Literal["exact", "fuzzy", "phonetic", "nickname"] = "exact"
+    value: Text = Field(
+        description="words in any order; `J.` or `J` an initial, `Smi*` a prefix; a hyphenated name is its "
+        "words"
+    )
+    mode: Literal["exact", "fuzzy", "phonetic", "nickname"] = Field(
+        default="exact",
+        description="how whole words match: exactly, within an edit distance scaled to the word's length, by "
+        "sound (`algorithm`), or with nicknames and spelling variants (transliterations)",
+    )
+    algorithm: Literal["metaphone", "double_metaphone", "soundex", "nysiis", "any"] = Field(
+        default="metaphone",
+        description="the phonetic key a `phonetic` name compares (any: one of them agrees)",
+    )
+    part: Literal["any", "surname", "forenames"] = Field(
+        default="any", description="which part of a name (the primary name or an alias) the words are in"
+    )
 
     @field_validator("value")
     @classmethod
@@ -59,6 +86,25 @@ class Name(Criterion):
         if not values.name_tokens(v):
             raise InvalidValue("name_letters", "a name must contain letters")
         return v
+
+    def terms(self) -> list[Term]:
+        """The words to find, each in the same name (primary or alias), in any order."""
+        out: list[Term] = []
+        for raw in re.split(r"[\s,]+", self.value):
+            pieces = values.name_tokens(raw.replace("*", " "))
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                kind: Literal["word", "initial", "prefix"] = (
+                    "prefix"
+                    if last and raw.rstrip(".").endswith("*")
+                    else "initial"
+                    if len(piece) == 1
+                    else "word"
+                )
+                term = Term(text=piece, kind=kind)
+                if term not in out:
+                    out.append(term)
+        return out
 
 
 class DateOfBirth(Criterion):

@@ -18,28 +18,32 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import jellyfish
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
-from ..domain import values
 from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
 from ..store import models as m
 from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
-from .documents import document
-from .matching import evaluate
+from .documents import document, sounds
+from .matching import evaluate, name_variants
 
 BATCH = 500
 
 
 def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
     """(token kind, acceptable values) pairs a matching record must have, one pair per required token."""
-    if isinstance(c, q.Name) and c.mode in ("exact", "phonetic"):
-        words = values.name_tokens(c.value)
+    if isinstance(c, q.Name):
+        # Whole words only (an initial or a prefix has no token), by the keys the register writes tokens for:
+        # the word itself, its variants, its Metaphone or Soundex key (NYSIIS and Double Metaphone have none)
+        words = [t.text for t in c.terms() if t.kind == "word"]
         if c.mode == "exact":
             return [("name", [w]) for w in words]
-        return [("name_metaphone", [jellyfish.metaphone(w)]) for w in words]
+        if c.mode == "nickname":
+            return [("name", sorted(name_variants(w))) for w in words]
+        if c.mode == "phonetic" and c.algorithm in ("metaphone", "soundex"):
+            return [(f"name_{c.algorithm}", sounds(w)[c.algorithm]) for w in words]
+        return []
     if isinstance(c, q.Identifier):
         return [(f"id_{c.kind.value}", [c.value])]
     if isinstance(c, q.DateOfBirth):
