@@ -59,6 +59,7 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(
     assert body["hits"][0]["surname"] == "Hartley" and body["hits"][0]["matched"] == [
         "0:vehicle (vehicle GK19XBW)"
     ]
+    assert body["hits"][0]["how"] == {"0:vehicle": "pattern"}  # how it matched: a pattern, not the whole mark
     [event] = events(store, "search:query:run")
     assert event["purpose"] == "OP-HERON-23" and event["action"] == "consultation" and event["ids"] == [nid]
     # The criteria are sealed in the database (no "GK19" in clear) and opened for an auditor by the API.

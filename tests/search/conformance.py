@@ -386,6 +386,7 @@ class Scenario:
     include_archived: bool = False
     order: list[str] | None = None  # when ranking matters: the hits that must come first, in this order
     why: dict[str, list[str]] = field(default_factory=dict)  # expected "why it matched" for some hits
+    how: dict[str, dict[str, str]] = field(default_factory=dict)  # expected "how it matched" for some hits
 
 
 def _q(*criteria: dict[str, Any], op: str = "and") -> dict[str, Any]:
@@ -422,6 +423,7 @@ SCENARIOS = [
         "double metaphone's alternate key",
         _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "double_metaphone"}),
         {"P3"},
+        how={"P3": {"0:name": "brannigan sounds like brannagin (double_metaphone)"}},
     ),
     Scenario(
         "nysiis",
@@ -432,6 +434,7 @@ SCENARIOS = [
         "any phonetic key",
         _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "any"}),
         {"P3"},
+        how={"P3": {"0:name": "brannigan sounds like brannagin (double_metaphone, soundex, nysiis)"}},
     ),
     Scenario(
         "soundex",
@@ -442,6 +445,7 @@ SCENARIOS = [
         "soundex is looser than metaphone",
         _q({"type": "name", "value": "Stephens", "mode": "phonetic", "algorithm": "soundex"}),
         {"P4", "P7"},
+        how={"P4": {"0:name": "stephen sounds like stephens (soundex)"}, "P7": {"0:name": "exact stephens"}},
     ),
     Scenario(
         "metaphone keeps the final s", _q({"type": "name", "value": "Stephens", "mode": "phonetic"}), {"P7"}
@@ -468,6 +472,7 @@ SCENARIOS = [
         _q({"type": "name", "value": "Mohammed", "mode": "nickname"}),
         {"P2"},
         why={"P2": ["0:name (alias name muhammad ali-khan)"]},
+        how={"P2": {"0:name": "muhammad a variant of mohammed"}},
     ),
     Scenario("no variants when exact", _q({"type": "name", "value": "Mohammed"}), set()),
     Scenario("half of a double-barrelled surname", _q({"type": "name", "value": "Khan"}), {"P2"}),
@@ -476,13 +481,23 @@ SCENARIOS = [
     ),
     Scenario("names in any order", _q({"type": "name", "value": "Khan-Ali, Muhammad"}), {"P2"}),
     Scenario("surname first, with a comma", _q({"type": "name", "value": "Hartley, Daniel James"}), {"P1"}),
-    Scenario("initial and surname", _q({"type": "name", "value": "D. Hartley"}), {"P1"}),
+    Scenario(
+        "initial and surname",
+        _q({"type": "name", "value": "D. Hartley"}),
+        {"P1"},
+        how={"P1": {"0:name": "initial d of daniel; exact hartley"}},
+    ),
     Scenario("second forename's initial", _q({"type": "name", "value": "J Hartley"}), {"P1"}),
     Scenario("initial that is no forename's", _q({"type": "name", "value": "S. Hartley"}), set()),
     Scenario("an initial is a forename's", _q({"type": "name", "value": "H Daniel"}), set()),
     Scenario("initial with a near surname", _q({"type": "name", "value": "D Hartly"}), {"P8"}),
     Scenario("surname prefix", _q({"type": "name", "value": "Hart*"}), {"P1", "P8"}),
-    Scenario("prefixes of both names, any order", _q({"type": "name", "value": "hart* dan*"}), {"P1", "P8"}),
+    Scenario(
+        "prefixes of both names, any order",
+        _q({"type": "name", "value": "hart* dan*"}),
+        {"P1", "P8"},
+        how={"P8": {"0:name": "prefix hart* of hartly; prefix dan* of danielle"}},
+    ),
     Scenario("prefix of a restricted record's name", _q({"type": "name", "value": "Bran*"}), {"P3"}),
     Scenario(
         "a surname only as a surname", _q({"type": "name", "value": "Hartley", "part": "surname"}), {"P1"}
@@ -494,6 +509,7 @@ SCENARIOS = [
         "fuzzy in forenames only",
         _q({"type": "name", "value": "Stephens", "mode": "fuzzy", "part": "forenames"}),
         {"P4"},
+        how={"P4": {"0:name": "stephen fuzzy for stephens, 1 edit"}},
     ),
     Scenario(
         "fuzzy in surnames only",
@@ -512,6 +528,7 @@ SCENARIOS = [
         "dob day and month transposed",
         _q({"type": "date_of_birth", "exact": "1988-03-07", "transposed": True}),
         {"P7"},
+        how={"P7": {"0:date_of_birth": "day and month swapped"}},
     ),
     Scenario("dob not transposed unless asked", _q({"type": "date_of_birth", "exact": "1988-03-07"}), set()),
     Scenario("dob year", _q({"type": "date_of_birth", "year": 1990}), {"P3"}),
@@ -601,7 +618,12 @@ SCENARIOS = [
     Scenario("partial email", _q({"type": "contact", "value": "doyle96", "partial": True}), {"P5"}),
     # Identifiers as people give them (issue #19 C)
     Scenario("phone with dashes", _q({"type": "contact", "kind": "phone", "value": "07700-900-123"}), {"P1"}),
-    Scenario("phone with +44 and no kind", _q({"type": "contact", "value": "+44 7700 900123"}), {"P1"}),
+    Scenario(
+        "phone with +44 and no kind",
+        _q({"type": "contact", "value": "+44 7700 900123"}),
+        {"P1"},
+        how={"P1": {"0:contact": "exact"}},
+    ),
     Scenario(
         "phone with +44 (0)", _q({"type": "contact", "kind": "phone", "value": "+44 (0)7700 900123"}), {"P1"}
     ),
@@ -609,6 +631,7 @@ SCENARIOS = [
         "part of a phone number across a space",
         _q({"type": "contact", "kind": "phone", "value": "7700-900", "partial": True}),
         {"P1"},
+        how={"P1": {"0:contact": "part"}},
     ),
     Scenario(
         "start of a phone number given with +44",
@@ -628,9 +651,13 @@ SCENARIOS = [
         "registration in part from the start",
         _q({"type": "vehicle", "vrm": "GK19", "partial": True}),
         {"P1", "P7"},
+        how={"P1": {"0:vehicle": "begins with GK19"}},
     ),
     Scenario(
-        "registration in part from the end", _q({"type": "vehicle", "vrm": "x bw", "partial": True}), {"P1"}
+        "registration in part from the end",
+        _q({"type": "vehicle", "vrm": "x bw", "partial": True}),
+        {"P1"},
+        how={"P1": {"0:vehicle": "ends with XBW"}},
     ),
     Scenario(
         "registration end of a restricted record",
@@ -647,17 +674,20 @@ SCENARIOS = [
         "dob a year out when asked",
         _q({"type": "date_of_birth", "exact": "1983-03-17", "year_either_side": True}),
         {"P1", "P8"},
+        how={"P1": {"0:date_of_birth": "year +1"}},
     ),
     Scenario("dob not a year out unless asked", _q({"type": "date_of_birth", "exact": "1983-03-17"}), set()),
     Scenario(
         "dob transposed and a year out",
         _q({"type": "date_of_birth", "exact": "1989-03-07", "transposed": True, "year_either_side": True}),
         {"P7"},
+        how={"P7": {"0:date_of_birth": "day and month swapped, year -1"}},
     ),
     Scenario(
         "birth year either side",
         _q({"type": "date_of_birth", "year": 1985, "year_either_side": True}),
         {"P1", "P8"},
+        how={"P1": {"0:date_of_birth": "year -1"}},
     ),
     Scenario("birth year exactly", _q({"type": "date_of_birth", "year": 1985}), set()),
     Scenario(

@@ -51,6 +51,12 @@ def run_scenarios(
             hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
             if hit is None or hit.matched != why:
                 problems.append(f"{key} matched {hit.matched if hit else None}, want {why}")
+        for key, how in s.how.items():
+            if key in hidden:
+                continue
+            hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
+            if hit is None or hit.how != how:
+                problems.append(f"{key} matched how {hit.how if hit else None}, want {how}")
         if problems:
             failures.append(f"{s.name}: " + "; ".join(problems))
     return failures

@@ -21,6 +21,7 @@ class Hit:
     sort: list[Any] = field(
         default_factory=list
     )  # its sort key: [score, id] or [surname, id] (what a cursor resumes after)
+    how: dict[str, str] = field(default_factory=dict)  # how each matched criterion matched (matching.how)
 
 
 @dataclass

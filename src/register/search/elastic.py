@@ -17,7 +17,7 @@ from ..domain import values
 from . import query as q
 from .backend import FACETS, Hit, Results, SearchRefused, SearchUnavailable, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
-from .matching import NESTED, fuzziness, label, name_variants, parts, sounds_like
+from .matching import NESTED, fuzziness, how, label, name_variants, parts, sounds_like
 
 Query = dict[str, Any]
 SNAPSHOT_KEEP_ALIVE = "5m"  # how long a walk's point in time waits for its next page
@@ -318,7 +318,10 @@ class ElasticBackend:
                 if request.after() is None
                 else {"search_after": request.after(), "size": request.page_size + 1}
             ),
-            "source": False,
+            # the dates of birth only when a date of birth criterion is to say how it matched
+            "source": {"includes": ["dates_of_birth"]}
+            if any(isinstance(c, q.DateOfBirth) for _, c in q.leaves(request.query))
+            else False,
             "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
         }
 
@@ -364,14 +367,21 @@ class ElasticBackend:
         else:
             more, raw = len(raw) > request.page_size, raw[: request.page_size]
         hits = []
+        criteria = dict(q.leaves(request.query))
         for h in raw:
             inner = h.get("inner_hits", {})
-            matched = []
+            doc = {"dates_of_birth": (h.get("_source") or {}).get("dates_of_birth", [])}
+            matched, hows = [], {}
             for name in sorted(h.get("matched_queries", []), key=order.__getitem__):
                 found = inner.get(name, {}).get("hits", {}).get("hits", [])
-                item = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
-                matched.append(name + (f" ({item})" if item else ""))
-            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"][:2])))
+                item = found[0]["_source"] if found else None
+                text = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
+                matched.append(name + (f" ({text})" if text else ""))
+                if explained := how(criteria[name], item, doc):
+                    hows[name] = explained
+            hits.append(
+                Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"][:2]), hows)
+            )
         facets = {
             f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS
         }

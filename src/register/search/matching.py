@@ -152,15 +152,98 @@ def label(path: str, item: Doc) -> str:
     return f"description of {item.get('observed_on')}"
 
 
-def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
-    """The first item of a nested criterion's section that meets it on its own, named for "why it matched"."""
+def first_item(c: q.Leaf, doc: Doc, today: dt.date) -> Doc | None:
+    """The first item of a nested criterion's section that meets it on its own."""
     path = NESTED.get(c.type)
     if path is None:
         return None
-    for item in doc[path]:
-        if _leaf(c, {**doc, path: [item]}, today):
-            return label(path, item)
+    return next((item for item in doc[path] if _leaf(c, {**doc, path: [item]}, today)), None)
+
+
+def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
+    """The first item of a nested criterion's section that meets it on its own, named for "why it matched"."""
+    item = first_item(c, doc, today)
+    return label(NESTED[c.type], item) if item is not None else None
+
+
+def _how_name(c: q.Name, entry: Doc) -> str:
+    out = []
+    for t in c.terms():
+        word = next((w for w in entry["words"] if _term(w, c, t)), None)
+        if word is None:
+            continue
+        have = word["word"]
+        if t.kind == "initial":
+            out.append(f"initial {t.text} of {have}")
+        elif t.kind == "prefix":
+            out.append(f"prefix {t.text}* of {have}")
+        elif have == t.text:
+            out.append(f"exact {have}")
+        elif c.mode == "phonetic":
+            agreed = [a for a, codes in sounds_like(t.text, c.algorithm).items() if set(codes) & set(word[a])]
+            out.append(f"{have} sounds like {t.text} ({', '.join(agreed)})")
+        elif c.mode == "nickname":
+            out.append(f"{have} a variant of {t.text}")
+        else:
+            edits = jellyfish.damerau_levenshtein_distance(t.text, have)
+            out.append(f"{have} fuzzy for {t.text}, {edits} edit{'s' if edits > 1 else ''}")
+    return "; ".join(out)
+
+
+def _how_dob(c: q.DateOfBirth, doc: Doc) -> str | None:
+    dobs = {dt.date.fromisoformat(d) for d in doc["dates_of_birth"]}
+    if c.exact is not None:
+        found = next((d for d in c.dates() if d == c.exact and d in dobs), None) or next(
+            (d for d in c.dates() if d in dobs), None
+        )
+        if found is None:
+            return None
+        how = []
+        if (found.month, found.day) != (c.exact.month, c.exact.day):
+            how.append("day and month swapped")
+        if found.year != c.exact.year:
+            how.append(f"year {found.year - c.exact.year:+d}")
+        return ", ".join(how) or "exact"
+    if c.year is not None:
+        years = {d.year for d in dobs}
+        if c.year in years:
+            return "exact"
+        near = next((y for y in c.years() if y in years), None)
+        return f"year {near - c.year:+d}" if near is not None else None
     return None
+
+
+def how(c: q.Leaf, item: Doc | None, doc: Doc) -> str | None:
+    """How a criterion that matched did so: exact, an initial, a prefix, the phonetic algorithms that agreed,
+    a variant, a fuzzy word and its edit distance, a date with day and month swapped or a year out, a
+    registration's beginning or end, part of a contact. `item` is the nested item that met it (as "why it
+    matched" names it), `doc` the record's document (its dates of birth suffice); None: nothing to say."""
+    if isinstance(c, q.Name) and item is not None:
+        return _how_name(c, item) or None
+    if isinstance(c, q.DateOfBirth):
+        return _how_dob(c, doc)
+    if isinstance(c, q.Vehicle) and item is not None and c.vrm:
+        if item["vrm"] == c.vrm:
+            return "exact"
+        core = q.Vehicle(vrm=c.vrm).vrm_regex()
+        if c.partial and re.fullmatch(f"({core}).*", item["vrm"]):
+            return f"begins with {c.vrm}"
+        if c.partial and re.fullmatch(f".*({core})", item["vrm"]):
+            return f"ends with {c.vrm}"
+        return "pattern"
+    if isinstance(c, q.Contact) and item is not None:
+        return "exact" if item["value"] in c.forms else "part"
+    return None
+
+
+def explain(group: q.Group, doc: Doc, today: dt.date, matched: list[str]) -> dict[str, str]:
+    """`how` for each criterion that matched (named as in `matched`)."""
+    names = {m.split(" ", 1)[0] for m in matched}
+    out = {}
+    for name, c in q.leaves(group):
+        if name in names and (text := how(c, first_item(c, doc, today), doc)):
+            out[name] = text
+    return out
 
 
 def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:

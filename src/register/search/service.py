@@ -62,6 +62,7 @@ def _shaped(
                 score=h.score,
                 owning_area=s.area,
                 matched=h.matched,
+                how=h.how,
                 forenames=s.forenames,
                 surname=s.surname,
                 date_of_birth=s.date_of_birth,

@@ -26,7 +26,7 @@ from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
 from .documents import document, sounds
-from .matching import evaluate, name_variants
+from .matching import evaluate, explain, name_variants
 
 BATCH = 500
 
@@ -170,7 +170,13 @@ class SqlBackend:
                         score,
                         surname,
                         doc["nominal_id"],
-                        Hit(uuid.UUID(doc["nominal_id"]), score, matched, key),
+                        Hit(
+                            uuid.UUID(doc["nominal_id"]),
+                            score,
+                            matched,
+                            key,
+                            explain(request.query, doc, today, matched),
+                        ),
                     )
                 )
                 for f in FACETS:
