@@ -7,6 +7,7 @@ are a single `nested` query over that item.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Any
@@ -347,11 +348,14 @@ class ElasticBackend:
     def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
         body = self.body(request, today, viewer)
         snapshot = request.snapshot()
+        if request.after() is not None and snapshot is None:
+            # A walk's second page opens the point in time the rest of the walk reads (a page found by its
+            # number, which most searches stop at, opens none)
+            snapshot = self._snapshot()
         response = None
         if snapshot:
-            # A walk reads the point in time its second page opened; one that has expired (or an id the engine
-            # does not know) reads the index as it is now, from the same sort key: nothing is skipped or
-            # repeated that did not change meanwhile.
+            # A point in time that has expired (or an id the engine does not know): the index as it is now,
+            # from the same sort key: nothing is skipped or repeated that did not change meanwhile.
             try:
                 response = self._run(
                     {**body, "search_after": [*body["search_after"], LAST_SHARD_DOC]}, snapshot
@@ -385,8 +389,11 @@ class ElasticBackend:
         facets = {
             f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS
         }
-        if more:
-            snapshot = response.get("pit_id") or snapshot or self._snapshot()
+        if more and snapshot:
+            snapshot = response.get("pit_id") or snapshot
+        elif snapshot:  # the walk's last page: the point in time is no longer needed
+            with contextlib.suppress(ApiError, TransportError):
+                self.index.client.close_point_in_time(id=response.get("pit_id") or snapshot)
         return Results(
             total=response["hits"]["total"]["value"],
             hits=hits,
@@ -396,8 +403,8 @@ class ElasticBackend:
         )
 
     def _snapshot(self) -> str | None:
-        """A point in time on the index for the pages after this one (None if the engine will not open one:
-        the walk then reads the live index, as the SQL backend's always does)."""
+        """A point in time on the index for this page and the ones after (None if the engine will not open
+        one: the walk then reads the live index, as the SQL backend's always does)."""
         try:
             return str(
                 self.index.client.open_point_in_time(
