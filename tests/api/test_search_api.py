@@ -3,6 +3,7 @@ hidden matchable, and every search and export in the audit log with its criteria
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -58,6 +59,7 @@ def test_search_needs_a_purpose_and_is_audited_with_criteria_and_ids(
     assert body["hits"][0]["surname"] == "Hartley" and body["hits"][0]["matched"] == [
         "0:vehicle (vehicle GK19XBW)"
     ]
+    assert body["hits"][0]["how"] == {"0:vehicle": "pattern"}  # how it matched: a pattern, not the whole mark
     [event] = events(store, "search:query:run")
     assert event["purpose"] == "OP-HERON-23" and event["action"] == "consultation" and event["ids"] == [nid]
     # The criteria are sealed in the database (no "GK19" in clear) and opened for an auditor by the API.
@@ -359,6 +361,10 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
             cursor = page["next_cursor"]
             if cursor is None:
                 break
+            # opaque: no surname, no id, not even base64-decoded (the cursor is sealed)
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).lower()
+            assert not any(n.lower().encode() in raw for n in surnames)
+            assert not any(h["id"].encode() in raw for h in page["hits"])
         assert pages == 4 and walked == whole["hits"]
     if True:  # a cursor is for the query and sort it came from, and is not an input to forge
         first = search(client, investigator, {"query": query, "sort": "surname", "page_size": 2}).json()
@@ -370,7 +376,82 @@ def test_a_cursor_reaches_every_page_in_order(either_backend, token: Minter) -> 
         ):
             r = search(client, investigator, {"query": query, "sort": "surname", "page_size": 2} | bad)
             assert r.status_code == 422, (bad, r.text)
-            assert r.json()["errors"][0]["field"] in ("body.cursor", "body.page"), r.text
+            error = r.json()["errors"][0]
+            assert (error["field"], error["rule"]) in (
+                ("body.cursor", "pattern_mismatch"),  # not even base64url
+                ("body.cursor", "cursor_mismatch"),
+                ("body.cursor", "cursor_or_page"),
+                ("body.cursor", "cursor_invalid"),
+            ), r.text
+
+
+def test_a_malformed_query_names_each_criterion_by_its_position_and_type_as_sent(
+    client: TestClient, token: Minter
+) -> None:
+    """Not the tagged union's internals (`query.criteria.3.vehicle.vrm`): the position and the type as sent,
+    the field within it, the rule, and a message a person can read."""
+    investigator = token(Role.INVESTIGATOR)
+    body = {
+        "query": _group(
+            {"type": "name", "value": "Hartley"},
+            {"type": "age", "min": 30, "max": 20},
+            {"type": "group", "op": "or", "criteria": [{"type": "name", "value": "Smith", "mode": "sounds"}]},
+            {"type": "vehicle", "vrm": "!!"},
+            {"type": "vehicel", "vrm": "GK19"},
+            {"vrm": "GK19"},
+            "GK19",
+            {"type": "date_of_birth"},
+        )
+    }
+    r = search(client, investigator, body)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    errors = [(e["field"], e["rule"], e["message"]) for e in r.json()["errors"]]
+    kinds = (
+        "name, date_of_birth, age, person, mark, identifier, address, vehicle, contact, offence, employment, "
+    )
+    assert errors == [
+        ("body.query.criteria.1.max", "range_in_order", "criteria[1] (age): max: max must not be below min"),
+        (
+            "body.query.criteria.2.criteria.0.mode",
+            "literal_error",
+            "criteria[2] (group) > criteria[0] (name): mode: "
+            "Input should be 'exact', 'fuzzy', 'phonetic' or 'nickname'",
+        ),
+        (
+            "body.query.criteria.3.vrm",
+            "vrm_pattern",
+            "criteria[3] (vehicle): vrm: a registration pattern needs at least one letter or digit",
+        ),
+        (
+            "body.query.criteria.4.type",
+            "criterion_type",
+            f"criteria[4] (vehicel): type: no criterion has this type; it is one of {kinds}"
+            "management or group",
+        ),
+        (
+            "body.query.criteria.5.type",
+            "criterion_type",
+            f"criteria[5]: type: every criterion has a type: one of {kinds}management or group",
+        ),
+        (
+            "body.query.criteria.6",
+            "model_attributes_type",
+            "criteria[6]: a criterion is an object with a `type`",
+        ),
+        (
+            "body.query.criteria.7.exact",
+            "dob_one_form",
+            "criteria[7] (date_of_birth): exact: "
+            "give exactly one of: exact, a range (date_from/date_to), or year",
+        ),
+    ], r.text
+    assert "vehicle.vrm" not in r.text and "group.criteria" not in r.text
+    # problems outside the criteria are named as before
+    r = search(client, investigator, {"query": {"type": "group", "criteria": []}, "page_size": 0})
+    assert {(e["field"], e["rule"]) for e in r.json()["errors"]} == {
+        ("body.query.criteria", "too_short"),
+        ("body.page_size", "greater_than_equal"),
+    }, r.text
 
 
 WEIRD = [
@@ -468,6 +549,8 @@ def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(
     import base64
 
     from register.search.backend import Hit, Results
+    from register.search.cursor import Cursors
+    from register.search.query import SearchRequest
 
     om = token()
     open_id, _ = create(client, om)
@@ -494,9 +577,14 @@ def test_a_lagging_index_shows_no_stub_and_no_cursor_after_one(
     body = search(client, token(Role.INVESTIGATOR, area="essex"), {**VAN, "sort": "surname"}).json()
     assert [h["id"] for h in body["hits"]] == [open_id]
     cursor = body["next_cursor"]
-    assert "abbott" not in base64.urlsafe_b64decode(
-        cursor + "=" * (-len(cursor) % 4)
-    ).decode() and secret_id not in json.dumps(body)
+    assert secret_id not in json.dumps(body)
+    # the cursor is sealed: opened with the register's key it resumes after the last hit shown
+    opened = Cursors(app.state.store.keys.blind_root.material).open(
+        SearchRequest.model_validate({**VAN, "sort": "surname", "cursor": cursor})
+    )
+    assert opened.after() == ["hartley", open_id]
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    assert b"hartley" not in raw.lower() and open_id.encode() not in raw
 
 
 def test_what_elasticsearch_refuses_is_a_422_and_an_unreachable_engine_a_503(

@@ -89,7 +89,10 @@ def test_the_investigator_searches_reads_why_pages_opens_exports_and_saves(
     )
     assert site.names() == ["HARTLEY, Daniel James"]
     row = site.results.first
-    assert site.why(row) == ["Name: primary name daniel james hartley", "Vehicle: vehicle GK19XBW"]
+    assert site.why(row) == [
+        "Name: primary name daniel james hartley (exact hartley)",
+        "Vehicle: vehicle GK19XBW (pattern)",
+    ]
     assert row.locator('[data-qa="area"]').inner_text() == "Kent"
     assert row.locator('[data-qa="category"]').text_content().strip() == "Cat 1"
     run = searches(server, head, user)

@@ -143,6 +143,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
             "nationality": "IRL",
         },
         "items": [
+            (Section.ALIASES, {"forenames": "Muhammad", "surname": "Ali-Khan", "name_type": "alias"}),
             (
                 Section.ADDRESSES,
                 {
@@ -385,6 +386,7 @@ class Scenario:
     include_archived: bool = False
     order: list[str] | None = None  # when ranking matters: the hits that must come first, in this order
     why: dict[str, list[str]] = field(default_factory=dict)  # expected "why it matched" for some hits
+    how: dict[str, dict[str, str]] = field(default_factory=dict)  # expected "how it matched" for some hits
 
 
 def _q(*criteria: dict[str, Any], op: str = "and") -> dict[str, Any]:
@@ -413,12 +415,120 @@ SCENARIOS = [
     Scenario("no nickname expansion when exact", _q({"type": "name", "value": "Dan Hartley"}), set()),
     Scenario("nickname both ways", _q({"type": "name", "value": "Steve", "mode": "nickname"}), {"P4", "P7"}),
     Scenario("apostrophes folded", _q({"type": "name", "value": "osullivan"}), {"P2"}),
+    # Names as people say them (issue #19 D)
+    Scenario(
+        "metaphone misses a spelling", _q({"type": "name", "value": "Brannagin", "mode": "phonetic"}), set()
+    ),
+    Scenario(
+        "double metaphone's alternate key",
+        _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "double_metaphone"}),
+        {"P3"},
+        how={"P3": {"0:name": "brannigan sounds like brannagin (double_metaphone)"}},
+    ),
+    Scenario(
+        "nysiis",
+        _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "nysiis"}),
+        {"P3"},
+    ),
+    Scenario(
+        "any phonetic key",
+        _q({"type": "name", "value": "Brannagin", "mode": "phonetic", "algorithm": "any"}),
+        {"P3"},
+        how={"P3": {"0:name": "brannigan sounds like brannagin (double_metaphone, soundex, nysiis)"}},
+    ),
+    Scenario(
+        "soundex",
+        _q({"type": "name", "value": "Hartlee", "mode": "phonetic", "algorithm": "soundex"}),
+        {"P1", "P8"},
+    ),
+    Scenario(
+        "soundex is looser than metaphone",
+        _q({"type": "name", "value": "Stephens", "mode": "phonetic", "algorithm": "soundex"}),
+        {"P4", "P7"},
+        how={"P4": {"0:name": "stephen sounds like stephens (soundex)"}, "P7": {"0:name": "exact stephens"}},
+    ),
+    Scenario(
+        "metaphone keeps the final s", _q({"type": "name", "value": "Stephens", "mode": "phonetic"}), {"P7"}
+    ),
+    Scenario(
+        "double metaphone: Schmidt sounds like Smith",
+        _q({"type": "name", "value": "Schmidt", "mode": "phonetic", "algorithm": "double_metaphone"}),
+        {"P6"},
+        include_archived=True,
+    ),
+    Scenario(
+        "metaphone: Schmidt does not",
+        _q({"type": "name", "value": "Schmidt", "mode": "phonetic"}),
+        set(),
+        include_archived=True,
+    ),
+    Scenario(
+        "double metaphone: Doyel",
+        _q({"type": "name", "value": "Doyel", "mode": "phonetic", "algorithm": "double_metaphone"}),
+        {"P5"},
+    ),
+    Scenario(
+        "transliterated forename",
+        _q({"type": "name", "value": "Mohammed", "mode": "nickname"}),
+        {"P2"},
+        why={"P2": ["0:name (alias name muhammad ali-khan)"]},
+        how={"P2": {"0:name": "muhammad a variant of mohammed"}},
+    ),
+    Scenario("no variants when exact", _q({"type": "name", "value": "Mohammed"}), set()),
+    Scenario("half of a double-barrelled surname", _q({"type": "name", "value": "Khan"}), {"P2"}),
+    Scenario(
+        "double-barrelled surname without its hyphen", _q({"type": "name", "value": "ali khan"}), {"P2"}
+    ),
+    Scenario("names in any order", _q({"type": "name", "value": "Khan-Ali, Muhammad"}), {"P2"}),
+    Scenario("surname first, with a comma", _q({"type": "name", "value": "Hartley, Daniel James"}), {"P1"}),
+    Scenario(
+        "initial and surname",
+        _q({"type": "name", "value": "D. Hartley"}),
+        {"P1"},
+        how={"P1": {"0:name": "initial d of daniel; exact hartley"}},
+    ),
+    Scenario("second forename's initial", _q({"type": "name", "value": "J Hartley"}), {"P1"}),
+    Scenario("initial that is no forename's", _q({"type": "name", "value": "S. Hartley"}), set()),
+    Scenario("an initial is a forename's", _q({"type": "name", "value": "H Daniel"}), set()),
+    Scenario("initial with a near surname", _q({"type": "name", "value": "D Hartly"}), {"P8"}),
+    Scenario("surname prefix", _q({"type": "name", "value": "Hart*"}), {"P1", "P8"}),
+    Scenario(
+        "prefixes of both names, any order",
+        _q({"type": "name", "value": "hart* dan*"}),
+        {"P1", "P8"},
+        how={"P8": {"0:name": "prefix hart* of hartly; prefix dan* of danielle"}},
+    ),
+    Scenario("prefix of a restricted record's name", _q({"type": "name", "value": "Bran*"}), {"P3"}),
+    Scenario(
+        "a surname only as a surname", _q({"type": "name", "value": "Hartley", "part": "surname"}), {"P1"}
+    ),
+    Scenario(
+        "a surname not as a forename", _q({"type": "name", "value": "Hartley", "part": "forenames"}), set()
+    ),
+    Scenario(
+        "fuzzy in forenames only",
+        _q({"type": "name", "value": "Stephens", "mode": "fuzzy", "part": "forenames"}),
+        {"P4"},
+        how={"P4": {"0:name": "stephen fuzzy for stephens, 1 edit"}},
+    ),
+    Scenario(
+        "fuzzy in surnames only",
+        _q({"type": "name", "value": "Stephens", "mode": "fuzzy", "part": "surname"}),
+        {"P7"},
+    ),
+    Scenario("fuzzy in any part", _q({"type": "name", "value": "Stephens", "mode": "fuzzy"}), {"P4", "P7"}),
+    Scenario(
+        "nicknames of a forename",
+        _q({"type": "name", "value": "Steve", "mode": "nickname", "part": "forenames"}),
+        {"P4", "P7"},
+    ),
     Scenario("dob exact", _q({"type": "date_of_birth", "exact": "1984-03-17"}), {"P1", "P8"}),
     Scenario("dob of an alias", _q({"type": "date_of_birth", "exact": "1984-07-03"}), {"P1"}),
     Scenario(
         "dob day and month transposed",
         _q({"type": "date_of_birth", "exact": "1988-03-07", "transposed": True}),
         {"P7"},
+        how={"P7": {"0:date_of_birth": "day and month swapped"}},
     ),
     Scenario("dob not transposed unless asked", _q({"type": "date_of_birth", "exact": "1988-03-07"}), set()),
     Scenario("dob year", _q({"type": "date_of_birth", "year": 1990}), {"P3"}),
@@ -506,6 +616,102 @@ SCENARIOS = [
         {"P1"},
     ),
     Scenario("partial email", _q({"type": "contact", "value": "doyle96", "partial": True}), {"P5"}),
+    # Identifiers as people give them (issue #19 C)
+    Scenario("phone with dashes", _q({"type": "contact", "kind": "phone", "value": "07700-900-123"}), {"P1"}),
+    Scenario(
+        "phone with +44 and no kind",
+        _q({"type": "contact", "value": "+44 7700 900123"}),
+        {"P1"},
+        how={"P1": {"0:contact": "exact"}},
+    ),
+    Scenario(
+        "phone with +44 (0)", _q({"type": "contact", "kind": "phone", "value": "+44 (0)7700 900123"}), {"P1"}
+    ),
+    Scenario(
+        "part of a phone number across a space",
+        _q({"type": "contact", "kind": "phone", "value": "7700-900", "partial": True}),
+        {"P1"},
+        how={"P1": {"0:contact": "part"}},
+    ),
+    Scenario(
+        "start of a phone number given with +44",
+        _q({"type": "contact", "kind": "phone", "value": "+44 7700", "partial": True}),
+        {"P1"},
+    ),
+    Scenario(
+        "email in any case",
+        _q({"type": "contact", "kind": "email", "value": "K.Doyle96@Example.COM"}),
+        {"P5"},
+    ),
+    Scenario("email in any case, no kind", _q({"type": "contact", "value": "K.DOYLE96@example.com"}), {"P5"}),
+    Scenario(
+        "registration with spaces and in lower case", _q({"type": "vehicle", "vrm": "gk19 xbw"}), {"P1"}
+    ),
+    Scenario(
+        "registration in part from the start",
+        _q({"type": "vehicle", "vrm": "GK19", "partial": True}),
+        {"P1", "P7"},
+        how={"P1": {"0:vehicle": "begins with GK19"}},
+    ),
+    Scenario(
+        "registration in part from the end",
+        _q({"type": "vehicle", "vrm": "x bw", "partial": True}),
+        {"P1"},
+        how={"P1": {"0:vehicle": "ends with XBW"}},
+    ),
+    Scenario(
+        "registration end of a restricted record",
+        _q({"type": "vehicle", "vrm": "ABC", "partial": True}),
+        {"P3"},
+    ),
+    Scenario(
+        "registration part is not the middle", _q({"type": "vehicle", "vrm": "19XB", "partial": True}), set()
+    ),
+    Scenario("registration part is whole unless partial", _q({"type": "vehicle", "vrm": "XBW"}), set()),
+    Scenario("full postcode without its space", _q({"type": "address", "postcode": "me168rp"}), {"P1"}),
+    Scenario("postcode outward code in lower case", _q({"type": "address", "postcode": "ct2"}), {"P2"}),
+    Scenario(
+        "dob a year out when asked",
+        _q({"type": "date_of_birth", "exact": "1983-03-17", "year_either_side": True}),
+        {"P1", "P8"},
+        how={"P1": {"0:date_of_birth": "year +1"}},
+    ),
+    Scenario("dob not a year out unless asked", _q({"type": "date_of_birth", "exact": "1983-03-17"}), set()),
+    Scenario(
+        "dob transposed and a year out",
+        _q({"type": "date_of_birth", "exact": "1989-03-07", "transposed": True, "year_either_side": True}),
+        {"P7"},
+        how={"P7": {"0:date_of_birth": "day and month swapped, year -1"}},
+    ),
+    Scenario(
+        "birth year either side",
+        _q({"type": "date_of_birth", "year": 1985, "year_either_side": True}),
+        {"P1", "P8"},
+        how={"P1": {"0:date_of_birth": "year -1"}},
+    ),
+    Scenario("birth year exactly", _q({"type": "date_of_birth", "year": 1985}), set()),
+    Scenario(
+        "dob range a year wider at each end",
+        _q(
+            {
+                "type": "date_of_birth",
+                "date_from": "1985-01-01",
+                "date_to": "1987-12-31",
+                "year_either_side": True,
+            }
+        ),
+        {"P1", "P7", "P8"},
+    ),
+    Scenario(
+        "approximate age, one year either side",
+        _q({"type": "age", "about": 37, "give_or_take": 1, "at": "2026-01-01"}),
+        {"P7"},
+    ),
+    Scenario(
+        "approximate age, two years either side",
+        _q({"type": "age", "about": 41, "at": "2026-01-01"}),
+        {"P1", "P8"},
+    ),
     Scenario(
         "online username", _q({"type": "contact", "kind": "online_identity", "value": "@dhart84"}), {"P1"}
     ),

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from elasticsearch import NotFoundError
 
 from register.search import indexer as idx
 from register.search.backend import SearchBackend, Viewer
@@ -51,6 +52,12 @@ def run_scenarios(
             hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
             if hit is None or hit.matched != why:
                 problems.append(f"{key} matched {hit.matched if hit else None}, want {why}")
+        for key, how in s.how.items():
+            if key in hidden:
+                continue
+            hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
+            if hit is None or hit.how != how:
+                problems.append(f"{key} matched how {hit.how if hit else None}, want {how}")
         if problems:
             failures.append(f"{s.name}: " + "; ".join(problems))
     return failures
@@ -273,8 +280,8 @@ def walk(backend: SearchBackend, body: dict, viewer: Viewer) -> tuple[list[uuid.
         out += [h.nominal_id for h in results.hits]
         if not results.more:
             return out, pages
-        request = SearchRequest.model_validate(
-            {**body, "page_size": 1, "cursor": request.cursor_after(results.hits[-1].sort)}
+        request = SearchRequest.model_validate({**body, "page_size": 1}).resuming(
+            results.hits[-1].sort, results.snapshot
         )
 
 
@@ -312,3 +319,50 @@ def test_both_backends_reach_every_hit_by_cursor_even_beyond_the_engines_result_
                 sort,
                 type(backend).__name__,
             )
+
+
+@pytest.mark.sqlite_only
+def test_an_elasticsearch_walk_reads_one_point_in_time_and_survives_its_loss(
+    store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    """A page found by its number opens no point in time; a walk's second page opens one and the rest of the
+    walk reads it: a record that leaves the index meanwhile is still met once, in its place. A cursor whose
+    point in time has gone (expired, closed, or an id the engine does not know) walks on over the live index
+    from the same sort key, never a 5xx, and the page after opens a fresh one."""
+    backend = ElasticBackend(fixture_index)
+    body = {"query": {"type": "group", "criteria": [{"type": "person"}]}, "sort": "surname"}
+    whole = [
+        h.nominal_id
+        for h in backend.search(
+            SearchRequest.model_validate({**body, "page_size": 100}), conformance.TODAY, KENT
+        ).hits
+    ]
+    assert len(whole) == 7  # the active records
+    request = SearchRequest.model_validate({**body, "page_size": 2})
+    first = backend.search(request, conformance.TODAY, KENT)
+    assert first.more and first.snapshot is None
+    second = backend.search(request.resuming(first.hits[-1].sort), conformance.TODAY, KENT)
+    assert second.more and second.snapshot
+    fixture_index.delete([str(whole[-1])])  # the last in surname order leaves the live index
+    fixture_index.refresh()
+    walked, results = [h.nominal_id for h in first.hits + second.hits], second
+    while results.more:
+        results = backend.search(
+            request.resuming(results.hits[-1].sort, results.snapshot), conformance.TODAY, KENT
+        )
+        walked += [h.nominal_id for h in results.hits]
+    assert walked == whole  # the point in time still holds it
+    live = backend.search(SearchRequest.model_validate({**body, "page_size": 100}), conformance.TODAY, KENT)
+    assert [h.nominal_id for h in live.hits] == whole[:-1]
+    with pytest.raises(NotFoundError):  # the walk's last page closed its point in time
+        fixture_index.client.close_point_in_time(id=second.snapshot)
+    for gone in (second.snapshot, "bm90IGEgcG9pbnQgaW4gdGltZQ=="):
+        resumed = request.resuming(second.hits[-1].sort, gone)
+        rest = backend.search(resumed, conformance.TODAY, KENT)
+        assert [h.nominal_id for h in rest.hits] == whole[4:6], gone
+        assert rest.more is False and rest.snapshot is None  # read live: the last record has gone
+        assert SqlBackend(store).search(resumed, conformance.TODAY, KENT).hits[0].nominal_id == whole[4]
+        again = backend.search(request.resuming(first.hits[-1].sort, gone), conformance.TODAY, KENT)
+        assert [h.nominal_id for h in again.hits] == whole[2:4] and again.more and again.snapshot is None
+        after = backend.search(request.resuming(again.hits[-1].sort), conformance.TODAY, KENT)
+        assert [h.nominal_id for h in after.hits] == whole[4:6] and after.snapshot is None  # the last page

@@ -25,6 +25,7 @@ from ..access.tokens import AuthenticationFailed
 from ..crypto.envelope import TamperedCiphertext
 from ..crypto.keys import KeyProblem
 from ..domain.errors import ConcurrencyConflict, DomainError, Gone, NotFound, RuleViolation, field_errors
+from ..search.query import readable_error
 from ..store.db import DATABASE_ERRORS, database_unreachable
 from ..usecase import guard
 
@@ -119,13 +120,16 @@ def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         cause = (e.get("ctx") or {}).get("error")
         loc = ".".join(str(p) for p in e.get("loc", ()))
         inner = getattr(cause, "field", None)
-        out.append(
-            {
-                "field": f"{loc}.{inner}" if inner else loc,
-                "rule": getattr(cause, "rule", e.get("type", "invalid")),
-                "message": getattr(cause, "message", e.get("msg", "invalid")),
-            }
+        rule = getattr(cause, "rule", e.get("type", "invalid"))
+        message = getattr(cause, "message", e.get("msg", "invalid"))
+        field = f"{loc}.{inner}" if inner else loc
+        # a search query's criteria are named by position and type as sent, not by the tagged union's parts
+        readable = readable_error(
+            tuple(e.get("loc", ())), e.get("type", ""), inner, rule, message, e.get("ctx") or {}
         )
+        if readable is not None:
+            field, rule, message = readable
+        out.append({"field": field, "rule": rule, "message": message})
     return out
 
 

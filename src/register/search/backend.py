@@ -21,6 +21,7 @@ class Hit:
     sort: list[Any] = field(
         default_factory=list
     )  # its sort key: [score, id] or [surname, id] (what a cursor resumes after)
+    how: dict[str, str] = field(default_factory=dict)  # how each matched criterion matched (matching.how)
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Results:
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     more: bool = False  # more hits follow the last of these
+    snapshot: str | None = None  # the engine's point in time the next page reads (Elasticsearch's PIT id)
 
 
 class SearchRefused(InvalidValue):

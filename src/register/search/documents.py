@@ -12,8 +12,10 @@ import datetime as dt
 from typing import Any, cast
 
 import jellyfish
+from doublemetaphone import doublemetaphone
 
 from ..domain import values
+from ..domain.enums import ContactKind
 from ..domain.record import (
     Address,
     Alias,
@@ -30,8 +32,9 @@ from ..domain.record import (
     Vehicle,
     vrm_ngrams,
 )
+from .query import phone_digits
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: names[].words (each word with its part and phonetic keys, nested)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -42,9 +45,30 @@ def grams(text: str, n: int = 3) -> list[str]:
     return sorted({text[i : i + n] for i in range(len(text) - n + 1)})
 
 
+def sounds(word: str) -> dict[str, list[str]]:
+    """A word's phonetic keys, one list per algorithm (Double Metaphone has a primary and an alternate)."""
+    primary, alternate = doublemetaphone(word)
+    return {
+        "metaphone": [jellyfish.metaphone(word)],
+        "double_metaphone": sorted({k for k in (primary, alternate) if k}),
+        "soundex": [jellyfish.soundex(word)],
+        "nysiis": [jellyfish.nysiis(word)],
+    }
+
+
+def _words(forenames: str, surname: str) -> list[dict[str, Any]]:
+    """Every word of a name with the part it is in and its phonetic keys (what a name criterion compares)."""
+    out = []
+    for part, text in (("forenames", forenames), ("surname", surname)):
+        for word in values.name_tokens(text):
+            out.append({"word": word, "part": part, **sounds(word)})
+    return out
+
+
 def _name(kind: str, forenames: str, surname: str, dob: dt.date | None) -> dict[str, Any]:
     tokens = values.name_tokens(forenames, surname)
     return {
+        "words": _words(forenames, surname),
         "kind": kind,
         "full": values.fold(f"{forenames} {surname}"),
         "surname": " ".join(values.name_tokens(surname)),
@@ -53,6 +77,12 @@ def _name(kind: str, forenames: str, surname: str, dob: dt.date | None) -> dict[
         "soundex": sorted({jellyfish.soundex(t) for t in tokens}),
         "date_of_birth": _iso(dob),
     }
+
+
+def _contact(c: Contact) -> str:
+    """A contact as both backends compare it: folded; a telephone number as its digits with the national 0
+    (the domain keeps it so; a value written before it did is put right here)."""
+    return phone_digits(c.value) if c.kind == ContactKind.PHONE else values.fold(c.value)
 
 
 def _current(items: list[StoredItem]) -> list[StoredItem]:
@@ -146,7 +176,7 @@ def document(record: Record) -> dict[str, Any]:
             if isinstance(v, Vehicle)
         ],
         "contacts": [
-            {"kind": c.kind.value, "value": values.fold(c.value), "value_3grams": grams(values.fold(c.value))}
+            {"kind": c.kind.value, "value": (v := _contact(c)), "value_3grams": grams(v)}
             for c in data(Section.CONTACTS)
             if isinstance(c, Contact)
         ],

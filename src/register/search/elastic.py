@@ -7,20 +7,24 @@ are a single `nested` query over that item.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Any
 
-import jellyfish
 from elasticsearch import ApiError, BadRequestError, TransportError
 
 from ..domain import values
 from . import query as q
 from .backend import FACETS, Hit, Results, SearchRefused, SearchUnavailable, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
-from .matching import NESTED, fuzziness, label, name_variants, transposed
+from .matching import NESTED, fuzziness, how, label, name_variants, parts, sounds_like
 
 Query = dict[str, Any]
+SNAPSHOT_KEEP_ALIVE = "5m"  # how long a walk's point in time waits for its next page
+# A point in time adds its own last tie-break (_shard_doc) to the sort: the key a cursor resumes after (score
+# or surname, then id) is already unique, so resuming after its largest value leaves out the hit itself.
+LAST_SHARD_DOC = 2**63 - 1
 
 
 def _nested(path: str, filters: list[Query]) -> Query:
@@ -60,31 +64,42 @@ def _window(path: str, c: q.Window) -> list[Query]:
     return out
 
 
-def _name(c: q.Name) -> Query:
-    tokens = values.name_tokens(c.value)
-    filters: list[dict[str, Any]]
-    if c.mode == "exact":
-        filters = [{"term": {"names.tokens": t}} for t in tokens]
+def _term(c: q.Name, term: q.Term) -> Query:
+    """One term of a name criterion: a word of the name (nested in it) in the right part that meets it."""
+    field, t = "names.words.word", term.text
+    condition: Query
+    if term.kind != "word":  # an initial or a prefix
+        condition = {"prefix": {field: t}}
+    elif c.mode == "exact":
+        condition = {"term": {field: t}}
     elif c.mode == "phonetic":
-        filters = [{"term": {"names.metaphone": jellyfish.metaphone(t)}} for t in tokens]
+        condition = {
+            "bool": {
+                "should": [
+                    {"terms": {f"names.words.{a}": codes}} for a, codes in sounds_like(t, c.algorithm).items()
+                ],
+                "minimum_should_match": 1,
+            }
+        }
     elif c.mode == "nickname":
-        filters = [{"terms": {"names.tokens": sorted(name_variants(t))}} for t in tokens]
+        condition = {"terms": {field: sorted(name_variants(t))}}
     else:
-        filters = [
-            {
-                "fuzzy": {
-                    "names.tokens": {
-                        "value": t,
-                        "fuzziness": fuzziness(t),
-                        "transpositions": True,
-                        "prefix_length": 0,
-                        "max_expansions": 10_000,
-                    }
+        condition = {
+            "fuzzy": {
+                field: {
+                    "value": t,
+                    "fuzziness": fuzziness(t),
+                    "transpositions": True,
+                    "prefix_length": 0,
+                    "max_expansions": 10_000,
                 }
             }
-            for t in tokens
-        ]
-    return _nested("names", filters)
+        }
+    return _nested("names.words", [{"terms": {"names.words.part": list(parts(c, term))}}, condition])
+
+
+def _name(c: q.Name) -> Query:
+    return _nested("names", [_term(c, t) for t in c.terms()])
 
 
 def leaf(c: q.Leaf, today: dt.date) -> Query:
@@ -92,12 +107,11 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
         return _name(c)
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            swapped = transposed(c.exact) if c.transposed else None
-            wanted = {c.exact.isoformat()} | ({swapped.isoformat()} if swapped else set())
-            return {"terms": {"dates_of_birth": sorted(wanted)}}
+            return {"terms": {"dates_of_birth": [d.isoformat() for d in c.dates()]}}
         if c.year is not None:
-            return {"term": {"dob_years": c.year}}
-        bounds = {k: v.isoformat() for k, v in (("gte", c.date_from), ("lte", c.date_to)) if v is not None}
+            return {"terms": {"dob_years": c.years()}}
+        lo, hi = c.bounds()
+        bounds = {k: v.isoformat() for k, v in (("gte", lo), ("lte", hi)) if v is not None}
         return {"range": {"dates_of_birth": bounds}}
     if isinstance(c, q.Age):
         lo, hi = c.dob_range(today)
@@ -171,15 +185,21 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
         return _nested("vehicles", filters + _window("vehicles", c))
     if isinstance(c, q.Contact):
         filters = [{"term": {"contacts.kind": c.kind.value}}] if c.kind else []
-        value: Query = {"term": {"contacts.value": c.folded}}
+        forms: list[Query] = [{"terms": {"contacts.value": c.forms}}]
         if c.partial:
-            escaped = c.folded.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
-            value = {
-                "bool": {
-                    "should": [value, {"wildcard": {"contacts.value": {"value": f"*{escaped}*"}}}],
-                    "minimum_should_match": 1,
+            forms += [
+                {
+                    "wildcard": {
+                        "contacts.value": {
+                            "value": "*"
+                            + f.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+                            + "*"
+                        }
+                    }
                 }
-            }
+                for f in c.forms
+            ]
+        value: Query = {"bool": {"should": forms, "minimum_should_match": 1}}
         return _nested("contacts", filters + [value])
     if isinstance(c, q.Offence):
         filters = []
@@ -296,18 +316,24 @@ class ElasticBackend:
             # sort key with one hit more, to know whether another page follows
             **(
                 {"from": (request.page - 1) * request.page_size, "size": request.page_size}
-                if request.cursor is None
+                if request.after() is None
                 else {"search_after": request.after(), "size": request.page_size + 1}
             ),
-            "source": False,
+            # the dates of birth only when a date of birth criterion is to say how it matched
+            "source": {"includes": ["dates_of_birth"]}
+            if any(isinstance(c, q.DateOfBirth) for _, c in q.leaves(request.query))
+            else False,
             "aggs": {f: {"terms": {"field": f, "size": 100}} for f in FACETS},
         }
 
-    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+    def _run(self, body: dict[str, Any], snapshot: str | None) -> dict[str, Any]:
+        where: dict[str, Any] = (
+            {"pit": {"id": snapshot, "keep_alive": SNAPSHOT_KEEP_ALIVE}}
+            if snapshot
+            else {"index": self.index.spec.alias}
+        )
         try:
-            response = self.index.client.search(
-                index=self.index.spec.alias, **self.body(request, today, viewer)
-            )
+            return dict(self.index.client.search(**where, **body))
         except (
             BadRequestError
         ) as exc:  # the engine's own limits (clauses, expansions): the query's fault, not the server's
@@ -318,25 +344,75 @@ class ElasticBackend:
             ) from None
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
+
+    def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+        body = self.body(request, today, viewer)
+        snapshot = request.snapshot()
+        if request.after() is not None and snapshot is None:
+            # A walk's second page opens the point in time the rest of the walk reads (a page found by its
+            # number, which most searches stop at, opens none)
+            snapshot = self._snapshot()
+        response = None
+        if snapshot:
+            # A point in time that has expired (or an id the engine does not know): the index as it is now,
+            # from the same sort key: nothing is skipped or repeated that did not change meanwhile.
+            try:
+                response = self._run(
+                    {**body, "search_after": [*body["search_after"], LAST_SHARD_DOC]}, snapshot
+                )
+            except (SearchRefused, SearchUnavailable):
+                snapshot = None
+        if response is None:
+            response = self._run(body, None)
         order = leaf_order(request)
         raw = response["hits"]["hits"]
-        if request.cursor is None:
+        if request.after() is None:
             more = (request.page - 1) * request.page_size + len(raw) < response["hits"]["total"]["value"]
         else:
             more, raw = len(raw) > request.page_size, raw[: request.page_size]
         hits = []
+        criteria = dict(q.leaves(request.query))
         for h in raw:
             inner = h.get("inner_hits", {})
-            matched = []
+            doc = {"dates_of_birth": (h.get("_source") or {}).get("dates_of_birth", [])}
+            matched, hows = [], {}
             for name in sorted(h.get("matched_queries", []), key=order.__getitem__):
                 found = inner.get(name, {}).get("hits", {}).get("hits", [])
-                item = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
-                matched.append(name + (f" ({item})" if item else ""))
-            hits.append(Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"])))
+                item = found[0]["_source"] if found else None
+                text = label(found[0]["_nested"]["field"], found[0]["_source"]) if found else None
+                matched.append(name + (f" ({text})" if text else ""))
+                if explained := how(criteria[name], item, doc):
+                    hows[name] = explained
+            hits.append(
+                Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"][:2]), hows)
+            )
         facets = {
             f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS
         }
-        return Results(total=response["hits"]["total"]["value"], hits=hits, facets=facets, more=more)
+        if more and snapshot:
+            snapshot = response.get("pit_id") or snapshot
+        elif snapshot:  # the walk's last page: the point in time is no longer needed
+            with contextlib.suppress(ApiError, TransportError):
+                self.index.client.close_point_in_time(id=response.get("pit_id") or snapshot)
+        return Results(
+            total=response["hits"]["total"]["value"],
+            hits=hits,
+            facets=facets,
+            more=more,
+            snapshot=snapshot if more else None,
+        )
+
+    def _snapshot(self) -> str | None:
+        """A point in time on the index for this page and the ones after (None if the engine will not open
+        one: the walk then reads the live index, as the SQL backend's always does)."""
+        try:
+            return str(
+                self.index.client.open_point_in_time(
+                    index=self.index.spec.alias, keep_alive=SNAPSHOT_KEEP_ALIVE
+                )["id"]
+            )
+        except (ApiError, TransportError):
+            return None
 
 
 def _reason(exc: BadRequestError) -> str:

@@ -12,13 +12,16 @@ import datetime as dt
 import math
 import re
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import jellyfish
+import yaml
 from nicknames import NickNamer
 
 from ..domain import values
 from . import query as q
+from .documents import sounds
 
 Doc = dict[str, Any]
 
@@ -36,25 +39,38 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, frozenset[str]]:
+    """The variant table (`name_variants.yaml`): each name with every name of the groups it is in."""
+    groups = yaml.safe_load(resources.files(__package__).joinpath("name_variants.yaml").read_text("utf-8"))
+    out: dict[str, set[str]] = {}
+    for group in groups:
+        for name in group:
+            out.setdefault(name, set()).update(group)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def name_variants(token: str) -> set[str]:
-    """A forename and its nicknames and formal forms, both ways ("danny" <-> "daniel", "dan")."""
+    """A name with its nicknames and formal forms, both ways ("danny" <-> "daniel", "dan"; the `nicknames`
+    package), and its other spellings (transliterations, `name_variants.yaml`)."""
     nn = _nicknamer()
     out = {token} | nn.nicknames_of(token) | nn.canonicals_of(token)
     for canonical in nn.canonicals_of(token):
         out |= nn.nicknames_of(canonical)
+    for name in list(out):
+        out |= _spellings().get(values.fold(name), frozenset())
     return {values.fold(v) for v in out}
+
+
+def sounds_like(token: str, algorithm: str) -> dict[str, list[str]]:
+    """The phonetic keys a word must share with `token` (per algorithm; `any`: one of them)."""
+    keys = sounds(token)
+    return {a: keys[a] for a in (q.PHONETIC if algorithm == "any" else (algorithm,))}
 
 
 def fuzziness(term: str) -> int:
     """Elasticsearch's AUTO: exact up to 2 characters, one edit up to 5, two beyond."""
     return 0 if len(term) <= 2 else 1 if len(term) <= 5 else 2
-
-
-def transposed(d: dt.date) -> dt.date | None:
-    try:
-        return dt.date(d.year, d.day, d.month) if d.day <= 12 and d.day != d.month else None
-    except ValueError:
-        return None
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -76,18 +92,33 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def _name_entry(entry: Doc, c: q.Name) -> bool:
-    tokens = values.name_tokens(c.value)
+def parts(c: q.Name, term: q.Term) -> tuple[str, ...]:
+    """The parts of a name a term may be in: an initial is a forename's unless surnames are asked for."""
+    if c.part == "surname":
+        return ("surname",)
+    if c.part == "forenames" or term.kind == "initial":
+        return ("forenames",)
+    return ("forenames", "surname")
+
+
+def _term(word: Doc, c: q.Name, term: q.Term) -> bool:
+    if word["part"] not in parts(c, term):
+        return False
+    have, t = word["word"], term.text
+    if term.kind != "word":  # an initial or a prefix
+        return bool(have.startswith(t))
     if c.mode == "exact":
-        return set(tokens) <= set(entry["tokens"])
+        return bool(have == t)
     if c.mode == "phonetic":
-        return {jellyfish.metaphone(t) for t in tokens} <= set(entry["metaphone"])
+        return any(set(codes) & set(word[a]) for a, codes in sounds_like(t, c.algorithm).items())
     if c.mode == "nickname":
-        return all(name_variants(t) & set(entry["tokens"]) for t in tokens)
-    return all(
-        any(jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t) for have in entry["tokens"])
-        for t in tokens
-    )
+        return have in name_variants(t)
+    return jellyfish.damerau_levenshtein_distance(t, have) <= fuzziness(t)
+
+
+def _name_entry(entry: Doc, c: q.Name) -> bool:
+    """Every term of the criterion is a word of this one name (primary or alias), in any order."""
+    return all(any(_term(w, c, t) for w in entry["words"]) for t in c.terms())
 
 
 NESTED = {
@@ -121,15 +152,98 @@ def label(path: str, item: Doc) -> str:
     return f"description of {item.get('observed_on')}"
 
 
-def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
-    """The first item of a nested criterion's section that meets it on its own, named for "why it matched"."""
+def first_item(c: q.Leaf, doc: Doc, today: dt.date) -> Doc | None:
+    """The first item of a nested criterion's section that meets it on its own."""
     path = NESTED.get(c.type)
     if path is None:
         return None
-    for item in doc[path]:
-        if _leaf(c, {**doc, path: [item]}, today):
-            return label(path, item)
+    return next((item for item in doc[path] if _leaf(c, {**doc, path: [item]}, today)), None)
+
+
+def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
+    """The first item of a nested criterion's section that meets it on its own, named for "why it matched"."""
+    item = first_item(c, doc, today)
+    return label(NESTED[c.type], item) if item is not None else None
+
+
+def _how_name(c: q.Name, entry: Doc) -> str:
+    out = []
+    for t in c.terms():
+        word = next((w for w in entry["words"] if _term(w, c, t)), None)
+        if word is None:
+            continue
+        have = word["word"]
+        if t.kind == "initial":
+            out.append(f"initial {t.text} of {have}")
+        elif t.kind == "prefix":
+            out.append(f"prefix {t.text}* of {have}")
+        elif have == t.text:
+            out.append(f"exact {have}")
+        elif c.mode == "phonetic":
+            agreed = [a for a, codes in sounds_like(t.text, c.algorithm).items() if set(codes) & set(word[a])]
+            out.append(f"{have} sounds like {t.text} ({', '.join(agreed)})")
+        elif c.mode == "nickname":
+            out.append(f"{have} a variant of {t.text}")
+        else:
+            edits = jellyfish.damerau_levenshtein_distance(t.text, have)
+            out.append(f"{have} fuzzy for {t.text}, {edits} edit{'s' if edits > 1 else ''}")
+    return "; ".join(out)
+
+
+def _how_dob(c: q.DateOfBirth, doc: Doc) -> str | None:
+    dobs = {dt.date.fromisoformat(d) for d in doc["dates_of_birth"]}
+    if c.exact is not None:
+        found = next((d for d in c.dates() if d == c.exact and d in dobs), None) or next(
+            (d for d in c.dates() if d in dobs), None
+        )
+        if found is None:
+            return None
+        how = []
+        if (found.month, found.day) != (c.exact.month, c.exact.day):
+            how.append("day and month swapped")
+        if found.year != c.exact.year:
+            how.append(f"year {found.year - c.exact.year:+d}")
+        return ", ".join(how) or "exact"
+    if c.year is not None:
+        years = {d.year for d in dobs}
+        if c.year in years:
+            return "exact"
+        near = next((y for y in c.years() if y in years), None)
+        return f"year {near - c.year:+d}" if near is not None else None
     return None
+
+
+def how(c: q.Leaf, item: Doc | None, doc: Doc) -> str | None:
+    """How a criterion that matched did so: exact, an initial, a prefix, the phonetic algorithms that agreed,
+    a variant, a fuzzy word and its edit distance, a date with day and month swapped or a year out, a
+    registration's beginning or end, part of a contact. `item` is the nested item that met it (as "why it
+    matched" names it), `doc` the record's document (its dates of birth suffice); None: nothing to say."""
+    if isinstance(c, q.Name) and item is not None:
+        return _how_name(c, item) or None
+    if isinstance(c, q.DateOfBirth):
+        return _how_dob(c, doc)
+    if isinstance(c, q.Vehicle) and item is not None and c.vrm:
+        if item["vrm"] == c.vrm:
+            return "exact"
+        core = q.Vehicle(vrm=c.vrm).vrm_regex()
+        if c.partial and re.fullmatch(f"({core}).*", item["vrm"]):
+            return f"begins with {c.vrm}"
+        if c.partial and re.fullmatch(f".*({core})", item["vrm"]):
+            return f"ends with {c.vrm}"
+        return "pattern"
+    if isinstance(c, q.Contact) and item is not None:
+        return "exact" if item["value"] in c.forms else "part"
+    return None
+
+
+def explain(group: q.Group, doc: Doc, today: dt.date, matched: list[str]) -> dict[str, str]:
+    """`how` for each criterion that matched (named as in `matched`)."""
+    names = {m.split(" ", 1)[0] for m in matched}
+    out = {}
+    for name, c in q.leaves(group):
+        if name in names and (text := how(c, first_item(c, doc, today), doc)):
+            out[name] = text
+    return out
 
 
 def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
@@ -138,13 +252,11 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
     if isinstance(c, q.DateOfBirth):
         dobs = [dt.date.fromisoformat(d) for d in doc["dates_of_birth"]]
         if c.exact is not None:
-            wanted = {c.exact} | ({transposed(c.exact)} - {None} if c.transposed else set())
-            return bool(wanted & set(dobs))
+            return bool(set(c.dates()) & set(dobs))
         if c.year is not None:
-            return c.year in doc["dob_years"]
-        return any(
-            (c.date_from is None or d >= c.date_from) and (c.date_to is None or d <= c.date_to) for d in dobs
-        )
+            return bool(set(c.years()) & set(doc["dob_years"]))
+        lo, hi = c.bounds()
+        return any((lo is None or d >= lo) and (hi is None or d <= hi) for d in dobs)
     if isinstance(c, q.Age):
         lo, hi = c.dob_range(today)
         return any(lo <= dt.date.fromisoformat(d) <= hi for d in doc["dates_of_birth"])
@@ -209,7 +321,7 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
     if isinstance(c, q.Contact):
         return any(
             (c.kind is None or k["kind"] == c.kind.value)
-            and (k["value"] == c.folded or (c.partial and c.folded in k["value"]))
+            and any(k["value"] == f or (c.partial and f in k["value"]) for f in c.forms)
             for k in doc["contacts"]
         )
     if isinstance(c, q.Offence):

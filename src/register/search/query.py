@@ -6,17 +6,13 @@ A criterion about one address, vehicle, mark, identifier, contact or offence mus
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
-import math
 import re
-import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ..domain import values
 from ..domain.enums import (
@@ -52,10 +48,37 @@ class Window(Criterion):
     until: dt.date | None = None
 
 
+PHONETIC = ("metaphone", "double_metaphone", "soundex", "nysiis")
+
+
+class Term(BaseModel):
+    """One word of a name criterion: a whole word, an initial ("J." or "J": a word beginning with it), or a
+    prefix ("Smi*": a word beginning with it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    kind: Literal["word", "initial", "prefix"]
+
+
 class Name(Criterion):
     type: Literal["name"] = "name"
-    value: Text
-    mode: Literal["exact", "fuzzy", "phonetic", "nickname"] = "exact"
+    value: Text = Field(
+        description="words in any order; `J.` or `J` an initial, `Smi*` a prefix; a hyphenated name is its "
+        "words"
+    )
+    mode: Literal["exact", "fuzzy", "phonetic", "nickname"] = Field(
+        default="exact",
+        description="how whole words match: exactly, within an edit distance scaled to the word's length, by "
+        "sound (`algorithm`), or with nicknames and spelling variants (transliterations)",
+    )
+    algorithm: Literal["metaphone", "double_metaphone", "soundex", "nysiis", "any"] = Field(
+        default="metaphone",
+        description="the phonetic key a `phonetic` name compares (any: one of them agrees)",
+    )
+    part: Literal["any", "surname", "forenames"] = Field(
+        default="any", description="which part of a name (the primary name or an alias) the words are in"
+    )
 
     @field_validator("value")
     @classmethod
@@ -63,6 +86,25 @@ class Name(Criterion):
         if not values.name_tokens(v):
             raise InvalidValue("name_letters", "a name must contain letters")
         return v
+
+    def terms(self) -> list[Term]:
+        """The words to find, each in the same name (primary or alias), in any order."""
+        out: list[Term] = []
+        for raw in re.split(r"[\s,]+", self.value):
+            pieces = values.name_tokens(raw.replace("*", " "))
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                kind: Literal["word", "initial", "prefix"] = (
+                    "prefix"
+                    if last and raw.rstrip(".").endswith("*")
+                    else "initial"
+                    if len(piece) == 1
+                    else "word"
+                )
+                term = Term(text=piece, kind=kind)
+                if term not in out:
+                    out.append(term)
+        return out
 
 
 class DateOfBirth(Criterion):
@@ -72,6 +114,34 @@ class DateOfBirth(Criterion):
     date_to: dt.date | None = None
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None
     transposed: bool = Field(default=False, description="also match the date with day and month swapped")
+    year_either_side: bool = Field(
+        default=False,
+        description="also a year before or after: the same day and month, the year next to `year`, a range "
+        "one year wider at each end",
+    )
+
+    def dates(self) -> list[dt.date]:
+        """The dates an exact date of birth stands for: itself, with day and month swapped (if asked and
+        possible), each also a year either side (if asked; 29 February only where there is one)."""
+        if self.exact is None:
+            return []
+        days = [self.exact] + ([swapped] if self.transposed and (swapped := transposed(self.exact)) else [])
+        shifts = (-1, 0, 1) if self.year_either_side else (0,)
+        out = {_shifted(d, s) for d in days for s in shifts}
+        return sorted(d for d in out if d is not None)
+
+    def years(self) -> list[int]:
+        if self.year is None:
+            return []
+        return [self.year - 1, self.year, self.year + 1] if self.year_either_side else [self.year]
+
+    def bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        """A range's ends, a year wider at each if asked."""
+        lo, hi = self.date_from, self.date_to
+        if self.year_either_side:
+            lo = lo and (_shifted(lo, -1) or lo.replace(day=28, year=lo.year - 1))
+            hi = hi and (_shifted(hi, 1) or hi.replace(day=28, year=hi.year + 1) + dt.timedelta(days=1))
+        return lo, hi
 
     @model_validator(mode="after")
     def _one(self) -> DateOfBirth:
@@ -90,12 +160,27 @@ class Age(Criterion):
     type: Literal["age"] = "age"
     min: Annotated[int, Field(ge=0, le=120)] = 0
     max: Annotated[int, Field(ge=0, le=120)] = 120
+    about: Annotated[int, Field(ge=0, le=120)] | None = Field(
+        default=None, description="an approximate age (instead of min and max): about ± give_or_take"
+    )
+    give_or_take: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=2, description="how many years either side of `about`"
+    )
     at: dt.date | None = Field(
         default=None, description="the date the age is measured at (default: today; 1900 to 2100)"
     )
 
     @model_validator(mode="after")
     def _order(self) -> Age:
+        if self.about is not None:
+            if {"min", "max"} & self.model_fields_set:
+                raise InvalidValue(
+                    "age_one_form", "give either about (an approximate age) or min/max", "about"
+                )
+            self.min, self.max = (
+                max(0, self.about - self.give_or_take),
+                min(120, self.about + self.give_or_take),
+            )
         if self.max < self.min:
             raise InvalidValue("range_in_order", "max must not be below min", "max")
         if self.at is not None and not dt.date(1900, 1, 1) <= self.at <= dt.date(2100, 12, 31):
@@ -108,6 +193,22 @@ class Age(Criterion):
         latest = _years_before(at, self.min)
         earliest = _years_before(at, self.max + 1) + dt.timedelta(days=1)
         return earliest, latest
+
+
+def transposed(d: dt.date) -> dt.date | None:
+    """The date with day and month swapped (a common slip), if that is another real date."""
+    try:
+        return dt.date(d.year, d.day, d.month) if d.day <= 12 and d.day != d.month else None
+    except ValueError:
+        return None
+
+
+def _shifted(d: dt.date, years: int) -> dt.date | None:
+    """The same day and month `years` later (None for a 29 February that year has not)."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return None
 
 
 def _years_before(d: dt.date, years: int) -> dt.date:
@@ -203,6 +304,9 @@ class Vehicle(Window):
         ]
         | None
     ) = None
+    partial: bool = Field(
+        default=False, description="the characters given begin or end the mark (a part seen from either end)"
+    )
     make: Text | None = None
     model: Text | None = None
     colour: Text | None = None
@@ -218,7 +322,21 @@ class Vehicle(Window):
         return pattern
 
     def vrm_regex(self) -> str:
-        return "".join("." if c == "?" else ".*" if c == "*" else c for c in self.vrm or "")
+        """The pattern as a regular expression both engines read alike (Lucene's and Python's, whole mark)."""
+        core = "".join("." if c == "?" else ".*" if c == "*" else c for c in self.vrm or "")
+        return f"({core}).*|.*({core})" if self.partial else core
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s\-().]+")
+
+
+def phone_digits(raw: str) -> str:
+    """A telephone number (or part of one) as it is kept: digits only, +44 or 0044 becoming the national 0."""
+    value = re.sub(r"[\s\-().]", "", raw.replace("(0)", ""))
+    for international in ("+44", "0044"):
+        if value.startswith(international):
+            return "0" + value[len(international) :]
+    return value
 
 
 class Contact(Criterion):
@@ -227,13 +345,32 @@ class Contact(Criterion):
     value: Annotated[str, Field(min_length=3, max_length=254)]
     partial: bool = False
 
+    @model_validator(mode="after")
+    def _phone(self) -> Contact:
+        if self.kind == ContactKind.PHONE and not self.partial:
+            try:
+                values.normalise_phone(self.value)
+            except InvalidValue as exc:
+                raise InvalidValue(exc.rule, exc.message, "value") from None
+        if self.kind == ContactKind.PHONE and len(re.sub(r"\D", "", self.value)) < 3:
+            raise InvalidValue(
+                "phone_digits", "a telephone number (or part) needs at least 3 digits", "value"
+            )
+        return self
+
     @property
-    def folded(self) -> str:
-        if not self.partial and self.kind == ContactKind.PHONE:
-            return values.normalise_phone(self.value)
-        return values.fold(
-            self.value.strip().lstrip("@") if self.kind == ContactKind.ONLINE_IDENTITY else self.value.strip()
-        )
+    def forms(self) -> list[str]:
+        """The values (or, partial, the parts of values) a contact may hold to match: email and usernames in
+        any case, a telephone number however it is spaced or dashed, with +44 or the national 0. Without a
+        kind, something that looks like a telephone number is looked for in both forms."""
+        value = self.value.strip()
+        if self.kind == ContactKind.ONLINE_IDENTITY:
+            return [values.fold(value.lstrip("@"))]
+        if self.kind == ContactKind.PHONE:
+            return [phone_digits(value)]
+        if self.kind is None and _PHONE_LIKE.fullmatch(value) and len(re.sub(r"\D", "", value)) >= 3:
+            return sorted({phone_digits(value), values.fold(value)})
+        return [values.fold(value)]
 
 
 class Offence(Criterion):
@@ -319,6 +456,7 @@ class Group(Criterion):
 Group.model_rebuild()
 
 
+CURSOR_MAX = 4000  # a sealed sort key (a surname of at most 200 characters) and a point-in-time id, base64
 RESULT_WINDOW = 10_000  # page x page_size may not go beyond this; a cursor walks on from anywhere
 MAX_DEPTH = 8  # groups within groups
 MAX_CRITERIA = 100  # leaf criteria in one query
@@ -337,6 +475,9 @@ def _shape(group: Group) -> tuple[int, int]:
 
 
 class SearchRequest(Criterion):
+    _after: list[Any] | None = PrivateAttr(default=None)
+    _snapshot: str | None = PrivateAttr(default=None)
+
     query: Group
     include_archived: bool = Field(
         default=False, description="archived records are left out unless asked for"
@@ -344,11 +485,13 @@ class SearchRequest(Criterion):
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 25
     sort: Literal["relevance", "surname"] = "relevance"
-    cursor: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
-        default=None,
-        description=(
-            "the `next_cursor` of the previous page: the page after it (instead of `page`), however deep"
-        ),
+    cursor: Annotated[str, Field(min_length=1, max_length=CURSOR_MAX, pattern=r"^[A-Za-z0-9_-]+$")] | None = (
+        Field(
+            default=None,
+            description=(
+                "the `next_cursor` of the previous page: the page after it (instead of `page`), however deep"
+            ),
+        )
     )
 
     @model_validator(mode="after")
@@ -367,10 +510,8 @@ class SearchRequest(Criterion):
                 "`next_cursor` of a page as `cursor`",
                 "page",
             )
-        if self.cursor is not None:
-            if self.page != 1:
-                raise InvalidValue("cursor_or_page", "give either `page` or `cursor`, not both", "cursor")
-            self.after()  # refuse a malformed cursor here, as a bad field
+        if self.cursor is not None and self.page != 1:
+            raise InvalidValue("cursor_or_page", "give either `page` or `cursor`, not both", "cursor")
         return self
 
     def fingerprint(self) -> str:
@@ -381,52 +522,22 @@ class SearchRequest(Criterion):
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def after(self) -> list[Any] | None:
-        """The sort key of the last hit of the previous page, from the cursor: [score, id] or [surname,
-        id]."""
-        if self.cursor is None:
-            return None
-        try:
-            doc = json.loads(base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4)))
-            fingerprint, after = doc["f"], doc["a"]
-            ok = (
-                isinstance(after, list)
-                and len(after) == 2
-                and isinstance(after[1], str)
-                and str(uuid.UUID(after[1])) == after[1]
-            )
-            first = after[0] if ok else None
-            if self.sort == "relevance":
-                ok = (
-                    ok
-                    and isinstance(first, (int, float))
-                    and not isinstance(first, bool)
-                    and math.isfinite(first)
-                )
-            else:
-                ok = ok and isinstance(first, str)
-        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-            ok, fingerprint, after = False, None, None
-        if not ok:
-            raise InvalidValue(
-                "cursor_invalid",
-                "not a cursor this API gave: send a page's `next_cursor` unchanged",
-                "cursor",
-            )
-        if fingerprint != self.fingerprint():
-            raise InvalidValue(
-                "cursor_mismatch",
-                "the cursor belongs to another query or sort: send it with the query and sort it came from",
-                "cursor",
-            )
-        return after
+    def resuming(self, after: list[Any], snapshot: str | None = None) -> SearchRequest:
+        """This request, resuming after the hit with sort key `after` (what an opened cursor says), reading
+        the engine's point in time `snapshot` if it has one."""
+        copy = self.model_copy()
+        copy._after, copy._snapshot = list(after), snapshot
+        return copy
 
-    def cursor_after(self, after: list[Any] | None) -> str | None:
-        """The cursor for the page after the hit with this sort key (None: no page follows)."""
-        if after is None:
-            return None
-        text = json.dumps({"f": self.fingerprint(), "a": after}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    def after(self) -> list[Any] | None:
+        """The sort key of the last hit of the previous page ([score, id] or [surname, id]); None: the page
+        is found by its number."""
+        return self._after
+
+    def snapshot(self) -> str | None:
+        """The engine's point in time the walk reads (Elasticsearch's PIT id): an opaque handle on the index
+        as the walk first saw it, never a value of a record."""
+        return self._snapshot
 
 
 def leaves(group: Group) -> list[tuple[str, Leaf]]:
@@ -443,3 +554,65 @@ def leaves(group: Group) -> list[tuple[str, Leaf]]:
 
     walk(group, "")
     return out
+
+
+CRITERION_TYPES = ("group",) + tuple(
+    str(kind.model_fields["type"].default)
+    for kind in (
+        Name,
+        DateOfBirth,
+        Age,
+        Person,
+        Mark,
+        Identifier,
+        Address,
+        Vehicle,
+        Contact,
+        Offence,
+        Employment,
+        Management,
+    )
+)
+
+
+def readable_error(
+    loc: tuple[str | int, ...],
+    error_type: str,
+    inner: str | None,
+    rule: str,
+    message: str,
+    ctx: dict[str, Any],
+) -> tuple[str, str, str] | None:
+    """(field, rule, message) for a problem inside a search request's query, naming each criterion on the way
+    by its position and its type as sent ("criteria[3] (vehicle): vrm: ..."), not by the tagged union's
+    internals (`query.criteria.3.vehicle.vrm`); None for a problem anywhere else."""
+    start = next((i for i in range(len(loc) - 1) if loc[i : i + 2] == ("query", "criteria")), None)
+    if start is None:
+        return None
+    path: list[str] = [str(p) for p in loc[: start + 1]]
+    where: list[str] = []
+    rest = list(loc[start + 1 :])
+    while len(rest) >= 2 and rest[0] == "criteria" and isinstance(rest[1], int):
+        index, rest = rest[1], rest[2:]
+        path += ["criteria", str(index)]
+        if rest and isinstance(rest[0], str) and rest[0] in CRITERION_TYPES:
+            where.append(f"criteria[{index}] ({rest[0]})")
+            rest = rest[1:]
+        else:  # the criterion itself is wrong: no type, one that does not exist, not an object
+            tag = ctx.get("tag")
+            where.append(f"criteria[{index}]" + (f" ({tag})" if tag else ""))
+    if not where:  # the list itself (empty, too long)
+        return None
+    fields = [str(p) for p in rest] + ([inner] if inner else [])
+    if error_type in ("union_tag_invalid", "union_tag_not_found"):
+        fields, rule = ["type"], "criterion_type"
+        kinds = f"{', '.join(CRITERION_TYPES[1:])} or group"
+        message = (
+            f"no criterion has this type; it is one of {kinds}"
+            if ctx.get("tag") is not None
+            else f"every criterion has a type: one of {kinds}"
+        )
+    elif error_type == "model_attributes_type":
+        message = "a criterion is an object with a `type`"
+    named = " > ".join(where) + (f": {'.'.join(fields)}" if fields else "")
+    return ".".join(path + fields), rule, f"{named}: {message}"

@@ -19,6 +19,7 @@ class SearchHit(BaseModel):
     restricted: bool = False
     owning_area: str
     matched: list[str] = []
+    how: dict[str, str] = {}  # how each criterion in `matched` matched, by its name there ("0:name")
     message: str | None = None
     forenames: str | None = None
     surname: str | None = None

@@ -12,6 +12,7 @@ from ..domain.actors import Principal
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from .backend import Results, SearchBackend, Viewer
+from .cursor import Cursors
 from .query import SearchRequest
 from .schemas import SearchHit, SearchResults
 
@@ -35,6 +36,8 @@ def _shaped(
     purpose: str,
 ) -> tuple[Results, list[SearchHit], str | None]:
     """The backend's page of hits as the searcher may see them, and the cursor for the page after."""
+    cursors = Cursors(uow.store.keys.blind_root.material)
+    request = cursors.open(request)
     results = backend.search(request, dt.date.today(), viewer(principal, policy))
     summaries = uow.nominals.summaries([h.nominal_id for h in results.hits])
     hits = []
@@ -59,6 +62,7 @@ def _shaped(
                 score=h.score,
                 owning_area=s.area,
                 matched=h.matched,
+                how=h.how,
                 forenames=s.forenames,
                 surname=s.surname,
                 date_of_birth=s.date_of_birth,
@@ -71,7 +75,11 @@ def _shaped(
         last_shown = h
     # The cursor resumes after the last hit shown, never after one left out (its sort key, a surname or a
     # score, is not the searcher's to see); left-out hits are looked up, and left out, again on the next page.
-    next_cursor = request.cursor_after(last_shown.sort) if results.more and last_shown is not None else None
+    next_cursor = (
+        cursors.seal(request, last_shown.sort, results.snapshot)
+        if results.more and last_shown is not None
+        else None
+    )
     return results, hits, next_cursor
 
 

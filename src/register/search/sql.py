@@ -18,36 +18,39 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import jellyfish
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
-from ..domain import values
 from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
 from ..store import models as m
 from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
-from .documents import document
-from .matching import evaluate, transposed
+from .documents import document, sounds
+from .matching import evaluate, explain, name_variants
 
 BATCH = 500
 
 
 def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
     """(token kind, acceptable values) pairs a matching record must have, one pair per required token."""
-    if isinstance(c, q.Name) and c.mode in ("exact", "phonetic"):
-        words = values.name_tokens(c.value)
+    if isinstance(c, q.Name):
+        # Whole words only (an initial or a prefix has no token), by the keys the register writes tokens for:
+        # the word itself, its variants, its Metaphone or Soundex key (NYSIIS and Double Metaphone have none)
+        words = [t.text for t in c.terms() if t.kind == "word"]
         if c.mode == "exact":
             return [("name", [w]) for w in words]
-        return [("name_metaphone", [jellyfish.metaphone(w)]) for w in words]
+        if c.mode == "nickname":
+            return [("name", sorted(name_variants(w))) for w in words]
+        if c.mode == "phonetic" and c.algorithm in ("metaphone", "soundex"):
+            return [(f"name_{c.algorithm}", sounds(w)[c.algorithm]) for w in words]
+        return []
     if isinstance(c, q.Identifier):
         return [(f"id_{c.kind.value}", [c.value])]
     if isinstance(c, q.DateOfBirth):
         if c.exact is not None:
-            swapped = transposed(c.exact) if c.transposed else None
-            return [("dob", [c.exact.isoformat()] + ([swapped.isoformat()] if swapped else []))]
+            return [("dob", [d.isoformat() for d in c.dates()])]
         if c.year is not None:
-            return [("dob_year", [str(c.year)])]
+            return [("dob_year", [str(y) for y in c.years()])]
     if isinstance(c, q.Address):
         out: list[tuple[str, list[str]]] = []
         if c.postcode_level:
@@ -59,12 +62,12 @@ def _tokens(c: q.Leaf) -> list[tuple[str, list[str]]]:
             out.append(_cells(c.near))
         return out
     if isinstance(c, q.Vehicle) and c.vrm:
-        if "?" not in c.vrm and "*" not in c.vrm:
+        if "?" not in c.vrm and "*" not in c.vrm and not c.partial:
             return [("vrm", [c.vrm])]
         runs = [r for r in re.split(r"[?*]", c.vrm) if len(r) >= 3]
         return [("vrm_3gram", [g]) for run in runs for g in vrm_ngrams(run)]
     if isinstance(c, q.Contact) and c.kind is not None and not c.partial:
-        return [(f"contact_{c.kind.value}", [c.folded])]
+        return [(f"contact_{c.kind.value}", c.forms)]
     return []
 
 
@@ -167,7 +170,13 @@ class SqlBackend:
                         score,
                         surname,
                         doc["nominal_id"],
-                        Hit(uuid.UUID(doc["nominal_id"]), score, matched, key),
+                        Hit(
+                            uuid.UUID(doc["nominal_id"]),
+                            score,
+                            matched,
+                            key,
+                            explain(request.query, doc, today, matched),
+                        ),
                     )
                 )
                 for f in FACETS:

@@ -527,18 +527,19 @@ def _request(kept: dict[str, Any], page: int) -> q.SearchRequest:
 _MATCH = re.compile(r"^(\d+):(\w+)(?: \((.*)\))?$")
 
 
-def why(matched: list[str], labels: list[str]) -> list[dict[str, str]]:
+def why(matched: list[str], labels: list[str], how: dict[str, str] | None = None) -> list[dict[str, str]]:
     """The API's "why it matched" (`0:vehicle (vehicle GK19XBW)`), criterion by criterion, in the form's
-    words."""
+    words, with how each matched (`how`: "pattern", "exact hartley", "stephen sounds like stevens (soundex)").
+    """
     out = []
     for m in matched:
         found = _MATCH.match(m)
         if found is None:
-            out.append({"criterion": m, "item": ""})
+            out.append({"criterion": m, "item": "", "how": ""})
             continue
         index, kind, item = int(found.group(1)), found.group(2), found.group(3) or ""
         name = labels[index] if index < len(labels) else label(kind)
-        out.append({"criterion": name, "item": item})
+        out.append({"criterion": name, "item": item, "how": (how or {}).get(f"{index}:{kind}", "")})
     return out
 
 
@@ -627,7 +628,7 @@ def _results_page(
     rows = [
         {
             "hit": h,
-            "why": why(h.matched, labels),
+            "why": why(h.matched, labels, h.how),
             "photo": h.id in photographs,
             "area": label(h.owning_area),
         }
