@@ -227,6 +227,12 @@ def test_a_referral_is_screened_and_the_agreed_level_goes_through_the_level_hist
     meeting = _overview(client, officer, nid)["meetings"][0]["meeting"]
     assert meeting["referral"]["accepted"] is True and meeting["status"] == "agreed"
     assert ("nominal:mappa_levels:add", "success", None) in audit_tags(store, nid)
+    # The annual statistics read the level the meeting set (issue #22, point 5): in the year in progress the
+    # person is managed at Level 2.
+    year = TODAY.year + 1 if dt.date(TODAY.year, 3, 31) < TODAY else TODAY.year
+    figures = client.get("/v1/statistics", params={"year": year}, headers=auth(token(Role.SUPERVISOR)))
+    assert figures.status_code == 200, figures.text
+    assert figures.json()["tables"]["level_2_3_during_year"] == {str(PERSON["mappa_category"]): {"2": 1}}
 
 
 @pytest.mark.sqlite_only  # the journey above runs on both engines
