@@ -49,7 +49,7 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_action_done(
     # The demo's agreed meeting is there, with the plan it agreed.
     site.goto(f"/records/{mark}/meetings")
     assert site.title.startswith("Meetings and actions – Mark O'Sullivan")
-    assert "Minutes agreed" in site.qa("meeting").first.inner_text()
+    assert page.locator('[data-qa="meeting"]', has_text="Minutes agreed").count() >= 1
 
     # Schedule a meeting.
     site.qa("schedule-meeting").click()
@@ -60,8 +60,12 @@ def test_a_level_2_meeting_is_scheduled_minuted_agreed_and_its_action_done(
     form.fill("chair", "DI Helen Marsh")
     form.save()
     assert "Meeting scheduled" in form.confirmation.inner_text()
+    # The other journeys of this module may have scheduled a meeting for him too (in either order): this one
+    # is the one its chair holds.
     scheduled = page.locator(
-        '[data-qa="meeting"]', has=page.locator('[data-qa="meeting-status"]', has_text="Scheduled")
+        '[data-qa="meeting"]',
+        has=page.locator('[data-qa="meeting-status"]', has_text="Scheduled"),
+        has_text="DI Helen Marsh",
     )
     assert scheduled.count() == 1
     scheduled.locator('[data-qa="write-minutes"]').click()
@@ -150,10 +154,12 @@ def test_minutes_restricted_to_the_agencies_present_are_absent_for_an_agency_not
     site.goto(f"/records/{mark}/meetings/schedule")
     _date(site, "held_on", today_in_london())
     site.choose("level", "2")
-    site.fill("chair", "DI Helen Marsh")
+    site.fill("chair", "DI Priya Nair")  # not the chair of the journey above, which shares this register
     site.save()
     scheduled = page.locator(
-        '[data-qa="meeting"]', has=page.locator('[data-qa="meeting-status"]', has_text="Scheduled")
+        '[data-qa="meeting"]',
+        has=page.locator('[data-qa="meeting-status"]', has_text="Scheduled"),
+        has_text="DI Priya Nair",
     )
     scheduled.first.locator('[data-qa="write-minutes"]').click()
     site.arrived()
