@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from register.api.app import create_app
 from register.config import Settings
 from register.nominals import service
 from register.search import indexer as idx
@@ -121,6 +122,10 @@ def test_an_outage_longer_than_the_backoff_parks_rows_and_they_resume_when_elast
     settings: Settings,
 ) -> None:
     import esnode
+    from fastapi.testclient import TestClient
+
+    from register.access.policy import Policy
+    from register.bootstrap import build_verifier
 
     # The schedule shortened through the settings: two tries 0.1s apart, then parked.
     short = build_store(
@@ -136,8 +141,23 @@ def test_an_outage_longer_than_the_backoff_parks_rows_and_they_resume_when_elast
     node.start()
     index = make_index(node.url, "register-nominals")
     worker = idx.InProcessIndexer(short, index, poll_seconds=0.2)
+    # The readiness check reports the search engine without leaving the load balancer over it: records can
+    # still be read and changed while it is down, and the outbox keeps every change for it.
+    app = create_app(
+        short,
+        Policy.load(settings.policy_file),
+        build_verifier(settings),
+        max_body_bytes=settings.max_body_bytes,
+        search_index=index,
+        index_in_process=False,
+    )
+    readiness = TestClient(app)
     try:
         index.ensure()
+        assert readiness.get("/ready").json() == {
+            "status": "ready",
+            "checks": {"database": "ok", "search": "ok"},
+        }
         with short.unit_of_work() as uow:
             ids = [create(uow) for _ in range(5)]
         worker.start()
@@ -149,6 +169,9 @@ def test_an_outage_longer_than_the_backoff_parks_rows_and_they_resume_when_elast
             with short.unit_of_work() as uow:
                 service.append_chronology(uow, OFFICER, nid, visit(1), expected_version=1)
         wait_for(lambda: idx.outbox_status(short)["parked"] == 5, 60, "the changes are parked")
+        during = readiness.get("/ready")
+        assert during.status_code == 200, during.text
+        assert during.json() == {"status": "degraded", "checks": {"database": "ok", "search": "unavailable"}}
         with short.session_factory() as s:
             errors = set(s.scalars(select(m.Outbox.last_error).where(m.Outbox.parked.is_(True))))
         assert errors and all(e.startswith(idx.UNREACHABLE) for e in errors), errors
@@ -161,6 +184,7 @@ def test_an_outage_longer_than_the_backoff_parks_rows_and_they_resume_when_elast
         worker.stop()
         assert idx.check(short, index).total == 0
         assert set(indexed_versions(index).values()) == {2}
+        assert readiness.get("/ready").json()["status"] == "ready"
     finally:
         worker.stop()
         short.dispose()

@@ -154,6 +154,7 @@ def create_app(
     )
     app.state.pages = Pages(assets, form_targets=app.state.sign_in.form_targets)
     app.state.search_backend = backend
+    app.state.search_index = search_index  # None on the embedded backend; /ready pings it
     app.state.search_backend_name = "elasticsearch" if search_index is not None else "sql"
     app.state.store = store
     app.state.policy = policy

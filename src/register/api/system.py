@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -18,6 +18,32 @@ class Health(BaseModel):
     status: str
 
 
+class Readiness(BaseModel):
+    """`ready` when every engine answers; `degraded` when the search engine does not (records can still be
+    read and changed, the outbox keeps every change for the index, searches answer 503): the process stays in
+    the load balancer. Only an unreachable database takes it out (503)."""
+
+    status: str
+    checks: dict[str, str]
+
+
+SEARCH_PING_SECONDS = 2.0
+
+
+def search_engine(request: Request) -> str:
+    """`ok` or `unavailable` for Elasticsearch (does the search alias answer, within SEARCH_PING_SECONDS: a
+    node that is up without the register's index cannot answer a search either), `embedded` for the SQL
+    backend, which lives in the database checked beside it."""
+    index = getattr(request.app.state, "search_index", None)
+    if index is None:
+        return "embedded"
+    try:
+        client = index.client.options(request_timeout=SEARCH_PING_SECONDS)
+        return "ok" if client.indices.exists_alias(name=index.spec.alias) else "unavailable"
+    except Exception:  # noqa: BLE001 - any failure to answer is "unavailable"
+        return "unavailable"
+
+
 @router.get(
     "/health",
     summary="The process is up",
@@ -29,9 +55,15 @@ def health() -> Health:
 
 @router.get(
     "/ready",
-    summary="The database is reachable",
+    summary="The engines answer: the database (required) and the search engine (reported)",
     responses={
-        200: {"content": {"application/json": {"example": {"status": "ready"}}}},
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"status": "ready", "checks": {"database": "ok", "search": "ok"}}
+                }
+            }
+        },
         503: {
             "model": Problem,
             "content": {"application/problem+json": {}},
@@ -39,7 +71,7 @@ def health() -> Health:
         },
     },
 )
-def ready(store: Annotated[Store, Depends(get_store)]) -> Health:
+def ready(request: Request, store: Annotated[Store, Depends(get_store)]) -> Readiness:
     try:
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -50,7 +82,10 @@ def ready(store: Annotated[Store, Depends(get_store)]) -> Health:
             "the database cannot be reached",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
-    return Health(status="ready")
+    search = search_engine(request)
+    return Readiness(
+        status="ready" if search != "unavailable" else "degraded", checks={"database": "ok", "search": search}
+    )
 
 
 class Me(BaseModel):
