@@ -544,3 +544,48 @@ def test_a_key_directory_already_holding_the_same_keys_is_used_as_it_is(
     result = restore(target, backed_up)
     assert result.ok and result.keys_written == []
     assert {p.name: p.read_bytes() for p in settings.resolved_key_dir.iterdir()} == before
+
+
+@pytest.mark.sqlite_only
+def test_a_scheduled_backup_writes_a_new_dated_directory_each_run_and_keeps_the_keys_apart(
+    store: Store, settings: Settings, tmp_path: Path, passphrase_file: Path
+) -> None:
+    """The nightly job (deploy/k8s/operations.yaml) runs `backup --dated` into the same two volumes each time:
+    each run must land in a directory of its own, with its key bundle apart, and the result must restore."""
+    populate(store)
+    dumps, keys = tmp_path / "backups", tmp_path / "key-backups"
+    code, out = cli(settings, "backup", str(dumps), "--dated", "--passphrase-file", str(passphrase_file))
+    assert code == 2 and "DESTINATION is a directory that exists" in out  # nothing invented where none was
+    dumps.mkdir()
+    keys.mkdir()
+    written = []
+    for _ in range(2):
+        args = [
+            "backup",
+            str(dumps),
+            "--dated",
+            "--keys-to",
+            str(keys),
+            "--passphrase-file",
+            str(passphrase_file),
+        ]
+        code, out = cli(settings, *args, "--json")
+        assert code == 0, out
+        written.append(Path(json.loads(out)["directory"]))
+        time.sleep(1.1)  # the directory is named to the second
+    assert len(set(written)) == 2 and all(
+        d.parent == dumps and d.name.startswith("register-") for d in written
+    )
+    assert sorted(p.name for p in keys.iterdir()) == sorted(f"{d.name}.keys.json" for d in written)
+    target = target_settings(tmp_path, f"sqlite:///{tmp_path / 'restored' / 'register.db'}")
+    latest = written[-1]
+    code, out = cli(
+        target,
+        "restore",
+        str(latest),
+        "--keys",
+        str(keys / f"{latest.name}.keys.json"),
+        "--passphrase-file",
+        str(passphrase_file),
+    )
+    assert code == 0 and "audit log intact" in out, out

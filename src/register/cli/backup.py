@@ -15,6 +15,7 @@ from ..backup import service as backup_service
 from ..backup.repository import BackupFailed
 from ..config import Settings
 from ..crypto.keys import KeyProblem
+from ..domain import clock
 from ..domain.actors import SystemActor
 from ..store.open import NotMigrated
 from .base import main, open_store, progress_echo
@@ -57,9 +58,16 @@ def _run(as_json: bool, action: Callable[[], Any]) -> Any:
 @click.argument("destination", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--keys-to",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     default=None,
-    help="write the wrapped key bundle to this file, not into DESTINATION (keep it apart from the dump)",
+    help="write the wrapped key bundle to this file, not into DESTINATION (keep it apart from the dump); "
+    "with --dated, a directory to write it into",
+)
+@click.option(
+    "--dated",
+    is_flag=True,
+    help="for a schedule: DESTINATION (and --keys-to) are directories that exist; the backup goes into a new "
+    "one named register-<UTC time>, the key bundle into register-<UTC time>.keys.json",
 )
 @click.option(
     "--passphrase-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help=PASSPHRASE_HELP
@@ -67,10 +75,24 @@ def _run(as_json: bool, action: Callable[[], Any]) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="print the result (the manifest) as JSON")
 @click.pass_obj
 def backup(
-    settings: Settings, destination: Path, keys_to: Path | None, passphrase_file: Path | None, as_json: bool
+    settings: Settings,
+    destination: Path,
+    keys_to: Path | None,
+    dated: bool,
+    passphrase_file: Path | None,
+    as_json: bool,
 ) -> None:
     """Back up the register into DESTINATION, a new directory (0700): a consistent database dump, the audit
     anchors, the key bundle wrapped under a passphrase, and a manifest with each part's SHA-256."""
+    if dated:
+        for parent, option in ((destination, "DESTINATION"), (keys_to, "--keys-to")):
+            if parent is not None and not parent.is_dir():
+                raise click.UsageError(f"with --dated, {option} is a directory that exists: {parent}")
+        stamp = "register-" + clock.now().strftime("%Y%m%dT%H%M%SZ")
+        destination = destination / stamp
+        keys_to = keys_to / f"{stamp}.keys.json" if keys_to is not None else None
+    elif keys_to is not None and keys_to.is_dir():
+        raise click.UsageError(f"--keys-to names a file to write (a directory only with --dated): {keys_to}")
     passphrase = _passphrase(settings, passphrase_file, confirm=True)
     with open_store(settings) as store:
         result = _run(
