@@ -260,3 +260,33 @@ def test_a_terminal_gets_readable_lines_unless_the_format_is_set(
         assert json.loads(last)["request_id"] == "fmt-1"
     else:
         assert "request_id=fmt-1" in last and "route=/health" in last and not last.startswith("{")
+
+
+@pytest.mark.sqlite_only
+def test_every_alert_is_about_a_metric_the_register_exposes(store: Store, settings: Settings) -> None:
+    """An alert on a metric that does not exist never fires: each `register_*` name in the deploy files' alert
+    rules (deploy/prometheus/alerts.yml) is in what /metrics serves, counting a histogram's series."""
+    import yaml
+
+    from register.config import PROJECT_ROOT
+
+    rules = yaml.safe_load((PROJECT_ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
+    named = {
+        name
+        for group in rules["groups"]
+        for rule in group["rules"]
+        for name in re.findall(r"\bregister_[a-z_]+", rule["expr"])
+    }
+    with TestClient(build_app(settings, store)) as client:
+        client.get("/health")  # one request, so the request histogram has series
+        assert client.get("/v1/me").status_code == 401  # and one refusal, so the refusals counter has one
+        exposition = client.get("/metrics").text
+    # every family the register declares (even one with no series yet: no refusal, no anchor, no quality run),
+    # under the names Prometheus stores its series by
+    suffixes = {"counter": ["", "_total"], "histogram": ["_bucket", "_count", "_sum"], "gauge": [""]}
+    exposed = {
+        name + suffix
+        for name, kind in re.findall(r"^# TYPE (register_[a-z_]+) (\w+)$", exposition, re.M)
+        for suffix in suffixes.get(kind, [""])
+    }
+    assert len(named) >= 8 and named <= exposed, named - exposed

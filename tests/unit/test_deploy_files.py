@@ -27,14 +27,24 @@ def manifests() -> list[tuple[Path, dict]]:
     ]
 
 
+def pod_spec(doc: dict) -> dict:
+    """The pod a workload runs (a CronJob's is inside its job template)."""
+    spec = doc["spec"]["jobTemplate"]["spec"] if doc["kind"] == "CronJob" else doc["spec"]
+    return spec["template"]["spec"]
+
+
+def workloads() -> list[dict]:
+    return [d for _, d in manifests() if d["kind"] in {"Deployment", "StatefulSet", "Job", "CronJob"}]
+
+
 @pytest.mark.parametrize(
     "path,doc", manifests(), ids=lambda v: v.name if isinstance(v, Path) else v.get("kind", "?")
 )
 def test_kubernetes_manifests_are_complete(path: Path, doc: dict) -> None:
     assert {"apiVersion", "kind", "metadata"} <= doc.keys()
     assert doc["metadata"].get("name")
-    if doc["kind"] in {"Deployment", "StatefulSet", "Job"}:
-        pod = doc["spec"]["template"]["spec"]
+    if doc["kind"] in {"Deployment", "StatefulSet", "Job", "CronJob"}:
+        pod = pod_spec(doc)
         assert pod["securityContext"]["runAsNonRoot"] is True
         for container in pod["containers"]:
             assert container["securityContext"]["allowPrivilegeEscalation"] is False
@@ -49,9 +59,7 @@ def test_every_register_command_in_the_deploy_files_exists() -> None:
         for svc in compose["services"].values()
         if svc.get("image") == "register:latest" or "build" in svc
     ]
-    for _, doc in manifests():
-        if doc["kind"] in {"Deployment", "Job"}:
-            commands += [c["args"][0] for c in doc["spec"]["template"]["spec"]["containers"]]
+    commands += [c["args"][0] for _, _, c in register_workloads()]
     assert commands
     unknown = {c for c in commands if c not in main.commands and c not in PLANNED}
     assert not unknown, f"deploy files run commands the register does not have: {unknown}"
@@ -108,3 +116,81 @@ def test_kubernetes_restarts_every_long_running_pod_and_probes_it() -> None:
         assert pod.get("restartPolicy", "Always") == "Always", f"{path.name}: {doc['metadata']['name']}"
         for container in pod["containers"]:
             assert "livenessProbe" in container, f"{path.name}: {container['name']} has no liveness probe"
+
+
+# ------------------------------------------------------------------ scheduled work, anchors, metrics
+# (docs/operations.md, "Scheduled jobs" and "Audit")
+
+
+def register_workloads() -> list[tuple[str, dict, dict]]:
+    """(name, pod, container) of every Kubernetes workload that runs the register's image."""
+    return [
+        (d["metadata"]["name"], pod_spec(d), c)
+        for d in workloads()
+        for c in pod_spec(d)["containers"]
+        if c["image"].startswith("register:")
+    ]
+
+
+def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() -> None:
+    jobs = {d["metadata"]["name"]: d for d in workloads() if d["kind"] == "CronJob"}
+    scheduled = {tuple(pod_spec(d)["containers"][0]["args"][:2]) for d in jobs.values()}
+    wanted = {("audit", "verify"), ("audit", "seal"), ("retention", "run")}
+    assert wanted <= scheduled and {a for a, _ in scheduled} >= {"quality", "backup"}
+    for name, job in jobs.items():
+        assert job["spec"]["concurrencyPolicy"] == "Forbid", f"{name}: a slow run must not start a second"
+        assert pod_spec(job)["restartPolicy"] == "Never"
+        assert all("--json" in c["args"] for c in pod_spec(job)["containers"]), f"{name}: a job logs JSON"
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    tools = {tuple(s["command"][:2]) for s in compose.values() if "tools" in s.get("profiles", [])}
+    assert {("audit", "verify"), ("retention", "run")} <= tools
+    assert {c for c, _ in tools} >= {"quality", "backup", "db"}
+
+
+def test_every_process_that_seals_or_verifies_sees_the_same_audit_anchors() -> None:
+    """A tail cut after the latest anchor is seen only if every sealer appends to, and every verifier reads,
+    the same anchors: one path, on one shared volume, in every register pod and compose service."""
+    [config] = [d for _, d in manifests() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "register"]
+    anchor_file = Path(config["data"]["REGISTER_AUDIT_ANCHOR_FILE"])
+    for name, pod, container in register_workloads():
+        if container["args"][0] in {"db", "indexer"}:
+            continue  # migrations and the indexer write no audit events
+        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+        assert str(anchor_file.parent) in mounts, f"{name} does not mount the anchors"
+        [volume] = [v for v in pod["volumes"] if v["name"] == mounts[str(anchor_file.parent)]]
+        assert volume["persistentVolumeClaim"]["claimName"] == "register-audit-anchors", name
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name, svc in compose["services"].items():
+        if not (svc.get("image") == "register:latest" or "build" in svc) or svc["command"][0] in {
+            "db",
+            "indexer",
+        }:
+            continue
+        assert svc["environment"]["REGISTER_AUDIT_ANCHOR_FILE"] == str(anchor_file), name
+        assert f"anchors:{anchor_file.parent}" in svc["volumes"], name
+
+
+def test_the_nightly_backup_keeps_each_night_apart_and_its_keys_on_another_volume() -> None:
+    [job] = [d for d in workloads() if d["metadata"]["name"] == "register-backup"]
+    [container] = pod_spec(job)["containers"]
+    args = container["args"]
+    assert args[0] == "backup" and "--dated" in args  # `register backup --dated`: a new directory each night
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    dumps, keys = args[1], args[args.index("--keys-to") + 1]
+    assert dumps in mounts and keys in mounts and mounts[dumps] != mounts[keys]
+    env = {e["name"]: e for e in container["env"]}
+    assert "secretKeyRef" in env["REGISTER_BACKUP_PASSPHRASE"]["valueFrom"]  # never a value in the file
+    assert "postgresql-client-16" in (DEPLOY / "Dockerfile").read_text()  # pg_dump of the server's version
+
+
+def test_the_api_is_scraped_with_a_token_from_a_secret() -> None:
+    [api] = [c for n, _, c in register_workloads() if n == "register-api"]
+    env = {e["name"]: e for e in api["env"]}
+    assert env["REGISTER_METRICS_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "register-metrics"
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    [job] = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics" and job["authorization"]["credentials_file"]
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["x-register"]["environment"]["REGISTER_METRICS_TOKEN"].startswith(
+        "${REGISTER_METRICS_TOKEN:?"
+    )
