@@ -1,5 +1,5 @@
 # The two commands of the quick start. Everything else is a detail of these.
-.PHONY: demo test bench venv
+.PHONY: demo test bench venv client
 
 # Run the register on its embedded default: SQLite, development keys, demo data.
 demo:
@@ -12,6 +12,10 @@ test:
 # Benchmarks on demand (100,000 people by default; ARGS="--nominals 5000" for a quick look): docs/benchmarks.md.
 bench:
 	@bash scripts/bench.sh $(ARGS)
+
+# The Python client generated from the OpenAPI document: dist/register-client (docs/api.md).
+client:
+	@bash scripts/client.sh
 
 venv:
 	@bash scripts/bootstrap.sh

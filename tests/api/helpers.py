@@ -5,11 +5,19 @@ each other."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from register.api.app import build_app
+from register.config import Settings
 from register.domain.values import check_letter
 from register.store import models as m
 from register.store.store import Store
@@ -27,6 +35,7 @@ __all__ = [
     "auth",
     "create",
     "refused",
+    "running_api",
     "visit",
 ]
 
@@ -109,3 +118,25 @@ def refused(store: Store) -> list[tuple[str, str]]:
             select(m.AuditEvent.outcome, m.AuditEvent.details).where(m.AuditEvent.tag == "auth:token:refused")
         ).all()
     return [(o, json.loads(d)["reason"]) for o, d in rows]
+
+
+@contextmanager
+def running_api(settings: Settings, store: Store) -> Iterator[str]:
+    """The API served by a real uvicorn on a free loopback port, in a thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(build_app(settings, store), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()

@@ -65,7 +65,7 @@ def test_merge_then_unmerge_returns_both_records_to_their_state_plus_reported_ad
     assert client.get("/v1/duplicates", headers=auth(om)).status_code == 403
     before_a, before_b = (content(client.get(f"/v1/nominals/{n}", headers=auth(sup)).json()) for n in (a, b))
 
-    preview = client.get(f"/v1/nominals/{a}/merge-preview", params={"merged_id": b}, headers=auth(sup)).json()
+    preview = client.get(f"/v1/nominals/{a}/merge_preview", params={"merged_id": b}, headers=auth(sup)).json()
     assert {c["field"] for c in preview["conflicts"]} == {"addresses.current"}
     assert (
         preview["aliases_added"][0]["surname"] == "Hartly"

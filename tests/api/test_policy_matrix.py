@@ -182,7 +182,7 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["json"] = {"to_area": "essex", "reason": "matrix"}
         elif d.path.endswith("/archive"):
             kwargs["json"] = {"reason": "died"}
-        elif d.path.endswith(("/legal-hold", "/release", "/retention-review")):
+        elif d.path.endswith(("/legal_hold", "/release", "/retention_review")):
             kwargs["json"] = {"reason": "matrix"}
         elif d.path.endswith("/erase"):
             kwargs["json"] = {"reason": "matrix", "confirm": str(unknown)}

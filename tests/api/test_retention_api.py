@@ -63,13 +63,13 @@ def test_disposal_runs_on_schedule_and_never_under_a_legal_hold(
         and status["dispose_on"] == add_months(archived_on, 84).isoformat()
     )
     r = client.post(
-        f"/v1/nominals/{held['id']}/legal-hold",
+        f"/v1/nominals/{held['id']}/legal_hold",
         json={"reason": "Operation NIGHTJAR"},
         headers=auth(om, **{"If-Match": held["etag"]}),
     )
     assert r.status_code == 403  # supervisors only
     r = client.post(
-        f"/v1/nominals/{held['id']}/legal-hold",
+        f"/v1/nominals/{held['id']}/legal_hold",
         json={"reason": "Operation NIGHTJAR"},
         headers=auth(sup, **{"If-Match": held["etag"]}),
     )
@@ -113,7 +113,7 @@ def test_disposal_runs_on_schedule_and_never_under_a_legal_hold(
     assert [h["id"] for h in search["hits"]] == [held["id"]]
 
     r = client.post(
-        f"/v1/nominals/{held['id']}/legal-hold/release",
+        f"/v1/nominals/{held['id']}/legal_hold/release",
         json={"reason": "proceedings concluded"},
         headers=auth(sup, **{"If-Match": held["etag"]}),
     )

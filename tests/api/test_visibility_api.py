@@ -137,7 +137,7 @@ def test_unmerge_and_merge_report_only_what_the_caller_may_see(client: TestClien
     eb = append(client, police, b, visit("2024-04-01T10:00:00Z", "visit B1"), eb)
 
     preview = client.get(
-        f"/v1/nominals/{a}/merge-preview", params={"merged_id": b}, headers=auth(probation_sup)
+        f"/v1/nominals/{a}/merge_preview", params={"merged_id": b}, headers=auth(probation_sup)
     ).json()
     r = client.post(
         f"/v1/nominals/{a}/merges",

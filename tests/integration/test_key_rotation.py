@@ -9,18 +9,14 @@ import datetime as dt
 import json
 import os
 import secrets
-import socket
 import stat
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi.testclient import TestClient
@@ -36,6 +32,7 @@ from register.keys import service as keys_service
 from register.store import models as m
 from register.store.open import build_store
 from register.store.store import Store
+from tests.api.helpers import running_api
 from tests.conftest import Minter
 from tests.factories import create
 
@@ -88,28 +85,6 @@ def read_everything_after_a_restart(settings: Settings, ids: list[str], bearer: 
             }
     finally:
         fresh.dispose()
-
-
-@contextmanager
-def running_api(settings: Settings, store: Store) -> Iterator[str]:
-    """The API served by a real uvicorn on a free loopback port, in a thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(build_app(settings, store), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
 
 
 def test_rotate_rewrap_and_retire_under_a_running_api_with_writes_in_flight(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -55,8 +56,8 @@ from ..web.routes import router as web_router
 from ..web.sessions import SessionStore, WebSessions
 from ..web.signin import SignIn
 from ..web.signin import router as signin_router
-from . import problems
-from .inputs import reject_nul_characters
+from . import openapi, problems
+from .inputs import reject_nul_characters, require_media_type
 from .middleware import BodyLimit, RequestId, SecurityHeaders
 from .observability import install_metrics
 from .ratelimit import AddressRateLimit, RateLimits
@@ -77,10 +78,22 @@ changed the record first).
 """
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its function's name (`read_nominal`, `append_chronology`, `accept_transfer`):
+    what a generated client calls it. `tests/api/test_api_conventions.py` checks they are unique."""
+    return route.name
+
+
 class RegisterApp(FastAPI):
-    """FastAPI with the hardening headers outside everything, Starlette's 500 handler included."""
+    """FastAPI with the hardening headers outside everything, Starlette's 500 handler included, and an OpenAPI
+    document a generated client can use (`openapi.tidy`)."""
 
     hsts = False
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = openapi.tidy(super().openapi())
+        return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack(), self.router.routes, hsts=self.hsts)
@@ -139,7 +152,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_nul_characters)],
+        dependencies=[Depends(require_media_type), Depends(reject_nul_characters)],
+        generate_unique_id_function=operation_id,
+        separate_input_output_schemas=False,  # one schema per model: what is sent is what is read
         docs_url=None,
         redoc_url=None,
     )

@@ -67,12 +67,12 @@ class ApiProblem(Exception):
         audits it (`audit_refusal`)."""
         super().__init__(detail)
         self.status, self.rule, self.detail, self.audited = status, rule, detail, audited
-        self.title = title or _TITLES.get(status, "Error")
+        self.title = title or TITLES.get(status, "Error")
         self.errors = errors or []
         self.headers = headers or {}
 
 
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Not authenticated",
     403: "Forbidden",
@@ -103,7 +103,7 @@ def problem(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{rule}",
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "rule": rule,
@@ -268,7 +268,7 @@ def install(app: FastAPI) -> None:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": _TITLES[status]}
+    status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": TITLES[status]}
     for status in (400, 401, 403, 404, 409, 412, 413, 422, 428, 429)
 }
 

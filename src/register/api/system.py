@@ -116,7 +116,7 @@ class Me(BaseModel):
         },
     },
 )
-def me(principal: Annotated[Principal, Depends(Authorize("self.read"))]) -> Me:
+def who_am_i(principal: Annotated[Principal, Depends(Authorize("self.read"))]) -> Me:
     return Me(
         user_id=principal.user_id,
         display_name=principal.display_name,

@@ -19,7 +19,7 @@ DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {
     summary="Archive a record (read-only; out of caseloads and default searches)",
     responses=DONE,
 )
-def archive(
+def archive_record(
     access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
     body: Annotated[
         ArchiveRequest,
@@ -42,7 +42,7 @@ def archive(
 @router.post(
     "/{nominal_id}/unarchive", summary="Bring an archived record back into active management", responses=DONE
 )
-def unarchive(
+def unarchive_record(
     access: Annotated[Access, Depends(RecordGuard("record.archive", "header"))],
     body: Annotated[
         Unarchive, Body(openapi_examples={"returned": {"value": {"reason": "returned to the area"}}})

@@ -46,7 +46,7 @@ EXAMPLE = {
     summary="The people linked to a record by shared addresses, vehicles, numbers and named associates",
     responses=ok(EXAMPLE),
 )
-def associations(
+def read_associations(
     access: Annotated[Access, Depends(RecordGuard("record.read", "associates"))],
     uow: UoW,
     policy: Annotated[Policy, Depends(get_policy)],

@@ -3,6 +3,7 @@ demo data, or as configured) and mint development tokens."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,17 @@ def _serve(settings: Settings, host: str, port: int, *, quiet: bool = False) -> 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve the HTTP API."""
     _serve(settings, host, port)
+
+
+@main.command("openapi")
+@click.pass_obj
+def openapi(settings: Settings) -> None:
+    """Print the API's OpenAPI document (JSON), as /openapi.json serves it: what `make client` generates the
+    Python client from."""
+    from ..api.app import build_app
+
+    with open_store(settings) as store:
+        click.echo(json.dumps(build_app(settings, store).openapi(), indent=1))
 
 
 def _dev_token(

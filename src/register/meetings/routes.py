@@ -69,7 +69,7 @@ def _body(name: str) -> Any:
     summary="A person's MAPPA meetings with the minutes you may see, their actions and the plan's versions",
     responses=ok({"nominal_id": CHANGED["id"], "version": 8, "meetings": [], "plans": []}),
 )
-def overview(
+def read_meetings_overview(
     access: Annotated[Access, Depends(RecordGuard("record.read", "meetings"))], uow: UoW, response: Response
 ) -> MeetingsOut | RestrictedStub:
     if access.stub:
@@ -92,7 +92,7 @@ def overview(
     summary="Refer a person for Level 2 or 3 management",
     responses=ok(CHANGED, 201),
 )
-def refer(
+def refer_to_mappa(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meetings"))],
     body: Annotated[ReferralIn, _body("referrals")],
     version: IfMatch,
@@ -115,7 +115,7 @@ def refer(
     summary="Record the screening decision on a referral",
     responses=ok(CHANGED),
 )
-def screen(
+def screen_referral(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meetings"))],
     item_id: uuid.UUID,
     body: Annotated[ScreeningIn, _body("screening")],
@@ -144,7 +144,7 @@ def screen(
     summary="Schedule a MAPPA meeting (a review, or a referral's)",
     responses=ok(CHANGED, 201),
 )
-def schedule(
+def schedule_meeting(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meetings"))],
     body: Annotated[ScheduleIn, _body("scheduled")],
     version: IfMatch,
@@ -274,7 +274,7 @@ def complete_action(
     summary="The chair's list: the area's meetings, reviews due and overdue actions",
     responses=ok({"meetings": [], "reviews": [], "overdue_actions": []}),
 )
-def desk(
+def list_meetings(
     request: Request,
     principal: Annotated[Principal, Depends(Authorize("meeting.list", "meetings"))],
     uow: UoW,
@@ -286,7 +286,7 @@ def desk(
 
 
 @router.get("/v1/meetings/actions/mine", summary="Your open MAPPA actions, overdue first", responses=ok([]))
-def mine(
+def my_meeting_actions(
     principal: Annotated[Principal, Depends(Authorize("record.list", "meeting_actions"))],
     uow: UoW,
     policy: PolicyDep,

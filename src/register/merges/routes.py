@@ -125,7 +125,7 @@ UNMERGED = {
     summary="Suspected duplicate records touching your area, strongest match first",
     responses=ok(PAGE),
 )
-def duplicates(
+def list_duplicates(
     principal: Annotated[Principal, Depends(Authorize("record.merge"))],
     uow: UoW,
     request: Request,
@@ -151,7 +151,7 @@ def duplicates(
     summary="Say two records are two people: never proposed again",
     responses=ok({"dismissed": True, "new": True}, 201),
 )
-def dismiss(
+def dismiss_duplicate(
     principal: Annotated[Principal, Depends(Authorize("record.merge"))],
     body: Annotated[
         Dismissal,
@@ -193,11 +193,11 @@ def dismiss(
 
 
 @router.get(
-    "/v1/nominals/{nominal_id}/merge-preview",
+    "/v1/nominals/{nominal_id}/merge_preview",
     summary="Preview merging a duplicate into this record: the combined record and conflicts",
     responses=ok(PREVIEW),
 )
-def preview(
+def preview_merge(
     access: Annotated[Access, Depends(RecordGuard("record.merge", "header"))],
     uow: UoW,
     merged_id: Annotated[uuid.UUID, Query(description="the duplicate that would become a tombstone")],
@@ -220,7 +220,7 @@ def preview(
     summary="Merge a duplicate into this record (If-Match: this record's ETag)",
     responses=ok(MERGED, 201),
 )
-def merge(
+def merge_records(
     access: Annotated[Access, Depends(RecordGuard("record.merge", "header"))],
     body: Annotated[
         MergeRequest, Body(openapi_examples={"merge": {"value": {"merged_id": B, "merged_version": 4}}})
@@ -250,7 +250,7 @@ def merge(
     summary="The merges this record took part in, either side",
     responses=ok(HISTORY),
 )
-def merges(
+def list_merges(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW
 ) -> list[MergeOut] | RestrictedStub:
     if access.stub:
@@ -268,7 +268,7 @@ def merges(
     ),
     responses=ok(UNMERGED),
 )
-def unmerge(
+def unmerge_records(
     access: Annotated[Access, Depends(RecordGuard("record.merge", "header"))],
     merge_id: uuid.UUID,
     body: Annotated[

@@ -64,7 +64,7 @@ def run_quality(
     summary="Counts per rule and severity in your area's latest run, with the change since the run before",
     responses={200: {"content": {"application/json": {"example": DASHBOARD_EXAMPLE}}}},
 )
-def dashboard(
+def quality_dashboard(
     principal: Annotated[Principal, Depends(Authorize("quality.read"))], uow: UoW, policy: PolicyDep
 ) -> Dashboard:
     board = service.read_dashboard(uow, principal, agency=policy.audience_agency(principal))
@@ -84,7 +84,7 @@ def dashboard(
         }
     },
 )
-def worklist(
+def quality_worklist(
     principal: Annotated[Principal, Depends(Authorize("quality.read"))],
     uow: UoW,
     policy: PolicyDep,

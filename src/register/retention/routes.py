@@ -43,7 +43,7 @@ def _done(response: Response, version: int) -> dict[str, int]:
         }
     },
 )
-def read(
+def read_retention(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))], uow: UoW
 ) -> RetentionOut | RestrictedStub:
     if access.stub:
@@ -54,11 +54,11 @@ def read(
 
 
 @router.post(
-    "/{nominal_id}/legal-hold",
+    "/{nominal_id}/legal_hold",
     summary="Set a legal hold: the record is never disposed of while it stands",
     responses=DONE,
 )
-def hold(
+def place_legal_hold(
     access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
     body: Annotated[HoldRequest, Body(openapi_examples=HOLD)],
     version: IfMatch,
@@ -71,8 +71,8 @@ def hold(
     return _done(response, new_version)
 
 
-@router.post("/{nominal_id}/legal-hold/release", summary="Release the legal hold", responses=DONE)
-def release(
+@router.post("/{nominal_id}/legal_hold/release", summary="Release the legal hold", responses=DONE)
+def release_legal_hold(
     access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
     body: Annotated[
         HoldRequest, Body(openapi_examples={"ended": {"value": {"reason": "proceedings concluded"}}})
@@ -88,11 +88,11 @@ def release(
 
 
 @router.post(
-    "/{nominal_id}/retention-review",
+    "/{nominal_id}/retention_review",
     summary="Record a retention review of an archived record: kept, next review set",
     responses=DONE,
 )
-def review(
+def review_retention(
     access: Annotated[Access, Depends(RecordGuard("record.retention", "header"))],
     body: Annotated[
         ReviewRequest,

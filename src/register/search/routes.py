@@ -127,7 +127,7 @@ def _run(
     summary="Search across records (state the purpose; audited with the criteria and the ids returned)",
     responses={200: {"content": {"application/json": {"example": RESULT_EXAMPLE}}}},
 )
-def search(
+def search_records(
     request: Request,
     guarded: Guarded,
     body: Body_,
@@ -149,7 +149,7 @@ def search(
         }
     },
 )
-def export(
+def export_search_results(
     request: Request,
     guarded: Guarded,
     body: Body_,

@@ -69,7 +69,7 @@ def _problem(exc: InvalidValue) -> ApiProblem:
         }
     },
 )
-def statistics(
+def annual_statistics(
     principal: Supervisor,
     uow: UoW,
     year: Year,
@@ -109,7 +109,7 @@ def statistics(
         }
     },
 )
-def cell(
+def statistics_cell_people(
     principal: Supervisor,
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],

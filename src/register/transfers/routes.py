@@ -94,7 +94,7 @@ class TransferGuard(Authorize):
         }
     },
 )
-def start(
+def request_transfer(
     access: Annotated[Access, Depends(RecordGuard("transfer.start", "header"))],
     body: Annotated[TransferRequest, Body(openapi_examples={"moved": {"value": REQUEST_EXAMPLE}})],
     version: Annotated[int, Depends(expected_version)],
@@ -113,7 +113,7 @@ def start(
     summary="Transfers coming to (incoming) or going from (outgoing) your area, with their age",
     responses={200: {"content": {"application/json": {"example": OUT_EXAMPLE}}}},
 )
-def listing(
+def list_transfers(
     principal: Annotated[Principal, Depends(Authorize("transfer.list"))],
     uow: UoW,
     direction: Literal["incoming", "outgoing"] = "incoming",
@@ -127,7 +127,7 @@ def listing(
     summary="Accept a transfer to your area: ownership moves, atomically",
     responses={200: {"content": {"application/json": {"example": {"version": 27}}}}},
 )
-def accept(
+def accept_transfer(
     principal: Annotated[Principal, Depends(TransferGuard("transfer.decide", "to"))],
     transfer_id: uuid.UUID,
     body: Annotated[
@@ -144,7 +144,7 @@ def accept(
     summary="Reject a transfer to your area, with a reason",
     responses={200: {"content": {"application/json": {"example": {"status": "rejected"}}}}},
 )
-def reject(
+def reject_transfer(
     principal: Annotated[Principal, Depends(TransferGuard("transfer.decide", "to"))],
     transfer_id: uuid.UUID,
     body: Annotated[
@@ -161,7 +161,7 @@ def reject(
     summary="Cancel a pending transfer your area started",
     responses={200: {"content": {"application/json": {"example": {"status": "cancelled"}}}}},
 )
-def cancel(
+def cancel_transfer(
     principal: Annotated[Principal, Depends(TransferGuard("transfer.start", "from"))],
     transfer_id: uuid.UUID,
     uow: UoW,
