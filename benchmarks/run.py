@@ -544,7 +544,10 @@ def relevance_section(r: dict[str, Any]) -> list[str]:
              "scores' definitions: the module's docstring and docs/decisions.md). Precision@10: relevant hits / hits "
              "shown; recall@10: relevant hits / min(relevant, 10); first, top 3: the person the fragments were written "
              "from; MRR over the first 10; m: mean number of relevant people per query. Both backends gave "
-             + ("identical" if r.get("backends_agree") else "**different**") + " scores for every kind.", ""]
+             + ("identical" if r.get("backends_agree") else "**different**") + " scores for every kind. Measured by `make bench` "
+             "(on the SQLite register of `--sqlite-nominals` people) or alone by `make bench ARGS=\"--relevance-only --nominals "
+             f"{r['nominals']}\"`; the seconds are the whole set's, on the shared machine. What the figures mean: "
+             "docs/investigator-search.md, \"Relevance measured\".", ""]
     for name, b in r["backends"].items():
         lines += [f"**{'Embedded SQL (SQLite)' if name == 'sql' else 'Elasticsearch'}** ({b['seconds']} s for the set):", "",
                   "| kind | queries | precision@10 | recall@10 | first | top 3 | MRR | m |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
