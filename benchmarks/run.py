@@ -2,6 +2,7 @@
 
     make bench                      # 100,000 people on a real PostgreSQL and Elasticsearch node it starts itself
     make bench ARGS="--nominals 2000 --sqlite-nominals 2000"
+    make bench ARGS="--relevance-only --nominals 2000"   # search relevance alone (SQLite register + its own node)
 
 Every figure is reported beside its baseline measured in the same run, with the ratio. Results go to a JSON file
 (`--out`, default var/bench/results.json) and, with `--report` (as `make bench` runs it), to docs/benchmarks.md and
@@ -448,6 +449,117 @@ def pages_only(args: Any) -> None:
     print(json.dumps(results, indent=2, default=str))
 
 
+def relevance(settings: Any, store: Any, nominals: int, seed: int, today: dt.date, es_url: str, per_kind: int = 20) -> dict[str, Any]:
+    """Search relevance (issue #19 point 9): the labelled set of `register.synthetic.relevance` built from this
+    register's own people, every query through the search use case as a Kent investigator on the embedded SQL
+    backend and on Elasticsearch (the same register indexed under a fresh alias): precision@10, recall@10 and
+    the target's rank, per kind and overall."""
+    from register.bootstrap import build_search_index
+    from register.search import indexer as idx
+    from register.search.elastic import ElasticBackend
+    from register.search.sql import SqlBackend
+    from register.synthetic import relevance as rel
+    from register.synthetic.people import PersonFactory
+
+    index = build_search_index(settings.model_copy(update={"elasticsearch_url": es_url, "search_alias": f"bench-rel-{uuid.uuid4().hex[:8]}"}))
+    assert index is not None
+    index.ensure()
+    try:
+        idx.reindex(store, index)
+        index.refresh()
+        t = time.perf_counter()
+        labelled = rel.labelled_set(rel.people(PersonFactory(seed, today), nominals), per_kind=per_kind, seed=seed, at=today)
+        built_s = round(time.perf_counter() - t, 1)
+        policy = app_policy(settings)
+        out: dict[str, Any] = {"nominals": nominals, "seed": seed, "per_kind": per_kind, "queries": len(labelled),
+                               "started": dt.datetime.now(dt.UTC).isoformat(), "labelled_set_built_s": built_s, "backends": {}}
+        for name, backend in (("sql", SqlBackend(store)), ("elasticsearch", ElasticBackend(index))):
+            t = time.perf_counter()
+            outcomes = rel.run(store, policy, backend, name, labelled)
+            out["backends"][name] = {**rel.summarise(outcomes), "seconds": round(time.perf_counter() - t, 1),
+                                     "misses": rel.misses(outcomes)}
+        sql, es = (out["backends"][b] for b in ("sql", "elasticsearch"))
+        out["backends_agree"] = sql["kinds"] == es["kinds"]
+        return out
+    finally:
+        index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+def relevance_only(args: Any) -> None:
+    """`--relevance-only`: relevance alone, on a SQLite register of --nominals people and an Elasticsearch node
+    (--elasticsearch-url, or one started here). With --report, its section of docs/benchmarks.md and its key of
+    docs/benchmarks.json are replaced; the rest of both is left as measured."""
+    from register.config import Settings
+    from register.store.open import build_store, migrate
+    from register.synthetic import service as synthetic
+
+    today = dt.date.today()
+    work = Path(tempfile.mkdtemp(prefix="register-bench-relevance-"))
+    settings = Settings(var_dir=work, database_url=None, elasticsearch_url=None)
+    migrate(settings)
+    store = build_store(settings)
+    servers: list[Any] = []
+    try:
+        es_url = args.elasticsearch_url
+        if es_url is None:
+            from esnode import ElasticsearchNode
+
+            node = ElasticsearchNode()
+            servers.append(node)
+            es_url = node.start()
+        synthetic.generate(store, args.nominals, args.seed, today=today)
+        results = {"relevance": relevance(settings, store, args.nominals, args.seed, today, es_url, args.relevance_per_kind)}
+    finally:
+        store.dispose()
+        for s in reversed(servers):
+            s.stop()
+    checkpoint(results, args.out)
+    print(json.dumps(results, indent=2, default=str))
+    if args.report:
+        data = json.loads((ROOT / "docs" / "benchmarks.json").read_text())
+        data["relevance"] = results["relevance"]
+        (ROOT / "docs" / "benchmarks.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+        md = (ROOT / "docs" / "benchmarks.md").read_text()
+        section = "\n".join(relevance_section(results["relevance"])) + "\n"
+        start = md.find("## Relevance")
+        if start < 0:
+            start = md.find("## Noise")
+            md = md[:start] + section + "\n" + md[start:]
+        else:
+            end = md.find("\n## ", start + 1)
+            md = md[:start] + section + md[end + 1 :]
+        (ROOT / "docs" / "benchmarks.md").write_text(md)
+
+
+RELEVANCE_COLUMNS = ("precision_at_10", "recall_at_10", "target_first", "target_top_3", "mrr_at_10", "mean_relevant")
+
+
+def relevance_section(r: dict[str, Any]) -> list[str]:
+    """The Relevance section of docs/benchmarks.md: one table per backend, a row per kind and overall."""
+    lines = ["## Relevance", "",
+             f"The labelled set of `register.synthetic.relevance` on a register of {r['nominals']:,} people (seed {r['seed']}), "
+             f"{r['per_kind']} queries of each kind, {r['queries']} in all, run {r['started'][:16]} UTC; each query through "
+             "the search use case as a Kent investigator, first page of 10 by relevance. Relevant: every person who fits "
+             "the fragments by their documented meaning, worked out from the generator's plaintext (how, and the "
+             "scores' definitions: the module's docstring and docs/decisions.md). Precision@10: relevant hits / hits "
+             "shown; recall@10: relevant hits / min(relevant, 10); first, top 3: the person the fragments were written "
+             "from; MRR over the first 10; m: mean number of relevant people per query. Both backends gave "
+             + ("identical" if r.get("backends_agree") else "**different**") + " scores for every kind. Measured by `make bench` "
+             "(on the SQLite register of `--sqlite-nominals` people) or alone by `make bench ARGS=\"--relevance-only --nominals "
+             f"{r['nominals']}\"`; the seconds are the whole set's, on the shared machine. What the figures mean: "
+             "docs/investigator-search.md, \"Relevance measured\".", ""]
+    for name, b in r["backends"].items():
+        lines += [f"**{'Embedded SQL (SQLite)' if name == 'sql' else 'Elasticsearch'}** ({b['seconds']} s for the set):", "",
+                  "| kind | queries | precision@10 | recall@10 | first | top 3 | MRR | m |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        rows = list(b["kinds"].items()) + [("**overall**", b["overall"])]
+        lines += [f"| {k} | {v['queries']} | " + " | ".join(str(v[c]) for c in RELEVANCE_COLUMNS) + " |" for k, v in rows]
+        if b["misses"]:
+            lines += ["", "Queries whose first page shows someone who fits nothing or leaves out someone who fits:", ""]
+            lines += [f"- {m}" for m in b["misses"]]
+        lines.append("")
+    return lines
+
+
 def checkpoint(results: dict[str, Any], out: Path) -> None:
     """Keep what has been measured so far: a failure late in a long run loses nothing before it."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -466,9 +578,15 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="also write docs/benchmarks.md")
     parser.add_argument("--render-only", action="store_true", help="write docs/benchmarks.md from the --out file; measure nothing")
     parser.add_argument("--pages-only", action="store_true", help="only the web pages, on a SQLite register of --nominals people")
+    parser.add_argument("--relevance-only", action="store_true",
+                        help="only search relevance, on a SQLite register of --nominals people and an Elasticsearch node")
+    parser.add_argument("--relevance-per-kind", type=int, default=20, help="labelled queries of each kind (register.synthetic.relevance)")
     args = parser.parse_args()
     if args.pages_only:
         pages_only(args)
+        return
+    if args.relevance_only:
+        relevance_only(args)
         return
     if args.render_only:
         report(json.loads(args.out.read_text()))
@@ -731,6 +849,9 @@ def main() -> None:
         sq_server.stop()
         results["sqlite_searches"] = {"nominals": args.sqlite_nominals, "overall": summary(samples), "per_query": per_query,
                                       "baseline_is": "the Elasticsearch figures above (the same queries)"}
+        checkpoint(results, args.out)
+        # Relevance on the SQLite register: both backends over the same people (it indexed under its own alias).
+        results["relevance"] = relevance(sq, sq_store, args.sqlite_nominals, args.seed, today, es_url, args.relevance_per_kind)
         sq_store.dispose()
     finally:
         for s in reversed(servers):
@@ -820,6 +941,8 @@ def render(r: dict[str, Any]) -> str:
         lines += ["", f"The same searches on the embedded SQL backend (SQLite, {sq['nominals']:,} people, through the API): {ms(sq['overall'])}.", "",
                   "| query | median ms | p95 | p99 |", "| --- | --- | --- | --- |"]
         lines += [f"| {q['query']} | {q['median_ms']} | {q['p95_ms']} | {q['p99_ms']} |" for q in sq["per_query"]]
+    if r.get("relevance"):
+        lines += [""] + relevance_section(r["relevance"])
     analysis = ROOT / "benchmarks" / "analysis.md"
     if analysis.exists():
         lines += ["", analysis.read_text().rstrip()]

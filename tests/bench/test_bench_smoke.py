@@ -86,3 +86,6 @@ def test_the_benchmark_produces_every_figure_with_its_baseline(
         and results["machine"]["peak_memory_mb_reindex"] > 0
         and results["sqlite_searches"]["overall"]["n"] > 0
     )
+    # Relevance on the SQLite register, both backends (register.synthetic.relevance)
+    assert {"sql", "elasticsearch"} == set(results["relevance"]["backends"])
+    assert all(b["overall"]["queries"] > 0 for b in results["relevance"]["backends"].values())
