@@ -230,7 +230,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            def do_POST(self) -> None:  # the standard library names it
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.calls += 1
                 if receiver.fail > 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import click
@@ -152,6 +153,12 @@ def replay(settings: Settings, subscription_id: uuid.UUID, cursor: str | None) -
 )
 @click.option("--max-delay", default=3600.0, show_default=True, help="the longest wait between attempts")
 @click.option("--timeout", default=10.0, show_default=True, help="seconds a receiver has to answer")
+@click.option(
+    "--heartbeat",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="touch this file after every pass: a liveness probe's signal",
+)
 @json_option
 @click.pass_obj
 def deliver(
@@ -162,6 +169,7 @@ def deliver(
     base_delay: float,
     max_delay: float,
     timeout: float,
+    heartbeat: Path | None,
     as_json: bool,
 ) -> None:
     """The delivery worker: queue each subscriber's new events, send what is due, retry with backoff."""
@@ -172,6 +180,8 @@ def deliver(
     with open_store(settings) as store:
         while True:
             run = service.deliver(store, policy, backoff=backoff, timeout=timeout)
+            if heartbeat is not None:
+                heartbeat.touch()
             if once or run.queued or run.delivered or run.failed or run.dead:
                 _print_run(run.as_dict(), as_json)
             if once:
