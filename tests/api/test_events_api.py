@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
@@ -443,3 +444,21 @@ def test_the_subscriber_principal_is_the_policys_not_the_administrators() -> Non
         )
         is None
     )
+
+
+def test_a_queued_delivery_is_withheld_when_the_policy_no_longer_lets_the_subscriber_see_it(
+    client: TestClient, token: Minter, store: Store, settings: Settings, receiver: Receiver
+) -> None:
+    policy = Policy.load(settings.policy_file)
+    subscribe(client, token, receiver.url, "kent")
+    create(client, token())
+    receiver.fail = 1
+    now = dt.datetime.now(dt.UTC)
+    run = service.deliver(store, policy, backoff=service.Backoff(base=dt.timedelta(0)), now=now)
+    assert (run.queued, run.failed, receiver.calls) == (1, 1, 1)
+    # the grant is withdrawn before the retry: the delivery is withheld, not sent
+    doc = yaml.safe_load(settings.policy_file.read_text())
+    del doc["grants"]["reader"]["events.read"]
+    run = service.deliver(store, Policy(doc), now=now + dt.timedelta(seconds=1))
+    assert (run.withheld, run.delivered, receiver.calls) == (1, 0, 1)
+    assert receiver.received == []

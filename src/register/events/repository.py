@@ -156,19 +156,22 @@ def claim_due(session: Session, now: dt.datetime, lease: dt.timedelta, limit: in
         .order_by(D.event_seq, D.id)
         .limit(limit)
     ).all()
-    claimed = []
-    for r in rows:
-        done = cast(
-            CursorResult[Any],
-            session.execute(
-                update(D)
-                .where(D.id == r.id, D.status == "pending", D.available_at <= now)
-                .values(available_at=now + lease)
-            ),
-        )
-        if done.rowcount == 1:
-            claimed.append(Due(r.id, r.subscription_id, r.event_seq, r.attempts, r.event_id, r.cloudevent))
-    return claimed
+    if not rows:
+        return []
+    # One conditional update for the batch: a row another worker claimed meanwhile no longer matches.
+    won = set(
+        session.execute(
+            update(D)
+            .where(D.id.in_([r.id for r in rows]), D.status == "pending", D.available_at <= now)
+            .values(available_at=now + lease)
+            .returning(D.id)
+        ).scalars()
+    )
+    return [
+        Due(r.id, r.subscription_id, r.event_seq, r.attempts, r.event_id, r.cloudevent)
+        for r in rows
+        if r.id in won
+    ]
 
 
 def mark(session: Session, delivery_ids: list[uuid.UUID], **values: Any) -> None:

@@ -84,6 +84,7 @@ class Replay(BaseModel):
 
     cursor: str | None = Field(
         default=None,
+        max_length=400,
         description="a feed cursor (a page's `next`, or a delivery's `register-event-cursor` header): the "
         "events after it are delivered again; none: from the first event",
     )

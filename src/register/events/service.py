@@ -471,43 +471,35 @@ def deliver(
     finally:
         close()
 
-    with store.unit_of_work() as uow:
-        delivered: dict[uuid.UUID, list[dict[str, object]]] = {}
-        for d, error in outcomes:
-            if error is None:
-                repository.mark(
-                    uow.session,
-                    [d.id],
-                    status="delivered",
-                    attempts=d.attempts + 1,
-                    last_attempt_at=now,
-                    last_error=None,
-                )
-                delivered.setdefault(d.subscription_id, []).append(parse(d.cloudevent))
-                run.delivered += 1
-                continue
-            failures = d.attempts + 1
-            if failures >= backoff.max_attempts:
-                repository.mark(
-                    uow.session,
-                    [d.id],
-                    status="dead",
-                    attempts=failures,
-                    last_attempt_at=now,
-                    last_error=error,
-                )
-                run.dead += 1
-            else:
-                repository.mark(
-                    uow.session,
-                    [d.id],
-                    attempts=failures,
-                    last_attempt_at=now,
-                    last_error=error,
-                    available_at=now + backoff.delay(failures),
-                )
-                run.failed += 1
+    # The outcomes, one statement per kind of outcome and attempt count (not one per delivery).
+    groups: dict[tuple[str, int, str | None], list[uuid.UUID]] = {}
+    delivered: dict[uuid.UUID, list[dict[str, object]]] = {}
+    for d, error in outcomes:
+        tries = d.attempts + 1
+        if error is None:
+            groups.setdefault(("delivered", tries, None), []).append(d.id)
+            delivered.setdefault(d.subscription_id, []).append(parse(d.cloudevent))
+            run.delivered += 1
+        elif tries >= backoff.max_attempts:
+            groups.setdefault(("dead", tries, error), []).append(d.id)
+            run.dead += 1
+        else:
+            groups.setdefault(("pending", tries, error), []).append(d.id)
+            run.failed += 1
+        if error is not None:
             run.errors.append(error)
+    with store.unit_of_work() as uow:
+        for (status, tries, error), ids in groups.items():
+            retry = {"available_at": now + backoff.delay(tries)} if status == "pending" else {}
+            repository.mark(
+                uow.session,
+                ids,
+                status=status,
+                attempts=tries,
+                last_attempt_at=now,
+                last_error=error,
+                **retry,
+            )
         for sub_id, events in delivered.items():
             uow.audit.record(
                 _disclosure(
