@@ -91,7 +91,9 @@ def create_subscription(
     uow: UoW,
     request: Request,
     rid: Annotated[str | None, Depends(request_id)],
-    body: Annotated[NewSubscription, Body(examples=[NEW_SUBSCRIPTION_EXAMPLE])],
+    body: Annotated[
+        NewSubscription, Body(openapi_examples={"probation": {"value": NEW_SUBSCRIPTION_EXAMPLE}})
+    ],
 ) -> CreatedSubscription:
     return service.create_subscription(uow, admin, get_policy(request), body, request_id=rid)
 
@@ -134,7 +136,7 @@ def replay(
     uow: UoW,
     subscription_id: uuid.UUID,
     rid: Annotated[str | None, Depends(request_id)],
-    body: Annotated[Replay, Body(examples=[{"cursor": CURSOR_EXAMPLE}])],
+    body: Annotated[Replay, Body(openapi_examples={"from a cursor": {"value": {"cursor": CURSOR_EXAMPLE}}})],
 ) -> Replayed:
     service.replay(uow, admin, subscription_id, body.cursor, request_id=rid)
     return Replayed(subscription_id=subscription_id)
