@@ -462,3 +462,66 @@ def test_a_queued_delivery_is_withheld_when_the_policy_no_longer_lets_the_subscr
     run = service.deliver(store, Policy(doc), now=now + dt.timedelta(seconds=1))
     assert (run.withheld, run.delivered, receiver.calls) == (1, 0, 1)
     assert receiver.received == []
+
+
+def test_merge_unmerge_archive_and_erasure_have_their_events(client: TestClient, token: Minter) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    police, probation = token(Role.READER), token(Role.READER, Agency.PROBATION)
+    a, ea = create(client, om)
+    b, eb = create(client, om)
+    # erasing a police-only item: its erasure event keeps the item's audience
+    item, ea = add(client, om, a, "intelligence", POLICE_ONLY, ea)
+    r = client.post(
+        f"/v1/nominals/{a}/items/{item}/erase",
+        json={"reason": "entered on the wrong record", "confirm": item},
+        headers=auth(sup, **{"If-Match": ea}),
+    )
+    assert r.status_code == 200, r.text
+    ea = r.headers["etag"]
+    r = client.post(
+        f"/v1/nominals/{a}/merges",
+        json={"merged_id": b, "merged_version": 1},
+        headers=auth(sup, **{"If-Match": ea}),
+    )
+    assert r.status_code == 201, r.text
+    merge_id, ea = r.json()["id"], r.headers["etag"]
+    r = client.post(
+        f"/v1/nominals/{a}/merges/{merge_id}/unmerge",
+        json={"reason": "two brothers"},
+        headers=auth(sup, **{"If-Match": ea}),
+    )
+    assert r.status_code == 200, r.text
+    ea = r.headers["etag"]
+    r = client.post(
+        f"/v1/nominals/{a}/archive", json={"reason": "died"}, headers=auth(sup, **{"If-Match": ea})
+    )
+    assert r.status_code == 200, r.text
+
+    def kinds(token_: str) -> list[tuple[str, str, dict[str, Any]]]:
+        return [
+            (
+                e["subject"],
+                e["type"].removeprefix(TYPE),
+                {k: v for k, v in e["data"].items() if k != "version"},
+            )
+            for e in all_events(client, token_)
+            if e["type"] not in (TYPE + "record.created",) and e["data"].get("section") != "chronology"
+        ]
+
+    erased = (a, "record.erased", {"record_id": a, "section": "intelligence", "owning_area": "kent"})
+    merged = [
+        (a, "record.merged", {"record_id": a, "owning_area": "kent", "side": "survivor"}),
+        (b, "record.merged", {"record_id": b, "owning_area": "kent", "side": "merged"}),
+        (a, "record.unmerged", {"record_id": a, "owning_area": "kent", "side": "survivor"}),
+        (b, "record.unmerged", {"record_id": b, "owning_area": "kent", "side": "merged"}),
+        (a, "record.archived", {"record_id": a, "owning_area": "kent", "reason": "died"}),
+    ]
+    added = (a, "record.changed", {"record_id": a, "section": "intelligence", "owning_area": "kent"})
+    got = kinds(police)
+    for event in [e for e in got if "merge" in e[2]]:
+        assert event[2].pop("merge") == merge_id
+    assert got == [added, erased, *merged]
+    got = kinds(probation)
+    for event in [e for e in got if "merge" in e[2]]:
+        event[2].pop("merge")
+    assert got == merged  # neither the police-only item's addition nor its erasure
