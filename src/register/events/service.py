@@ -13,7 +13,6 @@ import base64
 import binascii
 import datetime as dt
 import json
-import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -38,8 +37,6 @@ from ..usecase.core import use_case
 from . import repository
 from .repository import Due, Sight
 from .schemas import CreatedSubscription, DeadLetter, NewSubscription, Subscription
-
-log = logging.getLogger(__name__)
 
 ACTION = "events.read"
 MAX_LIMIT = 500
@@ -460,7 +457,8 @@ def deliver(
     outcomes: list[tuple[Due, str | None]] = []
     try:
         for d in sendable:
-            headers = sign(secrets_[d.subscription_id], str(d.event_id), now, d.cloudevent)
+            # signed when sent (not when the pass began): receivers refuse a timestamp minutes old
+            headers = sign(secrets_[d.subscription_id], str(d.event_id), clock.now(), d.cloudevent)
             headers |= {"content-type": "application/cloudevents+json", CURSOR_HEADER: positions[d.id]}
             try:
                 response = send(urls[d.subscription_id], d.cloudevent, headers)
