@@ -390,3 +390,54 @@ def test_the_test_realm_is_data_for_every_demo_user(idp: Idp) -> None:
     assert not web["publicClient"] and web["standardFlowEnabled"] and not web["directAccessGrantsEnabled"]
     assert web["attributes"]["pkce.code.challenge.method"] == "S256"
     assert all(uri.startswith(("http://127.0.0.1:", "http://localhost:")) for uri in web["redirectUris"])
+
+
+# ------------------------------------------------------------------ a client system: client credentials
+
+
+def test_a_case_management_systems_client_credentials_token_reads_only_its_areas_events(
+    kc_client: TestClient, idp: Idp, token: Minter
+) -> None:
+    """The realm's confidential client `probation-cms-kent` (a service account: agency probation, area kent,
+    role register-reader) gets a token by the client-credentials grant; the register maps it to a principal
+    like any user's, and the event feed shows it Kent's records only."""
+    client = idp.admin("GET", "/register/clients", params={"clientId": "probation-cms-kent"}).json()[0]
+    assert not client["publicClient"] and client["serviceAccountsEnabled"]
+    assert not client["standardFlowEnabled"] and not client["directAccessGrantsEnabled"]
+    secret = idp.admin("GET", f"/register/clients/{client['id']}/client-secret").json()["value"]
+    r = idp.http.post(
+        "/realms/register/protocol/openid-connect/token",
+        data={"grant_type": "client_credentials", "client_id": "probation-cms-kent", "client_secret": secret},
+    )
+    assert r.status_code == 200, r.text
+    cms = r.json()["access_token"]
+    me = kc_client.get("/v1/me", headers=auth(cms)).json()
+    assert (me["user_id"], me["agency"], me["area"], me["roles"]) == (
+        "service-account-probation-cms-kent",
+        "probation",
+        "kent",
+        ["reader"],
+    )
+    person = {
+        "nominal_type": "rso",
+        "managing_unit": "MOSOVO",
+        "lead_agency": "police",
+        "mappa_category": 1,
+        "mappa_level": 1,
+        "identity": {"forenames": "A", "surname": "B", "date_of_birth": "1980-01-01", "gender": "male"},
+    }
+    ids = {}
+    for area in ("kent", "essex"):
+        r = kc_client.post(
+            "/v1/nominals",
+            json={**person, "area": area},
+            headers=auth(token(Role.OFFENDER_MANAGER, area=area)),
+        )
+        assert r.status_code == 201, r.text
+        ids[area] = r.json()["id"]
+    r = kc_client.get("/v1/events", headers=auth(cms))
+    assert r.status_code == 200, r.text
+    subjects = [e["subject"] for e in r.json()["events"]]
+    assert ids["kent"] in subjects and ids["essex"] not in subjects
+    # a token from the same realm for a role without events.read is refused
+    assert kc_client.get("/v1/events", headers=auth(idp.token("kent.auditor"))).status_code == 403

@@ -121,7 +121,7 @@ def expected(role: Role, agency: Agency, area: Area, restricted: bool, d: Declar
         mode = "write" if action in ("record.write", "record.create") else "read"
         if agency.value not in POLICY["sections"][section][mode]:
             return "deny"
-    if "{transfer_id}" in d.path:
+    if "{transfer_id}" in d.path or "{subscription_id}" in d.path:
         return "allow"  # the role check; the transfer's own area is tested with real transfers
     if d.path == "/v1/duplicates/dismissals" and scope == "own_area" and area != OWNER:
         return "deny"  # judged against the areas of the pair's records
@@ -156,7 +156,14 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
     unknown = (
         uuid.uuid4()
     )  # an item, transfer or merge that does not exist (the same id where a body repeats it)
-    for name in ("{item_id}", "{photo_id}", "{transfer_id}", "{merge_id}"):
+    for name in (
+        "{item_id}",
+        "{photo_id}",
+        "{transfer_id}",
+        "{merge_id}",
+        "{subscription_id}",
+        "{delivery_id}",
+    ):
         path = path.replace(name, str(unknown))
     path = path.replace("{seq}", "1")  # the audit log's first event
     params = {
@@ -196,6 +203,15 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["json"] = {"managing_unit": "matrix"}
         elif d.path.endswith("/reject"):
             kwargs["json"] = {"reason": "matrix"}
+        elif d.path == "/v1/webhooks/subscriptions":
+            kwargs["json"] = {
+                "url": "https://cms.example/hook",
+                "client_id": "cms",
+                "agency": "probation",
+                "area": "kent",
+            }
+        elif d.path.endswith("/replay"):
+            kwargs["json"] = {"cursor": None}
         elif d.path.startswith("/v1/search"):
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
         elif d.path.endswith("/photographs"):
@@ -238,7 +254,8 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         passed_to_lookup = (
             r.status_code == 404
             and isinstance(body, dict)
-            and body.get("rule") in ("transfer_not_found", "merge_not_found", "photo_not_found")
+            and body.get("rule")
+            in ("transfer_not_found", "merge_not_found", "photo_not_found", "subscription_not_found")
         )
         got = (
             "stub"

@@ -20,6 +20,7 @@ from ..audit.floods import RefusalFloods
 from ..audit.routes import router as audit_router
 from ..bootstrap import build_search_index, build_verifier
 from ..config import Settings
+from ..events.routes import router as events_router
 from ..keys.routes import router as keys_router
 from ..meetings.routes import router as meetings_router
 from ..merges.routes import router as merges_router
@@ -217,6 +218,7 @@ def create_app(
         retention_router,
         audit_router,
         keys_router,
+        events_router,
     ):
         app.include_router(router)
     app.add_middleware(WebSessions, store=app.state.sessions, secure=production)

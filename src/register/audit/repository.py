@@ -29,6 +29,13 @@ class AuditLog:
         self._details_key = details_key  # seals what an event must not hold in clear
         # Events recorded in this session: the unit of work seals after a commit that wrote some.
         self.written = 0
+        # This transaction's events, kept until the unit of work commits (it writes the agencies' events from
+        # them: store/events.py) or rolls back (then they are forgotten with the transaction).
+        self.entries: list[AuditEntry] = []
+
+    def take_entries(self) -> list[AuditEntry]:
+        entries, self.entries = self.entries, []
+        return entries
 
     def _row(self, entry: AuditEntry) -> dict[str, Any]:
         sealed = None
@@ -65,6 +72,7 @@ class AuditLog:
         always has it."""
         self.session.execute(insert(AuditEvent).values(**self._row(entry)))
         self.written += 1
+        self.entries.append(entry)
 
     def record_many(self, entries: list[AuditEntry]) -> None:
         """Many events in one statement (a sweep's events, one per record), in the current transaction."""
@@ -73,6 +81,7 @@ class AuditLog:
             table = cast(Table, AuditEvent.__table__)
             self.session.execute(insert(table), [self._row(e) for e in entries])
             self.written += len(entries)
+            self.entries.extend(entries)
 
     def _events(self, where: ColumnElement[bool], limit: int) -> list[RowMapping]:
         table = AuditEvent.__table__

@@ -76,6 +76,16 @@ class Tag(StrEnum):
     BACKUP_DATABASE_CREATE = "backup:database:create"
     BACKUP_DATABASE_RESTORE = "backup:database:restore"
     SYNTHETIC_GENERATE = "synthetic:generate"
+    # The agencies' event feed and webhooks (src/register/events, docs/events.md): a page of the feed read and
+    # a webhook delivery are disclosures listing the event ids; subscriptions and dead letters administration.
+    EVENTS_FEED_READ = "events:feed:read"
+    EVENTS_WEBHOOK_DELIVER = "events:webhook:deliver"
+    EVENTS_SUBSCRIPTION_CREATE = "events:subscription:create"
+    EVENTS_SUBSCRIPTION_LIST = "events:subscription:list"
+    EVENTS_SUBSCRIPTION_DELETE = "events:subscription:delete"
+    EVENTS_SUBSCRIPTION_REPLAY = "events:subscription:replay"
+    EVENTS_DEAD_LETTERS_LIST = "events:dead_letters:list"
+    EVENTS_DEAD_LETTER_REDELIVER = "events:dead_letter:redeliver"
     DEMO_CASELOADS_LOAD = "demo:caseloads:load"
     # A section item added, corrected or ended; any item (or chronology entry) erased.
     NOMINAL_ALIASES_ADD = "nominal:aliases:add"
@@ -201,6 +211,8 @@ class Tag(StrEnum):
     ACCESS_ADMIN_KEYS_DENIED = "access:admin.keys:denied"
     ACCESS_SELF_READ_DENIED = "access:self.read:denied"
     ACCESS_MEETING_LIST_DENIED = "access:meeting.list:denied"
+    ACCESS_EVENTS_READ_DENIED = "access:events.read:denied"
+    ACCESS_EVENTS_ADMIN_DENIED = "access:events.admin:denied"
 
     @classmethod
     def section_item(cls, section: str, verb: str) -> Tag:

@@ -22,6 +22,7 @@ from . import (
     search,
     statistics,
     synthetic,
+    webhooks,
 )
 from .base import main, open_store, progress_echo
 
@@ -42,4 +43,5 @@ __all__ = [
     "search",
     "statistics",
     "synthetic",
+    "webhooks",
 ]

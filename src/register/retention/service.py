@@ -252,7 +252,8 @@ def erase_item(
             section=section,
             item_id=item_id,
             request_id=request_id,
-            details={"confirmed": True},
+            # the erased item's audience (agency codes): the agencies' event about it keeps the same audience
+            details={"confirmed": True, "audience": audience},
         )
     )
     return expected_version + 1

@@ -482,3 +482,67 @@ class NominalHistory(Base):
         Index("ix_nominal_history_source", "source_id"),
         Index("ix_nominal_history_area", "area", "nominal_id"),  # an area's people, for its statistics
     )
+
+
+class RegisterEvent(Base):
+    """An event for the agencies' systems (docs/events.md): a CloudEvent written in the transaction of the
+    change it describes (store/events.py). `seq` is the feed's order; `areas` (",kent,essex,") the areas it
+    concerns; `section` and `audience` the section changed and the changed item's audience, so the feed hides
+    from a caller exactly what a read of the record would. Codes and ids only: never personal data."""
+
+    __tablename__ = "register_event"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    areas: Mapped[str] = mapped_column(String(200))
+    section: Mapped[str | None] = mapped_column(String(30))
+    audience: Mapped[str | None] = mapped_column(String(60))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    cloudevent: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_register_event_subject", "subject"),)
+
+
+class WebhookSubscription(Base):
+    """A client system's subscription: where to deliver, as which principal (the policy decides per event at
+    delivery time), its Standard Webhooks secret sealed under its own data key (`data_key.nominal_id` holds
+    the subscription's id), and how far the feed has been queued for it (`position`, a
+    `register_event.seq`)."""
+
+    __tablename__ = "webhook_subscription"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(100))
+    agency: Mapped[str] = mapped_column(String(20))
+    area: Mapped[str] = mapped_column(String(40))
+    roles: Mapped[str] = mapped_column(String(200))
+    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    position: Mapped[int] = mapped_column(BigId, default=0)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event to one subscriber: pending (retried with backoff until `available_at`), delivered, dead
+    (after the last attempt; redelivered on request) or withheld (the policy no longer lets the subscriber see
+    it)."""
+
+    __tablename__ = "webhook_delivery"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE")
+    )
+    event_seq: Mapped[int] = mapped_column(BigId, ForeignKey("register_event.seq"))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "status", "available_at"),
+        Index("ix_webhook_delivery_subscription", "subscription_id", "status"),
+    )

@@ -24,6 +24,7 @@ from ..audit.events import AuditEntry
 from ..audit.repository import AuditLog
 from .cipher import RecordCipher
 from .duplicates import refresh_pairs
+from .events import write_events
 from .outbox import OutboxRepository
 from .records import NominalRepository
 
@@ -65,6 +66,8 @@ class UnitOfWork:
         # A changed record may have new tokens: its suspected duplicates are worked out again in the same
         # transaction, so the supervisor's desk never lags the records.
         refresh_pairs(self.session, (nominal_id for nominal_id, _ in changes))
+        # The agencies' events, from the changes this transaction audited: committed with them or not at all.
+        write_events(self.session, self.audit.take_entries())
         self.session.commit()
         # What follows a commit (sealing the audit events, waking the indexer) is due only when it wrote some.
         self._committed = self._committed or bool(changes) or self.audit.written > 0
@@ -95,7 +98,9 @@ class UnitOfWork:
         back first, so the refusal is recorded and its change is not."""
         self.session.rollback()
         self.nominals.take_changes()
+        self.audit.take_entries()
         self.audit.record_many(list(entries))
+        self.audit.take_entries()  # refusals are no change: no event
         self.session.commit()
         self._committed = True
 
@@ -107,6 +112,7 @@ class UnitOfWork:
                 self._commit()
             else:
                 self.session.rollback()
+                self.audit.take_entries()
         finally:
             self.session.close()
         if self._committed:

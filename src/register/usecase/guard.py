@@ -41,6 +41,8 @@ ACTION_CATEGORY: dict[str, Action] = {
     "admin.keys": Action.ADMINISTRATION,
     "self.read": Action.CONSULTATION,
     "meeting.list": Action.CONSULTATION,
+    "events.read": Action.DISCLOSURE,
+    "events.admin": Action.ADMINISTRATION,
 }
 
 

@@ -1,0 +1,1 @@
+"""The agencies' event feed and webhooks (docs/events.md)."""
