@@ -349,7 +349,7 @@ def test_a_subscriber_receives_signed_cloudevents_with_retries_dead_letters_and_
         assert waits[1] == ("pending", 2, dt.timedelta(seconds=60))  # after the first wait: doubled
         assert waits[2][:2] == ("dead", 3)
         assert receiver.calls == 2 + 3
-        dead = client.get(f"/v1/webhooks/subscriptions/{sub['id']}/dead-letters", headers=auth(admin)).json()
+        dead = client.get(f"/v1/webhooks/subscriptions/{sub['id']}/dead_letters", headers=auth(admin)).json()
         assert [(d["type"], d["attempts"], d["last_error"]) for d in dead] == [
             (TYPE + "record.changed", 3, "HTTP 503")
         ]
@@ -357,7 +357,7 @@ def test_a_subscriber_receives_signed_cloudevents_with_retries_dead_letters_and_
         # redelivered once the receiver is back
         receiver.fail = 0
         r = client.post(
-            f"/v1/webhooks/subscriptions/{sub['id']}/dead-letters/{dead[0]['delivery_id']}/redeliver",
+            f"/v1/webhooks/subscriptions/{sub['id']}/dead_letters/{dead[0]['delivery_id']}/redeliver",
             headers=auth(admin),
         )
         assert r.status_code == 200, r.text
@@ -365,7 +365,7 @@ def test_a_subscriber_receives_signed_cloudevents_with_retries_dead_letters_and_
         assert run.delivered == 1
         assert receiver.events()[-1]["id"] == dead[0]["event_id"]
         assert (
-            client.get(f"/v1/webhooks/subscriptions/{sub['id']}/dead-letters", headers=auth(admin)).json()
+            client.get(f"/v1/webhooks/subscriptions/{sub['id']}/dead_letters", headers=auth(admin)).json()
             == []
         )
 
@@ -406,7 +406,7 @@ def test_subscriptions_are_for_administrators_and_for_principals_that_may_read_t
         "/v1/webhooks/subscriptions", json={**body, "url": "http://cms.example/hook"}, headers=auth(admin)
     )
     assert r.status_code == 422 and "url" in r.text
-    r = client.get(f"/v1/webhooks/subscriptions/{uuid.uuid4()}/dead-letters", headers=auth(admin))
+    r = client.get(f"/v1/webhooks/subscriptions/{uuid.uuid4()}/dead_letters", headers=auth(admin))
     assert r.status_code == 404 and "subscription_not_found" in r.text
 
 

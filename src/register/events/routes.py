@@ -58,7 +58,7 @@ def _example(body: object) -> dict[int | str, dict[str, object]]:
     summary="The events about records you may see, oldest first, after a cursor",
     responses=_example({"events": [EXAMPLE_EVENT], "next": CURSOR_EXAMPLE}),
 )
-def events(
+def read_events(
     caller: Annotated[Principal, Depends(Authorize("events.read"))],
     uow: UoW,
     request: Request,
@@ -131,7 +131,7 @@ def delete_subscription(
     summary="Deliver again the events after a cursor (none: from the first)",
     responses=_example({"subscription_id": SUBSCRIPTION_EXAMPLE["id"]}),
 )
-def replay(
+def replay_subscription(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     subscription_id: uuid.UUID,
@@ -143,7 +143,7 @@ def replay(
 
 
 @router.get(
-    "/v1/webhooks/subscriptions/{subscription_id}/dead-letters",
+    "/v1/webhooks/subscriptions/{subscription_id}/dead_letters",
     summary="Deliveries that failed their last attempt (event id and type, never its content)",
     responses=_example(
         [
@@ -158,7 +158,7 @@ def replay(
         ]
     ),
 )
-def dead_letters(
+def list_dead_letters(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     subscription_id: uuid.UUID,
@@ -168,11 +168,11 @@ def dead_letters(
 
 
 @router.post(
-    "/v1/webhooks/subscriptions/{subscription_id}/dead-letters/{delivery_id}/redeliver",
+    "/v1/webhooks/subscriptions/{subscription_id}/dead_letters/{delivery_id}/redeliver",
     summary="Put a dead letter back in the queue, due now",
     responses=_example({"delivery_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "status": "pending"}),
 )
-def redeliver(
+def redeliver_dead_letter(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     subscription_id: uuid.UUID,
