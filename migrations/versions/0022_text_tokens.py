@@ -7,9 +7,9 @@ Create Date: 2026-11-30
 Additive. `text_token` holds a keyed HMAC of each word of each narrative piece (chronology summaries,
 intelligence text, risk assessment outcomes, plan summaries and actions, modus operandi, marks' descriptions,
 employment), owned by its item or chronology entry and deleted with it. The tokens need the blind-index key,
-so this migration only creates the table: run `register rebuild-tokens` (or `register reindex` for
-Elasticsearch) afterwards for records written before it; until then the embedded backend finds no free text
-in them."""
+so this migration only creates the table: run `register tokens rebuild` afterwards for records written
+before it (until then the embedded backend finds no free text in them; Elasticsearch needs `register reindex`
+for index version 3 in any case)."""
 
 from __future__ import annotations
 

@@ -256,15 +256,27 @@ def test_rebuilt_tokens_find_what_the_original_tokens_found(
                 )
             }
 
-    written = every_token()
+    def every_word() -> set[tuple[object, ...]]:
+        with store.session_factory() as s:
+            return {
+                tuple(r)
+                for r in s.execute(
+                    select(m.TextToken.item_id, m.TextToken.entry_id, m.TextToken.source, m.TextToken.token)
+                )
+            }
+
+    written, words = every_token(), every_word()
+    assert len(words) > 40  # every narrative piece of the fixture, word by word
     with store.unit_of_work() as uow:  # a register written before some token kinds existed
         uow.session.execute(
             delete(m.BlindToken).where(
                 m.BlindToken.kind.like("geo_cell_%") | m.BlindToken.kind.like("%_sound")
             )
         )
+        uow.session.execute(delete(m.TextToken))  # and before free text (migration 0022)
     assert rebuild_tokens(store, SystemActor("test")) == len(fixture_ids)
     assert every_token() == written  # the rebuild writes exactly what the writes themselves wrote
+    assert every_word() == words
     failures = run_scenarios(SqlBackend(store), fixture_ids)
     assert not failures, "\n".join(failures)
 

@@ -2,8 +2,10 @@
 
 Values are normalised here, with the same code the domain and the blind indexes use (folded name words, their
 Metaphone and Soundex codes, postcode parts, registration-mark 3-grams), so the index needs no analysis
-plugins and both search backends match on identical forms. Intelligence and victim-safety details are never
-indexed.
+plugins and both search backends match on identical forms. Narrative (chronology summaries, intelligence
+text, risk and plan narrative, modus operandi, marks, employment) is kept as pieces, each with the agencies
+that may read it, for free text; victim-safety details and intelligence's grades and handling conditions are
+never indexed.
 """
 
 from __future__ import annotations
