@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         default=None, description="Elasticsearch; none: the embedded default, no index"
     )
     search_alias: str = Field(default="register-nominals", description="the alias the live index sits behind")
-    search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v2.json")
+    search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v3.json")
     indexer_batch: int = Field(default=500, ge=1, le=5000)
     indexer_in_api: bool = Field(
         default=True,

@@ -401,6 +401,8 @@ def test_a_malformed_query_names_each_criterion_by_its_position_and_type_as_sent
             {"vrm": "GK19"},
             "GK19",
             {"type": "date_of_birth"},
+            {"type": "text", "text": " -- "},
+            {"type": "text", "text": "school gate", "sources": ["diary"]},
         )
     }
     r = search(client, investigator, body)
@@ -408,6 +410,7 @@ def test_a_malformed_query_names_each_criterion_by_its_position_and_type_as_sent
     errors = [(e["field"], e["rule"], e["message"]) for e in r.json()["errors"]]
     kinds = (
         "name, date_of_birth, age, person, mark, identifier, address, vehicle, contact, offence, employment, "
+        "text, "
     )
     assert errors == [
         ("body.query.criteria.1.max", "range_in_order", "criteria[1] (age): max: max must not be below min"),
@@ -443,6 +446,17 @@ def test_a_malformed_query_names_each_criterion_by_its_position_and_type_as_sent
             "dob_one_form",
             "criteria[7] (date_of_birth): exact: "
             "give exactly one of: exact, a range (date_from/date_to), or year",
+        ),
+        (
+            "body.query.criteria.8.text",
+            "text_words",
+            "criteria[8] (text): text: free text must contain a letter or a digit",
+        ),
+        (
+            "body.query.criteria.9.sources.0",
+            "literal_error",
+            "criteria[9] (text): sources.0: Input should be 'chronology', 'intelligence', 'risk', 'plans', "
+            "'modus_operandi', 'marks' or 'employment'",
         ),
     ], r.text
     assert "vehicle.vrm" not in r.text and "group.criteria" not in r.text

@@ -292,3 +292,82 @@ def test_a_search_by_keyboard_alone(page: Page, axe: Accessibility, server: Serv
         page.keyboard.press("Enter")
     site.arrived()
     assert site.path.startswith("/records/")
+
+
+def test_words_recorded_about_them_find_only_what_the_searcher_may_read(
+    page: Page, axe: Accessibility, server: Server
+) -> None:
+    """Hartley's intelligence ("seen loitering near Mote Park bandstand after dark") is police only: a police
+    investigator's free text finds him by it; a probation officer's finds no one, exactly as if it were not
+    written."""
+    site = SearchPage(page, axe, server.url)
+    sign_in(site, as_="kent.investigator")
+    site.open()
+    head = server.audit_head()
+    site.fill("purpose", OPERATION)
+    site.fill("text", "Mote Park bandstand")
+    site.select("text_source", "intelligence")
+    site.search()
+    assert "bandstand" not in page.url.lower()
+    assert site.names() == ["HARTLEY, Daniel James"]
+    assert site.why(site.results.first) == ["Words recorded about them: words in intelligence (free text)"]
+    assert len(searches(server, head, "kent.investigator")) == 1
+    screenshot(page, "search-free-text")
+
+    page.context.clear_cookies()
+    sign_in(site, as_="kent.offender_manager.probation", next_path="/search")
+    site.open()
+    site.fill("purpose", "PROB/2026/0007")
+    site.fill("text", "Mote Park bandstand")
+    site.search()
+    assert site.results.count() == 0 and site.qa("result-count").inner_text() == "0 people found"
+    assert "Hartley" not in page.content()
+
+    # Free text with no word in it is named beside its field, and nothing is searched
+    site.open()
+    site.fill("purpose", "PROB/2026/0007")
+    site.fill("text", "-- ??")
+    head = server.audit_head()
+    site.search()
+    assert site.errors == ["The words recorded about them must contain a letter or a digit"]
+    assert (
+        page.locator("#text-error")
+        .inner_text()
+        .endswith("The words recorded about them must contain a letter or a digit")
+    )
+    assert searches(server, head, "kent.offender_manager.probation") == []
+
+
+def test_the_form_offers_the_query_models_options(page: Page, axe: Accessibility, server: Server) -> None:
+    """A surname prefix, a year of birth a year either side, the end of a registration mark: what the query
+    model offers (decision 41) is on the form too, and "why it matched" says how each matched."""
+    site = SearchPage(page, axe, server.url)
+    sign_in(site, as_="kent.investigator")
+    site.open()
+    site.fill("purpose", OPERATION)
+    site.fill("name", "Hart*")
+    site.choose("name_part", "surname")
+    site.fill("dob_year", "1985")
+    site.page.locator('input[name="dob_either_side"]').check()
+    site.fill("vrm", "x bw")
+    site.page.locator('input[name="vrm_partial"]').check()
+    site.search()
+    assert site.names() == ["HARTLEY, Daniel James"]
+    assert site.why(site.results.first) == [
+        "Name: primary name daniel james hartley (prefix hart* of hartley)",
+        "Year of birth (year -1)",
+        "Vehicle: vehicle GK19XBW (ends with XBW)",
+    ]
+    # A date and a year together are one question too many: named beside the year
+    site.open()
+    site.fill("purpose", OPERATION)
+    site.fill("dob-day", "17")
+    site.fill("dob-month", "3")
+    site.fill("dob-year", "1984")
+    site.fill("dob_year", "1984")
+    site.select("identifier_kind", "pnc")
+    site.search()
+    assert site.errors == [
+        "Enter a date of birth or a year of birth, not both",
+        "Enter the identifier",
+    ]

@@ -132,6 +132,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
                 {"tool": "arms", "assessed_on": "2025-03-01", "assessor": "DC", "rosh": {"public": "medium"}},
             ),
         ],
+        "chronology": ["Attended the drop-in at the community centre"],
     },
     "P2": {
         "header": _header(mappa_level=2),
@@ -176,10 +177,24 @@ PEOPLE: dict[str, dict[str, Any]] = {
                     "rosh": {"children": "high", "public": "medium"},
                 },
             ),
+            (  # police only: no other agency's free text may find it, count it or show it
+                Section.INTELLIGENCE,
+                {
+                    "received_on": "2025-09-01",
+                    "text": "Seen loitering by the school gate on Bower Lane most afternoons",
+                    "scheme": "3x5x2",
+                    "source_evaluation": "B",
+                    "intelligence_assessment": 2,
+                    "handling_code": "C",
+                    "handling_conditions": "police only",
+                    "audience": ["police"],
+                },
+            ),
         ],
     },
     "P3": {
         "header": _header(nominal_type="vo", mappa_category=2, mappa_level=3, restricted=True),
+        "chronology": ["Seen at the marina in Chatham"],
         "identity": {
             "forenames": "Lee",
             "surname": "Brannigan",
@@ -214,6 +229,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
     },
     "P4": {
         "header": _header(area="essex"),
+        "chronology": ["Told his offender manager he collects his grandson from the school gate"],
         "identity": {
             "forenames": "Stephen",
             "surname": "Ashworth",
@@ -359,15 +375,16 @@ def load(uow: UnitOfWork) -> dict[str, uuid.UUID]:
             _, version = service.add_item(
                 uow, OFFICER, nid, parse_item(section, payload, TODAY), expected_version=version
             )
-        service.append_chronology(
-            uow,
-            OFFICER,
-            nid,
-            ChronologyEntry(
-                occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), kind="contact", summary="fixture"
-            ),
-            expected_version=version,
-        )
+        for summary in ["fixture", *person.get("chronology", [])]:
+            _, version = service.append_chronology(
+                uow,
+                OFFICER,
+                nid,
+                ChronologyEntry(
+                    occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), kind="contact", summary=summary
+                ),
+                expected_version=version,
+            )
         if person.get("archived"):
             uow.session.execute(
                 m.Nominal.__table__.update()
@@ -759,6 +776,59 @@ SCENARIOS = [
                 "3:address (home address ME16 8RP)",
             ]
         },
+    ),
+    Scenario(
+        "free text: a chronology summary's words",
+        _q({"type": "text", "text": "Community CENTRE"}),
+        {"P1"},
+        why={"P1": ["0:text (words in chronology entry)"]},
+        how={"P1": {"0:text": "free text"}},
+    ),
+    Scenario(
+        "free text: the words in any order, in intelligence and a chronology entry",
+        _q({"type": "text", "text": "gate school"}),
+        {"P2", "P4"},
+        why={"P2": ["0:text (words in intelligence)"], "P4": ["0:text (words in chronology entry)"]},
+    ),
+    Scenario(
+        "free text: every word in one piece, not spread over two",
+        _q({"type": "text", "text": "dragon centre"}),
+        set(),
+    ),
+    Scenario(
+        "free text: a mark's description",
+        _q({"type": "text", "text": "dragon"}),
+        {"P1"},
+        why={"P1": ["0:text (words in mark description)"]},
+    ),
+    Scenario(
+        "free text: only in the sources asked for",
+        _q({"type": "text", "text": "dragon", "sources": ["chronology", "intelligence"]}),
+        set(),
+    ),
+    Scenario(
+        "free text: modus operandi and employment",
+        _q(
+            {"type": "text", "text": "river path"},
+            {"type": "text", "text": "removals", "sources": ["employment"]},
+        ),
+        {"P1"},
+        why={"P1": ["0:text (words in modus operandi)", "1:text (words in employment)"]},
+    ),
+    Scenario(
+        "free text: whole words only",
+        _q({"type": "text", "text": "communit"}),
+        set(),
+    ),
+    Scenario(
+        "free text: a restricted record's chronology (its own area only)",
+        _q({"type": "text", "text": "marina"}),
+        {"P3"},
+    ),
+    Scenario(
+        "free text in an OR group with a name",
+        _q({"type": "text", "text": "grandson"}, {"type": "name", "value": "Doyle"}, op="or"),
+        {"P4", "P5"},
     ),
     Scenario(
         "ranked by how many criteria match",

@@ -256,15 +256,27 @@ def test_rebuilt_tokens_find_what_the_original_tokens_found(
                 )
             }
 
-    written = every_token()
+    def every_word() -> set[tuple[object, ...]]:
+        with store.session_factory() as s:
+            return {
+                tuple(r)
+                for r in s.execute(
+                    select(m.TextToken.item_id, m.TextToken.entry_id, m.TextToken.source, m.TextToken.token)
+                )
+            }
+
+    written, words = every_token(), every_word()
+    assert len(words) > 40  # every narrative piece of the fixture, word by word
     with store.unit_of_work() as uow:  # a register written before some token kinds existed
         uow.session.execute(
             delete(m.BlindToken).where(
                 m.BlindToken.kind.like("geo_cell_%") | m.BlindToken.kind.like("%_sound")
             )
         )
+        uow.session.execute(delete(m.TextToken))  # and before free text (migration 0021)
     assert rebuild_tokens(store, SystemActor("test")) == len(fixture_ids)
     assert every_token() == written  # the rebuild writes exactly what the writes themselves wrote
+    assert every_word() == words
     failures = run_scenarios(SqlBackend(store), fixture_ids)
     assert not failures, "\n".join(failures)
 
@@ -366,3 +378,118 @@ def test_an_elasticsearch_walk_reads_one_point_in_time_and_survives_its_loss(
         assert [h.nominal_id for h in again.hits] == whole[2:4] and again.more and again.snapshot is None
         after = backend.search(request.resuming(again.hits[-1].sort), conformance.TODAY, KENT)
         assert [h.nominal_id for h in after.hits] == whole[4:6] and after.snapshot is None  # the last page
+
+
+POLICE = Viewer("kent", agency="police")
+PROBATION = Viewer("kent", agency="probation")
+
+
+def free_text(backend: SearchBackend, viewer: Viewer, text: str, **kw: object):  # type: ignore[no-untyped-def]
+    request = SearchRequest.model_validate(
+        {"query": {"type": "group", "criteria": [{"type": "text", "text": text, **kw}]}, "page_size": 100}
+    )
+    return backend.search(request, conformance.TODAY, viewer)
+
+
+def observed(results, names: dict[uuid.UUID, str]) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+    """Everything a searcher can observe of an answer: the hits in order with why and how they matched (and
+    any highlight), the total, the facets, whether more follow."""
+    return (
+        [(names[h.nominal_id], h.matched, h.how, h.highlight) for h in results.hits],
+        results.total,
+        results.facets,
+        results.more,
+    )
+
+
+def check_intelligence_audience(backend: SearchBackend, ids: dict[str, uuid.UUID]) -> None:
+    """P2's intelligence ("...the school gate on Bower Lane...") is police only; P4's chronology entry (about
+    his grandson at the school gate) anyone's. A probation searcher's answer is exactly the answer of a
+    register without that intelligence: P4 alone, counted alone, in the facets alone."""
+    names = {v: k for k, v in ids.items()}
+    police = free_text(backend, POLICE, "school gate")
+    assert sorted(names[h.nominal_id] for h in police.hits) == ["P2", "P4"] and police.total == 2
+    probation = free_text(backend, PROBATION, "school gate")
+    # Hand-written: what a register without P2's intelligence answers (P4: essex, category 1, level 1)
+    assert [(names[h.nominal_id], h.matched, h.how) for h in probation.hits] == [
+        ("P4", ["0:text (words in chronology entry)"], {"0:text": "free text"})
+    ]
+    assert (probation.total, probation.more) == (1, False)
+    assert probation.facets == {"area": {"essex": 1}, "mappa_category": {"1": 1}, "mappa_level": {"1": 1}}
+    # A word only the hidden intelligence holds: no hit, no count, no facet, exactly as a word nobody wrote
+    assert observed(free_text(backend, PROBATION, "loitering"), names) == observed(
+        free_text(backend, PROBATION, "xylophone"), names
+    )
+    assert free_text(backend, PROBATION, "loitering").total == 0
+    assert [names[h.nominal_id] for h in free_text(backend, POLICE, "loitering").hits] == ["P2"]
+    # Ranked with another criterion, the hidden piece adds nothing to P2's score or to why it matched
+    request = SearchRequest.model_validate(
+        {
+            "query": {
+                "type": "group",
+                "op": "or",
+                "criteria": [{"type": "name", "value": "O'Sullivan"}, {"type": "text", "text": "Bower"}],
+            },
+            "page_size": 100,
+        }
+    )
+    for viewer, score, why in (
+        (PROBATION, 1.0, ["0:name (primary name mark o'sullivan)"]),
+        (POLICE, 2.0, ["0:name (primary name mark o'sullivan)", "1:text (words in intelligence)"]),
+    ):
+        got = backend.search(request, conformance.TODAY, viewer)
+        assert [(names[h.nominal_id], h.score, h.matched) for h in got.hits] == [("P2", score, why)]
+    # A section the viewer's agency may not read is read by no free text either
+    no_intelligence = Viewer(
+        "kent", agency="police", sections=frozenset({"chronology", "marks", "offences", "employment"})
+    )
+    assert [names[h.nominal_id] for h in free_text(backend, no_intelligence, "school gate").hits] == ["P4"]
+
+
+def test_the_embedded_sql_backend_reads_only_the_free_text_the_searcher_may_read(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    check_intelligence_audience(SqlBackend(store), fixture_ids)
+    # Not only the answer: the candidates it decrypts are narrowed by readable tokens alone
+    request = SearchRequest.model_validate(
+        {"query": {"type": "group", "criteria": [{"type": "text", "text": "loitering"}]}}
+    )
+    with store.session_factory() as s:
+        assert set(s.scalars(SqlBackend(store).candidates(request, conformance.TODAY, PROBATION))) == set()
+        assert set(s.scalars(SqlBackend(store).candidates(request, conformance.TODAY, POLICE))) == {
+            fixture_ids["P2"]
+        }
+
+
+@pytest.mark.sqlite_only
+def test_elasticsearch_reads_only_the_free_text_the_searcher_may_read(
+    fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    check_intelligence_audience(ElasticBackend(fixture_index), fixture_ids)
+
+
+@pytest.mark.sqlite_only
+def test_elasticsearch_highlights_free_text_only_from_what_the_searcher_may_read(
+    fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    names = {v: k for k, v in fixture_ids.items()}
+    backend = ElasticBackend(fixture_index)
+    police = {names[h.nominal_id]: h.highlight for h in free_text(backend, POLICE, "school gate").hits}
+    assert police["P2"] == {
+        "0:text": "Seen loitering by the <mark>school</mark> <mark>gate</mark> on Bower Lane most afternoons"
+    }
+    assert police["P4"] == {
+        "0:text": "Told his offender manager he collects his grandson from the <mark>school</mark> "
+        "<mark>gate</mark>"
+    }
+    probation = [h.highlight for h in free_text(backend, PROBATION, "school gate").hits]
+    assert probation == [police["P4"]]  # nothing of P2's intelligence, highlighted or not
+    # A person with readable and unreadable pieces holding the words: the highlight is the readable one's
+    assert not any("Bower" in text for h in probation for text in h.values())
+
+
+def test_the_sql_backend_highlights_nothing_it_holds_only_hashes(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    hits = free_text(SqlBackend(store), POLICE, "school gate").hits
+    assert len(hits) == 2 and all(h.highlight == {} for h in hits)

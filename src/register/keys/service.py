@@ -299,7 +299,7 @@ def rebuild_tokens(store: Store, actor: Actor, *, batch: int = 200, progress: Pr
     rotation). One transaction per batch; safe to interrupt and rerun."""
 
     def step(uow: UnitOfWork, ids: list[uuid.UUID]) -> int:
-        uow.nominals.replace_all_tokens(uow.nominals.load_many(ids))
+        uow.nominals.replace_all_tokens(uow.nominals.load_many(ids, chronology=True))
         uow.audit.record(
             AuditEntry(
                 Action.ADMINISTRATION, Tag.KEYS_BLIND_TOKENS_REBUILD, actor, details={"records": len(ids)}

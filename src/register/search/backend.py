@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..domain.errors import InvalidValue
+from .documents import EVERYONE
 from .query import SearchRequest, leaves
 
 FACETS = ("area", "mappa_category", "mappa_level")
@@ -22,6 +23,9 @@ class Hit:
         default_factory=list
     )  # its sort key: [score, id] or [surname, id] (what a cursor resumes after)
     how: dict[str, str] = field(default_factory=dict)  # how each matched criterion matched (matching.how)
+    # Free text's words in the piece of narrative they were found in, by criterion name: Elasticsearch only
+    # (the embedded backend holds hashes of words, not text), HTML-escaped with the words in <mark>
+    highlight: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,9 +59,28 @@ class Viewer:
 
     area: str
     restricted_stub: bool = True
+    # What free text may read: pieces of narrative whose audience names `agency` or everyone (None: every
+    # piece, for a policy without item audiences), in the sections the viewer's agency may read (None: all).
+    # A piece outside them takes no part: it never matches, never counts, is never highlighted.
+    agency: str | None = None
+    sections: frozenset[str] | None = None
 
     def hides(self, area: str, restricted: bool) -> bool:
         return self.restricted_stub and restricted and area != self.area
+
+    def audiences(self) -> list[str] | None:
+        """The audiences a readable piece has one of (None: any)."""
+        return None if self.agency is None else [self.agency, EVERYONE]
+
+    def reads(self, piece: dict[str, Any]) -> bool:
+        audiences = self.audiences()
+        return (audiences is None or bool(set(piece["audiences"]) & set(audiences))) and (
+            self.sections is None or piece["section"] in self.sections
+        )
+
+    def readable(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The document as this viewer may read it (what the reference semantics judge)."""
+        return {**doc, "narrative": [p for p in doc.get("narrative", []) if self.reads(p)]}
 
 
 class SearchBackend(Protocol):

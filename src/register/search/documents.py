@@ -2,8 +2,10 @@
 
 Values are normalised here, with the same code the domain and the blind indexes use (folded name words, their
 Metaphone and Soundex codes, postcode parts, registration-mark 3-grams), so the index needs no analysis
-plugins and both search backends match on identical forms. Intelligence and victim-safety details are never
-indexed.
+plugins and both search backends match on identical forms. Narrative (chronology summaries, intelligence
+text, risk and plan narrative, modus operandi, marks, employment) is kept as pieces, each with the agencies
+that may read it, for free text; victim-safety details and intelligence's grades and handling conditions are
+never indexed.
 """
 
 from __future__ import annotations
@@ -30,11 +32,16 @@ from ..domain.record import (
     Section,
     StoredItem,
     Vehicle,
+    entry_pieces,
+    item_pieces,
+    text_words,
     vrm_ngrams,
 )
+from ..domain.record.narrative import SOURCE_SECTIONS
 from .query import phone_digits
 
-INDEX_VERSION = 2  # 2: names[].words (each word with its part and phonetic keys, nested)
+INDEX_VERSION = 3  # 2: names[].words (each word with its part and phonetic keys, nested); 3: narrative
+EVERYONE = "all"  # the audience of a piece of narrative every agency may read
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -87,6 +94,38 @@ def _contact(c: Contact) -> str:
 
 def _current(items: list[StoredItem]) -> list[StoredItem]:
     return [i for i in items if i.ended_at is None]
+
+
+def _audiences(audience: str | None) -> list[str]:
+    """Who may read a piece: the agencies its item or entry names, or everyone."""
+    return sorted(audience.split(",")) if audience else [EVERYONE]
+
+
+def narrative(record: Record) -> list[dict[str, Any]]:
+    """Every piece of narrative a free-text criterion reads, each with its source, the section the access
+    policy rules it by, and the agencies that may read it (its item's or entry's audience): current items and
+    every chronology entry (the timeline is append-only: an amended entry is still read where it stands)."""
+    pieces: list[tuple[str, str, str | None]] = [
+        (source, text, item.data.plain().audience)
+        for items in record.sections.values()
+        for item in _current(items)
+        for source, text in item_pieces(item.data)
+    ]
+    pieces += [
+        (source, text, entry.audience)
+        for entry in record.chronology
+        for source, text in entry_pieces(entry.data)
+    ]
+    return [
+        {
+            "source": source,
+            "section": SOURCE_SECTIONS[source],
+            "audiences": _audiences(audience),
+            "text": text,
+            "words": text_words(text),
+        }
+        for source, text, audience in pieces
+    ]
 
 
 def document(record: Record) -> dict[str, Any]:
@@ -202,4 +241,5 @@ def document(record: Record) -> dict[str, Any]:
             if isinstance(e, Employment)
         )
         or None,
+        "narrative": narrative(record),
     }

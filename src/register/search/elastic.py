@@ -102,7 +102,22 @@ def _name(c: q.Name) -> Query:
     return _nested("names", [_term(c, t) for t in c.terms()])
 
 
-def leaf(c: q.Leaf, today: dt.date) -> Query:
+def _free_text(c: q.FreeText, viewer: Viewer | None) -> Query:
+    """Every word in one piece of narrative the viewer may read: the audience and section conditions are
+    inside the nested query, so a piece they may not read can neither match nor be highlighted. Words are
+    compared as the document wrote them (`narrative.words`, the reference semantics' own words)."""
+    filters: list[Query] = [{"terms": {"narrative.source": list(c.sources)}}]
+    filters += [{"term": {"narrative.words": w}} for w in c.words()]
+    if viewer is not None and (audiences := viewer.audiences()) is not None:
+        filters.append({"terms": {"narrative.audiences": audiences}})
+    if viewer is not None and viewer.sections is not None:
+        filters.append({"terms": {"narrative.section": sorted(viewer.sections)}})
+    return _nested("narrative", filters)
+
+
+def leaf(c: q.Leaf, today: dt.date, viewer: Viewer | None = None) -> Query:
+    if isinstance(c, q.FreeText):
+        return _free_text(c, viewer)
     if isinstance(c, q.Name):
         return _name(c)
     if isinstance(c, q.DateOfBirth):
@@ -245,11 +260,29 @@ def leaf(c: q.Leaf, today: dt.date) -> Query:
     raise TypeError(f"no translation for {type(c).__name__}")
 
 
-def _with_inner_hits(query: Query, name: str) -> Query:
+HIGHLIGHT_TAGS = ("<mark>", "</mark>")
+
+
+def _with_inner_hits(query: Query, name: str, c: q.Leaf | None = None) -> Query:
     """Ask for the first nested item that met the criterion, to say which alias, address or vehicle
-    matched."""
+    matched; for free text, with the words highlighted in that piece (HTML-escaped, the words in <mark>)."""
     if "nested" in query:
-        return {"nested": {**query["nested"], "inner_hits": {"name": name, "size": 1, "_source": True}}}
+        inner: Query = {"name": name, "size": 1, "_source": True}
+        if isinstance(c, q.FreeText):
+            inner["highlight"] = {
+                "encoder": "html",
+                "pre_tags": [HIGHLIGHT_TAGS[0]],
+                "post_tags": [HIGHLIGHT_TAGS[1]],
+                "fields": {
+                    "narrative.text": {
+                        "highlight_query": {"match": {"narrative.text": {"query": c.text}}},
+                        "number_of_fragments": 1,
+                        "fragment_size": 160,
+                        "no_match_size": 160,
+                    }
+                },
+            }
+        return {"nested": {**query["nested"], "inner_hits": inner}}
     # A person criterion: its description conditions are one nested query among the filters
     if "bool" in query:
         return {
@@ -261,17 +294,19 @@ def _with_inner_hits(query: Query, name: str) -> Query:
     return query
 
 
-def translate(group: q.Group, today: dt.date, prefix: str = "", positive: bool = True) -> Query:
+def translate(
+    group: q.Group, today: dt.date, prefix: str = "", positive: bool = True, viewer: Viewer | None = None
+) -> Query:
     children = []
     for i, c in enumerate(group.criteria):
         path = f"{prefix}{i}"
         if isinstance(c, q.Group):
-            children.append(translate(c, today, f"{path}.", positive and group.op != "not"))
+            children.append(translate(c, today, f"{path}.", positive and group.op != "not", viewer))
         else:
             name = f"{path}:{c.type}"
-            query = leaf(c, today)
+            query = leaf(c, today, viewer)
             if positive and group.op != "not" and c.type in NESTED:
-                query = _with_inner_hits(query, name)
+                query = _with_inner_hits(query, name, c)
             children.append({"constant_score": {"filter": query, "boost": 1.0, "_name": name}})
     if group.op == "and":
         return {"bool": {"must": children}}
@@ -308,7 +343,7 @@ class ElasticBackend:
                 }
             )
         return {
-            "query": {"bool": {"filter": scope, "must": [translate(request.query, today)]}},
+            "query": {"bool": {"filter": scope, "must": [translate(request.query, today, viewer=viewer)]}},
             "sort": sort,
             "track_scores": True,
             "track_total_hits": True,
@@ -375,7 +410,7 @@ class ElasticBackend:
         for h in raw:
             inner = h.get("inner_hits", {})
             doc = {"dates_of_birth": (h.get("_source") or {}).get("dates_of_birth", [])}
-            matched, hows = [], {}
+            matched, hows, highlights = [], {}, {}
             for name in sorted(h.get("matched_queries", []), key=order.__getitem__):
                 found = inner.get(name, {}).get("hits", {}).get("hits", [])
                 item = found[0]["_source"] if found else None
@@ -383,8 +418,17 @@ class ElasticBackend:
                 matched.append(name + (f" ({text})" if text else ""))
                 if explained := how(criteria[name], item, doc):
                     hows[name] = explained
+                if found and (fragments := found[0].get("highlight", {}).get("narrative.text")):
+                    highlights[name] = fragments[0]
             hits.append(
-                Hit(uuid.UUID(h["_id"]), float(h["_score"] or 0.0), matched, list(h["sort"][:2]), hows)
+                Hit(
+                    uuid.UUID(h["_id"]),
+                    float(h["_score"] or 0.0),
+                    matched,
+                    list(h["sort"][:2]),
+                    hows,
+                    highlights,
+                )
             )
         facets = {
             f: {str(b["key"]): b["doc_count"] for b in response["aggregations"][f]["buckets"]} for f in FACETS

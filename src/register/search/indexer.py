@@ -127,7 +127,7 @@ class SearchIndex:
 
 def _load_documents(store: Store, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     with store.unit_of_work() as uow:
-        return [document(r) for r in uow.nominals.load_many(ids)]
+        return [document(r) for r in uow.nominals.load_many(ids, chronology=True)]
 
 
 @dataclass
@@ -203,7 +203,7 @@ def drain(
             return result
         ids = list(dict.fromkeys(r.nominal_id for r in rows))
         try:
-            docs = [document(r) for r in uow.nominals.load_many(ids)]
+            docs = [document(r) for r in uow.nominals.load_many(ids, chronology=True)]
             index.write(docs)
             gone = {str(i) for i in ids} - {
                 d["nominal_id"] for d in docs

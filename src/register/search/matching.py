@@ -130,6 +130,18 @@ NESTED = {
     "vehicle": "vehicles",
     "contact": "contacts",
     "offence": "offences",
+    "text": "narrative",
+}
+
+# How "why it matched" names the piece of narrative free text was found in
+SOURCE_LABELS = {
+    "chronology": "chronology entry",
+    "intelligence": "intelligence",
+    "risk": "risk assessment",
+    "plans": "risk management plan",
+    "modus_operandi": "modus operandi",
+    "marks": "mark description",
+    "employment": "employment",
 }
 
 
@@ -149,6 +161,8 @@ def label(path: str, item: Doc) -> str:
         return f"{item['kind']} {item['value']}"
     if path == "offences":
         return f"offence {item['offence']}"
+    if path == "narrative":
+        return f"words in {SOURCE_LABELS[item['source']]}"
     return f"description of {item.get('observed_on')}"
 
 
@@ -233,6 +247,8 @@ def how(c: q.Leaf, item: Doc | None, doc: Doc) -> str | None:
         return "pattern"
     if isinstance(c, q.Contact) and item is not None:
         return "exact" if item["value"] in c.forms else "part"
+    if isinstance(c, q.FreeText) and item is not None:
+        return "free text"
     return None
 
 
@@ -345,6 +361,11 @@ def _leaf(c: q.Leaf, doc: Doc, today: dt.date) -> bool:
         )
     if isinstance(c, q.Employment):
         return has_words(doc["employment"], c.text)
+    if isinstance(c, q.FreeText):
+        # Every word in one piece, among the sources asked for; `doc` holds only what the searcher may read
+        # (`Viewer.readable`), so a piece they may not read can neither match nor be named
+        wanted = set(c.words())
+        return any(p["source"] in c.sources and wanted <= set(p["words"]) for p in doc["narrative"])
     if isinstance(c, q.Management):
         return (
             (c.mappa_category is None or doc["mappa_category"] == int(c.mappa_category))

@@ -33,6 +33,7 @@ from ..domain.enums import (
     VictimRelationship,
 )
 from ..domain.errors import InvalidValue
+from ..domain.record.narrative import SOURCES, Source, text_words
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -391,6 +392,41 @@ class Employment(Criterion):
     text: Text
 
 
+class FreeText(Criterion):
+    """Words recorded about a person: every word must be in one piece of narrative (a chronology summary, an
+    intelligence text, a risk assessment's outcome, a plan's summary or action, a modus operandi, a mark's
+    description, an employment) among those the searcher may read. Whole words in any case, in any order;
+    no stemming, no phrase."""
+
+    type: Literal["text"] = "text"
+    text: Text = Field(description="the words to find, all of them in one piece of narrative")
+    sources: Annotated[list[Source], Field(min_length=1, max_length=len(SOURCES))] = Field(
+        default_factory=lambda: list(SOURCES),
+        description="where to look (default: everywhere): " + ", ".join(SOURCES),
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str) -> str:
+        found = text_words(v)
+        if not found:
+            raise InvalidValue("text_words", "free text must contain a letter or a digit")
+        if len(found) > MAX_TEXT_WORDS:
+            raise InvalidValue("text_too_many_words", f"free text may hold at most {MAX_TEXT_WORDS} words")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _once(cls, v: list[Source]) -> list[Source]:
+        return [s for s in SOURCES if s in v]  # each once, in one order (the fingerprint is stable)
+
+    def words(self) -> list[str]:
+        return text_words(self.text)
+
+
+MAX_TEXT_WORDS = 20
+
+
 class Management(Criterion):
     type: Literal["management"] = "management"
     mappa_category: MappaCategory | None = None
@@ -412,6 +448,7 @@ Leaf = Annotated[
     | Contact
     | Offence
     | Employment
+    | FreeText
     | Management,
     Field(discriminator="type"),
 ]
@@ -436,6 +473,7 @@ class Group(Criterion):
                 | Contact
                 | Offence
                 | Employment
+                | FreeText
                 | Management
                 | Group,
                 Field(discriminator="type"),
@@ -570,6 +608,7 @@ CRITERION_TYPES = ("group",) + tuple(
         Contact,
         Offence,
         Employment,
+        FreeText,
         Management,
     )
 )

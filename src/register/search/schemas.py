@@ -20,6 +20,9 @@ class SearchHit(BaseModel):
     owning_area: str
     matched: list[str] = []
     how: dict[str, str] = {}  # how each criterion in `matched` matched, by its name there ("0:name")
+    # free text's words where they were found, by criterion name ("0:text"): Elasticsearch only; the text is
+    # HTML-escaped and the words are in <mark>...</mark>
+    highlight: dict[str, str] = {}
     message: str | None = None
     forenames: str | None = None
     surname: str | None = None

@@ -20,8 +20,16 @@ STUB = "restricted record: contact the owning area"
 
 
 def viewer(principal: Principal, policy: Policy) -> Viewer:
-    """What the backends must leave out for this searcher: restricted records of other areas (their stubs)."""
-    return Viewer(area=str(principal.area), restricted_stub=policy.restricted_stub)
+    """What the backends must leave out for this searcher: restricted records of other areas (their stubs),
+    and the narrative free text may not read (items whose audience leaves the searcher's agency out, sections
+    the agency may not read): the same `Visibility` a read of the record applies."""
+    seen = policy.visibility(principal)
+    return Viewer(
+        area=str(principal.area),
+        restricted_stub=policy.restricted_stub,
+        agency=seen.audience.value if seen.audience is not None else None,
+        sections=seen.sections,
+    )
 
 
 EXPORT_LIMIT = 5_000  # the most rows one export of a whole result list holds
@@ -63,6 +71,7 @@ def _shaped(
                 owning_area=s.area,
                 matched=h.matched,
                 how=h.how,
+                highlight=h.highlight,
                 forenames=s.forenames,
                 surname=s.surname,
                 date_of_birth=s.date_of_birth,

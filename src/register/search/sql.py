@@ -18,10 +18,12 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from ..domain.record import GEO_CELL_SIZES, vrm_ngrams
+from ..domain.enums import Agency
+from ..domain.record import GEO_CELL_SIZES, SOURCE_SECTIONS, vrm_ngrams
 from ..store import models as m
+from ..store.records import entry_visible_to, visible_to
 from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
@@ -90,8 +92,43 @@ class SqlBackend:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _leaf(self, c: q.Leaf, today: dt.date) -> Any:
+    def _free_text(self, c: q.FreeText, viewer: Viewer | None) -> Any:
+        """Records with one item or chronology entry that holds a token of every word, in a source asked
+        for, that the viewer may read: the owner's own audience column by the same rule a read applies
+        (`visible_to`), its section among those the viewer's agency may read, a current item only."""
+        tokens = [self.store.blind.token("text", w) for w in c.words()]
+        agency = Agency(viewer.agency) if viewer is not None and viewer.agency is not None else None
+        sources = [
+            s
+            for s in c.sources
+            if viewer is None or viewer.sections is None or SOURCE_SECTIONS[s] in viewer.sections
+        ]
+        every = func.count(func.distinct(m.TextToken.token)) == len(tokens)
+        in_items = (
+            select(m.Item.nominal_id)
+            .join(m.TextToken, m.TextToken.item_id == m.Item.id)
+            .where(
+                m.TextToken.token.in_(tokens),
+                m.TextToken.source.in_(sources),
+                m.Item.ended_at.is_(None),
+                visible_to(agency),
+            )
+            .group_by(m.Item.id, m.Item.nominal_id)
+            .having(every)
+        )
+        in_entries = (
+            select(m.ChronologyEntry.nominal_id)
+            .join(m.TextToken, m.TextToken.entry_id == m.ChronologyEntry.id)
+            .where(m.TextToken.token.in_(tokens), m.TextToken.source.in_(sources), entry_visible_to(agency))
+            .group_by(m.ChronologyEntry.id, m.ChronologyEntry.nominal_id)
+            .having(every)
+        )
+        return or_(m.Nominal.id.in_(in_items), m.Nominal.id.in_(in_entries))
+
+    def _leaf(self, c: q.Leaf, today: dt.date, viewer: Viewer | None = None) -> Any:
         """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None."""
+        if isinstance(c, q.FreeText):
+            return self._free_text(c, viewer)
         blind = self.store.blind
         conditions: list[ColumnElement[bool]] = [
             m.Nominal.id.in_(
@@ -126,13 +163,14 @@ class SqlBackend:
                     conditions.append(column == (int(value) if isinstance(value, int) else value.value))
         return and_(*conditions) if conditions else None
 
-    def _narrow(self, group: q.Group, today: dt.date) -> Any:
+    def _narrow(self, group: q.Group, today: dt.date, viewer: Viewer | None = None) -> Any:
         """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by
         every child that can be narrowed, an OR only when every branch can, a NOT never."""
         if group.op == "not":
             return None
         parts = [
-            self._narrow(c, today) if isinstance(c, q.Group) else self._leaf(c, today) for c in group.criteria
+            self._narrow(c, today, viewer) if isinstance(c, q.Group) else self._leaf(c, today, viewer)
+            for c in group.criteria
         ]
         if group.op == "and":
             known = [p for p in parts if p is not None]
@@ -145,7 +183,7 @@ class SqlBackend:
         stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
         if viewer is not None and viewer.restricted_stub:  # stubs for this viewer take no part (see Viewer)
             stmt = stmt.where(or_(m.Nominal.restricted.is_(False), m.Nominal.area == viewer.area))
-        narrowed = self._narrow(request.query, today or dt.date.today())
+        narrowed = self._narrow(request.query, today or dt.date.today(), viewer)
         return stmt if narrowed is None else stmt.where(narrowed)
 
     def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
@@ -153,11 +191,15 @@ class SqlBackend:
             ids = list(session.scalars(self.candidates(request, today, viewer)))
         found: list[tuple[float, str, str, Hit]] = []
         facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+        # The chronology only when free text reads it (a record's timeline is its largest part)
+        timeline = any(
+            isinstance(c, q.FreeText) and "chronology" in c.sources for _, c in q.leaves(request.query)
+        )
         for start in range(0, len(ids), BATCH):
             with self.store.unit_of_work() as uow:
-                records = uow.nominals.load_many(ids[start : start + BATCH])
+                records = uow.nominals.load_many(ids[start : start + BATCH], chronology=timeline)
             for record in records:
-                doc = document(record)
+                doc = viewer.readable(document(record))
                 if viewer.hides(doc["area"], doc["restricted"]):  # changed since the candidates were read
                     continue
                 ok, matched, score = evaluate(request.query, doc, today)

@@ -210,6 +210,25 @@ class BlindToken(Base):
     __table_args__ = (Index("ix_blind_token_kind_token", "kind", "token"),)
 
 
+class TextToken(Base):
+    """Keyed-HMAC tokens of the words of one narrative piece (an item's or a chronology entry's), for the
+    embedded backend's free-text search. Owned by the item or the entry (deleted with it); the audience rule
+    is the owner's own `audience` column, joined at query time, so a token can never outlive or widen it."""
+
+    __tablename__ = "text_token"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("item.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("chronology_entry.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    source: Mapped[str] = mapped_column(String(20))
+    token: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+    __table_args__ = (Index("ix_text_token_token", "token"),)
+
+
 class AuditEvent(Base):
     """The s.62 log. Append-only: the database refuses UPDATE and DELETE (see the baseline migration)."""
 

@@ -33,7 +33,10 @@ from ..domain.record import (
     StoredEntry,
     StoredItem,
     Token,
+    entry_pieces,
+    item_pieces,
     record_tokens,
+    text_words,
 )
 from . import models as m
 from .cipher import RecordCipher
@@ -95,6 +98,22 @@ def visible_to(agency: Agency | None, audience: Any = None) -> ColumnElement[boo
 
 def entry_visible_to(agency: Agency | None) -> ColumnElement[bool]:
     return visible_to(agency, m.ChronologyEntry.audience)
+
+
+def text_token_rows(
+    blind: BlindIndex,
+    pieces: Sequence[tuple[str, str]],
+    *,
+    item_id: uuid.UUID | None = None,
+    entry_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    """One `text_token` row per distinct (source, word) of an item's or an entry's narrative: the word's keyed
+    HMAC (of the kind `text` whatever the source, so a word is one token to look up)."""
+    pairs = dict.fromkeys((source, word) for source, text in pieces for word in text_words(text))
+    return [
+        {"item_id": item_id, "entry_id": entry_id, "source": source, "token": blind.token("text", word)}
+        for source, word in pairs
+    ]
 
 
 class NominalRepository(RecordListing):
@@ -230,6 +249,7 @@ class NominalRepository(RecordListing):
             )
         )
         self.write_tokens(nominal_id, item_id, data.tokens())
+        self.write_text_tokens(item_pieces(data), item_id=item_id)
 
     def replace_item(
         self,
@@ -254,6 +274,7 @@ class NominalRepository(RecordListing):
             )
         )
         self.write_tokens(nominal_id, item_id, data.tokens())
+        self.write_text_tokens(item_pieces(data), item_id=item_id, replace=True)
 
     def end_item(
         self, nominal_id: uuid.UUID, item_id: uuid.UUID, reason: str, actor: Actor, now: dt.datetime
@@ -357,6 +378,7 @@ class NominalRepository(RecordListing):
                 audience=audience,
             )
         )
+        self.write_text_tokens(entry_pieces(entry), entry_id=entry_id)
 
     def write_record_tokens(self, record: Record) -> None:
         """The record-level tokens (owned by the record's own id) from its identity, aliases and contacts."""
@@ -393,6 +415,50 @@ class NominalRepository(RecordListing):
         self.session.execute(delete(m.BlindToken).where(m.BlindToken.nominal_id.in_([r.id for r in records])))
         if rows:
             self.session.execute(insert(cast(Table, m.BlindToken.__table__)), rows)
+        # The word tokens of every item and chronology entry (those that have some; an owner without any
+        # keeps none)
+        ids = [r.id for r in records]
+        self.session.execute(
+            delete(m.TextToken).where(
+                m.TextToken.item_id.in_(select(m.Item.id).where(m.Item.nominal_id.in_(ids)))
+            )
+        )
+        self.session.execute(
+            delete(m.TextToken).where(
+                m.TextToken.entry_id.in_(
+                    select(m.ChronologyEntry.id).where(m.ChronologyEntry.nominal_id.in_(ids))
+                )
+            )
+        )
+        words = [
+            row
+            for record in records
+            for items in record.sections.values()
+            for item in items
+            for row in text_token_rows(self.blind, item_pieces(item.data), item_id=item.id)
+        ] + [
+            row
+            for record in records
+            for entry in record.chronology
+            for row in text_token_rows(self.blind, entry_pieces(entry.data), entry_id=entry.id)
+        ]
+        if words:
+            self.session.execute(insert(cast(Table, m.TextToken.__table__)), words)
+
+    def write_text_tokens(
+        self,
+        pieces: Sequence[tuple[str, str]],
+        *,
+        item_id: uuid.UUID | None = None,
+        entry_id: uuid.UUID | None = None,
+        replace: bool = False,
+    ) -> None:
+        """The word tokens of one item or entry, in the same transaction as the item or entry itself."""
+        if replace and item_id is not None:
+            self.session.execute(delete(m.TextToken).where(m.TextToken.item_id == item_id))
+        rows = text_token_rows(self.blind, pieces, item_id=item_id, entry_id=entry_id)
+        if rows:
+            self.session.execute(insert(cast(Table, m.TextToken.__table__)), rows)
 
     def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id
@@ -594,6 +660,7 @@ class NominalRepository(RecordListing):
                 recorded_agency=e.recorded_agency,
                 recorded_at=e.recorded_at,
                 merged_from=e.merged_from_id,
+                audience=e.audience,
             )
             for e in entries
         ]

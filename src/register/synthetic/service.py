@@ -23,11 +23,21 @@ from ..crypto.envelope import associated_data, new_data_key, seal
 from ..domain import history, notification, retention
 from ..domain.actors import Actor, SystemActor
 from ..domain.enums import NominalStatus
-from ..domain.record import Address, Alias, Contact, Offence, Order, Section, record_tokens
+from ..domain.record import (
+    Address,
+    Alias,
+    Contact,
+    Offence,
+    Order,
+    Section,
+    entry_pieces,
+    item_pieces,
+    record_tokens,
+)
 from ..retention import service as retention_service
 from ..store import models as m
 from ..store.duplicates import refresh_pairs
-from ..store.records import NominalRepository
+from ..store.records import NominalRepository, text_token_rows
 from ..store.sweep import sweep
 from ..store.uow import UnitOfWork
 from .people import BENCH_CASELOAD, Caseload, Person, PersonFactory
@@ -61,6 +71,7 @@ def _rows(
         "items": [],
         "entries": [],
         "tokens": [],
+        "text_tokens": [],
         "history": [],
     }
     for p in people:
@@ -159,6 +170,7 @@ def _rows(
                 {"nominal_id": p.id, "item_id": item_id, "kind": k, "token": blind.token(k, v)}
                 for k, v in dict.fromkeys(item.tokens())
             ]
+            out["text_tokens"] += text_token_rows(blind, item_pieces(item), item_id=item_id)
         for entry_id, entry in zip(p.entry_ids, p.chronology, strict=True):
             out["entries"].append(
                 {
@@ -182,6 +194,7 @@ def _rows(
                     "merged_from_id": None,
                 }
             )
+            out["text_tokens"] += text_token_rows(blind, entry_pieces(entry), entry_id=entry_id)
     return out
 
 
@@ -263,6 +276,7 @@ def insert_people(
         (m.Item, "items"),
         (m.ChronologyEntry, "entries"),
         (m.BlindToken, "tokens"),
+        (m.TextToken, "text_tokens"),
         (m.NominalHistory, "history"),
     ):
         if rows[name]:

@@ -11,6 +11,7 @@ API's use case (`search.service`), audited there; saved searches are `saved_sear
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import secrets
@@ -25,7 +26,7 @@ from pydantic import ValidationError
 from ..access.policy import Policy
 from ..api.deps import request_id
 from ..domain.actors import Principal
-from ..domain.enums import BodyLocation, MarkKind
+from ..domain.enums import BodyLocation, IdentifierKind, MarkKind
 from ..domain.errors import DomainError, NotFound, field_errors
 from ..exports import to_csv
 from ..photos import service as photo_service
@@ -73,6 +74,29 @@ PLACES: dict[str, tuple[str, float, float]] = {
     "tunbridge-wells": ("Tunbridge Wells", 51.1324, 0.2637),
 }
 
+NAME_PARTS = [
+    ("any", "Any part of a name"),
+    ("surname", "Surname only"),
+    ("forenames", "Forenames only"),
+]
+IDENTIFIER_LABELS = {
+    "pnc": "PNC number",
+    "cro": "CRO number",
+    "ni": "National Insurance number",
+    "passport": "Passport number",
+    "prison_number": "Prison number",
+    "probation_case": "Probation case reference",
+}
+TEXT_SOURCES = [
+    ("chronology", "Chronology entries"),
+    ("intelligence", "Intelligence"),
+    ("risk", "Risk assessments"),
+    ("plans", "Risk management plans"),
+    ("modus_operandi", "Modus operandi"),
+    ("marks", "Descriptions of marks"),
+    ("employment", "Employment"),
+]
+
 NAME_MODES = [
     ("exact", "Exact spelling"),
     ("phonetic", "Sounds like (phonetic)"),
@@ -94,12 +118,21 @@ def _fields() -> list[Field]:
         Field(
             "name",
             "Name",
-            hint="Forenames, surname or both. Other names on the record (aliases, nicknames, birth and "
-            "married names) are always searched too.",
+            hint="Forenames, surname or both, in any order. An initial (J. Smith) finds a forename "
+            "beginning with it; a star ends a beginning (Smi*). Other names on the record (aliases, "
+            "nicknames, birth and married names) are always searched too.",
         ),
         Field("name_mode", "How to match the name", kind="radios", options=NAME_MODES),
+        Field("name_part", "Which part of the name", kind="radios", options=NAME_PARTS),
         Field("dob", "Date of birth", kind="date", hint="For example, 17 3 1984"),
         Field("dob_transposed", "Also match the date with the day and month swapped", kind="checkbox"),
+        Field(
+            "dob_year",
+            "Year of birth",
+            hint="Instead of a whole date, for example 1984",
+            classes="govuk-input--width-4",
+        ),
+        Field("dob_either_side", "Also a year before or after", kind="checkbox"),
         Field("age_min", "Age from", classes="govuk-input--width-3"),
         Field("age_max", "Age to", classes="govuk-input--width-3"),
         Field("mark_kind", "Kind of mark", kind="select", options=marks),
@@ -110,6 +143,11 @@ def _fields() -> list[Field]:
             "Registration mark (or part of it)",
             hint="Use ? for one unknown character and * for any run of them, for example GK19* or G?19XBW",
             classes="govuk-input--width-10",
+        ),
+        Field(
+            "vrm_partial",
+            "The characters begin or end the mark (a part seen from either end)",
+            kind="checkbox",
         ),
         Field("vehicle_make", "Make", classes="govuk-input--width-10"),
         Field("vehicle_colour", "Colour", classes="govuk-input--width-10"),
@@ -129,9 +167,34 @@ def _fields() -> list[Field]:
         Field(
             "online", "Online identifier", hint="A username or handle, or part of one (at least 3 characters)"
         ),
-        Field("phone", "Telephone number", classes="govuk-input--width-20"),
+        Field(
+            "phone",
+            "Telephone number",
+            hint="With or without spaces, +44 or the leading 0",
+            classes="govuk-input--width-20",
+        ),
         Field("phone_partial", "Match part of the number", kind="checkbox"),
+        Field(
+            "identifier_kind",
+            "Kind of identifier",
+            kind="select",
+            options=choices(IdentifierKind, IDENTIFIER_LABELS),
+        ),
+        Field(
+            "identifier",
+            "Identifier",
+            hint="For example a PNC number 2003/0412876X or a passport number",
+            classes="govuk-input--width-20",
+        ),
         Field("offence", "Offence contains", hint="Words of the offence, for example wounding"),
+        Field(
+            "text",
+            "Words recorded about them",
+            hint="Every word must be in one entry: a chronology entry, intelligence, a risk assessment or "
+            "plan, a modus operandi, a mark's description or employment. Whole words in any order; only what "
+            "you may read is searched.",
+        ),
+        Field("text_source", "Where the words are recorded", kind="select", options=TEXT_SOURCES),
         Field(
             "category",
             "MAPPA category",
@@ -162,17 +225,23 @@ def _fields() -> list[Field]:
 
 # Which fieldset each field is shown in, in order.
 FIELDSETS: list[tuple[str, str, list[str]]] = [
-    ("names", "Name and other names", ["name", "name_mode"]),
-    ("birth", "Date of birth or age", ["dob", "dob_transposed", "age_min", "age_max"]),
+    ("names", "Name and other names", ["name", "name_mode", "name_part"]),
+    (
+        "birth",
+        "Date of birth or age",
+        ["dob", "dob_transposed", "dob_year", "dob_either_side", "age_min", "age_max"],
+    ),
+    ("identifiers", "Identifiers", ["identifier_kind", "identifier"]),
     ("marks", "Marks, scars and tattoos", ["mark_kind", "mark_location", "mark_text"]),
-    ("vehicles", "Vehicles", ["vrm", "vehicle_make", "vehicle_colour"]),
+    ("vehicles", "Vehicles", ["vrm", "vrm_partial", "vehicle_make", "vehicle_colour"]),
     ("addresses", "Addresses", ["postcode", "place", "radius"]),
     ("contacts", "Online identifiers and telephone numbers", ["online", "phone", "phone_partial"]),
     ("offences", "Offences", ["offence"]),
+    ("text", "Words recorded about them", ["text", "text_source"]),
     ("mappa", "MAPPA category and level", ["category", "level"]),
 ]
-DEFAULTS = {"name_mode": "exact", "combine": "all", "sort": "relevance"}
-CHECKBOXES = ("dob_transposed", "phone_partial", "include_archived")
+DEFAULTS = {"name_mode": "exact", "name_part": "any", "combine": "all", "sort": "relevance"}
+CHECKBOXES = ("dob_transposed", "dob_either_side", "vrm_partial", "phone_partial", "include_archived")
 
 
 # ------------------------------------------------------------------ the session's enquiry and searches
@@ -280,6 +349,8 @@ WORDS = {
     "postcode_format": "Enter a full postcode, a sector (ME16 8) or a district (ME16)",
     "string_too_short": "{label} must be at least {min} characters",
     "string_too_long": "{label} is too long",
+    "text_words": "The words recorded about them must contain a letter or a digit",
+    "text_too_many_words": "Enter at most 20 words recorded about them",
 }
 
 
@@ -326,18 +397,51 @@ def build(form: Form, values: dict[str, Any]) -> Built:
         add(
             "Name",
             q.Name,
-            {"value": answers["name"], "mode": answers.get("name_mode") or "exact"},
-            {"value": "name", "mode": "name_mode"},
+            {
+                "value": answers["name"],
+                "mode": answers.get("name_mode") or "exact",
+                "part": answers.get("name_part") or "any",
+            },
+            {"value": "name", "mode": "name_mode", "part": "name_part"},
             "name",
         )
-    if answers.get("dob"):
+    year = _number(form, "dob_year", answers, 1900, 2100, True)
+    if answers.get("dob") and year is not None:
+        form.add_error("dob_year", "Enter a date of birth or a year of birth, not both")
+    elif answers.get("dob") or year is not None:
         add(
-            "Date of birth",
+            "Date of birth" if answers.get("dob") else "Year of birth",
             q.DateOfBirth,
-            {"exact": answers["dob"], "transposed": answers.get("dob_transposed", False)},
-            {},
-            "dob",
+            {
+                **({"exact": answers["dob"]} if answers.get("dob") else {"year": year}),
+                "transposed": answers.get("dob_transposed", False),
+                "year_either_side": answers.get("dob_either_side", False),
+            },
+            {"exact": "dob", "year": "dob_year"},
+            "dob" if answers.get("dob") else "dob_year",
         )
+    if (answers.get("dob_transposed") and not answers.get("dob")) or (
+        answers.get("dob_either_side") and not answers.get("dob") and year is None
+    ):
+        form.add_error(
+            "dob_transposed"
+            if answers.get("dob_transposed") and not answers.get("dob")
+            else "dob_either_side",
+            "Enter the date of birth (or, for a year either side, the year of birth) this applies to",
+        )
+    if answers.get("identifier") or answers.get("identifier_kind"):
+        if not answers.get("identifier_kind"):
+            form.add_error("identifier_kind", "Choose the kind of identifier")
+        elif not answers.get("identifier"):
+            form.add_error("identifier", "Enter the identifier")
+        else:
+            add(
+                "Identifier",
+                q.Identifier,
+                {"kind": answers["identifier_kind"], "value": answers["identifier"]},
+                {"value": "identifier", "kind": "identifier_kind"},
+                "identifier",
+            )
     age_min = _number(form, "age_min", answers, 0, 120, True)
     age_max = _number(form, "age_max", answers, 0, 120, True)
     if age_min is not None or age_max is not None:
@@ -372,6 +476,7 @@ def build(form: Form, values: dict[str, Any]) -> Built:
             q.Vehicle,
             {
                 "vrm": answers.get("vrm"),
+                "partial": answers.get("vrm_partial", False),
                 "make": answers.get("vehicle_make"),
                 "colour": answers.get("vehicle_colour"),
             },
@@ -414,6 +519,19 @@ def build(form: Form, values: dict[str, Any]) -> Built:
         )
     if answers.get("offence"):
         add("Offence", q.Offence, {"text": answers["offence"]}, {"text": "offence"}, "offence")
+    if answers.get("text"):
+        add(
+            "Words recorded about them",
+            q.FreeText,
+            {
+                "text": answers["text"],
+                **({"sources": [answers["text_source"]]} if answers.get("text_source") else {}),
+            },
+            {"text": "text", "sources": "text_source"},
+            "text",
+        )
+    elif answers.get("text_source"):
+        form.add_error("text", "Enter the words to look for where they are recorded")
     if answers.get("category") or answers.get("level"):
         add(
             "MAPPA",
@@ -527,19 +645,47 @@ def _request(kept: dict[str, Any], page: int) -> q.SearchRequest:
 _MATCH = re.compile(r"^(\d+):(\w+)(?: \((.*)\))?$")
 
 
-def why(matched: list[str], labels: list[str], how: dict[str, str] | None = None) -> list[dict[str, str]]:
+_MARKED = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def marked(fragment: str) -> list[tuple[str, bool]]:
+    """A highlight as the API gives it (HTML-escaped text, the words found in <mark>) as plain pieces, each
+    with whether it is a word found: the page escapes them again and marks them itself, so nothing of the
+    text is ever rendered as markup."""
+    out: list[tuple[str, bool]] = []
+    for i, part in enumerate(_MARKED.split(fragment)):
+        if part:
+            out.append((html.unescape(part), i % 2 == 1))
+    return out
+
+
+def why(
+    matched: list[str],
+    labels: list[str],
+    how: dict[str, str] | None = None,
+    highlight: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
     """The API's "why it matched" (`0:vehicle (vehicle GK19XBW)`), criterion by criterion, in the form's
-    words, with how each matched (`how`: "pattern", "exact hartley", "stephen sounds like stevens (soundex)").
+    words, with how each matched (`how`: "pattern", "exact hartley", "stephen sounds like stevens (soundex)")
+    and, for free text, the words where they were found (Elasticsearch's highlight, when there is one).
     """
-    out = []
+    out: list[dict[str, Any]] = []
     for m in matched:
         found = _MATCH.match(m)
         if found is None:
-            out.append({"criterion": m, "item": "", "how": ""})
+            out.append({"criterion": m, "item": "", "how": "", "highlight": []})
             continue
         index, kind, item = int(found.group(1)), found.group(2), found.group(3) or ""
         name = labels[index] if index < len(labels) else label(kind)
-        out.append({"criterion": name, "item": item, "how": (how or {}).get(f"{index}:{kind}", "")})
+        key = f"{index}:{kind}"
+        out.append(
+            {
+                "criterion": name,
+                "item": item,
+                "how": (how or {}).get(key, ""),
+                "highlight": marked((highlight or {}).get(key, "")),
+            }
+        )
     return out
 
 
@@ -628,7 +774,7 @@ def _results_page(
     rows = [
         {
             "hit": h,
-            "why": why(h.matched, labels, h.how),
+            "why": why(h.matched, labels, h.how, h.highlight),
             "photo": h.id in photographs,
             "area": label(h.owning_area),
         }
@@ -662,7 +808,7 @@ def _summary(kept: dict[str, Any]) -> list[dict[str, str]]:
     answers = kept.get("form", {})
     rows = []
     for f in _fields():
-        if f.name in ("purpose", "name_mode", "combine", "sort", *CHECKBOXES):
+        if f.name in ("purpose", "name_mode", "name_part", "combine", "sort", *CHECKBOXES):
             continue
         if f.kind == "date":
             parts = [answers.get(f"{f.name}-{p}", "") for p in ("day", "month", "year")]
@@ -674,6 +820,14 @@ def _summary(kept: dict[str, Any]) -> list[dict[str, str]]:
         if value:
             if f.name == "name":
                 value += f" ({dict(NAME_MODES).get(answers.get('name_mode', 'exact'), '').lower()})"
+                if answers.get("name_part") in ("surname", "forenames"):
+                    value += f", {dict(NAME_PARTS)[answers['name_part']].lower()}"
+            if f.name in ("dob", "dob_year") and answers.get("dob_either_side"):
+                value += ", or a year either side"
+            if f.name == "dob" and answers.get("dob_transposed"):
+                value += ", or with day and month swapped"
+            if f.name == "vrm" and answers.get("vrm_partial"):
+                value += " (the beginning or end of the mark)"
             rows.append({"key": f.label, "value": value})
     rows.append(
         {

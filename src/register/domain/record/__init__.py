@@ -42,6 +42,7 @@ from .management import (
     RiskPlan,
 )
 from .meetings import MeetingAction, MeetingDisclosure, MeetingMinutes, PlannedAction
+from .narrative import SOURCE_SECTIONS, SOURCES, Source, entry_pieces, item_pieces, text_words
 from .nominal import Header, NewNominal, Record, StoredEntry, StoredItem, record_tokens
 from .offending import Condition, Disposal, Offence, Order, VictimProfile
 from .places import (
@@ -58,6 +59,12 @@ from .places import (
 from .sections import AUDIENCE_SECTIONS, SECTION_MODELS
 
 __all__ = [
+    "SOURCES",
+    "SOURCE_SECTIONS",
+    "Source",
+    "entry_pieces",
+    "item_pieces",
+    "text_words",
     "AUDIENCE_SECTIONS",
     "Address",
     "Alias",

@@ -86,6 +86,7 @@ class StoredEntry:
     recorded_agency: str
     recorded_at: dt.datetime
     merged_from: uuid.UUID | None = None
+    audience: str | None = None  # comma-separated agencies that may see the entry; None: everyone
 
 
 @dataclass
