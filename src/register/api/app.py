@@ -59,7 +59,7 @@ from ..web.signin import SignIn
 from ..web.signin import router as signin_router
 from . import openapi, problems
 from .inputs import reject_nul_characters, require_media_type
-from .middleware import BodyLimit, RequestId, SecurityHeaders
+from .middleware import BodyLimit, SecurityHeaders, request_ids
 from .observability import install_metrics
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
@@ -234,7 +234,7 @@ def create_app(
     )
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     install_metrics(app, store, settings, production=production)  # /metrics, and the request log
-    app.add_middleware(RequestId)
+    app.add_middleware(request_ids)
     return app
 
 

@@ -25,6 +25,7 @@ from ..store.uow import UnitOfWork
 from ..usecase import guard
 from ..usecase.guard import ACTION_CATEGORY, Access, Refused
 from ..usecase.views import RestrictedStub
+from .middleware import current_request_id
 from .problems import ApiProblem
 
 __all__ = [
@@ -63,7 +64,7 @@ def get_policy(request: Request) -> Policy:
 
 
 def request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
+    return current_request_id()
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:

@@ -8,34 +8,32 @@ import re
 import uuid
 from collections.abc import Sequence
 
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
-class RequestId:
-    """Takes a well-formed X-Request-ID from the caller or makes one; it goes into the audit log and the
-    response."""
+def valid_request_id(value: str) -> bool:
+    """A caller's X-Request-ID is kept only if it is 1 to 100 of `A-Za-z0-9._-` (it goes into the audit log
+    and the logs); otherwise the register makes one."""
+    return _REQUEST_ID.match(value) is not None
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else str(uuid.uuid4())
-        scope.setdefault("state", {})["request_id"] = request_id
+def request_ids(app: ASGIApp) -> CorrelationIdMiddleware:
+    """The request id on every request (asgi-correlation-id, a maintained middleware): a well-formed
+    X-Request-ID from the caller or a new UUID, sent back on the response and read by everything below through
+    `current_request_id` (a context variable of the request's task)."""
+    return CorrelationIdMiddleware(
+        app, header_name=REQUEST_ID_HEADER, generator=lambda: str(uuid.uuid4()), validator=valid_request_id
+    )
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-            await send(message)
 
-        await self.app(scope, receive, send_with_id)
+def current_request_id() -> str | None:
+    return correlation_id.get()
 
 
 class BodyLimit:

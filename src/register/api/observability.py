@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..audit.anchors import latest
 from ..store import gauges
+from .middleware import current_request_id
 from .problems import problem
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ class RequestLog:
             return
         started = time.perf_counter()
         status = 500  # unless a response starts: an exception escaping means Starlette answers 500
-        request_id = (scope.get("state") or {}).get("request_id")  # RequestId (outside this) chose it
+        request_id = current_request_id()  # the request-id middleware (outside this) chose it
         # Every line logged while this request runs carries its id, the 500 handler's stack included (it runs
         # outside this middleware, in the same task: the binding is the task's own, left for it to end with).
         structlog.contextvars.bind_contextvars(request_id=request_id)

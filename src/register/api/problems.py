@@ -28,6 +28,7 @@ from ..domain.errors import ConcurrencyConflict, DomainError, Gone, NotFound, Ru
 from ..search.query import readable_error
 from ..store.db import DATABASE_ERRORS, database_unreachable
 from ..usecase import guard
+from .middleware import current_request_id
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -108,7 +109,7 @@ def problem(
         "detail": detail,
         "rule": rule,
         "errors": errors or [],
-        "request_id": getattr(request.state, "request_id", None) if request is not None else None,
+        "request_id": current_request_id(),
         **(extra or {}),
     }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -151,7 +152,7 @@ def _write_refusal(request: Request, status: int, rule: str) -> None:
             source=request.client.host if request.client else "unknown",
             floods=request.app.state.refusal_floods,
             nominal_id=nominal_id,
-            request_id=getattr(request.state, "request_id", None),
+            request_id=current_request_id(),
             summarise=status == 429,
         )
 

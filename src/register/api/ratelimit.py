@@ -14,6 +14,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .middleware import current_request_id
+
 EXEMPT = frozenset({"/health", "/ready"})  # load balancers poll these
 
 
@@ -85,7 +87,7 @@ class AddressRateLimit:
                     wait,
                     "rate_limited_address",
                     f"too many calls from your address: try again in {wait} s",
-                    scope.get("state", {}).get("request_id"),
+                    current_request_id(),
                 )
                 await send({"type": "http.response.start", "status": 429, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
