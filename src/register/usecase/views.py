@@ -68,16 +68,48 @@ class EntryOut(BaseModel):
         )
 
 
+class ReasonOut(BaseModel):
+    """Why one computed date is what it is (docs/notification.md)."""
+
+    rule: str = Field(description="the rule in words")
+    statute: str = Field(description='where the rule comes from, e.g. "SOA 2003 s.82(1) table; s.82(2)"')
+    facts: list[str] = Field(description="the facts of the record the rule used")
+
+
 class NotificationOut(BaseModel):
-    """The notification requirement as the law computes it from the record (SOA 2003 s.82), explained."""
+    """The notification requirement as the law computes it from the record (SOA 2003 Part 2), explained."""
 
     subject: bool
     indefinite: bool
     relevant_date: dt.date | None
     ends_on: dt.date | None
     review_from: dt.date | None
-    next_due: dt.date | None
-    explanation: str
+    next_due: dt.date | None = Field(
+        description="the next notification; null when not subject, or while the initial 3 days are not "
+        "running (s.83(6): in custody, in hospital or outside the UK)"
+    )
+    explanation: str = Field(description="all the reasons in one sentence (kept for compatibility)")
+    reasons: dict[str, ReasonOut] = Field(
+        default_factory=dict,
+        description="each computed date's reason, keyed by its name: relevant_date, ends_on, review_from, "
+        "next_due (only those the law gives a reason for)",
+    )
+
+    @classmethod
+    def of(cls, derived: notification.Notification) -> NotificationOut:
+        return cls(
+            subject=derived.subject,
+            indefinite=derived.indefinite,
+            relevant_date=derived.relevant_date,
+            ends_on=derived.ends_on,
+            review_from=derived.review_from,
+            next_due=derived.next_due,
+            explanation=derived.explanation,
+            reasons={
+                name: ReasonOut(rule=r.rule, statute=r.statute, facts=list(r.facts))
+                for name, r in derived.reasons.items()
+            },
+        )
 
 
 class RecordOut(BaseModel):
@@ -113,7 +145,7 @@ class RecordOut(BaseModel):
                 for s, items in record.sections.items()
             },
             chronology=[EntryOut.of(e) for e in record.chronology],
-            notification=NotificationOut(**derived.__dict__),
+            notification=NotificationOut.of(derived),
         )
 
 
