@@ -373,8 +373,9 @@ def compute(
     explanation = governing.summary
     reasons: dict[str, Reason] = {
         "relevant_date": Reason(
-            "the date of the conviction, finding or caution (or the order's start) that governs: the one "
-            "imposing the longest requirement",
+            "the date of the conviction, finding or caution imposing the longest requirement"
+            if governing.offence
+            else "the day the order imposing the longest requirement came into force",
             "SOA 2003 s.82(6)" if governing.offence else governing.statute,
             governing.facts,
         ),
