@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -401,7 +402,7 @@ def test_a_records_notification_says_why_each_date_is_what_it_is(client: TestCli
         derived["next_due"] == "2025-03-13"
         and derived["reasons"]["next_due"]["statute"] == "SOA 2003 s.83(1)"
     )
-    _, etag = add(
+    abroad, etag = add(
         client,
         om,
         nid,
@@ -414,3 +415,17 @@ def test_a_records_notification_says_why_each_date_is_what_it_is(client: TestCli
     due = derived["reasons"]["next_due"]
     assert due["statute"] == "SOA 2003 s.83(1), s.83(6)" and "not running" in due["rule"]
     assert "outside the United Kingdom from 2025-03-11 and still there" in due["facts"]
+    # Ending the stay (the web has no correction form) still counts it: it ends on the day it was ended.
+    r = client.post(
+        f"/v1/nominals/{nid}/addresses/{abroad}/end",
+        json={"reason": "came back to the UK"},
+        headers=auth(om, **{"If-Match": etag}),
+    )
+    assert r.status_code == 200, r.text
+    record = client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()
+    ended_on = dt.datetime.fromisoformat(record["sections"]["addresses"][0]["ended_at"]).date()
+    assert record["notification"]["next_due"] == (ended_on + dt.timedelta(days=3)).isoformat()
+    assert (
+        f"outside the United Kingdom from 2025-03-11 to {ended_on.isoformat()}"
+        in (record["notification"]["reasons"]["next_due"]["facts"])
+    )
