@@ -549,3 +549,43 @@ def test_point_12_the_age_rule_decides_s82_2(
 ) -> None:
     period = period_for(offence({"kind": "referral_order"}, convicted=convicted), born)
     assert (period.months == 30) == halved and ("s.82(2)" in period.statute) == halved, why
+
+
+@pytest.mark.parametrize(
+    "addresses,due,statute,why",
+    [
+        ([], dt.date(2026, 4, 2), "SOA 2003 s.85(1)", "s.85(1): a year after the last notification"),
+        (
+            [stay("outside_uk", dt.date(2026, 3, 20), dt.date(2026, 4, 10))],
+            dt.date(2026, 4, 13),
+            "s.85(3)-(4)",
+            "s.85(3)-(4): the year ends abroad: 3 days after the return",
+        ),
+        (
+            [stay("prison", dt.date(2026, 1, 5))],
+            None,
+            "s.85(3)-(4)",
+            "s.85(3)-(4): the year ends in custody, still there: not running",
+        ),
+        (
+            [stay("outside_uk", dt.date(2026, 1, 5), dt.date(2026, 1, 20))],
+            dt.date(2026, 4, 2),
+            "SOA 2003 s.85(1)",
+            "s.85(3): a stay abroad that is over before the year ends changes nothing",
+        ),
+    ],
+)
+def test_s85_3_a_year_ending_in_custody_or_abroad_runs_on_to_the_release_or_return(
+    addresses: list[Address], due: dt.date | None, statute: str, why: str
+) -> None:
+    home = Address(kind="home", postcode="ME16 8RP")  # type: ignore[arg-type]
+    n = compute(
+        identity(),
+        [offence(custody(40), convicted=dt.date(2020, 3, 10))],
+        [],
+        [home, *addresses],
+        [entry(dt.date(2025, 4, 2), "notification")],
+        dt.date(2026, 1, 1),
+    )
+    assert n.subject and n.next_due == due, why
+    assert statute in n.reasons["next_due"].statute, why

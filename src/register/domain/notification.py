@@ -462,6 +462,29 @@ def compute(
         due_reason = Reason(
             "annual: within one year of the last notification", "SOA 2003 s.85(1)", tuple(noted)
         )
+        year_end = next_due
+        during = [
+            s
+            for s in disregarded(addresses, [], relevant)
+            if s.start <= year_end and (s.end is None or s.end >= year_end)
+        ]
+        if during:
+            # s.85(3)-(4): a year that would end in custody, in hospital or abroad runs on to 3 days after the
+            # release or return (not running while the spell is open).
+            spell = during[0]
+            next_due = None if spell.end is None else spell.end + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS)
+            cadence = f"annual, but the year ended on {year_end.isoformat()} while {spell.what}: " + (
+                f"within 3 days of {spell.event} on {spell.end.isoformat()}"
+                if spell.end is not None
+                else f"not running until the {spell.event} is recorded"
+            )
+            due_reason = Reason(
+                "annual, but a year that would end while the person is in custody, detained in hospital or "
+                f"outside the United Kingdom runs on to 3 days after the {spell.event}"
+                + ("" if spell.end is not None else ": not running until it is recorded"),
+                "SOA 2003 s.85(1), s.85(3)-(4)",
+                (*noted, f"the year would end on {year_end.isoformat()}", spell.what),
+            )
     ended = ends_on is not None and ends_on <= today
     if ends_on is not None and ended:
         reasons["next_due"] = Reason(
@@ -473,7 +496,7 @@ def compute(
         tail = (
             f"; next notification due {next_due.isoformat()} ({cadence})"
             if next_due is not None
-            else f"; {cadence} (s.83(6))"
+            else f"; {cadence} ({'s.85(3)' if notifications else 's.83(6)'})"
         )
     if excluded:
         tail += "; not counted: " + "; ".join(excluded)
