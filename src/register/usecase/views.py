@@ -85,8 +85,8 @@ class NotificationOut(BaseModel):
     ends_on: dt.date | None
     review_from: dt.date | None
     next_due: dt.date | None = Field(
-        description="the next notification; null when not subject, or while the initial 3 days are not "
-        "running (s.83(6): in custody, in hospital or outside the UK)"
+        description="the next notification; null when not subject, or while the period is not running "
+        "(s.83(6), s.85(3)-(4): in custody, in hospital or outside the UK)"
     )
     explanation: str = Field(description="all the reasons in one sentence (kept for compatibility)")
     reasons: dict[str, ReasonOut] = Field(
