@@ -126,11 +126,15 @@ class RecordOut(BaseModel):
     updated_at: dt.datetime
     sections: dict[str, list[ItemOut[dict[str, Any]]]]
     chronology: list[EntryOut]
-    notification: NotificationOut
+    notification: NotificationOut | None = Field(
+        description="null when the caller may not read all of the offences, orders, addresses and chronology "
+        "the notification requirement is computed from"
+    )
 
     @classmethod
-    def of(cls, record: Record) -> RecordOut:
-        derived = notification.of_record(record, dt.date.today())
+    def of(cls, record: Record, *, explained: bool = True) -> RecordOut:
+        """`explained`: whether the caller may read every section the notification dates come from."""
+        derived = notification.of_record(record, dt.date.today()) if explained else None
         return cls(
             id=record.id,
             version=record.version,
@@ -145,7 +149,7 @@ class RecordOut(BaseModel):
                 for s, items in record.sections.items()
             },
             chronology=[EntryOut.of(e) for e in record.chronology],
-            notification=NotificationOut.of(derived),
+            notification=NotificationOut.of(derived) if derived is not None else None,
         )
 
 

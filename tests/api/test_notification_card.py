@@ -1,5 +1,6 @@
-"""The record overview's notification card (issue #18 point 13): each date with its reason, shown only to a
-user whose agency may read the offences, orders, addresses and chronology the dates come from."""
+"""A record's notification dates and their reasons (issue #18 point 13), on the overview's card and in the
+API, only for a user whose agency may read the offences, orders, addresses and chronology the dates come
+from."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
 from register.store.store import Store
 from register.web.sessions import COOKIE
+from tests.api.conftest import Minter, auth
 from tests.factories import OFFICER, add, create
 
 PROBATION = Principal("kent.po1", Agency.PROBATION, Area.KENT, frozenset({Role.OFFENDER_MANAGER}), "PO Test")
@@ -49,7 +51,9 @@ def overview(client: TestClient, principal: Principal, nominal_id: object) -> st
     return r.text
 
 
-def test_the_card_is_for_readers_of_the_offences_only(store: Store, police_only_offences: TestClient) -> None:
+def test_the_dates_are_for_readers_of_the_offences_only(
+    store: Store, police_only_offences: TestClient, token: Minter
+) -> None:
     with store.unit_of_work() as uow:
         nominal_id = create(uow, identity={"forenames": "A", "surname": "B", "date_of_birth": "2003-02-01"})
         add(uow, nominal_id, Section.OFFENCES, OFFENCE, 1)
@@ -61,3 +65,11 @@ def test_the_card_is_for_readers_of_the_offences_only(store: Store, police_only_
     probation = overview(police_only_offences, PROBATION, nominal_id)
     assert 'data-qa="card-notification"' not in probation and "s.82" not in probation
     assert "Notification requirement" not in probation
+    # the API says the same: reasons for the police, no notification for probation (not a false "not subject")
+    police_api = police_only_offences.get(f"/v1/nominals/{nominal_id}", headers=auth(token())).json()
+    assert police_api["notification"]["ends_on"] == "2021-12-03"
+    assert police_api["notification"]["reasons"]["ends_on"]["statute"] == "SOA 2003 s.82(1) table; s.82(2)"
+    probation_api = police_only_offences.get(
+        f"/v1/nominals/{nominal_id}", headers=auth(token(agency="probation"))
+    ).json()
+    assert probation_api["notification"] is None and "offences" not in probation_api["sections"]
