@@ -348,7 +348,7 @@ def compute(
                     under_18_on(dob, order.starts_on),
                     f"{name} in force {what}",
                     f"notification for as long as the {name} is in force ({what})",
-                    "SOA 2003 s.103G (SHPO)" if order.kind == OrderKind.SHPO else "SOA 2003 s.107(3) (SOPO)",
+                    "SOA 2003 s.103G (SHPO)" if order.kind == OrderKind.SHPO else "SOA 2003 s.107 (SOPO)",
                     (
                         f"order: {name} made on {order.made_on.isoformat()}, in force from "
                         f"{order.starts_on.isoformat()} {what}",
