@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -365,3 +366,70 @@ def test_administrators_see_key_status_and_no_records(client: TestClient, token:
     assert keys == [{"version": "1", "state": "active", "data_keys": 1}]
     assert client.get(f"/v1/nominals/{nid}", headers=auth(admin)).status_code == 403
     assert json.dumps(keys).count("key") == 1  # the field name "data_keys": no material
+
+
+def test_a_records_notification_says_why_each_date_is_what_it_is(client: TestClient, token: Minter) -> None:
+    """Issue #18 point 13 through the records API: each computed date has its rule, statute and facts; a stay
+    abroad that began before the initial 3 days ran out stops them running (s.83(6))."""
+    om = token()
+    nid, etag = create(client, om, identity={**PERSON["identity"], "date_of_birth": "2008-02-29"})  # type: ignore[dict-item]
+    _, etag = add(
+        client,
+        om,
+        nid,
+        "offences",
+        {
+            "offence": "Sexual assault",
+            "conviction_date": "2025-03-10",
+            "sexual": True,
+            "disposal": {"kind": "detention_and_training_order", "custody_months": 4},
+        },
+        etag,
+    )
+    r = client.post(
+        f"/v1/nominals/{nid}/offences",
+        json={"offence": "x", "conviction_date": "2025-03-10", "disposal": {"kind": "detention"}},
+        headers=auth(om, **{"If-Match": etag}),
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert ("body.disposal.custody_months", "custody_length_required") in [
+        (e["field"], e["rule"]) for e in r.json()["errors"]
+    ]
+    derived = client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()["notification"]
+    assert derived["subject"] and derived["ends_on"] == "2028-09-10"  # 7 years halved: 3 years 6 months
+    ends = derived["reasons"]["ends_on"]
+    assert ends["statute"] == "SOA 2003 s.82(1) table; s.131 (treated as imprisonment); s.82(2)"
+    assert "disposal: detention and training order, 4 months" in ends["facts"]
+    assert "date of birth 2008-02-29: aged 17 on 2025-03-10 (Family Law Reform Act 1969 s.9)" in ends["facts"]
+    assert derived["reasons"]["relevant_date"]["statute"] == "SOA 2003 s.82(6)"
+    assert (
+        derived["next_due"] == "2025-03-13"
+        and derived["reasons"]["next_due"]["statute"] == "SOA 2003 s.83(1)"
+    )
+    abroad, etag = add(
+        client,
+        om,
+        nid,
+        "addresses",
+        {"kind": "outside_uk", "lines": ["Valletta", "Malta"], "date_from": "2025-03-11"},
+        etag,
+    )
+    derived = client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()["notification"]
+    assert derived["subject"] and derived["next_due"] is None
+    due = derived["reasons"]["next_due"]
+    assert due["statute"] == "SOA 2003 s.83(1), s.83(6)" and "not running" in due["rule"]
+    assert "outside the United Kingdom from 2025-03-11 and still there" in due["facts"]
+    # Ending the stay (the web has no correction form) still counts it: it ends on the day it was ended.
+    r = client.post(
+        f"/v1/nominals/{nid}/addresses/{abroad}/end",
+        json={"reason": "came back to the UK"},
+        headers=auth(om, **{"If-Match": etag}),
+    )
+    assert r.status_code == 200, r.text
+    record = client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()
+    ended_on = dt.datetime.fromisoformat(record["sections"]["addresses"][0]["ended_at"]).date()
+    assert record["notification"]["next_due"] == (ended_on + dt.timedelta(days=3)).isoformat()
+    assert (
+        f"outside the United Kingdom from 2025-03-11 to {ended_on.isoformat()}"
+        in (record["notification"]["reasons"]["next_due"]["facts"])
+    )

@@ -209,6 +209,18 @@ def test_the_other_sections_forms_add_and_end_items(page: Page, axe: Accessibili
     form.save()
     assert "Address added" in form.confirmation.inner_text()
 
+    # a stay outside the UK (SOA 2003 s.83(6)) names its place and its dates, and has no UK postcode
+    form.open(nominal_id, "addresses/new")
+    assert form.page.get_by_text("Outside the UK (a stay abroad: give the country and place)").count() == 1
+    form.choose("kind", "outside_uk")
+    form.fill("lines", "Valletta\nMalta")
+    form.save()
+    assert "Enter the day the stay outside the UK began" in form.error_summary.inner_text()
+    form.fill_date("date_from", "1", "8", "2025")
+    form.fill_date("date_to", "14", "8", "2025")
+    form.save()
+    assert "Address added" in form.confirmation.inner_text()
+
     form.open(nominal_id, "vehicles/new")
     form.fill("vrm", "ab12 cde")
     form.choose("relationship", "keeper")

@@ -195,3 +195,33 @@ def test_a_restricted_kent_record_opened_from_essex_shows_only_its_stub(
     stubs = server.audit(head, tag="nominal:record:stub", actor_user="essex.offender_manager")
     assert len(stubs) == 1 and stubs[0].purpose == "ESX/2025/0999 address check"
     assert reads(server, head, "essex.offender_manager", nominal_id) == []
+
+
+def test_the_overview_says_why_each_notification_date_is_what_it_is(
+    page: Page, axe: Accessibility, server: Server
+) -> None:
+    """Issue #18 point 13: the demo's Daniel Hartley (36 months' imprisonment for a sexual offence in 2012)
+    is subject indefinitely; each date on the card names its rule, its statute and the facts it used."""
+    nominal_id = record_id(server, "Hartley")
+    sign_in(Site(page, axe, server.url))
+    record = RecordPage(page, axe, server.url).open(nominal_id)
+    card = record.qa("card-notification")
+    assert card.locator('[data-qa="notification-status"]').inner_text() == (
+        "Subject to notification requirements indefinitely."
+    )
+    relevant = card.locator('[data-qa="notification-relevant_date"]')
+    assert relevant.locator('[data-qa="date"]').inner_text() == "20 January 2012"
+    assert relevant.locator('[data-qa="statute"]').inner_text() == "Law: SOA 2003 s.82(6)"
+    ends = card.locator('[data-qa="notification-ends_on"]')
+    assert ends.locator('[data-qa="date"]').inner_text() == "Indefinite"
+    assert ends.locator('[data-qa="rule"]').inner_text() == "Imprisonment of 36 months: indefinite."
+    assert ends.locator('[data-qa="statute"]').inner_text() == "Law: SOA 2003 s.82(1) table"
+    facts = ends.locator('[data-qa="facts"]').inner_text()
+    assert "Offence: Sexual assault on a female, convicted on 2012-01-20" in facts
+    assert "Disposal: imprisonment, 36 months" in facts and "Family Law Reform Act 1969 s.9" in facts
+    review = card.locator('[data-qa="notification-review_from"]')
+    assert "s.91B" in review.locator('[data-qa="statute"]').inner_text()
+    due = card.locator('[data-qa="notification-next_due"]')
+    assert "s.85(1)" in due.locator('[data-qa="statute"]').inner_text()
+    card.scroll_into_view_if_needed()
+    screenshot(page, "record-notification")

@@ -102,6 +102,7 @@ def test_a_record_overview_is_read_in_a_fixed_number_of_statements(store: Store,
     client.cookies.set(COOKIE, session.id)
     overview_statements(client, store, small)  # warm: the first request loads what every later one reuses
     few, many = overview_statements(client, store, small), overview_statements(client, store, large)
-    # the guard (record facts, the policy's header), the record (header, shown sections, data key), the audit
-    # event, the photograph, what is due (3), the latest quality run, the pending transfer
-    assert len(few) == len(many) == 12, many
+    # the guard (record facts, the policy's header), the record (header, shown sections and the notification's
+    # sources, the chronology, data key), the audit event, the photograph, what is due (3), the latest quality
+    # run, the pending transfer
+    assert len(few) == len(many) == 13, many

@@ -232,3 +232,360 @@ def test_an_shpo_keeps_notification_going_and_non_sexual_offences_do_not_count()
         Identity(forenames="A", surname="B"), [offence(custody(60), sexual=False)], [], [], [], TODAY
     )
     assert not violent_only.subject and violent_only.explanation.startswith("no qualifying")
+
+
+# ------------------------------------------------------------------ issue #18 points 10-13: the whole table
+
+
+def identity(born: dt.date | None = ADULT) -> Identity:
+    return Identity(forenames="A", surname="B", date_of_birth=born)
+
+
+def under_18(on: dt.date = CONVICTED, age: int = 16) -> dt.date:
+    return dt.date(on.year - age, 6, 1)
+
+
+def entry(on: dt.date, kind: str) -> ChronologyEntry:
+    return ChronologyEntry(
+        occurred_at=dt.datetime(on.year, on.month, on.day, 10, tzinfo=dt.UTC), kind=kind, summary=kind
+    )  # type: ignore[arg-type]
+
+
+def stay(kind: str, start: dt.date | None, end: dt.date | None = None) -> Address:
+    lines = ["Valletta, Malta"] if kind == "outside_uk" else ["HMP Maidstone"]
+    return Address(kind=kind, lines=lines, date_from=start, date_to=end)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "disposal,born,months,statute,section",
+    [
+        (
+            {"kind": "referral_order"},
+            under_18(),
+            30,
+            "s.82(2)",
+            "s.82(1) any other description, halved: s.82(2)",
+        ),
+        ({"kind": "referral_order"}, ADULT, 60, "s.82(1) table", "s.82(1) any other description"),
+        (
+            {"kind": "detention_and_training_order", "custody_months": 4},
+            under_18(),
+            42,
+            "s.131",
+            "s.131 DTO as imprisonment of 6 months or less: 7 years, halved (s.82(2))",
+        ),
+        (
+            {"kind": "detention_and_training_order", "custody_months": 24},
+            under_18(),
+            60,
+            "s.131",
+            "s.131 DTO over 6 and under 30 months: 10 years, halved (s.82(2))",
+        ),
+        (
+            {"kind": "detention", "custody_months": 36},
+            under_18(),
+            None,
+            "s.131",
+            "s.131 detention 30 months+",
+        ),
+        ({"kind": "detention", "custody_months": 12}, under_18(), 60, "s.82(2)", "s.131 + s.82(2)"),
+        ({"kind": "detention", "custody_months": 6}, ADULT, 84, "s.131", "s.131, s.82(1) 6 months or less"),
+        ({"kind": "hospital_order"}, under_18(), 42, "s.82(2)", "s.82(1) hospital order, halved: s.82(2)"),
+        ({"kind": "hospital_order_with_restriction"}, under_18(), None, "table", "s.82(1): never halved"),
+        (
+            {"kind": "conditional_discharge", "discharge_months": 18},
+            under_18(),
+            18,
+            "s.82(1) table",
+            "s.82(1) the period of the discharge; s.82(2) does not halve it",
+        ),
+        ({"kind": "caution"}, under_18(), 12, "s.82(2)", "s.82(1) caution 2 years, halved: s.82(2)"),
+        ({"kind": "youth_rehabilitation_order"}, under_18(), 30, "s.82(2)", "any other description, halved"),
+        ({"kind": "life_imprisonment"}, under_18(), None, "table", "s.82(1) life: indefinite, never halved"),
+    ],
+)
+def test_every_s82_disposal_as_what_it_is(
+    disposal: dict[str, Any], born: dt.date, months: int | None, statute: str, section: str
+) -> None:
+    period = period_for(offence(disposal), born)
+    assert period.applies and period.months == months, section
+    assert statute in period.statute, section
+
+
+def test_an_absolute_discharge_imposes_no_requirement() -> None:
+    """Sentencing Act 2020 s.82 (PCC(S)A 2000 s.14(1)): a conviction followed by an absolute discharge is
+    deemed not a conviction; SOA 2003 s.134 keeps only conditional discharges (Explanatory Notes para 151)."""
+    period = period_for(offence({"kind": "absolute_discharge"}), ADULT)
+    assert not period.applies and not period.indefinite and period.describe() == "no notification requirement"
+    assert "s.134" in period.statute and "Sentencing Act 2020 s.82" in period.statute
+    n = compute(identity(), [offence({"kind": "absolute_discharge"})], [], [], [], TODAY)
+    assert not n.subject and n.ends_on is None and n.next_due is None and n.reasons == {}
+    assert n.explanation.startswith("no notification requirement: absolute discharge")
+    assert "deemed not a conviction" in n.explanation
+    # Beside another qualifying offence it counts for nothing, and the explanation says so.
+    both = compute(
+        identity(), [offence({"kind": "absolute_discharge"}), offence({"kind": "caution"})], [], [], [], TODAY
+    )
+    assert both.ends_on == dt.date(2014, 1, 20) and "not counted: absolute discharge" in both.explanation
+
+
+def test_a_finding_of_insanity_is_not_a_conviction_to_deem_away() -> None:
+    """s.80(1)(b): found not guilty by reason of insanity; the table applies to the disposal that followed
+    (an absolute discharge after a finding is "any other description": 5 years)."""
+    found = Offence(
+        offence="Sexual assault",
+        conviction_date=CONVICTED,
+        sexual=True,
+        finding="not_guilty_by_insanity",  # type: ignore[arg-type]
+        disposal={"kind": "absolute_discharge"},  # type: ignore[arg-type]
+    )
+    assert period_for(found, ADULT).months == 60
+    restricted = Offence.model_validate(
+        {**found.model_dump(), "disposal": {"kind": "hospital_order_with_restriction"}}
+    )
+    n = compute(identity(), [restricted], [], [], [], TODAY)
+    assert n.indefinite and any("s.80(1)(b)" in f for f in n.reasons["ends_on"].facts)
+
+
+def test_detention_of_36_months_is_indefinite_with_review_after_8_years() -> None:
+    """s.131 + s.82(1): detention of 30 months or more is indefinite; s.91B: a person under 18 on the relevant
+    date may seek a review 8 years after the initial notification."""
+    born = under_18()
+    n = compute(
+        identity(born),
+        [offence({"kind": "detention", "custody_months": 36})],
+        [],
+        [],
+        [entry(dt.date(2014, 3, 3), "notification")],
+        TODAY,
+    )
+    assert n.indefinite and n.review_from == dt.date(2022, 3, 3)
+    review = n.reasons["review_from"]
+    assert "s.91" in review.statute and "8 years" in review.rule
+    assert any("aged 15 on 2012-01-20" in f and "Family Law Reform Act 1969 s.9" in f for f in review.facts)
+
+
+def test_the_reasons_name_their_statute_and_facts() -> None:
+    """Point 13: each computed date says why: rule, statute, facts."""
+    n = compute(
+        identity(under_18()),
+        [offence({"kind": "detention_and_training_order", "custody_months": 4})],
+        [],
+        [],
+        [],
+        dt.date(2012, 1, 21),
+    )
+    assert set(n.reasons) == {"relevant_date", "ends_on", "next_due"}
+    ends = n.reasons["ends_on"]
+    assert ends.statute == "SOA 2003 s.82(1) table; s.131 (treated as imprisonment); s.82(2)"
+    assert "3 years 6 months" in ends.rule and "halved: under 18 on 2012-01-20" in ends.rule
+    assert ends.facts == (
+        "offence: Sexual assault, convicted on 2012-01-20",
+        "disposal: detention and training order, 4 months",
+        "date of birth 1996-06-01: aged 15 on 2012-01-20 (Family Law Reform Act 1969 s.9)",
+    )
+    assert n.ends_on == dt.date(2015, 7, 20)
+    assert n.reasons["relevant_date"].statute == "SOA 2003 s.82(6)"
+    due = n.reasons["next_due"]
+    assert due.statute == "SOA 2003 s.83(1)" and "relevant date 2012-01-20" in due.facts
+    assert "notifications recorded: 0" in due.facts and n.next_due == dt.date(2012, 1, 23)
+    home = Address(kind="home", postcode="ME16 8RP")  # type: ignore[arg-type]
+    annual = compute(
+        identity(),
+        [offence(custody(12))],
+        [],
+        [home],
+        [entry(dt.date(2012, 1, 22), "notification")],
+        CONVICTED,
+    )
+    assert annual.reasons["next_due"].statute == "SOA 2003 s.85(1)"
+    assert "last on 2012-01-22" in annual.reasons["next_due"].facts
+    shpo = Order(kind="shpo", made_on=dt.date(2016, 5, 11), starts_on=dt.date(2016, 5, 11))  # type: ignore[arg-type]
+    ordered = compute(identity(), [], [shpo], [], [], TODAY)
+    assert ordered.indefinite and ordered.review_from is None
+    assert (
+        "s.103G" in ordered.reasons["ends_on"].statute
+        and "no s.91B review" in ordered.reasons["review_from"].rule
+    )
+
+
+RELEVANT = dt.date(2025, 3, 10)
+
+
+@pytest.mark.parametrize(
+    "addresses,chronology,due,why",
+    [
+        ([], [], dt.date(2025, 3, 13), "s.83(1): 3 days from the relevant date"),
+        (
+            [stay("prison", dt.date(2025, 1, 5))],
+            [],
+            None,
+            "s.83(6): remanded before conviction and still in custody: not running",
+        ),
+        (
+            [stay("prison", dt.date(2025, 1, 5), dt.date(2026, 7, 1))],
+            [],
+            dt.date(2026, 7, 4),
+            "s.83(6): in custody from before conviction, released later: release + 3",
+        ),
+        (
+            [],
+            [entry(dt.date(2026, 7, 1), "release")],
+            dt.date(2026, 7, 4),
+            "s.83(6): custody from conviction, a release recorded in the chronology: release + 3",
+        ),
+        (
+            [stay("hospital", RELEVANT, dt.date(2025, 6, 30))],
+            [],
+            dt.date(2025, 7, 3),
+            "s.83(6): detained in hospital from the relevant date",
+        ),
+        (
+            [stay("outside_uk", dt.date(2025, 3, 12), dt.date(2025, 3, 20))],
+            [],
+            dt.date(2025, 3, 22),
+            "s.83(6): abroad after 1 of the 3 days: the other 2 after the return",
+        ),
+        (
+            [stay("outside_uk", dt.date(2025, 3, 11), dt.date(2025, 3, 11))],
+            [],
+            dt.date(2025, 3, 14),
+            "s.83(6): a day trip abroad on the first day extends the period by that day",
+        ),
+        (
+            [stay("outside_uk", dt.date(2025, 3, 14), dt.date(2025, 4, 1))],
+            [],
+            dt.date(2025, 3, 13),
+            "s.83(6): leaving after the 3 days have run changes nothing",
+        ),
+        (
+            [stay("outside_uk", dt.date(2025, 3, 12))],
+            [],
+            None,
+            "s.83(6): still abroad before the 3 days ran out: not running",
+        ),
+        (
+            [
+                stay("outside_uk", dt.date(2025, 3, 11), dt.date(2025, 3, 12)),
+                stay("prison", dt.date(2025, 3, 14), dt.date(2025, 3, 20)),
+            ],
+            [],
+            dt.date(2025, 3, 22),
+            "s.83(6): two spells: 1 day between them counts, 2 after the release",
+        ),
+        (
+            [stay("outside_uk", dt.date(2024, 1, 1), dt.date(2024, 2, 1))],
+            [],
+            dt.date(2025, 3, 13),
+            "s.83(6): a stay abroad before the relevant date is not disregarded",
+        ),
+    ],
+)
+def test_s83_6_the_initial_three_days_skip_custody_hospital_and_time_abroad(
+    addresses: list[Address], chronology: list[ChronologyEntry], due: dt.date | None, why: str
+) -> None:
+    n = compute(identity(), [offence(custody(40), convicted=RELEVANT)], [], addresses, chronology, RELEVANT)
+    assert n.subject and n.next_due == due, why
+    reason = n.reasons["next_due"]
+    assert "s.83(1)" in reason.statute
+    assert ("s.83(6)" in reason.statute) == (due != dt.date(2025, 3, 13)), why
+    if due is None:
+        assert "not running" in n.explanation and "not running" in reason.rule, why
+
+
+def test_still_abroad_says_so_and_the_caseload_sees_nothing_due() -> None:
+    n = compute(
+        identity(),
+        [offence(custody(40), convicted=RELEVANT)],
+        [],
+        [stay("outside_uk", dt.date(2025, 3, 11))],
+        [],
+        dt.date(2025, 4, 1),
+    )
+    assert n.subject and n.next_due is None
+    assert "the 3 days are not running while outside the United Kingdom from 2025-03-11" in n.explanation
+    assert "outside the United Kingdom from 2025-03-11 and still there" in n.reasons["next_due"].facts
+    assert "return is recorded" in n.reasons["next_due"].rule
+
+
+def test_an_outside_uk_stay_is_not_custody_and_needs_a_place_not_a_postcode() -> None:
+    from register.domain.errors import InvalidValue
+    from register.domain.history import from_item
+
+    with pytest.raises(ValueError) as no_place:
+        Address(kind="outside_uk", date_from=RELEVANT)  # type: ignore[arg-type]
+    assert isinstance(no_place.value.errors()[0]["ctx"]["error"], InvalidValue)  # type: ignore[attr-defined]
+    assert from_item("addresses", "outside_uk", None, RELEVANT, None, None, None) == []
+    assert from_item("addresses", "prison", None, RELEVANT, None, None, None) != []
+
+
+@pytest.mark.parametrize(
+    "start,months,end,why",
+    [
+        (dt.date(2024, 2, 29), 12, dt.date(2025, 2, 28), "29 Feb + 12 months: 28 Feb"),
+        (dt.date(2024, 2, 29), 48, dt.date(2028, 2, 29), "29 Feb + 4 years: 29 Feb of a leap year"),
+        (dt.date(2025, 1, 31), 1, dt.date(2025, 2, 28), "31st: the month's last day"),
+        (dt.date(2024, 1, 31), 1, dt.date(2024, 2, 29), "31st: the month's last day, leap year"),
+        (dt.date(2025, 8, 31), 1, dt.date(2025, 9, 30), "31st into a 30-day month"),
+        (dt.date(2025, 3, 10), 30, dt.date(2027, 9, 10), "2 years 6 months"),
+        (dt.date(2025, 3, 31), -1, dt.date(2025, 2, 28), "backwards too (quality rules use it)"),
+    ],
+)
+def test_add_months_calendar_arithmetic(start: dt.date, months: int, end: dt.date, why: str) -> None:
+    assert add_months(start, months) == end, why
+
+
+@pytest.mark.parametrize(
+    "born,convicted,halved,why",
+    [
+        (dt.date(2008, 2, 29), dt.date(2026, 2, 28), True, "FLRA 1969 s.9: 17 on 28 Feb, s.82(2) halves"),
+        (dt.date(2008, 2, 29), dt.date(2026, 3, 1), False, "FLRA 1969 s.9: 18 on 1 Mar, s.82(2) does not"),
+        (dt.date(2007, 2, 28), dt.date(2025, 2, 28), False, "an 18th birthday on the relevant date: 18"),
+        (dt.date(2004, 2, 29), dt.date(2022, 2, 28), True, "born 29 Feb: still 17 on 28 Feb 2022"),
+    ],
+)
+def test_point_12_the_age_rule_decides_s82_2(
+    born: dt.date, convicted: dt.date, halved: bool, why: str
+) -> None:
+    period = period_for(offence({"kind": "referral_order"}, convicted=convicted), born)
+    assert (period.months == 30) == halved and ("s.82(2)" in period.statute) == halved, why
+
+
+@pytest.mark.parametrize(
+    "addresses,due,statute,why",
+    [
+        ([], dt.date(2026, 4, 2), "SOA 2003 s.85(1)", "s.85(1): a year after the last notification"),
+        (
+            [stay("outside_uk", dt.date(2026, 3, 20), dt.date(2026, 4, 10))],
+            dt.date(2026, 4, 13),
+            "s.85(3)-(4)",
+            "s.85(3)-(4): the year ends abroad: 3 days after the return",
+        ),
+        (
+            [stay("prison", dt.date(2026, 1, 5))],
+            None,
+            "s.85(3)-(4)",
+            "s.85(3)-(4): the year ends in custody, still there: not running",
+        ),
+        (
+            [stay("outside_uk", dt.date(2026, 1, 5), dt.date(2026, 1, 20))],
+            dt.date(2026, 4, 2),
+            "SOA 2003 s.85(1)",
+            "s.85(3): a stay abroad that is over before the year ends changes nothing",
+        ),
+    ],
+)
+def test_s85_3_a_year_ending_in_custody_or_abroad_runs_on_to_the_release_or_return(
+    addresses: list[Address], due: dt.date | None, statute: str, why: str
+) -> None:
+    home = Address(kind="home", postcode="ME16 8RP")  # type: ignore[arg-type]
+    n = compute(
+        identity(),
+        [offence(custody(40), convicted=dt.date(2020, 3, 10))],
+        [],
+        [home, *addresses],
+        [entry(dt.date(2025, 4, 2), "notification")],
+        dt.date(2026, 1, 1),
+    )
+    assert n.subject and n.next_due == due, why
+    assert statute in n.reasons["next_due"].statute, why

@@ -77,6 +77,46 @@ def test_every_section_has_a_validating_model() -> None:
             ("offence_date", "dates_in_order"),
         ),
         (
+            Section.OFFENCES,
+            {
+                "offence": "x",
+                "conviction_date": "2020-01-01",
+                "disposal": {"kind": "detention_and_training_order"},
+            },
+            ("disposal.custody_months", "custody_length_required"),
+        ),
+        (
+            Section.OFFENCES,
+            {"offence": "x", "conviction_date": "2020-01-01", "disposal": {"kind": "detention"}},
+            ("disposal.custody_months", "custody_length_required"),
+        ),
+        (
+            Section.OFFENCES,
+            {
+                "offence": "x",
+                "conviction_date": "2020-01-01",
+                "disposal": {"kind": "detention_and_training_order", "custody_months": 30},
+            },
+            ("disposal.custody_months", "detention_and_training_order_term"),
+        ),
+        (
+            Section.OFFENCES,
+            {
+                "offence": "x",
+                "conviction_date": "2020-01-01",
+                "finding": "not_guilty_by_insanity",
+                "disposal": {"kind": "imprisonment", "custody_months": 12},
+            },
+            ("disposal.kind", "disposal_after_finding"),
+        ),
+        (Section.ADDRESSES, {"kind": "outside_uk", "date_from": "2025-01-01"}, ("lines", "place_required")),
+        (Section.ADDRESSES, {"kind": "outside_uk", "lines": ["Malta"]}, ("date_from", "stay_dates_required")),
+        (
+            Section.ADDRESSES,
+            {"kind": "outside_uk", "lines": ["Malta"], "date_from": "2025-01-01", "postcode": "ME16 8RP"},
+            ("postcode", "not_in_the_uk"),
+        ),
+        (
             Section.ORDERS,
             {"kind": "shpo", "made_on": "2020-01-01", "starts_on": "2019-01-01"},
             ("starts_on", "dates_in_order"),

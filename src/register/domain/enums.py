@@ -196,6 +196,7 @@ class AddressKind(StrEnum):
     PRISON = "prison"
     HOSPITAL = "hospital"
     NO_FIXED_ABODE = "no_fixed_abode"
+    OUTSIDE_UK = "outside_uk"  # a stay outside the United Kingdom, date_from required; lines: country, place
 
 
 class ContactKind(StrEnum):
@@ -231,15 +232,34 @@ class DisposalKind(StrEnum):
     LIFE_IMPRISONMENT = "life_imprisonment"
     IMPRISONMENT_FOR_PUBLIC_PROTECTION = "imprisonment_for_public_protection"
     IMPRISONMENT = "imprisonment"  # custody_months required (suspended sentences count too)
+    # Young offenders' custody, which SOA 2003 s.131 treats as imprisonment: custody_months required.
+    DETENTION_AND_TRAINING_ORDER = "detention_and_training_order"  # Sentencing Act 2020 s.233: 4-24 months
+    DETENTION = "detention"  # Sentencing Act 2020 s.250 / s.259, before them PCC(S)A 2000 s.91
     HOSPITAL_ORDER_WITH_RESTRICTION = "hospital_order_with_restriction"
     HOSPITAL_ORDER = "hospital_order"
     COMMUNITY_ORDER = "community_order"
     YOUTH_REHABILITATION_ORDER = "youth_rehabilitation_order"
+    REFERRAL_ORDER = "referral_order"  # a youth disposal: s.82's "any other description"
     FINE = "fine"
     CAUTION = "caution"
     CONDITIONAL_DISCHARGE = "conditional_discharge"  # discharge_months required
     ABSOLUTE_DISCHARGE = "absolute_discharge"
     OTHER = "other"
+
+
+# The disposals SOA 2003 s.131 counts as a sentence of imprisonment: each needs its length, custody_months.
+CUSTODIAL_DISPOSALS = frozenset(
+    {DisposalKind.IMPRISONMENT, DisposalKind.DETENTION_AND_TRAINING_ORDER, DisposalKind.DETENTION}
+)
+
+
+class OffenceFinding(StrEnum):
+    """How the person comes within SOA 2003 s.80(1): convicted (or cautioned, a disposal of its own), or one
+    of the two findings that are not convictions."""
+
+    CONVICTED = "convicted"  # s.80(1)(a)
+    NOT_GUILTY_BY_INSANITY = "not_guilty_by_insanity"  # s.80(1)(b)
+    UNDER_DISABILITY_DID_THE_ACT = "under_disability_did_the_act"  # s.80(1)(c)
 
 
 class VictimAgeBand(StrEnum):

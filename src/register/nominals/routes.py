@@ -142,14 +142,16 @@ def read_nominal(
     if access.stub:
         return restricted_stub(uow, access)
     readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
+    chronology = policy.section_allows(access.principal, "chronology", "read")
     record = _read(
         uow,
         access,
         response,
         sections=None if readable == set(Section) else readable,
-        chronology=policy.section_allows(access.principal, "chronology", "read"),
+        chronology=chronology,
     )
-    return RecordOut.of(record)
+    # The notification dates come from the offences, orders, addresses and chronology: only for their readers.
+    return RecordOut.of(record, explained=chronology and readable >= service.NOTIFICATION_INPUTS)
 
 
 @router.get("/{nominal_id}/identity", summary="Read the identity section", responses=ok(examples.IDENTITY))

@@ -149,7 +149,8 @@ def licence_ended_category2(today: dt.date) -> ColumnElement[bool]:
 
 def address_unverified(today: dt.date, months: int) -> ColumnElement[bool]:
     cutoff = add_months(today, -months)
-    fixed = m.Item.kind != "no_fixed_abode"
+    # A home visit verifies an address in the UK: a stay abroad has none to verify.
+    fixed = m.Item.kind.not_in(("no_fixed_abode", "outside_uk"))
     return and_(
         _items(Section.ADDRESSES, fixed, today=today),
         not_(_items(Section.ADDRESSES, fixed, m.Item.checked_on >= cutoff, today=today)),

@@ -68,16 +68,48 @@ class EntryOut(BaseModel):
         )
 
 
+class ReasonOut(BaseModel):
+    """Why one computed date is what it is (docs/notification.md)."""
+
+    rule: str = Field(description="the rule in words")
+    statute: str = Field(description='where the rule comes from, e.g. "SOA 2003 s.82(1) table; s.82(2)"')
+    facts: list[str] = Field(description="the facts of the record the rule used")
+
+
 class NotificationOut(BaseModel):
-    """The notification requirement as the law computes it from the record (SOA 2003 s.82), explained."""
+    """The notification requirement as the law computes it from the record (SOA 2003 Part 2), explained."""
 
     subject: bool
     indefinite: bool
     relevant_date: dt.date | None
     ends_on: dt.date | None
     review_from: dt.date | None
-    next_due: dt.date | None
-    explanation: str
+    next_due: dt.date | None = Field(
+        description="the next notification; null when not subject, or while the period is not running "
+        "(s.83(6), s.85(3)-(4): in custody, in hospital or outside the UK)"
+    )
+    explanation: str = Field(description="all the reasons in one sentence (kept for compatibility)")
+    reasons: dict[str, ReasonOut] = Field(
+        default_factory=dict,
+        description="each computed date's reason, keyed by its name: relevant_date, ends_on, review_from, "
+        "next_due (only those the law gives a reason for)",
+    )
+
+    @classmethod
+    def of(cls, derived: notification.Notification) -> NotificationOut:
+        return cls(
+            subject=derived.subject,
+            indefinite=derived.indefinite,
+            relevant_date=derived.relevant_date,
+            ends_on=derived.ends_on,
+            review_from=derived.review_from,
+            next_due=derived.next_due,
+            explanation=derived.explanation,
+            reasons={
+                name: ReasonOut(rule=r.rule, statute=r.statute, facts=list(r.facts))
+                for name, r in derived.reasons.items()
+            },
+        )
 
 
 class RecordOut(BaseModel):
@@ -94,11 +126,15 @@ class RecordOut(BaseModel):
     updated_at: dt.datetime
     sections: dict[str, list[ItemOut[dict[str, Any]]]]
     chronology: list[EntryOut]
-    notification: NotificationOut
+    notification: NotificationOut | None = Field(
+        description="null when the caller may not read all of the offences, orders, addresses and chronology "
+        "the notification requirement is computed from"
+    )
 
     @classmethod
-    def of(cls, record: Record) -> RecordOut:
-        derived = notification.of_record(record, dt.date.today())
+    def of(cls, record: Record, *, explained: bool = True) -> RecordOut:
+        """`explained`: whether the caller may read every section the notification dates come from."""
+        derived = notification.of_record(record, dt.date.today()) if explained else None
         return cls(
             id=record.id,
             version=record.version,
@@ -113,7 +149,7 @@ class RecordOut(BaseModel):
                 for s, items in record.sections.items()
             },
             chronology=[EntryOut.of(e) for e in record.chronology],
-            notification=NotificationOut(**derived.__dict__),
+            notification=NotificationOut.of(derived) if derived is not None else None,
         )
 
 

@@ -225,22 +225,42 @@ def _from() -> Field:
     return Field("date_from", "From", "date", hint="For example, 27 3 2025 (optional)")
 
 
+ADDRESS_LABELS = {
+    "approved_premises": "Approved premises",
+    "no_fixed_abode": "No fixed abode",
+    "outside_uk": "Outside the UK (a stay abroad: give the country and place)",
+}
+
+
 def _address_fields() -> list[Field]:
     return [
-        Field("kind", "Kind of address", "radios", options=choices(AddressKind), required=True),
+        Field(
+            "kind", "Kind of address", "radios", options=choices(AddressKind, ADDRESS_LABELS), required=True
+        ),
         Field(
             "lines", "Address", "textarea", hint="One line per line of the address, up to 5", model=("lines",)
         ),
         Field("town", "Town or city", classes="govuk-!-width-two-thirds"),
         Field("postcode", "Postcode", classes="govuk-input--width-10"),
         _from(),
+        Field(
+            "date_to",
+            "To",
+            "date",
+            hint="The last day there, for example the day of return from abroad or of release (optional)",
+        ),
     ]
 
 
 def _address(a: dict[str, Any], _: Principal) -> Address:
     lines = [line.strip() for line in (a["lines"] or "").splitlines() if line.strip()]
     return Address(
-        kind=a["kind"], lines=lines, town=a["town"], postcode=a["postcode"], date_from=a["date_from"]
+        kind=a["kind"],
+        lines=lines,
+        town=a["town"],
+        postcode=a["postcode"],
+        date_from=a["date_from"],
+        date_to=a["date_to"],
     )
 
 

@@ -21,11 +21,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..access.policy import Policy
 from ..api.deps import request_id
 from ..caseload import service as caseload_service
+from ..domain import notification
 from ..domain.actors import Principal
 from ..domain.enums import Area, ChronologyKind
 from ..domain.errors import NotFound
 from ..domain.record import Record, Section, StoredEntry, StoredItem
 from ..nominals import service as nominals
+from ..nominals.service import NOTIFICATION_INPUTS
 from ..photos import service as photos
 from ..quality import service as quality
 from ..transfers import service as transfers
@@ -454,8 +456,14 @@ def overview(request: Request, access: ReadRecord) -> HTMLResponse:
     if access.stub:
         return _stub(request, access)
     policy: Policy = request.app.state.policy
-    record = _read(request, access, set())
+    # The notification dates come from the offences, orders, addresses and chronology: they are shown (and
+    # those read, and audited as read) only to whoever may read all of them.
+    explained = all(
+        policy.section_allows(access.principal, s, "read") for s in (*NOTIFICATION_SOURCES, "chronology")
+    )
+    record = _read(request, access, set(NOTIFICATION_INPUTS) if explained else set(), chronology=explained)
     frame = _frame(request, access, record, BY_SLUG["overview"], policy)
+    derived = notification.of_record(record, frame["today"]) if explained else None
     settings = request.app.state.store.settings
     with work(request) as uow:
         due = caseload_service.due_on_record(
@@ -470,8 +478,42 @@ def overview(request: Request, access: ReadRecord) -> HTMLResponse:
     return render(
         request,
         "pages/record/overview.html",
-        {**frame, "due": due, "findings": findings, "transfer": transfer},
+        {
+            **frame,
+            "due": due,
+            "findings": findings,
+            "transfer": transfer,
+            "notification": derived,
+            "notification_rows": _notification_rows(derived) if derived is not None else [],
+        },
     )
+
+
+NOTIFICATION_SOURCES = tuple(s.value for s in NOTIFICATION_INPUTS)
+NOTIFICATION_DATES = (
+    ("relevant_date", "Relevant date"),
+    ("ends_on", "Ends"),
+    ("review_from", "Review may be sought from"),
+    ("next_due", "Next notification due"),
+)
+
+
+def _notification_rows(derived: notification.Notification) -> list[dict[str, Any]]:
+    """The notification card's rows: each computed date with its reason (rule, statute, facts)."""
+    rows = []
+    for key, title in NOTIFICATION_DATES:
+        reason = derived.reasons.get(key)
+        if reason is None:
+            continue
+        on: dt.date | None = getattr(derived, key)
+        if on is not None:
+            shown = long_date(on)
+        elif key == "ends_on":
+            shown = "Indefinite" if derived.indefinite else "Not set"
+        else:
+            shown = "None"
+        rows.append({"key": key, "title": title, "on": on, "shown": shown, "reason": reason})
+    return rows
 
 
 @router.get("/records/{nominal_id}/chronology", response_class=HTMLResponse)

@@ -10,9 +10,11 @@ from pydantic import (
 )
 
 from ..enums import (
+    CUSTODIAL_DISPOSALS,
     ConditionKind,
     DisposalKind,
     Gender,
+    OffenceFinding,
     OrderKind,
     OrderStatus,
     VictimAgeBand,
@@ -24,10 +26,25 @@ from .base import Date, Model, Plain, Section, SectionItem, ShortText, Text
 # ---------------------------------------------------------------- offending and orders
 
 
+DTO_MIN_MONTHS, DTO_MAX_MONTHS = 4, 24  # Sentencing Act 2020 s.236 (PCC(S)A 2000 s.101 before it)
+# What a court may do after a finding of insanity or of disability (Criminal Procedure (Insanity) Act
+# 1964 s.5): a hospital order (with or without restriction), a supervision order ("other"), an absolute
+# discharge.
+AFTER_A_FINDING = frozenset(
+    {
+        DisposalKind.HOSPITAL_ORDER,
+        DisposalKind.HOSPITAL_ORDER_WITH_RESTRICTION,
+        DisposalKind.ABSOLUTE_DISCHARGE,
+        DisposalKind.OTHER,
+    }
+)
+
+
 class Disposal(Model):
     kind: DisposalKind
     custody_months: Annotated[int, Field(ge=0, le=1200)] | None = Field(
-        default=None, description="sentence length, for imprisonment"
+        default=None,
+        description="sentence length in months: imprisonment, a detention and training order, detention",
     )
     discharge_months: Annotated[int, Field(ge=1, le=36)] | None = Field(
         default=None, description="period of a conditional discharge"
@@ -35,9 +52,19 @@ class Disposal(Model):
 
     @model_validator(mode="after")
     def _lengths(self) -> Disposal:
-        if self.kind == DisposalKind.IMPRISONMENT and self.custody_months is None:
+        if self.kind in CUSTODIAL_DISPOSALS and self.custody_months is None:
             raise InvalidValue(
-                "custody_length_required", "imprisonment needs custody_months", "custody_months"
+                "custody_length_required",
+                f"{self.kind.value.replace('_', ' ')} needs custody_months",
+                "custody_months",
+            )
+        if self.kind == DisposalKind.DETENTION_AND_TRAINING_ORDER and not (
+            DTO_MIN_MONTHS <= (self.custody_months or 0) <= DTO_MAX_MONTHS
+        ):
+            raise InvalidValue(
+                "detention_and_training_order_term",
+                f"a detention and training order is of {DTO_MIN_MONTHS} to {DTO_MAX_MONTHS} months",
+                "custody_months",
             )
         if self.kind == DisposalKind.CONDITIONAL_DISCHARGE and self.discharge_months is None:
             raise InvalidValue(
@@ -59,7 +86,14 @@ class Offence(SectionItem):
     offence: ShortText
     offence_code: Annotated[str, Field(max_length=20)] | None = None
     offence_date: Date | None = None
-    conviction_date: Date = Field(description="date of conviction or caution: the 'relevant date'")
+    conviction_date: Date = Field(
+        description="date of the conviction, caution or finding: the 'relevant date' (SOA 2003 s.82(6))"
+    )
+    finding: OffenceFinding = Field(
+        default=OffenceFinding.CONVICTED,
+        description="convicted, or a finding of not guilty by reason of insanity or of disability and having "
+        "done the act (SOA 2003 s.80(1)(b), (c))",
+    )
     location: ShortText | None = None
     court: ShortText | None = None
     disposal: Disposal
@@ -72,6 +106,13 @@ class Offence(SectionItem):
         if self.offence_date and self.offence_date > self.conviction_date:
             raise InvalidValue(
                 "dates_in_order", "offence_date must not be after conviction_date", "offence_date"
+            )
+        if self.finding != OffenceFinding.CONVICTED and self.disposal.kind not in AFTER_A_FINDING:
+            raise InvalidValue(
+                "disposal_after_finding",
+                "after a finding of insanity or disability the disposal is a hospital order, a supervision "
+                "order (other) or an absolute discharge",
+                "disposal.kind",
             )
         return self
 

@@ -45,6 +45,24 @@ class Address(SectionItem, Period):
 
     @model_validator(mode="after")
     def _complete(self) -> Address:
+        if self.kind == AddressKind.OUTSIDE_UK:
+            if not self.lines:
+                raise InvalidValue(
+                    "place_required", "a stay outside the UK needs lines: the country and the place", "lines"
+                )
+            if self.date_from is None:
+                raise InvalidValue(
+                    "stay_dates_required",
+                    "a stay outside the UK needs date_from, the day of leaving",
+                    "date_from",
+                )
+            if self.postcode is not None or self.latitude is not None:
+                # A UK postcode and the register's coordinates (bounded to the UK) describe no place abroad.
+                raise InvalidValue(
+                    "not_in_the_uk",
+                    "a stay outside the UK has no UK postcode or coordinates",
+                    "postcode" if self.postcode is not None else "latitude",
+                )
         if self.kind != AddressKind.NO_FIXED_ABODE and not (self.lines or self.postcode):
             raise InvalidValue(
                 "address_required",
