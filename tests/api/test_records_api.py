@@ -428,7 +428,7 @@ def test_a_records_notification_says_why_each_date_is_what_it_is(client: TestCli
     assert r.status_code == 200, r.text
     record = client.get(f"/v1/nominals/{nid}", headers=auth(om)).json()
     ended_on = dt.datetime.fromisoformat(record["sections"]["addresses"][0]["ended_at"]).date()
-    assert record["notification"]["next_due"] == (ended_on + dt.timedelta(days=3)).isoformat()
+    assert record["notification"]["next_due"] == (ended_on + dt.timedelta(days=2)).isoformat()
     assert (
         f"outside the United Kingdom from 2025-03-11 to {ended_on.isoformat()}"
         in (record["notification"]["reasons"]["next_due"]["facts"])

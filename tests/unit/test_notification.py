@@ -171,10 +171,10 @@ def test_s83_6_the_initial_three_days_run_from_release_not_while_in_custody() ->
         occurred_at=dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC), kind="release", summary="an earlier sentence"
     )
     after_release = compute(person, [sentenced], [], home, [earlier, released], TODAY)
-    assert after_release.next_due == dt.date(2025, 9, 4)
+    assert after_release.next_due == dt.date(2025, 9, 3)  # the 3 days beginning with the day of release
     assert "within 3 days of release on 2025-09-01 (s.83(6))" in after_release.explanation
     none_recorded = compute(person, [sentenced], [], home, [earlier], TODAY)
-    assert none_recorded.next_due == dt.date(2022, 5, 13)
+    assert none_recorded.next_due == dt.date(2022, 5, 12)
 
 
 def test_no_fixed_abode_means_weekly_notification_and_young_indefinite_review_after_8_years() -> None:
@@ -203,7 +203,7 @@ def test_no_fixed_abode_means_weekly_notification_and_young_indefinite_review_af
         and "initial notification not recorded" in unrecorded.explanation
     )
     assert (
-        unrecorded.next_due == dt.date(2012, 1, 23)
+        unrecorded.next_due == dt.date(2012, 1, 22)
         and "(initial notification, within 3 days)" in unrecorded.explanation
     )
 
@@ -388,7 +388,7 @@ def test_the_reasons_name_their_statute_and_facts() -> None:
     assert n.reasons["relevant_date"].statute == "SOA 2003 s.82(6)"
     due = n.reasons["next_due"]
     assert due.statute == "SOA 2003 s.83(1)" and "relevant date 2012-01-20" in due.facts
-    assert "notifications recorded: 0" in due.facts and n.next_due == dt.date(2012, 1, 23)
+    assert "notifications recorded: 0" in due.facts and n.next_due == dt.date(2012, 1, 22)
     home = Address(kind="home", postcode="ME16 8RP")  # type: ignore[arg-type]
     annual = compute(
         identity(),
@@ -415,7 +415,12 @@ RELEVANT = dt.date(2025, 3, 10)
 @pytest.mark.parametrize(
     "addresses,chronology,due,why",
     [
-        ([], [], dt.date(2025, 3, 13), "s.83(1): 3 days from the relevant date"),
+        (
+            [],
+            [],
+            dt.date(2025, 3, 12),
+            "s.83(1): the 3 days beginning with the relevant date: the 10th to 12th",
+        ),
         (
             [stay("prison", dt.date(2025, 1, 5))],
             [],
@@ -425,37 +430,37 @@ RELEVANT = dt.date(2025, 3, 10)
         (
             [stay("prison", dt.date(2025, 1, 5), dt.date(2026, 7, 1))],
             [],
-            dt.date(2026, 7, 4),
-            "s.83(6): in custody from before conviction, released later: release + 3",
+            dt.date(2026, 7, 3),
+            "s.83(6): in custody from before conviction, released later: the 3 days begin with the release",
         ),
         (
             [],
             [entry(dt.date(2026, 7, 1), "release")],
-            dt.date(2026, 7, 4),
-            "s.83(6): custody from conviction, a release recorded in the chronology: release + 3",
+            dt.date(2026, 7, 3),
+            "s.83(6): custody from conviction, a release recorded in the chronology: release day + 2",
         ),
         (
             [stay("hospital", RELEVANT, dt.date(2025, 6, 30))],
             [],
-            dt.date(2025, 7, 3),
+            dt.date(2025, 7, 2),
             "s.83(6): detained in hospital from the relevant date",
         ),
         (
             [stay("outside_uk", dt.date(2025, 3, 12), dt.date(2025, 3, 20))],
             [],
-            dt.date(2025, 3, 22),
-            "s.83(6): abroad after 1 of the 3 days: the other 2 after the return",
+            dt.date(2025, 3, 20),
+            "s.83(6): abroad after 2 of the 3 days (10th, 11th): the third is the day of return",
         ),
         (
-            [stay("outside_uk", dt.date(2025, 3, 11), dt.date(2025, 3, 11))],
+            [stay("outside_uk", dt.date(2025, 3, 11), dt.date(2025, 3, 12))],
             [],
-            dt.date(2025, 3, 14),
-            "s.83(6): a day trip abroad on the first day extends the period by that day",
+            dt.date(2025, 3, 13),
+            "s.83(6): a night abroad (out on the 11th, back on the 12th): the 11th does not count",
         ),
         (
             [stay("outside_uk", dt.date(2025, 3, 14), dt.date(2025, 4, 1))],
             [],
-            dt.date(2025, 3, 13),
+            dt.date(2025, 3, 12),
             "s.83(6): leaving after the 3 days have run changes nothing",
         ),
         (
@@ -467,16 +472,16 @@ RELEVANT = dt.date(2025, 3, 10)
         (
             [
                 stay("outside_uk", dt.date(2025, 3, 11), dt.date(2025, 3, 12)),
-                stay("prison", dt.date(2025, 3, 14), dt.date(2025, 3, 20)),
+                stay("prison", dt.date(2025, 3, 13), dt.date(2025, 3, 20)),
             ],
             [],
-            dt.date(2025, 3, 22),
-            "s.83(6): two spells: 1 day between them counts, 2 after the release",
+            dt.date(2025, 3, 20),
+            "s.83(6): two spells: the 10th and the 12th count, the third is the day of release",
         ),
         (
             [stay("outside_uk", dt.date(2024, 1, 1), dt.date(2024, 2, 1))],
             [],
-            dt.date(2025, 3, 13),
+            dt.date(2025, 3, 12),
             "s.83(6): a stay abroad before the relevant date is not disregarded",
         ),
     ],
@@ -488,7 +493,7 @@ def test_s83_6_the_initial_three_days_skip_custody_hospital_and_time_abroad(
     assert n.subject and n.next_due == due, why
     reason = n.reasons["next_due"]
     assert "s.83(1)" in reason.statute
-    assert ("s.83(6)" in reason.statute) == (due != dt.date(2025, 3, 13)), why
+    assert ("s.83(6)" in reason.statute) == (due != dt.date(2025, 3, 12)), why
     if due is None:
         assert "not running" in n.explanation and "not running" in reason.rule, why
 
@@ -557,9 +562,9 @@ def test_point_12_the_age_rule_decides_s82_2(
         ([], dt.date(2026, 4, 2), "SOA 2003 s.85(1)", "s.85(1): a year after the last notification"),
         (
             [stay("outside_uk", dt.date(2026, 3, 20), dt.date(2026, 4, 10))],
-            dt.date(2026, 4, 13),
+            dt.date(2026, 4, 12),
             "s.85(3)-(4)",
-            "s.85(3)-(4): the year ends abroad: 3 days after the return",
+            "s.85(3)-(4): the year ends abroad: the 3 days beginning with the return",
         ),
         (
             [stay("prison", dt.date(2026, 1, 5))],

@@ -20,9 +20,12 @@ under 18 on the relevant date (s.82(2)); indefinite requirements and conditional
 indefinite requirement may be reviewed (s.91A-F) 15 years (8 if under 18 on the relevant date) after the
 initial notification when it is recorded, otherwise after the relevant date. A Sexual Harm Prevention Order
 (or a SOPO before it) imposes notification for as long as it is in force. The initial notification is due
-within 3 days of the relevant date (s.83(1)), not counting time in custody, in hospital or outside the
-United Kingdom (s.83(6)); then at least every 12 months (s.85(1)), weekly when the person has no fixed
-abode. Each computed date carries its `Reason`: the rule in words, the statute, the facts.
+within "the period of 3 days beginning with the relevant date" (s.83(1)): the relevant date is the first of
+the 3 days, so a conviction on the 10th is due by the end of the 12th. Time in custody, in hospital or outside
+the United Kingdom is not counted (s.83(6)); the day of release or return is, since part of it is spent at
+liberty, so a release on the 20th is due by the end of the 22nd. Then at least every 12 months (s.85(1)),
+weekly when the person has no fixed abode; a year that ends in custody or abroad runs on to the 3 days
+beginning with the release or return (s.85(3)-(4)). Each computed date carries its `Reason`: the rule in words, the statute, the facts.
 docs/notification.md says all this with what is not modelled.
 """
 
@@ -239,9 +242,10 @@ class Spell:
 def disregarded(
     addresses: list[Address], chronology: list[ChronologyEntry], relevant: dt.date
 ) -> list[Spell]:
-    """The spells s.83(6) disregards, merged where they touch or overlap, in order. A spell's last day (the
-    day of release or return) is disregarded too. A release recorded in the chronology since the relevant date
-    stands for custody from the relevant date to that release."""
+    """The spells s.83(6) disregards, merged where they overlap or one begins on the day another ends, in
+    order. A spell's days run from its first day up to, not including, its last (the day of release or return,
+    partly spent at liberty, counts). A release recorded in the chronology since the relevant date stands for
+    custody from the relevant date to that release."""
     spells: list[Spell] = []
     for a in addresses:
         what = DISREGARDED_ADDRESSES.get(a.kind)
@@ -269,7 +273,7 @@ def disregarded(
     merged: list[Spell] = []
     for spell in sorted(spells, key=lambda s: s.start):
         last = merged[-1] if merged else None
-        if last is not None and (last.end is None or spell.start <= last.end + dt.timedelta(days=1)):
+        if last is not None and (last.end is None or spell.start <= last.end):
             later = spell if spell.end is None or (last.end is not None and spell.end > last.end) else last
             merged[-1] = Spell(last.start, later.end, f"{last.what}; {spell.what}", later.event)
             continue
@@ -278,22 +282,22 @@ def disregarded(
 
 
 def initial_due(relevant: dt.date, spells: list[Spell]) -> tuple[dt.date | None, list[Spell], int]:
-    """s.83(1) and (6): the day the 3 days from the relevant date run out, skipping the disregarded spells, by
-    interval arithmetic; None while a spell that began before they ran out is still open. Also the spells that
-    counted, and how many of the 3 days remained after the last of them."""
-    day, remaining, used = relevant, INITIAL_NOTIFICATION_DAYS, []
+    """s.83(1) and (6): the last of the 3 days beginning with the relevant date, skipping the disregarded
+    spells, by interval arithmetic; None while a spell that began before they ran out is still open. Also the
+    spells that counted, and how many of the 3 days remained after the last of them."""
+    day, remaining, used = relevant, INITIAL_NOTIFICATION_DAYS, []  # `day`: the next day that may count
     for spell in spells:
         if spell.end is not None and spell.end <= day:
             continue  # over before the count reached it
-        free = (spell.start - day).days - 1  # days counted between the last day reached and the spell
+        free = (spell.start - day).days  # days counted from `day` up to the spell's first day
         if free >= remaining:
             break
         remaining -= max(free, 0)
         used.append(spell)
         if spell.end is None:
             return None, used, remaining
-        day = max(day, spell.end)
-    return day + dt.timedelta(days=remaining), used, remaining
+        day = max(day, spell.end)  # the day of release or return counts again
+    return day + dt.timedelta(days=remaining - 1), used, remaining
 
 
 def compute(
@@ -437,16 +441,16 @@ def compute(
                 + " (s.83(6))"
             )
             due_reason = Reason(
-                "the initial notification is due within 3 days of the relevant date, not counting days in "
-                "custody, detained in hospital or outside the United Kingdom (the day of release or return "
-                "is not counted either)",
+                "the initial notification is due within the 3 days beginning with the relevant date, not "
+                "counting days in custody, detained in hospital or outside the United Kingdom (the day of "
+                "release or return counts: part of it is spent at liberty)",
                 "SOA 2003 s.83(1), s.83(6)",
                 facts,
             )
         else:
             cadence = "initial notification, within 3 days"
             due_reason = Reason(
-                "the initial notification is due within 3 days of the relevant date",
+                "the initial notification is due within the 3 days beginning with the relevant date",
                 "SOA 2003 s.83(1)",
                 facts,
             )
@@ -472,7 +476,9 @@ def compute(
             # s.85(3)-(4): a year that would end in custody, in hospital or abroad runs on to 3 days after the
             # release or return (not running while the spell is open).
             spell = during[0]
-            next_due = None if spell.end is None else spell.end + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS)
+            next_due = (
+                None if spell.end is None else spell.end + dt.timedelta(days=INITIAL_NOTIFICATION_DAYS - 1)
+            )
             cadence = f"annual, but the year ended on {year_end.isoformat()} while {spell.what}: " + (
                 f"within 3 days of {spell.event} on {spell.end.isoformat()}"
                 if spell.end is not None
