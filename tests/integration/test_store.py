@@ -395,8 +395,8 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
         True,
         False,
         dt.date(2030, 1, 20),
-        dt.date(2020, 1, 23),
-    )  # 10 years; initial notification within 3 days
+        dt.date(2020, 1, 22),
+    )  # 10 years; initial notification within the 3 days beginning with the conviction
     with store.unit_of_work() as uow:
         entry = ChronologyEntry(
             occurred_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
