@@ -25,7 +25,8 @@ the 3 days, so a conviction on the 10th is due by the end of the 12th. Time in c
 the United Kingdom is not counted (s.83(6)); the day of release or return is, since part of it is spent at
 liberty, so a release on the 20th is due by the end of the 22nd. Then at least every 12 months (s.85(1)),
 weekly when the person has no fixed abode; a year that ends in custody or abroad runs on to the 3 days
-beginning with the release or return (s.85(3)-(4)). Each computed date carries its `Reason`: the rule in words, the statute, the facts.
+beginning with the release or return (s.85(3)-(4)). Each computed date carries its `Reason`: the rule in
+words, the statute, the facts.
 docs/notification.md says all this with what is not modelled.
 """
 
