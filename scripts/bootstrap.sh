@@ -19,7 +19,7 @@ if [ -z "$PY" ]; then
   exit 1
 fi
 
-EXTRAS=${REGISTER_EXTRAS-postgres,elasticsearch,dev}
+EXTRAS=${REGISTER_EXTRAS-postgres,elasticsearch,tracing,dev}
 if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv with $($PY --version)"
   "$PY" -m venv .venv

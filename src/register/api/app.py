@@ -63,6 +63,7 @@ from .middleware import BodyLimit, SecurityHeaders, request_ids
 from .observability import install_metrics
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
+from .tracing import install_tracing
 
 # The Elasticsearch client is an extra: imported only when the configuration names a cluster
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def create_app(
         sealer.stop()
         store.seal_after_commit = sealing_before
         store.seal(force_anchor=True)  # what the last requests wrote, and anchor the head it ends on
+        if running.state.tracing is not None:
+            running.state.tracing.shutdown()  # the spans still batched go to the collector
         if indexer is not None:
             indexer.stop()
 
@@ -235,6 +238,9 @@ def create_app(
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
     install_metrics(app, store, settings, production=production)  # /metrics, and the request log
     app.add_middleware(request_ids)
+    app.state.tracing = install_tracing(
+        app
+    )  # OpenTelemetry, when the environment configures it (off by default)
     return app
 
 
