@@ -1,7 +1,8 @@
-"""Watched searches (saved_searches/service.py, issue #19 point 8): a record created or changed so that it newly
-matches an investigator's saved search is told to them once, found by a search run as the watcher (restricted
-to the records changed) on the embedded SQL backend (SQLite and PostgreSQL) and on Elasticsearch; what the
-watcher may not see never matches and is not counted; expiry, ending and the audit trail."""
+"""Watched searches (saved_searches/service.py, issue #19 point 8): a record created or changed so that it
+newly matches an investigator's saved search is told to them once, found by a search run as the watcher
+(restricted to the records changed) on the embedded SQL backend (SQLite and PostgreSQL) and on
+Elasticsearch; what the watcher may not see never matches and is not counted; expiry, ending and the audit
+trail."""
 
 from __future__ import annotations
 
