@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from register.access.policy import Policy
+from register.cli import main
 from register.config import Settings
 from register.domain.actors import Principal
 from register.domain.enums import Agency, Area, Role
@@ -287,3 +289,22 @@ def test_on_elasticsearch_a_created_record_is_told_once_the_indexer_has_written_
     assert all(str(hidden) not in e["ids"] for e in _evaluations(store, saved))  # type: ignore[operator]
     assert _run(store, policy, backend, indexed_only=True).new == 0
     assert OFFICER.area == Area.KENT
+
+
+def test_register_watches_run_evaluates_and_reports(store: Store, policy: Policy, settings: Settings) -> None:
+    saved = _save(store, policy)
+    _watch(store, policy, SqlBackend(store), saved)
+    with store.unit_of_work() as uow:
+        created = create(uow, identity=_person("Max"))
+    env = {
+        "REGISTER_DATABASE_URL": str(settings.database_url),
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+        "REGISTER_KEY_DIR": str(settings.key_dir),
+        "REGISTER_ELASTICSEARCH_URL": "",
+    }
+    result = CliRunner().invoke(main, ["watches", "run", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["new"] == 1
+    assert _new(store, policy, saved) == [created]
+    again = CliRunner().invoke(main, ["watches", "run"], env=env)
+    assert again.exit_code == 0 and "0 new matches" in again.output

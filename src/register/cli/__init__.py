@@ -22,6 +22,7 @@ from . import (
     search,
     statistics,
     synthetic,
+    watches,
 )
 from .base import main, open_store, progress_echo
 

@@ -11,6 +11,7 @@ import click
 
 from ..config import Settings
 from .base import json_option, main, open_store, progress_echo, report
+from .watches import run_watches
 
 
 def _search_index(settings: Settings):
@@ -63,6 +64,10 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
                 result = idx.drain_all(
                     store, index, batch=settings.indexer_batch, schedule=schedule, after_batch=beat
                 )
+                if result.indexed:  # what was just indexed, evaluated against the watched searches
+                    told = run_watches(settings, store)
+                    if told.new:
+                        click.echo(f"watched searches: {told.new} new matches", err=True)
                 status = idx.outbox_status(store) if once else None
             except DATABASE_ERRORS as exc:
                 if not database_unreachable(exc):

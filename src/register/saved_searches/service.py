@@ -483,6 +483,12 @@ def run_watches(
     of new matches. Expired and ended watches are not evaluated. Safe to run again: a pair is found once."""
     today = today or dt.date.today()
     run = WatchRun()
+    with store.unit_of_work() as uow:
+        if not repository.active_watches(uow.session, today):
+            # nothing to evaluate: a watch started later takes its baseline from the register as it is then
+            run.mark = repository.newest_change(uow.session)
+            repository.set_mark(uow.session, run.mark)
+            return run
     while True:
         with store.unit_of_work() as uow:
             after = repository.mark(uow.session)
