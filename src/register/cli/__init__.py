@@ -43,4 +43,5 @@ __all__ = [
     "search",
     "statistics",
     "synthetic",
+    "watches",
 ]
