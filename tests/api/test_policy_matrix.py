@@ -6,6 +6,7 @@ engine, so a route wired to the wrong action or section, or an engine that misre
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import uuid
@@ -156,7 +157,7 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
     unknown = (
         uuid.uuid4()
     )  # an item, transfer or merge that does not exist (the same id where a body repeats it)
-    for name in ("{item_id}", "{photo_id}", "{transfer_id}", "{merge_id}"):
+    for name in ("{item_id}", "{photo_id}", "{transfer_id}", "{merge_id}", "{saved_search_id}"):
         path = path.replace(name, str(unknown))
     path = path.replace("{seq}", "1")  # the audit log's first event
     params = {
@@ -196,6 +197,8 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             kwargs["json"] = {"managing_unit": "matrix"}
         elif d.path.endswith("/reject"):
             kwargs["json"] = {"reason": "matrix"}
+        elif d.path.startswith("/v1/watches"):
+            kwargs["json"] = {"until": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
         elif d.path.startswith("/v1/search"):
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
         elif d.path.endswith("/photographs"):
@@ -238,7 +241,8 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
         passed_to_lookup = (
             r.status_code == 404
             and isinstance(body, dict)
-            and body.get("rule") in ("transfer_not_found", "merge_not_found", "photo_not_found")
+            and body.get("rule")
+            in ("transfer_not_found", "merge_not_found", "photo_not_found", "saved_search_not_found")
         )
         got = (
             "stub"

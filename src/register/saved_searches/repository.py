@@ -25,8 +25,11 @@ TOKEN_KIND = "saved_search_operation"
 
 def operation_token(blind: BlindIndex, operation: str) -> bytes:
     """The operation's reference as a keyed token: case, accents and spacing do not make another operation."""
-    folded = " ".join(unicodedata.normalize("NFKC", operation).casefold().split())
-    return blind.token(TOKEN_KIND, folded)
+    return blind.token(TOKEN_KIND, fold_operation(operation))
+
+
+def fold_operation(operation: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", operation).casefold().split())
 
 
 def add(

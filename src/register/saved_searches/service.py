@@ -343,16 +343,26 @@ def my_watches(
     principal: Principal,
     policy: Policy,
     *,
+    operation: str | None = None,
     request_id: str | None = None,
     today: dt.date | None = None,
 ) -> list[Watch]:
-    """The watcher's watches (newest first; ended and expired ones too) and how many new matches each has
-    that they may see now: names of searches and counts, never a matched person."""
-    _may_search(uow, policy, principal, request_id)
+    """The watcher's watches (of this operation, when one is given; newest first; ended and expired ones too)
+    and how many new matches each has that they may see now: names of searches and counts, never a matched
+    person."""
+    if operation is None:
+        _may_search(uow, policy, principal, request_id)
+    else:
+        authorize(uow, policy, principal, ACTION, purpose=operation, request_id=request_id)
+        operation = repository.fold_operation(_operation(operation))
     _refresh(uow, principal)
     today = today or dt.date.today()
-    pairs = repository.watches_of(uow.session, uow.cipher, principal.user_id)
-    pairs = [(w, s) for w, s in pairs if s.created_by == principal.user_id]
+    pairs = [
+        (w, s)
+        for w, s in repository.watches_of(uow.session, uow.cipher, principal.user_id)
+        if s.created_by == principal.user_id
+        and (operation is None or repository.fold_operation(s.operation) == operation)
+    ]
     counts = repository.new_counts(
         uow.session,
         [s.id for _, s in pairs],
