@@ -1,5 +1,6 @@
 """The watched-searches API (saved_searches/routes.py): watch a saved search of the operation until a date,
-read the new matches (ids, audited), mark them seen, end the watch; bad input named; another's watch is 404."""
+read the new matches (ids, audited), mark them seen, end the watch; bad input named;
+another's watch: 404."""
 
 from __future__ import annotations
 
