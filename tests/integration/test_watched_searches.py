@@ -181,17 +181,12 @@ def test_what_the_watcher_may_not_see_never_matches_and_is_not_counted(store: St
     assert later not in _new(store, policy, saved, moved)
     assert kent_restricted not in _new(store, policy, saved, moved)
 
-    # The watcher is no longer an investigator: the evaluation is refused, and audited
+    # The watcher is no longer an investigator (their next request says so, refused): the evaluation is
+    # refused, and audited
     reader = Principal(KENT.user_id, Agency.POLICE, Area.ESSEX, frozenset({Role.AUDITOR}), "now auditing")
     with store.unit_of_work(for_caller=True) as uow:
         with pytest.raises(Refused):
             service.my_watches(uow, reader, policy)
-    with store.unit_of_work() as uow:  # their next token would refresh the watch; done here by hand
-        uow.session.execute(
-            m.SearchWatch.__table__.update()
-            .where(m.SearchWatch.saved_search_id == saved)
-            .values(watcher_roles="auditor")
-        )
     with store.unit_of_work() as uow:
         create(uow, identity=_person("Jo"))
     run = _run(store, policy, backend)

@@ -193,14 +193,19 @@ def _roles(principal: Principal) -> str:
 
 def _may_search(uow: UnitOfWork, policy: Policy, principal: Principal, request_id: str | None) -> None:
     """`record.search` for a use case not tied to one operation (the watcher's own list): a purpose is
-    asked for when a search runs, not to see one's watches."""
+    asked for when a search runs, not to see one's watches. Refused, the watcher's principal is still
+    refreshed (in its own transaction, as the refusal's audit is), so their watches stop being evaluated."""
     decision = policy.decide(principal, ACTION)
     if not decision.allowed and decision.rule != "purpose_required":
+        with uow.store.unit_of_work() as apart:
+            refresh_watcher(apart, principal)
         authorize(uow, policy, principal, ACTION, request_id=request_id)  # audits the refusal and raises
 
 
-def _refresh(uow: UnitOfWork, principal: Principal) -> None:
-    """The watcher's agency, area and roles as their token now says: what their watches are evaluated as."""
+def refresh_watcher(uow: UnitOfWork, principal: Principal) -> None:
+    """The watcher's agency, area and roles as their token now says: what their watches are evaluated as. The
+    register has no user directory: called on every sign-in to the pages, on the home page and by every watch
+    use case. Not a use case: it changes no personal data and commits with its caller."""
     repository.refresh_watcher(
         uow.session,
         user=principal.user_id,
@@ -355,7 +360,7 @@ def my_watches(
     else:
         authorize(uow, policy, principal, ACTION, purpose=operation, request_id=request_id)
         operation = repository.fold_operation(_operation(operation))
-    _refresh(uow, principal)
+    refresh_watcher(uow, principal)
     today = today or dt.date.today()
     pairs = [
         (w, s)
@@ -370,15 +375,16 @@ def my_watches(
         restricted_stub=policy.restricted_stub,
     )
     found = [_watch(w, s, today, counts.get(s.id, 0)) for w, s in pairs]
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.SEARCH_WATCH_LIST,
-            principal,
-            request_id=request_id,
-            details={"watches": {str(w.saved_search_id): w.new for w in found}},
+    if found:  # (no watches: nothing consulted)
+        uow.audit.record(
+            AuditEntry(
+                Action.CONSULTATION,
+                Tag.SEARCH_WATCH_LIST,
+                principal,
+                request_id=request_id,
+                details={"watches": {str(w.saved_search_id): w.new for w in found}},
+            )
         )
-    )
     return found
 
 
@@ -395,7 +401,7 @@ def new_matches(
     """One watch's new matches not yet seen (the ids of the records the watcher may see now), under the
     operation's purpose."""
     _may_search(uow, policy, principal, request_id)
-    _refresh(uow, principal)
+    refresh_watcher(uow, principal)
     found = _owned(uow, principal, search_id, None if operation is None else _operation(operation))
     authorize(uow, policy, principal, ACTION, purpose=found.operation, request_id=request_id)
     watch = _view(uow, principal, policy, found, dt.date.today())

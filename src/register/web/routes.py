@@ -51,9 +51,10 @@ def _watches(request: Request, principal: Principal | None) -> list[Watch]:
     if principal is None:
         return []
     decision = request.app.state.policy.decide(principal, "record.search")
-    if not decision.allowed and decision.rule != "purpose_required":
-        return []
     with work(request) as uow:
+        if not decision.allowed and decision.rule != "purpose_required":
+            saved.refresh_watcher(uow, principal)  # a watcher who may no longer search: not evaluated
+            return []
         return saved.my_watches(uow, principal, request.app.state.policy, request_id=request_id(request))
 
 
