@@ -21,16 +21,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("nominal", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("notification_subject", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        batch_op.add_column(sa.Column("notification_subject", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("notification_indefinite", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("notification_ends_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("notification_review_from", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("notification_due_on", sa.Date(), nullable=True))
-        batch_op.create_index(
-            "ix_nominal_notification_due", ["notification_subject", "notification_due_on"], unique=False
-        )
+        batch_op.create_index("ix_nominal_notification_due", ["notification_subject", "notification_due_on"], unique=False)
 
 
 def downgrade() -> None:

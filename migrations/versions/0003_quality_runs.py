@@ -32,9 +32,7 @@ def upgrade() -> None:
     op.create_index("ix_quality_run_area_started", "quality_run", ["area", "started_at"], unique=False)
     op.create_table(
         "quality_finding",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("run_id", sa.Uuid(), nullable=False),
         sa.Column("rule_id", sa.String(length=40), nullable=False),
         sa.Column("severity", sa.String(length=10), nullable=False),
@@ -43,12 +41,8 @@ def upgrade() -> None:
         sa.Column("area", sa.String(length=40), nullable=False),
         sa.Column("managing_unit", sa.String(length=200), nullable=False),
         sa.Column("owner", sa.String(length=100), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["nominal_id"], ["nominal.id"], name=op.f("fk_quality_finding_nominal_id_nominal")
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["quality_run.id"], name=op.f("fk_quality_finding_run_id_quality_run")
-        ),
+        sa.ForeignKeyConstraint(["nominal_id"], ["nominal.id"], name=op.f("fk_quality_finding_nominal_id_nominal")),
+        sa.ForeignKeyConstraint(["run_id"], ["quality_run.id"], name=op.f("fk_quality_finding_run_id_quality_run")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_finding")),
     )
     op.create_index("ix_quality_finding_run_owner", "quality_finding", ["run_id", "owner"], unique=False)

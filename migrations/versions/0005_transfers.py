@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.String(length=100), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["data_key_id"], ["data_key.id"], name=op.f("fk_transfer_data_key_id_data_key")
-        ),
+        sa.ForeignKeyConstraint(["data_key_id"], ["data_key.id"], name=op.f("fk_transfer_data_key_id_data_key")),
         sa.ForeignKeyConstraint(["nominal_id"], ["nominal.id"], name=op.f("fk_transfer_nominal_id_nominal")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transfer")),
     )

@@ -63,15 +63,9 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("data_key_id", sa.Uuid(), nullable=False),
         sa.Column("reason_sealed", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["data_key_id"], ["data_key.id"], name=op.f("fk_duplicate_dismissal_data_key_id_data_key")
-        ),
-        sa.ForeignKeyConstraint(
-            ["first_id"], ["nominal.id"], name=op.f("fk_duplicate_dismissal_first_id_nominal")
-        ),
-        sa.ForeignKeyConstraint(
-            ["second_id"], ["nominal.id"], name=op.f("fk_duplicate_dismissal_second_id_nominal")
-        ),
+        sa.ForeignKeyConstraint(["data_key_id"], ["data_key.id"], name=op.f("fk_duplicate_dismissal_data_key_id_data_key")),
+        sa.ForeignKeyConstraint(["first_id"], ["nominal.id"], name=op.f("fk_duplicate_dismissal_first_id_nominal")),
+        sa.ForeignKeyConstraint(["second_id"], ["nominal.id"], name=op.f("fk_duplicate_dismissal_second_id_nominal")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_duplicate_dismissal")),
         sa.UniqueConstraint("first_id", "second_id", name=op.f("uq_duplicate_dismissal_first_id")),
     )

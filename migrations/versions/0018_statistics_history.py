@@ -220,14 +220,7 @@ def _backfill() -> None:
             out = [row(r.nominal_id, r.section, _midnight(r.starts_on), r.id, r.recorded_at, custody=custody)]
             if r.ends_on is not None:
                 out.append(
-                    row(
-                        r.nominal_id,
-                        r.section,
-                        _midnight(r.ends_on),
-                        r.id,
-                        r.recorded_at,
-                        custody="community",
-                    )
+                    row(r.nominal_id, r.section, _midnight(r.ends_on), r.id, r.recorded_at, custody="community")
                 )
             return out
         if r.section == "orders" and r.ends_on is not None:
