@@ -23,13 +23,7 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(
-        url=_url(),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        render_as_batch=True,
-        compare_type=True,
-    )
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,9 +34,7 @@ def run_migrations_online() -> None:
     if url.startswith("postgresql"):
         # A migration waits at most 10 s for a lock rather than stalling the live register behind it.
         options["connect_args"] = {"options": "-c lock_timeout=10000 -c statement_timeout=600000"}
-    connectable = engine_from_config(
-        {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool, **options
-    )
+    connectable = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool, **options)
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
