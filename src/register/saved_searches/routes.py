@@ -2,14 +2,12 @@
 new matches (record ids: names only where a consultation is audited, by the search or the record itself),
 marks them as seen and ends the watch. Every route states the operation as its purpose (X-Purpose)."""
 
-from __future__ import annotations
-
 import datetime as dt
 import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from ..access.policy import Policy
@@ -73,6 +71,28 @@ class NewMatches(BaseModel):
     ids: list[uuid.UUID]
 
 
+WATCH_EXAMPLE = {
+    "saved_search_id": "0f4c8a2e-51b3-4c57-9a0e-3d2b7f1c6a90",
+    "name": "Transit van, Hartley",
+    "until": "2027-01-31",
+    "started_at": "2026-11-30T14:05:00Z",
+    "ended": False,
+    "expired": False,
+    "new_matches": 2,
+}
+MATCHES_EXAMPLE = {
+    "watch": WATCH_EXAMPLE,
+    "ids": ["7d5ced2b-6f3e-4f59-bb20-e015d5cdc869", "a41f0c6e-9b2d-4e7a-8c3f-5e1d2b6a7c80"],
+}
+
+
+def _example(value: object) -> dict[int | str, dict[str, object]]:
+    return {200: {"content": {"application/json": {"example": value}}}}
+
+
+StartBody = Annotated[WatchStart, Body(openapi_examples={"a month": {"value": {"until": "2027-01-31"}}})]
+
+
 def _out(w: service.Watch) -> WatchOut:
     return WatchOut(
         saved_search_id=w.saved_search_id,
@@ -85,7 +105,11 @@ def _out(w: service.Watch) -> WatchOut:
     )
 
 
-@router.get("", summary="Your watched searches of this operation, with how many new matches each has")
+@router.get(
+    "",
+    summary="Your watched searches of this operation, with how many new matches each has",
+    responses=_example([WATCH_EXAMPLE]),
+)
 def list_watches(request: Request, guarded: Guarded, uow: UoW, policy: PolicyDep) -> list[WatchOut]:
     principal, operation = guarded
     found = service.my_watches(uow, principal, policy, operation=operation, request_id=request_id(request))
@@ -95,11 +119,12 @@ def list_watches(request: Request, guarded: Guarded, uow: UoW, policy: PolicyDep
 @router.put(
     "/{saved_search_id}",
     summary="Watch a saved search you saved for this operation until a date (renew: the same again)",
+    responses=_example(WATCH_EXAMPLE),
 )
 def start_watch(
     request: Request,
     saved_search_id: uuid.UUID,
-    body: WatchStart,
+    body: StartBody,
     guarded: Guarded,
     uow: UoW,
     policy: PolicyDep,
@@ -125,7 +150,9 @@ def start_watch(
     return _out(watch)
 
 
-@router.delete("/{saved_search_id}", summary="End the watch of a saved search")
+@router.delete(
+    "/{saved_search_id}", summary="End the watch of a saved search", responses=_example(WATCH_EXAMPLE)
+)
 def end_watch(
     request: Request, saved_search_id: uuid.UUID, guarded: Guarded, uow: UoW, policy: PolicyDep
 ) -> WatchOut:
@@ -140,6 +167,7 @@ def end_watch(
 @router.get(
     "/{saved_search_id}/matches",
     summary="A watch's new matches not yet seen: the ids of records you may see (audited)",
+    responses=_example(MATCHES_EXAMPLE),
 )
 def new_matches(
     request: Request, saved_search_id: uuid.UUID, guarded: Guarded, uow: UoW, policy: PolicyDep
@@ -151,7 +179,11 @@ def new_matches(
     return NewMatches(watch=_out(watch), ids=ids)
 
 
-@router.post("/{saved_search_id}/seen", summary="Mark a watch's new matches as seen")
+@router.post(
+    "/{saved_search_id}/seen",
+    summary="Mark a watch's new matches as seen",
+    responses=_example(WATCH_EXAMPLE),
+)
 def mark_seen(
     request: Request, saved_search_id: uuid.UUID, guarded: Guarded, uow: UoW, policy: PolicyDep
 ) -> WatchOut:
