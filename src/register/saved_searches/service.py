@@ -5,10 +5,13 @@ purpose: a saved search is part of an enquiry) and leaves its audit event; runni
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
 
 from ..access.policy import Policy
 from ..audit.events import Action, AuditEntry
@@ -519,35 +522,53 @@ def run_watches(
         run.changed += len(changed)
         for row in watches:  # one search per watch for the whole pass
             run.evaluated += 1
-            with store.unit_of_work() as uow:
-                saved_row = repository.saved_row(uow.session, row.saved_search_id)
-                principal = _principal(row)
-                if saved_row is None or principal is None:
-                    run.refused += principal is None
-                    continue
-                found = repository.opened(uow.cipher, saved_row)
-                try:
-                    matched = search_service.evaluate_watch(
-                        uow,
-                        principal,
-                        policy,
-                        backend,
-                        backend_name,
-                        found.request,
-                        changed,
-                        purpose=found.operation,
-                        watch=row.saved_search_id,
-                    )
-                except Refused:  # audited as `access:record.search:denied`
-                    run.refused += 1
-                    continue
-                new = set(matched) - repository.known(uow.session, row.saved_search_id, matched)
-                if new:
-                    _tell(uow, row, new)
-                    run.new += len(new)
-        with store.unit_of_work() as uow:
-            if keep != after:
+            try:
+                run.new += _evaluate(store, policy, backend, backend_name, row, changed, run)
+            except IntegrityError:  # another process (an indexer, a scheduled run) told the same pair first
+                continue
+        if keep != after:
+            # (IntegrityError: another process wrote the first mark at the same moment)
+            with contextlib.suppress(IntegrityError), store.unit_of_work() as uow:
                 repository.set_mark(uow.session, keep)
-            run.mark = keep
+        run.mark = keep
         if not more or keep == after:
             return run
+
+
+def _evaluate(
+    store: Store,
+    policy: Policy,
+    backend: SearchBackend,
+    backend_name: str,
+    row: m.SearchWatch,
+    changed: list[uuid.UUID],
+    run: WatchRun,
+) -> int:
+    """One watch against the changed records, in its own unit of work; the number of new matches told."""
+    with store.unit_of_work() as uow:
+        saved_row = repository.saved_row(uow.session, row.saved_search_id)
+        principal = _principal(row)
+        if saved_row is None or principal is None:
+            run.refused += principal is None
+            return 0
+        found = repository.opened(uow.cipher, saved_row)
+        try:
+            matched = search_service.evaluate_watch(
+                uow,
+                principal,
+                policy,
+                backend,
+                backend_name,
+                found.request,
+                changed,
+                purpose=found.operation,
+                watch=row.saved_search_id,
+            )
+        except Refused:  # audited as `access:record.search:denied`
+            run.refused += 1
+            return 0
+        new = set(matched) - repository.known(uow.session, row.saved_search_id, matched)
+        if new:
+            _tell(uow, row, new)
+            uow.session.flush()
+        return len(new)
