@@ -32,6 +32,8 @@ from register.search.query import SearchRequest
 from register.search.sql import SqlBackend
 from register.store import models as m
 from register.store.store import Store
+from register.transfers import service as transfers
+from register.transfers.schemas import Acceptance, TransferRequest
 from register.usecase.guard import Refused
 from tests.factories import OFFICER, add, create
 from tests.search.test_indexer import make_index
@@ -303,3 +305,27 @@ def test_register_watches_run_evaluates_and_reports(store: Store, policy: Policy
     assert _new(store, policy, saved) == [created]
     again = CliRunner().invoke(main, ["watches", "run"], env=env)
     assert again.exit_code == 0 and "0 new matches" in again.output
+
+
+def test_a_told_record_transferred_away_restricted_is_no_longer_counted_or_listed(
+    store: Store, policy: Policy
+) -> None:
+    backend = SqlBackend(store)
+    saved = _save(store, policy)
+    _watch(store, policy, backend, saved)
+    with store.unit_of_work() as uow:
+        moving = create(uow, restricted=True, identity=_person("Pam"))
+    assert _run(store, policy, backend).new == 1
+    assert _new(store, policy, saved) == [moving]
+    essex_sup = Principal("essex.sup1", Agency.POLICE, Area.ESSEX, frozenset({Role.SUPERVISOR}), "DS Essex")
+    with store.unit_of_work(for_caller=True) as uow:
+        transfer_id, version = transfers.start(
+            uow, OFFICER, moving, TransferRequest(to_area=Area.ESSEX, reason="moved"), expected_version=1
+        )
+    with store.unit_of_work(for_caller=True) as uow:
+        transfers.accept(uow, essex_sup, transfer_id, Acceptance(managing_unit="Chelmsford MOSOVO"))
+    # Now Essex's restricted record: a stub for the Kent watcher, so neither counted nor listed
+    with store.unit_of_work(for_caller=True) as uow:
+        assert [w.new for w in service.my_watches(uow, KENT, policy)] == [0]
+    assert _new(store, policy, saved) == []
+    assert version >= 1
