@@ -6,6 +6,7 @@ engine, so a route wired to the wrong action or section, or an engine that misre
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import uuid
@@ -163,6 +164,7 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
         "{merge_id}",
         "{subscription_id}",
         "{delivery_id}",
+        "{saved_search_id}",
     ):
         path = path.replace(name, str(unknown))
     path = path.replace("{seq}", "1")  # the audit log's first event
@@ -212,6 +214,8 @@ def request_for(d: Declared, nominal_id: uuid.UUID, restricted: bool, other: uui
             }
         elif d.path.endswith("/replay"):
             kwargs["json"] = {"cursor": None}
+        elif d.path.startswith("/v1/watches"):
+            kwargs["json"] = {"until": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
         elif d.path.startswith("/v1/search"):
             kwargs["json"] = {"query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley"}]}}
         elif d.path.endswith("/photographs"):
@@ -255,7 +259,13 @@ def test_the_api_enforces_the_policy_for_every_route_role_agency_area_and_restri
             r.status_code == 404
             and isinstance(body, dict)
             and body.get("rule")
-            in ("transfer_not_found", "merge_not_found", "photo_not_found", "subscription_not_found")
+            in (
+                "transfer_not_found",
+                "merge_not_found",
+                "photo_not_found",
+                "subscription_not_found",
+                "saved_search_not_found",
+            )
         )
         got = (
             "stub"

@@ -28,6 +28,7 @@ from ..nominals.routes import router as nominals_router
 from ..photos import routes as photos
 from ..quality.routes import router as quality_router
 from ..retention.routes import router as retention_router
+from ..saved_searches.routes import router as watches_router
 from ..search.backend import SearchBackend
 from ..search.routes import router as search_router
 from ..search.sql import SqlBackend
@@ -213,6 +214,7 @@ def create_app(
         nominals_router,
         photos.router,
         search_router,
+        watches_router,
         quality_router,
         statistics_router,
         transfers_router,

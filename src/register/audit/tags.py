@@ -56,6 +56,13 @@ class Tag(StrEnum):
     SEARCH_SAVED_LIST = "search:saved:list"
     SEARCH_SAVED_RUN = "search:saved:run"
     SEARCH_SAVED_DELETE = "search:saved:delete"
+    # Watched searches (saved_searches/service.py): started or renewed, ended, listed with their new matches,
+    # one watch's new matches read, marked as seen. An evaluation is a `search:query:run` marked as one.
+    SEARCH_WATCH_START = "search:watch:start"
+    SEARCH_WATCH_END = "search:watch:end"
+    SEARCH_WATCH_LIST = "search:watch:list"
+    SEARCH_WATCH_MATCHES = "search:watch:matches"
+    SEARCH_WATCH_SEEN = "search:watch:seen"
     QUALITY_RUN_EXECUTE = "quality:run:execute"
     QUALITY_DASHBOARD_READ = "quality:dashboard:read"
     QUALITY_WORKLIST_READ = "quality:worklist:read"

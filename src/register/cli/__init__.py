@@ -22,6 +22,7 @@ from . import (
     search,
     statistics,
     synthetic,
+    watches,
     webhooks,
 )
 from .base import main, open_store, progress_echo
@@ -44,4 +45,5 @@ __all__ = [
     "statistics",
     "synthetic",
     "webhooks",
+    "watches",
 ]

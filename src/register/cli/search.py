@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..config import Settings
 from .base import json_option, main, open_store, progress_echo, report
+from .watches import run_watches
 
 
 def _search_index(settings: Settings):
@@ -63,6 +65,8 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
                 result = idx.drain_all(
                     store, index, batch=settings.indexer_batch, schedule=schedule, after_batch=beat
                 )
+                if result.indexed:  # what was just indexed, evaluated against the watched searches
+                    _watches(settings, store)
                 status = idx.outbox_status(store) if once else None
             except DATABASE_ERRORS as exc:
                 if not database_unreachable(exc):
@@ -95,6 +99,26 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
                 report(status, as_json, lambda r: [f"outbox: {r['pending']} pending, {r['parked']} parked"])
                 return
             time.sleep(interval)
+
+
+def _watches(settings: Settings, store: Any) -> None:
+    """Evaluate the watched searches after a pass; a failure (the search engine not answering) is reported and
+    left to the next pass or `register watches run` (the high-water mark has not moved past what failed)."""
+    from ..search.backend import SearchUnavailable
+    from ..store.db import DATABASE_ERRORS, database_unreachable
+
+    try:
+        told = run_watches(settings, store)
+    except SearchUnavailable:
+        click.echo("watched searches not evaluated: the search engine is not answering", err=True)
+        return
+    except DATABASE_ERRORS as exc:
+        if database_unreachable(exc):
+            raise  # the loop waits for the database
+        click.echo(f"watched searches not evaluated: {type(exc).__name__}", err=True)
+        return
+    if told.new:
+        click.echo(f"watched searches: {told.new} new matches", err=True)
 
 
 @main.command("reindex")

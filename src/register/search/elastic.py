@@ -342,6 +342,9 @@ class ElasticBackend:
                     }
                 }
             )
+        only = request.only()
+        if only is not None:  # a watched search evaluated against the records just changed
+            scope.append({"ids": {"values": list(only)}})
         return {
             "query": {"bool": {"filter": scope, "must": [translate(request.query, today, viewer=viewer)]}},
             "sort": sort,

@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import re
+import uuid
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -515,6 +517,7 @@ def _shape(group: Group) -> tuple[int, int]:
 class SearchRequest(Criterion):
     _after: list[Any] | None = PrivateAttr(default=None)
     _snapshot: str | None = PrivateAttr(default=None)
+    _only: tuple[str, ...] | None = PrivateAttr(default=None)
 
     query: Group
     include_archived: bool = Field(
@@ -566,6 +569,17 @@ class SearchRequest(Criterion):
         copy = self.model_copy()
         copy._after, copy._snapshot = list(after), snapshot
         return copy
+
+    def restricted_to(self, ids: Iterable[uuid.UUID]) -> SearchRequest:
+        """This request, looking only among these records (a watched search evaluated against the records
+        just changed): set by the register's own use cases, never by a caller's JSON."""
+        copy = self.model_copy()
+        copy._only = tuple(sorted({str(i) for i in ids}))
+        return copy
+
+    def only(self) -> tuple[str, ...] | None:
+        """The record ids the search is restricted to (None: the whole register)."""
+        return self._only
 
     def after(self) -> list[Any] | None:
         """The sort key of the last hit of the previous page ([score, id] or [surname, id]); None: the page

@@ -4,13 +4,17 @@ remembers."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Collection
 
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
 from ..domain.actors import Principal
+from ..domain.errors import InvalidValue
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.guard import authorize
 from .backend import Results, SearchBackend, Viewer
 from .cursor import Cursors
 from .query import SearchRequest
@@ -103,6 +107,8 @@ def _audit(
     purpose: str,
     request_id: str | None,
     export: bool,
+    watch: uuid.UUID | None = None,
+    baseline: bool = False,
 ) -> None:
     uow.audit.record(
         AuditEntry(
@@ -118,6 +124,8 @@ def _audit(
                 "backend": backend_name,
                 "ids": [str(h.id) for h in hits],
                 "stubs": [str(h.id) for h in hits if h.restricted],
+                # a watched search evaluated against the records just changed, not a search someone ran
+                **({"watch_baseline" if baseline else "watch_evaluation": str(watch)} if watch else {}),
             },
         )
     )
@@ -200,3 +208,54 @@ def export_results(
         facets=results.facets,
         next_cursor=None,
     )
+
+
+WATCH_LIMIT = 5_000  # the most records a watched search may already match when its watch starts
+
+
+@use_case(Tag.SEARCH_QUERY_RUN, Action.CONSULTATION)
+def evaluate_watch(
+    uow: UnitOfWork,
+    principal: Principal,
+    policy: Policy,
+    backend: SearchBackend,
+    backend_name: str,
+    request: SearchRequest,
+    ids: Collection[uuid.UUID] | None,
+    *,
+    purpose: str,
+    watch: uuid.UUID,
+) -> list[uuid.UUID]:
+    """A watched search run as its watcher: among the records `ids` only (the records just changed: one
+    search for the whole batch), or, with `ids` None, over the whole register (what already matches as the
+    watch starts: at most WATCH_LIMIT records, or `watch_too_broad`). Returns the ids that match as the
+    watcher may see them now. Asks the policy first (a refusal is audited and raised); audited as a search
+    with the operation's purpose, marked as a watch's evaluation (or its baseline), when it finds any."""
+    authorize(uow, policy, principal, "record.search", purpose=purpose)
+    if ids is not None and not ids:
+        return []
+    size = WATCH_LIMIT if ids is None else len(set(ids))
+    scoped = request if ids is None else request.restricted_to(ids)
+    scoped = scoped.model_copy(update={"page": 1, "page_size": size, "cursor": None})
+    results, hits, _ = _shaped(uow, principal, policy, backend, scoped, purpose)
+    if ids is None and results.total > WATCH_LIMIT:
+        raise InvalidValue(
+            "watch_too_broad",
+            f"this search already finds more than {WATCH_LIMIT:,} records: narrow it to watch it",
+            "saved_search",
+        )
+    if hits:
+        _audit(
+            uow,
+            principal,
+            request,
+            results,
+            hits,
+            backend_name=backend_name,
+            purpose=purpose,
+            request_id=None,
+            export=False,
+            watch=watch,
+            baseline=ids is None,
+        )
+    return [h.id for h in hits]

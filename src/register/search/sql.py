@@ -183,6 +183,9 @@ class SqlBackend:
         stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
         if viewer is not None and viewer.restricted_stub:  # stubs for this viewer take no part (see Viewer)
             stmt = stmt.where(or_(m.Nominal.restricted.is_(False), m.Nominal.area == viewer.area))
+        only = request.only()
+        if only is not None:  # a watched search evaluated against the records just changed
+            stmt = stmt.where(m.Nominal.id.in_([uuid.UUID(i) for i in only]))
         narrowed = self._narrow(request.query, today or dt.date.today(), viewer)
         return stmt if narrowed is None else stmt.where(narrowed)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..audit.events import Action, AuditEntry, Outcome
 from ..audit.tags import Tag
 from ..domain.actors import Actor, Principal, SystemActor
+from ..saved_searches import service as watches
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 
@@ -20,7 +21,9 @@ UNAUTHENTICATED = SystemActor("unauthenticated")
 def signed_in(
     uow: UnitOfWork, principal: Principal, *, method: str, issuer: str, request_id: str | None = None
 ) -> None:
-    """A sign-in to the web pages: `method` is `development` (the demo's sign-in page) or `oidc`."""
+    """A sign-in to the web pages: `method` is `development` (the demo's sign-in page) or `oidc`. The
+    principal the register now knows for the user is what their watched searches are evaluated as."""
+    watches.refresh_watcher(uow, principal)
     uow.audit.record(
         AuditEntry(
             Action.AUTHENTICATION,

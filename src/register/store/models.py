@@ -469,6 +469,50 @@ class SavedSearch(Base):
     __table_args__ = (Index("ix_saved_search_area_operation", "area", "operation_token"),)
 
 
+class SearchWatch(Base):
+    """A saved search watched by the investigator who saved it (saved_searches/service.py): records that newly
+    match it are told to them until `until` (or until they end it). The watcher's agency, area and roles are
+    the principal the register last knew for them (refreshed whenever they use the register): evaluation runs
+    as that principal, so what they may no longer see never matches."""
+
+    __tablename__ = "search_watch"
+    saved_search_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("saved_search.id"), primary_key=True)
+    watcher_user: Mapped[str] = mapped_column(String(100))
+    watcher_agency: Mapped[str] = mapped_column(String(20))
+    watcher_area: Mapped[str] = mapped_column(String(40))
+    watcher_roles: Mapped[str] = mapped_column(String(200))  # comma-separated role values
+    until: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_search_watch_watcher", "watcher_user"),
+        Index("ix_search_watch_active", "ended_at", "until"),
+    )
+
+
+class SearchWatchMatch(Base):
+    """A record found by a watch, once per (watch, record): `baseline` when it already matched as the watch
+    started (never told), otherwise a new match, told until `seen_at`."""
+
+    __tablename__ = "search_watch_match"
+    saved_search_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("search_watch.saved_search_id"), primary_key=True
+    )
+    nominal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    matched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    baseline: Mapped[bool] = mapped_column(Boolean)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SearchWatchMark(Base):
+    """How far through the outbox watches have been evaluated (`register watches run`)."""
+
+    __tablename__ = "search_watch_mark"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class NominalHistory(Base):
     """Effective-dated history of what the annual statistics count (docs/statistics.md): each row says, from
     `effective_at`, the record's area, MAPPA category, level, status (active, died, notification_ended,

@@ -5,9 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..api.deps import request_id
 from ..config import display_path
+from ..domain.actors import Principal
+from ..saved_searches import service as saved
+from ..saved_searches.service import Watch
 from . import sessions
-from .common import render
+from .common import render, work
 from .pages import DOCS_CSP, Pages
 
 router = APIRouter(include_in_schema=False)
@@ -36,8 +40,22 @@ def front_door(request: Request) -> Response:
         {
             "development": settings.environment == "development",
             "demo_tokens": display_path(demo_tokens) if demo_tokens.exists() else None,
+            "watches": _watches(request, session.principal if session is not None else None),
         },
     )
+
+
+def _watches(request: Request, principal: Principal | None) -> list[Watch]:
+    """The signed-in searcher's watched searches (names and counts of new matches, never a person), for the
+    home page's panel; nothing for anyone who may not search."""
+    if principal is None:
+        return []
+    decision = request.app.state.policy.decide(principal, "record.search")
+    with work(request) as uow:
+        if not decision.allowed and decision.rule != "purpose_required":
+            saved.refresh_watcher(uow, principal)  # a watcher who may no longer search: not evaluated
+            return []
+        return saved.my_watches(uow, principal, request.app.state.policy, request_id=request_id(request))
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ API's use case (`search.service`), audited there; saved searches are `saved_sear
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
 import re
@@ -39,10 +40,10 @@ from ..search.schemas import SearchResults
 from ..usecase.guard import Refused, authorize
 from . import sessions
 from .caseload import today_in_london
-from .common import PageGuard, PageProblem, SignedIn, flash, redirect, render, verify_csrf, work
+from .common import PageGuard, PageProblem, SignedIn, flash, local_path, redirect, render, verify_csrf, work
 from .forms import Field, Form, choices
 from .forms import read as read_form
-from .pages import label
+from .pages import label, long_date
 from .record import keep_purpose, session_purpose
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -570,14 +571,33 @@ def _form_values(values: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------ the form
 
 
-def _form_page(request: Request, principal: Principal, form: Form, *, status_code: int = 200) -> HTMLResponse:
+def _form_page(
+    request: Request,
+    principal: Principal,
+    form: Form,
+    *,
+    status_code: int = 200,
+    watch_error: dict[str, Any] | None = None,
+) -> HTMLResponse:
     purpose = enquiry(request)
     saved_list = []
+    watches: dict[uuid.UUID, saved.Watch] = {}
     if purpose:
         with work(request) as uow:
             saved_list = saved.for_operation(
                 uow, principal, request.app.state.policy, operation=purpose, request_id=request_id(request)
             )
+            if any(s.created_by == principal.user_id for s in saved_list):
+                watches = {
+                    w.saved_search_id: w
+                    for w in saved.my_watches(
+                        uow,
+                        principal,
+                        request.app.state.policy,
+                        operation=purpose,
+                        request_id=request_id(request),
+                    )
+                }
     return render(
         request,
         "pages/search/form.html",
@@ -588,6 +608,10 @@ def _form_page(request: Request, principal: Principal, form: Form, *, status_cod
             "fieldsets": FIELDSETS,
             "enquiry": purpose,
             "saved": saved_list,
+            "watches": watches,
+            "watch_error": watch_error,
+            "watch_days": saved.WATCH_DAYS,
+            "user_id": principal.user_id,
             "purpose_max": OPERATION_MAX,
         },
         status_code=status_code,
@@ -635,11 +659,14 @@ def _request(kept: dict[str, Any], page: int) -> q.SearchRequest:
     gave beyond it."""
     base = {**kept["request"], "page_size": PAGE_SIZE}
     if page * PAGE_SIZE <= q.RESULT_WINDOW:
-        return q.SearchRequest.model_validate({**base, "page": page})
-    cursor = kept.get("cursors", {}).get(str(page))
-    if cursor is None:
-        raise PageProblem(404, "Page not found", "Go through the pages in order to reach this one.")
-    return q.SearchRequest.model_validate({**base, "cursor": cursor})
+        built = q.SearchRequest.model_validate({**base, "page": page})
+    else:
+        cursor = kept.get("cursors", {}).get(str(page))
+        if cursor is None:
+            raise PageProblem(404, "Page not found", "Go through the pages in order to reach this one.")
+        built = q.SearchRequest.model_validate({**base, "cursor": cursor})
+    only = kept.get("only")  # a watched search's new matches: the search among those records only
+    return built if only is None else built.restricted_to(uuid.UUID(i) for i in only)
 
 
 _MATCH = re.compile(r"^(\d+):(\w+)(?: \((.*)\))?$")
@@ -798,6 +825,7 @@ def _results_page(
             "save_value": save_value,
             "name_max": NAME_MAX,
             "page": page,
+            "watched": kept.get("watched"),
         },
         status_code=422 if save_error else 200,
     )
@@ -1000,3 +1028,125 @@ def delete_saved(request: Request, saved_id: uuid.UUID, principal: Searcher) -> 
         ) from None
     flash(request, f"Saved search ‘{name}’ deleted")
     return redirect("/search")
+
+
+# ------------------------------------------------------------------ watched searches
+
+
+def _until(values: dict[str, str]) -> tuple[dt.date | None, str | None]:
+    """The "watch until" date from its three boxes, or the problem with it."""
+    day, month, year = (values.get(k, "").strip() for k in ("day", "month", "year"))
+    if not (day or month or year):
+        return None, "Enter the date to watch this search until"
+    if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+        return None, "The date to watch until must be a real date, like 27 3 2027"
+    try:
+        until = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None, "The date to watch until must be a real date, like 27 3 2027"
+    today = today_in_london()
+    if not today < until <= today + dt.timedelta(days=saved.WATCH_DAYS):
+        return None, f"The date to watch until must be after today and at most {saved.WATCH_DAYS} days ahead"
+    return until, None
+
+
+@router.post("/search/saved/{saved_id}/watch", response_class=HTMLResponse)
+async def watch_saved(request: Request, saved_id: uuid.UUID, principal: Searcher) -> Response:
+    """Watch a saved search (or renew its watch) until a date: new matches are told on the home page."""
+    purpose = enquiry(request)
+    if not purpose:
+        return redirect("/search")
+    raw = await request.form()
+    values = {k: str(raw.get(f"until-{k}") or "") for k in ("day", "month", "year")}
+    until, error = _until(values)
+    if until is None:
+        form = Form(_fields()).fill({**DEFAULTS, "purpose": purpose})
+        return _form_page(
+            request,
+            principal,
+            form,
+            status_code=422,
+            watch_error={"id": saved_id, "text": error, "values": values},
+        )
+    try:
+        with work(request) as uow:
+            watch = saved.start_watch(
+                uow,
+                principal,
+                request.app.state.policy,
+                request.app.state.search_backend,
+                request.app.state.search_backend_name,
+                saved_id,
+                operation=purpose,
+                until=until,
+                today=today_in_london(),
+                request_id=request_id(request),
+            )
+    except NotFound:
+        raise PageProblem(
+            404, "Page not found", "There is no such saved search of yours for this operation."
+        ) from None
+    except SearchUnavailable:
+        raise PageProblem(
+            503, "Search is not working", "The search engine is not answering. Try again shortly."
+        ) from None
+    except DomainError as exc:  # too broad to watch
+        raise PageProblem(400, "This search cannot be watched", exc.message, rule=exc.rule) from None
+    flash(request, f"Watching ‘{watch.name}’ until {long_date(watch.until)}")
+    return redirect("/search")
+
+
+@router.post("/search/saved/{saved_id}/unwatch")
+async def unwatch_saved(request: Request, saved_id: uuid.UUID, principal: Searcher) -> Response:
+    """Stop watching a saved search (from the search page or the home page)."""
+    raw = await request.form()
+    back = local_path(str(raw.get("next") or "/search"))
+    try:
+        with work(request) as uow:
+            watch = saved.end_watch(
+                uow, principal, request.app.state.policy, saved_id, request_id=request_id(request)
+            )
+    except NotFound:
+        raise PageProblem(404, "Page not found", "There is no such watched search of yours.") from None
+    flash(request, f"Stopped watching ‘{watch.name}’")
+    return redirect(back)
+
+
+@router.post("/search/watches/{saved_id}/open")
+def open_new_matches(request: Request, saved_id: uuid.UUID, principal: Searcher) -> Response:
+    """A watched search's new matches as a search of this session, under the operation's purpose: the results
+    page lists them (a search audited with the purpose) and opens each as results opened from a search do."""
+    try:
+        with work(request) as uow:
+            watch, found, ids = saved.new_matches(
+                uow, principal, request.app.state.policy, saved_id, request_id=request_id(request)
+            )
+    except NotFound:
+        raise PageProblem(404, "Page not found", "There is no such watched search of yours.") from None
+    _data(request)[ENQUIRY] = found.operation
+    search_id = _keep(
+        request,
+        {
+            "request": found.request.model_dump(mode="json", include={"query", "include_archived", "sort"}),
+            "labels": found.labels,
+            "form": found.form,
+            "cursors": {},
+            "saved": found.name,
+            "watched": watch.name,
+            "only": [str(i) for i in ids],
+        },
+    )
+    return redirect(f"/search/{search_id}")
+
+
+@router.post("/search/watches/{saved_id}/seen")
+def seen_new_matches(request: Request, saved_id: uuid.UUID, principal: Searcher) -> Response:
+    try:
+        with work(request) as uow:
+            watch = saved.mark_seen(
+                uow, principal, request.app.state.policy, saved_id, request_id=request_id(request)
+            )
+    except NotFound:
+        raise PageProblem(404, "Page not found", "There is no such watched search of yours.") from None
+    flash(request, f"New matches for ‘{watch.name}’ marked as seen")
+    return redirect("/")
