@@ -458,8 +458,8 @@ def evaluate(group: q.Group, doc: Doc, today: dt.date) -> tuple[bool, list[str],
     for criteria on aliases, addresses, vehicles and the like), and its score.
 
     The score follows Elasticsearch's arithmetic for the translated query: each leaf met scores its weight
-    times the grade of the best way it matched (`score`); an AND group scores the sum of its children when all
-    match, an OR group the sum of those that match, a NOT group nothing.
+    times the grade of the best way it matched (`leaf_score`); an AND group scores the sum of its children
+    when all match, an OR group the sum of those that match, a NOT group nothing.
     """
     matched: list[str] = []
 
