@@ -404,6 +404,9 @@ class Scenario:
     order: list[str] | None = None  # when ranking matters: the hits that must come first, in this order
     why: dict[str, list[str]] = field(default_factory=dict)  # expected "why it matched" for some hits
     how: dict[str, dict[str, str]] = field(default_factory=dict)  # expected "how it matched" for some hits
+    # expected scores for some hits: a criterion's weight times the grade of the best way it matched
+    # (docs/investigator-search.md "Ranking"), worked out by hand
+    scores: dict[str, float] = field(default_factory=dict)
 
 
 def _q(*criteria: dict[str, Any], op: str = "and") -> dict[str, Any]:
@@ -840,5 +843,97 @@ SCENARIOS = [
         ),
         {"P1", "P7", "P8"},
         order=["P1"],
+        scores={"P1": 3.0, "P7": 1.0, "P8": 1.0},
+    ),
+    # Ranking grades how well each criterion matched (issue #19 point 4): exact above variant above phonetic
+    # above fuzzy, a name's words summed in its best name, stronger identifiers weighing more
+    Scenario(
+        "graded: an exact surname above a fuzzy one",
+        _q({"type": "name", "value": "Hartley", "mode": "fuzzy"}),
+        {"P1", "P8"},
+        order=["P1", "P8"],
+        scores={"P1": 1.0, "P8": 0.625},
+        why={"P1": ["0:name (primary name daniel james hartley)"]},
+        how={"P1": {"0:name": "exact hartley"}, "P8": {"0:name": "hartly fuzzy for hartley, 1 edit"}},
+    ),
+    Scenario(
+        "graded: an exact surname above one that sounds like it",
+        _q({"type": "name", "value": "Hartley", "mode": "phonetic"}),
+        {"P1", "P8"},
+        order=["P1", "P8"],
+        scores={"P1": 1.0, "P8": 0.75},
+    ),
+    Scenario(
+        "graded: the name given above its variants",
+        _q({"type": "name", "value": "Steve", "mode": "nickname"}),
+        {"P4", "P7"},
+        order=["P7", "P4"],
+        scores={"P7": 1.0, "P4": 0.875},
+    ),
+    Scenario(
+        "graded: a name's words summed in its best name, two edits below one",
+        _q({"type": "name", "value": "Daniel Hartley", "mode": "fuzzy"}),
+        {"P1", "P8"},
+        order=["P1", "P8"],
+        scores={"P1": 2.0, "P8": 1.125},  # danielle two edits (0.5) and hartly one (0.625)
+        why={"P1": ["0:name (primary name daniel james hartley)"]},
+        how={"P8": {"0:name": "danielle fuzzy for daniel, 2 edits; hartly fuzzy for hartley, 1 edit"}},
+    ),
+    Scenario(
+        "graded: a date of birth less each slip",
+        _q(
+            {"type": "date_of_birth", "exact": "1989-03-07", "transposed": True, "year_either_side": True},
+            {"type": "date_of_birth", "exact": "1988-03-07", "transposed": True},
+            {"type": "date_of_birth", "year": 1983, "year_either_side": True},
+            op="or",
+        ),
+        {"P1", "P7", "P8"},
+        order=["P7"],  # then P1 and P8 alike, in the order of their ids
+        scores={"P7": 1.25, "P1": 0.75, "P8": 0.75},
+    ),
+    Scenario(
+        "graded: a whole registration above a pattern, weighed above a name",
+        _q(
+            {"type": "vehicle", "vrm": "GK19XBW"},
+            {"type": "vehicle", "vrm": "GK19", "partial": True},
+            {"type": "name", "value": "Stephens"},
+            op="or",
+        ),
+        {"P1", "P7"},
+        order=["P1", "P7"],
+        scores={"P1": 3.5, "P7": 2.5},
+    ),
+    Scenario(
+        "graded: a whole telephone number above part of one",
+        _q(
+            {"type": "contact", "kind": "phone", "value": "07700900123", "partial": True},
+            {"type": "contact", "kind": "phone", "value": "7700-900", "partial": True},
+            op="or",
+        ),
+        {"P1"},
+        scores={"P1": 3.5},
+    ),
+    Scenario(
+        "weighed: an identifier above a name",
+        _q(
+            {"type": "identifier", "kind": "pnc", "value": PNC_P1},
+            {"type": "name", "value": "Hartly"},
+            op="or",
+        ),
+        {"P1", "P8"},
+        order=["P1", "P8"],
+        scores={"P1": 4.0, "P8": 1.0},
+    ),
+    Scenario(
+        # For an Essex searcher P3 takes no part: P1 keeps its score and comes first
+        "graded: a restricted record's score moves no one else's",
+        _q(
+            {"type": "vehicle", "vrm": "ABC", "partial": True},
+            {"type": "name", "value": "Hartley"},
+            op="or",
+        ),
+        {"P1", "P3"},
+        order=["P3", "P1"],
+        scores={"P3": 1.5, "P1": 1.0},
     ),
 ]

@@ -58,6 +58,12 @@ def run_scenarios(
             hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
             if hit is None or hit.how != how:
                 problems.append(f"{key} matched how {hit.how if hit else None}, want {how}")
+        for key, score in s.scores.items():
+            if key in hidden:
+                continue
+            hit = next((h for h in results.hits if names[h.nominal_id] == key), None)
+            if hit is None or hit.score != score:
+                problems.append(f"{key} scored {hit.score if hit else None}, want {score}")
         if problems:
             failures.append(f"{s.name}: " + "; ".join(problems))
     return failures
@@ -124,6 +130,32 @@ def test_both_backends_agree_on_facets(store: Store, fixture_index: SearchIndex)
         }
     )
     assert sql.total == es.total == 6
+
+
+@pytest.mark.sqlite_only
+def test_both_backends_score_and_order_every_scenario_alike(
+    store: Store, fixture_index: SearchIndex, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    """Every hit of every scenario has the same score, place, reasons and `how` on both backends
+    (Elasticsearch scores in float32: the grades and weights are exact there), for a searcher who sees
+    everything and for one to whom a restricted record is only a stub."""
+    names = {v: k for k, v in fixture_ids.items()}
+    differ = []
+    for viewer in (KENT, ESSEX):
+        for s in conformance.SCENARIOS:
+            request = SearchRequest.model_validate(
+                {"query": s.query, "include_archived": s.include_archived, "page_size": 100}
+            )
+            sql, es = (
+                [
+                    (names[h.nominal_id], h.score, h.matched, h.how)
+                    for h in backend.search(request, conformance.TODAY, viewer).hits
+                ]
+                for backend in (SqlBackend(store), ElasticBackend(fixture_index))
+            )
+            if sql != es:
+                differ.append(f"{viewer.area} {s.name}: sql {sql}, elasticsearch {es}")
+    assert differ == [], "\n".join(differ)
 
 
 def test_the_embedded_sql_backend_leaves_out_what_another_area_sees_only_as_a_stub(

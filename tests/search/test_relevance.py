@@ -122,13 +122,15 @@ def test_the_first_page_is_exactly_the_people_who_fit(
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_right_person_is_first_or_near_it(measured: dict[str, Any], backend: str) -> None:
     """The person the fragments were written from is first in at least 85% of queries and within the top 3
-    in at least 95%, on both backends. Why these numbers: every hit of these queries scores alike (each
-    criterion met scores 1, decision 41), so among several people who fit equally the order is the record id's
+    in at least 95%, on both backends. Why these numbers: scores grade how well each criterion matched
+    (decision 4F), but the fragments of most kinds fit everyone they find equally well (an initial and an
+    exact surname, an exact surname and an age), so among several people who fit alike the order is the id's
     and the target's place among them is chance; a target placed at random among its m equally fitting people
     is first with probability 1/m. At 400 people the fragments pin down one person in most queries (the mean
     of 1/m over the set is above 0.9, asserted), so the target must be first there: a lower rate means the
     search put someone else first where only the target fits. At `make bench` size (docs/benchmarks.md) m
-    grows and the rate falls with it, for the id order, not for a wrong match."""
+    grows and the rate falls with it, for ties, not for a wrong match (measured at 400 people the target is
+    first in 98.4% of queries before and after grading: grading separates people only at larger sizes)."""
     outcomes = measured["outcomes"][backend]
     scores = relevance.summarise(outcomes)["overall"]
     chance_first = sum(1 / len(o.labelled.relevant) for o in outcomes) / len(outcomes)

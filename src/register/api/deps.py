@@ -187,6 +187,31 @@ def stated_purpose(
 Purpose = Annotated[str | None, Depends(stated_purpose)]
 
 
+class PurposeAuthorize(Authorize):
+    """An action the policy allows only with a purpose (a search: the operation it serves): asks the policy
+    with it and hands the principal and the purpose to the use case."""
+
+    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
+        self,
+        request: Request,
+        principal: Annotated[Principal, Depends(authenticate)],
+        uow: UoW,
+        purpose: Purpose = None,
+    ) -> tuple[Principal, str]:
+        try:
+            guard.authorize(
+                uow,
+                get_policy(request),
+                principal,
+                self.action,
+                purpose=purpose,
+                request_id=request_id(request),
+            )
+        except Refused as refused:
+            raise problem(refused) from None
+        return principal, purpose or ""
+
+
 class RecordGuard(Authorize):
     """For routes on one record: the policy also sees who owns it, whether it is restricted, and the
     purpose."""

@@ -11,43 +11,22 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, Purpose, UoW, authenticate, get_policy, problem, request_id
+from ..api.deps import (
+    PurposeAuthorize,
+    UoW,
+    get_policy,
+    request_id,
+)
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..domain.actors import Principal
 from ..search.backend import SearchUnavailable
-from ..usecase import guard
-from ..usecase.guard import Refused
 from . import service
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/watches", tags=["watched searches"], responses=ERROR_RESPONSES)
 
 
-class WatchGuard(Authorize):
-    """`record.search` with the operation as its purpose (the policy asks for one), handed to the use case."""
-
-    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
-        self,
-        request: Request,
-        principal: Annotated[Principal, Depends(authenticate)],
-        uow: UoW,
-        purpose: Purpose = None,
-    ) -> tuple[Principal, str]:
-        try:
-            guard.authorize(
-                uow,
-                get_policy(request),
-                principal,
-                self.action,
-                purpose=purpose,
-                request_id=request_id(request),
-            )
-        except Refused as refused:
-            raise problem(refused) from None
-        return principal, purpose or ""
-
-
-Guarded = Annotated[tuple[Principal, str], Depends(WatchGuard("record.search"))]
+Guarded = Annotated[tuple[Principal, str], Depends(PurposeAuthorize("record.search"))]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 

@@ -1,8 +1,11 @@
 """The query model translated to Elasticsearch, mirroring `matching.py` criterion by criterion.
 
-Every leaf becomes a `constant_score` of 1 named after its path, so the hits say which criteria matched and
-the score counts them; conditions on one address, vehicle, mark, identifier, contact, offence or description
-are a single `nested` query over that item.
+Every leaf is named after its path, so the hits say which criteria matched, and scores its weight times the
+grade of the best way it matched (`matching.leaf_score`): a `constant_score` for a criterion with one grade, a
+`dis_max` of `constant_score` alternatives (each a grade, each boosted by it) for one with several, and for a
+name the sum of its words' grades in its best name (a nested `max`). No score depends on the index's
+statistics, so nothing a searcher may not see can move one. Conditions on one address, vehicle, mark,
+identifier, contact, offence or description are a single `nested` query over that item.
 """
 
 from __future__ import annotations
@@ -18,7 +21,24 @@ from ..domain import values
 from . import query as q
 from .backend import FACETS, Hit, Results, SearchRefused, SearchUnavailable, Viewer, leaf_order, statuses
 from .indexer import SearchIndex
-from .matching import NESTED, fuzziness, how, label, name_variants, parts, sounds_like
+from .matching import (
+    EXACT,
+    NESTED,
+    ONE_EDIT,
+    PARTIAL,
+    PHONETIC,
+    SLIP,
+    TWO_EDITS,
+    VARIANT,
+    WEIGHTS,
+    dob_grade,
+    fuzziness,
+    how,
+    label,
+    name_variants,
+    parts,
+    sounds_like,
+)
 
 Query = dict[str, Any]
 SNAPSHOT_KEEP_ALIVE = "5m"  # how long a walk's point in time waits for its next page
@@ -64,16 +84,27 @@ def _window(path: str, c: q.Window) -> list[Query]:
     return out
 
 
-def _term(c: q.Name, term: q.Term) -> Query:
-    """One term of a name criterion: a word of the name (nested in it) in the right part that meets it."""
+def _best(alternatives: list[tuple[float, Query]]) -> Query:
+    """Scores the grade of the best alternative that matches: each a constant score boosted by its grade."""
+    scored = [{"constant_score": {"filter": f, "boost": grade}} for grade, f in alternatives]
+    return scored[0] if len(scored) == 1 else {"dis_max": {"queries": scored, "tie_breaker": 0.0}}
+
+
+def _scored_nested(path: str, query: Query) -> Query:
+    """A nested query scoring its best item (the inner hit it returns first)."""
+    return {"nested": {"path": path, "query": query, "score_mode": "max"}}
+
+
+def _levels(c: q.Name, term: q.Term) -> list[tuple[float, Query]]:
+    """The ways a word may meet a term, each with its grade (`matching.word_grade`)."""
     field, t = "names.words.word", term.text
-    condition: Query
     if term.kind != "word":  # an initial or a prefix
-        condition = {"prefix": {field: t}}
-    elif c.mode == "exact":
-        condition = {"term": {field: t}}
-    elif c.mode == "phonetic":
-        condition = {
+        return [(EXACT, {"prefix": {field: t}})]
+    exact: tuple[float, Query] = (EXACT, {"term": {field: t}})
+    if c.mode == "exact":
+        return [exact]
+    if c.mode == "phonetic":
+        sounds: Query = {
             "bool": {
                 "should": [
                     {"terms": {f"names.words.{a}": codes}} for a, codes in sounds_like(t, c.algorithm).items()
@@ -81,25 +112,85 @@ def _term(c: q.Name, term: q.Term) -> Query:
                 "minimum_should_match": 1,
             }
         }
-    elif c.mode == "nickname":
-        condition = {"terms": {field: sorted(name_variants(t))}}
-    else:
-        condition = {
-            "fuzzy": {
-                field: {
-                    "value": t,
-                    "fuzziness": fuzziness(t),
-                    "transpositions": True,
-                    "prefix_length": 0,
-                    "max_expansions": 10_000,
+        return [exact, (PHONETIC, sounds)]
+    if c.mode == "nickname":
+        return [exact, (VARIANT, {"terms": {field: sorted(name_variants(t))}})]
+    return [exact] + [
+        (
+            grade,
+            {
+                "fuzzy": {
+                    field: {
+                        "value": t,
+                        "fuzziness": edits,
+                        "transpositions": True,
+                        "prefix_length": 0,
+                        "max_expansions": 10_000,
+                    }
                 }
-            }
-        }
-    return _nested("names.words", [{"terms": {"names.words.part": list(parts(c, term))}}, condition])
+            },
+        )
+        for edits, grade in ((1, ONE_EDIT), (2, TWO_EDITS))
+        if edits <= fuzziness(t)
+    ]
+
+
+def _term(c: q.Name, term: q.Term) -> Query:
+    """One term of a name criterion: a word of the name (nested in it) in the right part that meets it,
+    scoring the grade of the best such word."""
+    part: Query = {"terms": {"names.words.part": list(parts(c, term))}}
+    return _best([(grade, _nested("names.words", [part, cond])) for grade, cond in _levels(c, term)])
 
 
 def _name(c: q.Name) -> Query:
-    return _nested("names", [_term(c, t) for t in c.terms()])
+    """Every term in one name; scores the sum of the terms' grades in the best name."""
+    return _scored_nested("names", {"bool": {"must": [_term(c, t) for t in c.terms()]}})
+
+
+def _graded(c: q.Leaf) -> Query | None:
+    """The scoring query of a criterion with several grades (None: one grade, a constant score)."""
+    weight = WEIGHTS.get(c.type, 1.0)
+    if isinstance(c, q.Name):
+        return _name(c)
+    if isinstance(c, q.DateOfBirth) and c.exact is not None:
+        by_grade: dict[float, list[str]] = {}
+        for d in c.dates():
+            by_grade.setdefault(dob_grade(c, d), []).append(d.isoformat())
+        return _best(
+            [
+                (weight * grade, {"terms": {"dates_of_birth": dates}})
+                for grade, dates in sorted(by_grade.items(), reverse=True)
+            ]
+        )
+    if isinstance(c, q.DateOfBirth) and c.year is not None and c.year_either_side:
+        return _best(
+            [
+                (weight * EXACT, {"terms": {"dob_years": [c.year]}}),
+                (weight * (EXACT - SLIP), {"terms": {"dob_years": [c.year - 1, c.year + 1]}}),
+            ]
+        )
+    if isinstance(c, q.Vehicle) and c.vrm:
+        filters = _vehicle_filters(c, with_vrm=False)
+        exact = filters + [{"term": {"vehicles.vrm": c.vrm}}]
+        pattern = filters + [{"regexp": {"vehicles.vrm": {"value": c.vrm_regex(), "flags": "NONE"}}}]
+        return _scored_nested(
+            "vehicles",
+            _best(
+                [
+                    (weight * EXACT, {"bool": {"filter": exact}}),
+                    (weight * PARTIAL, {"bool": {"filter": pattern}}),
+                ]
+            ),
+        )
+    if isinstance(c, q.Contact):
+        kind: list[Query] = [{"term": {"contacts.kind": c.kind.value}}] if c.kind else []
+        alternatives = [
+            (weight * EXACT, {"bool": {"filter": kind + [{"terms": {"contacts.value": c.forms}}]}})
+        ]
+        if c.partial:
+            alternatives.append((weight * PARTIAL, {"bool": {"filter": kind + [_contact_value(c)]}}))
+        return _scored_nested("contacts", _best(alternatives))
+    return None
 
 
 def _free_text(c: q.FreeText, viewer: Viewer | None) -> Query:
@@ -113,6 +204,37 @@ def _free_text(c: q.FreeText, viewer: Viewer | None) -> Query:
     if viewer is not None and viewer.sections is not None:
         filters.append({"terms": {"narrative.section": sorted(viewer.sections)}})
     return _nested("narrative", filters)
+
+
+def _vehicle_filters(c: q.Vehicle, with_vrm: bool) -> list[Query]:
+    filters: list[Query] = (
+        [{"regexp": {"vehicles.vrm": {"value": c.vrm_regex(), "flags": "NONE"}}}]
+        if c.vrm and with_vrm
+        else []
+    )
+    filters += [
+        {"term": {f"vehicles.{f}": values.fold(v)}}
+        for f, v in (("make", c.make), ("model", c.model), ("colour", c.colour))
+        if v
+    ]
+    return filters + _window("vehicles", c)
+
+
+def _contact_value(c: q.Contact) -> Query:
+    """A contact's value is one of the forms (or, partial, holds one)."""
+    forms: list[Query] = [{"terms": {"contacts.value": c.forms}}]
+    if c.partial:
+        forms += [
+            {
+                "wildcard": {
+                    "contacts.value": {
+                        "value": "*" + f.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?") + "*"
+                    }
+                }
+            }
+            for f in c.forms
+        ]
+    return {"bool": {"should": forms, "minimum_should_match": 1}}
 
 
 def leaf(c: q.Leaf, today: dt.date, viewer: Viewer | None = None) -> Query:
@@ -191,31 +313,10 @@ def leaf(c: q.Leaf, today: dt.date, viewer: Viewer | None = None) -> Query:
             )
         return _nested("addresses", filters + _window("addresses", c))
     if isinstance(c, q.Vehicle):
-        filters = [{"regexp": {"vehicles.vrm": {"value": c.vrm_regex(), "flags": "NONE"}}}] if c.vrm else []
-        filters += [
-            {"term": {f"vehicles.{f}": values.fold(v)}}
-            for f, v in (("make", c.make), ("model", c.model), ("colour", c.colour))
-            if v
-        ]
-        return _nested("vehicles", filters + _window("vehicles", c))
+        return _nested("vehicles", _vehicle_filters(c, with_vrm=True))
     if isinstance(c, q.Contact):
         filters = [{"term": {"contacts.kind": c.kind.value}}] if c.kind else []
-        forms: list[Query] = [{"terms": {"contacts.value": c.forms}}]
-        if c.partial:
-            forms += [
-                {
-                    "wildcard": {
-                        "contacts.value": {
-                            "value": "*"
-                            + f.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
-                            + "*"
-                        }
-                    }
-                }
-                for f in c.forms
-            ]
-        value: Query = {"bool": {"should": forms, "minimum_should_match": 1}}
-        return _nested("contacts", filters + [value])
+        return _nested("contacts", filters + [_contact_value(c)])
     if isinstance(c, q.Offence):
         filters = []
         if c.text:
@@ -304,10 +405,23 @@ def translate(
             children.append(translate(c, today, f"{path}.", positive and group.op != "not", viewer))
         else:
             name = f"{path}:{c.type}"
+            inner = positive and group.op != "not" and c.type in NESTED
+            graded = _graded(c)
+            if graded is not None:
+                children.append(
+                    {
+                        "bool": {
+                            "must": [_with_inner_hits(graded, name, c) if inner else graded],
+                            "_name": name,
+                        }
+                    }
+                )
+                continue
             query = leaf(c, today, viewer)
-            if positive and group.op != "not" and c.type in NESTED:
+            if inner:
                 query = _with_inner_hits(query, name, c)
-            children.append({"constant_score": {"filter": query, "boost": 1.0, "_name": name}})
+            boost = WEIGHTS.get(c.type, 1.0)
+            children.append({"constant_score": {"filter": query, "boost": boost, "_name": name}})
     if group.op == "and":
         return {"bool": {"must": children}}
     if group.op == "or":

@@ -121,6 +121,60 @@ def _name_entry(entry: Doc, c: q.Name) -> bool:
     return all(any(_term(w, c, t) for w in entry["words"]) for t in c.terms())
 
 
+# Grades: how well a criterion matched, the best way it did. Each is exactly representable in float32 (as are
+# their sums and the weights' products), so Elasticsearch's float32 scores equal these (decision 47).
+EXACT = 1.0
+VARIANT = 0.875  # a nickname, formal form or other spelling (`name_variants`)
+PHONETIC = 0.75  # a word with the same phonetic key
+ONE_EDIT = 0.625  # a fuzzy word one edit away
+TWO_EDITS = 0.5  # a fuzzy word two edits away
+SLIP = 0.25  # what each documented slip of a date of birth costs: day and month swapped, a year out
+PARTIAL = 0.75  # a registration found by a pattern or its beginning or end; part of a contact
+# How much a criterion weighs (its grade times this): identifiers nearly name one person, a telephone number
+# or a registration points at few; a name weighs one per word (each word's grade); everything else 1
+WEIGHTS = {"identifier": 4.0, "contact": 2.0, "vehicle": 2.0}
+
+
+def word_grade(c: q.Name, term: q.Term, have: str) -> float:
+    """How well a word that meets a term does: an initial, a prefix or the word itself is exact; otherwise
+    the mode's own grade (a fuzzy word by its edit distance)."""
+    if term.kind != "word" or have == term.text:
+        return EXACT
+    if c.mode == "nickname":
+        return VARIANT
+    if c.mode == "phonetic":
+        return PHONETIC
+    return ONE_EDIT if jellyfish.damerau_levenshtein_distance(term.text, have) <= 1 else TWO_EDITS
+
+
+def best_word(entry: Doc, c: q.Name, term: q.Term) -> Doc | None:
+    """The word of a name that meets a term best (the first of those that do equally well)."""
+    found = [w for w in entry["words"] if _term(w, c, term)]
+    return max(found, key=lambda w: word_grade(c, term, w["word"])) if found else None
+
+
+def dob_grade(c: q.DateOfBirth, found: dt.date) -> float:
+    """A date of birth found for an exact one: 1, less a slip for day and month swapped and for a year out."""
+    assert c.exact is not None
+    slips = ((found.month, found.day) != (c.exact.month, c.exact.day)) + (found.year != c.exact.year)
+    return EXACT - SLIP * slips
+
+
+def item_grade(c: q.Leaf, item: Doc) -> float:
+    """How well one nested item (a name, a vehicle, a contact) meets a criterion it meets."""
+    if isinstance(c, q.Name):
+        total = 0.0
+        for t in c.terms():
+            word = best_word(item, c, t)
+            total += word_grade(c, t, word["word"]) if word is not None else 0.0
+        return total
+    if isinstance(c, q.Vehicle) and c.vrm:
+        return EXACT if item["vrm"] == c.vrm else PARTIAL
+    if isinstance(c, q.Contact):
+        return EXACT if item["value"] in c.forms else PARTIAL
+    return EXACT
+
+
 NESTED = {
     "name": "names",
     "person": "descriptions",
@@ -166,24 +220,48 @@ def label(path: str, item: Doc) -> str:
     return f"description of {item.get('observed_on')}"
 
 
-def first_item(c: q.Leaf, doc: Doc, today: dt.date) -> Doc | None:
-    """The first item of a nested criterion's section that meets it on its own."""
+def best_item(c: q.Leaf, doc: Doc, today: dt.date) -> Doc | None:
+    """The item of a nested criterion's section that meets it best on its own (the first of those that do
+    equally well): the one Elasticsearch's inner hit returns, ordered by score."""
     path = NESTED.get(c.type)
     if path is None:
         return None
-    return next((item for item in doc[path] if _leaf(c, {**doc, path: [item]}, today)), None)
+    found = [item for item in doc[path] if _leaf(c, {**doc, path: [item]}, today)]
+    return max(found, key=lambda item: item_grade(c, item)) if found else None
+
+
+def _dob_found(c: q.DateOfBirth, doc: Doc) -> dt.date | None:
+    """The date of birth on the record an exact one found best (the first of those that do equally well)."""
+    dobs = {dt.date.fromisoformat(d) for d in doc["dates_of_birth"]}
+    found = [d for d in c.dates() if d in dobs]
+    return max(found, key=lambda d: dob_grade(c, d)) if found else None
+
+
+def leaf_score(c: q.Leaf, doc: Doc, today: dt.date) -> float:
+    """What a criterion the document meets adds to its score: its weight times the grade of the best way it
+    matched (a name: the sum of its words' grades in its best name)."""
+    weight = WEIGHTS.get(c.type, 1.0)
+    if isinstance(c, q.DateOfBirth):
+        if c.exact is not None:
+            found = _dob_found(c, doc)
+            return weight * (dob_grade(c, found) if found is not None else 0.0)
+        if c.year is not None and c.year not in doc["dob_years"]:
+            return weight * (EXACT - SLIP)
+        return weight * EXACT
+    item = best_item(c, doc, today)
+    return weight * (item_grade(c, item) if item is not None else EXACT)
 
 
 def which(c: q.Leaf, doc: Doc, today: dt.date) -> str | None:
-    """The first item of a nested criterion's section that meets it on its own, named for "why it matched"."""
-    item = first_item(c, doc, today)
+    """The item of a nested criterion's section that meets it best on its own, named for "why it matched"."""
+    item = best_item(c, doc, today)
     return label(NESTED[c.type], item) if item is not None else None
 
 
 def _how_name(c: q.Name, entry: Doc) -> str:
     out = []
     for t in c.terms():
-        word = next((w for w in entry["words"] if _term(w, c, t)), None)
+        word = best_word(entry, c, t)
         if word is None:
             continue
         have = word["word"]
@@ -207,9 +285,7 @@ def _how_name(c: q.Name, entry: Doc) -> str:
 def _how_dob(c: q.DateOfBirth, doc: Doc) -> str | None:
     dobs = {dt.date.fromisoformat(d) for d in doc["dates_of_birth"]}
     if c.exact is not None:
-        found = next((d for d in c.dates() if d == c.exact and d in dobs), None) or next(
-            (d for d in c.dates() if d in dobs), None
-        )
+        found = _dob_found(c, doc)
         if found is None:
             return None
         how = []
@@ -257,7 +333,7 @@ def explain(group: q.Group, doc: Doc, today: dt.date, matched: list[str]) -> dic
     names = {m.split(" ", 1)[0] for m in matched}
     out = {}
     for name, c in q.leaves(group):
-        if name in names and (text := how(c, first_item(c, doc, today), doc)):
+        if name in names and (text := how(c, best_item(c, doc, today), doc)):
             out[name] = text
     return out
 
@@ -381,9 +457,9 @@ def evaluate(group: q.Group, doc: Doc, today: dt.date) -> tuple[bool, list[str],
     """Whether the document matches, which positive leaves matched (the "why", each with the item that met it
     for criteria on aliases, addresses, vehicles and the like), and its score.
 
-    The score follows Elasticsearch's arithmetic for the translated query: each leaf is a constant score of 1;
-    an AND group scores the sum of its children when all match, an OR group the sum of those that match, a NOT
-    group nothing.
+    The score follows Elasticsearch's arithmetic for the translated query: each leaf met scores its weight
+    times the grade of the best way it matched (`leaf_score`); an AND group scores the sum of its children
+    when all match, an OR group the sum of those that match, a NOT group nothing.
     """
     matched: list[str] = []
 
@@ -398,7 +474,7 @@ def evaluate(group: q.Group, doc: Doc, today: dt.date) -> tuple[bool, list[str],
                 if ok and positive and g.op != "not":
                     item = which(c, doc, today)
                     matched.append(f"{path}:{c.type}" + (f" ({item})" if item else ""))
-                results.append((ok, 1.0 if ok else 0.0))
+                results.append((ok, leaf_score(c, doc, today) if ok else 0.0))
         if g.op == "and":
             ok = all(r for r, _ in results)
             return ok, sum(s for _, s in results) if ok else 0.0

@@ -7,13 +7,16 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, Purpose, UoW, authenticate, get_policy, problem, request_id
+from ..api.deps import (
+    PurposeAuthorize,
+    UoW,
+    get_policy,
+    request_id,
+)
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork
-from ..usecase import guard
-from ..usecase.guard import Refused
 from . import service
 from .backend import SearchUnavailable
 from .query import SearchRequest
@@ -65,31 +68,7 @@ RESULT_EXAMPLE = {
 Body_ = Annotated[SearchRequest, Body(openapi_examples={"major enquiry": {"value": EXAMPLE}})]
 
 
-class SearchGuard(Authorize):
-    """Searches always state a purpose (the policy says so); the guard hands it to the policy."""
-
-    def __call__(  # type: ignore[override]  # a FastAPI dependency: its parameters are what it asks for
-        self,
-        request: Request,
-        principal: Annotated[Principal, Depends(authenticate)],
-        uow: UoW,
-        purpose: Purpose = None,
-    ) -> tuple[Principal, str]:
-        try:
-            guard.authorize(
-                uow,
-                get_policy(request),
-                principal,
-                self.action,
-                purpose=purpose,
-                request_id=request_id(request),
-            )
-        except Refused as refused:
-            raise problem(refused) from None
-        return principal, purpose or ""
-
-
-Guarded = Annotated[tuple[Principal, str], Depends(SearchGuard("record.search"))]
+Guarded = Annotated[tuple[Principal, str], Depends(PurposeAuthorize("record.search"))]
 
 
 def _run(

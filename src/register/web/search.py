@@ -218,7 +218,7 @@ def _fields() -> list[Field]:
             "sort",
             "Order the results by",
             kind="radios",
-            options=[("relevance", "How many criteria they meet"), ("surname", "Surname")],
+            options=[("relevance", "How many criteria they meet, and how well"), ("surname", "Surname")],
         ),
         Field("include_archived", "Include archived and deceased people's records", kind="checkbox"),
     ]
