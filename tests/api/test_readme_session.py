@@ -89,6 +89,8 @@ def test_the_readme_curl_session_works_as_printed(demo_server) -> None:  # type:
         identity,
         stub,
         found,
+        police_text,
+        probation_text,
         audit,
     ) = docs
     assert "Hartley" in [i["surname"] for i in caseload["items"]]
@@ -107,4 +109,7 @@ def test_the_readme_curl_session_works_as_printed(demo_server) -> None:  # type:
         "message": "restricted record: contact the owning area",
     }
     assert found["total"] == 1 and found["hits"][0]["surname"] == "Hartley" and found["backend"] == "sql"
+    # free text over police-only intelligence: the police investigator finds Hartley, probation no one at all
+    assert [h["surname"] for h in police_text["hits"]] == ["Hartley"]
+    assert probation_text["total"] == 0 and probation_text["hits"] == []
     assert [e["tag"] for e in audit["events"]][:1] == ["nominal:record:create"]
