@@ -105,16 +105,30 @@ def serve(settings: Settings, store: Store) -> Server:
 
 
 @pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A demo register on SQLite, loaded once for the run; every browser test's server reads it."""
-    var = tmp_path_factory.mktemp("browser-var")
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo register's data directory as loaded, before any journey changes it: the source of every copy."""
+    var = tmp_path_factory.mktemp("browser-var-pristine")
     settings = Settings(var_dir=var, rate_limit_per_user="", rate_limit_per_address="")
     migrate(settings)
     store = build_store(settings)
     with store.unit_of_work() as uow:
         demo_data.load(uow, SystemActor("demo-loader"))
     store.dispose()
-    yield settings
+    yield var
+    shutil.rmtree(var, ignore_errors=True)
+
+
+def copy_of(pristine: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    var = tmp_path_factory.mktemp(name)
+    shutil.copytree(pristine, var, dirs_exist_ok=True)
+    return var
+
+
+@pytest.fixture(scope="session")
+def demo_settings(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The shared demo register on SQLite (a copy of the pristine load); most browser tests' server reads it."""
+    var = copy_of(pristine_demo, tmp_path_factory, "browser-var")
+    yield Settings(var_dir=var, rate_limit_per_user="", rate_limit_per_address="")
     shutil.rmtree(var, ignore_errors=True)
 
 
@@ -134,15 +148,15 @@ def server(demo_settings: Settings, demo_store: Store) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def make_server(
-    demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    demo_settings: Settings, pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Server]]:
     """Another register with settings changed (e.g. a one-minute idle timeout), on its own copy of the demo
-    data (two registers sealing one audit log would race each other)."""
+    data as loaded (two registers sealing one audit log would race each other; a copy of the shared register
+    would carry whatever the journeys before it changed, and a SQLite file copied mid-write)."""
     started: list[Server] = []
 
     def make(**changes: Any) -> Server:
-        var = tmp_path_factory.mktemp("browser-var-copy")
-        shutil.copytree(demo_settings.var_dir, var, dirs_exist_ok=True)
+        var = copy_of(pristine_demo, tmp_path_factory, "browser-var-copy")
         settings = demo_settings.model_copy(update={"var_dir": var, **changes})
         running = serve(settings, build_store(settings))
         started.append(running)
