@@ -45,6 +45,41 @@ def test_operation_ids_are_unique_readable_names_and_paths_have_one_style(client
 
 
 @pytest.mark.sqlite_only
+def test_every_paged_list_pages_one_way_limit_cursor_next(client: TestClient) -> None:
+    doc = client.app.openapi()  # type: ignore[attr-defined]
+    schemas = doc["components"]["schemas"]
+    paged = []
+    for path, method, op in operations(client):
+        query = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+        body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        body_fields = set(schemas[body["$ref"].rsplit("/", 1)[1]]["properties"]) if "$ref" in body else set()
+        # no other paging words anywhere: no page numbers, offsets or sequence numbers to continue after
+        old = {"page", "page_size", "offset", "after", "after_seq", "before_seq"}
+        assert not (query | body_fields) & old, (method, path, (query | body_fields) & old)
+        if "cursor" in query | body_fields and (
+            method == "get" or path == "/v1/search"
+        ):  # replay: a position
+            assert "limit" in query | body_fields, (method, path)
+            answer = (
+                op["responses"]
+                .get("200", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema", {})
+            )
+            if "$ref" in answer:
+                fields = set(schemas[answer["$ref"].rsplit("/", 1)[1]]["properties"])
+                assert "next" in fields and not fields & {"next_cursor", "next_after_seq", "page"}, (
+                    path,
+                    fields,
+                )
+            paged.append(path)
+    assert {"/v1/nominals", "/v1/duplicates", "/v1/audit/events", "/v1/events", "/v1/search"} <= set(paged), (
+        paged
+    )
+
+
+@pytest.mark.sqlite_only
 def test_every_error_is_declared_as_the_problem_json_it_is(client: TestClient) -> None:
     for path, method, op in operations(client):
         errors = {s: r for s, r in op["responses"].items() if s[0] in "45"}

@@ -315,6 +315,32 @@ def test_a_pair_across_areas_is_listed_for_both_areas_with_the_rule(
     )
 
 
+def test_the_duplicates_list_pages_by_limit_and_cursor(client: TestClient, token: Minter) -> None:
+    om, sup = token(), token(Role.SUPERVISOR)
+    pair(client, om)
+    pair(client, om)  # the same identifier on four records: six pairs
+    whole = client.get("/v1/duplicates", headers=auth(sup)).json()
+    assert whole["total"] >= 3 and whole["next"] is None
+    walked, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/duplicates", params=params, headers=auth(sup)).json()
+        assert len(page["items"]) <= 2 and page["total"] == whole["total"]
+        walked += page["items"]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert walked == whole["items"]
+    # a cursor of another listing is refused: the records list's is not the duplicates'
+    other = client.get("/v1/nominals", params={"limit": 1}, headers=auth(om)).json()["next"]
+    r = client.get("/v1/duplicates", params={"cursor": other}, headers=auth(sup))
+    assert r.status_code == 422 and r.json()["errors"][0] | {"message": ""} == {
+        "field": "query.cursor",
+        "rule": "cursor_invalid",
+        "message": "",
+    }
+
+
 def test_contacts_and_aliases_added_later_feed_the_cascade(client: TestClient, token: Minter) -> None:
     om, sup = token(), token(Role.SUPERVISOR)
     a, ea = create(client, om)

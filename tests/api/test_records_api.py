@@ -277,8 +277,21 @@ def test_caseload_and_area_lists(client: TestClient, token: Minter) -> None:
     assert [i["id"] for i in caseload["items"]] == [mine]
     level2 = client.get("/v1/nominals", params={"level": 2}, headers=auth(om)).json()
     assert [i["id"] for i in level2["items"]] == [other]
-    page = client.get("/v1/nominals", params={"page_size": 1, "page": 2}, headers=auth(om)).json()
-    assert len(page["items"]) == 1 and page["total"] == 2
+    # one pagination convention: `limit`, then the page's `next` as `cursor` until `next` is null
+    first = client.get("/v1/nominals", params={"limit": 1}, headers=auth(om)).json()
+    assert len(first["items"]) == 1 and first["total"] == 2 and first["next"]
+    second = client.get("/v1/nominals", params={"limit": 1, "cursor": first["next"]}, headers=auth(om)).json()
+    assert len(second["items"]) == 1 and second["total"] == 2 and second["next"] is None
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {mine, other}
+    # a cursor is for the filters it came from, and not an input to forge
+    for params, rule in (
+        ({"limit": 1, "cursor": first["next"], "level": 2}, "cursor_mismatch"),
+        ({"limit": 1, "cursor": first["next"][:-4] + "AAAA"}, "cursor_invalid"),
+        ({"limit": 1, "cursor": "not a cursor"}, "string_pattern_mismatch"),
+    ):
+        r = client.get("/v1/nominals", params=params, headers=auth(om))
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert {"field": "query.cursor", "rule": rule}.items() <= r.json()["errors"][0].items(), r.text
 
 
 def test_the_auditor_sees_the_log_and_no_record_content(client: TestClient, token: Minter) -> None:
@@ -304,6 +317,33 @@ def test_the_auditor_sees_the_log_and_no_record_content(client: TestClient, toke
         export.headers["content-type"].startswith("text/csv") and export.text.count("\n") == 1 + 4
     )  # header + events incl. the first read of the log
     assert "Hartley" not in export.text
+    # the log pages like every list: `limit`, then `next` as `cursor`, with the same filters
+    walked, cursor = [], None
+    while True:
+        params = {"nominal_id": nid, "limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/audit/events", params=params, headers=auth(auditor)).json()
+        assert len(page["events"]) <= 2
+        walked += [e["seq"] for e in page["events"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    whole = client.get("/v1/audit/events", params={"nominal_id": nid}, headers=auth(auditor)).json()
+    assert walked == [e["seq"] for e in whole["events"]][: len(walked)] and len(walked) >= 5
+    assert walked == sorted(walked)
+    first = client.get("/v1/audit/events", params={"nominal_id": nid, "limit": 1}, headers=auth(auditor))
+    other = client.get(
+        "/v1/audit/events",
+        params={"user": "kent.dc.okafor", "cursor": first.json()["next"]},
+        headers=auth(auditor),
+    )
+    assert other.status_code == 422 and other.json()["errors"][0]["rule"] == "cursor_mismatch", other.text
+    part = client.get(
+        "/v1/audit/events/export", params={"nominal_id": nid, "limit": 1}, headers=auth(auditor)
+    )
+    assert part.text.count("\n") == 2 and 'rel="next"' in part.headers["link"]
+    following = client.get(part.headers["link"].split(">")[0].lstrip("<"), headers=auth(auditor))
+    assert following.status_code == 200 and following.text.count("\n") == 2
+    assert following.text.splitlines()[1] != part.text.splitlines()[1]
 
 
 @pytest.mark.parametrize(
@@ -338,7 +378,7 @@ def test_malformed_requests_never_produce_a_server_error(client: TestClient, tok
         client.post(f"/v1/nominals/{nid}/marks", content=b"\xff\xfe\x00", headers=h),
         client.post(f"/v1/nominals/{nid}/marks", content=b"[]", headers=h),
         client.post("/v1/nominals/not-a-uuid/marks", json={}, headers=h),
-        client.get("/v1/nominals", params={"page_size": 10_000}, headers=h),
+        client.get("/v1/nominals", params={"limit": 10_000}, headers=h),
         client.get("/v1/nominals", params={"level": 9}, headers=h),
         client.post(f"/v1/nominals/{nid}/marks", content=b"x" * 2_000_000, headers=h),
         client.get("/v1/nowhere", headers=h),

@@ -106,7 +106,7 @@ def serve(settings: Settings, store: Store) -> Server:
 
 @pytest.fixture(scope="session")
 def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The demo register's data directory as loaded, before any journey changes it: the source of every copy."""
+    """The demo register as loaded, before any journey changes it: the source of every copy."""
     var = tmp_path_factory.mktemp("browser-var-pristine")
     settings = Settings(var_dir=var, rate_limit_per_user="", rate_limit_per_address="")
     migrate(settings)
@@ -126,7 +126,7 @@ def copy_of(pristine: Path, tmp_path_factory: pytest.TempPathFactory, name: str)
 
 @pytest.fixture(scope="session")
 def demo_settings(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """The shared demo register on SQLite (a copy of the pristine load); most browser tests' server reads it."""
+    """The shared demo register on SQLite (a copy of the load); most browser tests' server reads it."""
     var = copy_of(pristine_demo, tmp_path_factory, "browser-var")
     yield Settings(var_dir=var, rate_limit_per_user="", rate_limit_per_address="")
     shutil.rmtree(var, ignore_errors=True)

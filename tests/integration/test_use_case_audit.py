@@ -170,7 +170,7 @@ CASES: dict[str, tuple[Callable[[Any, Any], object], str, Action]] = {
     ),
     "list": (
         lambda uow, nid: nominals.list_records(
-            uow, OFFICER, ListFilters(area=OFFICER.area, today=dt.date.today()), page=1, page_size=10
+            uow, OFFICER, ListFilters(area=OFFICER.area, today=dt.date.today()), limit=10
         ),
         "nominal:record:list",
         Action.CONSULTATION,

@@ -22,7 +22,7 @@ from ..domain.record import NewNominal
 from ..nominals import service as nominals
 from ..store.store import Store
 from ..store.uow import UnitOfWork
-from ..usecase import guard
+from ..usecase import cursors, guard
 from ..usecase.guard import ACTION_CATEGORY, Access, Refused
 from ..usecase.views import RestrictedStub
 from .middleware import current_request_id
@@ -75,6 +75,17 @@ def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
 
 
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+# One pagination convention (usecase/cursors.py, docs/api.md "Conventions"): `limit`, `cursor`, `next`.
+Limit = Annotated[int, Query(ge=1, le=100, description="how many to return (at most 100)")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=cursors.MAX_LENGTH,
+        pattern=cursors.PATTERN,
+        description="the previous page's `next`, unchanged, with the same filters; none: the first page",
+    ),
+]
 
 
 def problem(refused: Refused) -> ApiProblem:

@@ -5,10 +5,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from ..api.deps import Authorize, UoW, request_id
+from ..api.deps import Authorize, Cursor, UoW, request_id
 from ..api.problems import ERROR_RESPONSES, ok
 from ..domain.actors import Principal
 from ..exports import to_csv
@@ -32,27 +32,28 @@ class Filters:
         action: Annotated[Action | None, Query(description="the s.62 category (consultation, ...)")] = None,
         since: Annotated[dt.datetime | None, Query(description="from this time (inclusive)")] = None,
         until: Annotated[dt.datetime | None, Query(description="until this time (exclusive)")] = None,
-        after_seq: Annotated[
-            int, Query(ge=0, le=2**62, description="continue after this event (from next_after_seq)")
-        ] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Cursor = None,
+        limit: Annotated[int, Query(ge=1, le=1000, description="how many to return (at most 1,000)")] = 100,
     ) -> None:
-        self.nominal_id, self.user, self.after_seq, self.limit = nominal_id, user, after_seq, limit
+        self.nominal_id, self.user, self.cursor, self.limit = nominal_id, user, cursor, limit
         self.action = action.value if action is not None else None
         self.since = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
         self.until = until if until is None or until.tzinfo else until.replace(tzinfo=dt.UTC)
 
-    def query(self) -> LogQuery:
-        return LogQuery(
-            self.nominal_id, self.user, self.since, self.until, self.after_seq, self.limit, action=self.action
+    def query(self, uow: UnitOfWork) -> LogQuery:
+        query = LogQuery(
+            self.nominal_id, self.user, self.since, self.until, limit=self.limit, action=self.action
         )
+        return service.resume(uow, query, self.cursor)
 
 
 def _query(
     uow: UnitOfWork, auditor: Principal, filters: Filters, export: bool, request: str | None
-) -> list[AuditEventOut]:
-    rows = service.read_log(uow, auditor, filters.query(), export=export, request_id=request)
-    return [AuditEventOut.model_validate(dict(r)) for r in rows]
+) -> tuple[list[AuditEventOut], str | None]:
+    query = filters.query(uow)
+    rows = service.read_log(uow, auditor, query, export=export, request_id=request)
+    events = [AuditEventOut.model_validate(dict(r)) for r in rows]
+    return events, service.next_cursor(uow, query, [e.seq for e in events])
 
 
 EVENT_EXAMPLE: dict[str, Any] = {
@@ -86,7 +87,7 @@ EVENT_EXAMPLE: dict[str, Any] = {
                         "events": [
                             EVENT_EXAMPLE,
                         ],
-                        "next_after_seq": None,
+                        "next": None,
                     }
                 }
             }
@@ -99,13 +100,13 @@ def audit_events(
     uow: UoW,
     request: Annotated[str | None, Depends(request_id)],
 ) -> AuditPage:
-    events = _query(uow, auditor, filters, False, request)
-    return AuditPage(events=events, next_after_seq=events[-1].seq if len(events) == filters.limit else None)
+    events, after = _query(uow, auditor, filters, False, request)
+    return AuditPage(events=events, next=after)
 
 
 @router.get(
     "/events/export",
-    summary="Export the audit log as CSV",
+    summary='Export the audit log as CSV (the next part\'s link in the `Link` header, rel="next")',
     response_class=Response,
     responses={200: {"content": {"text/csv": {"example": ",".join(EXPORT_COLUMNS)}}}},
 )
@@ -113,13 +114,17 @@ def audit_export(
     auditor: Auditor,
     filters: Annotated[Filters, Depends()],
     uow: UoW,
+    http: Request,
     request: Annotated[str | None, Depends(request_id)],
 ) -> Response:
-    events = _query(uow, auditor, filters, True, request)
+    events, after = _query(uow, auditor, filters, True, request)
+    headers = {"Content-Disposition": 'attachment; filename="audit-events.csv"'}
+    if after is not None:
+        headers["Link"] = f'<{http.url.include_query_params(cursor=after)}>; rel="next"'
     return Response(
         to_csv(EXPORT_COLUMNS, (e.model_dump(mode="json") for e in events)),
         media_type="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
+        headers=headers,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AuditEventOut(BaseModel):
@@ -29,7 +29,7 @@ class AuditEventOut(BaseModel):
 
 class AuditPage(BaseModel):
     events: list[AuditEventOut]
-    next_after_seq: int | None
+    next: str | None = Field(description="send it as `cursor` for the page after; null: this is the last")
 
 
 EXPORT_COLUMNS = list(AuditEventOut.model_fields)

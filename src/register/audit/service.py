@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -12,6 +13,7 @@ from ..domain.actors import Principal
 from ..domain.errors import NotFound
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.cursors import cursors, fingerprint
 from . import chain
 from .events import Action, AuditEntry
 from .tags import Tag
@@ -35,6 +37,25 @@ class LogQuery:
 
     def as_details(self) -> dict[str, object]:
         return {k: str(v) for k, v in vars(self).items() if v not in (None, 0, False)}
+
+
+def _bound(query: LogQuery) -> str:
+    return fingerprint(
+        {k: str(v) for k, v in vars(query).items() if k in ("nominal_id", "user", "since", "until", "action")}
+    )
+
+
+def resume(uow: UnitOfWork, query: LogQuery, cursor: str | None) -> LogQuery:
+    """The query continuing after the event a page's `next` names (usecase/cursors.py); a cursor sent with
+    other filters is refused."""
+    return dataclasses.replace(query, after_seq=cursors(uow, "audit").open(cursor, _bound(query)))
+
+
+def next_cursor(uow: UnitOfWork, query: LogQuery, seqs: list[int]) -> str | None:
+    """The cursor of the page after the events `seqs` (None: that page was not full, so it was the last)."""
+    if len(seqs) < query.limit or not seqs:
+        return None
+    return cursors(uow, "audit").seal(seqs[-1], _bound(query))
 
 
 @use_case(lambda a: Tag.AUDIT_LOG_EXPORT if a.get("export") else Tag.AUDIT_LOG_READ, Action.CONSULTATION)

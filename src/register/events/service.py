@@ -10,9 +10,7 @@ nothing about how many were skipped.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
-import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -24,7 +22,6 @@ from standardwebhooks.webhooks import Webhook
 from ..access.policy import Policy, Scope
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
-from ..crypto.envelope import TamperedCiphertext, derive_key, open_sealed, seal
 from ..domain import clock
 from ..domain.actors import Actor, Principal
 from ..domain.enums import Agency, Area, Role
@@ -34,53 +31,22 @@ from ..store.events import parse
 from ..store.store import Store
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.cursors import Cursors
+from ..usecase.cursors import cursors as shared_cursors
 from . import repository
 from .repository import Due, Sight
 from .schemas import CreatedSubscription, DeadLetter, NewSubscription, Subscription
 
 ACTION = "events.read"
 MAX_LIMIT = 500
-CURSOR_AAD = b"register/v1|events|cursor"
 CURSOR_HEADER = "register-event-cursor"
 WORKER = "system:webhook-delivery"  # named in the audit event of each delivery, beside the subscriber
 
 
-class Cursors:
-    """A feed position, sealed (AES-256-GCM under a key derived from the blind-index root, a fresh nonce each
-    time): opaque to the client, so two cursors never reveal how many events lay between them, whoever could
-    or could not see those events; one altered by a bit is refused."""
-
-    def __init__(self, root: bytes) -> None:
-        self._key = derive_key(root, "events-cursor")
-
-    def seal(self, position: int) -> str:
-        sealed = seal(self._key, json.dumps({"p": position}).encode(), CURSOR_AAD)
-        return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
-
-    def open(self, cursor: str | None, field_name: str = "cursor") -> int:
-        if cursor is None or cursor == "":
-            return 0
-        try:
-            doc = json.loads(
-                open_sealed(
-                    self._key, base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), CURSOR_AAD
-                )
-            )
-            position = doc["p"]
-            ok = isinstance(position, int) and not isinstance(position, bool) and position >= 0
-        except (ValueError, TypeError, KeyError, binascii.Error, TamperedCiphertext):
-            ok = False
-        if not ok:
-            raise InvalidValue(
-                "cursor_invalid",
-                "not a cursor this register gave: send a page's `next` unchanged",
-                field_name,
-            )
-        return int(position)
-
-
 def cursors(uow: UnitOfWork) -> Cursors:
-    return Cursors(uow.store.keys.blind_root.material)
+    """The feed's positions (usecase/cursors.py): sealed, so that two cursors never reveal how many events
+    lay between them, whoever could or could not see those events; one altered by a bit is refused."""
+    return shared_cursors(uow, "events")
 
 
 def sight(policy: Policy, principal: Principal) -> Sight | None:
@@ -286,7 +252,7 @@ def replay(
     the subscriber's principal may see them then. Receivers tell a repeat by its `webhook-id` (the event
     id)."""
     _get(uow, subscription_id)
-    position = cursors(uow).open(cursor)
+    position = cursors(uow).open(cursor, field_name="body.cursor")
     repository.move_position(uow.session, subscription_id, position)
     uow.audit.record(
         AuditEntry(

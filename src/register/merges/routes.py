@@ -9,6 +9,8 @@ from ..access.policy import RecordFacts
 from ..api.deps import (
     Access,
     Authorize,
+    Cursor,
+    Limit,
     Purpose,
     RecordGuard,
     UoW,
@@ -69,9 +71,8 @@ PAGE = {
             },
         }
     ],
-    "page": 1,
-    "page_size": 25,
     "total": 1,
+    "next": None,
 }
 PREVIEW = {
     "survivor_id": A,
@@ -129,16 +130,16 @@ def list_duplicates(
     principal: Annotated[Principal, Depends(Authorize("record.merge"))],
     uow: UoW,
     request: Request,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Limit = 25,
+    cursor: Cursor = None,
     purpose: Purpose = None,
 ) -> CandidatePage:
     out = service.candidates(
         uow,
         principal,
         get_policy(request),
-        page=page,
-        page_size=page_size,
+        limit=limit,
+        cursor=cursor,
         purpose=purpose,
         request_id=request_id(request),
     )

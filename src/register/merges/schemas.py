@@ -112,6 +112,5 @@ class CandidateOut(BaseModel):
 
 class CandidatePage(BaseModel):
     items: list[CandidateOut]
-    page: int
-    page_size: int
     total: int
+    next: str | None = Field(description="send it as `cursor` for the page after; null: this is the last")

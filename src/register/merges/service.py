@@ -32,6 +32,7 @@ from ..nominals import service as nominals
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.cursors import cursors, fingerprint, next_offset
 from ..usecase.views import RecordOut
 from . import repository
 from .schemas import (
@@ -424,8 +425,9 @@ def candidates(
     actor: Principal,
     policy: Policy,
     *,
-    page: int,
-    page_size: int,
+    limit: int,
+    cursor: str | None = None,
+    page: int = 1,
     purpose: str | None = None,
     request_id: str | None = None,
 ) -> CandidatePage:
@@ -435,10 +437,11 @@ def candidates(
     a record of another area needs a purpose, so without one it shows only its id and owning area (not even
     whether it is restricted); with one, a restricted record elsewhere is a stub and any other shows its name
     and date of birth. Every record of another area shown with its details is audited as a consultation with
-    the purpose."""
-    pairs, total = repository.candidates(
-        uow.session, actor.area.value, limit=page_size, offset=(page - 1) * page_size
-    )
+    the purpose. The API walks the list by `cursor` (usecase/cursors.py), the web page by page number."""
+    seal_ = cursors(uow, "duplicates")
+    bound = fingerprint({"area": actor.area.value})
+    offset = seal_.open(cursor, bound) if cursor is not None else (page - 1) * limit
+    pairs, total = repository.candidates(uow.session, actor.area.value, limit=limit, offset=offset)
     ids = list({i for p in pairs for i in (p.first, p.second)})
     summaries = uow.nominals.summaries(ids)
     consulted: set[uuid.UUID] = set()
@@ -477,7 +480,12 @@ def candidates(
             actor,
             purpose=purpose,
             request_id=request_id,
-            details={"area": actor.area.value, "page": page, "total": total, "ids": sorted(map(str, ids))},
+            details={
+                "area": actor.area.value,
+                "page": offset // limit + 1,
+                "total": total,
+                "ids": sorted(map(str, ids)),
+            },
         )
     )
     uow.audit.record_many(
@@ -494,7 +502,7 @@ def candidates(
             for nominal_id in sorted(consulted)
         ]
     )
-    return CandidatePage(items=items, page=page, page_size=page_size, total=total)
+    return CandidatePage(items=items, total=total, next=next_offset(seal_, offset, len(pairs), total, bound))
 
 
 @use_case(Tag.NOMINAL_DUPLICATES_DISMISS, Action.ALTERATION)

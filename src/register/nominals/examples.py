@@ -84,7 +84,7 @@ SUMMARY = {
     "date_of_birth": "1984-03-17",
     "updated_at": "2025-09-12T15:02:11Z",
 }
-PAGE = {"items": [SUMMARY], "page": 1, "page_size": 25, "total": 1}
+PAGE = {"items": [SUMMARY], "total": 1, "next": None}
 RECORD = {
     "id": EXAMPLE_ID,
     "version": 24,

@@ -16,6 +16,8 @@ from ..api.deps import (
     Access,
     Authorize,
     CreateGuard,
+    Cursor,
+    Limit,
     NewRecordAccess,
     RecordGuard,
     UoW,
@@ -111,8 +113,8 @@ def list_nominals(
         dt.date | None,
         Query(description="only records with a risk assessment or plan review due by this date"),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Limit = 25,
+    cursor: Cursor = None,
 ) -> NominalPage:
     filters = ListFilters(
         area=principal.area,
@@ -124,8 +126,8 @@ def list_nominals(
         nominal_type=nominal_type,
         review_due_before=review_due_before,
     )
-    rows, total = service.list_records(uow, principal, filters, page=page, page_size=page_size)
-    return NominalPage(items=rows, page=page, page_size=page_size, total=total)
+    rows, total, after = service.list_records(uow, principal, filters, limit=limit, cursor=cursor)
+    return NominalPage(items=rows, total=total, next=after)
 
 
 @router.get(

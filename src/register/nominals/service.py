@@ -8,6 +8,7 @@ is attributed to its actor.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 
@@ -36,6 +37,7 @@ from ..store.store import Store
 from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.cursors import cursors, fingerprint, next_offset
 
 
 @use_case(Tag.NOMINAL_RECORD_CREATE, Action.COLLECTION)
@@ -132,17 +134,27 @@ def list_records(
     actor: Actor,
     filters: ListFilters,
     *,
-    page: int,
-    page_size: int,
+    limit: int,
+    cursor: str | None = None,
     request_id: str | None = None,
-) -> tuple[list[Summary], int]:
-    """A page of the area's records or the caller's caseload. Listing names is a consultation of each record
+) -> tuple[list[Summary], int, str | None]:
+    """A page of the area's records or the caller's caseload, after `cursor` (usecase/cursors.py), with the
+    total and the cursor of the page after (None: the last). Listing names is a consultation of each record
     listed."""
-    rows, total = uow.nominals.page(filters, limit=page_size, offset=(page - 1) * page_size)
+    seal_ = cursors(uow, "records")
+    bound = fingerprint({k: v for k, v in dataclasses.asdict(filters).items() if k != "today"})
+    offset = seal_.open(cursor, bound)
+    rows, total = uow.nominals.page(filters, limit=limit, offset=offset)
     record_listing(
-        uow, actor, filters, page=page, total=total, ids=[r.id for r in rows], request_id=request_id
+        uow,
+        actor,
+        filters,
+        page=offset // limit + 1,
+        total=total,
+        ids=[r.id for r in rows],
+        request_id=request_id,
     )
-    return rows, total
+    return rows, total, next_offset(seal_, offset, len(rows), total, bound)
 
 
 def record_listing(

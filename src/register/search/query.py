@@ -514,6 +514,15 @@ def _shape(group: Group) -> tuple[int, int]:
     return depth, count
 
 
+def check_shape(query: Group) -> None:
+    """A query's groups nest at most MAX_DEPTH deep and hold at most MAX_CRITERIA criteria."""
+    depth, count = _shape(query)
+    if depth > MAX_DEPTH:
+        raise InvalidValue("query_too_deep", f"groups may be nested at most {MAX_DEPTH} deep", "query")
+    if count > MAX_CRITERIA:
+        raise InvalidValue("query_too_large", f"a query may hold at most {MAX_CRITERIA} criteria", "query")
+
+
 class SearchRequest(Criterion):
     _after: list[Any] | None = PrivateAttr(default=None)
     _snapshot: str | None = PrivateAttr(default=None)
@@ -537,13 +546,7 @@ class SearchRequest(Criterion):
 
     @model_validator(mode="after")
     def _bounds(self) -> SearchRequest:
-        depth, count = _shape(self.query)
-        if depth > MAX_DEPTH:
-            raise InvalidValue("query_too_deep", f"groups may be nested at most {MAX_DEPTH} deep", "query")
-        if count > MAX_CRITERIA:
-            raise InvalidValue(
-                "query_too_large", f"a query may hold at most {MAX_CRITERIA} criteria", "query"
-            )
+        check_shape(self.query)
         if self.page * self.page_size > RESULT_WINDOW:
             raise InvalidValue(
                 "result_window",

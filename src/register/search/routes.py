@@ -19,8 +19,7 @@ from ..exports import to_csv
 from ..store.uow import UnitOfWork
 from . import service
 from .backend import SearchUnavailable
-from .query import SearchRequest
-from .schemas import SearchResults
+from .schemas import SearchBody, SearchPage, SearchResults
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/search", tags=["search"], responses=ERROR_RESPONSES)
@@ -40,12 +39,10 @@ EXAMPLE = {
             },
         ],
     },
-    "page_size": 25,
+    "limit": 25,
 }
 RESULT_EXAMPLE = {
     "total": 1,
-    "page": 1,
-    "page_size": 25,
     "backend": "elasticsearch",
     "facets": {"area": {"kent": 1}},
     "hits": [
@@ -64,8 +61,9 @@ RESULT_EXAMPLE = {
             "mappa_level": 1,
         }
     ],
+    "next": None,
 }
-Body_ = Annotated[SearchRequest, Body(openapi_examples={"major enquiry": {"value": EXAMPLE}})]
+Body_ = Annotated[SearchBody, Body(openapi_examples={"major enquiry": {"value": EXAMPLE}})]
 
 
 Guarded = Annotated[tuple[Principal, str], Depends(PurposeAuthorize("record.search"))]
@@ -74,7 +72,7 @@ Guarded = Annotated[tuple[Principal, str], Depends(PurposeAuthorize("record.sear
 def _run(
     request: Request,
     guarded: tuple[Principal, str],
-    body: SearchRequest,
+    body: SearchBody,
     uow: UnitOfWork,
     policy: Policy,
     export: bool,
@@ -88,7 +86,7 @@ def _run(
             policy,
             backend,
             name,
-            body,
+            body.request(),
             purpose=purpose,
             request_id=request_id(request),
             export=export,
@@ -112,8 +110,8 @@ def search_records(
     body: Body_,
     uow: UoW,
     policy: Annotated[Policy, Depends(get_policy)],
-) -> SearchResults:
-    return _run(request, guarded, body, uow, policy, export=False)
+) -> SearchPage:
+    return SearchPage.of(_run(request, guarded, body, uow, policy, export=False))
 
 
 @router.post(

@@ -1,12 +1,46 @@
-"""What the search API returns."""
+"""What the search API takes and returns."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
+
+from .query import CURSOR_MAX, Criterion, Group, SearchRequest, check_shape
+
+
+class SearchBody(Criterion):
+    """A search as the API takes it: the query and the one pagination convention (`limit`, `cursor`; the
+    answer's `next`). The web pages number their pages instead; both become the same `SearchRequest`."""
+
+    query: Group
+    include_archived: bool = Field(
+        default=False, description="archived records are left out unless asked for"
+    )
+    sort: Literal["relevance", "surname"] = "relevance"
+    limit: Annotated[int, Field(ge=1, le=100, description="how many hits to return (at most 100)")] = 25
+    cursor: Annotated[str, Field(min_length=1, max_length=CURSOR_MAX, pattern=r"^[A-Za-z0-9_-]+$")] | None = (
+        Field(
+            default=None,
+            description="the previous page's `next`, unchanged, with the same query and sort; none: page one",
+        )
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SearchBody:
+        check_shape(self.query)
+        return self
+
+    def request(self) -> SearchRequest:
+        return SearchRequest(
+            query=self.query,
+            include_archived=self.include_archived,
+            sort=self.sort,
+            page_size=self.limit,
+            cursor=self.cursor,
+        )
 
 
 class SearchHit(BaseModel):
@@ -31,6 +65,28 @@ class SearchHit(BaseModel):
     nominal_type: str | None = None
     mappa_category: int | None = None
     mappa_level: int | None = None
+
+
+class SearchPage(BaseModel):
+    """A page of hits as the API returns it."""
+
+    total: int
+    backend: Literal["elasticsearch", "sql"]
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+    next: str | None = Field(
+        description="send it as `cursor`, with the same query and sort, for the page after; null: the last"
+    )
+
+    @classmethod
+    def of(cls, results: SearchResults) -> SearchPage:
+        return cls(
+            total=results.total,
+            backend=results.backend,
+            hits=results.hits,
+            facets=results.facets,
+            next=results.next_cursor,
+        )
 
 
 class SearchResults(BaseModel):

@@ -194,6 +194,5 @@ class EndItem(BaseModel):
 
 class NominalPage(BaseModel):
     items: list[Summary]
-    page: int
-    page_size: int
     total: int
+    next: str | None = Field(description="send it as `cursor` for the page after; null: this is the last")

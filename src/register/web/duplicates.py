@@ -90,7 +90,7 @@ def duplicates_page(request: Request, principal: Merge, page: int = 1) -> HTMLRe
             principal,
             request.app.state.policy,
             page=page,
-            page_size=PAGE_SIZE,
+            limit=PAGE_SIZE,
             request_id=request_id(request),
         )
         done = merges.area_merges(uow, principal, limit=20, request_id=request_id(request))
