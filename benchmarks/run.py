@@ -36,16 +36,11 @@ def running_year(today: dt.date) -> int:
     generated, so an ended year has nobody in it as published (docs/statistics.md) and would time nothing."""
     return today.year + 1 if today > dt.date(today.year, 3, 31) else today.year
 
-
 def summary(samples: list[float]) -> dict[str, float]:
     s = sorted(samples)
     pick = lambda q: s[min(len(s) - 1, int(round(q * (len(s) - 1))))]  # noqa: E731
-    return {
-        "n": len(s),
-        "median_ms": round(statistics.median(s) * 1000, 2),
-        "p95_ms": round(pick(0.95) * 1000, 2),
-        "p99_ms": round(pick(0.99) * 1000, 2),
-    }
+    return {"n": len(s), "median_ms": round(statistics.median(s) * 1000, 2), "p95_ms": round(pick(0.95) * 1000, 2),
+            "p99_ms": round(pick(0.99) * 1000, 2)}
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
@@ -60,91 +55,37 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 def compare(name: str, register: dict[str, float], baseline: dict[str, float], what: str) -> dict[str, Any]:
     ratio = round(register["median_ms"] / baseline["median_ms"], 1) if baseline["median_ms"] else None
-    return {
-        "figure": name,
-        "register": register,
-        "baseline": baseline,
-        "baseline_is": what,
-        "ratio_median": ratio,
-    }
+    return {"figure": name, "register": register, "baseline": baseline, "baseline_is": what, "ratio_median": ratio}
 
 
 def queries(factory: Any, nominals: int) -> list[tuple[str, dict[str, Any]]]:
     """At least ten investigator searches, built from people known to be in the register."""
     p = [factory.person(i) for i in (7, 123 % nominals, 456 % nominals, 789 % nominals, 1011 % nominals)]
     ident = p[0].new.identity
-    phone = next(
-        (i for x in p for i in x.items if i.section.value == "contacts" and i.kind.value == "phone"), None
-    )
+    phone = next((i for x in p for i in x.items if i.section.value == "contacts" and i.kind.value == "phone"), None)
     vehicle = next((i for x in p for i in x.items if i.section.value == "vehicles"), None)
-    address = next(
-        (i for x in p for i in x.items if i.section.value == "addresses" and i.date_to is None), None
-    )
+    address = next((i for x in p for i in x.items if i.section.value == "addresses" and i.date_to is None), None)
     g = lambda *criteria, op="and": {"type": "group", "op": op, "criteria": list(criteria)}  # noqa: E731
     out = [
         ("surname", g({"type": "name", "value": ident.surname})),
-        (
-            "forename and surname",
-            g({"type": "name", "value": f"{ident.forenames.split()[0]} {ident.surname}"}),
-        ),
-        (
-            "name and date of birth",
-            g(
-                {"type": "name", "value": ident.surname},
-                {"type": "date_of_birth", "exact": ident.date_of_birth.isoformat()},
-            ),
-        ),
-        (
-            "men aged 30-39 with a tattoo on the neck",
-            g(
-                {"type": "person", "gender": "male"},
-                {"type": "age", "min": 30, "max": 39},
-                {"type": "mark", "kind": "tattoo", "location": "neck"},
-            ),
-        ),
-        (
-            "offence against a child under 13, Level 2 or 3",
-            g(
-                {"type": "offence", "victim_age_band": "under_13"},
-                g(
-                    {"type": "management", "mappa_level": 2},
-                    {"type": "management", "mappa_level": 3},
-                    op="or",
-                ),
-            ),
-        ),
-        (
-            "category 2 people with a silver car",
-            g({"type": "management", "mappa_category": 2}, {"type": "vehicle", "colour": "silver"}),
-        ),
-        (
-            "either of two surnames",
-            g(
-                {"type": "name", "value": p[1].new.identity.surname},
-                {"type": "name", "value": p[2].new.identity.surname},
-                op="or",
-            ),
-        ),
-        (
-            "robbery, not Level 1",
-            g({"type": "offence", "text": "robbery"}, g({"type": "management", "mappa_level": 1}, op="not")),
-        ),
+        ("forename and surname", g({"type": "name", "value": f"{ident.forenames.split()[0]} {ident.surname}"})),
+        ("name and date of birth", g({"type": "name", "value": ident.surname}, {"type": "date_of_birth", "exact": ident.date_of_birth.isoformat()})),
+        ("men aged 30-39 with a tattoo on the neck", g({"type": "person", "gender": "male"}, {"type": "age", "min": 30, "max": 39},
+                                                       {"type": "mark", "kind": "tattoo", "location": "neck"})),
+        ("offence against a child under 13, Level 2 or 3", g({"type": "offence", "victim_age_band": "under_13"},
+                                                           g({"type": "management", "mappa_level": 2}, {"type": "management", "mappa_level": 3}, op="or"))),
+        ("category 2 people with a silver car", g({"type": "management", "mappa_category": 2}, {"type": "vehicle", "colour": "silver"})),
+        ("either of two surnames", g({"type": "name", "value": p[1].new.identity.surname}, {"type": "name", "value": p[2].new.identity.surname}, op="or")),
+        ("robbery, not Level 1", g({"type": "offence", "text": "robbery"}, g({"type": "management", "mappa_level": 1}, op="not"))),
     ]
     if vehicle is not None:
         vrm = vehicle.vrm
-        out.append(
-            ("partial registration mark", g({"type": "vehicle", "vrm": vrm[:2] + "?" + vrm[3:5] + "*"}))
-        )
+        out.append(("partial registration mark", g({"type": "vehicle", "vrm": vrm[:2] + "?" + vrm[3:5] + "*"})))
     if phone is not None:
         out.append(("phone number", g({"type": "contact", "kind": "phone", "value": phone.value})))
     if address is not None and address.postcode:
         out.append(("postcode", g({"type": "address", "postcode": address.postcode})))
-    out.append(
-        (
-            "employment text",
-            g({"type": "employment", "text": "engineer"}, {"type": "age", "min": 25, "max": 60}),
-        )
-    )
+    out.append(("employment text", g({"type": "employment", "text": "engineer"}, {"type": "age", "min": 25, "max": 60})))
     return out
 
 
@@ -153,12 +94,8 @@ def command(env: dict[str, str], *args: str) -> Any:
     import os
     import subprocess
 
-    return subprocess.Popen(
-        [sys.executable, "-c", "from register.cli import main; main()", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return subprocess.Popen([sys.executable, "-c", "from register.cli import main; main()", *args], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class ApiServer:
@@ -199,15 +136,10 @@ class ApiServer:
 
 
 def server_env(settings: Any) -> dict[str, str]:
-    env = {
-        "REGISTER_DATABASE_URL": settings.resolved_database_url,
-        "REGISTER_VAR_DIR": str(settings.var_dir),
-        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
-        "REGISTER_SEARCH_ALIAS": settings.search_alias,
-        # the load is many calls by few users from one address: the production rate limits would measure themselves
-        "REGISTER_RATE_LIMIT_PER_USER": "",
-        "REGISTER_RATE_LIMIT_PER_ADDRESS": "",
-    }
+    env = {"REGISTER_DATABASE_URL": settings.resolved_database_url, "REGISTER_VAR_DIR": str(settings.var_dir),
+           "REGISTER_KEY_DIR": str(settings.resolved_key_dir), "REGISTER_SEARCH_ALIAS": settings.search_alias,
+           # the load is many calls by few users from one address: the production rate limits would measure themselves
+           "REGISTER_RATE_LIMIT_PER_USER": "", "REGISTER_RATE_LIMIT_PER_ADDRESS": ""}
     if settings.elasticsearch_url:
         env["REGISTER_ELASTICSEARCH_URL"] = settings.elasticsearch_url
     return env
@@ -216,15 +148,8 @@ def server_env(settings: Any) -> dict[str, str]:
 PAGE_TARGET_P95_MS = 150  # issue 14: the caseload (60 people) and the record, p95 server time
 
 
-def time_page(
-    client: Any,
-    store: Any,
-    name: str,
-    path: Any,
-    repeat: int,
-    statements: list[int],
-    count: Callable[..., None],
-) -> dict[str, Any]:
+def time_page(client: Any, store: Any, name: str, path: Any, repeat: int, statements: list[int],
+              count: Callable[..., None]) -> dict[str, Any]:
     """One page timed `repeat` times through `client` (`path`: a string, or a function giving the next path), then
     viewed once more counting its SQL statements (`count` adds to `statements[0]`)."""
     from sqlalchemy import event
@@ -240,13 +165,8 @@ def time_page(
     statements[0] = 0
     get()
     event.remove(store.engine, "before_cursor_execute", count)
-    return {
-        "page": name,
-        **samples,
-        "statements_per_view": statements[0],
-        "target_p95_ms": PAGE_TARGET_P95_MS,
-        "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS,
-    }
+    return {"page": name, **samples, "statements_per_view": statements[0], "target_p95_ms": PAGE_TARGET_P95_MS,
+            "meets_target": samples["p95_ms"] <= PAGE_TARGET_P95_MS}
 
 
 def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[dict[str, Any]]:
@@ -269,15 +189,8 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
         cases = CaseloadRepository(s).cases(area=om.area, user_id=om.user_id, agency=om.agency, today=today)
     ids = [c.id for c in cases]
     if not ids:
-        raise RuntimeError(
-            f"{om.user_id} manages no one here: generate the register with this version of `register generate`"
-        )
-    app = build_app(
-        settings.model_copy(
-            update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}
-        ),
-        store,
-    )
+        raise RuntimeError(f"{om.user_id} manages no one here: generate the register with this version of `register generate`")
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
     statements = [0]
 
     def count(*_: Any) -> None:  # the pages' own statements, not the background audit sealer's
@@ -287,36 +200,21 @@ def web_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> list[di
     out = []
     with TestClient(app) as client:
         session = app.state.sessions.create()  # signed in as web/signin.py does, without the sign-in page
-        session.principal = Principal(
-            om.user_id, om.agency, om.area, frozenset({Role.OFFENDER_MANAGER}), om.name
-        )
+        session.principal = Principal(om.user_id, om.agency, om.area, frozenset({Role.OFFENDER_MANAGER}), om.name)
         session.issuer = "development"
         client.cookies.set(COOKIE, session.id)
         it = iter(ids * (repeat // len(ids) + 2))
-        around = iter(
-            ids * (repeat // len(ids) + 2)
-        )  # the associations page's own walk through the same people
-        pages = [
-            (f"caseload page ({len(ids)} people, 20 a page)", lambda: "/caseload"),
-            ("record overview page", lambda: f"/records/{next(it)}"),
-            ("associations page, two levels", lambda: f"/records/{next(around)}/associations?level=2"),
-        ]
+        around = iter(ids * (repeat // len(ids) + 2))  # the associations page's own walk through the same people
+        pages = [(f"caseload page ({len(ids)} people, 20 a page)", lambda: "/caseload"),
+                 ("record overview page", lambda: f"/records/{next(it)}"),
+                 ("associations page, two levels", lambda: f"/records/{next(around)}/associations?level=2")]
         out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
         out += supervisor_and_auditor_pages(app, client, store, om, ids, today, repeat, statements, count)
     return out
 
 
-def supervisor_and_auditor_pages(
-    app: Any,
-    client: Any,
-    store: Any,
-    om: Any,
-    ids: list[Any],
-    today: dt.date,
-    repeat: int,
-    statements: list[int],
-    count: Callable[..., None],
-) -> list[dict[str, Any]]:
+def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids: list[Any], today: dt.date, repeat: int,
+                                 statements: list[int], count: Callable[..., None]) -> list[dict[str, Any]]:
     """The statistics pages (the area's supervisor) and the auditor's pages, timed like the caseload: the
     annual tables with last year's beside them, the people behind the largest figure, the audit log's first
     page, who looked at a record, and one event."""
@@ -326,38 +224,22 @@ def supervisor_and_auditor_pages(
     from register.domain.enums import Role
     from register.store import models as m
     from register.web.sessions import COOKIE
-
     year = running_year(today)
     with store.session_factory() as s:
         seq = int(s.scalar(select(func.max(m.AuditEvent.seq))) or 1)
     it = iter(ids * (repeat // len(ids) + 2))
     people = f"/statistics/people?year={year}&table=eligible_on_31_march&row=1&column=1"
     users = [
-        (
-            Role.SUPERVISOR,
-            [
-                (
-                    f"statistics page ({year - 1}/{str(year)[2:]} and the year before)",
-                    lambda: f"/statistics?year={year}",
-                ),
-                ("people behind a figure (Category 1, Level 1)", lambda: people),
-            ],
-        ),
-        (
-            Role.AUDITOR,
-            [
-                ("audit log, first page", lambda: "/audit"),
-                ("who looked at a record", lambda: f"/audit/records/{next(it)}"),
-                ("one audit event", lambda: f"/audit/events/{seq}"),
-            ],
-        ),
+        (Role.SUPERVISOR, [(f"statistics page ({year - 1}/{str(year)[2:]} and the year before)", lambda: f"/statistics?year={year}"),
+                           ("people behind a figure (Category 1, Level 1)", lambda: people)]),
+        (Role.AUDITOR, [("audit log, first page", lambda: "/audit"),
+                        ("who looked at a record", lambda: f"/audit/records/{next(it)}"),
+                        ("one audit event", lambda: f"/audit/events/{seq}")]),
     ]
     out = []
     for role, pages in users:
         session = app.state.sessions.create()
-        session.principal = Principal(
-            f"bench.{role.value}", om.agency, om.area, frozenset({role}), role.value
-        )
+        session.principal = Principal(f"bench.{role.value}", om.agency, om.area, frozenset({role}), role.value)
         session.issuer = "development"
         client.cookies.set(COOKIE, session.id)
         out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
@@ -383,62 +265,33 @@ def casework_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> li
     from register.transfers.schemas import TransferRequest
     from register.web.sessions import COOKIE
 
-    supervisor = Principal(
-        "bench.supervisor", Agency.POLICE, Area.KENT, frozenset({Role.SUPERVISOR}), "DS Bench"
-    )
+    supervisor = Principal("bench.supervisor", Agency.POLICE, Area.KENT, frozenset({Role.SUPERVISOR}), "DS Bench")
     with store.session_factory() as s:
-        others = s.execute(
-            select(m.Nominal.id, m.Nominal.area, m.Nominal.version)
-            .where(
-                m.Nominal.area != Area.KENT.value,
-                m.Nominal.status == NominalStatus.ACTIVE.value,
-                ~m.Nominal.id.in_(select(m.Transfer.nominal_id)),
-            )
-            .limit(20)
-        ).all()
-        archived = s.scalar(
-            select(m.Nominal.id)
-            .where(m.Nominal.area == Area.KENT.value, m.Nominal.status == NominalStatus.ARCHIVED.value)
-            .limit(1)
-        )
+        others = s.execute(select(m.Nominal.id, m.Nominal.area, m.Nominal.version).where(
+            m.Nominal.area != Area.KENT.value, m.Nominal.status == NominalStatus.ACTIVE.value,
+            ~m.Nominal.id.in_(select(m.Transfer.nominal_id))).limit(20)).all()
+        archived = s.scalar(select(m.Nominal.id).where(m.Nominal.area == Area.KENT.value,
+                                                        m.Nominal.status == NominalStatus.ARCHIVED.value).limit(1))
     for row in others:
-        asker = Principal(
-            "bench.om", Agency.POLICE, Area(row.area), frozenset({Role.OFFENDER_MANAGER}), "DC Bench"
-        )
+        asker = Principal("bench.om", Agency.POLICE, Area(row.area), frozenset({Role.OFFENDER_MANAGER}), "DC Bench")
         with store.unit_of_work() as uow:
-            transfers.start(
-                uow,
-                asker,
-                row.id,
-                TransferRequest(to_area=Area.KENT, reason="moved to Kent"),
-                expected_version=row.version,
-            )
+            transfers.start(uow, asker, row.id, TransferRequest(to_area=Area.KENT, reason="moved to Kent"),
+                            expected_version=row.version)
     with store.unit_of_work() as uow:
         pairs, _ = merges.list_pairs(uow, supervisor, Area.KENT.value, limit=50)
     pair = next((p for p in pairs if p.first_area == p.second_area == Area.KENT.value), None)
     with store.unit_of_work() as uow:
-        first_transfer = (
-            transfers.desk(uow, supervisor, app_policy(settings), "incoming")[0].id if others else None
-        )
-    app = build_app(
-        settings.model_copy(
-            update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}
-        ),
-        store,
-    )
+        first_transfer = transfers.desk(uow, supervisor, app_policy(settings), "incoming")[0].id if others else None
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
     statements = [0]
 
     def count(*_: Any) -> None:
         if threading.current_thread().name != "register-audit-sealer":
             statements[0] += 1
 
-    pages = [
-        ("transfers desk (waiting)", "/transfers"),
-        ("transfers desk (decided)", "/transfers?show=decided"),
-        ("suspected duplicates", "/duplicates"),
-        ("retention desk: due for review", "/retention?view=review"),
-        ("retention desk: all archived", "/retention?view=archived"),
-    ]
+    pages = [("transfers desk (waiting)", "/transfers"), ("transfers desk (decided)", "/transfers?show=decided"),
+             ("suspected duplicates", "/duplicates"), ("retention desk: due for review", "/retention?view=review"),
+             ("retention desk: all archived", "/retention?view=archived")]
     if first_transfer:
         pages.append(("a transfer's page", f"/transfers/{first_transfer}"))
     if pair:
@@ -475,12 +328,7 @@ def supervisor_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> 
     from register.synthetic.people import BENCH_CASELOAD as om
     from register.web.sessions import COOKIE
 
-    app = build_app(
-        settings.model_copy(
-            update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}
-        ),
-        store,
-    )
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
     statements = [0]
 
     def count(*_: Any) -> None:
@@ -490,24 +338,15 @@ def supervisor_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> 
     out = []
     with TestClient(app) as client:
         session = app.state.sessions.create()
-        session.principal = Principal(
-            f"{om.area.value}.bench.supervisor",
-            om.agency,
-            om.area,
-            frozenset({Role.SUPERVISOR}),
-            "Bench Supervisor",
-        )
+        session.principal = Principal(f"{om.area.value}.bench.supervisor", om.agency, om.area, frozenset({Role.SUPERVISOR}), "Bench Supervisor")
         session.issuer = "development"
         client.cookies.set(COOKIE, session.id)
-        pages = [
-            ("data-quality dashboard", "/quality"),
-            ("quality worklist, all findings (25 a page)", "/quality/findings"),
-            ("quality worklist, one rule", "/quality/findings?rule=VISIT-OVERDUE"),
-            ("quality worklist, page 40", "/quality/findings?page=40"),
-            ("quality worklist CSV export, one rule", "/quality/findings.csv?rule=MISSING-ADDRESS"),
-            ("workload across the area", "/workload"),
-            (f"one officer's overdue people ({om.user_id})", f"/workload/officers/{om.user_id}"),
-        ]
+        pages = [("data-quality dashboard", "/quality"), ("quality worklist, all findings (25 a page)", "/quality/findings"),
+                 ("quality worklist, one rule", "/quality/findings?rule=VISIT-OVERDUE"),
+                 ("quality worklist, page 40", "/quality/findings?page=40"),
+                 ("quality worklist CSV export, one rule", "/quality/findings.csv?rule=MISSING-ADDRESS"),
+                 ("workload across the area", "/workload"),
+                 (f"one officer's overdue people ({om.user_id})", f"/workload/officers/{om.user_id}")]
         out += [time_page(client, store, name, path, repeat, statements, count) for name, path in pages]
     return out
 
@@ -515,9 +354,7 @@ def supervisor_pages(settings: Any, store: Any, today: dt.date, repeat: int) -> 
 SEARCH_PAGE_OVERHEAD_MS = 30  # issue 15: a results page within its search's own time + 30 ms
 
 
-def search_pages(
-    settings: Any, store: Any, today: dt.date, repeat: int, factory: Any
-) -> list[dict[str, Any]]:
+def search_pages(settings: Any, store: Any, today: dt.date, repeat: int, factory: Any) -> list[dict[str, Any]]:
     """The investigator's results page (web/search.py) against the search it runs: each query timed through the
     search use case alone (`search.service.search`, the same backend, purpose and page size) and through the
     page (a signed-in session holding the search under an opaque id, as the form leaves it), in this process.
@@ -534,38 +371,19 @@ def search_pages(
     from register.web import search as web_search
     from register.web.sessions import COOKIE
 
-    app = build_app(
-        settings.model_copy(
-            update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}
-        ),
-        store,
-    )
-    investigator = Principal(
-        "bench.investigator",
-        Agency.POLICE,
-        Area.KENT,
-        frozenset({Role.INVESTIGATOR}),
-        "DC Bench Investigator",
-    )
+    app = build_app(settings.model_copy(update={"indexer_in_api": False, "rate_limit_per_user": "", "rate_limit_per_address": ""}), store)
+    investigator = Principal("bench.investigator", Agency.POLICE, Area.KENT, frozenset({Role.INVESTIGATOR}), "DC Bench Investigator")
     p = factory.person(7)
     ident = p.new.identity
     vehicle = next((i for i in p.items if i.section.value == "vehicles"), None)
     g = lambda *criteria, op="and": {"type": "group", "op": op, "criteria": list(criteria)}  # noqa: E731
-    chosen = [
-        ("surname", g({"type": "name", "value": ident.surname}), ["Name"]),
-        # hundreds of hits at 20,000 people: a page of 20 with its photographs, many pages
-        ("year of birth", g({"type": "date_of_birth", "year": ident.date_of_birth.year}), ["Date of birth"]),
-    ]
+    chosen = [("surname", g({"type": "name", "value": ident.surname}), ["Name"]),
+              # hundreds of hits at 20,000 people: a page of 20 with its photographs, many pages
+              ("year of birth", g({"type": "date_of_birth", "year": ident.date_of_birth.year}), ["Date of birth"])]
     if vehicle is not None:
         vrm = vehicle.vrm
-        chosen.insert(
-            0,
-            (
-                "partial registration mark and surname",
-                g({"type": "name", "value": ident.surname}, {"type": "vehicle", "vrm": vrm[:4] + "*"}),
-                ["Name", "Vehicle"],
-            ),
-        )
+        chosen.insert(0, ("partial registration mark and surname", g({"type": "name", "value": ident.surname},
+                                                                     {"type": "vehicle", "vrm": vrm[:4] + "*"}), ["Name", "Vehicle"]))
     out = []
     with TestClient(app) as client:
         session = app.state.sessions.create()
@@ -578,23 +396,12 @@ def search_pages(
             sid = secrets.token_urlsafe(12)
             session.data.setdefault(web_search.SEARCHES, {})[sid] = {
                 "request": request.model_dump(mode="json", include={"query", "include_archived", "sort"}),
-                "labels": labels,
-                "form": {},
-                "cursors": {},
-            }
+                "labels": labels, "form": {}, "cursors": {}}
 
             def run(request: SearchRequest = request) -> None:
                 with store.unit_of_work(for_caller=True) as uow:
-                    search_service.search(
-                        uow,
-                        investigator,
-                        app.state.policy,
-                        app.state.search_backend,
-                        app.state.search_backend_name,
-                        request,
-                        purpose="BENCH",
-                        request_id=None,
-                    )
+                    search_service.search(uow, investigator, app.state.policy, app.state.search_backend, app.state.search_backend_name,
+                                          request, purpose="BENCH", request_id=None)
 
             def get(sid: str = sid) -> None:
                 r = client.get(f"/search/{sid}?page=1", follow_redirects=False)
@@ -613,17 +420,9 @@ def search_pages(
                     into.append(time.perf_counter() - t)
             own = sorted(round((p - q) * 1000, 2) for p, q in zip(pages_ms, searches_ms, strict=True))
             overhead = round(statistics.median(own), 1)
-            out.append(
-                {
-                    "query": name,
-                    "search": summary(searches_ms),
-                    "page": summary(pages_ms),
-                    "overhead_median_ms": overhead,
-                    "overhead_p95_ms": round(own[min(len(own) - 1, int(len(own) * 0.95))], 1),
-                    "target_overhead_ms": SEARCH_PAGE_OVERHEAD_MS,
-                    "meets_target": overhead <= SEARCH_PAGE_OVERHEAD_MS,
-                }
-            )
+            out.append({"query": name, "search": summary(searches_ms), "page": summary(pages_ms), "overhead_median_ms": overhead,
+                        "overhead_p95_ms": round(own[min(len(own) - 1, int(len(own) * 0.95))], 1),
+                        "target_overhead_ms": SEARCH_PAGE_OVERHEAD_MS, "meets_target": overhead <= SEARCH_PAGE_OVERHEAD_MS})
     return out
 
 
@@ -642,23 +441,15 @@ def pages_only(args: Any) -> None:
     store = build_store(settings)
     t = time.perf_counter()
     synthetic.generate(store, args.nominals, args.seed, today=today)
-    results: dict[str, Any] = {
-        "nominals": args.nominals,
-        "engine": "sqlite",
-        "generate_s": round(time.perf_counter() - t, 1),
-    }
+    results: dict[str, Any] = {"nominals": args.nominals, "engine": "sqlite", "generate_s": round(time.perf_counter() - t, 1)}
     results["pages"] = web_pages(settings, store, today, args.repeat * 3)
-    results["search_pages"] = search_pages(
-        settings, store, today, args.repeat, PersonFactory(args.seed, today)
-    )
+    results["search_pages"] = search_pages(settings, store, today, args.repeat, PersonFactory(args.seed, today))
     store.dispose()
     checkpoint(results, args.out)
     print(json.dumps(results, indent=2, default=str))
 
 
-def relevance(
-    settings: Any, store: Any, nominals: int, seed: int, today: dt.date, es_url: str, per_kind: int = 20
-) -> dict[str, Any]:
+def relevance(settings: Any, store: Any, nominals: int, seed: int, today: dt.date, es_url: str, per_kind: int = 20) -> dict[str, Any]:
     """Search relevance (issue #19 point 9): the labelled set of `register.synthetic.relevance` built from this
     register's own people, every query through the search use case as a Kent investigator on the embedded SQL
     backend and on Elasticsearch (the same register indexed under a fresh alias): precision@10, recall@10 and
@@ -670,46 +461,28 @@ def relevance(
     from register.synthetic import relevance as rel
     from register.synthetic.people import PersonFactory
 
-    index = build_search_index(
-        settings.model_copy(
-            update={"elasticsearch_url": es_url, "search_alias": f"bench-rel-{uuid.uuid4().hex[:8]}"}
-        )
-    )
+    index = build_search_index(settings.model_copy(update={"elasticsearch_url": es_url, "search_alias": f"bench-rel-{uuid.uuid4().hex[:8]}"}))
     assert index is not None
     index.ensure()
     try:
         idx.reindex(store, index)
         index.refresh()
         t = time.perf_counter()
-        labelled = rel.labelled_set(
-            rel.people(PersonFactory(seed, today), nominals), per_kind=per_kind, seed=seed, at=today
-        )
+        labelled = rel.labelled_set(rel.people(PersonFactory(seed, today), nominals), per_kind=per_kind, seed=seed, at=today)
         built_s = round(time.perf_counter() - t, 1)
         policy = app_policy(settings)
-        out: dict[str, Any] = {
-            "nominals": nominals,
-            "seed": seed,
-            "per_kind": per_kind,
-            "queries": len(labelled),
-            "started": dt.datetime.now(dt.UTC).isoformat(),
-            "labelled_set_built_s": built_s,
-            "backends": {},
-        }
+        out: dict[str, Any] = {"nominals": nominals, "seed": seed, "per_kind": per_kind, "queries": len(labelled),
+                               "started": dt.datetime.now(dt.UTC).isoformat(), "labelled_set_built_s": built_s, "backends": {}}
         for name, backend in (("sql", SqlBackend(store)), ("elasticsearch", ElasticBackend(index))):
             t = time.perf_counter()
             outcomes = rel.run(store, policy, backend, name, labelled)
-            out["backends"][name] = {
-                **rel.summarise(outcomes),
-                "seconds": round(time.perf_counter() - t, 1),
-                "misses": rel.misses(outcomes),
-            }
+            out["backends"][name] = {**rel.summarise(outcomes), "seconds": round(time.perf_counter() - t, 1),
+                                     "misses": rel.misses(outcomes)}
         sql, es = (out["backends"][b] for b in ("sql", "elasticsearch"))
         out["backends_agree"] = sql["kinds"] == es["kinds"]
         return out
     finally:
-        index.client.indices.delete(
-            index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True
-        )
+        index.client.indices.delete(index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True)
 
 
 def relevance_only(args: Any) -> None:
@@ -735,11 +508,7 @@ def relevance_only(args: Any) -> None:
             servers.append(node)
             es_url = node.start()
         synthetic.generate(store, args.nominals, args.seed, today=today)
-        results = {
-            "relevance": relevance(
-                settings, store, args.nominals, args.seed, today, es_url, args.relevance_per_kind
-            )
-        }
+        results = {"relevance": relevance(settings, store, args.nominals, args.seed, today, es_url, args.relevance_per_kind)}
     finally:
         store.dispose()
         for s in reversed(servers):
@@ -762,53 +531,30 @@ def relevance_only(args: Any) -> None:
         (ROOT / "docs" / "benchmarks.md").write_text(md)
 
 
-RELEVANCE_COLUMNS = (
-    "precision_at_10",
-    "recall_at_10",
-    "target_first",
-    "target_top_3",
-    "mrr_at_10",
-    "mean_relevant",
-)
+RELEVANCE_COLUMNS = ("precision_at_10", "recall_at_10", "target_first", "target_top_3", "mrr_at_10", "mean_relevant")
 
 
 def relevance_section(r: dict[str, Any]) -> list[str]:
     """The Relevance section of docs/benchmarks.md: one table per backend, a row per kind and overall."""
-    lines = [
-        "## Relevance",
-        "",
-        f"The labelled set of `register.synthetic.relevance` on a register of {r['nominals']:,} people (seed {r['seed']}), "
-        f"{r['per_kind']} queries of each kind, {r['queries']} in all, run {r['started'][:16]} UTC; each query through "
-        "the search use case as a Kent investigator, first page of 10 by relevance. Relevant: every person who fits "
-        "the fragments by their documented meaning, worked out from the generator's plaintext (how, and the "
-        "scores' definitions: the module's docstring and docs/decisions.md). Precision@10: relevant hits / hits "
-        "shown; recall@10: relevant hits / min(relevant, 10); first, top 3: the person the fragments were written "
-        "from; MRR over the first 10; m: mean number of relevant people per query. Both backends gave "
-        + ("identical" if r.get("backends_agree") else "**different**")
-        + " scores for every kind. Measured by `make bench` "
-        '(on the SQLite register of `--sqlite-nominals` people) or alone by `make bench ARGS="--relevance-only --nominals '
-        f"{r['nominals']}\"`; the seconds are the whole set's, on the shared machine. What the figures mean: "
-        'docs/investigator-search.md, "Relevance measured".',
-        "",
-    ]
+    lines = ["## Relevance", "",
+             f"The labelled set of `register.synthetic.relevance` on a register of {r['nominals']:,} people (seed {r['seed']}), "
+             f"{r['per_kind']} queries of each kind, {r['queries']} in all, run {r['started'][:16]} UTC; each query through "
+             "the search use case as a Kent investigator, first page of 10 by relevance. Relevant: every person who fits "
+             "the fragments by their documented meaning, worked out from the generator's plaintext (how, and the "
+             "scores' definitions: the module's docstring and docs/decisions.md). Precision@10: relevant hits / hits "
+             "shown; recall@10: relevant hits / min(relevant, 10); first, top 3: the person the fragments were written "
+             "from; MRR over the first 10; m: mean number of relevant people per query. Both backends gave "
+             + ("identical" if r.get("backends_agree") else "**different**") + " scores for every kind. Measured by `make bench` "
+             "(on the SQLite register of `--sqlite-nominals` people) or alone by `make bench ARGS=\"--relevance-only --nominals "
+             f"{r['nominals']}\"`; the seconds are the whole set's, on the shared machine. What the figures mean: "
+             "docs/investigator-search.md, \"Relevance measured\".", ""]
     for name, b in r["backends"].items():
-        lines += [
-            f"**{'Embedded SQL (SQLite)' if name == 'sql' else 'Elasticsearch'}** ({b['seconds']} s for the set):",
-            "",
-            "| kind | queries | precision@10 | recall@10 | first | top 3 | MRR | m |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        ]
+        lines += [f"**{'Embedded SQL (SQLite)' if name == 'sql' else 'Elasticsearch'}** ({b['seconds']} s for the set):", "",
+                  "| kind | queries | precision@10 | recall@10 | first | top 3 | MRR | m |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         rows = list(b["kinds"].items()) + [("**overall**", b["overall"])]
-        lines += [
-            f"| {k} | {v['queries']} | " + " | ".join(str(v[c]) for c in RELEVANCE_COLUMNS) + " |"
-            for k, v in rows
-        ]
+        lines += [f"| {k} | {v['queries']} | " + " | ".join(str(v[c]) for c in RELEVANCE_COLUMNS) + " |" for k, v in rows]
         if b["misses"]:
-            lines += [
-                "",
-                "Queries whose first page shows someone who fits nothing or leaves out someone who fits:",
-                "",
-            ]
+            lines += ["", "Queries whose first page shows someone who fits nothing or leaves out someone who fits:", ""]
             lines += [f"- {m}" for m in b["misses"]]
         lines.append("")
     return lines
@@ -821,45 +567,20 @@ def checkpoint(results: dict[str, Any], out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nominals", type=int, default=100_000)
-    parser.add_argument(
-        "--sqlite-nominals",
-        type=int,
-        default=5_000,
-        help="size of the SQLite register for the embedded backend (its scale)",
-    )
+    parser.add_argument("--sqlite-nominals", type=int, default=5_000, help="size of the SQLite register for the embedded backend (its scale)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument(
-        "--database-url", help="an existing PostgreSQL database already generated with --nominals/--seed"
-    )
+    parser.add_argument("--database-url", help="an existing PostgreSQL database already generated with --nominals/--seed")
     parser.add_argument("--elasticsearch-url", help="an existing Elasticsearch node (default: start one)")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "results.json")
     parser.add_argument("--report", action="store_true", help="also write docs/benchmarks.md")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="write docs/benchmarks.md from the --out file; measure nothing",
-    )
-    parser.add_argument(
-        "--pages-only",
-        action="store_true",
-        help="only the web pages, on a SQLite register of --nominals people",
-    )
-    parser.add_argument(
-        "--relevance-only",
-        action="store_true",
-        help="only search relevance, on a SQLite register of --nominals people and an Elasticsearch node",
-    )
-    parser.add_argument(
-        "--relevance-per-kind",
-        type=int,
-        default=20,
-        help="labelled queries of each kind (register.synthetic.relevance)",
-    )
+    parser.add_argument("--render-only", action="store_true", help="write docs/benchmarks.md from the --out file; measure nothing")
+    parser.add_argument("--pages-only", action="store_true", help="only the web pages, on a SQLite register of --nominals people")
+    parser.add_argument("--relevance-only", action="store_true",
+                        help="only search relevance, on a SQLite register of --nominals people and an Elasticsearch node")
+    parser.add_argument("--relevance-per-kind", type=int, default=20, help="labelled queries of each kind (register.synthetic.relevance)")
     args = parser.parse_args()
     if args.pages_only:
         pages_only(args)
@@ -889,18 +610,9 @@ def main() -> None:
     from register.synthetic.people import PersonFactory
 
     servers: list[Any] = []
-    results: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(),
-        "nominals": args.nominals,
-        "seed": args.seed,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": __import__("os").cpu_count(),
-        },
-        "figures": [],
-        "timings": {},
-    }
+    results: dict[str, Any] = {"started": dt.datetime.now(dt.UTC).isoformat(), "nominals": args.nominals, "seed": args.seed,
+                               "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": __import__("os").cpu_count()},
+                               "figures": [], "timings": {}}
     work = Path(tempfile.mkdtemp(prefix="register-bench-"))
     try:
         pg_url = args.database_url
@@ -918,9 +630,7 @@ def main() -> None:
             servers.append(node)
             es_url = node.start()
         alias = f"bench-{uuid.uuid4().hex[:8]}"
-        settings = Settings(
-            database_url=pg_url, var_dir=work / "pg", elasticsearch_url=es_url, search_alias=alias
-        )
+        settings = Settings(database_url=pg_url, var_dir=work / "pg", elasticsearch_url=es_url, search_alias=alias)
         migrate(settings)
         store = build_store(settings)
         today = dt.date.today()
@@ -937,74 +647,37 @@ def main() -> None:
         index.ensure()
         from importlib.metadata import version
 
-        results["machine"]["elasticsearch"] = sorted(
-            {n["version"] for n in index.client.nodes.info(filter_path="nodes.*.version")["nodes"].values()}
-        )
-        results["machine"]["packages"] = {
-            p: version(p)
-            for p in ("sqlalchemy", "psycopg", "fastapi", "pydantic", "cryptography", "elasticsearch")
-        }
+        results["machine"]["elasticsearch"] = sorted({n["version"] for n in index.client.nodes.info(filter_path="nodes.*.version")["nodes"].values()})
+        results["machine"]["packages"] = {p: version(p) for p in ("sqlalchemy", "psycopg", "fastapi", "pydantic", "cryptography", "elasticsearch")}
 
         # Reindex through the register vs a raw bulk load of the same prepared documents.
         t = time.perf_counter()
         workers = __import__("os").cpu_count() or 1
-        _, count = idx.reindex(
-            store, index, batch=500, workers=workers
-        )  # as `register reindex` runs by default
+        _, count = idx.reindex(store, index, batch=500, workers=workers)  # as `register reindex` runs by default
         reindex_s = time.perf_counter() - t
         # The parent (writing to Elasticsearch) and the largest of its document-building worker processes.
-        results["machine"]["peak_memory_mb_reindex"] = round(
-            max(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-            )
-            / 1024
-        )
+        results["machine"]["peak_memory_mb_reindex"] = round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                                                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
         docs = idx._load_documents(store, [r for r in _ids(store, 10_000)])
         raw = index.spec.new_name()
         index.client.indices.create(index=raw, **index.spec.definition)
         from elasticsearch.helpers import bulk
 
         t = time.perf_counter()
-        bulk(
-            index.client,
-            ({"_index": raw, "_id": d["nominal_id"], "_source": d} for d in docs),
-            chunk_size=500,
-            refresh=False,
-        )
+        bulk(index.client, ({"_index": raw, "_id": d["nominal_id"], "_source": d} for d in docs), chunk_size=500, refresh=False)
         raw_s = time.perf_counter() - t
         index.client.indices.delete(index=raw)
-        results["figures"].append(
-            {
-                "figure": f"full reindex (documents per second, {workers} worker processes)",
-                "register": round(count / reindex_s),
-                "baseline": round(len(docs) / raw_s),
-                "baseline_is": "raw bulk load of the same prepared documents",
-                "ratio_throughput": round((len(docs) / raw_s) / (count / reindex_s), 1),
-            }
-        )
+        results["figures"].append({"figure": f"full reindex (documents per second, {workers} worker processes)", "register": round(count / reindex_s),
+                                   "baseline": round(len(docs) / raw_s), "baseline_is": "raw bulk load of the same prepared documents",
+                                   "ratio_throughput": round((len(docs) / raw_s) / (count / reindex_s), 1)})
         index.refresh()
         checkpoint(results, args.out)
 
         key = ensure_dev_signing_key(settings.resolved_key_dir)
-        investigator = mint(
-            key,
-            user="bench.investigator",
-            agency=Agency.POLICE,
-            area=Area.KENT,
-            roles=[Role.INVESTIGATOR],
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-        )
-        om = mint(
-            key,
-            user="bench.om",
-            agency=Agency.POLICE,
-            area=Area.KENT,
-            roles=[Role.OFFENDER_MANAGER],
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-        )
+        investigator = mint(key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
+                            issuer=settings.token_issuer, audience=settings.token_audience)
+        om = mint(key, user="bench.om", agency=Agency.POLICE, area=Area.KENT, roles=[Role.OFFENDER_MANAGER],
+                  issuer=settings.token_issuer, audience=settings.token_audience)
         from register.search.backend import Viewer
         from register.search.elastic import ElasticBackend
 
@@ -1018,56 +691,25 @@ def main() -> None:
             api_all: list[float] = []
             raw_all: list[float] = []
             for name, query in queries(factory, args.nominals):
-                body = {"query": query, "page_size": 25}
-                request = SearchRequest.model_validate(body)
+                body = {"query": query, "limit": 25}
+                request = SearchRequest.model_validate({"query": query, "page_size": 25})
                 es_body = backend.body(request, today, Viewer(Area.KENT.value))
-                api = timed(
-                    lambda: client.post(
-                        "/v1/search",
-                        params={"purpose": "BENCH"},
-                        json=body,
-                        headers={"Authorization": f"Bearer {investigator}"},
-                    ).raise_for_status(),
-                    args.repeat,
-                )
+                api = timed(lambda: client.post("/v1/search", params={"purpose": "BENCH"}, json=body,
+                                                headers={"Authorization": f"Bearer {investigator}"}).raise_for_status(), args.repeat)
                 direct = timed(lambda: index.client.search(index=index.spec.alias, **es_body), args.repeat)
-                hits = client.post(
-                    "/v1/search",
-                    params={"purpose": "BENCH"},
-                    json=body,
-                    headers={"Authorization": f"Bearer {investigator}"},
-                ).json()["total"]
-                per_query.append(
-                    {
-                        "query": name,
-                        "hits": hits,
-                        **compare(
-                            name, summary(api), summary(direct), "the same query body sent to Elasticsearch"
-                        ),
-                    }
-                )
+                hits = client.post("/v1/search", params={"purpose": "BENCH"}, json=body, headers={"Authorization": f"Bearer {investigator}"}).json()["total"]
+                per_query.append({"query": name, "hits": hits, **compare(name, summary(api), summary(direct), "the same query body sent to Elasticsearch")})
                 api_all += api
                 raw_all += direct
-            results["figures"].append(
-                compare(
-                    "investigator searches through the API (Elasticsearch)",
-                    summary(api_all),
-                    summary(raw_all),
-                    "the same query bodies sent straight to Elasticsearch",
-                )
-            )
+            results["figures"].append(compare("investigator searches through the API (Elasticsearch)", summary(api_all), summary(raw_all),
+                                              "the same query bodies sent straight to Elasticsearch"))
             results["searches"] = per_query
             checkpoint(results, args.out)
 
             # Whole-record reads: API (decrypting every section) vs the same rows with plain SQL.
             ids = _ids(store, 200, status="active", area="kent")
             it = iter(ids * 100)
-            api = timed(
-                lambda: client.get(
-                    f"/v1/nominals/{next(it)}", headers={"Authorization": f"Bearer {om}"}
-                ).raise_for_status(),
-                args.repeat * 3,
-            )
+            api = timed(lambda: client.get(f"/v1/nominals/{next(it)}", headers={"Authorization": f"Bearer {om}"}).raise_for_status(), args.repeat * 3)
             it2 = iter(ids * 100)
 
             def plain_read() -> None:
@@ -1075,36 +717,20 @@ def main() -> None:
                 with store.session_factory() as s:
                     s.execute(select(m.Nominal.__table__).where(m.Nominal.id == nid)).all()
                     s.execute(select(m.Item.__table__).where(m.Item.nominal_id == nid)).all()
-                    s.execute(
-                        select(m.ChronologyEntry.__table__).where(m.ChronologyEntry.nominal_id == nid)
-                    ).all()
+                    s.execute(select(m.ChronologyEntry.__table__).where(m.ChronologyEntry.nominal_id == nid)).all()
                     s.execute(select(m.DataKey.__table__).where(m.DataKey.nominal_id == nid)).all()
 
-            results["figures"].append(
-                compare(
-                    "read a whole record through the API",
-                    summary(api),
-                    summary(timed(plain_read, args.repeat * 3)),
-                    "the same rows with plain SQL (no decryption, no policy, no audit)",
-                )
-            )
+            results["figures"].append(compare("read a whole record through the API", summary(api), summary(timed(plain_read, args.repeat * 3)),
+                                              "the same rows with plain SQL (no decryption, no policy, no audit)"))
 
             # Updates: append a chronology entry through the API vs a plain insert of the same row.
-            versions = {
-                nid: client.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers[
-                    "etag"
-                ]
-                for nid in ids[:50]
-            }
+            versions = {nid: client.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in ids[:50]}
             it3 = iter(list(versions) * 100)
 
             def api_update() -> None:
                 nid = next(it3)
-                r = client.post(
-                    f"/v1/nominals/{nid}/chronology",
-                    json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
-                    headers={"Authorization": f"Bearer {om}", "If-Match": versions[nid]},
-                )
+                r = client.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
+                                headers={"Authorization": f"Bearer {om}", "If-Match": versions[nid]})
                 r.raise_for_status()
                 versions[nid] = r.headers["etag"]
 
@@ -1114,38 +740,21 @@ def main() -> None:
             with store.engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS bench_chronology"))
                 conn.execute(text("CREATE TABLE bench_chronology (LIKE chronology_entry INCLUDING ALL)"))
-            scratch = m.ChronologyEntry.__table__.to_metadata(
-                __import__("sqlalchemy").MetaData(), name="bench_chronology"
-            )
+            scratch = m.ChronologyEntry.__table__.to_metadata(__import__("sqlalchemy").MetaData(), name="bench_chronology")
             for fk in list(scratch.foreign_keys):
                 fk.parent.foreign_keys.discard(fk)
 
             def plain_insert() -> None:
                 with store.session_factory() as s:
-                    s.execute(
-                        insert(scratch).values(
-                            id=uuid.uuid4(),
-                            nominal_id=ids[0],
-                            occurred_at=dt.datetime.now(dt.UTC),
-                            kind="contact",
-                            data_key_id=key_id,
-                            payload_sealed=b"x" * 120,
-                            recorded_by="bench",
-                            recorded_agency="police",
-                            recorded_area="kent",
-                            recorded_at=dt.datetime.now(dt.UTC),
-                        )
-                    )
+                    s.execute(insert(scratch).values(
+                        id=uuid.uuid4(), nominal_id=ids[0], occurred_at=dt.datetime.now(dt.UTC), kind="contact", data_key_id=key_id,
+                        payload_sealed=b"x" * 120, recorded_by="bench", recorded_agency="police", recorded_area="kent",
+                        recorded_at=dt.datetime.now(dt.UTC)))
                     s.commit()
 
-            results["figures"].append(
-                compare(
-                    "update a record through the API (append to the chronology)",
-                    summary(timed(api_update, args.repeat * 3)),
-                    summary(timed(plain_insert, args.repeat * 3)),
-                    "a plain SQLAlchemy insert of the same row shape, committed (into a copy of the table)",
-                )
-            )
+            results["figures"].append(compare("update a record through the API (append to the chronology)", summary(timed(api_update, args.repeat * 3)),
+                                              summary(timed(plain_insert, args.repeat * 3)),
+                                              "a plain SQLAlchemy insert of the same row shape, committed (into a copy of the table)"))
             with store.engine.begin() as conn:
                 conn.execute(text("DROP TABLE bench_chronology"))
             # Sustained updates with several clients.
@@ -1155,28 +764,15 @@ def main() -> None:
 
             def worker(mine: list[str]) -> None:
                 own = httpx.Client(base_url=api_server.url, timeout=60)
-                local = {
-                    nid: own.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers[
-                        "etag"
-                    ]
-                    for nid in mine
-                }
+                local = {nid: own.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in mine}
                 while time.perf_counter() < stop:
                     for nid in mine:
-                        r = own.post(
-                            f"/v1/nominals/{nid}/chronology",
-                            json={
-                                "occurred_at": "2026-01-01T10:00:00Z",
-                                "kind": "contact",
-                                "summary": "bench",
-                            },
-                            headers={"Authorization": f"Bearer {om}", "If-Match": local[nid]},
-                        )
+                        r = own.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
+                                        headers={"Authorization": f"Bearer {om}", "If-Match": local[nid]})
                         if r.status_code == 201:
                             local[nid] = r.headers["etag"]
                             with lock:
                                 done[0] += 1
-
             lags: list[float] = []
 
             def sample_lag() -> None:  # the age of the oldest change not yet in the index, twice a second
@@ -1184,32 +780,24 @@ def main() -> None:
 
                 while time.perf_counter() < stop:
                     with store.session_factory() as s:
-                        oldest = s.execute(
-                            select(f.min(m.Outbox.created_at)).where(m.Outbox.processed_at.is_(None))
-                        ).scalar()
+                        oldest = s.execute(select(f.min(m.Outbox.created_at)).where(m.Outbox.processed_at.is_(None))).scalar()
                     lags.append((dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0)
                     time.sleep(0.5)
 
-            threads = [
-                threading.Thread(target=worker, args=(ids[50 + 10 * i : 60 + 10 * i],)) for i in range(4)
-            ]
+            threads = [threading.Thread(target=worker, args=(ids[50 + 10 * i: 60 + 10 * i],)) for i in range(4)]
             threads.append(threading.Thread(target=sample_lag))
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
-            results["timings"]["indexer_lag_under_sustained_writes_s"] = {
-                "median": round(statistics.median(lags), 2) if lags else None,
-                "max": round(max(lags), 2) if lags else None,
-            }
+            results["timings"]["indexer_lag_under_sustained_writes_s"] = {"median": round(statistics.median(lags), 2) if lags else None,
+                                                                          "max": round(max(lags), 2) if lags else None}
             results["timings"]["sustained_updates_per_s_4_clients"] = round(done[0] / 10, 1)
             # Indexer lag: how long after the last write the index holds it.
             t = time.perf_counter()
             while idx.outbox_status(store)["pending"] and time.perf_counter() - t < 120:
                 time.sleep(0.1)
-            results["timings"]["indexer_catch_up_after_sustained_writes_s"] = round(
-                time.perf_counter() - t, 2
-            )
+            results["timings"]["indexer_catch_up_after_sustained_writes_s"] = round(time.perf_counter() - t, 2)
 
         checkpoint(results, args.out)
         # Sweeps over the whole register.
@@ -1230,9 +818,7 @@ def main() -> None:
         # The web pages an offender manager opens all day, after the sweeps (so the overview has findings to show).
         results["pages"] = web_pages(settings, store, today, args.repeat * 3)
         results["pages"] += supervisor_pages(settings, store, today, args.repeat * 3)
-        results["search_pages"] = search_pages(
-            settings, store, today, args.repeat, PersonFactory(args.seed, today)
-        )
+        results["search_pages"] = search_pages(settings, store, today, args.repeat, PersonFactory(args.seed, today))
         checkpoint(results, args.out)
         results["casework_pages"] = casework_pages(settings, store, today, args.repeat)
         checkpoint(results, args.out)
@@ -1248,44 +834,24 @@ def main() -> None:
         results["timings"]["generate_sqlite_s"] = round(time.perf_counter() - t, 1)
         sq_server = ApiServer(server_env(sq))
         sq_key = ensure_dev_signing_key(sq.resolved_key_dir)
-        sq_token = mint(
-            sq_key,
-            user="bench.investigator",
-            agency=Agency.POLICE,
-            area=Area.KENT,
-            roles=[Role.INVESTIGATOR],
-            issuer=sq.token_issuer,
-            audience=sq.token_audience,
-        )
+        sq_token = mint(sq_key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
+                        issuer=sq.token_issuer, audience=sq.token_audience)
         sq_factory = PersonFactory(args.seed, today)
         with httpx.Client(base_url=sq_server.url, timeout=120) as client:
             samples: list[float] = []
             per_query = []
             for name, query in queries(sq_factory, args.sqlite_nominals):
-                body = {"query": query, "page_size": 25}
-                run = timed(
-                    lambda: client.post(
-                        "/v1/search",
-                        params={"purpose": "BENCH"},
-                        json=body,
-                        headers={"Authorization": f"Bearer {sq_token}"},
-                    ).raise_for_status(),
-                    max(3, args.repeat // 5),
-                )
+                body = {"query": query, "limit": 25}
+                run = timed(lambda: client.post("/v1/search", params={"purpose": "BENCH"}, json=body,
+                                                headers={"Authorization": f"Bearer {sq_token}"}).raise_for_status(), max(3, args.repeat // 5))
                 per_query.append({"query": name, **summary(run)})
                 samples += run
         sq_server.stop()
-        results["sqlite_searches"] = {
-            "nominals": args.sqlite_nominals,
-            "overall": summary(samples),
-            "per_query": per_query,
-            "baseline_is": "the Elasticsearch figures above (the same queries)",
-        }
+        results["sqlite_searches"] = {"nominals": args.sqlite_nominals, "overall": summary(samples), "per_query": per_query,
+                                      "baseline_is": "the Elasticsearch figures above (the same queries)"}
         checkpoint(results, args.out)
         # Relevance on the SQLite register: both backends over the same people (it indexed under its own alias).
-        results["relevance"] = relevance(
-            sq, sq_store, args.sqlite_nominals, args.seed, today, es_url, args.relevance_per_kind
-        )
+        results["relevance"] = relevance(sq, sq_store, args.sqlite_nominals, args.seed, today, es_url, args.relevance_per_kind)
         sq_store.dispose()
     finally:
         for s in reversed(servers):
@@ -1303,9 +869,7 @@ def report(results: dict[str, Any]) -> None:
     (ROOT / "docs" / "benchmarks.md").write_text(render(results))
 
 
-def _ids(
-    store: Any, n: int, *, status: str | None = None, area: str | None = None, column: Any = None
-) -> list[Any]:
+def _ids(store: Any, n: int, *, status: str | None = None, area: str | None = None, column: Any = None) -> list[Any]:
     from sqlalchemy import select
 
     from register.store import models as m
@@ -1342,80 +906,41 @@ LABELS = {
 def render(r: dict[str, Any]) -> str:
     machine = r["machine"]
     ms = lambda x: f"median {x['median_ms']} ms, p95 {x['p95_ms']}, p99 {x['p99_ms']}"  # noqa: E731
-    lines = [
-        "# Benchmarks",
-        "",
-        "Produced by `make bench` (benchmarks/run.py) and reproduced by running it again; every figure is beside its",
-        "baseline measured in the same run. The API runs under uvicorn in its own process and is called over loopback",
-        "HTTP; a separate `register indexer` drains the outbox, as deployed.",
-        "",
-        f"- Register: {r['nominals']:,} people (seed {r['seed']}), run {r['started'][:16]} UTC",
-        f"- Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}",
-        f"- Engines: PostgreSQL {'.'.join(map(str, machine.get('postgresql') or []))}, Elasticsearch {', '.join(machine.get('elasticsearch') or [])}",
-        "- Packages: " + ", ".join(f"{k} {v}" for k, v in (machine.get("packages") or {}).items()),
-        f"- Peak memory: API process {machine.get('peak_memory_mb_api')} MB; reindex {machine.get('peak_memory_mb_reindex')} MB "
-        "(the writer and the largest document-building worker)",
-        "",
-        "| figure | register | baseline | baseline is | ratio |",
-        "| --- | --- | --- | --- | --- |",
-    ]
+    lines = ["# Benchmarks", "",
+             "Produced by `make bench` (benchmarks/run.py) and reproduced by running it again; every figure is beside its",
+             "baseline measured in the same run. The API runs under uvicorn in its own process and is called over loopback",
+             "HTTP; a separate `register indexer` drains the outbox, as deployed.", "",
+             f"- Register: {r['nominals']:,} people (seed {r['seed']}), run {r['started'][:16]} UTC",
+             f"- Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}",
+             f"- Engines: PostgreSQL {'.'.join(map(str, machine.get('postgresql') or []))}, Elasticsearch {', '.join(machine.get('elasticsearch') or [])}",
+             "- Packages: " + ", ".join(f"{k} {v}" for k, v in (machine.get("packages") or {}).items()),
+             f"- Peak memory: API process {machine.get('peak_memory_mb_api')} MB; reindex {machine.get('peak_memory_mb_reindex')} MB "
+             "(the writer and the largest document-building worker)", "",
+             "| figure | register | baseline | baseline is | ratio |", "| --- | --- | --- | --- | --- |"]
     for f in r["figures"]:
         reg, base = f["register"], f["baseline"]
         fmt = lambda x: ms(x) if isinstance(x, dict) else f"{x:,}/s"  # noqa: E731
-        lines.append(
-            f"| {f['figure']} | {fmt(reg)} | {fmt(base)} | {f['baseline_is']} | {f.get('ratio_median') or f.get('ratio_throughput')}x |"
-        )
+        lines.append(f"| {f['figure']} | {fmt(reg)} | {fmt(base)} | {f['baseline_is']} | {f.get('ratio_median') or f.get('ratio_throughput')}x |")
     lines += ["", "| timing | value |", "| --- | --- |"]
     for k, v in r["timings"].items():
         value = f"median {v['median']}, max {v['max']}" if isinstance(v, dict) else v
         lines.append(f"| {LABELS.get(k, k)} | {value} |")
-    lines += [
-        "",
-        "Searches one by one (API vs raw Elasticsearch, medians in ms):",
-        "",
-        "| query | hits | API | raw | ratio |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    lines += [
-        f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |"
-        for q in r.get("searches", [])
-    ]
+    lines += ["", "Searches one by one (API vs raw Elasticsearch, medians in ms):", "", "| query | hits | API | raw | ratio |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |" for q in r.get("searches", [])]
     if r.get("pages"):
-        lines += [
-            "",
-            f"Web pages, server time in the process (a signed-in session, no browser, no network; target p95 ≤ {PAGE_TARGET_P95_MS} ms):",
-            "",
-            "| page | median ms | p95 | p99 | SQL statements per view |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {p['page']} | {p['median_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['statements_per_view']} |"
-            for p in r["pages"]
-        ]
+        lines += ["", f"Web pages, server time in the process (a signed-in session, no browser, no network; target p95 ≤ {PAGE_TARGET_P95_MS} ms):", "",
+                  "| page | median ms | p95 | p99 | SQL statements per view |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {p['page']} | {p['median_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['statements_per_view']} |" for p in r["pages"]]
     if r.get("search_pages"):
-        lines += [
-            "",
-            f"The investigator's results page against the search it runs (target: within the search's own time + {SEARCH_PAGE_OVERHEAD_MS} ms):",
-            "",
-            "| query | search median ms (p95) | page median ms (p95) | page's own median ms |",
-            "| --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {p['query']} | {p['search']['median_ms']} ({p['search']['p95_ms']}) | {p['page']['median_ms']} ({p['page']['p95_ms']}) | {p['overhead_median_ms']} |"
-            for p in r["search_pages"]
-        ]
+        lines += ["", f"The investigator's results page against the search it runs (target: within the search's own time + {SEARCH_PAGE_OVERHEAD_MS} ms):", "",
+                  "| query | search median ms (p95) | page median ms (p95) | page's own median ms |", "| --- | --- | --- | --- |"]
+        lines += [f"| {p['query']} | {p['search']['median_ms']} ({p['search']['p95_ms']}) | {p['page']['median_ms']} ({p['page']['p95_ms']}) | {p['overhead_median_ms']} |"
+                  for p in r["search_pages"]]
     sq = r.get("sqlite_searches")
     if sq:
-        lines += [
-            "",
-            f"The same searches on the embedded SQL backend (SQLite, {sq['nominals']:,} people, through the API): {ms(sq['overall'])}.",
-            "",
-            "| query | median ms | p95 | p99 |",
-            "| --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {q['query']} | {q['median_ms']} | {q['p95_ms']} | {q['p99_ms']} |" for q in sq["per_query"]
-        ]
+        lines += ["", f"The same searches on the embedded SQL backend (SQLite, {sq['nominals']:,} people, through the API): {ms(sq['overall'])}.", "",
+                  "| query | median ms | p95 | p99 |", "| --- | --- | --- | --- |"]
+        lines += [f"| {q['query']} | {q['median_ms']} | {q['p95_ms']} | {q['p99_ms']} |" for q in sq["per_query"]]
     if r.get("relevance"):
         lines += [""] + relevance_section(r["relevance"])
     analysis = ROOT / "benchmarks" / "analysis.md"
