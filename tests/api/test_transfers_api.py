@@ -48,13 +48,15 @@ def test_a_transfer_round_trip_moves_ownership_and_rights(
     essex_sup = token(Role.SUPERVISOR, area="essex")
     nid, etag = create(client, kent_om)
     transfer_id, etag = start(client, kent_om, nid, etag)
-    incoming = client.get("/v1/transfers", headers=auth(essex_sup)).json()
+    page = client.get("/v1/transfers", headers=auth(essex_sup)).json()
+    assert page["total"] == 1 and page["next"] is None
+    incoming = page["items"]
     assert [(t["id"], t["status"], t["from_area"], t["age_days"]) for t in incoming] == [
         (transfer_id, "pending", "kent", 0)
     ]
     outgoing = client.get(
         "/v1/transfers", params={"direction": "outgoing"}, headers=auth(token(Role.SUPERVISOR))
-    ).json()
+    ).json()["items"]
     assert [t["id"] for t in outgoing] == [transfer_id]
     # pending: the sending area is still responsible and edits; the receiving area reads (with a purpose) but
     # cannot edit
@@ -177,3 +179,28 @@ def test_two_supervisors_accepting_at_once_cannot_both_succeed(app, token: Minte
     with store.session_factory() as s:
         assert s.execute(select(m.Transfer.status)).scalar_one() == "accepted"
         assert s.execute(select(m.Nominal.area)).scalar_one() == "essex"
+
+
+def test_the_transfer_list_pages_by_limit_and_cursor_with_its_filters(
+    client: TestClient, token: Minter
+) -> None:
+    kent_om, essex_sup = token(), token(Role.SUPERVISOR, area="essex")
+    started = []
+    for _ in range(3):
+        nid, etag = create(client, kent_om)
+        started.append(start(client, kent_om, nid, etag)[0])
+    walked, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/transfers", params=params, headers=auth(essex_sup)).json()
+        assert page["total"] == 3 and len(page["items"]) <= 2
+        walked += [t["id"] for t in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert sorted(walked) == sorted(started) and len(set(walked)) == 3  # each once
+    first = client.get("/v1/transfers", params={"limit": 1}, headers=auth(essex_sup)).json()
+    r = client.get(
+        "/v1/transfers", params={"cursor": first["next"], "status": "accepted"}, headers=auth(essex_sup)
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "cursor_mismatch"

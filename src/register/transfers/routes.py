@@ -10,6 +10,8 @@ from ..access.policy import RecordFacts
 from ..api.deps import (
     Access,
     Authorize,
+    Cursor,
+    Limit,
     RecordGuard,
     UoW,
     authenticate,
@@ -25,7 +27,7 @@ from ..domain.enums import Area
 from ..usecase import guard
 from ..usecase.guard import Refused
 from . import service
-from .schemas import Acceptance, Rejection, TransferOut, TransferRequest
+from .schemas import Acceptance, Rejection, TransferPage, TransferRequest
 
 router = APIRouter(tags=["transfers"], responses=ERROR_RESPONSES)
 REQUEST_EXAMPLE = {
@@ -34,20 +36,24 @@ REQUEST_EXAMPLE = {
     "new_address": {"kind": "home", "lines": ["7 Moulsham Street"], "postcode": "CM2 0HX"},
     "handover_notes": "Level 1, compliant",
 }
-OUT_EXAMPLE = [
-    {
-        "id": "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77",
-        "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
-        "from_area": "kent",
-        "to_area": "essex",
-        "status": "pending",
-        "requested_by": "kent.dc.okafor",
-        "requested_at": "2026-01-05T10:00:00Z",
-        "decided_by": None,
-        "decided_at": None,
-        "age_days": 3,
-    }
-]
+OUT_EXAMPLE = {
+    "items": [
+        {
+            "id": "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77",
+            "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+            "from_area": "kent",
+            "to_area": "essex",
+            "status": "pending",
+            "requested_by": "kent.dc.okafor",
+            "requested_at": "2026-01-05T10:00:00Z",
+            "decided_by": None,
+            "decided_at": None,
+            "age_days": 3,
+        }
+    ],
+    "total": 1,
+    "next": None,
+}
 
 
 class TransferGuard(Authorize):
@@ -118,8 +124,10 @@ def list_transfers(
     uow: UoW,
     direction: Literal["incoming", "outgoing"] = "incoming",
     status: Literal["pending", "accepted", "rejected", "cancelled"] | None = "pending",
-) -> list[TransferOut]:
-    return service.listing(uow, principal.area.value, direction, status)
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> TransferPage:
+    return service.listing(uow, principal.area.value, direction, status, limit=limit, cursor=cursor)
 
 
 @router.post(

@@ -47,6 +47,12 @@ class TransferOut(BaseModel):
     age_days: int
 
 
+class TransferPage(BaseModel):
+    items: list[TransferOut]
+    total: int
+    next: str | None = Field(description="send it as `cursor` for the page after; null: this is the last")
+
+
 class TransferPerson(BaseModel):
     """The record a transfer moves, as the policy lets the caller see it: a restricted record of another
     area is only its stub (`restricted` and no name); None values were not disclosed."""

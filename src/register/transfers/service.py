@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
@@ -29,11 +29,13 @@ from ..store import history
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.cursors import cursors, fingerprint, next_offset
 from .schemas import (
     Acceptance,
     Rejection,
     TransferDesk,
     TransferOut,
+    TransferPage,
     TransferPerson,
     TransferRequest,
     TransferView,
@@ -211,13 +213,28 @@ def _details(uow: UnitOfWork, row: m.Transfer) -> dict[str, Any]:
     return opened
 
 
-def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PENDING) -> list[TransferOut]:
+def listing(
+    uow: UnitOfWork,
+    area: str,
+    direction: str,
+    status: str | None = PENDING,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> TransferPage:
+    """Transfers to or from `area`, oldest request first, a page at a time after `cursor`
+    (usecase/cursors.py)."""
     column = m.Transfer.to_area if direction == "incoming" else m.Transfer.from_area
     q = select(m.Transfer).where(column == area)
     if status is not None:
         q = q.where(m.Transfer.status == status)
+    seal_ = cursors(uow, "transfers")
+    bound = fingerprint({"area": area, "direction": direction, "status": status})
+    offset = seal_.open(cursor, bound)
+    total = uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0
     now = clock.now()
-    return [
+    rows = uow.session.scalars(q.order_by(m.Transfer.requested_at, m.Transfer.id).limit(limit).offset(offset))
+    items = [
         TransferOut(
             id=t.id,
             nominal_id=t.nominal_id,
@@ -230,8 +247,9 @@ def listing(uow: UnitOfWork, area: str, direction: str, status: str | None = PEN
             decided_at=t.decided_at,
             age_days=(now - t.requested_at).days,
         )
-        for t in uow.session.scalars(q.order_by(m.Transfer.requested_at))
+        for t in rows
     ]
+    return TransferPage(items=items, total=total, next=next_offset(seal_, offset, len(items), total, bound))
 
 
 def pending_for_record(uow: UnitOfWork, nominal_id: uuid.UUID) -> TransferOut | None:
