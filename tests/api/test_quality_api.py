@@ -36,12 +36,27 @@ def test_supervisor_runs_the_rules_and_offender_managers_get_their_worklists(
     second = client.post("/v1/quality/runs", headers=auth(supervisor)).json()
     assert next(r for r in second["rules"] if r["rule"] == "MISSING-PHOTO")["change"] == 1
     assert client.get("/v1/quality/dashboard", headers=auth(om)).json()["run"]["id"] == second["run"]["id"]
-    mine = client.get("/v1/quality/worklist", headers=auth(om)).json()
+    mine = client.get("/v1/quality/worklist", headers=auth(om)).json()["items"]
     assert (
         mine
         and {w["nominal_id"] for w in mine} == {nid}
         and all(w["owner"] == "kent.dc.okafor" for w in mine)
     )
+    # the JSON pages (limit, cursor, next); each finding once, most severe first
+    whole = client.get("/v1/quality/worklist", params={"unit": "Maidstone MOSOVO"}, headers=auth(supervisor))
+    everything = whole.json()
+    walked, cursor = [], None
+    while True:
+        params = {"unit": "Maidstone MOSOVO", "limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/quality/worklist", params=params, headers=auth(supervisor)).json()
+        assert len(page["items"]) <= 1 and page["total"] == everything["total"]
+        walked += page["items"]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert walked == everything["items"] and len(walked) == everything["total"] >= 2
+    ranks = ["high", "medium", "low"]
+    assert [ranks.index(w["severity"]) for w in walked] == sorted(ranks.index(w["severity"]) for w in walked)
     csv_text = client.get(
         "/v1/quality/worklist", params={"rule": "MISSING-PHOTO", "format": "csv"}, headers=auth(supervisor)
     ).text

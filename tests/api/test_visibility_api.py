@@ -218,12 +218,12 @@ def test_quality_counts_and_worklists_leave_out_intelligence_the_caller_may_not_
                 client.get(
                     "/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(reader)
                 ).json()
-                == []
+                == {"items": [], "total": 0, "next": None}
             )
         found = client.get(
             "/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(police_sup)
         ).json()
-        assert [f["nominal_id"] for f in found] == [nid]
+        assert [f["nominal_id"] for f in found["items"]] == [nid] and found["total"] == 1
 
 
 # ------------------------------------------------------------------ F9: the duplicates listing and the

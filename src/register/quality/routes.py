@@ -7,12 +7,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ..access.policy import Policy
-from ..api.deps import Authorize, UoW, get_policy, request_id
+from ..api.deps import Authorize, Cursor, Limit, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
 from ..domain.actors import Principal
 from ..exports import to_csv
 from . import service
-from .schemas import EXPORT_COLUMNS, Dashboard, Finding
+from .schemas import EXPORT_COLUMNS, Dashboard, Finding, WorklistPage
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"], responses=ERROR_RESPONSES)
 PolicyDep = Annotated[Policy, Depends(get_policy)]
@@ -32,17 +32,21 @@ DASHBOARD_EXAMPLE = {
     ],
     "by_severity": {"high": 97, "medium": 140, "low": 12},
 }
-FINDING_EXAMPLE = [
-    {
-        "rule": "VISIT-OVERDUE",
-        "severity": "high",
-        "who": "offender_manager",
-        "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
-        "record": "/v1/nominals/7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
-        "managing_unit": "Maidstone MOSOVO",
-        "owner": "kent.dc.okafor",
-    }
-]
+FINDING_EXAMPLE = {
+    "items": [
+        {
+            "rule": "VISIT-OVERDUE",
+            "severity": "high",
+            "who": "offender_manager",
+            "nominal_id": "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+            "record": "/v1/nominals/7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
+            "managing_unit": "Maidstone MOSOVO",
+            "owner": "kent.dc.okafor",
+        }
+    ],
+    "total": 1,
+    "next": None,
+}
 
 
 @router.post(
@@ -73,8 +77,9 @@ def quality_dashboard(
 
 @router.get(
     "/worklist",
-    summary="Findings of the latest run for an offender manager, a unit or a rule (drill-down); JSON or CSV",
-    response_model=list[Finding],
+    summary="Findings of the latest run for an offender manager, a unit or a rule (drill-down): JSON a page "
+    "at a time, CSV the whole list",
+    response_model=WorklistPage,
     responses={
         200: {
             "content": {
@@ -99,6 +104,8 @@ def quality_worklist(
     unit: Annotated[str | None, Query(max_length=200)] = None,
     rule: Annotated[str | None, Query(max_length=40)] = None,
     format: Literal["json", "csv"] = "json",
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> Any:
     if format == "csv":  # a disclosure: the findings leave the register (audited as such by the use case)
         chosen = service.WorklistFilter(
@@ -112,13 +119,15 @@ def quality_worklist(
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="worklist.csv"'},
         )
-    rows = service.read_worklist(
+    rows, total, after = service.read_worklist(
         uow,
         principal,
         owner=owner,
         unit=unit,
         rule=rule,
         agency=policy.audience_agency(principal),
+        limit=limit,
+        cursor=cursor,
         request_id=request,
     )
-    return [Finding.model_validate(r) for r in rows]
+    return WorklistPage(items=[Finding.model_validate(r) for r in rows], total=total, next=after)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class RuleCount(BaseModel):
@@ -44,6 +44,12 @@ class Finding(BaseModel):
     record: str
     managing_unit: str
     owner: str | None
+
+
+class WorklistPage(BaseModel):
+    items: list[Finding]
+    total: int
+    next: str | None = Field(description="send it as `cursor` for the page after; null: this is the last")
 
 
 EXPORT_COLUMNS = list(Finding.model_fields)

@@ -25,6 +25,7 @@ from ..store import models as m
 from ..store.duplicates import rebuild_pairs
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+from ..usecase.cursors import cursors, fingerprint, next_offset
 from .checks import CHECKS, N, current_offender_manager, per_agency
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
@@ -249,37 +250,65 @@ def worklist(
     unit: str | None = None,
     rule: str | None = None,
     agency: Agency | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The latest run's findings for one offender manager, one unit or one rule (drill-down), with links to
-    the records, of what `agency` may see (None: everything)."""
+    the records, of what `agency` may see (None: everything), most severe first; `limit` rows from `offset`
+    (None: all)."""
+    return [
+        {
+            "rule": f.rule_id,
+            "severity": f.severity,
+            "who": f.who,
+            "nominal_id": str(f.nominal_id),
+            "record": f"/v1/nominals/{f.nominal_id}",
+            "managing_unit": f.managing_unit,
+            "owner": f.owner,
+        }
+        for f in uow.session.execute(_worklist_rows(uow, area, owner, unit, rule, agency, limit, offset))
+    ]
+
+
+def worklist_total(
+    uow: UnitOfWork,
+    area: Area,
+    *,
+    owner: str | None = None,
+    unit: str | None = None,
+    rule: str | None = None,
+    agency: Agency | None = None,
+) -> int:
+    rows = _worklist_rows(uow, area, owner, unit, rule, agency, None, 0).subquery()
+    return uow.session.scalar(select(func.count()).select_from(rows)) or 0
+
+
+def _worklist_rows(
+    uow: UnitOfWork,
+    area: Area,
+    owner: str | None,
+    unit: str | None,
+    rule: str | None,
+    agency: Agency | None,
+    limit: int | None,
+    offset: int,
+) -> Any:
+    """SQL: the findings as a list shows them; a finding evaluated for several agencies is one finding (the
+    same record, rule, unit and owner: one row of DISTINCT)."""
+    f = m.QualityFinding
     runs = _runs(uow, area, 1)
-    if not runs:
-        return []
-    q = select(m.QualityFinding).where(m.QualityFinding.run_id == runs[0].id, _seen_by(agency))
-    for column, value in (
-        (m.QualityFinding.owner, owner),
-        (m.QualityFinding.managing_unit, unit),
-        (m.QualityFinding.rule_id, rule),
-    ):
+    run_id = runs[0].id if runs else None
+    rank = _SEVERITY_RANK.label("severity_rank")
+    q = (
+        select(rank, f.severity, f.rule_id, f.nominal_id, f.who, f.managing_unit, f.owner)
+        .distinct()
+        .where(f.run_id == run_id, _seen_by(agency))
+    )
+    for column, value in ((f.owner, owner), (f.managing_unit, unit), (f.rule_id, rule)):
         if value is not None:
             q = q.where(column == value)
-    out: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
-    for f in uow.session.scalars(
-        q.order_by(m.QualityFinding.severity, m.QualityFinding.rule_id, m.QualityFinding.nominal_id)
-    ):
-        out.setdefault(
-            (f.rule_id, f.nominal_id),
-            {  # a finding evaluated for several agencies is one finding
-                "rule": f.rule_id,
-                "severity": f.severity,
-                "who": f.who,
-                "nominal_id": str(f.nominal_id),
-                "record": f"/v1/nominals/{f.nominal_id}",
-                "managing_unit": f.managing_unit,
-                "owner": f.owner,
-            },
-        )
-    return list(out.values())
+    q = q.order_by(rank, f.rule_id, f.nominal_id, f.managing_unit, f.owner)
+    return q.limit(limit).offset(offset) if limit is not None else q
 
 
 # ------------------------------------------------------------------ the supervisor's pages: worklists paged
@@ -576,12 +605,20 @@ def read_worklist(
     unit: str | None,
     rule: str | None,
     agency: Agency | None,
+    limit: int = 100,
+    cursor: str | None = None,
     request_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """A worklist of the caller's area (their own when nothing is named), audited with the records listed."""
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """A page of a worklist of the caller's area (their own when nothing is named) after `cursor`
+    (usecase/cursors.py), with the total and the next page's cursor; audited with the records listed."""
     if owner is None and unit is None and rule is None:
         owner = principal.user_id
-    rows = worklist(uow, principal.area, owner=owner, unit=unit, rule=rule, agency=agency)
+    seal_ = cursors(uow, "worklist")
+    bound = fingerprint({"owner": owner, "unit": unit, "rule": rule})
+    offset = seal_.open(cursor, bound)
+    area = principal.area
+    rows = worklist(uow, area, owner=owner, unit=unit, rule=rule, agency=agency, limit=limit, offset=offset)
+    total = worklist_total(uow, area, owner=owner, unit=unit, rule=rule, agency=agency)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -591,7 +628,7 @@ def read_worklist(
             details={"owner": owner, "unit": unit, "rule": rule, "ids": [r["nominal_id"] for r in rows]},
         )
     )
-    return rows
+    return rows, total, next_offset(seal_, offset, len(rows), total, bound)
 
 
 def record_findings(
