@@ -74,9 +74,15 @@ def test_every_paged_list_pages_one_way_limit_cursor_next(client: TestClient) ->
                     fields,
                 )
             paged.append(path)
-    assert {"/v1/nominals", "/v1/duplicates", "/v1/audit/events", "/v1/events", "/v1/search"} <= set(paged), (
-        paged
-    )
+    assert {
+        "/v1/nominals",
+        "/v1/duplicates",
+        "/v1/transfers",
+        "/v1/quality/worklist",
+        "/v1/audit/events",
+        "/v1/events",
+        "/v1/search",
+    } <= set(paged), paged
 
 
 @pytest.mark.sqlite_only
