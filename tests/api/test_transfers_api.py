@@ -97,7 +97,7 @@ def test_a_transfer_round_trip_moves_ownership_and_rights(
     with store.session_factory() as s:
         events = s.execute(
             select(m.AuditEvent.tag, m.AuditEvent.details)
-            .where(m.AuditEvent.tag.like("transfer:%"))
+            .where(m.AuditEvent.tag.like("transfer:%"), m.AuditEvent.tag != "transfer:request:list")
             .order_by(m.AuditEvent.seq)
         ).all()
     sides = [(tag, json.loads(d)["side"]) for tag, d in events]
@@ -182,7 +182,7 @@ def test_two_supervisors_accepting_at_once_cannot_both_succeed(app, token: Minte
 
 
 def test_the_transfer_list_pages_by_limit_and_cursor_with_its_filters(
-    client: TestClient, token: Minter
+    client: TestClient, token: Minter, store: Store
 ) -> None:
     kent_om, essex_sup = token(), token(Role.SUPERVISOR, area="essex")
     started = []
@@ -199,6 +199,15 @@ def test_the_transfer_list_pages_by_limit_and_cursor_with_its_filters(
         if cursor is None:
             break
     assert sorted(walked) == sorted(started) and len(set(walked)) == 3  # each once
+    # each page is a consultation naming the transfers it listed (as the web's desk is)
+    with store.session_factory() as s:
+        rows = s.execute(
+            select(m.AuditEvent.action, m.AuditEvent.actor_area, m.AuditEvent.details)
+            .where(m.AuditEvent.tag == "transfer:request:list")
+            .order_by(m.AuditEvent.seq)
+        ).all()
+    assert [(action, area) for action, area, _ in rows] == [("consultation", "essex")] * 2
+    assert sorted(t for _, _, d in rows for t in json.loads(d)["transfers"]) == sorted(started)
     first = client.get("/v1/transfers", params={"limit": 1}, headers=auth(essex_sup)).json()
     r = client.get(
         "/v1/transfers", params={"cursor": first["next"], "status": "accepted"}, headers=auth(essex_sup)

@@ -115,6 +115,7 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "transfers.reject": (Tag.TRANSFER_REQUEST_REJECT, Action.ALTERATION),
     "transfers.cancel": (Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION),
     "transfers.desk": (Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION),
+    "transfers.listing": (Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION),
     "transfers.view": (Tag.TRANSFER_REQUEST_READ, Action.CONSULTATION),
 }
 

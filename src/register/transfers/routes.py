@@ -122,12 +122,15 @@ def request_transfer(
 def list_transfers(
     principal: Annotated[Principal, Depends(Authorize("transfer.list"))],
     uow: UoW,
+    request: Request,
     direction: Literal["incoming", "outgoing"] = "incoming",
     status: Literal["pending", "accepted", "rejected", "cancelled"] | None = "pending",
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> TransferPage:
-    return service.listing(uow, principal.area.value, direction, status, limit=limit, cursor=cursor)
+    return service.listing(
+        uow, principal, direction, status, limit=limit, cursor=cursor, request_id=request_id(request)
+    )
 
 
 @router.post(

@@ -213,17 +213,21 @@ def _details(uow: UnitOfWork, row: m.Transfer) -> dict[str, Any]:
     return opened
 
 
+@use_case(Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION)
 def listing(
     uow: UnitOfWork,
-    area: str,
+    actor: Principal,
     direction: str,
     status: str | None = PENDING,
     *,
     limit: int = 100,
     cursor: str | None = None,
+    request_id: str | None = None,
 ) -> TransferPage:
-    """Transfers to or from `area`, oldest request first, a page at a time after `cursor`
-    (usecase/cursors.py)."""
+    """Transfers to or from the actor's area, oldest request first, a page at a time after `cursor`
+    (usecase/cursors.py): ids, areas and dates, no one's details. Audited as one consultation naming the
+    transfers listed, as the web's desk is."""
+    area = actor.area.value
     column = m.Transfer.to_area if direction == "incoming" else m.Transfer.from_area
     q = select(m.Transfer).where(column == area)
     if status is not None:
@@ -249,6 +253,21 @@ def listing(
         )
         for t in rows
     ]
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.TRANSFER_REQUEST_LIST,
+            actor,
+            section="transfer",
+            request_id=request_id,
+            details={
+                "area": area,
+                "direction": direction,
+                "status": status,
+                "transfers": [str(t.id) for t in items],
+            },
+        )
+    )
     return TransferPage(items=items, total=total, next=next_offset(seal_, offset, len(items), total, bound))
 
 
