@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
 from register.access.policy import Policy
+from register.cli import main
 from register.config import Settings
-from register.domain.actors import Principal
+from register.domain.actors import Principal, SystemActor
 from register.domain.enums import Agency, Area, Role
 from register.events import service
 from register.nominals.examples import section_examples
@@ -525,3 +527,65 @@ def test_merge_unmerge_archive_and_erasure_have_their_events(client: TestClient,
     for event in [e for e in got if "merge" in e[2]]:
         event[2].pop("merge")
     assert got == merged  # neither the police-only item's addition nor its erasure
+
+
+def test_old_events_are_pruned_unless_a_subscriber_still_needs_them(
+    client: TestClient, token: Minter, store: Store, settings: Settings
+) -> None:
+    om = token()
+    nid, etag = create(client, om)
+    for _ in range(3):
+        _, etag = add(client, om, nid, "addresses", ADDRESS, etag)
+    with store.session_factory() as s:
+        seqs = list(s.scalars(select(m.RegisterEvent.seq).order_by(m.RegisterEvent.seq)))
+    assert len(seqs) == 4
+    # the first three are old; a subscriber has had the first two queued, and one of them is a dead letter
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
+    sub = subscribe(client, token, "http://127.0.0.1:9/never", "kent")
+    with store.session_factory() as s, s.begin():
+        s.execute(
+            m.RegisterEvent.__table__.update()
+            .where(m.RegisterEvent.seq.in_(seqs[:3]))
+            .values(occurred_at=long_ago)
+        )
+        s.execute(
+            m.WebhookSubscription.__table__.update()
+            .where(m.WebhookSubscription.id == uuid.UUID(sub["id"]))
+            .values(position=seqs[1])
+        )
+        for seq, status in ((seqs[0], "delivered"), (seqs[1], "dead")):
+            s.execute(
+                m.WebhookDelivery.__table__.insert().values(
+                    id=uuid.uuid4(),
+                    subscription_id=uuid.UUID(sub["id"]),
+                    event_seq=seq,
+                    status=status,
+                    attempts=1,
+                    available_at=long_ago,
+                    created_at=long_ago,
+                )
+            )
+    with store.unit_of_work(for_caller=True) as uow:
+        removed = service.prune(uow, SystemActor("test"), keep_days=90)
+    # only the first goes: the second is a dead letter, the third not yet queued for the subscriber, the
+    # fourth recent
+    with store.session_factory() as s:
+        left = list(s.scalars(select(m.RegisterEvent.seq).order_by(m.RegisterEvent.seq)))
+        deliveries = list(s.scalars(select(m.WebhookDelivery.event_seq)))
+        audited = s.execute(
+            select(m.AuditEvent.action, m.AuditEvent.details).where(m.AuditEvent.tag == "events:feed:prune")
+        ).all()
+    assert removed == 1 and left == seqs[1:] and deliveries == [seqs[1]]
+    assert [(a, json.loads(d)["removed"]) for a, d in audited] == [("administration", 1)]
+    # the feed reads on from what is left; once nobody needs them the old ones go too (the CLI, as a CronJob)
+    reader = token(Role.READER, Agency.PROBATION)
+    assert len(all_events(client, reader)) == 3
+    client.delete(f"/v1/webhooks/subscriptions/{sub['id']}", headers=auth(token(Role.ADMINISTRATOR)))
+    env = {"REGISTER_DATABASE_URL": settings.database_url, "REGISTER_VAR_DIR": str(settings.var_dir)}
+    env |= {"REGISTER_KEY_DIR": str(settings.key_dir)}
+    result = CliRunner().invoke(main, ["events", "prune", "--keep-days", "90", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"removed": 2, "keep_days": 90}
+    assert event_count(store) == 1
+    bad = CliRunner().invoke(main, ["events", "prune", "--keep-days", "0"], env=env)
+    assert bad.exit_code == 2 and "keep-days" in bad.output

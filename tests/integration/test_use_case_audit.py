@@ -116,6 +116,7 @@ EXPECTED: dict[str, tuple[Tag | None, Action]] = {
     "transfers.cancel": (Tag.TRANSFER_REQUEST_CANCEL, Action.ALTERATION),
     "transfers.desk": (Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION),
     "transfers.listing": (Tag.TRANSFER_REQUEST_LIST, Action.CONSULTATION),
+    "events.prune": (Tag.EVENTS_FEED_PRUNE, Action.ADMINISTRATION),
     "transfers.view": (Tag.TRANSFER_REQUEST_READ, Action.CONSULTATION),
 }
 

@@ -135,7 +135,7 @@ def register_workloads() -> list[tuple[str, dict, dict]]:
 def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() -> None:
     jobs = {d["metadata"]["name"]: d for d in workloads() if d["kind"] == "CronJob"}
     scheduled = {tuple(pod_spec(d)["containers"][0]["args"][:2]) for d in jobs.values()}
-    wanted = {("audit", "verify"), ("audit", "seal"), ("retention", "run")}
+    wanted = {("audit", "verify"), ("audit", "seal"), ("retention", "run"), ("events", "prune")}
     assert wanted <= scheduled and {a for a, _ in scheduled} >= {"quality", "backup"}
     for name, job in jobs.items():
         assert job["spec"]["concurrencyPolicy"] == "Forbid", f"{name}: a slow run must not start a second"
@@ -143,7 +143,7 @@ def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() 
         assert all("--json" in c["args"] for c in pod_spec(job)["containers"]), f"{name}: a job logs JSON"
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     tools = {tuple(s["command"][:2]) for s in compose.values() if "tools" in s.get("profiles", [])}
-    assert {("audit", "verify"), ("retention", "run")} <= tools
+    assert {("audit", "verify"), ("retention", "run"), ("events", "prune")} <= tools
     assert {c for c, _ in tools} >= {"quality", "backup", "db"}
 
 

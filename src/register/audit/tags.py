@@ -93,6 +93,7 @@ class Tag(StrEnum):
     EVENTS_SUBSCRIPTION_REPLAY = "events:subscription:replay"
     EVENTS_DEAD_LETTERS_LIST = "events:dead_letters:list"
     EVENTS_DEAD_LETTER_REDELIVER = "events:dead_letter:redeliver"
+    EVENTS_FEED_PRUNE = "events:feed:prune"
     DEMO_CASELOADS_LOAD = "demo:caseloads:load"
     # A section item added, corrected or ended; any item (or chronology entry) erased.
     NOMINAL_ALIASES_ADD = "nominal:aliases:add"

@@ -199,3 +199,32 @@ def _print_run(result: dict[str, Any], as_json: bool) -> None:
             f"withheld {r['withheld']}"
         ],
     )
+
+
+@main.group()
+def events() -> None:
+    """The event feed itself (docs/events.md)."""
+
+
+@events.command("prune")
+@click.option(
+    "--keep-days",
+    type=click.IntRange(1, 36_500),
+    default=service.DEFAULT_KEEP_DAYS,
+    show_default=True,
+    envvar="REGISTER_EVENT_KEEP_DAYS",
+    help="keep the events of this many days (and any a subscriber still needs)",
+)
+@json_option
+@click.pass_obj
+def prune(settings: Settings, keep_days: int, as_json: bool) -> None:
+    """Remove old events no subscriber still needs (daily, e.g. a CronJob); audited."""
+    with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+        removed = service.prune(uow, ACTOR, keep_days=keep_days)
+    report(
+        {"removed": removed, "keep_days": keep_days},
+        as_json,
+        lambda r: [
+            f"removed {r['removed']} events older than {r['keep_days']} days that no subscriber needs"
+        ],
+    )

@@ -114,6 +114,18 @@ def delivery_counts(session: Session) -> dict[tuple[uuid.UUID, str], int]:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
+def prune(session: Session, before: dt.datetime) -> int:
+    """Delete the events that happened before `before`, in two statements, keeping every event a subscriber
+    still needs: one not yet queued for every subscription (beyond the lowest `position`), or with a delivery
+    pending or dead (a dead letter may be redelivered). Their finished deliveries go with them."""
+    floor = func.coalesce(select(func.min(S.position)).scalar_subquery(), literal(2**62))
+    still_needed = select(D.event_seq).where(D.status.in_(("pending", "dead")))
+    old = select(E.seq).where(E.occurred_at < before, E.seq <= floor, E.seq.not_in(still_needed))
+    session.execute(delete(D).where(D.event_seq.in_(old)))
+    removed = cast(CursorResult[Any], session.execute(delete(E).where(E.seq.in_(old))))
+    return removed.rowcount or 0
+
+
 # ------------------------------------------------------------------ deliveries
 
 

@@ -265,6 +265,31 @@ def replay(
     )
 
 
+DEFAULT_KEEP_DAYS = 90
+
+
+@use_case(Tag.EVENTS_FEED_PRUNE, Action.ADMINISTRATION)
+def prune(uow: UnitOfWork, actor: Actor, *, keep_days: int, request_id: str | None = None) -> int:
+    """Remove the feed's events older than `keep_days` that no subscriber still needs (not yet queued for one,
+    or a delivery pending or dead), set-based; audited with the cut-off and how many went. The audit log keeps
+    every change they described. A reader of the pull feed further behind than `keep_days` misses what was
+    removed (docs/events.md: read the records again)."""
+    if not 1 <= keep_days <= 36_500:
+        raise InvalidValue("keep_days_range", "keep_days must be between 1 and 36,500", "keep_days")
+    before = clock.now() - dt.timedelta(days=keep_days)
+    removed = repository.prune(uow.session, before)
+    uow.audit.record(
+        AuditEntry(
+            Action.ADMINISTRATION,
+            Tag.EVENTS_FEED_PRUNE,
+            actor,
+            request_id=request_id,
+            details={"keep_days": keep_days, "before": before.isoformat(), "removed": removed},
+        )
+    )
+    return removed
+
+
 @use_case(Tag.EVENTS_DEAD_LETTERS_LIST, Action.ADMINISTRATION)
 def dead_letters(
     uow: UnitOfWork, actor: Actor, subscription_id: uuid.UUID, *, request_id: str | None = None
