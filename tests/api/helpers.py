@@ -5,6 +5,7 @@ each other."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -75,6 +76,13 @@ def create(client: TestClient, token: str, **overrides) -> tuple[str, str]:  # t
     r = client.post("/v1/nominals", json={**PERSON, **overrides}, headers=auth(token))
     assert r.status_code == 201, r.text
     return r.json()["id"], r.headers["etag"]
+
+
+def version(tag: str) -> int:
+    """The record version an ETag names: `"3"` (a change's answer) or `"3.<digest>"` (a read's)."""
+    match = re.fullmatch(r'"(\d+)(?:\.[0-9a-f]+)?"', tag)
+    assert match, tag
+    return int(match.group(1))
 
 
 def add(client: TestClient, token: str, nid: str, section: str, body: dict, etag: str) -> tuple[str, str]:  # type: ignore[type-arg]

@@ -214,12 +214,9 @@ def test_quality_counts_and_worklists_leave_out_intelligence_the_caller_may_not_
             assert board["by_severity"]["medium"] == sum(
                 r["count"] for r in board["rules"] if r["severity"] == "medium"
             )
-            assert (
-                client.get(
-                    "/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(reader)
-                ).json()
-                == {"items": [], "total": 0, "next": None}
-            )
+            assert client.get(
+                "/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(reader)
+            ).json() == {"items": [], "total": 0, "next": None}
         found = client.get(
             "/v1/quality/worklist", params={"rule": "INTEL-UNGRADED"}, headers=auth(police_sup)
         ).json()

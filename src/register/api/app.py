@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,7 @@ from ..web.signin import SignIn
 from ..web.signin import router as signin_router
 from . import openapi, problems
 from .inputs import reject_nul_characters, require_media_type
-from .middleware import BodyLimit, SecurityHeaders, request_ids
+from .middleware import BodyLimit, ConditionalReads, SecurityHeaders, request_ids
 from .observability import install_metrics
 from .ratelimit import AddressRateLimit, RateLimits
 from .system import router as system_router
@@ -131,23 +132,36 @@ def create_app(
     # committed with the change, so nothing is lost if sealing lags; `register audit seal` catches up.
     sealer = AfterCommitWorker(store, store.seal_audit, "register-audit-sealer")
 
+    # One app may be served by several lifespans at once (test clients, servers sharing it): the first to
+    # start starts the workers, the last to stop stops them and seals, so that no worker outlives every
+    # lifespan holding a database connection and no two seal at once.
+    spans = {"running": 0, "sealing_before": True}
+    spans_lock = threading.Lock()
+
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
-        if indexer is not None:
-            search_index.ensure()  # type: ignore[union-attr]  # an indexer exists only with a search index
-            indexer.start()
-        sealing_before, store.seal_after_commit = store.seal_after_commit, False
-        sealer.start()
+        with spans_lock:
+            spans["running"] += 1
+            if spans["running"] == 1:
+                if indexer is not None:
+                    search_index.ensure()  # type: ignore[union-attr]  # an indexer exists only with an index
+                    indexer.start()
+                spans["sealing_before"], store.seal_after_commit = store.seal_after_commit, False
+                sealer.start()
         yield
-        with store.unit_of_work() as uow:  # the refusal floods' counts still open
-            guard.write_flood_summaries(uow, running.state.refusal_floods)
-        sealer.stop()
-        store.seal_after_commit = sealing_before
-        store.seal(force_anchor=True)  # what the last requests wrote, and anchor the head it ends on
-        if running.state.tracing is not None:
-            running.state.tracing.shutdown()  # the spans still batched go to the collector
-        if indexer is not None:
-            indexer.stop()
+        with spans_lock:
+            spans["running"] -= 1
+            if spans["running"] > 0:
+                return
+            with store.unit_of_work() as uow:  # the refusal floods' counts still open
+                guard.write_flood_summaries(uow, running.state.refusal_floods)
+            sealer.stop()
+            store.seal_after_commit = bool(spans["sealing_before"])
+            store.seal(force_anchor=True)  # what the last requests wrote, and anchor the head it ends on
+            if running.state.tracing is not None:
+                running.state.tracing.shutdown()  # the spans still batched go to the collector
+            if indexer is not None:
+                indexer.stop()
 
     assets = assets or Assets.load()
     # /docs and /redoc are the register's own pages (web/routes.py), served from its own copy of Swagger UI
@@ -226,6 +240,7 @@ def create_app(
         events_router,
     ):
         app.include_router(router)
+    app.add_middleware(ConditionalReads)  # innermost: the request log and metrics see its 304s
     app.add_middleware(WebSessions, store=app.state.sessions, secure=production)
     # A photograph upload may carry more than other bodies: its own limit; nothing larger reaches the parser.
     photo_body = max(max_body_bytes, store.settings.photo_max_bytes + photos.MULTIPART_ALLOWANCE)

@@ -282,7 +282,9 @@ class CreateGuard(Authorize):
         return NewRecordAccess(principal, body, request_id(request))
 
 
-_ETAG = re.compile(r'^\s*"(\d{1,9})"\s*$')
+# "7" (what a change answers) or "7.<digest>" (what a read answers: api/middleware.py ConditionalReads); the
+# version part is compared
+_ETAG = re.compile(r'^\s*"(\d{1,9})(?:\.[0-9a-f]{1,64})?"\s*$')
 _WEAK = re.compile(r"^\s*W/", re.IGNORECASE)
 
 

@@ -1,8 +1,9 @@
-"""ASGI middleware: a request id on every request, a hard limit on request body size, and hardening
-headers."""
+"""ASGI middleware: a request id on every request, a hard limit on request body size, hardening headers, and
+conditional reads (If-None-Match)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -198,3 +199,65 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 HTML_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
+
+
+_VERSION_TAG = re.compile(r'^"(\d{1,18})"$')
+
+
+class ConditionalReads:
+    """A record read's ETag names the representation, so that `If-None-Match` can answer 304.
+
+    A read route sets `ETag: "<version>"` (what `If-Match` needs to write). The body also depends on who reads
+    (their sections and audience) and on today (dates worked out from it), so the version alone does not
+    identify it: here the tag of a successful GET becomes `"<version>.<digest>"`, the digest a SHA-256 of the
+    exact bytes sent, and a request whose `If-None-Match` names it (weak comparison, RFC 9110 13.1.2; `*`
+    matches) gets 304 with the tag and no body. The read still ran and is audited as the consultation it is.
+    `If-Match` compares the version part (api/deps.py `expected_version`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        wanted = dict(scope["headers"]).get(b"if-none-match", b"").decode("latin-1")
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def conditional_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                tag = MutableHeaders(scope=message).get("etag")
+                if message["status"] == 200 and tag is not None and _VERSION_TAG.match(tag):
+                    held = message  # hold the start until the body's digest is known
+                    return
+            elif message["type"] == "http.response.body" and held is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = b"".join(chunks)
+                headers = MutableHeaders(scope=held)
+                version = headers["etag"].strip('"')
+                tag = f'"{version}.{hashlib.sha256(body).hexdigest()[:20]}"'
+                headers["etag"] = tag
+                if _names(wanted, tag):
+                    held["status"] = 304
+                    for name in ("content-length", "content-type"):
+                        if name in headers:
+                            del headers[name]
+                    body = b""
+                await send(held)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, conditional_send)
+
+
+def _names(if_none_match: str, tag: str) -> bool:
+    """Whether an If-None-Match header names this tag (weak comparison: a W/ prefix is ignored)."""
+    if not if_none_match.strip():
+        return False
+    candidates = [c.strip() for c in if_none_match.split(",")]
+    return "*" in candidates or any(c.removeprefix("W/") == tag for c in candidates)

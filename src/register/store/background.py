@@ -22,34 +22,21 @@ class AfterCommitWorker:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._users = 0
 
     def start(self) -> None:
-        """Start, or count one more user of the running thread: an app's lifespan may run more than once at a
-        time (several test clients, several servers on one app), and one thread serves them all until the last
-        of them stops, so that no thread outlives every `stop()` still holding a database connection."""
-        with self._lock:
-            self._users += 1
-            if self._users > 1:
-                return
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self.store.commit_hooks.append(self._wake.set)
-            self._thread.start()
+        """Start (again: an app's lifespan may run more than once, e.g. under several test clients)."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.store.commit_hooks.append(self._wake.set)
+        self._thread.start()
 
     def stop(self) -> None:
-        """Stop once the last user stops, and wait for the pass under way to finish."""
-        with self._lock:
-            self._users = max(0, self._users - 1)
-            if self._users > 0:
-                return
-            self._stopping.set()
-            self._wake.set()
-            if self._thread is not None:
-                self._thread.join(10)
-            if self._wake.set in self.store.commit_hooks:
-                self.store.commit_hooks.remove(self._wake.set)
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self._wake.set in self.store.commit_hooks:
+            self.store.commit_hooks.remove(self._wake.set)
 
     def _run(self) -> None:
         database_down = False
