@@ -86,6 +86,16 @@ def test_every_paged_list_pages_one_way_limit_cursor_next(client: TestClient) ->
 
 
 @pytest.mark.sqlite_only
+def test_the_record_reads_declare_their_tag_and_the_304_if_none_match_gives(client: TestClient) -> None:
+    by_id = {op["operationId"]: op for _, _, op in operations(client)}
+    reads = ["read_nominal", "read_identity", "read_chronology", "read_marks", "read_victim_safety"]
+    for name in reads + ["read_meetings_overview", "list_photographs"]:
+        responses = by_id[name]["responses"]
+        assert "304" in responses and "ETag" in responses["200"]["headers"], name
+    assert all("304" not in op["responses"] for _, method, op in operations(client) if method != "get")
+
+
+@pytest.mark.sqlite_only
 def test_every_error_is_declared_as_the_problem_json_it_is(client: TestClient) -> None:
     for path, method, op in operations(client):
         errors = {s: r for s, r in op["responses"].items() if s[0] in "45"}

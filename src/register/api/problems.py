@@ -279,6 +279,24 @@ def ok(example: object, status: int = 200) -> dict[int | str, dict[str, Any]]:
     return {status: {"content": {"application/json": {"example": example}}}}
 
 
+ETAG_HEADER = {
+    "description": 'the version and a digest of the body: "<version>.<digest>"',
+    "schema": {"type": "string"},
+}
+
+
+def read(example: object) -> dict[int | str, dict[str, Any]]:
+    """A record read's responses: 200 with its tag, and 304 when `If-None-Match` names the tag (the body the
+    reader would get is unchanged: api/middleware.py ConditionalReads)."""
+    return {
+        200: {"content": {"application/json": {"example": example}}, "headers": {"ETag": ETAG_HEADER}},
+        304: {
+            "description": "Not Modified: If-None-Match names this read's current tag",
+            "headers": {"ETag": ETAG_HEADER},
+        },
+    }
+
+
 # ------------------------------------------------------------------ the database unreachable (a restart, a
 # failover, a full pool): 503 with Retry-After, never a 500 with a stack trace; the pool reconnects by itself
 # (`pool_pre_ping`, store/db.py), so the next request after the database returns is answered.

@@ -19,7 +19,7 @@ from ..api.deps import (
     get_policy,
     restricted_stub,
 )
-from ..api.problems import ERROR_RESPONSES, ok
+from ..api.problems import ERROR_RESPONSES, ok, read
 from ..caseload import service as caseload_service
 from ..config import Settings
 from ..domain.actors import Principal
@@ -67,7 +67,7 @@ def _body(name: str) -> Any:
 @router.get(
     f"{BASE}/overview",
     summary="A person's MAPPA meetings with the minutes you may see, their actions and the plan's versions",
-    responses=ok({"nominal_id": CHANGED["id"], "version": 8, "meetings": [], "plans": []}),
+    responses=read({"nominal_id": CHANGED["id"], "version": 8, "meetings": [], "plans": []}),
 )
 def read_meetings_overview(
     access: Annotated[Access, Depends(RecordGuard("record.read", "meetings"))], uow: UoW, response: Response

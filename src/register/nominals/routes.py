@@ -26,7 +26,7 @@ from ..api.deps import (
     get_policy,
     restricted_stub,
 )
-from ..api.problems import ERROR_RESPONSES, ok
+from ..api.problems import ERROR_RESPONSES, ok, read
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem
@@ -133,7 +133,7 @@ def list_nominals(
 @router.get(
     "/{nominal_id}",
     summary="Read a whole record (audited; outside your area state a purpose)",
-    responses=ok(examples.RECORD),
+    responses=read(examples.RECORD),
 )
 def read_nominal(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))],
@@ -156,7 +156,7 @@ def read_nominal(
     return RecordOut.of(record, explained=chronology and readable >= service.NOTIFICATION_INPUTS)
 
 
-@router.get("/{nominal_id}/identity", summary="Read the identity section", responses=ok(examples.IDENTITY))
+@router.get("/{nominal_id}/identity", summary="Read the identity section", responses=read(examples.IDENTITY))
 def read_identity(
     access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW, response: Response
 ) -> IdentityOut | RestrictedStub:
@@ -189,7 +189,7 @@ def correct_identity(
 @router.get(
     "/{nominal_id}/chronology",
     summary="Read the chronology, oldest first",
-    responses=ok(examples.CHRONOLOGY),
+    responses=read(examples.CHRONOLOGY),
 )
 def read_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW, response: Response
@@ -321,7 +321,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
         name=f"read_{name}",
         response_model=SectionOut[model] | RestrictedStub,  # type: ignore[valid-type]  # model chosen at run time
         summary=f"Read the {label} section",
-        responses=ok(examples.section_response(section)),
+        responses=read(examples.section_response(section)),
     )
     router.add_api_route(
         f"/{{nominal_id}}/{name}",

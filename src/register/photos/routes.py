@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
-from ..api.problems import ERROR_RESPONSES, ApiProblem, ok
+from ..api.problems import ERROR_RESPONSES, ApiProblem, ok, read
 from ..domain.errors import InvalidValue
 from ..store.uow import UnitOfWork
 from ..usecase.views import Changed, EndItem, RestrictedStub
@@ -188,7 +188,7 @@ def upload_photograph(
     "/{nominal_id}/photographs",
     summary="The record's photograph history, newest first (metadata; audited)",
     response_model=PhotographsOut | RestrictedStub,
-    responses=ok(HISTORY_EXAMPLE),
+    responses=read(HISTORY_EXAMPLE),
 )
 def list_photographs(access: ReadAccess, uow: UoW, response: Response) -> PhotographsOut | RestrictedStub:
     if access.stub:
