@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
 from register.config import Settings
@@ -42,6 +43,22 @@ def test_operation_ids_are_unique_readable_names_and_paths_have_one_style(client
     # one path style: snake_case segments, the same words as the sections and JSON fields
     bad = [p for p, _, _ in ops if not all(SEGMENT.match(s) for s in p.strip("/").split("/"))]
     assert not bad, bad
+
+
+@pytest.mark.sqlite_only
+def test_the_document_is_valid_openapi_and_passes_the_linters_rules(client: TestClient) -> None:
+    doc = client.app.openapi()  # type: ignore[attr-defined]
+    validate(doc)  # openapi-spec-validator: strictly against the OpenAPI 3.1 schema
+    for path, method, op in operations(client):
+        where = (method, path)
+        # the rules of a strict linter (Spectral's oas ruleset): a summary, a tag, a success response, every
+        # path parameter declared, no trailing slash or query string in a path
+        assert op.get("summary") and op.get("tags"), where
+        assert any(status[0] in "23" for status in op["responses"]), where
+        declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+        assert declared == set(re.findall(r"\{([a-z_]+)\}", path)), where
+        assert (path == "/" or not path.endswith("/")) and "?" not in path, where
+        assert all(p.get("schema") for p in op.get("parameters", [])), where
 
 
 @pytest.mark.sqlite_only
