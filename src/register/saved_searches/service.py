@@ -455,8 +455,8 @@ def mark_seen(
 
 def _tell(uow: UnitOfWork, watch: m.SearchWatch, nominal_ids: Collection[uuid.UUID]) -> None:
     """Tell the watcher of records that newly match their watch: kept as new matches, shown on their home page
-    and by `GET /v1/watches/{id}/matches`. The event feed (`GET /v1/events`, being built) publishes one
-    "new matches" event here, with the watch's id and no personal data: one line, in this function."""
+    and by `GET /v1/watches/{id}/matches`. Not (yet) an event of the feed (`GET /v1/events`): a match tells of
+    an enquiry's interest in a person, so its event must be visible to the watcher alone (docs/events.md)."""
     repository.add_matches(
         uow.session, watch.saved_search_id, nominal_ids, baseline=False, now=dt.datetime.now(dt.UTC)
     )
