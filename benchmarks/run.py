@@ -3,6 +3,7 @@
     make bench                      # 100,000 people on a real PostgreSQL and Elasticsearch node it starts itself
     make bench ARGS="--nominals 2000 --sqlite-nominals 2000"
     make bench ARGS="--relevance-only --nominals 2000"   # search relevance alone (SQLite register + its own node)
+    make bench ARGS="--es-nodes 3 --nominals 20000"      # reindex and searches on one node, then a three-node cluster
 
 Every figure is reported beside its baseline measured in the same run, with the ratio. Results go to a JSON file
 (`--out`, default var/bench/results.json) and, with `--report` (as `make bench` runs it), to docs/benchmarks.md and
@@ -531,6 +532,201 @@ def relevance_only(args: Any) -> None:
         (ROOT / "docs" / "benchmarks.md").write_text(md)
 
 
+def engine_figures(settings: Any, store: Any, factory: Any, nominals: int, repeat: int, workers: int,
+                   es_url: str, shards: int | None, replicas: int | None) -> dict[str, Any]:
+    """Reindex (documents per second, beside a raw bulk load of the same prepared documents) and the investigator
+    searches through the API (beside the same query bodies sent straight to Elasticsearch), on the engine at
+    `es_url`, into an index of `shards` shards and `replicas` replicas."""
+    import httpx
+    from elasticsearch.helpers import bulk
+
+    from register.access.tokens import ensure_dev_signing_key, mint
+    from register.bootstrap import build_search_index
+    from register.domain.enums import Agency, Area, Role
+    from register.search import indexer as idx
+    from register.search.backend import Viewer
+    from register.search.elastic import ElasticBackend
+    from register.search.query import SearchRequest
+
+    on = settings.model_copy(update={"elasticsearch_url": es_url, "search_alias": f"bench-{uuid.uuid4().hex[:8]}",
+                                     "search_shards": shards, "search_replicas": replicas})
+    index = build_search_index(on)
+    assert index is not None
+    out: dict[str, Any] = {"nodes": len(es_url.split(",")), "shards": index.spec.definition["settings"]["number_of_shards"],
+                           "replicas": index.spec.definition["settings"]["number_of_replicas"]}
+    t = time.perf_counter()
+    _, count = idx.reindex(store, index, batch=500, workers=workers)
+    out["reindex_per_s"] = round(count / (time.perf_counter() - t))
+    index.client.cluster.health(index=index.spec.alias, wait_for_status="green", timeout="120s")  # replicas copied
+    docs = idx._load_documents(store, [r for r in _ids(store, 10_000)])
+    raw = index.spec.new_name()
+    index.client.indices.create(index=raw, **index.spec.definition)
+    t = time.perf_counter()
+    bulk(index.client, ({"_index": raw, "_id": d["nominal_id"], "_source": d} for d in docs), chunk_size=500, refresh=False)
+    out["raw_bulk_per_s"] = round(len(docs) / (time.perf_counter() - t))
+    index.client.indices.delete(index=raw)
+    index.refresh()
+    key = ensure_dev_signing_key(on.resolved_key_dir)
+    token = mint(key, user="bench.investigator", agency=Agency.POLICE, area=Area.KENT, roles=[Role.INVESTIGATOR],
+                 issuer=on.token_issuer, audience=on.token_audience)
+    backend = ElasticBackend(index)
+    today = dt.date.today()
+    api_server = ApiServer({**server_env(on), "REGISTER_INDEXER_IN_API": "false"})
+    client = httpx.Client(base_url=api_server.url, timeout=60)
+    try:
+
+        def searches() -> tuple[dict[str, float], dict[str, float], int]:
+            api_all: list[float] = []
+            raw_all: list[float] = []
+            hits = 0
+            for _, query in queries(factory, nominals):
+                body = {"query": query, "page_size": 25}
+                es_body = backend.body(SearchRequest.model_validate(body), today, Viewer(Area.KENT.value))
+                call = lambda body=body: client.post("/v1/search", params={"purpose": "BENCH"}, json=body,  # noqa: E731
+                                                     headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+                api_all += timed(call, repeat)
+                raw_all += timed(lambda es_body=es_body: index.client.search(index=index.spec.alias, **es_body), repeat)
+                hits += call().json()["total"]
+            return summary(api_all), summary(raw_all), hits
+
+        out["search_api"], out["search_raw"], out["search_hits"] = searches()
+        out["_searches"] = searches  # for the cluster: the same again with a node down (dropped before saving)
+        out["_api_server"], out["_client"] = api_server, client
+        out["_index"] = index
+    except BaseException:
+        client.close()
+        api_server.stop()
+        raise
+    return out
+
+
+def cluster_only(args: Any) -> None:
+    """`--es-nodes N` (N > 1): issue #20 point 6. A PostgreSQL register of --nominals people; reindex and the
+    investigator searches on one node, then (that node stopped) on a cluster of N nodes with N shards and one
+    replica, then the searches again with one node killed (SIGKILL) and the cluster yellow. With --report, the
+    "Three-node cluster" section of docs/benchmarks.md and the "cluster" key of docs/benchmarks.json are replaced;
+    the rest of both is left as measured. All the nodes run on this one machine: the figures show what a node's
+    loss costs, not how a cluster of machines scales."""
+    import os
+
+    from escluster import ElasticsearchCluster
+    from esnode import ElasticsearchNode
+    from sqlalchemy import select, text
+
+    from register.config import Settings
+    from register.store import models as m
+    from register.store.open import build_store, migrate
+    from register.synthetic import service as synthetic
+    from register.synthetic.people import PersonFactory
+
+    results: dict[str, Any] = {"started": dt.datetime.now(dt.UTC).isoformat(), "nominals": args.nominals, "seed": args.seed,
+                               "repeat": args.repeat, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                                                  "load_average": [round(os.getloadavg()[0], 1)]}, "engines": []}
+    work = Path(tempfile.mkdtemp(prefix="register-bench-cluster-"))
+    servers: list[Any] = []
+    workers = os.cpu_count() or 1
+    today = dt.date.today()
+    try:
+        pg_url = args.database_url
+        if pg_url is None:
+            from postgres import PostgresServer
+
+            server = PostgresServer()
+            servers.append(server)
+            pg_url = server.start()
+        settings = Settings(database_url=pg_url, var_dir=work / "pg")
+        migrate(settings)
+        store = build_store(settings)
+        with store.session_factory() as s:
+            have = s.execute(select(text("count(*)")).select_from(m.Nominal.__table__)).scalar_one()
+        if have == 0:
+            t = time.perf_counter()
+            synthetic.generate(store, args.nominals, args.seed, today=today)
+            results["generate_postgresql_s"] = round(time.perf_counter() - t, 1)
+        factory = PersonFactory(args.seed, today)
+
+        def finish(figures: dict[str, Any]) -> dict[str, Any]:
+            figures["_client"].close()
+            figures["_api_server"].stop()
+            figures["_index"].client.close()
+            return {k: v for k, v in figures.items() if not k.startswith("_")}
+
+        node = ElasticsearchNode()
+        servers.append(node)
+        single = engine_figures(settings, store, factory, args.nominals, args.repeat, workers, node.start(), None, None)
+        results["engines"].append({"engine": "one node", **finish(single)})
+        node.stop()
+        servers.remove(node)
+        checkpoint(results, args.out)
+
+        cluster = ElasticsearchCluster(args.es_nodes, heap=node.max_heap)
+        servers.append(cluster)
+        on = engine_figures(settings, store, factory, args.nominals, args.repeat, workers, cluster.start(), args.es_nodes, 1)
+        # One node killed (the one listed first, which the client tries first): the same searches, yellow.
+        cluster.kill(0)
+        health = cluster.wait_for("yellow", args.es_nodes - 1, 90)
+        api, raw, hits = on["_searches"]()
+        figures = finish(on)
+        results["engines"].append({"engine": f"{args.es_nodes} nodes", **figures})
+        results["engines"].append({"engine": f"{args.es_nodes} nodes, one killed", "nodes": args.es_nodes - 1,
+                                   "status": health["status"], "search_api": api, "search_raw": raw, "search_hits": hits,
+                                   "hits_as_with_every_node": hits == figures["search_hits"]})
+        store.dispose()
+    finally:
+        for s in reversed(servers):
+            s.stop()
+    results["finished"] = dt.datetime.now(dt.UTC).isoformat()
+    results["machine"]["load_average"].append(round(os.getloadavg()[0], 1))
+    checkpoint(results, args.out)
+    print(json.dumps(results, indent=2, default=str))
+    if args.report:
+        data = json.loads((ROOT / "docs" / "benchmarks.json").read_text())
+        data["cluster"] = results
+        (ROOT / "docs" / "benchmarks.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+        md = (ROOT / "docs" / "benchmarks.md").read_text()
+        section = "\n".join(cluster_section(results)) + "\n"
+        start = md.find("## Three-node cluster")
+        if start < 0:
+            start = md.find("## Relevance")
+            md = md[:start] + section + md[start:]
+        else:
+            end = md.find("\n## ", start + 1)
+            md = md[:start] + section + md[end + 1 :]
+        (ROOT / "docs" / "benchmarks.md").write_text(md)
+
+
+def cluster_section(r: dict[str, Any]) -> list[str]:
+    """The "Three-node cluster" section of docs/benchmarks.md."""
+    ms = lambda x: f"median {x['median_ms']} ms, p95 {x['p95_ms']}"  # noqa: E731
+    lines = ["## Three-node cluster", "",
+             f"`make bench ARGS=\"--es-nodes 3 --nominals {r['nominals']} --repeat {r.get('repeat', 30)}\"` (issue #20 point 6): "
+             f"a PostgreSQL register of {r['nominals']:,} people (seed {r['seed']}), run {r['started'][:16]} UTC on "
+             f"{r['machine']['cpus']} CPUs (load average {' to '.join(map(str, r['machine'].get('load_average', [])))}); the "
+             "reindex and the investigator searches of the table above on one node, then (that node stopped) on three "
+             "nodes of the same distribution on loopback (`deploy/local/escluster.py`, one shard per node and a replica of "
+             "each, `REGISTER_SEARCH_SHARDS=3`, `REGISTER_SEARCH_REPLICAS=1`, the API given the three URLs), then the same "
+             "searches with one node killed (SIGKILL) and the cluster yellow. Each node's heap is the single "
+             "node's maximum (1 GB). **All three nodes share this one 2-core machine**, with the API, the client and "
+             "PostgreSQL, and other runs on it too: the figures show that the register keeps answering, with the same "
+             "hits, when a node is lost; they do not measure scale-out, which needs a machine per node (three JVMs "
+             "on two cores are slower than one), and they are not comparable with the tables above, measured on a "
+             "quieter machine. What is not lost when a node dies, and that the index matches the database after it "
+             "returns, is tested, not measured (`tests/search/test_es_cluster.py`).", "",
+             "| engine | reindex (documents/s, 2 workers) | raw bulk load (documents/s) | searches through the API | "
+             "the same bodies straight to Elasticsearch | hits, all queries |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for e in r["engines"]:
+        reindex = f"{e['reindex_per_s']:,}" if "reindex_per_s" in e else ""
+        bulk = f"{e['raw_bulk_per_s']:,}" if "raw_bulk_per_s" in e else ""
+        name = e["engine"] + (f" ({e['shards']} shard{'s' if e['shards'] != 1 else ''}, {e['replicas']} replica"
+                              f"{'s' if e['replicas'] != 1 else ''})" if "shards" in e else f" (cluster {e['status']})")
+        lines.append(f"| {name} | {reindex} | {bulk} | {ms(e['search_api'])} | {ms(e['search_raw'])} | {e['search_hits']:,} |")
+    down = r["engines"][-1]
+    lines += ["", "With one node killed every search answered, with " + ("the same" if down.get("hits_as_with_every_node")
+              else "**different**") + " hits as with all three.", ""]
+    return lines
+
+
 RELEVANCE_COLUMNS = ("precision_at_10", "recall_at_10", "target_first", "target_top_3", "mrr_at_10", "mean_relevant")
 
 
@@ -581,12 +777,18 @@ def main() -> None:
     parser.add_argument("--relevance-only", action="store_true",
                         help="only search relevance, on a SQLite register of --nominals people and an Elasticsearch node")
     parser.add_argument("--relevance-per-kind", type=int, default=20, help="labelled queries of each kind (register.synthetic.relevance)")
+    parser.add_argument("--es-nodes", type=int, default=1,
+                        help="more than 1: only reindex and searches, on one node and then on a cluster of this many nodes "
+                             "(deploy/local/escluster.py), and searches with one of its nodes killed")
     args = parser.parse_args()
     if args.pages_only:
         pages_only(args)
         return
     if args.relevance_only:
         relevance_only(args)
+        return
+    if args.es_nodes > 1:
+        cluster_only(args)
         return
     if args.render_only:
         report(json.loads(args.out.read_text()))
@@ -864,7 +1066,13 @@ def main() -> None:
 
 
 def report(results: dict[str, Any]) -> None:
-    """docs/benchmarks.md and, beside it, the JSON it was made from."""
+    """docs/benchmarks.md and, beside it, the JSON it was made from. The three-node cluster's figures
+    (`--es-nodes 3`, measured on their own) are kept from the previous file."""
+    previous = ROOT / "docs" / "benchmarks.json"
+    if "cluster" not in results and previous.exists():
+        kept = json.loads(previous.read_text()).get("cluster")
+        if kept:
+            results = {**results, "cluster": kept}
     (ROOT / "docs" / "benchmarks.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (ROOT / "docs" / "benchmarks.md").write_text(render(results))
 
@@ -941,6 +1149,8 @@ def render(r: dict[str, Any]) -> str:
         lines += ["", f"The same searches on the embedded SQL backend (SQLite, {sq['nominals']:,} people, through the API): {ms(sq['overall'])}.", "",
                   "| query | median ms | p95 | p99 |", "| --- | --- | --- | --- |"]
         lines += [f"| {q['query']} | {q['median_ms']} | {q['p95_ms']} | {q['p99_ms']} |" for q in sq["per_query"]]
+    if r.get("cluster"):
+        lines += [""] + cluster_section(r["cluster"])[:-1]
     if r.get("relevance"):
         lines += [""] + relevance_section(r["relevance"])
     analysis = ROOT / "benchmarks" / "analysis.md"

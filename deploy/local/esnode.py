@@ -120,12 +120,28 @@ def ensure_user() -> None:
 
 
 class ElasticsearchNode:
-    def __init__(self, heap: str = "512m", max_heap: str = "1g") -> None:
+    def __init__(
+        self,
+        heap: str = "512m",
+        max_heap: str = "1g",
+        *,
+        base: Path | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        """`base`: the node's own directory (default: a new temporary one). `settings`: the cluster's settings
+        in place of the single-node ones (`discovery.type=single-node`); escluster.py gives each of its nodes
+        these."""
         self.home = distribution()
         self.java = java_home()
         self.port = free_port()
         self.transport_port = free_port()
-        self.base = Path(tempfile.mkdtemp(prefix="register-es-"))
+        self.base = base or Path(tempfile.mkdtemp(prefix="register-es-"))
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.settings = (
+            settings
+            if settings is not None
+            else {"discovery.type": "single-node", "cluster.name": "register-test"}
+        )
         self.heap, self.max_heap = heap, max_heap
         self.as_root = os.geteuid() == 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -143,6 +159,12 @@ class ElasticsearchNode:
 
     def start(self, timeout: float = 180) -> str:
         """Start the node (again, after `pause`, on the same data and port)."""
+        self.launch()
+        return self.wait_healthy(timeout)
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it (a cluster's nodes must all be launched before any
+        of them can elect a master and answer)."""
         conf = self.base / "config"
         if not conf.exists():
             shutil.copytree(self.home / "config", conf)
@@ -151,8 +173,6 @@ class ElasticsearchNode:
         os.chmod(self.base, 0o755)
         cmd = [
             str(self.home / "bin" / "elasticsearch"),
-            "-E",
-            "discovery.type=single-node",
             "-E",
             "network.host=127.0.0.1",
             "-E",
@@ -167,13 +187,12 @@ class ElasticsearchNode:
             "cluster.routing.allocation.disk.threshold_enabled=false",
             "-E",
             "action.destructive_requires_name=false",
-            "-E",
-            "cluster.name=register-test",
             # This 8.19 test distribution carries X-Pack security, which would auto-enable TLS on first start:
             # the node is loopback-only and thrown away, so security is off (production runs with it on:
             # deploy/README.md).
             "-E",
             "xpack.security.enabled=false",
+            *[arg for key, value in self.settings.items() for arg in ("-E", f"{key}={value}")],
         ]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -191,14 +210,17 @@ class ElasticsearchNode:
         self.process = subprocess.Popen(
             cmd, env=env, stdout=self._console, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    def wait_healthy(self, timeout: float = 180, query: str = "wait_for_status=yellow") -> str:
+        """Wait until the node answers with a yellow or green cluster health (`query`: more conditions, such
+        as `wait_for_nodes=3`); stop it and fail with its log's tail if it has not within `timeout`."""
+        assert self.process is not None, "launch the node first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise NodeError(f"Elasticsearch exited with {self.process.returncode}:\n{self._log_tail()}")
             try:
-                with urllib.request.urlopen(
-                    f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=3
-                ) as r:
+                with urllib.request.urlopen(f"{self.url}/_cluster/health?{query}&timeout=1s", timeout=3) as r:
                     if json.load(r).get("status") in ("green", "yellow"):
                         return self.url
             except OSError:

@@ -90,7 +90,15 @@ def build_search_index(settings: Settings) -> SearchIndex | None:
 
     from .search.indexer import IndexSpec, SearchIndex
 
-    client = Elasticsearch(
-        settings.elasticsearch_url, request_timeout=30, retry_on_timeout=False, max_retries=0
+    # A cluster's nodes, each a URL: a request a node cannot take (refused, reset) is tried on the next, so
+    # one node down costs no request. A timeout is not retried (a write may have been applied; the outbox
+    # retries it).
+    hosts = [u.strip() for u in settings.elasticsearch_url.split(",") if u.strip()]
+    client = Elasticsearch(hosts, request_timeout=30, retry_on_timeout=False, max_retries=len(hosts) - 1)
+    spec = IndexSpec.load(
+        settings.search_alias,
+        settings.search_index_definition,
+        shards=settings.search_shards,
+        replicas=settings.search_replicas,
     )
-    return SearchIndex(client, IndexSpec.load(settings.search_alias, settings.search_index_definition))
+    return SearchIndex(client, spec)

@@ -103,10 +103,21 @@ class Settings(BaseSettings):
         description="where counts are kept: memory (per process) or e.g. redis://host:6379",
     )
     elasticsearch_url: str | None = Field(
-        default=None, description="Elasticsearch; none: the embedded default, no index"
+        default=None,
+        description="Elasticsearch (a cluster: its nodes' URLs separated by commas); none: the embedded "
+        "default, no index",
     )
     search_alias: str = Field(default="register-nominals", description="the alias the live index sits behind")
     search_index_definition: Path = Field(default=PROJECT_ROOT / "search" / "nominals.v3.json")
+    search_shards: int | None = Field(
+        default=None, ge=1, le=1024, description="primary shards of a new index; none: the definition's (1)"
+    )
+    search_replicas: int | None = Field(
+        default=None,
+        ge=0,
+        le=16,
+        description="copies of each shard on other nodes of a new index; none: the definition's (0)",
+    )
     indexer_batch: int = Field(default=500, ge=1, le=5000)
     indexer_in_api: bool = Field(
         default=True,

@@ -46,9 +46,18 @@ class IndexSpec:
     definition: dict[str, Any]
 
     @classmethod
-    def load(cls, alias: str, path: Path) -> IndexSpec:
+    def load(
+        cls, alias: str, path: Path, *, shards: int | None = None, replicas: int | None = None
+    ) -> IndexSpec:
+        """The definition in `path`; `shards` and `replicas`, when given, in place of its own (for a
+        cluster: REGISTER_SEARCH_SHARDS, REGISTER_SEARCH_REPLICAS)."""
         doc = json.loads(path.read_text())
-        return cls(alias, {"settings": doc["settings"], "mappings": doc["mappings"]})
+        settings = dict(doc["settings"])
+        if shards is not None:
+            settings["number_of_shards"] = shards
+        if replicas is not None:
+            settings["number_of_replicas"] = replicas
+        return cls(alias, {"settings": settings, "mappings": doc["mappings"]})
 
     def new_name(self) -> str:
         return f"{self.alias}-v{INDEX_VERSION}-{clock.now():%Y%m%d%H%M%S%f}"
