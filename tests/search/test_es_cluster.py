@@ -164,9 +164,10 @@ def test_a_node_killed_while_the_indexer_drains_loses_nothing_and_searches_answe
         cluster.kill(victim)
         updates_at_kill, indexed_at_kill = updates[0], indexed[0]
         health = cluster.wait_for("yellow", 2, 90)
-        # The killed node's shard copies are missing (yellow), but every shard still has an active primary:
-        # the replicas on the other nodes were promoted.
-        assert (health["status"], health["active_primary_shards"] >= SHARDS) == ("yellow", True), health
+        # The killed node's shard copies are missing (yellow; green only if the two left had copied them
+        # again, which Elasticsearch delays by a minute), but every shard still has an active primary: the
+        # replicas on the other nodes were promoted.
+        assert health["status"] in ("yellow", "green") and health["active_primary_shards"] >= SHARDS, health
 
         # While it is down: changes keep coming and being indexed, and every search answers in full.
         answers: list[tuple[int, int, int]] = []
