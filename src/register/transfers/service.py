@@ -238,21 +238,7 @@ def listing(
     total = uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0
     now = clock.now()
     rows = uow.session.scalars(q.order_by(m.Transfer.requested_at, m.Transfer.id).limit(limit).offset(offset))
-    items = [
-        TransferOut(
-            id=t.id,
-            nominal_id=t.nominal_id,
-            from_area=t.from_area,
-            to_area=t.to_area,
-            status=t.status,
-            requested_by=t.requested_by,
-            requested_at=t.requested_at,
-            decided_by=t.decided_by,
-            decided_at=t.decided_at,
-            age_days=(now - t.requested_at).days,
-        )
-        for t in rows
-    ]
+    items = [_out(t, now) for t in rows]  # as the web's desk shows them (age: until decided)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
