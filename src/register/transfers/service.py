@@ -239,21 +239,7 @@ def listing(
     now = clock.now()
     rows = uow.session.scalars(q.order_by(m.Transfer.requested_at, m.Transfer.id).limit(limit).offset(offset))
     items = [_out(t, now) for t in rows]  # as the web's desk shows them (age: until decided)
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.TRANSFER_REQUEST_LIST,
-            actor,
-            section="transfer",
-            request_id=request_id,
-            details={
-                "area": area,
-                "direction": direction,
-                "status": status,
-                "transfers": [str(t.id) for t in items],
-            },
-        )
-    )
+    _listed(uow, actor, [t.id for t in items], request_id, direction=direction, status=status)
     return TransferPage(items=items, total=total, next=next_offset(seal_, offset, len(items), total, bound))
 
 
@@ -357,6 +343,26 @@ def _desk_row(uow: UnitOfWork, t: m.Transfer, person: TransferPerson, now: dt.da
     )
 
 
+def _listed(
+    uow: UnitOfWork,
+    actor: Principal,
+    transfer_ids: list[uuid.UUID],
+    request_id: str | None,
+    **details: object,
+) -> None:
+    """Audit a list of transfers shown (the API's list, the web's desk) as one consultation naming them."""
+    uow.audit.record(
+        AuditEntry(
+            Action.CONSULTATION,
+            Tag.TRANSFER_REQUEST_LIST,
+            actor,
+            section="transfer",
+            request_id=request_id,
+            details={"area": actor.area.value, **details, "transfers": [str(i) for i in transfer_ids]},
+        )
+    )
+
+
 def _consulted(
     uow: UnitOfWork,
     actor: Principal,
@@ -407,21 +413,7 @@ def desk(
     people, consulted = _people(uow, actor, policy, rows)
     now = clock.now()
     out = [_desk_row(uow, t, people[t.id], now) for t in rows if t.id in people]
-    uow.audit.record(
-        AuditEntry(
-            Action.CONSULTATION,
-            Tag.TRANSFER_REQUEST_LIST,
-            actor,
-            section="transfer",
-            request_id=request_id,
-            details={
-                "area": actor.area.value,
-                "direction": direction,
-                "decided": decided,
-                "transfers": [str(t.id) for t in out],
-            },
-        )
-    )
+    _listed(uow, actor, [t.id for t in out], request_id, direction=direction, decided=decided)
     _consulted(uow, actor, Tag.TRANSFER_REQUEST_LIST, consulted, request_id, direction=direction)
     return out
 
