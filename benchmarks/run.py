@@ -770,6 +770,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--database-url", help="an existing PostgreSQL database already generated with --nominals/--seed")
     parser.add_argument("--elasticsearch-url", help="an existing Elasticsearch node (default: start one)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="keep the register's keys and files here (with --database-url: the directory it was generated with)")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "results.json")
     parser.add_argument("--report", action="store_true", help="also write docs/benchmarks.md")
     parser.add_argument("--render-only", action="store_true", help="write docs/benchmarks.md from the --out file; measure nothing")
@@ -815,7 +817,7 @@ def main() -> None:
     results: dict[str, Any] = {"started": dt.datetime.now(dt.UTC).isoformat(), "nominals": args.nominals, "seed": args.seed,
                                "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": __import__("os").cpu_count()},
                                "figures": [], "timings": {}}
-    work = Path(tempfile.mkdtemp(prefix="register-bench-"))
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="register-bench-"))
     try:
         pg_url = args.database_url
         if pg_url is None:
