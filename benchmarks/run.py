@@ -875,6 +875,13 @@ def main() -> None:
                                    "baseline": round(len(docs) / raw_s), "baseline_is": "raw bulk load of the same prepared documents",
                                    "ratio_throughput": round((len(docs) / raw_s) / (count / reindex_s), 1)})
         index.refresh()
+        # What the register occupies, for the extrapolation to 1,000,000 people (issue #20 point 6)
+        with store.engine.connect() as conn:
+            db_bytes = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            entries = conn.execute(text("SELECT count(*) FROM chronology_entry")).scalar_one()
+        stats_ = index.client.indices.stats(index=index.spec.alias, metric="store")
+        results["sizes"] = {"postgresql_bytes": db_bytes, "elasticsearch_bytes": stats_["_all"]["primaries"]["store"]["size_in_bytes"],
+                            "chronology_entries": entries, "reindex_s": round(reindex_s, 1)}
         checkpoint(results, args.out)
 
         key = ensure_dev_signing_key(settings.resolved_key_dir)
@@ -956,11 +963,66 @@ def main() -> None:
                         recorded_at=dt.datetime.now(dt.UTC)))
                     s.commit()
 
-            results["figures"].append(compare("update a record through the API (append to the chronology)", summary(timed(api_update, args.repeat * 3)),
+            # The fair baseline (issue #20 point 1): the writes the register must make for an append, as one plain
+            # SQL transaction on the same server (same durability settings): check and bump the record's version,
+            # insert the entry, the audit event and the outbox row, commit. Into copies of the four tables (same
+            # columns and indexes, their own sequences, no foreign keys), so the register's data, its audit chain
+            # and its outbox are never touched.
+            import sqlalchemy as sa
+
+            copies = {}
+            with store.engine.begin() as conn:
+                for table in (m.Nominal.__table__, m.AuditEvent.__table__, m.Outbox.__table__):
+                    # LIKE copies no foreign key; without the defaults the copies use no sequence of the register's
+                    conn.execute(text(f"DROP TABLE IF EXISTS bench_{table.name}"))
+                    conn.execute(text(f"CREATE TABLE bench_{table.name} (LIKE {table.name} INCLUDING ALL EXCLUDING DEFAULTS)"))
+                    copy = table.to_metadata(sa.MetaData(), name=f"bench_{table.name}")
+                    for fk in list(copy.foreign_keys):
+                        fk.parent.foreign_keys.discard(fk)
+                    copies[table.name] = copy
+                conn.execute(insert(copies["nominal"]).from_select(
+                    [c.name for c in m.Nominal.__table__.columns],
+                    select(*m.Nominal.__table__.columns).where(m.Nominal.id.in_(ids[:50]))))
+            serial = __import__("itertools").count(1)
+            plain_versions = dict.fromkeys(ids[:50], None)
+            with store.engine.connect() as conn:
+                plain_versions.update(conn.execute(select(copies["nominal"].c.id, copies["nominal"].c.version)).all())
+            it4 = iter(list(plain_versions) * 100)
+            bn, ba, bo = copies["nominal"], copies["audit_event"], copies["outbox"]
+
+            def plain_transaction() -> None:
+                nid = next(it4)
+                now = dt.datetime.now(dt.UTC)
+                entry_id = uuid.uuid4()
+                with store.engine.begin() as conn:
+                    version = conn.execute(
+                        sa.update(bn).where(bn.c.id == nid, bn.c.version == plain_versions[nid])
+                        .values(version=bn.c.version + 1, updated_at=now, updated_by="bench.om").returning(bn.c.version)).scalar_one()
+                    conn.execute(insert(scratch).values(
+                        id=entry_id, nominal_id=nid, occurred_at=now, kind="contact", data_key_id=key_id,
+                        payload_sealed=b"x" * 120, recorded_by="bench.om", recorded_agency="police", recorded_area="kent",
+                        recorded_at=now))
+                    conn.execute(insert(ba).values(
+                        seq=next(serial), event_id=uuid.uuid4(), occurred_at=now, action="collection", tag="nominal:chronology:append",
+                        outcome="success", actor_user="bench.om", actor_agency="police", actor_area="kent",
+                        actor_roles="offender_manager", nominal_id=nid, section="chronology", item_id=entry_id,
+                        request_id=uuid.uuid4().hex, mac=b"m" * 32))
+                    conn.execute(insert(bo).values(id=next(serial), nominal_id=nid, record_version=version, topic="nominal", created_at=now,
+                                                   attempts=0, available_at=now, parked=False))
+                plain_versions[nid] = version
+
+            update_samples = summary(timed(api_update, args.repeat * 3))
+            results["figures"].append(compare("update a record through the API (append to the chronology)", update_samples,
+                                              summary(timed(plain_transaction, args.repeat * 3)),
+                                              "the same writes as one plain SQL transaction: version check and bump, the entry, "
+                                              "the audit event, the outbox row, commit (into copies of the tables)"))
+            results["figures"].append(compare("update a record through the API, against a single insert", update_samples,
                                               summary(timed(plain_insert, args.repeat * 3)),
                                               "a plain SQLAlchemy insert of the same row shape, committed (into a copy of the table)"))
             with store.engine.begin() as conn:
                 conn.execute(text("DROP TABLE bench_chronology"))
+                for name in copies:
+                    conn.execute(text(f"DROP TABLE bench_{name}"))
             # Sustained updates with several clients.
             done = [0]
             stop = time.perf_counter() + 10
@@ -1135,6 +1197,21 @@ def render(r: dict[str, Any]) -> str:
     for k, v in r["timings"].items():
         value = f"median {v['median']}, max {v['max']}" if isinstance(v, dict) else v
         lines.append(f"| {LABELS.get(k, k)} | {value} |")
+    sizes = r.get("sizes")
+    if sizes:
+        scale = 1_000_000 / r["nominals"]
+        gib = lambda b: f"{b / 2**30:,.1f} GiB"  # noqa: E731
+        hours = lambda sec: f"{sec / 3600:,.1f} h"  # noqa: E731
+        generate = r["timings"].get("generate_postgresql_s")
+        lines += ["", f"Size of this register ({r['nominals']:,} people, {sizes['chronology_entries']:,} chronology entries) and a "
+                  "linear extrapolation to 1,000,000 people (every cost here grows with the number of records; not a run at "
+                  "that size):", "", "| | this run | 1,000,000 people, extrapolated |", "| --- | --- | --- |",
+                  f"| PostgreSQL database on disk | {gib(sizes['postgresql_bytes'])} | {gib(sizes['postgresql_bytes'] * scale)} |",
+                  f"| Elasticsearch index (primaries) | {gib(sizes['elasticsearch_bytes'])} | {gib(sizes['elasticsearch_bytes'] * scale)} |",
+                  f"| full reindex, {machine['cpus']} CPUs | {sizes['reindex_s']:,} s | {hours(sizes['reindex_s'] * scale)} |"]
+        if generate:
+            lines.append(f"| generating the register | {generate:,} s | {hours(generate * scale)} |")
+        lines.append(f"| reindex peak memory | {machine.get('peak_memory_mb_reindex')} MB | the same (it streams in batches) |")
     lines += ["", "Searches one by one (API vs raw Elasticsearch, medians in ms):", "", "| query | hits | API | raw | ratio |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |" for q in r.get("searches", [])]
     if r.get("pages"):

@@ -396,3 +396,52 @@ def test_a_corrected_identity_takes_its_pairs_off_the_desk_and_a_new_one_puts_th
     assert listed() == set()
     c, _ = create(client, om, identity={**other, "forenames": "Olumide"})  # same date of birth and surname
     assert listed() == {frozenset((b, c))}
+
+
+def test_the_desk_follows_identifiers_added_and_ended_and_a_timeline_entry_leaves_the_pairs_alone(
+    client: TestClient, token: Minter, store: Store
+) -> None:
+    """Pairs are worked out again only in a transaction that wrote tokens: a shared PNC ID puts two
+    otherwise unlike records on the desk, correcting it takes them off, and a chronology entry (no token)
+    does not touch the kept pairs at all."""
+    from sqlalchemy import event
+
+    from register.domain.values import check_letter
+
+    om, sup = token(), token(Role.SUPERVISOR)
+    a, ea = create(client, om)
+    b, eb = create(
+        client,
+        om,
+        identity={
+            **PERSON["identity"],
+            "forenames": "Olu",
+            "surname": "Adeyemi",
+            "date_of_birth": "1990-01-01",
+        },
+    )
+
+    def listed() -> set[frozenset[str]]:
+        page = client.get("/v1/duplicates", headers=auth(sup)).json()
+        return {frozenset((p["first"]["id"], p["second"]["id"])) for p in page["items"]}
+
+    assert listed() == set()
+    _, ea = add(client, om, a, "identifiers", PNC, ea)
+    item, eb = add(client, om, b, "identifiers", PNC, eb)
+    assert listed() == {frozenset((a, b))}
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        eb = append(client, om, b, visit("2026-01-05T10:00:00Z", "Home visit"), eb)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert any("chronology_entry" in s for s in statements)
+    assert not [s for s in statements if "duplicate_pair" in s]
+    other = {"kind": "pnc", "value": f"2001/0123457{check_letter('010123457')}"}
+    r = client.put(f"/v1/nominals/{b}/identifiers/{item}", json=other, headers=auth(om, **{"If-Match": eb}))
+    assert r.status_code == 200, r.text
+    assert listed() == set()

@@ -13,7 +13,10 @@ Running it for a whole area on every view of the supervisor's duplicates desk to
 record's tokens claims a new version of it: so the unit of work, when it commits the records whose version
 changed, works out again the pairs of those records only (index lookups on their tokens) and keeps them in
 `duplicate_pair`. The desk reads that table. Statuses, areas and dismissals are not stored with a pair: the
-desk joins them when it reads, so an archive, a transfer or a dismissal needs no refresh. The quality run
+desk joins them when it reads, so an archive, a transfer or a dismissal needs no refresh; and a change that
+wrote no token row (a chronology entry, a risk assessment, a meeting: most of a day's writes) cannot change a
+pair, so the unit of work refreshes pairs only in a transaction that wrote to `blind_token` (`watch_tokens`
+notices every INSERT, UPDATE or DELETE on it, whichever path issues it). The quality run
 works the area's pairs out from scratch (`rebuild_pairs`), which also repairs anything written by a path that
 did not claim a version (the synthetic generator's bulk load).
 """
@@ -30,6 +33,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    event,
     func,
     insert,
     literal,
@@ -37,7 +41,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from . import models as m
 
@@ -107,6 +111,26 @@ def among(ids: list[uuid.UUID]) -> Side:
 def _replace(session: Session, touching: ColumnElement[bool], found: Select[Any]) -> None:
     session.execute(delete(m.DuplicatePair).where(touching))
     session.execute(insert(m.DuplicatePair).from_select(["first_id", "second_id", "rank"], found))
+
+
+_TOKENS_WRITTEN = "blind_tokens_written"
+
+
+def _note_token_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if table is not None and table.name == m.BlindToken.__tablename__:
+            state.session.info[_TOKENS_WRITTEN] = True
+
+
+def watch_tokens(session: Session) -> None:
+    """Note on the session whenever a statement it executes writes to `blind_token`."""
+    event.listen(session, "do_orm_execute", _note_token_write)
+
+
+def tokens_written(session: Session) -> bool:
+    """Whether the session wrote a token since the last call (which clears the note)."""
+    return bool(session.info.pop(_TOKENS_WRITTEN, False))
 
 
 def refresh_pairs(session: Session, ids: Iterable[uuid.UUID]) -> None:

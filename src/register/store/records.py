@@ -478,10 +478,16 @@ class NominalRepository(RecordListing):
     # ------------------------------------------------------------ reads
 
     def header_row(self, nominal_id: uuid.UUID, *, for_update: bool = False) -> m.Nominal:
-        stmt = select(m.Nominal).where(m.Nominal.id == nominal_id)
+        """The record's row. Read once per unit of work: a row already loaded (the guard read it to decide the
+        request) comes from the session's identity map, exactly as a second SELECT would have returned it
+        (the ORM does not overwrite a loaded row's attributes), without the round trip. `for_update` always
+        asks the database, and locks the row."""
+        row: m.Nominal | None
         if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.scalars(stmt).one_or_none()
+            stmt = select(m.Nominal).where(m.Nominal.id == nominal_id).with_for_update()
+            row = self.session.scalars(stmt).one_or_none()
+        else:
+            row = self.session.get(m.Nominal, nominal_id)
         if row is None:
             raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
         return row

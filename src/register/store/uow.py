@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..audit.events import AuditEntry
 from ..audit.repository import AuditLog
 from .cipher import RecordCipher
-from .duplicates import refresh_pairs
+from .duplicates import refresh_pairs, tokens_written, watch_tokens
 from .events import write_events
 from .outbox import OutboxRepository
 from .records import NominalRepository
@@ -49,6 +49,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.store.session_factory()
+        watch_tokens(self.session)
         self.cipher = RecordCipher(self.session, self.store.keys.keyring)
         self.nominals = NominalRepository(self.session, self.cipher, self.store.blind)
         self.audit = AuditLog(self.session, self.store.audit_keys.event, self.store.audit_keys.details)
@@ -63,9 +64,10 @@ class UnitOfWork:
     def _commit(self) -> None:
         changes = self.nominals.take_changes()
         self.outbox.enqueue_many(changes)
-        # A changed record may have new tokens: its suspected duplicates are worked out again in the same
-        # transaction, so the supervisor's desk never lags the records.
-        refresh_pairs(self.session, (nominal_id for nominal_id, _ in changes))
+        # A changed record may have new tokens: when this transaction wrote any, the changed records'
+        # suspected duplicates are worked out again in it, so the supervisor's desk never lags the records.
+        if tokens_written(self.session):
+            refresh_pairs(self.session, (nominal_id for nominal_id, _ in changes))
         # The agencies' events, from the changes this transaction audited: committed with them or not at all.
         write_events(self.session, self.audit.take_entries())
         self.session.commit()
@@ -97,6 +99,7 @@ class UnitOfWork:
         """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled
         back first, so the refusal is recorded and its change is not."""
         self.session.rollback()
+        tokens_written(self.session)
         self.nominals.take_changes()
         self.audit.take_entries()
         self.audit.record_many(list(entries))
