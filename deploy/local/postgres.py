@@ -102,6 +102,20 @@ class PostgresServer:
                 time.sleep(0.2)
         raise ServerError(f"PostgreSQL did not accept connections on port {self.port}")
 
+    def start_standby_of(self, primary: PostgresServer) -> str:
+        """Start this server as a streaming hot standby of `primary` (a base backup of it, recovery
+        configured by `pg_basebackup -R`): read-only, replaying the primary's changes as they come."""
+        os.chmod(self.base, 0o755)
+        if self.as_root:
+            shutil.chown(self.base, "postgres", "postgres")
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                str(self.bindir / "pg_basebackup"),
+                "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                "-D", str(self.data), "-R", "-X", "stream", "--no-sync",
+            )  # fmt: skip
+        return self.start()
+
     def pause(self) -> None:
         """Stop the server as a crash would (every connection cut), keeping its data, so `start` brings the
         same server back."""

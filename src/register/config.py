@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file var/register.db"
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="a PostgreSQL hot standby of database_url, for reads that may lag it by the replica's "
+        "delay (the annual statistics); default: every read on the primary",
+    )
     key_dir: Path | None = Field(default=None, description="directory of key files; default: var/keys")
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
     db_statement_timeout_ms: int = Field(

@@ -591,7 +591,7 @@ def read_tables(
     uow: UnitOfWork, actor: Actor, area: str, year: int, population_10_plus: int | None = None
 ) -> dict[str, Any]:
     """An area's annual statistics tables, audited as a consultation."""
-    figures = compute(uow.session, area, year, population_10_plus)
+    figures = compute(uow.replica, area, year, population_10_plus)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION, Tag.STATISTICS_TABLES_READ, actor, details={"area": area, "year": year}
@@ -615,7 +615,7 @@ def read_cell(
 ) -> list[uuid.UUID]:
     """The records behind one figure (as published, or as revised): a consultation of each, audited with
     their ids."""
-    ids = people(uow.session, area, year, table, row, column, revised=revised)
+    ids = people(uow.replica, area, year, table, row, column, revised=revised)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -641,8 +641,8 @@ def read_tables_compared(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """An area's tables for a reporting year and for the year before (year-on-year), audited once as a
     consultation naming both years."""
-    figures = compute(uow.session, area, year)
-    previous = compute(uow.session, area, year - 1)
+    figures = compute(uow.replica, area, year)
+    previous = compute(uow.replica, area, year - 1)
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -682,7 +682,7 @@ def read_cell_people(
     the ids whose names were shown, as `read_cell` audits the ids it returns."""
     if table not in TABLES:
         raise InvalidValue("enum", f"there is no table {table!r}", "table")
-    ids = people(uow.session, area, year, table, row, column, revised=revised)
+    ids = people(uow.replica, area, year, table, row, column, revised=revised)
     if len(ids) <= NAME_ORDER_UP_TO:
         # names are sealed: ordering by name means opening every name in the cell, so only for small cells
         ordered = sorted(

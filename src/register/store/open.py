@@ -100,10 +100,16 @@ def build_store(settings: Settings) -> Store:
     except BaseException:
         engine.dispose()
         raise
+    replica = None
+    if settings.database_replica_url:
+        replica = make_session_factory(
+            make_engine(settings.database_replica_url, statement_timeout_ms=settings.db_statement_timeout_ms)
+        )
     return Store(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
+        replica_factory=replica,
         keys=keys,
         blind=BlindIndex(keys.blind_root.material),
         audit_keys=chain.AuditKeys.derive(keys.audit_root.material),

@@ -33,6 +33,8 @@ class Store:
     anchors: AnchorStore  # where the audit chain's head is anchored, outside the database
     seal_after_commit: bool = True
     commit_hooks: list[Callable[[], None]] = field(default_factory=list)  # e.g. wake the in-process indexer
+    # A hot standby for reads that may lag the primary (docs/operations.md, "Read replica"); None: the primary
+    replica_factory: sessionmaker[Session] | None = None
     _anchor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_anchor: tuple[int, dt.datetime] | None = field(
         default=None, repr=False
@@ -151,3 +153,7 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica_factory is not None:
+            bind = self.replica_factory.kw.get("bind")
+            if bind is not None:
+                bind.dispose()

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..audit.events import AuditEntry
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.for_caller = for_caller
         self._committed = False
         self._depth = 0
+        self._replica: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.store.session_factory()
@@ -55,6 +57,24 @@ class UnitOfWork:
         self.audit = AuditLog(self.session, self.store.audit_keys.event, self.store.audit_keys.details)
         self.outbox = OutboxRepository(self.session)
         return self
+
+    @property
+    def replica(self) -> Session:
+        """A session for reads that may lag the primary by the replica's delay (the annual statistics): on the
+        hot standby when one is configured and answers, else this unit's own session. Never for a write (the
+        standby refuses one) nor for anything a write decides on."""
+        if self._replica is None:
+            self._replica = self.session
+            if self.store.replica_factory is not None:
+                replica = self.store.replica_factory()
+                try:
+                    replica.connection()
+                except OperationalError:
+                    replica.close()
+                    log.warning("the read replica cannot be reached: reading from the primary")
+                else:
+                    self._replica = replica
+        return self._replica
 
     def changed(self, versions: dict[uuid.UUID, int]) -> None:
         """Records a set-based change gave new versions (sweeps): indexed after commit like any other
@@ -117,6 +137,9 @@ class UnitOfWork:
                 self.session.rollback()
                 self.audit.take_entries()
         finally:
+            if self._replica is not None and self._replica is not self.session:
+                self._replica.close()
+            self._replica = None
             self.session.close()
         if self._committed:
             self.store.after_commit()
