@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
@@ -181,10 +181,10 @@ def transfer_pending(today: dt.date, days: int) -> ColumnElement[bool]:
     )
 
 
-def duplicate_suspected(today: dt.date, area: str | None = None) -> ColumnElement[bool]:
+def duplicate_suspected(today: dt.date, areas: Sequence[str] | None = None) -> ColumnElement[bool]:
     """One of a pair the duplicate cascade proposes (merges/repository.py), not yet merged or dismissed; the
-    pairs are looked up from the swept area's records (the other record of a pair may be in any area)."""
-    return suspected(N.id, area)  # type: ignore[return-value]  # suspected() is typed loosely as object
+    pairs are looked up from the swept areas' records (the other record of a pair may be in any area)."""
+    return suspected(N.id, areas)  # type: ignore[return-value]  # suspected() is typed loosely as object
 
 
 def retention_review_due(today: dt.date) -> ColumnElement[bool]:
