@@ -413,6 +413,8 @@ TABLES = {
     "breach_of_shpo": shpo_breach,
     "registered_sex_offenders_by_unit": rso_by_unit,
 }
+# Counted together in `_tables`, from one pass over the snapshot (each keeps its own query for `people`).
+SNAPSHOT_TABLES = {"eligible_on_31_march", "registered_sex_offenders_by_unit"}
 BY_CATEGORY = {"eligible_on_31_march", "level_2_3_during_year", "level_2_3_returned_to_custody"}
 DEFINITIONS = {name: " ".join((build.__doc__ or "").split()) for name, build in TABLES.items()}
 
@@ -522,9 +524,20 @@ def _tables(
     everyone's history once."""
     one = areas[0] if len(areas) == 1 else None
     out: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {area: ({}, {}) for area in areas}
+
+    def put(name: str, area: str, row: Any, col: Any, count: int) -> None:
+        if area not in out:
+            return  # an area not asked for (or a state with no area)
+        tables, unpublished = out[area]
+        target = tables[name] if _published(name, row) else unpublished.setdefault(name, {})
+        cell = target.setdefault(str(row), {})
+        cell[str(col)] = cell.get(str(col), 0) + count
+
     for name, build in TABLES.items():
         for tables, _ in out.values():
             tables[name] = {}
+        if name in SNAPSHOT_TABLES:
+            continue
         q = build(one, y).subquery()
         rows = session.execute(
             select(q.c.area, q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))).group_by(
@@ -532,12 +545,21 @@ def _tables(
             )
         ).all()
         for area, row, col, count in rows:
-            if area not in out:
-                continue  # an area not asked for (or a state with no area)
-            tables, unpublished = out[area]
-            target = tables[name] if _published(name, row) else unpublished.setdefault(name, {})
-            target.setdefault(str(row), {})[str(col)] = count
+            put(name, area, row, col, count)
         done()
+    # The two tables of the picture on 31 March from one pass over it (the per-person state is the costly
+    # part): everyone is one row of the snapshot, so grouped counts of its rows add up to each table's cells.
+    s = _snapshot(one, y)
+    for area, category, level, unit, count in session.execute(
+        select(s.c.area, s.c.category, s.c.level, s.c.managing_unit, func.count())
+        .where(s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category.is_not(None))
+        .group_by(s.c.area, s.c.category, s.c.level, s.c.managing_unit)
+    ):
+        put("eligible_on_31_march", area, category, level, count)
+        if category == 1:
+            put("registered_sex_offenders_by_unit", area, unit, "count", count)
+    done()
+    done()
     return out
 
 
