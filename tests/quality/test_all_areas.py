@@ -123,3 +123,5 @@ def test_each_area_of_a_pass_is_audited_as_its_own_run(store: Store) -> None:
         (area.value, str(run_id)) for area, run_id in together.items()
     )
     assert all(d["rules"] == len(quality.load_rules()) for d in details)
+    with store.unit_of_work() as uow:
+        assert quality.run_areas(uow, SystemActor("sweeper"), [], TODAY) == {}  # no area: no run, nothing

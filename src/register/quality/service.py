@@ -97,10 +97,14 @@ def run_areas(
     tables it probes again (docs/supervisor-quality.md)."""
     rules = rules if rules is not None else load_rules()
     chosen = list(dict.fromkeys(areas if areas is not None else list(Area)))
+    if not chosen:
+        return {}
     names = [a.value for a in chosen]
     # The suspected duplicates the desk and the DUPLICATE-SUSPECTED rule read, worked out from scratch: the
-    # writes keep them current; this repairs whatever a path that claimed no version may have missed.
-    rebuild_pairs(uow.session, names[0] if len(names) == 1 else None if set(chosen) == set(Area) else names)
+    # writes keep them current; this repairs whatever a path that claimed no version may have missed. Every
+    # area: the whole register's pairs, in one self-join of the tokens.
+    everywhere = set(chosen) == set(Area)
+    rebuild_pairs(uow.session, None if everywhere else names[0] if len(names) == 1 else names)
     run_ids = {a: uuid.uuid4() for a in chosen}
     now = dt.datetime.now(dt.UTC)
     uow.session.execute(
