@@ -57,7 +57,9 @@ def test_the_benchmark_produces_every_figure_with_its_baseline(
     assert len(results["searches"]) >= 10 and any(q["hits"] > 0 for q in results["searches"])
     assert {
         "quality_sweep_all_areas_s",
+        "quality_sweep_area_by_area_s",
         "annual_statistics_all_areas_s",
+        "annual_statistics_area_by_area_s",
         "sustained_updates_per_s_4_clients",
         "indexer_catch_up_after_sustained_writes_s",
         "indexer_lag_under_sustained_writes_s",

@@ -31,6 +31,7 @@ ESSEX_SUPERVISOR = Principal(
     "essex.sup1", Agency.POLICE, Area.ESSEX, frozenset({Role.SUPERVISOR}), "DS Essex"
 )
 UTC = dt.UTC
+AREAS = [a.value for a in Area]
 
 
 def utc(text: str) -> dt.datetime:
@@ -118,6 +119,13 @@ class Register:
     def figures(self, area: str, year: int = YEAR) -> dict[str, Any]:
         with self.store.session_factory() as session:
             return stats._compute(session, area, year, 1_000_000)
+
+    def every_area(self, year: int = YEAR) -> dict[str, dict[str, Any]]:
+        """Every area's figures in one pass (not kept), with the same population as `figures`."""
+        with self.store.session_factory() as session:
+            return stats._compute_areas(
+                session, [a.value for a in Area], year, dict.fromkeys(AREAS, 1_000_000)
+            )
 
     def behind(self, area: str, table: str, row: str, col: str, *, revised: bool = False) -> set[uuid.UUID]:
         with self.store.session_factory() as session:
@@ -307,6 +315,13 @@ def test_every_cell_of_a_two_area_register_matches_the_figures_worked_out_by_han
     assert essex["revisions"] == []
     assert gail  # registered after the year: in no cell above
 
+    # Every area in one pass (each table grouped by area): the same figures, revisions included, and an
+    # area with nobody in it has the empty tables it has alone.
+    every = r.every_area()
+    assert every["kent"] == kent and every["essex"] == essex
+    assert every["surrey"] == r.figures("surrey")
+    assert every["surrey"]["tables"] == {name: {} for name in stats.TABLES}
+
 
 def test_a_year_computed_on_1_april_is_the_published_figure_and_later_entries_are_revisions(
     store: Store, monkeypatch: pytest.MonkeyPatch
@@ -353,11 +368,13 @@ def test_a_year_not_ended_is_provisional_one_not_begun_is_refused_one_before_the
     running = r.figures("kent")
     assert running["provisional"] == "2022-12-01" and running["period"]["to"] == "2022-12-01"
     assert running["tables"]["eligible_on_31_march"] == {"1": {"2": 1}}  # to the end of today
+    assert r.every_area()["kent"] == running  # provisional, every area in one pass
     with pytest.raises(InvalidValue) as refused:
         r.figures("kent", 2024)  # 1 April 2023 to 31 March 2024 has not begun on 1 December 2022
     assert refused.value.rule == "year_not_begun" and refused.value.field == "year"
     before = r.figures("kent", 2020)
     assert before["tables"]["eligible_on_31_march"] == {} and "no data for this year" in before["note"]
+    assert r.every_area(2020)["kent"] == before
     assert before["register_data_from"] == "2022-06-01"
     assert nid
 

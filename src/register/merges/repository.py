@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -79,7 +80,7 @@ def candidate_pairs(area: str | None = None, pair: tuple[uuid.UUID, uuid.UUID] |
     return _proposed(token_pairs(in_area(area) if area is not None else None, pair).subquery())
 
 
-def stored_pairs(area: str) -> Select:
+def stored_pairs(area: str | Sequence[str]) -> Select:
     """The candidate pairs touching `area` as the register keeps them (`duplicate_pair`, current with every
     commit): the same rows as `candidate_pairs(area)` without working the cascade out again. The kept pairs
     are few beside the records (hundreds at 20,000 people), so they are read whole and each side's area is
@@ -88,7 +89,9 @@ def stored_pairs(area: str) -> Select:
     kept = select(P.first_id.label("first"), P.second_id.label("second"), P.rank.label("rank")).subquery()
     query = _proposed(kept)
     first_area, second_area = query.selected_columns.first_area, query.selected_columns.second_area
-    return query.where(or_(first_area == area, second_area == area))
+    if isinstance(area, str):
+        return query.where(or_(first_area == area, second_area == area))
+    return query.where(or_(first_area.in_(list(area)), second_area.in_(list(area))))
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,9 @@ def rule_for(session: Session, first: uuid.UUID, second: uuid.UUID) -> str | Non
     return None
 
 
-def suspected(nominal_id, area: str | None = None) -> object:
-    """SQL: this record is one of a candidate pair (for the quality rule): for an area, the pairs the register
-    keeps (the quality run rebuilds them first); for the whole register, worked out once."""
+def suspected(nominal_id, area: str | Sequence[str] | None = None) -> object:
+    """SQL: this record is one of a candidate pair (for the quality rule): for an area (or several), the pairs
+    the register keeps (the quality run rebuilds them first); for the whole register, worked out once."""
     pairs = (stored_pairs(area) if area is not None else candidate_pairs()).cte("duplicate_pairs")
     return nominal_id.in_(union_all(select(pairs.c.first), select(pairs.c.second)))
 

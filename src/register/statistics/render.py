@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+from collections.abc import Iterable
 from typing import Any
 
 from ..exports import to_csv as _csv
@@ -69,9 +70,18 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_csv(figures: dict[str, Any]) -> str:
+    return to_csv_areas([figures])
+
+
+def to_csv_areas(every: Iterable[dict[str, Any]]) -> str:
+    """Several areas' figures as one file: one header, each area's rows in turn."""
     return _csv(
         ["area", "year", "table", "row", "column", "count"],
-        ({"area": figures["area"], "year": figures["year"], **row} for row in rows(figures)),
+        (
+            {"area": figures["area"], "year": figures["year"], **row}
+            for figures in every
+            for row in rows(figures)
+        ),
     )
 
 

@@ -23,6 +23,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +141,12 @@ def _known_record(y: Year) -> list[Any]:
     return [] if y.known is None else [N.created_at < _at(y.known)]
 
 
-def _snapshot(area: str, y: Year) -> Any:
+def _in(s: Any, area: str | None) -> list[Any]:
+    """The rows of the area's state (None: every area's, each table then grouped by area)."""
+    return [] if area is None else [s.c.area == area]
+
+
+def _snapshot(area: str | None, y: Year) -> Any:
     """Everyone's state at the end of the period's last day (the instant before midnight)."""
     points = (
         select(
@@ -152,19 +158,19 @@ def _snapshot(area: str, y: Year) -> Any:
         .subquery()
     )
     s = _state(points, y)
-    return select(s).where(s.c.area == area).subquery()
+    return select(s).where(*_in(s, area)).subquery()
 
 
-def eligible_on_31_march(area: str, y: Year) -> Select[Any]:
+def eligible_on_31_march(area: str | None, y: Year) -> Select[Any]:
     """In the community (not in prison, not detained in hospital), active (not died, notification not ended or
     revoked, not archived) and MAPPA-eligible (a category) at the end of 31 March, by category and level."""
     s = _snapshot(area, y)
-    return select(s.c.nominal_id, s.c.category.label("row"), s.c.level.label("col")).where(
+    return select(s.c.nominal_id, s.c.category.label("row"), s.c.level.label("col"), s.c.area).where(
         s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category.is_not(None)
     )
 
 
-def level23_during_year(area: str, y: Year) -> Select[Any]:
+def level23_during_year(area: str | None, y: Year) -> Select[Any]:
     """Managed at Level 2 or 3 by this area at any moment of the year (while active): the state at the start
     of the year and after every change during it. A person is counted once, at the highest level held (Level
     3 over Level 2), under the category they had then (docs/statistics.md)."""
@@ -192,16 +198,17 @@ def level23_during_year(area: str, y: Year) -> Select[Any]:
             s.c.nominal_id,
             s.c.category,
             s.c.level,
+            s.c.area,
             func.row_number()
-            .over(partition_by=s.c.nominal_id, order_by=(s.c.level.desc(), s.c.at.desc()))
+            .over(partition_by=(s.c.area, s.c.nominal_id), order_by=(s.c.level.desc(), s.c.at.desc()))
             .label("rn"),
         )
-        .where(s.c.area == area, s.c.status == ACTIVE, s.c.level.in_([2, 3]), s.c.category.is_not(None))
+        .where(*_in(s, area), s.c.status == ACTIVE, s.c.level.in_([2, 3]), s.c.category.is_not(None))
         .subquery()
     )
-    return select(held.c.nominal_id, held.c.category.label("row"), held.c.level.label("col")).where(
-        held.c.rn == 1
-    )
+    return select(
+        held.c.nominal_id, held.c.category.label("row"), held.c.level.label("col"), held.c.area
+    ).where(held.c.rn == 1)
 
 
 def _latest_versions(y: Year) -> Any:
@@ -256,7 +263,7 @@ def _latest_versions(y: Year) -> Any:
 
 
 def _events(
-    area: str, y: Year, breach_of: BreachOf, outcomes: list[EventOutcome], kinds: list[ChronologyKind]
+    area: str | None, y: Year, breach_of: BreachOf, outcomes: list[EventOutcome], kinds: list[ChronologyKind]
 ) -> Any:
     """The year's events of a kind, each with the state of its person when it happened (area, category,
     level): it counts for the area that held the record then, whatever happened since."""
@@ -275,15 +282,15 @@ def _events(
         .subquery()
     )
     s = _state(points, y, ("area", "category", "level"))
-    return select(s).where(s.c.area == area).subquery()
+    return select(s).where(*_in(s, area)).subquery()
 
 
-def breach_of_notification(area: str, y: Year) -> Select[Any]:
+def breach_of_notification(area: str | None, y: Year) -> Select[Any]:
     """Category 1 (when it happened) cautioned or convicted for breaching the notification requirements."""
     s = _events(area, y, BreachOf.NOTIFICATION, [EventOutcome.CAUTION, *CONVICTED], [ChronologyKind.BREACH])
-    return select(s.c.nominal_id, literal("category_1").label("row"), literal("count").label("col")).where(
-        s.c.category == 1
-    )
+    return select(
+        s.c.nominal_id, literal("category_1").label("row"), literal("count").label("col"), s.c.area
+    ).where(s.c.category == 1)
 
 
 class _NoonUTC(FunctionElement[dt.datetime]):
@@ -303,7 +310,7 @@ def _noon_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     return f"(({compiler.process(element.clauses, **kw)} + time '12:00') AT TIME ZONE 'UTC')"
 
 
-def _orders(area: str, y: Year, kinds: list[OrderKind], day: Any, *extra: Any) -> Any:
+def _orders(area: str | None, y: Year, kinds: list[OrderKind], day: Any, *extra: Any) -> Any:
     """Orders of these kinds dated (`day`, a plain date of the item) in the year, each with the state of its
     person at midday that day: it counts for the area that held the record then."""
     i = m.Item
@@ -326,10 +333,10 @@ def _orders(area: str, y: Year, kinds: list[OrderKind], day: Any, *extra: Any) -
         .subquery()
     )
     s = _state(points, y, ("area", "category"))
-    return select(s).where(s.c.area == area).subquery()
+    return select(s).where(*_in(s, area)).subquery()
 
 
-def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
+def lifetime_notification_revoked(area: str | None, y: Year) -> Select[Any]:
     """Notification requirements revoked (on application) with an end date in the year."""
     s = _orders(
         area,
@@ -338,10 +345,10 @@ def lifetime_notification_revoked(area: str, y: Year) -> Select[Any]:
         m.Item.ends_on,
         m.Item.status == OrderStatus.REVOKED.value,
     )
-    return select(s.c.nominal_id, literal("category_1").label("row"), literal("count").label("col"))
+    return select(s.c.nominal_id, literal("category_1").label("row"), literal("count").label("col"), s.c.area)
 
 
-def orders_made(area: str, y: Year) -> Select[Any]:
+def orders_made(area: str | None, y: Year) -> Select[Any]:
     """SHPOs (and SOPOs before them), those with a foreign travel restriction, and Notification Orders made
     in the year."""
     shpo = [OrderKind.SHPO, OrderKind.SOPO]
@@ -354,44 +361,45 @@ def orders_made(area: str, y: Year) -> Select[Any]:
         ("notification_order", _orders(area, y, [OrderKind.NOTIFICATION_ORDER], m.Item.checked_on)),
     ]
     first, *rest = [
-        select(s.c.nominal_id, literal(name).label("row"), literal("count").label("col")) for name, s in rows
+        select(s.c.nominal_id, literal(name).label("row"), literal("count").label("col"), s.c.area)
+        for name, s in rows
     ]
     return first.union_all(*rest)  # type: ignore[return-value]  # a compound select, used as a select
 
 
-def notification_after_sro_breach(area: str, y: Year) -> Select[Any]:
+def notification_after_sro_breach(area: str | None, y: Year) -> Select[Any]:
     """Convicted of breaching a Sexual Risk Order in the year (which makes them subject to notification)."""
     s = _events(area, y, BreachOf.SRO, CONVICTED, [ChronologyKind.BREACH])
-    return select(s.c.nominal_id, literal("count").label("row"), literal("count").label("col"))
+    return select(s.c.nominal_id, literal("count").label("row"), literal("count").label("col"), s.c.area)
 
 
-def returned_to_custody(area: str, y: Year) -> Select[Any]:
+def returned_to_custody(area: str | None, y: Year) -> Select[Any]:
     """Recalled (returned to custody) for breach of licence while managed at Level 2 or 3, by the category
     and level they had when it happened."""
     s = _events(
         area, y, BreachOf.LICENCE, [EventOutcome.RECALL], [ChronologyKind.RECALL, ChronologyKind.BREACH]
     )
-    return select(s.c.nominal_id, s.c.category.label("row"), s.c.level.label("col")).where(
+    return select(s.c.nominal_id, s.c.category.label("row"), s.c.level.label("col"), s.c.area).where(
         s.c.level.in_([2, 3])
     )
 
 
-def shpo_breach(area: str, y: Year) -> Select[Any]:
+def shpo_breach(area: str | None, y: Year) -> Select[Any]:
     """Returned to custody (recalled, or convicted and sentenced to custody) for breach of a SHPO while
     managed at Level 2 or 3: the Kent 2022/23 table sits under "Level 2 and 3 individuals returned to
     custody" (docs/statistics.md)."""
     s = _events(area, y, BreachOf.SHPO, TO_CUSTODY, [ChronologyKind.BREACH, ChronologyKind.RECALL])
-    return select(s.c.nominal_id, literal("breach_of_shpo").label("row"), s.c.level.label("col")).where(
-        s.c.level.in_([2, 3])
-    )
+    return select(
+        s.c.nominal_id, literal("breach_of_shpo").label("row"), s.c.level.label("col"), s.c.area
+    ).where(s.c.level.in_([2, 3]))
 
 
-def rso_by_unit(area: str, y: Year) -> Select[Any]:
+def rso_by_unit(area: str | None, y: Year) -> Select[Any]:
     """Category 1 in the community on 31 March (as `eligible_on_31_march`) by the unit managing them then."""
     s = _snapshot(area, y)
-    return select(s.c.nominal_id, s.c.managing_unit.label("row"), literal("count").label("col")).where(
-        s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category == 1
-    )
+    return select(
+        s.c.nominal_id, s.c.managing_unit.label("row"), literal("count").label("col"), s.c.area
+    ).where(s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category == 1)
 
 
 TABLES = {
@@ -405,6 +413,8 @@ TABLES = {
     "breach_of_shpo": shpo_breach,
     "registered_sex_offenders_by_unit": rso_by_unit,
 }
+# Counted together in `_tables`, from one pass over the snapshot (each keeps its own query for `people`).
+SNAPSHOT_TABLES = {"eligible_on_31_march", "registered_sex_offenders_by_unit"}
 BY_CATEGORY = {"eligible_on_31_march", "level_2_3_during_year", "level_2_3_returned_to_custody"}
 DEFINITIONS = {name: " ".join((build.__doc__ or "").split()) for name, build in TABLES.items()}
 
@@ -469,34 +479,88 @@ def compute(session: Any, area: str, year: int, population_10_plus: int | None =
     seconds on a large register, so a year's figures are kept (in this process, for the 64 most recent
     area-years) until the register changes (`register_stamp`) or the day does: a page shows the same figures
     a fresh computation would, without computing them on every view."""
-    key = (*register_stamp(session), area, year, population_10_plus, local_day(clock.now()))
-    with _COMPUTED_LOCK:
-        kept = _COMPUTED.get(key)
-        if kept is not None:
-            _COMPUTED.move_to_end(key)
-            return copy.deepcopy(kept)
-    figures = _compute(session, area, year, population_10_plus)
-    with _COMPUTED_LOCK:
-        _COMPUTED[key] = copy.deepcopy(figures)
-        while len(_COMPUTED) > _COMPUTED_MAX:
-            _COMPUTED.popitem(last=False)
-    return figures
+    populations = {area: population_10_plus} if population_10_plus is not None else None
+    return compute_areas(session, [area], year, populations)[area]
 
 
-def _tables(session: Any, area: str, y: Year) -> tuple[dict[str, Any], dict[str, Any]]:
-    tables: dict[str, Any] = {}
-    unpublished: dict[str, Any] = {}
+def compute_areas(
+    session: Any,
+    areas: Sequence[str],
+    year: int,
+    populations: Mapping[str, int] | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, dict[str, Any]]:
+    """`compute` for several areas at once, each area's figures exactly as `compute` gives them (and kept
+    the same way, so a page of one area then finds them computed): the areas not kept already are computed
+    in one pass, each table one statement grouped by area, rather than each table once per area (which
+    repeated, for every area, the scans each table starts from: the year's events, orders and history)."""
+    populations = populations or {}
+    stamp, day = register_stamp(session), local_day(clock.now())
+    keys = {area: (*stamp, area, year, populations.get(area), day) for area in dict.fromkeys(areas)}
+    found: dict[str, dict[str, Any]] = {}
+    with _COMPUTED_LOCK:
+        for area, key in keys.items():
+            kept = _COMPUTED.get(key)
+            if kept is not None:
+                _COMPUTED.move_to_end(key)
+                found[area] = copy.deepcopy(kept)
+    missing = [area for area in keys if area not in found]
+    if missing:
+        computed = _compute_areas(session, missing, year, populations, progress)
+        with _COMPUTED_LOCK:
+            for area in missing:
+                _COMPUTED[keys[area]] = copy.deepcopy(computed[area])
+                while len(_COMPUTED) > _COMPUTED_MAX:
+                    _COMPUTED.popitem(last=False)
+        found.update(computed)
+    return {area: found[area] for area in keys}
+
+
+def _tables(
+    session: Any, areas: list[str], y: Year, done: Callable[[], None] = lambda: None
+) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Each area's (published tables, unpublished rows): each table one statement grouped by area, row and
+    column; for one area, restricted to its people first (the tables' `area` argument), for several, over
+    everyone's history once."""
+    one = areas[0] if len(areas) == 1 else None
+    out: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {area: ({}, {}) for area in areas}
+
+    def put(name: str, area: str, row: Any, col: Any, count: int) -> None:
+        if area not in out:
+            return  # an area not asked for (or a state with no area)
+        tables, unpublished = out[area]
+        target = tables[name] if _published(name, row) else unpublished.setdefault(name, {})
+        cell = target.setdefault(str(row), {})
+        cell[str(col)] = cell.get(str(col), 0) + count
+
     for name, build in TABLES.items():
-        q = build(area, y).subquery()
+        for tables, _ in out.values():
+            tables[name] = {}
+        if name in SNAPSHOT_TABLES:
+            continue
+        q = build(one, y).subquery()
         rows = session.execute(
-            select(q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))).group_by(q.c.row, q.c.col)
+            select(q.c.area, q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))).group_by(
+                q.c.area, q.c.row, q.c.col
+            )
         ).all()
-        table: dict[str, dict[str, int]] = {}
-        for row, col, count in rows:
-            target = table if _published(name, row) else unpublished.setdefault(name, {})
-            target.setdefault(str(row), {})[str(col)] = count
-        tables[name] = table
-    return tables, unpublished
+        for area, row, col, count in rows:
+            put(name, area, row, col, count)
+        done()
+    # The two tables of the picture on 31 March from one pass over it (the per-person state is the costly
+    # part): everyone is one row of the snapshot, so grouped counts of its rows add up to each table's cells.
+    s = _snapshot(one, y)
+    for area, category, level, unit, count in session.execute(
+        select(s.c.area, s.c.category, s.c.level, s.c.managing_unit, func.count())
+        .where(s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category.is_not(None))
+        .group_by(s.c.area, s.c.category, s.c.level, s.c.managing_unit)
+    ):
+        put("eligible_on_31_march", area, category, level, count)
+        if category == 1:
+            put("registered_sex_offenders_by_unit", area, unit, "count", count)
+    done()
+    done()
+    return out
 
 
 def _cells(tables: dict[str, Any]) -> dict[tuple[str, str, str], int]:
@@ -504,53 +568,77 @@ def _cells(tables: dict[str, Any]) -> dict[tuple[str, str, str], int]:
 
 
 def _compute(session: Any, area: str, year: int, population_10_plus: int | None) -> dict[str, Any]:
+    """One area's figures, worked out now (not kept)."""
+    populations = {area: population_10_plus} if population_10_plus is not None else {}
+    return _compute_areas(session, [area], year, populations)[area]
+
+
+def _compute_areas(
+    session: Any,
+    areas: list[str],
+    year: int,
+    populations: Mapping[str, int],
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, dict[str, Any]]:
     how = reporting(year)
     y = how.published
-    out: dict[str, Any] = {
-        "area": area,
-        "year": f"{year - 1}/{str(year)[2:]}",
-        "period": {"from": y.start.isoformat(), "to": y.end.isoformat()},
-        "snapshot": y.end.isoformat(),
-        "provisional": how.provisional.isoformat() if how.provisional else None,
-        "as_known_at": y.known.isoformat() if y.known else None,
-        "definitions": dict(DEFINITIONS),
-        "revisions": [],
-        "register_data_from": None,
-        "tables": {},
-        "unpublished": {},
-    }
+    total, counted = len(TABLES) * (1 if how.revised is None else 2), [0]
+
+    def done() -> None:
+        counted[0] += 1
+        progress(counted[0], total)
+
+    progress(0, total)
     earliest = session.scalar(select(func.min(N.created_at)))
-    if earliest is not None:
-        out["register_data_from"] = local_day(earliest).isoformat()
+    note: str | None = None
     if earliest is None or earliest >= y.end_ts():
-        out["note"] = "the register holds no data for this year: its records begin " + (
+        note = "the register holds no data for this year: its records begin " + (
             f"on {local_day(earliest):%d %B %Y}" if earliest else "with the first record"
         )
     elif earliest > y.start_ts():
-        out["note"] = (
+        note = (
             f"the register's records begin on {local_day(earliest):%d %B %Y}, after this year began: "
             "events before then are not in these figures"
         )
-    out["tables"], out["unpublished"] = _tables(session, area, y)
-    if how.revised is not None:
-        revised, _ = _tables(session, area, how.revised)
-        before, after = _cells(out["tables"]), _cells(revised)
-        out["revisions"] = [
-            {
-                "table": t,
-                "row": r,
-                "column": c,
-                "published": before.get((t, r, c), 0),
-                "revised": after.get((t, r, c), 0),
-            }
-            for (t, r, c) in sorted(set(before) | set(after))
-            if before.get((t, r, c), 0) != after.get((t, r, c), 0)
-        ]
-    category_1 = sum(out["tables"]["eligible_on_31_march"].get("1", {}).values())
-    out["notification_rate_per_100k"] = (
-        None if not population_10_plus else round(category_1 / population_10_plus * 100_000, 1)
-    )
-    return out
+    published = _tables(session, areas, y, done)
+    revised = _tables(session, areas, how.revised, done) if how.revised is not None else None
+    figures: dict[str, dict[str, Any]] = {}
+    for area in areas:
+        out: dict[str, Any] = {
+            "area": area,
+            "year": f"{year - 1}/{str(year)[2:]}",
+            "period": {"from": y.start.isoformat(), "to": y.end.isoformat()},
+            "snapshot": y.end.isoformat(),
+            "provisional": how.provisional.isoformat() if how.provisional else None,
+            "as_known_at": y.known.isoformat() if y.known else None,
+            "definitions": dict(DEFINITIONS),
+            "revisions": [],
+            "register_data_from": local_day(earliest).isoformat() if earliest is not None else None,
+            "tables": published[area][0],
+            "unpublished": published[area][1],
+        }
+        if note is not None:
+            out["note"] = note
+        if revised is not None:
+            before, after = _cells(out["tables"]), _cells(revised[area][0])
+            out["revisions"] = [
+                {
+                    "table": t,
+                    "row": r,
+                    "column": c,
+                    "published": before.get((t, r, c), 0),
+                    "revised": after.get((t, r, c), 0),
+                }
+                for (t, r, c) in sorted(set(before) | set(after))
+                if before.get((t, r, c), 0) != after.get((t, r, c), 0)
+            ]
+        category_1 = sum(out["tables"]["eligible_on_31_march"].get("1", {}).values())
+        population = populations.get(area)
+        out["notification_rate_per_100k"] = (
+            None if not population else round(category_1 / population * 100_000, 1)
+        )
+        figures[area] = out
+    return figures
 
 
 _INTEGER_KEY = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -597,6 +685,27 @@ def read_tables(
             Action.CONSULTATION, Tag.STATISTICS_TABLES_READ, actor, details={"area": area, "year": year}
         )
     )
+    return figures
+
+
+@use_case(Tag.STATISTICS_TABLES_READ, Action.CONSULTATION)
+def read_tables_of_areas(
+    uow: UnitOfWork,
+    actor: Actor,
+    areas: Sequence[str],
+    year: int,
+    populations: Mapping[str, int] | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, dict[str, Any]]:
+    """Several areas' annual statistics tables in one pass (`compute_areas`), each area's read audited as a
+    consultation as `read_tables` audits it."""
+    figures = compute_areas(uow.replica, areas, year, populations, progress)
+    for area in figures:
+        uow.audit.record(
+            AuditEntry(
+                Action.CONSULTATION, Tag.STATISTICS_TABLES_READ, actor, details={"area": area, "year": year}
+            )
+        )
     return figures
 
 

@@ -24,7 +24,7 @@ did not claim a version (the synthetic generator's bulk load).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -98,9 +98,10 @@ def token_pairs(left: Side | None = None, pair: tuple[uuid.UUID, uuid.UUID] | No
     )
 
 
-def in_area(area: str) -> Side:
-    """A `left` restriction: the record is in this area."""
-    return lambda column: column.in_(select(m.Nominal.id).where(m.Nominal.area == area))
+def in_area(area: str | Sequence[str]) -> Side:
+    """A `left` restriction: the record is in this area (or in one of these areas)."""
+    where = m.Nominal.area == area if isinstance(area, str) else m.Nominal.area.in_(list(area))
+    return lambda column: column.in_(select(m.Nominal.id).where(where))
 
 
 def among(ids: list[uuid.UUID]) -> Side:
@@ -146,11 +147,14 @@ def refresh_pairs(session: Session, ids: Iterable[uuid.UUID]) -> None:
         )
 
 
-def rebuild_pairs(session: Session, area: str | None = None) -> None:
-    """Work out from scratch the pairs with a record in `area` (None: the whole register)."""
+def rebuild_pairs(session: Session, area: str | Sequence[str] | None = None) -> None:
+    """Work out from scratch the pairs with a record in `area`, or in any of several areas (None: the whole
+    register)."""
     P = m.DuplicatePair
     if area is None:
         _replace(session, literal(True), token_pairs())
         return
-    members = select(m.Nominal.id).where(m.Nominal.area == area)
+    members = select(m.Nominal.id).where(
+        m.Nominal.area == area if isinstance(area, str) else m.Nominal.area.in_(list(area))
+    )
     _replace(session, or_(P.first_id.in_(members), P.second_id.in_(members)), token_pairs(in_area(area)))
