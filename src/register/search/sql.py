@@ -1,12 +1,22 @@
 """The embedded search backend: no server, and no plaintext in the database.
 
-Candidates are narrowed in SQL with the blind-index tokens (names, phonetic codes, dates of birth and birth
-years, identifiers, postcodes, registration marks and their 3-grams, contacts) and the plain operational
-columns: an AND by every criterion that has them, an OR when all its branches do (nested groups alike), a NOT
-never; the candidates are then decrypted in batches (four queries a batch), turned into the same documents
-Elasticsearch indexes, and judged by the reference semantics (`matching.py`). Queries with no indexable
-criterion decrypt every record in the status filter: fine for the embedded default, and the reason a force
-runs Elasticsearch at scale.
+Candidates are narrowed in SQL, then decrypted in batches (a few queries a batch, only the sections the
+criteria read), turned into the same documents Elasticsearch indexes, and judged by the reference semantics
+(`matching.py`): the narrowing decides only what is decrypted, never what matches, so it can never make a
+count or a facet depend on something the viewer may not see.
+
+Every criterion narrows (decision 50). The record's blind-index tokens narrow names, phonetic codes, dates of
+birth and birth years, and contacts; a criterion about one item (mark, vehicle, offence, identifier, address)
+narrows to records with one current item of its section meeting all of it at once, by that item's plain
+columns (a mark's kind and location, an offence's sexual flag, from/to dates) and the tokens it owns (a
+vehicle's make, model, colour, mark, its 3-grams and each character's position from either end; an offence's
+words, code, year and victims; the word tokens of a mark's description, a modus operandi and employment);
+MAPPA category, level, type and area are the record's plain columns. A narrowing that compares everything the
+criterion compares is exact, and a NOT of an exact one narrows by its negation; an AND narrows by every child
+that narrows, an OR when every branch does. Left un-narrowed: a query whose only criteria are a person's
+gender, ethnicity, nationality or description (not indexed, decision 50), an age range over 40 years, a
+partial contact, and a NOT of an inexact criterion. Token kinds added by migration 0023 narrow only once every
+record has them (`tokens_version`).
 """
 
 from __future__ import annotations
@@ -18,10 +28,11 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
 
+from ..domain import values
 from ..domain.enums import Agency
-from ..domain.record import GEO_CELL_SIZES, SOURCE_SECTIONS, vrm_ngrams
+from ..domain.record import GEO_CELL_SIZES, SOURCE_SECTIONS, Section, text_words, vrm_ngrams
 from ..store import models as m
 from ..store.records import entry_visible_to, visible_to
 from ..store.store import Store
@@ -88,9 +99,60 @@ def _cells(near: q.Near) -> tuple[str, list[str]]:
     raise AssertionError("unreachable")
 
 
+# What each criterion reads of a record (the search document is built from these sections only, besides the
+# record's own row: its identity, header and names' primary); free text reads its sources' sections
+SECTIONS: dict[str, set[Section]] = {
+    "name": {Section.ALIASES},
+    "date_of_birth": {Section.ALIASES},
+    "age": {Section.ALIASES},
+    "person": {Section.DESCRIPTIONS},
+    "mark": {Section.MARKS},
+    "identifier": {Section.IDENTIFIERS},
+    "address": {Section.ADDRESSES},
+    "vehicle": {Section.VEHICLES},
+    "contact": {Section.CONTACTS},
+    "offence": {Section.OFFENCES},
+    "employment": {Section.EMPLOYMENT},
+    "management": {Section.RISK_ASSESSMENTS},
+}
+
+
+def sections_read(query: q.Group) -> tuple[set[Section], bool]:
+    """The sections a query's criteria read, and whether it reads the chronology (free text in it)."""
+    out: set[Section] = set()
+    timeline = False
+    for _, c in q.leaves(query):
+        if isinstance(c, q.FreeText):
+            out |= {Section(SOURCE_SECTIONS[s]) for s in c.sources if s != "chronology"}
+            timeline = timeline or "chronology" in c.sources
+        else:
+            out |= SECTIONS[c.type]
+    return out, timeline
+
+
+Narrowed = tuple[Any, bool]  # SQL on `nominal` every match satisfies (None: no narrowing), and whether exact
+NONE: Narrowed = (None, False)
+
+
+def _known(vrm: str) -> list[tuple[str, str]]:
+    """The positional tokens a pattern's known characters stand for, read from its start up to the first `*`
+    and from its end back to the last `*` (`?` skips a position)."""
+    head, _, _ = vrm.partition("*")
+    _, star, tail = vrm.rpartition("*")
+    out = [("vrm_at", f"{i}:{c}") for i, c in enumerate(head) if c != "?"]
+    if star:  # with no `*` the head is the whole mark and already says where every character is
+        out += [("vrm_at_end", f"{i}:{c}") for i, c in enumerate(reversed(tail)) if c != "?"]
+    return out
+
+
 class SqlBackend:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def tokens_version(self) -> int:
+        """The token definitions every record follows (migration 0023): the new kinds narrow only at 2."""
+        with self.store.session_factory() as session:
+            return session.scalar(select(m.TokenVersion.version)) or 1
 
     def _free_text(self, c: q.FreeText, viewer: Viewer | None) -> Any:
         """Records with one item or chronology entry that holds a token of every word, in a source asked
@@ -125,10 +187,121 @@ class SqlBackend:
         )
         return or_(m.Nominal.id.in_(in_items), m.Nominal.id.in_(in_entries))
 
-    def _leaf(self, c: q.Leaf, today: dt.date, viewer: Viewer | None = None) -> Any:
-        """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None."""
+    def _has_token(self, kind: str, accepted: list[str]) -> Any:
+        """Items holding a blind token of this kind with one of these values."""
+        blind = self.store.blind
+        return m.Item.id.in_(
+            select(m.BlindToken.item_id).where(
+                m.BlindToken.kind == kind, m.BlindToken.token.in_([blind.token(kind, v) for v in accepted])
+            )
+        )
+
+    def _has_words(self, source: str, text: str | None) -> list[Any]:
+        """Items whose narrative piece from this source holds each word of `text` (as `matching.has_words`
+        reads it: text tokens are the same words), one condition a word."""
+        return [
+            m.Item.id.in_(
+                select(m.TextToken.item_id).where(
+                    m.TextToken.source == source, m.TextToken.token == self.store.blind.token("text", w)
+                )
+            )
+            for w in text_words(text)
+        ]
+
+    @staticmethod
+    def _item(section: Section, *conditions: Any) -> Any:
+        """Records with one current item of this section meeting every condition: a nested criterion's own
+        item, as `matching` judges it (never pieces of different items)."""
+        return m.Nominal.id.in_(
+            select(m.Item.nominal_id).where(
+                m.Item.section == section.value, m.Item.ended_at.is_(None), *conditions
+            )
+        )
+
+    @staticmethod
+    def _window(c: q.Window) -> list[Any]:
+        """An item's own from/to period (its plain `starts_on`/`ends_on`) overlapping the criterion's."""
+        out = []
+        if c.until is not None:
+            out.append(or_(m.Item.starts_on.is_(None), m.Item.starts_on <= c.until))
+        if c.since is not None:
+            out.append(or_(m.Item.ends_on.is_(None), m.Item.ends_on >= c.since))
+        return out
+
+    def _nested(self, c: q.Leaf, today: dt.date) -> Narrowed | None:
+        """A criterion on one item (mark, vehicle, offence, identifier, address) or on employment, narrowed
+        by that item's plain columns and its own tokens: exact where every field it compares has one. None:
+        the token definitions it needs are not yet every record's (`tokens_version`)."""
+        if isinstance(c, q.Mark):  # kind and location are plain (`Mark.plain`), the words text tokens
+            what = [m.Item.kind == c.kind.value] if c.kind else []
+            where = [m.Item.status == c.location.value] if c.location else []
+            return self._item(Section.MARKS, *what, *where, *self._has_words("marks", c.text)), True
+        if isinstance(c, q.Employment):  # the words of every current employment, together
+            found = [self._item(Section.EMPLOYMENT, word) for word in self._has_words("employment", c.text)]
+            return (and_(*found), True) if found else NONE
+        if isinstance(c, q.Identifier):
+            return self._item(Section.IDENTIFIERS, self._has_token(f"id_{c.kind.value}", [c.value])), True
+        if isinstance(c, q.Address):
+            conditions = self._window(c) + ([m.Item.kind == c.kind.value] if c.kind else [])
+            if c.postcode_level:
+                level = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}
+                conditions.append(self._has_token(level[c.postcode_level], [c.postcode or ""]))
+            if c.near:
+                conditions.append(self._has_token(*_cells(c.near)))
+            return self._item(Section.ADDRESSES, *conditions), c.near is None
+        if isinstance(c, q.Vehicle):
+            conditions = self._window(c)
+            exact = True
+            for kind, want in (
+                ("vehicle_make", c.make),
+                ("vehicle_model", c.model),
+                ("vehicle_colour", c.colour),
+            ):
+                if want is not None:
+                    conditions.append(self._has_token(kind, [values.fold(want)]))
+            if c.vrm and "?" not in c.vrm and "*" not in c.vrm and not c.partial:
+                conditions.append(self._has_token("vrm", [c.vrm]))
+            elif c.vrm:
+                exact = False
+                runs = [r for r in re.split(r"[?*]", c.vrm) if len(r) >= 3]
+                conditions += [self._has_token("vrm_3gram", [g]) for run in runs for g in vrm_ngrams(run)]
+                if c.partial:  # the pattern begins the mark or ends it
+                    begins = [self._has_token(k, [v]) for k, v in _known(c.vrm + "*")]
+                    ends = [self._has_token(k, [v]) for k, v in _known("*" + c.vrm)]
+                    if begins and ends:
+                        conditions.append(or_(and_(*begins), and_(*ends)))
+                else:
+                    conditions += [self._has_token(k, [v]) for k, v in _known(c.vrm)]
+            return self._item(Section.VEHICLES, *conditions), exact
+        if isinstance(c, q.Offence):
+            conditions = [self._has_token("offence_word", [w]) for w in text_words(c.text)]
+            conditions += self._has_words("modus_operandi", c.modus_operandi)
+            if c.code is not None:
+                conditions.append(self._has_token("offence_code", [c.code]))
+            if c.sexual is not None:  # plain: `Offence.plain`
+                conditions.append(m.Item.status == "sexual" if c.sexual else m.Item.status.is_(None))
+            for kind, want in (
+                ("victim_age_band", c.victim_age_band),
+                ("victim_gender", c.victim_gender),
+                ("victim_relationship", c.victim_relationship),
+            ):
+                if want is not None:
+                    conditions.append(self._has_token(kind, [want.value]))
+            dated = c.date_from is not None or c.date_to is not None
+            if c.date_from is not None and c.date_to is not None and c.date_to.year - c.date_from.year <= 100:
+                years = [str(y) for y in range(c.date_from.year, c.date_to.year + 1)]
+                conditions.append(self._has_token("offence_year", years))
+            return self._item(Section.OFFENCES, *conditions), not dated
+        return None
+
+    def _leaf(self, c: q.Leaf, today: dt.date, viewer: Viewer | None = None, version: int = 1) -> Narrowed:
+        """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None; and whether
+        it is exact (a record satisfies it exactly when it matches: then a NOT of it narrows too). An exact
+        condition is never NULL, so its negation is exact as well."""
         if isinstance(c, q.FreeText):
-            return self._free_text(c, viewer)
+            return self._free_text(c, viewer), False
+        if version >= 2 and (nested := self._nested(c, today)) is not None:
+            return nested
         blind = self.store.blind
         conditions: list[ColumnElement[bool]] = [
             m.Nominal.id.in_(
@@ -139,6 +312,7 @@ class SqlBackend:
             )
             for kind, accepted in _tokens(c)
         ]
+        exact = False
         if isinstance(c, q.Age):
             earliest, latest = c.dob_range(today)
             # A birth year token among those years (aliases' dates count too)
@@ -153,6 +327,9 @@ class SqlBackend:
                     )
                 )
         if isinstance(c, q.Management):
+            # Plain columns of the record itself (NULL-safe: a record with no level is "not Level 1"); the
+            # risk level is the latest assessment's, so any current assessment at that level only narrows
+            exact = c.risk_level is None
             for column, value in (
                 (m.Nominal.mappa_category, c.mappa_category),
                 (m.Nominal.mappa_level, c.mappa_level),
@@ -160,22 +337,36 @@ class SqlBackend:
                 (m.Nominal.area, c.area),
             ):
                 if value is not None:
-                    conditions.append(column == (int(value) if isinstance(value, int) else value.value))
-        return and_(*conditions) if conditions else None
+                    wanted = int(value) if isinstance(value, int) else value.value
+                    conditions.append(and_(column.is_not(None), column == wanted))
+            if c.risk_level is not None:
+                conditions.append(self._item(Section.RISK_ASSESSMENTS, m.Item.status == c.risk_level.value))
+            if not conditions:
+                return true(), True
+        return (and_(*conditions), exact) if conditions else NONE
 
-    def _narrow(self, group: q.Group, today: dt.date, viewer: Viewer | None = None) -> Any:
-        """A superset of the group's matches in SQL, or None when it cannot be narrowed: an AND narrows by
-        every child that can be narrowed, an OR only when every branch can, a NOT never."""
-        if group.op == "not":
-            return None
+    def _narrow(
+        self, group: q.Group, today: dt.date, viewer: Viewer | None = None, version: int = 1
+    ) -> Narrowed:
+        """A superset of the group's matches in SQL, or None when it cannot be narrowed, and whether it is
+        exact: an AND narrows by every child that can be narrowed (exact when all are), an OR only when every
+        branch can, a NOT only when its criterion is exact (its negation, then exact too)."""
         parts = [
-            self._narrow(c, today, viewer) if isinstance(c, q.Group) else self._leaf(c, today, viewer)
+            self._narrow(c, today, viewer, version)
+            if isinstance(c, q.Group)
+            else self._leaf(c, today, viewer, version)
             for c in group.criteria
         ]
+        if group.op == "not":
+            sql, exact = parts[0]
+            return (not_(sql), True) if sql is not None and exact else NONE
+        exact = all(p[1] and p[0] is not None for p in parts)
         if group.op == "and":
-            known = [p for p in parts if p is not None]
-            return and_(*known) if known else None
-        return or_(*parts) if all(p is not None for p in parts) else None
+            known = [p[0] for p in parts if p[0] is not None]
+            return (and_(*known), exact) if known else NONE
+        if all(p[0] is not None for p in parts):
+            return or_(*[p[0] for p in parts]), exact
+        return NONE
 
     def candidates(
         self, request: q.SearchRequest, today: dt.date | None = None, viewer: Viewer | None = None
@@ -186,7 +377,7 @@ class SqlBackend:
         only = request.only()
         if only is not None:  # a watched search evaluated against the records just changed
             stmt = stmt.where(m.Nominal.id.in_([uuid.UUID(i) for i in only]))
-        narrowed = self._narrow(request.query, today or dt.date.today(), viewer)
+        narrowed, _ = self._narrow(request.query, today or dt.date.today(), viewer, self.tokens_version())
         return stmt if narrowed is None else stmt.where(narrowed)
 
     def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
@@ -194,13 +385,14 @@ class SqlBackend:
             ids = list(session.scalars(self.candidates(request, today, viewer)))
         found: list[tuple[float, str, str, Hit]] = []
         facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
-        # The chronology only when free text reads it (a record's timeline is its largest part)
-        timeline = any(
-            isinstance(c, q.FreeText) and "chronology" in c.sources for _, c in q.leaves(request.query)
-        )
+        # Only the sections the criteria read, and the chronology only when free text reads it (a record's
+        # timeline is its largest part): the rest of a record would be decrypted to be thrown away
+        sections, timeline = sections_read(request.query)
         for start in range(0, len(ids), BATCH):
             with self.store.unit_of_work() as uow:
-                records = uow.nominals.load_many(ids[start : start + BATCH], chronology=timeline)
+                records = uow.nominals.load_many(
+                    ids[start : start + BATCH], sections=sections, chronology=timeline
+                )
             for record in records:
                 doc = viewer.readable(document(record))
                 if viewer.hides(doc["area"], doc["restricted"]):  # changed since the candidates were read
