@@ -238,3 +238,60 @@ def test_a_search_reads_only_the_sections_its_criteria_read() -> None:
         {Section.RISK_ASSESSMENTS},
         False,
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        g({"type": "management", "area": "kent"}, NOT_LEVEL_1),
+        # an OR scores the branches met: P1 has a Ford and a Level 1, others one of them
+        g(
+            {"type": "vehicle", "make": "ford"},
+            {"type": "management", "mappa_level": 1},
+            {"type": "mark"},
+            op="or",
+        ),
+    ],
+    ids=["and-not", "or"],
+)
+def test_an_exact_query_decrypts_only_its_page_in_relevance_order(
+    store: Store, fixture_ids: dict[str, uuid.UUID], query: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exactly narrowed: the count and facets come from the candidates' plain columns, the scores from SQL,
+    and only the page is decrypted; the pages walk the hits in relevance order (score, then id), by number
+    and by cursor alike."""
+    request = SearchRequest.model_validate({"query": query})
+    want, facets = reference(store, query, KENT)
+    scores = {}
+    with store.unit_of_work() as uow:
+        for record in uow.nominals.load_many(sorted(want), chronology=True):
+            scores[record.id] = evaluate(request.query, KENT.readable(document(record)), TODAY)[2]
+    order = sorted(want, key=lambda i: (-scores[i], str(i)))
+    assert len(set(scores.values())) > 1 or query["op"] == "and"
+    from register.store.records import NominalRepository
+
+    decrypted: list[int] = []
+    load_many = NominalRepository.load_many
+
+    def counted(self: NominalRepository, ids: list[uuid.UUID], **kw: Any) -> Any:
+        decrypted.append(len(ids))
+        return load_many(self, ids, **kw)
+
+    monkeypatch.setattr(NominalRepository, "load_many", counted)
+    seen: list[uuid.UUID] = []
+    after: list[Any] | None = None
+    for page in range(1, len(want) + 2):
+        by_number = SearchRequest.model_validate({"query": query, "page_size": 1, "page": page})
+        results = SqlBackend(store).search(by_number, TODAY, KENT)
+        assert results.total == len(want) and results.facets == {f: dict(c) for f, c in facets.items()}
+        assert results.more == (page < len(want))
+        assert [h.score for h in results.hits] == [scores[h.nominal_id] for h in results.hits]
+        seen += [h.nominal_id for h in results.hits]
+        by_cursor = SearchRequest.model_validate({"query": query, "page_size": 1})
+        walked = SqlBackend(store).search(
+            by_cursor if after is None else by_cursor.resuming(after), TODAY, KENT
+        )
+        assert [h.nominal_id for h in walked.hits] == [h.nominal_id for h in results.hits]
+        after = walked.hits[0].sort if walked.hits else after
+    assert seen == order
+    assert decrypted and max(decrypted) <= 1  # a page at a time, never every hit

@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, true
 
 from ..domain import values
 from ..domain.enums import Agency
@@ -39,7 +39,7 @@ from ..store.store import Store
 from . import query as q
 from .backend import FACETS, Hit, Results, Viewer, statuses
 from .documents import document, sounds
-from .matching import evaluate, explain, name_variants
+from .matching import EXACT, WEIGHTS, evaluate, explain, name_variants
 
 BATCH = 500
 
@@ -294,12 +294,57 @@ class SqlBackend:
             return self._item(Section.OFFENCES, *conditions), not dated
         return None
 
+    def _age(self, c: q.Age, today: dt.date) -> Any:
+        """Records with a date of birth in the age's range, their own or a current alias's (as the document
+        counts them): a year wholly inside it by its birth-year token, a day of a year at either end by its
+        date token. Exact."""
+        earliest, latest = c.dob_range(today)
+        first = earliest.year + ((earliest.month, earliest.day) != (1, 1))
+        last = latest.year - ((latest.month, latest.day) != (12, 31))
+        if first <= last:  # whole years, then the days before and after them (at most a year's each)
+            years = [str(y) for y in range(first, last + 1)]
+            ends = [
+                (earliest, dt.date(first, 1, 1)),
+                (dt.date(last + 1, 1, 1), latest + dt.timedelta(days=1)),
+            ]
+        else:  # no whole year: every day (at most two years' worth)
+            years, ends = [], [(earliest, latest + dt.timedelta(days=1))]
+        days = [
+            (start + dt.timedelta(days=n)).isoformat()
+            for start, stop in ends
+            for n in range((stop - start).days)
+        ]
+        blind = self.store.blind
+        current = or_(
+            m.BlindToken.item_id.is_(None),  # the identity's own
+            m.BlindToken.item_id.in_(
+                select(m.Item.id).where(m.Item.section == Section.ALIASES.value, m.Item.ended_at.is_(None))
+            ),
+        )
+        return m.Nominal.id.in_(
+            select(m.BlindToken.nominal_id).where(
+                or_(
+                    and_(
+                        m.BlindToken.kind == "dob_year",
+                        m.BlindToken.token.in_([blind.token("dob_year", y) for y in years]),
+                    ),
+                    and_(
+                        m.BlindToken.kind == "dob",
+                        m.BlindToken.token.in_([blind.token("dob", d) for d in days]),
+                    ),
+                ),
+                current,
+            )
+        )
+
     def _leaf(self, c: q.Leaf, today: dt.date, viewer: Viewer | None = None, version: int = 1) -> Narrowed:
         """SQL on `nominal` that every record matching the leaf satisfies (a superset), or None; and whether
         it is exact (a record satisfies it exactly when it matches: then a NOT of it narrows too). An exact
         condition is never NULL, so its negation is exact as well."""
         if isinstance(c, q.FreeText):
             return self._free_text(c, viewer), False
+        if isinstance(c, q.Age):
+            return self._age(c, today), True
         if version >= 2 and (nested := self._nested(c, today)) is not None:
             return nested
         blind = self.store.blind
@@ -313,19 +358,6 @@ class SqlBackend:
             for kind, accepted in _tokens(c)
         ]
         exact = False
-        if isinstance(c, q.Age):
-            earliest, latest = c.dob_range(today)
-            # A birth year token among those years (aliases' dates count too)
-            if latest.year - earliest.year <= 40:
-                years = [str(y) for y in range(earliest.year, latest.year + 1)]
-                conditions.append(
-                    m.Nominal.id.in_(
-                        select(m.BlindToken.nominal_id).where(
-                            m.BlindToken.kind == "dob_year",
-                            m.BlindToken.token.in_([blind.token("dob_year", y) for y in years]),
-                        )
-                    )
-                )
         if isinstance(c, q.Management):
             # Plain columns of the record itself (NULL-safe: a record with no level is "not Level 1"); the
             # risk level is the latest assessment's, so any current assessment at that level only narrows
@@ -368,21 +400,127 @@ class SqlBackend:
             return or_(*[p[0] for p in parts]), exact
         return NONE
 
-    def candidates(
-        self, request: q.SearchRequest, today: dt.date | None = None, viewer: Viewer | None = None
+    def _statement(
+        self, request: q.SearchRequest, viewer: Viewer | None, narrowed: Any, *columns: Any
     ) -> Select[Any]:
-        stmt = select(m.Nominal.id).where(m.Nominal.status.in_(statuses(request))).order_by(m.Nominal.id)
+        """These columns (the id if none) of the candidates: the status asked for, without the viewer's
+        stubs, within `narrowed`."""
+        stmt = (
+            select(*(columns or (m.Nominal.id,)))
+            .where(m.Nominal.status.in_(statuses(request)))
+            .order_by(m.Nominal.id)
+        )
         if viewer is not None and viewer.restricted_stub:  # stubs for this viewer take no part (see Viewer)
             stmt = stmt.where(or_(m.Nominal.restricted.is_(False), m.Nominal.area == viewer.area))
         only = request.only()
         if only is not None:  # a watched search evaluated against the records just changed
             stmt = stmt.where(m.Nominal.id.in_([uuid.UUID(i) for i in only]))
-        narrowed, _ = self._narrow(request.query, today or dt.date.today(), viewer, self.tokens_version())
         return stmt if narrowed is None else stmt.where(narrowed)
 
+    def candidates(
+        self, request: q.SearchRequest, today: dt.date | None = None, viewer: Viewer | None = None
+    ) -> Select[Any]:
+        narrowed, _ = self._narrow(request.query, today or dt.date.today(), viewer, self.tokens_version())
+        return self._statement(request, viewer, narrowed)
+
+    def _hit(
+        self, request: q.SearchRequest, doc: dict[str, Any], today: dt.date, viewer: Viewer
+    ) -> tuple[float, str, str, Hit] | None:
+        """A decrypted candidate as a hit (score, surname, id, hit), or None if it does not match."""
+        if viewer.hides(doc["area"], doc["restricted"]):  # changed since the candidates were read
+            return None
+        ok, matched, score = evaluate(request.query, doc, today)
+        if not ok:
+            return None
+        surname = doc["names"][0]["surname"]
+        key = [surname if request.sort == "surname" else score, doc["nominal_id"]]
+        hit = Hit(
+            uuid.UUID(doc["nominal_id"]), score, matched, key, explain(request.query, doc, today, matched)
+        )
+        return score, surname, doc["nominal_id"], hit
+
+    def _score(self, group: q.Group, today: dt.date, viewer: Viewer | None, version: int) -> Any:
+        """An exactly narrowed query's score in SQL, as `matching.evaluate` computes it: each criterion met
+        scores its weight (an exact criterion's grade is always EXACT: names, dates of birth, contacts and
+        registration patterns, which grade how they matched, are never exact), an AND the sum of its children
+        when all are met, an OR the sum of those met, a NOT nothing."""
+        if group.op == "not":
+            return literal(0.0)
+        parts: list[Any] = []
+        for c in group.criteria:
+            if isinstance(c, q.Group):
+                parts.append(self._score(c, today, viewer, version))
+            else:
+                met, _ = self._leaf(c, today, viewer, version)
+                parts.append(case((met, WEIGHTS.get(c.type, 1.0) * EXACT), else_=0.0))
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        if group.op == "and":
+            met, _ = self._narrow(group, today, viewer, version)
+            return case((met, total), else_=0.0)
+        return total
+
+    def _exact_page(
+        self, request: q.SearchRequest, today: dt.date, viewer: Viewer, rows: list[Any]
+    ) -> Results | None:
+        """The page of an exactly narrowed query, decrypting the page alone: the candidates are the hits, so
+        their count and their plain columns' facets are the answer's, and their scores (computed in SQL) give
+        the relevance order. None (decrypt them all instead) when a record of the page changed since the
+        candidates were read, or does not score what SQL said."""
+        facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+        for row in rows:
+            for f, value in zip(FACETS, row[1:4], strict=True):
+                if value is not None:
+                    facets[f][str(value)] += 1
+        ordered = sorted((-float(row[4]), str(row[0])) for row in rows)
+        after = request.after()
+        if after is None:
+            first = (request.page - 1) * request.page_size
+            chosen, more = (
+                ordered[first : first + request.page_size],
+                first + request.page_size < len(ordered),
+            )
+        else:
+            rest = [k for k in ordered if k > (-float(after[0]), after[1])]
+            chosen, more = rest[: request.page_size], len(rest) > request.page_size
+        sections, timeline = sections_read(request.query)
+        with self.store.unit_of_work() as uow:
+            records = uow.nominals.load_many(
+                [uuid.UUID(i) for _, i in chosen], sections=sections, chronology=timeline
+            )
+        hits = {str(r.id): self._hit(request, viewer.readable(document(r)), today, viewer) for r in records}
+        page = [hits.get(i) for _, i in chosen]
+        if any(h is None or -h[0] != key for h, (key, _) in zip(page, chosen, strict=True)):
+            return None
+        return Results(
+            total=len(ordered),
+            hits=[h[3] for h in page if h is not None],
+            facets={f: dict(c) for f, c in facets.items()},
+            more=more,
+        )
+
     def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
+        version = self.tokens_version()
+        narrowed, exact = self._narrow(request.query, today, viewer, version)
+        if exact and narrowed is not None and request.sort == "relevance":
+            stmt = self._statement(
+                request,
+                viewer,
+                narrowed,
+                m.Nominal.id,
+                m.Nominal.area,
+                m.Nominal.mappa_category,
+                m.Nominal.mappa_level,
+                self._score(request.query, today, viewer, version).label("score"),
+            )
+            with self.store.session_factory() as session:
+                rows = list(session.execute(stmt))
+            quick = self._exact_page(request, today, viewer, rows)
+            if quick is not None:
+                return quick
         with self.store.session_factory() as session:
-            ids = list(session.scalars(self.candidates(request, today, viewer)))
+            ids = list(session.scalars(self._statement(request, viewer, narrowed)))
         found: list[tuple[float, str, str, Hit]] = []
         facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
         # Only the sections the criteria read, and the chronology only when free text reads it (a record's
@@ -395,27 +533,10 @@ class SqlBackend:
                 )
             for record in records:
                 doc = viewer.readable(document(record))
-                if viewer.hides(doc["area"], doc["restricted"]):  # changed since the candidates were read
+                hit = self._hit(request, doc, today, viewer)
+                if hit is None:
                     continue
-                ok, matched, score = evaluate(request.query, doc, today)
-                if not ok:
-                    continue
-                surname = doc["names"][0]["surname"]
-                key = [surname if request.sort == "surname" else score, doc["nominal_id"]]
-                found.append(
-                    (
-                        score,
-                        surname,
-                        doc["nominal_id"],
-                        Hit(
-                            uuid.UUID(doc["nominal_id"]),
-                            score,
-                            matched,
-                            key,
-                            explain(request.query, doc, today, matched),
-                        ),
-                    )
-                )
+                found.append(hit)
                 for f in FACETS:
                     if doc[f] is not None:
                         facets[f][str(doc[f])] += 1
