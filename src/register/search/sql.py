@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, not_, or_, select, true
 
 from ..domain import values
 from ..domain.enums import Agency
@@ -105,7 +105,9 @@ SECTIONS: dict[str, set[Section]] = {
     "name": {Section.ALIASES},
     "date_of_birth": {Section.ALIASES},
     "age": {Section.ALIASES},
-    "person": {Section.DESCRIPTIONS},
+    "person": {
+        Section.DESCRIPTIONS
+    },  # only for a description's fields: gender and the rest are the identity's
     "mark": {Section.MARKS},
     "identifier": {Section.IDENTIFIERS},
     "address": {Section.ADDRESSES},
@@ -117,6 +119,11 @@ SECTIONS: dict[str, set[Section]] = {
 }
 
 
+def phonetic(query: q.Group) -> bool:
+    """Whether judging the query reads names' phonetic keys (a name criterion does)."""
+    return any(isinstance(c, q.Name) for _, c in q.leaves(query))
+
+
 def sections_read(query: q.Group) -> tuple[set[Section], bool]:
     """The sections a query's criteria read, and whether it reads the chronology (free text in it)."""
     out: set[Section] = set()
@@ -125,6 +132,10 @@ def sections_read(query: q.Group) -> tuple[set[Section], bool]:
         if isinstance(c, q.FreeText):
             out |= {Section(SOURCE_SECTIONS[s]) for s in c.sources if s != "chronology"}
             timeline = timeline or "chronology" in c.sources
+        elif isinstance(c, q.Person) and all(
+            v is None for v in (c.height_min, c.height_max, c.build, c.hair, c.eyes)
+        ):
+            continue
         else:
             out |= SECTIONS[c.type]
     return out, timeline
@@ -209,13 +220,15 @@ class SqlBackend:
         ]
 
     @staticmethod
-    def _item(section: Section, *conditions: Any) -> Any:
-        """Records with one current item of this section meeting every condition: a nested criterion's own
-        item, as `matching` judges it (never pieces of different items)."""
+    def _item(section: Section, *conditions: Any, keys: list[Any] | tuple[Any, ...] = ()) -> Any:
+        """Records with one current item of this section meeting every condition and holding every token in
+        `keys`: a nested criterion's own item, as `matching` judges it (never pieces of different items).
+        Each token kind belongs to one section's items, so with a token the section goes without saying;
+        leaving it out lets the database go from the token to its items (SQLite, with no statistics, would
+        otherwise walk every item of the section)."""
+        section_of = [] if keys else [m.Item.section == section.value]
         return m.Nominal.id.in_(
-            select(m.Item.nominal_id).where(
-                m.Item.section == section.value, m.Item.ended_at.is_(None), *conditions
-            )
+            select(m.Item.nominal_id).where(*section_of, m.Item.ended_at.is_(None), *conditions, *keys)
         )
 
     @staticmethod
@@ -235,22 +248,26 @@ class SqlBackend:
         if isinstance(c, q.Mark):  # kind and location are plain (`Mark.plain`), the words text tokens
             what = [m.Item.kind == c.kind.value] if c.kind else []
             where = [m.Item.status == c.location.value] if c.location else []
-            return self._item(Section.MARKS, *what, *where, *self._has_words("marks", c.text)), True
+            return self._item(Section.MARKS, *what, *where, keys=self._has_words("marks", c.text)), True
         if isinstance(c, q.Employment):  # the words of every current employment, together
-            found = [self._item(Section.EMPLOYMENT, word) for word in self._has_words("employment", c.text)]
+            found = [self._item(Section.EMPLOYMENT, keys=[w]) for w in self._has_words("employment", c.text)]
             return (and_(*found), True) if found else NONE
         if isinstance(c, q.Identifier):
-            return self._item(Section.IDENTIFIERS, self._has_token(f"id_{c.kind.value}", [c.value])), True
+            return self._item(
+                Section.IDENTIFIERS, keys=[self._has_token(f"id_{c.kind.value}", [c.value])]
+            ), True
         if isinstance(c, q.Address):
             conditions = self._window(c) + ([m.Item.kind == c.kind.value] if c.kind else [])
+            keys = []
             if c.postcode_level:
                 level = {"postcode": "postcode", "sector": "postcode_sector", "district": "postcode_district"}
-                conditions.append(self._has_token(level[c.postcode_level], [c.postcode or ""]))
+                keys.append(self._has_token(level[c.postcode_level], [c.postcode or ""]))
             if c.near:
-                conditions.append(self._has_token(*_cells(c.near)))
-            return self._item(Section.ADDRESSES, *conditions), c.near is None
+                keys.append(self._has_token(*_cells(c.near)))
+            return self._item(Section.ADDRESSES, *conditions, keys=keys), c.near is None
         if isinstance(c, q.Vehicle):
             conditions = self._window(c)
+            keys = []
             exact = True
             for kind, want in (
                 ("vehicle_make", c.make),
@@ -258,26 +275,27 @@ class SqlBackend:
                 ("vehicle_colour", c.colour),
             ):
                 if want is not None:
-                    conditions.append(self._has_token(kind, [values.fold(want)]))
+                    keys.append(self._has_token(kind, [values.fold(want)]))
             if c.vrm and "?" not in c.vrm and "*" not in c.vrm and not c.partial:
-                conditions.append(self._has_token("vrm", [c.vrm]))
+                keys.append(self._has_token("vrm", [c.vrm]))
             elif c.vrm:
                 exact = False
                 runs = [r for r in re.split(r"[?*]", c.vrm) if len(r) >= 3]
-                conditions += [self._has_token("vrm_3gram", [g]) for run in runs for g in vrm_ngrams(run)]
+                keys += [self._has_token("vrm_3gram", [g]) for run in runs for g in vrm_ngrams(run)]
                 if c.partial:  # the pattern begins the mark or ends it
                     begins = [self._has_token(k, [v]) for k, v in _known(c.vrm + "*")]
                     ends = [self._has_token(k, [v]) for k, v in _known("*" + c.vrm)]
                     if begins and ends:
                         conditions.append(or_(and_(*begins), and_(*ends)))
                 else:
-                    conditions += [self._has_token(k, [v]) for k, v in _known(c.vrm)]
-            return self._item(Section.VEHICLES, *conditions), exact
+                    keys += [self._has_token(k, [v]) for k, v in _known(c.vrm)]
+            return self._item(Section.VEHICLES, *conditions, keys=keys), exact
         if isinstance(c, q.Offence):
-            conditions = [self._has_token("offence_word", [w]) for w in text_words(c.text)]
-            conditions += self._has_words("modus_operandi", c.modus_operandi)
+            keys = [self._has_token("offence_word", [w]) for w in text_words(c.text)]
+            keys += self._has_words("modus_operandi", c.modus_operandi)
             if c.code is not None:
-                conditions.append(self._has_token("offence_code", [c.code]))
+                keys.append(self._has_token("offence_code", [c.code]))
+            conditions = []
             if c.sexual is not None:  # plain: `Offence.plain`
                 conditions.append(m.Item.status == "sexual" if c.sexual else m.Item.status.is_(None))
             for kind, want in (
@@ -286,12 +304,12 @@ class SqlBackend:
                 ("victim_relationship", c.victim_relationship),
             ):
                 if want is not None:
-                    conditions.append(self._has_token(kind, [want.value]))
+                    keys.append(self._has_token(kind, [want.value]))
             dated = c.date_from is not None or c.date_to is not None
             if c.date_from is not None and c.date_to is not None and c.date_to.year - c.date_from.year <= 100:
                 years = [str(y) for y in range(c.date_from.year, c.date_to.year + 1)]
-                conditions.append(self._has_token("offence_year", years))
-            return self._item(Section.OFFENCES, *conditions), not dated
+                keys.append(self._has_token("offence_year", years))
+            return self._item(Section.OFFENCES, *conditions, keys=keys), not dated
         return None
 
     def _age(self, c: q.Age, today: dt.date) -> Any:
@@ -315,14 +333,14 @@ class SqlBackend:
             for n in range((stop - start).days)
         ]
         blind = self.store.blind
-        current = or_(
-            m.BlindToken.item_id.is_(None),  # the identity's own
-            m.BlindToken.item_id.in_(
-                select(m.Item.id).where(m.Item.section == Section.ALIASES.value, m.Item.ended_at.is_(None))
-            ),
-        )
-        return m.Nominal.id.in_(
-            select(m.BlindToken.nominal_id).where(
+        # Per record (a correlated EXISTS, by the token's nominal index): an age is rarely the only criterion,
+        # and the records the others narrow to have a few dozen tokens each, where the birth years of an age
+        # range are the tokens of a fifth of the register. Dates of birth are the identity's tokens (no item)
+        # and current aliases' (`dob` tokens belong to no other section).
+        ended = m.Item.ended_at.is_not(None)
+        return exists(
+            select(m.BlindToken.id).where(
+                m.BlindToken.nominal_id == m.Nominal.id,
                 or_(
                     and_(
                         m.BlindToken.kind == "dob_year",
@@ -333,7 +351,10 @@ class SqlBackend:
                         m.BlindToken.token.in_([blind.token("dob", d) for d in days]),
                     ),
                 ),
-                current,
+                or_(
+                    m.BlindToken.item_id.is_(None),
+                    ~exists(select(m.Item.id).where(m.Item.id == m.BlindToken.item_id, ended)),
+                ),
             )
         )
 
@@ -439,26 +460,31 @@ class SqlBackend:
         )
         return score, surname, doc["nominal_id"], hit
 
-    def _score(self, group: q.Group, today: dt.date, viewer: Viewer | None, version: int) -> Any:
+    def _score(
+        self, group: q.Group, today: dt.date, viewer: Viewer | None, version: int, met: bool = False
+    ) -> Any:
         """An exactly narrowed query's score in SQL, as `matching.evaluate` computes it: each criterion met
         scores its weight (an exact criterion's grade is always EXACT: names, dates of birth, contacts and
         registration patterns, which grade how they matched, are never exact), an AND the sum of its children
-        when all are met, an OR the sum of those met, a NOT nothing."""
+        when all are met, an OR the sum of those met, a NOT nothing. `met`: the group is known to be met (the
+        query itself, for its candidates), and so is every child of it if it is an AND."""
         if group.op == "not":
             return literal(0.0)
+        known = met and group.op == "and"
         parts: list[Any] = []
         for c in group.criteria:
             if isinstance(c, q.Group):
-                parts.append(self._score(c, today, viewer, version))
-            else:
-                met, _ = self._leaf(c, today, viewer, version)
-                parts.append(case((met, WEIGHTS.get(c.type, 1.0) * EXACT), else_=0.0))
+                parts.append(self._score(c, today, viewer, version, known))
+                continue
+            weight = WEIGHTS.get(c.type, 1.0) * EXACT
+            sql, _ = (None, True) if known else self._leaf(c, today, viewer, version)
+            parts.append(literal(weight) if known else case((sql, weight), else_=0.0))
         total = parts[0]
         for part in parts[1:]:
             total = total + part
-        if group.op == "and":
-            met, _ = self._narrow(group, today, viewer, version)
-            return case((met, total), else_=0.0)
+        if group.op == "and" and not met:
+            sql, _ = self._narrow(group, today, viewer, version)
+            return case((sql, total), else_=0.0)
         return total
 
     def _exact_page(
@@ -489,7 +515,12 @@ class SqlBackend:
             records = uow.nominals.load_many(
                 [uuid.UUID(i) for _, i in chosen], sections=sections, chronology=timeline
             )
-        hits = {str(r.id): self._hit(request, viewer.readable(document(r)), today, viewer) for r in records}
+        hits = {
+            str(r.id): self._hit(
+                request, viewer.readable(document(r, phonetic=phonetic(request.query))), today, viewer
+            )
+            for r in records
+        }
         page = [hits.get(i) for _, i in chosen]
         if any(h is None or -h[0] != key for h, (key, _) in zip(page, chosen, strict=True)):
             return None
@@ -512,7 +543,7 @@ class SqlBackend:
                 m.Nominal.area,
                 m.Nominal.mappa_category,
                 m.Nominal.mappa_level,
-                self._score(request.query, today, viewer, version).label("score"),
+                self._score(request.query, today, viewer, version, met=True).label("score"),
             )
             with self.store.session_factory() as session:
                 rows = list(session.execute(stmt))
@@ -532,7 +563,7 @@ class SqlBackend:
                     ids[start : start + BATCH], sections=sections, chronology=timeline
                 )
             for record in records:
-                doc = viewer.readable(document(record))
+                doc = viewer.readable(document(record, phonetic=phonetic(request.query)))
                 hit = self._hit(request, doc, today, viewer)
                 if hit is None:
                     continue
