@@ -477,8 +477,11 @@ class SqlBackend:
                 parts.append(self._score(c, today, viewer, version, known))
                 continue
             weight = WEIGHTS.get(c.type, 1.0) * EXACT
-            sql, _ = (None, True) if known else self._leaf(c, today, viewer, version)
-            parts.append(literal(weight) if known else case((sql, weight), else_=0.0))
+            if known:
+                parts.append(literal(weight))
+            else:
+                sql, _ = self._leaf(c, today, viewer, version)
+                parts.append(case((sql, weight), else_=0.0))
         total = parts[0]
         for part in parts[1:]:
             total = total + part
