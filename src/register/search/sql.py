@@ -6,17 +6,22 @@ criteria read), turned into the same documents Elasticsearch indexes, and judged
 count or a facet depend on something the viewer may not see.
 
 Every criterion narrows (decision 50). The record's blind-index tokens narrow names, phonetic codes, dates of
-birth and birth years, and contacts; a criterion about one item (mark, vehicle, offence, identifier, address)
-narrows to records with one current item of its section meeting all of it at once, by that item's plain
-columns (a mark's kind and location, an offence's sexual flag, from/to dates) and the tokens it owns (a
-vehicle's make, model, colour, mark, its 3-grams and each character's position from either end; an offence's
-words, code, year and victims; the word tokens of a mark's description, a modus operandi and employment);
-MAPPA category, level, type and area are the record's plain columns. A narrowing that compares everything the
-criterion compares is exact, and a NOT of an exact one narrows by its negation; an AND narrows by every child
-that narrows, an OR when every branch does. Left un-narrowed: a query whose only criteria are a person's
-gender, ethnicity, nationality or description (not indexed, decision 50), an age range over 40 years, a
-partial contact, and a NOT of an inexact criterion. Token kinds added by migration 0023 narrow only once every
-record has them (`tokens_version`).
+birth and birth years, and contacts; an age is exact (birth-year tokens for the whole years of its range, date
+tokens for the days at either end, the identity's and current aliases'); a criterion about one item (mark,
+vehicle, offence, identifier, address) narrows to records with one current item meeting all of it at once, by
+that item's plain columns (a mark's kind and location, an offence's sexual flag, from/to dates) and the tokens
+it owns (a vehicle's make, model, colour, mark, its 3-grams and each character's position from either end; an
+offence's words, code, year and victims; the word tokens of a mark's description, a modus operandi and
+employment); MAPPA category, level, type and area are the record's plain columns. A narrowing that compares
+everything the criterion compares is exact, and a NOT of an exact one narrows by its negation; an AND narrows
+by every child that narrows, an OR when every branch does. Left un-narrowed: a query whose only criteria are a
+person's gender, ethnicity, nationality or description (not indexed, decision 50), a partial contact, and a
+NOT of an inexact criterion. Token kinds added by migration 0023 narrow only once every record has them
+(`tokens_version`).
+
+When the whole query is exact its candidates are its hits: the count and the facets come from their plain
+columns, the relevance order from a score computed in SQL as `matching.evaluate` computes it, and only the
+page is decrypted (and judged, falling back to judging every candidate if a record changed meanwhile).
 """
 
 from __future__ import annotations
