@@ -36,6 +36,8 @@ def g(*criteria: dict[str, Any], op: str = "and") -> dict[str, Any]:
     return {"type": "group", "op": op, "criteria": list(criteria)}
 
 
+# P1 was born on 1984-03-17 (42 on 2026-07-02) and has an alias born on 1984-07-03 (41 that day, 42 the next)
+AGE_41 = {"type": "age", "min": 41, "max": 41, "at": "2026-07-02"}
 NOT_LEVEL_1 = g({"type": "management", "mappa_level": 1}, op="not")
 
 # (query, whether its narrowing is exact): exact ones decrypt only what matches
@@ -65,6 +67,15 @@ CASES: list[tuple[str, dict[str, Any], bool]] = [
     ("employment", g({"type": "employment", "text": "lifeguard"}), True),
     ("employment, two words", g({"type": "employment", "text": "medway driver"}), True),
     ("employment, words of two people", g({"type": "employment", "text": "medway lifeguard"}), True),
+    ("age by an alias's date of birth, the range's first day", g(AGE_41), True),
+    (
+        "age on the range's last day",
+        g({"type": "age", "about": 36, "give_or_take": 0, "at": "2026-05-29"}),
+        True,
+    ),
+    ("age over whole years and days", g({"type": "age", "min": 30, "max": 45, "at": "2026-01-01"}), True),
+    ("not that age", g(g({"type": "age", "min": 30, "max": 45, "at": "2026-01-01"}, op="not")), True),
+    ("employment or an age", g({"type": "employment", "text": "driver"}, AGE_41, op="or"), True),
     ("not Level 1 (a record with no level is not Level 1)", NOT_LEVEL_1, True),
     ("sexual offence, not Level 1", g({"type": "offence", "sexual": True}, NOT_LEVEL_1), True),
     ("no tattoo", g(g({"type": "mark", "kind": "tattoo"}, op="not")), True),
@@ -295,3 +306,15 @@ def test_an_exact_query_decrypts_only_its_page_in_relevance_order(
         after = walked.hits[0].sort if walked.hits else after
     assert seen == order
     assert decrypted and max(decrypted) <= 1  # a page at a time, never every hit
+
+
+def test_an_age_counts_a_current_alias_date_of_birth_only(
+    store: Store, fixture_ids: dict[str, uuid.UUID]
+) -> None:
+    p1 = fixture_ids["P1"]
+    assert found(store, g(AGE_41), KENT)[0] == {p1} and candidates(store, g(AGE_41)) == {p1}
+    with store.unit_of_work() as uow:
+        record = uow.nominals.load(p1)
+        alias = next(i for i in record.items(Section.ALIASES) if str(i.data.date_of_birth) == "1984-07-03")  # type: ignore[attr-defined]
+        service.end_item(uow, OFFICER, p1, alias.id, "a mistake", expected_version=record.version)
+    assert found(store, g(AGE_41), KENT)[0] == set() and candidates(store, g(AGE_41)) == set()
