@@ -146,6 +146,14 @@ def sections_read(query: q.Group) -> tuple[set[Section], bool]:
     return out, timeline
 
 
+def _identity_only(c: Any) -> bool:
+    """A `person` criterion on the identity alone (gender, ethnicity, nationality): not indexed (decision 50),
+    but read from the record's own row, without its items."""
+    return isinstance(c, q.Person) and all(
+        v is None for v in (c.height_min, c.height_max, c.build, c.hair, c.eyes)
+    )
+
+
 Narrowed = tuple[Any, bool]  # SQL on `nominal` every match satisfies (None: no narrowing), and whether exact
 NONE: Narrowed = (None, False)
 
@@ -539,9 +547,30 @@ class SqlBackend:
             more=more,
         )
 
+    def _sift(self, rows: list[Any], people: q.Group, today: dt.date) -> list[Any]:
+        """The candidates whose identity meets these `person` criteria: their own rows decrypted, no item."""
+        out: list[Any] = []
+        for start in range(0, len(rows), BATCH):
+            batch = {row[0]: row for row in rows[start : start + BATCH]}
+            with self.store.unit_of_work() as uow:
+                records = uow.nominals.load_many(list(batch), sections=set(), chronology=False)
+            out += [batch[r.id] for r in records if evaluate(people, document(r, phonetic=False), today)[0]]
+        return out
+
     def search(self, request: q.SearchRequest, today: dt.date, viewer: Viewer) -> Results:
         version = self.tokens_version()
         narrowed, exact = self._narrow(request.query, today, viewer, version)
+        # A person's gender, ethnicity or nationality beside exact criteria ("men aged 30-39 with a tattoo on
+        # the neck"): the exact ones narrow, the identities alone are decrypted to sift them, then as exact
+        people = [c for c in request.query.criteria if _identity_only(c)]
+        others = [c for c in request.query.criteria if not _identity_only(c)]
+        sift: q.Group | None = None
+        if not exact and request.query.op == "and" and people and others and request.sort == "relevance":
+            exact_part = q.Group.model_construct(type="group", op="and", criteria=others)
+            part, part_exact = self._narrow(exact_part, today, viewer, version)
+            if part_exact and part is not None:
+                narrowed, exact = part, True
+                sift = q.Group.model_construct(type="group", op="and", criteria=people)
         if exact and narrowed is not None and request.sort == "relevance":
             stmt = self._statement(
                 request,
@@ -555,6 +584,8 @@ class SqlBackend:
             )
             with self.store.session_factory() as session:
                 rows = list(session.execute(stmt))
+            if sift is not None:
+                rows = self._sift(rows, sift, today)
             quick = self._exact_page(request, today, viewer, rows)
             if quick is not None:
                 return quick
