@@ -21,7 +21,9 @@ NOT of an inexact criterion. Token kinds added by migration 0023 narrow only onc
 
 When the whole query is exact its candidates are its hits: the count and the facets come from their plain
 columns, the relevance order from a score computed in SQL as `matching.evaluate` computes it, and only the
-page is decrypted (and judged, falling back to judging every candidate if a record changed meanwhile).
+page is decrypted (and judged, falling back to judging every candidate if a record changed meanwhile). A
+person's gender, ethnicity or nationality beside exact criteria is sifted on the candidates' own rows (their
+identities, no items) before the same paging.
 """
 
 from __future__ import annotations
