@@ -307,13 +307,18 @@ def rebuild_tokens(store: Store, actor: Actor, *, batch: int = 200, progress: Pr
         )
         return len(ids)
 
-    return sweep(
+    # Records written from here on carry the current tokens; those before it are rebuilt below. Only a pass
+    # that got through every record may say so (an interrupted one leaves the version as it was).
+    done = sweep(
         store,
         id_batches(store.session_factory, batch),
         step,
         total=count_records(store.session_factory),
         progress=progress,
     )
+    with store.unit_of_work() as uow:
+        uow.session.execute(update(m.TokenVersion).values(version=m.TOKENS_VERSION))
+    return done
 
 
 @dataclass(frozen=True)

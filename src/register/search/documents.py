@@ -63,25 +63,30 @@ def sounds(word: str) -> dict[str, list[str]]:
     }
 
 
-def _words(forenames: str, surname: str) -> list[dict[str, Any]]:
+NO_SOUNDS: dict[str, list[str]] = {"metaphone": [], "double_metaphone": [], "soundex": [], "nysiis": []}
+
+
+def _words(forenames: str, surname: str, phonetic: bool = True) -> list[dict[str, Any]]:
     """Every word of a name with the part it is in and its phonetic keys (what a name criterion compares)."""
     out = []
     for part, text in (("forenames", forenames), ("surname", surname)):
         for word in values.name_tokens(text):
-            out.append({"word": word, "part": part, **sounds(word)})
+            out.append({"word": word, "part": part, **(sounds(word) if phonetic else NO_SOUNDS)})
     return out
 
 
-def _name(kind: str, forenames: str, surname: str, dob: dt.date | None) -> dict[str, Any]:
+def _name(
+    kind: str, forenames: str, surname: str, dob: dt.date | None, phonetic: bool = True
+) -> dict[str, Any]:
     tokens = values.name_tokens(forenames, surname)
     return {
-        "words": _words(forenames, surname),
+        "words": _words(forenames, surname, phonetic),
         "kind": kind,
         "full": values.fold(f"{forenames} {surname}"),
         "surname": " ".join(values.name_tokens(surname)),
         "tokens": tokens,
-        "metaphone": sorted({jellyfish.metaphone(t) for t in tokens}),
-        "soundex": sorted({jellyfish.soundex(t) for t in tokens}),
+        "metaphone": sorted({jellyfish.metaphone(t) for t in tokens}) if phonetic else [],
+        "soundex": sorted({jellyfish.soundex(t) for t in tokens}) if phonetic else [],
         "date_of_birth": _iso(dob),
     }
 
@@ -128,12 +133,17 @@ def narrative(record: Record) -> list[dict[str, Any]]:
     ]
 
 
-def document(record: Record) -> dict[str, Any]:
+def document(record: Record, *, phonetic: bool = True) -> dict[str, Any]:
+    """The record's index document. `phonetic=False` leaves the names' phonetic keys empty: the embedded
+    backend's judge of a query without a name criterion, which never reads them (they are most of the
+    cost of a document)."""
     identity, header = record.identity, record.header
-    names = [_name("primary", identity.forenames, identity.surname, identity.date_of_birth)]
+    names = [_name("primary", identity.forenames, identity.surname, identity.date_of_birth, phonetic)]
     for item in _current(record.items(Section.ALIASES)):
         alias = cast(Alias, item.data)  # the aliases section holds aliases only
-        names.append(_name(alias.name_type.value, alias.forenames, alias.surname, alias.date_of_birth))
+        names.append(
+            _name(alias.name_type.value, alias.forenames, alias.surname, alias.date_of_birth, phonetic)
+        )
     dobs = sorted({n["date_of_birth"] for n in names if n["date_of_birth"]})
     # The risk assessments section holds risk assessments only.
     assessments = sorted(

@@ -229,6 +229,22 @@ class TextToken(Base):
     __table_args__ = (Index("ix_text_token_token", "token"),)
 
 
+# What the blind tokens of the records written before the last `register tokens rebuild` hold: 1, those of
+# migration 0022 and before; 2, also vehicles' mark positions, make, model and colour, and offences' words,
+# code, year and victims (migration 0023). The embedded search narrows by the new kinds (and by marks' and
+# employment's word tokens) only once every record has them, so an upgraded database not yet rebuilt still
+# finds every hit.
+TOKENS_VERSION = 2
+
+
+class TokenVersion(Base):
+    """One row: the token definitions every record's blind tokens are known to follow (`TOKENS_VERSION`)."""
+
+    __tablename__ = "token_version"
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(SmallInteger)
+
+
 class AuditEvent(Base):
     """The s.62 log. Append-only: the database refuses UPDATE and DELETE (see the baseline migration)."""
 

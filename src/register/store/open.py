@@ -63,6 +63,18 @@ def has_plain_reasons(settings: Settings) -> bool:
         engine.dispose()
 
 
+def tokens_stale(settings: Settings) -> bool:
+    """Whether records' blind tokens follow older definitions than this version writes (`TOKENS_VERSION`):
+    asked without the keys, like `has_plain_reasons`."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(select(m.TokenVersion.version)).scalar()
+            return version is not None and version < m.TOKENS_VERSION
+    finally:
+        engine.dispose()
+
+
 def build_store(settings: Settings) -> Store:
     """Connect, load the keys (generating them on a development machine's first run) and check
     that they are the keys this database was written with."""

@@ -55,6 +55,7 @@ from .places import (
     Vehicle,
     geo_cell,
     vrm_ngrams,
+    vrm_positions,
 )
 from .sections import AUDIENCE_SECTIONS, SECTION_MODELS
 
@@ -126,4 +127,5 @@ __all__ = [
     "record_tokens",
     "today",
     "vrm_ngrams",
+    "vrm_positions",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import (
@@ -21,7 +22,7 @@ from ..enums import (
     VictimRelationship,
 )
 from ..errors import InvalidValue
-from .base import Date, Model, Plain, Section, SectionItem, ShortText, Text
+from .base import Date, Model, Plain, Section, SectionItem, ShortText, Text, Token
 
 # ---------------------------------------------------------------- offending and orders
 
@@ -120,6 +121,25 @@ class Offence(SectionItem):
         return Plain(
             kind=self.disposal.kind, status="sexual" if self.sexual else None, starts_on=self.conviction_date
         )
+
+    def tokens(self) -> list[Token]:
+        """What an offence criterion narrows by in the embedded search (decision 53): the words of the
+        offence (as `matching.words` splits them), its code, the year it was committed and its victims'
+        profiles. Blind like every token: a conviction and its victims are personal data."""
+        out: list[Token] = [
+            ("offence_word", w) for w in dict.fromkeys(re.findall(r"\w+", self.offence.lower()))
+        ]
+        if self.offence_code is not None:
+            out.append(("offence_code", self.offence_code))
+        if self.offence_date is not None:
+            out.append(("offence_year", str(self.offence_date.year)))
+        for v in self.victims:
+            out += [
+                ("victim_age_band", v.age_band.value),
+                ("victim_gender", v.gender.value),
+                ("victim_relationship", v.relationship.value),
+            ]
+        return out
 
 
 class Condition(Model):

@@ -142,6 +142,15 @@ def vrm_ngrams(vrm: str, n: int = 3) -> list[str]:
     return sorted({vrm[i : i + n] for i in range(len(vrm) - n + 1)})
 
 
+def vrm_positions(vrm: str) -> list[Token]:
+    """Each character of a mark with its position from the start (`vrm_at`) and from the end (`vrm_at_end`):
+    what the embedded search narrows a pattern by when its known characters are too short for a 3-gram
+    (`AB?CD*`: A first, B second, C fourth, D fifth)."""
+    return [("vrm_at", f"{i}:{c}") for i, c in enumerate(vrm)] + [
+        ("vrm_at_end", f"{i}:{c}") for i, c in enumerate(reversed(vrm))
+    ]
+
+
 class Vehicle(SectionItem, Period):
     section = Section.VEHICLES
     vrm: str
@@ -159,7 +168,17 @@ class Vehicle(SectionItem, Period):
         return Plain(kind=self.relationship, starts_on=self.date_from, ends_on=self.date_to)
 
     def tokens(self) -> list[Token]:
-        return [("vrm", self.vrm)] + [("vrm_3gram", g) for g in vrm_ngrams(self.vrm)]
+        out: list[Token] = [("vrm", self.vrm)] + [("vrm_3gram", g) for g in vrm_ngrams(self.vrm)]
+        out += vrm_positions(self.vrm)
+        # Folded as the search document folds them (a vehicle criterion compares them whole)
+        for kind, value in (
+            ("vehicle_make", self.make),
+            ("vehicle_model", self.model),
+            ("vehicle_colour", self.colour),
+        ):
+            if value:
+                out.append((kind, values.fold(value)))
+        return out
 
 
 class Employment(SectionItem, Period):
