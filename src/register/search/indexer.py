@@ -29,9 +29,9 @@ from sqlalchemy import func, select, update
 from ..domain import clock
 from ..store import models as m
 from ..store.background import AfterCommitWorker
-from ..store.records import count_records, id_batches
+from ..store.records import NominalRepository, count_records, id_batches
 from ..store.store import Store
-from .documents import INDEX_VERSION, document
+from .documents import INDEX_VERSION, INDEXED_SECTIONS, stored_document
 
 Progress = Callable[[int, int], None]
 
@@ -134,9 +134,18 @@ class SearchIndex:
             return False
 
 
+def _documents(nominals: NominalRepository, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """The documents of these records (erased ones have none), read straight from their stored payloads
+    (`stored_document`: what `document(record)` gives, without building the records)."""
+    return [
+        stored_document(r.row, r.identity, r.items, r.entries)
+        for r in nominals.load_opened(ids, INDEXED_SECTIONS)
+    ]
+
+
 def _load_documents(store: Store, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     with store.unit_of_work() as uow:
-        return [document(r) for r in uow.nominals.load_many(ids, chronology=True)]
+        return _documents(uow.nominals, ids)
 
 
 @dataclass
@@ -212,7 +221,7 @@ def drain(
             return result
         ids = list(dict.fromkeys(r.nominal_id for r in rows))
         try:
-            docs = [document(r) for r in uow.nominals.load_many(ids, chronology=True)]
+            docs = _documents(uow.nominals, ids)
             index.write(docs)
             gone = {str(i) for i in ids} - {
                 d["nominal_id"] for d in docs
