@@ -32,6 +32,7 @@ from ..store.background import AfterCommitWorker
 from ..store.records import NominalRepository, count_records, id_batches
 from ..store.store import Store
 from .documents import INDEX_VERSION, INDEXED_SECTIONS, stored_document
+from .documents import document as document  # what an indexed record looks like (tests read it from here)
 
 Progress = Callable[[int, int], None]
 
