@@ -37,11 +37,14 @@ def seal(data_key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return FORMAT_V1 + nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
 
 
-def open_sealed(data_key: bytes, sealed: bytes, aad: bytes) -> bytes:
+def open_sealed(data_key: bytes | AESGCM, sealed: bytes, aad: bytes) -> bytes:
+    """`data_key` may be the key or an `AESGCM` made from it (what opening many values under one key
+    reuses)."""
     if not sealed or sealed[:1] != FORMAT_V1 or len(sealed) < 1 + 12 + 16:
         raise TamperedCiphertext("not a sealed value of a known format")
+    aead = data_key if isinstance(data_key, AESGCM) else AESGCM(data_key)
     try:
-        return AESGCM(data_key).decrypt(sealed[1:13], sealed[13:], aad)
+        return aead.decrypt(sealed[1:13], sealed[13:], aad)
     except InvalidTag:
         raise TamperedCiphertext(f"value failed authentication ({aad.decode(errors='replace')})") from None
 

@@ -11,13 +11,14 @@ never indexed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, cast
 
 import jellyfish
 from doublemetaphone import doublemetaphone
 
 from ..domain import values
-from ..domain.enums import ContactKind
+from ..domain.enums import ContactKind, IdentifierKind, NameType, VehicleRelationship
 from ..domain.record import (
     Address,
     Alias,
@@ -37,7 +38,10 @@ from ..domain.record import (
     text_words,
     vrm_ngrams,
 )
+from ..domain.record.identity import IDENTIFIER_NORMALISERS
+from ..domain.record.management import ROSH_ORDER
 from ..domain.record.narrative import SOURCE_SECTIONS
+from ..domain.record.places import CONTACT_NORMALISERS
 from .query import phone_digits
 
 INDEX_VERSION = 3  # 2: names[].words (each word with its part and phonetic keys, nested); 3: narrative
@@ -75,9 +79,7 @@ def _words(forenames: str, surname: str, phonetic: bool = True) -> list[dict[str
     return out
 
 
-def _name(
-    kind: str, forenames: str, surname: str, dob: dt.date | None, phonetic: bool = True
-) -> dict[str, Any]:
+def _name(kind: str, forenames: str, surname: str, dob: str | None, phonetic: bool = True) -> dict[str, Any]:
     tokens = values.name_tokens(forenames, surname)
     return {
         "words": _words(forenames, surname, phonetic),
@@ -87,7 +89,7 @@ def _name(
         "tokens": tokens,
         "metaphone": sorted({jellyfish.metaphone(t) for t in tokens}) if phonetic else [],
         "soundex": sorted({jellyfish.soundex(t) for t in tokens}) if phonetic else [],
-        "date_of_birth": _iso(dob),
+        "date_of_birth": dob,
     }
 
 
@@ -138,11 +140,11 @@ def document(record: Record, *, phonetic: bool = True) -> dict[str, Any]:
     backend's judge of a query without a name criterion, which never reads them (they are most of the
     cost of a document)."""
     identity, header = record.identity, record.header
-    names = [_name("primary", identity.forenames, identity.surname, identity.date_of_birth, phonetic)]
+    names = [_name("primary", identity.forenames, identity.surname, _iso(identity.date_of_birth), phonetic)]
     for item in _current(record.items(Section.ALIASES)):
         alias = cast(Alias, item.data)  # the aliases section holds aliases only
         names.append(
-            _name(alias.name_type.value, alias.forenames, alias.surname, alias.date_of_birth, phonetic)
+            _name(alias.name_type.value, alias.forenames, alias.surname, _iso(alias.date_of_birth), phonetic)
         )
     dobs = sorted({n["date_of_birth"] for n in names if n["date_of_birth"]})
     # The risk assessments section holds risk assessments only.
@@ -252,4 +254,209 @@ def document(record: Record, *, phonetic: bool = True) -> dict[str, Any]:
         )
         or None,
         "narrative": narrative(record),
+    }
+
+
+# ---------------------------------------------------------------- the same document from stored payloads
+#
+# Reindexing builds every document of the register. Parsing each payload into the domain's models (validating
+# every field again, building a Record) cost more than everything else the reindex does, and the index needs a
+# few fields of each: `stored_document` reads them from the payloads' JSON as `model_dump_json` wrote them,
+# with the models' defaults for fields a payload leaves out and the normalisers their validators apply on
+# reading. It must give exactly what `document` gives for the same record:
+# tests/search/test_stored_documents.py compares the two on varied records. Change both together.
+
+# The sections a document reads: the ones `document` lists and those holding narrative.
+INDEXED_SECTIONS = frozenset(
+    {
+        Section.ALIASES,
+        Section.RISK_ASSESSMENTS,
+        Section.DESCRIPTIONS,
+        Section.MARKS,
+        Section.IDENTIFIERS,
+        Section.ADDRESSES,
+        Section.VEHICLES,
+        Section.CONTACTS,
+        Section.OFFENCES,
+        Section.EMPLOYMENT,
+        Section.INTELLIGENCE,
+        Section.RISK_PLANS,
+    }
+)
+_ROSH = [level.value for level in ROSH_ORDER]
+_NO_NAME_TYPE = NameType.ALIAS.value
+_UNKNOWN = "unknown"  # VictimProfile's defaults (age band, gender, relationship)
+_USER = VehicleRelationship.USER.value
+
+
+def _stored_pieces(section: str, d: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """`item_pieces` of a stored payload: (source, text, audience) (the audience as `plain()` gives it)."""
+    texts: list[tuple[str, str | None]]
+    audience = None
+    if section == "intelligence":
+        texts = [("intelligence", d["text"])]
+        agencies = d.get("audience")
+        audience = ",".join(sorted(set(agencies))) if agencies else None
+    elif section == "risk_assessments":
+        texts = [("risk", d.get("outcome"))]
+    elif section == "risk_plans":
+        texts = [("plans", d.get("summary"))] + [("plans", a["description"]) for a in d.get("actions", ())]
+    elif section == "offences":
+        texts = [("modus_operandi", d.get("modus_operandi"))]
+    elif section == "marks":
+        texts = [("marks", d["description"])]
+    elif section == "employment":
+        texts = [
+            ("employment", " ".join(filter(None, [d["organisation"], d.get("role"), d.get("location")])))
+        ]
+    else:
+        return []
+    return [(source, text, audience) for source, text in texts if text is not None and text_words(text)]
+
+
+def _contact_value(kind: str, value: str) -> str:
+    normaliser = CONTACT_NORMALISERS.get(ContactKind(kind))
+    value = normaliser(value) if normaliser else value
+    return phone_digits(value) if kind == ContactKind.PHONE else values.fold(value)
+
+
+def stored_document(
+    row: Any, identity: bytes, items: list[tuple[str, bytes]], entries: list[tuple[str | None, bytes]]
+) -> dict[str, Any]:
+    """`document(record)` from what `NominalRepository.load_opened` reads: the nominal's plain columns, its
+    opened identity, its current items' payloads (with their section, in a Record's order) and its chronology
+    entries' payloads (with their audience)."""
+    ident = json.loads(identity.decode())  # UTF-8, as model_dump_json wrote it
+    by_section: dict[str, list[dict[str, Any]]] = {}
+    narrative_pieces: list[tuple[str, str | None, str | None]] = []
+    for section, payload in items:
+        d = json.loads(payload.decode())
+        by_section.setdefault(section, []).append(d)
+        narrative_pieces += _stored_pieces(section, d)
+    for audience, payload in entries:
+        summary = json.loads(payload.decode())["summary"]
+        if text_words(summary):
+            narrative_pieces.append(("chronology", summary, audience))
+
+    def data(section: Section) -> list[dict[str, Any]]:
+        return by_section.get(section.value, [])
+
+    names = [_name("primary", ident["forenames"], ident["surname"], ident.get("date_of_birth"))]
+    for a in data(Section.ALIASES):
+        names.append(
+            _name(a.get("name_type", _NO_NAME_TYPE), a["forenames"], a["surname"], a.get("date_of_birth"))
+        )
+    dobs = sorted({n["date_of_birth"] for n in names if n["date_of_birth"]})
+    # ISO dates (1900 to 2100) sort as the dates do.
+    assessments = sorted(data(Section.RISK_ASSESSMENTS), key=lambda a: a["assessed_on"])
+    rosh = assessments[-1].get("rosh") if assessments else None
+    overall = max(rosh.values(), key=_ROSH.index) if rosh else None
+    category, level = row.mappa_category, row.mappa_level
+    return {
+        "nominal_id": str(row.id),
+        "version": row.version,
+        "status": row.status,
+        "area": row.area,
+        "managing_unit": row.managing_unit,
+        "lead_agency": row.lead_agency,
+        "nominal_type": row.nominal_type,
+        "mappa_category": int(category) if category else None,
+        "mappa_level": int(level) if level else None,
+        "restricted": bool(row.restricted),
+        "risk_level": overall,
+        "gender": ident.get("gender", _UNKNOWN),
+        "ethnicity": ident.get("ethnicity"),
+        "nationality": ident.get("nationality"),
+        "names": names,
+        "dates_of_birth": dobs,
+        "dob_years": sorted({int(d[:4]) for d in dobs}),
+        "dob_month_days": sorted({d[5:] for d in dobs}),
+        "descriptions": [
+            {
+                "observed_on": d["observed_on"],
+                "height_cm": d.get("height_cm"),
+                "build": d.get("build"),
+                "hair": d.get("hair"),
+                "eyes": d.get("eyes"),
+            }
+            for d in data(Section.DESCRIPTIONS)
+        ],
+        "marks": [
+            {"kind": mk["kind"], "location": mk["location"], "description": mk["description"]}
+            for mk in data(Section.MARKS)
+        ],
+        "identifiers": [
+            {"kind": i["kind"], "value": IDENTIFIER_NORMALISERS[IdentifierKind(i["kind"])](i["value"])}
+            for i in data(Section.IDENTIFIERS)
+        ],
+        "addresses": [
+            {
+                "kind": a["kind"],
+                "postcode": (pc := values.normalise_postcode(a["postcode"]) if a.get("postcode") else None),
+                "sector": values.postcode_sector(pc) if pc else None,
+                "district": values.postcode_district(pc) if pc else None,
+                "town": a.get("town"),
+                "location": (
+                    {"lat": float(a["latitude"]), "lon": float(a["longitude"])}
+                    if a.get("latitude") is not None
+                    else None
+                ),
+                "date_from": a.get("date_from"),
+                "date_to": a.get("date_to"),
+            }
+            for a in data(Section.ADDRESSES)
+        ],
+        "vehicles": [
+            {
+                "vrm": (vrm := values.normalise_vrm(v["vrm"])),
+                "vrm_3grams": vrm_ngrams(vrm),
+                "make": values.fold(v["make"]) if v.get("make") else None,
+                "model": values.fold(v["model"]) if v.get("model") else None,
+                "colour": values.fold(v["colour"]) if v.get("colour") else None,
+                "relationship": v.get("relationship", _USER),
+                "date_from": v.get("date_from"),
+                "date_to": v.get("date_to"),
+            }
+            for v in data(Section.VEHICLES)
+        ],
+        "contacts": [
+            {
+                "kind": c["kind"],
+                "value": (cv := _contact_value(c["kind"], c["value"])),
+                "value_3grams": grams(cv),
+            }
+            for c in data(Section.CONTACTS)
+        ],
+        "offences": [
+            {
+                "offence": o["offence"],
+                "offence_code": o.get("offence_code"),
+                "offence_date": o.get("offence_date"),
+                "conviction_date": o["conviction_date"],
+                "disposal": o["disposal"]["kind"],
+                "sexual": o.get("sexual", False),
+                "victim_age_bands": sorted({v.get("age_band", _UNKNOWN) for v in o.get("victims", ())}),
+                "victim_genders": sorted({v.get("gender", _UNKNOWN) for v in o.get("victims", ())}),
+                "victim_relationships": sorted(
+                    {v.get("relationship", _UNKNOWN) for v in o.get("victims", ())}
+                ),
+                "modus_operandi": o.get("modus_operandi"),
+            }
+            for o in data(Section.OFFENCES)
+        ],
+        "employment": " | ".join(
+            " ".join(filter(None, [e["organisation"], e.get("role"), e.get("location")]))
+            for e in data(Section.EMPLOYMENT)
+        )
+        or None,
+        "narrative": [
+            {
+                "source": source,
+                "section": SOURCE_SECTIONS[source],
+                "audiences": _audiences(audience),
+                "text": text,
+                "words": text_words(text),
+            }
+            for source, text, audience in narrative_pieces
+        ],
     }

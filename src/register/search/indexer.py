@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,10 @@ from sqlalchemy import func, select, update
 from ..domain import clock
 from ..store import models as m
 from ..store.background import AfterCommitWorker
-from ..store.records import count_records, id_batches
+from ..store.records import NominalRepository, count_records, id_batches
 from ..store.store import Store
-from .documents import INDEX_VERSION, document
+from .documents import INDEX_VERSION, INDEXED_SECTIONS, stored_document
+from .documents import document as document  # what an indexed record looks like (tests read it from here)
 
 Progress = Callable[[int, int], None]
 
@@ -63,6 +66,21 @@ class IndexSpec:
         return f"{self.alias}-v{INDEX_VERSION}-{clock.now():%Y%m%d%H%M%S%f}"
 
 
+WRITE_CHUNK = 500  # documents per bulk request
+
+
+def bulk_body(docs: list[dict[str, Any]], index: str) -> bytes:
+    """A bulk request indexing these whole documents into `index`, each with its record's version as an
+    external version, as the bytes Elasticsearch takes (newline-delimited JSON)."""
+    lines = []
+    for d in docs:
+        meta = {"_index": index, "_id": d["nominal_id"], "version": d["version"], "version_type": "external"}
+        lines.append(json.dumps({"index": meta}, separators=(",", ":")))
+        lines.append(json.dumps(d, ensure_ascii=False, separators=(",", ":")))
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
 class SearchIndex:
     """The Elasticsearch side: one alias pointing at the live index."""
 
@@ -78,23 +96,22 @@ class SearchIndex:
     def write(self, docs: list[dict[str, Any]], index: str | None = None) -> None:
         """Index whole documents with external versions. A version conflict means the index already holds a
         newer (or the same) version of that record: that is the point, not an error."""
-        actions = (
-            {
-                "_op_type": "index",
-                "_index": index or self.spec.alias,
-                "_id": d["nominal_id"],
-                "_version": d["version"],
-                "_version_type": "external",
-                "_source": d,
-            }
-            for d in docs
-        )
-        try:
-            bulk(self.client, actions, raise_on_error=True, refresh=False)
-        except BulkIndexError as exc:
-            real = [e for e in exc.errors if (e.get("index") or {}).get("status") != 409]
+        for start in range(0, len(docs), WRITE_CHUNK):
+            self.write_body(bulk_body(docs[start : start + WRITE_CHUNK], index or self.spec.alias))
+
+    def write_body(self, body: bytes) -> None:
+        """Send a request body made by `bulk_body` (a reindex's worker processes make them: this process only
+        sends them). Raises `BulkIndexError` for any document refused other than by a version conflict."""
+        # The client sends bytes as they are (its ndjson serializer); its hint names only a list of actions.
+        response = self.client.bulk(operations=body, refresh=False)  # type: ignore[arg-type]
+        if response["errors"]:
+            real = [
+                item
+                for item in response["items"]
+                if (status := next(iter(item.values())).get("status", 200)) >= 300 and status != 409
+            ]
             if real:
-                raise
+                raise BulkIndexError(f"{len(real)} document(s) failed to index.", real)
 
     def delete(self, ids: list[str], index: str | None = None) -> None:
         actions = ({"_op_type": "delete", "_index": index or self.spec.alias, "_id": i} for i in ids)
@@ -134,9 +151,18 @@ class SearchIndex:
             return False
 
 
+def _documents(nominals: NominalRepository, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """The documents of these records (erased ones have none), read straight from their stored payloads
+    (`stored_document`: what `document(record)` gives, without building the records)."""
+    return [
+        stored_document(r.row, r.identity, r.items, r.entries)
+        for r in nominals.load_opened(ids, INDEXED_SECTIONS)
+    ]
+
+
 def _load_documents(store: Store, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     with store.unit_of_work() as uow:
-        return [document(r) for r in uow.nominals.load_many(ids, chronology=True)]
+        return _documents(uow.nominals, ids)
 
 
 @dataclass
@@ -212,7 +238,7 @@ def drain(
             return result
         ids = list(dict.fromkeys(r.nominal_id for r in rows))
         try:
-            docs = [document(r) for r in uow.nominals.load_many(ids, chronology=True)]
+            docs = _documents(uow.nominals, ids)
             index.write(docs)
             gone = {str(i) for i in ids} - {
                 d["nominal_id"] for d in docs
@@ -309,26 +335,40 @@ def _start_worker(settings: Any) -> None:
     _worker_store = build_store(settings)
 
 
-def _worker_documents(ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+def _prepare(store: Store, ids: list[uuid.UUID], index: str) -> tuple[int, bytes]:
+    """A batch made ready to send: how many documents, and the bulk request indexing them into `index`."""
+    docs = _load_documents(store, ids)
+    return len(docs), bulk_body(docs, index)
+
+
+def _worker_prepare(ids: list[uuid.UUID], index: str) -> tuple[int, bytes]:
     assert _worker_store is not None
-    return _load_documents(_worker_store, ids)
+    return _prepare(_worker_store, ids, index)
 
 
-def _documents_in_order(
-    store: Store, batches: Iterator[list[uuid.UUID]], workers: int
-) -> Iterator[list[dict[str, Any]]]:
-    """The documents of each batch, in order. Building documents (decrypting and validating every item) is the
-    reindex's cost; with workers > 1 it runs in that many processes while this one writes to Elasticsearch."""
+def _prepared_in_order(
+    store: Store, batches: Iterator[list[uuid.UUID]], workers: int, index: str
+) -> Iterator[tuple[int, bytes]]:
+    """Each batch's documents as a bulk request for `index`, in order. Building documents (decrypting every
+    item and assembling) and serialising them is the reindex's cost; with workers > 1 it runs in that many
+    processes while this one only sends what they made. At most two batches per worker are in flight, so
+    memory stays flat whatever the register's size and whichever side is slower."""
     if workers <= 1:
         for ids in batches:
-            yield _load_documents(store, ids)
+            yield _prepare(store, ids, index)
         return
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(
         workers, initializer=_start_worker, initargs=(store.settings,)
     ) as pool:
-        yield from pool.imap(_worker_documents, batches)
+        pending: deque[AsyncResult[tuple[int, bytes]]] = deque()
+        for ids in batches:
+            pending.append(pool.apply_async(_worker_prepare, (ids, index)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 # How far before a rebuild's start the catch-up looks at rows indexers processed: room for the clocks of the
@@ -380,18 +420,26 @@ def reindex(
         outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
     name = spec.new_name()
     definition = json.loads(json.dumps(spec.definition))
-    definition["settings"] = {**definition["settings"], "refresh_interval": "-1"}
+    # Built with no refresh and no replicas (each document indexed once, on the primary), both restored
+    # before the alias swaps to it.
+    settings = definition["settings"]
+    definition["settings"] = {**settings, "refresh_interval": "-1", "number_of_replicas": 0}
     client.indices.create(index=name, **definition)
     done = 0
     progress(0, total)
-    for docs in _documents_in_order(store, id_batches(store.session_factory, batch), workers):
-        index.write(docs, index=name)
-        done += len(docs)
+    for count, body in _prepared_in_order(store, id_batches(store.session_factory, batch), workers, name):
+        if count:
+            index.write_body(body)
+        done += count
         progress(done, total)
     # Changes committed while the rebuild ran, before the swap (so the swap shows few stale documents)...
     _catch_up(store, index, name, outbox_mark, started)
     client.indices.put_settings(
-        index=name, settings={"refresh_interval": spec.definition["settings"].get("refresh_interval", "1s")}
+        index=name,
+        settings={
+            "refresh_interval": settings.get("refresh_interval", "1s"),
+            "number_of_replicas": settings.get("number_of_replicas", 1),
+        },
     )
     client.indices.refresh(index=name)
     old = (

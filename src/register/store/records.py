@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, and_, delete, func, insert, literal, or_, select, update
@@ -53,6 +54,18 @@ def _area(actor: Actor) -> str:
 
 NOT_ERASED = m.Nominal.status != NominalStatus.ERASED.value
 RECORD_TOKEN_SECTIONS = {Section.ALIASES, Section.CONTACTS}  # what the record-level tokens are made from
+
+
+@dataclass
+class OpenedRecord:
+    """A record as `NominalRepository.load_opened` reads it: the nominal's plain columns (`row`: id, version,
+    status and the header's columns), its identity and the payloads of its items (with their section) and
+    chronology entries (with their audience), opened but not parsed, in the order a Record holds them."""
+
+    row: Any
+    identity: bytes
+    items: list[tuple[str, bytes]] = field(default_factory=list)
+    entries: list[tuple[str | None, bytes]] = field(default_factory=list)
 
 
 def count_records(session_factory: Callable[[], Session]) -> int:
@@ -587,6 +600,75 @@ class NominalRepository(RecordListing):
         for e in entries:
             timeline[e.nominal_id].append(e)
         return [self._assemble(row, by_nominal.get(row.id, []), timeline.get(row.id, [])) for row in rows]
+
+    def load_opened(self, nominal_ids: list[uuid.UUID], sections: Collection[Section]) -> list[OpenedRecord]:
+        """Many records as their plain columns and opened (decrypted, not parsed) payloads, in id order: the
+        current items of `sections` and every chronology entry. For the search index, which needs a few fields
+        of each payload and no domain objects (what was written was validated then). Three queries and one
+        for the data keys, each key unwrapped once."""
+        if not nominal_ids:
+            return []
+        n, i, e = m.Nominal, m.Item, m.ChronologyEntry
+        rows = self.session.execute(
+            select(
+                n.id,
+                n.version,
+                n.status,
+                n.nominal_type,
+                n.area,
+                n.managing_unit,
+                n.lead_agency,
+                n.mappa_category,
+                n.mappa_level,
+                n.restricted,
+                n.data_key_id,
+                n.identity_sealed,
+            )
+            .where(n.id.in_(nominal_ids), NOT_ERASED)
+            .order_by(n.id)
+        ).all()
+        items = self.session.execute(
+            select(i.id, i.nominal_id, i.section, i.data_key_id, i.payload_sealed)
+            .where(
+                i.nominal_id.in_(nominal_ids),
+                i.ended_at.is_(None),
+                i.section.in_(sorted(s.value for s in sections)),
+            )
+            .order_by(i.nominal_id, i.section, i.recorded_at, i.id)
+        ).all()
+        entries = self.session.execute(
+            select(e.id, e.nominal_id, e.audience, e.data_key_id, e.payload_sealed)
+            .where(e.nominal_id.in_(nominal_ids))
+            .order_by(e.nominal_id, e.occurred_at, e.recorded_at)
+        ).all()
+        self.cipher.load(
+            {r.data_key_id for r in rows} | {r.data_key_id for r in items} | {r.data_key_id for r in entries}
+        )
+        opened = {
+            r.id: OpenedRecord(
+                r, self.cipher.open(r.data_key_id, "nominal", "identity_sealed", r.id, r.identity_sealed)
+            )
+            for r in rows
+        }
+        open_ = self.cipher.open
+        for i_row in items:
+            record = opened.get(i_row.nominal_id)
+            if record is not None:
+                sealed = i_row.payload_sealed
+                record.items.append(
+                    (i_row.section, open_(i_row.data_key_id, "item", "payload_sealed", i_row.id, sealed))
+                )
+        for e_row in entries:
+            record = opened.get(e_row.nominal_id)
+            if record is not None:
+                sealed = e_row.payload_sealed
+                record.entries.append(
+                    (
+                        e_row.audience,
+                        open_(e_row.data_key_id, "chronology_entry", "payload_sealed", e_row.id, sealed),
+                    )
+                )
+        return list(opened.values())
 
     def load(
         self,

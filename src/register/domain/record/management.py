@@ -131,7 +131,7 @@ class Meeting(SectionItem):
         )
 
 
-_ROSH_ORDER = [RoshLevel.LOW, RoshLevel.MEDIUM, RoshLevel.HIGH, RoshLevel.VERY_HIGH]
+ROSH_ORDER = [RoshLevel.LOW, RoshLevel.MEDIUM, RoshLevel.HIGH, RoshLevel.VERY_HIGH]
 
 
 class RiskAssessment(SectionItem):
@@ -158,7 +158,7 @@ class RiskAssessment(SectionItem):
 
     @property
     def overall_rosh(self) -> RoshLevel | None:
-        return max(self.rosh.values(), key=_ROSH_ORDER.index) if self.rosh else None
+        return max(self.rosh.values(), key=ROSH_ORDER.index) if self.rosh else None
 
     def plain(self) -> Plain:
         overall = self.overall_rosh

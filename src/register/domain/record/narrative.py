@@ -37,10 +37,13 @@ SOURCE_SECTIONS: dict[str, str] = {
 }
 
 
+_WORD = re.compile(r"\w+")
+
+
 def text_words(text: str | None) -> list[str]:
     """The words of a text as free text compares them: runs of letters and digits, lower-cased, each once, in
     order (no stemming, no phrase: "school gates" is not "school gate")."""
-    return list(dict.fromkeys(re.findall(r"\w+", (text or "").lower())))
+    return list(dict.fromkeys(_WORD.findall((text or "").lower())))
 
 
 def item_pieces(data: SectionItem) -> list[tuple[Source, str]]:

@@ -104,7 +104,7 @@ def geo_cell(latitude: float, longitude: float, size: str) -> str:
     return f"{math.floor(latitude / step)}:{math.floor(longitude / step)}"
 
 
-_CONTACT_NORMALISERS = {
+CONTACT_NORMALISERS = {
     ContactKind.PHONE: values.normalise_phone,
     ContactKind.EMAIL: values.normalise_email,
     ContactKind.ONLINE_IDENTITY: values.normalise_username,
@@ -121,7 +121,7 @@ class Contact(SectionItem, Period):
 
     @model_validator(mode="after")
     def _normalise(self) -> Contact:
-        normaliser = _CONTACT_NORMALISERS.get(self.kind)
+        normaliser = CONTACT_NORMALISERS.get(self.kind)
         if normaliser:
             try:
                 normalised = normaliser(self.value)
