@@ -491,10 +491,9 @@ class NominalRepository(RecordListing):
     # ------------------------------------------------------------ reads
 
     def header_row(self, nominal_id: uuid.UUID, *, for_update: bool = False) -> m.Nominal:
-        """The record's row. Read once per unit of work: a row already loaded (the guard read it to decide the
-        request) comes from the session's identity map, exactly as a second SELECT would have returned it
-        (the ORM does not overwrite a loaded row's attributes), without the round trip. `for_update` always
-        asks the database, and locks the row."""
+        """The record's row. A row the session still holds comes from its identity map, exactly as a
+        second SELECT would have returned it (the ORM does not overwrite a loaded row's attributes), without
+        the round trip; otherwise one SELECT by key. `for_update` always asks the database, and locks it."""
         row: m.Nominal | None
         if for_update:
             stmt = select(m.Nominal).where(m.Nominal.id == nominal_id).with_for_update()
