@@ -1180,7 +1180,8 @@ def main() -> None:
         checkpoint(results, args.out)
 
         # The embedded backend: the same searches on SQLite.
-        sq, sq_store = sqlite_register(work / "sqlite", args, results, today)
+        # a register of its own each run (a --work-dir is kept between runs: its SQLite register would not be new)
+        sq, sq_store = sqlite_register(Path(tempfile.mkdtemp(prefix="register-bench-sqlite-")), args, results, today)
         results["sqlite_searches"] = sqlite_searches(sq, args, today)
         checkpoint(results, args.out)
         # Relevance on the SQLite register: both backends over the same people (it indexed under its own alias).
