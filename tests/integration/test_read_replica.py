@@ -19,12 +19,10 @@ from sqlalchemy import create_engine, func, select, text
 from register.config import Settings
 from register.domain import clock
 from register.domain.actors import SystemActor
-from register.domain.record import NewNominal
-from register.nominals import service
 from register.statistics import service as statistics
 from register.store import models as m
 from register.store.open import build_store, migrate
-from tests.factories import OFFICER
+from tests.factories import create
 
 YEAR = 2023  # 1 April 2022 to 31 March 2023; the people are registered in 2021, on a clock the test sets
 
@@ -76,18 +74,9 @@ def _replay(standby: PostgresServer, paused: bool) -> None:
 
 
 def _register(store, people: int) -> None:  # type: ignore[no-untyped-def]
-    for n in range(people):
-        header = {
-            "nominal_type": "rso",
-            "area": "kent",
-            "managing_unit": "Maidstone",
-            "lead_agency": "police",
-            "mappa_category": 1,
-            "mappa_level": 1,
-            "identity": {"forenames": "A", "surname": f"B{n}"},
-        }
+    for _ in range(people):
         with store.unit_of_work() as uow:
-            service.create_nominal(uow, OFFICER, NewNominal.model_validate(header))
+            create(uow)
 
 
 def _tables(store, area: str) -> dict:  # type: ignore[no-untyped-def,type-arg]

@@ -700,12 +700,14 @@ def read_tables_of_areas(
     """Several areas' annual statistics tables in one pass (`compute_areas`), each area's read audited as a
     consultation as `read_tables` audits it."""
     figures = compute_areas(uow.replica, areas, year, populations, progress)
-    for area in figures:
-        uow.audit.record(
+    uow.audit.record_many(
+        [
             AuditEntry(
                 Action.CONSULTATION, Tag.STATISTICS_TABLES_READ, actor, details={"area": area, "year": year}
             )
-        )
+            for area in figures
+        ]
+    )
     return figures
 
 
