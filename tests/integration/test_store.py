@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from register.domain.enums import NominalStatus
 from register.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
@@ -445,3 +445,22 @@ def test_notification_dates_follow_the_record(store: Store) -> None:
         )
     assert service.refresh_notifications(store) == 1
     assert stored(nid) == (True, True, None, dt.date(2026, 3, 1))
+
+
+@pytest.mark.postgres_only
+def test_the_register_sessions_run_without_the_jit_and_with_their_timeouts(store: Store) -> None:
+    """Decision 54: PostgreSQL's JIT compiled the register's statements (many small lookups) for longer than
+    they ran, so every session of the register switches it off; a runaway statement or a lock wait still
+    ends."""
+    with store.session_factory() as s:
+        settings = dict(
+            s.execute(
+                text(
+                    "SELECT name, setting FROM pg_settings WHERE name IN "
+                    "('jit', 'statement_timeout', 'lock_timeout')"
+                )
+            ).all()
+        )
+    assert settings["jit"] == "off"
+    assert int(settings["statement_timeout"]) > 0
+    assert int(settings["lock_timeout"]) == 10_000

@@ -31,7 +31,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    text,
     type_coerce,
 )
 from sqlalchemy.orm import Session
@@ -431,10 +430,6 @@ class WorkloadRepository:
         many with work overdue, and how many home visits and reviews are overdue or due within the schedule's
         `soon_days`; each also counted over the records that officer is first for, which summed per unit
         count every record once. Returns (units, officers)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            # PostgreSQL's JIT compiles this statement's many small expressions for longer than it then runs
-            # (0.8 s of 1 s at 20,000 people); for this transaction only.
-            self.session.execute(text("SET LOCAL jit = off"))
         facts = self._facts(area, agency, today)
         f = _Facts(facts, schedule)
         soon = today + dt.timedelta(days=schedule.soon_days)

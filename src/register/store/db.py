@@ -25,7 +25,12 @@ def make_engine(url: str, *, statement_timeout_ms: int = 30_000) -> Engine:
         return engine
     connect_args = {}
     if url.startswith("postgresql"):
-        connect_args = {"options": f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000"}
+        # jit=off (decision 54): the register's statements are many small index lookups (a correlated
+        # subquery per person and dimension, a window per area), which PostgreSQL's JIT compiled for longer
+        # than they then ran (at 100,000 people: the people behind a figure, the workload, the sweeps).
+        connect_args = {
+            "options": f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000 -c jit=off"
+        }
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
