@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import resource
 import statistics
@@ -145,6 +146,100 @@ def server_env(settings: Any) -> dict[str, str]:
     if settings.elasticsearch_url:
         env["REGISTER_ELASTICSEARCH_URL"] = settings.elasticsearch_url
     return env
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time each of these processes has used so far (Linux /proc), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
+
+
+def postgres_pids(store: Any) -> list[int]:
+    """The benchmark's PostgreSQL server: its postmaster (the parent of this connection's backend) and every process
+    the postmaster has started (backends, background writers, WAL writer); no other server on the machine."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    postmaster = _parent(backend)
+    return [postmaster] + [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(int(p.name)) == postmaster]
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def sustained_updates(store: Any, api: ApiServer, token: str, ids: list[Any], indexer_pid: int,
+                      second: ApiServer | None = None, seconds: float = 10) -> dict[str, Any]:
+    """Four clients appending to the chronology for `seconds` (each through every fourth record, two of them through
+    `second` when given), the indexer draining meanwhile: updates per second, the age of the oldest change not yet
+    indexed, and the CPU time per update spent by the API process(es), PostgreSQL, the indexer and the clients (the
+    benchmark process): on N cores no process layout can sustain more than N seconds of CPU a second."""
+    import httpx
+    from sqlalchemy import func, select
+
+    from register.store import models as m
+
+    done = [0]
+    lock = threading.Lock()
+    apis = [api] + ([second] if second else [])
+    stop = time.perf_counter() + seconds
+
+    def worker(url: str, mine: list[Any]) -> None:
+        own = httpx.Client(base_url=url, timeout=60)
+        auth = {"Authorization": f"Bearer {token}"}
+        local = {nid: own.get(f"/v1/nominals/{nid}", headers=auth).headers["etag"] for nid in mine}
+        while time.perf_counter() < stop:
+            for nid in mine:
+                r = own.post(f"/v1/nominals/{nid}/chronology",
+                             json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
+                             headers={**auth, "If-Match": local[nid]})
+                if r.status_code == 201:
+                    local[nid] = r.headers["etag"]
+                    with lock:
+                        done[0] += 1
+
+    lags: list[float] = []
+
+    def sample_lag() -> None:  # the age of the oldest change not yet in the index, twice a second
+        while time.perf_counter() < stop:
+            with store.session_factory() as s:
+                oldest = s.execute(select(func.min(m.Outbox.created_at)).where(m.Outbox.processed_at.is_(None))).scalar()
+            lags.append((dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0)
+            time.sleep(0.5)
+
+    groups: dict[str, Callable[[], list[int]]] = {
+        "api": lambda: [a.process.pid for a in apis], "postgresql": lambda: postgres_pids(store),
+        "indexer": lambda: [indexer_pid], "clients": lambda: [os.getpid()]}
+    before = {name: cpu_seconds(pids()) for name, pids in groups.items()}
+    wall = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(apis[i % len(apis)].url, ids[i::4])) for i in range(4)]
+    threads.append(threading.Thread(target=sample_lag))
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - wall
+    count = max(done[0], 1)
+    after = {name: cpu_seconds(pids()) for name, pids in groups.items()}  # a backend started meanwhile counts whole
+    per_update = {name: round(sum(t - before[name].get(pid, 0.0) for pid, t in after[name].items()) * 1000 / count, 2)
+                  for name in groups}
+    server = per_update["api"] + per_update["postgresql"] + per_update["indexer"]
+    return {"per_s": round(done[0] / wall, 1),
+            "lag": {"median": round(statistics.median(lags), 2) if lags else None, "max": round(max(lags), 2) if lags else None},
+            "cpu_ms_per_update": per_update,
+            "server_cpu_ms_per_update": round(server, 2),
+            "bound_per_s_on_these_cpus": round((os.cpu_count() or 1) * 1000 / server) if server else None}
 
 
 PAGE_TARGET_P95_MS = 150  # issue 14: the caseload (60 people) and the record, p95 server time
@@ -1099,42 +1194,21 @@ def main() -> None:
                 conn.execute(text("DROP TABLE bench_chronology"))
                 for name in copies:
                     conn.execute(text(f"DROP TABLE bench_{name}"))
-            # Sustained updates with several clients.
-            done = [0]
-            stop = time.perf_counter() + 10
-            lock = threading.Lock()
-
-            def worker(mine: list[str]) -> None:
-                own = httpx.Client(base_url=api_server.url, timeout=60)
-                local = {nid: own.get(f"/v1/nominals/{nid}", headers={"Authorization": f"Bearer {om}"}).headers["etag"] for nid in mine}
-                while time.perf_counter() < stop:
-                    for nid in mine:
-                        r = own.post(f"/v1/nominals/{nid}/chronology", json={"occurred_at": "2026-01-01T10:00:00Z", "kind": "contact", "summary": "bench"},
-                                        headers={"Authorization": f"Bearer {om}", "If-Match": local[nid]})
-                        if r.status_code == 201:
-                            local[nid] = r.headers["etag"]
-                            with lock:
-                                done[0] += 1
-            lags: list[float] = []
-
-            def sample_lag() -> None:  # the age of the oldest change not yet in the index, twice a second
-                from sqlalchemy import func as f
-
-                while time.perf_counter() < stop:
-                    with store.session_factory() as s:
-                        oldest = s.execute(select(f.min(m.Outbox.created_at)).where(m.Outbox.processed_at.is_(None))).scalar()
-                    lags.append((dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0)
-                    time.sleep(0.5)
-
-            threads = [threading.Thread(target=worker, args=(ids[50 + 10 * i: 60 + 10 * i],)) for i in range(4)]
-            threads.append(threading.Thread(target=sample_lag))
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            results["timings"]["indexer_lag_under_sustained_writes_s"] = {"median": round(statistics.median(lags), 2) if lags else None,
-                                                                          "max": round(max(lags), 2) if lags else None}
-            results["timings"]["sustained_updates_per_s_4_clients"] = round(done[0] / 10, 1)
+            # Sustained updates with several clients: against the one API process, then against two (as a deployment
+            # runs replicas), with the CPU each process spent per update, the floor those figures set on two cores.
+            # (records the timed updates above did not touch, when the register is large enough; each client its own)
+            mine = ids[50:90] if len(ids) >= 90 else ids
+            sustained = sustained_updates(store, api_server, om, mine, indexer_process.pid)
+            second = ApiServer({**server_env(settings), "REGISTER_INDEXER_IN_API": "false"})
+            try:
+                two = sustained_updates(store, api_server, om, mine, indexer_process.pid, second)
+            finally:
+                second.stop()
+            results["timings"]["indexer_lag_under_sustained_writes_s"] = sustained.pop("lag")
+            results["timings"]["sustained_updates_per_s_4_clients"] = sustained.pop("per_s")
+            two.pop("lag")
+            results["timings"]["sustained_updates_per_s_4_clients_2_api_processes"] = two.pop("per_s")
+            results["update_cpu"] = {"one_api_process": sustained, "two_api_processes": two, "cpus": os.cpu_count()}
             # Indexer lag: how long after the last write the index holds it.
             t = time.perf_counter()
             while idx.outbox_status(store)["pending"] and time.perf_counter() - t < 120:
@@ -1241,6 +1315,7 @@ LABELS = {
     "generate_postgresql_s": "generate the register into PostgreSQL (s)",
     "generate_sqlite_s": "generate the SQLite register (s)",
     "sustained_updates_per_s_4_clients": "sustained updates per second, 4 clients",
+    "sustained_updates_per_s_4_clients_2_api_processes": "sustained updates per second, 4 clients, two API processes",
     "indexer_lag_under_sustained_writes_s": "indexer lag under those writes (s): oldest change not yet indexed",
     "indexer_catch_up_after_sustained_writes_s": "indexer catch-up after the writes stop (s)",
     "quality_sweep_area_by_area_s": "quality rules, every area in turn (s): the baseline",
@@ -1272,6 +1347,19 @@ def render(r: dict[str, Any]) -> str:
     for k, v in r["timings"].items():
         value = f"median {v['median']}, max {v['max']}" if isinstance(v, dict) else v
         lines.append(f"| {LABELS.get(k, k)} | {value} |")
+    cpu = r.get("update_cpu")
+    if cpu:
+        lines += ["", "CPU time per sustained update (ms, from /proc: user and system time over the 10 s window divided by the "
+                  "updates made) and the most any layout of processes could sustain on this machine's "
+                  f"{cpu['cpus']} CPUs at that cost (CPUs × 1,000 / the servers' CPU ms per update):", "",
+                  "| API processes | updates/s | API | PostgreSQL | indexer | servers' total | bound on these CPUs (/s) | clients (benchmark) |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for label, key, rate in (("one", "one_api_process", "sustained_updates_per_s_4_clients"),
+                                 ("two", "two_api_processes", "sustained_updates_per_s_4_clients_2_api_processes")):
+            c = cpu[key]
+            per = c["cpu_ms_per_update"]
+            lines.append(f"| {label} | {r['timings'].get(rate)} | {per['api']} | {per['postgresql']} | {per['indexer']} | "
+                         f"{c['server_cpu_ms_per_update']} | {c['bound_per_s_on_these_cpus']} | {per['clients']} |")
     sizes = r.get("sizes")
     if sizes:
         scale = 1_000_000 / r["nominals"]

@@ -61,11 +61,19 @@ def test_the_benchmark_produces_every_figure_with_its_baseline(
         "annual_statistics_all_areas_s",
         "annual_statistics_area_by_area_s",
         "sustained_updates_per_s_4_clients",
+        "sustained_updates_per_s_4_clients_2_api_processes",
         "indexer_catch_up_after_sustained_writes_s",
         "indexer_lag_under_sustained_writes_s",
         "generate_postgresql_s",
         "generate_sqlite_s",
     } <= set(results["timings"])
+    # The CPU each server process spent per sustained update, and the bound that sets on this machine's CPUs
+    assert results["timings"]["sustained_updates_per_s_4_clients"] > 0
+    assert results["timings"]["sustained_updates_per_s_4_clients_2_api_processes"] > 0
+    for layout in ("one_api_process", "two_api_processes"):
+        cpu = results["update_cpu"][layout]
+        assert cpu["cpu_ms_per_update"]["api"] > 0 and cpu["cpu_ms_per_update"]["postgresql"] > 0
+        assert cpu["bound_per_s_on_these_cpus"] > 0
     # The web pages, signed in as the benchmark offender manager (fewer than 60 people at this size)
     pages = {p["page"].split(" (")[0]: p for p in results["pages"]}
     assert {
