@@ -15,6 +15,8 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..crypto.envelope import BlindIndex
@@ -185,13 +187,17 @@ class NominalRepository(RecordListing):
         }
 
     def claim_version(self, nominal_id: uuid.UUID, expected: int, actor: Actor, now: dt.datetime) -> int:
-        """Bump the record's version if it is still `expected`; otherwise someone changed it first."""
+        """Bump the record's version if it is still `expected`; otherwise someone changed it first. A Core
+        UPDATE (the ORM's, evaluating its criteria against every record held in the session, took a sixth of
+        an append's own CPU time); the header this unit of work holds, if any, is given the new values."""
+        nominal = cast(Table, m.Nominal.__table__)
+        values = {"version": expected + 1, "updated_at": now, "updated_by": actor.user_id}
         result = cast(
             CursorResult[Any],
             self.session.execute(
-                update(m.Nominal)
-                .where(m.Nominal.id == nominal_id, m.Nominal.version == expected)
-                .values(version=m.Nominal.version + 1, updated_at=now, updated_by=actor.user_id)
+                nominal.update()
+                .where(nominal.c.id == nominal_id, nominal.c.version == expected)
+                .values(**values)
             ),
         )
         if result.rowcount != 1:
@@ -204,6 +210,10 @@ class NominalRepository(RecordListing):
                 "version_stale",
                 f"the record is at version {current}, not {expected}: reload it and try again",
             )
+        held = self.session.identity_map.get(identity_key(m.Nominal, nominal_id))
+        if held is not None:
+            for name, value in values.items():
+                set_committed_value(held, name, value)
         self.note_changes({nominal_id: expected + 1})
         return expected + 1
 
