@@ -207,7 +207,8 @@ class BlindToken(Base):
     kind: Mapped[str] = mapped_column(String(40))
     token: Mapped[bytes] = mapped_column(LargeBinary(16))
 
-    __table_args__ = (Index("ix_blind_token_kind_token", "kind", "token"),)
+    # the record id too, so a token lookup (duplicates, associations, embedded search) reads the index alone
+    __table_args__ = (Index("ix_blind_token_kind_token_nominal", "kind", "token", "nominal_id"),)
 
 
 class TextToken(Base):
