@@ -72,11 +72,26 @@ def _shared(
         owned = [left(a.nominal_id)]
     if pair is not None:
         owned += [a.nominal_id == min(pair), b.nominal_id == max(pair)]
-    return (
-        select(
-            first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared")
+    query = select(
+        first.label("first"), second.label("second"), func.count(func.distinct(a.token)).label("shared")
+    )
+    if left is None and pair is None:
+        # The whole register: first the few tokens held more than once (one pass over the kind's entries in
+        # the token index), then the records holding those only; probing the index for each of a kind's
+        # 300,000 tokens took 2.4 s a kind at 100,000 people (the quality run's rebuild, 7.3 s in all).
+        t = aliased(m.BlindToken)
+        held_twice = (
+            select(t.kind, t.token)
+            .where(t.kind.in_(kinds))
+            .group_by(t.kind, t.token)
+            .having(func.count() > 1)
+            .subquery()
         )
-        .join(b, and_(b.kind == a.kind, b.token == a.token, apart))
+        query = query.select_from(held_twice).join(
+            a, and_(a.kind == held_twice.c.kind, a.token == held_twice.c.token)
+        )
+    return (
+        query.join(b, and_(b.kind == a.kind, b.token == a.token, apart))
         .where(a.kind.in_(kinds), *owned)
         .group_by(first, second)
     )
