@@ -696,17 +696,20 @@ class NominalRepository(RecordListing):
                 f"the personal content of record {nominal_id} was erased on {row.erased_on} under the "
                 "retention schedule; only its tombstone remains",
             )
+        # Plain rows with the models' columns, read as if they were the models (as `load_many` does):
+        # building ORM objects for a record's 55 items and entries, which a read never changes, was an eighth
+        # of a read's CPU (py-spy, 100,000 people).
         item_q = (
-            select(m.Item)
+            select(*m.Item.__table__.c)
             .where(m.Item.nominal_id == nominal_id, visible_to(audience))
             .order_by(m.Item.section, m.Item.recorded_at, m.Item.id)
         )
         if sections is not None:
             item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
-        items = self.session.scalars(item_q).all() if sections is None or sections else []
-        entries = (
-            self.session.scalars(
-                select(m.ChronologyEntry)
+        items: Sequence[Any] = self.session.execute(item_q).all() if sections is None or sections else []
+        entries: Sequence[Any] = (
+            self.session.execute(
+                select(*m.ChronologyEntry.__table__.c)
                 .where(m.ChronologyEntry.nominal_id == nominal_id, entry_visible_to(audience))
                 .order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
             ).all()
