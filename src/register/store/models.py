@@ -207,8 +207,9 @@ class BlindToken(Base):
     kind: Mapped[str] = mapped_column(String(40))
     token: Mapped[bytes] = mapped_column(LargeBinary(16))
 
-    # the record id too, so a token lookup (duplicates, associations, embedded search) reads the index alone
-    __table_args__ = (Index("ix_blind_token_kind_token_nominal", "kind", "token", "nominal_id"),)
+    # on PostgreSQL the record id too, so a token lookup (duplicates, associations) reads the index alone;
+    # not on SQLite, whose planner then scanned a kind's whole index for one record's pairs (migration 0024)
+    __table_args__ = (Index("ix_blind_token_kind_token", "kind", "token", postgresql_include=["nominal_id"]),)
 
 
 class TextToken(Base):
