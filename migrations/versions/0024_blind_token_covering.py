@@ -25,17 +25,18 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def _replace(definition: str) -> None:
+    """Build the index anew under a temporary name, drop the old one, then give the new one its name."""
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("CREATE INDEX ix_blind_token_kind_token_new ON blind_token (kind, token) INCLUDE (nominal_id)")
+    op.execute(f"CREATE INDEX ix_blind_token_kind_token_next ON blind_token {definition}")
     op.execute("DROP INDEX ix_blind_token_kind_token")
-    op.execute("ALTER INDEX ix_blind_token_kind_token_new RENAME TO ix_blind_token_kind_token")
+    op.execute("ALTER INDEX ix_blind_token_kind_token_next RENAME TO ix_blind_token_kind_token")
+
+
+def upgrade() -> None:
+    _replace("(kind, token) INCLUDE (nominal_id)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("CREATE INDEX ix_blind_token_kind_token_old ON blind_token (kind, token)")
-    op.execute("DROP INDEX ix_blind_token_kind_token")
-    op.execute("ALTER INDEX ix_blind_token_kind_token_old RENAME TO ix_blind_token_kind_token")
+    _replace("(kind, token)")

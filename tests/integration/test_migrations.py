@@ -135,3 +135,20 @@ def test_0018_backfills_the_statistics_history_so_a_past_years_figures_do_not_ch
     finally:
         store.dispose()
     assert after == before
+
+
+def test_the_token_index_carries_the_record_id_on_postgresql_only(settings: Settings) -> None:
+    """0024: on PostgreSQL a token lookup reads the record id from the index (the duplicates' rebuild); on
+    SQLite the index stays (kind, token), whose planner scanned a kind's whole index for one record's pairs
+    when the id was a third column."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        index = next(
+            i for i in inspect(engine).get_indexes("blind_token") if i["name"] == "ix_blind_token_kind_token"
+        )
+    finally:
+        engine.dispose()
+    assert index["column_names"] == ["kind", "token"]
+    options = index.get("dialect_options", {})
+    included = index.get("include_columns") or options.get("postgresql_include") or []
+    assert list(included) == (["nominal_id"] if engine.dialect.name == "postgresql" else [])
