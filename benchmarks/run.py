@@ -148,17 +148,19 @@ def server_env(settings: Any) -> dict[str, str]:
     return env
 
 
+def _stat(pid: int) -> list[str]:
+    """A process's /proc stat fields after its name (state, parent, ...; empty when it has gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
     """User and system CPU time each of these processes has used so far (Linux /proc), in seconds."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return out
+    stats = {pid: _stat(pid) for pid in pids}
+    return {pid: (int(f[11]) + int(f[12])) / tick for pid, f in stats.items() if f}  # utime, stime
 
 
 def postgres_pids(store: Any) -> list[int]:
@@ -173,10 +175,8 @@ def postgres_pids(store: Any) -> list[int]:
 
 
 def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
+    fields = _stat(pid)
+    return int(fields[1]) if fields else -1
 
 
 def sustained_updates(store: Any, api: ApiServer, token: str, ids: list[Any], indexer_pid: int,
