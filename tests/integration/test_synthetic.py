@@ -4,15 +4,20 @@ writes, in the proportions of the annual reports, with deliberate duplicates the
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
+from register.audit.tags import Tag
+from register.domain.enums import Agency, Area
+from register.domain.record import Section
 from register.merges import repository as duplicates
 from register.store import models as m
 from register.store.store import Store
 from register.synthetic import service as synthetic
-from register.synthetic.people import PersonFactory
+from register.synthetic.people import Caseload, PersonFactory
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -70,3 +75,36 @@ def test_generated_records_read_back_through_the_store_and_their_duplicates_are_
             assert sorted(i.id for items in record.sections.values() for i in items) == sorted(p.item_ids)
     planted = {frozenset((p.id, people[p.duplicate_of].id)) for p in people if p.duplicate_of is not None}
     assert planted and planted <= pairs  # every deliberate duplicate is proposed
+
+
+@pytest.mark.postgres_only
+def test_batches_written_by_several_processes_make_the_same_register(store: Store) -> None:
+    """`register generate` writes batches in parallel on PostgreSQL (by COPY): the same people, the caseload
+    given to the first people it takes in index order whichever batch finishes first, every batch audited, and
+    the duplicate pairs kept equal to those the tokens give, although concurrent batches cannot see each
+    other's tokens as they write."""
+    caseload = Caseload("test.om.parallel", Agency.POLICE, Area.KENT, "DC Parallel", 20)
+    done = synthetic.generate(store, 300, 11, today=TODAY, batch=3, workers=2, caseload=caseload)
+    factory = PersonFactory(11, TODAY)
+    people = [factory.person(i) for i in range(300)]
+    takers = [p.id for p in people if caseload.takes(p)][: caseload.size]
+    with store.session_factory() as s:
+        assert set(s.scalars(select(m.Nominal.id))) == {p.id for p in people} and done.people == 300
+        assert s.execute(select(func.count()).select_from(m.ChronologyEntry)).scalar_one() == sum(
+            len(p.chronology) for p in people
+        )
+        managed = s.scalars(
+            select(m.Item.nominal_id).where(
+                m.Item.section == Section.OFFENDER_MANAGERS.value, m.Item.ref == caseload.user_id
+            )
+        )
+        assert sorted(managed) == sorted(takers) and len(takers) == caseload.size
+        batches = s.scalars(
+            select(m.AuditEvent.details).where(m.AuditEvent.tag == Tag.SYNTHETIC_GENERATE.value)
+        )
+        assert sorted(json.loads(d)["from"] for d in batches) == list(range(0, 300, 3))
+        areas = set(s.scalars(select(m.Nominal.area).distinct()))
+        kept = {tuple(r) for a in areas for r in s.execute(duplicates.stored_pairs(a))}
+        live = {tuple(r) for a in areas for r in s.execute(duplicates.candidate_pairs(a))}
+    planted = {frozenset((p.id, people[p.duplicate_of].id)) for p in people if p.duplicate_of is not None}
+    assert planted and planted <= {frozenset(pair[:2]) for pair in live} and kept == live

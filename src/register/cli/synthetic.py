@@ -23,10 +23,22 @@ from .base import json_option, main, open_store, progress_echo, report
 @click.option(
     "--batch", type=click.IntRange(10, 5000), default=500, show_default=True, help="people per transaction"
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="processes writing batches at once (default: the CPU count on PostgreSQL; SQLite takes one writer)",
+)
 @json_option
 @click.pass_obj
 def generate(
-    settings: Settings, nominals: int, seed: int, today: dt.datetime | None, batch: int, as_json: bool
+    settings: Settings,
+    nominals: int,
+    seed: int,
+    today: dt.datetime | None,
+    batch: int,
+    workers: int | None,
+    as_json: bool,
 ) -> None:
     """Write a synthetic register (benchmarks, load tests; never in production). Then run `register
     reindex`."""
@@ -38,8 +50,12 @@ def generate(
         raise click.UsageError(
             f"install the synthetic extra first: pip install -e '.[synthetic]' ({exc})"
         ) from None
+    import os
     import time
 
+    sqlite = settings.resolved_database_url.startswith("sqlite")
+    if sqlite and (workers or 1) > 1:
+        raise click.UsageError("SQLite takes one writer at a time: --workers 1 (or a PostgreSQL database)")
     started = time.perf_counter()
     with open_store(settings) as store:
         done = synthetic.generate(
@@ -48,6 +64,7 @@ def generate(
             seed,
             today=today.date() if today else None,
             batch=batch,
+            workers=workers or (1 if sqlite else os.cpu_count() or 1),
             progress=progress_echo("generating people"),
         )
     seconds = time.perf_counter() - started
