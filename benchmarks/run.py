@@ -737,7 +737,7 @@ def cluster_only(args: Any) -> None:
             have = s.execute(select(text("count(*)")).select_from(m.Nominal.__table__)).scalar_one()
         if have == 0:
             t = time.perf_counter()
-            synthetic.generate(store, args.nominals, args.seed, today=today)
+            synthetic.generate(store, args.nominals, args.seed, today=today, workers=os.cpu_count() or 1)
             results["generate_postgresql_s"] = round(time.perf_counter() - t, 1)
         factory = PersonFactory(args.seed, today)
 
@@ -1014,7 +1014,7 @@ def main() -> None:
             have = s.execute(select(text("count(*)")).select_from(m.Nominal.__table__)).scalar_one()
         if have == 0:
             t = time.perf_counter()
-            synthetic.generate(store, args.nominals, args.seed, today=today)
+            synthetic.generate(store, args.nominals, args.seed, today=today, workers=os.cpu_count() or 1)
             results["timings"]["generate_postgresql_s"] = round(time.perf_counter() - t, 1)
         results["machine"]["postgresql"] = store.engine.dialect.server_version_info
         index = build_search_index(settings)

@@ -1,7 +1,7 @@
 """A throwaway real Elasticsearch node for tests and local work, from Elastic's test distribution on Maven
 Central.
 
-    python deploy/local/elasticsearch.py      # start one, print its URL, stop on Ctrl-C
+    python deploy/local/esnode.py      # start one, print its URL, stop on Ctrl-C
 
 The integ-test distribution is the real server with its standard modules and no bundled JDK (the 8.19 build
 also carries X-Pack; its security is switched off for this loopback-only node). It is fetched once with Maven
