@@ -119,6 +119,15 @@ def test_commands_explain_what_is_wrong_instead_of_crashing(tmp_path: Path) -> N
     assert code == 2 and "--nominal" in out
 
 
+def test_generating_into_sqlite_with_several_writers_is_refused_before_writing(tmp_path: Path) -> None:
+    env = {"REGISTER_VAR_DIR": str(tmp_path / "var")}
+    assert run(env, "db", "upgrade")[0] == 0
+    code, out = run(env, "generate", "--nominals", "20", "--workers", "2")
+    assert code == 2 and "SQLite takes one writer at a time" in out, out
+    code, out = run(env, "generate", "--nominals", "20", "--seed", "2")  # one writer by default on SQLite
+    assert code == 0 and "20 people" in out, out
+
+
 def test_duplicates_are_listed_for_an_area(tmp_path: Path) -> None:
     env = {"REGISTER_VAR_DIR": str(tmp_path / "var")}
     assert run(env, "db", "upgrade")[0] == 0

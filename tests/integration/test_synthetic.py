@@ -108,3 +108,11 @@ def test_batches_written_by_several_processes_make_the_same_register(store: Stor
         live = {tuple(r) for a in areas for r in s.execute(duplicates.candidate_pairs(a))}
     planted = {frozenset((p.id, people[p.duplicate_of].id)) for p in people if p.duplicate_of is not None}
     assert planted and planted <= {frozenset(pair[:2]) for pair in live} and kept == live
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_is_written_by_one_process(store: Store) -> None:
+    with pytest.raises(ValueError, match="one writer"):
+        synthetic.generate(store, 10, 1, today=TODAY, workers=2)
+    with store.session_factory() as s:
+        assert s.execute(select(func.count()).select_from(m.Nominal)).scalar_one() == 0

@@ -381,6 +381,8 @@ def generate(
     `workers` > 1 the batches are written by that many processes at once (building people and sealing them
     is most of the cost); batches written at the same time cannot see each other's tokens, so the
     suspected-duplicate pairs are then worked out again for the whole register at the end."""
+    if workers > 1 and store.engine.dialect.name == "sqlite":
+        raise ValueError("SQLite takes one writer at a time: generate with workers=1")
     today = today or dt.date.today()
     factory = PersonFactory(seed, today)
     plan = _Plan(nominals, seed, today, batch, caseload, caseload_takers(factory, nominals, caseload))
