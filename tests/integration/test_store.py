@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text, update
 
+from register.config import Settings
 from register.domain.enums import NominalStatus
 from register.domain.errors import ConcurrencyConflict, NotFound, RuleViolation
 from register.domain.record import ChronologyEntry, Identity, Section
@@ -464,3 +465,24 @@ def test_the_register_sessions_run_without_the_jit_and_with_their_timeouts(store
     assert settings["jit"] == "off"
     assert int(settings["statement_timeout"]) > 0
     assert int(settings["lock_timeout"]) == 10_000
+
+
+@pytest.mark.postgres_only
+def test_commands_through_the_whole_register_get_their_own_statement_timeout(settings: Settings) -> None:
+    """Decision 55: at 1,000,000 people a set-based sweep statement (every duplicate pair, a quality rule over
+    every active record) runs longer than a request may, so the `register` commands open their store with the
+    commands' timeout; the workers that answer as they go (indexer, webhook deliverer) keep the requests'."""
+    from register.cli.base import open_store
+
+    def timeouts(**kwargs: Any) -> tuple[str, str]:
+        with open_store(settings, **kwargs) as store, store.session_factory() as s:
+            statement, lock = (
+                s.execute(text(f"SHOW {name}")).scalar_one() for name in ("statement_timeout", "lock_timeout")
+            )
+            return statement, lock
+
+    assert (
+        settings.db_command_statement_timeout_ms == 3_600_000 and settings.db_statement_timeout_ms == 30_000
+    )
+    assert timeouts() == ("1h", "10s")
+    assert timeouts(whole_register=False) == ("30s", "10s")

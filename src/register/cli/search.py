@@ -56,7 +56,7 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
         configure_logging(settings.log_format)
     index = _search_index(settings)
     schedule = idx.RetrySchedule.from_settings(settings)
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=False) as store:
         index.ensure()
         failures = 0
         while True:

@@ -177,7 +177,7 @@ def deliver(
         base=dt.timedelta(seconds=base_delay), cap=dt.timedelta(seconds=max_delay), max_attempts=max_attempts
     )
     policy = Policy.load(settings.policy_file)
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=False) as store:
         while True:
             run = service.deliver(store, policy, backoff=backoff, timeout=timeout)
             if heartbeat is not None:
