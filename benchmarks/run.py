@@ -1274,6 +1274,42 @@ def main() -> None:
         report(results)
 
 
+def scale_run_section(run: dict[str, Any], r: dict[str, Any]) -> list[str]:
+    """The register generated and reindexed at a larger size (issue #20 point 6), measured by the register's own
+    commands (`run["commands"]`) and recorded here, beside the extrapolation from this run's size."""
+    gen, rx = run["generate"], run["reindex"]
+    scale = run["nominals"] / r["nominals"]
+    sizes = r.get("sizes", {})
+    gib = lambda b: f"{b / 2**30:,.1f} GiB"  # noqa: E731
+    minutes = lambda sec: f"{sec / 60:,.0f} min"  # noqa: E731
+    lines = [f"A register of {run['nominals']:,} people, generated and reindexed on {run['run'][:16]} UTC on this machine "
+             f"({run['postgresql']}, one Elasticsearch {run['elasticsearch']} node with the benchmark's heap), by:", ""]
+    lines += [f"    {c}" for c in run["commands"]]
+    lines += ["", f"It holds {run['items']:,} items, {run['entries']:,} chronology entries, {run['tokens']:,} blind tokens, "
+              f"{run['text_tokens']:,} narrative word tokens and {run['archived']:,} archived records; {run['elasticsearch_docs']:,} "
+              "documents were indexed.", "",
+              f"| | {run['nominals']:,} people, measured | extrapolated from {r['nominals']:,} (linear) |", "| --- | --- | --- |",
+              f"| generating, {gen['workers']} processes | {minutes(gen['seconds'])} ({gen['people_per_s']} people/s) | "
+              f"{minutes(r['timings']['generate_postgresql_s'] * scale) + ' (one process, INSERTs)' if r.get('timings', {}).get('generate_postgresql_s') else '–'} |",
+              f"| generator's peak memory | {gen['peak_rss_mb_per_process']} MB a process, {gen['peak_rss_mb_total']} MB in all | – |",
+              f"| PostgreSQL database on disk | {gib(run['postgresql_bytes'])} | {gib(sizes['postgresql_bytes'] * scale) if sizes else '–'} |",
+              f"| full reindex, {rx['workers']} document builders | {minutes(rx['seconds'])} ({rx['docs_per_s']:,} docs/s) | "
+              f"{minutes(sizes['reindex_s'] * scale) if sizes else '–'} |",
+              f"| reindex peak memory | {rx['peak_rss_mb']} MB (the command), {rx['peak_rss_mb_workers']} MB a builder | "
+              f"{r.get('machine', {}).get('peak_memory_mb_reindex')} MB at {r['nominals']:,} |",
+              f"| Elasticsearch index (primaries) | {gib(run['elasticsearch_bytes'])} | {gib(sizes['elasticsearch_bytes'] * scale) if sizes else '–'} |"]
+    if run.get("pairs"):
+        lines.append(f"| every suspected-duplicate pair worked out again (the generator's last step) | {run['pairs']['seconds']} s, "
+                     f"{run['pairs']['pairs']:,} pairs | – |")
+    if gen.get("rate_by_size"):
+        lines += ["", "The generator's rate as the register grew (people per second over each stretch):", "",
+                  "| people written | people/s |", "| --- | --- |"]
+        lines += [f"| {a:,} to {b:,} | {rate} |" for a, b, rate in gen["rate_by_size"]]
+    if run.get("notes"):
+        lines += ["", run["notes"]]
+    return lines
+
+
 def report(results: dict[str, Any]) -> None:
     """docs/benchmarks.md and, beside it, the JSON it was made from. The three-node cluster's figures
     (`--es-nodes 3`) and relevance (`--relevance-only`), when measured on their own, are kept from the previous
@@ -1375,6 +1411,8 @@ def render(r: dict[str, Any]) -> str:
         if generate:
             lines.append(f"| generating the register | {generate:,} s | {hours(generate * scale)} |")
         lines.append(f"| reindex peak memory | {machine.get('peak_memory_mb_reindex')} MB | the same (it streams in batches) |")
+    if r.get("scale_run"):
+        lines += [""] + scale_run_section(r["scale_run"], r)
     lines += ["", "Searches one by one (API vs raw Elasticsearch, medians in ms):", "", "| query | hits | API | raw | ratio |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {q['query']} | {q['hits']} | {q['register']['median_ms']} | {q['baseline']['median_ms']} | {q['ratio_median']}x |" for q in r.get("searches", [])]
     if r.get("pages"):
@@ -1388,7 +1426,7 @@ def render(r: dict[str, Any]) -> str:
                   for p in r["search_pages"]]
     sq = r.get("sqlite_searches")
     if sq:
-        alone = f"; measured on its own, `--sqlite-only`, {sq['run'][:16]} UTC" if sq.get("run") else ""
+        alone = f"; {sq['source']}" if sq.get("source") else f"; measured on its own, `--sqlite-only`, {sq['run'][:16]} UTC" if sq.get("run") else ""
         lines += ["", f"The same searches on the embedded SQL backend (SQLite, {sq['nominals']:,} people, through the API{alone}): {ms(sq['overall'])}.", "",
                   "| query | median ms | p95 | p99 |", "| --- | --- | --- | --- |"]
         lines += [f"| {q['query']} | {q['median_ms']} | {q['p95_ms']} | {q['p99_ms']} |" for q in sq["per_query"]]
