@@ -1404,7 +1404,7 @@ def render(r: dict[str, Any]) -> str:
         generate = r["timings"].get("generate_postgresql_s")
         lines += ["", f"Size of this register ({r['nominals']:,} people, {sizes['chronology_entries']:,} chronology entries) and a "
                   "linear extrapolation to 1,000,000 people (every cost here grows with the number of records; not a run at "
-                  "that size):", "", "| | this run | 1,000,000 people, extrapolated |", "| --- | --- | --- |",
+                  f"that size{'; a run at that size follows' if r.get('scale_run') else ''}):", "", "| | this run | 1,000,000 people, extrapolated |", "| --- | --- | --- |",
                   f"| PostgreSQL database on disk | {gib(sizes['postgresql_bytes'])} | {gib(sizes['postgresql_bytes'] * scale)} |",
                   f"| Elasticsearch index (primaries) | {gib(sizes['elasticsearch_bytes'])} | {gib(sizes['elasticsearch_bytes'] * scale)} |",
                   f"| full reindex, {machine['cpus']} CPUs | {sizes['reindex_s']:,} s | {hours(sizes['reindex_s'] * scale)} |"]
