@@ -44,8 +44,8 @@ class Settings(BaseSettings):
         ge=0,
         description="PostgreSQL statement timeout per statement of the `register` commands that work "
         "through the whole register (quality runs, statistics, reindex, generate, retention): at 1,000,000 "
-        "people one of their set-based statements runs longer than a request's. The API, the web pages, "
-        "`register indexer` and `register webhooks deliver` keep db_statement_timeout_ms. 0: none",
+        "people one of their set-based statements runs longer than a request's (decision 55). `register "
+        "serve`, the workers and every other command keep db_statement_timeout_ms. 0: none",
     )
     policy_file: Path = Field(default=PROJECT_ROOT / "auth" / "policy.yaml", description="the access policy")
     retention_file: Path = Field(

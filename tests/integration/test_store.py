@@ -468,14 +468,21 @@ def test_the_register_sessions_run_without_the_jit_and_with_their_timeouts(store
 
 
 @pytest.mark.postgres_only
-def test_commands_through_the_whole_register_get_their_own_statement_timeout(settings: Settings) -> None:
+def test_commands_through_the_whole_register_get_their_own_statement_timeout(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Decision 55: at 1,000,000 people a set-based sweep statement (every duplicate pair, a quality rule over
-    every active record) runs longer than a request may, so the `register` commands open their store with the
-    commands' timeout; the workers that answer as they go (indexer, webhook deliverer) keep the requests'."""
+    every active record) runs longer than a request may, so the commands that work through the whole register
+    open their store with the commands' timeout; everything else, and above all `register serve` (the API and
+    the pages answer through its store), keeps the requests'."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from register.cli import base, main
     from register.cli.base import open_store
 
-    def timeouts(**kwargs: Any) -> tuple[str, str]:
-        with open_store(settings, **kwargs) as store, store.session_factory() as s:
+    def timeouts(store: Store) -> tuple[str, str]:
+        with store.session_factory() as s:
             statement, lock = (
                 s.execute(text(f"SHOW {name}")).scalar_one() for name in ("statement_timeout", "lock_timeout")
             )
@@ -484,5 +491,25 @@ def test_commands_through_the_whole_register_get_their_own_statement_timeout(set
     assert (
         settings.db_command_statement_timeout_ms == 3_600_000 and settings.db_statement_timeout_ms == 30_000
     )
-    assert timeouts() == ("1h", "10s")
-    assert timeouts(whole_register=False) == ("30s", "10s")
+    with open_store(settings) as store:
+        assert timeouts(store) == ("30s", "10s")
+    with open_store(settings, whole_register=True) as store:
+        assert timeouts(store) == ("1h", "10s")
+
+    served: list[tuple[str, str]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(timeouts(app.state.store)))
+    opened: list[int] = []
+    real_build = base.build_store
+    monkeypatch.setattr(
+        base, "build_store", lambda s: opened.append(s.db_statement_timeout_ms) or real_build(s)
+    )
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+    }
+    for args in (["serve"], ["quality", "--all-areas"], ["stats", "--all-areas", "--year", "2025"]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+    assert served == [("30s", "10s")]
+    assert opened == [30_000, 3_600_000, 3_600_000]

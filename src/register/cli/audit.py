@@ -61,7 +61,7 @@ def _seal_lines(r: dict[str, Any]) -> list[str]:
 def audit_verify(settings: Settings, as_json: bool) -> None:
     """Prove that no audit event was inserted, modified, deleted or reordered, and that the chain reaches its
     latest anchor (no cut tail, no emptied log, no re-sealed chain). Exits 1 on any finding."""
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         report = store.verify_audit()
     first = report.first_broken
     latest = report.latest_anchor

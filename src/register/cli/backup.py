@@ -94,7 +94,7 @@ def backup(
     elif keys_to is not None and keys_to.is_dir():
         raise click.UsageError(f"--keys-to names a file to write (a directory only with --dated): {keys_to}")
     passphrase = _passphrase(settings, passphrase_file, confirm=True)
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         result = _run(
             as_json,
             lambda: backup_service.backup(

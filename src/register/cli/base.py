@@ -25,11 +25,12 @@ from ..store.sweep import Progress
 
 
 @contextmanager
-def open_store(settings: Settings, *, whole_register: bool = True) -> Iterator[Store]:
-    """The store for one command; the errors a user can act on become a message and exit code 1. A command
-    may work through the whole register in one statement, so its statements may run for
-    `db_command_statement_timeout_ms`; with `whole_register=False` (a service that answers as it goes: the
-    indexer, the webhook deliverer) for the requests' `db_statement_timeout_ms`."""
+def open_store(settings: Settings, *, whole_register: bool = False) -> Iterator[Store]:
+    """The store for one command; the errors a user can act on become a message and exit code 1. Its
+    statements have the requests' `db_statement_timeout_ms` (`register serve` answers requests through this
+    store), unless the command works through the whole register in set-based statements (`whole_register`:
+    quality runs, statistics, reindex, generate, retention...), which may run for
+    `db_command_statement_timeout_ms` (decision 55)."""
     if whole_register:
         settings = settings.model_copy(
             update={"db_statement_timeout_ms": settings.db_command_statement_timeout_ms}

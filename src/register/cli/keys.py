@@ -93,7 +93,7 @@ def _rotate_lines(r: dict[str, Any]) -> list[str]:
 def keys_rewrap(settings: Settings, as_json: bool) -> None:
     """Finish an interrupted rotation, or empty a retiring version: re-wrap data keys still under older
     versions (in batches, progress shown; safe to interrupt and rerun while the register runs)."""
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         count = keys_service.rewrap_data_keys(
             store, SystemActor("keys-rewrap"), progress=progress_echo("re-wrapping data keys")
         )
@@ -125,7 +125,7 @@ def tokens() -> None:
 @click.pass_obj
 def tokens_rebuild(settings: Settings, as_json: bool) -> None:
     """Recompute every record's blind-index tokens (after an upgrade that adds token kinds)."""
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         count = keys_service.rebuild_tokens(
             store, SystemActor("tokens-rebuild"), progress=progress_echo("rebuilding tokens")
         )
@@ -143,7 +143,7 @@ def reencrypt(settings: Settings, nominals: tuple[uuid.UUID, ...], everything: b
     """Give records fresh data keys and reseal every value; the old data keys are deleted."""
     if not nominals and not everything:
         raise click.UsageError("name records with --nominal ID, or use --all")
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         count = keys_service.reencrypt(
             store,
             SystemActor("reencrypt"),

@@ -42,7 +42,7 @@ def quality_cmd(
     if all_areas:
         if worklist_owner:
             raise click.UsageError("--worklist belongs to one area: use it with --area")
-        with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+        with open_store(settings, whole_register=True) as store, store.unit_of_work(for_caller=True) as uow:
             runs = quality.run_areas(
                 uow, SystemActor("quality"), None, dt.date.today(), progress=progress_echo("running rules")
             )
@@ -59,7 +59,7 @@ def quality_cmd(
             )
         return
     one = Area(str(area))
-    with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+    with open_store(settings, whole_register=True) as store, store.unit_of_work(for_caller=True) as uow:
         quality.run(
             uow, SystemActor("quality"), one, dt.date.today(), progress=progress_echo("running rules")
         )

@@ -35,7 +35,7 @@ def notification() -> None:
 @click.pass_obj
 def notification_refresh(settings: Settings, as_json: bool) -> None:
     """Recompute every record's derived notification dates."""
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         count = nominal_service.refresh_notifications(
             store, progress=progress_echo("recomputing notification dates")
         )

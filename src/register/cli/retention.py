@@ -31,7 +31,7 @@ def retention() -> None:
 def retention_run(settings: Settings, today: dt.datetime | None, dry_run: bool, as_json: bool) -> None:
     """Erase the personal content of archived records whose disposal date has come, unless a legal hold is
     set."""
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         done = retention_service.run(
             store,
             SystemActor("retention"),

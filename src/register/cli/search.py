@@ -56,7 +56,7 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
         configure_logging(settings.log_format)
     index = _search_index(settings)
     schedule = idx.RetrySchedule.from_settings(settings)
-    with open_store(settings, whole_register=False) as store:
+    with open_store(settings) as store:
         index.ensure()
         failures = 0
         while True:
@@ -135,7 +135,7 @@ def reindex(settings: Settings, workers: int | None, as_json: bool) -> None:
     from ..search import indexer as idx
 
     index = _search_index(settings)
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         name, count = idx.reindex(
             store,
             index,
@@ -159,7 +159,7 @@ def index_check(settings: Settings, repair: bool, as_json: bool) -> None:
     from ..search import indexer as idx
 
     index = _search_index(settings)
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         drift = idx.check(store, index, repair=repair)
         after = idx.check(store, index) if repair else drift
     result = {

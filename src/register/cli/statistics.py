@@ -51,7 +51,10 @@ def stats_cmd(
         if population is not None or fmt == "html":
             raise click.UsageError("--population and --format html belong to one area: use them with --area")
         try:
-            with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+            with (
+                open_store(settings, whole_register=True) as store,
+                store.unit_of_work(for_caller=True) as uow,
+            ):
                 every = statistics.read_tables_of_areas(
                     uow,
                     SystemActor("stats"),
@@ -67,7 +70,7 @@ def stats_cmd(
             click.echo(render.to_csv_areas(every.values()))
         return
     try:
-        with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+        with open_store(settings, whole_register=True) as store, store.unit_of_work(for_caller=True) as uow:
             figures = statistics.read_tables(uow, SystemActor("stats"), str(area), year, population)
     except InvalidValue as exc:  # a year not yet begun: said, not a traceback
         raise click.BadParameter(exc.message, param_hint="--year") from None

@@ -57,7 +57,7 @@ def generate(
     if sqlite and (workers or 1) > 1:
         raise click.UsageError("SQLite takes one writer at a time: --workers 1 (or a PostgreSQL database)")
     started = time.perf_counter()
-    with open_store(settings) as store:
+    with open_store(settings, whole_register=True) as store:
         done = synthetic.generate(
             store,
             nominals,

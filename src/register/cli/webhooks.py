@@ -177,7 +177,7 @@ def deliver(
         base=dt.timedelta(seconds=base_delay), cap=dt.timedelta(seconds=max_delay), max_attempts=max_attempts
     )
     policy = Policy.load(settings.policy_file)
-    with open_store(settings, whole_register=False) as store:
+    with open_store(settings) as store:
         while True:
             run = service.deliver(store, policy, backoff=backoff, timeout=timeout)
             if heartbeat is not None:
@@ -219,7 +219,7 @@ def events() -> None:
 @click.pass_obj
 def prune(settings: Settings, keep_days: int, as_json: bool) -> None:
     """Remove old events no subscriber still needs (daily, e.g. a CronJob); audited."""
-    with open_store(settings) as store, store.unit_of_work(for_caller=True) as uow:
+    with open_store(settings, whole_register=True) as store, store.unit_of_work(for_caller=True) as uow:
         removed = service.prune(uow, ACTOR, keep_days=keep_days)
     report(
         {"removed": removed, "keep_days": keep_days},
