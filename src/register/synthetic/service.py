@@ -267,10 +267,12 @@ def insert_people(
     now: dt.datetime | None = None,
     actor: Actor = ACTOR,
     agency: str = "police",
+    pairs: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Write these people in the unit of work, table by table (COPY on PostgreSQL, multi-row INSERTs on
     SQLite; the caller audits and commits); returns the rows written. Each item and entry is recorded by
-    `actor` for `agency`."""
+    `actor` for `agency`. `pairs=False`: their suspected duplicates are left to the caller (a parallel
+    generator works out the whole register's at the end)."""
     now = now or dt.datetime.now(dt.UTC)
     rows = _rows(uow.store, people, today, now, retention_service.policy(uow), actor, agency)
     connection = uow.session.connection()  # no ORM bookkeeping per row
@@ -284,8 +286,8 @@ def insert_people(
         (m.NominalHistory, "history"),
     ):
         write_rows(connection, cast(Table, model.__table__), rows[name])
-    # Written without claiming versions, so their suspected duplicates are worked out here (set-based).
-    refresh_pairs(uow.session, [row["id"] for row in rows["nominals"]])
+    if pairs:  # written without claiming versions, so their suspected duplicates are worked out here
+        refresh_pairs(uow.session, [row["id"] for row in rows["nominals"]])
     return rows
 
 
@@ -311,6 +313,7 @@ class _Plan:
     batch: int
     caseload: Caseload | None
     takers: frozenset[int]
+    pairs: bool  # each batch works out its people's duplicate pairs (False: the run does, once, at the end)
 
 
 def _write_batch(uow: UnitOfWork, plan: _Plan, factory: PersonFactory, start: int) -> Generated:
@@ -321,7 +324,7 @@ def _write_batch(uow: UnitOfWork, plan: _Plan, factory: PersonFactory, start: in
             plan.caseload.assign(person) if start + n in plan.takers else person
             for n, person in enumerate(people)
         ]
-    rows = insert_people(uow, people, plan.today, now=dt.datetime.now(dt.UTC))
+    rows = insert_people(uow, people, plan.today, now=dt.datetime.now(dt.UTC), pairs=plan.pairs)
     uow.audit.record(
         AuditEntry(
             Action.COLLECTION,
@@ -380,12 +383,14 @@ def generate(
     Each batch of people is its own unit of work (an interrupted run keeps the batches it finished). With
     `workers` > 1 the batches are written by that many processes at once (building people and sealing them
     is most of the cost); batches written at the same time cannot see each other's tokens, so the
-    suspected-duplicate pairs are then worked out again for the whole register at the end."""
+    suspected-duplicate pairs are then worked out once, for the whole register, at the end, instead of by
+    each batch."""
     if workers > 1 and store.engine.dialect.name == "sqlite":
         raise ValueError("SQLite takes one writer at a time: generate with workers=1")
     today = today or dt.date.today()
     factory = PersonFactory(seed, today)
-    plan = _Plan(nominals, seed, today, batch, caseload, caseload_takers(factory, nominals, caseload))
+    takers = caseload_takers(factory, nominals, caseload)
+    plan = _Plan(nominals, seed, today, batch, caseload, takers, pairs=workers <= 1)
     result = Generated()
 
     def step(uow: UnitOfWork, start: int) -> int:
