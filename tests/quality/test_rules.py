@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from register.domain.actors import SystemActor
@@ -320,3 +321,69 @@ def test_dashboard_trend_and_worklists(store: Store) -> None:
     ) == 2  # the third has no offender manager
     assert len(unit) == 3 and all(w["record"].startswith("/v1/nominals/") for w in unit)
     assert essex["run"] is None
+
+
+def assessment(days_ago: int, rosh: str) -> tuple[Section, dict[str, Any]]:
+    return (
+        Section.RISK_ASSESSMENTS,
+        {
+            "tool": "arms",
+            "assessed_on": ago(days_ago),
+            "assessor": "DC",
+            "rosh": {"public": rosh},
+            "next_review_on": ago(-300),
+        },
+    )
+
+
+def manager(days_ago: int, user_id: str) -> tuple[Section, dict[str, Any]]:
+    return (
+        Section.OFFENDER_MANAGERS,
+        {"agency": "police", "name": "DC Test", "user_id": user_id, "date_from": ago(days_ago)},
+    )
+
+
+@pytest.mark.parametrize("sweep", ["one area", "every area"])
+def test_visit_interval_follows_the_latest_assessment_and_findings_name_the_latest_manager(
+    store: Store, sweep: str
+) -> None:
+    """VISIT-OVERDUE reads the level of each record's latest current assessment (very high: a month, high:
+    three, medium: six, none: twelve) and its last home visit; every finding names the record's latest
+    current offender manager. Both as one area's run works them out (a lookup per record) and as a run over
+    the whole register does (one pass over the items and the visits)."""
+    with store.unit_of_work() as uow:
+        overdue = {
+            "high now, low before: 100 days": build(
+                uow, replace={"ra": assessment(300, "low")}, extra=[assessment(20, "high")], visits=[100]
+            ),
+            "very high: 40 days": build(uow, replace={"ra": assessment(20, "very_high")}, visits=[40]),
+            "no assessment: 400 days": build(uow, omit={"ra"}, visits=[400]),
+            "never visited": build(uow, visits=[]),
+        }
+        in_time = {
+            "low now, high before: 100 days": build(
+                uow, replace={"ra": assessment(300, "high")}, extra=[assessment(20, "low")], visits=[100]
+            ),
+            "medium: 100 days": build(uow, visits=[100]),
+            "no assessment: 200 days": build(uow, omit={"ra"}, visits=[200]),
+            "high: a visit 400 days ago, then one 20 days ago": build(
+                uow, replace={"ra": assessment(20, "high")}, visits=[400, 20]
+            ),
+        }
+        handed_over = build(uow, omit={"photo"}, extra=[manager(10, "kent.om2")])  # after kent.om (400 days)
+    with store.unit_of_work() as uow:
+        actor = SystemActor("test")
+        run_id = (
+            quality.run(uow, actor, Area.KENT, TODAY)
+            if sweep == "one area"
+            else quality.run_areas(uow, actor, None, TODAY)[Area.KENT]
+        )
+    f = m.QualityFinding
+    with store.session_factory() as s:
+        visits = set(s.scalars(select(f.nominal_id).where(f.run_id == run_id, f.rule_id == "VISIT-OVERDUE")))
+        owners = set(
+            s.scalars(select(f.owner).where(f.run_id == run_id, f.nominal_id == handed_over).distinct())
+        )
+    assert [case for case, nid in overdue.items() if nid not in visits] == []
+    assert [case for case, nid in in_time.items() if nid in visits] == []
+    assert owners == {"kent.om2"}

@@ -26,7 +26,7 @@ from ..store.duplicates import rebuild_pairs
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from ..usecase.cursors import cursors, fingerprint, next_offset
-from .checks import CHECKS, N, current_offender_manager, per_agency
+from .checks import CHECKS, FACTS, F, N, drop_facts, fill_facts, per_agency
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 SEVERITIES = ("high", "medium", "low")
@@ -117,7 +117,7 @@ def run_areas(
     R = m.QualityRun
     runs = [R.area == N.area, R.id.in_(list(run_ids.values()))]  # the run of the finding's area
     swept = N.area == names[0] if len(names) == 1 else N.area.in_(names)
-    owner = current_offender_manager()
+    fill_facts(uow.session, swept, everywhere)  # each swept record's owner, risk level and last visit, once
     columns = [
         "run_id",
         "rule_id",
@@ -153,15 +153,17 @@ def run_areas(
                     N.id,
                     N.area,
                     N.managing_unit,
-                    owner,
+                    F.owner,
                     literal(audience.value if audience else None, m.QualityFinding.audience.type),
                 )
                 .select_from(N)
                 .join(R, and_(*runs))
+                .join(FACTS, F.nominal_id == N.id)
                 .where(swept, N.status.in_(rule.statuses), condition)
             )
             uow.session.execute(insert(m.QualityFinding).from_select(columns, found))
         progress(done, len(rules))
+    drop_facts(uow.session)
     uow.session.execute(
         cast(Table, R.__table__)
         .update()
