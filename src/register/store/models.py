@@ -338,11 +338,12 @@ class QualityFinding(Base):
 
     __tablename__ = "quality_finding"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_run.id"))
+    # No foreign keys (migration 0025, decision 56): only a run writes findings, from its records and runs.
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     rule_id: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10))
     who: Mapped[str] = mapped_column(String(30))
-    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominal.id"))
+    nominal_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     area: Mapped[str] = mapped_column(String(40))
     managing_unit: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str | None] = mapped_column(String(100))
