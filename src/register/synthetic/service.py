@@ -353,9 +353,15 @@ _worker: tuple[Any, _Plan, PersonFactory] | None = None
 
 def _start_worker(settings: Any, plan: _Plan) -> None:
     global _worker
+    import multiprocessing.util
+
     from ..store.open import build_store
 
-    _worker = (build_store(settings), plan, PersonFactory(plan.seed, plan.today))
+    store = build_store(settings)
+    # A pool's worker ends without running atexit hooks, but with its finalizers: close its connections
+    # rather than leave the server to find them dropped.
+    multiprocessing.util.Finalize(store, store.dispose, exitpriority=10)
+    _worker = (store, plan, PersonFactory(plan.seed, plan.today))
 
 
 def _worker_batch(start: int) -> Generated:
@@ -411,6 +417,8 @@ def generate(
         for done in pool.imap_unordered(_worker_batch, starts):
             _add(result, done)
             progress(result.people, nominals)
+        pool.close()  # the workers finish and dispose of their stores (leaving the block would kill them)
+        pool.join()
     with store.unit_of_work() as uow:
         rebuild_pairs(uow.session)
     return result
