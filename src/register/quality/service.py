@@ -10,6 +10,7 @@ import datetime as dt
 import inspect
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -26,7 +27,7 @@ from ..store.duplicates import rebuild_pairs
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from ..usecase.cursors import cursors, fingerprint, next_offset
-from .checks import CHECKS, FACTS, F, N, drop_facts, fill_facts, per_agency
+from .checks import CHECKS, FACTS, F, N, drop_facts, fill_facts, item_facts, per_agency
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 SEVERITIES = ("high", "medium", "low")
@@ -129,40 +130,55 @@ def run_areas(
         "owner",
         "audience",
     ]
-    progress(0, len(rules))
-    for done, rule in enumerate(rules, 1):
+    # Each rule with the agencies it is evaluated for: a rule over items that name an audience once per
+    # agency, over what that agency may see; every other rule once, for everyone.
+    evaluations = [
+        (rule, audience)
+        for rule in rules
+        for audience in (list(Agency) if per_agency(rule.check, rule.params) else [None])
+    ]
+
+    def condition(rule: Rule, audience: Agency | None) -> Any:
         check = CHECKS[rule.check]
-        area_aware = (
-            "areas" in inspect.signature(check).parameters
-        )  # checks that narrow their own work to the areas swept
-        # A rule over items that name an audience is evaluated once per agency, over what that agency may see.
-        audiences: list[Agency | None] = list(Agency) if per_agency(rule.check, rule.params) else [None]
-        for audience in audiences:
-            condition = check(
-                today,
-                **rule.params,
-                **({"areas": names} if area_aware else {}),
-                **({"audience": audience} if audience is not None else {}),
-            )
-            found = (
-                select(
-                    R.id,
-                    literal(rule.id),
-                    literal(rule.severity),
-                    literal(rule.who),
-                    N.id,
-                    N.area,
-                    N.managing_unit,
-                    F.owner,
-                    literal(audience.value if audience else None, m.QualityFinding.audience.type),
+        area_aware = "areas" in inspect.signature(check).parameters  # checks that narrow their own work
+        return check(
+            today,
+            **rule.params,
+            **({"areas": names} if area_aware else {}),
+            **({"audience": audience} if audience is not None else {}),
+        )
+
+    with ExitStack() as stack:
+        # The whole register: every item condition of every rule in one pass over the items first.
+        items = (
+            stack.enter_context(item_facts(uow.session, lambda: [condition(*e) for e in evaluations]))
+            if everywhere
+            else None
+        )
+        progress(0, len(rules))
+        for done, rule in enumerate(rules, 1):
+            for audience in [a for r, a in evaluations if r is rule]:
+                found = (
+                    select(
+                        R.id,
+                        literal(rule.id),
+                        literal(rule.severity),
+                        literal(rule.who),
+                        N.id,
+                        N.area,
+                        N.managing_unit,
+                        F.owner,
+                        literal(audience.value if audience else None, m.QualityFinding.audience.type),
+                    )
+                    .select_from(N)
+                    .join(R, and_(*runs))
+                    .join(FACTS, F.nominal_id == N.id)
                 )
-                .select_from(N)
-                .join(R, and_(*runs))
-                .join(FACTS, F.nominal_id == N.id)
-                .where(swept, N.status.in_(rule.statuses), condition)
-            )
-            uow.session.execute(insert(m.QualityFinding).from_select(columns, found))
-        progress(done, len(rules))
+                if items is not None:
+                    found = found.outerjoin(items, items.c.nominal_id == N.id)
+                found = found.where(swept, N.status.in_(rule.statuses), condition(rule, audience))
+                uow.session.execute(insert(m.QualityFinding).from_select(columns, found))
+            progress(done, len(rules))
     drop_facts(uow.session)
     uow.session.execute(
         cast(Table, R.__table__)
