@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from register.audit.tags import Tag
@@ -19,7 +20,7 @@ from register.domain.values import check_letter
 from register.quality import service as quality
 from register.store import models as m
 from register.store.store import Store
-from tests.quality.test_rules import TODAY, ago, build
+from tests.quality.test_rules import TODAY, ago, build, sweeping
 
 SWEPT = [Area.KENT, Area.ESSEX, Area.SURREY, Area.DORSET]  # Dorset has nobody: a run with no findings
 
@@ -65,13 +66,17 @@ def a_register_of_three_areas(store: Store) -> None:
         build(uow, header=surrey, notifications=[400])
 
 
-def test_one_pass_over_several_areas_finds_what_each_area_finds_alone(store: Store) -> None:
+def test_one_pass_over_several_areas_finds_what_each_area_finds_alone(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a_register_of_three_areas(store)
     actor = SystemActor("test")
     alone: dict[Area, uuid.UUID] = {}
+    sweeping("probes", monkeypatch)  # each area alone probing its records' items, the passes below reading
     for area in SWEPT:
         with store.unit_of_work() as uow:
             alone[area] = quality.run(uow, actor, area, TODAY)
+    sweeping("one pass", monkeypatch)  # the register's items in one pass (decision 56)
     with store.unit_of_work() as uow:
         together = quality.run_areas(uow, actor, SWEPT, TODAY)
     assert set(together) == set(SWEPT) and len(set(together.values())) == len(SWEPT)

@@ -17,6 +17,7 @@ from register.domain.record import ChronologyEntry, NewNominal, Section
 from register.domain.rules import parse_item
 from register.domain.values import check_letter
 from register.nominals import service
+from register.quality import checks
 from register.quality import service as quality
 from register.store import models as m
 from register.store.store import Store
@@ -131,10 +132,28 @@ def build(
     return nid
 
 
-@pytest.mark.parametrize("sweep", ["one area", "every area"])
-def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: Store, sweep: str) -> None:
-    """As one area's run asks each record (an index probe per rule), and as a run over the whole register
-    does (every item condition in one pass over the items, decision 56)."""
+def sweeping(passes: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a run probe each swept record's items ("probes": as a run over a small part of the register does)
+    or read the register's items in one pass ("one pass": as a run over much of it does, decision 56)."""
+    monkeypatch.setattr(checks, "ONE_PASS_SHARE", 2.0 if passes == "probes" else 0.0)
+
+
+def run_kent(store: Store, passes: str) -> uuid.UUID:
+    """Kent's run: alone with probes, or within a run over every area in one pass."""
+    with store.unit_of_work() as uow:
+        actor = SystemActor("test")
+        if passes == "probes":
+            return quality.run(uow, actor, Area.KENT, TODAY)
+        return quality.run_areas(uow, actor, None, TODAY)[Area.KENT]
+
+
+@pytest.mark.parametrize("passes", ["probes", "one pass"])
+def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(
+    store: Store, passes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways a run can work (decision 56): probing each swept record's items, and reading every item
+    condition of every rule in one pass over the register's items."""
+    sweeping(passes, monkeypatch)
     with store.unit_of_work() as uow:
         clean = build(uow)
         breaches = {
@@ -285,12 +304,7 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(store: St
         )
     rules = quality.load_rules()
     assert {r.id for r in rules} == set(breaches)
-    with store.unit_of_work() as uow:
-        run_id = (
-            quality.run(uow, SystemActor("test"), Area.KENT, TODAY)
-            if sweep == "one area"
-            else quality.run_areas(uow, SystemActor("test"), None, TODAY)[Area.KENT]
-        )
+    run_id = run_kent(store, passes)
     with store.session_factory() as s:
         findings = s.execute(
             select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id).where(
@@ -350,14 +364,15 @@ def manager(days_ago: int, user_id: str) -> tuple[Section, dict[str, Any]]:
     )
 
 
-@pytest.mark.parametrize("sweep", ["one area", "every area"])
+@pytest.mark.parametrize("passes", ["probes", "one pass"])
 def test_visit_interval_follows_the_latest_assessment_and_findings_name_the_latest_manager(
-    store: Store, sweep: str
+    store: Store, passes: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """VISIT-OVERDUE reads the level of each record's latest current assessment (very high: a month, high:
     three, medium: six, none: twelve) and its last home visit; every finding names the record's latest
-    current offender manager. Both as one area's run works them out (a lookup per record) and as a run over
-    the whole register does (one pass over the items and the visits)."""
+    current offender manager. Both ways a run works them out: a lookup per swept record, and one pass over
+    the register's items and visits."""
+    sweeping(passes, monkeypatch)
     with store.unit_of_work() as uow:
         overdue = {
             "high now, low before: 100 days": build(
@@ -378,13 +393,7 @@ def test_visit_interval_follows_the_latest_assessment_and_findings_name_the_late
             ),
         }
         handed_over = build(uow, omit={"photo"}, extra=[manager(10, "kent.om2")])  # after kent.om (400 days)
-    with store.unit_of_work() as uow:
-        actor = SystemActor("test")
-        run_id = (
-            quality.run(uow, actor, Area.KENT, TODAY)
-            if sweep == "one area"
-            else quality.run_areas(uow, actor, None, TODAY)[Area.KENT]
-        )
+    run_id = run_kent(store, passes)
     f = m.QualityFinding
     with store.session_factory() as s:
         visits = set(s.scalars(select(f.nominal_id).where(f.run_id == run_id, f.rule_id == "VISIT-OVERDUE")))

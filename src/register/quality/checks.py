@@ -60,14 +60,15 @@ FACTS = Table(
     postgresql_on_commit="DROP",
 )
 F = FACTS.c
-WHOLE_REGISTER_WORK_MEM = "64MB"  # each sort or hash of a run over the whole register, on PostgreSQL
+WHOLE_REGISTER_WORK_MEM = "64MB"  # each sort or hash of a run's passes over the register, on PostgreSQL
+ONE_PASS_SHARE = 0.25  # the share of the register a run must cover to read it in passes (`in_one_pass`)
 
 
 _LATEST = (m.Item.starts_on.desc(), m.Item.id.desc())  # as a record lists them; a tie goes to the highest id
 _OM, _RA = Section.OFFENDER_MANAGERS.value, Section.RISK_ASSESSMENTS.value
 
 
-def _latest_current_everywhere() -> Any:
+def _latest_current_in_one_pass() -> Any:
     """Every record's latest current offender manager (the user id) and risk assessment (the overall RoSH),
     in one pass over the two sections' items (a pass a section read the item table twice)."""
     rank = func.row_number().over(partition_by=(m.Item.nominal_id, m.Item.section), order_by=_LATEST)
@@ -100,21 +101,33 @@ def _latest_current(section: str, column: Any) -> Any:
     )
 
 
-def fill_facts(session: Session, swept: ColumnElement[bool], everywhere: bool) -> None:
-    """Create the run's record facts for the records `swept` selects. For the whole register (`everywhere`),
-    one pass over the items and one over the home visits; for some areas, an index lookup of each per swept
-    record (a pass over the whole register's items costs more than the lookups of an area or a few)."""
+def coverage(session: Session, swept: ColumnElement[bool]) -> tuple[int, int]:
+    """How many records `swept` selects, and how many the register holds. A run covering at least
+    ONE_PASS_SHARE of the register reads its items and visits in one pass each (`fill_facts`, `item_facts`)
+    rather than probing each swept record's own: a pass reads every record's items, and a probe per record and
+    rule costs more once the run covers much of the register."""
+    counts = session.execute(select(func.count().filter(swept), func.count()).select_from(N)).one()
+    return int(counts[0]), int(counts[1])
+
+
+def in_one_pass(covered: int, total: int) -> bool:
+    return covered > 0 and covered >= ONE_PASS_SHARE * total
+
+
+def fill_facts(session: Session, swept: ColumnElement[bool], in_one_pass: bool) -> None:
+    """Create the run's record facts for the records `swept` selects: in one pass over the items and one over
+    the home visits (`in_one_pass`), or by an index lookup of each per swept record."""
     FACTS.drop(session.connection(), checkfirst=True)  # one a failed run on this connection may have left
     FACTS.create(session.connection())
-    if everywhere and session.get_bind().dialect.name == "postgresql":
-        # The passes over the whole register sort and group about a million rows: with PostgreSQL's
+    if in_one_pass and session.get_bind().dialect.name == "postgresql":
+        # The passes over the register sort and group about a million rows: with PostgreSQL's
         # default 4 MB a node they spilled to disk (the items' pass 2.4 s, 1.2 s in memory). This
         # transaction only.
         session.execute(text(f"SET LOCAL work_mem = '{WHOLE_REGISTER_WORK_MEM}'"))
     E = m.ChronologyEntry
     home_visit = E.kind == ChronologyKind.HOME_VISIT.value
-    if everywhere:
-        latest = _latest_current_everywhere()
+    if in_one_pass:
+        latest = _latest_current_in_one_pass()
         visits = (
             select(E.nominal_id, func.max(E.occurred_at).label("last"))
             .where(home_visit)
@@ -126,6 +139,7 @@ def fill_facts(session: Session, swept: ColumnElement[bool], everywhere: bool) -
             .select_from(N)
             .outerjoin(latest, latest.c.nominal_id == N.id)
             .outerjoin(visits, visits.c.nominal_id == N.id)
+            .where(swept)
         )
     else:
         last_visit = select(func.max(E.occurred_at)).where(E.nominal_id == N.id, home_visit).scalar_subquery()
