@@ -4,7 +4,7 @@
 A check may also read the run's record facts (`F`: each swept record's current offender manager, the level
 of its latest current risk assessment and its last home visit), worked out once per run by `fill_facts`
 instead of looked up again for each rule and each finding (at 100,000 people the owner of 200,000 findings
-and the visit rule's two lookups for 94,000 records took 3.7 of a run's 12.5 s; decision 52)."""
+and the visit rule's two lookups for 94,000 records took 3.7 of a run's 12.5 s; decision 56)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ _OM, _RA = Section.OFFENDER_MANAGERS.value, Section.RISK_ASSESSMENTS.value
 
 def _latest_current_in_one_pass() -> Any:
     """Every record's latest current offender manager (the user id) and risk assessment (the overall RoSH),
-    in one pass over the two sections' items (a pass a section read the item table twice)."""
+    in one pass over the two sections' items (a pass for each section read the item table twice)."""
     rank = func.row_number().over(partition_by=(m.Item.nominal_id, m.Item.section), order_by=_LATEST)
     ranked = (
         select(m.Item.nominal_id, m.Item.section, m.Item.ref, m.Item.status, rank.label("rank"))
@@ -114,19 +114,19 @@ def in_one_pass(covered: int, total: int) -> bool:
     return covered > 0 and covered >= ONE_PASS_SHARE * total
 
 
-def fill_facts(session: Session, swept: ColumnElement[bool], in_one_pass: bool) -> None:
+def fill_facts(session: Session, swept: ColumnElement[bool], one_pass: bool) -> None:
     """Create the run's record facts for the records `swept` selects: in one pass over the items and one over
-    the home visits (`in_one_pass`), or by an index lookup of each per swept record."""
+    the home visits (`one_pass`), or by an index lookup of each per swept record."""
     FACTS.drop(session.connection(), checkfirst=True)  # one a failed run on this connection may have left
     FACTS.create(session.connection())
-    if in_one_pass and session.get_bind().dialect.name == "postgresql":
+    if one_pass and session.get_bind().dialect.name == "postgresql":
         # The passes over the register sort and group about a million rows: with PostgreSQL's
         # default 4 MB a node they spilled to disk (the items' pass 2.4 s, 1.2 s in memory). This
         # transaction only.
         session.execute(text(f"SET LOCAL work_mem = '{WHOLE_REGISTER_WORK_MEM}'"))
     E = m.ChronologyEntry
     home_visit = E.kind == ChronologyKind.HOME_VISIT.value
-    if in_one_pass:
+    if one_pass:
         latest = _latest_current_in_one_pass()
         visits = (
             select(E.nominal_id, func.max(E.occurred_at).label("last"))

@@ -144,13 +144,11 @@ def run_areas(
         "owner",
         "audience",
     ]
-    # Each rule with the agencies it is evaluated for: a rule over items that name an audience once per
-    # agency, over what that agency may see; every other rule once, for everyone.
-    evaluations = [
-        (rule, audience)
-        for rule in rules
-        for audience in (list(Agency) if per_agency(rule.check, rule.params) else [None])
-    ]
+
+    def audiences(rule: Rule) -> list[Agency | None]:
+        """A rule over items that name an audience is evaluated once per agency, over what that agency may
+        see; every other rule once, for everyone."""
+        return list(Agency) if per_agency(rule.check, rule.params) else [None]
 
     def condition(rule: Rule, audience: Agency | None) -> Any:
         check = CHECKS[rule.check]
@@ -165,13 +163,15 @@ def run_areas(
     with ExitStack() as stack:
         # Much of the register: every item condition of every rule in one pass over the items first.
         items = (
-            stack.enter_context(item_facts(uow.session, lambda: [condition(*e) for e in evaluations]))
+            stack.enter_context(
+                item_facts(uow.session, lambda: [condition(r, a) for r in rules for a in audiences(r)])
+            )
             if one_pass
             else None
         )
         progress(0, len(rules))
         for done, rule in enumerate(rules, 1):
-            for audience in [a for r, a in evaluations if r is rule]:
+            for audience in audiences(rule):
                 found = (
                     select(
                         R.id,
