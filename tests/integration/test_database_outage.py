@@ -177,6 +177,11 @@ def test_a_postgresql_restart_answers_503_then_recovers_and_the_indexer_carries_
             wait_for(
                 lambda: indexed_version(es, alias, nid) == 2, 60, "the indexer indexes the change made after"
             )
+            wait_for(  # the document can be in the index a moment before the indexer's line is written
+                lambda: "the database answers again" in (tmp_path / "indexer.log").read_text(),
+                30,
+                "the indexer says the database answers again",
+            )
             assert indexer.poll() is None
     finally:
         indexer.terminate()

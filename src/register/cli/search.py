@@ -65,6 +65,10 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
                 result = idx.drain_all(
                     store, index, batch=settings.indexer_batch, schedule=schedule, after_batch=beat
                 )
+                if failures:  # said before anything slower (the watches) runs after the pass
+                    click.echo(f"the database answers again after {failures} tries: indexing", err=True)
+                    failures = 0
+                _report_pass(result)
                 if result.indexed:  # what was just indexed, evaluated against the watched searches
                     _watches(settings, store)
                 status = idx.outbox_status(store) if once else None
@@ -86,19 +90,20 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
                     )
                 time.sleep(wait)
                 continue
-            if failures:
-                click.echo(f"the database answers again after {failures} tries: indexing", err=True)
-                failures = 0
-            if result.indexed or result.retried or result.parked or result.resumed:
-                click.echo(
-                    f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}"
-                    + (f", resumed {result.resumed} parked" if result.resumed else ""),
-                    err=True,
-                )
             if status is not None:
                 report(status, as_json, lambda r: [f"outbox: {r['pending']} pending, {r['parked']} parked"])
                 return
             time.sleep(interval)
+
+
+def _report_pass(result: Any) -> None:
+    """One line for a pass that did something, written as soon as the pass ends."""
+    if result.indexed or result.retried or result.parked or result.resumed:
+        click.echo(
+            f"indexed {result.indexed}, retrying {result.retried}, parked {result.parked}"
+            + (f", resumed {result.resumed} parked" if result.resumed else ""),
+            err=True,
+        )
 
 
 def _watches(settings: Settings, store: Any) -> None:
