@@ -102,7 +102,48 @@ def test_a_record_overview_is_read_in_a_fixed_number_of_statements(store: Store,
     client.cookies.set(COOKIE, session.id)
     overview_statements(client, store, small)  # warm: the first request loads what every later one reuses
     few, many = overview_statements(client, store, small), overview_statements(client, store, large)
-    # the guard (record facts, the policy's header), the record (header, shown sections and the notification's
-    # sources, the chronology, data key), the audit event, the photograph, what is due (3), the latest quality
-    # run, the pending transfer
-    assert len(few) == len(many) == 13, many
+    # the page's guard (its header, read once for the purpose check and the policy), the record (header, shown
+    # sections and the notification's sources, the chronology, data key), the audit event, the photograph,
+    # what is due (3), the latest quality run, the pending transfer
+    assert len(few) == len(many) == 12, many
+    assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in many) == 2, many
+
+
+def test_a_whole_record_read_and_an_append_read_the_header_once(
+    store: Store, client: TestClient, settings: Settings
+) -> None:
+    """The guard reads the record's header for the policy; the use case that follows in the same transaction
+    takes that row, not a second SELECT. A change still checks the version the database holds (the claim is
+    an UPDATE conditional on it): a stale If-Match is refused."""
+    from register.access.tokens import ensure_dev_signing_key, mint
+
+    with store.unit_of_work() as uow:
+        nid = create(uow)
+        _, v = add(uow, nid, Section.OFFENDER_MANAGERS, MANAGER, 1)
+    token = mint(
+        ensure_dev_signing_key(settings.resolved_key_dir),
+        user=OFFICER.user_id,
+        agency=Agency.POLICE,
+        area=Area.KENT,
+        roles=[Role.OFFENDER_MANAGER],
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    client.get(f"/v1/nominals/{nid}", headers=auth)  # warm
+    with statements(store) as read:
+        r = client.get(f"/v1/nominals/{nid}", headers=auth)
+    assert r.status_code == 200 and r.json()["version"] == v, r.text
+    etag = r.headers["etag"]
+    headers = [s for s in read if s.startswith("SELECT nominal.id, nominal.version")]
+    # the header, the items, the chronology, the data key, the audit event
+    assert len(headers) == 1 and len(read) == 5, read
+    entry = {"occurred_at": "2026-11-01T10:00:00Z", "kind": "home_visit", "summary": "a home visit"}
+    with statements(store) as append:
+        r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
+    assert r.status_code == 201, r.text
+    assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in append) == 1, append
+    stale = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
+    assert stale.status_code in (409, 412) and stale.json()["rule"] == "version_stale", stale.text
+    after = client.get(f"/v1/nominals/{nid}", headers=auth)
+    assert after.json()["version"] == v + 1 and len(after.json()["chronology"]) == 1, after.text

@@ -81,7 +81,7 @@ def erase(session: Session, ids: list[uuid.UUID], today: dt.date) -> None:
             notification_review_from=None,
             notification_due_on=None,
         ),
-        execution_options={"synchronize_session": False},
+        # synchronised (the default): a header row this transaction holds (`header_row`) shows the erasure
     )
 
 

@@ -132,8 +132,15 @@ class RecordCipher:
         wanted = set(key_ids) - self._keys.keys()
         if not wanted:
             return
+        # A Core statement on the table, and for one key (a record's read: its items and entries share the
+        # record's key) an equality: the ORM's statement setup and an IN list rendered anew on every
+        # execution were most of a read's key lookup (py-spy, 100,000 people).
+        keys = DataKey.__table__.c
+        (one,) = wanted if len(wanted) == 1 else (None,)
         for row in self.session.execute(
-            select(DataKey.id, DataKey.kek_version, DataKey.wrapped).where(DataKey.id.in_(wanted))
+            select(keys.id, keys.kek_version, keys.wrapped).where(
+                keys.id == one if one is not None else keys.id.in_(wanted)
+            )
         ):
             self._keys[row.id] = self.keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
         missing = wanted - self._keys.keys()

@@ -139,9 +139,17 @@ class NominalRepository(RecordListing):
         self._changes: dict[
             tuple[uuid.UUID, int], None
         ] = {}  # (record, version) claimed, in order, once each
+        # The header rows this transaction has read, held until it ends: the session's identity map holds
+        # rows weakly, so a row the caller had let go (the guard keeps only the owner and the restriction)
+        # was read again by the use case that followed (a second SELECT on every read of a record).
+        self._held: dict[uuid.UUID, m.Nominal] = {}
 
     def note_changes(self, versions: dict[uuid.UUID, int]) -> None:
         self._changes.update(dict.fromkeys(versions.items()))
+
+    def release_rows(self) -> None:
+        """The transaction has ended: the next one reads the header rows again."""
+        self._held.clear()
 
     def take_changes(self) -> list[tuple[uuid.UUID, int]]:
         """Each version claimed since the last call, in order (the unit of work writes their outbox rows: one
@@ -501,17 +509,20 @@ class NominalRepository(RecordListing):
     # ------------------------------------------------------------ reads
 
     def header_row(self, nominal_id: uuid.UUID, *, for_update: bool = False) -> m.Nominal:
-        """The record's row. A row the session still holds comes from its identity map, exactly as a
-        second SELECT would have returned it (the ORM does not overwrite a loaded row's attributes), without
-        the round trip; otherwise one SELECT by key. `for_update` always asks the database, and locks it."""
+        """The record's row. A row this transaction has already read comes from the session's identity map,
+        exactly as a second SELECT would have returned it (the ORM does not overwrite a loaded row's
+        attributes; the version claim and the ORM's updates keep it current), without the round trip;
+        otherwise one SELECT by key. `for_update` always asks the database (and refreshes the row held), and
+        locks it."""
         row: m.Nominal | None
         if for_update:
             stmt = select(m.Nominal).where(m.Nominal.id == nominal_id).with_for_update()
-            row = self.session.scalars(stmt).one_or_none()
+            row = self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
         else:
             row = self.session.get(m.Nominal, nominal_id)
         if row is None:
             raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
+        self._held[nominal_id] = row
         return row
 
     def item_row(self, nominal_id: uuid.UUID, item_id: uuid.UUID, audience: Agency | None = None) -> m.Item:

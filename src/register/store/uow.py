@@ -91,6 +91,7 @@ class UnitOfWork:
         # The agencies' events, from the changes this transaction audited: committed with them or not at all.
         write_events(self.session, self.audit.take_entries())
         self.session.commit()
+        self.nominals.release_rows()
         # What follows a commit (sealing the audit events, waking the indexer) is due only when it wrote some.
         self._committed = self._committed or bool(changes) or self.audit.written > 0
 
@@ -119,6 +120,7 @@ class UnitOfWork:
         """Audit a refused attempt in a short transaction of its own: whatever the attempt wrote is rolled
         back first, so the refusal is recorded and its change is not."""
         self.session.rollback()
+        self.nominals.release_rows()
         tokens_written(self.session)
         self.nominals.take_changes()
         self.audit.take_entries()
