@@ -25,6 +25,7 @@ from register.store.store import Store
 from register.synthetic import service as synthetic
 from register.synthetic.people import Caseload
 from register.web.sessions import COOKIE
+from tests.conftest import Minter
 from tests.factories import OFFICER, add, create
 
 TODAY = dt.date(2026, 11, 30)
@@ -110,26 +111,15 @@ def test_a_record_overview_is_read_in_a_fixed_number_of_statements(store: Store,
 
 
 def test_a_whole_record_read_and_an_append_read_the_header_once(
-    store: Store, client: TestClient, settings: Settings
+    store: Store, client: TestClient, token: Minter
 ) -> None:
     """The guard reads the record's header for the policy; the use case that follows in the same transaction
     takes that row, not a second SELECT. A change still checks the version the database holds (the claim is
     an UPDATE conditional on it): a stale If-Match is refused."""
-    from register.access.tokens import ensure_dev_signing_key, mint
-
     with store.unit_of_work() as uow:
         nid = create(uow)
         _, v = add(uow, nid, Section.OFFENDER_MANAGERS, MANAGER, 1)
-    token = mint(
-        ensure_dev_signing_key(settings.resolved_key_dir),
-        user=OFFICER.user_id,
-        agency=Agency.POLICE,
-        area=Area.KENT,
-        roles=[Role.OFFENDER_MANAGER],
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-    )
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = {"Authorization": f"Bearer {token(user=OFFICER.user_id)}"}
     client.get(f"/v1/nominals/{nid}", headers=auth)  # warm
     with statements(store) as read:
         r = client.get(f"/v1/nominals/{nid}", headers=auth)
