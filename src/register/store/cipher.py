@@ -136,12 +136,8 @@ class RecordCipher:
         # record's key) an equality: the ORM's statement setup and an IN list rendered anew on every
         # execution were most of a read's key lookup (py-spy, 100,000 people).
         keys = DataKey.__table__.c
-        (one,) = wanted if len(wanted) == 1 else (None,)
-        for row in self.session.execute(
-            select(keys.id, keys.kek_version, keys.wrapped).where(
-                keys.id == one if one is not None else keys.id.in_(wanted)
-            )
-        ):
+        which = keys.id == next(iter(wanted)) if len(wanted) == 1 else keys.id.in_(wanted)
+        for row in self.session.execute(select(keys.id, keys.kek_version, keys.wrapped).where(which)):
             self._keys[row.id] = self.keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
         missing = wanted - self._keys.keys()
         if missing:
