@@ -1,10 +1,11 @@
 """The checks the quality rules name. Each builds one SQL condition on a `nominal` row from plain columns only
 (no decryption), with its cut-off dates computed here so the same SQL runs on SQLite and PostgreSQL.
 
-A check may also read the run's record facts (`F`: each swept record's current offender manager, the level
-of its latest current risk assessment and its last home visit), worked out once per run by `fill_facts`
-instead of looked up again for each rule and each finding (at 100,000 people the owner of 200,000 findings
-and the visit rule's two lookups for 94,000 records took 3.7 of a run's 12.5 s; decision 56)."""
+A check may also read the run's record facts (`facts()`: each swept record's current offender manager, the
+level of its latest current risk assessment and its last home visit), worked out once per run by
+`record_facts` instead of looked up again for each rule and each finding (at 100,000 people the owner of
+200,000 findings and the visit rule's two lookups for 94,000 records took 3.7 of a run's 12.5 s; decision
+56)."""
 
 from __future__ import annotations
 
@@ -47,21 +48,9 @@ from ..store.records import visible_to
 N = m.Nominal
 Check = Callable[..., ColumnElement[bool]]
 
-# The run's record facts: a temporary table (each session its own; dropped at the end of the run, and on
-# PostgreSQL at the commit whatever happens), never part of the schema's metadata.
-FACTS = Table(
-    "quality_record_facts",
-    MetaData(),
-    Column("nominal_id", Uuid, primary_key=True),
-    Column("owner", m.Item.__table__.c.ref.type),  # the user id of the current offender manager, or NULL
-    Column("risk_level", m.Item.__table__.c.status.type),  # the latest current assessment's RoSH, or NULL
-    Column("last_visit", m.UTCDateTime()),  # the latest home visit, or NULL
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
-F = FACTS.c
 WHOLE_REGISTER_WORK_MEM = "64MB"  # each sort or hash of a run's passes over the register, on PostgreSQL
 ONE_PASS_SHARE = 0.25  # the share of the register a run must cover to read it in passes (`in_one_pass`)
+FACTS_TABLE = "quality_record_facts"
 
 
 _LATEST = (m.Item.starts_on.desc(), m.Item.id.desc())  # as a record lists them; a tie goes to the highest id
@@ -103,9 +92,9 @@ def _latest_current(section: str, column: Any) -> Any:
 
 def coverage(session: Session, swept: ColumnElement[bool]) -> tuple[int, int]:
     """How many records `swept` selects, and how many the register holds. A run covering at least
-    ONE_PASS_SHARE of the register reads its items and visits in one pass each (`fill_facts`, `item_facts`)
-    rather than probing each swept record's own: a pass reads every record's items, and a probe per record and
-    rule costs more once the run covers much of the register."""
+    ONE_PASS_SHARE of the register reads its items and visits in one pass each (`record_facts`) rather than
+    probing each swept record's own: a pass reads every record's items, and a probe per record and rule costs
+    more once the run covers much of the register."""
     counts = session.execute(select(func.count().filter(swept), func.count()).select_from(N)).one()
     return int(counts[0]), int(counts[1])
 
@@ -114,58 +103,21 @@ def in_one_pass(covered: int, total: int) -> bool:
     return covered > 0 and covered >= ONE_PASS_SHARE * total
 
 
-def fill_facts(session: Session, swept: ColumnElement[bool], one_pass: bool) -> None:
-    """Create the run's record facts for the records `swept` selects: in one pass over the items and one over
-    the home visits (`one_pass`), or by an index lookup of each per swept record."""
-    FACTS.drop(session.connection(), checkfirst=True)  # one a failed run on this connection may have left
-    FACTS.create(session.connection())
-    if one_pass and session.get_bind().dialect.name == "postgresql":
-        # The passes over the register sort and group about a million rows: with PostgreSQL's
-        # default 4 MB a node they spilled to disk (the items' pass 2.4 s, 1.2 s in memory). This
-        # transaction only.
-        session.execute(text(f"SET LOCAL work_mem = '{WHOLE_REGISTER_WORK_MEM}'"))
-    E = m.ChronologyEntry
-    home_visit = E.kind == ChronologyKind.HOME_VISIT.value
-    if one_pass:
-        latest = _latest_current_in_one_pass()
-        visits = (
-            select(E.nominal_id, func.max(E.occurred_at).label("last"))
-            .where(home_visit)
-            .group_by(E.nominal_id)
-            .subquery()
-        )
-        facts = (
-            select(N.id, latest.c.owner, latest.c.risk_level, visits.c.last)
-            .select_from(N)
-            .outerjoin(latest, latest.c.nominal_id == N.id)
-            .outerjoin(visits, visits.c.nominal_id == N.id)
-            .where(swept)
-        )
-    else:
-        last_visit = select(func.max(E.occurred_at)).where(E.nominal_id == N.id, home_visit).scalar_subquery()
-        facts = select(
-            N.id, _latest_current(_OM, m.Item.ref), _latest_current(_RA, m.Item.status), last_visit
-        ).where(swept)
-    session.execute(FACTS.insert().from_select(["nominal_id", "owner", "risk_level", "last_visit"], facts))
-    _analyse(session, FACTS)
-
-
-def drop_facts(session: Session) -> None:
-    FACTS.drop(session.connection())
-
-
 @dataclass
-class _ItemPass:
-    """The item conditions a run's rules ask about, as the columns of one pass over the items (see
-    `item_facts`): first collected in the order the rules ask, then read back in the same order."""
+class _RunFacts:
+    """A run's record facts: while `table` is None, the item conditions the rules ask about (in the order they
+    ask, and the sections they name); then the table holding them, read back in the same order."""
 
+    one_pass: bool
     wanted: list[ColumnElement[bool]] = field(default_factory=list)
+    sections: set[str] = field(default_factory=set)
     table: Table | None = None
     read: int = 0
 
-    def column(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    def column(self, section: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:
         if self.table is None:
             self.wanted.append(condition)
+            self.sections.add(section)
             return false()
         if self.read >= len(self.wanted):
             raise RuntimeError("a rule asked about more items than it did when its facts were collected")
@@ -174,7 +126,116 @@ class _ItemPass:
         return func.coalesce(fact, 0) == 1
 
 
-_ITEM_PASS: ContextVar[_ItemPass | None] = ContextVar("quality_item_pass", default=None)
+_RUN_FACTS: ContextVar[_RunFacts | None] = ContextVar("quality_run_facts", default=None)
+
+
+def _facts_table(*items: Column[Any]) -> Table:
+    return Table(
+        FACTS_TABLE,
+        MetaData(),
+        Column("nominal_id", Uuid, primary_key=True),
+        Column("owner", m.Item.__table__.c.ref.type),  # the user id of the current offender manager
+        Column("risk_level", m.Item.__table__.c.status.type),  # the latest current assessment's RoSH
+        Column("last_visit", m.UTCDateTime()),  # the latest home visit
+        *items,
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+
+
+_COLLECTING = _facts_table()  # what a check reads while the run collects its item conditions
+
+
+def facts() -> Table:
+    """The record facts of the run under way (`record_facts`): join it on `nominal_id`."""
+    run = _RUN_FACTS.get()
+    if run is None:
+        raise RuntimeError("a check read the run's record facts outside `record_facts`")
+    return run.table if run.table is not None else _COLLECTING
+
+
+@contextmanager
+def record_facts(
+    session: Session, swept: ColumnElement[bool], one_pass: bool, ask_every_rule: Callable[[], object]
+) -> Iterator[Table]:
+    """The run's record facts, worked out once for the records `swept` selects, in a temporary table (each
+    session its own; dropped at the end of the run, and on PostgreSQL at the commit whatever happens; never
+    part of the schema's metadata): each record's current offender manager (`owner`), the level of its latest
+    current risk assessment (`risk_level`) and its last home visit (`last_visit`), instead of looked up again
+    for each rule and each finding (decision 56).
+
+    Over much of the register (`one_pass`) also a column for each item condition the rules ask about, instead
+    of an index probe per record and rule: `ask_every_rule` builds every rule's condition as the run will; its
+    item conditions (on the item's own columns) are collected, and the table gets a column for each (1 where
+    the record has such an item; NULL, read as 0, where it has no item of the sections asked about). Inside
+    the block the rules, asked again in the same order, read those columns. The table is filled by one
+    statement: a pass over those sections' items, one over the current offender managers and assessments,
+    and an index-only scan of the home visits. Otherwise by a lookup of each fact per swept record."""
+    run = _RunFacts(one_pass)
+    token = _RUN_FACTS.set(run)
+    try:
+        if one_pass:
+            ask_every_rule()
+        table = _facts_table(*(Column(f"c{i}", SmallInteger) for i in range(len(run.wanted))))
+        table.drop(session.connection(), checkfirst=True)  # one a failed run on this connection may have left
+        table.create(session.connection())
+        if one_pass and session.get_bind().dialect.name == "postgresql":
+            # The passes over the register sort and group about a million rows: with PostgreSQL's
+            # default 4 MB a node they spilled to disk (the items' pass 2.4 s, 1.2 s in memory). This
+            # transaction only.
+            session.execute(text(f"SET LOCAL work_mem = '{WHOLE_REGISTER_WORK_MEM}'"))
+        filled = _facts_in_one_pass(swept, run) if one_pass else _facts_by_record(swept)
+        session.execute(table.insert().from_select([c.name for c in table.c], filled))
+        _analyse(session, table)
+        run.table = table
+        yield table
+        if run.read != len(run.wanted):
+            raise RuntimeError("the rules asked about fewer items than when their facts were collected")
+        table.drop(session.connection())
+    finally:
+        _RUN_FACTS.reset(token)
+
+
+# A home visit, as the partial index `ix_chronology_home_visit` names it: written into the statement, so that
+# the database can tell the index covers it (a bound parameter it could not).
+_HOME_VISIT = m.ChronologyEntry.kind == literal(ChronologyKind.HOME_VISIT.value, literal_execute=True)
+
+
+def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
+    E = m.ChronologyEntry
+    latest = _latest_current_in_one_pass()
+    visits = (
+        select(E.nominal_id, func.max(E.occurred_at).label("last"))
+        .where(_HOME_VISIT)
+        .group_by(E.nominal_id)
+        .subquery()
+    )
+    wanted = [func.max(case((condition, 1), else_=0)) for condition in run.wanted]
+    items = (
+        select(m.Item.nominal_id, *(w.label(f"c{i}") for i, w in enumerate(wanted)))
+        .where(m.Item.section.in_(sorted(run.sections)))
+        .group_by(m.Item.nominal_id)
+        .subquery()
+    )
+    found = (
+        select(N.id, latest.c.owner, latest.c.risk_level, visits.c.last)
+        .select_from(N)
+        .outerjoin(latest, latest.c.nominal_id == N.id)
+        .outerjoin(visits, visits.c.nominal_id == N.id)
+    )
+    if wanted:
+        found = found.outerjoin(items, items.c.nominal_id == N.id).add_columns(
+            *(items.c[f"c{i}"] for i in range(len(wanted)))
+        )
+    return found.where(swept)
+
+
+def _facts_by_record(swept: ColumnElement[bool]) -> Any:
+    E = m.ChronologyEntry
+    last_visit = select(func.max(E.occurred_at)).where(E.nominal_id == N.id, _HOME_VISIT).scalar_subquery()
+    return select(
+        N.id, _latest_current(_OM, m.Item.ref), _latest_current(_RA, m.Item.status), last_visit
+    ).where(swept)
 
 
 def _items(
@@ -185,53 +246,18 @@ def _items(
     audience: Agency | None = None,
 ) -> Any:
     """SQL: the record has an item of `section` meeting the conditions, among the items `audience` may see.
-    An index probe per record, or, inside `item_facts`, a column of the run's one pass over the items."""
+    An index probe per record, or, in a run that reads the register in one pass, a column of its record
+    facts."""
     section_value = section.value if isinstance(section, Section) else section
     clauses = [m.Item.section == section_value, visible_to(audience)]
     if current:
         clauses.append(m.Item.ended_at.is_(None))
         if today is not None:
             clauses.append(or_(m.Item.ends_on.is_(None), m.Item.ends_on >= today))
-    item_pass = _ITEM_PASS.get()
-    if item_pass is not None:
-        return item_pass.column(and_(*clauses, *conditions))
+    run = _RUN_FACTS.get()
+    if run is not None and run.one_pass:
+        return run.column(section_value, and_(*clauses, *conditions))
     return exists(select(m.Item.id).where(m.Item.nominal_id == N.id, *clauses, *conditions))
-
-
-@contextmanager
-def item_facts(session: Session, ask_every_rule: Callable[[], object]) -> Iterator[Table]:
-    """One pass over every item of the register for every item condition the rules ask about, instead of an
-    index probe per record and rule (decision 56). `ask_every_rule` builds every rule's condition, as the
-    run will: its item conditions (on the item's own columns) are collected, a temporary table gets a column
-    for each (1 where the record has such an item), filled by one `GROUP BY` over the items; inside the block
-    the rules, asked again in the same order, read those columns (a record with no item has no row: an outer
-    join, NULL read as 0)."""
-    item_pass = _ItemPass()
-    token = _ITEM_PASS.set(item_pass)
-    try:
-        ask_every_rule()
-        table = Table(
-            "quality_item_facts",
-            MetaData(),
-            Column("nominal_id", Uuid, primary_key=True),
-            *(Column(f"c{i}", SmallInteger) for i in range(len(item_pass.wanted))),
-            prefixes=["TEMPORARY"],
-            postgresql_on_commit="DROP",
-        )
-        table.drop(session.connection(), checkfirst=True)
-        table.create(session.connection())
-        facts = select(
-            m.Item.nominal_id, *(func.max(case((wanted, 1), else_=0)) for wanted in item_pass.wanted)
-        ).group_by(m.Item.nominal_id)
-        session.execute(table.insert().from_select([c.name for c in table.c], facts))
-        _analyse(session, table)
-        item_pass.table = table
-        yield table
-        if item_pass.read != len(item_pass.wanted):
-            raise RuntimeError("the rules asked about fewer items than when their facts were collected")
-        table.drop(session.connection())
-    finally:
-        _ITEM_PASS.reset(token)
 
 
 def _analyse(session: Session, table: Table) -> None:
@@ -308,9 +334,10 @@ def visit_overdue(today: dt.date, intervals_months: dict[str, int]) -> ColumnEle
     cutoffs = {
         ("" if level == "unknown" else level): since(months) for level, months in intervals_months.items()
     }
-    cutoff = case(cutoffs, value=func.coalesce(F.risk_level, ""), else_=null())
+    known = facts().c
+    cutoff = case(cutoffs, value=func.coalesce(known.risk_level, ""), else_=null())
     never = literal(dt.datetime(1900, 1, 1, tzinfo=dt.UTC), m.UTCDateTime())
-    return func.coalesce(F.last_visit, never) < cutoff
+    return func.coalesce(known.last_visit, never) < cutoff
 
 
 def notification_overdue(today: dt.date) -> ColumnElement[bool]:

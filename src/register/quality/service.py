@@ -10,7 +10,6 @@ import datetime as dt
 import inspect
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -29,15 +28,11 @@ from ..usecase.core import use_case
 from ..usecase.cursors import cursors, fingerprint, next_offset
 from .checks import (
     CHECKS,
-    FACTS,
-    F,
     N,
     coverage,
-    drop_facts,
-    fill_facts,
     in_one_pass,
-    item_facts,
     per_agency,
+    record_facts,
 )
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
@@ -132,7 +127,6 @@ def run_areas(
     R = m.QualityRun
     runs = [R.area == N.area, R.id.in_(list(run_ids.values()))]  # the run of the finding's area
     one_pass = in_one_pass(covered, total)
-    fill_facts(uow.session, swept, one_pass)  # each swept record's owner, risk level and last visit, once
     columns = [
         "run_id",
         "rule_id",
@@ -160,15 +154,11 @@ def run_areas(
             **({"audience": audience} if audience is not None else {}),
         )
 
-    with ExitStack() as stack:
-        # Much of the register: every item condition of every rule in one pass over the items first.
-        items = (
-            stack.enter_context(
-                item_facts(uow.session, lambda: [condition(r, a) for r in rules for a in audiences(r)])
-            )
-            if one_pass
-            else None
-        )
+    # Each swept record's owner, risk level and last visit, once; over much of the register also every item
+    # condition of every rule, in one pass over the items.
+    with record_facts(
+        uow.session, swept, one_pass, lambda: [condition(r, a) for r in rules for a in audiences(r)]
+    ) as known:
         progress(0, len(rules))
         for done, rule in enumerate(rules, 1):
             for audience in audiences(rule):
@@ -181,19 +171,16 @@ def run_areas(
                         N.id,
                         N.area,
                         N.managing_unit,
-                        F.owner,
+                        known.c.owner,
                         literal(audience.value if audience else None, m.QualityFinding.audience.type),
                     )
                     .select_from(N)
                     .join(R, and_(*runs))
-                    .join(FACTS, F.nominal_id == N.id)
+                    .join(known, known.c.nominal_id == N.id)
+                    .where(swept, N.status.in_(rule.statuses), condition(rule, audience))
                 )
-                if items is not None:
-                    found = found.outerjoin(items, items.c.nominal_id == N.id)
-                found = found.where(swept, N.status.in_(rule.statuses), condition(rule, audience))
                 uow.session.execute(insert(m.QualityFinding).from_select(columns, found))
             progress(done, len(rules))
-    drop_facts(uow.session)
     uow.session.execute(
         cast(Table, R.__table__)
         .update()

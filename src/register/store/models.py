@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -194,6 +195,15 @@ class ChronologyEntry(Base):
     __table_args__ = (
         Index("ix_chronology_nominal_occurred", "nominal_id", "occurred_at"),
         Index("ix_chronology_kind_occurred", "kind", "occurred_at"),
+        # Each record's home visits, latest last: the quality run's last visits in one index-only scan
+        # (quality/checks.py; migration 0026).
+        Index(
+            "ix_chronology_home_visit",
+            "nominal_id",
+            "occurred_at",
+            postgresql_where=text("kind = 'home_visit'"),
+            sqlite_where=text("kind = 'home_visit'"),
+        ),
     )
 
 
