@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Uuid,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -57,13 +58,17 @@ _LATEST = (m.Item.starts_on.desc(), m.Item.id.desc())  # as a record lists them;
 _OM, _RA = Section.OFFENDER_MANAGERS.value, Section.RISK_ASSESSMENTS.value
 
 
+# The sections of the partial index `ix_item_current_owner_risk`, written into the statement (`_HOME_VISIT`).
+_OWNER_RISK = bindparam("owner_risk", [_OM, _RA], expanding=True, literal_execute=True)
+
+
 def _latest_current_in_one_pass() -> Any:
     """Every record's latest current offender manager (the user id) and risk assessment (the overall RoSH),
     in one pass over the two sections' items (a pass for each section read the item table twice)."""
     rank = func.row_number().over(partition_by=(m.Item.nominal_id, m.Item.section), order_by=_LATEST)
     ranked = (
         select(m.Item.nominal_id, m.Item.section, m.Item.ref, m.Item.status, rank.label("rank"))
-        .where(m.Item.section.in_((_OM, _RA)), m.Item.ended_at.is_(None))
+        .where(m.Item.section.in_(_OWNER_RISK), m.Item.ended_at.is_(None))
         .subquery()
     )
     r = ranked.c
@@ -197,7 +202,8 @@ def record_facts(
 
 
 # A home visit, as the partial index `ix_chronology_home_visit` names it: written into the statement, so that
-# the database can tell the index covers it (a bound parameter it could not).
+# the database can tell the index covers it, whatever plan it keeps for the statement (a bound parameter's
+# value is not known to a generic plan).
 _HOME_VISIT = m.ChronologyEntry.kind == literal(ChronologyKind.HOME_VISIT.value, literal_execute=True)
 
 

@@ -175,9 +175,11 @@ def run_areas(
                         literal(audience.value if audience else None, m.QualityFinding.audience.type),
                     )
                     .select_from(N)
-                    .join(R, and_(*runs))
+                    # Only the swept records have facts, and only the chosen areas have runs: no test of
+                    # `swept` again (at every area, 42 names compared for each of 100,000 records a rule).
                     .join(known, known.c.nominal_id == N.id)
-                    .where(swept, N.status.in_(rule.statuses), condition(rule, audience))
+                    .join(R, and_(*runs))
+                    .where(N.status.in_(rule.statuses), condition(rule, audience))
                 )
                 uow.session.execute(insert(m.QualityFinding).from_select(columns, found))
             progress(done, len(rules))

@@ -123,6 +123,9 @@ class Nominal(Base):
     )
 
 
+_CURRENT_OWNER_RISK = "ended_at IS NULL AND section IN ('offender_managers', 'risk_assessments')"
+
+
 class Item(Base):
     """One item of one section of a record (alias, address, order, assessment...)."""
 
@@ -162,6 +165,18 @@ class Item(Base):
         Index("ix_item_section_kind", "section", "kind"),
         Index("ix_item_section_due", "section", "due_on"),
         Index("ix_item_section_ref", "section", "ref"),  # a caseload: offender managers by user id
+        # Every record's latest current offender manager and assessment, in the order the quality run's
+        # window reads them, from the index alone (quality/checks.py; migration 0026).
+        Index(
+            "ix_item_current_owner_risk",
+            "nominal_id",
+            "section",
+            "starts_on",
+            "id",
+            postgresql_include=["ref", "status"],
+            postgresql_where=text(_CURRENT_OWNER_RISK),
+            sqlite_where=text(_CURRENT_OWNER_RISK),
+        ),
     )
 
 
