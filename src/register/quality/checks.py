@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from ..domain.enums import Agency, ChronologyKind, MeetingKind, NominalType, OrderKind
 from ..domain.notification import add_months
@@ -59,7 +60,9 @@ _OM, _RA = Section.OFFENDER_MANAGERS.value, Section.RISK_ASSESSMENTS.value
 
 
 # The sections of the partial index `ix_item_current_owner_risk`, written into the statement (`_HOME_VISIT`).
-_OWNER_RISK = bindparam("owner_risk", [_OM, _RA], expanding=True, literal_execute=True)
+_OWNER_RISK: BindParameter[list[str]] = bindparam(
+    "owner_risk", [_OM, _RA], expanding=True, literal_execute=True
+)
 
 
 def _latest_current_in_one_pass() -> Any:

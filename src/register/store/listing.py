@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.enums import Area, MappaCategory, MappaLevel, NominalStatus, NominalType
@@ -95,27 +95,33 @@ class RecordListing:
         total = self.session.execute(
             select(func.count()).select_from(m.Nominal).where(*conditions)
         ).scalar_one()
-        rows = (
-            self.session.execute(
-                select(m.Nominal)
-                .where(*conditions)
-                .order_by(m.Nominal.updated_at.desc(), m.Nominal.id)
-                .limit(limit)
-                .offset(offset)
-            )
-            .scalars()
-            .all()
+        rows = self._with_keys(
+            select(m.Nominal)
+            .where(*conditions)
+            .order_by(m.Nominal.updated_at.desc(), m.Nominal.id)
+            .limit(limit)
+            .offset(offset)
         )
         return self._summaries(rows), total
 
     def summaries(self, nominal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
-        """Summaries (with decrypted names) of the given records, in two queries."""
-        rows = (
-            self.session.scalars(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))).all()
-            if nominal_ids
-            else []
-        )
+        """Summaries (with decrypted names) of the given records, in one query."""
+        rows = self._with_keys(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))) if nominal_ids else []
         return {s.id: s for s in self._summaries(rows)}
+
+    def _with_keys(self, statement: Select[m.Nominal]) -> list[m.Nominal]:
+        """The records `statement` selects, with their data keys read in the same query: no second round trip
+        for the keys (a tenth of an investigator's search through the API, py-spy at 100,000 people)."""
+        keys = m.DataKey.__table__.c
+        rows = self.session.execute(
+            statement.add_columns(keys.kek_version, keys.wrapped).outerjoin(
+                m.DataKey.__table__, keys.id == m.Nominal.data_key_id
+            )
+        ).all()
+        self.cipher.accept(
+            (r[0].data_key_id, r.kek_version, r.wrapped) for r in rows if r.wrapped is not None
+        )
+        return [r[0] for r in rows]
 
     def _summaries(self, rows: Sequence[m.Nominal]) -> list[Summary]:
         self.cipher.load({r.data_key_id for r in rows})
