@@ -219,23 +219,23 @@ def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
         .group_by(E.nominal_id)
         .subquery()
     )
-    wanted = [func.max(case((condition, 1), else_=0)) for condition in run.wanted]
-    items = (
-        select(m.Item.nominal_id, *(w.label(f"c{i}") for i, w in enumerate(wanted)))
-        .where(m.Item.section.in_(sorted(run.sections)))
-        .group_by(m.Item.nominal_id)
-        .subquery()
-    )
     found = (
         select(N.id, latest.c.owner, latest.c.risk_level, visits.c.last)
         .select_from(N)
         .outerjoin(latest, latest.c.nominal_id == N.id)
         .outerjoin(visits, visits.c.nominal_id == N.id)
     )
-    if wanted:
-        found = found.outerjoin(items, items.c.nominal_id == N.id).add_columns(
-            *(items.c[f"c{i}"] for i in range(len(wanted)))
+    if run.wanted:
+        items = (
+            select(
+                m.Item.nominal_id,
+                *(func.max(case((c, 1), else_=0)).label(f"c{i}") for i, c in enumerate(run.wanted)),
+            )
+            .where(m.Item.section.in_(sorted(run.sections)))
+            .group_by(m.Item.nominal_id)
+            .subquery()
         )
+        found = found.outerjoin(items, items.c.nominal_id == N.id).add_columns(*list(items.c)[1:])
     return found.where(swept)
 
 

@@ -137,8 +137,7 @@ class RecordCipher:
         # execution were most of a read's key lookup (py-spy, 100,000 people).
         keys = DataKey.__table__.c
         which = keys.id == next(iter(wanted)) if len(wanted) == 1 else keys.id.in_(wanted)
-        for row in self.session.execute(select(keys.id, keys.kek_version, keys.wrapped).where(which)):
-            self._keys[row.id] = self.keyring.unwrap(row.kek_version, row.wrapped, row.id.bytes)
+        self.accept(self.session.execute(select(keys.id, keys.kek_version, keys.wrapped).where(which)))
         missing = wanted - self._keys.keys()
         if missing:
             raise KeyMismatch(f"data keys {sorted(map(str, missing))} are missing from the database")
