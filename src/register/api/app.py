@@ -212,23 +212,10 @@ def create_app(
     web_record.install(app)
     app.mount(assets.prefix, ImmutableFiles(directory=assets.directory), name="static")
     app.mount("/assets", StaticFiles(directory=assets.directory / "assets"), name="design-system-assets")
+    # The API's routers first, then the pages': no path of one is a path of the other (the API's begin /v1,
+    # or are /health and /ready), so the order between the two changes no answer, and a call to the API does
+    # not try the pages' patterns first. Within each, the order is the order of precedence.
     for router in (
-        web_router,
-        signin_router,
-        caseload_router,
-        web_associations.router,  # before the record's /records/{id}/{group}
-        web_meetings.router,  # likewise
-        web_record.router,
-        web_photographs.router,
-        web_transfer.router,
-        web_audit.router,
-        web_statistics.router,
-        web_transfers.router,
-        web_duplicates.router,
-        web_retention.router,
-        web_search.router,
-        editing_router,
-        web_quality_router,
         system_router,
         associations_router,  # before the nominals' /v1/nominals/{id}/{section}
         meetings_router,  # likewise (/v1/nominals/{id}/meetings/...)
@@ -245,6 +232,22 @@ def create_app(
         audit_router,
         keys_router,
         events_router,
+        web_router,
+        signin_router,
+        caseload_router,
+        web_associations.router,  # before the record's /records/{id}/{group}
+        web_meetings.router,  # likewise
+        web_record.router,
+        web_photographs.router,
+        web_transfer.router,
+        web_audit.router,
+        web_statistics.router,
+        web_transfers.router,
+        web_duplicates.router,
+        web_retention.router,
+        web_search.router,
+        editing_router,
+        web_quality_router,
     ):
         app.include_router(router)
     app.add_middleware(ConditionalReads)  # innermost: the request log and metrics see its 304s

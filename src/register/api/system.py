@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -10,6 +10,7 @@ from ..domain.actors import Principal
 from ..store.store import Store
 from .deps import Authorize, get_store
 from .problems import ERROR_RESPONSES, RETRY_AFTER_SECONDS, ApiProblem, Problem
+from .routing import APIRouter
 
 router = APIRouter(tags=["system"])
 

@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import Body, Depends, Response
 
 from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
 from ..api.problems import ERROR_RESPONSES
+from ..api.routing import APIRouter
 from . import service
 from .schemas import ArchiveRequest, Unarchive
 

@@ -4,11 +4,12 @@ import datetime as dt
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from ..access.policy import Policy
 from ..api.deps import Access, RecordGuard, UoW, get_policy, restricted_stub
 from ..api.problems import ERROR_RESPONSES, ok
+from ..api.routing import APIRouter
 from ..usecase.views import RestrictedStub
 from . import service
 from .schemas import AssociationGraph

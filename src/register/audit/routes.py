@@ -5,11 +5,12 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from ..api.deps import Authorize, Cursor, UoW, request_id
 from ..api.problems import ERROR_RESPONSES, ok
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork

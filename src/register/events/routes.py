@@ -5,10 +5,11 @@ delivery."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import Body, Depends, Query, Request
 
 from ..api.deps import Authorize, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from . import service
 from .schemas import (

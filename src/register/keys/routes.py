@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from . import service
 

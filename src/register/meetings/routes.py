@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import Body, Depends, Request, Response
 
 from ..access.policy import Policy
 from ..api.deps import (
@@ -20,6 +20,7 @@ from ..api.deps import (
     restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok, read
+from ..api.routing import APIRouter
 from ..caseload import service as caseload_service
 from ..config import Settings
 from ..domain.actors import Principal

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, Query, Request, Response
 
 from ..access.policy import RecordFacts
 from ..api.deps import (
@@ -22,6 +22,7 @@ from ..api.deps import (
     restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..usecase import guard
 from ..usecase.views import RestrictedStub

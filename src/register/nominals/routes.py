@@ -9,7 +9,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import Body, Depends, Query, Response
 
 from ..access.policy import Policy
 from ..api.deps import (
@@ -27,6 +27,7 @@ from ..api.deps import (
     restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok, read
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.enums import MappaCategory, MappaLevel, NominalStatus, NominalType
 from ..domain.record import SECTION_MODELS, ChronologyEntry, Identity, Record, Section, SectionItem

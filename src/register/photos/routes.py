@@ -10,13 +10,14 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
 from ..api.problems import ERROR_RESPONSES, ApiProblem, ok, read
+from ..api.routing import APIRouter
 from ..domain.errors import InvalidValue
 from ..store.uow import UnitOfWork
 from ..usecase.views import Changed, EndItem, RestrictedStub

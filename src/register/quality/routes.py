@@ -3,12 +3,13 @@
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from ..access.policy import Policy
 from ..api.deps import Authorize, Cursor, Limit, UoW, get_policy, request_id
 from ..api.problems import ERROR_RESPONSES
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..exports import to_csv
 from . import service

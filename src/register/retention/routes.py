@@ -4,10 +4,11 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import Body, Depends, Response
 
 from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
 from ..api.problems import ERROR_RESPONSES
+from ..api.routing import APIRouter
 from ..usecase.views import RestrictedStub
 from . import service
 from .schemas import HoldRequest, ItemErasure, RetentionOut, ReviewRequest

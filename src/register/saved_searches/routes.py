@@ -7,7 +7,7 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from ..access.policy import Policy
@@ -18,6 +18,7 @@ from ..api.deps import (
     request_id,
 )
 from ..api.problems import ERROR_RESPONSES, ApiProblem
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..search.backend import SearchUnavailable
 from . import service

@@ -3,7 +3,7 @@
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Depends, Request
 from fastapi.responses import Response
 
 from ..access.policy import Policy
@@ -14,6 +14,7 @@ from ..api.deps import (
     request_id,
 )
 from ..api.problems import ERROR_RESPONSES, ApiProblem
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..store.uow import UnitOfWork

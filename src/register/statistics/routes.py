@@ -4,11 +4,12 @@
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from ..api.deps import Authorize, UoW, request_id
 from ..api.problems import ERROR_RESPONSES, ApiProblem
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.errors import InvalidValue
 from . import render, service

@@ -4,7 +4,7 @@ against the sending area: the guard hands it the right area."""
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import Body, Depends, Request, Response
 
 from ..access.policy import RecordFacts
 from ..api.deps import (
@@ -22,6 +22,7 @@ from ..api.deps import (
     request_id,
 )
 from ..api.problems import ERROR_RESPONSES
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.enums import Area
 from ..usecase import guard

@@ -16,10 +16,11 @@ import uuid
 from collections import defaultdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ..access.policy import Policy
+from ..api.routing import APIRouter
 from ..associations import service
 from ..associations.schemas import LINK_LABELS, AssociationGraph, PersonNode
 from ..usecase.guard import Access

@@ -16,10 +16,11 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..audit import service
 from ..audit.events import Action
 from ..audit.schemas import EXPORT_COLUMNS, AuditEventOut

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..caseload import service as caseload_service
 from ..caseload.schemas import DUE_FILTERS, CaseloadPage, CaseloadQuery
 from ..domain.actors import Principal

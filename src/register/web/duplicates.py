@@ -14,11 +14,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.errors import ConcurrencyConflict, DomainError, NotFound
 from ..domain.record import Address, Alias, Contact, Identifier, OffenderManager, Record, Section

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.enums import (
     AddressKind,

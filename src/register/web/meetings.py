@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from ..access.policy import Policy
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..caseload import service as caseload_service
 from ..domain.actors import Principal
 from ..domain.enums import Agency, DisclosureRecipient, MappaLevel, Pillar

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..domain.errors import ConcurrencyConflict, DomainError, NotFound
 from ..photos import service as photos
 from ..photos.repository import Variant

@@ -15,11 +15,12 @@ import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..access.policy import Policy
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..exports import to_csv
 from ..quality import service as quality

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..access.policy import Policy
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..caseload import service as caseload_service
 from ..domain import notification
 from ..domain.actors import Principal

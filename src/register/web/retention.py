@@ -14,12 +14,13 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..archive import service as archive
 from ..archive.schemas import ArchiveRequest, Unarchive
 from ..domain.actors import Principal

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..config import display_path
 from ..domain.actors import Principal
 from ..saved_searches import service as saved

@@ -20,12 +20,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from ..access.policy import Policy
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.enums import BodyLocation, IdentifierKind, MarkKind
 from ..domain.errors import DomainError, NotFound, field_errors

@@ -20,13 +20,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.starlette_client import OAuth, OAuthError  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..access.development import DemoUser, demo_users
 from ..access.tokens import DEV_ISSUER, AuthenticationFailed, TokenVerifier
 from ..api.deps import request_id
 from ..api.observability import count_sign_in
+from ..api.routing import APIRouter
 from ..config import Settings
 from ..signin import service as signin_service
 from . import sessions

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.errors import InvalidValue
 from ..exports import to_csv

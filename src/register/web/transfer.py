@@ -5,10 +5,11 @@ both sides."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from ..api.routing import APIRouter
 from ..domain.actors import Principal
 from ..domain.enums import Area
 from ..domain.errors import ConcurrencyConflict, DomainError, NotFound

@@ -14,10 +14,11 @@ import re
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ..api.deps import request_id
+from ..api.routing import APIRouter
 from ..caseload import service as caseload_service
 from ..domain.actors import Principal
 from .caseload import today_in_london
