@@ -18,11 +18,13 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 from postgres import PostgresServer  # deploy/local, on the path from tests/conftest.py
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from register.access.tokens import ensure_dev_signing_key, mint
 from register.api.app import build_app
 from register.config import Settings
 from register.domain.enums import Agency, Area, Role
+from register.store.db import make_engine
 from register.store.open import build_store, migrate
 from register.web.sessions import COOKIE
 from tests.api.helpers import PERSON, auth, visit
@@ -193,3 +195,34 @@ def test_a_postgresql_restart_answers_503_then_recovers_and_the_indexer_carries_
     printed = (tmp_path / "indexer.log").read_text()
     assert printed.count("the database is unreachable") == 1, printed  # said once per outage
     assert "the database answers again" in printed and "Traceback" not in printed, printed
+
+
+@pytest.mark.postgres_only
+def test_a_pooled_connection_the_server_closed_is_replaced_before_a_request_uses_it(
+    settings: Settings,
+) -> None:
+    """The server ends a connection idle in the pool (as a restart or a failover does to all of them): the
+    next checkout finds it closed without asking the server and hands out a new one, so the request after
+    it is answered rather than failing on the dead one."""
+    engine = make_engine(settings.database_url)
+    other = create_engine(settings.database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as conn:  # the same pooled connection, still open: not replaced
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+        with other.connect() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first}).scalar_one()
+
+        def ended() -> bool:
+            with other.connect() as admin:
+                return not admin.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": first}
+                ).scalar_one()
+
+        wait_for(ended, 10, "the server ends the connection")
+        with engine.connect() as conn:  # no error: the closed connection is never used
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    finally:
+        engine.dispose()
+        other.dispose()

@@ -298,8 +298,9 @@ def read(example: object) -> dict[int | str, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ the database unreachable (a restart, a
-# failover, a full pool): 503 with Retry-After, never a 500 with a stack trace; the pool reconnects by itself
-# (`pool_pre_ping`, store/db.py), so the next request after the database returns is answered.
+# failover, a full pool): 503 with Retry-After, never a 500 with a stack trace; the pool replaces a connection
+# the server closed before handing it out (`server_closed`, store/db.py), so the next request after the
+# database returns is answered.
 
 RETRY_AFTER_SECONDS = 5
 PageAnswer = Callable[[Request, dict[str, str]], Response]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +32,35 @@ def make_engine(url: str, *, statement_timeout_ms: int = 30_000) -> Engine:
         connect_args = {
             "options": f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000 -c jit=off"
         }
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, connect_args=connect_args)
+    if url.startswith("postgresql"):
+        event.listen(engine, "checkout", _replace_if_closed)
+    return engine
+
+
+def server_closed(dbapi_conn: Any) -> bool:
+    """Whether the server has closed this idle pooled connection (a restart, a failover, a backend
+    terminated), found without a round trip (decision 59): between statements the server sends nothing, so a
+    socket with something to read says it has gone (its last words and the end of the stream). Anything else
+    that could arrive unasked (a setting the server reports changing) only costs a new connection."""
+    pgconn = dbapi_conn.pgconn
+    if pgconn.status != 0:  # libpq's CONNECTION_OK
+        return True
+    try:
+        poller = select.poll()  # not select(): no limit on the descriptor's number
+        poller.register(pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))  # readable, or hung up, or in error
+    except (OSError, ValueError, DBAPIError, dbapi_conn.OperationalError):
+        return True
+
+
+def _replace_if_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """On checkout from the pool: a connection the server closed is replaced by a new one before the
+    request uses it (SQLAlchemy reconnects the pool's record on `DisconnectionError`), so the first request
+    after a restart is answered. In place of `pool_pre_ping`, which asked the server (`SELECT 1`) on every
+    checkout: a round trip on every request."""
+    if server_closed(dbapi_conn):
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
