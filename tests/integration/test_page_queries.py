@@ -135,6 +135,10 @@ def test_a_whole_record_read_and_an_append_read_the_header_once(
         r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert r.status_code == 201, r.text
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in append) == 1, append
+    # the header, the version claim, the data key, the entry, its words, the history, the audit event, the
+    # outbox row, the agencies' event's facts (the record's area and version, the entry's audience: one
+    # read) and the event
+    assert len(append) == 10, append
     stale = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert stale.status_code in (409, 412) and stale.json()["rule"] == "version_stale", stale.text
     after = client.get(f"/v1/nominals/{nid}", headers=auth)

@@ -23,7 +23,8 @@ from typing import Any, cast
 
 from cloudevents.conversion import to_json
 from cloudevents.http import CloudEvent
-from sqlalchemy import Table, insert, select, union_all
+from sqlalchemy import Integer, String, Table, insert, literal, null, select, union_all
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from ..audit.events import AuditEntry, Outcome
@@ -148,27 +149,50 @@ def _audience(values: list[str | None]) -> str | None:
     return ",".join(sorted(common)) if common else "-"  # "-": nobody outside system actors
 
 
+@dataclass(frozen=True)
+class _RecordFacts:
+    area: str
+    version: int
+
+
+def _event_facts(
+    session: Session, subjects: set[uuid.UUID], item_ids: set[uuid.UUID]
+) -> tuple[dict[uuid.UUID, _RecordFacts], dict[uuid.UUID, str | None]]:
+    """Each record's area and version, and each item's or chronology entry's audience, from one statement:
+    rows of (is a record, id, area, version, audience)."""
+    of_records = select(
+        literal(True).label("record"),
+        m.Nominal.id,
+        m.Nominal.area,
+        m.Nominal.version,
+        sql_cast(null(), String).label("audience"),
+    ).where(m.Nominal.id.in_(subjects))
+    no_area, no_version = sql_cast(null(), String), sql_cast(null(), Integer)
+    of_items = [
+        select(literal(False), t.id, no_area, no_version, t.audience).where(t.id.in_(item_ids))
+        for t in (m.Item, m.ChronologyEntry)
+    ]
+    records: dict[uuid.UUID, _RecordFacts] = {}
+    audiences: dict[uuid.UUID, str | None] = {}
+    rows = session.execute(union_all(of_records, *of_items)) if item_ids else session.execute(of_records)
+    for row in rows:
+        if row.record:
+            records[row.id] = _RecordFacts(row.area, row.version)
+        else:
+            audiences[row.id] = row.audience
+    return records, audiences
+
+
 def write_events(session: Session, entries: Iterable[AuditEntry]) -> int:
-    """Insert the events the transaction's successful audit entries describe; returns how many. Two
-    set-based reads (the records' area and version; the items' and chronology entries' audiences, in one
-    UNION ALL) whatever the number of events."""
+    """Insert the events the transaction's successful audit entries describe; returns how many. One
+    set-based read before the insert, whatever the number of events: the records' area and version and the
+    items' and chronology entries' audiences, in one UNION ALL (one round trip on every change)."""
     pending = _collect(entries)
     if not pending:
         return 0
-    subjects = {p.subject for p in pending}
-    records = {
-        row.id: row
-        for row in session.execute(
-            select(m.Nominal.id, m.Nominal.area, m.Nominal.version).where(m.Nominal.id.in_(subjects))
-        )
-    }
-    item_ids = {i for p in pending for i in p.item_ids}
-    audiences: dict[uuid.UUID, str | None] = {}
-    if item_ids:
-        both = union_all(
-            *(select(t.id, t.audience).where(t.id.in_(item_ids)) for t in (m.Item, m.ChronologyEntry))
-        )
-        audiences.update((row.id, row.audience) for row in session.execute(both))
+    records, audiences = _event_facts(
+        session, {p.subject for p in pending}, {i for p in pending for i in p.item_ids}
+    )
     rows = []
     for p in pending:
         record = records.get(p.subject)
