@@ -449,3 +449,19 @@ def test_a_running_register_refuses_a_key_file_swapped_for_other_keys(
             assert uow.nominals.load(nid).identity.surname
     finally:
         fresh.dispose()
+
+
+@pytest.mark.postgres_only  # SQLite's reader would go on seeing its snapshot of the key as it was
+def test_a_record_opens_when_its_key_was_rewrapped_and_the_old_version_retired_after_its_header_was_read(
+    store: Store,
+) -> None:
+    """A record's header is read with its data key still wrapped (decision 60), and the key is unwrapped only
+    when a value is opened. If a rotation moved the key off its version and retired it in between, the
+    register reads the key again rather than failing on the retired version."""
+    with store.unit_of_work() as uow:
+        nid = create(uow)
+    with store.unit_of_work() as reading:
+        reading.nominals.header_row(nid)  # the key comes with it, wrapped under version 1
+        assert keys_service.rotate(store, SystemActor("test")) == ("2", 1)  # the key moved to version 2
+        keys_service.retire(store, SystemActor("test"), "1")
+        assert reading.nominals.load(nid).identity.surname

@@ -105,10 +105,10 @@ def test_a_record_overview_is_read_in_a_fixed_number_of_statements(store: Store,
     client.cookies.set(COOKIE, session.id)
     overview_statements(client, store, small)  # warm: the first request loads what every later one reuses
     few, many = overview_statements(client, store, small), overview_statements(client, store, large)
-    # the page's guard (its header, read once for the purpose check and the policy), the record (header, shown
-    # sections and the notification's sources, the chronology, data key), the audit event, the photograph,
-    # what is due (3), the latest quality run, the pending transfer
-    assert len(few) == len(many) == 12, many
+    # the page's guard (its header, read once for the purpose check and the policy), the record (header with
+    # its data key, shown sections and the notification's sources, the chronology), the audit event, the
+    # photograph, what is due (3), the latest quality run, the pending transfer
+    assert len(few) == len(many) == 11, many
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in many) == 2, many
 
 
@@ -128,17 +128,18 @@ def test_a_whole_record_read_and_an_append_read_the_header_once(
     assert r.status_code == 200 and r.json()["version"] == v, r.text
     etag = r.headers["etag"]
     headers = [s for s in read if s.startswith("SELECT nominal.id, nominal.version")]
-    # the header, the items, the chronology, the data key, the audit event
-    assert len(headers) == 1 and len(read) == 5, read
+    # the header (with its data key), the items, the chronology, the audit event
+    assert len(headers) == 1 and len(read) == 4, read
+    assert not any(s.startswith("SELECT data_key.id") for s in read), read
     entry = {"occurred_at": "2026-11-01T10:00:00Z", "kind": "home_visit", "summary": "a home visit"}
     with statements(store) as append:
         r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert r.status_code == 201, r.text
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in append) == 1, append
-    # the header, the version claim, the data key, the entry, its words, the history, the audit event, the
-    # outbox row, the agencies' event's facts (the record's area and version, the entry's audience: one
-    # read) and the event
-    assert len(append) == 10, append
+    # the header (with its data key), the version claim, the entry, its words, the history, the audit
+    # event, the outbox row, the agencies' event's facts (the record's area and version, the entry's
+    # audience: one read) and the event
+    assert len(append) == 9, append
     stale = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert stale.status_code in (409, 412) and stale.json()["rule"] == "version_stale", stale.text
     after = client.get(f"/v1/nominals/{nid}", headers=auth)

@@ -106,7 +106,7 @@ def test_a_whole_record_is_read_in_a_fixed_number_of_queries(store: Store) -> No
     finally:
         event.remove(store.engine, "before_cursor_execute", listener)
     assert len(record.items(Section.CONTACTS)) == 15 and len(record.chronology) == 15
-    assert len(statements) == 4, statements  # nominal, items, chronology, data keys: no query per item
+    assert len(statements) == 3, statements  # nominal with its data key, items, chronology: no query per item
 
 
 def test_stale_version_is_refused_and_nothing_is_written(store: Store) -> None:

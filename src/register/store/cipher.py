@@ -5,6 +5,7 @@ A unit of work unwraps each data key it needs once and caches it for its own lif
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -107,6 +108,8 @@ class RecordCipher:
         self.session = session
         self.keyring = keyring
         self._keys: dict[uuid.UUID, bytes] = {}
+        # Wrapped keys read with their records' rows (`offer`), unwrapped only if a value is opened or sealed.
+        self._offered: dict[uuid.UUID, tuple[str, bytes]] = {}
         # One AES-GCM object per key, made once: a record opens about 30 values under its key.
         self._aeads: dict[uuid.UUID, AESGCM] = {}
 
@@ -128,8 +131,11 @@ class RecordCipher:
         return key_id
 
     def load(self, key_ids: Iterable[uuid.UUID]) -> None:
-        """Unwrap every key not yet cached, in one query."""
+        """Unwrap every key not yet cached: those offered with their rows here, the rest from one query."""
         wanted = set(key_ids) - self._keys.keys()
+        for key_id in wanted & self._offered.keys():
+            self._unwrap_offered(key_id)
+        wanted -= self._keys.keys()
         if not wanted:
             return
         # A Core statement on the table, and for one key (a record's read: its items and entries share the
@@ -148,6 +154,19 @@ class RecordCipher:
         for key_id, version, wrapped in keys:
             if key_id not in self._keys:
                 self._keys[key_id] = self.keyring.unwrap(version, wrapped, key_id.bytes)
+
+    def offer(self, key_id: uuid.UUID, version: str, wrapped: bytes) -> None:
+        """A record's wrapped data key, read in the same query as its row (`header_row`): kept wrapped, and
+        unwrapped only when a value under it is opened or sealed, so a read or a change that needs it makes
+        no round trip for it and a request that needs none (a refusal) unwraps nothing."""
+        if key_id not in self._keys:
+            self._offered[key_id] = (version, wrapped)
+
+    def _unwrap_offered(self, key_id: uuid.UUID) -> None:
+        version, wrapped = self._offered.pop(key_id)
+        # rewrapped off that version since the row was read: `load` reads it again
+        with contextlib.suppress(KeyNotAvailable):
+            self._keys[key_id] = self.keyring.unwrap(version, wrapped, key_id.bytes)
 
     def _key(self, key_id: uuid.UUID) -> bytes:
         if key_id not in self._keys:

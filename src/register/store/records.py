@@ -518,8 +518,20 @@ class NominalRepository(RecordListing):
         if for_update:
             stmt = select(m.Nominal).where(m.Nominal.id == nominal_id).with_for_update()
             row = self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
-        else:
+        elif self.session.identity_map.get(self.session.identity_key(m.Nominal, nominal_id)) is not None:
             row = self.session.get(m.Nominal, nominal_id)
+        else:
+            # with its data key, wrapped, in the same query (decision 60): the read or change that follows
+            # opens or seals under it without a round trip of its own
+            keys = m.DataKey.__table__.c
+            found = self.session.execute(
+                select(m.Nominal, keys.kek_version, keys.wrapped)
+                .outerjoin(m.DataKey.__table__, keys.id == m.Nominal.data_key_id)
+                .where(m.Nominal.id == nominal_id)
+            ).one_or_none()
+            row = found[0] if found is not None else None
+            if found is not None and found.wrapped is not None:
+                self.cipher.offer(found[0].data_key_id, found.kek_version, found.wrapped)
         if row is None:
             raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
         self._held[nominal_id] = row
