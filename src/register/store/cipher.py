@@ -155,12 +155,13 @@ class RecordCipher:
             if key_id not in self._keys:
                 self._keys[key_id] = self.keyring.unwrap(version, wrapped, key_id.bytes)
 
-    def offer(self, key_id: uuid.UUID, version: str, wrapped: bytes) -> None:
-        """A record's wrapped data key, read in the same query as its row (`header_row`): kept wrapped, and
-        unwrapped only when a value under it is opened or sealed, so a read or a change that needs it makes
-        no round trip for it and a request that needs none (a refusal) unwraps nothing."""
-        if key_id not in self._keys:
-            self._offered[key_id] = (version, wrapped)
+    def offer(self, keys: Iterable[tuple[uuid.UUID, str, bytes]]) -> None:
+        """Wrapped data keys read with their records' rows (`header_row`), as `accept` takes them: kept
+        wrapped, and unwrapped only when a value under one is opened or sealed, so a read or a change that
+        needs the key makes no round trip for it and a request that needs none (a refusal) unwraps nothing."""
+        for key_id, version, wrapped in keys:
+            if key_id not in self._keys:
+                self._offered[key_id] = (version, wrapped)
 
     def _unwrap_offered(self, key_id: uuid.UUID) -> None:
         version, wrapped = self._offered.pop(key_id)

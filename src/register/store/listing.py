@@ -109,18 +109,22 @@ class RecordListing:
         rows = self._with_keys(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))) if nominal_ids else []
         return {s.id: s for s in self._summaries(rows)}
 
-    def _with_keys(self, statement: Select[m.Nominal]) -> list[m.Nominal]:
+    def _with_keys(self, statement: Select[m.Nominal], *, unwrap: bool = True) -> list[m.Nominal]:
         """The records `statement` selects, with their data keys read in the same query: no second round trip
-        for the keys (a tenth of an investigator's search through the API, py-spy at 100,000 people)."""
+        for the keys (a tenth of an investigator's search through the API, py-spy at 100,000 people).
+        Unwrapped at once (a listing opens every name), or with `unwrap=False` kept wrapped until a value
+        under them is opened or sealed (a record's header: the request may open nothing)."""
         keys = m.DataKey.__table__.c
         rows = self.session.execute(
             statement.add_columns(keys.kek_version, keys.wrapped).outerjoin(
                 m.DataKey.__table__, keys.id == m.Nominal.data_key_id
             )
         ).all()
-        self.cipher.accept(
-            (r[0].data_key_id, r.kek_version, r.wrapped) for r in rows if r.wrapped is not None
-        )
+        found = ((r[0].data_key_id, r.kek_version, r.wrapped) for r in rows if r.wrapped is not None)
+        if unwrap:
+            self.cipher.accept(found)
+        else:
+            self.cipher.offer(found)
         return [r[0] for r in rows]
 
     def _summaries(self, rows: Sequence[m.Nominal]) -> list[Summary]:

@@ -521,17 +521,10 @@ class NominalRepository(RecordListing):
         elif self.session.identity_map.get(self.session.identity_key(m.Nominal, nominal_id)) is not None:
             row = self.session.get(m.Nominal, nominal_id)
         else:
-            # with its data key, wrapped, in the same query (decision 60): the read or change that follows
-            # opens or seals under it without a round trip of its own
-            keys = m.DataKey.__table__.c
-            found = self.session.execute(
-                select(m.Nominal, keys.kek_version, keys.wrapped)
-                .outerjoin(m.DataKey.__table__, keys.id == m.Nominal.data_key_id)
-                .where(m.Nominal.id == nominal_id)
-            ).one_or_none()
-            row = found[0] if found is not None else None
-            if found is not None and found.wrapped is not None:
-                self.cipher.offer(found[0].data_key_id, found.kek_version, found.wrapped)
+            # with its data key, kept wrapped, from the same query (decision 60): the read or change that
+            # follows opens or seals under it without a round trip of its own
+            found = self._with_keys(select(m.Nominal).where(m.Nominal.id == nominal_id), unwrap=False)
+            row = found[0] if found else None
         if row is None:
             raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
         self._held[nominal_id] = row
