@@ -43,14 +43,16 @@ def server_closed(dbapi_conn: Any) -> bool:
     terminated), found without a round trip (decision 59): between statements the server sends nothing, so a
     socket with something to read says it has gone (its last words and the end of the stream). Anything else
     that could arrive unasked (a setting the server reports changing) only costs a new connection."""
+    import psycopg  # only PostgreSQL's engines listen (psycopg is the `postgres` extra)
+
     pgconn = dbapi_conn.pgconn
-    if pgconn.status != 0:  # libpq's CONNECTION_OK
+    if pgconn.status != psycopg.pq.ConnStatus.OK:
         return True
     try:
         poller = select.poll()  # not select(): no limit on the descriptor's number
-        poller.register(pgconn.socket, select.POLLIN)
+        poller.register(pgconn.socket, select.POLLIN)  # `socket` raises once libpq has closed it
         return bool(poller.poll(0))  # readable, or hung up, or in error
-    except (OSError, ValueError, DBAPIError, dbapi_conn.OperationalError):
+    except (OSError, psycopg.OperationalError):
         return True
 
 
