@@ -184,13 +184,22 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+_NAME_GAP = re.compile(r"[\s\-]+")
+_NOT_LETTER = re.compile(r"[^a-z]")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name_words(name: str) -> tuple[str, ...]:
+    """One name's tokens (see `name_tokens`). Cached as `fold` is: a reindex reads each name several times."""
+    return tuple(token for word in _NAME_GAP.split(fold(name)) if (token := _NOT_LETTER.sub("", word)))
+
+
 def name_tokens(*names: str) -> list[str]:
     """The words of a name, folded, letters only: `O'Brien-Smith` -> `obrien`, `smith`."""
     tokens: list[str] = []
     for name in names:
-        for word in re.split(r"[\s\-]+", fold(name)):
-            token = re.sub(r"[^a-z]", "", word)
-            if token and token not in tokens:
+        for token in _name_words(name):
+            if token not in tokens:
                 tokens.append(token)
     return tokens
 

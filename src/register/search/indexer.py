@@ -24,6 +24,7 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
+import orjson
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
@@ -75,10 +76,10 @@ def bulk_body(docs: list[dict[str, Any]], index: str) -> bytes:
     lines = []
     for d in docs:
         meta = {"_index": index, "_id": d["nominal_id"], "version": d["version"], "version_type": "external"}
-        lines.append(json.dumps({"index": meta}, separators=(",", ":")))
-        lines.append(json.dumps(d, ensure_ascii=False, separators=(",", ":")))
-    lines.append("")
-    return "\n".join(lines).encode()
+        lines.append(orjson.dumps({"index": meta}))
+        lines.append(orjson.dumps(d))  # compact UTF-8, as Elasticsearch reads it
+    lines.append(b"")
+    return b"\n".join(lines)
 
 
 class SearchIndex:
