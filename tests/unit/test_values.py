@@ -133,3 +133,24 @@ def test_name_tokens_fold_accents_punctuation_and_case() -> None:
     with pytest.raises(InvalidValue) as err:
         values.check_name("   ", "surname")
     assert err.value.rule == "name_required"
+
+
+def test_cached_name_words_and_sounds_are_fresh_for_every_caller() -> None:
+    """A name's words and a word's phonetic keys are cached for the reindex (decision 61): what one record's
+    document does with its lists must not reach the next record that bears the name."""
+    from register.search.documents import sounds
+
+    first = values.name_tokens("Mary-Ann", "Smith")
+    first.append("changed")
+    assert values.name_tokens("Mary-Ann", "Smith") == ["mary", "ann", "smith"]
+    keys = sounds("smith")
+    expected = {
+        "metaphone": ["SM0"],
+        "double_metaphone": ["SM0", "XMT"],
+        "soundex": ["S530"],
+        "nysiis": ["SNAT"],
+    }
+    assert keys == expected
+    for found in keys.values():
+        found.append("changed")
+    assert sounds("smith") == expected
