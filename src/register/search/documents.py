@@ -346,8 +346,8 @@ def stored_document(
     """`document(record)` from what `NominalRepository.load_opened` reads: the nominal's plain columns, its
     opened identity, its current items' payloads (with their section, in a Record's order) and its chronology
     entries' payloads (with their audience)."""
-    # orjson reads the UTF-8 bytes model_dump_json wrote as they are, in a third of json's time: parsing the
-    # payloads was a sixth of a reindex's CPU.
+    # orjson reads the UTF-8 bytes model_dump_json wrote as they are, in under a third of json's time (1.8
+    # against 6.1 µs for an offence): with json, parsing a record's 31 payloads was an eighth of its build.
     ident = orjson.loads(identity)
     by_section: dict[str, list[dict[str, Any]]] = {}
     narrative_pieces: list[_Piece] = []
