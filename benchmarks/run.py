@@ -93,11 +93,13 @@ def queries(factory: Any, nominals: int) -> list[tuple[str, dict[str, Any]]]:
 
 
 def command(env: dict[str, str], *args: str) -> Any:
-    """A `register` command in its own process, quiet."""
+    """A `register` command in its own process, quiet, configured by `env` alone: a REGISTER_ variable left in
+    the shell that runs the benchmark (an Elasticsearch URL, say) must not reach a server meant to run without it."""
     import os
     import subprocess
 
-    return subprocess.Popen([sys.executable, "-c", "from register.cli import main; main()", *args], env={**os.environ, **env},
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("REGISTER_")}
+    return subprocess.Popen([sys.executable, "-c", "from register.cli import main; main()", *args], env={**inherited, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
