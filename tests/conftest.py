@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from register.access.tokens import ensure_dev_signing_key, mint
 from register.api.app import build_app
 from register.config import PROJECT_ROOT, Settings
 from register.domain.enums import Agency, Area, Role
+from register.store import case_facts
 from register.store.open import build_store, migrate
 from register.store.store import Store
 
@@ -186,7 +187,21 @@ def settings(fresh_database: str, tmp_path: Path) -> Settings:
 def store(settings: Settings) -> Iterator[Store]:
     s = build_store(settings)
     yield s
-    s.dispose()
+    try:
+        _kept_facts_are_current(s)
+    finally:
+        s.dispose()
+
+
+def _kept_facts_are_current(store: Store) -> None:
+    """After every test, whatever it wrote and through whichever path: each record's kept caseload facts
+    equal those worked out from its items and entries now (decision 62). A record whose facts a write left
+    stale shows the wrong work as due on its officer's caseload and the supervisor's workload."""
+    if "case_facts" not in inspect(store.engine).get_table_names():
+        return  # a test that took the schema down (migrations)
+    with store.session_factory() as session:
+        stale = case_facts.drift(session)
+    assert not stale, f"caseload facts stale for {len(stale)} records after this test: {stale[:5]}"
 
 
 def backend_of(store: Store) -> str:

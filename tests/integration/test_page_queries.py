@@ -54,7 +54,7 @@ def principal(caseload: Caseload) -> Principal:
     return Principal(caseload.user_id, caseload.agency, caseload.area, frozenset({Role.OFFENDER_MANAGER}))
 
 
-def test_the_generator_gives_its_offender_manager_a_caseload_and_it_is_read_in_five_statements(
+def test_the_generator_gives_its_offender_manager_a_caseload_and_it_is_read_in_three_statements(
     store: Store, settings: Settings
 ) -> None:
     synthetic.generate(store, 160, 1, today=TODAY, caseload=SMALL)
@@ -74,12 +74,11 @@ def test_the_generator_gives_its_offender_manager_a_caseload_and_it_is_read_in_f
         assert page.caseload == caseload.size
         counted[caseload.size] = seen
     small, large = counted[SMALL.size], counted[LARGE.size]
-    # the managed records, their items' metadata, their home visits, their names (the records with their data
-    # keys, one query), the audit event: the same five at 3 people and at 12, never one per person
-    assert len(small) == len(large) == 5, large
+    # the managed records with their kept facts (store/case_facts.py), their names (the records with their
+    # data keys, one query), the audit event: the same three at 3 people and at 12, never one per person
+    assert len(small) == len(large) == 3, large
     assert not any(s.lstrip().startswith("SELECT data_key") for s in large), large
-    # the user's offender manager items are searched once (by the index on section and ref), not again as a
-    # subquery of the items' and the home visits' queries
+    # the user's offender manager items are searched once (by the index on section and ref)
     assert sum("item.ref" in s for s in large) == 1, large
 
 
@@ -107,8 +106,8 @@ def test_a_record_overview_is_read_in_a_fixed_number_of_statements(store: Store,
     few, many = overview_statements(client, store, small), overview_statements(client, store, large)
     # the page's guard (its header, read once for the purpose check and the policy), the record (header with
     # its data key, shown sections and the notification's sources, the chronology), the audit event, the
-    # photograph, what is due (3), the latest quality run, the pending transfer
-    assert len(few) == len(many) == 11, many
+    # photograph, what is due (the record with its kept facts), the latest quality run, the pending transfer
+    assert len(few) == len(many) == 9, many
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in many) == 2, many
 
 
@@ -138,8 +137,9 @@ def test_a_whole_record_read_and_an_append_read_the_header_once(
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in append) == 1, append
     # the header (with its data key), the version claim, the entry, its words, the history, the audit
     # event, the outbox row, the agencies' event's facts (the record's area and version, the entry's
-    # audience: one read) and the event
-    assert len(append) == 9, append
+    # audience: one read), the event, and (a home visit) the record's caseload facts
+    assert len(append) == 10, append
+    assert sum(s.startswith("INSERT INTO case_facts") for s in append) == 1, append
     stale = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert stale.status_code in (409, 412) and stale.json()["rule"] == "version_stale", stale.text
     after = client.get(f"/v1/nominals/{nid}", headers=auth)

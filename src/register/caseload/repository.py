@@ -1,11 +1,8 @@
-"""The caseload's facts, read set-based: three queries whatever the caseload's size (never one per person).
-
-1. the active records of the area that the user manages now (a current `offender_managers` item naming them,
-   found by the index on the items' section and `ref`), with the derived notification dates and the day the
-   user took each on;
-2. the plain metadata of their assessments, plans, meetings and level changes (the latest of each is picked
-   here), by the ids the first query found;
-3. each record's latest home visit (chronology), among the entries the user's agency may see.
+"""The caseload's facts, read set-based: one query whatever the caseload's size (never one per person): the
+active records of the area that the user manages now (a current `offender_managers` item naming them, found by
+the index on the items' section and `ref`), with the derived notification dates, the day the user took each
+on, and each record's kept facts (store/case_facts.py: the latest assessment, plan, meeting and level change,
+and the last home visit the user's agency may see).
 
 Names and dates of birth are sealed: the service decrypts them through the nominal repository, in one more
 pass.
@@ -31,15 +28,14 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
 from ..domain.caseload import CaseFacts, Interval, Schedule
-from ..domain.enums import Agency, Area, ChronologyKind, NominalStatus
+from ..domain.enums import Agency, Area, NominalStatus
 from ..domain.record import Section
 from ..store import models as m
-from ..store.models import UTCDateTime
+from ..store.case_facts import visit_column
 
 
 @dataclass(frozen=True)
@@ -94,6 +90,7 @@ class CaseloadRepository:
         nominal_id: uuid.UUID | None = None,
     ) -> list[CaseRecord]:
         managed = self._managed(area, user_id, today, nominal_id)
+        F = m.CaseFactsRow
         records = self.session.execute(
             select(
                 m.Nominal.id,
@@ -105,57 +102,18 @@ class CaseloadRepository:
                 m.Nominal.notification_ends_on,
                 m.Nominal.created_at,
                 managed.c.since,
-            ).join(managed, managed.c.nominal_id == m.Nominal.id)
-        ).all()
-        if not records:
-            return []
-        # The ids found, not the query that found them: as a subquery, the search for the user's offender
-        # manager items ran again inside each of the two queries below.
-        ids = [r.id for r in records]
-
-        latest: dict[tuple[uuid.UUID, str], tuple[dt.date | None, dt.date | None, int | None]] = {}
-        items = self.session.execute(
-            select(m.Item.nominal_id, m.Item.section, m.Item.starts_on, m.Item.due_on, m.Item.level).where(
-                m.Item.nominal_id.in_(ids),
-                m.Item.section.in_([s.value for s in _SECTIONS]),
-                m.Item.ended_at.is_(None),
+                F.__table__.c[visit_column(agency)].label("last_visit"),
+                F.assessed_on,
+                F.assessment_review_on,
+                F.plan_review_on,
+                F.last_meeting_on,
+                F.level_since,
             )
+            .join(managed, managed.c.nominal_id == m.Nominal.id)
+            .outerjoin(F, F.nominal_id == m.Nominal.id)
         ).all()
-        for nominal_id, section, starts_on, due_on, level in items:
-            key = (nominal_id, section)
-            kept = latest.get(key)
-            if kept is None or _rank(section, (starts_on, due_on, level)) > _rank(section, kept):
-                latest[key] = (starts_on, due_on, level)
-
-        audience = or_(
-            m.ChronologyEntry.audience.is_(None), m.ChronologyEntry.audience.contains(agency.value)
-        )
-        visits = dict(
-            self.session.execute(
-                select(m.ChronologyEntry.nominal_id, func.max(m.ChronologyEntry.occurred_at))
-                .where(
-                    and_(
-                        m.ChronologyEntry.nominal_id.in_(ids),
-                        m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
-                        audience,
-                    )
-                )
-                .group_by(m.ChronologyEntry.nominal_id)
-            ).all()
-        )
-
         out = []
         for r in records:
-
-            def held(section: Section, nominal_id: uuid.UUID = r.id) -> tuple[dt.date | None, dt.date | None]:
-                starts_on, due_on, _ = latest.get((nominal_id, section.value), (None, None, None))
-                return starts_on, due_on
-
-            assessed_on, assessment_review_on = held(Section.RISK_ASSESSMENTS)
-            _, plan_review_on = held(Section.RISK_PLANS)
-            last_meeting, _ = held(Section.MEETINGS)
-            level_since, _ = held(Section.MAPPA_LEVELS)
-            visit = visits.get(r.id)
             out.append(
                 CaseRecord(
                     id=r.id,
@@ -168,24 +126,16 @@ class CaseloadRepository:
                         notification_subject=bool(r.notification_subject),
                         notification_due_on=r.notification_due_on,
                         notification_ends_on=r.notification_ends_on,
-                        last_home_visit=_london_date(visit) if visit is not None else None,
-                        last_assessed_on=assessed_on,
-                        assessment_review_on=assessment_review_on,
-                        plan_review_on=plan_review_on,
-                        last_level_review=last_meeting,
-                        level_since=level_since,
+                        last_home_visit=_london_date(r.last_visit) if r.last_visit is not None else None,
+                        last_assessed_on=r.assessed_on,
+                        assessment_review_on=r.assessment_review_on,
+                        plan_review_on=r.plan_review_on,
+                        last_level_review=r.last_meeting_on,
+                        level_since=r.level_since,
                     ),
                 )
             )
         return out
-
-
-def _rank(section: str, held: tuple[dt.date | None, dt.date | None, int | None]) -> tuple[int, dt.date]:
-    """Which item is the latest: plans by version (kept in `level`), everything else by its date."""
-    starts_on, _, level = held
-    if section == Section.RISK_PLANS.value:
-        return (level or 0, starts_on or dt.date.min)
-    return (0, starts_on or dt.date.min)
 
 
 def _london_date(when: dt.datetime) -> dt.date:
@@ -338,8 +288,8 @@ class WorkloadRepository:
 
     def _facts(self, area: Area, agency: Agency, today: dt.date) -> CTE:
         """Each managed record's facts, once (a materialized CTE: the conditions read each column many times):
-        the records the area's officers manage now, then per record the latest assessment, plan, meeting and
-        level change and the last home visit the agency may see, each an indexed lookup on the record."""
+        the records the area's officers manage now, with their kept facts (store/case_facts.py: the latest
+        assessment, plan, meeting and level change, and the last home visit the agency may see)."""
         header = (
             m.Nominal.managing_unit,
             m.Nominal.mappa_level,
@@ -370,55 +320,25 @@ class WorkloadRepository:
             .group_by(m.Nominal.id, *header, m.Item.ref)
             .cte("managed")
         )
-        record = managed.c.nominal_id
-
-        def held(section: Section, column: Any, *order: Any) -> Any:
-            return (
-                select(column)
-                .where(
-                    m.Item.nominal_id == record, m.Item.section == section.value, m.Item.ended_at.is_(None)
-                )
-                .order_by(*order)
-                .limit(1)
-                .scalar_subquery()
-            )
-
-        def newest(section: Section) -> Any:
-            return (
-                select(func.max(m.Item.starts_on))
-                .where(
-                    m.Item.nominal_id == record, m.Item.section == section.value, m.Item.ended_at.is_(None)
-                )
-                .scalar_subquery()
-            )
-
-        latest = m.Item.starts_on.desc().nulls_last()
-        plan_order = (func.coalesce(m.Item.level, 0).desc(), latest)
-        last_visit = (
-            select(func.max(m.ChronologyEntry.occurred_at))
-            .where(
-                m.ChronologyEntry.nominal_id == record,
-                m.ChronologyEntry.kind == ChronologyKind.HOME_VISIT.value,
-                or_(m.ChronologyEntry.audience.is_(None), m.ChronologyEntry.audience.contains(agency.value)),
-            )
-            .scalar_subquery()
-        )
+        F = m.CaseFactsRow
         return (
             select(
-                record,
+                managed.c.nominal_id,
                 managed.c.officer,
                 or_(managed.c.officer == managed.c.first_officer, managed.c.first_officer.is_(None)).label(
                     "first"
                 ),
                 managed.c.since,
                 *(managed.c[column.key] for column in header),
-                type_coerce(last_visit, UTCDateTime()).label("last_visit"),
-                held(Section.RISK_ASSESSMENTS, m.Item.starts_on, latest).label("assessed_on"),
-                held(Section.RISK_ASSESSMENTS, m.Item.due_on, latest).label("ra_due"),
-                held(Section.RISK_PLANS, m.Item.due_on, *plan_order).label("plan_due"),
-                newest(Section.MEETINGS).label("last_review"),
-                newest(Section.MAPPA_LEVELS).label("level_since"),
+                F.__table__.c[visit_column(agency)].label("last_visit"),
+                F.assessed_on,
+                F.assessment_review_on.label("ra_due"),
+                F.plan_review_on.label("plan_due"),
+                F.last_meeting_on.label("last_review"),
+                F.level_since,
             )
+            .select_from(managed)
+            .outerjoin(F, F.nominal_id == managed.c.nominal_id)
             .cte("facts")
             .prefix_with("MATERIALIZED")
         )

@@ -20,6 +20,7 @@ from ..domain import caseload as domain
 from ..domain.actors import Principal
 from ..domain.enums import Agency, MappaCategory, MappaLevel
 from ..nominals import service as nominals
+from ..store import case_facts
 from ..store.listing import ListFilters
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
@@ -218,3 +219,23 @@ def officer_overdue(
         request_id=request_id,
     )
     return rows
+
+
+# ------------------------------------------------------------ the kept facts (operations)
+
+
+@dataclass(frozen=True)
+class FactsCheck:
+    stale: list[uuid.UUID]  # records whose kept facts differed from their items and entries
+    after_repair: int | None  # how many still differ after a repair (None: none asked)
+
+
+def check_facts(uow: UnitOfWork, *, repair: bool = False) -> FactsCheck:
+    """Compare every record's kept caseload facts with its items and entries now (`register facts-check`);
+    with `repair`, work the differing ones out again in this unit of work. Plain dates of plain columns,
+    compared in the database: nothing personal is read, so nothing is consulted to audit."""
+    stale = case_facts.drift(uow.session)
+    if not repair:
+        return FactsCheck(stale, None)
+    case_facts.refresh(uow.session, stale)
+    return FactsCheck(stale, len(case_facts.drift(uow.session)))

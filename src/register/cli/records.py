@@ -1,9 +1,10 @@
-"""`register show` and `register notification`: one record, and every record's derived notification
-dates."""
+"""`register show`, `register notification` and `register facts-check`: one record, and every record's derived
+notification dates and caseload facts."""
 
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 
 import click
@@ -42,3 +43,26 @@ def notification_refresh(settings: Settings, as_json: bool) -> None:
     report(
         {"records": count}, as_json, lambda r: [f"notification dates recomputed for {r['records']} records"]
     )
+
+
+@main.command("facts-check")
+@click.option("--repair", is_flag=True, help="work the differing records' facts out again")
+@json_option
+@click.pass_obj
+def facts_check(settings: Settings, repair: bool, as_json: bool) -> None:
+    """Compare every record's kept caseload facts (what the caseload and the workload count as due) with its
+    items and entries; exit 1 if any differ (after --repair: if any still differ)."""
+    from ..caseload import service as caseload
+
+    with open_store(settings, whole_register=True) as store, store.unit_of_work() as uow:
+        checked = caseload.check_facts(uow, repair=repair)
+    result = {"stale": [str(i) for i in checked.stale], "after_repair": checked.after_repair}
+    report(
+        result,
+        as_json,
+        lambda r: [
+            f"stale {len(r['stale'])}"
+            + (f"; after repair: {r['after_repair']} differences" if r["after_repair"] is not None else "")
+        ],
+    )
+    sys.exit(1 if (checked.after_repair if repair else len(checked.stale)) else 0)

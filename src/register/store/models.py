@@ -447,6 +447,23 @@ class DuplicatePair(Base):
     __table_args__ = (Index("ix_duplicate_pair_second_id", "second_id"),)
 
 
+class CaseFactsRow(Base):
+    """One record's caseload facts (store/case_facts.py): the dates what is due on it follows from, kept
+    current by the writes. Derived from its items and chronology entries: rebuilt, never edited."""
+
+    __tablename__ = "case_facts"
+    nominal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    assessed_on: Mapped[dt.date | None] = mapped_column(Date)  # the latest current risk assessment
+    assessment_review_on: Mapped[dt.date | None] = mapped_column(Date)  # its review date, as recorded
+    plan_review_on: Mapped[dt.date | None] = mapped_column(Date)  # the latest current plan's review date
+    last_meeting_on: Mapped[dt.date | None] = mapped_column(Date)  # the latest current MAPPA meeting
+    level_since: Mapped[dt.date | None] = mapped_column(Date)  # the latest current MAPPA level change
+    # the last home visit each agency may see (an entry with an audience is seen by the agencies it names)
+    last_visit_police: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_visit_probation: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_visit_prison: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class DuplicateDismissal(Base):
     """A pair of records a supervisor has said are two people (or that were unmerged): never proposed
     again."""

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..crypto.envelope import BlindIndex
 from ..domain.actors import Actor, Principal
-from ..domain.enums import Agency, NominalStatus
+from ..domain.enums import Agency, ChronologyKind, NominalStatus
 from ..domain.errors import ConcurrencyConflict, Gone, NotFound
 from ..domain.record import (
     SECTION_MODELS,
@@ -41,6 +41,7 @@ from ..domain.record import (
     record_tokens,
     text_words,
 )
+from . import case_facts
 from . import models as m
 from .cipher import RecordCipher
 from .listing import TRUSTED, RecordListing
@@ -409,6 +410,8 @@ class NominalRepository(RecordListing):
                 audience=audience,
             )
         )
+        if entry.kind is ChronologyKind.HOME_VISIT:
+            case_facts.visit_written(self.session)  # the record's last visit moves (store/case_facts.py)
         self.write_text_tokens(entry_pieces(entry), entry_id=entry_id)
 
     def write_record_tokens(self, record: Record) -> None:

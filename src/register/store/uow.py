@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.events import AuditEntry
 from ..audit.repository import AuditLog
+from . import case_facts
 from .cipher import RecordCipher
 from .duplicates import refresh_pairs, tokens_written, watch_tokens
 from .events import write_events
@@ -52,6 +53,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self.store.session_factory()
         watch_tokens(self.session)
+        case_facts.watch_writes(self.session)
         self.cipher = RecordCipher(self.session, self.store.keys.keyring)
         self.nominals = NominalRepository(self.session, self.cipher, self.store.blind)
         self.audit = AuditLog(self.session, self.store.audit_keys.event, self.store.audit_keys.details)
@@ -88,6 +90,9 @@ class UnitOfWork:
         # suspected duplicates are worked out again in it, so the supervisor's desk never lags the records.
         if tokens_written(self.session):
             refresh_pairs(self.session, (nominal_id for nominal_id, _ in changes))
+        # Likewise each changed record's caseload facts, when this transaction wrote an item or an entry.
+        if case_facts.sources_written(self.session):
+            case_facts.refresh(self.session, (nominal_id for nominal_id, _ in changes))
         # The agencies' events, from the changes this transaction audited: committed with them or not at all.
         write_events(self.session, self.audit.take_entries())
         self.session.commit()
@@ -122,6 +127,7 @@ class UnitOfWork:
         self.session.rollback()
         self.nominals.release_rows()
         tokens_written(self.session)
+        case_facts.sources_written(self.session)
         self.nominals.take_changes()
         self.audit.take_entries()
         self.audit.record_many(list(entries))

@@ -37,6 +37,7 @@ from ..domain.record import (
     record_tokens,
 )
 from ..retention import service as retention_service
+from ..store import case_facts
 from ..store import models as m
 from ..store.bulk import write_rows
 from ..store.duplicates import rebuild_pairs, refresh_pairs
@@ -286,8 +287,11 @@ def insert_people(
         (m.NominalHistory, "history"),
     ):
         write_rows(connection, cast(Table, model.__table__), rows[name])
-    if pairs:  # written without claiming versions, so their suspected duplicates are worked out here
-        refresh_pairs(uow.session, [row["id"] for row in rows["nominals"]])
+    ids = [row["id"] for row in rows["nominals"]]
+    # written without claiming versions: their caseload facts (and suspected duplicates) are worked out here
+    case_facts.refresh(uow.session, ids)
+    if pairs:
+        refresh_pairs(uow.session, ids)
     return rows
 
 

@@ -1,0 +1,175 @@
+"""Each record's caseload facts are kept by the writes (`case_facts`, decision 62), and what the caseload and
+the supervisor's workload count as due follows every change at once: a visit recorded, an assessment added or
+ended. Whatever wrote them (a use case, the generator, the migration), the kept facts equal those worked out
+from the items and entries now; `register facts-check` finds and repairs any that do not. (Every test's
+teardown checks that last point too, whatever the test wrote: tests/conftest.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+from alembic import command
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from register.caseload.repository import CaseloadRepository
+from register.cli import main
+from register.config import Settings
+from register.domain.actors import SystemActor
+from register.domain.caseload import CaseFacts
+from register.domain.enums import Agency
+from register.domain.record import ChronologyEntry, Section
+from register.nominals import service as nominals
+from register.store import case_facts
+from register.store import models as m
+from register.store.open import alembic_config
+from register.store.store import Store
+from register.synthetic import service as synthetic
+from tests.factories import OFFICER, add, create
+
+TODAY = dt.date(2026, 11, 30)
+MANAGER = {"agency": "police", "name": "DC Test", "user_id": OFFICER.user_id, "date_from": "2026-01-05"}
+
+
+def assessment(on: str, review: str) -> dict[str, object]:
+    return {
+        "tool": "oasys",
+        "assessed_on": on,
+        "assessor": "PO Shah",
+        "rosh": {"children": "high", "public": "medium"},
+        "next_review_on": review,
+    }
+
+
+def kept(store: Store, nominal_id: uuid.UUID) -> dict[str, object]:
+    with store.session_factory() as s:
+        row = s.execute(
+            select(m.CaseFactsRow.__table__).where(m.CaseFactsRow.nominal_id == nominal_id)
+        ).first()
+    return {} if row is None else {k: v for k, v in row._mapping.items() if k != "nominal_id"}
+
+
+def managed_by_officer(store: Store) -> uuid.UUID:
+    """A record the factories' officer manages, with no assessment, plan, meeting or visit yet."""
+    with store.unit_of_work() as uow:
+        nominal_id = create(uow)
+        add(uow, nominal_id, Section.OFFENDER_MANAGERS, MANAGER, 1)
+    return nominal_id
+
+
+def version(store: Store, nominal_id: uuid.UUID) -> int:
+    with store.session_factory() as s:
+        return int(s.scalar(select(m.Nominal.version).where(m.Nominal.id == nominal_id)) or 0)
+
+
+def facts_seen(store: Store, nominal_id: uuid.UUID, agency: Agency = Agency.POLICE) -> CaseFacts:
+    with store.session_factory() as s:
+        (case,) = CaseloadRepository(s).cases(
+            area=None, user_id=None, agency=agency, today=TODAY, nominal_id=nominal_id
+        )
+    return case.facts
+
+
+def test_every_change_to_a_record_moves_its_kept_facts_at_once(store: Store) -> None:
+    nominal_id = managed_by_officer(store)
+    assert kept(store, nominal_id)["assessed_on"] is None
+
+    with store.unit_of_work() as uow:
+        older, v = add(
+            uow,
+            nominal_id,
+            Section.RISK_ASSESSMENTS,
+            assessment("2026-03-01", "2026-09-01"),
+            version(store, nominal_id),
+        )
+        add(
+            uow,
+            nominal_id,
+            Section.RISK_ASSESSMENTS,
+            assessment("2026-06-01", "2026-12-01"),
+            v,
+        )
+    facts = kept(store, nominal_id)
+    assert (facts["assessed_on"], facts["assessment_review_on"]) == (
+        dt.date(2026, 6, 1),
+        dt.date(2026, 12, 1),
+    )
+    seen = facts_seen(store, nominal_id)
+    assert seen.last_assessed_on == dt.date(2026, 6, 1)
+
+    # a visit recorded today: the last visit every agency may see
+    visited = dt.datetime(2026, 11, 29, 10, 30, tzinfo=dt.UTC)
+    with store.unit_of_work() as uow:
+        nominals.append_chronology(
+            uow,
+            SystemActor("test"),
+            nominal_id,
+            ChronologyEntry(occurred_at=visited, kind="home_visit", summary="Home visit: seen at home"),
+            expected_version=version(store, nominal_id),
+        )
+    facts = kept(store, nominal_id)
+    assert all(facts[case_facts.visit_column(a)] == visited for a in Agency)
+    assert facts_seen(store, nominal_id, Agency.PROBATION).last_home_visit == dt.date(2026, 11, 29)
+
+    # the newer assessment ended: the older one is the latest current again
+    with store.unit_of_work() as uow:
+        newest = uow.session.scalar(
+            select(m.Item.id).where(
+                m.Item.nominal_id == nominal_id, m.Item.section == "risk_assessments", m.Item.id != older
+            )
+        )
+        assert newest is not None
+        nominals.end_item(
+            uow, OFFICER, nominal_id, newest, "entered in error", expected_version=version(store, nominal_id)
+        )
+    facts = kept(store, nominal_id)
+    assert (facts["assessed_on"], facts["assessment_review_on"]) == (dt.date(2026, 3, 1), dt.date(2026, 9, 1))
+    with store.session_factory() as s:
+        assert case_facts.drift(s) == []
+
+
+def test_records_the_generator_writes_have_their_facts_and_the_migration_fills_them(
+    store: Store, settings: Settings
+) -> None:
+    synthetic.generate(store, 120, 3, today=TODAY, batch=50)
+    with store.session_factory() as s:
+        before = {r.nominal_id: tuple(r) for r in s.execute(select(m.CaseFactsRow.__table__))}
+        assert case_facts.drift(s) == []
+    assert (
+        sum(1 for facts in before.values() if facts[1] is not None) > 50
+    )  # assessed people, so it means something
+    cfg = alembic_config(settings)
+    cfg.attributes["configure_logger"] = False
+    command.downgrade(cfg, "0026")
+    command.upgrade(cfg, "head")
+    with store.session_factory() as s:
+        after = {r.nominal_id: tuple(r) for r in s.execute(select(m.CaseFactsRow.__table__))}
+    assert after == before
+
+
+def test_facts_check_finds_stale_facts_and_repairs_them(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    synthetic.generate(store, 40, 9, today=TODAY, batch=40)
+    with store.session_factory() as s, s.begin():
+        victim = s.scalar(
+            select(m.CaseFactsRow.nominal_id).where(m.CaseFactsRow.assessed_on.is_not(None)).limit(1)
+        )
+        s.execute(  # as a write that bypassed the unit of work would leave it
+            update(m.CaseFactsRow).where(m.CaseFactsRow.nominal_id == victim).values(assessed_on=None)
+        )
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+    }
+    result = CliRunner().invoke(main, ["facts-check", "--json"], env=env)
+    assert result.exit_code == 1 and json.loads(result.output)["stale"] == [str(victim)], result.output
+    result = CliRunner().invoke(main, ["facts-check", "--repair"], env=env)
+    assert result.exit_code == 0 and "stale 1; after repair: 0 differences" in result.output, result.output
+    result = CliRunner().invoke(main, ["facts-check"], env=env)
+    assert result.exit_code == 0 and "stale 0" in result.output
+    assert kept(store, victim)["assessed_on"] is not None
