@@ -166,14 +166,16 @@ class Item(Base):
         Index("ix_item_section_due", "section", "due_on"),
         Index("ix_item_section_ref", "section", "ref"),  # a caseload: offender managers by user id
         # Every record's latest current offender manager and assessment, in the order the quality run's
-        # window reads them, from the index alone (quality/checks.py; migration 0026).
+        # window reads them, from the index alone (quality/checks.py; migration 0026); on PostgreSQL also
+        # whether an offender manager's term has ended, so the workload finds who manages each of an area's
+        # records without reading the items (migration 0028).
         Index(
             "ix_item_current_owner_risk",
             "nominal_id",
             "section",
             "starts_on",
             "id",
-            postgresql_include=["ref", "status"],
+            postgresql_include=["ref", "status", "ends_on"],
             postgresql_where=text(_CURRENT_OWNER_RISK),
             sqlite_where=text(_CURRENT_OWNER_RISK),
         ),
