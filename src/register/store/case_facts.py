@@ -18,7 +18,7 @@ generator, the demo) work out the facts of the people they write; migration 0027
 before it; `register facts-check --repair` finds and works out again any that differ.
 
 No personal value is in them: the dates are the items' and entries' plain columns, which the register
-already keeps in clear for the same reason (docs/security.md).
+already keeps in clear for the same reason (decision 1: codes, dates, levels and staff references only).
 """
 
 from __future__ import annotations
