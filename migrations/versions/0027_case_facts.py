@@ -4,12 +4,12 @@ Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-02
 
-`case_facts` (decision 62, store/case_facts.py): one row a record with the dates what is due on it follows
-from (its latest current risk assessment and review date, its latest current plan's review date, its latest MAPPA
-meeting and level change, and the last home visit each agency may see). The caseload and the supervisor's
-workload read them instead of six lookups a record on every view; the unit of work keeps them current. Filled
-here for every record already registered, by the same definition as the code's (`case_facts.facts`), in one
-statement: about 3 s at 100,000 people."""
+`case_facts` (decision 62, store/case_facts.py): one row a record with the dates what is due on it
+follows from (its latest current risk assessment and review date, its latest current plan's review date, its
+latest MAPPA meeting and level change, and the last home visit each agency may see, as its latest correction
+says). The caseload and the supervisor's workload read them instead of six lookups a record on every view; the
+unit of work keeps them current. Filled here for every record already registered, by the same definition as
+the code's (`case_facts.facts`), in one statement."""
 
 from __future__ import annotations
 
@@ -39,8 +39,20 @@ def _newest(section: str) -> str:
 
 
 def _visit(agency: str) -> str:
+    """The latest home visit the agency may see, each as its latest correction says (withdrawn: none)."""
+
+    def latest(column: str) -> str:
+        return (
+            f"(SELECT v.{column} FROM chronology_entry v WHERE v.nominal_id = n.id AND v.original_id = c.id "
+            "ORDER BY v.recorded_at DESC, v.id DESC LIMIT 1)"
+        )
+
+    when = (
+        f"CASE WHEN {latest('kind')} IS NULL THEN c.occurred_at "
+        f"WHEN {latest('kind')} = 'amendment' THEN {latest('occurred_at')} END"
+    )
     return (
-        "(SELECT max(c.occurred_at) FROM chronology_entry c WHERE c.nominal_id = n.id "
+        f"(SELECT max({when}) FROM chronology_entry c WHERE c.nominal_id = n.id "
         f"AND c.kind = 'home_visit' AND (c.audience IS NULL OR c.audience LIKE '%{agency}%'))"
     )
 

@@ -131,6 +131,56 @@ def test_every_change_to_a_record_moves_its_kept_facts_at_once(store: Store) -> 
         assert case_facts.drift(s) == []
 
 
+def test_a_withdrawn_visit_is_no_visit_and_an_amended_one_happened_when_the_amendment_says(
+    store: Store, settings: Settings
+) -> None:
+    """A visit recorded in error and withdrawn must not make an overdue visit look done; the migration's
+    definition agrees."""
+    nominal_id = managed_by_officer(store)
+    earlier = dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC)
+    wrong = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+
+    def append(entry: ChronologyEntry) -> uuid.UUID:
+        with store.unit_of_work() as uow:
+            entry_id, _ = nominals.append_chronology(
+                uow, SystemActor("test"), nominal_id, entry, expected_version=version(store, nominal_id)
+            )
+        return entry_id
+
+    append(ChronologyEntry(occurred_at=earlier, kind="home_visit", summary="Home visit: seen at home"))
+    mistaken = append(
+        ChronologyEntry(occurred_at=wrong, kind="home_visit", summary="Home visit: wrong record")
+    )
+    assert facts_seen(store, nominal_id).last_home_visit == dt.date(2026, 11, 28)
+
+    append(
+        ChronologyEntry(occurred_at=wrong, kind="withdrawal", summary="Recorded in error", amends=mistaken)
+    )
+    assert kept(store, nominal_id)["last_visit_police"] == earlier
+    assert facts_seen(store, nominal_id, Agency.PROBATION).last_home_visit == dt.date(2026, 6, 2)
+
+    # the earlier visit's date corrected by an amendment: it happened when the amendment says
+    first = next(
+        e for e in all_entries(store, nominal_id) if e.kind == "home_visit" and e.occurred_at == earlier
+    )
+    corrected = dt.datetime(2026, 6, 9, 9, 0, tzinfo=dt.UTC)
+    append(
+        ChronologyEntry(occurred_at=corrected, kind="amendment", summary="Visit on the 9th", amends=first.id)
+    )
+    assert facts_seen(store, nominal_id).last_home_visit == dt.date(2026, 6, 9)
+    before = kept(store, nominal_id)
+    cfg = alembic_config(settings)
+    cfg.attributes["configure_logger"] = False
+    command.downgrade(cfg, "0026")
+    command.upgrade(cfg, "head")
+    assert kept(store, nominal_id) == before
+
+
+def all_entries(store: Store, nominal_id: uuid.UUID) -> list[m.ChronologyEntry]:
+    with store.session_factory() as s:
+        return list(s.scalars(select(m.ChronologyEntry).where(m.ChronologyEntry.nominal_id == nominal_id)))
+
+
 def test_records_the_generator_writes_have_their_facts_and_the_migration_fills_them(
     store: Store, settings: Settings
 ) -> None:

@@ -12,10 +12,10 @@ They depend only on a record's items and chronology entries, and every change to
 of the record (the record repository collects the records changed); so the unit of work, when it commits,
 works out again the facts of the records it changed, in one statement a batch, whenever the transaction
 wrote to `item`, updated or deleted in `chronology_entry` (`watch_writes` notices every such statement,
-whichever path issues it) or appended a home visit (`visit_written`, from the record repository: an append of
-any other kind moves no fact and costs nothing more). The bulk writers that claim no version (the synthetic
-generator, the demo) work out the facts of the people they write; migration 0027 filled them for the records
-before it; `register facts-check --repair` finds and works out again any that differ.
+whichever path issues it) or appended a home visit or a correction (`visit_written`, from the record
+repository: an append of any other kind moves no fact and costs nothing more). The bulk writers that claim no
+version (the synthetic generator, the demo) work out the facts of the people they write; migration 0027 filled
+them for the records before it; `register facts-check --repair` finds and works out again any that differ.
 
 No personal value is in them: the dates are the items' and entries' plain columns, which the register
 already keeps in clear for the same reason (decision 1: codes, dates, levels and staff references only).
@@ -27,9 +27,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, event, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, event, false, func, null, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from ..domain.enums import Agency, ChronologyKind
 from ..domain.record import Section
@@ -80,9 +80,29 @@ def facts(where: ColumnElement[bool]) -> Select[Any]:
         )
 
     def last_visit(agency: Agency) -> Any:
-        E = m.ChronologyEntry
+        """The latest home visit `agency` may see, each visit as its latest version says: a visit withdrawn as
+        recorded in error is no visit, and one amended happened when the amendment says (as the statistics
+        read breaches and recalls). An amendment or withdrawal is seen by exactly those who see the visit."""
+        E, V = m.ChronologyEntry, aliased(m.ChronologyEntry)
+
+        def latest(column: Any) -> Any:  # of the visit's corrections, the latest recorded
+            return (
+                select(column)
+                .where(V.nominal_id == record, V.original_id == E.id)
+                .order_by(V.recorded_at.desc(), V.id.desc())
+                .limit(1)
+                .correlate(m.Nominal, E)
+                .scalar_subquery()
+            )
+
+        corrected = latest(V.kind)
+        when = case(
+            (corrected.is_(None), E.occurred_at),
+            (corrected == ChronologyKind.AMENDMENT.value, latest(V.occurred_at)),
+            else_=null(),  # withdrawn
+        )
         return (
-            select(func.max(E.occurred_at))
+            select(func.max(when))
             .where(
                 E.nominal_id == record,
                 E.kind == ChronologyKind.HOME_VISIT.value,
@@ -146,14 +166,14 @@ def _note_write(state: ORMExecuteState) -> None:
         if table is None or table.name not in _WATCHED:
             return
         if state.is_insert and table.name == m.ChronologyEntry.__tablename__:
-            return  # most of a day's writes, and only a home visit moves a fact: `visit_written` says so
+            return  # most of a day's writes, and only a visit or a correction moves a fact: `visit_written`
         state.session.info[_WRITTEN] = True
 
 
 def visit_written(session: Session) -> None:
-    """Note that this session inserted a home visit (the record repository's append). Other entries move no
-    fact, so appending one costs no refresh; an entry updated or deleted (a merge, an erasure) is noticed
-    whatever its kind."""
+    """Note that this session appended a home visit, or an amendment or withdrawal (which may correct one):
+    the record repository's append. Other entries move no fact, so appending one costs no refresh; an entry
+    updated or deleted (a merge, an erasure) is noticed whatever its kind."""
     session.info[_WRITTEN] = True
 
 

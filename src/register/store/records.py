@@ -59,6 +59,10 @@ NOT_ERASED = m.Nominal.status != NominalStatus.ERASED.value
 RECORD_TOKEN_SECTIONS = {Section.ALIASES, Section.CONTACTS}  # what the record-level tokens are made from
 
 
+# A home visit, or a correction (of a home visit, perhaps): an append that may move a record's last visit.
+_MOVES_A_VISIT = frozenset({ChronologyKind.HOME_VISIT, ChronologyKind.AMENDMENT, ChronologyKind.WITHDRAWAL})
+
+
 @dataclass
 class OpenedRecord:
     """A record as `NominalRepository.load_opened` reads it: the nominal's plain columns (`row`: id, version,
@@ -410,8 +414,8 @@ class NominalRepository(RecordListing):
                 audience=audience,
             )
         )
-        if entry.kind is ChronologyKind.HOME_VISIT:
-            case_facts.visit_written(self.session)  # the record's last visit moves (store/case_facts.py)
+        if entry.kind in _MOVES_A_VISIT:
+            case_facts.visit_written(self.session)  # the record's last visit may move (store/case_facts.py)
         self.write_text_tokens(entry_pieces(entry), entry_id=entry_id)
 
     def write_record_tokens(self, record: Record) -> None:
