@@ -39,20 +39,14 @@ def _newest(section: str) -> str:
 
 
 def _visit(agency: str) -> str:
-    """The latest home visit the agency may see, each as its latest correction says (withdrawn: none)."""
-
-    def latest(column: str) -> str:
-        return (
-            f"(SELECT v.{column} FROM chronology_entry v WHERE v.nominal_id = n.id AND v.original_id = c.id "
-            "ORDER BY v.recorded_at DESC, v.id DESC LIMIT 1)"
-        )
-
-    when = (
-        f"CASE WHEN {latest('kind')} IS NULL THEN c.occurred_at "
-        f"WHEN {latest('kind')} = 'amendment' THEN {latest('occurred_at')} END"
+    """The latest home visit the agency may see, each as its latest version says (withdrawn: none)."""
+    version = (
+        "(SELECT CASE WHEN v.kind = 'withdrawal' THEN NULL ELSE v.occurred_at END FROM chronology_entry v "
+        "WHERE v.nominal_id = n.id AND (v.id = c.id OR v.original_id = c.id) ORDER BY v.recorded_at DESC, "
+        "CASE WHEN v.original_id IS NULL THEN 1 ELSE 0 END, v.id DESC LIMIT 1)"
     )
     return (
-        f"(SELECT max({when}) FROM chronology_entry c WHERE c.nominal_id = n.id "
+        f"(SELECT max({version}) FROM chronology_entry c WHERE c.nominal_id = n.id "
         f"AND c.kind = 'home_visit' AND (c.audience IS NULL OR c.audience LIKE '%{agency}%'))"
     )
 

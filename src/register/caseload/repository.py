@@ -47,9 +47,6 @@ class CaseRecord:
     facts: CaseFacts
 
 
-_SECTIONS = (Section.RISK_ASSESSMENTS, Section.RISK_PLANS, Section.MEETINGS, Section.MAPPA_LEVELS)
-
-
 class CaseloadRepository:
     def __init__(self, session: Session) -> None:
         self.session = session

@@ -39,19 +39,20 @@ _BATCH = 500
 _WATCHED = frozenset({m.Item.__tablename__, m.ChronologyEntry.__tablename__})
 _WRITTEN = "case_facts_sources_written"
 
+
+def visit_column(agency: Agency) -> str:
+    """The column of the last home visit `agency` may see."""
+    return f"last_visit_{agency.value}"
+
+
 FACTS = (
     "assessed_on",
     "assessment_review_on",
     "plan_review_on",
     "last_meeting_on",
     "level_since",
-    *(f"last_visit_{agency.value}" for agency in Agency),
+    *(visit_column(agency) for agency in Agency),
 )
-
-
-def visit_column(agency: Agency) -> str:
-    """The column of the last home visit `agency` may see."""
-    return f"last_visit_{agency.value}"
 
 
 def facts(where: ColumnElement[bool]) -> Select[Any]:
@@ -80,29 +81,22 @@ def facts(where: ColumnElement[bool]) -> Select[Any]:
         )
 
     def last_visit(agency: Agency) -> Any:
-        """The latest home visit `agency` may see, each visit as its latest version says: a visit withdrawn as
-        recorded in error is no visit, and one amended happened when the amendment says (as the statistics
-        read breaches and recalls). An amendment or withdrawal is seen by exactly those who see the visit."""
+        """The latest home visit `agency` may see, each visit as its latest version says, ordered as the
+        statistics order breaches' and recalls' versions (the latest recorded, a correction before the entry
+        it corrects, the highest id): a visit withdrawn as recorded in error is no visit, and one amended
+        happened when the amendment says. A correction is seen by exactly those who see the visit. One lookup
+        a visit."""
         E, V = m.ChronologyEntry, aliased(m.ChronologyEntry)
-
-        def latest(column: Any) -> Any:  # of the visit's corrections, the latest recorded
-            return (
-                select(column)
-                .where(V.nominal_id == record, V.original_id == E.id)
-                .order_by(V.recorded_at.desc(), V.id.desc())
-                .limit(1)
-                .correlate(m.Nominal, E)
-                .scalar_subquery()
-            )
-
-        corrected = latest(V.kind)
-        when = case(
-            (corrected.is_(None), E.occurred_at),
-            (corrected == ChronologyKind.AMENDMENT.value, latest(V.occurred_at)),
-            else_=null(),  # withdrawn
+        version = (
+            select(case((V.kind == ChronologyKind.WITHDRAWAL.value, null()), else_=V.occurred_at))
+            .where(V.nominal_id == record, or_(V.id == E.id, V.original_id == E.id))
+            .order_by(V.recorded_at.desc(), case((V.original_id.is_(None), 1), else_=0), V.id.desc())
+            .limit(1)
+            .correlate(m.Nominal, E)
+            .scalar_subquery()
         )
         return (
-            select(func.max(when))
+            select(func.max(version))
             .where(
                 E.nominal_id == record,
                 E.kind == ChronologyKind.HOME_VISIT.value,
