@@ -403,3 +403,49 @@ def test_visit_interval_follows_the_latest_assessment_and_findings_name_the_late
     assert [case for case, nid in overdue.items() if nid not in visits] == []
     assert [case for case, nid in in_time.items() if nid in visits] == []
     assert owners == {"kent.om2"}
+
+
+def correct(store: Store, nominal_id: uuid.UUID, kind: str, visit_days_ago: int, days_ago: int) -> None:
+    """Append a correction (`amendment` or `withdrawal`) to the record's home visit of `visit_days_ago`,
+    saying it happened `days_ago` (a withdrawal's own date is the entry's)."""
+    with store.session_factory() as s:
+        E = m.ChronologyEntry
+        visit = s.scalar(
+            select(E.id).where(
+                E.nominal_id == nominal_id, E.kind == "home_visit", E.occurred_at == at(visit_days_ago)
+            )
+        )
+        version = s.scalar(select(m.Nominal.version).where(m.Nominal.id == nominal_id))
+    assert visit is not None and version is not None
+    with store.unit_of_work() as uow:
+        service.append_chronology(
+            uow,
+            OFFICER,
+            nominal_id,
+            ChronologyEntry(occurred_at=at(days_ago), kind=kind, summary="corrected", amends=visit),
+            expected_version=version,
+        )
+
+
+@pytest.mark.parametrize("passes", ["probes", "one pass"])
+def test_visits_count_as_their_latest_correction_says(
+    store: Store, passes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VISIT-OVERDUE reads each home visit as its latest correction says, as the caseload and the workload do
+    (decision 62): a visit recorded on the wrong record and withdrawn does not hide an overdue visit, and a
+    visit an amendment moves back past the interval no longer counts as recent. (Medium risk: six months.)"""
+    sweeping(passes, monkeypatch)
+    with store.unit_of_work() as uow:
+        withdrawn = build(uow, visits=[400, 20])
+        moved_back = build(uow, visits=[20])
+        moved_forward = build(uow, visits=[300])
+        standing = build(uow, visits=[400, 20])
+    correct(store, withdrawn, "withdrawal", 20, 20)
+    correct(store, moved_back, "amendment", 20, 250)
+    correct(store, moved_forward, "amendment", 300, 15)
+    run_id = run_kent(store, passes)
+    f = m.QualityFinding
+    with store.session_factory() as s:
+        found = set(s.scalars(select(f.nominal_id).where(f.run_id == run_id, f.rule_id == "VISIT-OVERDUE")))
+    assert {withdrawn, moved_back} <= found
+    assert not {moved_forward, standing} & found

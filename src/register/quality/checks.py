@@ -40,11 +40,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from ..domain.enums import Agency, ChronologyKind, MeetingKind, NominalType, OrderKind
+from ..domain.enums import Agency, MeetingKind, NominalType, OrderKind
 from ..domain.notification import add_months
 from ..domain.record import AUDIENCE_SECTIONS, Section
 from ..merges.repository import suspected
 from ..store import models as m
+from ..store.case_facts import last_visit_seen
 from ..store.records import visible_to
 
 N = m.Nominal
@@ -144,7 +145,7 @@ def _facts_table(*items: Column[Any]) -> Table:
         Column("nominal_id", Uuid, primary_key=True),
         Column("owner", m.Item.__table__.c.ref.type),  # the user id of the current offender manager
         Column("risk_level", m.Item.__table__.c.status.type),  # the latest current assessment's RoSH
-        Column("last_visit", m.UTCDateTime()),  # the latest home visit
+        Column("last_visit", m.UTCDateTime()),  # the latest home visit, as its latest correction says
         *items,
         prefixes=["TEMPORARY"],
         postgresql_on_commit="DROP",
@@ -169,8 +170,9 @@ def record_facts(
     """The run's record facts, worked out once for the records `swept` selects, in a temporary table (each
     session its own; dropped at the end of the run, and on PostgreSQL at the commit whatever happens; never
     part of the schema's metadata): each record's current offender manager (`owner`), the level of its latest
-    current risk assessment (`risk_level`) and its last home visit (`last_visit`), instead of looked up again
-    for each rule and each finding (decision 56).
+    current risk assessment (`risk_level`) and its last home visit (`last_visit`: any agency's, each visit as
+    its latest correction says, from the kept caseload facts of decision 62), instead of looked up again for
+    each rule and each finding (decision 56).
 
     Over much of the register (`one_pass`) also a column for each item condition the rules ask about, instead
     of an index probe per record and rule: `ask_every_rule` builds every rule's condition as the run will; its
@@ -178,7 +180,7 @@ def record_facts(
     the record has such an item; NULL, read as 0, where it has no item of the sections asked about). Inside
     the block the rules, asked again in the same order, read those columns. The table is filled by one
     statement: a pass over those sections' items, one over the current offender managers and assessments,
-    and an index-only scan of the home visits. Otherwise by a lookup of each fact per swept record."""
+    joined to the kept facts. Otherwise by a lookup of each fact per swept record."""
     run = _RunFacts(one_pass)
     token = _RUN_FACTS.set(run)
     try:
@@ -204,26 +206,13 @@ def record_facts(
         _RUN_FACTS.reset(token)
 
 
-# A home visit, as the partial index `ix_chronology_home_visit` names it: written into the statement, so that
-# the database can tell the index covers it, whatever plan it keeps for the statement (a bound parameter's
-# value is not known to a generic plan).
-_HOME_VISIT = m.ChronologyEntry.kind == literal(ChronologyKind.HOME_VISIT.value, literal_execute=True)
-
-
 def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
-    E = m.ChronologyEntry
     latest = _latest_current_in_one_pass()
-    visits = (
-        select(E.nominal_id, func.max(E.occurred_at).label("last"))
-        .where(_HOME_VISIT)
-        .group_by(E.nominal_id)
-        .subquery()
-    )
     found = (
-        select(N.id, latest.c.owner, latest.c.risk_level, visits.c.last)
+        select(N.id, latest.c.owner, latest.c.risk_level, last_visit_seen())
         .select_from(N)
         .outerjoin(latest, latest.c.nominal_id == N.id)
-        .outerjoin(visits, visits.c.nominal_id == N.id)
+        .outerjoin(m.CaseFactsRow, m.CaseFactsRow.nominal_id == N.id)
     )
     if run.wanted:
         items = (
@@ -240,11 +229,12 @@ def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
 
 
 def _facts_by_record(swept: ColumnElement[bool]) -> Any:
-    E = m.ChronologyEntry
-    last_visit = select(func.max(E.occurred_at)).where(E.nominal_id == N.id, _HOME_VISIT).scalar_subquery()
-    return select(
-        N.id, _latest_current(_OM, m.Item.ref), _latest_current(_RA, m.Item.status), last_visit
-    ).where(swept)
+    return (
+        select(N.id, _latest_current(_OM, m.Item.ref), _latest_current(_RA, m.Item.status), last_visit_seen())
+        .select_from(N)
+        .outerjoin(m.CaseFactsRow, m.CaseFactsRow.nominal_id == N.id)
+        .where(swept)
+    )
 
 
 def _items(
@@ -327,8 +317,9 @@ def level23_plan(today: dt.date) -> ColumnElement[bool]:
 
 
 def visit_overdue(today: dt.date, intervals_months: dict[str, int]) -> ColumnElement[bool]:
-    """The latest home visit (none: long ago) is older than the interval for the risk level (the overall RoSH
-    of the latest current assessment). Both come from the run's record facts, and the level picks its cut-off
+    """The latest home visit (none: long ago; a withdrawn one is none, an amended one happened when the
+    amendment says) is older than the interval for the risk level (the overall RoSH of the latest current
+    assessment). Both come from the run's record facts, and the level picks its cut-off
     (a CASE). A level not configured (or no assessment, unless "unknown" is) gives no cut-off, so no
     finding."""
     if not intervals_months:

@@ -23,13 +23,17 @@ already keeps in clear for the same reason (decision 1: codes, dates, levels and
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, event, false, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, event, false, func, literal, null, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 from ..domain.enums import Agency, ChronologyKind
 from ..domain.record import Section
@@ -43,6 +47,32 @@ _WRITTEN = "case_facts_sources_written"
 def visit_column(agency: Agency) -> str:
     """The column of the last home visit `agency` may see."""
     return f"last_visit_{agency.value}"
+
+
+class _Greatest(GenericFunction[Any]):
+    """The greatest of its arguments: GREATEST on PostgreSQL, the many-argument MAX on SQLite. The two differ
+    on NULL (PostgreSQL ignores it, SQLite answers NULL), so callers give no NULL argument."""
+
+    name = "greatest"
+    inherit_cache = True
+
+
+@compiles(_Greatest, "sqlite")
+def _greatest_sqlite(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+_NEVER = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+
+
+def last_visit_seen() -> ColumnElement[Any]:
+    """On a `case_facts` row: the last home visit any agency may see (the latest of the agencies' columns,
+    each visit as its latest correction says), NULL where there is none. The supervisor's quality run reads
+    it (VISIT-OVERDUE): supervisors see every agency's entries."""
+    c = m.CaseFactsRow.__table__.c
+    never = literal(_NEVER, m.UTCDateTime())
+    latest = _Greatest(*(func.coalesce(c[visit_column(agency)], never) for agency in Agency))
+    return func.nullif(latest, never)
 
 
 FACTS = (
