@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Executable,
     MetaData,
     SmallInteger,
     Table,
@@ -37,8 +38,10 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
 from ..domain.enums import Agency, MeetingKind, NominalType, OrderKind
 from ..domain.notification import add_months
@@ -60,7 +63,8 @@ _LATEST = (m.Item.starts_on.desc(), m.Item.id.desc())  # as a record lists them;
 _OM, _RA = Section.OFFENDER_MANAGERS.value, Section.RISK_ASSESSMENTS.value
 
 
-# The sections of the partial index `ix_item_current_owner_risk`, written into the statement (`_HOME_VISIT`).
+# The sections of the partial index `ix_item_current_owner_risk`, written into the statement, so that the
+# database can tell the index covers it, whatever plan it keeps (a generic plan knows no parameter's value).
 _OWNER_RISK: BindParameter[list[str]] = bindparam(
     "owner_risk", [_OM, _RA], expanding=True, literal_execute=True
 )
@@ -152,6 +156,24 @@ def _facts_table(*items: Column[Any]) -> Table:
     )
 
 
+class _CreateTempTableAs(Executable, ClauseElement):
+    """PostgreSQL: CREATE TEMPORARY TABLE <table> (<its columns' names>) ON COMMIT DROP AS <query>, the
+    query's columns in the table's order (their types are the query's)."""
+
+    inherit_cache = False
+
+    def __init__(self, table: Table, query: Any) -> None:
+        self.table, self.query = table, query
+
+
+@compiles(_CreateTempTableAs, "postgresql")
+def _create_temp_table_as(element: _CreateTempTableAs, compiler: SQLCompiler, **kw: Any) -> str:
+    names = ", ".join(compiler.preparer.quote(c.name) for c in element.table.c)
+    query = compiler.process(element.query, **kw)
+    table = compiler.preparer.format_table(element.table)
+    return f"CREATE TEMPORARY TABLE {table} ({names}) ON COMMIT DROP AS {query}"
+
+
 _COLLECTING = _facts_table()  # what a check reads while the run collects its item conditions
 
 
@@ -188,14 +210,21 @@ def record_facts(
             ask_every_rule()
         table = _facts_table(*(Column(f"c{i}", SmallInteger) for i in range(len(run.wanted))))
         table.drop(session.connection(), checkfirst=True)  # one a failed run on this connection may have left
-        table.create(session.connection())
-        if one_pass and session.get_bind().dialect.name == "postgresql":
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if one_pass and postgres:
             # The passes over the register sort and group about a million rows: with PostgreSQL's
             # default 4 MB a node they spilled to disk (the items' pass 2.4 s, 1.2 s in memory). This
             # transaction only.
             session.execute(text(f"SET LOCAL work_mem = '{WHOLE_REGISTER_WORK_MEM}'"))
         filled = _facts_in_one_pass(swept, run) if one_pass else _facts_by_record(swept)
-        session.execute(table.insert().from_select([c.name for c in table.c], filled))
+        if postgres:
+            # CREATE TABLE AS may read with parallel workers, where INSERT ... SELECT never does (PostgreSQL
+            # 15): at 100,000 people, every area, the facts' statement 2.0-2.3 s alone, 1.2-1.5 s so.
+            session.execute(_CreateTempTableAs(table, filled))
+            session.execute(text(f"ALTER TABLE {table.name} ADD PRIMARY KEY (nominal_id)"))
+        else:
+            table.create(session.connection())
+            session.execute(table.insert().from_select([c.name for c in table.c], filled))
         _analyse(session, table)
         run.table = table
         yield table
