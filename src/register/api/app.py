@@ -52,6 +52,7 @@ from ..web import transfer as web_transfer
 from ..web import transfers as web_transfers
 from ..web.assets import Assets
 from ..web.caseload import router as caseload_router
+from ..web.corrections import router as corrections_router
 from ..web.editing import router as editing_router
 from ..web.pages import Pages
 from ..web.quality import router as web_quality_router  # with the workload pages
@@ -247,6 +248,7 @@ def create_app(
         web_retention.router,
         web_search.router,
         editing_router,
+        corrections_router,
         web_quality_router,
     ):
         app.include_router(router)

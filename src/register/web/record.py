@@ -37,6 +37,7 @@ from ..usecase.guard import Access, Refused
 from . import sessions
 from .caseload import today_in_london
 from .common import PageGuard, PageProblem, SignedIn, render, verify_csrf, work
+from .corrections import correct_path, corrected_by
 from .editing import EDITORS, ENDABLE
 from .pages import LONDON, label, long_date
 
@@ -529,6 +530,8 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
     pages = max(1, -(-len(chosen) // PAGE_SIZE))
     page = min(query.page, pages)
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    corrections = corrected_by(record)
+    can_correct = bool(frame["can_write_chronology"])
     base = f"/records/{record.id}/chronology"
     pagination: dict[str, Any] = {
         "items": [
@@ -554,7 +557,10 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
             **frame,
             "title": ("Error: " if query.errors else "") + frame["title"],
             "query": query,
-            "entries": [_entry(e) for e in shown],
+            "entries": [
+                _entry(e, corrections.get(e.id), correct_path(record.id, e) if can_correct else None)
+                for e in shown
+            ],
             "total": len(record.chronology),
             "pagination": pagination,
             "kinds": [(k.value, label(k)) for k in ChronologyKind],
@@ -602,9 +608,24 @@ def group_page(request: Request, group: str, access: ReadRecord) -> HTMLResponse
 # ------------------------------------------------------------------ the chronology's filters
 
 
-def _entry(entry: StoredEntry) -> dict[str, Any]:
+def _entry(
+    entry: StoredEntry, correction: StoredEntry | None = None, correct: str | None = None
+) -> dict[str, Any]:
+    """One entry on the timeline; `correction`: its latest withdrawal or amendment, if any; `correct`: where
+    the reader may correct it."""
     data = entry.data
+    status = None
+    if correction is not None:
+        withdrawn = correction.data.kind == ChronologyKind.WITHDRAWAL
+        corrected_on = long_date(correction.data.occurred_at.astimezone(LONDON).date())
+        status = {
+            "text": "Withdrawn" if withdrawn else "Corrected",
+            "reason": correction.data.summary if withdrawn else f"See the amendment dated {corrected_on}",
+            "at": correction.recorded_at,
+        }
     return {
+        "status": status,
+        "correct": correct,
         "id": str(entry.id),
         "kind": data.kind.value,
         "label": {"text": label(data.kind) + ": " + data.summary},
