@@ -30,7 +30,16 @@ from ..domain.errors import ConcurrencyConflict, DomainError, NotFound
 from ..domain.record import ChronologyEntry, Record, StoredEntry
 from ..nominals import service as nominals
 from .common import PageGuard, SignedIn, flash, not_found, record_access, redirect, verify_csrf, work
-from .editing import LONDON, _occurred, _since, _version, conflict_page, form_page, nominal_of, read_visible
+from .editing import (
+    LONDON,
+    _occurred,
+    _version,
+    form_page,
+    nominal_of,
+    read_visible,
+    refused_page,
+    when_fields,
+)
 from .forms import Field, Form, read
 from .pages import label, long_date
 
@@ -69,20 +78,7 @@ def _fields() -> list[Field]:
             "textarea",
             hint="For example: recorded on the wrong person's record",
         ),
-        Field(
-            "occurred_on",
-            "If you are correcting it: when did it happen?",
-            "date",
-            hint="For example, 27 3 2025",
-            model=("occurred_at",),
-        ),
-        Field(
-            "occurred_time",
-            "Time (optional)",
-            "time",
-            hint="For example, 14:30",
-            classes="govuk-input--width-5",
-        ),
+        *when_fields("If you are correcting it: when did it happen?", required=False),
         Field("new_summary", "Corrected summary", hint="One line: what happened", model=("summary",)),
         Field("details", "Corrected details (optional)", "textarea"),
     ]
@@ -209,24 +205,15 @@ async def submit(request: Request, nominal_id: str, entry_id: str, principal: Si
         with work(request) as uow:
             access = record_access(request, uow, principal, "record.write", record_id, "chronology")
             record = read_visible(uow, access, None, chronology=True)
-        return conflict_page(
-            request,
-            record,
-            title=TITLE,
-            form=form,
-            values=values,
-            since=_since(values.get("since")),
-            action=request.url.path,
-        )
-    return form_page(
+    return refused_page(
         request,
-        record=record,
+        record,
+        conflict=conflict,
         title=TITLE,
         form=form,
-        action=request.url.path,
+        values=values,
         submit="Save the correction",
-        intro=_intro(entry),
-        status=422,
+        intro=None if conflict else _intro(entry),
     )
 
 

@@ -158,15 +158,15 @@ class Editor:
     submit: str = "Save"
 
 
-def _entry_fields() -> list[Field]:
+def when_fields(question: str, *, required: bool) -> list[Field]:
+    """When a chronology entry happened: its date (`occurred_at`) and, optionally, the time (`_occurred`)."""
     return [
-        Field("kind", "What kind of entry is it?", "select", options=choices(ENTRY_KINDS), required=True),
         Field(
             "occurred_on",
-            "When did it happen?",
+            question,
             "date",
             hint="For example, 27 3 2025",
-            required=True,
+            required=required,
             model=("occurred_at",),
         ),
         Field(
@@ -176,6 +176,13 @@ def _entry_fields() -> list[Field]:
             hint="For example, 14:30",
             classes="govuk-input--width-5",
         ),
+    ]
+
+
+def _entry_fields() -> list[Field]:
+    return [
+        Field("kind", "What kind of entry is it?", "select", options=choices(ENTRY_KINDS), required=True),
+        *when_fields("When did it happen?", required=True),
         Field("summary", "Summary", required=True, hint="One line: what happened"),
         Field("details", "Details (optional)", "textarea"),
     ]
@@ -192,21 +199,7 @@ def _entry(answers: dict[str, Any], _: Principal) -> ChronologyEntry:
 
 def _visit_fields() -> list[Field]:
     return [
-        Field(
-            "occurred_on",
-            "Date of the visit",
-            "date",
-            hint="For example, 27 3 2025",
-            required=True,
-            model=("occurred_at",),
-        ),
-        Field(
-            "occurred_time",
-            "Time (optional)",
-            "time",
-            hint="For example, 14:30",
-            classes="govuk-input--width-5",
-        ),
+        *when_fields("Date of the visit", required=True),
         Field("outcome", "Outcome", "radios", options=VISIT_OUTCOMES, required=True, model=("summary",)),
         Field("details", "Notes (optional)", "textarea", hint="Who was present, what was seen, any concerns"),
     ]
@@ -609,6 +602,41 @@ def conflict_page(
     )
 
 
+def refused_page(
+    request: Request,
+    record: Record,
+    *,
+    conflict: bool,
+    title: str,
+    form: Form,
+    values: FormData,
+    submit: str,
+    intro: list[str] | None = None,
+) -> HTMLResponse:
+    """Nothing was written: the conflict page if someone changed the record meanwhile, else the form again
+    with its errors."""
+    if conflict:
+        return conflict_page(
+            request,
+            record,
+            title=title,
+            form=form,
+            values=values,
+            since=_since(values.get("since")),
+            action=request.url.path,
+        )
+    return form_page(
+        request,
+        record=record,
+        title=title,
+        form=form,
+        action=request.url.path,
+        submit=submit,
+        intro=intro,
+        status=422,
+    )
+
+
 def _done(request: Request, nominal_id: uuid.UUID, section: str, message: str) -> Response:
     flash(request, message)
     return redirect(return_to(request, f"/records/{nominal_id}/{GROUP_OF.get(section, '')}".rstrip("/")))
@@ -719,24 +747,8 @@ async def _submit(request: Request, principal: Principal, nominal_id: uuid.UUID,
     with work(request) as uow:
         access = record_access(request, uow, principal, "record.write", nominal_id, editor.section)
         record = read_visible(uow, access, None if conflict else set(), chronology=conflict)
-    if conflict:
-        return conflict_page(
-            request,
-            record,
-            title=editor.title,
-            form=form,
-            values=values,
-            since=_since(values.get("since")),
-            action=request.url.path,
-        )
-    return form_page(
-        request,
-        record=record,
-        title=editor.title,
-        form=form,
-        action=request.url.path,
-        submit=editor.submit,
-        status=422,
+    return refused_page(
+        request, record, conflict=conflict, title=editor.title, form=form, values=values, submit=editor.submit
     )
 
 
@@ -870,26 +882,15 @@ async def end_submit(
     with work(request) as uow:
         access = record_access(request, uow, principal, "record.write", record_id, which.value)
         record = read_visible(uow, access, None if conflict else {which}, chronology=conflict)
-    title = f"End this {label(which).lower().rstrip('s')}"
-    if conflict:
-        return conflict_page(
-            request,
-            record,
-            title=title,
-            form=form,
-            values=values,
-            since=_since(values.get("since")),
-            action=request.url.path,
-        )
-    return form_page(
+    return refused_page(
         request,
-        record=record,
-        title=title,
+        record,
+        conflict=conflict,
+        title=f"End this {label(which).lower().rstrip('s')}",
         form=form,
-        action=request.url.path,
+        values=values,
         submit="End it",
-        intro=[describe(_item(record, which, item))],
-        status=422,
+        intro=None if conflict else [describe(_item(record, which, item))],
     )
 
 
