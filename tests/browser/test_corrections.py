@@ -94,6 +94,7 @@ def test_a_visit_recorded_in_error_is_withdrawn_and_stops_counting(
     assert len(stored(corrections, nominal_id)) == count
     assert corrections.audit(head, tag="nominal:chronology:append") == []
 
+    form.goto(form.path)  # the form afresh, for its screenshot
     form.choose("how", "withdraw")
     form.fill("reason", "Recorded on the wrong person's record")
     screenshot(page, "withdraw-entry")
