@@ -220,6 +220,13 @@ def test_facts_check_finds_stale_facts_and_repairs_them(
     assert result.exit_code == 1 and json.loads(result.output)["stale"] == [str(victim)], result.output
     result = CliRunner().invoke(main, ["facts-check", "--repair"], env=env)
     assert result.exit_code == 0 and "stale 1; after repair: 0 differences" in result.output, result.output
+    s_victim = kept(store, victim)
+    with store.session_factory() as s, s.begin():  # stale again, for the nightly job's way of running it
+        s.execute(update(m.CaseFactsRow).where(m.CaseFactsRow.nominal_id == victim).values(assessed_on=None))
+    result = CliRunner().invoke(main, ["facts-check", "--repair", "--strict", "--json"], env=env)
+    assert result.exit_code == 1, result.output  # mended at once, and the failed job tells an operator
+    assert json.loads(result.output) == {"stale": [str(victim)], "after_repair": 0}
+    assert kept(store, victim) == s_victim
     result = CliRunner().invoke(main, ["facts-check"], env=env)
     assert result.exit_code == 0 and "stale 0" in result.output
     assert kept(store, victim)["assessed_on"] is not None

@@ -137,6 +137,12 @@ def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() 
     scheduled = {tuple(pod_spec(d)["containers"][0]["args"][:2]) for d in jobs.values()}
     wanted = {("audit", "verify"), ("audit", "seal"), ("retention", "run"), ("events", "prune")}
     assert wanted <= scheduled and {a for a, _ in scheduled} >= {"quality", "backup"}
+    # The consistency checks mend what they find and still fail the job, so an operator hears of a write path
+    # that missed a refresh or an index update; the caseload facts are mended before the quality run reads.
+    checks = {pod_spec(d)["containers"][0]["args"][0]: d for d in jobs.values()}
+    for check in ("facts-check", "index-check"):
+        assert {"--repair", "--strict"} <= set(pod_spec(checks[check])["containers"][0]["args"]), check
+    assert at(checks["facts-check"]) < at(checks["quality"])
     for name, job in jobs.items():
         assert job["spec"]["concurrencyPolicy"] == "Forbid", f"{name}: a slow run must not start a second"
         assert pod_spec(job)["restartPolicy"] == "Never"
@@ -144,7 +150,13 @@ def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() 
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     tools = {tuple(s["command"][:2]) for s in compose.values() if "tools" in s.get("profiles", [])}
     assert {("audit", "verify"), ("retention", "run"), ("events", "prune")} <= tools
-    assert {c for c, _ in tools} >= {"quality", "backup", "db"}
+    assert {c for c, _ in tools} >= {"quality", "backup", "db", "facts-check", "index-check"}
+
+
+def at(cron_job: dict) -> tuple[int, int]:
+    """(hour, minute) of a daily CronJob's schedule."""
+    minute, hour, *_ = cron_job["spec"]["schedule"].split()
+    return int(hour), int(minute)
 
 
 def test_every_process_that_seals_or_verifies_sees_the_same_audit_anchors() -> None:
