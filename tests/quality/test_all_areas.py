@@ -130,3 +130,42 @@ def test_each_area_of_a_pass_is_audited_as_its_own_run(store: Store) -> None:
     assert all(d["rules"] == len(quality.load_rules()) for d in details)
     with store.unit_of_work() as uow:
         assert quality.run_areas(uow, SystemActor("sweeper"), [], TODAY) == {}  # no area: no run, nothing
+
+
+def test_a_run_keeps_each_swept_areas_newest_runs_and_drops_the_older_with_their_findings(
+    store: Store,
+) -> None:
+    """Nightly runs would otherwise keep every finding for ever (at 100,000 people some 80 million rows a
+    year); the pages read no further back than the runs kept."""
+    a_register_of_three_areas(store)
+    actor = SystemActor("sweeper")
+    kent: list[uuid.UUID] = []
+    for _ in range(3):
+        with store.unit_of_work() as uow:
+            kent.append(quality.run(uow, actor, Area.KENT, TODAY, keep=2))
+    with store.unit_of_work() as uow:  # Essex's runs are not Kent's to drop
+        essex = quality.run(uow, actor, Area.ESSEX, TODAY, keep=2)
+    with store.unit_of_work() as uow:
+        quality.run(uow, actor, Area.ESSEX, TODAY, keep=2)
+    with store.session_factory() as s:
+        kept = set(s.scalars(select(m.QualityRun.id)))
+        holding = set(s.scalars(select(m.QualityFinding.run_id).distinct()))
+    assert kent[0] not in kept and kent[0] not in holding  # the oldest of Kent's three, findings and all
+    assert {kent[1], kent[2], essex} <= kept and {kent[1], kent[2], essex} <= holding
+    assert findings(store, kent[1]) == findings(store, kent[2]) and findings(store, kent[2])
+    with store.unit_of_work() as uow:
+        board = quality.dashboard(uow, Area.KENT)
+    assert board["run"]["id"] == str(kent[2]) and board["previous_run"] == str(kent[1])
+    assert [t["id"] for t in board["trend"]] == [str(kent[1]), str(kent[2])]
+    with store.session_factory() as s:
+        dropped = [
+            json.loads(e.details or "{}")
+            for e in s.scalars(
+                select(m.AuditEvent)
+                .where(m.AuditEvent.tag == Tag.QUALITY_RUN_EXECUTE.value)
+                .order_by(m.AuditEvent.seq)
+            )
+        ]
+    assert [d["older_runs_dropped"] for d in dropped if d["area"] == "kent"] == [0, 0, 1]
+    with store.unit_of_work() as uow, pytest.raises(ValueError):
+        quality.run(uow, actor, Area.KENT, TODAY, keep=0)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import Table, case, func, insert, literal, literal_column, or_, select
+from sqlalchemy import Table, case, delete, func, insert, literal, literal_column, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -82,10 +83,11 @@ def run(
     today: dt.date,
     rules: list[Rule] | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    keep: int | None = None,
 ) -> uuid.UUID:
     """Evaluate every rule over the area's records (active ones unless the rule names other statuses), one
     set-based statement per rule: `run_areas` for one area."""
-    return run_areas(uow, actor, [area], today, rules, progress)[area]
+    return run_areas(uow, actor, [area], today, rules, progress, keep)[area]
 
 
 @use_case(Tag.QUALITY_RUN_EXECUTE, Action.CONSULTATION)
@@ -96,13 +98,18 @@ def run_areas(
     today: dt.date,
     rules: list[Rule] | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    keep: int | None = None,
 ) -> dict[Area, uuid.UUID]:
     """Evaluate every rule over the records of several areas (None: every area) in one pass: one run per
     area as `run` makes it (the dashboard, worklists and trend read an area's runs), each audited, but each
     rule's findings for all the areas written by one statement, the run of each finding's area joined from
     the runs just inserted. Looping `run` over 42 areas repeated every statement 42 times, each scanning the
-    tables it probes again (docs/supervisor-quality.md)."""
+    tables it probes again (docs/supervisor-quality.md). Each area keeps its newest `keep` runs (default
+    `KEPT_RUNS`), this one included: older ones are deleted with their findings."""
     rules = rules if rules is not None else load_rules()
+    keep = KEPT_RUNS if keep is None else keep
+    if keep < 1:
+        raise ValueError("a run keeps at least itself")
     chosen = list(dict.fromkeys(areas if areas is not None else list(Area)))
     if not chosen:
         return {}
@@ -192,6 +199,7 @@ def run_areas(
         .where(R.id.in_(list(run_ids.values())))
         .values(finished_at=dt.datetime.now(dt.UTC))
     )
+    dropped = _drop_old_runs(uow, names, keep)
     # each area's run audited as if it had run alone, in one statement
     uow.audit.record_many(
         [
@@ -199,12 +207,39 @@ def run_areas(
                 Action.CONSULTATION,
                 Tag.QUALITY_RUN_EXECUTE,
                 actor,
-                details={"area": a.value, "run": str(run_id), "rules": len(rules)},
+                details={
+                    "area": a.value,
+                    "run": str(run_id),
+                    "rules": len(rules),
+                    "older_runs_dropped": dropped.get(a.value, 0),
+                },
             )
             for a, run_id in run_ids.items()
         ]
     )
     return run_ids
+
+
+def _drop_old_runs(uow: UnitOfWork, areas: list[str], keep: int) -> dict[str, int]:
+    """Delete the runs of these areas older than their newest `keep` finished ones, with their findings: how
+    many each area lost. No page reads further back ("found since" looks back `SINCE_RUNS`, the trend
+    `TREND_RUNS`), and a nightly run adds an area's findings every night: kept for ever, at 100,000 people
+    some 80 million rows a year, every run's inserts slower as the indexes grow. The audit log keeps that
+    each run happened."""
+    R, F = m.QualityRun, m.QualityFinding
+    newest_first = func.row_number().over(partition_by=R.area, order_by=(R.started_at.desc(), R.id.desc()))
+    ranked = (
+        select(R.id, R.area, newest_first.label("n"))
+        .where(R.area.in_(areas), R.finished_at.is_not(None))
+        .subquery()
+    )
+    old = uow.session.execute(select(ranked.c.id, ranked.c.area).where(ranked.c.n > keep)).all()
+    if not old:
+        return {}
+    ids = [run_id for run_id, _ in old]
+    uow.session.execute(delete(F).where(F.run_id.in_(ids)))
+    uow.session.execute(delete(R).where(R.id.in_(ids)))
+    return dict(Counter(str(area) for _, area in old))
 
 
 def _runs(uow: UnitOfWork, area: Area, limit: int) -> list[m.QualityRun]:
@@ -376,6 +411,7 @@ def _worklist_rows(
 
 WORKLIST_PAGE_SIZE = 25
 SINCE_RUNS = 100  # how far back "found since" looks (runs kept, newest first)
+KEPT_RUNS = SINCE_RUNS  # how many runs of an area a run keeps, itself included: what the pages read
 
 
 @dataclass(frozen=True)
