@@ -32,15 +32,14 @@ from ..nominals import service as nominals
 from .common import PageGuard, SignedIn, flash, not_found, record_access, redirect, verify_csrf, work
 from .editing import (
     LONDON,
-    _occurred,
-    _version,
     form_page,
     nominal_of,
+    occurred_at,
     read_visible,
     refused_page,
     when_fields,
 )
-from .forms import Field, Form, read
+from .forms import Field, Form, posted_version, read
 from .pages import label, long_date
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -114,7 +113,7 @@ def _build(form: Form, answers: dict[str, Any], entry: StoredEntry) -> Chronolog
     if not form.valid:
         return None
     return ChronologyEntry(
-        occurred_at=_occurred(answers),
+        occurred_at=occurred_at(answers),
         kind=ChronologyKind.AMENDMENT,
         summary=answers["new_summary"],
         details=answers["details"],
@@ -185,7 +184,7 @@ async def submit(request: Request, nominal_id: str, entry_id: str, principal: Si
                     principal,
                     record_id,
                     correction,
-                    expected_version=_version(values),
+                    expected_version=posted_version(values),
                     request_id=request_id(request),
                     audience=access.audience,
                 )

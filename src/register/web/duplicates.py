@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from ..api.deps import request_id
 from ..api.routing import APIRouter
@@ -27,7 +26,7 @@ from ..merges import service as merges
 from ..merges.schemas import Dismissal, MergePreview, MergeSummary
 from .common import PageGuard, PageProblem, flash, record_access, redirect, render, verify_csrf, work
 from .editing import describe, read_visible
-from .forms import Field, Form, read
+from .forms import Field, Form, posted_version, read
 from .pages import label, long_date
 from .transfer import area_name
 
@@ -270,13 +269,6 @@ def compare_page(request: Request, survivor_id: str, merged_id: str, principal: 
     return _compare_page(request, principal, _id(survivor_id), _id(merged_id))
 
 
-def _version(values: FormData, name: str) -> int:
-    try:
-        return int(str(values.get(name, "")))
-    except ValueError:
-        return -1
-
-
 @router.post("/duplicates/{survivor_id}/{merged_id}/merge")
 async def merge(request: Request, survivor_id: str, merged_id: str, principal: Merge) -> Response:
     s_id, m_id = _id(survivor_id), _id(merged_id)
@@ -294,8 +286,8 @@ async def merge(request: Request, survivor_id: str, merged_id: str, principal: M
                     principal,
                     s_id,
                     m_id,
-                    expected_version=_version(values, "survivor_version"),
-                    merged_version=_version(values, "merged_version"),
+                    expected_version=posted_version(values, "survivor_version"),
+                    merged_version=posted_version(values, "merged_version"),
                     audience=access.audience,
                     request_id=request_id(request),
                     reason=answers["reason"],
@@ -424,7 +416,7 @@ async def unmerge(request: Request, survivor_id: str, merge_id: str, principal: 
                     s_id,
                     which,
                     answers["reason"],
-                    expected_version=_version(values, "version"),
+                    expected_version=posted_version(values, "version"),
                     audience=access.audience,
                     request_id=request_id(request),
                 )

@@ -67,7 +67,7 @@ from .common import (
     verify_csrf,
     work,
 )
-from .forms import Field, Form, choices, read
+from .forms import Field, Form, choices, posted_version, read
 from .pages import label, long_date
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -128,14 +128,7 @@ def _since(text: Any) -> dt.datetime | None:
         return None
 
 
-def _version(values: Mapping[str, Any]) -> int:
-    try:
-        return int(str(values.get("version", "")))
-    except ValueError:
-        return -1  # no version: treated as stale, so the conflict page shows the record as it is
-
-
-def _occurred(answers: Mapping[str, Any]) -> dt.datetime | None:
+def occurred_at(answers: Mapping[str, Any]) -> dt.datetime | None:
     day = answers.get("occurred_on")
     if day is None:
         return None
@@ -190,7 +183,7 @@ def _entry_fields() -> list[Field]:
 
 def _entry(answers: dict[str, Any], _: Principal) -> ChronologyEntry:
     return ChronologyEntry(
-        occurred_at=_occurred(answers),
+        occurred_at=occurred_at(answers),
         kind=answers["kind"],
         summary=answers["summary"],
         details=answers["details"],
@@ -208,7 +201,7 @@ def _visit_fields() -> list[Field]:
 def _visit(answers: dict[str, Any], _: Principal) -> ChronologyEntry:
     outcome = dict(VISIT_OUTCOMES).get(answers["outcome"] or "", "")
     return ChronologyEntry(
-        occurred_at=_occurred(answers),
+        occurred_at=occurred_at(answers),
         kind=ChronologyKind.HOME_VISIT,
         summary=f"Home visit. {outcome}",
         details=answers["details"],
@@ -732,7 +725,7 @@ async def _submit(request: Request, principal: Principal, nominal_id: uuid.UUID,
             form.explain(exc)
         except DomainError as exc:
             form.explain(exc)
-    expected = _version(values)
+    expected = posted_version(values)
     conflict = False
     if value is not None:
         try:
@@ -866,7 +859,7 @@ async def end_submit(
                     record_id,
                     item,
                     answers["reason"][:200],
-                    expected_version=_version(values),
+                    expected_version=posted_version(values),
                     request_id=request_id(request),
                     audience=access.audience,
                     section=which,

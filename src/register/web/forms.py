@@ -163,6 +163,15 @@ def text(values: Mapping[str, Any], name: str) -> str | None:
     return value or None
 
 
+def posted_version(values: Mapping[str, Any], name: str = "version") -> int:
+    """The record version a form was drawn at (a hidden field): -1 when missing or not a number, which the
+    service treats as stale, so the conflict page shows the record as it is now."""
+    try:
+        return int(str(values.get(name, "")))
+    except ValueError:
+        return -1
+
+
 def date(values: Mapping[str, Any], name: str) -> dt.date | None:
     """A GOV.UK date input's three fields as a date; None when all three are blank."""
     parts = [text(values, f"{name}-{p}") for p in ("day", "month", "year")]

@@ -31,7 +31,7 @@ from . import record as record_pages
 from .caseload import today_in_london
 from .common import PageGuard, SignedIn, flash, not_found, record_access, redirect, render, verify_csrf, work
 from .editing import PILLAR_HINTS, form_page, nominal_of
-from .forms import Field, Form, choices, read
+from .forms import Field, Form, choices, posted_version, read
 from .pages import label, long_date
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -49,13 +49,6 @@ def _schedule_file(request: Request) -> Any:
 
 def _id(value: str) -> uuid.UUID:
     return nominal_of(value)
-
-
-def _version(values: Mapping[str, Any]) -> int:
-    try:
-        return int(str(values.get("version", "")))
-    except ValueError:
-        return -1
 
 
 def _when(view: service.MeetingView) -> str:
@@ -279,7 +272,7 @@ async def _schedule_post(
                     plan,
                     access.visibility,
                     meeting_id=referral,
-                    expected_version=_version(values),
+                    expected_version=posted_version(values),
                     request_id=request_id(request),
                 )
         except ConcurrencyConflict:
@@ -387,7 +380,7 @@ async def refer_submit(request: Request, nominal_id: str, principal: SignedIn) -
                     principal,
                     nid,
                     referral,
-                    expected_version=_version(values),
+                    expected_version=posted_version(values),
                     request_id=request_id(request),
                 )
         except ConcurrencyConflict:
@@ -420,7 +413,7 @@ async def screening_submit(
                 accepted=accepted,
                 decided_on=today_in_london(),
                 reason=reason,
-                expected_version=_version(values),
+                expected_version=posted_version(values),
                 request_id=request_id(request),
             )
     except NotFound:
@@ -685,7 +678,7 @@ async def minutes_submit(request: Request, nominal_id: str, meeting_id: str, pri
                     body.minutes(mid),
                     access.visibility,
                     restricted=body.restricted,
-                    expected_version=_version(values),
+                    expected_version=posted_version(values),
                     request_id=request_id(request),
                 )
                 saved = True
@@ -740,7 +733,7 @@ async def minutes_correct(
                 nid,
                 mid,
                 access.visibility,
-                expected_version=_version(values),
+                expected_version=posted_version(values),
                 request_id=request_id(request),
             )
     except ConcurrencyConflict:
@@ -823,7 +816,7 @@ async def complete_submit(request: Request, nominal_id: str, action_id: str, pri
                     access.visibility,
                     evidence=answers["evidence"],
                     completed_on=answers["completed_on"],
-                    expected_version=_version(values),
+                    expected_version=posted_version(values),
                     request_id=request_id(request),
                 )
         except ConcurrencyConflict:

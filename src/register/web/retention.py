@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 
 from ..api.deps import request_id
 from ..api.routing import APIRouter
@@ -32,7 +31,7 @@ from ..store.uow import UnitOfWork
 from .caseload import today_in_london
 from .common import PageGuard, PageProblem, flash, record_access, redirect, render, verify_csrf, work
 from .editing import person_name, read_visible
-from .forms import Field, Form, choices, read
+from .forms import Field, Form, choices, posted_version, read
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Retention = Annotated[Principal, Depends(PageGuard("record.retention"))]
@@ -227,13 +226,6 @@ def record_page(request: Request, nominal_id: str, principal: Retention) -> HTML
     return _record_page(request, principal, _id(nominal_id))
 
 
-def _version(values: FormData) -> int:
-    try:
-        return int(str(values.get("version", "")))
-    except ValueError:
-        return -1
-
-
 Change = Callable[[UnitOfWork, dict[str, Any], int], object]
 
 
@@ -257,7 +249,7 @@ async def _change(
         try:
             with work(request) as uow:
                 record_access(request, uow, principal, action, record_id, "header")
-                make(uow, answers, _version(values))
+                make(uow, answers, posted_version(values))
         except ConcurrencyConflict:
             problems.append(
                 {
