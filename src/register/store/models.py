@@ -378,9 +378,8 @@ class QualityFinding(Base):
         String(20)
     )  # the agency it was evaluated for; None: the same for every agency
 
-    # Two indexes led by the run: each is maintained for every finding a run inserts, and a run's findings
-    # (tens of thousands in an area) are read through either (migration 0029, decision 65).
     __table_args__ = (
+        Index("ix_quality_finding_run_rule", "run_id", "rule_id"),
         Index("ix_quality_finding_run_owner", "run_id", "owner"),
         Index("ix_quality_finding_run_nominal", "run_id", "nominal_id"),  # one record's findings
     )
