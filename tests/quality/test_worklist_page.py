@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import delete, select
 
+from register.config import Settings
 from register.domain.actors import Principal, SystemActor
 from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
 from register.quality import service as quality
 from register.store import models as m
+from register.store.open import alembic_config
 from register.store.store import Store
 from tests.quality.test_rules import TODAY, ago, build
 
@@ -158,3 +162,94 @@ def test_pages_cross_rules_in_the_exports_order_most_severe_first(store: Store) 
     assert [(r["rule"], r["nominal_id"]) for r in pages] == order and len(order) == found["total"] > 6
     severities = [r["severity"] for r in pages]
     assert severities == sorted(severities, key=["high", "medium", "low"].index)
+
+
+def kent_runs(store: Store) -> list[uuid.UUID]:
+    """Kent's finished runs, oldest first."""
+    with store.session_factory() as s:
+        return list(
+            s.scalars(
+                select(m.QualityRun.id)
+                .where(m.QualityRun.area == "kent")
+                .order_by(m.QualityRun.started_at, m.QualityRun.id)
+            )
+        )
+
+
+def days(store: Store, run_id: uuid.UUID) -> dict[tuple[str, uuid.UUID, str | None], Any]:
+    """A run's findings' first days, by (rule, record, audience)."""
+    f = m.QualityFinding
+    with store.session_factory() as s:
+        return {
+            (r.rule_id, r.nominal_id, r.audience): r.first_found_on
+            for r in s.execute(
+                select(f.rule_id, f.nominal_id, f.audience, f.first_found_on).where(f.run_id == run_id)
+            )
+        }
+
+
+def a_history_with_a_broken_line(store: Store) -> tuple[uuid.UUID, uuid.UUID]:
+    """Four weekly runs over two photoless records, one also with police-only intelligence; the second run
+    did not find the second record's missing photograph (its finding removed, as if the run had not found
+    it): that record's line starts again at the third run."""
+    with store.unit_of_work() as uow:
+        steady = build(uow, omit={"photo"}, extra=[POLICE_ONLY_INTEL])
+        broken = build(uow, omit={"photo"})
+    for weeks in (3, 2, 1, 0):
+        run(store, TODAY - dt.timedelta(weeks=weeks))
+        if weeks == 2:
+            with store.session_factory() as s, s.begin():
+                s.execute(
+                    delete(m.QualityFinding).where(
+                        m.QualityFinding.run_id == kent_runs(store)[-1],
+                        m.QualityFinding.nominal_id == broken,
+                        m.QualityFinding.rule_id == "MISSING-PHOTO",
+                    )
+                )
+    return steady, broken
+
+
+def test_found_since_is_carried_from_run_to_run_and_starts_again_when_a_run_did_not_find_it(
+    store: Store,
+) -> None:
+    steady, broken = a_history_with_a_broken_line(store)
+    latest = days(store, kent_runs(store)[-1])
+    three_weeks, one_week = TODAY - dt.timedelta(weeks=3), TODAY - dt.timedelta(weeks=1)
+    assert latest[("MISSING-PHOTO", steady, None)] == three_weeks
+    assert latest[("MISSING-PHOTO", broken, None)] == one_week
+    assert (
+        latest[("INTEL-UNGRADED", steady, "police")] == three_weeks
+    )  # each agency's rows a line of their own
+    assert ("INTEL-UNGRADED", steady, "probation") not in latest
+    with store.unit_of_work() as uow:
+        page = quality.worklist_page(
+            uow, POLICE, quality.WorklistFilter(rule="MISSING-PHOTO"), page=1, agency=Agency.POLICE
+        )
+        exported = quality.export_worklist(
+            uow, PROBATION, quality.WorklistFilter(rule="MISSING-PHOTO"), agency=Agency.PROBATION
+        )
+        everyone = quality.export_worklist(uow, POLICE, quality.WorklistFilter(), agency=None)
+    for rows in (page["rows"], exported):
+        since = {r["nominal_id"]: r["since"] for r in rows}
+        assert since == {str(steady): three_weeks, str(broken): one_week}
+    assert {(r["rule"], r["nominal_id"]): r["since"] for r in everyone}[("INTEL-UNGRADED", str(steady))] == (
+        three_weeks
+    )
+
+
+def test_the_migration_works_out_the_kept_findings_days_as_the_runs_carried_them(
+    store: Store, settings: Settings
+) -> None:
+    """Migration 0029 gives the latest run's findings their first days from the runs' history (gaps and
+    islands); they must be the days the runs now carry forward."""
+    a_history_with_a_broken_line(store)
+    carried = {run_id: days(store, run_id) for run_id in kent_runs(store)}
+    began = {day for found in carried.values() for day in found.values()}
+    assert began == {TODAY - dt.timedelta(weeks=3), TODAY - dt.timedelta(weeks=1)}  # the broken line too
+    cfg = alembic_config(settings)
+    cfg.attributes["configure_logger"] = False
+    command.downgrade(cfg, "0028")
+    command.upgrade(cfg, "head")
+    *older, latest = kent_runs(store)
+    assert days(store, latest) == carried[latest]  # what the worklist reads and the next run carries
+    assert all(day is None for run_id in older for day in days(store, run_id).values())

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import Table, case, delete, func, insert, literal, literal_column, or_, select
+from sqlalchemy import Table, and_, case, delete, func, insert, literal, literal_column, null, or_, select
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -122,6 +122,7 @@ def run_areas(
     # 1.0 s, where the pairs touching the 12 areas that hold them, worked out as such, took 2.8 to 3.7 s).
     everywhere = set(chosen) == set(Area) or covered == total
     rebuild_pairs(uow.session, None if everywhere else names[0] if len(names) == 1 else names)
+    previous = _latest_runs(uow, names)  # each area's run before this one: its findings' days carry forward
     run_ids = {a: uuid.uuid4() for a in chosen}
     now = dt.datetime.now(dt.UTC)
     uow.session.execute(
@@ -148,7 +149,29 @@ def run_areas(
         "managing_unit",
         "owner",
         "audience",
+        "first_found_on",
     ]
+    F = m.QualityFinding
+    previous_of_area = case(
+        {area: literal(run_id, R.id.type) for area, run_id in previous.items()}, value=N.area, else_=null()
+    )
+
+    def first_found(rule: Rule, audience: Agency | None) -> tuple[Any, Any]:
+        """(the finding's first day, the join that gives it): the day the area's previous run gave the same
+        rule on the same record for the same audience, carried forward; this run's day where it had none
+        (a line of runs broken, or no run before). One grouped read of the previous runs' findings of the
+        rule, by their (run, rule) index, joined by record: no lookup per finding."""
+        if not previous:
+            return literal(today, F.first_found_on.type), None
+        seen = F.audience.is_(None) if audience is None else F.audience == audience.value
+        earlier = (
+            select(F.run_id, F.nominal_id, func.min(F.first_found_on).label("since"))
+            .where(F.run_id.in_(list(previous.values())), F.rule_id == rule.id, seen)
+            .group_by(F.run_id, F.nominal_id)
+            .subquery()
+        )
+        on = and_(earlier.c.run_id == previous_of_area, earlier.c.nominal_id == N.id)
+        return func.coalesce(earlier.c.since, literal(today, F.first_found_on.type)), (earlier, on)
 
     def audiences(rule: Rule) -> list[Agency | None]:
         """A rule over items that name an audience is evaluated once per agency, over what that agency may
@@ -173,6 +196,7 @@ def run_areas(
         progress(0, len(rules))
         for done, rule in enumerate(rules, 1):
             for audience in audiences(rule):
+                since, carried = first_found(rule, audience)
                 found = (
                     select(
                         run_of_area,
@@ -183,7 +207,8 @@ def run_areas(
                         N.area,
                         N.managing_unit,
                         known.c.owner,
-                        literal(audience.value if audience else None, m.QualityFinding.audience.type),
+                        literal(audience.value if audience else None, F.audience.type),
+                        since,
                     )
                     .select_from(N)
                     # Only the swept records have facts: no test of `swept` again (at every area, 42 names
@@ -191,7 +216,9 @@ def run_areas(
                     .join(known, known.c.nominal_id == N.id)
                     .where(N.status.in_(rule.statuses), condition(rule, audience))
                 )
-                uow.session.execute(insert(m.QualityFinding).from_select(columns, found))
+                if carried is not None:
+                    found = found.outerjoin(*carried)
+                uow.session.execute(insert(F).from_select(columns, found))
             progress(done, len(rules))
     uow.session.execute(
         cast(Table, R.__table__)
@@ -220,19 +247,30 @@ def run_areas(
     return run_ids
 
 
+def _newest_first(areas: list[str]) -> Any:
+    """These areas' finished runs, each with its place among its area's, newest first (n = 1): id, area, n."""
+    R = m.QualityRun
+    place = func.row_number().over(partition_by=R.area, order_by=(R.started_at.desc(), R.id.desc()))
+    return (
+        select(R.id, R.area, place.label("n")).where(R.area.in_(areas), R.finished_at.is_not(None)).subquery()
+    )
+
+
+def _latest_runs(uow: UnitOfWork, areas: list[str]) -> dict[str, uuid.UUID]:
+    """Each of these areas' latest finished run, by area (an area with none is absent)."""
+    ranked = _newest_first(areas)
+    rows = uow.session.execute(select(ranked.c.area, ranked.c.id).where(ranked.c.n == 1))
+    return {str(area): cast(uuid.UUID, run_id) for area, run_id in rows}
+
+
 def _drop_old_runs(uow: UnitOfWork, areas: list[str], keep: int) -> dict[str, int]:
     """Delete the runs of these areas older than their newest `keep` finished ones, with their findings: how
-    many each area lost. No page reads further back ("found since" looks back `SINCE_RUNS`, the trend
-    `TREND_RUNS`), and a nightly run adds an area's findings every night: kept for ever, at 100,000 people
-    some 80 million rows a year, every run's inserts slower as the indexes grow. The audit log keeps that
-    each run happened."""
+    many each area lost. No page reads further back (the trend reads `TREND_RUNS`; "found since" is written
+    with each finding), and a nightly run adds an area's findings every night: kept for ever, at 100,000
+    people some 80 million rows a year, every run's inserts slower as the indexes grow. The audit log keeps
+    that each run happened."""
     R, F = m.QualityRun, m.QualityFinding
-    newest_first = func.row_number().over(partition_by=R.area, order_by=(R.started_at.desc(), R.id.desc()))
-    ranked = (
-        select(R.id, R.area, newest_first.label("n"))
-        .where(R.area.in_(areas), R.finished_at.is_not(None))
-        .subquery()
-    )
+    ranked = _newest_first(areas)
     old = uow.session.execute(select(ranked.c.id, ranked.c.area).where(ranked.c.n > keep)).all()
     if not old:
         return {}
@@ -410,8 +448,9 @@ def _worklist_rows(
 # ------------------------------------------------------------------ the supervisor's pages: worklists paged
 
 WORKLIST_PAGE_SIZE = 25
-SINCE_RUNS = 100  # how far back "found since" looks (runs kept, newest first)
-KEPT_RUNS = SINCE_RUNS  # how many runs of an area a run keeps, itself included: what the pages read
+# How many runs of an area a run keeps, itself included: the trend's. "Found since" is written with each
+# finding (decision 67), so nothing reads further back.
+KEPT_RUNS = TREND_RUNS
 
 
 @dataclass(frozen=True)
@@ -434,37 +473,6 @@ def _filtered(q: Any, chosen: WorklistFilter) -> Any:
     return q
 
 
-def _since(
-    uow: UnitOfWork, area: Area, pairs: list[tuple[str, uuid.UUID]], agency: Agency | None
-) -> dict[tuple[str, uuid.UUID], dt.date]:
-    """The day each (rule, record) finding was first found in an unbroken line of runs up to the latest: one
-    statement over the page's records and the area's kept runs."""
-    runs = [(r.id, r.run_on) for r in _runs(uow, area, SINCE_RUNS)]
-    if not pairs or not runs:
-        return {}
-    present: set[tuple[str, uuid.UUID, uuid.UUID]] = set()
-    ids = sorted({nominal_id for _, nominal_id in pairs})
-    for start in range(0, len(ids), 2000):
-        present.update(
-            (rule_id, nominal_id, run_id)
-            for rule_id, nominal_id, run_id in uow.session.execute(
-                select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id, m.QualityFinding.run_id).where(
-                    m.QualityFinding.run_id.in_([r for r, _ in runs]),
-                    m.QualityFinding.nominal_id.in_(ids[start : start + 2000]),
-                    m.QualityFinding.rule_id.in_({rule for rule, _ in pairs}),
-                    _seen_by(agency),
-                )
-            )
-        )
-    out: dict[tuple[str, uuid.UUID], dt.date] = {}
-    for rule, nominal_id in pairs:
-        for run_id, run_on in runs:  # newest first: walk back while the finding is there
-            if (rule, nominal_id, run_id) not in present:
-                break
-            out[(rule, nominal_id)] = run_on
-    return out
-
-
 def _rows(
     uow: UnitOfWork, principal: Principal, found: list[Any], agency: Agency | None
 ) -> list[dict[str, Any]]:
@@ -472,7 +480,6 @@ def _rows(
     area only as its stub), the rule's words, since when."""
     words = {r.id: r.description for r in load_rules()}
     summaries = uow.nominals.summaries(sorted({f.nominal_id for f in found}))
-    since = _since(uow, principal.area, [(f.rule_id, f.nominal_id) for f in found], agency)
     rows = []
     for f in found:
         summary = summaries.get(f.nominal_id)
@@ -490,7 +497,7 @@ def _rows(
                 "forenames": "" if stub or summary is None else summary.forenames,
                 "surname": "" if stub or summary is None else summary.surname,
                 "restricted": stub,
-                "since": since.get((f.rule_id, f.nominal_id)),
+                "since": f.first_found_on,
             }
         )
     return rows
@@ -536,19 +543,20 @@ _SEVERITY_RANK = case(
 
 
 def _page_of_findings(run_id: uuid.UUID, agency: Agency | None, chosen: WorklistFilter) -> Any:
-    """The latest run's findings as (rule, record) rows. For one agency each is one row already (a rule
-    evaluated per agency has one row per agency); for everyone (None), the rows of several agencies are one
-    finding, made distinct."""
-    q = select(
-        m.QualityFinding.rule_id,
-        m.QualityFinding.severity,
-        m.QualityFinding.who,
-        m.QualityFinding.nominal_id,
-        m.QualityFinding.managing_unit,
-        m.QualityFinding.owner,
-        _SEVERITY_RANK.label("severity_rank"),
-    ).where(m.QualityFinding.run_id == run_id, _seen_by(agency))
-    return _filtered(q.distinct() if agency is None else q, chosen)
+    """The latest run's findings as (rule, record) rows, each with the day it was first found. For one agency
+    each is one row already (a rule evaluated per agency has one row per agency); for everyone (None), the
+    rows of several agencies are one finding, found since the earliest of their days."""
+    f = m.QualityFinding
+    shown = (f.rule_id, f.severity, f.who, f.nominal_id, f.managing_unit, f.owner)
+    if agency is None:
+        q = select(
+            *shown, func.min(f.first_found_on).label("first_found_on"), _SEVERITY_RANK.label("severity_rank")
+        )
+        q = q.where(f.run_id == run_id).group_by(*shown)
+    else:
+        q = select(*shown, f.first_found_on, _SEVERITY_RANK.label("severity_rank"))
+        q = q.where(f.run_id == run_id, _seen_by(agency))
+    return _filtered(q, chosen)
 
 
 @use_case(Tag.QUALITY_WORKLIST_READ, Action.CONSULTATION)

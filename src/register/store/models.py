@@ -377,6 +377,9 @@ class QualityFinding(Base):
     audience: Mapped[str | None] = mapped_column(
         String(20)
     )  # the agency it was evaluated for; None: the same for every agency
+    # The day the area's runs first found it, in an unbroken line up to this run (the worklist's "found
+    # since"): the previous run's day carried forward, or this run's (migration 0029, decision 67).
+    first_found_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_quality_finding_run_rule", "run_id", "rule_id"),
