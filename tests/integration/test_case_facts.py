@@ -34,12 +34,12 @@ TODAY = dt.date(2026, 11, 30)
 MANAGER = {"agency": "police", "name": "DC Test", "user_id": OFFICER.user_id, "date_from": "2026-01-05"}
 
 
-def assessment(on: str, review: str) -> dict[str, object]:
+def assessment(on: str, review: str, rosh: dict[str, str] | None = None) -> dict[str, object]:
     return {
         "tool": "oasys",
         "assessed_on": on,
         "assessor": "PO Shah",
-        "rosh": {"children": "high", "public": "medium"},
+        "rosh": rosh or {"children": "high", "public": "medium"},
         "next_review_on": review,
     }
 
@@ -76,13 +76,14 @@ def facts_seen(store: Store, nominal_id: uuid.UUID, agency: Agency = Agency.POLI
 def test_every_change_to_a_record_moves_its_kept_facts_at_once(store: Store) -> None:
     nominal_id = managed_by_officer(store)
     assert kept(store, nominal_id)["assessed_on"] is None
+    assert (kept(store, nominal_id)["owner"], kept(store, nominal_id)["risk_level"]) == (OFFICER.user_id, None)
 
     with store.unit_of_work() as uow:
         older, v = add(
             uow,
             nominal_id,
             Section.RISK_ASSESSMENTS,
-            assessment("2026-03-01", "2026-09-01"),
+            assessment("2026-03-01", "2026-09-01", {"public": "very_high"}),
             version(store, nominal_id),
         )
         add(
@@ -97,6 +98,7 @@ def test_every_change_to_a_record_moves_its_kept_facts_at_once(store: Store) -> 
         dt.date(2026, 6, 1),
         dt.date(2026, 12, 1),
     )
+    assert facts["risk_level"] == "high"  # the overall RoSH of the latest: its highest (children)
     seen = facts_seen(store, nominal_id)
     assert seen.last_assessed_on == dt.date(2026, 6, 1)
 
@@ -127,6 +129,27 @@ def test_every_change_to_a_record_moves_its_kept_facts_at_once(store: Store) -> 
         )
     facts = kept(store, nominal_id)
     assert (facts["assessed_on"], facts["assessment_review_on"]) == (dt.date(2026, 3, 1), dt.date(2026, 9, 1))
+    assert facts["risk_level"] == "very_high"  # the older one's overall RoSH
+    with store.session_factory() as s:
+        assert case_facts.drift(s) == []
+
+
+def test_the_owner_is_the_latest_current_officer_a_dateless_one_after_every_dated_one(store: Store) -> None:
+    """Who owns the record's quality findings (decision 69): the latest current offender manager by start, one
+    with no start after every dated one (on either engine: PostgreSQL sorts NULL first in a descending order
+    unless told), the newest item breaking a tie; an ended one owns nothing."""
+    nominal_id = managed_by_officer(store)  # kent.om1, from 2026-01-05
+    later = {**MANAGER, "user_id": "kent.om2", "date_from": "2026-06-01"}
+    dateless = {k: v for k, v in {**MANAGER, "user_id": "kent.om3"}.items() if k != "date_from"}
+    with store.unit_of_work() as uow:
+        _, v = add(uow, nominal_id, Section.OFFENDER_MANAGERS, dateless, version(store, nominal_id))
+    assert kept(store, nominal_id)["owner"] == OFFICER.user_id  # dated, so before the dateless one
+    with store.unit_of_work() as uow:
+        second, v = add(uow, nominal_id, Section.OFFENDER_MANAGERS, later, v)
+    assert kept(store, nominal_id)["owner"] == "kent.om2"
+    with store.unit_of_work() as uow:
+        nominals.end_item(uow, OFFICER, nominal_id, second, "moved on", expected_version=v)
+    assert kept(store, nominal_id)["owner"] == OFFICER.user_id
     with store.session_factory() as s:
         assert case_facts.drift(s) == []
 

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Table,
     Uuid,
     and_,
-    bindparam,
     case,
     exists,
     false,
@@ -41,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.sql.elements import ClauseElement
 
 from ..domain.enums import Agency, MeetingKind, NominalType, OrderKind
 from ..domain.notification import add_months
@@ -57,50 +56,7 @@ Check = Callable[..., ColumnElement[bool]]
 WHOLE_REGISTER_WORK_MEM = "64MB"  # each sort or hash of a run's passes over the register, on PostgreSQL
 ONE_PASS_SHARE = 0.25  # the share of the register a run must cover to read it in passes (`in_one_pass`)
 FACTS_TABLE = "quality_record_facts"
-
-
-_LATEST = (m.Item.starts_on.desc(), m.Item.id.desc())  # as a record lists them; a tie goes to the highest id
-_OM, _RA = Section.OFFENDER_MANAGERS.value, Section.RISK_ASSESSMENTS.value
-
-
-# The sections of the partial index `ix_item_current_owner_risk`, written into the statement, so that the
-# database can tell the index covers it, whatever plan it keeps (a generic plan knows no parameter's value).
-_OWNER_RISK: BindParameter[list[str]] = bindparam(
-    "owner_risk", [_OM, _RA], expanding=True, literal_execute=True
-)
-
-
-def _latest_current_in_one_pass() -> Any:
-    """Every record's latest current offender manager (the user id) and risk assessment (the overall RoSH),
-    in one pass over the two sections' items (a pass for each section read the item table twice)."""
-    rank = func.row_number().over(partition_by=(m.Item.nominal_id, m.Item.section), order_by=_LATEST)
-    ranked = (
-        select(m.Item.nominal_id, m.Item.section, m.Item.ref, m.Item.status, rank.label("rank"))
-        .where(m.Item.section.in_(_OWNER_RISK), m.Item.ended_at.is_(None))
-        .subquery()
-    )
-    r = ranked.c
-    return (
-        select(
-            r.nominal_id,
-            func.max(case((r.section == _OM, r.ref))).label("owner"),
-            func.max(case((r.section == _RA, r.status))).label("risk_level"),
-        )
-        .where(r.rank == 1)
-        .group_by(r.nominal_id)
-        .subquery()
-    )
-
-
-def _latest_current(section: str, column: Any) -> Any:
-    """One record's latest current item of `section`: `column` of it, or NULL."""
-    return (
-        select(column)
-        .where(m.Item.nominal_id == N.id, m.Item.section == section, m.Item.ended_at.is_(None))
-        .order_by(*_LATEST)
-        .limit(1)
-        .scalar_subquery()
-    )
+FACTS_STATISTICS_TARGET = 10  # the sample ANALYZE takes of the run's facts: 300 rows a unit
 
 
 def coverage(session: Session, swept: ColumnElement[bool]) -> tuple[int, int]:
@@ -193,16 +149,15 @@ def record_facts(
     session its own; dropped at the end of the run, and on PostgreSQL at the commit whatever happens; never
     part of the schema's metadata): each record's current offender manager (`owner`), the level of its latest
     current risk assessment (`risk_level`) and its last home visit (`last_visit`: any agency's, each visit as
-    its latest correction says, from the kept caseload facts of decision 62), instead of looked up again for
-    each rule and each finding (decision 56).
+    its latest correction says), all three from the kept caseload facts (decisions 62 and 69), instead of
+    looked up again for each rule and each finding (decision 56).
 
     Over much of the register (`one_pass`) also a column for each item condition the rules ask about, instead
     of an index probe per record and rule: `ask_every_rule` builds every rule's condition as the run will; its
     item conditions (on the item's own columns) are collected, and the table gets a column for each (1 where
     the record has such an item; NULL, read as 0, where it has no item of the sections asked about). Inside
     the block the rules, asked again in the same order, read those columns. The table is filled by one
-    statement: a pass over those sections' items, one over the current offender managers and assessments,
-    joined to the kept facts. Otherwise by a lookup of each fact per swept record."""
+    statement: the swept records' kept facts, joined to a pass over those sections' items."""
     run = _RunFacts(one_pass)
     token = _RUN_FACTS.set(run)
     try:
@@ -216,7 +171,7 @@ def record_facts(
             # default 4 MB a node they spilled to disk (the items' pass 2.4 s, 1.2 s in memory). This
             # transaction only.
             session.execute(text(f"SET LOCAL work_mem = '{WHOLE_REGISTER_WORK_MEM}'"))
-        filled = _facts_in_one_pass(swept, run) if one_pass else _facts_by_record(swept)
+        filled = _facts_in_one_pass(swept, run) if one_pass else _kept(swept)
         if postgres:
             # CREATE TABLE AS may read with parallel workers, where INSERT ... SELECT never does (PostgreSQL
             # 15): at 100,000 people, every area, the facts' statement 2.0-2.3 s alone, 1.2-1.5 s so.
@@ -235,14 +190,19 @@ def record_facts(
         _RUN_FACTS.reset(token)
 
 
-def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
-    latest = _latest_current_in_one_pass()
-    found = (
-        select(N.id, latest.c.owner, latest.c.risk_level, last_visit_seen())
+def _kept(swept: ColumnElement[bool]) -> Any:
+    """Each swept record's owner, risk level and last visit, from its kept caseload facts (decision 69)."""
+    kept = m.CaseFactsRow
+    return (
+        select(N.id, kept.owner, kept.risk_level, last_visit_seen())
         .select_from(N)
-        .outerjoin(latest, latest.c.nominal_id == N.id)
-        .outerjoin(m.CaseFactsRow, m.CaseFactsRow.nominal_id == N.id)
+        .outerjoin(kept, kept.nominal_id == N.id)
+        .where(swept)
     )
+
+
+def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
+    found = _kept(swept)
     if run.wanted:
         items = (
             select(
@@ -254,16 +214,7 @@ def _facts_in_one_pass(swept: ColumnElement[bool], run: _RunFacts) -> Any:
             .subquery()
         )
         found = found.outerjoin(items, items.c.nominal_id == N.id).add_columns(*list(items.c)[1:])
-    return found.where(swept)
-
-
-def _facts_by_record(swept: ColumnElement[bool]) -> Any:
-    return (
-        select(N.id, _latest_current(_OM, m.Item.ref), _latest_current(_RA, m.Item.status), last_visit_seen())
-        .select_from(N)
-        .outerjoin(m.CaseFactsRow, m.CaseFactsRow.nominal_id == N.id)
-        .where(swept)
-    )
+    return found
 
 
 def _items(
@@ -291,8 +242,12 @@ def _items(
 def _analyse(session: Session, table: Table) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # A temporary table has no statistics until analysed (autovacuum never sees it): without them the
-        # rules joined to it were planned for a handful of rows.
+        # rules joined to it were planned for a handful of rows. A small sample (3,000 rows) is enough for
+        # its columns (a unique id, a few levels, flags of 0 and 1): the default (30,000) took 130 to 250
+        # ms at 100,000 people, this about 25.
+        session.execute(text(f"SET LOCAL default_statistics_target = {FACTS_STATISTICS_TARGET}"))
         session.execute(text(f"ANALYZE {table.name}"))
+        session.execute(text("SET LOCAL default_statistics_target TO DEFAULT"))
 
 
 def missing_section(

@@ -6,7 +6,9 @@ latest MAPPA meeting and level change, and its last home visit as each agency ma
 audience is seen by the agencies it names only). Working them out for every record an area manages, on every
 view of the supervisor's workload, cost six index lookups a record: at 100,000 people about half a second
 for Kent's 11,000 managed records (docs/benchmarks.md). So they are kept in `case_facts`, one row a record,
-and the caseload and the workload read them.
+and the caseload and the workload read them. The quality run reads two more (decision 69): the latest current
+offender manager (who owns a finding) and the latest current assessment's overall RoSH (the visit interval),
+which it had worked out on every run in a pass over the register's current officers and assessments.
 
 They depend only on a record's items and chronology entries, and every change to those claims a new version
 of the record (the record repository collects the records changed); so the unit of work, when it commits,
@@ -97,6 +99,8 @@ FACTS = (
     "last_meeting_on",
     "level_since",
     *(visit_column(agency) for agency in Agency),
+    "owner",
+    "risk_level",
 )
 
 
@@ -167,6 +171,8 @@ def _fact_columns() -> tuple[ColumnElement[Any], ...]:
         newest(Section.MEETINGS).label("last_meeting_on"),
         newest(Section.MAPPA_LEVELS).label("level_since"),
         *(last_visit(agency).label(visit_column(agency)) for agency in Agency),
+        held(Section.OFFENDER_MANAGERS, m.Item.ref, latest).label("owner"),
+        held(Section.RISK_ASSESSMENTS, m.Item.status, latest).label("risk_level"),
     )
 
 

@@ -467,6 +467,10 @@ class CaseFactsRow(Base):
     last_visit_police: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_visit_probation: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_visit_prison: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the latest current offender manager's user id and the latest current risk assessment's overall RoSH,
+    # "latest" as for the assessment above (migration 0030, decision 69): the quality run's owner and level
+    owner: Mapped[str | None] = mapped_column(String(100))
+    risk_level: Mapped[str | None] = mapped_column(String(40))
 
 
 class DuplicateDismissal(Base):
