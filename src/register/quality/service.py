@@ -16,7 +16,20 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import Table, and_, case, delete, func, insert, literal, literal_column, null, or_, select
+from sqlalchemy import (
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+)
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -123,6 +136,7 @@ def run_areas(
     everywhere = set(chosen) == set(Area) or covered == total
     rebuild_pairs(uow.session, None if everywhere else names[0] if len(names) == 1 else names)
     previous = _latest_runs(uow, names)  # each area's run before this one: its findings' days carry forward
+    _statistics_know(uow, list(previous.values()))
     run_ids = {a: uuid.uuid4() for a in chosen}
     now = dt.datetime.now(dt.UTC)
     uow.session.execute(
@@ -245,6 +259,39 @@ def run_areas(
         ]
     )
     return run_ids
+
+
+_ANALYSED = "quality_finding_analysed_at"
+
+
+def _statistics_know(uow: UnitOfWork, runs: list[uuid.UUID]) -> None:
+    """PostgreSQL: analyse the findings first if these runs (whose findings a run carries forward) finished
+    after the table was last analysed. The planner reads a run's findings by its id; once every kept run is
+    among the column's most common values (up to 100 runs), a run written since the last ANALYZE counts as
+    having none, and each rule's carry-forward was joined as one row, looped over for every finding: a run
+    over every area straight after another took 11 to 12 s at 100,000 people instead of 6 to 7 (one rule 4.9
+    s instead of 0.2). A nightly run finds the table analysed since the night before (autovacuum analyses it
+    after a run's inserts) and costs nothing more; back to back, the ANALYZE takes 0.2 to 0.3 s at a million
+    findings."""
+    session = uow.session
+    if not runs or session.get_bind().dialect.name != "postgresql":
+        return
+    R, F = m.QualityRun, m.QualityFinding
+    finished = session.scalar(select(func.max(R.finished_at)).where(R.id.in_(runs)))
+    analysed = session.scalar(
+        text(
+            "SELECT greatest(last_analyze, last_autoanalyze) FROM pg_stat_user_tables "
+            "WHERE relid = CAST(:table AS regclass)"
+        ),
+        {"table": F.__tablename__},
+    )
+    # An ANALYZE earlier in this transaction (several areas' runs in one unit of work): the statistics views
+    # show it only after the commit.
+    ours = session.info.get(_ANALYSED)
+    analysed = max((t for t in (analysed, ours) if t is not None), default=None)
+    if analysed is None or (finished is not None and analysed < finished):
+        session.execute(text(f"ANALYZE {F.__tablename__}"))
+        session.info[_ANALYSED] = dt.datetime.now(dt.UTC)
 
 
 def _newest_first(areas: list[str]) -> Any:
