@@ -76,7 +76,10 @@ def facts_seen(store: Store, nominal_id: uuid.UUID, agency: Agency = Agency.POLI
 def test_every_change_to_a_record_moves_its_kept_facts_at_once(store: Store) -> None:
     nominal_id = managed_by_officer(store)
     assert kept(store, nominal_id)["assessed_on"] is None
-    assert (kept(store, nominal_id)["owner"], kept(store, nominal_id)["risk_level"]) == (OFFICER.user_id, None)
+    assert (kept(store, nominal_id)["owner"], kept(store, nominal_id)["risk_level"]) == (
+        OFFICER.user_id,
+        None,
+    )
 
     with store.unit_of_work() as uow:
         older, v = add(
