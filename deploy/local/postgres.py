@@ -112,7 +112,7 @@ class PostgresServer:
             self._run(
                 str(self.bindir / "pg_basebackup"),
                 "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-                "-D", str(self.data), "-R", "-X", "stream", "--no-sync",
+                "-D", str(self.data), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
             )  # fmt: skip
         return self.start()
 

@@ -51,7 +51,9 @@ def _caught_up(primary: PostgresServer, standby: PostgresServer, timeout: float 
     p, s = create_engine(_database(primary)), create_engine(_database(standby))
     try:
         with p.connect() as conn:
-            target = conn.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
+            # The insert position, not pg_current_wal_lsn(): the test servers run with synchronous_commit off,
+            # so a commit returns before its record is written, and the write position can still be before it.
+            target = conn.execute(text("SELECT pg_current_wal_insert_lsn()")).scalar_one()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with s.connect() as conn:
