@@ -20,7 +20,7 @@ from ..caseload.schemas import DUE_FILTERS, CaseloadPage, CaseloadQuery
 from ..domain.actors import Principal
 from ..meetings import service as meetings_service
 from ..photos import service as photo_service
-from .common import PageGuard, render, verify_csrf, work
+from .common import PageGuard, page_links, render, verify_csrf, work
 from .pages import label, long_date
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -91,18 +91,16 @@ def _view(page: CaseloadPage) -> dict[str, Any]:
         if categories
         else None
     )
-    pagination: dict[str, Any] = {
-        "items": [
-            {"text": str(n), "href": _href(q, page=n), "selected": n == q.page}
-            for n in range(1, page.pages + 1)
-        ],
-        "results": {"from": page.first, "to": page.last, "count": page.total, "text": "people"},
-        "landmarkLabel": "Caseload pages",
-    }
-    if q.page > 1:
-        pagination["previous"] = {"href": _href(q, page=q.page - 1)}
-    if q.page < page.pages:
-        pagination["next"] = {"href": _href(q, page=q.page + 1)}
+    pagination = page_links(
+        q.page,
+        page.pages,
+        lambda n: _href(q, page=n),
+        first=page.first,
+        shown=len(page.rows),
+        total=page.total,
+        noun="people",
+        label="Caseload pages",
+    )
     return {
         "headers": headers,
         "selected": selected,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -50,6 +50,43 @@ class SignInRequired(Exception):
 def pages(request: Request) -> Pages:
     value: Pages = request.app.state.pages
     return value
+
+
+def page_links(
+    page: int,
+    pages: int,
+    href: Callable[[int], str],
+    *,
+    first: int,
+    shown: int,
+    total: int,
+    noun: str,
+    label: str,
+) -> dict[str, Any]:
+    """The MoJ pagination of a list shown a page at a time: links to the first and last pages and to two
+    either side of this one, with gaps between (Kent's Category 1 Level 1 at 100,000 people is 102 pages:
+    never 102 links), previous and next, and "Showing `first` to `first + shown - 1` of `total`"."""
+    numbers = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    items: list[dict[str, Any]] = []
+    for n, following in zip(numbers, [*numbers[1:], None], strict=True):
+        items.append({"text": str(n), "href": href(n), "selected": n == page})
+        if following is not None and following > n + 1:
+            items.append({"type": "dots"})
+    out: dict[str, Any] = {
+        "items": items,
+        "results": {
+            "from": first if shown else 0,
+            "to": first + shown - 1 if shown else 0,
+            "count": total,
+            "text": noun,
+        },
+        "landmarkLabel": label,
+    }
+    if page > 1:
+        out["previous"] = {"href": href(page - 1)}
+    if page < pages:
+        out["next"] = {"href": href(page + 1)}
+    return out
 
 
 # The primary navigation: (text, page, the policy's action that shows it). A user sees the entries their roles

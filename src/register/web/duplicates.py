@@ -24,7 +24,17 @@ from ..domain.errors import ConcurrencyConflict, DomainError, NotFound
 from ..domain.record import Address, Alias, Contact, Identifier, OffenderManager, Record, Section
 from ..merges import service as merges
 from ..merges.schemas import Dismissal, MergePreview, MergeSummary
-from .common import PageGuard, PageProblem, flash, record_access, redirect, render, verify_csrf, work
+from .common import (
+    PageGuard,
+    PageProblem,
+    flash,
+    page_links,
+    record_access,
+    redirect,
+    render,
+    verify_csrf,
+    work,
+)
 from .editing import describe, read_visible
 from .forms import Field, Form, posted_version, read
 from .pages import label, long_date
@@ -95,23 +105,16 @@ def duplicates_page(request: Request, principal: Merge, page: int = 1) -> HTMLRe
         )
         done = merges.area_merges(uow, principal, limit=20, request_id=request_id(request))
     pages = max(1, -(-found.total // PAGE_SIZE))
-    pagination: dict[str, Any] = {
-        "items": [
-            {"text": str(n), "href": f"/duplicates?page={n}", "selected": n == page}
-            for n in range(1, pages + 1)
-        ],
-        "results": {
-            "from": (page - 1) * PAGE_SIZE + 1 if found.items else 0,
-            "to": (page - 1) * PAGE_SIZE + len(found.items),
-            "count": found.total,
-            "text": "pairs",
-        },
-        "landmarkLabel": "Pages of suspected duplicates",
-    }
-    if page > 1:
-        pagination["previous"] = {"href": f"/duplicates?page={page - 1}"}
-    if page < pages:
-        pagination["next"] = {"href": f"/duplicates?page={page + 1}"}
+    pagination = page_links(
+        page,
+        pages,
+        lambda n: f"/duplicates?page={n}",
+        first=(page - 1) * PAGE_SIZE + 1,
+        shown=len(found.items),
+        total=found.total,
+        noun="pairs",
+        label="Pages of suspected duplicates",
+    )
     return render(
         request,
         "pages/casework/duplicates.html",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
@@ -26,7 +26,7 @@ from ..exports import to_csv
 from ..quality import service as quality
 from . import charts
 from .caseload import LONDON, today_in_london
-from .common import PageGuard, flash, redirect, render, verify_csrf, work
+from .common import PageGuard, flash, page_links, redirect, render, verify_csrf, work
 from .workload import router as workload_router
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -98,17 +98,6 @@ def _href(chosen: quality.WorklistFilter, page: int = 1, path: str = "/quality/f
     if page > 1:
         pairs.append(("page", str(page)))
     return path + (f"?{urlencode(pairs)}" if pairs else "")
-
-
-def page_items(current: int, pages: int, href: Any) -> list[dict[str, Any]]:
-    """Page links: the first, the last and two either side of the current one, with gaps between."""
-    shown = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
-    items: list[dict[str, Any]] = []
-    for n, following in zip(shown, [*shown[1:], None], strict=True):
-        items.append({"text": str(n), "href": href(n), "selected": n == current})
-        if following is not None and following > n + 1:
-            items.append({"type": "dots"})
-    return items
 
 
 @router.get("/quality", response_class=HTMLResponse)
@@ -191,21 +180,16 @@ def findings_page(
         )
     words = {r.id: r.description for r in rules}
     rows = [{**row, "fix": fix_path(row["rule"], row["nominal_id"])} for row in found["rows"]]
-    first = (found["page"] - 1) * quality.WORKLIST_PAGE_SIZE + 1 if rows else 0
-    pagination: dict[str, Any] = {
-        "items": page_items(found["page"], found["pages"], lambda n: _href(chosen, n)),
-        "results": {
-            "from": first,
-            "to": first + len(rows) - 1 if rows else 0,
-            "count": found["total"],
-            "text": "findings",
-        },
-        "landmarkLabel": "Worklist pages",
-    }
-    if found["page"] > 1:
-        pagination["previous"] = {"href": _href(chosen, found["page"] - 1)}
-    if found["page"] < found["pages"]:
-        pagination["next"] = {"href": _href(chosen, found["page"] + 1)}
+    pagination = page_links(
+        found["page"],
+        found["pages"],
+        lambda n: _href(chosen, n),
+        first=(found["page"] - 1) * quality.WORKLIST_PAGE_SIZE + 1,
+        shown=len(rows),
+        total=found["total"],
+        noun="findings",
+        label="Worklist pages",
+    )
     categories = [
         {"heading": {"text": heading}, "items": [{"text": text, "href": _href(without)}]}
         for heading, value, text, without in (

@@ -36,7 +36,7 @@ from ..usecase import guard
 from ..usecase.guard import Access, Refused
 from . import sessions
 from .caseload import today_in_london
-from .common import PageGuard, PageProblem, SignedIn, render, verify_csrf, work
+from .common import PageGuard, PageProblem, SignedIn, page_links, render, verify_csrf, work
 from .corrections import correct_path, corrected_by
 from .editing import EDITORS, ENDABLE
 from .pages import LONDON, label, long_date
@@ -533,23 +533,16 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
     corrections = corrected_by(record)
     can_correct = bool(frame["can_write_chronology"])
     base = f"/records/{record.id}/chronology"
-    pagination: dict[str, Any] = {
-        "items": [
-            {"text": str(n), "href": base + query.href(page=n), "selected": n == page}
-            for n in range(1, pages + 1)
-        ],
-        "results": {
-            "from": (page - 1) * PAGE_SIZE + 1 if chosen else 0,
-            "to": (page - 1) * PAGE_SIZE + len(shown),
-            "count": len(chosen),
-            "text": "entries",
-        },
-        "landmarkLabel": "Chronology pages",
-    }
-    if page > 1:
-        pagination["previous"] = {"href": base + query.href(page=page - 1)}
-    if page < pages:
-        pagination["next"] = {"href": base + query.href(page=page + 1)}
+    pagination = page_links(
+        page,
+        pages,
+        lambda n: base + query.href(page=n),
+        first=(page - 1) * PAGE_SIZE + 1,
+        shown=len(shown),
+        total=len(chosen),
+        noun="entries",
+        label="Chronology pages",
+    )
     return render(
         request,
         "pages/record/chronology.html",

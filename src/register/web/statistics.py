@@ -25,7 +25,7 @@ from ..exports import to_csv
 from ..statistics import render as statistics_render
 from ..statistics import service
 from . import charts
-from .common import PageGuard, PageProblem, render, verify_csrf, work
+from .common import PageGuard, PageProblem, page_links, render, verify_csrf, work
 from .pages import LONDON, label
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -315,18 +315,16 @@ def people_page(request: Request, supervisor: Supervisor) -> HTMLResponse:
         raise PageProblem(400, "There is a problem", exc.message, rule=exc.rule) from None
     pages = max(1, -(-found.total // PEOPLE_PAGE))
     base = _people_href(year, table, row, column, revised=revised)
-    pagination: dict[str, Any] = {
-        "items": [
-            {"text": str(n), "href": f"{base}&page={n}", "selected": n == page} for n in range(1, pages + 1)
-        ],
-        "results": {
-            "from": (page - 1) * PEOPLE_PAGE + 1 if found.people else 0,
-            "to": (page - 1) * PEOPLE_PAGE + len(found.people),
-            "count": found.total,
-            "text": "people",
-        },
-        "landmarkLabel": "Pages of people",
-    }
+    pagination = page_links(
+        page,
+        pages,
+        lambda n: f"{base}&page={n}",
+        first=(page - 1) * PEOPLE_PAGE + 1,
+        shown=len(found.people),
+        total=found.total,
+        noun="people",
+        label="Pages of people",
+    )
     return render(
         request,
         "pages/statistics/people.html",
