@@ -1,7 +1,8 @@
-"""Every list shown a page at a time (the caseload, a chronology, the suspected duplicates, a quality
-worklist, the people behind a statistics figure) is paginated by one helper, `web.common.page_links`: Kent's
-Category 1 Level 1 at 100,000 people is 102 pages, and the reader gets the first, the last and the pages
-around the one they are on, never a row of 102 links. (The tests below use 160 pages of 50.)"""
+"""Every list shown a page at a time (the caseload, a chronology, the search results, the suspected
+duplicates, the retention desk, a quality worklist, the people behind a statistics figure) is paginated by one
+helper, `web.common.page_links`: Kent's Category 1 Level 1 at 100,000 people is 102 pages, and the reader gets
+the first, the last and the pages around the one they are on, never a row of 102 links. (The tests below use
+160 pages of 50.)"""
 
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def test_previous_and_next_and_what_is_shown() -> None:
     html = squash(render("pagination.html", "mojPagination", _links(80, 160)))
     assert len(re.findall(r'aria-label="Page \d+"', html)) == 7  # and previous and next
     assert len(re.findall(r"govuk-pagination__item--ellipsis", html)) == 2
-    assert "Showing 3951 to 4000 of 8000 total people" in html
+    assert "Showing 3,951 to 4,000 of 8,000 total people" in html
     last = squash(render("pagination.html", "mojPagination", _links(160, 160, shown=20, total=7_970)))
-    assert "Showing 7951 to 7970 of 7970 total people" in last
+    assert "Showing 7,951 to 7,970 of 7,970 total people" in last
 
 
 def test_an_empty_list_shows_nothing_from_nothing() -> None:

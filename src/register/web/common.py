@@ -74,10 +74,10 @@ def page_links(
             items.append({"type": "dots"})
     out: dict[str, Any] = {
         "items": items,
-        "results": {
-            "from": first if shown else 0,
-            "to": first + shown - 1 if shown else 0,
-            "count": total,
+        "results": {  # in GOV.UK style, 5,093; nothing shown stays the number 0, which the macro tests for
+            "from": f"{first:,}" if shown else 0,
+            "to": f"{first + shown - 1:,}" if shown else 0,
+            "count": f"{total:,}" if total else 0,
             "text": noun,
         },
         "landmarkLabel": label,

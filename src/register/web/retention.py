@@ -29,7 +29,17 @@ from ..retention import service as retention
 from ..retention.schemas import RetentionView
 from ..store.uow import UnitOfWork
 from .caseload import today_in_london
-from .common import PageGuard, PageProblem, flash, record_access, redirect, render, verify_csrf, work
+from .common import (
+    PageGuard,
+    PageProblem,
+    flash,
+    page_links,
+    record_access,
+    redirect,
+    render,
+    verify_csrf,
+    work,
+)
 from .editing import person_name, read_visible
 from .forms import Field, Form, choices, posted_version, read
 
@@ -81,22 +91,16 @@ def retention_page(
         )
     pages = max(1, -(-desk.total // PAGE_SIZE))
     base = f"/retention?view={chosen}"
-    pagination: dict[str, Any] = {
-        "items": [
-            {"text": str(n), "href": f"{base}&page={n}", "selected": n == page} for n in range(1, pages + 1)
-        ],
-        "results": {
-            "from": (page - 1) * PAGE_SIZE + 1 if desk.rows else 0,
-            "to": (page - 1) * PAGE_SIZE + len(desk.rows),
-            "count": desk.total,
-            "text": "records",
-        },
-        "landmarkLabel": "Pages of records",
-    }
-    if page > 1:
-        pagination["previous"] = {"href": f"{base}&page={page - 1}"}
-    if page < pages:
-        pagination["next"] = {"href": f"{base}&page={page + 1}"}
+    pagination = page_links(
+        page,
+        pages,
+        lambda n: f"{base}&page={n}",
+        first=(page - 1) * PAGE_SIZE + 1,
+        shown=len(desk.rows),
+        total=desk.total,
+        noun="records",
+        label="Pages of records",
+    )
     return render(
         request,
         "pages/casework/retention.html",

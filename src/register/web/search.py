@@ -41,7 +41,18 @@ from ..search.schemas import SearchResults
 from ..usecase.guard import Refused, authorize
 from . import sessions
 from .caseload import today_in_london
-from .common import PageGuard, PageProblem, SignedIn, flash, local_path, redirect, render, verify_csrf, work
+from .common import (
+    PageGuard,
+    PageProblem,
+    SignedIn,
+    flash,
+    local_path,
+    page_links,
+    redirect,
+    render,
+    verify_csrf,
+    work,
+)
 from .forms import Field, Form, choices
 from .forms import read as read_form
 from .pages import label, long_date
@@ -717,18 +728,6 @@ def why(
     return out
 
 
-def _pages(search_id: str, page: int, pages: int) -> list[dict[str, Any]]:
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    items: list[dict[str, Any]] = []
-    last = 0
-    for n in shown:
-        if n - last > 1:
-            items.append({"type": "dots"})
-        items.append({"text": str(n), "href": f"/search/{search_id}?page={n}", "selected": n == page})
-        last = n
-    return items
-
-
 def _run(request: Request, principal: Principal, kept: dict[str, Any], page: int, purpose: str) -> Any:
     search_request = _request(kept, page)
     try:
@@ -778,21 +777,16 @@ def _results_page(
     results, photographs = _run(request, principal, kept, page, purpose)
     total: int = results.total
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    first = (page - 1) * PAGE_SIZE + 1 if results.hits else 0
-    pagination: dict[str, Any] = {
-        "items": _pages(search_id, page, pages),
-        "results": {
-            "from": first,
-            "to": first + len(results.hits) - 1 if results.hits else 0,
-            "count": total,
-            "text": "people",
-        },
-        "landmarkLabel": "Search results pages",
-    }
-    if page > 1:
-        pagination["previous"] = {"href": f"/search/{search_id}?page={page - 1}"}
-    if page < pages:
-        pagination["next"] = {"href": f"/search/{search_id}?page={page + 1}"}
+    pagination = page_links(
+        page,
+        pages,
+        lambda n: f"/search/{search_id}?page={n}",
+        first=(page - 1) * PAGE_SIZE + 1,
+        shown=len(results.hits),
+        total=total,
+        noun="people",
+        label="Search results pages",
+    )
     labels = kept.get("labels", [])
     for h in results.hits:
         # The thumbnails are views of the records (audited by the image route with the record's purpose in
