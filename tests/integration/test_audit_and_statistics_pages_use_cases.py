@@ -112,3 +112,34 @@ def test_the_names_behind_a_figure_are_audited_with_the_ids_shown(store: Store) 
         events = audit.read_log(uow, AUDITOR, LogQuery(user=SUPERVISOR.user_id, limit=10))
     cell = [json.loads(e["details"]) for e in events if e["tag"] == "statistics:cell:people"]
     assert len(cell) == 1 and cell[0]["ids"] == [str(p.id) for p in page.people] and cell[0]["names"] is True
+
+
+def test_a_figure_too_large_to_order_by_name_is_paged_in_the_order_of_its_records(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above NAME_ORDER_UP_TO people a figure's names are not all opened: its pages follow the records' ids,
+    the same ids `statistics.people` (the API's list behind a figure) gives, page after page with none lost or
+    repeated, and the total stays the figure's even on a page past the end."""
+    with store.unit_of_work() as uow:
+        for surname in ("Young", "Abbott", "Miller", "Hughes", "Patel"):
+            create(uow, identity={"forenames": "Sam", "surname": surname, "date_of_birth": "1980-01-01"})
+    today = dt.date.today()
+    year = today.year + (1 if today.month >= 4 else 0)
+    cell = ("kent", year, "eligible_on_31_march", "1", "1")
+    with store.session_factory() as s:
+        everyone = statistics.people(s, *cell)
+    assert len(everyone) >= 5 and everyone == sorted(everyone, key=str)
+    monkeypatch.setattr(statistics, "NAME_ORDER_UP_TO", 2)
+    pages = []
+    for offset in range(0, len(everyone) + 2, 2):
+        with store.unit_of_work() as uow:
+            page = statistics.read_cell_people(uow, SUPERVISOR, *cell, offset=offset, limit=2)
+        assert page.total == len(everyone)
+        pages.append([p.id for p in page.people])
+    assert [i for page in pages for i in page] == everyone  # in order, none lost or repeated
+    assert pages[-1] == []  # past the end: no one, and the total above still the figure's
+    with store.unit_of_work() as uow:
+        events = audit.read_log(uow, AUDITOR, LogQuery(user=SUPERVISOR.user_id, limit=50))
+    shown = [json.loads(e["details"]) for e in events if e["tag"] == "statistics:cell:people"]
+    assert sorted(i for d in shown for i in d["ids"]) == sorted(str(i) for i in everyone)
+    assert {d["total"] for d in shown} == {len(everyone)}

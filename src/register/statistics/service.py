@@ -24,11 +24,11 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, Subquery, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -730,23 +730,70 @@ def _key(column: Any, value: str, name: str) -> Any:
     return int(value)
 
 
-def people(
-    session: Any, area: str, year: int, table: str, row: str, col: str, *, revised: bool = False
-) -> list[uuid.UUID]:
-    """The records behind one cell: the cell's own query, filtered to it (as published, or as revised)."""
+def _cell(session: Any, area: str, year: int, table: str, row: str, col: str, revised: bool) -> Subquery:
+    """The distinct records behind one cell (column `nominal_id`): the cell's own query, filtered to it (as
+    published, or as revised)."""
     if table not in TABLES:
         raise KeyError(table)
     how = reporting(year)
     y = _on(session, how.revised if revised and how.revised is not None else how.published)
     q = TABLES[table](area, y).subquery()
-    ids = session.scalars(
-        select(func.distinct(q.c.nominal_id)).where(
-            q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column")
-        )
+    return (
+        select(q.c.nominal_id)
+        .where(q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column"))
+        .distinct()
+        .subquery()
     )
-    return sorted(
-        (i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids), key=str
-    )  # a UNION loses the column type
+
+
+def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
+    return [i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in values]  # a UNION loses the type
+
+
+def people(
+    session: Any, area: str, year: int, table: str, row: str, col: str, *, revised: bool = False
+) -> list[uuid.UUID]:
+    """The records behind one cell, in the order of their ids."""
+    cell = _cell(session, area, year, table, row, col, revised)
+    return sorted(_ids(session.scalars(select(cell))), key=str)
+
+
+def people_page(
+    session: Any,
+    area: str,
+    year: int,
+    table: str,
+    row: str,
+    col: str,
+    *,
+    offset: int,
+    limit: int,
+    whole_up_to: int,
+    revised: bool = False,
+) -> tuple[int, list[uuid.UUID]]:
+    """How many records are behind one cell, and which: every one when there are at most `whole_up_to`, else
+    the `limit` from `offset` in the order of their ids (as `people` orders them: the database orders a uuid
+    as its text). A page of a large cell, without carrying its thousands of ids out of the database."""
+    cell = _cell(session, area, year, table, row, col, revised)
+    numbered = select(
+        cell.c.nominal_id,
+        func.row_number().over(order_by=cell.c.nominal_id).label("n"),
+        func.count().over().label("total"),
+    ).subquery()
+    rows = session.execute(
+        select(numbered.c.nominal_id, numbered.c.n, numbered.c.total)
+        .where(
+            or_(
+                numbered.c.total <= whole_up_to,
+                numbered.c.n.between(offset + 1, offset + limit),
+                numbered.c.n == 1,  # the total, even on a page past the end
+            )
+        )
+        .order_by(numbered.c.n)
+    ).all()
+    total = int(rows[0].total) if rows else 0
+    kept = rows if total <= whole_up_to else [r for r in rows if offset < r.n <= offset + limit]
+    return total, _ids(r.nominal_id for r in kept)
 
 
 @use_case(Tag.STATISTICS_TABLES_READ, Action.CONSULTATION)
@@ -868,8 +915,19 @@ def read_cell_people(
     the ids whose names were shown, as `read_cell` audits the ids it returns."""
     if table not in TABLES:
         raise InvalidValue("enum", f"there is no table {table!r}", "table")
-    ids = people(uow.replica, area, year, table, row, column, revised=revised)
-    if len(ids) <= NAME_ORDER_UP_TO:
+    total, ids = people_page(
+        uow.replica,
+        area,
+        year,
+        table,
+        row,
+        column,
+        offset=offset,
+        limit=limit,
+        whole_up_to=NAME_ORDER_UP_TO,
+        revised=revised,
+    )
+    if total <= NAME_ORDER_UP_TO:
         # names are sealed: ordering by name means opening every name in the cell, so only for small cells
         ordered = sorted(
             uow.nominals.summaries(ids).values(),
@@ -877,9 +935,8 @@ def read_cell_people(
         )
         shown = ordered[offset : offset + limit]
     else:
-        page = ids[offset : offset + limit]  # in the order of their ids; only this page's names are opened
-        found = uow.nominals.summaries(page)
-        shown = [found[i] for i in page if i in found]
+        found = uow.nominals.summaries(ids)  # this page's, in the order of their ids: only their names opened
+        shown = [found[i] for i in ids if i in found]
     uow.audit.record(
         AuditEntry(
             Action.CONSULTATION,
@@ -893,9 +950,9 @@ def read_cell_people(
                 "column": column,
                 "revised": revised,
                 "names": True,
-                "total": len(ids),
+                "total": total,
                 "ids": [str(s.id) for s in shown],
             },
         )
     )
-    return CellPeople(len(ids), shown)
+    return CellPeople(total, shown)
