@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from register.web.common import page_links
-from tests.unit.test_moj_components import render, squash
+from tests.unit.test_moj_components import ENV, render, squash
 
 
 def _numbers(links: dict[str, object]) -> list[str]:
@@ -59,3 +59,10 @@ def test_an_empty_list_shows_nothing_from_nothing() -> None:
     empty = _links(1, 1, shown=0, total=0)
     assert empty["results"] == {"from": 0, "to": 0, "count": 0, "text": "people"}
     assert "previous" not in empty and "next" not in empty
+
+
+def test_counts_on_the_pages_are_written_as_govuk_writes_them() -> None:
+    """The `thousands` filter the workload, quality dashboard, duplicates and people-behind-a-figure pages
+    put on their counts: 5,093, not 5093."""
+    template = ENV.from_string("{{ a | thousands }} {{ b | thousands }} {{ c | thousands }}")
+    assert template.render(a=5093, b=999, c=1_000_000) == "5,093 999 1,000,000"

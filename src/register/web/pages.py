@@ -82,6 +82,11 @@ def age(born: dt.date | None, today: dt.date | None = None) -> int | None:
     return age_on(born, today or dt.date.today())
 
 
+def thousands(n: int) -> str:
+    """A count as GOV.UK writes it: 5,093."""
+    return f"{n:,}"
+
+
 class Pages:
     def __init__(self, assets: Assets, *, form_targets: list[str] | None = None) -> None:
         """`form_targets`: other origins a form's answer may redirect to (sign-out goes on to the identity
@@ -110,6 +115,7 @@ class Pages:
             short_date=short_date,
         )
         self.env.filters["mojDate"] = moj_date
+        self.env.filters["thousands"] = thousands
 
     def render(
         self,
