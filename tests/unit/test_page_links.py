@@ -33,11 +33,15 @@ def test_a_long_list_links_the_first_the_last_and_two_either_side_of_the_current
     assert _numbers(_links(80, 160)) == ["1", "…", "78", "79", "80", "81", "82", "…", "160"]
     assert _numbers(_links(1, 160)) == ["1", "2", "3", "…", "160"]
     assert _numbers(_links(160, 160)) == ["1", "…", "158", "159", "160"]
-    assert _numbers(_links(4, 160)) == ["1", "2", "3", "4", "5", "6", "…", "160"]  # no gap of one page
+    assert _numbers(_links(4, 160)) == ["1", "2", "3", "4", "5", "6", "…", "160"]
+    assert _numbers(_links(5, 160)) == ["1", "2", "3", "4", "5", "6", "7", "…", "160"]  # not "1 … 3": page 2
+    assert _numbers(_links(156, 160)) == ["1", "…", "154", "155", "156", "157", "158", "159", "160"]
 
 
 def test_a_short_list_links_every_page_and_one_page_only_itself() -> None:
     assert _numbers(_links(2, 5)) == ["1", "2", "3", "4", "5"]
+    assert _numbers(_links(1, 5)) == ["1", "2", "3", "4", "5"]  # not "1 2 3 … 5"
+    assert _numbers(_links(1, 6)) == ["1", "2", "3", "…", "6"]
     assert _numbers(_links(1, 1, shown=3, total=3)) == ["1"]
 
 

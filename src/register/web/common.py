@@ -64,9 +64,12 @@ def page_links(
     label: str,
 ) -> dict[str, Any]:
     """The MoJ pagination of a list shown a page at a time: links to the first and last pages and to two
-    either side of this one, with gaps between (Kent's Category 1 Level 1 at 100,000 people is 102 pages:
-    never 102 links), previous and next, and "Showing `first` to `first + shown - 1` of `total`"."""
-    numbers = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    either side of this one, with a gap wherever two pages or more are left out (Kent's Category 1 Level 1
+    at 100,000 people is 102 pages: never 102 links), previous and next, and "Showing `first` to
+    `first + shown - 1` of `total`"."""
+    near = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    # a gap of one page shows that page instead: a "…" is worth it only when it hides two or more
+    numbers = sorted({*near, *(n + 1 for n, after in zip(near, near[1:], strict=False) if after == n + 2)})
     items: list[dict[str, Any]] = []
     for n, following in zip(numbers, [*numbers[1:], None], strict=True):
         items.append({"text": str(n), "href": href(n), "selected": n == page})
