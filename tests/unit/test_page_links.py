@@ -16,14 +16,16 @@ def _numbers(links: dict[str, object]) -> list[str]:
     return [item.get("text", "…") for item in links["items"]]  # type: ignore[attr-defined]
 
 
-def _links(page: int, pages: int, shown: int = 50, total: int = 8_000) -> dict[str, object]:
+def _links(page: int, pages: int, shown: int = 50, total: int | None = None) -> dict[str, object]:
+    """Page `page` of a list `pages` pages of 50 long (`total` people: a full last page unless given)."""
+    total = pages * 50 if total is None else total
+    assert max(1, -(-total // 50)) == pages
     return page_links(
         page,
-        pages,
-        lambda n: f"/statistics/people?table=t&page={n}",
-        first=(page - 1) * 50 + 1,
-        shown=shown,
+        size=50,
         total=total,
+        shown=shown,
+        href=lambda n: f"/statistics/people?table=t&page={n}",
         noun="people",
         label="Pages of people",
     )

@@ -101,13 +101,5 @@ class CaseloadPage:
     today: dt.date
 
     @property
-    def first(self) -> int:
-        return 0 if not self.rows else (self.query.page - 1) * self.query.page_size + 1
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
-
-    @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.query.page_size))

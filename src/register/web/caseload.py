@@ -93,11 +93,10 @@ def _view(page: CaseloadPage) -> dict[str, Any]:
     )
     pagination = page_links(
         q.page,
-        page.pages,
-        lambda n: _href(q, page=n),
-        first=page.first,
-        shown=len(page.rows),
+        size=q.page_size,
         total=page.total,
+        shown=len(page.rows),
+        href=lambda n: _href(q, page=n),
         noun="people",
         label="Caseload pages",
     )

@@ -27,7 +27,7 @@ from ..signin import service as signin_service
 from ..store.uow import UnitOfWork
 from ..usecase.guard import Access, Refused, authorize, authorize_record
 from . import sessions
-from .pages import Pages
+from .pages import Pages, thousands
 
 DEFAULT_LANDING = "/"
 _LOCAL_PATH = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,499}$")
@@ -52,21 +52,19 @@ def pages(request: Request) -> Pages:
     return value
 
 
+def page_count(total: int, size: int) -> int:
+    """How many pages of `size` a list of `total` takes: at least one, the empty list's."""
+    return max(1, -(-total // size))
+
+
 def page_links(
-    page: int,
-    pages: int,
-    href: Callable[[int], str],
-    *,
-    first: int,
-    shown: int,
-    total: int,
-    noun: str,
-    label: str,
+    page: int, *, size: int, total: int, shown: int, href: Callable[[int], str], noun: str, label: str
 ) -> dict[str, Any]:
-    """The MoJ pagination of a list shown a page at a time: links to the first and last pages and to two
-    either side of this one, with a gap wherever two pages or more are left out (Kent's Category 1 Level 1
-    at 100,000 people is 102 pages: never 102 links), previous and next, and "Showing `first` to
-    `first + shown - 1` of `total`"."""
+    """The MoJ pagination of page `page` of a list of `total` shown `size` at a time (`shown` on this page):
+    links to the first and last pages and to two either side of this one, with a gap wherever two pages or
+    more are left out (Kent's Category 1 Level 1 at 100,000 people is 102 pages: never 102 links), previous
+    and next, and "Showing x to y of `total`"."""
+    pages, first = page_count(total, size), (page - 1) * size + 1
     near = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
     # a gap of one page shows that page instead: a "…" is worth it only when it hides two or more
     numbers = sorted({*near, *(n + 1 for n, after in zip(near, near[1:], strict=False) if after == n + 2)})
@@ -78,9 +76,9 @@ def page_links(
     out: dict[str, Any] = {
         "items": items,
         "results": {  # in GOV.UK style, 5,093; nothing shown stays the number 0, which the macro tests for
-            "from": f"{first:,}" if shown else 0,
-            "to": f"{first + shown - 1:,}" if shown else 0,
-            "count": f"{total:,}" if total else 0,
+            "from": thousands(first) if shown else 0,
+            "to": thousands(first + shown - 1) if shown else 0,
+            "count": thousands(total) if total else 0,
             "text": noun,
         },
         "landmarkLabel": label,

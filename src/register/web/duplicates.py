@@ -104,14 +104,12 @@ def duplicates_page(request: Request, principal: Merge, page: int = 1) -> HTMLRe
             request_id=request_id(request),
         )
         done = merges.area_merges(uow, principal, limit=20, request_id=request_id(request))
-    pages = max(1, -(-found.total // PAGE_SIZE))
     pagination = page_links(
         page,
-        pages,
-        lambda n: f"/duplicates?page={n}",
-        first=(page - 1) * PAGE_SIZE + 1,
-        shown=len(found.items),
+        size=PAGE_SIZE,
         total=found.total,
+        shown=len(found.items),
+        href=lambda n: f"/duplicates?page={n}",
         noun="pairs",
         label="Pages of suspected duplicates",
     )

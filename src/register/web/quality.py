@@ -182,11 +182,10 @@ def findings_page(
     rows = [{**row, "fix": fix_path(row["rule"], row["nominal_id"])} for row in found["rows"]]
     pagination = page_links(
         found["page"],
-        found["pages"],
-        lambda n: _href(chosen, n),
-        first=(found["page"] - 1) * quality.WORKLIST_PAGE_SIZE + 1,
-        shown=len(rows),
+        size=quality.WORKLIST_PAGE_SIZE,
         total=found["total"],
+        shown=len(rows),
+        href=lambda n: _href(chosen, n),
         noun="findings",
         label="Worklist pages",
     )

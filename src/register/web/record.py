@@ -36,7 +36,7 @@ from ..usecase import guard
 from ..usecase.guard import Access, Refused
 from . import sessions
 from .caseload import today_in_london
-from .common import PageGuard, PageProblem, SignedIn, page_links, render, verify_csrf, work
+from .common import PageGuard, PageProblem, SignedIn, page_count, page_links, render, verify_csrf, work
 from .corrections import correct_path, corrected_by
 from .editing import EDITORS, ENDABLE
 from .pages import LONDON, label, long_date
@@ -527,19 +527,17 @@ def chronology(request: Request, access: ReadChronology) -> HTMLResponse:
     record = _read(request, access, set(), chronology=True)
     frame = _frame(request, access, record, BY_SLUG["chronology"], policy)
     chosen = query.apply(record.chronology)
-    pages = max(1, -(-len(chosen) // PAGE_SIZE))
-    page = min(query.page, pages)
+    page = min(query.page, page_count(len(chosen), PAGE_SIZE))
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     corrections = corrected_by(record)
     can_correct = bool(frame["can_write_chronology"])
     base = f"/records/{record.id}/chronology"
     pagination = page_links(
         page,
-        pages,
-        lambda n: base + query.href(page=n),
-        first=(page - 1) * PAGE_SIZE + 1,
-        shown=len(shown),
+        size=PAGE_SIZE,
         total=len(chosen),
+        shown=len(shown),
+        href=lambda n: base + query.href(page=n),
         noun="entries",
         label="Chronology pages",
     )

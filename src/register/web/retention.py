@@ -89,15 +89,13 @@ def retention_page(
             page_size=PAGE_SIZE,
             request_id=request_id(request),
         )
-    pages = max(1, -(-desk.total // PAGE_SIZE))
     base = f"/retention?view={chosen}"
     pagination = page_links(
         page,
-        pages,
-        lambda n: f"{base}&page={n}",
-        first=(page - 1) * PAGE_SIZE + 1,
-        shown=len(desk.rows),
+        size=PAGE_SIZE,
         total=desk.total,
+        shown=len(desk.rows),
+        href=lambda n: f"{base}&page={n}",
         noun="records",
         label="Pages of records",
     )

@@ -47,6 +47,7 @@ from .common import (
     SignedIn,
     flash,
     local_path,
+    page_count,
     page_links,
     redirect,
     render,
@@ -776,14 +777,13 @@ def _results_page(
         raise _ToForm()
     results, photographs = _run(request, principal, kept, page, purpose)
     total: int = results.total
-    pages = max(1, math.ceil(total / PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     pagination = page_links(
         page,
-        pages,
-        lambda n: f"/search/{search_id}?page={n}",
-        first=(page - 1) * PAGE_SIZE + 1,
-        shown=len(results.hits),
+        size=PAGE_SIZE,
         total=total,
+        shown=len(results.hits),
+        href=lambda n: f"/search/{search_id}?page={n}",
         noun="people",
         label="Search results pages",
     )

@@ -313,15 +313,13 @@ def people_page(request: Request, supervisor: Supervisor) -> HTMLResponse:
             )
     except InvalidValue as exc:
         raise PageProblem(400, "There is a problem", exc.message, rule=exc.rule) from None
-    pages = max(1, -(-found.total // PEOPLE_PAGE))
     base = _people_href(year, table, row, column, revised=revised)
     pagination = page_links(
         page,
-        pages,
-        lambda n: f"{base}&page={n}",
-        first=(page - 1) * PEOPLE_PAGE + 1,
-        shown=len(found.people),
+        size=PEOPLE_PAGE,
         total=found.total,
+        shown=len(found.people),
+        href=lambda n: f"{base}&page={n}",
         noun="people",
         label="Pages of people",
     )
