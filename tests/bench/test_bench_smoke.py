@@ -57,6 +57,7 @@ def test_the_benchmark_produces_every_figure_with_its_baseline(
     assert len(results["searches"]) >= 10 and any(q["hits"] > 0 for q in results["searches"])
     assert {
         "quality_sweep_all_areas_s",
+        "quality_sweep_all_areas_first_run_s",
         "quality_sweep_area_by_area_s",
         "annual_statistics_all_areas_s",
         "annual_statistics_area_by_area_s",

@@ -4,14 +4,15 @@ must act, unit, owner and audience; one run per area, each audited."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import delete, select, update
 
 from register.audit.tags import Tag
 from register.domain.actors import SystemActor
@@ -26,7 +27,8 @@ from tests.quality.test_rules import TODAY, ago, build, sweeping
 SWEPT = [Area.KENT, Area.ESSEX, Area.SURREY, Area.DORSET]  # Dorset has nobody: a run with no findings
 
 
-def findings(store: Store, run_id: uuid.UUID) -> Counter[tuple[Any, ...]]:
+def findings(store: Store, area: Area) -> Counter[tuple[Any, ...]]:
+    """The area's kept findings: its latest run's."""
     f = m.QualityFinding
     with store.session_factory() as s:
         return Counter(
@@ -34,7 +36,7 @@ def findings(store: Store, run_id: uuid.UUID) -> Counter[tuple[Any, ...]]:
             for row in s.execute(
                 select(
                     f.rule_id, f.severity, f.who, f.nominal_id, f.area, f.managing_unit, f.owner, f.audience
-                ).where(f.run_id == run_id)
+                ).where(f.area == area.value)
             )
         )
 
@@ -77,17 +79,18 @@ def test_one_pass_over_several_areas_finds_what_each_area_finds_alone(
     for area in SWEPT:
         with store.unit_of_work() as uow:
             alone[area] = quality.run(uow, actor, area, TODAY)
+    found_alone = {area: findings(store, area) for area in SWEPT}
     sweeping("one pass", monkeypatch)  # the register's items in one pass (decision 56)
     with store.unit_of_work() as uow:
         together = quality.run_areas(uow, actor, SWEPT, TODAY)
     assert set(together) == set(SWEPT) and len(set(together.values())) == len(SWEPT)
-    for area in SWEPT:
-        assert findings(store, together[area]) == findings(store, alone[area]), area
-    kent, essex = findings(store, together[Area.KENT]), findings(store, together[Area.ESSEX])
+    for area in SWEPT:  # a finding the pass did not find again would be gone; one more, added
+        assert findings(store, area) == found_alone[area], area
+    kent, essex = findings(store, Area.KENT), findings(store, Area.ESSEX)
     assert {row[0] for row in kent} >= {"MISSING-PHOTO", "MISSING-CATEGORY-LEVEL", "DUPLICATE-SUSPECTED"}
     assert {row[0] for row in essex} >= {"MISSING-ADDRESS", "L23-NO-PLAN", "DUPLICATE-SUSPECTED"}
     assert any(row[7] is not None for row in kent)  # a rule evaluated per agency (intelligence)
-    assert not findings(store, together[Area.DORSET])
+    assert not findings(store, Area.DORSET)
 
     # The dashboard reads the new run like any other: the same counts as the run before it, no change.
     with store.unit_of_work() as uow:
@@ -98,12 +101,14 @@ def test_one_pass_over_several_areas_finds_what_each_area_finds_alone(
             assert all(row["change"] == 0 for row in board["rules"]), area
             assert sum(row["count"] for row in board["rules"]) > 0
 
-    # Every area (None): one run for each of the 42, the swept ones again with the same findings.
+    # Every area (None) from nothing kept: one run for each of the 42, the swept ones with the same findings.
+    with store.session_factory() as s, s.begin():
+        s.execute(delete(m.QualityFinding))
     with store.unit_of_work() as uow:
         every = quality.run_areas(uow, actor, None, TODAY)
     assert set(every) == set(Area)
     for area in SWEPT:
-        assert findings(store, every[area]) == findings(store, alone[area]), area
+        assert findings(store, area) == found_alone[area], area
     with store.session_factory() as s:
         runs = s.execute(
             select(m.QualityRun.area, m.QualityRun.finished_at).where(
@@ -150,10 +155,10 @@ def test_a_run_keeps_each_swept_areas_newest_runs_and_drops_the_older_with_their
         quality.run(uow, actor, Area.ESSEX, TODAY, keep=2)
     with store.session_factory() as s:
         kept = set(s.scalars(select(m.QualityRun.id)))
-        holding = set(s.scalars(select(m.QualityFinding.run_id).distinct()))
-    assert kent[0] not in kept and kent[0] not in holding  # the oldest of Kent's three, findings and all
-    assert {kent[1], kent[2], essex} <= kept and {kent[1], kent[2], essex} <= holding
-    assert findings(store, kent[1]) == findings(store, kent[2]) and findings(store, kent[2])
+        counted = set(s.scalars(select(m.QualityCount.run_id).distinct()))
+    assert kent[0] not in kept and kent[0] not in counted  # the oldest of Kent's three, counts and all
+    assert {kent[1], kent[2], essex} <= kept and {kent[1], kent[2], essex} <= counted
+    assert findings(store, Area.KENT)  # the latest run's, whatever the runs dropped
     with store.unit_of_work() as uow:
         board = quality.dashboard(uow, Area.KENT)
     assert board["run"]["id"] == str(kent[2]) and board["previous_run"] == str(kent[1])
@@ -172,57 +177,80 @@ def test_a_run_keeps_each_swept_areas_newest_runs_and_drops_the_older_with_their
         quality.run(uow, actor, Area.KENT, TODAY, keep=0)
 
 
-@pytest.mark.postgres_only
-def test_a_run_analyses_the_findings_when_the_statistics_do_not_know_the_runs_it_carries_forward(
-    store: Store,
-) -> None:
-    """A run reads each area's previous run by its id to carry "found since" forward. Once every kept run is
-    among the column's most common values, PostgreSQL counts a run written since the last ANALYZE as empty
-    and loops over its findings for every finding (a run straight after another took twice as long at
-    100,000 people): so a run analyses the findings first when those runs finished after the last ANALYZE,
-    once a transaction, and not when the statistics already know them (a nightly run)."""
-    a_register_of_three_areas(store)
+def test_a_run_writes_only_what_changed_and_keeps_what_a_run_from_nothing_would(store: Store) -> None:
+    """Decision 71: a run keeps the findings it finds again as they are (the same rows, with their day), adds
+    the new (a record that moved to another unit: its rows are new, their day carried; a new breach: the run's
+    day) and deletes those it no longer finds (a breach put right), so that what is kept is what a run from
+    nothing finds, and each run's counts are what it found."""
+    week_ago = TODAY - dt.timedelta(weeks=1)
+    with store.unit_of_work() as uow:
+        steady = build(uow, omit={"photo"})
+        put_right = build(uow, header={"nominal_type": "vo", "mappa_category": None, "mappa_level": None})
+        moved = build(uow, omit={"photo"})
     actor = SystemActor("sweeper")
-    issued: list[str] = []
+    with store.unit_of_work() as uow:
+        quality.run(uow, actor, Area.KENT, week_ago)
+    f = m.QualityFinding
 
-    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        issued.append(statement)
+    def kept() -> dict[tuple[str, uuid.UUID, str | None], tuple[int, str, dt.date | None]]:
+        with store.session_factory() as s:
+            return {
+                (r.rule_id, r.nominal_id, r.audience): (r.id, r.managing_unit, r.first_found_on)
+                for r in s.execute(select(f).where(f.area == "kent")).scalars()
+            }
 
-    def analyses() -> int:
-        return sum(1 for statement in issued if statement.strip() == "ANALYZE quality_finding")
+    before = kept()
+    assert ("MISSING-CATEGORY-LEVEL", put_right, None) in before
+    with store.session_factory() as s, s.begin():
+        s.execute(update(m.Nominal).where(m.Nominal.id == put_right).values(mappa_category=3, mappa_level=1))
+        s.execute(update(m.Nominal).where(m.Nominal.id == moved).values(managing_unit="Dover"))
+    with store.unit_of_work() as uow:
+        new = build(uow, omit={"photo"})
+    with store.unit_of_work() as uow:
+        latest = quality.run(uow, actor, Area.KENT, TODAY)
+    after = kept()
+    assert after[("MISSING-PHOTO", steady, None)] == before[("MISSING-PHOTO", steady, None)]  # not rewritten
+    assert ("MISSING-CATEGORY-LEVEL", put_right, None) not in after
+    was, now = before[("MISSING-PHOTO", moved, None)], after[("MISSING-PHOTO", moved, None)]
+    assert now[0] != was[0] and now[1:] == ("Dover", week_ago)
+    assert after[("MISSING-PHOTO", new, None)][2] == TODAY
+    unchanged = {key for key in before.keys() & after.keys() if before[key][1] == after[key][1]}
+    assert all(after[key] == before[key] for key in unchanged)
 
     with store.unit_of_work() as uow:
-        first = quality.run_areas(uow, actor, [Area.KENT, Area.ESSEX], TODAY)
-    event.listen(store.engine, "before_cursor_execute", note)
-    try:
-        with store.unit_of_work() as uow:  # two areas' runs in turn, as the area-by-area sweep makes them
-            quality.run(uow, actor, Area.KENT, TODAY)
-            quality.run(uow, actor, Area.ESSEX, TODAY)
-        assert analyses() == 1
-        with store.engine.connect() as conn:  # as autovacuum would, between two nightly runs
-            conn.execute(text("ANALYZE quality_finding"))
-            conn.commit()
-            with store.session_factory() as s:
-                finished = s.scalar(select(func.max(m.QualityRun.finished_at)))
-            shown = None
-            for _ in range(100):  # the statistics views show an ANALYZE within a second or so
-                shown = conn.execute(
-                    text(
-                        "SELECT greatest(last_analyze, last_autoanalyze) FROM pg_stat_user_tables "
-                        "WHERE relname = 'quality_finding'"
-                    )
-                ).scalar()
-                conn.rollback()  # a new snapshot of the statistics each time
-                if shown is not None and finished is not None and shown >= finished:
-                    break
-                time.sleep(0.1)
-            assert shown is not None and finished is not None and shown >= finished
-        issued.clear()
+        trend = quality.dashboard(uow, Area.KENT)["trend"]
+    assert trend[-1]["id"] == str(latest)
+    carried_forward = findings(store, Area.KENT)
+    with store.session_factory() as s, s.begin():
+        s.execute(delete(f))
+    with store.unit_of_work() as uow:
+        quality.run(uow, actor, Area.KENT, TODAY)
+        scratch = quality.dashboard(uow, Area.KENT)["trend"][-1]
+    assert findings(store, Area.KENT) == carried_forward
+    assert scratch["counts"] == trend[-1]["counts"] and scratch["total"] == trend[-1]["total"] >= 3
+
+
+@pytest.mark.postgres_only
+def test_a_run_waits_for_another_of_the_same_findings_and_then_keeps_them_once(store: Store) -> None:
+    """A run compares what it finds with the findings kept: a second run started while the first has not
+    committed would see none of the first's new findings and insert them again (and, rebuilding the suspected
+    duplicate pairs, fail on the pairs' key). So a run takes the findings' lock first (SQLite has one writer
+    anyway), and the second starts from what the first committed."""
+    a_register_of_three_areas(store)
+    actor = SystemActor("sweeper")
+
+    def run_kent() -> uuid.UUID:
         with store.unit_of_work() as uow:
-            quality.run(uow, actor, Area.KENT, TODAY)
-        assert analyses() == 0
-    finally:
-        event.remove(store.engine, "before_cursor_execute", note)
-    with store.unit_of_work() as uow:  # the latest Kent run found what the first did
-        latest = uuid.UUID(quality.dashboard(uow, Area.KENT)["run"]["id"])
-    assert findings(store, latest) == findings(store, first[Area.KENT]) and findings(store, latest)
+            return quality.run(uow, actor, Area.KENT, TODAY)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with store.unit_of_work() as uow:
+            first = quality.run(uow, actor, Area.KENT, TODAY)
+            second = pool.submit(run_kent)
+            done, _ = wait([second], timeout=2)
+            assert not done  # held by the first run's lock
+        assert second.result(timeout=60) != first
+    f = m.QualityFinding
+    with store.session_factory() as s:
+        lines = s.execute(select(f.rule_id, f.nominal_id, f.audience).where(f.area == "kent")).all()
+    assert lines and len(lines) == len(set(lines))

@@ -138,6 +138,9 @@ def sweeping(passes: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checks, "ONE_PASS_SHARE", 2.0 if passes == "probes" else 0.0)
 
 
+KENT = Area.KENT.value
+
+
 def run_kent(store: Store, passes: str) -> uuid.UUID:
     """Kent's run: alone with probes, or within a run over every area in one pass."""
     with store.unit_of_work() as uow:
@@ -304,11 +307,11 @@ def test_each_rule_fires_on_a_breach_and_not_on_a_record_in_good_order(
         )
     rules = quality.load_rules()
     assert {r.id for r in rules} == set(breaches)
-    run_id = run_kent(store, passes)
+    run_kent(store, passes)
     with store.session_factory() as s:
         findings = s.execute(
             select(m.QualityFinding.rule_id, m.QualityFinding.nominal_id).where(
-                m.QualityFinding.run_id == run_id
+                m.QualityFinding.area == Area.KENT.value
             )
         ).all()
     fired: dict[str, set[uuid.UUID]] = defaultdict(set)
@@ -393,13 +396,11 @@ def test_visit_interval_follows_the_latest_assessment_and_findings_name_the_late
             ),
         }
         handed_over = build(uow, omit={"photo"}, extra=[manager(10, "kent.om2")])  # after kent.om (400 days)
-    run_id = run_kent(store, passes)
+    run_kent(store, passes)
     f = m.QualityFinding
     with store.session_factory() as s:
-        visits = set(s.scalars(select(f.nominal_id).where(f.run_id == run_id, f.rule_id == "VISIT-OVERDUE")))
-        owners = set(
-            s.scalars(select(f.owner).where(f.run_id == run_id, f.nominal_id == handed_over).distinct())
-        )
+        visits = set(s.scalars(select(f.nominal_id).where(f.area == KENT, f.rule_id == "VISIT-OVERDUE")))
+        owners = set(s.scalars(select(f.owner).where(f.area == KENT, f.nominal_id == handed_over).distinct()))
     assert [case for case, nid in overdue.items() if nid not in visits] == []
     assert [case for case, nid in in_time.items() if nid in visits] == []
     assert owners == {"kent.om2"}
@@ -443,9 +444,9 @@ def test_visits_count_as_their_latest_correction_says(
     correct(store, withdrawn, "withdrawal", 20, 20)
     correct(store, moved_back, "amendment", 20, 250)
     correct(store, moved_forward, "amendment", 300, 15)
-    run_id = run_kent(store, passes)
+    run_kent(store, passes)
     f = m.QualityFinding
     with store.session_factory() as s:
-        found = set(s.scalars(select(f.nominal_id).where(f.run_id == run_id, f.rule_id == "VISIT-OVERDUE")))
+        found = set(s.scalars(select(f.nominal_id).where(f.area == KENT, f.rule_id == "VISIT-OVERDUE")))
     assert {withdrawn, moved_back} <= found
     assert not {moved_forward, standing} & found

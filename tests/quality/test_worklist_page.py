@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from alembic import command
-from sqlalchemy import delete, select
+from sqlalchemy import Uuid, bindparam, delete, select, text
 
 from register.config import Settings
 from register.domain.actors import Principal, SystemActor
@@ -176,14 +176,14 @@ def kent_runs(store: Store) -> list[uuid.UUID]:
         )
 
 
-def days(store: Store, run_id: uuid.UUID) -> dict[tuple[str, uuid.UUID, str | None], Any]:
-    """A run's findings' first days, by (rule, record, audience)."""
+def days(store: Store) -> dict[tuple[str, uuid.UUID, str | None], Any]:
+    """Kent's kept findings' first days (its latest run's), by (rule, record, audience)."""
     f = m.QualityFinding
     with store.session_factory() as s:
         return {
             (r.rule_id, r.nominal_id, r.audience): r.first_found_on
             for r in s.execute(
-                select(f.rule_id, f.nominal_id, f.audience, f.first_found_on).where(f.run_id == run_id)
+                select(f.rule_id, f.nominal_id, f.audience, f.first_found_on).where(f.area == "kent")
             )
         }
 
@@ -201,9 +201,7 @@ def a_history_with_a_broken_line(store: Store) -> tuple[uuid.UUID, uuid.UUID]:
             with store.session_factory() as s, s.begin():
                 s.execute(
                     delete(m.QualityFinding).where(
-                        m.QualityFinding.run_id == kent_runs(store)[-1],
-                        m.QualityFinding.nominal_id == broken,
-                        m.QualityFinding.rule_id == "MISSING-PHOTO",
+                        m.QualityFinding.nominal_id == broken, m.QualityFinding.rule_id == "MISSING-PHOTO"
                     )
                 )
     return steady, broken
@@ -213,7 +211,7 @@ def test_found_since_is_carried_from_run_to_run_and_starts_again_when_a_run_did_
     store: Store,
 ) -> None:
     steady, broken = a_history_with_a_broken_line(store)
-    latest = days(store, kent_runs(store)[-1])
+    latest = days(store)
     three_weeks, one_week = TODAY - dt.timedelta(weeks=3), TODAY - dt.timedelta(weeks=1)
     assert latest[("MISSING-PHOTO", steady, None)] == three_weeks
     assert latest[("MISSING-PHOTO", broken, None)] == one_week
@@ -237,19 +235,39 @@ def test_found_since_is_carried_from_run_to_run_and_starts_again_when_a_run_did_
     )
 
 
-def test_the_migration_works_out_the_kept_findings_days_as_the_runs_carried_them(
+def test_the_migration_keeps_the_latest_findings_and_counts_every_run_as_the_trend_did(
     store: Store, settings: Settings
 ) -> None:
-    """Migration 0029 gives the latest run's findings their first days from the runs' history (gaps and
-    islands); they must be the days the runs now carry forward."""
-    a_history_with_a_broken_line(store)
-    carried = {run_id: days(store, run_id) for run_id in kent_runs(store)}
-    began = {day for found in carried.values() for day in found.values()}
-    assert began == {TODAY - dt.timedelta(weeks=3), TODAY - dt.timedelta(weeks=1)}  # the broken line too
+    """Migration 0031: under the schema before it every run kept its own findings. Those of each area's latest
+    run stay, with their days; every run's findings are counted per rule as the dashboard counted them (for
+    each agency, and for everyone), and the older runs' findings are deleted."""
+    steady, broken = a_history_with_a_broken_line(store)
+    carried = days(store)
+    with store.unit_of_work() as uow:
+        before = {a: quality.dashboard(uow, Area.KENT, agency=a)["rules"] for a in (Agency.POLICE, None)}
     cfg = alembic_config(settings)
     cfg.attributes["configure_logger"] = False
-    command.downgrade(cfg, "0028")
+    command.downgrade(cfg, "0030")
+    *_, older, latest = kent_runs(store)
+    with store.engine.begin() as conn:  # the run before the latest as it was kept then: no broken record
+        conn.execute(
+            text(
+                "INSERT INTO quality_finding (run_id, rule_id, severity, who, nominal_id, area, "
+                "managing_unit, owner, audience, first_found_on) SELECT :older, rule_id, severity, who, "
+                "nominal_id, area, managing_unit, owner, audience, first_found_on FROM quality_finding "
+                "WHERE run_id = :latest AND NOT (rule_id = 'MISSING-PHOTO' AND nominal_id = :broken)"
+            ).bindparams(*(bindparam(name, type_=Uuid) for name in ("older", "latest", "broken"))),
+            {"older": older, "latest": latest, "broken": broken},
+        )
     command.upgrade(cfg, "head")
-    *older, latest = kent_runs(store)
-    assert days(store, latest) == carried[latest]  # what the worklist reads and the next run carries
-    assert all(day is None for run_id in older for day in days(store, run_id).values())
+    assert days(store) == carried  # what the worklist reads and the next run carries
+    with store.session_factory() as s:
+        counts = {(r.run_id, r.rule_id, r.seen_by): r.people for r in s.scalars(select(m.QualityCount))}
+    for agency in (Agency.POLICE, None):
+        seen_by = agency.value if agency else "all"
+        for row in before[agency]:
+            assert counts.get((latest, row["rule"], seen_by), 0) == row["count"], (agency, row)
+    assert counts[(older, "MISSING-PHOTO", "all")] == counts[(latest, "MISSING-PHOTO", "all")] - 1 == 1
+    assert counts[(older, "INTEL-UNGRADED", "police")] == 1
+    assert (older, "INTEL-UNGRADED", "probation") not in counts
+    assert steady in {nominal for _, nominal, _ in carried}

@@ -180,7 +180,7 @@ def record_facts(
         else:
             table.create(session.connection())
             session.execute(table.insert().from_select([c.name for c in table.c], filled))
-        _analyse(session, table)
+        analyse_temporary(session, table)
         run.table = table
         yield table
         if run.read != len(run.wanted):
@@ -239,7 +239,7 @@ def _items(
     return exists(select(m.Item.id).where(m.Item.nominal_id == N.id, *clauses, *conditions))
 
 
-def _analyse(session: Session, table: Table) -> None:
+def analyse_temporary(session: Session, table: Table) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # A temporary table has no statistics until analysed (autovacuum never sees it): without them the
         # rules joined to it were planned for a handful of rows. A small sample (3,000 rows) is enough for

@@ -1,7 +1,8 @@
 """Running the quality rules over an area and reading the results.
 
-A run evaluates every rule as one `INSERT INTO quality_finding ... SELECT ... FROM nominal WHERE <check>`: no
-loop over records, whatever the size of the register. Runs are kept, so the dashboard shows each rule's trend.
+A run evaluates every rule as one `INSERT ... SELECT ... FROM nominal WHERE <check>` into the run's own table:
+no loop over records, whatever the size of the register. The findings kept are each area's latest run's, of
+which a run writes only the difference (decision 71); each run's counts per rule are kept for the trend.
 """
 
 from __future__ import annotations
@@ -10,26 +11,31 @@ import datetime as dt
 import inspect
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 from sqlalchemy import (
+    Column,
+    Index,
+    MetaData,
     Table,
-    and_,
+    Uuid,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
     literal_column,
-    null,
     or_,
     select,
     text,
 )
+from sqlalchemy.orm import Session
 
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
@@ -43,6 +49,7 @@ from ..usecase.cursors import cursors, fingerprint, next_offset
 from .checks import (
     CHECKS,
     N,
+    analyse_temporary,
     coverage,
     in_one_pass,
     per_agency,
@@ -115,10 +122,11 @@ def run_areas(
 ) -> dict[Area, uuid.UUID]:
     """Evaluate every rule over the records of several areas (None: every area) in one pass: one run per
     area as `run` makes it (the dashboard, worklists and trend read an area's runs), each audited, but each
-    rule's findings for all the areas written by one statement, the run of each finding's area joined from
-    the runs just inserted. Looping `run` over 42 areas repeated every statement 42 times, each scanning the
-    tables it probes again (docs/supervisor-quality.md). Each area keeps its newest `keep` runs (default
-    `KEPT_RUNS`), this one included: older ones are deleted with their findings."""
+    rule's findings for all the areas found by one statement, the run of each finding picked by its area.
+    Looping `run` over 42 areas repeated every statement 42 times, each scanning the tables it probes again
+    (docs/supervisor-quality.md). The areas' kept findings become the run's (`keep_found`). Each area keeps
+    its newest `keep` runs (default `KEPT_RUNS`), this one included: older ones are deleted with their
+    counts."""
     rules = rules if rules is not None else load_rules()
     keep = KEPT_RUNS if keep is None else keep
     if keep < 1:
@@ -127,6 +135,10 @@ def run_areas(
     if not chosen:
         return {}
     names = [a.value for a in chosen]
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # One run at a time (SQLite has one writer anyway): two would each insert the same new findings.
+        # Readers are not blocked.
+        uow.session.execute(text(f"LOCK TABLE {m.QualityFinding.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
     swept = N.area == names[0] if len(names) == 1 else N.area.in_(names)
     covered, total = coverage(uow.session, swept)
     # The suspected duplicates the desk and the DUPLICATE-SUSPECTED rule read, worked out from scratch: the
@@ -135,8 +147,6 @@ def run_areas(
     # 1.0 s, where the pairs touching the 12 areas that hold them, worked out as such, took 2.8 to 3.7 s).
     everywhere = set(chosen) == set(Area) or covered == total
     rebuild_pairs(uow.session, None if everywhere else names[0] if len(names) == 1 else names)
-    previous = _latest_runs(uow, names)  # each area's run before this one: its findings' days carry forward
-    _statistics_know(uow, list(previous.values()))
     run_ids = {a: uuid.uuid4() for a in chosen}
     now = dt.datetime.now(dt.UTC)
     uow.session.execute(
@@ -153,39 +163,6 @@ def run_areas(
     # table once a record, from disk: a run over every area at 100,000 people took 16.4 s instead of 8.5.)
     run_of_area = case({a.value: literal(run_id, R.id.type) for a, run_id in run_ids.items()}, value=N.area)
     one_pass = in_one_pass(covered, total)
-    columns = [
-        "run_id",
-        "rule_id",
-        "severity",
-        "who",
-        "nominal_id",
-        "area",
-        "managing_unit",
-        "owner",
-        "audience",
-        "first_found_on",
-    ]
-    F = m.QualityFinding
-    previous_of_area = case(
-        {area: literal(run_id, R.id.type) for area, run_id in previous.items()}, value=N.area, else_=null()
-    )
-
-    def first_found(rule: Rule, audience: Agency | None) -> tuple[Any, Any]:
-        """(the finding's first day, the join that gives it): the day the area's previous run gave the same
-        rule on the same record for the same audience, carried forward; this run's day where it had none
-        (a line of runs broken, or no run before). One grouped read of the previous runs' findings of the
-        rule, by their (run, rule) index, joined by record: no lookup per finding."""
-        if not previous:
-            return literal(today, F.first_found_on.type), None
-        seen = F.audience.is_(None) if audience is None else F.audience == audience.value
-        earlier = (
-            select(F.run_id, F.nominal_id, func.min(F.first_found_on).label("since"))
-            .where(F.run_id.in_(list(previous.values())), F.rule_id == rule.id, seen)
-            .group_by(F.run_id, F.nominal_id)
-            .subquery()
-        )
-        on = and_(earlier.c.run_id == previous_of_area, earlier.c.nominal_id == N.id)
-        return func.coalesce(earlier.c.since, literal(today, F.first_found_on.type)), (earlier, on)
 
     def audiences(rule: Rule) -> list[Agency | None]:
         """A rule over items that name an audience is evaluated once per agency, over what that agency may
@@ -203,15 +180,18 @@ def run_areas(
         )
 
     # Each swept record's owner, risk level and last visit, once; over much of the register also every item
-    # condition of every rule, in one pass over the items.
-    with record_facts(
-        uow.session, swept, one_pass, lambda: [condition(r, a) for r in rules for a in audiences(r)]
-    ) as known:
+    # condition of every rule, in one pass over the items. The run's findings go to a temporary table first:
+    # most are already kept from the run before, and only the difference is written (decision 71).
+    with (
+        record_facts(
+            uow.session, swept, one_pass, lambda: [condition(r, a) for r in rules for a in audiences(r)]
+        ) as known,
+        found_table(uow.session) as found,
+    ):
         progress(0, len(rules))
         for done, rule in enumerate(rules, 1):
             for audience in audiences(rule):
-                since, carried = first_found(rule, audience)
-                found = (
+                finds = (
                     select(
                         run_of_area,
                         literal(rule.id),
@@ -221,8 +201,7 @@ def run_areas(
                         N.area,
                         N.managing_unit,
                         known.c.owner,
-                        literal(audience.value if audience else None, F.audience.type),
-                        since,
+                        literal(audience.value if audience else None, m.QualityFinding.audience.type),
                     )
                     .select_from(N)
                     # Only the swept records have facts: no test of `swept` again (at every area, 42 names
@@ -230,10 +209,9 @@ def run_areas(
                     .join(known, known.c.nominal_id == N.id)
                     .where(N.status.in_(rule.statuses), condition(rule, audience))
                 )
-                if carried is not None:
-                    found = found.outerjoin(*carried)
-                uow.session.execute(insert(F).from_select(columns, found))
+                uow.session.execute(found.insert().from_select(["run_id", *_FINDING], finds))
             progress(done, len(rules))
+        keep_found(uow.session, found, names, today)
     uow.session.execute(
         cast(Table, R.__table__)
         .update()
@@ -261,37 +239,125 @@ def run_areas(
     return run_ids
 
 
-_ANALYSED = "quality_finding_analysed_at"
+_FOUND_TABLE = "quality_found"
 
 
-def _statistics_know(uow: UnitOfWork, runs: list[uuid.UUID]) -> None:
-    """PostgreSQL: analyse the findings first if these runs (whose findings a run carries forward) finished
-    after the table was last analysed. The planner reads a run's findings by its id; once every kept run is
-    among the column's most common values (up to 100 runs), a run written since the last ANALYZE counts as
-    having none, and each rule's carry-forward was joined as one row, looped over for every finding: a run
-    over every area straight after another took 11 to 12 s at 100,000 people instead of 6 to 7 (one rule 4.9
-    s instead of 0.2). A nightly run finds the table analysed since the night before (autovacuum analyses it
-    after a run's inserts) and costs nothing more; back to back, the ANALYZE takes 0.2 to 0.3 s at a million
-    findings."""
-    session = uow.session
-    if not runs or session.get_bind().dialect.name != "postgresql":
-        return
-    R, F = m.QualityRun, m.QualityFinding
-    finished = session.scalar(select(func.max(R.finished_at)).where(R.id.in_(runs)))
-    analysed = session.scalar(
-        text(
-            "SELECT greatest(last_analyze, last_autoanalyze) FROM pg_stat_user_tables "
-            "WHERE relid = CAST(:table AS regclass)"
-        ),
-        {"table": F.__tablename__},
+@contextmanager
+def found_table(session: Session) -> Iterator[Table]:
+    """A temporary table for the findings of the run under way, with the run of each (each session its own,
+    dropped at the end of the run, and on PostgreSQL at the commit whatever happens; never part of the
+    schema's metadata)."""
+    c = cast(Table, m.QualityFinding.__table__).c
+    table = Table(
+        _FOUND_TABLE,
+        MetaData(),
+        Column("run_id", Uuid),
+        *(Column(name, c[name].type) for name in _FINDING),
+        Column("since", c["first_found_on"].type),  # set on the findings that are new (`keep_found`)
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
     )
-    # An ANALYZE earlier in this transaction (several areas' runs in one unit of work): the statistics views
-    # show it only after the commit.
-    ours = session.info.get(_ANALYSED)
-    analysed = max((t for t in (analysed, ours) if t is not None), default=None)
-    if analysed is None or (finished is not None and analysed < finished):
-        session.execute(text(f"ANALYZE {F.__tablename__}"))
-        session.info[_ANALYSED] = dt.datetime.now(dt.UTC)
+    table.drop(session.connection(), checkfirst=True)  # one a failed run on this connection may have left
+    table.create(session.connection())
+    yield table
+    table.drop(session.connection())
+
+
+_FINDING = ("rule_id", "severity", "who", "nominal_id", "area", "managing_unit", "owner", "audience")
+
+
+def keep_found(session: Session, found: Table, areas: list[str], today: dt.date) -> None:
+    """Make the kept findings of these areas the run's (`found`), writing only the difference (decision 71):
+    a finding found again with the same severity, who acts, unit, owner and audience stays as it is, with its
+    day; a new one is inserted with the day its area's earlier finding of the same rule on the same record for
+    the same audience was first found (its unit, owner or severity changed), or the run's day; one no longer
+    found is deleted. Then each run's counts per rule, as each agency and a system actor may see them (the
+    trend). Three statements over the run's findings, each a hash join on PostgreSQL: at 100,000 people a
+    run wrote about 220,000 findings and their index entries every night, most of them the night before's."""
+    F, t = m.QualityFinding, found.c
+    _analysed(session)
+    if session.get_bind().dialect.name == "postgresql":
+        analyse_temporary(session, found)
+    else:  # SQLite answers NOT EXISTS by a lookup a row: this one by record
+        Index(f"ix_{_FOUND_TABLE}_nominal", t.nominal_id).create(session.connection())
+    blank = literal("")
+    same_line = [
+        F.area == t.area,
+        F.rule_id == t.rule_id,
+        F.nominal_id == t.nominal_id,
+        func.coalesce(F.audience, blank) == func.coalesce(t.audience, blank),
+    ]
+    unchanged = [
+        *same_line,
+        F.severity == t.severity,
+        F.who == t.who,
+        F.managing_unit == t.managing_unit,
+        func.coalesce(F.owner, blank) == func.coalesce(t.owner, blank),
+    ]
+    # Each new finding's day, marked in the run's table first: a statement that read the findings row by row
+    # while inserting into them read every page it had added so far (a run onto none took minutes).
+    since = select(func.min(F.first_found_on)).where(*same_line).scalar_subquery()
+    session.execute(
+        found.update()
+        .where(~exists().where(*unchanged))
+        .values(since=func.coalesce(since, literal(today, F.first_found_on.type)))
+    )
+    new = select(*(t[name] for name in _FINDING), t.since).where(t.since.is_not(None))
+    session.execute(insert(F).from_select([*_FINDING, "first_found_on"], new))
+    session.execute(delete(F).where(F.area.in_(areas), ~exists().where(*unchanged)))
+    _count(session, found)
+
+
+def _count(session: Session, found: Table) -> None:
+    """Each run's counts per rule as each reader may see them (`m.QualityCount`), from the run's findings in
+    one grouped pass: a run finds a record at most once per rule and audience, and a rule's findings are
+    either all for everyone or all evaluated per agency, so an agency sees the rows for everyone and its own,
+    and a system actor each record once (one found for several agencies counted once, by a second pass over
+    the rows evaluated per agency)."""
+    t = found.c
+    counts: Counter[tuple[Any, Any, str]] = Counter()
+    for run_id, rule_id, audience, n in session.execute(
+        select(t.run_id, t.rule_id, t.audience, func.count()).group_by(t.run_id, t.rule_id, t.audience)
+    ):
+        for agency in Agency:
+            if audience in (None, agency.value):
+                counts[(run_id, rule_id, agency.value)] += cast(int, n)
+        if audience is None:
+            counts[(run_id, rule_id, "all")] += cast(int, n)
+    for run_id, rule_id, n in session.execute(
+        select(t.run_id, t.rule_id, func.count(func.distinct(t.nominal_id)))
+        .where(t.audience.is_not(None))
+        .group_by(t.run_id, t.rule_id)
+    ):
+        counts[(run_id, rule_id, "all")] += cast(int, n)
+    if counts:
+        session.execute(
+            insert(m.QualityCount),
+            [
+                {"run_id": r, "rule_id": rule, "seen_by": who, "people": n}
+                for (r, rule, who), n in counts.items()
+            ],
+        )
+
+
+def _analysed(session: Session) -> None:
+    """PostgreSQL: analyse the findings first where autovacuum would but may not have yet (never analysed, or
+    more than a tenth changed since): a run compares its findings with them, and planned from a table never
+    analysed (a run straight after the first, as the benchmark makes them) the comparison sorted both sides
+    instead of hashing and looked each new finding's day up through the wrong index, 1.7 s more at 100,000
+    people. A nightly run finds them analysed since the night before and costs one read of the statistics."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    table = m.QualityFinding.__tablename__
+    stale = session.scalar(
+        text(
+            "SELECT c.reltuples < 0 OR s.n_mod_since_analyze > 50 + 0.1 * c.reltuples FROM pg_class c "
+            "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = CAST(:table AS regclass)"
+        ),
+        {"table": table},
+    )
+    if stale:
+        session.execute(text(f"ANALYZE {table}"))
 
 
 def _newest_first(areas: list[str]) -> Any:
@@ -303,26 +369,17 @@ def _newest_first(areas: list[str]) -> Any:
     )
 
 
-def _latest_runs(uow: UnitOfWork, areas: list[str]) -> dict[str, uuid.UUID]:
-    """Each of these areas' latest finished run, by area (an area with none is absent)."""
-    ranked = _newest_first(areas)
-    rows = uow.session.execute(select(ranked.c.area, ranked.c.id).where(ranked.c.n == 1))
-    return {str(area): cast(uuid.UUID, run_id) for area, run_id in rows}
-
-
 def _drop_old_runs(uow: UnitOfWork, areas: list[str], keep: int) -> dict[str, int]:
-    """Delete the runs of these areas older than their newest `keep` finished ones, with their findings: how
-    many each area lost. No page reads further back (the trend reads `TREND_RUNS`; "found since" is written
-    with each finding), and a nightly run adds an area's findings every night: kept for ever, at 100,000
-    people some 80 million rows a year, every run's inserts slower as the indexes grow. The audit log keeps
-    that each run happened."""
-    R, F = m.QualityRun, m.QualityFinding
+    """Delete the runs of these areas older than their newest `keep` finished ones, with their counts: how
+    many each area lost. No page reads further back (the trend reads `TREND_RUNS`; the findings kept are the
+    latest run's, each with its "found since"). The audit log keeps that each run happened."""
+    R, C = m.QualityRun, m.QualityCount
     ranked = _newest_first(areas)
     old = uow.session.execute(select(ranked.c.id, ranked.c.area).where(ranked.c.n > keep)).all()
     if not old:
         return {}
     ids = [run_id for run_id, _ in old]
-    uow.session.execute(delete(F).where(F.run_id.in_(ids)))
+    uow.session.execute(delete(C).where(C.run_id.in_(ids)))
     uow.session.execute(delete(R).where(R.id.in_(ids)))
     return dict(Counter(str(area) for _, area in old))
 
@@ -349,25 +406,16 @@ def _seen_by(agency: Agency | None) -> Any:
 def _trend_counts(
     uow: UnitOfWork, run_ids: list[uuid.UUID], agency: Agency | None
 ) -> dict[uuid.UUID, dict[str, int]]:
-    """Counts per rule in each of these (finished) runs, of what `agency` may see: one grouped statement for
-    the runs not already counted."""
-    who = agency.value if agency else None
-    missing = [run_id for run_id in run_ids if (run_id, who) not in _count_cache]
-    if missing:
-        counted: dict[uuid.UUID, dict[str, int]] = {run_id: {} for run_id in missing}
-        for run_id, rule_id, count in uow.session.execute(
-            select(
-                m.QualityFinding.run_id,
-                m.QualityFinding.rule_id,
-                func.count(func.distinct(m.QualityFinding.nominal_id)),
-            )
-            .where(m.QualityFinding.run_id.in_(missing), _seen_by(agency))
-            .group_by(m.QualityFinding.run_id, m.QualityFinding.rule_id)
-        ):
-            counted[run_id][rule_id] = int(count)
-        for run_id, counts in counted.items():
-            _keep(_count_cache, (run_id, who), counts)
-    return {run_id: _count_cache.get((run_id, who), {}) for run_id in run_ids}
+    """Counts per rule in each of these (finished) runs, of what `agency` may see, as the runs wrote them."""
+    C = m.QualityCount
+    counted: dict[uuid.UUID, dict[str, int]] = {run_id: {} for run_id in run_ids}
+    for run_id, rule_id, people in uow.session.execute(
+        select(C.run_id, C.rule_id, C.people).where(
+            C.run_id.in_(run_ids), C.seen_by == (agency.value if agency else "all")
+        )
+    ):
+        counted[run_id][rule_id] = people
+    return counted
 
 
 TREND_RUNS = 8  # how many runs the dashboard's trend goes back
@@ -477,13 +525,11 @@ def _worklist_rows(
     """SQL: the findings as a list shows them; a finding evaluated for several agencies is one finding (the
     same record, rule, unit and owner: one row of DISTINCT)."""
     f = m.QualityFinding
-    runs = _runs(uow, area, 1)
-    run_id = runs[0].id if runs else None
     rank = _SEVERITY_RANK.label("severity_rank")
     q = (
         select(rank, f.severity, f.rule_id, f.nominal_id, f.who, f.managing_unit, f.owner)
         .distinct()
-        .where(f.run_id == run_id, _seen_by(agency))
+        .where(f.area == area.value, _seen_by(agency))
     )
     for column, value in ((f.owner, owner), (f.managing_unit, unit), (f.rule_id, rule)):
         if value is not None:
@@ -550,11 +596,10 @@ def _rows(
     return rows
 
 
-# A finished run's findings never change, so what one agency may see of them is kept in memory once counted:
-# (rule, unit, owner, people) groups for the worklist's choices and totals, counts per rule for the trend.
+# An area's findings change only with its next run, so what one agency may see of its latest run's is kept in
+# memory once counted, by run: (rule, unit, owner, people) groups for the worklist's choices and totals.
 _KEPT_RUNS = 64
 _group_cache: dict[tuple[uuid.UUID, str | None], list[tuple[str, str, str | None, int]]] = {}
-_count_cache: dict[tuple[uuid.UUID, str | None], dict[str, int]] = {}
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -564,11 +609,11 @@ def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 def _groups(
-    uow: UnitOfWork, run_id: uuid.UUID, agency: Agency | None
+    uow: UnitOfWork, run: m.QualityRun, agency: Agency | None
 ) -> list[tuple[str, str, str | None, int]]:
-    """The run's findings that `agency` may see, grouped by rule, unit and owner, with how many people: one
-    grouped pass over the run (then kept)."""
-    key = (run_id, agency.value if agency else None)
+    """The findings of the area's latest run (`run`) that `agency` may see, grouped by rule, unit and owner,
+    with how many people: one grouped pass over the area's findings (then kept)."""
+    key = (run.id, agency.value if agency else None)
     if key not in _group_cache:
         rows = uow.session.execute(
             select(
@@ -577,7 +622,7 @@ def _groups(
                 m.QualityFinding.owner,
                 func.count(func.distinct(m.QualityFinding.nominal_id)),
             )
-            .where(m.QualityFinding.run_id == run_id, _seen_by(agency))
+            .where(m.QualityFinding.area == run.area, _seen_by(agency))
             .group_by(m.QualityFinding.rule_id, m.QualityFinding.managing_unit, m.QualityFinding.owner)
         ).all()
         _keep(_group_cache, key, [(r, u, o, int(n)) for r, u, o, n in rows])
@@ -589,20 +634,20 @@ _SEVERITY_RANK = case(
 )
 
 
-def _page_of_findings(run_id: uuid.UUID, agency: Agency | None, chosen: WorklistFilter) -> Any:
-    """The latest run's findings as (rule, record) rows, each with the day it was first found. For one agency
-    each is one row already (a rule evaluated per agency has one row per agency); for everyone (None), the
-    rows of several agencies are one finding, found since the earliest of their days."""
+def _page_of_findings(area: str, agency: Agency | None, chosen: WorklistFilter) -> Any:
+    """The area's latest run's findings as (rule, record) rows, each with the day it was first found. For one
+    agency each is one row already (a rule evaluated per agency has one row per agency); for everyone (None),
+    the rows of several agencies are one finding, found since the earliest of their days."""
     f = m.QualityFinding
     shown = (f.rule_id, f.severity, f.who, f.nominal_id, f.managing_unit, f.owner)
     if agency is None:
         q = select(
             *shown, func.min(f.first_found_on).label("first_found_on"), _SEVERITY_RANK.label("severity_rank")
         )
-        q = q.where(f.run_id == run_id).group_by(*shown)
+        q = q.where(f.area == area).group_by(*shown)
     else:
         q = select(*shown, f.first_found_on, _SEVERITY_RANK.label("severity_rank"))
-        q = q.where(f.run_id == run_id, _seen_by(agency))
+        q = q.where(f.area == area, _seen_by(agency))
     return _filtered(q, chosen)
 
 
@@ -625,10 +670,10 @@ def worklist_page(
     if not runs:
         return empty
     run = runs[0]
-    every = _groups(uow, run.id, agency)
+    every = _groups(uow, run, agency)
     groups = [
         g
-        for g in _groups(uow, run.id, agency)
+        for g in every
         if chosen.rule in (None, g[0]) and chosen.unit in (None, g[1]) and chosen.owner in (None, g[2])
     ]
     total = sum(g[3] for g in groups)
@@ -648,7 +693,7 @@ def worklist_page(
             continue
         wanted = page_size - len(found)
         found += uow.session.execute(
-            _page_of_findings(run.id, agency, replace(chosen, rule=rule_id))
+            _page_of_findings(run.area, agency, replace(chosen, rule=rule_id))
             .order_by(m.QualityFinding.managing_unit, m.QualityFinding.nominal_id)
             .limit(wanted)
             .offset(start)
@@ -701,7 +746,7 @@ def export_worklist(
     runs = _runs(uow, principal.area, 1)
     found = (
         uow.session.execute(
-            _page_of_findings(runs[0].id, agency, chosen).order_by(
+            _page_of_findings(runs[0].area, agency, chosen).order_by(
                 literal_column("severity_rank"),
                 m.QualityFinding.rule_id,
                 m.QualityFinding.managing_unit,
@@ -788,15 +833,12 @@ def record_findings(
 ) -> list[dict[str, str]]:
     """The open findings on one record in its area's latest run, of what `agency` may see (rule, severity,
     who must act, and the rule's words). Plain metadata, for a page that has just read the record."""
-    runs = _runs(uow, area, 1)
-    if not runs:
-        return []
     words = {r.id: r.description for r in load_rules()}
     found: dict[str, dict[str, str]] = {}
     for f in uow.session.scalars(
         select(m.QualityFinding)
         .where(
-            m.QualityFinding.run_id == runs[0].id,
+            m.QualityFinding.area == area.value,
             m.QualityFinding.nominal_id == nominal_id,
             _seen_by(agency),
         )

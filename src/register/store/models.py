@@ -361,12 +361,13 @@ class QualityRun(Base):
 
 
 class QualityFinding(Base):
-    """A record that breaks a rule in a run. Plain metadata only: who must act, where, and the record's id."""
+    """A record that breaks a rule in its area's latest run. Plain metadata only: who must act, where, and the
+    record's id. Only each area's latest run's findings are kept (decision 71): a run keeps the rows it finds
+    again unchanged, adds the new and deletes those it no longer finds, and its counts per rule stay in
+    `quality_count` for the trend."""
 
     __tablename__ = "quality_finding"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    # No foreign keys (migration 0025, decision 56): only a run writes findings, from its records and runs.
-    run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     rule_id: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10))
     who: Mapped[str] = mapped_column(String(30))
@@ -377,15 +378,29 @@ class QualityFinding(Base):
     audience: Mapped[str | None] = mapped_column(
         String(20)
     )  # the agency it was evaluated for; None: the same for every agency
-    # The day the area's runs first found it, in an unbroken line up to this run (the worklist's "found
-    # since"): the previous run's day carried forward, or this run's (migration 0029, decision 67).
+    # The day the area's runs first found it, in an unbroken line up to the latest run (the worklist's "found
+    # since"): kept while the runs find it again, carried to a row whose unit, owner or severity changed.
     first_found_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
-        Index("ix_quality_finding_run_rule", "run_id", "rule_id"),
-        Index("ix_quality_finding_run_owner", "run_id", "owner"),
-        Index("ix_quality_finding_run_nominal", "run_id", "nominal_id"),  # one record's findings
+        Index("ix_quality_finding_area_rule", "area", "rule_id"),
+        Index("ix_quality_finding_area_owner", "area", "owner"),
+        Index(
+            "ix_quality_finding_nominal_rule", "nominal_id", "rule_id"
+        ),  # one record's findings; a day carried
     )
+
+
+class QualityCount(Base):
+    """How many people a run found breaking each rule, as each reader may see them: every agency's
+    (`seen_by` an agency: the findings for everyone and those evaluated for it) and a system actor's
+    (`seen_by` = "all"). Written with the run, never changed: the dashboard's trend."""
+
+    __tablename__ = "quality_count"
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seen_by: Mapped[str] = mapped_column(String(20), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
 
 
 class Transfer(Base):
