@@ -211,19 +211,28 @@ def test_records_the_generator_writes_have_their_facts_and_the_migration_fills_t
     store: Store, settings: Settings
 ) -> None:
     synthetic.generate(store, 120, 3, today=TODAY, batch=50)
+
+    def rows() -> tuple[dict[uuid.UUID, tuple[object, ...]], dict[uuid.UUID, tuple[object, ...]]]:
+        with store.session_factory() as s:
+            facts = {r.nominal_id: tuple(r) for r in s.execute(select(m.CaseFactsRow.__table__))}
+            officers = {r.item_id: tuple(r) for r in s.execute(select(m.CaseOfficerRow.__table__))}
+        return facts, officers
+
     with store.session_factory() as s:
-        before = {r.nominal_id: tuple(r) for r in s.execute(select(m.CaseFactsRow.__table__))}
         assert case_facts.drift(s) == []
+    before, officers_before = rows()
     assert (
         sum(1 for facts in before.values() if facts[1] is not None) > 50
     )  # assessed people, so it means something
+    assert len({row[1] for row in officers_before.values()}) > 100  # the managed people's workload rows
     cfg = alembic_config(settings)
     cfg.attributes["configure_logger"] = False
     command.downgrade(cfg, "0026")
     command.upgrade(cfg, "head")
-    with store.session_factory() as s:
-        after = {r.nominal_id: tuple(r) for r in s.execute(select(m.CaseFactsRow.__table__))}
-    assert after == before
+    assert rows() == (before, officers_before)
+    command.downgrade(cfg, "0031")  # the workload's rows alone (migration 0032)
+    command.upgrade(cfg, "head")
+    assert rows() == (before, officers_before)
 
 
 def test_facts_check_finds_stale_facts_and_repairs_them(
@@ -256,3 +265,71 @@ def test_facts_check_finds_stale_facts_and_repairs_them(
     result = CliRunner().invoke(main, ["facts-check"], env=env)
     assert result.exit_code == 0 and "stale 0" in result.output
     assert kept(store, victim)["assessed_on"] is not None
+
+
+def test_facts_check_finds_a_stale_workload_row_and_repairs_it(store: Store, settings: Settings) -> None:
+    """A workload row (decision 72) left behind by a write that bypassed the unit of work, with its record's
+    old area, or one missing: the check names the record and the repair works its rows out again."""
+    synthetic.generate(store, 30, 4, today=TODAY, batch=30)
+    with store.session_factory() as s, s.begin():
+        K = m.CaseOfficerRow
+        moved, gone = s.scalars(select(K.nominal_id).distinct().order_by(K.nominal_id).limit(2))
+        s.execute(update(K).where(K.nominal_id == moved).values(area="elsewhere"))
+        s.execute(K.__table__.delete().where(K.nominal_id == gone))
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_VAR_DIR": str(settings.var_dir),
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+    }
+    result = CliRunner().invoke(main, ["facts-check", "--repair", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"stale": sorted([str(moved), str(gone)]), "after_repair": 0}
+    with store.session_factory() as s:
+        assert case_facts.drift(s) == []
+        areas = set(s.scalars(select(K.area).where(K.nominal_id.in_([moved, gone]))))
+    assert areas and "elsewhere" not in areas
+
+
+def test_a_header_set_without_a_version_claimed_moves_the_workload_rows_too(store: Store) -> None:
+    """The notification sweep (`refresh_notifications`, after an upgrade or a change in the rules) sets the
+    derived notification dates the workload counts without claiming a version: the unit of work notes the
+    records an UPDATE of a header column is about to change, by the statement's own condition, and works their
+    workload rows out again with the rest (decision 72)."""
+    nominal_id = managed_by_officer(store)
+    with store.unit_of_work() as uow:
+        add(
+            uow,
+            nominal_id,
+            Section.OFFENCES,
+            {
+                "offence": "Sexual assault",
+                "conviction_date": "2020-01-20",
+                "sexual": True,
+                "disposal": {"kind": "imprisonment", "custody_months": 12},
+            },
+            version(store, nominal_id),
+        )
+
+    def workload_row() -> tuple[object, ...]:
+        with store.session_factory() as s:
+            K = m.CaseOfficerRow
+            return tuple(
+                s.execute(
+                    select(K.notification_subject, K.notification_due_on).where(K.nominal_id == nominal_id)
+                ).one()
+            )
+
+    derived = workload_row()
+    assert derived[0] is True and derived[1] is not None
+    with store.session_factory() as s, s.begin():  # as the dates stood before a change in the rules
+        s.execute(
+            update(m.Nominal)
+            .where(m.Nominal.id == nominal_id)
+            .values(notification_subject=False, notification_due_on=None)
+        )
+        case_facts.refresh(s, [nominal_id])
+    assert workload_row() == (False, None)
+    before = version(store, nominal_id)
+    assert nominals.refresh_notifications(store) >= 1
+    assert version(store, nominal_id) == before  # no version claimed
+    assert workload_row() == derived

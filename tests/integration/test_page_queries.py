@@ -137,9 +137,11 @@ def test_a_whole_record_read_and_an_append_read_the_header_once(
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in append) == 1, append
     # the header (with its data key), the version claim, the entry, its words, the history, the audit
     # event, the outbox row, the agencies' event's facts (the record's area and version, the entry's
-    # audience: one read), the event, and (a home visit) the record's caseload facts
-    assert len(append) == 10, append
+    # audience: one read), the event, and (a home visit) the record's caseload facts and its workload rows
+    # (those kept deleted, then worked out again: decision 72)
+    assert len(append) == 12, append
     assert sum(s.startswith("INSERT INTO case_facts") for s in append) == 1, append
+    assert sum(s.startswith(("DELETE FROM case_officer", "INSERT INTO case_officer")) for s in append) == 2
     stale = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert stale.status_code in (409, 412) and stale.json()["rule"] == "version_stale", stale.text
     after = client.get(f"/v1/nominals/{nid}", headers=auth)

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from register import demo
+from register.archive import service as archive
+from register.archive.schemas import ArchiveRequest
 from register.caseload import service as caseload
 from register.caseload.repository import (
     CaseloadRepository,
@@ -28,6 +30,8 @@ from register.nominals import service as nominals
 from register.store import case_facts
 from register.store import models as m
 from register.store.store import Store
+from register.transfers import service as transfers
+from register.transfers.schemas import Acceptance, TransferRequest
 
 SCHEDULE = caseload.schedule(PROJECT_ROOT / "src" / "register" / "caseload" / "schedule.yaml")
 REVIEWS = {DueKind.RISK_ASSESSMENT_REVIEW, DueKind.RISK_PLAN_REVIEW, DueKind.LEVEL_REVIEW}
@@ -164,3 +168,56 @@ def test_a_visit_the_callers_agency_may_not_see_does_not_count_for_them(demo_sto
     assert all(
         not (d.kind == DueKind.HOME_VISIT and d.overdue) for r in seen if r.id == late[0] for d in r.due
     )
+
+
+def test_a_transfer_and_an_archiving_move_the_record_between_workloads_at_once(demo_store: Store) -> None:
+    """The workload reads each record's kept rows (`case_officer`, decision 72), which carry its area and
+    status: a transfer accepted moves the record from the sending area's counts to the receiving area's in the
+    same transaction, and an archiving takes it out, as each officer's caseload (read from the records
+    themselves) says at once."""
+    today = dt.date.today() + dt.timedelta(days=45)
+    with demo_store.session_factory() as s:
+        nid, version = s.execute(
+            select(m.Nominal.id, m.Nominal.version)
+            .join(m.Item, m.Item.nominal_id == m.Nominal.id)
+            .where(
+                m.Nominal.area == Area.KENT.value,
+                m.Nominal.status == "active",
+                m.Item.section == "offender_managers",
+                m.Item.ended_at.is_(None),
+                m.Nominal.id.not_in(select(m.Transfer.nominal_id)),
+            )
+            .order_by(m.Nominal.id)
+            .limit(1)
+        ).one()
+    before = {area: counted(demo_store, area, Agency.POLICE, today) for area in (Area.KENT, Area.ESSEX)}
+    kent_om = Principal("kent.om1", Agency.POLICE, Area.KENT, frozenset({Role.OFFENDER_MANAGER}), "DC Test")
+    essex_sup = Principal("essex.sup1", Agency.POLICE, Area.ESSEX, frozenset({Role.SUPERVISOR}), "DS Essex")
+    with demo_store.unit_of_work() as uow:
+        transfer_id, _ = transfers.start(
+            uow, kent_om, nid, TransferRequest(to_area=Area.ESSEX, reason="moved"), expected_version=version
+        )
+    with demo_store.unit_of_work() as uow:
+        transfers.accept(uow, essex_sup, transfer_id, Acceptance(managing_unit="Chelmsford MOSOVO"))
+    after = {}
+    for area in (Area.KENT, Area.ESSEX):
+        after[area] = counted(demo_store, area, Agency.POLICE, today)
+        assert after[area] == expected(demo_store, area, Agency.POLICE, today)
+    people = {area: sum(v[0] for v in after[area].values()) for area in after}
+    assert people[Area.KENT] == sum(v[0] for v in before[Area.KENT].values()) - 1
+    assert people[Area.ESSEX] == sum(v[0] for v in before[Area.ESSEX].values()) + 1
+    assert any(unit == "Chelmsford MOSOVO" for unit, _ in after[Area.ESSEX])
+    with demo_store.session_factory() as s:
+        version = s.scalar(select(m.Nominal.version).where(m.Nominal.id == nid))
+    with demo_store.unit_of_work() as uow:
+        archive.archive(
+            uow,
+            essex_sup,
+            nid,
+            ArchiveRequest(reason="died", died_on=dt.date.today()),  # type: ignore[arg-type]
+            expected_version=version,
+        )
+    essex = counted(demo_store, Area.ESSEX, Agency.POLICE, today)
+    assert essex == expected(demo_store, Area.ESSEX, Agency.POLICE, today) == before[Area.ESSEX]
+    with demo_store.session_factory() as s:
+        assert case_facts.drift(s) == []

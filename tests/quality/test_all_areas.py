@@ -20,6 +20,7 @@ from register.domain.enums import Area
 from register.domain.record import Section
 from register.domain.values import check_letter
 from register.quality import service as quality
+from register.store import case_facts
 from register.store import models as m
 from register.store.store import Store
 from tests.quality.test_rules import TODAY, ago, build, sweeping
@@ -204,6 +205,7 @@ def test_a_run_writes_only_what_changed_and_keeps_what_a_run_from_nothing_would(
     with store.session_factory() as s, s.begin():
         s.execute(update(m.Nominal).where(m.Nominal.id == put_right).values(mappa_category=3, mappa_level=1))
         s.execute(update(m.Nominal).where(m.Nominal.id == moved).values(managing_unit="Dover"))
+        case_facts.refresh(s, [put_right, moved])  # as a writer claiming no version must: store/case_facts.py
     with store.unit_of_work() as uow:
         new = build(uow, omit={"photo"})
     with store.unit_of_work() as uow:

@@ -284,40 +284,48 @@ class WorkloadRepository:
         self.session = session
 
     def _facts(self, area: Area, agency: Agency, today: dt.date) -> CTE:
-        """Each managed record's facts, once (a materialized CTE: the conditions read each column many times):
-        the records the area's officers manage now, with their kept facts (store/case_facts.py: the latest
-        assessment, plan, meeting and level change, and the last home visit the agency may see)."""
+        """Each managed record's facts, once for each of its officers (a materialized CTE: the conditions read
+        each column many times): the area's active records' current offender managers whose term has begun
+        and not ended, from the rows kept for the workload (`case_officer`: each current offender manager of
+        each record with the record's header and kept facts, store/case_facts.py, decision 72), so the area's
+        rows are one range of an index and nothing is looked up a record."""
+        K = m.CaseOfficerRow
         header = (
-            m.Nominal.managing_unit,
-            m.Nominal.mappa_level,
-            m.Nominal.created_at,
-            m.Nominal.notification_subject,
-            m.Nominal.notification_due_on,
-            m.Nominal.notification_ends_on,
+            K.managing_unit,
+            K.mappa_level,
+            K.created_at,
+            K.notification_subject,
+            K.notification_due_on,
+            K.notification_ends_on,
+        )
+        kept = (
+            K.assessed_on,
+            K.assessment_review_on,
+            K.plan_review_on,
+            K.last_meeting_on,
+            K.level_since,
+            K.__table__.c[visit_column(agency)],
         )
         managed = (
             select(
-                m.Nominal.id.label("nominal_id"),
+                K.nominal_id,
                 *header,
-                m.Item.ref.label("officer"),
+                *kept,
+                K.officer,
                 # the record's first officer (by id): a record managed by several counts once in its unit, as
                 # that officer's
-                func.min(m.Item.ref).over(partition_by=m.Nominal.id).label("first_officer"),
-                func.min(m.Item.starts_on).label("since"),
+                func.min(K.officer).over(partition_by=K.nominal_id).label("first_officer"),
+                func.min(K.starts_on).label("since"),
             )
-            .join(m.Nominal, m.Nominal.id == m.Item.nominal_id)
             .where(
-                m.Item.section == Section.OFFENDER_MANAGERS.value,
-                m.Item.ended_at.is_(None),
-                or_(m.Item.ends_on.is_(None), m.Item.ends_on >= today),
-                or_(m.Item.starts_on.is_(None), m.Item.starts_on <= today),
-                m.Nominal.status == NominalStatus.ACTIVE.value,
-                m.Nominal.area == area.value,
+                K.area == area.value,
+                K.status == NominalStatus.ACTIVE.value,
+                or_(K.ends_on.is_(None), K.ends_on >= today),
+                or_(K.starts_on.is_(None), K.starts_on <= today),
             )
-            .group_by(m.Nominal.id, *header, m.Item.ref)
-            .cte("managed")
+            .group_by(K.nominal_id, *header, *kept, K.officer)
+            .subquery("managed")
         )
-        F = m.CaseFactsRow
         return (
             select(
                 managed.c.nominal_id,
@@ -327,15 +335,13 @@ class WorkloadRepository:
                 ),
                 managed.c.since,
                 *(managed.c[column.key] for column in header),
-                F.__table__.c[visit_column(agency)].label("last_visit"),
-                F.assessed_on,
-                F.assessment_review_on.label("ra_due"),
-                F.plan_review_on.label("plan_due"),
-                F.last_meeting_on.label("last_review"),
-                F.level_since,
+                managed.c[visit_column(agency)].label("last_visit"),
+                managed.c.assessed_on,
+                managed.c.assessment_review_on.label("ra_due"),
+                managed.c.plan_review_on.label("plan_due"),
+                managed.c.last_meeting_on.label("last_review"),
+                managed.c.level_since,
             )
-            .select_from(managed)
-            .outerjoin(F, F.nominal_id == managed.c.nominal_id)
             .cte("facts")
             .prefix_with("MATERIALIZED")
         )

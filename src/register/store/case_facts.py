@@ -10,6 +10,15 @@ and the caseload and the workload read them. The quality run reads two more (dec
 offender manager (who owns a finding) and the latest current assessment's overall RoSH (the visit interval),
 which it had worked out on every run in a pass over the register's current officers and assessments.
 
+The workload counts, for each record its area's officers manage now, from those facts and a few header
+columns; finding the area's managed records (a lookup of each active record's officers) and joining each to
+its facts was most of a view (about 140 ms for Kent's 11,400 at 100,000 people). So each record's current
+offender managers are kept too (`case_officer`, decision 72), one row each with the record's header columns
+and facts (`officer_rows`), worked out again with the facts; an area's rows are one range of the (area,
+status) index.
+They depend on the items (written: noticed), the facts (worked out first) and the header, which changes by an
+UPDATE of `nominal` setting one of `HEADER` (noticed too; the version claim every change makes sets none).
+
 They depend only on a record's items and chronology entries, and every change to those claims a new version
 of the record (the record repository collects the records changed); so the unit of work, when it commits,
 works out again the facts of the records it changed, in one statement a batch, whenever the transaction
@@ -29,12 +38,15 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Executable,
     Select,
+    Table,
+    Update,
     bindparam,
     case,
     event,
@@ -57,8 +69,30 @@ from ..domain.record import Section
 from . import models as m
 
 _BATCH = 500
-_WATCHED = frozenset({m.Item.__tablename__, m.ChronologyEntry.__tablename__})
+_WATCHED = frozenset({m.Item.__tablename__, m.ChronologyEntry.__tablename__, m.Nominal.__tablename__})
+# The header's columns the workload's rows carry (`officer_rows`): an update of `nominal` setting any of them
+# moves the record's rows; one setting none (the version claim of every change) does not.
+HEADER = (
+    "area",
+    "status",
+    "managing_unit",
+    "mappa_level",
+    "created_at",
+    "notification_subject",
+    "notification_due_on",
+    "notification_ends_on",
+)
+# The kept facts the workload's rows carry, as `case_facts` holds them.
+OFFICER_FACTS = (
+    "assessed_on",
+    "assessment_review_on",
+    "plan_review_on",
+    "last_meeting_on",
+    "level_since",
+    *(f"last_visit_{agency.value}" for agency in Agency),
+)
 _WRITTEN = "case_facts_sources_written"
+_HEADERS = "case_facts_headers_written"  # the records whose header an UPDATE set
 
 
 def visit_column(agency: Agency) -> str:
@@ -189,29 +223,91 @@ def _upsert(dialect_name: str) -> Executable:
     return statement
 
 
+def officer_rows(where: ColumnElement[bool]) -> Select[Any]:
+    """The workload's rows (`case_officer`) of the records meeting `where` (a condition on `nominal`), worked
+    out from their current offender managers' items, their headers and their kept facts (read after those are
+    written): columns as the table's, in its order."""
+    F = m.CaseFactsRow.__table__.c
+    return (
+        select(
+            m.Item.id.label("item_id"),
+            m.Nominal.id.label("nominal_id"),
+            m.Item.ref.label("officer"),
+            m.Item.starts_on,
+            m.Item.ends_on,
+            *(getattr(m.Nominal, name) for name in HEADER),
+            *(F[name] for name in OFFICER_FACTS),
+        )
+        .select_from(m.Nominal)
+        .join(
+            m.Item,
+            (m.Item.nominal_id == m.Nominal.id)
+            & (m.Item.section == Section.OFFENDER_MANAGERS.value)
+            & m.Item.ended_at.is_(None),
+        )
+        .outerjoin(m.CaseFactsRow, m.CaseFactsRow.nominal_id == m.Nominal.id)
+        .where(where)
+    )
+
+
+OFFICER_COLUMNS = ("item_id", "nominal_id", "officer", "starts_on", "ends_on", *HEADER, *OFFICER_FACTS)
+
+
+@functools.cache
+def _officer_statements() -> tuple[Executable, Executable]:
+    """The workload's rows of the records named by the parameter `ids`: those kept deleted, then worked out
+    again (built once)."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    table = cast(Table, m.CaseOfficerRow.__table__)
+    delete = table.delete().where(table.c.nominal_id.in_(ids))
+    insert = table.insert().from_select(list(OFFICER_COLUMNS), officer_rows(m.Nominal.id.in_(ids)))
+    return delete, insert
+
+
 def refresh(session: Session, ids: Iterable[uuid.UUID]) -> None:
-    """Work out again the facts of these records, in batches: one statement each (a record is never deleted:
-    an erased one keeps a tombstone, and empty facts)."""
+    """Work out again the facts of these records and then their workload rows, in batches: three statements
+    each (a record is never deleted: an erased one keeps a tombstone, and empty facts)."""
     todo = sorted(set(ids))
     upsert = _upsert(session.get_bind().dialect.name)
+    delete, insert = _officer_statements()
     for start in range(0, len(todo), _BATCH):
-        session.execute(upsert, {"ids": todo[start : start + _BATCH]})
+        batch = {"ids": todo[start : start + _BATCH]}
+        session.execute(upsert, batch)
+        session.execute(delete, batch)
+        session.execute(insert, batch)
 
 
 def drift(session: Session) -> list[uuid.UUID]:
-    """The records whose kept facts differ from their items and entries, by id. A record with no row reads as
-    one with no facts (the readers join the rows outer), so a missing row differs only where facts exist."""
+    """The records whose kept facts differ from their items and entries, or whose workload rows differ from
+    their offender managers, header and facts, by id. A record with no facts row reads as one with no facts
+    (the readers join the rows outer), so a missing row differs only where facts exist. The workload's rows
+    are compared as sets, both ways (a row missing, one too many, or one with a value changed)."""
     kept = m.CaseFactsRow
     now = facts(true()).subquery()
     differs = or_(false(), *(now.c[c].is_distinct_from(kept.__table__.c[c]) for c in FACTS))
-    return list(
+    stale: set[uuid.UUID] = set(
         session.scalars(
-            select(now.c.nominal_id)
-            .outerjoin(kept, kept.nominal_id == now.c.nominal_id)
-            .where(differs)
-            .order_by(now.c.nominal_id)
+            select(now.c.nominal_id).outerjoin(kept, kept.nominal_id == now.c.nominal_id).where(differs)
         )
     )
+    table = m.CaseOfficerRow.__table__
+    kept_rows = select(*(table.c[c] for c in OFFICER_COLUMNS))
+    # the expected rows read the kept facts: facts kept stale are found above, and then their rows are too
+    # (a repair works out the facts before the rows)
+    expected = officer_rows(true())
+    for a, b in ((expected, kept_rows), (kept_rows, expected)):
+        only = a.except_(b).subquery()
+        stale.update(session.scalars(select(only.c.nominal_id).distinct()))
+    return sorted(stale)
+
+
+def _sets_header(statement: Any) -> bool:
+    """Whether an UPDATE of `nominal` may set a column the workload's rows carry (one whose values cannot be
+    read, as an executemany's, counts as one that does)."""
+    values = getattr(statement, "_values", None) or dict(getattr(statement, "_ordered_values", None) or ())
+    if not values:
+        return True
+    return any(getattr(key, "key", key) in HEADER for key in values)
 
 
 def _note_write(state: ORMExecuteState) -> None:
@@ -221,7 +317,22 @@ def _note_write(state: ORMExecuteState) -> None:
             return
         if state.is_insert and table.name == m.ChronologyEntry.__tablename__:
             return  # most of a day's writes, and only a visit or a correction moves a fact: `visit_written`
+        if state.is_update and table.name == m.Nominal.__tablename__:
+            if _sets_header(state.statement):
+                _note_headers(state)
+            return  # else the version claim of every change: no header value moves
         state.session.info[_WRITTEN] = True
+
+
+def _note_headers(state: ORMExecuteState) -> None:
+    """Before an UPDATE of `nominal` that sets a header column the workload's rows carry: note the records it
+    is about to change, by its own condition. Not every such write claims a version (the notification sweep,
+    which works out derived dates, does not), so the records changed are not enough to know whose rows to
+    work out again. One indexed read before a transfer, an archiving or a notification change."""
+    where = cast(Update, state.statement).whereclause
+    found = state.session.execute(select(m.Nominal.id).where(*([] if where is None else [where])))
+    state.session.info.setdefault(_HEADERS, set()).update(found.scalars())
+    state.session.info[_WRITTEN] = True
 
 
 def visit_written(session: Session) -> None:
@@ -232,11 +343,24 @@ def visit_written(session: Session) -> None:
 
 
 def watch_writes(session: Session) -> None:
-    """Note on the session whenever a statement it executes writes to `item`, or updates or deletes in
-    `chronology_entry` (its inserts are told by `visit_written`)."""
+    """Note on the session whenever a statement it executes writes to `item`, updates or deletes in
+    `chronology_entry` (its inserts are told by `visit_written`), or writes a header column of `nominal` the
+    workload's rows carry."""
     event.listen(session, "do_orm_execute", _note_write)
 
 
 def sources_written(session: Session) -> bool:
-    """Whether the session wrote an item or an entry since the last call (which clears the note)."""
+    """Whether the session wrote an item, an entry or a header since the last call (which clears the note and
+    the records `headers_written` would give)."""
+    session.info.pop(_HEADERS, None)
     return bool(session.info.pop(_WRITTEN, False))
+
+
+def to_refresh(session: Session, changed: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """The records whose facts and workload rows a commit must work out again, and clear the notes: none when
+    the session wrote no item, entry or header since the last call; else the records the transaction changed
+    (`changed`) and those whose header an UPDATE set (whether or not it claimed a version)."""
+    headers: set[uuid.UUID] = session.info.pop(_HEADERS, set())
+    if not session.info.pop(_WRITTEN, False):
+        return []
+    return sorted(headers.union(changed))

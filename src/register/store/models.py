@@ -488,6 +488,43 @@ class CaseFactsRow(Base):
     risk_level: Mapped[str | None] = mapped_column(String(40))
 
 
+class CaseOfficerRow(Base):
+    """One current offender manager of one record (an `offender_managers` item not ended), with what the
+    supervisor's workload counts of the record: its header's plain columns and its kept facts (store/
+    case_facts.py, decision 72). Derived from the item, the record's header and `case_facts`: rebuilt with
+    them, never edited. An area's workload is then one index range of this table, not a lookup a record."""
+
+    __tablename__ = "case_officer"
+    item_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the offender manager's item
+    nominal_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    officer: Mapped[str | None] = mapped_column(String(100))  # the item's ref: the officer's user id
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)  # the term, as the item gives it
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    # the record's header, as `nominal` holds it
+    area: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    managing_unit: Mapped[str] = mapped_column(String(200))
+    mappa_level: Mapped[int | None] = mapped_column(SmallInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    notification_subject: Mapped[bool | None] = mapped_column(Boolean)
+    notification_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    notification_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    # the record's kept facts, as `case_facts` holds them
+    assessed_on: Mapped[dt.date | None] = mapped_column(Date)
+    assessment_review_on: Mapped[dt.date | None] = mapped_column(Date)
+    plan_review_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_meeting_on: Mapped[dt.date | None] = mapped_column(Date)
+    level_since: Mapped[dt.date | None] = mapped_column(Date)
+    last_visit_police: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_visit_probation: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_visit_prison: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_case_officer_area_status", "area", "status"),
+        Index("ix_case_officer_nominal", "nominal_id"),
+    )
+
+
 class DuplicateDismissal(Base):
     """A pair of records a supervisor has said are two people (or that were unmerged): never proposed
     again."""

@@ -90,9 +90,11 @@ class UnitOfWork:
         # suspected duplicates are worked out again in it, so the supervisor's desk never lags the records.
         if tokens_written(self.session):
             refresh_pairs(self.session, (nominal_id for nominal_id, _ in changes))
-        # Likewise each changed record's caseload facts, when this transaction wrote an item or an entry.
-        if case_facts.sources_written(self.session):
-            case_facts.refresh(self.session, (nominal_id for nominal_id, _ in changes))
+        # Likewise each changed record's caseload facts and workload rows, when this transaction wrote an
+        # item, an entry or a header column they carry (and those of a header set without a version claim).
+        refresh = case_facts.to_refresh(self.session, (nominal_id for nominal_id, _ in changes))
+        if refresh:
+            case_facts.refresh(self.session, refresh)
         # The agencies' events, from the changes this transaction audited: committed with them or not at all.
         write_events(self.session, self.audit.take_entries())
         self.session.commit()
