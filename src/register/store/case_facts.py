@@ -10,15 +10,6 @@ and the caseload and the workload read them. The quality run reads two more (dec
 offender manager (who owns a finding) and the latest current assessment's overall RoSH (the visit interval),
 which it had worked out on every run in a pass over the register's current officers and assessments.
 
-The workload counts, for each record its area's officers manage now, from those facts and a few header
-columns; finding the area's managed records (a lookup of each active record's officers) and joining each to
-its facts was most of a view (about 140 ms for Kent's 11,400 at 100,000 people). So each record's current
-offender managers are kept too (`case_officer`, decision 72), one row each with the record's header columns
-and facts (`officer_rows`), worked out again with the facts; an area's rows are one range of the (area,
-status) index.
-They depend on the items (written: noticed), the facts (worked out first) and the header, which changes by an
-UPDATE of `nominal` setting one of `HEADER` (noticed too; the version claim every change makes sets none).
-
 They depend only on a record's items and chronology entries, and every change to those claims a new version
 of the record (the record repository collects the records changed); so the unit of work, when it commits,
 works out again the facts of the records it changed, in one statement a batch, whenever the transaction
@@ -27,6 +18,16 @@ whichever path issues it) or appended a home visit or a correction (`visit_writt
 repository: an append of any other kind moves no fact and costs nothing more). The bulk writers that claim no
 version (the synthetic generator, the demo) work out the facts of the people they write; migration 0027 filled
 them for the records before it; `register facts-check --repair` finds and works out again any that differ.
+
+The workload counts, for each record its area's officers manage now, from those facts and a few header
+columns; finding the area's managed records (a lookup of each active record's officers) and joining each to
+its facts was most of a view (about 140 ms for Kent's 11,400 at 100,000 people). So each record's current
+offender managers are kept too (`case_officer`, decision 72): one row each, with the record's header columns
+and facts (`officer_rows`), worked out again after the facts, in the same commit; an area's rows are one
+range of the (area, status) index. They depend on the items (a write noticed as above), the facts and the
+header, which changes by an UPDATE of `nominal` setting one of `HEADER`: noticed too, with the records it is
+about to change read by its own condition first (`_note_headers`), since not every such write claims a
+version. The version claim every change makes sets none of them, and costs nothing.
 
 No personal value is in them: the dates are the items' and entries' plain columns, which the register
 already keeps in clear for the same reason (decision 1: codes, dates, levels and staff references only).
@@ -350,8 +351,8 @@ def watch_writes(session: Session) -> None:
 
 
 def sources_written(session: Session) -> bool:
-    """Whether the session wrote an item, an entry or a header since the last call (which clears the note and
-    the records `headers_written` would give)."""
+    """Whether the session wrote an item, an entry or a header since the last call (which clears the notes,
+    and the records `_note_headers` noted)."""
     session.info.pop(_HEADERS, None)
     return bool(session.info.pop(_WRITTEN, False))
 
