@@ -9,12 +9,24 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from register.domain.enums import Agency, Role
 from register.store import models as m
 from register.store.store import Store
-from tests.api.helpers import PERSON, POLICE_ONLY, Minter, add, audit_tags, auth, create, version
+from tests.api.helpers import (
+    PERSON,
+    POLICE_ONLY,
+    Minter,
+    add,
+    append,
+    audit_tags,
+    auth,
+    create,
+    version,
+    visit,
+)
 
 
 def test_an_offender_manager_builds_and_reads_a_record(
@@ -211,6 +223,47 @@ def test_reading_outside_your_area_needs_a_purpose_and_records_it(
     events = audit_tags(store, nid)
     assert ("access:record.read:denied", "denied", None) in events
     assert events.count(("nominal:record:read", "success", "OP-HERON-23")) == 2
+
+
+def test_every_record_read_answers_what_the_api_document_promises(client: TestClient, token: Minter) -> None:
+    """The read routes serialise their answer themselves (decision 73), no longer through FastAPI's check
+    against the declared model: each answer must still be exactly one of the documented shapes (every required
+    field, none undocumented), inside the area and as the stub outside it."""
+    om = token()
+    nid, etag = create(client, om, restricted=True)
+    _, etag = add(
+        client,
+        om,
+        nid,
+        "addresses",
+        {"kind": "home", "lines": ["14 Tonbridge Road"], "postcode": "ME16 8RP"},
+        etag,
+    )
+    append(client, om, nid, visit("2025-09-12T14:30:00Z", "home visit"), etag)
+    doc = client.app.openapi()  # type: ignore[attr-defined]
+    schemas = doc["components"]["schemas"]
+    outsider = token(Role.INVESTIGATOR, area="essex")
+    for route in ("", "/identity", "/chronology", "/addresses"):
+        declared = doc["paths"]["/v1/nominals/{nominal_id}" + route]["get"]["responses"]["200"]["content"]
+        schema = declared["application/json"]["schema"]
+        for reader, shown in ((om, "full"), (outsider, "stub")):
+            r = client.get(
+                f"/v1/nominals/{nid}{route}", params={"purpose": "OP-HERON-23"}, headers=auth(reader)
+            )
+            assert r.status_code == 200 and r.headers["content-type"] == "application/json", (route, r.text)
+            body = r.json()
+            Draft202012Validator({**schema, "components": doc["components"]}).validate(body)
+            shapes = [
+                name
+                for name in (ref["$ref"].rsplit("/", 1)[1] for ref in schema["anyOf"])
+                if set(schemas[name].get("required", [])) <= body.keys() <= schemas[name]["properties"].keys()
+            ]
+            assert shapes == (
+                ["RestrictedStub"] if shown == "stub" else [n for n in shapes if n != "RestrictedStub"]
+            )
+            assert len(shapes) == 1, (route, shown, shapes)
+            if shown == "full":
+                assert (body.get("id") or body["nominal_id"]) == nid and "etag" in r.headers
 
 
 def test_restricted_records_are_audited_stubs_outside_their_area(

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Body, Depends, Header, Query, Request
+from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from ..access.policy import Policy, RecordFacts
 from ..access.tokens import AuthenticationFailed, TokenVerifier
@@ -33,6 +34,7 @@ __all__ = [
     "Access",
     "Authorize",
     "CreateGuard",
+    "IfMatch",
     "NewRecordAccess",
     "Purpose",
     "RecordGuard",
@@ -42,6 +44,9 @@ __all__ = [
     "expected_version",
     "get_policy",
     "get_store",
+    "PolicyDep",
+    "RequestId",
+    "json_response",
     "problem",
     "request_id",
     "unit_of_work",
@@ -63,8 +68,35 @@ def get_policy(request: Request) -> Policy:
     return policy
 
 
+# Dependencies that do no I/O are coroutines: FastAPI calls a coroutine on the event loop, but hands a plain
+# function to a worker thread and waits for it to come back: a thread's round trip per dependency per request
+# (decision 73).
+
+
+async def _policy(request: Request) -> Policy:
+    return get_policy(request)
+
+
+PolicyDep = Annotated[Policy, Depends(_policy)]
+
+
 def request_id(request: Request) -> str | None:
     return current_request_id()
+
+
+async def _request_id() -> str | None:
+    return current_request_id()
+
+
+RequestId = Annotated[str | None, Depends(_request_id)]
+
+
+def json_response(model: BaseModel, response: Response) -> Response:
+    """`model` as JSON, serialised in the route's own worker thread, with the headers the route set on
+    `response`: the bytes FastAPI would send for it from a route declaring its type (`response_model`), which
+    otherwise validates the returned model against that type in a second worker thread before serialising
+    it (decision 73)."""
+    return Response(model.model_dump_json(), media_type="application/json", headers=dict(response.headers))
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
@@ -164,7 +196,7 @@ class Authorize:
         return principal
 
 
-def stated_purpose(
+async def stated_purpose(
     x_purpose: Annotated[
         str | None,
         Header(
@@ -288,7 +320,7 @@ _ETAG = re.compile(r'^\s*"(\d{1,9})(?:\.[0-9a-f]{1,64})?"\s*$')
 _WEAK = re.compile(r"^\s*W/", re.IGNORECASE)
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None, Header(description='the ETag of the record as you read it, e.g. "7"')
     ] = None,
@@ -308,6 +340,9 @@ def expected_version(
     if not match:
         raise ApiProblem(412, "if_match_malformed", 'If-Match must be a record ETag such as "7"')
     return int(match.group(1))
+
+
+IfMatch = Annotated[int, Depends(expected_version)]
 
 
 def etag(version: int) -> str:

@@ -4,14 +4,13 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, Response
 
-from ..api.deps import Access, RecordGuard, UoW, etag, expected_version
+from ..api.deps import Access, IfMatch, RecordGuard, UoW, etag
 from ..api.problems import ERROR_RESPONSES
 from ..api.routing import APIRouter
 from . import service
 from .schemas import ArchiveRequest, Unarchive
 
 router = APIRouter(prefix="/v1/nominals", tags=["archive"], responses=ERROR_RESPONSES)
-IfMatch = Annotated[int, Depends(expected_version)]
 DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"version": 26}}}}}
 
 

@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query
 
-from ..access.policy import Policy
-from ..api.deps import Access, RecordGuard, UoW, get_policy, restricted_stub
+from ..api.deps import Access, PolicyDep, RecordGuard, UoW, restricted_stub
 from ..api.problems import ERROR_RESPONSES, ok
 from ..api.routing import APIRouter
 from ..usecase.views import RestrictedStub
@@ -50,7 +49,7 @@ EXAMPLE = {
 def read_associations(
     access: Annotated[Access, Depends(RecordGuard("record.read", "associates"))],
     uow: UoW,
-    policy: Annotated[Policy, Depends(get_policy)],
+    policy: PolicyDep,
     level: Annotated[
         int, Query(ge=1, le=2, description="1: people linked to the record; 2: and to them")
     ] = 1,

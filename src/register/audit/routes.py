@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from ..api.deps import Authorize, Cursor, UoW, request_id
+from ..api.deps import Authorize, Cursor, RequestId, UoW
 from ..api.problems import ERROR_RESPONSES, ok
 from ..api.routing import APIRouter
 from ..domain.actors import Principal
@@ -99,7 +99,7 @@ def audit_events(
     auditor: Auditor,
     filters: Annotated[Filters, Depends()],
     uow: UoW,
-    request: Annotated[str | None, Depends(request_id)],
+    request: RequestId,
 ) -> AuditPage:
     events, after = _query(uow, auditor, filters, False, request)
     return AuditPage(events=events, next=after)
@@ -116,7 +116,7 @@ def audit_export(
     filters: Annotated[Filters, Depends()],
     uow: UoW,
     http: Request,
-    request: Annotated[str | None, Depends(request_id)],
+    request: RequestId,
 ) -> Response:
     events, after = _query(uow, auditor, filters, True, request)
     headers = {"Content-Disposition": 'attachment; filename="audit-events.csv"'}
@@ -134,7 +134,7 @@ def audit_event(
     auditor: Auditor,
     seq: Annotated[int, Path(ge=1, le=2**62)],
     uow: UoW,
-    request: Annotated[str | None, Depends(request_id)],
+    request: RequestId,
 ) -> AuditEventOut:
     row = service.read_event(uow, auditor, seq, request_id=request)
     return AuditEventOut.model_validate(dict(row))
@@ -147,7 +147,5 @@ def audit_event(
         200: {"content": {"application/json": {"example": {"ok": True, "sealed": 5812, "findings": 0}}}}
     },
 )
-def audit_verify(
-    auditor: Auditor, uow: UoW, request: Annotated[str | None, Depends(request_id)]
-) -> dict[str, Any]:
+def audit_verify(auditor: Auditor, uow: UoW, request: RequestId) -> dict[str, Any]:
     return service.verify_chain(uow, auditor, request_id=request)

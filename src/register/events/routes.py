@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Body, Depends, Query, Request
 
-from ..api.deps import Authorize, UoW, get_policy, request_id
+from ..api.deps import Authorize, RequestId, UoW, get_policy
 from ..api.problems import ERROR_RESPONSES
 from ..api.routing import APIRouter
 from ..domain.actors import Principal
@@ -63,7 +63,7 @@ def read_events(
     caller: Annotated[Principal, Depends(Authorize("events.read"))],
     uow: UoW,
     request: Request,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
     cursor: Annotated[
         str | None, Query(max_length=400, description="a page's `next`; none: the start")
     ] = None,
@@ -91,7 +91,7 @@ def create_subscription(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     request: Request,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
     body: Annotated[
         NewSubscription, Body(openapi_examples={"probation": {"value": NEW_SUBSCRIPTION_EXAMPLE}})
     ],
@@ -107,7 +107,7 @@ def create_subscription(
 def list_subscriptions(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
 ) -> list[Subscription]:
     return service.list_subscriptions(uow, admin, request_id=rid)
 
@@ -121,7 +121,7 @@ def delete_subscription(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     subscription_id: uuid.UUID,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
 ) -> Deleted:
     service.delete_subscription(uow, admin, subscription_id, request_id=rid)
     return Deleted(subscription_id=subscription_id)
@@ -136,7 +136,7 @@ def replay_subscription(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     subscription_id: uuid.UUID,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
     body: Annotated[Replay, Body(openapi_examples={"from a cursor": {"value": {"cursor": CURSOR_EXAMPLE}}})],
 ) -> Replayed:
     service.replay(uow, admin, subscription_id, body.cursor, request_id=rid)
@@ -163,7 +163,7 @@ def list_dead_letters(
     admin: Annotated[Principal, Depends(Authorize("events.admin"))],
     uow: UoW,
     subscription_id: uuid.UUID,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
 ) -> list[DeadLetter]:
     return service.dead_letters(uow, admin, subscription_id, request_id=rid)
 
@@ -178,7 +178,7 @@ def redeliver_dead_letter(
     uow: UoW,
     subscription_id: uuid.UUID,
     delivery_id: uuid.UUID,
-    rid: Annotated[str | None, Depends(request_id)],
+    rid: RequestId,
 ) -> Redelivered:
     service.redeliver(uow, admin, subscription_id, delivery_id, request_id=rid)
     return Redelivered(delivery_id=delivery_id)

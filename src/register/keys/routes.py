@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 from pydantic import BaseModel
 
-from ..api.deps import Authorize, UoW, request_id
+from ..api.deps import Authorize, RequestId, UoW
 from ..api.problems import ERROR_RESPONSES
 from ..api.routing import APIRouter
 from ..domain.actors import Principal
@@ -39,7 +39,7 @@ class KeyVersion(BaseModel):
 def key_status(
     admin: Annotated[Principal, Depends(Authorize("admin.keys"))],
     uow: UoW,
-    request: Annotated[str | None, Depends(request_id)],
+    request: RequestId,
 ) -> list[KeyVersion]:
     return [
         KeyVersion(version=v.version, state=v.state, data_keys=v.data_keys)

@@ -8,15 +8,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Body, Depends, Request, Response
 
-from ..access.policy import Policy
 from ..api.deps import (
     Access,
     Authorize,
+    IfMatch,
+    PolicyDep,
     RecordGuard,
     UoW,
     etag,
-    expected_version,
-    get_policy,
     restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok, read
@@ -41,8 +40,6 @@ from .schemas import (
 
 router = APIRouter(tags=["meetings"], responses=ERROR_RESPONSES)
 LONDON = ZoneInfo("Europe/London")
-IfMatch = Annotated[int, Depends(expected_version)]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
 BASE = "/v1/nominals/{nominal_id}/meetings"
 CHANGED = {"id": "3d2b1f0e-9c8a-4b7d-8e6f-5a4b3c2d1e0f", "version": 8}
 

@@ -10,12 +10,12 @@ from ..api.deps import (
     Access,
     Authorize,
     Cursor,
+    IfMatch,
     Limit,
     Purpose,
     RecordGuard,
     UoW,
     etag,
-    expected_version,
     get_policy,
     problem,
     request_id,
@@ -39,7 +39,6 @@ from .schemas import (
 )
 
 router = APIRouter(tags=["merges"], responses=ERROR_RESPONSES)
-IfMatch = Annotated[int, Depends(expected_version)]
 A, B, MERGE = (
     "7d5ced2b-6f3e-4f59-bb20-e015d5cdc869",
     "0b7e4c1e-6a55-4e0b-9d6c-2f3c1a9e8b77",

@@ -11,19 +11,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, Query, Response
 
-from ..access.policy import Policy
 from ..api.deps import (
     Access,
     Authorize,
     CreateGuard,
     Cursor,
+    IfMatch,
     Limit,
     NewRecordAccess,
+    PolicyDep,
     RecordGuard,
     UoW,
     etag,
-    expected_version,
-    get_policy,
+    json_response,
     restricted_stub,
 )
 from ..api.problems import ERROR_RESPONSES, ok, read
@@ -48,8 +48,6 @@ from ..usecase.views import (
 from . import examples, service
 
 router = APIRouter(prefix="/v1/nominals", tags=["nominals"], responses=ERROR_RESPONSES)
-PolicyDep = Annotated[Policy, Depends(get_policy)]
-IfMatch = Annotated[int, Depends(expected_version)]
 
 
 def _read(
@@ -135,15 +133,16 @@ def list_nominals(
     "/{nominal_id}",
     summary="Read a whole record (audited; outside your area state a purpose)",
     responses=read(examples.RECORD),
+    response_model=RecordOut | RestrictedStub,
 )
 def read_nominal(
     access: Annotated[Access, Depends(RecordGuard("record.read", "header"))],
     uow: UoW,
     policy: PolicyDep,
     response: Response,
-) -> RecordOut | RestrictedStub:
+) -> Response:
     if access.stub:
-        return restricted_stub(uow, access)
+        return json_response(restricted_stub(uow, access), response)
     readable = {s for s in Section if policy.section_allows(access.principal, s.value, "read")}
     chronology = policy.section_allows(access.principal, "chronology", "read")
     record = _read(
@@ -154,17 +153,26 @@ def read_nominal(
         chronology=chronology,
     )
     # The notification dates come from the offences, orders, addresses and chronology: only for their readers.
-    return RecordOut.of(record, explained=chronology and readable >= service.NOTIFICATION_INPUTS)
+    return json_response(
+        RecordOut.of(record, explained=chronology and readable >= service.NOTIFICATION_INPUTS), response
+    )
 
 
-@router.get("/{nominal_id}/identity", summary="Read the identity section", responses=read(examples.IDENTITY))
+@router.get(
+    "/{nominal_id}/identity",
+    summary="Read the identity section",
+    responses=read(examples.IDENTITY),
+    response_model=IdentityOut | RestrictedStub,
+)
 def read_identity(
     access: Annotated[Access, Depends(RecordGuard("record.read", "identity"))], uow: UoW, response: Response
-) -> IdentityOut | RestrictedStub:
+) -> Response:
     if access.stub:
-        return restricted_stub(uow, access)
+        return json_response(restricted_stub(uow, access), response)
     record = _read(uow, access, response, sections=set(), chronology=False)
-    return IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity)
+    return json_response(
+        IdentityOut(nominal_id=record.id, version=record.version, identity=record.identity), response
+    )
 
 
 @router.put(
@@ -191,15 +199,19 @@ def correct_identity(
     "/{nominal_id}/chronology",
     summary="Read the chronology, oldest first",
     responses=read(examples.CHRONOLOGY),
+    response_model=ChronologyOut | RestrictedStub,
 )
 def read_chronology(
     access: Annotated[Access, Depends(RecordGuard("record.read", "chronology"))], uow: UoW, response: Response
-) -> ChronologyOut | RestrictedStub:
+) -> Response:
     if access.stub:
-        return restricted_stub(uow, access)
+        return json_response(restricted_stub(uow, access), response)
     record = _read(uow, access, response, sections=set(), chronology=True)
-    return ChronologyOut(
-        nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology]
+    return json_response(
+        ChronologyOut(
+            nominal_id=record.id, version=record.version, entries=[EntryOut.of(e) for e in record.chronology]
+        ),
+        response,
     )
 
 
@@ -243,16 +255,17 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
     read_guard = Depends(RecordGuard("record.read", name))
     write_guard = Depends(RecordGuard("record.write", name))
 
-    def read_section(access: Annotated[Access, read_guard], uow: UoW, response: Response) -> Any:
+    def read_section(access: Annotated[Access, read_guard], uow: UoW, response: Response) -> Response:
         if access.stub:
-            return restricted_stub(uow, access)
+            return json_response(restricted_stub(uow, access), response)
         record = _read(uow, access, response, sections={section}, chronology=False)
-        return SectionOut[model](  # type: ignore[valid-type]  # the section's model, chosen at run time
+        out = SectionOut[model](  # type: ignore[valid-type]  # the section's model, chosen at run time
             nominal_id=record.id,
             version=record.version,
             section=name,
             items=[ItemOut[model].of(i) for i in record.items(section)],  # type: ignore[valid-type]  # as above
         )
+        return json_response(out, response)
 
     def add_item(
         access: Annotated[Access, write_guard],

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
+from ..api.deps import Access, IfMatch, RecordGuard, UoW, etag, restricted_stub
 from ..api.problems import ERROR_RESPONSES, ApiProblem, ok, read
 from ..api.routing import APIRouter
 from ..domain.errors import InvalidValue
@@ -31,7 +31,6 @@ MULTIPART_ALLOWANCE = 64 * 1024  # room in the body for the multipart framing an
 
 router = APIRouter(prefix="/v1/nominals", tags=["photographs"], responses=ERROR_RESPONSES)
 CHANGED_EXAMPLE = {"id": "40e1031d-5103-45e4-9e6d-b674860f7860", "version": 25}
-IfMatch = Annotated[int, Depends(expected_version)]
 ReadAccess = Annotated[Access, Depends(RecordGuard("record.read", SECTION))]
 WriteAccess = Annotated[Access, Depends(RecordGuard("record.write", SECTION))]
 VariantQuery = Annotated[

@@ -6,8 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query
 from fastapi.responses import Response
 
-from ..access.policy import Policy
-from ..api.deps import Authorize, Cursor, Limit, UoW, get_policy, request_id
+from ..api.deps import Authorize, Cursor, Limit, PolicyDep, RequestId, UoW
 from ..api.problems import ERROR_RESPONSES
 from ..api.routing import APIRouter
 from ..domain.actors import Principal
@@ -16,7 +15,6 @@ from . import service
 from .schemas import EXPORT_COLUMNS, Dashboard, Finding, WorklistPage
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"], responses=ERROR_RESPONSES)
-PolicyDep = Annotated[Policy, Depends(get_policy)]
 DASHBOARD_EXAMPLE = {
     "area": "kent",
     "run": {"id": "3f0c7f0e-52b4-4d0b-9c53-5f1f7b0c2a11", "run_on": "2026-01-05"},
@@ -94,7 +92,7 @@ def quality_worklist(
     principal: Annotated[Principal, Depends(Authorize("quality.read"))],
     uow: UoW,
     policy: PolicyDep,
-    request: Annotated[str | None, Depends(request_id)],
+    request: RequestId,
     owner: Annotated[
         str | None,
         Query(

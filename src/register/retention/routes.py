@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, Response
 
-from ..api.deps import Access, RecordGuard, UoW, etag, expected_version, restricted_stub
+from ..api.deps import Access, IfMatch, RecordGuard, UoW, etag, restricted_stub
 from ..api.problems import ERROR_RESPONSES
 from ..api.routing import APIRouter
 from ..usecase.views import RestrictedStub
@@ -14,7 +14,6 @@ from . import service
 from .schemas import HoldRequest, ItemErasure, RetentionOut, ReviewRequest
 
 router = APIRouter(prefix="/v1/nominals", tags=["retention"], responses=ERROR_RESPONSES)
-IfMatch = Annotated[int, Depends(expected_version)]
 DONE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"version": 27}}}}}
 HOLD = {"enquiry": {"value": {"reason": "Operation NIGHTJAR: disclosure in pending proceedings"}}}
 

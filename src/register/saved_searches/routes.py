@@ -10,11 +10,10 @@ from typing import Annotated
 from fastapi import Body, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from ..access.policy import Policy
 from ..api.deps import (
+    PolicyDep,
     PurposeAuthorize,
     UoW,
-    get_policy,
     request_id,
 )
 from ..api.problems import ERROR_RESPONSES, ApiProblem
@@ -28,7 +27,6 @@ router = APIRouter(prefix="/v1/watches", tags=["watched searches"], responses=ER
 
 
 Guarded = Annotated[tuple[Principal, str], Depends(PurposeAuthorize("record.search"))]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 
 class WatchStart(BaseModel):

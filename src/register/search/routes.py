@@ -8,9 +8,9 @@ from fastapi.responses import Response
 
 from ..access.policy import Policy
 from ..api.deps import (
+    PolicyDep,
     PurposeAuthorize,
     UoW,
-    get_policy,
     request_id,
 )
 from ..api.problems import ERROR_RESPONSES, ApiProblem
@@ -110,7 +110,7 @@ def search_records(
     guarded: Guarded,
     body: Body_,
     uow: UoW,
-    policy: Annotated[Policy, Depends(get_policy)],
+    policy: PolicyDep,
 ) -> SearchPage:
     return SearchPage.of(_run(request, guarded, body, uow, policy, export=False))
 
@@ -132,7 +132,7 @@ def export_search_results(
     guarded: Guarded,
     body: Body_,
     uow: UoW,
-    policy: Annotated[Policy, Depends(get_policy)],
+    policy: PolicyDep,
 ) -> Response:
     results = _run(request, guarded, body, uow, policy, export=True)
     columns = ["id", "surname", "forenames", "date_of_birth", "owning_area", "restricted", "matched"]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from ..api.deps import Authorize, UoW, request_id
+from ..api.deps import Authorize, RequestId, UoW
 from ..api.problems import ERROR_RESPONSES, ApiProblem
 from ..api.routing import APIRouter
 from ..domain.actors import Principal
@@ -113,7 +113,7 @@ def annual_statistics(
 def statistics_cell_people(
     principal: Supervisor,
     uow: UoW,
-    request: Annotated[str | None, Depends(request_id)],
+    request: RequestId,
     year: Year,
     table: Annotated[str, Query(max_length=60)],
     row: Annotated[str, Query(max_length=200)],

@@ -11,12 +11,12 @@ from ..api.deps import (
     Access,
     Authorize,
     Cursor,
+    IfMatch,
     Limit,
     RecordGuard,
     UoW,
     authenticate,
     etag,
-    expected_version,
     get_policy,
     problem,
     request_id,
@@ -104,7 +104,7 @@ class TransferGuard(Authorize):
 def request_transfer(
     access: Annotated[Access, Depends(RecordGuard("transfer.start", "header"))],
     body: Annotated[TransferRequest, Body(openapi_examples={"moved": {"value": REQUEST_EXAMPLE}})],
-    version: Annotated[int, Depends(expected_version)],
+    version: IfMatch,
     uow: UoW,
     response: Response,
 ) -> dict[str, object]:
