@@ -264,6 +264,22 @@ def test_every_record_read_answers_what_the_api_document_promises(client: TestCl
             assert len(shapes) == 1, (route, shown, shapes)
             if shown == "full":
                 assert (body.get("id") or body["nominal_id"]) == nid and "etag" in r.headers
+    # a search's answer too (the same way of answering, decision 73), with the record among its hits
+    declared = doc["paths"]["/v1/search"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    r = client.post(
+        "/v1/search",
+        json={
+            "query": {"type": "group", "criteria": [{"type": "name", "value": "Hartley", "mode": "exact"}]}
+        },
+        params={"purpose": "OP-1"},
+        headers=auth(om),
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json", r.text
+    Draft202012Validator({**declared, "components": doc["components"]}).validate(r.json())
+    name = declared["$ref"].rsplit("/", 1)[1]
+    assert r.json().keys() == schemas[name]["properties"].keys() and nid in [
+        h["id"] for h in r.json()["hits"]
+    ]
 
 
 def test_restricted_records_are_audited_stubs_outside_their_area(

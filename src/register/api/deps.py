@@ -91,12 +91,13 @@ async def _request_id() -> str | None:
 RequestId = Annotated[str | None, Depends(_request_id)]
 
 
-def json_response(model: BaseModel, response: Response) -> Response:
+def json_response(model: BaseModel, response: Response | None = None) -> Response:
     """`model` as JSON, serialised in the route's own worker thread, with the headers the route set on
     `response`: the bytes FastAPI would send for it from a route declaring its type (`response_model`), which
     otherwise validates the returned model against that type in a second worker thread before serialising
     it (decision 73)."""
-    return Response(model.model_dump_json(), media_type="application/json", headers=dict(response.headers))
+    headers = dict(response.headers) if response is not None else None
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:

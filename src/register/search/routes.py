@@ -11,6 +11,7 @@ from ..api.deps import (
     PolicyDep,
     PurposeAuthorize,
     UoW,
+    json_response,
     request_id,
 )
 from ..api.problems import ERROR_RESPONSES, ApiProblem
@@ -104,6 +105,7 @@ def _run(
     "",
     summary="Search across records (state the purpose; audited with the criteria and the ids returned)",
     responses={200: {"content": {"application/json": {"example": RESULT_EXAMPLE}}}},
+    response_model=SearchPage,
 )
 def search_records(
     request: Request,
@@ -111,8 +113,8 @@ def search_records(
     body: Body_,
     uow: UoW,
     policy: PolicyDep,
-) -> SearchPage:
-    return SearchPage.of(_run(request, guarded, body, uow, policy, export=False))
+) -> Response:
+    return json_response(SearchPage.of(_run(request, guarded, body, uow, policy, export=False)))
 
 
 @router.post(
