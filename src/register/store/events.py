@@ -23,7 +23,19 @@ from typing import Any, cast
 
 from cloudevents.conversion import to_json
 from cloudevents.http import CloudEvent
-from sqlalchemy import Integer, String, Table, insert, literal, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -155,26 +167,46 @@ class _RecordFacts:
     version: int
 
 
+def _event_facts_statements() -> tuple[Select[Any], CompoundSelect[Any]]:
+    """The two statements `_event_facts` runs, built once: on table columns (no ORM entity to compile) with
+    expanding parameters, so each change only binds its ids (SQLAlchemy's compiled cache does the rest)."""
+    nominal = cast(Table, m.Nominal.__table__)
+    of_records = select(
+        literal(True).label("record"),
+        nominal.c.id,
+        nominal.c.area,
+        nominal.c.version,
+        sql_cast(null(), String).label("audience"),
+    ).where(nominal.c.id.in_(bindparam("subjects", expanding=True)))
+    no_area, no_version = sql_cast(null(), String), sql_cast(null(), Integer)
+    of_items = [
+        select(literal(False), t.c.id, no_area, no_version, t.c.audience).where(
+            t.c.id.in_(bindparam("items", expanding=True))
+        )
+        for t in (cast(Table, m.Item.__table__), cast(Table, m.ChronologyEntry.__table__))
+    ]
+    return of_records, union_all(of_records, *of_items)
+
+
+_OF_RECORDS, _OF_RECORDS_AND_ITEMS = _event_facts_statements()
+_INSERT_EVENTS = insert(cast(Table, m.RegisterEvent.__table__))
+
+
 def _event_facts(
     session: Session, subjects: set[uuid.UUID], item_ids: set[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, _RecordFacts], dict[uuid.UUID, str | None]]:
     """Each record's area and version, and each item's or chronology entry's audience, from one statement:
     rows of (is a record, id, area, version, audience)."""
-    of_records = select(
-        literal(True).label("record"),
-        m.Nominal.id,
-        m.Nominal.area,
-        m.Nominal.version,
-        sql_cast(null(), String).label("audience"),
-    ).where(m.Nominal.id.in_(subjects))
-    no_area, no_version = sql_cast(null(), String), sql_cast(null(), Integer)
-    of_items = [
-        select(literal(False), t.id, no_area, no_version, t.audience).where(t.id.in_(item_ids))
-        for t in (m.Item, m.ChronologyEntry)
-    ]
     records: dict[uuid.UUID, _RecordFacts] = {}
     audiences: dict[uuid.UUID, str | None] = {}
-    rows = session.execute(union_all(of_records, *of_items)) if item_ids else session.execute(of_records)
+    session.flush()  # the versions and items this transaction wrote (a Core statement does not autoflush)
+    connection = session.connection()
+    if item_ids:
+        rows = connection.execute(
+            _OF_RECORDS_AND_ITEMS, {"subjects": list(subjects), "items": list(item_ids)}
+        )
+    else:
+        rows = connection.execute(_OF_RECORDS, {"subjects": list(subjects)})
     for row in rows:
         if row.record:
             records[row.id] = _RecordFacts(row.area, row.version)
@@ -235,7 +267,7 @@ def write_events(session: Session, entries: Iterable[AuditEntry]) -> int:
                 "cloudevent": to_json(event).decode(),
             }
         )
-    session.execute(insert(cast(Table, m.RegisterEvent.__table__)), rows)
+    session.connection().execute(_INSERT_EVENTS, rows)
     return len(rows)
 
 
