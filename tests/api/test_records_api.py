@@ -282,6 +282,64 @@ def test_every_record_read_answers_what_the_api_document_promises(client: TestCl
     ]
 
 
+def test_every_record_change_answers_what_the_api_document_promises(
+    client: TestClient, token: Minter
+) -> None:
+    """The record's changes answer like its reads (decision 73): serialised by the route, not checked by
+    FastAPI. Each answer must have the documented status, the record's new version as its ETag, and a body of
+    exactly the documented shape naming what changed."""
+    om = token()
+    doc = client.app.openapi()  # type: ignore[attr-defined]
+
+    def answered(r, path: str, method: str, status: int, item: str | None, expected: int) -> None:  # type: ignore[no-untyped-def]
+        assert r.status_code == status and r.headers["content-type"] == "application/json", (path, r.text)
+        declared = doc["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
+        schema = {**declared["schema"], "components": doc["components"]}
+        Draft202012Validator(schema).validate(r.json())
+        name = declared["schema"]["$ref"].rsplit("/", 1)[1]
+        assert r.json().keys() == doc["components"]["schemas"][name]["properties"].keys()
+        assert r.json() == {"id": item, "version": expected} and version(r.headers["etag"]) == expected
+
+    r = client.post("/v1/nominals", json=PERSON, headers=auth(om))
+    nid = r.json()["id"]
+    answered(r, "/v1/nominals", "post", 201, nid, 1)
+    assert r.headers["location"] == f"/v1/nominals/{nid}"
+    base = "/v1/nominals/{nominal_id}"
+    r = client.post(
+        f"/v1/nominals/{nid}/chronology",
+        json=visit("2025-09-12T14:30:00Z", "home visit"),
+        headers=auth(om, **{"If-Match": r.headers["etag"]}),
+    )
+    answered(r, base + "/chronology", "post", 201, r.json()["id"], 2)
+    address = {"kind": "home", "lines": ["14 Tonbridge Road"], "postcode": "ME16 8RP"}
+    r = client.post(
+        f"/v1/nominals/{nid}/addresses", json=address, headers=auth(om, **{"If-Match": r.headers["etag"]})
+    )
+    item = r.json()["id"]
+    answered(r, base + "/addresses", "post", 201, item, 3)
+    r = client.put(
+        f"/v1/nominals/{nid}/addresses/{item}",
+        json={**address, "postcode": "ME16 8RQ"},
+        headers=auth(om, **{"If-Match": r.headers["etag"]}),
+    )
+    answered(r, base + "/addresses/{item_id}", "put", 200, item, 4)
+    r = client.post(
+        f"/v1/nominals/{nid}/addresses/{item}/end",
+        json={"reason": "moved"},
+        headers=auth(om, **{"If-Match": r.headers["etag"]}),
+    )
+    answered(r, base + "/addresses/{item_id}/end", "post", 200, item, 5)
+    r = client.put(
+        f"/v1/nominals/{nid}/identity",
+        json={**PERSON["identity"], "forenames": "Dan"},  # type: ignore[dict-item]
+        headers=auth(om, **{"If-Match": r.headers["etag"]}),
+    )
+    answered(r, base + "/identity", "put", 200, None, 6)
+    assert (
+        client.get(f"/v1/nominals/{nid}/identity", headers=auth(om)).json()["identity"]["forenames"] == "Dan"
+    )
+
+
 def test_restricted_records_are_audited_stubs_outside_their_area(
     client: TestClient, token: Minter, store: Store
 ) -> None:

@@ -91,13 +91,15 @@ async def _request_id() -> str | None:
 RequestId = Annotated[str | None, Depends(_request_id)]
 
 
-def json_response(model: BaseModel, response: Response | None = None) -> Response:
+def json_response(model: BaseModel, response: Response | None = None, status_code: int = 200) -> Response:
     """`model` as JSON, serialised in the route's own worker thread, with the headers the route set on
     `response`: the bytes FastAPI would send for it from a route declaring its type (`response_model`), which
     otherwise validates the returned model against that type in a second worker thread before serialising
-    it (decision 73)."""
+    it (decision 73). A route answering 201 passes it: FastAPI sends a returned `Response` as it is."""
     headers = dict(response.headers) if response is not None else None
-    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+    return Response(
+        model.model_dump_json(), status_code=status_code, media_type="application/json", headers=headers
+    )
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
