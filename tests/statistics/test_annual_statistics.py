@@ -333,3 +333,55 @@ def test_kept_figures_are_never_stale_and_spare_the_queries(
         after = stats.compute(session, "kent", YEAR)
         fresh = stats._compute(session, "kent", YEAR, None)
     assert after == fresh and after != before
+
+
+def test_the_people_behind_a_figure_are_kept_until_the_register_changes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records behind a cell are kept as the figures are: paging through a figure runs none of its
+    queries again, and a change to a record (its level moved, a new person) gives what a fresh computation
+    gives, at once."""
+    from sqlalchemy import event
+
+    with monkeypatch.context() as registering, store.unit_of_work() as uow:
+        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
+        first = person(uow, {}, [level(1, 2, "2020-01-01")])
+    cell = ("kent", YEAR, "eligible_on_31_march", "1", "2")
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_: Any) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with store.session_factory() as session:
+        assert stats.people(session, *cell) == [first]
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
+            assert stats.people_page(session, *cell, offset=0, limit=1, whole_up_to=0) == (1, [first])
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+        assert len(statements) == 1  # only the register's stamp was read
+        assert stats.people_page(session, *cell, offset=1, limit=1, whole_up_to=0) == (1, [])  # past the end
+        assert stats.people_page(session, *cell, offset=-3, limit=1, whole_up_to=0) == (1, [first])
+    with monkeypatch.context() as registering, store.unit_of_work() as uow:
+        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
+        _, v = service.add_item(
+            uow, OFFICER, first, parse_item(*level(1, 3, "2020-02-01")), expected_version=2
+        )
+    with store.session_factory() as session:
+        assert stats.people(session, *cell) == []  # moved to Level 3: not kept at Level 2
+        assert stats.people(session, "kent", YEAR, "eligible_on_31_march", "1", "3") == [first]
+    with monkeypatch.context() as registering, store.unit_of_work() as uow:
+        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
+        second = person(uow, {}, [level(1, 2, "2021-06-01")])
+    with store.session_factory() as session:
+        assert stats.people(session, *cell) == [second]
+        assert stats.people(session, *cell) == sorted(
+            stats._ids(session.scalars(select_cell(session, cell))), key=str
+        )
+
+
+def select_cell(session: Any, cell: tuple[Any, ...]) -> Any:
+    """The cell's own query, as a fresh computation runs it (not kept)."""
+    from sqlalchemy import select
+
+    return select(stats._cell(session, *cell, False))
