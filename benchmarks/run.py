@@ -328,9 +328,22 @@ def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids
         seq = int(s.scalar(select(func.max(m.AuditEvent.seq))) or 1)
     it = iter(ids * (repeat // len(ids) + 2))
     people = f"/statistics/people?year={year}&table=eligible_on_31_march&row=1&column=1"
+    from register.statistics import service as statistics
+    from register.web.statistics import PEOPLE_PAGE
+
+    with store.session_factory() as s:  # the figure's own pages, walked in turn (none past its end)
+        behind = len(statistics.people(s, om.area.value, year, "eligible_on_31_march", "1", "1"))
+    walk = (n % max(1, -(-behind // PEOPLE_PAGE)) + 1 for n in range(10**6))
+
+    def afresh() -> str:  # nothing kept of the figure (decision 75): what a first view, or one after any change, costs
+        with statistics._CELLS_LOCK:
+            statistics._CELLS.clear()
+        return people
     users = [
         (Role.SUPERVISOR, [(f"statistics page ({year - 1}/{str(year)[2:]} and the year before)", lambda: f"/statistics?year={year}"),
-                           ("people behind a figure (Category 1, Level 1)", lambda: people)]),
+                           ("people behind a figure (Category 1, Level 1)", lambda: people),
+                           ("people behind a figure, the next page each view", lambda: f"{people}&page={next(walk)}"),
+                           ("people behind a figure, worked out afresh each view", afresh)]),
         (Role.AUDITOR, [("audit log, first page", lambda: "/audit"),
                         ("who looked at a record", lambda: f"/audit/records/{next(it)}"),
                         ("one audit event", lambda: f"/audit/events/{seq}")]),
