@@ -75,6 +75,8 @@ def _schedule(client: TestClient, token: str, nid: str, etag: str, held_on: dt.d
         "agencies_invited": ["police", "probation", "children's social care"],
     })  # fmt: skip
     assert r.status_code == 201, r.text
+    assert r.headers["content-type"] == "application/json" and set(r.json()) == {"id", "version"}
+    assert r.headers["etag"] == f'"{r.json()["version"]}"'  # what it made and the new version
     return r.json()["id"], r.headers["etag"]
 
 

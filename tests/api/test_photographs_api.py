@@ -95,6 +95,7 @@ def test_a_jpeg_and_a_png_are_uploaded_listed_and_returned(
     )
     r = upload(client, om, nid, etag, png((300, 300), mode="RGBA"), name="photo.png", declared="image/png")
     assert r.status_code == 201 and r.headers["etag"] == '"3"'
+    assert r.headers["content-type"] == "application/json" and r.json().keys() == {"id", "version"}
     assert r.headers["location"] == f"/v1/nominals/{nid}/photographs/{r.json()['id']}"
     second = r.json()["id"]
 

@@ -25,7 +25,7 @@ from ..store.store import Store
 from ..store.uow import UnitOfWork
 from ..usecase import cursors, guard
 from ..usecase.guard import ACTION_CATEGORY, Access, Refused
-from ..usecase.views import RestrictedStub
+from ..usecase.views import Changed, RestrictedStub
 from .middleware import current_request_id
 from .problems import ApiProblem
 
@@ -350,6 +350,16 @@ IfMatch = Annotated[int, Depends(expected_version)]
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def changed_response(
+    response: Response, version: int, item_id: uuid.UUID | None = None, status_code: int = 200
+) -> Response:
+    """A change's answer (`Changed`, with the record's new version as its ETag), serialised in the route's
+    thread as the reads' are (decision 73). The routes declare `response_model=Changed` for the API
+    document, and pass 201 where they create."""
+    response.headers["ETag"] = etag(version)
+    return json_response(Changed(id=item_id, version=version), response, status_code)
 
 
 def restricted_stub(uow: UnitOfWork, access: Access) -> RestrictedStub:

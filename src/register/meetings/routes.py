@@ -15,6 +15,7 @@ from ..api.deps import (
     PolicyDep,
     RecordGuard,
     UoW,
+    changed_response,
     etag,
     restricted_stub,
 )
@@ -53,11 +54,6 @@ def _work(request: Request) -> Any:
     return caseload_service.schedule(settings.caseload_schedule_file)
 
 
-def _changed(response: Response, version: int, item_id: uuid.UUID | None = None) -> Changed:
-    response.headers["ETag"] = etag(version)
-    return Changed(id=item_id, version=version)
-
-
 def _body(name: str) -> Any:
     return Body(openapi_examples={name: {"value": EXAMPLES[name]}})
 
@@ -89,6 +85,7 @@ def read_meetings_overview(
     status_code=201,
     summary="Refer a person for Level 2 or 3 management",
     responses=ok(CHANGED, 201),
+    response_model=Changed,
 )
 def refer_to_mappa(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meetings"))],
@@ -96,7 +93,7 @@ def refer_to_mappa(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     item_id, new_version = service.refer(
         uow,
         access.principal,
@@ -105,13 +102,14 @@ def refer_to_mappa(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, item_id)
+    return changed_response(response, new_version, item_id, 201)
 
 
 @router.post(
     f"{BASE}/{{item_id}}/screening",
     summary="Record the screening decision on a referral",
     responses=ok(CHANGED),
+    response_model=Changed,
 )
 def screen_referral(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meetings"))],
@@ -120,7 +118,7 @@ def screen_referral(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     new_version = service.screen(
         uow,
         access.principal,
@@ -133,7 +131,7 @@ def screen_referral(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, item_id)
+    return changed_response(response, new_version, item_id)
 
 
 @router.post(
@@ -141,6 +139,7 @@ def screen_referral(
     status_code=201,
     summary="Schedule a MAPPA meeting (a review, or a referral's)",
     responses=ok(CHANGED, 201),
+    response_model=Changed,
 )
 def schedule_meeting(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meetings"))],
@@ -148,7 +147,7 @@ def schedule_meeting(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     item_id, new_version = service.schedule(
         uow,
         access.principal,
@@ -159,13 +158,14 @@ def schedule_meeting(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, item_id)
+    return changed_response(response, new_version, item_id, 201)
 
 
 @router.put(
     f"{BASE}/{{item_id}}/minutes",
     summary="Save a meeting's minutes as a draft (again)",
     responses=ok(CHANGED),
+    response_model=Changed,
 )
 def save_minutes(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meeting_minutes"))],
@@ -174,7 +174,7 @@ def save_minutes(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     minutes_id, new_version = service.save_minutes(
         uow,
         access.principal,
@@ -186,13 +186,14 @@ def save_minutes(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, minutes_id)
+    return changed_response(response, new_version, minutes_id)
 
 
 @router.post(
     f"{BASE}/{{item_id}}/minutes/agree",
     summary="Agree the draft minutes and lock them; the record's plan and level follow them",
     responses=ok(CHANGED),
+    response_model=Changed,
 )
 def agree_minutes(
     request: Request,
@@ -201,7 +202,7 @@ def agree_minutes(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     new_version = service.agree_minutes(
         uow,
         access.principal,
@@ -212,7 +213,7 @@ def agree_minutes(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, item_id)
+    return changed_response(response, new_version, item_id)
 
 
 @router.post(
@@ -220,6 +221,7 @@ def agree_minutes(
     status_code=201,
     summary="Correct agreed minutes: a new draft version",
     responses=ok(CHANGED, 201),
+    response_model=Changed,
 )
 def correct_minutes(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meeting_minutes"))],
@@ -227,7 +229,7 @@ def correct_minutes(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     minutes_id, new_version = service.correct_minutes(
         uow,
         access.principal,
@@ -237,13 +239,14 @@ def correct_minutes(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, minutes_id)
+    return changed_response(response, new_version, minutes_id, 201)
 
 
 @router.post(
     f"{BASE}/actions/{{item_id}}/complete",
     summary="Complete an action with its evidence",
     responses=ok(CHANGED),
+    response_model=Changed,
 )
 def complete_action(
     access: Annotated[Access, Depends(RecordGuard("record.write", "meeting_actions"))],
@@ -252,7 +255,7 @@ def complete_action(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     new_version = service.complete_action(
         uow,
         access.principal,
@@ -264,7 +267,7 @@ def complete_action(
         expected_version=version,
         request_id=access.request_id,
     )
-    return _changed(response, new_version, item_id)
+    return changed_response(response, new_version, item_id)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from ..api.deps import (
     PolicyDep,
     RecordGuard,
     UoW,
+    changed_response,
     etag,
     json_response,
     restricted_stub,
@@ -68,15 +69,6 @@ def _read(
     return record
 
 
-def _changed(
-    response: Response, version: int, item_id: uuid.UUID | None = None, status_code: int = 200
-) -> Response:
-    """A change's answer, serialised in the route's thread as the reads' are (decision 73; the routes declare
-    `Changed` as their `response_model` for the API document)."""
-    response.headers["ETag"] = etag(version)
-    return json_response(Changed(id=item_id, version=version), response, status_code)
-
-
 @router.post(
     "",
     status_code=201,
@@ -98,7 +90,7 @@ def create_nominal(
 ) -> Response:
     nominal_id = service.create_nominal(uow, access.principal, access.new, request_id=access.request_id)
     response.headers["Location"] = f"/v1/nominals/{nominal_id}"
-    return _changed(response, 1, nominal_id, 201)
+    return changed_response(response, 1, nominal_id, 201)
 
 
 @router.get("", summary="List your area's records or your caseload", responses=ok(examples.PAGE))
@@ -198,7 +190,7 @@ def correct_identity(
     new_version = service.correct_identity(
         uow, access.principal, access.nominal_id, body, expected_version=version, request_id=access.request_id
     )
-    return _changed(response, new_version)
+    return changed_response(response, new_version)
 
 
 @router.get(
@@ -252,7 +244,7 @@ def append_chronology(
         request_id=access.request_id,
         audience=access.audience,
     )
-    return _changed(response, new_version, entry_id, 201)
+    return changed_response(response, new_version, entry_id, 201)
 
 
 def _section_routes(section: Section, model: type[SectionItem], example: dict[str, Any]) -> None:
@@ -289,7 +281,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
             expected_version=version,
             request_id=access.request_id,
         )
-        return _changed(response, new_version, item_id, 201)
+        return changed_response(response, new_version, item_id, 201)
 
     def correct_item(
         access: Annotated[Access, write_guard],
@@ -309,7 +301,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
             request_id=access.request_id,
             audience=access.audience,
         )
-        return _changed(response, new_version, item_id)
+        return changed_response(response, new_version, item_id)
 
     def end_item(
         access: Annotated[Access, write_guard],
@@ -332,7 +324,7 @@ def _section_routes(section: Section, model: type[SectionItem], example: dict[st
             audience=access.audience,
             section=section,
         )
-        return _changed(response, new_version, item_id)
+        return changed_response(response, new_version, item_id)
 
     label = name.replace("_", " ")
     router.add_api_route(

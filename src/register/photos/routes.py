@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from ..api.deps import Access, IfMatch, RecordGuard, UoW, etag, restricted_stub
+from ..api.deps import Access, IfMatch, RecordGuard, UoW, changed_response, etag, restricted_stub
 from ..api.problems import ERROR_RESPONSES, ApiProblem, ok, read
 from ..api.routing import APIRouter
 from ..domain.errors import InvalidValue
@@ -161,6 +161,7 @@ def _image(image: service.StoredImage) -> Response:
     status_code=201,
     summary="Upload a photograph (JPEG or PNG, judged by content; re-encoded without metadata; If-Match)",
     openapi_extra=UPLOAD_OPENAPI,
+    response_model=Changed,
     responses={
         **ok(CHANGED_EXAMPLE, 201),
         415: {**ERROR_RESPONSES[413], "description": "Unsupported media type"},
@@ -168,7 +169,7 @@ def _image(image: service.StoredImage) -> Response:
 )
 def upload_photograph(
     access: WriteAccess, form: UploadBody, version: IfMatch, uow: UoW, response: Response
-) -> Changed:
+) -> Response:
     photo_id, new_version = service.upload_photo(
         uow,
         access.principal,
@@ -179,9 +180,8 @@ def upload_photograph(
         description=form.description,
         request_id=access.request_id,
     )
-    response.headers["ETag"] = etag(new_version)
     response.headers["Location"] = f"/v1/nominals/{access.nominal_id}/photographs/{photo_id}"
-    return Changed(id=photo_id, version=new_version)
+    return changed_response(response, new_version, photo_id, 201)
 
 
 @router.get(
@@ -248,6 +248,7 @@ def read_photograph(
     "/{nominal_id}/photographs/{photo_id}/end",
     summary="End (withdraw) a photograph: it stays in the history and is never current again",
     responses=ok(CHANGED_EXAMPLE),
+    response_model=Changed,
 )
 def end_photograph(
     access: WriteAccess,
@@ -256,7 +257,7 @@ def end_photograph(
     version: IfMatch,
     uow: UoW,
     response: Response,
-) -> Changed:
+) -> Response:
     new_version = service.end_photo(
         uow,
         access.principal,
@@ -267,5 +268,4 @@ def end_photograph(
         audience=access.audience,
         request_id=access.request_id,
     )
-    response.headers["ETag"] = etag(new_version)
-    return Changed(id=photo_id, version=new_version)
+    return changed_response(response, new_version, photo_id)
