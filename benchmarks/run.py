@@ -336,8 +336,7 @@ def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids
     walk = (n % max(1, -(-behind // PEOPLE_PAGE)) + 1 for n in range(10**6))
 
     def afresh() -> str:  # nothing kept of the figure (decision 75): what a first view, or one after any change, costs
-        with statistics._CELLS_LOCK:
-            statistics._CELLS.clear()
+        statistics._CELLS.clear()
         return people
     users = [
         (Role.SUPERVISOR, [(f"statistics page ({year - 1}/{str(year)[2:]} and the year before)", lambda: f"/statistics?year={year}"),

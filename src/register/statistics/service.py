@@ -26,7 +26,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, Select, Subquery, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
@@ -43,6 +43,8 @@ from ..domain.record import Section
 from ..store import models as m
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
+
+V = TypeVar("V")
 
 N = m.Nominal
 H = m.NominalHistory
@@ -543,9 +545,36 @@ def reporting(year: int, now: dt.datetime | None = None) -> Reporting:
     return Reporting(Year(year, known=plain.published_at()), plain, None)
 
 
-_COMPUTED: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_COMPUTED_MAX = 64
-_COMPUTED_LOCK = threading.Lock()
+class _Kept(Generic[V]):
+    """The values most recently worked out under a key, in this process, for the `size` most recently used
+    keys. The keys carry what the values depend on (`register_stamp`, the day), so a value is never older
+    than a fresh computation: nothing is invalidated, an old key is simply never asked for again."""
+
+    def __init__(self, size: int) -> None:
+        self._values: OrderedDict[tuple[Any, ...], V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> V | None:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[Any, ...], value: V) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_COMPUTED: _Kept[dict[str, Any]] = _Kept(64)
 
 
 def compute(session: Any, area: str, year: int, population_10_plus: int | None = None) -> dict[str, Any]:
@@ -573,20 +602,15 @@ def compute_areas(
     stamp, day = register_stamp(session), local_day(clock.now())
     keys = {area: (*stamp, area, year, populations.get(area), day) for area in dict.fromkeys(areas)}
     found: dict[str, dict[str, Any]] = {}
-    with _COMPUTED_LOCK:
-        for area, key in keys.items():
-            kept = _COMPUTED.get(key)
-            if kept is not None:
-                _COMPUTED.move_to_end(key)
-                found[area] = copy.deepcopy(kept)
+    for area, key in keys.items():
+        kept = _COMPUTED.get(key)
+        if kept is not None:
+            found[area] = copy.deepcopy(kept)  # the caller's copy: the kept figures stay as computed
     missing = [area for area in keys if area not in found]
     if missing:
         computed = _compute_areas(session, missing, year, populations, progress)
-        with _COMPUTED_LOCK:
-            for area in missing:
-                _COMPUTED[keys[area]] = copy.deepcopy(computed[area])
-                while len(_COMPUTED) > _COMPUTED_MAX:
-                    _COMPUTED.popitem(last=False)
+        for area in missing:
+            _COMPUTED.put(keys[area], copy.deepcopy(computed[area]))
         found.update(computed)
     return {area: found[area] for area in keys}
 
@@ -750,9 +774,7 @@ def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
     return [i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in values]  # a UNION loses the type
 
 
-_CELLS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-_CELLS_MAX = 64
-_CELLS_LOCK = threading.Lock()
+_CELLS: _Kept[bytes] = _Kept(64)
 
 
 def _cell_ids(session: Any, area: str, year: int, table: str, row: str, col: str, revised: bool) -> bytes:
@@ -764,17 +786,11 @@ def _cell_ids(session: Any, area: str, year: int, table: str, row: str, col: str
     what a fresh computation gives. Bytes, not uuid objects: a cell of 12,000 people keeps 192 KB."""
     cell = _cell(session, area, year, table, row, col, revised)  # an unknown table, row or column: refused
     key = (*register_stamp(session), area, year, table, row, col, revised, local_day(clock.now()))
-    with _CELLS_LOCK:
-        kept = _CELLS.get(key)
-        if kept is not None:
-            _CELLS.move_to_end(key)
-            return kept
-    found = b"".join(sorted(i.bytes for i in _ids(session.scalars(select(cell)))))
-    with _CELLS_LOCK:
-        _CELLS[key] = found
-        while len(_CELLS) > _CELLS_MAX:
-            _CELLS.popitem(last=False)
-    return found
+    kept = _CELLS.get(key)
+    if kept is None:
+        kept = b"".join(sorted(i.bytes for i in _ids(session.scalars(select(cell)))))
+        _CELLS.put(key, kept)
+    return kept
 
 
 def _uuids(found: bytes, positions: range) -> list[uuid.UUID]:
