@@ -120,6 +120,8 @@ class Nominal(Base):
         Index("ix_nominal_area_status", "area", "status"),
         Index("ix_nominal_notification_due", "notification_subject", "notification_due_on"),
         Index("ix_nominal_category_level", "mappa_category", "mappa_level"),
+        # The earliest record, which every year's statistics read first (migration 0033)
+        Index("ix_nominal_created_at", "created_at"),
     )
 
 
@@ -162,7 +164,10 @@ class Item(Base):
 
     __table_args__ = (
         Index("ix_item_nominal_section", "nominal_id", "section"),
-        Index("ix_item_section_kind", "section", "kind"),
+        # Orders of a kind by the date a statistics table counts them on: made (`checked_on`) or revoked
+        # (`ends_on`), the year's few out of every record's (migration 0033); each also serves (section, kind)
+        Index("ix_item_section_kind_checked", "section", "kind", "checked_on"),
+        Index("ix_item_section_kind_ends", "section", "kind", "ends_on"),
         Index("ix_item_section_due", "section", "due_on"),
         Index("ix_item_section_ref", "section", "ref"),  # a caseload: offender managers by user id
         # Every record's latest current offender manager and assessment, in the order the quality run's
