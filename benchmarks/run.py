@@ -338,8 +338,13 @@ def supervisor_and_auditor_pages(app: Any, client: Any, store: Any, om: Any, ids
     def afresh() -> str:  # nothing kept of the figure (decision 75): what a first view, or one after any change, costs
         statistics._CELLS.clear()
         return people
+
+    def figures_afresh() -> str:  # nothing kept of the year's figures: a first view, or one after any change, costs
+        statistics._COMPUTED.clear()
+        return f"/statistics?year={year}"
     users = [
         (Role.SUPERVISOR, [(f"statistics page ({year - 1}/{str(year)[2:]} and the year before)", lambda: f"/statistics?year={year}"),
+                           (f"statistics page, worked out afresh each view ({year - 1}/{str(year)[2:]} and the year before)", figures_afresh),
                            ("people behind a figure (Category 1, Level 1)", lambda: people),
                            ("people behind a figure, the next page each view", lambda: f"{people}&page={next(walk)}"),
                            ("people behind a figure, worked out afresh each view", afresh)]),
