@@ -48,7 +48,7 @@ def database_io(store: Store) -> Iterator[dict[str, list[str]]]:
             seen["on_loop"].append(what)
 
     def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        note(sql.split(None, 1)[0] + " " + sql[:80])
+        note(sql[:80])
 
     def commit(conn: Any) -> None:
         note("COMMIT")
