@@ -28,7 +28,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, Select, Subquery, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -96,17 +110,46 @@ def _on(session: Any, y: Year) -> Year:
     return dataclasses.replace(y, one_sort=session.get_bind().dialect.name in ONE_SORT_ENGINES)
 
 
-def _at(value: dt.datetime) -> Any:
-    return literal(value, m.UTCDateTime())
+# Every value a year's statements depend on is a bind parameter named here, and nothing else in them varies
+# with the area or the year but their shape (`_SHAPES`): so one statement of each shape, built once, serves
+# every area and year, given the values at execution (`_values`). Built afresh for each view, the statements
+# of a page's two years cost about 70 ms of CPU (and their cache keys 15 more) before a row was read.
+def _values(area: str | None, y: Year) -> dict[str, Any]:
+    """The bind parameters of the statements of `area` (None: every area) for `y`."""
+    return {
+        "year_start": y.start_ts(),
+        "year_end": y.end_ts(),
+        "snapshot_at": y.end_ts() - dt.timedelta(microseconds=1),
+        "known_at": y.known,
+        "first_day": y.start,
+        "last_day": y.end,
+        "area": area,
+    }
+
+
+def _value(name: str, area: str | None, y: Year) -> Any:
+    """The bind parameter `name` (a key of `_values`), holding its value for `area` and `y`."""
+    value = _values(area, y)[name]
+    if name in ("first_day", "last_day"):
+        return bindparam(name, value, type_=Date())
+    if name == "area":
+        return bindparam(name, value, type_=String())
+    return bindparam(name, value, type_=m.UTCDateTime())
+
+
+def _shape(area: str | None, y: Year) -> tuple[bool, bool, bool]:
+    """What the statements' structure depends on: one area or all, as known at a date or now, the engine's
+    way of resolving states."""
+    return (area is None, y.known is None, y.one_sort)
 
 
 def _known(table: Any, y: Year) -> list[Any]:
     """Rows the register held at `y.known` (all of them when None)."""
     if y.known is None:
         return [table.superseded_at.is_(None)] if table is H else []
-    out = [table.recorded_at < _at(y.known)]
+    out = [table.recorded_at < _value("known_at", None, y)]
     if table is H:
-        out.append(or_(table.superseded_at.is_(None), table.superseded_at >= _at(y.known)))
+        out.append(or_(table.superseded_at.is_(None), table.superseded_at >= _value("known_at", None, y)))
     return out
 
 
@@ -208,19 +251,19 @@ def _people(y: Year, area: str | None = None) -> list[Any]:
     """Who can appear at all: registered before the period ended (as known), not a merged duplicate, and (with
     `area`) held by that area at some time: the area's people are found first through the history's area
     index, so every table resolves the history of its own area's people, not of the country's."""
-    out = [N.created_at < _at(y.end_ts()), N.status != "merged", *_known_record(y)]
+    out = [N.created_at < _value("year_end", area, y), N.status != "merged", *_known_record(y)]
     if area is not None:
-        out.append(N.id.in_(select(H.nominal_id).where(H.area == area)))
+        out.append(N.id.in_(select(H.nominal_id).where(H.area == _value("area", area, y))))
     return out
 
 
 def _known_record(y: Year) -> list[Any]:
-    return [] if y.known is None else [N.created_at < _at(y.known)]
+    return [] if y.known is None else [N.created_at < _value("known_at", None, y)]
 
 
 def _in(s: Any, area: str | None) -> list[Any]:
     """The rows of the area's state (None: every area's, each table then grouped by area)."""
-    return [] if area is None else [s.c.area == area]
+    return [] if area is None else [s.c.area == bindparam("area", area, type_=String())]
 
 
 def _snapshot(area: str | None, y: Year) -> Any:
@@ -229,7 +272,7 @@ def _snapshot(area: str | None, y: Year) -> Any:
         select(
             N.id.label("key"),
             N.id.label("nominal_id"),
-            _at(y.end_ts() - dt.timedelta(microseconds=1)).label("at"),
+            _value("snapshot_at", area, y).label("at"),
         )
         .where(*_people(y, area))
         .subquery()
@@ -251,13 +294,15 @@ def level23_during_year(area: str | None, y: Year) -> Select[Any]:
     """Managed at Level 2 or 3 by this area at any moment of the year (while active): the state at the start
     of the year and after every change during it. A person is counted once, at the highest level held (Level
     3 over Level 2), under the category they had then (docs/statistics.md)."""
-    start = select(N.id.label("nominal_id"), _at(y.start_ts()).label("at")).where(*_people(y, area))
+    start = select(N.id.label("nominal_id"), _value("year_start", area, y).label("at")).where(
+        *_people(y, area)
+    )
     changes = (
         select(H.nominal_id, H.effective_at.label("at"))
         .join(N, N.id == H.nominal_id)
         .where(
-            H.effective_at >= _at(y.start_ts()),
-            H.effective_at < _at(y.end_ts()),
+            H.effective_at >= _value("year_start", area, y),
+            H.effective_at < _value("year_end", area, y),
             or_(H.area.is_not(None), H.level.is_not(None), H.status.is_not(None)),  # what this table reads
             *_people(y, area),
             *_known(H, y),
@@ -352,8 +397,8 @@ def _events(
             v.c.breach_of == breach_of.value,
             v.c.outcome.in_([o.value for o in outcomes]),
             v.c.kind.in_([k.value for k in kinds]),
-            v.c.occurred_at >= _at(y.start_ts()),
-            v.c.occurred_at < _at(y.end_ts()),
+            v.c.occurred_at >= _value("year_start", area, y),
+            v.c.occurred_at < _value("year_end", area, y),
             *_people(y, area),
         )
         .subquery()
@@ -397,14 +442,17 @@ def _orders(area: str | None, y: Year, kinds: list[OrderKind], day: Any, *extra:
         .where(
             i.section == Section.ORDERS.value,
             i.kind.in_([k.value for k in kinds]),
-            day >= y.start,
-            day <= y.end,
+            day >= _value("first_day", area, y),
+            day <= _value("last_day", area, y),
             *_people(y, area),
             *extra,
             *(
                 [i.ended_at.is_(None)]
                 if y.known is None
-                else [i.recorded_at < _at(y.known), or_(i.ended_at.is_(None), i.ended_at >= _at(y.known))]
+                else [
+                    i.recorded_at < _value("known_at", area, y),
+                    or_(i.ended_at.is_(None), i.ended_at >= _value("known_at", area, y)),
+                ]
             ),
         )
         .subquery()
@@ -632,34 +680,59 @@ def _tables(
         cell = target.setdefault(str(row), {})
         cell[str(col)] = cell.get(str(col), 0) + count
 
-    for name, build in TABLES.items():
+    statements, values = _statements(one, y), _values(one, y)
+    for name in TABLES:
         for tables, _ in out.values():
             tables[name] = {}
         if name in SNAPSHOT_TABLES:
             continue
-        q = build(one, y).subquery()
-        rows = session.execute(
-            select(q.c.area, q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))).group_by(
-                q.c.area, q.c.row, q.c.col
-            )
-        ).all()
-        for area, row, col, count in rows:
+        for area, row, col, count in session.execute(statements[name], values).all():
             put(name, area, row, col, count)
         done()
     # The two tables of the picture on 31 March from one pass over it (the per-person state is the costly
     # part): everyone is one row of the snapshot, so grouped counts of its rows add up to each table's cells.
-    s = _snapshot(one, y)
-    for area, category, level, unit, count in session.execute(
-        select(s.c.area, s.c.category, s.c.level, s.c.managing_unit, func.count())
-        .where(s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category.is_not(None))
-        .group_by(s.c.area, s.c.category, s.c.level, s.c.managing_unit)
-    ):
+    for area, category, level, unit, count in session.execute(statements[SNAPSHOT], values):
         put("eligible_on_31_march", area, category, level, count)
         if category == 1:
             put("registered_sex_offenders_by_unit", area, unit, "count", count)
     done()
     done()
     return out
+
+
+SNAPSHOT = "snapshot"
+_BUILT: dict[tuple[bool, bool, bool], dict[str, Any]] = {}
+_BUILDING = threading.Lock()
+
+
+def _statements(area: str | None, y: Year) -> dict[str, Any]:
+    """The year's statements of `_tables` (each table's counts grouped by area, row and column, and the
+    snapshot's), of the shape of `area` and `y`: built the first time that shape is asked for, then kept
+    for the life of the process, to be executed with `_values(area, y)` (eight shapes at most). SQLAlchemy
+    keeps a statement's cache key on it, so a kept statement's is not worked out again either."""
+    shape = _shape(area, y)
+    with _BUILDING:
+        built = _BUILT.get(shape)
+        if built is None:
+            built = _BUILT[shape] = _build_statements(area, y)
+    return built
+
+
+def _build_statements(area: str | None, y: Year) -> dict[str, Any]:
+    statements: dict[str, Any] = {}
+    for name, build in TABLES.items():
+        if name not in SNAPSHOT_TABLES:
+            q = build(area, y).subquery()
+            statements[name] = select(
+                q.c.area, q.c.row, q.c.col, func.count(func.distinct(q.c.nominal_id))
+            ).group_by(q.c.area, q.c.row, q.c.col)
+    s = _snapshot(area, y)
+    statements[SNAPSHOT] = (
+        select(s.c.area, s.c.category, s.c.level, s.c.managing_unit, func.count())
+        .where(s.c.status == ACTIVE, s.c.custody == COMMUNITY, s.c.category.is_not(None))
+        .group_by(s.c.area, s.c.category, s.c.level, s.c.managing_unit)
+    )
+    return statements
 
 
 def _cells(tables: dict[str, Any]) -> dict[tuple[str, str, str], int]:
