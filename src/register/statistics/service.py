@@ -156,15 +156,17 @@ def _known(table: Any, y: Year) -> list[Any]:
 DIMENSIONS = ("area", "managing_unit", "category", "level", "status", "custody")
 
 
-def _state(points: Any, y: Year, dimensions: tuple[str, ...] = DIMENSIONS) -> Any:
+def _state(points: Any, y: Year, area: str | None, dimensions: tuple[str, ...] = DIMENSIONS) -> Any:
     """For each point (key, nominal_id, at): each dimension's value in effect at `at`, from the history: the
     latest change effective by then (the latest recorded of two effective together), a record's initial
     values only where no dated change is in effect yet. One statement, resolved as suits the engine
     (`Year.one_sort`)."""
-    return _state_by_sort(points, y, dimensions) if y.one_sort else _state_by_lookups(points, y, dimensions)
+    if y.one_sort:
+        return _state_by_sort(points, y, area, dimensions)
+    return _state_by_lookups(points, y, dimensions)
 
 
-def _state_by_sort(points: Any, y: Year, dimensions: tuple[str, ...]) -> Any:
+def _state_by_sort(points: Any, y: Year, area: str | None, dimensions: tuple[str, ...]) -> Any:
     """`_state` by one sort (PostgreSQL, decision 68): each point is joined to its person's history rows
     effective by then, numbered in the order of precedence (`pos`); each dimension's value is the one of the
     lowest-numbered row that sets it. (A lookup per point and dimension was 570,000 index probes for the
@@ -188,7 +190,13 @@ def _state_by_sort(points: Any, y: Year, dimensions: tuple[str, ...]) -> Any:
         )
         .select_from(
             points.outerjoin(
-                H, and_(H.nominal_id == points.c.nominal_id, H.effective_at <= points.c.at, *_known(H, y))
+                H,
+                and_(
+                    H.nominal_id == points.c.nominal_id,
+                    H.effective_at <= points.c.at,
+                    *_known(H, y),
+                    *_area_people(H, y, area),
+                ),
             )
         )
         .subquery()
@@ -257,6 +265,16 @@ def _people(y: Year, area: str | None = None) -> list[Any]:
     return out
 
 
+def _area_people(table: Any, y: Year, area: str | None) -> list[Any]:
+    """With `area`: `table`'s rows of the people the area has ever held, as `_people` finds them (the
+    history's area index). Every point a table resolves is such a person already; said again where a point
+    meets the history, it lets PostgreSQL hash only the area's people's history rows there, not everyone's."""
+    if area is None:
+        return []
+    held = H.__table__.alias("held")
+    return [table.nominal_id.in_(select(held.c.nominal_id).where(held.c.area == _value("area", area, y)))]
+
+
 def _known_record(y: Year) -> list[Any]:
     return [] if y.known is None else [N.created_at < _value("known_at", None, y)]
 
@@ -277,7 +295,7 @@ def _snapshot(area: str | None, y: Year) -> Any:
         .where(*_people(y, area))
         .subquery()
     )
-    s = _state(points, y)
+    s = _state(points, y, area)
     return select(s).where(*_in(s, area)).subquery()
 
 
@@ -314,7 +332,7 @@ def level23_during_year(area: str | None, y: Year) -> Select[Any]:
         both.c.nominal_id,
         both.c.at,
     ).subquery()
-    s = _state(points, y, ("area", "category", "level", "status"))
+    s = _state(points, y, area, ("area", "category", "level", "status"))
     held = (
         select(
             s.c.nominal_id,
@@ -403,7 +421,7 @@ def _events(
         )
         .subquery()
     )
-    s = _state(points, y, ("area", "category", "level"))
+    s = _state(points, y, area, ("area", "category", "level"))
     return select(s).where(*_in(s, area)).subquery()
 
 
@@ -457,7 +475,7 @@ def _orders(area: str | None, y: Year, kinds: list[OrderKind], day: Any, *extra:
         )
         .subquery()
     )
-    s = _state(points, y, ("area", "category"))
+    s = _state(points, y, area, ("area", "category"))
     return select(s).where(*_in(s, area)).subquery()
 
 
