@@ -335,6 +335,46 @@ def test_kept_figures_are_never_stale_and_spare_the_queries(
     assert after == fresh and after != before
 
 
+def test_a_page_of_two_years_reads_the_register_stamp_once_and_is_never_stale(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The year-on-year page (`read_tables_compared`) reads the register's stamp once for both years: a
+    second view runs that one statement and the audit event's, and after a change both years are what a
+    fresh computation gives."""
+    from sqlalchemy import event
+
+    from tests.factories import SUPERVISOR
+
+    with monkeypatch.context() as registering, store.unit_of_work() as uow:
+        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
+        first = person(uow, {}, [level(1, 2, "2020-01-01")])
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_: Any) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with store.unit_of_work() as uow:
+        before = stats.read_tables_compared(uow, SUPERVISOR, "kent", YEAR)
+    with store.unit_of_work() as uow:  # the statements of the view itself (not the sealing after its commit)
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
+            again = stats.read_tables_compared(uow, SUPERVISOR, "kent", YEAR)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+    assert again == before
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "sum(nominal.version)" in reads[0], reads
+    with monkeypatch.context() as registering, store.unit_of_work() as uow:
+        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
+        service.add_item(uow, OFFICER, first, parse_item(*level(1, 3, "2021-06-01")), expected_version=2)
+    with store.unit_of_work() as uow:
+        this, last = stats.read_tables_compared(uow, SUPERVISOR, "kent", YEAR)
+    with store.session_factory() as session:
+        assert this == stats._compute(session, "kent", YEAR, None)
+        assert last == stats._compute(session, "kent", YEAR - 1, None)
+    assert this != before[0] and last != before[1]
+
+
 def test_the_people_behind_a_figure_are_kept_until_the_register_changes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
