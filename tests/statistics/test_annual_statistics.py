@@ -416,12 +416,5 @@ def test_the_people_behind_a_figure_are_kept_until_the_register_changes(
     with store.session_factory() as session:
         assert stats.people(session, *cell) == [second]
         assert stats.people(session, *cell) == sorted(
-            stats._ids(session.scalars(select_cell(session, cell))), key=str
-        )
-
-
-def select_cell(session: Any, cell: tuple[Any, ...]) -> Any:
-    """The cell's own query, as a fresh computation runs it (not kept)."""
-    from sqlalchemy import select
-
-    return select(stats._cell(session, *cell, False))
+            stats._ids(session.scalars(*stats._cell(session, *cell, False))), key=str
+        )  # the cell's own query, run afresh (not its kept ids)

@@ -2,7 +2,8 @@
 depend on (the area, the year's bounds, the date the figures are as known at) is a named bind parameter,
 given at execution. A value left in a statement as a constant would be kept with it, and every later area
 or year would be counted with the first one's: so a kept statement, given another area's and year's values,
-must be exactly the statement built for them, in its SQL and in every parameter, on both engines."""
+must be exactly the statement built for them, in its SQL and in every parameter, on both engines: the
+year's statements and those of the people behind a figure."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ def test_a_kept_statement_given_other_values_is_the_statement_built_for_them(
         assert given == now.construct_params(), name
         # and the values did change: the first pair's statement carried its own
         assert was.construct_params() != given, name
+    # The people behind a cell: each table's statement, with the cell's row and column as parameters too.
+    cell = {"cell_row": "1", "cell_col": "2"}
+    for table in stats.TABLES:
+        was, now = (stats._build_cell(*pair, table)[0].compile(dialect=dialect) for pair in (first, second))
+        assert str(was) == str(now), table
+        given = was.construct_params({**stats._values(*second), **cell})
+        assert given == now.construct_params(cell), table
+        assert was.construct_params(cell) != given, table
 
 
 def test_each_shape_is_built_once_and_other_shapes_apart() -> None:

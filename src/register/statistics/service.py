@@ -33,7 +33,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Subquery,
     and_,
     bindparam,
     case,
@@ -859,20 +858,46 @@ def _key(column: Any, value: str, name: str) -> Any:
     return int(value)
 
 
-def _cell(session: Any, area: str, year: int, table: str, row: str, col: str, revised: bool) -> Subquery:
+def _cell(
+    session: Any, area: str, year: int, table: str, row: str, col: str, revised: bool
+) -> tuple[Any, dict[str, Any]]:
     """The distinct records behind one cell (column `nominal_id`): the cell's own query, filtered to it (as
-    published, or as revised)."""
+    published, or as revised), and the values to execute it with. The statement is kept for its table and
+    shape as a year's are (`_statements`): the cell's row and column are bind parameters, as the area and
+    the year are."""
     if table not in TABLES:
         raise KeyError(table)
     how = reporting(year)
     y = _on(session, how.revised if revised and how.revised is not None else how.published)
+    key = (*_shape(area, y), table)
+    with _BUILDING:
+        kept = _CELL_STATEMENTS.get(key)
+        if kept is None:
+            kept = _CELL_STATEMENTS[key] = _build_cell(area, y, table)
+    statement, rows, cols = kept
+    return statement, {
+        **_values(area, y),
+        "cell_row": _key(rows, row, "row"),
+        "cell_col": _key(cols, col, "column"),
+    }
+
+
+_CELL_STATEMENTS: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+
+
+def _build_cell(area: str | None, y: Year, table: str) -> tuple[Any, Any, Any]:
+    """A table's statement of the records behind a cell (`cell_row`, `cell_col`), with the table's row and
+    column (their types say how a cell's row and column are read: `_key`)."""
     q = TABLES[table](area, y).subquery()
-    return (
+    statement = (
         select(q.c.nominal_id)
-        .where(q.c.row == _key(q.c.row, row, "row"), q.c.col == _key(q.c.col, col, "column"))
+        .where(
+            q.c.row == bindparam("cell_row", type_=q.c.row.type),
+            q.c.col == bindparam("cell_col", type_=q.c.col.type),
+        )
         .distinct()
-        .subquery()
     )
+    return statement, q.c.row, q.c.col
 
 
 def _ids(values: Iterable[Any]) -> list[uuid.UUID]:
@@ -889,11 +914,12 @@ def _cell_ids(session: Any, area: str, year: int, table: str, row: str, col: str
     64 most recent cells, until the register changes (`register_stamp`) or the day does. Paging through a
     figure, or coming back to it, reads the stamp instead of the area's history; a change to any record gives
     what a fresh computation gives. Bytes, not uuid objects: a cell of 12,000 people keeps 192 KB."""
-    cell = _cell(session, area, year, table, row, col, revised)  # an unknown table, row or column: refused
+    # an unknown table, row or column: refused before anything is read
+    cell, values = _cell(session, area, year, table, row, col, revised)
     key = (*register_stamp(session), area, year, table, row, col, revised, local_day(clock.now()))
     kept = _CELLS.get(key)
     if kept is None:
-        kept = b"".join(sorted(i.bytes for i in _ids(session.scalars(select(cell)))))
+        kept = b"".join(sorted(i.bytes for i in _ids(session.scalars(cell, values))))
         _CELLS.put(key, kept)
     return kept
 
