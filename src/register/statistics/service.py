@@ -155,17 +155,20 @@ def _known(table: Any, y: Year) -> list[Any]:
 DIMENSIONS = ("area", "managing_unit", "category", "level", "status", "custody")
 
 
-def _state(points: Any, y: Year, area: str | None, dimensions: tuple[str, ...] = DIMENSIONS) -> Any:
+def _state(
+    points: Any, y: Year, dimensions: tuple[str, ...] = DIMENSIONS, *, held_by: str | None = None
+) -> Any:
     """For each point (key, nominal_id, at): each dimension's value in effect at `at`, from the history: the
     latest change effective by then (the latest recorded of two effective together), a record's initial
     values only where no dated change is in effect yet. One statement, resolved as suits the engine
-    (`Year.one_sort`)."""
+    (`Year.one_sort`). `held_by`: an area every point's person has been held by, said again where the
+    points meet the history (`_area_people`)."""
     if y.one_sort:
-        return _state_by_sort(points, y, area, dimensions)
+        return _state_by_sort(points, y, dimensions, held_by)
     return _state_by_lookups(points, y, dimensions)
 
 
-def _state_by_sort(points: Any, y: Year, area: str | None, dimensions: tuple[str, ...]) -> Any:
+def _state_by_sort(points: Any, y: Year, dimensions: tuple[str, ...], held_by: str | None) -> Any:
     """`_state` by one sort (PostgreSQL, decision 68): each point is joined to its person's history rows
     effective by then, numbered in the order of precedence (`pos`); each dimension's value is the one of the
     lowest-numbered row that sets it. (A lookup per point and dimension was 570,000 index probes for the
@@ -194,7 +197,7 @@ def _state_by_sort(points: Any, y: Year, area: str | None, dimensions: tuple[str
                     H.nominal_id == points.c.nominal_id,
                     H.effective_at <= points.c.at,
                     *_known(H, y),
-                    *_area_people(H, y, area),
+                    *_area_people(H, y, held_by),
                 ),
             )
         )
@@ -266,8 +269,11 @@ def _people(y: Year, area: str | None = None) -> list[Any]:
 
 def _area_people(table: Any, y: Year, area: str | None) -> list[Any]:
     """With `area`: `table`'s rows of the people the area has ever held, as `_people` finds them (the
-    history's area index). Every point a table resolves is such a person already; said again where a point
-    meets the history, it lets PostgreSQL hash only the area's people's history rows there, not everyone's."""
+    history's area index). Every point of an area's table is such a person already; said again where the
+    Level 2 and 3 table's points meet the history, it lets PostgreSQL hash only the area's people's history
+    rows there, not everyone's (decision 78). Said for the snapshot, it turned a lookup per person through
+    the (nominal_id, effective_at) index into a hash of the area's history, and the snapshot's cells were
+    slower (a median 144 to 157 ms before, 164 to 189 after)."""
     if area is None:
         return []
     held = H.__table__.alias("held")
@@ -294,7 +300,7 @@ def _snapshot(area: str | None, y: Year) -> Any:
         .where(*_people(y, area))
         .subquery()
     )
-    s = _state(points, y, area)
+    s = _state(points, y)
     return select(s).where(*_in(s, area)).subquery()
 
 
@@ -331,7 +337,8 @@ def level23_during_year(area: str | None, y: Year) -> Select[Any]:
         both.c.nominal_id,
         both.c.at,
     ).subquery()
-    s = _state(points, y, area, ("area", "category", "level", "status"))
+    # the one table whose points PostgreSQL joined to all of the history (decision 78)
+    s = _state(points, y, ("area", "category", "level", "status"), held_by=area)
     held = (
         select(
             s.c.nominal_id,
@@ -420,7 +427,7 @@ def _events(
         )
         .subquery()
     )
-    s = _state(points, y, area, ("area", "category", "level"))
+    s = _state(points, y, ("area", "category", "level"))
     return select(s).where(*_in(s, area)).subquery()
 
 
@@ -474,7 +481,7 @@ def _orders(area: str | None, y: Year, kinds: list[OrderKind], day: Any, *extra:
         )
         .subquery()
     )
-    s = _state(points, y, area, ("area", "category"))
+    s = _state(points, y, ("area", "category"))
     return select(s).where(*_in(s, area)).subquery()
 
 
