@@ -3,8 +3,10 @@ included."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -296,28 +298,41 @@ def test_statistics_through_the_api_with_audited_drill_down(client, token, store
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.table"
 
 
-def test_kept_figures_are_never_stale_and_spare_the_queries(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A year's figures are kept until the register changes: a second view runs none of the tables'
-    queries, and a change to any record (a new one, an item) gives the figures a fresh computation shows."""
-    from sqlalchemy import event
-
+def registered_at_level_2(store: Store, monkeypatch: pytest.MonkeyPatch) -> uuid.UUID:
+    """A Category 1 person managed at Level 2 since 2020, registered before the year ended."""
     with monkeypatch.context() as registering, store.unit_of_work() as uow:
         registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
-        first = person(uow, {}, [level(1, 2, "2020-01-01")])
+        return person(uow, {}, [level(1, 2, "2020-01-01")])
+
+
+@contextlib.contextmanager
+def statements_run(store: Store) -> Iterator[list[str]]:
+    """The SQL statements the store's engine runs inside the block."""
+    from sqlalchemy import event
+
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_: Any) -> None:  # type: ignore[no-untyped-def]
         statements.append(statement)
 
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+
+
+def test_kept_figures_are_never_stale_and_spare_the_queries(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year's figures are kept until the register changes: a second view runs none of the tables'
+    queries, and a change to any record (a new one, an item) gives the figures a fresh computation shows."""
+    first = registered_at_level_2(store, monkeypatch)
+
     with store.session_factory() as session:
         before = stats.compute(session, "kent", YEAR)
-        event.listen(store.engine, "before_cursor_execute", count)
-        try:
+        with statements_run(store) as statements:
             again = stats.compute(session, "kent", YEAR)
-        finally:
-            event.remove(store.engine, "before_cursor_execute", count)
     assert again == before and len(statements) == 1  # only the register's stamp was read
     assert before["tables"]["eligible_on_31_march"]["1"] == {"2": 1}
     again["tables"]["eligible_on_31_march"]["1"]["2"] = 99  # a caller's copy: the kept figures are unharmed
@@ -341,26 +356,15 @@ def test_a_page_of_two_years_reads_the_register_stamp_once_and_is_never_stale(
     """The year-on-year page (`read_tables_compared`) reads the register's stamp once for both years: a
     second view runs that one statement and the audit event's, and after a change both years are what a
     fresh computation gives."""
-    from sqlalchemy import event
-
     from tests.factories import SUPERVISOR
 
-    with monkeypatch.context() as registering, store.unit_of_work() as uow:
-        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
-        first = person(uow, {}, [level(1, 2, "2020-01-01")])
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_: Any) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
+    first = registered_at_level_2(store, monkeypatch)
 
     with store.unit_of_work() as uow:
         before = stats.read_tables_compared(uow, SUPERVISOR, "kent", YEAR)
     with store.unit_of_work() as uow:  # the statements of the view itself (not the sealing after its commit)
-        event.listen(store.engine, "before_cursor_execute", count)
-        try:
+        with statements_run(store) as statements:
             again = stats.read_tables_compared(uow, SUPERVISOR, "kent", YEAR)
-        finally:
-            event.remove(store.engine, "before_cursor_execute", count)
     assert again == before
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1 and "sum(nominal.version)" in reads[0], reads
@@ -381,24 +385,13 @@ def test_the_people_behind_a_figure_are_kept_until_the_register_changes(
     """The records behind a cell are kept as the figures are: paging through a figure runs none of its
     queries again, and a change to a record (its level moved, a new person) gives what a fresh computation
     gives, at once."""
-    from sqlalchemy import event
-
-    with monkeypatch.context() as registering, store.unit_of_work() as uow:
-        registering.setattr(clock, "now", lambda: BEFORE_THE_YEAR_ENDED)
-        first = person(uow, {}, [level(1, 2, "2020-01-01")])
+    first = registered_at_level_2(store, monkeypatch)
     cell = ("kent", YEAR, "eligible_on_31_march", "1", "2")
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_: Any) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
 
     with store.session_factory() as session:
         assert stats.people(session, *cell) == [first]
-        event.listen(store.engine, "before_cursor_execute", count)
-        try:
+        with statements_run(store) as statements:
             assert stats.people_page(session, *cell, offset=0, limit=1, whole_up_to=0) == (1, [first])
-        finally:
-            event.remove(store.engine, "before_cursor_execute", count)
         assert len(statements) == 1  # only the register's stamp was read
         assert stats.people_page(session, *cell, offset=1, limit=1, whole_up_to=0) == (1, [])  # past the end
         assert stats.people_page(session, *cell, offset=-3, limit=1, whole_up_to=0) == (1, [first])
