@@ -110,7 +110,7 @@ def _on(session: Any, y: Year) -> Year:
 
 
 # Every value a year's statements depend on is a bind parameter named here, and nothing else in them varies
-# with the area or the year but their shape (`_SHAPES`): so one statement of each shape, built once, serves
+# with the area or the year but their shape (`_shape`): so one statement of each shape, built once, serves
 # every area and year, given the values at execution (`_values`). Built afresh for each view, the statements
 # of a page's two years cost about 70 ms of CPU (and their cache keys 15 more) before a row was read.
 def _values(area: str | None, y: Year) -> dict[str, Any]:
@@ -132,8 +132,13 @@ def _value(name: str, area: str | None, y: Year) -> Any:
     if name in ("first_day", "last_day"):
         return bindparam(name, value, type_=Date())
     if name == "area":
-        return bindparam(name, value, type_=String())
+        return _area(value)
     return bindparam(name, value, type_=m.UTCDateTime())
+
+
+def _area(area: str | None) -> Any:
+    """The bind parameter `area` (see `_values`), holding `area`."""
+    return bindparam("area", area, type_=String())
 
 
 def _shape(area: str | None, y: Year) -> tuple[bool, bool, bool]:
@@ -286,7 +291,7 @@ def _known_record(y: Year) -> list[Any]:
 
 def _in(s: Any, area: str | None) -> list[Any]:
     """The rows of the area's state (None: every area's, each table then grouped by area)."""
-    return [] if area is None else [s.c.area == bindparam("area", area, type_=String())]
+    return [] if area is None else [s.c.area == _area(area)]
 
 
 def _snapshot(area: str | None, y: Year) -> Any:
@@ -739,8 +744,18 @@ def _tables(
 
 
 SNAPSHOT = "snapshot"
-_BUILT: dict[tuple[bool, bool, bool], dict[str, Any]] = {}
+# Statements kept for the life of the process, by shape (and table, for a cell's): `_kept_statements`.
+_BUILT: dict[tuple[Any, ...], Any] = {}
 _BUILDING = threading.Lock()
+
+
+def _kept_statements(key: tuple[Any, ...], build: Callable[[], V]) -> V:
+    """What `build` gives, built the first time `key` is asked for and kept from then on."""
+    with _BUILDING:
+        if key not in _BUILT:
+            _BUILT[key] = build()
+        built: V = _BUILT[key]
+    return built
 
 
 def _statements(area: str | None, y: Year) -> dict[str, Any]:
@@ -748,12 +763,7 @@ def _statements(area: str | None, y: Year) -> dict[str, Any]:
     snapshot's), of the shape of `area` and `y`: built the first time that shape is asked for, then kept
     for the life of the process, to be executed with `_values(area, y)` (eight shapes at most). SQLAlchemy
     keeps a statement's cache key on it, so a kept statement's is not worked out again either."""
-    shape = _shape(area, y)
-    with _BUILDING:
-        built = _BUILT.get(shape)
-        if built is None:
-            built = _BUILT[shape] = _build_statements(area, y)
-    return built
+    return _kept_statements(("year", *_shape(area, y)), lambda: _build_statements(area, y))
 
 
 def _build_statements(area: str | None, y: Year) -> dict[str, Any]:
@@ -876,20 +886,14 @@ def _cell(
         raise KeyError(table)
     how = reporting(year)
     y = _on(session, how.revised if revised and how.revised is not None else how.published)
-    key = (*_shape(area, y), table)
-    with _BUILDING:
-        kept = _CELL_STATEMENTS.get(key)
-        if kept is None:
-            kept = _CELL_STATEMENTS[key] = _build_cell(area, y, table)
-    statement, rows, cols = kept
+    statement, rows, cols = _kept_statements(
+        ("cell", *_shape(area, y), table), lambda: _build_cell(area, y, table)
+    )
     return statement, {
         **_values(area, y),
         "cell_row": _key(rows, row, "row"),
         "cell_col": _key(cols, col, "column"),
     }
-
-
-_CELL_STATEMENTS: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
 
 
 def _build_cell(area: str | None, y: Year, table: str) -> tuple[Any, Any, Any]:
