@@ -109,6 +109,38 @@ def test_a_whole_record_is_read_in_a_fixed_number_of_queries(store: Store) -> No
     assert len(statements) == 3, statements  # nominal with its data key, items, chronology: no query per item
 
 
+def test_the_kept_read_statements_give_each_record_and_each_agency_its_own_rows(store: Store) -> None:
+    """A record's read runs statements built once per shape and kept (`records._item_rows`): a record or an
+    agency left in one as a constant would show every later read the first one's rows."""
+    from register.domain.enums import Agency
+
+    with store.unit_of_work() as uow:
+        first, second = create(uow), create(uow)
+        _, v = add(uow, first, Section.CONTACTS, {"kind": "phone", "value": "07700900001"}, 1)
+        add(
+            uow,
+            first,
+            Section.INTELLIGENCE,
+            {"received_on": "2025-08-01", "text": "police only", "audience": ["police"]},
+            v,
+        )
+        _, v = add(uow, second, Section.CONTACTS, {"kind": "phone", "value": "07700900002"}, 1)
+        service.append_chronology(uow, OFFICER, second, VISIT, expected_version=v)
+    some = {Section.CONTACTS, Section.INTELLIGENCE}
+    for _ in range(2):  # the second pass runs the statements the first one kept
+        for agency in (Agency.POLICE, Agency.PROBATION, None):
+            with store.unit_of_work() as uow:
+                one, other = (uow.nominals.load(n, audience=agency) for n in (first, second))
+                part = uow.nominals.load(first, sections=some, chronology=False, audience=agency)
+            assert [i.data.value for i in one.items(Section.CONTACTS)] == ["07700900001"]  # type: ignore[attr-defined]
+            assert [i.data.value for i in other.items(Section.CONTACTS)] == ["07700900002"]  # type: ignore[attr-defined]
+            hidden = agency is Agency.PROBATION
+            assert (
+                len(one.items(Section.INTELLIGENCE)) == len(part.items(Section.INTELLIGENCE)) == (not hidden)
+            )
+            assert (len(one.chronology), len(other.chronology), len(part.chronology)) == (0, 1, 0)
+
+
 def test_stale_version_is_refused_and_nothing_is_written(store: Store) -> None:
     with store.unit_of_work() as uow:
         nid = create(uow)

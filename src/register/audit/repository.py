@@ -22,6 +22,9 @@ def _aad(event_id: uuid.UUID | str) -> bytes:
     return associated_data("audit_event", "details", event_id)
 
 
+_INSERT = insert(cast(Table, AuditEvent.__table__))
+
+
 class AuditLog:
     def __init__(self, session: Session, mac_key: bytes, details_key: bytes) -> None:
         self.session = session
@@ -71,8 +74,8 @@ class AuditLog:
         """Insert the event in the current transaction: a rolled-back change leaves no event, a committed one
         always has it."""
         # Core insert of the table: the ORM's bulk-insert machinery cost a read a fifth of its time (py-spy);
-        # the row as parameters of one cached statement, not a VALUES clause built and keyed anew per event
-        self.session.execute(insert(cast(Table, AuditEvent.__table__)), self._row(entry))
+        # the row as parameters of one statement kept once, not a VALUES clause built and keyed anew per event
+        self.session.execute(_INSERT, self._row(entry))
         self.written += 1
         self.entries.append(entry)
 
@@ -80,8 +83,7 @@ class AuditLog:
         """Many events in one statement (a sweep's events, one per record), in the current transaction."""
         if entries:
             # Core insert of the table (not ORM bulk insert): rows are keyed by column name.
-            table = cast(Table, AuditEvent.__table__)
-            self.session.execute(insert(table), [self._row(e) for e in entries])
+            self.session.execute(_INSERT, [self._row(e) for e in entries])
             self.written += len(entries)
             self.entries.extend(entries)
 

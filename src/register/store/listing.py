@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,15 @@ from .cipher import RecordCipher
 # Stored payloads were validated when written; reading them back must not re-apply
 # rules measured against today (an age that was plausible then stays readable).
 TRUSTED = {"trusted": True}
+
+
+def with_keys(statement: Select[Any]) -> Select[Any]:
+    """`statement`, selecting records, with each record's data key (its KEK version and wrapped key) joined
+    on: for `RecordListing._with_keys`."""
+    keys = m.DataKey.__table__.c
+    return statement.add_columns(keys.kek_version, keys.wrapped).outerjoin(
+        m.DataKey.__table__, keys.id == m.Nominal.data_key_id
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +106,7 @@ class RecordListing:
             select(func.count()).select_from(m.Nominal).where(*conditions)
         ).scalar_one()
         rows = self._with_keys(
-            select(m.Nominal)
+            with_keys(select(m.Nominal))
             .where(*conditions)
             .order_by(m.Nominal.updated_at.desc(), m.Nominal.id)
             .limit(limit)
@@ -106,20 +116,22 @@ class RecordListing:
 
     def summaries(self, nominal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
         """Summaries (with decrypted names) of the given records, in one query."""
-        rows = self._with_keys(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))) if nominal_ids else []
+        rows = (
+            self._with_keys(with_keys(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))))
+            if nominal_ids
+            else []
+        )
         return {s.id: s for s in self._summaries(rows)}
 
-    def _with_keys(self, statement: Select[m.Nominal], *, unwrap: bool = True) -> list[m.Nominal]:
-        """The records `statement` selects, with their data keys read in the same query: no second round trip
-        for the keys (a tenth of an investigator's search through the API, py-spy at 100,000 people).
-        Unwrapped at once (a listing opens every name), or with `unwrap=False` kept wrapped until a value
-        under them is opened or sealed (a record's header: the request may open nothing)."""
-        keys = m.DataKey.__table__.c
-        rows = self.session.execute(
-            statement.add_columns(keys.kek_version, keys.wrapped).outerjoin(
-                m.DataKey.__table__, keys.id == m.Nominal.data_key_id
-            )
-        ).all()
+    def _with_keys(
+        self, statement: Select[Any], params: dict[str, Any] | None = None, *, unwrap: bool = True
+    ) -> list[m.Nominal]:
+        """The records `statement` selects (built by `with_keys`), with their data keys read in the same
+        query: no second round trip for the keys (a tenth of an investigator's search through the API, py-spy
+        at 100,000 people). Unwrapped at once (a listing opens every name), or with `unwrap=False` kept
+        wrapped until a value under them is opened or sealed (a record's header: the request may open
+        nothing)."""
+        rows = self.session.execute(statement, params).all()
         found = ((r[0].data_key_id, r.kek_version, r.wrapped) for r in rows if r.wrapped is not None)
         if unwrap:
             self.cipher.accept(found)

@@ -1,19 +1,35 @@
 """Reading and writing records: sealed payloads, plain operational columns, blind tokens.
 
-A whole record is read in four queries whatever its size (nominal, items,
-chronology, data keys): no query per item.
+A whole record is read in three queries whatever its size (the nominal with its data key, items,
+chronology): no query per item.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Insert,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -44,7 +60,7 @@ from ..domain.record import (
 from . import case_facts
 from . import models as m
 from .cipher import RecordCipher
-from .listing import TRUSTED, RecordListing
+from .listing import TRUSTED, RecordListing, with_keys
 
 
 def _agency(actor: Actor) -> str:
@@ -118,6 +134,59 @@ def visible_to(agency: Agency | None, audience: Any = None) -> ColumnElement[boo
 
 def entry_visible_to(agency: Agency | None) -> ColumnElement[bool]:
     return visible_to(agency, m.ChronologyEntry.audience)
+
+
+# A record's read runs the same statements for every record: each is built once per shape (the reader's
+# agency; all sections or some) and kept, the record and the sections bind parameters. Built for every read,
+# their construction and cache keys were a twentieth of a read's CPU (py-spy, 100,000 people).
+@functools.cache
+def _claim() -> Update:
+    """The version claim (`claim_version`): executed with `nominal_id`, `expected` and the new values."""
+    nominal = cast(Table, m.Nominal.__table__)
+    return (
+        nominal.update()
+        .where(nominal.c.id == bindparam("nominal_id"), nominal.c.version == bindparam("expected"))
+        .values(
+            version=bindparam("new_version"),
+            updated_at=bindparam("new_updated_at"),
+            updated_by=bindparam("new_updated_by"),
+        )
+    )
+
+
+@functools.cache
+def _insert_into(model: type[m.Base]) -> Insert:
+    """A Core INSERT of the model's table, its rows given as parameters: one statement kept for each table,
+    not an ORM insert or a VALUES clause built and keyed anew for every row written."""
+    return insert(cast(Table, model.__table__))
+
+
+@functools.cache
+def _header_row() -> Select[Any]:
+    """A record's row with its data key (`with_keys`). Executed with `nominal_id`."""
+    return with_keys(select(m.Nominal).where(m.Nominal.id == bindparam("nominal_id")))
+
+
+@functools.cache
+def _item_rows(agency: Agency | None, some_sections: bool) -> Select[Any]:
+    """A record's items (all, or those of the sections `sections`) `agency` may see, in section order: plain
+    rows with the model's columns. Executed with `nominal_id` (and `sections`)."""
+    q = (
+        select(*m.Item.__table__.c)
+        .where(m.Item.nominal_id == bindparam("nominal_id"), visible_to(agency))
+        .order_by(m.Item.section, m.Item.recorded_at, m.Item.id)
+    )
+    return q.where(m.Item.section.in_(bindparam("sections", expanding=True))) if some_sections else q
+
+
+@functools.cache
+def _entry_rows(agency: Agency | None) -> Select[Any]:
+    """A record's chronology entries `agency` may see, oldest first. Executed with `nominal_id`."""
+    return (
+        select(*m.ChronologyEntry.__table__.c)
+        .where(m.ChronologyEntry.nominal_id == bindparam("nominal_id"), entry_visible_to(agency))
+        .order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
+    )
 
 
 def text_token_rows(
@@ -203,14 +272,16 @@ class NominalRepository(RecordListing):
         """Bump the record's version if it is still `expected`; otherwise someone changed it first. A Core
         UPDATE (the ORM's, evaluating its criteria against every record held in the session, took a sixth of
         an append's own CPU time); the header this unit of work holds, if any, is given the new values."""
-        nominal = cast(Table, m.Nominal.__table__)
         values = {"version": expected + 1, "updated_at": now, "updated_by": actor.user_id}
         result = cast(
             CursorResult[Any],
             self.session.execute(
-                nominal.update()
-                .where(nominal.c.id == nominal_id, nominal.c.version == expected)
-                .values(**values)
+                _claim(),
+                {
+                    "nominal_id": nominal_id,
+                    "expected": expected,
+                    **{f"new_{k}": v for k, v in values.items()},
+                },
             ),
         )
         if result.rowcount != 1:
@@ -394,7 +465,8 @@ class NominalRepository(RecordListing):
         """Append an entry; `audience` (comma-separated agencies) hides it from every other agency, like an
         item's. `original_id`: for an amendment or withdrawal, the first version of the entry it corrects."""
         self.session.execute(
-            insert(m.ChronologyEntry).values(
+            _insert_into(m.ChronologyEntry),
+            dict(
                 id=entry_id,
                 nominal_id=nominal_id,
                 occurred_at=entry.occurred_at,
@@ -412,7 +484,7 @@ class NominalRepository(RecordListing):
                 recorded_area=_area(actor),
                 recorded_at=now,
                 audience=audience,
-            )
+            ),
         )
         if entry.kind in _MOVES_A_VISIT:
             case_facts.visit_written(self.session)  # the record's last visit may move (store/case_facts.py)
@@ -496,7 +568,7 @@ class NominalRepository(RecordListing):
             self.session.execute(delete(m.TextToken).where(m.TextToken.item_id == item_id))
         rows = text_token_rows(self.blind, pieces, item_id=item_id, entry_id=entry_id)
         if rows:
-            self.session.execute(insert(cast(Table, m.TextToken.__table__)), rows)
+            self.session.execute(_insert_into(m.TextToken), rows)
 
     def write_tokens(self, nominal_id: uuid.UUID, item_id: uuid.UUID | None, tokens: list[Token]) -> None:
         owner = m.BlindToken.item_id.is_(None) if item_id is None else m.BlindToken.item_id == item_id
@@ -530,7 +602,7 @@ class NominalRepository(RecordListing):
         else:
             # with its data key, kept wrapped, from the same query (decision 60): the read or change that
             # follows opens or seals under it without a round trip of its own
-            found = self._with_keys(select(m.Nominal).where(m.Nominal.id == nominal_id), unwrap=False)
+            found = self._with_keys(_header_row(), {"nominal_id": nominal_id}, unwrap=False)
             row = found[0] if found else None
         if row is None:
             raise NotFound("nominal_not_found", f"no nominal {nominal_id}")
@@ -722,22 +794,16 @@ class NominalRepository(RecordListing):
         # Plain rows with the models' columns, read as if they were the models (as `load_many` does):
         # building ORM objects for a record's 55 items and entries, which a read never changes, was an eighth
         # of a read's CPU (py-spy, 100,000 people).
-        item_q = (
-            select(*m.Item.__table__.c)
-            .where(m.Item.nominal_id == nominal_id, visible_to(audience))
-            .order_by(m.Item.section, m.Item.recorded_at, m.Item.id)
-        )
+        wanted: dict[str, Any] = {"nominal_id": nominal_id}
         if sections is not None:
-            item_q = item_q.where(m.Item.section.in_([s.value for s in sections]))
-        items: Sequence[Any] = self.session.execute(item_q).all() if sections is None or sections else []
-        entries: Sequence[Any] = (
-            self.session.execute(
-                select(*m.ChronologyEntry.__table__.c)
-                .where(m.ChronologyEntry.nominal_id == nominal_id, entry_visible_to(audience))
-                .order_by(m.ChronologyEntry.occurred_at, m.ChronologyEntry.recorded_at)
-            ).all()
-            if chronology
+            wanted["sections"] = [s.value for s in sections]
+        items: Sequence[Any] = (
+            self.session.execute(_item_rows(audience, sections is not None), wanted).all()
+            if sections is None or sections
             else []
+        )
+        entries: Sequence[Any] = (
+            self.session.execute(_entry_rows(audience), wanted).all() if chronology else []
         )
         self.cipher.load(
             {row.data_key_id} | {i.data_key_id for i in items} | {e.data_key_id for e in entries}
