@@ -135,11 +135,12 @@ def test_a_whole_record_read_and_an_append_read_the_header_once(
         r = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})
     assert r.status_code == 201, r.text
     assert sum(s.startswith("SELECT nominal.id, nominal.version") for s in append) == 1, append
-    # the header (with its data key), the version claim, the entry, its words, the history, the audit
-    # event, the outbox row, the agencies' event's facts (the record's area and version, the entry's
-    # audience: one read), the event, and (a home visit) the record's caseload facts and its workload rows
-    # (those kept deleted, then worked out again: decision 72)
-    assert len(append) == 12, append
+    # the header (with its data key), the version claim, the entry, its words, the audit event, the outbox
+    # row, the agencies' event's facts (the record's area and version, the entry's audience: one read), the
+    # event, and (a home visit) the record's caseload facts and its workload rows (those kept deleted, then
+    # worked out again: decision 72); a new entry supersedes no history (only a correction can: decision 80)
+    assert len(append) == 11, append
+    assert not any(s.startswith("UPDATE nominal_history") for s in append), append
     assert sum(s.startswith("INSERT INTO case_facts") for s in append) == 1, append
     assert sum(s.startswith(("DELETE FROM case_officer", "INSERT INTO case_officer")) for s in append) == 2
     stale = client.post(f"/v1/nominals/{nid}/chronology", json=entry, headers={**auth, "If-Match": etag})

@@ -445,6 +445,7 @@ def append_chronology(
         else (entry.occurred_at, entry.outcome.value if entry.outcome else None),
         actor.user_id,
         clock.now(),
+        corrects=original is not None,
     )
     if entry.kind in (ChronologyKind.NOTIFICATION, ChronologyKind.AMENDMENT):
         refresh_derived(uow, nominal_id, "chronology")

@@ -111,15 +111,20 @@ def from_entry(
     latest: tuple[dt.datetime, str | None] | None,
     by: str,
     now: dt.datetime,
+    *,
+    corrects: bool,
 ) -> None:
     """A chronology entry that takes a person into custody (a recall; a breach ending in recall or a
     custodial sentence) or out of it (a release), as its latest version says (`latest`: occurred_at and
-    outcome; None: withdrawn). An amendment supersedes what the earlier version said."""
-    session.execute(
-        update(m.NominalHistory)
-        .where(m.NominalHistory.source_id == original_id, m.NominalHistory.superseded_at.is_(None))
-        .values(superseded_at=now)
-    )
+    outcome; None: withdrawn). A correction (`corrects`: an amendment or a withdrawal of the entry first
+    written as `original_id`) supersedes what the earlier version said; a new entry has nothing to supersede,
+    and most of a day's appends are new entries that move nothing (no statement at all)."""
+    if corrects:
+        session.execute(
+            update(m.NominalHistory)
+            .where(m.NominalHistory.source_id == original_id, m.NominalHistory.superseded_at.is_(None))
+            .values(superseded_at=now)
+        )
     if latest is None:
         return
     occurred_at, outcome = latest
