@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from register.cli import main
@@ -248,3 +248,28 @@ def test_a_free_text_reason_is_sealed_in_the_log_and_opened_only_with_the_audit_
         assert '"reason": "removed by laser in HMP Elmley"' in opened["details"]
         moved = uow.audit.opened({"event_id": other.event_id, "details": ended.details})
         assert "laser" not in moved["details"] and "could not be opened" in moved["details"]
+
+
+@pytest.mark.postgres_only
+def test_an_event_committed_after_later_ones_were_sealed_is_sealed_by_the_next_pass(
+    store: Store, settings: Settings
+) -> None:
+    """Sequence numbers are taken when events are written, not when they commit: the sealer looks behind its
+    head for events that committed late (`chain.unsealed_after`), and seals them in order of commit."""
+    store.seal_after_commit = False
+    populate(store, 1)
+    assert store.seal_audit() > 0
+    with store.unit_of_work() as late:
+        service.read_record(late, OFFICER, populate(store, 1)[0], purpose="enquiry OP-STAG-17")
+        late.session.flush()
+        (late_seq,) = late.session.execute(select(m.AuditEvent.seq).order_by(m.AuditEvent.seq.desc())).first()
+        populate(store, 1)  # later events, committed first and sealed while this one is still open
+        sealed_first = store.seal_audit()
+        with store.session_factory() as s:
+            assert s.execute(select(m.AuditSeal).where(m.AuditSeal.event_seq == late_seq)).first() is None
+    assert sealed_first > 0 and store.seal_audit() == 1
+    with store.session_factory() as s:
+        (position,) = s.execute(select(m.AuditSeal.position).where(m.AuditSeal.event_seq == late_seq)).one()
+        assert position == s.execute(select(func.max(m.AuditSeal.position))).scalar_one()
+    code, out = verify_cli(settings)
+    assert code == 0 and "audit log intact" in out and " 0 awaiting sealing" in out, out

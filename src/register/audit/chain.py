@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, insert, select
+from sqlalchemy import ColumnElement, Row, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..crypto.envelope import derive_key
@@ -138,7 +138,17 @@ def link(key: bytes, previous: bytes, position: int, event: Event) -> bytes:
     return hmac.new(key, previous + position.to_bytes(8, "big") + canonical(event), hashlib.sha256).digest()
 
 
-_UNSEALED = ~select(AuditSeal.position).where(AuditSeal.event_seq == AuditEvent.seq).exists()
+def unsealed_after(after: Any) -> ColumnElement[bool]:
+    """Events with no seal, for events after `after` (a sequence number, or an expression of one). The seals'
+    side says `after` too, though only an event after it can match: without it PostgreSQL's anti-join read the
+    seals' event_seq index from the very first seal on every pass of the sealer, a cost that grew with the
+    whole audit log (23,600 seals read to check 10,000 events at 100,000 people; every seal of a log of
+    millions four times a second)."""
+    return ~(
+        select(AuditSeal.position)
+        .where(AuditSeal.event_seq == AuditEvent.seq, AuditSeal.event_seq > after)
+        .exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,7 @@ def seal_pending(session: Session, keys: AuditKeys, *, full: bool = False, batch
         events = session.execute(
             select(events_table)
             .where(AuditEvent.seq > floor)
-            .where(_UNSEALED)
+            .where(unsealed_after(floor))
             .order_by(AuditEvent.seq)
             .limit(batch)
         ).all()
@@ -393,7 +403,7 @@ def _check_unsealed(session: Session, keys: AuditKeys, report: Report, batch: in
         events = session.scalars(
             select(AuditEvent)
             .where(AuditEvent.seq > after)
-            .where(_UNSEALED)
+            .where(unsealed_after(after))
             .order_by(AuditEvent.seq)
             .limit(batch)
         ).all()

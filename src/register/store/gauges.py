@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..audit.chain import LOOKBACK
+from ..audit.chain import LOOKBACK, unsealed_after
 from . import models as m
 
 
@@ -46,8 +46,7 @@ def read(session: Session, now: dt.datetime) -> Gauges:
     e = m.AuditEvent
     unsealed = session.execute(
         select(func.count(), func.min(e.occurred_at)).where(
-            e.seq > head - LOOKBACK,
-            ~select(m.AuditSeal.position).where(m.AuditSeal.event_seq == e.seq).exists(),
+            e.seq > head - LOOKBACK, unsealed_after(head - LOOKBACK)
         )
     ).one()
     runs = session.execute(
