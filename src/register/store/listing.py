@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.enums import Area, MappaCategory, MappaLevel, NominalStatus, NominalType
@@ -31,6 +31,10 @@ def with_keys(statement: Select[Any]) -> Select[Any]:
     return statement.add_columns(keys.kek_version, keys.wrapped).outerjoin(
         m.DataKey.__table__, keys.id == m.Nominal.data_key_id
     )
+
+
+# the records named by the parameter `ids` (a search's page of hits), with their data keys: built once
+_SUMMARIES = with_keys(select(m.Nominal).where(m.Nominal.id.in_(bindparam("ids", expanding=True))))
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,7 @@ class RecordListing:
 
     def summaries(self, nominal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
         """Summaries (with decrypted names) of the given records, in one query."""
-        rows = (
-            self._with_keys(with_keys(select(m.Nominal).where(m.Nominal.id.in_(nominal_ids))))
-            if nominal_ids
-            else []
-        )
+        rows = self._with_keys(_SUMMARIES, {"ids": nominal_ids}) if nominal_ids else []
         return {s.id: s for s in self._summaries(rows)}
 
     def _with_keys(
