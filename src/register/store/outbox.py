@@ -18,22 +18,9 @@ class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def enqueue(self, nominal_id: uuid.UUID, record_version: int, topic: str = "nominal.changed") -> None:
-        now = dt.datetime.now(dt.UTC)
-        self.session.execute(
-            insert(Outbox).values(
-                nominal_id=nominal_id,
-                record_version=record_version,
-                topic=topic,
-                created_at=now,
-                available_at=now,
-                attempts=0,
-                parked=False,
-            )
-        )
-
     def enqueue_many(self, changes: list[tuple[uuid.UUID, int]], topic: str = "nominal.changed") -> None:
-        """Many records' changes in one statement (sweeps)."""
+        """The changed records' rows, one per record at its new version, in one statement (a change's, or a
+        sweep's)."""
         if not changes:
             return
         now = dt.datetime.now(dt.UTC)
