@@ -189,7 +189,7 @@ def _event_facts_statements() -> tuple[Select[Any], CompoundSelect[Any]]:
 
 
 _OF_RECORDS, _OF_RECORDS_AND_ITEMS = _event_facts_statements()
-_INSERT_EVENTS = insert(cast(Table, m.RegisterEvent.__table__))
+_INSERT_EVENTS = insert(cast(Table, m.RegisterEvent.__table__)).inline()  # no RETURNING (decision 82)
 
 
 def _event_facts(

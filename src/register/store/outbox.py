@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .models import Outbox
 
-_INSERT = insert(cast(Table, Outbox.__table__))
+_INSERT = insert(cast(Table, Outbox.__table__)).inline()  # no RETURNING of the row's id (decision 82)
 
 
 class OutboxRepository:

@@ -158,8 +158,9 @@ def _claim() -> Update:
 @functools.cache
 def _insert_into(model: type[m.Base]) -> Insert:
     """A Core INSERT of the model's table, its rows given as parameters: one statement kept for each table,
-    not an ORM insert or a VALUES clause built and keyed anew for every row written."""
-    return insert(cast(Table, model.__table__))
+    not an ORM insert or a VALUES clause built and keyed anew for every row written. `inline`: no RETURNING
+    of a key the server makes (a word token's id), which nothing reads (decision 82)."""
+    return insert(cast(Table, model.__table__)).inline()
 
 
 @functools.cache
