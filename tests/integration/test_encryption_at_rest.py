@@ -153,6 +153,12 @@ def test_a_ciphertext_moved_to_another_row_or_column_fails_to_decrypt(store: Sto
                 {"id": b.id, "payload_sealed": a.payload_sealed},
             ],
         )
+    # the reindex's read (ids as text, many values opened under one key) binds each value to its row too
+    with store.unit_of_work() as uow:
+        with pytest.raises(TamperedCiphertext) as err:
+            uow.nominals.load_opened([nid], set(Section))
+    assert "item|payload_sealed" in str(err.value)
+    with store.unit_of_work() as uow:
         uow.session.execute(
             update(m.Nominal).where(m.Nominal.id == nid).values(identity_sealed=a.payload_sealed)
         )

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import insert, select, text, update
@@ -186,6 +186,22 @@ class RecordCipher:
         if aead is None:
             aead = self._aeads[key_id] = AESGCM(self._key(key_id))
         return open_sealed(aead, sealed, associated_data(table, column, row_id))
+
+    def opener(self, table: str, column: str) -> Callable[[uuid.UUID | str, uuid.UUID | str, bytes], bytes]:
+        """`open` for many values of one column (`open(key_id, row_id, sealed)`, either id a UUID or its
+        text), with the associated data's prefix made once: a reindex opens about thirty values a record."""
+        prefix = associated_data(table, column, "")
+        aeads: dict[uuid.UUID | str, AESGCM] = {}
+
+        def open_(key_id: uuid.UUID | str, row_id: uuid.UUID | str, sealed: bytes) -> bytes:
+            aead = aeads.get(key_id)
+            if aead is None:
+                uid = key_id if isinstance(key_id, uuid.UUID) else uuid.UUID(key_id)
+                aead = self._aeads.get(uid) or AESGCM(self._key(uid))
+                self._aeads[uid] = aeads[key_id] = aead
+            return open_sealed(aead, sealed, prefix + str(row_id).encode())
+
+        return open_
 
 
 def _check_value(key: bytes, name: str) -> bytes:
