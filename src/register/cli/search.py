@@ -58,6 +58,8 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
     schedule = idx.RetrySchedule.from_settings(settings)
     with open_store(settings) as store:
         index.ensure()
+        if not once:
+            idx.settle_heap()
         failures = 0
         while True:
             beat()

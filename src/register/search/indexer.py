@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import uuid
 from collections import deque
@@ -329,11 +330,22 @@ def outbox_status(store: Store) -> dict[str, int]:
 _worker_store: Store | None = None
 
 
+def settle_heap() -> None:
+    """For a process that builds documents from here on (a reindex's builder, `register indexer`): what it
+    holds after starting (modules, the store, the models: about 170,000 objects) taken out of the garbage
+    collector's sight for good. A batch of documents makes and keeps tens of thousands of new containers,
+    so the collector ran its passes over all of that every few hundred records: a third of a builder's
+    CPU (0.71 against 0.43 ms a document, 100,000 people). What the batches make is still collected."""
+    gc.collect()
+    gc.freeze()
+
+
 def _start_worker(settings: Any) -> None:
     global _worker_store
     from ..store.open import build_store
 
     _worker_store = build_store(settings)
+    settle_heap()
 
 
 def _prepare(store: Store, ids: list[uuid.UUID], index: str) -> tuple[int, bytes]:
