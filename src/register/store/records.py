@@ -23,7 +23,6 @@ from sqlalchemy import (
     Update,
     Uuid,
     and_,
-    any_,
     bindparam,
     delete,
     func,
@@ -35,7 +34,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -93,15 +91,6 @@ def _text_id(column: ColumnElement[Any]) -> ColumnElement[str]:
 def _pg_text_id(column: ColumnElement[Any]) -> ColumnElement[str]:
     """On PostgreSQL: the server's text of the UUID, the same as `str(uuid)`."""
     return cast_(column, String)
-
-
-def _among(column: ColumnElement[Any], ids: list[uuid.UUID]) -> ColumnElement[bool]:
-    return column.in_(ids)
-
-
-def _pg_among(column: ColumnElement[Any], ids: list[uuid.UUID]) -> ColumnElement[bool]:
-    """On PostgreSQL: one array parameter (`= ANY(...)`), the same statement text for any count."""
-    return column == any_(literal(ids, ARRAY(Uuid())))
 
 
 @dataclass
@@ -741,14 +730,12 @@ class NominalRepository(RecordListing):
             return []
         n, i, e = m.Nominal.__table__.c, m.Item.__table__.c, m.ChronologyEntry.__table__.c
         postgresql = self.session.get_bind().dialect.name == "postgresql"
-        text_id, among = (_pg_text_id, _pg_among) if postgresql else (_text_id, _among)
-        # Core statements on the tables, run on the session's connection: rows as the driver gives them,
-        # without the ORM's per-row result processing. The ids come as text (what a document and the
-        # associated data need; on PostgreSQL the server's own text, not a UUID object made and formatted
-        # again for each of a record's thirty rows) and are looked up as text: a UUID's hash and equality are
-        # Python code. On PostgreSQL the records are one array parameter, not 500 bound values rendered
-        # and parsed anew on every batch. Together a fifth of a document's build (100,000 people).
-        run = self.session.connection().execute
+        text_id = _pg_text_id if postgresql else _text_id
+        # The ids come as text, which is all a document and the associated data need: on PostgreSQL the
+        # server's own text, 0.5 µs a value against 2.8 for a UUID object made by the driver (and formatted
+        # again for its associated data, and hashed in Python code at each lookup), for about thirty rows a
+        # record. With the collector's passes (`indexer.settle_heap`), most of a document's reading.
+        run = self.session.execute
         rows = run(
             select(
                 text_id(n.id).label("id"),
@@ -764,13 +751,13 @@ class NominalRepository(RecordListing):
                 text_id(n.data_key_id).label("data_key_id"),
                 n.identity_sealed,
             )
-            .where(among(n.id, nominal_ids), n.status != NominalStatus.ERASED.value)
+            .where(n.id.in_(nominal_ids), n.status != NominalStatus.ERASED.value)
             .order_by(n.id)
         ).all()
         items: Sequence[Any] = run(
             select(text_id(i.id), text_id(i.nominal_id), i.section, text_id(i.data_key_id), i.payload_sealed)
             .where(
-                among(i.nominal_id, nominal_ids),
+                i.nominal_id.in_(nominal_ids),
                 i.ended_at.is_(None),
                 i.section.in_(sorted(s.value for s in sections)),
             )
@@ -778,7 +765,7 @@ class NominalRepository(RecordListing):
         ).all()
         entries: Sequence[Any] = run(
             select(text_id(e.id), text_id(e.nominal_id), e.audience, text_id(e.data_key_id), e.payload_sealed)
-            .where(among(e.nominal_id, nominal_ids))
+            .where(e.nominal_id.in_(nominal_ids))
             .order_by(e.nominal_id, e.occurred_at, e.recorded_at)
         ).all()
         key_ids = {r.data_key_id for r in rows} | {r[3] for r in items} | {r[3] for r in entries}
