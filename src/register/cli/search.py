@@ -143,6 +143,7 @@ def reindex(settings: Settings, workers: int | None, as_json: bool) -> None:
 
     index = _search_index(settings)
     with open_store(settings, whole_register=True) as store:
+        idx.settle_heap()  # with --workers 1 this process builds the documents
         name, count = idx.reindex(
             store,
             index,
