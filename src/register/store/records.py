@@ -34,7 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
@@ -83,12 +83,15 @@ RECORD_TOKEN_SECTIONS = {Section.ALIASES, Section.CONTACTS}  # what the record-l
 _MOVES_A_VISIT = frozenset({ChronologyKind.HOME_VISIT, ChronologyKind.AMENDMENT, ChronologyKind.WITHDRAWAL})
 
 
-def _text_id(column: ColumnElement[Any]) -> ColumnElement[str]:
+_UuidColumn = ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID]
+
+
+def _text_id(column: _UuidColumn) -> ColumnElement[str]:
     """A UUID column read as its text (`str(uuid)`)."""
     return type_coerce(column, Uuid(as_uuid=False))
 
 
-def _pg_text_id(column: ColumnElement[Any]) -> ColumnElement[str]:
+def _pg_text_id(column: _UuidColumn) -> ColumnElement[str]:
     """On PostgreSQL: the server's text of the UUID, the same as `str(uuid)`."""
     return cast_(column, String)
 
@@ -728,15 +731,12 @@ class NominalRepository(RecordListing):
         for the data keys, each key unwrapped once."""
         if not nominal_ids:
             return []
-        n, i, e = m.Nominal.__table__.c, m.Item.__table__.c, m.ChronologyEntry.__table__.c
-        postgresql = self.session.get_bind().dialect.name == "postgresql"
-        text_id = _pg_text_id if postgresql else _text_id
+        n, i, e = m.Nominal, m.Item, m.ChronologyEntry
         # The ids come as text, which is all a document and the associated data need: on PostgreSQL the
-        # server's own text, 0.5 µs a value against 2.8 for a UUID object made by the driver (and formatted
-        # again for its associated data, and hashed in Python code at each lookup), for about thirty rows a
-        # record. With the collector's passes (`indexer.settle_heap`), most of a document's reading.
-        run = self.session.execute
-        rows = run(
+        # server's own text, 0.5 µs a value against 2.8 for a UUID object made by the driver, formatted again
+        # for its associated data and hashed in Python code at each lookup (decision 83).
+        text_id = _pg_text_id if self.session.get_bind().dialect.name == "postgresql" else _text_id
+        rows = self.session.execute(
             select(
                 text_id(n.id).label("id"),
                 n.version,
@@ -751,10 +751,10 @@ class NominalRepository(RecordListing):
                 text_id(n.data_key_id).label("data_key_id"),
                 n.identity_sealed,
             )
-            .where(n.id.in_(nominal_ids), n.status != NominalStatus.ERASED.value)
+            .where(n.id.in_(nominal_ids), NOT_ERASED)
             .order_by(n.id)
         ).all()
-        items: Sequence[Any] = run(
+        items: Sequence[Any] = self.session.execute(
             select(text_id(i.id), text_id(i.nominal_id), i.section, text_id(i.data_key_id), i.payload_sealed)
             .where(
                 i.nominal_id.in_(nominal_ids),
@@ -763,7 +763,7 @@ class NominalRepository(RecordListing):
             )
             .order_by(i.nominal_id, i.section, i.recorded_at, i.id)
         ).all()
-        entries: Sequence[Any] = run(
+        entries: Sequence[Any] = self.session.execute(
             select(text_id(e.id), text_id(e.nominal_id), e.audience, text_id(e.data_key_id), e.payload_sealed)
             .where(e.nominal_id.in_(nominal_ids))
             .order_by(e.nominal_id, e.occurred_at, e.recorded_at)
