@@ -21,6 +21,7 @@ from register.nominals import service
 from register.search import indexer as idx
 from register.search.indexer import IndexSpec, SearchIndex
 from register.store import models as m
+from register.store.exclusive import AlreadyRunning
 from register.store.store import Store
 from tests.factories import OFFICER, add, create
 
@@ -204,6 +205,87 @@ def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_mea
     )  # the old index is gone
     assert source(index, ids[0])["version"] == changed[0] == 5
     assert idx.check(store, index).total == 0
+
+
+def test_a_second_rebuild_while_one_runs_is_refused_and_the_alias_ends_on_one_index(
+    store: Store, settings: Settings, index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rebuilds at once each pointed the alias at their own index, leaving it on both: every search
+    counted each person twice and no indexer could write through it (found 2026-12-04, two `register
+    reindex` at once on the benchmark's register)."""
+    ids = seed(store, 4)
+    idx.drain_all(store, index)
+    monkeypatch.setattr(idx, "settle_heap", lambda: None)  # the CLI's; not for the test process
+    env = {
+        "REGISTER_DATABASE_URL": settings.resolved_database_url,
+        "REGISTER_KEY_DIR": str(settings.resolved_key_dir),
+        "REGISTER_ELASTICSEARCH_URL": index.client.transport.node_pool.get().base_url,
+        "REGISTER_SEARCH_ALIAS": index.spec.alias,
+    }
+    second: list[object] = []
+
+    def start_another(done: int, total: int) -> None:
+        if done and not second:
+            indexes = set(index.client.indices.get(index=f"{index.spec.alias}-*"))
+            with pytest.raises(AlreadyRunning, match="already running"):
+                idx.reindex(store, index, batch=2)
+            r = CliRunner().invoke(main, ["reindex", "--workers", "1"], env=env)
+            second.append(r)
+            # refused before it made anything
+            assert set(index.client.indices.get(index=f"{index.spec.alias}-*")) == indexes
+
+    name, count = idx.reindex(store, index, batch=2, progress=start_another)
+    r = second[0]
+    assert r.exit_code == 1 and "a rebuild of the search index is already running" in r.output  # type: ignore[attr-defined]
+    assert count == 4 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
+    # the indexers write through the alias again, and each person is found once
+    with store.unit_of_work() as uow:
+        service.append_chronology(uow, OFFICER, ids[0], visit(7), expected_version=4)
+    drained = idx.drain_all(store, index)
+    assert drained.indexed == 1 and drained.retried == drained.parked == 0
+    index.refresh()
+    assert source(index, ids[0])["version"] == 5
+    assert index.client.count(index=index.spec.alias)["count"] == 4
+    # and once it has finished, the next rebuild runs
+    again, _ = idx.reindex(store, index, batch=2)
+    assert set(index.client.indices.get_alias(name=index.spec.alias)) == {again}
+
+
+@pytest.mark.parametrize("when", ["while it built", "between its last look and the swap"])
+def test_a_rebuild_leaves_an_alias_that_moved_while_it_ran(
+    store: Store, index: SearchIndex, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    seed(store, 3)
+    elsewhere = f"{index.spec.alias}-elsewhere"
+    index.client.indices.create(index=elsewhere, **index.spec.definition)
+
+    def move_the_alias() -> None:  # someone points the alias elsewhere before this rebuild swaps it
+        current = list(index.client.indices.get_alias(name=index.spec.alias))
+        index.client.indices.update_aliases(
+            actions=[{"remove": {"index": o, "alias": index.spec.alias}} for o in current]
+            + [{"add": {"index": elsewhere, "alias": index.spec.alias}}]
+        )
+
+    def at_the_end(done: int, total: int) -> None:
+        if done == total and when == "while it built":
+            move_the_alias()
+
+    if when != "while it built":  # the last look still sees the old index: the swap itself must refuse
+        looked = idx._aliased
+        looks: list[list[str]] = []
+
+        def look_then_move(client: Elasticsearch, alias: str) -> list[str]:
+            looks.append(looked(client, alias))
+            if len(looks) == 2:
+                move_the_alias()
+            return looks[-1]
+
+        monkeypatch.setattr(idx, "_aliased", look_then_move)
+    with pytest.raises(idx.AliasMoved, match="nothing was swapped"):
+        idx.reindex(store, index, batch=2, progress=at_the_end)
+    assert set(index.client.indices.get_alias(name=index.spec.alias)) == {elsewhere}
+    # the rebuild's own index is gone; the one the alias left stays for whoever moved it
+    assert len(index.client.indices.get(index=f"{index.spec.alias}-*")) == 2
 
 
 def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, index: SearchIndex) -> None:

@@ -140,17 +140,21 @@ def _watches(settings: Settings, store: Any) -> None:
 def reindex(settings: Settings, workers: int | None, as_json: bool) -> None:
     """Rebuild the search index from the database into a fresh index, then swap the alias to it."""
     from ..search import indexer as idx
+    from ..store.exclusive import AlreadyRunning
 
     index = _search_index(settings)
     with open_store(settings, whole_register=True) as store:
         idx.settle_heap()  # with --workers 1 this process builds the documents
-        name, count = idx.reindex(
-            store,
-            index,
-            batch=settings.indexer_batch,
-            progress=progress_echo("reindexing"),
-            workers=workers or os.cpu_count() or 1,
-        )
+        try:
+            name, count = idx.reindex(
+                store,
+                index,
+                batch=settings.indexer_batch,
+                progress=progress_echo("reindexing"),
+                workers=workers or os.cpu_count() or 1,
+            )
+        except AlreadyRunning as exc:
+            raise click.ClickException(str(exc)) from None
     report(
         {"indexed": count, "index": name, "alias": settings.search_alias},
         as_json,

@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
 from ..domain import clock
 from ..store import models as m
 from ..store.background import AfterCommitWorker
+from ..store.exclusive import SEARCH_REBUILD, AlreadyRunning, exclusively
 from ..store.records import NominalRepository, count_records, id_batches
 from ..store.store import Store
 from .documents import INDEX_VERSION, INDEXED_SECTIONS, stored_document
@@ -384,6 +385,10 @@ def _prepared_in_order(
             yield pending.popleft().get()
 
 
+class AliasMoved(AlreadyRunning):
+    """The alias moved while a rebuild ran, so the rebuild did not swap it (its own index is deleted)."""
+
+
 # How far before a rebuild's start the catch-up looks at rows indexers processed: room for the clocks of the
 # machines the indexers run on to differ from this one's.
 CATCH_UP_CLOCK_MARGIN = dt.timedelta(minutes=5)
@@ -425,12 +430,30 @@ def reindex(
 
     Indexers keep draining the outbox meanwhile, through the alias, into the old index. So after the swap the
     rebuild catches up (`_catch_up`): every record changed since it began, or processed by an indexer while
-    it ran, is written again into the new index; what indexers write after the swap lands there already."""
+    it ran, is written again into the new index; what indexers write after the swap lands there already.
+
+    One rebuild at a time (`AlreadyRunning` for a second while one runs): two at once would each point the
+    alias at their own index, leaving it on both, where every search counts each person twice and no indexer
+    can write through it."""
+    with exclusively(store.engine, SEARCH_REBUILD, "a rebuild of the search index"):
+        return _rebuild(store, index, batch=batch, progress=progress, workers=workers)
+
+
+def _aliased(client: Elasticsearch, alias: str) -> list[str]:
+    """The indexes `alias` points at, in name order."""
+    return sorted(client.indices.get_alias(name=alias)) if client.indices.exists_alias(name=alias) else []
+
+
+def _rebuild(
+    store: Store, index: SearchIndex, *, batch: int, progress: Progress, workers: int
+) -> tuple[str, int]:
     client, spec = index.client, index.spec
     started = clock.now()
     total = count_records(store.session_factory)
     with store.session_factory() as s:
         outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
+    # Where the alias points as the rebuild begins: it swaps only if it still points there at the end
+    old = _aliased(client, spec.alias)
     name = spec.new_name()
     definition = json.loads(json.dumps(spec.definition))
     # Built with no refresh and no replicas (each document indexed once, on the primary), both restored
@@ -455,15 +478,24 @@ def reindex(
         },
     )
     client.indices.refresh(index=name)
-    old = (
-        list(client.indices.get_alias(name=spec.alias).keys())
-        if client.indices.exists_alias(name=spec.alias)
-        else []
+    # Swapped only if the alias still points where it did when the rebuild began, the removals atomic with
+    # the addition: if it moved meanwhile (by hand, or by a rebuild of another register sharing this
+    # cluster), nothing changes, rather than the alias ending on two indexes or on one that missed changes.
+    moved = AliasMoved(
+        f"the alias {spec.alias} moved while the rebuild ran (it pointed at {', '.join(old) or 'nothing'}): "
+        "nothing was swapped; run the rebuild again"
     )
-    client.indices.update_aliases(
-        actions=[{"remove": {"index": o, "alias": spec.alias}} for o in old]
-        + [{"add": {"index": name, "alias": spec.alias}}]
-    )
+    if _aliased(client, spec.alias) != old:
+        client.indices.delete(index=name)
+        raise moved
+    try:
+        client.indices.update_aliases(
+            actions=[{"remove": {"index": o, "alias": spec.alias, "must_exist": True}} for o in old]
+            + [{"add": {"index": name, "alias": spec.alias}}]
+        )
+    except NotFoundError:
+        client.indices.delete(index=name)
+        raise moved from None
     # ... and again after it: what indexers wrote to the old index between the first catch-up and the swap.
     _catch_up(store, index, name, outbox_mark, started)
     for o in old:

@@ -1,0 +1,76 @@
+"""One holder at a time of a named job that runs for minutes across every process using the database (a
+rebuild of the search index).
+
+PostgreSQL: a session-level advisory lock taken on a connection of the job's own, which is closed when the
+job ends; a process that dies closes its connections, so a crashed job never leaves the lock held. SQLite: an
+exclusive lock on a file beside the database, which the operating system releases with the process; an
+in-memory database is one process's, so a lock in the process is enough.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+# Advisory lock ids of PostgreSQL, each named by its letters (the audit sealer's and the key fence's are
+# beside their code).
+SEARCH_REBUILD = 0x5352_4258  # "SRBX": one search index rebuild at a time
+
+_in_process: dict[tuple[str, int], threading.Lock] = {}
+_in_process_guard = threading.Lock()
+
+
+class AlreadyRunning(Exception):
+    """Another process (or thread) holds the lock: the job is running elsewhere."""
+
+
+@contextmanager
+def exclusively(engine: Engine, lock_id: int, what: str) -> Iterator[None]:
+    """Hold lock `lock_id` for the block, or raise `AlreadyRunning` at once if it is held (`what` names the
+    job in the message)."""
+    busy = AlreadyRunning(
+        f"{what} is already running against this database: wait for it to finish (one at a time)"
+    )
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_id}).scalar():
+                conn.rollback()
+                raise busy
+            conn.commit()  # the lock is the session's, not the transaction's: no transaction stays open
+            try:
+                yield
+            finally:
+                # Closed rather than unlocked and pooled: whatever happened to the connection meanwhile, the
+                # lock ends with it.
+                conn.invalidate()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        with _in_process_guard:
+            lock = _in_process.setdefault((str(engine.url), lock_id), threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise busy
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    path = Path(f"{database}.{lock_id:x}.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
