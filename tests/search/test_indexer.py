@@ -288,6 +288,62 @@ def test_a_rebuild_leaves_an_alias_that_moved_while_it_ran(
     assert len(index.client.indices.get(index=f"{index.spec.alias}-*")) == 2
 
 
+def test_processes_starting_at_once_on_a_new_cluster_make_one_index(es_node) -> None:  # type: ignore[no-untyped-def]
+    """Every API process and indexer makes the first index if the alias is missing; started together (a new
+    deployment), each made its own and the alias ended on all of them."""
+    alias = f"t-{uuid.uuid4().hex[:12]}"
+    indexes = [make_index(es_node.url, alias) for _ in range(4)]
+    start = threading.Barrier(len(indexes))
+    failures: list[BaseException] = []
+
+    def starting(index: SearchIndex) -> None:
+        start.wait()
+        try:
+            index.ensure()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=starting, args=(i,)) for i in indexes]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert list(indexes[0].client.indices.get_alias(name=alias)) == [indexes[0].spec.initial_name()]
+        indexes[0].write([{"nominal_id": "a", "version": 1}])  # and the alias takes writes
+    finally:
+        indexes[0].client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+        for i in indexes:
+            i.client.close()
+
+
+def test_after_the_cluster_loses_the_index_changes_wait_for_the_rebuild_and_nothing_guesses_mappings(
+    store: Store, index: SearchIndex
+) -> None:
+    """Writes through the missing alias made a plain index of its name with guessed mappings (which searches
+    read wrongly) and marked the changes done; `register reindex` could then never put the alias back."""
+    ids = seed(store, 3)
+    idx.drain_all(store, index)
+    index.client.indices.delete(index=f"{index.spec.alias}-*")  # the cluster's data is lost
+    with store.unit_of_work() as uow:
+        service.append_chronology(uow, OFFICER, ids[0], visit(5), expected_version=4)
+    drained = idx.drain_all(store, index, schedule=idx.RetrySchedule(1))
+    assert (drained.indexed, drained.parked) == (0, 1)
+    assert not index.client.indices.exists(index=index.spec.alias)  # no index made of the alias's name
+    with store.session_factory() as s:
+        (error,) = s.scalars(select(m.Outbox.last_error).where(m.Outbox.parked.is_(True))).all()
+    assert error is not None and error.startswith(idx.UNREACHABLE)
+    # the cluster answers, but the change waits for the alias rather than going anywhere else
+    assert idx.resume_parked(store, index) == 0
+    name, count = idx.reindex(store, index, batch=2)
+    assert count == 3 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
+    assert source(index, ids[0])["version"] == 5  # the rebuild has it
+    assert idx.drain_all(store, index).resumed == 1  # and the parked row resumes by itself
+    assert idx.outbox_status(store) == {"pending": 0, "parked": 0}
+    assert idx.check(store, index).total == 0
+
+
 def test_index_check_finds_and_repairs_drift(store: Store, settings: Settings, index: SearchIndex) -> None:
     ids = seed(store, 4)
     idx.drain_all(store, index)

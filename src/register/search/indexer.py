@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
@@ -68,6 +68,11 @@ class IndexSpec:
     def new_name(self) -> str:
         return f"{self.alias}-v{INDEX_VERSION}-{clock.now():%Y%m%d%H%M%S%f}"
 
+    def initial_name(self) -> str:
+        """The first index, made by whichever process starts first (`SearchIndex.ensure`); rebuilds make
+        `new_name`s."""
+        return f"{self.alias}-v{INDEX_VERSION}-initial"
+
 
 WRITE_CHUNK = 500  # documents per bulk request
 
@@ -92,21 +97,40 @@ class SearchIndex:
         self.spec = spec
 
     def ensure(self) -> None:
-        if not self.client.indices.exists_alias(name=self.spec.alias):
-            name = self.spec.new_name()
-            self.client.indices.create(index=name, **self.spec.definition, aliases={self.spec.alias: {}})
+        """Create the first index, with the alias on it, if the alias does not exist. Every API process and
+        indexer does this as it starts, often all at once on a new cluster: the first index has one name for
+        all of them (`initial_name`), so one creates it and the others find it, where each creating its own
+        left the alias on all of them (no indexer could write through it)."""
+        if self.client.indices.exists_alias(name=self.spec.alias):
+            return
+        try:
+            self.client.indices.create(
+                index=self.spec.initial_name(), **self.spec.definition, aliases={self.spec.alias: {}}
+            )
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception" or not self.client.indices.exists_alias(
+                name=self.spec.alias
+            ):
+                raise
 
     def write(self, docs: list[dict[str, Any]], index: str | None = None) -> None:
         """Index whole documents with external versions. A version conflict means the index already holds a
         newer (or the same) version of that record: that is the point, not an error."""
         for start in range(0, len(docs), WRITE_CHUNK):
-            self.write_body(bulk_body(docs[start : start + WRITE_CHUNK], index or self.spec.alias))
+            self.write_body(
+                bulk_body(docs[start : start + WRITE_CHUNK], index or self.spec.alias),
+                through_alias=not index,
+            )
 
-    def write_body(self, body: bytes) -> None:
+    def write_body(self, body: bytes, *, through_alias: bool = False) -> None:
         """Send a request body made by `bulk_body` (a reindex's worker processes make them: this process only
-        sends them). Raises `BulkIndexError` for any document refused other than by a version conflict."""
+        sends them). Raises `BulkIndexError` for any document refused other than by a version conflict.
+
+        `through_alias`: the body names the alias, which must exist. Without it a write after the cluster
+        lost its data made a plain index of the alias's name with guessed mappings, which searches read
+        wrongly and which stopped `register reindex` from ever putting the alias back (decision 85)."""
         # The client sends bytes as they are (its ndjson serializer); its hint names only a list of actions.
-        response = self.client.bulk(operations=body, refresh=False)  # type: ignore[arg-type]
+        response = self.client.bulk(operations=body, refresh=False, require_alias=through_alias)  # type: ignore[arg-type]
         if response["errors"]:
             real = [
                 item
@@ -118,7 +142,7 @@ class SearchIndex:
 
     def delete(self, ids: list[str], index: str | None = None) -> None:
         actions = ({"_op_type": "delete", "_index": index or self.spec.alias, "_id": i} for i in ids)
-        bulk(self.client, actions, raise_on_error=False, refresh=False)
+        bulk(self.client, actions, raise_on_error=False, refresh=False, require_alias=not index)
 
     def versions(self) -> Iterator[tuple[str, int]]:
         """(nominal_id, version) of every document, in id order (search_after over a point in time)."""
@@ -147,9 +171,13 @@ class SearchIndex:
         self.client.indices.refresh(index=self.spec.alias)
 
     def reachable(self) -> bool:
-        """Whether the cluster answers and can take writes (its health is not red)."""
+        """Whether the cluster answers and can take writes through the alias (its health is not red, and the
+        alias exists: after the cluster lost its data, not until `register reindex` has put it back)."""
         try:
-            return self.client.cluster.health(timeout="5s")["status"] in ("green", "yellow")
+            return self.client.cluster.health(timeout="5s")["status"] in (
+                "green",
+                "yellow",
+            ) and bool(self.client.indices.exists_alias(name=self.spec.alias))
         except (TransportError, ApiError):
             return False
 
@@ -206,12 +234,21 @@ _BUSY = {429, 502, 503, 504}
 
 
 def _unreachable(exc: Exception) -> bool:
+    """Whether the write failed for want of a cluster that can take it (so its rows resume by themselves
+    once it can: `resume_parked`), not because of the documents."""
     if isinstance(exc, ApiError):
         return exc.meta.status in _BUSY
     if isinstance(exc, BulkIndexError):
-        statuses = {(e.get("index") or {}).get("status") for e in exc.errors}
+        statuses = {503 if _alias_missing(e) else (e.get("index") or {}).get("status") for e in exc.errors}
         return bool(statuses) and statuses <= _BUSY | {409}
     return isinstance(exc, TransportError)  # no answer at all: refused, timed out, reset
+
+
+def _alias_missing(item: dict[str, Any]) -> bool:
+    """A bulk item refused because the alias it named does not exist (the cluster lost its data, or no
+    rebuild has made it yet)."""
+    error = (item.get("index") or {}).get("error") or {}
+    return isinstance(error, dict) and error.get("type") == "index_not_found_exception"
 
 
 def drain(
