@@ -179,6 +179,34 @@ def test_through_elasticsearch_with_the_in_process_indexer(
         )
 
 
+def test_a_register_whose_index_is_gone_answers_searches_503_rather_than_no_one(
+    store: Store, settings: Settings, token: Minter, es_node
+) -> None:  # type: ignore[no-untyped-def]
+    """An API starting against a cluster that lost its data made a new, empty index: every search answered
+    200 with only what changed since, so an investigator was told no one matched (decision 85)."""
+    alias = f"t-{uuid.uuid4().hex[:12]}"
+    with TestClient(build_app(settings, store)) as client:  # the register holds records already
+        om = token()
+        nid, etag = create(client, om)
+        add(client, om, nid, "vehicles", {"vrm": "GK19 XBW", "colour": "blue"}, etag)
+    app = build_app(
+        settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store
+    )
+    es = app.state.search_backend.index.client
+    try:
+        with TestClient(app) as client:
+            r = search(client, token(Role.INVESTIGATOR), VAN)
+            assert r.status_code == 503 and r.json()["rule"] == "search_unavailable", r.text
+            assert not es.indices.exists(index=f"{alias}*", allow_no_indices=False, ignore_unavailable=True)
+            assert client.get("/ready").json()["checks"]["search"] == "unavailable"
+            # the rebuild the log asks for brings it back, with the record
+            idx.reindex(store, app.state.search_backend.index, batch=10)
+            app.state.search_backend.index.refresh()
+            assert [h["id"] for h in search(client, token(Role.INVESTIGATOR), VAN).json()["hits"]] == [nid]
+    finally:
+        es.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
 # ------------------------------------------------------------------ F1: a restricted record elsewhere is not
 # probeable
 

@@ -336,6 +336,9 @@ def test_after_the_cluster_loses_the_index_changes_wait_for_the_rebuild_and_noth
     assert error is not None and error.startswith(idx.UNREACHABLE)
     # the cluster answers, but the change waits for the alias rather than going anywhere else
     assert idx.resume_parked(store, index) == 0
+    # and a process starting now makes no empty index for the searches to answer from
+    assert idx.ensure_for(store, index) is False
+    assert index.client.indices.get(index=f"{index.spec.alias}-*") == {}
     name, count = idx.reindex(store, index, batch=2)
     assert count == 3 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
     assert source(index, ids[0])["version"] == 5  # the rebuild has it

@@ -152,7 +152,7 @@ def create_app(
             spans["running"] += 1
             if spans["running"] == 1:
                 if indexer is not None:
-                    search_index.ensure()  # type: ignore[union-attr]  # an indexer exists only with an index
+                    indexer.ensure_index()
                     indexer.start()
                 spans["sealing_before"], store.seal_after_commit = store.seal_after_commit, False
                 sealer.start()

@@ -57,7 +57,7 @@ def indexer(settings: Settings, once: bool, interval: float, as_json: bool, hear
     index = _search_index(settings)
     schedule = idx.RetrySchedule.from_settings(settings)
     with open_store(settings) as store:
-        index.ensure()
+        idx.ensure_for(store, index)  # a register that lost its index waits for `register reindex`
         if not once:
             idx.settle_heap()
         failures = 0

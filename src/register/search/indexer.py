@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -38,6 +39,8 @@ from ..store.records import NominalRepository, count_records, id_batches
 from ..store.store import Store
 from .documents import INDEX_VERSION, INDEXED_SECTIONS, stored_document
 from .documents import document as document  # what an indexed record looks like (tests read it from here)
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
@@ -180,6 +183,27 @@ class SearchIndex:
             ) and bool(self.client.indices.exists_alias(name=self.spec.alias))
         except (TransportError, ApiError):
             return False
+
+
+def ensure_for(store: Store, index: SearchIndex) -> bool:
+    """Make the first index (`SearchIndex.ensure`) only for a register that holds no records yet. Where the
+    alias is missing but the register holds records, the cluster lost its data (or never had it): an empty
+    index made now would answer every search from only what changes from now on, so that an investigator's
+    search found no one else; rather, searches answer 503 and the indexers' writes wait (decision 85) until
+    `register reindex` builds the index from the database. Returns whether the alias exists."""
+    if index.client.indices.exists_alias(name=index.spec.alias):
+        return True
+    with store.session_factory() as s:
+        holds = s.execute(select(m.Nominal.id).limit(1)).first() is not None
+    if holds:
+        log.error(
+            "search index missing: the alias %s does not exist but the register holds records; searches "
+            "answer 503 and changes wait until `register reindex` rebuilds it",
+            index.spec.alias,
+        )
+        return False
+    index.ensure()
+    return True
 
 
 def _documents(nominals: NominalRepository, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
@@ -592,3 +616,7 @@ class InProcessIndexer(AfterCommitWorker):
             poll_seconds,
         )
         self.index = index
+
+    def ensure_index(self) -> bool:
+        """The first index, for a register with no records yet (`ensure_for`)."""
+        return ensure_for(self.store, self.index)
