@@ -4,6 +4,7 @@ hidden matchable, and every search and export in the audit log with its criteria
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import time
 import uuid
@@ -189,6 +190,8 @@ def test_a_register_whose_index_is_gone_answers_searches_503_rather_than_no_one(
         om = token()
         nid, etag = create(client, om)
         add(client, om, nid, "vehicles", {"vrm": "GK19 XBW", "colour": "blue"}, etag)
+    with store.unit_of_work() as uow:  # indexed, into an index the cluster has since lost
+        uow.session.execute(m.Outbox.__table__.update().values(processed_at=dt.datetime.now(dt.UTC)))
     app = build_app(
         settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store
     )
@@ -205,6 +208,34 @@ def test_a_register_whose_index_is_gone_answers_searches_503_rather_than_no_one(
             assert [h["id"] for h in search(client, token(Role.INVESTIGATOR), VAN).json()["hits"]] == [nid]
     finally:
         es.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+def test_a_new_register_gets_its_first_index_even_after_its_first_records(
+    store: Store, settings: Settings, token: Minter, es_node
+) -> None:  # type: ignore[no-untyped-def]
+    """Records written before the first indexer starts are all still in the outbox, which fills the index."""
+    alias = f"t-{uuid.uuid4().hex[:12]}"
+    with TestClient(build_app(settings, store)) as client:
+        om = token()
+        nid, etag = create(client, om)
+        add(client, om, nid, "vehicles", {"vrm": "GK19 XBW", "colour": "blue"}, etag)
+    app = build_app(
+        settings.model_copy(update={"elasticsearch_url": es_node.url, "search_alias": alias}), store
+    )
+    index = app.state.search_backend.index
+    try:
+        with TestClient(app) as client:
+            assert index.client.indices.exists_alias(name=alias)
+            deadline = time.monotonic() + 20
+            while True:  # the in-process indexer drains after it starts, in the background
+                index.refresh()
+                body = search(client, token(Role.INVESTIGATOR), VAN).json()
+                if body["total"] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert [h["id"] for h in body["hits"]] == [nid]
+    finally:
+        index.client.indices.delete(index=f"{alias}-*", ignore_unavailable=True, allow_no_indices=True)
 
 
 # ------------------------------------------------------------------ F1: a restricted record elsewhere is not

@@ -32,6 +32,7 @@ from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
 from ..domain import clock
+from ..domain.enums import NominalStatus
 from ..store import models as m
 from ..store.background import AfterCommitWorker
 from ..store.exclusive import SEARCH_REBUILD, AlreadyRunning, exclusively
@@ -186,19 +187,29 @@ class SearchIndex:
 
 
 def ensure_for(store: Store, index: SearchIndex) -> bool:
-    """Make the first index (`SearchIndex.ensure`) only for a register that holds no records yet. Where the
-    alias is missing but the register holds records, the cluster lost its data (or never had it): an empty
-    index made now would answer every search from only what changes from now on, so that an investigator's
-    search found no one else; rather, searches answer 503 and the indexers' writes wait (decision 85) until
-    `register reindex` builds the index from the database. Returns whether the alias exists."""
+    """Make the first index (`SearchIndex.ensure`) only if the outbox will fill it: every record not erased
+    still has a change waiting there (a new register, whose first records may be written before the first
+    indexer starts). Otherwise the alias is missing because the cluster lost its data, or records came in
+    without the outbox (`register generate`): an empty index made now would answer every search from only
+    what changes from now on, so that an investigator's search found no one else. Rather, searches answer 503
+    and the indexers' writes wait (decision 85) until `register reindex` builds the index from the database.
+    Returns whether the alias exists."""
     if index.client.indices.exists_alias(name=index.spec.alias):
         return True
+    waiting = (
+        select(m.Outbox.id)
+        .where(m.Outbox.nominal_id == m.Nominal.id, m.Outbox.processed_at.is_(None))
+        .exists()
+    )
     with store.session_factory() as s:
-        holds = s.execute(select(m.Nominal.id).limit(1)).first() is not None
-    if holds:
+        # the pending rows hashed once (their index), then records until the first without one
+        unfilled = s.execute(
+            select(m.Nominal.id).where(m.Nominal.status != NominalStatus.ERASED.value, ~waiting).limit(1)
+        ).first()
+    if unfilled is not None:
         log.error(
-            "search index missing: the alias %s does not exist but the register holds records; searches "
-            "answer 503 and changes wait until `register reindex` rebuilds it",
+            "search index missing: the alias %s does not exist and the register holds records the outbox "
+            "would not fill it with; searches answer 503 and changes wait until `register reindex`",
             index.spec.alias,
         )
         return False
