@@ -413,6 +413,46 @@ def test_competing_indexers_take_each_outbox_row_once(store: Store, index: Searc
     assert idx.check(store, index).total == 0
 
 
+def test_an_erasure_the_index_refuses_is_tried_again_until_the_person_is_gone(
+    store: Store, index: SearchIndex
+) -> None:
+    """The delete of an erased record's document dropped Elasticsearch's refusals and marked the change done,
+    leaving the erased person searchable until the nightly drift check (decision 86)."""
+    from register.archive import service as archive
+    from register.archive.schemas import ArchiveRequest
+    from register.domain.actors import SystemActor
+    from register.domain.notification import add_months
+    from register.retention import service as retention
+    from tests.factories import SUPERVISOR
+
+    (c,) = seed(store, 1)
+    with store.unit_of_work() as uow:
+        archive.archive(
+            uow,
+            SUPERVISOR,
+            c,
+            ArchiveRequest(reason="died"),
+            expected_version=uow.nominals.header_row(c).version,
+        )
+    idx.drain_all(store, index)
+    (live,) = index.client.indices.get_alias(name=index.spec.alias)
+    index.client.indices.close(index=live)  # refuses every operation on its documents, as a failed shard does
+    try:
+        retention.run(store, SystemActor("retention"), today=add_months(dt.date.today(), 84))
+        drained = idx.drain_all(store, index)
+        assert (drained.indexed, drained.retried) == (0, 1)
+        assert idx.outbox_status(store)["pending"] == 1  # the erasure is still to be done
+    finally:
+        index.client.indices.open(index=live, wait_for_active_shards="1")
+    assert index.client.exists(index=index.spec.alias, id=str(c))
+    with store.unit_of_work() as uow:  # its retry is due
+        uow.session.execute(m.Outbox.__table__.update().values(available_at=dt.datetime.now(dt.UTC)))
+    assert idx.drain_all(store, index).indexed == 1
+    index.refresh()
+    assert not index.client.exists(index=index.spec.alias, id=str(c))
+    assert idx.check(store, index).total == 0
+
+
 def test_merged_records_leave_results_and_erased_ones_leave_the_index(
     store: Store, index: SearchIndex
 ) -> None:

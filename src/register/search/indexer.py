@@ -145,8 +145,14 @@ class SearchIndex:
                 raise BulkIndexError(f"{len(real)} document(s) failed to index.", real)
 
     def delete(self, ids: list[str], index: str | None = None) -> None:
+        """Delete these documents (an erased record's). One already absent is deleted; any other refusal
+        raises `BulkIndexError`, so that the change is tried again: the refusals were dropped, and the outbox
+        row marked done with the erased person still searchable (decision 86)."""
         actions = ({"_op_type": "delete", "_index": index or self.spec.alias, "_id": i} for i in ids)
-        bulk(self.client, actions, raise_on_error=False, refresh=False, require_alias=not index)
+        _, errors = bulk(self.client, actions, raise_on_error=False, refresh=False, require_alias=not index)
+        refused = [e for e in errors if not _already_absent(e)] if isinstance(errors, list) else []
+        if refused:
+            raise BulkIndexError(f"{len(refused)} document(s) failed to delete.", refused)
 
     def versions(self) -> Iterator[tuple[str, int]]:
         """(nominal_id, version) of every document, in id order (search_after over a point in time)."""
@@ -274,16 +280,27 @@ def _unreachable(exc: Exception) -> bool:
     if isinstance(exc, ApiError):
         return exc.meta.status in _BUSY
     if isinstance(exc, BulkIndexError):
-        statuses = {503 if _alias_missing(e) else (e.get("index") or {}).get("status") for e in exc.errors}
+        statuses = {503 if _alias_missing(e) else _outcome(e).get("status") for e in exc.errors}
         return bool(statuses) and statuses <= _BUSY | {409}
     return isinstance(exc, TransportError)  # no answer at all: refused, timed out, reset
+
+
+def _outcome(item: dict[str, Any]) -> dict[str, Any]:
+    """A bulk response item's outcome, whatever its operation (`{"index": {...}}`, `{"delete": {...}}`)."""
+    return next(iter(item.values()), None) or {}
 
 
 def _alias_missing(item: dict[str, Any]) -> bool:
     """A bulk item refused because the alias it named does not exist (the cluster lost its data, or no
     rebuild has made it yet)."""
-    error = (item.get("index") or {}).get("error") or {}
+    error = _outcome(item).get("error") or {}
     return isinstance(error, dict) and error.get("type") == "index_not_found_exception"
+
+
+def _already_absent(item: dict[str, Any]) -> bool:
+    """A delete of a document the index does not hold: what the delete was for."""
+    outcome = _outcome(item)
+    return outcome.get("status") == 404 and outcome.get("result") == "not_found"
 
 
 def drain(
