@@ -413,27 +413,33 @@ def test_competing_indexers_take_each_outbox_row_once(store: Store, index: Searc
     assert idx.check(store, index).total == 0
 
 
+def archive_as_died(uow, nominal_id: uuid.UUID) -> None:  # type: ignore[no-untyped-def]
+    """Archive a record as its subject having died: the retention sweep erases it years later."""
+    from register.archive import service as archive
+    from register.archive.schemas import ArchiveRequest
+    from tests.factories import SUPERVISOR
+
+    archive.archive(
+        uow,
+        SUPERVISOR,
+        nominal_id,
+        ArchiveRequest(reason="died"),
+        expected_version=uow.nominals.header_row(nominal_id).version,
+    )
+
+
 def test_an_erasure_the_index_refuses_is_tried_again_until_the_person_is_gone(
     store: Store, index: SearchIndex
 ) -> None:
     """The delete of an erased record's document dropped Elasticsearch's refusals and marked the change done,
     leaving the erased person searchable until the nightly drift check (decision 86)."""
-    from register.archive import service as archive
-    from register.archive.schemas import ArchiveRequest
     from register.domain.actors import SystemActor
     from register.domain.notification import add_months
     from register.retention import service as retention
-    from tests.factories import SUPERVISOR
 
     (c,) = seed(store, 1)
     with store.unit_of_work() as uow:
-        archive.archive(
-            uow,
-            SUPERVISOR,
-            c,
-            ArchiveRequest(reason="died"),
-            expected_version=uow.nominals.header_row(c).version,
-        )
+        archive_as_died(uow, c)
     idx.drain_all(store, index)
     (live,) = index.client.indices.get_alias(name=index.spec.alias)
     index.client.indices.close(index=live)  # refuses every operation on its documents, as a failed shard does
@@ -456,8 +462,6 @@ def test_an_erasure_the_index_refuses_is_tried_again_until_the_person_is_gone(
 def test_merged_records_leave_results_and_erased_ones_leave_the_index(
     store: Store, index: SearchIndex
 ) -> None:
-    from register.archive import service as archive
-    from register.archive.schemas import ArchiveRequest
     from register.domain.actors import SystemActor
     from register.domain.notification import add_months
     from register.merges import service as merges
@@ -470,13 +474,7 @@ def test_merged_records_leave_results_and_erased_ones_leave_the_index(
         done = merges.merge(
             uow, SUPERVISOR, a, b, expected_version=version, merged_version=uow.nominals.header_row(b).version
         )
-        archive.archive(
-            uow,
-            SUPERVISOR,
-            c,
-            ArchiveRequest(reason="died"),
-            expected_version=uow.nominals.header_row(c).version,
-        )
+        archive_as_died(uow, c)
     idx.drain_all(store, index)
     assert (
         source(index, b)["status"] == "merged" and len(source(index, a)["names"]) == 4
