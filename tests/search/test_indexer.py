@@ -251,6 +251,24 @@ def test_a_second_rebuild_while_one_runs_is_refused_and_the_alias_ends_on_one_in
     assert set(index.client.indices.get_alias(name=index.spec.alias)) == {again}
 
 
+def test_a_rebuild_says_at_once_when_an_index_holds_the_alias_name(store: Store, index: SearchIndex) -> None:
+    """Before decision 85 a write through the missing alias made an index of its name, where no alias can go:
+    the rebuild built everything and only then failed at the swap."""
+    seed(store, 2)
+    index.client.indices.delete(index=f"{index.spec.alias}-*")
+    index.client.indices.create(index=index.spec.alias)  # what such a write made
+    try:
+        with pytest.raises(idx.AliasTaken, match=f"DELETE /{index.spec.alias}"):
+            idx.reindex(store, index, batch=2)
+        assert index.client.indices.get(index=f"{index.spec.alias}-*") == {}  # nothing built
+        index.client.indices.delete(index=index.spec.alias)  # as the message says
+        name, count = idx.reindex(store, index, batch=2)
+        assert count == 2 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
+    finally:
+        if not index.client.indices.exists_alias(name=index.spec.alias):
+            index.client.indices.delete(index=index.spec.alias, ignore_unavailable=True)
+
+
 @pytest.mark.parametrize("when", ["while it built", "between its last look and the swap"])
 def test_a_rebuild_leaves_an_alias_that_moved_while_it_ran(
     store: Store, index: SearchIndex, monkeypatch: pytest.MonkeyPatch, when: str

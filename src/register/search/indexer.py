@@ -478,6 +478,10 @@ class AliasMoved(AlreadyRunning):
     """The alias moved while a rebuild ran, so the rebuild did not swap it (its own index is deleted)."""
 
 
+class AliasTaken(AlreadyRunning):
+    """An index holds the alias's name, so no rebuild can point the alias anywhere until it is deleted."""
+
+
 # How far before a rebuild's start the catch-up looks at rows indexers processed: room for the clocks of the
 # machines the indexers run on to differ from this one's.
 CATCH_UP_CLOCK_MARGIN = dt.timedelta(minutes=5)
@@ -543,6 +547,13 @@ def _rebuild(
         outbox_mark = s.execute(select(func.coalesce(func.max(m.Outbox.id), 0))).scalar_one()
     # Where the alias points as the rebuild begins: it swaps only if it still points there at the end
     old = _aliased(client, spec.alias)
+    if not old and client.indices.exists(index=spec.alias):
+        # Said now, not after building for minutes: Elasticsearch refuses an alias an index's name holds
+        raise AliasTaken(
+            f"an index named {spec.alias} holds the alias's name (indexers made it by writing while the "
+            f"alias was missing, before decision 85): delete it (DELETE /{spec.alias}: it holds only copies "
+            "of records) and run the rebuild again"
+        )
     name = spec.new_name()
     definition = json.loads(json.dumps(spec.definition))
     # Built with no refresh and no replicas (each document indexed once, on the primary), both restored
