@@ -32,11 +32,10 @@ from elasticsearch.helpers import BulkIndexError, bulk
 from sqlalchemy import func, select, update
 
 from ..domain import clock
-from ..domain.enums import NominalStatus
 from ..store import models as m
 from ..store.background import AfterCommitWorker
 from ..store.exclusive import SEARCH_REBUILD, AlreadyRunning, exclusively
-from ..store.records import NominalRepository, count_records, id_batches
+from ..store.records import NOT_ERASED, NominalRepository, count_records, id_batches
 from ..store.store import Store
 from .documents import INDEX_VERSION, INDEXED_SECTIONS, stored_document
 from .documents import document as document  # what an indexed record looks like (tests read it from here)
@@ -139,7 +138,7 @@ class SearchIndex:
             real = [
                 item
                 for item in response["items"]
-                if (status := next(iter(item.values())).get("status", 200)) >= 300 and status != 409
+                if (status := _outcome(item).get("status", 200)) >= 300 and status != 409
             ]
             if real:
                 raise BulkIndexError(f"{len(real)} document(s) failed to index.", real)
@@ -209,9 +208,7 @@ def ensure_for(store: Store, index: SearchIndex) -> bool:
     )
     with store.session_factory() as s:
         # the pending rows hashed once (their index), then records until the first without one
-        unfilled = s.execute(
-            select(m.Nominal.id).where(m.Nominal.status != NominalStatus.ERASED.value, ~waiting).limit(1)
-        ).first()
+        unfilled = s.execute(select(m.Nominal.id).where(NOT_ERASED, ~waiting).limit(1)).first()
     if unfilled is not None:
         log.error(
             "search index missing: the alias %s does not exist and the register holds records the outbox "

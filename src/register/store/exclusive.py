@@ -3,15 +3,13 @@ rebuild of the search index).
 
 PostgreSQL: a session-level advisory lock taken on a connection of the job's own, which is closed when the
 job ends; a process that dies closes its connections, so a crashed job never leaves the lock held. SQLite: an
-exclusive lock on a file beside the database, which the operating system releases with the process; an
-in-memory database is one process's, so a lock in the process is enough.
+exclusive lock on a file beside the database, which the operating system releases with the process.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,9 +19,6 @@ from sqlalchemy import Engine, text
 # Advisory lock ids of PostgreSQL, each named by its letters (the audit sealer's and the key fence's are
 # beside their code).
 SEARCH_REBUILD = 0x5352_4258  # "SRBX": one search index rebuild at a time
-
-_in_process: dict[tuple[str, int], threading.Lock] = {}
-_in_process_guard = threading.Lock()
 
 
 class AlreadyRunning(Exception):
@@ -50,18 +45,7 @@ def exclusively(engine: Engine, lock_id: int, what: str) -> Iterator[None]:
                 # lock ends with it.
                 conn.invalidate()
         return
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
-        with _in_process_guard:
-            lock = _in_process.setdefault((str(engine.url), lock_id), threading.Lock())
-        if not lock.acquire(blocking=False):
-            raise busy
-        try:
-            yield
-        finally:
-            lock.release()
-        return
-    path = Path(f"{database}.{lock_id:x}.lock")
+    path = Path(f"{engine.url.database}.{lock_id:x}.lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
