@@ -207,6 +207,43 @@ def test_reindex_builds_a_fresh_index_swaps_the_alias_and_keeps_changes_made_mea
     assert idx.check(store, index).total == 0
 
 
+def test_a_pruned_outbox_still_brings_the_index_every_change(store: Store, index: SearchIndex) -> None:
+    """Decision 87: after an outage left several waiting rows for a record, a prune keeps only the newest of
+    each, and the index still ends holding every record at its latest version, an erasure included."""
+    from register.domain.actors import SystemActor
+    from register.domain.notification import add_months
+    from register.retention import service as retention
+    from register.search import service as search_service
+
+    ids = seed(store, 3)
+    idx.drain_all(store, index)
+    with store.unit_of_work() as uow:  # the cluster is away: these wait
+        _, v = service.append_chronology(uow, OFFICER, ids[0], visit(1), expected_version=4)
+        service.append_chronology(uow, OFFICER, ids[0], visit(2), expected_version=v)
+        archive_as_died(uow, ids[2])
+    assert retention.run(store, SystemActor("retention"), today=add_months(dt.date.today(), 84)).erased == 1
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    with store.unit_of_work() as uow:
+        uow.session.execute(m.Outbox.__table__.update().values(created_at=long_ago))
+        uow.session.execute(
+            m.Outbox.__table__.update()
+            .where(m.Outbox.processed_at.is_not(None))
+            .values(processed_at=long_ago)
+        )
+
+    pruned = search_service.prune_outbox(store, SystemActor("test"), keep_days=7)
+
+    with store.session_factory() as s:
+        left = s.execute(select(m.Outbox.nominal_id, m.Outbox.processed_at)).all()
+    assert (pruned.removed, pruned.superseded) == (12, 2)  # the indexed rows; all but the newest waiting
+    assert sorted(str(n) for n, _ in left) == sorted([str(ids[0]), str(ids[2])])
+    assert all(done is None for _, done in left)
+    idx.drain_all(store, index)
+    assert source(index, ids[0])["version"] == 6
+    assert not index.client.exists(index=index.spec.alias, id=str(ids[2]))  # the erased person is gone
+    assert idx.check(store, index).total == 0
+
+
 def test_a_second_rebuild_while_one_runs_is_refused_and_the_alias_ends_on_one_index(
     store: Store, settings: Settings, index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -135,7 +135,13 @@ def register_workloads() -> list[tuple[str, dict, dict]]:
 def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() -> None:
     jobs = {d["metadata"]["name"]: d for d in workloads() if d["kind"] == "CronJob"}
     scheduled = {tuple(pod_spec(d)["containers"][0]["args"][:2]) for d in jobs.values()}
-    wanted = {("audit", "verify"), ("audit", "seal"), ("retention", "run"), ("events", "prune")}
+    wanted = {
+        ("audit", "verify"),
+        ("audit", "seal"),
+        ("retention", "run"),
+        ("events", "prune"),
+        ("outbox", "prune"),
+    }
     assert wanted <= scheduled and {a for a, _ in scheduled} >= {"quality", "backup"}
     # The consistency checks mend what they find and still fail the job, so an operator hears of a write path
     # that missed a refresh or an index update; the caseload facts are mended before the quality run reads.
@@ -149,7 +155,7 @@ def test_the_scheduled_jobs_exist_in_kubernetes_and_compose_and_never_overlap() 
         assert all("--json" in c["args"] for c in pod_spec(job)["containers"]), f"{name}: a job logs JSON"
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     tools = {tuple(s["command"][:2]) for s in compose.values() if "tools" in s.get("profiles", [])}
-    assert {("audit", "verify"), ("retention", "run"), ("events", "prune")} <= tools
+    assert {("audit", "verify"), ("retention", "run"), ("events", "prune"), ("outbox", "prune")} <= tools
     assert {c for c, _ in tools} >= {"quality", "backup", "db", "facts-check", "index-check"}
 
 

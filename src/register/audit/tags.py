@@ -51,6 +51,8 @@ class Tag(StrEnum):
     TRANSFER_REQUEST_READ = "transfer:request:read"
     SEARCH_QUERY_RUN = "search:query:run"
     SEARCH_RESULTS_EXPORT = "search:results:export"
+    # `register outbox prune` (search/service.py, decision 87): a window of outbox rows removed, with counts.
+    SEARCH_OUTBOX_PRUNE = "search:outbox:prune"
     # An operation's saved searches (src/register/saved_searches/service.py).
     SEARCH_SAVED_CREATE = "search:saved:create"
     SEARCH_SAVED_LIST = "search:saved:list"

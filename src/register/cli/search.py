@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..config import Settings
+from ..search.service import DEFAULT_OUTBOX_KEEP_DAYS
 from .base import json_option, main, open_store, progress_echo, report
 from .watches import run_watches
 
@@ -195,3 +196,46 @@ def index_check(settings: Settings, repair: bool, strict: bool, as_json: bool) -
         ],
     )
     sys.exit(1 if (drift.total if strict else after.total) else 0)
+
+
+@main.group()
+def outbox() -> None:
+    """The search outbox: the changes on their way to the index (docs/operations.md, "Search")."""
+
+
+@outbox.command("prune")
+@click.option(
+    "--keep-days",
+    type=click.IntRange(1, 36_500),
+    default=DEFAULT_OUTBOX_KEEP_DAYS,
+    show_default=True,
+    envvar="REGISTER_OUTBOX_KEEP_DAYS",
+    help="keep the rows indexed within this many days (a rebuild's catch-up reads them)",
+)
+@json_option
+@click.pass_obj
+def outbox_prune(settings: Settings, keep_days: int, as_json: bool) -> None:
+    """Remove outbox rows nothing needs any more (daily, e.g. a CronJob): indexed more than --keep-days ago,
+    or waiting that long behind a newer row of the same record; rows the watched searches have not yet
+    evaluated stay. Audited, a window of rows a transaction."""
+    from ..domain.actors import SystemActor
+    from ..search import service
+
+    with open_store(settings, whole_register=True) as store:
+        done = service.prune_outbox(
+            store,
+            SystemActor("outbox-prune"),
+            keep_days=keep_days,
+            progress=progress_echo("pruning the outbox (row numbers)"),
+        )
+    report(done.model_dump(mode="json"), as_json, _prune_lines)
+
+
+def _prune_lines(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"removed {r['removed']} outbox rows indexed before {r['before']}"
+        f" and {r['superseded']} superseded by a newer change to the same record"
+    ]
+    if r["kept_after"] is not None:
+        lines.append(f"rows after {r['kept_after']} kept: the watched searches have not evaluated them yet")
+    return lines

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..crypto.envelope import BlindIndex
 from ..store import models as m
 from ..store.cipher import RecordCipher
+from ..store.outbox import WATCHES_MARK
 from .schemas import NewSavedSearch, SavedSearch
 
 TABLE, COLUMN = "saved_search", "search_sealed"
@@ -298,7 +299,7 @@ def mark_seen(session: Session, search_id: uuid.UUID, now: dt.datetime) -> None:
     )
 
 
-MARK = "watches"
+MARK = WATCHES_MARK  # the row the outbox's pruning reads too
 
 
 def mark(session: Session) -> int:

@@ -99,3 +99,16 @@ class SearchResults(BaseModel):
     next_cursor: str | None = (
         None  # send it back as `cursor` (same query and sort) for the next page; None: this is the last
     )
+
+
+class OutboxPruned(BaseModel):
+    """What `register outbox prune` removed (decision 87): counts and row numbers, never a record."""
+
+    keep_days: int
+    before: dt.datetime = Field(description="rows indexed (or superseded) before this were removed")
+    removed: int = Field(description="rows already in the search index")
+    superseded: int = Field(description="waiting rows of a record with a newer waiting row")
+    kept_after: int | None = Field(
+        description="rows after this number were kept for the watched searches not yet evaluated against "
+        "them (`register watches run`'s mark); None: every row was looked at"
+    )

@@ -10,15 +10,19 @@ from collections.abc import Collection
 from ..access.policy import Policy, RecordFacts
 from ..audit.events import Action, AuditEntry
 from ..audit.tags import Tag
-from ..domain.actors import Principal
+from ..domain import clock
+from ..domain.actors import Actor, Principal
 from ..domain.errors import InvalidValue
+from ..store import outbox
+from ..store.store import Store
+from ..store.sweep import Progress, no_progress, sweep
 from ..store.uow import UnitOfWork
 from ..usecase.core import use_case
 from ..usecase.guard import authorize
 from .backend import Results, SearchBackend, Viewer
 from .cursor import Cursors
 from .query import SearchRequest
-from .schemas import SearchHit, SearchResults
+from .schemas import OutboxPruned, SearchHit, SearchResults
 
 STUB = "restricted record: contact the owning area"
 
@@ -259,3 +263,60 @@ def evaluate_watch(
             baseline=ids is None,
         )
     return [h.id for h in hits]
+
+
+DEFAULT_OUTBOX_KEEP_DAYS = 7
+PRUNE_WINDOW = 50_000  # outbox row numbers a transaction of the prune looks at
+
+
+def prune_outbox(
+    store: Store,
+    actor: Actor,
+    *,
+    keep_days: int = DEFAULT_OUTBOX_KEEP_DAYS,
+    window: int = PRUNE_WINDOW,
+    progress: Progress = no_progress,
+) -> OutboxPruned:
+    """Remove the outbox rows nothing needs any more (decision 87): those indexed more than `keep_days` ago,
+    and waiting rows that old whose record has a newer waiting row, leaving every row the indexer, a
+    rebuild's catch-up or the watched searches may still read. Set-based, a window of row numbers a
+    transaction (a writer waits for one window at most, and an interrupted prune keeps what it finished), each
+    window audited as administration with its counts."""
+    if not 1 <= keep_days <= 36_500:
+        raise InvalidValue("keep_days_range", "keep_days must be between 1 and 36,500", "keep_days")
+    if window < 1:
+        raise InvalidValue("window_range", "window must be at least 1", "window")
+    before = clock.now() - dt.timedelta(days=keep_days)
+    with store.session_factory() as session:
+        low, high = outbox.prune_span(session)
+        floor = outbox.prune_floor(session)
+    upto = high if floor is None else min(high, floor)
+    start = max(low - 1, 0)
+    windows = [(after, min(after + window, upto)) for after in range(start, upto, window)]
+    report = OutboxPruned(
+        keep_days=keep_days, before=before, removed=0, superseded=0, kept_after=upto if upto < high else None
+    )
+
+    def step(uow: UnitOfWork, span: tuple[int, int]) -> int:
+        removed, superseded = outbox.prune_window(uow.session, span[0], span[1], before)
+        report.removed += removed
+        report.superseded += superseded
+        uow.audit.record(
+            AuditEntry(
+                Action.ADMINISTRATION,
+                Tag.SEARCH_OUTBOX_PRUNE,
+                actor,
+                details={
+                    "keep_days": keep_days,
+                    "before": before.isoformat(),
+                    "rows_after": span[0],
+                    "rows_upto": span[1],
+                    "removed": removed,
+                    "superseded": superseded,
+                },
+            )
+        )
+        return span[1] - span[0]
+
+    sweep(store, windows, step, total=max(upto - start, 0), progress=progress)
+    return report
