@@ -343,6 +343,38 @@ def test_a_rebuild_leaves_an_alias_that_moved_while_it_ran(
     assert len(index.client.indices.get(index=f"{index.spec.alias}-*")) == 2
 
 
+def test_a_rebuild_on_a_new_register_takes_the_alias_from_the_first_index_made_while_it_ran(
+    store: Store, es_node
+) -> None:  # type: ignore[no-untyped-def]
+    """A rebuild began before any index existed; meanwhile a process starting on the new register made the
+    first index (`ensure_for`) and indexed a change into it. That is not someone moving the alias: the
+    rebuild swaps from the first index and keeps the change."""
+    index = make_index(es_node.url, f"t-{uuid.uuid4().hex[:12]}")
+    try:
+        ids = seed(store, 3)
+        changed: list[int] = []
+
+        def a_process_starts(done: int, total: int) -> None:
+            if done and not changed:
+                assert idx.ensure_for(store, index)  # every record's changes still wait: it makes the index
+                with store.unit_of_work() as uow:
+                    _, v = service.append_chronology(uow, OFFICER, ids[0], visit(7), expected_version=4)
+                changed.append(v)
+                idx.drain_all(store, index)  # into the first index, through the alias
+
+        name, count = idx.reindex(store, index, batch=2, progress=a_process_starts)
+
+        assert count == 3 and set(index.client.indices.get_alias(name=index.spec.alias)) == {name}
+        assert not index.client.indices.exists(index=index.spec.initial_name())
+        assert source(index, ids[0])["version"] == changed[0] == 5
+        assert idx.check(store, index).total == 0
+    finally:
+        index.client.indices.delete(
+            index=f"{index.spec.alias}-*", ignore_unavailable=True, allow_no_indices=True
+        )
+        index.client.close()
+
+
 def test_processes_starting_at_once_on_a_new_cluster_make_one_index(es_node) -> None:  # type: ignore[no-untyped-def]
     """Every API process and indexer makes the first index if the alias is missing; started together (a new
     deployment), each made its own and the alias ended on all of them."""

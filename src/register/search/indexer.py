@@ -582,7 +582,13 @@ def _rebuild(
         f"the alias {spec.alias} moved while the rebuild ran (it pointed at {', '.join(old) or 'nothing'}): "
         "nothing was swapped; run the rebuild again"
     )
-    if _aliased(client, spec.alias) != old:
+    now = _aliased(client, spec.alias)
+    if not old and now == [spec.initial_name()]:
+        # The first index, made meanwhile by a process starting on a new register (`ensure_for`): not a move
+        # but the alias's first place. Everything indexers wrote to it was processed after the rebuild began,
+        # so the catch-up after the swap replays it; swapped from it and deleted like any old index.
+        old = now
+    elif now != old:
         client.indices.delete(index=name)
         raise moved
     try:
