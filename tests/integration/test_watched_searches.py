@@ -142,6 +142,42 @@ def test_a_created_record_that_matches_is_told_once_and_audited_as_a_search(
     assert len(_events(store, "search:watch:seen")) == 1
 
 
+def test_the_watches_lag_gauge_says_how_long_changes_have_waited_for_an_evaluation(
+    store: Store, policy: Policy
+) -> None:
+    """`register_watches_lag_seconds` (the alert RegisterWatchesStale): while a watch is active, the age of
+    the first change `register watches run` has not evaluated it against; nothing while no watch is."""
+    from sqlalchemy import update
+
+    from register.store import gauges
+
+    def lag() -> dt.datetime | None:
+        with store.session_factory() as s:
+            return gauges.read(s, dt.datetime.now(dt.UTC)).watches_oldest_unevaluated
+
+    backend = SqlBackend(store)
+    with store.unit_of_work() as uow:
+        create(uow, identity=_person("Bea"))
+    assert lag() is None  # no watch: nothing waits for one
+    saved = _save(store, policy)
+    _watch(store, policy, backend, saved)
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with store.unit_of_work() as uow:
+        create(uow, identity=_person("Cal"))
+    with store.unit_of_work() as uow:  # (a change's outbox row is written as its unit of work commits)
+        uow.session.execute(update(m.Outbox).values(created_at=an_hour_ago))  # the runs stopped an hour ago
+    assert lag() == an_hour_ago
+    assert _run(store, policy, backend).new == 1  # the runs resume
+    assert lag() is None
+    with store.unit_of_work(for_caller=True) as uow:
+        service.end_watch(uow, KENT, policy, saved)
+    with store.unit_of_work() as uow:
+        create(uow, identity=_person("Dot"))
+    with store.unit_of_work() as uow:
+        uow.session.execute(update(m.Outbox).values(created_at=an_hour_ago))
+    assert lag() is None  # the watch ended: no one waits
+
+
 def test_a_change_that_makes_an_existing_record_match_is_new(store: Store, policy: Policy) -> None:
     backend = SqlBackend(store)
     with store.unit_of_work() as uow:

@@ -264,6 +264,11 @@ class DatabaseGauges(Collector):
             age(figures.outbox_oldest_due),
         )
         yield _gauge(
+            "register_watches_lag_seconds",
+            "Age of the oldest change the active watched searches have not been evaluated against (0: none)",
+            age(figures.watches_oldest_unevaluated),
+        )
+        yield _gauge(
             "register_audit_unsealed_events", "Committed audit events not yet sealed", figures.audit_unsealed
         )
         yield _gauge(

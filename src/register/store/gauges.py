@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.chain import LOOKBACK, unsealed_after
 from . import models as m
+from .outbox import WATCHES_MARK
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class Gauges:
     outbox_oldest_pending: dt.datetime | None = None  # created_at of the oldest row not yet indexed
     outbox_oldest_due: dt.datetime | None = None  # available_at of the oldest row due now (no retry wait)
     outbox_parked: int = 0
+    # created_at of the oldest change the active watched searches have not been evaluated against (None: none,
+    # or no watch active)
+    watches_oldest_unevaluated: dt.datetime | None = None
     audit_unsealed: int = 0
     audit_oldest_unsealed: dt.datetime | None = None
     quality_last_run: dict[str, dt.datetime] = field(default_factory=dict)  # area -> last finished run
@@ -30,7 +34,7 @@ class Gauges:
 
 def read(session: Session, now: dt.datetime) -> Gauges:
     """Four queries: the outbox, the unsealed tail of the audit log, quality runs per area, data keys per
-    key-encryption key version."""
+    key-encryption key version; and for the watches' lag one more, or three while a watch is active."""
     o = m.Outbox
     pending = o.parked.is_(False)
     outbox = session.execute(
@@ -60,11 +64,25 @@ def read(session: Session, now: dt.datetime) -> Gauges:
         outbox_oldest_pending=_utc(outbox[1]),
         outbox_oldest_due=_utc(outbox[2]),
         outbox_parked=int(outbox[3] or 0),
+        watches_oldest_unevaluated=_unevaluated(session, now),
         audit_unsealed=int(unsealed[0] or 0),
         audit_oldest_unsealed=_utc(unsealed[1]),
         quality_last_run={area: when for area, when in ((a, _utc(w)) for a, w in runs) if when is not None},
         data_keys_by_version={str(version): int(count) for version, count in keys},
     )
+
+
+def _unevaluated(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """When the first change after the watches' mark was made (`register watches run` evaluates the active
+    watches against the changes after it), while any watch is active: by row number from the mark, so one
+    row is read however far behind the runs are."""
+    w = m.SearchWatch
+    active = select(w.saved_search_id).where(w.ended_at.is_(None), w.until >= now.date()).limit(1)
+    if session.execute(active).first() is None:
+        return None
+    mark = session.scalar(select(m.SearchWatchMark.outbox_id).where(m.SearchWatchMark.name == WATCHES_MARK))
+    first = select(m.Outbox.created_at).where(m.Outbox.id > (mark or 0)).order_by(m.Outbox.id).limit(1)
+    return _utc(session.scalar(first))
 
 
 def _utc(value: object) -> dt.datetime | None:
