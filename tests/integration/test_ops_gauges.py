@@ -64,7 +64,8 @@ def test_gauges_count_the_outbox_the_unsealed_audit_tail_quality_runs_and_key_ve
             figures = gauges.read(s, now)
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
-    assert len(statements) == 4, statements
+    # one a figure, set-based, and one for the watches' lag: no watch is active, so nothing more (decision 89)
+    assert len(statements) == 5, statements
 
     with store.session_factory() as s:
         created = s.query(m.Outbox).filter(m.Outbox.attempts == 0, m.Outbox.processed_at.is_(None)).all()
@@ -79,6 +80,7 @@ def test_gauges_count_the_outbox_the_unsealed_audit_tail_quality_runs_and_key_ve
         figures.quality_last_run["kent"], now - 2 * hour
     )
     assert figures.data_keys_by_version == {"1": 2}
+    assert figures.watches_oldest_unevaluated is None
 
     store.seal()
     with store.session_factory() as s:
