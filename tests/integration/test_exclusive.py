@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from sqlalchemy import text
 
 from register.store.exclusive import AlreadyRunning, exclusively
 from register.store.store import Store
@@ -34,6 +35,24 @@ def test_a_second_holder_is_refused_until_the_first_lets_go(store: Store) -> Non
             pass  # another lock is another job's
     with exclusively(store.engine, LOCK, "the test job"):
         pass
+
+
+def test_a_holder_that_finishes_lets_the_lock_go_at_once(store: Store) -> None:
+    """Three rebuilds one after the other: each must find the lock free as soon as the last has returned.
+    (Released only by closing its connection, the lock outlived the block until the server noticed, and a
+    rebuild started straight after was refused, now and then.)"""
+    if store.engine.dialect.name != "postgresql":
+        for _ in range(200):
+            with exclusively(store.engine, LOCK, "the test job"):
+                pass
+        return
+    with store.engine.connect() as watcher:
+        held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        for _ in range(200):
+            with exclusively(store.engine, LOCK, "the test job"):
+                assert watcher.execute(held).scalar() == 1
+            assert watcher.execute(held).scalar() == 0  # not left to the server to notice a closed socket
+            watcher.rollback()
 
 
 def test_a_holder_that_dies_lets_the_lock_go(store: Store) -> None:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 # Advisory lock ids of PostgreSQL, each named by its letters (the audit sealer's and the key fence's are
 # beside their code).
@@ -41,8 +42,14 @@ def exclusively(engine: Engine, lock_id: int, what: str) -> Iterator[None]:
             try:
                 yield
             finally:
-                # Closed rather than unlocked and pooled: whatever happened to the connection meanwhile, the
-                # lock ends with it.
+                # Unlocked at once, then closed rather than pooled. Closing alone left the lock held until the
+                # server noticed the closed socket, so a rebuild started straight after was refused now and
+                # then; if the connection broke meanwhile, the lock went with its session anyway.
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+                    conn.commit()
+                except SQLAlchemyError:
+                    pass  # the session is gone, and its lock with it
                 conn.invalidate()
         return
     path = Path(f"{engine.url.database}.{lock_id:x}.lock")
