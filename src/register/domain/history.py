@@ -46,6 +46,38 @@ class Change:
     custody: str | None = None
 
 
+# The chronology's kinds that only narrate: no annual figure reads their entries, and appending one writes
+# nothing a figure reads (decision 91). The figures read breaches and recalls (statistics.service.
+# _latest_versions); breaches, recalls and releases move the custody history (store.history.from_entry); a
+# notification entry re-derives the notification dates (nominals.service.refresh_derived); a transfer or an
+# archive entry is written by the use cases that move the record's area or status. Listed, not inferred, so
+# that a kind added later moves the figures until someone shows it cannot.
+NARRATIVE_KINDS = frozenset(
+    {
+        "contact",
+        "home_visit",
+        "arrest",
+        "charge",
+        "conviction",
+        "caution",
+        "address_change",
+        "level_change",
+        "meeting",
+        "disclosure",
+        "risk_assessment",
+        "intelligence",
+        "other",
+    }
+)
+
+
+def moves_figures(kind: str, corrects: bool) -> bool:
+    """Whether appending a chronology entry can move any annual figure or the people behind one (decision 91):
+    a correction of an earlier entry (an amendment or a withdrawal) always may; a new entry may unless its
+    kind only narrates (`NARRATIVE_KINDS`: a contact, a home visit, a meeting, intelligence)."""
+    return corrects or kind not in NARRATIVE_KINDS
+
+
 CUSTODY_ADDRESS = {"prison": IN_CUSTODY, "hospital": DETAINED_IN_HOSPITAL}
 ENDED_NOTIFICATION = {"revoked": REVOKED, "expired": NOTIFICATION_ENDED, "discharged": NOTIFICATION_ENDED}
 

@@ -18,6 +18,7 @@ from ..domain import clock, notification, rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, BreachOf, ChronologyKind, EventOutcome, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
+from ..domain.history import moves_figures
 from ..domain.record import (
     Associate,
     ChronologyEntry,
@@ -186,10 +187,12 @@ def record_listing(
     )
 
 
-def _begin_change(uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int):
+def _begin_change(
+    uow: UnitOfWork, actor: Actor, nominal_id: uuid.UUID, expected_version: int, *, quiet: bool = False
+):
     row = uow.nominals.header_row(nominal_id)
     rules.ensure_editable(NominalStatus(row.status))
-    version = uow.nominals.claim_version(nominal_id, expected_version, actor, clock.now())
+    version = uow.nominals.claim_version(nominal_id, expected_version, actor, clock.now(), quiet=quiet)
     return row, version
 
 
@@ -403,8 +406,10 @@ def append_chronology(
 ) -> tuple[uuid.UUID, int]:
     """Append to the timeline. A correction is an AMENDMENT entry naming the entry it amends on this record;
     an entry hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is
-    seen by exactly those who see the entry it amends."""
-    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    seen by exactly those who see the entry it amends. A new entry of a kind no annual figure reads (a
+    contact, a home visit) leaves the statistics' kept figures standing (decision 91)."""
+    quiet = not moves_figures(entry.kind.value, corrects=entry.amends is not None)
+    row, version = _begin_change(uow, actor, nominal_id, expected_version, quiet=quiet)
     inherited = None
     original = None
     if entry.amends is not None:

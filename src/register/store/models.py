@@ -83,6 +83,9 @@ class Nominal(Base):
     __tablename__ = "nominal"
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+    # Of the version's changes, those that cannot move the annual statistics (a contact, a home visit:
+    # decision 91); the statistics' stamp is the sum of version - quiet_changes.
+    quiet_changes: Mapped[int] = mapped_column(Integer, server_default="0")
     status: Mapped[str] = mapped_column(String(20))
     nominal_type: Mapped[str] = mapped_column(String(20))
     area: Mapped[str] = mapped_column(String(40))

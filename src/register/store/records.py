@@ -159,13 +159,15 @@ def entry_visible_to(agency: Agency | None) -> ColumnElement[bool]:
 # UPDATE no new entry needs, about a third of an append's own (in the process; decision 80).
 @functools.cache
 def _claim() -> Update:
-    """The version claim (`claim_version`): executed with `nominal_id`, `expected` and the new values."""
+    """The version claim (`claim_version`): executed with `nominal_id`, `expected`, the new values and
+    `quiet` (1 for a change that cannot move the annual statistics, decision 91; else 0)."""
     nominal = cast(Table, m.Nominal.__table__)
     return (
         nominal.update()
         .where(nominal.c.id == bindparam("nominal_id"), nominal.c.version == bindparam("expected"))
         .values(
             version=bindparam("new_version"),
+            quiet_changes=nominal.c.quiet_changes + bindparam("quiet"),
             updated_at=bindparam("new_updated_at"),
             updated_by=bindparam("new_updated_by"),
         )
@@ -287,10 +289,15 @@ class NominalRepository(RecordListing):
             "restricted": header.restricted,
         }
 
-    def claim_version(self, nominal_id: uuid.UUID, expected: int, actor: Actor, now: dt.datetime) -> int:
+    def claim_version(
+        self, nominal_id: uuid.UUID, expected: int, actor: Actor, now: dt.datetime, *, quiet: bool = False
+    ) -> int:
         """Bump the record's version if it is still `expected`; otherwise someone changed it first. A Core
         UPDATE (the ORM's, evaluating its criteria against every record held in the session, took a sixth of
-        an append's own CPU time); the header this unit of work holds, if any, is given the new values."""
+        an append's own CPU time); the header this unit of work holds, if any, is given the new values.
+        `quiet`: the change cannot move the annual statistics (`domain.history.moves_figures`), so it is
+        counted in `quiet_changes` too and leaves their stamp as it was (decision 91). Every other claim,
+        whoever makes it, moves the stamp."""
         values = {"version": expected + 1, "updated_at": now, "updated_by": actor.user_id}
         result = cast(
             CursorResult[Any],
@@ -299,6 +306,7 @@ class NominalRepository(RecordListing):
                 {
                     "nominal_id": nominal_id,
                     "expected": expected,
+                    "quiet": int(quiet),
                     **{f"new_{k}": v for k, v in values.items()},
                 },
             ),
@@ -317,6 +325,8 @@ class NominalRepository(RecordListing):
         if held is not None:
             for name, value in values.items():
                 set_committed_value(held, name, value)
+            if quiet and "quiet_changes" in held.__dict__:
+                set_committed_value(held, "quiet_changes", held.quiet_changes + 1)
         self.note_changes({nominal_id: expected + 1})
         return expected + 1
 
