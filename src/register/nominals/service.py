@@ -301,15 +301,11 @@ def correct_item(
     request_id: str | None = None,
     audience: Agency | None = None,
 ) -> int:
+    """Correct an item of `item`'s section. An item of another section answers as a missing one: the caller
+    was allowed this section, not that one, and may not learn what the other holds (decision 92)."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
-    existing = uow.nominals.item_row(nominal_id, item_id, audience)
+    existing = uow.nominals.item_row(nominal_id, item_id, audience, section=item.section.value)
     _check_links(uow, nominal_id, item)
-    if existing.section != item.section.value:
-        raise RuleViolation(
-            "section_mismatch",
-            f"item {item_id} is in section {existing.section}, not {item.section.value}",
-            "section",
-        )
     before = uow.nominals.open_item(existing)
     changed = sorted(k for k in type(item).model_fields if getattr(before, k) != getattr(item, k))
     uow.nominals.replace_item(nominal_id, row.data_key_id, item_id, item, actor, clock.now())
@@ -343,10 +339,12 @@ def end_item(
     audience: Agency | None = None,
     section: Section | None = None,
 ) -> int:
-    """End an item (it stays in the record's history). `section`: the section the caller named, for the
-    audit event of a refused attempt."""
+    """End an item (it stays in the record's history). `section`: the section the caller named and was
+    allowed; an item of another section answers as a missing one (decision 92)."""
     row, version = _begin_change(uow, actor, nominal_id, expected_version)
-    existing = uow.nominals.item_row(nominal_id, item_id, audience)
+    existing = uow.nominals.item_row(
+        nominal_id, item_id, audience, section=None if section is None else section.value
+    )
     if existing.ended_at is not None:
         raise RuleViolation("item_already_ended", f"item {item_id} was ended on {existing.ended_at:%Y-%m-%d}")
     uow.nominals.end_item(nominal_id, item_id, reason, actor, clock.now())

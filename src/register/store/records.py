@@ -638,11 +638,19 @@ class NominalRepository(RecordListing):
         self._held[nominal_id] = row
         return row
 
-    def item_row(self, nominal_id: uuid.UUID, item_id: uuid.UUID, audience: Agency | None = None) -> m.Item:
-        """An item of this record; one hidden from `audience` is reported missing, exactly as if absent."""
-        row = self.session.scalars(
-            select(m.Item).where(m.Item.id == item_id, m.Item.nominal_id == nominal_id, visible_to(audience))
-        ).one_or_none()
+    def item_row(
+        self,
+        nominal_id: uuid.UUID,
+        item_id: uuid.UUID,
+        audience: Agency | None = None,
+        section: str | None = None,
+    ) -> m.Item:
+        """An item of this record; one hidden from `audience`, or (with `section`) of another section than the
+        one the caller was allowed, is reported missing, exactly as if absent (decision 92)."""
+        where = [m.Item.id == item_id, m.Item.nominal_id == nominal_id, visible_to(audience)]
+        if section is not None:
+            where.append(m.Item.section == section)
+        row = self.session.scalars(select(m.Item).where(*where)).one_or_none()
         if row is None:
             raise NotFound("item_not_found", f"no item {item_id} on nominal {nominal_id}")
         return row
