@@ -472,3 +472,66 @@ def test_narrative_entries_keep_the_figures_and_every_other_entry_moves_them(
                 if not moved[kind.value]:
                     assert fresh == kept[year], (kind, year)  # a kept view would have been right
     assert {k for k, m in moved.items() if not m} == NARRATIVE_KINDS
+
+
+def test_items_of_sections_no_figure_reads_keep_the_figures_and_the_others_move_them(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An offender manager's daily items (a risk assessment, a plan, a contact, intelligence) are read by no
+    figure: adding, correcting or ending one leaves the kept figures, which are still what a fresh computation
+    gives. An order, an offence, an address or a level moves the stamp (decision 91)."""
+    from register.domain.errors import DomainError
+    from register.domain.history import NARRATIVE_SECTIONS
+    from register.nominals.examples import section_examples
+
+    assert {s.value for s in Section} > NARRATIVE_SECTIONS  # a misspelt section would never be narrative
+    running = clock.now().year + (1 if clock.now().month >= 4 else 0)
+    first = registered_at_level_2(store, monkeypatch)
+    version = 2
+    today = clock.now().date().isoformat()
+    counted = {  # dated today, in the running year: each of these moves a figure there
+        Section.ORDERS: {"kind": "shpo", "made_on": today, "starts_on": today},
+        Section.MAPPA_LEVELS: {"category": 1, "level": 3, "effective_from": today, "rationale": "escalated"},
+        Section.ADDRESSES: {"kind": "prison", "lines": ["HMP Maidstone"], "date_from": today},
+    }
+    moved: dict[tuple[str, str], bool] = {}
+    differs: set[tuple[str, str]] = set()
+    for section, payload in section_examples().items():
+        item = parse_item(section, counted.get(section, payload))
+        item_id = None
+        for step in ("add", "correct", "end"):
+            with store.session_factory() as session:
+                stamp = stats.register_stamp(session)
+                kept = {year: stats.compute(session, "kent", year) for year in (YEAR, running)}
+            try:
+                with store.unit_of_work() as uow:
+                    if step == "add":
+                        item_id, version = service.add_item(
+                            uow, OFFICER, first, item, expected_version=version
+                        )
+                    elif step == "correct":
+                        version = service.correct_item(
+                            uow, OFFICER, first, item_id, item, expected_version=version
+                        )
+                    else:
+                        version = service.end_item(
+                            uow, OFFICER, first, item_id, "ended", expected_version=version, section=section
+                        )
+            except DomainError:  # a section with use cases of its own (a photograph, a meeting's minutes)
+                break
+            with store.session_factory() as session:
+                moved[section.value, step] = stats.register_stamp(session) != stamp
+                for year in (YEAR, running):
+                    fresh = stats._compute(session, "kent", year, None)
+                    assert stats.compute(session, "kent", year) == fresh, (section, step, year)
+                    if fresh != kept[year]:
+                        differs.add((section.value, step))
+                        assert moved[section.value, step], (section, step, year)  # never served stale
+    sections = {s for s, _ in moved}
+    assert sections >= {"risk_assessments", "risk_plans", "contacts", "intelligence", "offender_managers"}
+    assert sections >= {"orders", "offences", "addresses", "mappa_levels"}
+    assert {key for key, m in moved.items() if not m} == {
+        (s, step) for s, step in moved if s in NARRATIVE_SECTIONS
+    }
+    assert {s for s, _ in differs} == {"orders", "mappa_levels", "addresses"}  # the fresh figures did move
+    assert not NARRATIVE_SECTIONS & {"orders", "offences", "addresses", "mappa_levels"}

@@ -71,11 +71,45 @@ NARRATIVE_KINDS = frozenset(
 )
 
 
-def moves_figures(kind: str, corrects: bool) -> bool:
+def entry_moves_figures(kind: str, corrects: bool) -> bool:
     """Whether appending a chronology entry can move any annual figure or the people behind one (decision 91):
     a correction of an earlier entry (an amendment or a withdrawal) always may; a new entry may unless its
     kind only narrates (`NARRATIVE_KINDS`: a contact, a home visit, a meeting, intelligence)."""
     return corrects or kind not in NARRATIVE_KINDS
+
+
+# The record's sections no annual figure reads, and whose items write nothing a figure reads (decision 91).
+# The figures read orders (statistics.service._orders) and the history, which levels, custodial addresses and
+# ended notification requirements write (`from_item` below); offences, orders and addresses re-derive the
+# notification dates (nominals.service.NOTIFICATION_INPUTS), which end a person's history on the register.
+# Listed, not inferred: a section added later moves the figures until someone shows it cannot.
+NARRATIVE_SECTIONS = frozenset(
+    {
+        "aliases",
+        "identifiers",
+        "descriptions",
+        "marks",
+        "photographs",
+        "contacts",
+        "vehicles",
+        "employment",
+        "associates",
+        "offender_managers",
+        "meetings",
+        "meeting_minutes",
+        "meeting_actions",
+        "risk_assessments",
+        "risk_plans",
+        "intelligence",
+        "disclosures",
+        "victim_safety",
+    }
+)
+
+
+def item_moves_figures(section: str) -> bool:
+    """Whether adding, correcting or ending an item of `section` can move any annual figure (decision 91)."""
+    return section not in NARRATIVE_SECTIONS
 
 
 CUSTODY_ADDRESS = {"prison": IN_CUSTODY, "hospital": DETAINED_IN_HOSPITAL}

@@ -18,7 +18,7 @@ from ..domain import clock, notification, rules
 from ..domain.actors import Actor
 from ..domain.enums import Agency, BreachOf, ChronologyKind, EventOutcome, NominalStatus
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.history import moves_figures
+from ..domain.history import entry_moves_figures, item_moves_figures
 from ..domain.record import (
     Associate,
     ChronologyEntry,
@@ -221,7 +221,8 @@ def add_item(
     expected_version: int,
     request_id: str | None = None,
 ) -> tuple[uuid.UUID, int]:
-    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    quiet = not item_moves_figures(item.section.value)  # decision 91
+    row, version = _begin_change(uow, actor, nominal_id, expected_version, quiet=quiet)
     _check_links(uow, nominal_id, item)
     if isinstance(item, RiskPlan):
         item = item.model_copy(update={"version": uow.nominals.max_plan_version(nominal_id) + 1})
@@ -303,7 +304,8 @@ def correct_item(
 ) -> int:
     """Correct an item of `item`'s section. An item of another section answers as a missing one: the caller
     was allowed this section, not that one, and may not learn what the other holds (decision 92)."""
-    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    quiet = not item_moves_figures(item.section.value)  # decision 91
+    row, version = _begin_change(uow, actor, nominal_id, expected_version, quiet=quiet)
     existing = uow.nominals.item_row(nominal_id, item_id, audience, section=item.section.value)
     _check_links(uow, nominal_id, item)
     before = uow.nominals.open_item(existing)
@@ -341,7 +343,8 @@ def end_item(
 ) -> int:
     """End an item (it stays in the record's history). `section`: the section the caller named and was
     allowed; an item of another section answers as a missing one (decision 92)."""
-    row, version = _begin_change(uow, actor, nominal_id, expected_version)
+    quiet = section is not None and not item_moves_figures(section.value)  # decision 91
+    row, version = _begin_change(uow, actor, nominal_id, expected_version, quiet=quiet)
     existing = uow.nominals.item_row(
         nominal_id, item_id, audience, section=None if section is None else section.value
     )
@@ -406,7 +409,7 @@ def append_chronology(
     an entry hidden from `audience` cannot be amended (it answers like a missing one), and an amendment is
     seen by exactly those who see the entry it amends. A new entry of a kind no annual figure reads (a
     contact, a home visit) leaves the statistics' kept figures standing (decision 91)."""
-    quiet = not moves_figures(entry.kind.value, corrects=entry.amends is not None)
+    quiet = not entry_moves_figures(entry.kind.value, corrects=entry.amends is not None)
     row, version = _begin_change(uow, actor, nominal_id, expected_version, quiet=quiet)
     inherited = None
     original = None

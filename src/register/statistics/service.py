@@ -582,9 +582,9 @@ def register_stamp(session: Any) -> tuple[Any, ...]:
     chronology entry, its area, status or level, a merge, an erasure) takes the record to a new version, and
     versions only grow; a new record adds to the count; a history row written outside a record's change (the
     notification refresh after an upgrade) adds a row id. A change whose version claim said it cannot move
-    any figure (a new contact or home visit: `domain.history.moves_figures`) is counted in `quiet_changes`
-    as well, so `version - quiet_changes` stays as it was and the kept figures with it (decision 91); it
-    grows with every other change. One scan of `nominal`'s narrow columns."""
+    any figure (a new contact or home visit, a risk assessment: `domain.history`) is counted in
+    `quiet_changes` as well, so `version - quiet_changes` stays as it was and the kept figures with it
+    (decision 91); it grows with every other change. One scan of `nominal`'s narrow columns."""
     row = session.execute(
         select(
             func.count(),

@@ -295,7 +295,7 @@ class NominalRepository(RecordListing):
         """Bump the record's version if it is still `expected`; otherwise someone changed it first. A Core
         UPDATE (the ORM's, evaluating its criteria against every record held in the session, took a sixth of
         an append's own CPU time); the header this unit of work holds, if any, is given the new values.
-        `quiet`: the change cannot move the annual statistics (`domain.history.moves_figures`), so it is
+        `quiet`: the change cannot move the annual statistics (`domain.history`, decision 91), so it is
         counted in `quiet_changes` too and leaves their stamp as it was (decision 91). Every other claim,
         whoever makes it, moves the stamp."""
         values = {"version": expected + 1, "updated_at": now, "updated_by": actor.user_id}
