@@ -17,8 +17,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from register.api.app import build_app
-from register.config import Settings
+from register.access.policy import Policy
+from register.api.app import build_app, create_app
+from register.bootstrap import build_verifier
+from register.config import PROJECT_ROOT, Settings
 from register.domain.values import check_letter
 from register.store import models as m
 from register.store.store import Store
@@ -148,3 +150,18 @@ def running_api(settings: Settings, store: Store) -> Iterator[str]:
         server.should_exit = True
         thread.join(30)
         sock.close()
+
+
+@contextmanager
+def section_for_police_only(store: Store, settings: Settings, section: str) -> Iterator[TestClient]:
+    """The app under the shipped policy changed so that only the police may read or write `section`, as a
+    force may choose."""
+    import copy
+
+    import yaml
+
+    doc = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text()))
+    doc["sections"][section] = {"read": ["police"], "write": ["police"]}
+    app = create_app(store, Policy(doc), build_verifier(settings), max_body_bytes=settings.max_body_bytes)
+    with TestClient(app) as c:
+        yield c

@@ -4,23 +4,19 @@ from."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
-from register.access.policy import Policy
-from register.api.app import create_app
-from register.bootstrap import build_verifier
-from register.config import PROJECT_ROOT, Settings
+from register.config import Settings
 from register.domain.actors import Principal
 from register.domain.enums import Agency, Area, Role
 from register.domain.record import Section
 from register.store.store import Store
 from register.web.sessions import COOKIE
 from tests.api.conftest import Minter, auth
+from tests.api.helpers import section_for_police_only
 from tests.factories import OFFICER, add, create
 
 PROBATION = Principal("kent.po1", Agency.PROBATION, Area.KENT, frozenset({Role.OFFENDER_MANAGER}), "PO Test")
@@ -35,10 +31,7 @@ OFFENCE = {
 @pytest.fixture
 def police_only_offences(store: Store, settings: Settings) -> Iterator[TestClient]:
     """The app under a policy where only the police may read offences (as some forces might choose)."""
-    doc = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text()))
-    doc["sections"]["offences"] = {"read": ["police"], "write": ["police"]}
-    app = create_app(store, Policy(doc), build_verifier(settings), max_body_bytes=settings.max_body_bytes)
-    with TestClient(app) as c:
+    with section_for_police_only(store, settings, "offences") as c:
         yield c
 
 

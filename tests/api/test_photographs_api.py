@@ -4,7 +4,6 @@ agencies)."""
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import uuid
@@ -13,22 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select, update
 
-from register.access.policy import Policy
-from register.api.app import create_app
-from register.bootstrap import build_verifier
-from register.config import PROJECT_ROOT, Settings
+from register.config import Settings
 from register.domain.actors import SystemActor
 from register.domain.enums import Role
 from register.keys import service as keys_service
 from register.store import models as m
 from register.store.store import Store
 from tests.api.conftest import Minter, auth
-from tests.api.helpers import version
+from tests.api.helpers import section_for_police_only, version
 from tests.api.test_records_api import create
 from tests.unit.test_imaging import GPS_IFD, forged_png, jpeg, png
 
@@ -402,10 +397,7 @@ def test_a_restricted_record_outside_its_area_gives_its_stub_and_no_bytes(
 @pytest.fixture
 def police_only_photographs(store: Store, settings: Settings) -> Iterator[TestClient]:
     """The app under a policy where only the police may read photographs (as some forces might choose)."""
-    doc = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text()))
-    doc["sections"]["photographs"] = {"read": ["police"], "write": ["police"]}
-    app = create_app(store, Policy(doc), build_verifier(settings), max_body_bytes=settings.max_body_bytes)
-    with TestClient(app) as c:
+    with section_for_police_only(store, settings, "photographs") as c:
         yield c
 
 

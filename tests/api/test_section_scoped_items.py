@@ -3,20 +3,15 @@ caller allowed one section may not correct or end, nor learn of, an item of anot
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterator
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
-from register.access.policy import Policy
-from register.api.app import create_app
-from register.bootstrap import build_verifier
-from register.config import PROJECT_ROOT, Settings
+from register.config import Settings
 from register.store.store import Store
-from tests.api.helpers import Minter, add, audit_tags, auth, create, version
+from tests.api.helpers import Minter, add, audit_tags, auth, create, section_for_police_only, version
 
 CONTACT = {"kind": "phone", "value": "+44 7700 900123"}
 INTELLIGENCE = {"received_on": "2025-08-01", "text": "seen near the school gates"}
@@ -25,10 +20,7 @@ INTELLIGENCE = {"received_on": "2025-08-01", "text": "seen near the school gates
 @pytest.fixture
 def police_only_intelligence(store: Store, settings: Settings) -> Iterator[TestClient]:
     """The app under a policy where only the police may read or write intelligence (as a force may choose)."""
-    doc = copy.deepcopy(yaml.safe_load((PROJECT_ROOT / "auth" / "policy.yaml").read_text()))
-    doc["sections"]["intelligence"] = {"read": ["police"], "write": ["police"]}
-    app = create_app(store, Policy(doc), build_verifier(settings), max_body_bytes=settings.max_body_bytes)
-    with TestClient(app) as c:
+    with section_for_police_only(store, settings, "intelligence") as c:
         yield c
 
 
